@@ -1,0 +1,61 @@
+/**
+ * A `Gemm` backed by onnxruntime's MatMul (MLAS kernels, vectorized). The hot distance blocks of kNN, k-means and
+ * silhouette go through it; algo/ sees only the `Gemm` function type.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Gemm } from '../algo/linalg.ts';
+
+// --- a minimal protobuf writer, enough for a one-node ONNX graph ---
+function varint(v: number): number[] {
+  const out: number[] = [];
+  while (v > 0x7f) { out.push((v & 0x7f) | 0x80); v = Math.floor(v / 128); }
+  out.push(v);
+  return out;
+}
+const key = (field: number, wire: number) => varint(field * 8 + wire);
+const fInt = (field: number, v: number) => [...key(field, 0), ...varint(v)];
+const fBytes = (field: number, b: number[]) => [...key(field, 2), ...varint(b.length), ...b];
+const fStr = (field: number, s: string) => fBytes(field, [...Buffer.from(s, 'utf8')]);
+
+function tensorValueInfo(name: string, dims: Array<number | string>): number[] {
+  const dimMsgs = dims.flatMap((dm) => fBytes(1, typeof dm === 'number' ? fInt(1, dm) : fStr(2, dm)));
+  const tensorType = [...fInt(1, 1 /* FLOAT */), ...fBytes(2, dimMsgs)];
+  return [...fStr(1, name), ...fBytes(2, fBytes(1, tensorType))];
+}
+
+/** ONNX bytes of C = MatMul(A[M,K], B[K,N]) with symbolic M, K, N. */
+export function matMulModelBytes(): Uint8Array {
+  const node = [...fStr(1, 'A'), ...fStr(1, 'B'), ...fStr(2, 'C'), ...fStr(3, 'mm'), ...fStr(4, 'MatMul')];
+  const graph = [
+    ...fBytes(1, node),
+    ...fStr(2, 'gemm'),
+    ...fBytes(11, tensorValueInfo('A', ['M', 'K'])),
+    ...fBytes(11, tensorValueInfo('B', ['K', 'N'])),
+    ...fBytes(12, tensorValueInfo('C', ['M', 'N'])),
+  ];
+  const model = [...fInt(1, 8), ...fStr(2, 'constellate'), ...fBytes(7, graph), ...fBytes(8, [...fStr(1, ''), ...fInt(2, 13)])];
+  return new Uint8Array(model);
+}
+
+/** Create a Gemm on an ORT session with the given intra-op threads (1 per worker by default). */
+export async function createOrtGemm(threads = 1): Promise<Gemm & { release(): Promise<void> }> {
+  const session = await ort.InferenceSession.create(matMulModelBytes(), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+  });
+  let cachedBt: Float32Array | null = null;
+  let cachedTensor: ort.Tensor | null = null;
+  const gemm = (async (A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => {
+    if (cachedBt !== Bt || !cachedTensor || cachedTensor.dims[1] !== n) {
+      cachedBt = Bt;
+      cachedTensor = new ort.Tensor('float32', Bt.subarray(0, d * n), [d, n]);
+    }
+    const a = new ort.Tensor('float32', A.subarray(0, m * d), [m, d]);
+    const out = await session.run({ A: a, B: cachedTensor });
+    return out.C.data as Float32Array;
+  }) as Gemm & { release(): Promise<void> };
+  gemm.release = () => session.release();
+  return gemm;
+}
