@@ -1,0 +1,86 @@
+/** Where the prepared models live and how to verify them. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../common/errors.ts';
+
+export const RESTORE_HINT = "restore it with 'npm run cli -- prepare-models' (or 'npx constellate prepare-models')";
+
+export const MODEL_FILES = {
+  photo: ['photo.onnx'],
+  face: ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx'],
+} as const;
+export type BuiltinModelName = keyof typeof MODEL_FILES;
+
+export const CHECKSUMS_FILE = 'checksums.json';
+
+export interface ChecksumsFile {
+  version: number;
+  /** per-file version/provenance, e.g. photo conversion version */
+  sources: Record<string, string>;
+  files: Record<string, { sha256: string; size: number }>;
+}
+
+/** resources/models next to the repo (or CONSTELLATE_MODELS_DIR). */
+export function defaultModelsDir(): string {
+  if (process.env.CONSTELLATE_MODELS_DIR) return path.resolve(process.env.CONSTELLATE_MODELS_DIR);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '../../../resources/models');
+}
+
+export function sha256File(file: string): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+export function readChecksums(modelsDir: string): ChecksumsFile | undefined {
+  const p = path.join(modelsDir, CHECKSUMS_FILE);
+  try {
+    const j = JSON.parse(fs.readFileSync(p, 'utf8')) as ChecksumsFile;
+    if (!j || typeof j !== 'object' || typeof j.files !== 'object') return undefined;
+    return j;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Check that a built-in model's files exist and match checksums.json (when present).
+ * Throws AppError MODEL_MISSING / BAD_MODEL naming the file and how to restore it.
+ * Returns the absolute file paths.
+ */
+export function verifyModel(name: BuiltinModelName, modelsDir = defaultModelsDir()): string[] {
+  const files = MODEL_FILES[name];
+  if (!files) throw new AppError('BAD_ARGUMENT', `model: unknown built-in model '${String(name)}'`);
+  const sums = readChecksums(modelsDir);
+  const out: string[] = [];
+  for (const f of files) {
+    const p = path.join(modelsDir, f);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      throw new AppError('MODEL_MISSING', `${p}: model file missing; ${RESTORE_HINT}`);
+    }
+    const want = sums?.files[f];
+    if (want) {
+      if (st.size !== want.size || sha256File(p) !== want.sha256) {
+        throw new AppError('BAD_MODEL', `${p}: model file damaged (checksum mismatch with ${CHECKSUMS_FILE}); ${RESTORE_HINT}`);
+      }
+    }
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+/** Image decoding with sharp: EXIF rotate, alpha removed, sRGB 3-channel. Errors → BAD_IMAGE / BAD_FILE. */
+import fs from 'node:fs/promises';
+import sharp from 'sharp';
+import { AppError } from '../../common/errors.ts';
+
+export type ImageInput = string | Buffer | Uint8Array;
+
+export interface RgbImage {
+  data: Buffer; // RGB interleaved, width*height*3
+  width: number;
+  height: number;
+}
+
+export function inputLabel(input: ImageInput): string {
+  return typeof input === 'string' ? input : `<buffer ${input.length} bytes>`;
+}
+
+async function readInput(input: ImageInput): Promise<Buffer> {
+  if (typeof input !== 'string') return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    return await fs.readFile(input);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AppError('BAD_FILE', `${input}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`}`);
+  }
+}
+
+function badImage(label: string, e: unknown): AppError {
+  let why = (e as Error)?.message ?? String(e);
+  why = why.split('\n')[0]!.replace(/^Input (buffer|file) /, '');
+  return new AppError('BAD_IMAGE', `${label}: ${why || 'cannot decode image'}`);
+}
+
+/** sharp pipeline start: strict decoding so truncated files fail instead of returning grey. */
+function open(buf: Buffer): sharp.Sharp {
+  return sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 }).rotate().removeAlpha().toColourspace('srgb');
+}
+
+/** Full-resolution decode (EXIF-rotated RGB). */
+export async function decodeRgb(input: ImageInput): Promise<RgbImage> {
+  const label = inputLabel(input);
+  const buf = await readInput(input);
+  try {
+    const { data, info } = await open(buf).raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
+    return { data, width: info.width, height: info.height };
+  } catch (e) {
+    throw badImage(label, e);
+  }
+}
+
+/** Resize (fill) to w×h, returns RGB bytes. */
+export async function resizeRgb(input: ImageInput, width: number, height: number, kernel: keyof sharp.KernelEnum = 'lanczos3'): Promise<Buffer> {
+  const label = inputLabel(input);
+  const buf = await readInput(input);
+  try {
+    const { data, info } = await open(buf).resize(width, height, { fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== width || info.height !== height) throw new Error('unexpected decode result');
+    return data;
+  } catch (e) {
+    throw badImage(label, e);
+  }
+}
+
+/** Resize an already-decoded RGB image (fill). */
+export async function resizeRaw(img: RgbImage, width: number, height: number, kernel: keyof sharp.KernelEnum = 'lanczos3', extract?: { left: number; top: number; width: number; height: number }): Promise<Buffer> {
+  let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  if (extract) p = p.extract(extract);
+  return p.resize(width, height, { fit: 'fill', kernel }).raw().toBuffer();
+}
+
+export async function rgbToJpeg(data: Uint8Array, width: number, height: number, quality = 90): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
+}
+
+/** Photo model input: EXIF-rotated, alpha removed, 224×224 fill lanczos3, /255, NHWC float32. */
+export async function preprocessPhoto(input: ImageInput, size = 224): Promise<Float32Array> {
+  const rgb = await resizeRgb(input, size, size, 'lanczos3');
+  const out = new Float32Array(rgb.length);
+  for (let i = 0; i < rgb.length; i++) out[i] = rgb[i]! / 255;
+  return out;
+}
