@@ -1,0 +1,57 @@
+/**
+ * AppApi: the one contract between the UI and the core. Every method takes JSON-like arguments (typed arrays allowed)
+ * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
+ * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
+ */
+import type {
+  AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
+} from './types.ts';
+
+export interface PhotoQuery {
+  offset?: number;
+  limit?: number;
+  rootId?: number;
+  status?: 'ok' | 'missing';
+}
+
+export interface AppApi {
+  /** Library path, counts, models, runs. */
+  getInfo(): Promise<LibraryInfo>;
+  listRoots(): Promise<Root[]>;
+  /** Adds folders (absolute paths) as roots; existing ones are returned unchanged. */
+  addRoots(paths: string[]): Promise<Root[]>;
+  removeRoot(rootId: number): Promise<void>;
+  /** Starts a scan job over the given roots (all roots when omitted); resolves with the job as started. */
+  scan(rootIds?: number[]): Promise<JobInfo>;
+  listPhotos(query?: PhotoQuery): Promise<Page<PhotoSummary>>;
+  getPhoto(id: number): Promise<PhotoDetail>;
+  listScanIssues(offset?: number, limit?: number): Promise<Page<ScanIssue>>;
+  listJobs(): Promise<JobInfo[]>;
+  getJob(id: number): Promise<JobInfo>;
+  cancelJob(id: number): Promise<void>;
+}
+
+/** The method names, used by transports to build proxies and to refuse anything else. */
+export const API_METHODS = [
+  'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
+  'listJobs', 'getJob', 'cancelJob',
+] as const satisfies ReadonlyArray<keyof AppApi>;
+
+export type ApiMethod = (typeof API_METHODS)[number];
+
+// Every AppApi method must be listed above (compile-time check).
+type Missing = Exclude<keyof AppApi, ApiMethod>;
+const _allListed: Missing extends never ? true : Missing = true;
+void _allListed;
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return (API_METHODS as readonly string[]).includes(name);
+}
+
+export type EventListener = (e: AppEvent) => void;
+
+/** What a UI holds: the contract plus an event subscription and the URL of a thumbnail in the cache. */
+export interface AppClient extends AppApi {
+  onEvent(listener: EventListener): () => void;
+  thumbUrl(hash: string): string;
+}

@@ -1,0 +1,116 @@
+/** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
+
+export type ItemKind = 'photo' | 'face';
+
+export interface Root {
+  id: number;
+  path: string;
+  addedAt: number;
+  lastScanAt: number | null;
+  photos: number;
+  errors: number;
+  missing: number;
+}
+
+export interface PhotoSummary {
+  id: number;
+  path: string;
+  relPath: string;
+  rootId: number;
+  folder: string;
+  hash: string;
+  width: number;
+  height: number;
+  format: string;
+  takenAt: string | null;
+  status: 'ok' | 'missing';
+  size: number;
+}
+
+export interface PhotoDetail extends PhotoSummary {
+  mtimeMs: number;
+  orientation: number | null;
+  faces: FaceSummary[];
+}
+
+export interface FaceSummary {
+  id: number;
+  photoId: number;
+  /** box in pixels of the EXIF-rotated photo */
+  box: [number, number, number, number];
+  score: number;
+  thumb: string | null;
+}
+
+export interface ScanIssue {
+  path: string;
+  rootId: number | null;
+  reason: string;
+  at: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  kind: ItemKind;
+  dim: number;
+  version: string;
+  source: 'builtin' | 'manifest' | 'imported';
+  embeddings: number;
+}
+
+export interface LibraryInfo {
+  library: string;
+  schemaVersion: number;
+  roots: number;
+  photos: number;
+  missing: number;
+  errors: number;
+  faces: number;
+  embeddings: Record<string, number>;
+  models: ModelInfo[];
+  runs: number;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export interface JobInfo {
+  id: number;
+  kind: string;
+  state: JobState;
+  params: unknown;
+  progress: JobProgress;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: { code: string; message: string } | null;
+  result: unknown;
+}
+
+export interface ScanResult {
+  roots: number;
+  seen: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  moved: number;
+  missing: number;
+  errors: number;
+  photos: number;
+}
+
+export interface Page<T> {
+  total: number;
+  offset: number;
+  items: T[];
+}
+
+/** Events pushed from the core to every connected UI. */
+export type AppEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'library'; info: LibraryInfo };

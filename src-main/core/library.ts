@@ -1,0 +1,153 @@
+/**
+ * A Library: the open SQLite file, its thumbnail cache and the queries the service needs. One per open library.
+ */
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AppError } from '../common/errors.ts';
+import type { LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
+
+/** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
+export function userDataDir(): string {
+  if (process.env.CONSTELLATE_HOME) return resolve(process.env.CONSTELLATE_HOME);
+  const home = homedir();
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Constellate');
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Constellate');
+  return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Constellate');
+}
+
+export function defaultLibraryPath(): string {
+  return process.env.CONSTELLATE_LIBRARY ? resolve(process.env.CONSTELLATE_LIBRARY) : join(userDataDir(), 'library.constellate');
+}
+
+export class Library {
+  readonly db: Db;
+  readonly path: string;
+  readonly version: number;
+  readonly backup: string | null;
+  readonly cacheDir: string;
+  readonly thumbDir: string;
+
+  private constructor(path: string, opts: OpenOptions) {
+    const opened = openLibrary(path, opts);
+    this.db = opened.db;
+    this.path = opened.path;
+    this.version = opened.version;
+    this.backup = opened.backup;
+    this.cacheDir = join(dirname(path), `${basename(path)}.cache`);
+    this.thumbDir = join(this.cacheDir, 'thumbs');
+    if (!opts.readonly) mkdirSync(this.thumbDir, { recursive: true });
+  }
+
+  static open(path: string, opts: OpenOptions = {}): Library {
+    return new Library(resolve(path), opts);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try { this.db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* read-only or busy: fine */ }
+    this.db.close();
+  }
+
+  /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
+  thumbPath(key: string): string {
+    if (!/^[0-9a-f]{16,64}(-f\d+)?$/.test(key)) throw new AppError('BAD_ARGUMENT', `thumbnail key: ${JSON.stringify(key)} is not a cache key`);
+    return join(this.thumbDir, key.slice(0, 2), `${key}.jpg`);
+  }
+
+  info(): LibraryInfo {
+    const one = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).pluck().get(...args) as number) ?? 0;
+    const models = this.models();
+    const embeddings: Record<string, number> = {};
+    for (const m of models) embeddings[m.name] = m.embeddings;
+    return {
+      library: this.path,
+      schemaVersion: this.version,
+      roots: one('SELECT COUNT(*) FROM roots'),
+      photos: one(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`),
+      missing: one(`SELECT COUNT(*) FROM photos WHERE status = 'missing'`),
+      errors: one('SELECT COUNT(*) FROM scan_issues'),
+      faces: one('SELECT COUNT(*) FROM faces'),
+      embeddings,
+      models,
+      runs: one('SELECT COUNT(*) FROM runs'),
+    };
+  }
+
+  models(): ModelInfo[] {
+    const rows = this.db.prepare(`
+      SELECT m.name, m.kind, m.dim, m.version, m.source,
+             (SELECT COUNT(*) FROM embeddings e WHERE e.model = m.name) AS embeddings
+      FROM models m ORDER BY m.name`).all() as ModelInfo[];
+    return rows;
+  }
+
+  roots(): Root[] {
+    return this.db.prepare(`
+      SELECT r.id, r.path, r.added_at AS addedAt, r.last_scan_at AS lastScanAt,
+        (SELECT COUNT(*) FROM photos p WHERE p.root_id = r.id AND p.status = 'ok') AS photos,
+        (SELECT COUNT(*) FROM scan_issues s WHERE s.root_id = r.id) AS errors,
+        (SELECT COUNT(*) FROM photos p WHERE p.root_id = r.id AND p.status = 'missing') AS missing
+      FROM roots r ORDER BY r.id`).all() as Root[];
+  }
+
+  root(id: number): Root {
+    const r = this.roots().find((x) => x.id === id);
+    if (!r) throw new AppError('NOT_FOUND', `root ${id} does not exist`);
+    return r;
+  }
+
+  addRoot(path: string): Root {
+    const abs = resolve(path);
+    const existing = this.db.prepare('SELECT id FROM roots WHERE path = ?').pluck().get(abs) as number | undefined;
+    if (existing !== undefined) return this.root(existing);
+    // a folder inside an existing root, or containing one, would list photos twice
+    for (const r of this.roots()) {
+      if (abs.startsWith(r.path + '/') || abs.startsWith(r.path + '\\')) {
+        throw new AppError('CONFLICT', `${abs}: already inside the library's folder ${r.path}`);
+      }
+      if (r.path.startsWith(abs + '/') || r.path.startsWith(abs + '\\')) {
+        throw new AppError('CONFLICT', `${abs}: contains the library's folder ${r.path}; remove that folder first`);
+      }
+    }
+    const id = Number(this.db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)').run(abs, Date.now()).lastInsertRowid);
+    return this.root(id);
+  }
+
+  removeRoot(id: number): void {
+    this.root(id);
+    this.db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+  }
+
+  photos(q: { offset?: number; limit?: number; rootId?: number; status?: 'ok' | 'missing' } = {}): Page<PhotoSummary> {
+    const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    const limit = Math.min(5000, Math.max(1, Math.floor(q.limit ?? 200)));
+    const where: string[] = [];
+    const args: unknown[] = [];
+    where.push('status = ?'); args.push(q.status ?? 'ok');
+    if (q.rootId !== undefined) { where.push('root_id = ?'); args.push(q.rootId); }
+    const w = `WHERE ${where.join(' AND ')}`;
+    const total = this.db.prepare(`SELECT COUNT(*) FROM photos ${w}`).pluck().get(...args) as number;
+    const items = this.db.prepare(`SELECT ${PHOTO_COLS} FROM photos ${w} ORDER BY root_id, rel_path LIMIT ? OFFSET ?`)
+      .all(...args, limit, offset) as PhotoSummary[];
+    return { total, offset, items };
+  }
+
+  photo(id: number): PhotoDetail {
+    const p = this.db.prepare(`SELECT ${PHOTO_COLS}, mtime_ms AS mtimeMs, orientation FROM photos WHERE id = ?`).get(id) as PhotoDetail | undefined;
+    if (!p) throw new AppError('NOT_FOUND', `photo ${id} does not exist`);
+    const faces = this.db.prepare('SELECT id, photo_id AS photoId, x, y, w, h, score, thumb FROM faces WHERE photo_id = ? ORDER BY id').all(id) as Array<{ id: number; photoId: number; x: number; y: number; w: number; h: number; score: number; thumb: string | null }>;
+    p.faces = faces.map((f) => ({ id: f.id, photoId: f.photoId, box: [f.x, f.y, f.w, f.h], score: f.score, thumb: f.thumb }));
+    return p;
+  }
+
+  scanIssues(offset = 0, limit = 200): Page<ScanIssue> {
+    const total = this.db.prepare('SELECT COUNT(*) FROM scan_issues').pluck().get() as number;
+    const items = this.db.prepare('SELECT path, root_id AS rootId, reason, at FROM scan_issues ORDER BY path LIMIT ? OFFSET ?')
+      .all(Math.min(5000, Math.max(1, limit)), Math.max(0, offset)) as ScanIssue[];
+    return { total, offset, items };
+  }
+}
+
+const PHOTO_COLS = `id, path, rel_path AS relPath, root_id AS rootId, folder, hash, width, height, format, taken_at AS takenAt, status, size`;

@@ -1,0 +1,289 @@
+/**
+ * Incremental folder scan. Walks each root (hidden and system folders skipped, symlink loops detected), skips files
+ * whose size and mtime are unchanged, re-reads changed ones, follows moved or renamed files by content hash so that
+ * their labels and embeddings stay with them, marks deleted files missing, and records every file it cannot read with a
+ * reason. Work is committed in small transactions, so a scan killed half-way is finished by the next one without
+ * duplicates.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { opendir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import type { ScanResult } from '../../common/types.ts';
+import type { JobContext } from '../jobs.ts';
+import type { Library } from '../library.ts';
+import { exifTakenAt } from './exif.ts';
+import { writeThumb } from './thumbs.ts';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
+const SYSTEM_FOLDERS = new Set(['$RECYCLE.BIN', 'System Volume Information', '@eaDir', 'lost+found', '.Trash', '.Trashes',
+  '.Spotlight-V100', '.fseventsd', 'node_modules', '__MACOSX']);
+/** Images above this many pixels are refused (decompression bombs). */
+export const MAX_PIXELS = 200_000_000;
+
+export interface ScanOptions {
+  includeHidden?: boolean;
+  concurrency?: number;
+}
+
+interface Candidate {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+interface WalkIssue { path: string; reason: string }
+
+export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: number) => void,
+  isCancelled: () => boolean): Promise<{ files: Candidate[]; issues: WalkIssue[] }> {
+  const files: Candidate[] = [];
+  const issues: WalkIssue[] = [];
+  const visited = new Set<string>();
+  const hidden = (name: string) => !opts.includeHidden && (name.startsWith('.') || SYSTEM_FOLDERS.has(name));
+  const rootReal = await realpath(root).catch((e: NodeJS.ErrnoException) => {
+    issues.push({ path: root, reason: describeFsError(e, 'cannot open folder') });
+    return null;
+  });
+  if (!rootReal) return { files, issues };
+  const stack: Array<{ dir: string; real: string }> = [{ dir: root, real: rootReal }];
+  visited.add(rootReal);
+  while (stack.length > 0) {
+    if (isCancelled()) break;
+    const { dir } = stack.pop()!;
+    let handle;
+    try {
+      handle = await opendir(dir);
+    } catch (e) {
+      issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot open folder') });
+      continue;
+    }
+    const subdirs: Array<{ dir: string; real: string }> = [];
+    try {
+      for await (const ent of handle) {
+        if (hidden(ent.name)) continue;
+        const p = join(dir, ent.name);
+        let isDir = ent.isDirectory();
+        let isFile = ent.isFile();
+        if (ent.isSymbolicLink()) {
+          try {
+            const st = await stat(p);
+            isDir = st.isDirectory();
+            isFile = st.isFile();
+          } catch (e) {
+            issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'broken link') });
+            continue;
+          }
+        }
+        if (isDir) {
+          let real: string;
+          try { real = await realpath(p); } catch (e) {
+            issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot resolve folder') });
+            continue;
+          }
+          if (visited.has(real) || rootReal.startsWith(real + sep)) {
+            if (ent.isSymbolicLink()) issues.push({ path: p, reason: `symlink loop: points to ${real}, already scanned` });
+            continue;
+          }
+          visited.add(real);
+          subdirs.push({ dir: p, real });
+        } else if (isFile && IMAGE_EXTENSIONS.has(extname(ent.name).toLowerCase())) {
+          try {
+            const st = await stat(p);
+            files.push({ path: p, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+            if (files.length % 500 === 0) onFound(files.length);
+          } catch (e) {
+            issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot stat file') });
+          }
+        }
+      }
+    } catch (e) {
+      issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot read folder') });
+    }
+    subdirs.sort((a, b) => (a.dir < b.dir ? 1 : -1));
+    stack.push(...subdirs);
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  onFound(files.length);
+  return { files, issues };
+}
+
+export function describeFsError(e: NodeJS.ErrnoException, what: string): string {
+  switch (e.code) {
+    case 'EACCES': case 'EPERM': return `${what}: permission denied`;
+    case 'ELOOP': return `${what}: symlink loop`;
+    case 'ENOENT': return `${what}: no longer exists`;
+    case 'EISDIR': return `${what}: is a folder`;
+    default: return `${what}: ${e.code ?? e.message}`;
+  }
+}
+
+export interface DecodedImage {
+  hash: string;
+  width: number;
+  height: number;
+  format: string;
+  orientation: number | null;
+  takenAt: string | null;
+}
+
+/** Decodes fully (so truncated files fail), writes the thumbnail, and returns what the library stores. */
+export async function readImage(buf: Buffer, thumbDir: string, hashHint?: string): Promise<DecodedImage> {
+  if (buf.length === 0) throw new Error('empty file (0 bytes)');
+  const hash = hashHint ?? createHash('sha256').update(buf).digest('hex').slice(0, 32);
+  let meta: Metadata;
+  try {
+    meta = await sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_PIXELS }).metadata();
+  } catch (e) {
+    throw new Error(`not a readable image (${cleanSharpMessage(e)})`);
+  }
+  if (!meta.width || !meta.height || !meta.format) throw new Error('not a readable image (no dimensions)');
+  if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large (${meta.width}x${meta.height} pixels, limit ${MAX_PIXELS})`);
+  try {
+    await writeThumb(buf, thumbDir, hash);
+  } catch (e) {
+    throw new Error(`cannot decode image (${cleanSharpMessage(e)})`);
+  }
+  const orientation = meta.orientation ?? null;
+  const swap = orientation !== null && orientation >= 5;
+  return {
+    hash,
+    width: swap ? meta.height : meta.width,
+    height: swap ? meta.width : meta.height,
+    format: meta.format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heic') : meta.format,
+    orientation,
+    takenAt: exifTakenAt(meta.exif),
+  };
+}
+
+export function cleanSharpMessage(e: unknown): string {
+  const m = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^Input (buffer|file) /, '');
+  return m.length > 200 ? m.slice(0, 200) + '…' : m;
+}
+
+export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext, opts: ScanOptions = {}): Promise<ScanResult> {
+  const db = lib.db;
+  const roots = rootIds.map((id) => lib.root(id));
+  const result: ScanResult = { roots: roots.length, seen: 0, added: 0, updated: 0, unchanged: 0, moved: 0, missing: 0, errors: 0, photos: 0 };
+  const byPath = db.prepare('SELECT id, size, mtime_ms AS mtimeMs, status, hash FROM photos WHERE path = ?');
+  const issueByPath = db.prepare('SELECT size, mtime_ms AS mtimeMs FROM scan_issues WHERE path = ?');
+  const byHash = db.prepare(`SELECT id, path, status FROM photos WHERE hash = ? ORDER BY status = 'missing' DESC, id`);
+  const insert = db.prepare(`INSERT INTO photos (root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format,
+      orientation, taken_at, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)`);
+  const update = db.prepare(`UPDATE photos SET root_id = ?, path = ?, rel_path = ?, folder = ?, size = ?, mtime_ms = ?, hash = ?,
+      width = ?, height = ?, format = ?, orientation = ?, taken_at = ?, status = 'ok', updated_at = ? WHERE id = ?`);
+  const touchOk = db.prepare(`UPDATE photos SET status = 'ok', updated_at = ? WHERE id = ?`);
+  const setIssue = db.prepare(`INSERT INTO scan_issues (path, root_id, size, mtime_ms, reason, at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
+      reason = excluded.reason, at = excluded.at`);
+  const clearIssue = db.prepare('DELETE FROM scan_issues WHERE path = ?');
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+
+  for (const root of roots) {
+    ctx.checkCancelled();
+    ctx.progress(`walk ${root.path}`, 0, 0);
+    const { files, issues } = await walkRoot(root.path, opts, (n) => ctx.progress(`walk ${root.path}`, n, 0), ctx.isCancelled);
+    ctx.checkCancelled();
+    const now = Date.now();
+    db.transaction(() => { for (const i of issues) setIssue.run(i.path, root.id, null, null, i.reason, now); })();
+    result.errors += issues.length;
+    const seen = new Set<string>();
+    let done = 0;
+    const total = files.length;
+    ctx.progress('read', 0, total);
+    let next = 0;
+    type Outcome =
+      | { kind: 'unchanged' | 'stillBad' | 'touch'; c: Candidate; id?: number }
+      | { kind: 'issue'; c: Candidate; reason: string }
+      | { kind: 'image'; c: Candidate; img: DecodedImage; existingId: number | null };
+    const pending: Outcome[] = [];
+    const flush = () => {
+      if (pending.length === 0) return;
+      const batch = pending.splice(0, pending.length);
+      db.transaction(() => {
+        const t = Date.now();
+        for (const o of batch) {
+          const c = o.c;
+          const rel = relative(root.path, c.path);
+          const folder = basename(dirname(c.path));
+          if (o.kind === 'issue') { setIssue.run(c.path, root.id, c.size, c.mtimeMs, o.reason, t); result.errors++; continue; }
+          if (o.kind !== 'image') {
+            if (o.kind === 'stillBad') result.errors++;
+            else { if (o.kind === 'touch') touchOk.run(t, o.id!); result.unchanged++; }
+            continue;
+          }
+          const img = o.img;
+          clearIssue.run(c.path);
+          if (o.existingId !== null) {
+            update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, o.existingId);
+            result.updated++;
+            continue;
+          }
+          // a file at a new path whose content is known: a move or rename when the old file is gone
+          const same = byHash.all(img.hash) as Array<{ id: number; path: string; status: string }>;
+          const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(r.path)));
+          if (moved) {
+            update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, moved.id);
+            result.moved++;
+          } else {
+            insert.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, t);
+            result.added++;
+          }
+        }
+      })();
+    };
+    const processOne = async (c: Candidate): Promise<Outcome> => {
+      const existing = byPath.get(c.path) as { id: number; size: number; mtimeMs: number; status: string; hash: string } | undefined;
+      if (existing && existing.size === c.size && existing.mtimeMs === c.mtimeMs) {
+        if (existing.status === 'ok') return { kind: 'unchanged', c };
+        if (existsSync(lib.thumbPath(existing.hash))) return { kind: 'touch', c, id: existing.id };
+      }
+      if (!existing) {
+        const issue = issueByPath.get(c.path) as { size: number | null; mtimeMs: number | null } | undefined;
+        if (issue && issue.size === c.size && issue.mtimeMs === c.mtimeMs) return { kind: 'stillBad', c };
+      }
+      let buf: Buffer;
+      try {
+        buf = await readFile(c.path);
+      } catch (e) {
+        return { kind: 'issue', c, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot read file') };
+      }
+      try {
+        const img = await readImage(buf, lib.thumbDir);
+        return { kind: 'image', c, img, existingId: existing?.id ?? null };
+      } catch (e) {
+        return { kind: 'issue', c, reason: (e as Error).message };
+      }
+    };
+    const workers = Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, async () => {
+      while (next < total && !ctx.isCancelled()) {
+        const c = files[next++];
+        seen.add(c.path);
+        const o = await processOne(c);
+        pending.push(o);
+        done++;
+        if (pending.length >= 64) flush();
+        if (done % 16 === 0 || done === total) ctx.progress('read', done, total);
+      }
+    });
+    await Promise.all(workers);
+    flush();
+    ctx.checkCancelled();
+    result.seen += total;
+    // what was not seen in a complete walk is gone (or was skipped as hidden): mark missing, never delete
+    const t = Date.now();
+    db.transaction(() => {
+      const rows = db.prepare(`SELECT id, path FROM photos WHERE root_id = ? AND status = 'ok'`).all(root.id) as Array<{ id: number; path: string }>;
+      const mark = db.prepare(`UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?`);
+      for (const r of rows) if (!seen.has(r.path)) { mark.run(t, r.id); result.missing++; }
+      const issueRows = db.prepare('SELECT path FROM scan_issues WHERE root_id = ?').pluck().all(root.id) as string[];
+      const walkIssuePaths = new Set(issues.map((i) => i.path));
+      const drop = db.prepare('DELETE FROM scan_issues WHERE path = ?');
+      for (const p of issueRows) if (!seen.has(p) && !walkIssuePaths.has(p)) drop.run(p);
+      db.prepare('UPDATE roots SET last_scan_at = ? WHERE id = ?').run(t, root.id);
+    })();
+  }
+  result.photos = db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`).pluck().get() as number;
+  ctx.progress('done', result.seen, result.seen);
+  return result;
+}

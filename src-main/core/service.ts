@@ -1,0 +1,117 @@
+/**
+ * CoreService: the AppApi implemented on a Library. Every transport (IPC, HTTP/WebSocket, direct calls) wraps one of
+ * these; it validates its arguments itself, so no transport needs to.
+ */
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { AppApi, PhotoQuery } from '../common/api.ts';
+import { AppError, badArg } from '../common/errors.ts';
+import type { AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import { JobManager } from './jobs.ts';
+import { Library } from './library.ts';
+import { scanRoots } from './scan/scanner.ts';
+
+export type CoreListener = (e: AppEvent) => void;
+
+function int(name: string, v: unknown, min = 0): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw badArg(name, `expected an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export class CoreService implements AppApi {
+  readonly lib: Library;
+  readonly jobs: JobManager;
+  private listeners = new Set<CoreListener>();
+
+  constructor(lib: Library) {
+    this.lib = lib;
+    this.jobs = new JobManager(lib.db);
+    this.jobs.onChange((job) => {
+      this.emit({ type: 'job', job });
+      if (job.state !== 'running' && job.state !== 'queued') this.emit({ type: 'library', info: lib.info() });
+    });
+  }
+
+  static open(path: string): CoreService {
+    return new CoreService(Library.open(path));
+  }
+
+  onEvent(l: CoreListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private emit(e: AppEvent): void {
+    for (const l of this.listeners) {
+      try { l(e); } catch { /* listeners never break the core */ }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.cancelAll();
+    this.lib.close();
+  }
+
+  async getInfo(): Promise<LibraryInfo> {
+    return this.lib.info();
+  }
+
+  async listRoots(): Promise<Root[]> {
+    return this.lib.roots();
+  }
+
+  async addRoots(paths: string[]): Promise<Root[]> {
+    if (!Array.isArray(paths) || paths.length === 0) throw badArg('paths', 'give at least one folder');
+    const out: Root[] = [];
+    for (const p of paths) {
+      if (typeof p !== 'string' || p.length === 0) throw badArg('paths', `not a folder path: ${JSON.stringify(p)}`);
+      const abs = isAbsolute(p) ? p : resolve(p);
+      let st;
+      try { st = statSync(abs); } catch { throw new AppError('NOT_FOUND', `${abs}: no such folder`); }
+      if (!st.isDirectory()) throw badArg('paths', `${abs} is not a folder`);
+      out.push(this.lib.addRoot(abs));
+    }
+    this.emit({ type: 'library', info: this.lib.info() });
+    return out;
+  }
+
+  async removeRoot(rootId: number): Promise<void> {
+    this.lib.removeRoot(int('rootId', rootId, 1));
+    this.emit({ type: 'library', info: this.lib.info() });
+  }
+
+  async scan(rootIds?: number[]): Promise<JobInfo> {
+    const ids = rootIds ?? this.lib.roots().map((r) => r.id);
+    if (!Array.isArray(ids)) throw badArg('rootIds', 'expected a list of root ids');
+    for (const id of ids) this.lib.root(int('rootIds', id, 1));
+    return this.jobs.start('scan', { rootIds: ids }, (ctx) => scanRoots(this.lib, ids, ctx));
+  }
+
+  async listPhotos(query: PhotoQuery = {}): Promise<Page<PhotoSummary>> {
+    if (query.offset !== undefined) int('offset', query.offset);
+    if (query.limit !== undefined) int('limit', query.limit, 1);
+    if (query.rootId !== undefined) int('rootId', query.rootId, 1);
+    if (query.status !== undefined && query.status !== 'ok' && query.status !== 'missing') throw badArg('status', `expected ok or missing`);
+    return this.lib.photos(query);
+  }
+
+  async getPhoto(id: number): Promise<PhotoDetail> {
+    return this.lib.photo(int('id', id, 1));
+  }
+
+  async listScanIssues(offset = 0, limit = 200): Promise<Page<ScanIssue>> {
+    return this.lib.scanIssues(int('offset', offset), int('limit', limit, 1));
+  }
+
+  async listJobs(): Promise<JobInfo[]> {
+    return this.jobs.list();
+  }
+
+  async getJob(id: number): Promise<JobInfo> {
+    return this.jobs.get(int('id', id, 1));
+  }
+
+  async cancelJob(id: number): Promise<void> {
+    this.jobs.cancel(int('id', id, 1));
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Opening a library: one SQLite file (WAL, foreign keys on) with numbered migrations. A file that is not a library,
+ * or a library from a newer version, is refused with a clear error before anything is written. An existing library is
+ * backed up before migrations change it.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AppError } from '../../common/errors.ts';
+import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
+
+export type Db = Database.Database;
+
+/** 'Cnst' in the SQLite header's application_id field marks a Constellate library. */
+export const APPLICATION_ID = 0x436e7374;
+
+function readHeader(path: string): Buffer | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(100);
+    const n = readSync(fd, buf, 0, 100, 0);
+    return buf.subarray(0, n);
+  } catch (e) {
+    throw new AppError('IO', `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Checks the file before opening it for writing; returns the schema version found (0 for a new file). */
+export function inspectLibrary(path: string): { exists: boolean; version: number } {
+  if (!existsSync(path)) return { exists: false, version: 0 };
+  const st = statSync(path);
+  if (st.isDirectory()) throw new AppError('NOT_A_LIBRARY', `${path}: is a folder, not a library file`);
+  if (st.size === 0) return { exists: true, version: 0 };
+  const header = readHeader(path)!;
+  if (header.length < 100 || header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
+    throw new AppError('NOT_A_LIBRARY', `${path}: not a Constellate library (not an SQLite database)`);
+  }
+  const appId = header.readUInt32BE(68);
+  let ro: Db | null = null;
+  try {
+    ro = new Database(path, { readonly: true, fileMustExist: true });
+    const tables = ro.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+    if (appId !== APPLICATION_ID) {
+      if (tables.length === 0 && appId === 0) return { exists: true, version: 0 };
+      throw new AppError('NOT_A_LIBRARY', `${path}: not a Constellate library (an SQLite database of another application)`);
+    }
+    if (!tables.includes('schema_migrations')) return { exists: true, version: 0 };
+    const v = (ro.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+    return { exists: true, version: v };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const msg = (e as Error).message;
+    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${msg})`);
+  } finally {
+    ro?.close();
+  }
+}
+
+export interface OpenOptions {
+  /** refuse to migrate (for read-only tools) */
+  readonly?: boolean;
+  /** skip the pre-migration backup (tests) */
+  noBackup?: boolean;
+}
+
+export interface OpenedLibrary {
+  db: Db;
+  path: string;
+  version: number;
+  backup: string | null;
+}
+
+export function openLibrary(path: string, opts: OpenOptions = {}): OpenedLibrary {
+  const found = inspectLibrary(path);
+  if (found.version > LATEST_VERSION) {
+    throw new AppError('LIBRARY_TOO_NEW',
+      `${path}: this library was written by a newer version of Constellate (schema ${found.version}, this version knows up to ${LATEST_VERSION}); update the app to open it`);
+  }
+  if (!found.exists) mkdirSync(dirname(path), { recursive: true });
+  let backup: string | null = null;
+  if (found.exists && found.version > 0 && found.version < LATEST_VERSION && !opts.readonly && !opts.noBackup) {
+    backup = `${path}.backup-v${found.version}-${Date.now()}`;
+    backupFile(path, backup);
+  }
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: !!opts.readonly && found.exists, fileMustExist: !!opts.readonly });
+  } catch (e) {
+    throw new AppError('IO', `${path}: cannot open library (${(e as Error).message})`);
+  }
+  try {
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 10000');
+    const quick = db.pragma('quick_check', { simple: true });
+    if (quick !== 'ok') throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${String(quick)})${backupHint(path)}`);
+    if (!opts.readonly) migrate(db);
+    const version = (db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+    return { db, path, version, backup };
+  } catch (e) {
+    db.close();
+    if (e instanceof AppError) throw e;
+    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${(e as Error).message})${backupHint(path)}`);
+  }
+}
+
+function backupHint(path: string): string {
+  return `; backups of this library, if any, are next to it as ${path}.backup-*`;
+}
+
+/** Copies the library with its WAL content folded in (SQLite's online backup would need the file open for writing). */
+function backupFile(path: string, dest: string): void {
+  const src = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    src.exec(`VACUUM INTO '${dest.replaceAll("'", "''")}'`);
+  } catch {
+    copyFileSync(path, dest);
+  } finally {
+    src.close();
+  }
+}
+
+export function migrate(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+  }
+  db.pragma(`application_id = ${APPLICATION_ID}`);
+  db.pragma(`user_version = ${LATEST_VERSION}`);
+}
