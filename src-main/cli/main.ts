@@ -1,5 +1,56 @@
+/**
+ * The `constellate` command line. Every command takes --json (one JSON document on stdout, progress on stderr) and
+ * exits non-zero with a one-line error on bad input. Commands are listed in COMMANDS; later features add their own.
+ */
+import { AppError, toPayload } from '../common/errors.ts';
+import { helpText, parseArgs, type CommandSpec } from './args.ts';
+import { CliContext } from './context.ts';
+import { foundationCommands } from './commands-foundation.ts';
+
+export interface Command {
+  spec: CommandSpec;
+  run(ctx: CliContext): Promise<number | void>;
+}
+
+export const COMMANDS: Command[] = [...foundationCommands];
+
+function usage(): string {
+  const lines = ['usage: constellate <command> [options]', '', 'commands:'];
+  for (const c of COMMANDS) lines.push(`  ${c.spec.name.padEnd(20)}${c.spec.summary}`);
+  lines.push('', 'Every command takes --library FILE and --json; `constellate <command> --help` for details.');
+  return lines.join('\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'prepare-models') return 0;
-  process.stderr.write('constellate: not ready\n');
-  return 2;
+  const name = argv[0];
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('constellate 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.spec.name === name);
+  let ctx: CliContext | null = null;
+  try {
+    if (!cmd) throw new AppError('BAD_ARGUMENT', `unknown command '${name}' (try constellate --help)`);
+    const parsed = parseArgs(cmd.spec, argv.slice(1));
+    if (parsed.options.help) {
+      process.stdout.write(helpText(cmd.spec) + '\n');
+      return 0;
+    }
+    ctx = new CliContext(parsed);
+    const code = await cmd.run(ctx);
+    return typeof code === 'number' ? code : 0;
+  } catch (e) {
+    const p = toPayload(e);
+    const msg = p.message.split('\n')[0];
+    if (argv.includes('--json')) process.stdout.write(JSON.stringify({ error: p }) + '\n');
+    process.stderr.write(`constellate: ${msg}\n`);
+    if (p.code === 'INTERNAL' && process.env.CONSTELLATE_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    return p.code === 'CANCELLED' ? 130 : p.code === 'INTERNAL' ? 1 : 2;
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
 }

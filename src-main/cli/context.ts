@@ -1,0 +1,76 @@
+/** What every CLI command gets: parsed options, output helpers, and the library opened on demand. */
+import { resolve } from 'node:path';
+import type { JobInfo } from '../common/types.ts';
+import { defaultLibraryPath } from '../core/library.ts';
+import { CoreService } from '../core/service.ts';
+import type { Parsed } from './args.ts';
+
+export class CliContext {
+  private service: CoreService | null = null;
+  constructor(readonly parsed: Parsed) {}
+
+  get json(): boolean { return !!this.parsed.options.json; }
+  opt<T extends string | number | boolean | string[]>(name: string): T | undefined {
+    return this.parsed.options[name] as T | undefined;
+  }
+  get libraryPath(): string {
+    const l = this.opt<string>('library');
+    return l ? resolve(l) : defaultLibraryPath();
+  }
+
+  open(): CoreService {
+    if (!this.service) this.service = CoreService.open(this.libraryPath);
+    return this.service;
+  }
+
+  async close(): Promise<void> {
+    await this.service?.close();
+    this.service = null;
+  }
+
+  /** Result: JSON on stdout with --json, else the human text. */
+  out(value: unknown, human: string): void {
+    if (this.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    else process.stdout.write(human.endsWith('\n') ? human : human + '\n');
+  }
+
+  /** Progress lines on stderr, throttled. */
+  progress(): (stage: string, done: number, total: number) => void {
+    let last = 0;
+    let lastStage = '';
+    const tty = process.stderr.isTTY && !this.json;
+    return (stage, done, total) => {
+      const now = Date.now();
+      if (stage === lastStage && now - last < (tty ? 100 : 1000) && done !== total) return;
+      last = now; lastStage = stage;
+      const pct = total > 0 ? ` ${Math.floor((100 * done) / total)}%` : '';
+      const line = `${stage} ${done}${total > 0 ? `/${total}` : ''}${pct}`;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else process.stderr.write(line + '\n');
+    };
+  }
+
+  /** Runs a job to its end with progress on stderr; Ctrl-C cancels it cleanly. */
+  async runJob(start: () => Promise<JobInfo>): Promise<JobInfo> {
+    const svc = this.open();
+    const report = this.progress();
+    let jobId = -1;
+    const off = svc.onEvent((e) => {
+      if (e.type === 'job' && e.job.id === jobId) report(e.job.progress.stage, e.job.progress.done, e.job.progress.total);
+    });
+    const onSig = () => { if (jobId > 0) svc.jobs.cancel(jobId); };
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    try {
+      const job = await start();
+      jobId = job.id;
+      const end = await svc.jobs.wait(job.id);
+      if (process.stderr.isTTY && !this.json) process.stderr.write('\n');
+      return end;
+    } finally {
+      off();
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The tasks a worker can run. Each takes a structured-clonable payload (typed arrays shared or transferred) and returns
+ * its result plus what to transfer back. Features register their tasks here.
+ */
+import { knnExact, type Metric } from '../../algo/knn.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
+
+export interface TaskContext {
+  isCancelled(): boolean;
+  progress(stage: string, done: number, total: number, extra?: unknown): void;
+}
+
+export type TaskFn = (payload: never, ctx: TaskContext) => Promise<{ result: unknown; transfer?: ArrayBuffer[] }>;
+
+export const TASKS: Record<string, TaskFn> = {
+  async knn(p: { X: Float32Array; n: number; d: number; k: number; metric: Metric }, ctx: TaskContext) {
+    const gemm = await createOrtGemm(1);
+    try {
+      const r = await knnExact(p.X, p.n, p.d, p.k, {
+        metric: p.metric, gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t),
+      });
+      return { result: r, transfer: [r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer] };
+    } finally {
+      await gemm.release();
+    }
+  },
+};

@@ -1,0 +1,157 @@
+/**
+ * The Electron main process: one window, the renderer served from a privileged custom scheme, the AppApi over IPC
+ * (one channel, method names checked against the contract, sender checked), thumbnails through the same scheme and
+ * only from the cache. Locked down: contextIsolation, sandbox, no nodeIntegration, strict CSP, no navigation, no new
+ * windows. Heavy work runs in the core's worker threads, never here.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { existsSync } from 'node:fs';
+import { normalize, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isApiMethod } from '../common/api.ts';
+import { toPayload } from '../common/errors.ts';
+import { defaultLibraryPath } from '../core/library.ts';
+import { REPO_ROOT } from '../core/paths.ts';
+import { CoreService } from '../core/service.ts';
+
+const SCHEME = 'constellate';
+const ORIGIN = `${SCHEME}://app`;
+const RENDERER_DIR = resolve(REPO_ROOT, 'out', 'renderer');
+const PRELOAD = resolve(REPO_ROOT, 'out', 'preload', 'index.cjs');
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+let service: CoreService | null = null;
+let win: BrowserWindow | null = null;
+let unsubscribe: (() => void) | null = null;
+
+function libraryArg(): string {
+  const a = process.argv.find((x) => x.startsWith('--library='));
+  return a ? resolve(a.slice('--library='.length)) : defaultLibraryPath();
+}
+
+async function openService(path: string): Promise<void> {
+  const next = CoreService.open(path);
+  unsubscribe?.();
+  await service?.close();
+  service = next;
+  unsubscribe = service.onEvent((e) => win?.webContents.send('constellate:event', e));
+  win?.setTitle(`Constellate — ${path}`);
+  if (win) win.webContents.send('constellate:event', { type: 'library', info: service.lib.info() });
+}
+
+function isOurFrame(e: IpcMainInvokeEvent): boolean {
+  const url = e.senderFrame?.url ?? '';
+  return url.startsWith(`${ORIGIN}/`) && e.sender === win?.webContents;
+}
+
+function registerIpc(): void {
+  ipcMain.handle('constellate:call', async (e, method: unknown, args: unknown) => {
+    if (!isOurFrame(e)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'call from an unknown frame' } };
+    if (typeof method !== 'string' || !isApiMethod(method) || !Array.isArray(args)) {
+      return { ok: false, error: { code: 'BAD_ARGUMENT', message: `no API method ${JSON.stringify(method)}` } };
+    }
+    try {
+      const fn = (service as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
+      return { ok: true, result: await fn.apply(service, args) };
+    } catch (err) {
+      return { ok: false, error: toPayload(err) };
+    }
+  });
+}
+
+function registerProtocol(): void {
+  protocol.handle(SCHEME, async (req) => {
+    const url = new URL(req.url);
+    const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' };
+    if (url.host !== 'app') return new Response('not found', { status: 404 });
+    const thumb = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/.exec(url.pathname);
+    if (thumb) {
+      if (!service) return new Response('not found', { status: 404 });
+      const file = service.lib.thumbPath(thumb[1]);
+      if (!existsSync(file)) return new Response('not found', { status: 404 });
+      return net.fetch(pathToFileURL(file).toString());
+    }
+    const rel = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+    const file = resolve(RENDERER_DIR, '.' + normalize('/' + rel));
+    if (!file.startsWith(RENDERER_DIR + sep) || !existsSync(file)) return new Response('not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    return new Response(res.body, { status: res.status, headers: { ...Object.fromEntries(res.headers), ...headers } });
+  });
+}
+
+function lockDown(): void {
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (ev, url) => { if (!url.startsWith(`${ORIGIN}/`)) ev.preventDefault(); });
+    contents.on('will-redirect', (ev, url) => { if (!url.startsWith(`${ORIGIN}/`)) ev.preventDefault(); });
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-attach-webview', (ev) => ev.preventDefault());
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+}
+
+function buildMenu(): void {
+  const filters = [{ name: 'Constellate library', extensions: ['constellate', 'db', 'sqlite'] }];
+  Menu.setApplicationMenu(Menu.buildFromTemplate([
+    {
+      label: 'File',
+      submenu: [
+        {
+          label: 'New Library…', accelerator: 'CmdOrCtrl+N', click: async () => {
+            const r = await dialog.showSaveDialog(win!, { title: 'New library', defaultPath: 'library.constellate', filters });
+            if (!r.canceled && r.filePath) await openOrReport(r.filePath);
+          },
+        },
+        {
+          label: 'Open Library…', accelerator: 'CmdOrCtrl+O', click: async () => {
+            const r = await dialog.showOpenDialog(win!, { title: 'Open library', properties: ['openFile'], filters });
+            if (!r.canceled && r.filePaths[0]) await openOrReport(r.filePaths[0]);
+          },
+        },
+        { type: 'separator' },
+        { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+  ]));
+}
+
+async function openOrReport(path: string): Promise<void> {
+  try {
+    await openService(path);
+  } catch (e) {
+    dialog.showErrorBox('Cannot open library', toPayload(e).message);
+  }
+}
+
+async function createWindow(): Promise<void> {
+  win = new BrowserWindow({
+    width: 1400, height: 900, show: false, title: 'Constellate',
+    webPreferences: {
+      preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true,
+      allowRunningInsecureContent: false, webviewTag: false, spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win?.show());
+  await win.loadURL(`${ORIGIN}/index.html`);
+}
+
+app.whenReady().then(async () => {
+  lockDown();
+  registerProtocol();
+  registerIpc();
+  buildMenu();
+  try {
+    await openService(libraryArg());
+  } catch (e) {
+    dialog.showErrorBox('Cannot open library', `${toPayload(e).message}\n\nUse File > Open Library… or File > New Library….`);
+  }
+  await createWindow();
+});
+
+app.on('window-all-closed', async () => {
+  await service?.close();
+  app.quit();
+});
