@@ -1,0 +1,68 @@
+// Shared e2e plumbing: start `constellate serve` on a fresh library, launch Debian's Chromium through playwright-core.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = resolve(ROOT, '../shared');
+export const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export function chromiumPath() {
+  for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean)) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
+}
+
+/** Starts serve mode on a temp library; resolves with {url, port, token, stop, dir, library}. */
+export async function startServe(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'constellate-e2e-'));
+  const library = join(dir, 'e2e.constellate');
+  const child = spawn(process.execPath, [join(ROOT, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', library, ...extraArgs], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const first = await new Promise((ok, fail) => {
+    let buf = '';
+    const t = setTimeout(() => fail(new Error(`serve did not start in 120 s: ${err}`)), 120_000);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) { clearTimeout(t); ok(JSON.parse(buf.slice(0, nl))); }
+    });
+    child.on('exit', (code) => { clearTimeout(t); fail(new Error(`serve exited (${code}): ${err}`)); });
+  });
+  const url = new URL(first.url);
+  return {
+    url: first.url, port: Number(url.port), token: url.searchParams.get('token'), dir, library,
+    stderr: () => err,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((ok) => { if (child.exitCode !== null) ok(); else child.once('exit', ok); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** Collects console errors and failed requests of a page, so a test can assert there were none. */
+export function watchPage(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  return problems;
+}
