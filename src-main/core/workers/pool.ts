@@ -14,7 +14,7 @@ import { AppError, fromPayload, type ErrorPayload } from '../../common/errors.ts
 export interface TaskOptions {
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
   signal?: AbortSignal;
-  transfer?: Transferable[];
+  transfer?: ArrayBuffer[];
 }
 
 type FromWorker =

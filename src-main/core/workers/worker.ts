@@ -18,7 +18,7 @@ async function run(): Promise<void> {
       parentPort!.postMessage({ type: 'progress', stage, done, total, extra });
     },
   };
-  const out = await fn(payload, ctx);
+  const out = await fn(payload as never, ctx);
   parentPort!.postMessage({ type: 'result', result: out.result }, (out.transfer ?? []) as never);
 }
 
