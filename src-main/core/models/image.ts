@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 
+export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+
 export type ImageInput = string | Buffer | Uint8Array;
 
 export interface RgbImage {
@@ -32,7 +34,7 @@ function badImage(label: string, e: unknown): AppError {
 }
 
 /** sharp pipeline start: strict decoding so truncated files fail instead of returning grey. */
-function open(buf: Buffer): sharp.Sharp {
+function open(buf: Buffer): ReturnType<typeof sharp> {
   return sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 }).rotate().removeAlpha().toColourspace('srgb');
 }
 
@@ -50,7 +52,7 @@ export async function decodeRgb(input: ImageInput): Promise<RgbImage> {
 }
 
 /** Resize (fill) to w×h, returns RGB bytes. */
-export async function resizeRgb(input: ImageInput, width: number, height: number, kernel: keyof sharp.KernelEnum = 'lanczos3'): Promise<Buffer> {
+export async function resizeRgb(input: ImageInput, width: number, height: number, kernel: Kernel = 'lanczos3'): Promise<Buffer> {
   const label = inputLabel(input);
   const buf = await readInput(input);
   try {
@@ -63,7 +65,7 @@ export async function resizeRgb(input: ImageInput, width: number, height: number
 }
 
 /** Resize an already-decoded RGB image (fill). */
-export async function resizeRaw(img: RgbImage, width: number, height: number, kernel: keyof sharp.KernelEnum = 'lanczos3', extract?: { left: number; top: number; width: number; height: number }): Promise<Buffer> {
+export async function resizeRaw(img: RgbImage, width: number, height: number, kernel: Kernel = 'lanczos3', extract?: { left: number; top: number; width: number; height: number }): Promise<Buffer> {
   let p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
   if (extract) p = p.extract(extract);
   return p.resize(width, height, { fit: 'fill', kernel }).raw().toBuffer();

@@ -155,7 +155,7 @@ describe('nsfwjs mobilenet_v2_mid conversion', () => {
     const { model, weightData } = loadBundledGraphModel(new Map([...files].map(([k, v]) => [k.slice(prefix.length), v.toString('utf8')])));
     const onnx = convertTfjsGraph(model, weightData, { outputs: PHOTO_OUTPUTS });
     const s = await sess(onnx);
-    expect(s.outputNames.sort()).toEqual(['features', 'probabilities']);
+    expect([...s.outputNames].sort()).toEqual(['features', 'probabilities']);
     const ref = JSON.parse(fs.readFileSync(path.join(referenceDir, 'expected.json'), 'utf8'));
     expect(ref.items.length).toBe(3);
     // one batched run: also checks the dynamic batch dimension
