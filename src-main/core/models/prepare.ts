@@ -27,6 +27,13 @@ export const PHOTO_OUTPUTS = {
 /** Provenance string stored per file; a change forces re-preparation. */
 export const PHOTO_SOURCE = `${NSFWJS_SPEC}/dist/models/mobilenet_v2_mid+${CONVERTER_VERSION}`;
 
+/** Pinned SHA-256 of the nsfwjs@4.3.0 mobilenet_v2_mid bundle files (they are evaluated in a vm, so pin them). */
+export const NSFW_FILE_SHA256: Record<string, string> = {
+  'model.min.js': 'a7a9e701491e2449b221dab7c424957f853e700602b5575da33cfd745616f964',
+  'group1-shard1of2.min.js': 'f2e79a209e44d668220ec5f1533a98f2be954e3953685bf074d201b82fefc29a',
+  'group1-shard2of2.min.js': 'f291df992a0131741372506a6072fb9f1645bff7c973c983fd6276f5f9625d5e',
+};
+
 /** Pinned SHA-256 of the face model files as published in faceplugin-face-recognition-js@0.0.1. */
 export const FACE_FILE_SHA256: Record<string, { sha256: string; size: number }> = {
   'fr_detect.onnx': { sha256: '6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854', size: 1217758 },
@@ -69,15 +76,24 @@ function run(cmd: string, args: string[], cwd: string): Promise<string> {
 }
 
 /** `npm pack <spec>` into cacheDir (reusing a cached tarball). */
-export async function npmPack(spec: string, cacheDir: string): Promise<string> {
+export async function npmPack(spec: string, cacheDirIn: string): Promise<string> {
+  const cacheDir = path.resolve(cacheDirIn);
   fs.mkdirSync(cacheDir, { recursive: true });
   const dest = path.join(cacheDir, tarballName(spec));
   if (fs.existsSync(dest)) return dest;
-  const npmCli = process.env.npm_execpath;
-  const args = ['pack', spec, '--pack-destination', cacheDir, '--silent', '--ignore-scripts'];
-  if (npmCli && /npm-cli\.(c?js)$/.test(npmCli)) await run(process.execPath, [npmCli, ...args], cacheDir);
-  else await run('npm', args, cacheDir);
-  if (!fs.existsSync(dest)) throw new Error(`npm pack ${spec} did not produce ${dest}`);
+  // pack into a private temp dir, then rename: concurrent preparers never see a half-written tarball
+  const work = fs.mkdtempSync(path.join(cacheDir, '.pack-'));
+  try {
+    const npmCli = process.env.npm_execpath;
+    const args = ['pack', spec, '--pack-destination', work, '--silent', '--ignore-scripts'];
+    if (npmCli && /npm-cli\.(c?js)$/.test(npmCli)) await run(process.execPath, [npmCli, ...args], work);
+    else await run('npm', args, work);
+    const made = path.join(work, tarballName(spec));
+    if (!fs.existsSync(made)) throw new Error(`npm pack ${spec} did not produce ${path.basename(made)}`);
+    fs.renameSync(made, dest);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
   return dest;
 }
 
@@ -146,6 +162,12 @@ export async function prepareModels(opts: PrepareOptions = {}): Promise<ModelSta
       log(`fetching ${NSFWJS_SPEC}`);
       const prefix = 'package/dist/models/mobilenet_v2_mid/';
       const files = await getPackageFiles(NSFWJS_SPEC, cacheDir, fetch, (p) => p.startsWith(prefix) && p.endsWith('.min.js'));
+      for (const [name, want] of Object.entries(NSFW_FILE_SHA256)) {
+        const data = files.get(prefix + name);
+        if (!data) throw new Error(`${NSFWJS_SPEC}: ${prefix.slice(8)}${name} not found in package`);
+        const got = crypto.createHash('sha256').update(data).digest('hex');
+        if (got !== want) throw new Error(`${NSFWJS_SPEC}: ${name} has sha256 ${got}, expected ${want}`);
+      }
       const sources = new Map([...files].map(([k, v]) => [k.slice(prefix.length), v.toString('utf8')]));
       log('converting mobilenet_v2_mid to ONNX');
       const { model, weightData } = loadBundledGraphModel(sources);
