@@ -99,6 +99,41 @@ describe('FaceEmbedder on faces-london', () => {
     expect(rank1 / people.length).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('finds two faces side by side, with boxes and embeddings matching each single photo', async () => {
+    const a = path.join(facesDir, people[2]!, 'neutral.jpg');
+    const b = path.join(facesDir, people[3]!, 'smiling.jpg');
+    const ma = await sharp(a).metadata();
+    const pair = await sharp({ create: { width: ma.width! * 2, height: ma.height!, channels: 3, background: '#000' } })
+      .composite([{ input: a, left: 0, top: 0 }, { input: await sharp(b).resize(ma.width!, ma.height!).toBuffer(), left: ma.width!, top: 0 }])
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const r = (await fe.detectAndEmbed(pair)).sort((p, q) => p.box.x - q.box.x);
+    expect(r.length).toBe(2);
+    const single = results.get(`${people[2]}/neutral`)![0]!;
+    expect(Math.abs(r[0]!.box.x - single.box.x)).toBeLessThan(single.box.width * 0.1);
+    expect(Math.abs(r[0]!.box.y - single.box.y)).toBeLessThan(single.box.width * 0.1);
+    expect(r[1]!.box.x).toBeGreaterThanOrEqual(ma.width! - 5);
+    const cos = (u: Float32Array, v: Float32Array) => u.reduce((s, x, i) => s + x * v[i]!, 0);
+    expect(cos(r[0]!.embedding, single.embedding)).toBeGreaterThan(0.85);
+    expect(cos(r[1]!.embedding, results.get(`${people[3]}/smiling`)![0]!.embedding)).toBeGreaterThan(0.85);
+  });
+
+  it('reports boxes and landmarks in the EXIF-rotated image', async () => {
+    const file = path.join(facesDir, people[4]!, 'neutral.jpg');
+    const upright = results.get(`${people[4]}/neutral`)![0]!;
+    // store the pixels rotated 90° counter-clockwise, tagged "rotate 90° clockwise to display"
+    const stored = await sharp(await sharp(file).rotate(-90).toBuffer()).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
+    const meta = await sharp(stored).metadata();
+    expect(meta.orientation).toBe(6);
+    const r = await fe.detectAndEmbed(stored);
+    expect(r.length).toBe(1);
+    expect(Math.abs(r[0]!.box.x - upright.box.x)).toBeLessThan(upright.box.width * 0.1);
+    expect(Math.abs(r[0]!.box.y - upright.box.y)).toBeLessThan(upright.box.width * 0.1);
+    // left eye region stays left of the right eye
+    expect(r[0]!.landmarks[2 * 36]!).toBeLessThan(r[0]!.landmarks[2 * 45]!);
+    expect(r[0]!.embedding.reduce((s, x, i) => s + x * upright.embedding[i]!, 0)).toBeGreaterThan(0.9);
+  });
+
   it('finds no face in a blank image and honours minFaceSize', async () => {
     const blank = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080' } }).png().toBuffer();
     expect(await fe.detectAndEmbed(blank)).toEqual([]);
