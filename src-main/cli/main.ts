@@ -6,13 +6,14 @@ import { AppError, toPayload } from '../common/errors.ts';
 import { helpText, parseArgs, type CommandSpec } from './args.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
+import { embedCommands } from './commands-embed.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

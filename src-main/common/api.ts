@@ -29,12 +29,35 @@ export interface AppApi {
   listJobs(): Promise<JobInfo[]>;
   getJob(id: number): Promise<JobInfo>;
   cancelJob(id: number): Promise<void>;
+
+  /** Starts an embed job: 'photo', 'face' or a model manifest path; only new or changed photos are processed. */
+  embed(options: EmbedOptions): Promise<JobInfo>;
+  /** Imports a .npy matrix + ids file (CSV or JSON lines) as the embeddings of a named model. */
+  importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport>;
+  /** Writes a model's embeddings as .npy + ids CSV. */
+  exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport>;
+}
+
+export interface EmbedOptions {
+  model: string;
+  batch?: number;
+  workers?: number;
+  minFaceSize?: number;
+  scoreThreshold?: number;
+}
+
+export interface ImportEmbeddingsReport {
+  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
+}
+
+export interface ExportEmbeddingsReport {
+  model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string;
 }
 
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
-  'listJobs', 'getJob', 'cancelJob',
+  'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -4,12 +4,14 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, PhotoQuery } from '../common/api.ts';
+import type { AppApi, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
+import { embedJob } from './embed/embed-job.ts';
+import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 
 export type CoreListener = (e: AppEvent) => void;
 
@@ -113,5 +115,29 @@ export class CoreService implements AppApi {
 
   async cancelJob(id: number): Promise<void> {
     this.jobs.cancel(int('id', id, 1));
+  }
+
+  async embed(o: EmbedOptions): Promise<JobInfo> {
+    if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'expected photo, face or a model manifest path');
+    if (o.workers !== undefined) int('workers', o.workers, 1);
+    if (o.batch !== undefined) int('batch', o.batch, 1);
+    if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
+    if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
+    const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold } };
+    return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
+  }
+
+  async importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport> {
+    if (typeof npyPath !== 'string' || !npyPath) throw badArg('npy', 'expected a .npy file path');
+    if (typeof idsPath !== 'string' || !idsPath) throw badArg('ids', 'expected an ids file (CSV or JSON lines)');
+    if (typeof model !== 'string' || !model) throw badArg('model', 'expected a model name');
+    const r = importEmbeddings(this.lib, npyPath, idsPath, model);
+    this.emit({ type: 'library', info: this.lib.info() });
+    return r;
+  }
+
+  async exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport> {
+    if (typeof outPath !== 'string' || !outPath) throw badArg('out', 'expected a .npy file path');
+    return exportEmbeddings(this.lib, model, outPath, idsPath);
   }
 }

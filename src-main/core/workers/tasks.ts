@@ -4,6 +4,7 @@
  */
 import { knnExact, type Metric } from '../../algo/knn.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
+import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
@@ -25,3 +26,5 @@ export const TASKS: Record<string, TaskFn> = {
     }
   },
 };
+
+TASKS.embed = (async (p: EmbedTaskPayload, ctx: TaskContext) => embedTask(p, ctx)) as TaskFn;

@@ -1,0 +1,145 @@
+/**
+ * The embedding task, run in a worker thread with its own ONNX session (one intra-op thread) and its own connection to
+ * the library. Reading and preprocessing the next batch overlaps inference of the current one. Each photo's results are
+ * committed with its 'processed' mark in one transaction, so a killed job loses at most the batch in flight and a re-run
+ * neither duplicates nor skips anything.
+ */
+import { writeFileSync, mkdirSync, renameSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AppError, toPayload } from '../../common/errors.ts';
+import { FaceEmbedder, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
+import type { TaskContext } from '../workers/tasks.ts';
+import { openWorkerDb, vecBlob } from './store.ts';
+
+export interface EmbedTaskPayload {
+  library: string;
+  thumbDir: string;
+  /** 'photo', 'face' or a manifest path */
+  model: string;
+  modelName: string;
+  version: string;
+  modelsDir: string;
+  photos: Array<{ id: number; path: string; hash: string }>;
+  batch?: number;
+  face?: { scoreThreshold?: number; minFaceSize?: number };
+}
+
+export interface EmbedTaskResult {
+  processed: number;
+  failed: number;
+  faces: number;
+  /** first few failures, for the report */
+  failures: Array<{ path: string; reason: string }>;
+  inferenceMs: number;
+  totalMs: number;
+}
+
+function writeThumbAtomic(file: string, bytes: Buffer): void {
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);
+}
+
+export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {
+  const t0 = performance.now();
+  const db = openWorkerDb(p.library);
+  const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, failures: [], inferenceMs: 0, totalMs: 0 };
+  const markOk = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, NULL)
+    ON CONFLICT(model, photo_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, error = NULL`);
+  const markBad = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(model, photo_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, error = excluded.error`);
+  const upsertVec = db.prepare(`INSERT INTO embeddings (model, item_id, version, vec, extra) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec, extra = excluded.extra`);
+  const fail = (ph: { id: number; path: string; hash: string }, e: unknown) => {
+    const reason = toPayload(e).message;
+    markBad.run(p.modelName, ph.id, p.version, ph.hash, reason);
+    res.failed++;
+    if (res.failures.length < 20) res.failures.push({ path: ph.path, reason });
+  };
+  const total = p.photos.length;
+  let done = 0;
+  try {
+    if (p.model === 'face') {
+      const fe = await FaceEmbedder.load(p.modelsDir, { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize });
+      const oldFaces = db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck();
+      const delFace = db.prepare('DELETE FROM faces WHERE id = ?');
+      const delVec = db.prepare('DELETE FROM embeddings WHERE model = ? AND item_id = ?');
+      const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at)
+        VALUES (?, 'faceplugin-fr', ?, ?, ?, ?, ?, ?, ?, ?)`);
+      // overlap: start the next photo's detection while the current one's results are written
+      let next = total > 0 ? fe.detectAndEmbed(p.photos[0].path).then((r) => ({ ok: true as const, r }), (e) => ({ ok: false as const, e })) : null;
+      for (let i = 0; i < total; i++) {
+        if (ctx.isCancelled()) throw new AppError('CANCELLED', 'embedding cancelled');
+        const ph = p.photos[i];
+        const t1 = performance.now();
+        const out = await next!;
+        res.inferenceMs += performance.now() - t1;
+        next = i + 1 < total ? fe.detectAndEmbed(p.photos[i + 1].path).then((r) => ({ ok: true as const, r }), (e) => ({ ok: false as const, e })) : null;
+        if (!out.ok) { fail(ph, out.e); ctx.progress('faces', ++done, total); continue; }
+        const now = Date.now();
+        const keys: Array<[string, Buffer]> = [];
+        db.transaction(() => {
+          for (const fid of oldFaces.all(ph.id) as number[]) { delVec.run(p.modelName, fid); delFace.run(fid); }
+          out.r.forEach((f, k) => {
+            const key = `${ph.hash}-f${k}`;
+            const id = Number(insFace.run(ph.id, f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, now).lastInsertRowid);
+            upsertVec.run(p.modelName, id, p.version, vecBlob(f.embedding), null);
+            keys.push([key, f.alignedJpeg]);
+          });
+          markOk.run(p.modelName, ph.id, p.version, ph.hash);
+        })();
+        for (const [key, jpeg] of keys) writeThumbAtomic(join(p.thumbDir, key.slice(0, 2), `${key}.jpg`), jpeg);
+        res.faces += out.r.length;
+        res.processed++;
+        ctx.progress('faces', ++done, total);
+      }
+      if (next) await next;
+    } else {
+      const manifest = p.model !== 'photo';
+      const model = manifest ? await loadManifestModel(p.model) : await PhotoEmbedder.load(p.modelsDir);
+      const B = Math.max(1, p.batch ?? 8);
+      const prep = (i0: number) => Promise.all(p.photos.slice(i0, i0 + B).map((ph) =>
+        model.preprocess(ph.path).then((t) => ({ ph, t, e: null as unknown }), (e) => ({ ph, t: null, e }))));
+      let next = total > 0 ? prep(0) : null;
+      for (let i0 = 0; i0 < total; i0 += B) {
+        if (ctx.isCancelled()) throw new AppError('CANCELLED', 'embedding cancelled');
+        const items = await next!;
+        next = i0 + B < total ? prep(i0 + B) : null;
+        const good = items.filter((x) => x.t !== null);
+        let feats: Float32Array = new Float32Array(0);
+        let probs: Float32Array | null = null;
+        const dim = model.dim;
+        if (good.length) {
+          const t1 = performance.now();
+          if (model instanceof PhotoEmbedder) {
+            const r = await model.embedBatch(good.map((x) => x.t!));
+            feats = r.features; probs = r.probabilities;
+          } else {
+            feats = await model.embedBatch(good.map((x) => x.t!));
+          }
+          res.inferenceMs += performance.now() - t1;
+        }
+        db.transaction(() => {
+          good.forEach((x, j) => {
+            const v = feats.subarray(j * dim, (j + 1) * dim);
+            const extra = probs ? vecBlob(probs.subarray(j * 5, j * 5 + 5)) : null;
+            upsertVec.run(p.modelName, x.ph.id, p.version, vecBlob(v), extra);
+            markOk.run(p.modelName, x.ph.id, p.version, x.ph.hash);
+            res.processed++;
+          });
+          for (const x of items) if (x.t === null) fail(x.ph, x.e);
+        })();
+        done += items.length;
+        ctx.progress('photos', done, total);
+      }
+      if (next) await next;
+      await model.release();
+    }
+  } finally {
+    db.close();
+  }
+  res.totalMs = performance.now() - t0;
+  return { result: res };
+}

@@ -1,0 +1,154 @@
+/**
+ * Imported and exported embeddings: a `.npy` matrix (float16/32/64, C order) plus an ids file mapping each row to a
+ * photo path and, for faces, a box. ids files are CSV with a header (`path[,x,y,w,h]`) or JSON lines
+ * (`{"path": ..., "box": [x, y, w, h]}`). Paths may be absolute or relative to the ids file's folder.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { AppError, badArg } from '../../common/errors.ts';
+import type { ItemKind } from '../../common/types.ts';
+import type { Library } from '../library.ts';
+import { readNpyMatrix, writeNpy } from '../npy-file.ts';
+import { ensureModel, getModel, loadMatrix, vecBlob } from './store.ts';
+
+export interface IdRow { path: string; box: [number, number, number, number] | null }
+
+function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { out.push(cur); cur = ''; }
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+export function csvField(v: string | number | null | undefined): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function readIdsFile(file: string): IdRow[] {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    throw new AppError('BAD_FILE', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  if (lines.length === 0) throw new AppError('BAD_FILE', `${file}: empty ids file`);
+  const rows: IdRow[] = [];
+  if (lines[0].trimStart().startsWith('{')) {
+    lines.forEach((l, i) => {
+      let o: { path?: unknown; box?: unknown; x?: unknown; y?: unknown; w?: unknown; h?: unknown };
+      try { o = JSON.parse(l); } catch { throw new AppError('BAD_FILE', `${file}:${i + 1}: not a JSON object`); }
+      if (typeof o.path !== 'string' || !o.path) throw new AppError('BAD_FILE', `${file}:${i + 1}: missing "path"`);
+      let box: IdRow['box'] = null;
+      const b = Array.isArray(o.box) ? o.box : (o.x !== undefined ? [o.x, o.y, o.w, o.h] : null);
+      if (b) {
+        if (b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new AppError('BAD_FILE', `${file}:${i + 1}: "box" must be [x, y, w, h] numbers`);
+        box = b as [number, number, number, number];
+      }
+      rows.push({ path: abs(o.path), box });
+    });
+    return rows;
+  }
+  const header = parseCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
+  const pi = header.indexOf('path');
+  if (pi < 0) throw new AppError('BAD_FILE', `${file}: the CSV header must have a 'path' column (got ${header.join(',')})`);
+  const bi = ['x', 'y', 'w', 'h'].map((k) => header.indexOf(k));
+  const hasBox = bi.every((i) => i >= 0);
+  for (let li = 1; li < lines.length; li++) {
+    const f = parseCsvLine(lines[li]);
+    const p = (f[pi] ?? '').trim();
+    if (!p) throw new AppError('BAD_FILE', `${file}:${li + 1}: empty path`);
+    let box: IdRow['box'] = null;
+    if (hasBox && bi.some((i) => (f[i] ?? '').trim() !== '')) {
+      const v = bi.map((i) => Number(f[i]));
+      if (!v.every(Number.isFinite)) throw new AppError('BAD_FILE', `${file}:${li + 1}: face box x,y,w,h must be numbers`);
+      box = v as [number, number, number, number];
+    }
+    rows.push({ path: abs(p), box });
+  }
+  return rows;
+}
+
+export interface ImportReport { model: string; kind: ItemKind; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number }
+
+export function importEmbeddings(lib: Library, npyPath: string, idsPath: string, modelName: string): ImportReport {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(modelName)) throw badArg('model', `model names use letters, digits and _.:- (got ${JSON.stringify(modelName)})`);
+  if (modelName === 'photo' || modelName === 'face') throw badArg('model', `${modelName} is a built-in model; import under another name`);
+  const M = readNpyMatrix(npyPath);
+  const ids = readIdsFile(idsPath);
+  if (ids.length !== M.rows) throw new AppError('BAD_FILE', `${idsPath}: ${ids.length} ids for ${M.rows} rows in ${npyPath}`);
+  if (M.cols < 1) throw new AppError('BAD_FILE', `${npyPath}: matrix has no columns`);
+  const anyBox = ids.some((r) => r.box !== null);
+  if (anyBox && ids.some((r) => r.box === null)) throw new AppError('BAD_FILE', `${idsPath}: either every row has a face box or none does`);
+  const kind: ItemKind = anyBox ? 'face' : 'photo';
+  const db = lib.db;
+  const photoByPath = db.prepare(`SELECT id FROM photos WHERE path = ? AND status = 'ok'`).pluck();
+  const findFace = db.prepare('SELECT id FROM faces WHERE photo_id = ? AND abs(x - ?) < 0.5 AND abs(y - ?) < 0.5 AND abs(w - ?) < 0.5 AND abs(h - ?) < 0.5').pluck();
+  const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, created_at) VALUES (?, 'imported', ?, ?, ?, ?, 1, ?)`);
+  const upsert = db.prepare(`INSERT INTO embeddings (model, item_id, version, vec) VALUES (?, ?, ?, ?)
+    ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec`);
+  const report: ImportReport = { model: modelName, kind, rows: M.rows, dim: M.cols, imported: 0, unmatched: 0, unmatchedPaths: [], facesCreated: 0 };
+  const version = `imported:${resolve(npyPath)}@${Date.now()}`;
+  db.transaction(() => {
+    ensureModel(db, { name: modelName, kind, dim: M.cols, version, source: 'imported', info: { npy: resolve(npyPath), ids: resolve(idsPath) } });
+    const d = M.cols;
+    for (let i = 0; i < ids.length; i++) {
+      const pid = photoByPath.get(ids[i].path) as number | undefined;
+      if (pid === undefined) {
+        report.unmatched++;
+        if (report.unmatchedPaths.length < 20) report.unmatchedPaths.push(ids[i].path);
+        continue;
+      }
+      let item = pid;
+      if (kind === 'face') {
+        const [x, y, w, h] = ids[i].box!;
+        const f = findFace.get(pid, x, y, w, h) as number | undefined;
+        if (f !== undefined) item = f;
+        else { item = Number(insFace.run(pid, x, y, w, h, Date.now()).lastInsertRowid); report.facesCreated++; }
+      }
+      upsert.run(modelName, item, version, vecBlob(M.data.subarray(i * d, (i + 1) * d)));
+      report.imported++;
+    }
+    if (report.imported === 0) {
+      throw new AppError('BAD_FILE', `${idsPath}: none of the ${ids.length} paths is a photo in this library (first: ${ids[0].path}); scan their folder first`);
+    }
+  })();
+  return report;
+}
+
+export interface ExportEmbeddingsReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string }
+
+export function exportEmbeddings(lib: Library, modelName: string, out: string, idsOut?: string): ExportEmbeddingsReport {
+  const model = getModel(lib.db, modelName);
+  const m = loadMatrix(lib.db, modelName);
+  const outPath = resolve(out);
+  if (!outPath.endsWith('.npy')) throw badArg('out', `must name a .npy file (got ${out})`);
+  const idsPath = resolve(idsOut ?? outPath.replace(/\.npy$/, '.ids.csv'));
+  const lines: string[] = [model.kind === 'face' ? 'path,x,y,w,h' : 'path'];
+  const photoQ = lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck();
+  const faceQ = lib.db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
+  for (let i = 0; i < m.n; i++) {
+    if (model.kind === 'photo') lines.push(csvField(photoQ.get(m.ids[i]) as string));
+    else {
+      const f = faceQ.get(m.ids[i]) as { path: string; x: number; y: number; w: number; h: number };
+      lines.push([csvField(f.path), f.x, f.y, f.w, f.h].join(','));
+    }
+  }
+  writeNpy(outPath, m.X.slice(), [m.n, m.d]);
+  const tmp = `${idsPath}.${process.pid}.partial`;
+  writeFileSync(tmp, lines.join('\n') + '\n');
+  renameSync(tmp, idsPath);
+  return { model: modelName, kind: model.kind, rows: m.n, dim: m.d, out: outPath, ids: idsPath };
+}
