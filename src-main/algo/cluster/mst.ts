@@ -15,12 +15,13 @@
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import { gemmJs, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
-import { knnExact } from '../knn.ts';
 
 export interface MrMstOptions {
   gemm?: Gemm;
   /** candidate neighbours per point for stage 2 (default max(minSamples, 24)) */
   candidates?: number;
+  /** rows per tile of the all-pairs passes (default 512) */
+  tileSize?: number;
   /** largest component count handled by the C x C table (default 2048) */
   maxTableComponents?: number;
   onProgress?: (done: number, total: number) => void;
@@ -86,10 +87,8 @@ export async function mutualReachabilityMst(
   let total = n + Math.ceil(n / 10) + n;
   let doneBase = 0;
 
-  const knn = await knnExact(X, n, d, K, {
-    metric: 'euclidean', gemm, isCancelled: opts.isCancelled,
-    onProgress: progress ? (done) => progress(done, total) : undefined,
-  });
+  const tiles = new PairTiles(X, n, d, gemm, opts.tileSize);
+  const knn = await tiles.knn(K, opts.isCancelled, progress ? (done) => progress(done, total) : undefined);
   doneBase = n;
   const core = new Float64Array(n);
   const core2 = new Float64Array(n);
@@ -142,9 +141,6 @@ export async function mutualReachabilityMst(
   // ---- stage 3: full passes
   let fullPasses = 0;
   if (nEdges < n - 1) {
-    const Xt = transpose(X, n, d);
-    const sq = rowSqNorms(X, n, d);
-    const blockRows = Math.max(16, Math.min(n, Math.floor((4 << 20) / n)));
     while (nEdges < n - 1) {
       if (opts.isCancelled?.()) throw cancelled();
       // dense component ids
@@ -162,18 +158,19 @@ export async function mutualReachabilityMst(
       const slots = table ? C * C : C;
       const W = new Float64Array(slots).fill(Infinity);
       const WP = new Int32Array(slots), WQ = new Int32Array(slots);
-      for (let b0 = 0; b0 < n; b0 += blockRows) {
-        if (opts.isCancelled?.()) throw cancelled();
-        const b1 = Math.min(n, b0 + blockRows);
-        const S = await gemm(X.subarray(b0 * d, b1 * d), b1 - b0, Xt, n, d);
-        for (let p = b0; p < b1; p++) {
+      const sq = tiles.sq;
+      const base = doneBase;
+      await tiles.forEachPair((S, i0, i1, j0, j1) => {
+        const w_ = j1 - j0;
+        for (let p = i0; p < i1; p++) {
           const cp = comp[p];
-          const so = (p - b0) * n;
+          const so = (p - i0) * w_ - j0;
           const sp = sq[p];
           const cpc = core2[p];
-          const rowBase = table ? cp * C : 0;
+          const qStart = i0 === j0 ? p + 1 : j0;
           if (table) {
-            for (let q = 0; q < n; q++) {
+            const rowBase = cp * C;
+            for (let q = qStart; q < j1; q++) {
               const cq = comp[q];
               if (cq === cp) continue;
               let w = sp + sq[q] - 2 * S[so + q];
@@ -184,20 +181,19 @@ export async function mutualReachabilityMst(
               if (w < W[key]) { W[key] = w; WP[key] = p; WQ[key] = q; }
             }
           } else {
-            let bw = W[cp], bq = -1;
-            for (let q = 0; q < n; q++) {
-              if (comp[q] === cp) continue;
+            for (let q = qStart; q < j1; q++) {
+              const cq = comp[q];
+              if (cq === cp) continue;
               let w = sp + sq[q] - 2 * S[so + q];
               if (w < cpc) w = cpc;
               const cc = core2[q];
               if (w < cc) w = cc;
-              if (w < bw) { bw = w; bq = q; }
+              if (w < W[cp]) { W[cp] = w; WP[cp] = p; WQ[cp] = q; }
+              if (w < W[cq]) { W[cq] = w; WP[cq] = q; WQ[cq] = p; }
             }
-            if (bq >= 0) { W[cp] = bw; WP[cp] = p; WQ[cp] = bq; }
           }
         }
-        progress?.(doneBase + b1, total);
-      }
+      }, opts.isCancelled, progress ? (done) => progress(base + done, total) : undefined);
       doneBase += n;
       if (table) {
         // Prim on the component graph, edge weight min(W[a,b], W[b,a])
@@ -236,4 +232,96 @@ export async function mutualReachabilityMst(
   }
   progress?.(total, total);
   return { from, to, weight, core, knnIndices: knn.indices, knnDistances: knn.distances, stats: { candidateComponents, fullPasses, candidates: K } };
+}
+
+/**
+ * All pairs (p <= q) of rows in square tiles: tile (i, j), j >= i, is A = rows of tile i times the transposed rows of
+ * tile j, so each pair's product is computed once (half the work of full rows).
+ */
+class PairTiles {
+  readonly sq: Float64Array;
+  private readonly tiles: Float32Array[] = [];
+  private readonly T: number;
+  constructor(private readonly X: Float32Array, private readonly n: number, private readonly d: number,
+    private readonly gemm: Gemm, tileSize?: number) {
+    this.T = Math.max(16, tileSize ?? 512);
+    const sqf = rowSqNorms(X, n, d);
+    this.sq = Float64Array.from(sqf);
+    for (let t0 = 0; t0 < n; t0 += this.T) {
+      const t1 = Math.min(n, t0 + this.T);
+      this.tiles.push(transpose(X.subarray(t0 * d, t1 * d), t1 - t0, d));
+    }
+  }
+
+  /** Calls cb(S, i0, i1, j0, j1) for every tile pair j >= i; S is (i1-i0) x (j1-j0) row-major. Progress in rows. */
+  async forEachPair(
+    cb: (S: Float32Array, i0: number, i1: number, j0: number, j1: number) => void,
+    isCancelled?: () => boolean, onProgress?: (doneRows: number) => void,
+  ): Promise<void> {
+    const { n, d, T } = this;
+    const nt = this.tiles.length;
+    const totalPairs = (nt * (nt + 1)) / 2;
+    let donePairs = 0;
+    for (let i = 0; i < nt; i++) {
+      const i0 = i * T, i1 = Math.min(n, i0 + T);
+      const A = this.X.subarray(i0 * d, i1 * d);
+      for (let j = i; j < nt; j++) {
+        if (isCancelled?.()) throw cancelled();
+        const j0 = j * T, j1 = Math.min(n, j0 + T);
+        const S = await this.gemm(A, i1 - i0, this.tiles[j], j1 - j0, d);
+        cb(S, i0, i1, j0, j1);
+        donePairs++;
+      }
+      onProgress?.(Math.round((donePairs / totalPairs) * n));
+    }
+  }
+
+  /** Exact k nearest neighbours (self excluded), euclidean, rows sorted nearest first. */
+  async knn(k: number, isCancelled?: () => boolean, onProgress?: (doneRows: number) => void): Promise<{ indices: Int32Array; distances: Float32Array }> {
+    const n = this.n;
+    const sq = this.sq;
+    // per-point max-heaps of squared distances
+    const hk = new Float64Array(n * k).fill(Infinity);
+    const hi = new Int32Array(n * k).fill(-1);
+    const offer = (p: number, w: number, q: number): void => {
+      const o = p * k;
+      if (!(w < hk[o])) return;
+      // replace root, sift down
+      let c = 0;
+      for (;;) {
+        const l = 2 * c + 1;
+        if (l >= k) break;
+        const r = l + 1;
+        const m = r < k && hk[o + r] > hk[o + l] ? r : l;
+        if (hk[o + m] <= w) break;
+        hk[o + c] = hk[o + m]; hi[o + c] = hi[o + m]; c = m;
+      }
+      hk[o + c] = w; hi[o + c] = q;
+    };
+    await this.forEachPair((S, i0, i1, j0, j1) => {
+      const wd = j1 - j0;
+      for (let p = i0; p < i1; p++) {
+        const so = (p - i0) * wd - j0;
+        const sp = sq[p];
+        const qStart = i0 === j0 ? p + 1 : j0;
+        const op = p * k;
+        for (let q = qStart; q < j1; q++) {
+          let w = sp + sq[q] - 2 * S[so + q];
+          if (w < 0) w = 0;
+          if (w < hk[op]) offer(p, w, q);
+          if (w < hk[q * k]) offer(q, w, p);
+        }
+      }
+    }, isCancelled, onProgress);
+    // sort each heap ascending
+    const indices = new Int32Array(n * k), distances = new Float32Array(n * k);
+    const idx: number[] = new Array(k);
+    for (let p = 0; p < n; p++) {
+      const o = p * k;
+      for (let t = 0; t < k; t++) idx[t] = t;
+      idx.sort((a, b) => hk[o + a] - hk[o + b] || hi[o + a] - hi[o + b]);
+      for (let t = 0; t < k; t++) { indices[o + t] = hi[o + idx[t]]; distances[o + t] = Math.sqrt(hk[o + idx[t]]); }
+    }
+    return { indices, distances };
+  }
 }
