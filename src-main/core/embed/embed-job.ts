@@ -77,7 +77,8 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     embeddings: 0, failures: [], seconds: 0, photosPerSecond: 0,
   };
   ctx.progress(m.kind === 'face' ? 'faces' : 'photos', 0, pending.length);
-  if (pending.length > 0) {
+  // even with nothing pending, one worker loads the model: a damaged model file is reported, not hidden
+  {
     const W = Math.max(1, Math.min(spec.workers ?? workerCount(), Math.ceil(pending.length / 4)));
     // interleave so that every worker gets a similar mix of image sizes
     const chunks = Array.from({ length: W }, () => [] as typeof pending);
