@@ -1,0 +1,53 @@
+/**
+ * Clustering benchmark: our k-means, mini-batch k-means and DBSCAN against scikit-learn 1.2.1 in the same run.
+ *   npx tsx bench/cluster.mts [--quick] [--full] [--only NAME] [--repeat N] [--out FILE]
+ * --quick: the c3 rows only; --full: adds full k-means on 61,751 x 1,792 (k = 600; minutes per side).
+ * Writes a markdown section to bench/results/cluster.md. Other cluster engineers: import { CASES } and add rows via
+ * bench/lib/cluster-bench.mts (see its header).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dbscan } from '../src-main/algo/cluster/dbscan.ts';
+import { kmeans } from '../src-main/algo/cluster/kmeans.ts';
+import { matrixSource, minibatchKmeans } from '../src-main/algo/cluster/minibatch.ts';
+import { runClusterBench, type ClusterCase } from './lib/cluster-bench.mts';
+import { PY, peerEps, REPO, SHARED } from './lib/peer.mts';
+
+const mat = (tag: string) => ({ x: path.resolve(SHARED, `data/matrices/${tag}_X.npy`), y: path.resolve(SHARED, `data/matrices/${tag}_y.npy`) });
+const C2 = path.resolve(REPO, '.tmp/c2');
+const c2 = { x: `${C2}_X.npy`, y: `${C2}_y.npy` };
+const prepareC2 = (): void => {
+  if (existsSync(c2.x) && existsSync(c2.y)) return;
+  mkdirSync(path.dirname(C2), { recursive: true });
+  console.error('generating the 61,751 x 1,792 blobs (k = 600, seed 0) ...');
+  spawnSync(PY, [path.resolve(SHARED, 'peers/gen_blobs.py'), '61751', '1792', '600', C2, '--seed', '0'], { stdio: 'inherit' });
+};
+
+const km = (seed = 0): ClusterCase['ours'] => async ({ X, n, d, k, gemm }) => (await kmeans(X, n, d, k, { seed, gemm })).labels;
+const mb = (seed = 0): ClusterCase['ours'] => async ({ X, n, d, k, gemm }) => (await minibatchKmeans(matrixSource(X, n, d), { k, seed, gemm })).labels;
+const db = (eps: number, minSamples = 5): ClusterCase['ours'] => async ({ X, n, d, gemm }) => (await dbscan(X, n, d, eps, minSamples, { gemm })).labels;
+
+const epsC3 = peerEps('c3_5000x128', 0.5);
+const epsC1 = peerEps('c1_18969x512', 0.5);
+
+export const CASES: ClusterCase[] = [
+  { name: 'c3-kmeans', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'k-means', quick: true, ours: km(), peer: { method: 'kmeans' } },
+  { name: 'c3-minibatch', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'mini-batch k-means', quick: true, ours: mb(), peer: { method: 'minibatch' } },
+  { name: 'c3-dbscan', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: `DBSCAN eps=${epsC3.toFixed(4)} (q=0.5) ms=5`, quick: true, ours: db(epsC3), peer: { method: 'dbscan', args: ['--eps', String(epsC3), '--min-samples', '5'] } },
+  { name: 'c1-kmeans', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'k-means', ours: km(), peer: { method: 'kmeans' } },
+  { name: 'c1-minibatch', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'mini-batch k-means', ours: mb(), peer: { method: 'minibatch' } },
+  { name: 'c1-dbscan', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: `DBSCAN eps=${epsC1.toFixed(4)} (q=0.5) ms=5`, ours: db(epsC1), peer: { method: 'dbscan', args: ['--eps', String(epsC1), '--min-samples', '5'] } },
+  { name: 'c2-minibatch', data: 'c2_61751x1792', ...c2, k: 600, method: 'mini-batch k-means', ours: mb(), peer: { method: 'minibatch' }, prepare: prepareC2 },
+  { name: 'c2-kmeans', data: 'c2_61751x1792', ...c2, k: 600, method: 'k-means', full: true, ours: km(), peer: { method: 'kmeans' }, prepare: prepareC2 },
+];
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] && path.resolve(process.argv[1]) === self) {
+  await runClusterBench(CASES, process.argv.slice(2), {
+    title: 'Clustering: ours vs scikit-learn 1.2.1 (same run)',
+    out: path.resolve(REPO, 'bench/results/cluster.md'),
+    script: self,
+  });
+}
