@@ -248,8 +248,8 @@ function spectralComponent(g: FuzzyGraph, nodes: Int32Array, local: Int32Array, 
   orthonormalizeColumns(V, m, l);
   for (let it = 0; it < iters; it++) {
     apply(V, W);
-    deflate(W);
-    orthonormalizeColumns(W, m, l);
+    // (I + N) / 2 has its spectrum in [0, 1], so the block cannot overflow: re-orthonormalize every few steps
+    if (it % 8 === 7 || it === iters - 1) { deflate(W); orthonormalizeColumns(W, m, l); }
     V.set(W);
   }
   // Rayleigh-Ritz: H = V^T A V, rotate to its eigenvectors

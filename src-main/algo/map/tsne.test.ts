@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { createOrtGemm } from '../../core/gemm-ort.ts';
+import { calibratePerplexity, fitTsne, Tsne } from './tsne.ts';
+import { knnLabelAgreement, trustworthiness } from './quality.ts';
+import { loadC3, peerQuality } from './test-data.ts';
+
+const { X, y, n, d } = loadC3();
+
+describe('t-SNE pieces', () => {
+  it('calibrates each row to the requested perplexity', () => {
+    const m = 50, k = 31;
+    const D = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) D[i * k + j] = (j + 1) * (0.5 + i / m);
+    const P = calibratePerplexity(D, m, k, 10);
+    for (let i = 0; i < m; i++) {
+      let s = 0, h = 0;
+      for (let j = 0; j < k; j++) { const p = P[i * k + j]; s += p; if (p > 0) h -= p * Math.log(p); }
+      expect(s).toBeCloseTo(1, 5);
+      expect(Math.exp(h)).toBeCloseTo(10, 2);
+    }
+  });
+});
+
+describe('t-SNE 2-D on c3_5000x128', () => {
+  it('matches sklearn Barnes-Hut trustworthiness@10 and 10-NN label agreement (within 0.02)', async () => {
+    const gemm = await createOrtGemm(1);
+    const peer = peerQuality('c3_5000x128', 'tsne2d');
+    const snaps: number[] = [];
+    // 600 iterations (250 exaggerated) keep the test short; the benchmark runs the full 1000
+    const Y = await fitTsne(X, n, d, { gemm, seed: 3, nIter: 600, progressEvery: 200, onProgress: (it, total, emb) => { snaps.push(it); expect(total).toBe(600); expect(emb.length).toBe(2 * n); } });
+    expect(snaps).toEqual([200, 400, 600]);
+    expect(Y.every(Number.isFinite)).toBe(true);
+    const trust = await trustworthiness(X, n, d, Y, 2, { gemm });
+    const agree = knnLabelAgreement(Y, n, 2, y, 10);
+    console.log(`tsne c3: trust ${trust.toFixed(4)} (peer ${peer.trust.toFixed(4)}), agree ${agree.toFixed(4)} (peer ${peer.agree.toFixed(4)})`);
+    expect(trust).toBeGreaterThan(peer.trust - 0.02);
+    expect(agree).toBeGreaterThan(peer.agree - 0.02);
+  });
+});
+
+describe('t-SNE determinism and errors', () => {
+  const m = 800, mX = X.subarray(0, m * d);
+  it('same seed gives the identical embedding', async () => {
+    const a = await fitTsne(mX, m, d, { seed: 9, nIter: 60 });
+    const b = await fitTsne(mX, m, d, { seed: 9, nIter: 60 });
+    expect(b).toEqual(a);
+    const t = new Tsne({ seed: 9, nIter: 60 });
+    expect(await t.initializeFit(mX, m, d)).toBe(60);
+    let it = 0;
+    while ((it = t.step()) < 60);
+    expect(t.getEmbedding()).toEqual(a);
+  });
+
+  it('rejects bad parameters naming them, and cancels', async () => {
+    await expect(fitTsne(mX, 50, d, { perplexity: 30 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('perplexity') });
+    expect(() => new Tsne({ nComponents: 0 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining('nComponents') }));
+    expect(() => new Tsne({ perplexity: 0 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining('perplexity') }));
+    let calls = 0;
+    await expect(fitTsne(mX, m, d, { nIter: 100, isCancelled: () => ++calls > 10 })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
