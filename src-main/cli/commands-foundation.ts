@@ -159,7 +159,7 @@ const prepareModels: Command = {
     const { prepareModels: prepare } = await import('../core/models/prepare.ts');
     const status = await prepare({ modelsDir: join(REPO_ROOT, 'resources', 'models'), quiet: !!ctx.opt('quiet') || ctx.json });
     if (ctx.json) ctx.out(status, '');
-    else if (!ctx.opt('quiet')) ctx.out(status, (status as Array<{ name: string; file?: string; state?: string }>).map((s) => `${s.name}: ${s.state ?? 'ok'}`).join('\n'));
+    else if (!ctx.opt('quiet')) ctx.out(status, (status as Array<{ name: string; status: string }>).map((s) => `${s.name}: ${s.status}`).join('\n'));
   },
 };
 

@@ -7,13 +7,14 @@ import { helpText, parseArgs, type CommandSpec } from './args.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
 import { embedCommands } from './commands-embed.ts';
+import { clusterCommands } from './commands-cluster.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

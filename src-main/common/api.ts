@@ -3,6 +3,7 @@
  * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
+import type { ClusterParams, ClusterRow, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
 } from './types.ts';
@@ -36,6 +37,19 @@ export interface AppApi {
   importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport>;
   /** Writes a model's embeddings as .npy + ids CSV. */
   exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport>;
+
+  /** Starts a clustering run on a model's embeddings; the finished job's result is the run with its metrics. */
+  cluster(options: ClusterOptions): Promise<JobInfo>;
+  listRuns(): Promise<RunInfo[]>;
+  getRun(runId: number): Promise<RunInfo>;
+  /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
+  getClusters(runId: number): Promise<ClusterRow[]>;
+}
+
+export interface ClusterOptions {
+  model: string;
+  params: ClusterParams;
+  labels?: string | null;
 }
 
 export interface EmbedOptions {
@@ -57,7 +71,8 @@ export interface ExportEmbeddingsReport {
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
-  'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings',
+  'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
+  'getClusters',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

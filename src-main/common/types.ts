@@ -114,3 +114,53 @@ export interface Page<T> {
 export type AppEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'library'; info: LibraryInfo };
+
+export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward';
+
+/** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
+export interface ClusterParams {
+  algo: ClusterAlgo;
+  metric?: 'cosine' | 'euclidean';
+  seed?: number;
+  k?: number;
+  nInit?: number;
+  batchSize?: number;
+  minClusterSize?: number;
+  minSamples?: number;
+  eps?: number;
+  selection?: 'eom' | 'leaf';
+  allowSingleCluster?: boolean;
+  attachNoise?: number;
+  linkage?: 'ward' | 'average' | 'complete';
+  distanceThreshold?: number;
+  reduce?: number;
+  postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
+  samples?: number;
+}
+
+export interface RunInfo {
+  id: number;
+  model: string;
+  kind: ItemKind;
+  algo: string;
+  params: ClusterParams;
+  metrics: Record<string, unknown>;
+  timings: Record<string, number>;
+  record: Record<string, unknown>;
+  n: number;
+  clusters: number;
+  noise: number;
+  createdAt: number;
+}
+
+export interface Sample { item: number; sim: number }
+
+export interface ClusterRow {
+  cluster: number;
+  size: number;
+  meanSim: number | null;
+  name: string | null;
+  curated: boolean;
+  top: Sample[];
+  tail: Sample[];
+}

@@ -4,14 +4,16 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
+import type { AppApi, ClusterOptions, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
-import type { AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { AppEvent, ClusterRow, JobInfo, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
 import { embedJob } from './embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
+import { clusterJob } from './cluster/cluster-job.ts';
+import { getRun, listRuns, runClusters } from './cluster/runs.ts';
 
 export type CoreListener = (e: AppEvent) => void;
 
@@ -139,5 +141,24 @@ export class CoreService implements AppApi {
   async exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport> {
     if (typeof outPath !== 'string' || !outPath) throw badArg('out', 'expected a .npy file path');
     return exportEmbeddings(this.lib, model, outPath, idsPath);
+  }
+
+  async cluster(o: ClusterOptions): Promise<JobInfo> {
+    if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'name the embeddings to cluster');
+    if (!o.params || typeof o.params.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+    const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
+    return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
+  }
+
+  async listRuns(): Promise<RunInfo[]> {
+    return listRuns(this.lib.db);
+  }
+
+  async getRun(runId: number): Promise<RunInfo> {
+    return getRun(this.lib.db, int('runId', runId, 1));
+  }
+
+  async getClusters(runId: number): Promise<ClusterRow[]> {
+    return runClusters(this.lib.db, int('runId', runId, 1));
   }
 }

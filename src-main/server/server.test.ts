@@ -97,7 +97,7 @@ describe('serve mode', () => {
     const body = Buffer.from(encodeMessage([{ offset: 0, limit: 5 }]));
     const r = await fetch(`${base}/api/listPhotos`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/x-constellate' }, body });
     expect(r.status).toBe(200);
-    expect((await r.json()).result.total).toBe(0);
+    expect(((await r.json()) as { result: { total: number } }).result.total).toBe(0);
     expect(decodeMessage(encodeMessage({ a: new Float32Array([1]) }))).toBeTruthy();
   });
 

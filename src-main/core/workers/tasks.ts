@@ -5,6 +5,7 @@
 import { knnExact, type Metric } from '../../algo/knn.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
+import { clusterTask, type ClusterTaskPayload } from '../cluster/cluster-task.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
@@ -28,3 +29,4 @@ export const TASKS: Record<string, TaskFn> = {
 };
 
 TASKS.embed = (async (p: EmbedTaskPayload, ctx: TaskContext) => embedTask(p, ctx)) as TaskFn;
+TASKS.cluster = (async (p: ClusterTaskPayload, ctx: TaskContext) => clusterTask(p, ctx)) as TaskFn;

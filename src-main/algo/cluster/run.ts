@@ -1,0 +1,222 @@
+/**
+ * One clustering run, start to end, on a matrix: optional UMAP reduction, the chosen algorithm, optional
+ * post-processing (one item per source photo, similarity floor, minimum size), per-cluster statistics with top and tail
+ * samples, and metrics (external ones when true labels are given). Pure: the caller hands in the Gemm and runs this in a
+ * worker.
+ */
+import { badArg } from '../../common/errors.ts';
+import type { ClusterParams } from '../../common/types.ts';
+import type { Gemm } from '../linalg.ts';
+import { daviesBouldin, externalScores, silhouette, sizeDistribution } from '../metrics.ts';
+import { fitUmap } from '../map/umap.ts';
+import { agglomerative } from './agglomerative.ts';
+import { dbscan } from './dbscan.ts';
+import { hdbscan } from './hdbscan.ts';
+import { kmeans } from './kmeans.ts';
+import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
+import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
+
+export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward'] as const;
+export type Algo = (typeof ALGOS)[number];
+export type Linkage = NonNullable<ClusterParams['linkage']>;
+
+export type { ClusterParams };
+
+export interface ClusterInput {
+  X: Float32Array;
+  n: number;
+  d: number;
+  /** streaming source for mini-batch k-means (defaults to X) */
+  source?: RowSource;
+  labelsTrue?: ArrayLike<number> | null;
+  /** source photo per row, for dedupeSources */
+  sourceIds?: ArrayLike<number> | null;
+}
+
+export interface ClusterMetrics {
+  clusters: number;
+  noise: number;
+  noiseShare: number;
+  sizes: { min: number; median: number; max: number; mean: number; singletons: number };
+  silhouette: number | null;
+  silhouetteSample: number;
+  daviesBouldin: number | null;
+  ami?: number; ari?: number; nmi?: number; homogeneity?: number; completeness?: number; vMeasure?: number;
+  pairwiseF?: number; bcubedF?: number;
+}
+
+export interface ClusterOutput {
+  labels: Int32Array;
+  /** labels straight from the algorithm, before post-processing */
+  rawLabels: Int32Array;
+  probabilities: Float32Array | null;
+  outlierScores: Float32Array | null;
+  stats: ClusterStats;
+  metrics: ClusterMetrics;
+  /** milliseconds per stage */
+  timings: Record<string, number>;
+  /** what actually ran: methods chosen for size, iterations, ... */
+  record: Record<string, unknown>;
+  report: PostprocessReport;
+}
+
+export interface RunOptions {
+  gemm?: Gemm;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  isCancelled?: () => boolean;
+}
+
+function checkParams(p: ClusterParams, n: number): void {
+  if (!ALGOS.includes(p.algo)) throw badArg('algo', `expected one of ${ALGOS.join(', ')}, got ${JSON.stringify(p.algo)}`);
+  if (p.metric && p.metric !== 'cosine' && p.metric !== 'euclidean') throw badArg('metric', `expected cosine or euclidean, got ${p.metric}`);
+  const posInt = (name: string, v: number | undefined, min = 1) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw badArg(name, `expected an integer >= ${min}, got ${v}`);
+  };
+  posInt('k', p.k); posInt('min-cluster-size', p.minClusterSize, 2); posInt('min-samples', p.minSamples); posInt('batch-size', p.batchSize);
+  posInt('n-init', p.nInit); posInt('samples', p.samples, 0);
+  if (p.k !== undefined && p.k > n) throw badArg('k', `${p.k} clusters asked for ${n} points`);
+  if ((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans') && p.k === undefined) throw badArg('k', `--k is required for ${p.algo}`);
+  if (p.algo === 'dbscan' && p.eps === undefined) throw badArg('eps', 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)');
+  if (p.eps !== undefined && !(p.eps > 0 || (p.algo === 'hdbscan' && p.eps === 0))) throw badArg('eps', `must be > 0, got ${p.eps}`);
+  if (p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined) throw badArg('k', 'ward needs --k or --distance-threshold');
+  if (p.k !== undefined && p.distanceThreshold !== undefined && p.algo === 'ward') throw badArg('distance-threshold', 'give either --k or --distance-threshold, not both');
+  if (p.distanceThreshold !== undefined && !(p.distanceThreshold > 0)) throw badArg('distance-threshold', `must be > 0, got ${p.distanceThreshold}`);
+  if (p.reduce !== undefined && (!Number.isInteger(p.reduce) || p.reduce < 0 || (p.reduce > 0 && (p.reduce < 2 || p.reduce > 100)))) throw badArg('reduce', `umap dimensions must be 2..100, got ${p.reduce}`);
+  if (p.attachNoise !== undefined && !(p.attachNoise >= -1 && p.attachNoise <= 1)) throw badArg('attach-noise', `must be a cosine similarity in [-1, 1], got ${p.attachNoise}`);
+  if (p.linkage && !['ward', 'average', 'complete'].includes(p.linkage)) throw badArg('linkage', `expected ward, average or complete, got ${p.linkage}`);
+  const pp = p.postprocess;
+  if (pp?.minSim != null && !(pp.minSim >= -1 && pp.minSim <= 1)) throw badArg('min-sim', `must be in [-1, 1], got ${pp.minSim}`);
+  if (pp?.minSize !== undefined) posInt('min-size', pp.minSize);
+}
+
+export async function runClustering(input: ClusterInput, p: ClusterParams, o: RunOptions = {}): Promise<ClusterOutput> {
+  const { X, n, d } = input;
+  if (n < 2) throw badArg('embeddings', `need at least 2 items to cluster, got ${n}`);
+  checkParams(p, n);
+  const metric = p.metric ?? 'cosine';
+  const seed = p.seed ?? 0;
+  const timings: Record<string, number> = {};
+  const record: Record<string, unknown> = { algo: p.algo, metric };
+  const progress = (stage: string) => (done: number, total: number) => o.onProgress?.(stage, done, total);
+  const base = { gemm: o.gemm, isCancelled: o.isCancelled };
+  const t0 = performance.now();
+
+  // optional UMAP reduction (ward defaults to 50 dimensions, as in Lowe et al. 2024)
+  const reduceDims = p.reduce ?? (p.algo === 'ward' && (p.linkage ?? 'ward') === 'ward' ? 50 : 0);
+  let W = X, wd = d, wmetric: 'cosine' | 'euclidean' = metric;
+  if (reduceDims > 0) {
+    const tr = performance.now();
+    const dims = Math.min(reduceDims, Math.max(2, n - 2));
+    W = await fitUmap(X, n, d, {
+      nComponents: dims, nNeighbors: Math.min(30, n - 1), minDist: 0, metric, seed, ...base,
+      onProgress: (e, total) => o.onProgress?.('reduce', e, total),
+    });
+    wd = dims; wmetric = 'euclidean';
+    timings.reduce = performance.now() - tr;
+    record.reduce = { method: 'umap', dims, nNeighbors: Math.min(30, n - 1), minDist: 0 };
+  }
+
+  const tf = performance.now();
+  let raw: Int32Array;
+  let probabilities: Float32Array | null = null;
+  let outlierScores: Float32Array | null = null;
+  switch (p.algo) {
+    case 'kmeans': {
+      const r = await kmeans(W, n, wd, p.k!, { metric: wmetric, seed, nInit: p.nInit ?? 1, ...base, onProgress: progress('kmeans') });
+      raw = r.labels;
+      Object.assign(record, { inertia: r.inertia, iterations: r.iterations });
+      break;
+    }
+    case 'minibatch-kmeans': {
+      const src = reduceDims > 0 || !input.source ? matrixSource(W, n, wd) : input.source;
+      const r = await minibatchKmeans(src, { k: p.k!, metric: wmetric, seed, batchSize: p.batchSize ?? 1024, nInit: p.nInit, ...base, onProgress: progress('minibatch-kmeans') });
+      raw = r.labels;
+      Object.assign(record, { inertia: r.inertia, steps: r.steps, epochs: r.epochs, streamed: src !== undefined && src === input.source });
+      break;
+    }
+    case 'dbscan': {
+      const r = await dbscan(W, n, wd, p.eps!, p.minSamples ?? 5, { metric: wmetric, ...base, onProgress: progress('dbscan') });
+      raw = r.labels;
+      Object.assign(record, { eps: p.eps, minSamples: p.minSamples ?? 5, epsUnits: wmetric === 'cosine' ? '1 - cos' : 'euclidean' });
+      break;
+    }
+    case 'hdbscan': {
+      // cosine = euclidean on L2-normalized rows (the reference hdbscan's convention; same order as cosine)
+      const r = await hdbscan(W, n, wd, {
+        minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples, metric: 'euclidean', normalize: wmetric === 'cosine',
+        clusterSelectionMethod: p.selection ?? 'eom', clusterSelectionEpsilon: p.eps ?? 0, allowSingleCluster: p.allowSingleCluster,
+        attachNoise: p.attachNoise !== undefined ? { threshold: p.attachNoise } : undefined, returnTree: false,
+        ...base, onProgress: progress('hdbscan'),
+      });
+      raw = r.labels; probabilities = r.probabilities; outlierScores = r.outlierScores;
+      Object.assign(record, {
+        minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples ?? p.minClusterSize ?? 5, selection: p.selection ?? 'eom',
+        selectionEpsilon: p.eps ?? 0, epsUnits: wmetric === 'cosine' ? 'euclidean on L2-normalized rows' : 'euclidean',
+        attached: r.attached?.length ?? 0, mst: r.stats,
+      });
+      break;
+    }
+    case 'ward': {
+      const r = await agglomerative(W, n, wd, {
+        linkage: p.linkage ?? 'ward', nClusters: p.k, distanceThreshold: p.distanceThreshold,
+        metric: (p.linkage ?? 'ward') === 'ward' ? 'euclidean' : wmetric, seed, ...base, onProgress: progress('agglomerative'),
+      });
+      raw = r.labels;
+      Object.assign(record, { linkage: p.linkage ?? 'ward', method: r.method, microClusters: r.microClusters ?? null });
+      break;
+    }
+  }
+  timings.fit = performance.now() - tf;
+
+  // statistics, top/tail samples and post-processing always on the original embeddings' cosine geometry
+  const tp = performance.now();
+  let labels = raw;
+  let stats: ClusterStats;
+  let report: PostprocessReport;
+  const pp = p.postprocess;
+  if (pp && (pp.dedupeSources || pp.minSim != null || (pp.minSize ?? 1) > 1)) {
+    const r = postprocess(X, n, d, raw, {
+      sourceIds: pp.dedupeSources && input.sourceIds ? input.sourceIds : undefined,
+      similarity: pp.minSim ?? null, minSize: pp.minSize ?? 1, samples: p.samples ?? 10,
+    });
+    labels = r.labels; stats = r.stats; report = r.report;
+  } else {
+    stats = clusterStats(X, n, d, raw, { samples: p.samples ?? 10 });
+    report = sizeReport(raw, raw);
+  }
+  timings.postprocess = performance.now() - tp;
+
+  const tm = performance.now();
+  o.onProgress?.('metrics', 0, 1);
+  const sd = sizeDistribution(labels);
+  let sil: number | null = null, silN = 0, db: number | null = null;
+  if (sd.count >= 2) {
+    const s = await silhouette(X, n, d, labels, { metric, sampleSize: 10000, seed, gemm: o.gemm, isCancelled: o.isCancelled });
+    sil = Number.isFinite(s.score) ? s.score : null; silN = s.n;
+    const dbv = daviesBouldin(X, n, d, labels, { metric });
+    db = Number.isFinite(dbv) ? dbv : null;
+  }
+  const metrics: ClusterMetrics = {
+    clusters: sd.count, noise: sd.noise, noiseShare: sd.noiseShare,
+    sizes: { min: sd.min, median: sd.median, max: sd.max, mean: sd.mean, singletons: sd.singletons },
+    silhouette: sil, silhouetteSample: silN, daviesBouldin: db,
+  };
+  if (input.labelsTrue) {
+    if (input.labelsTrue.length !== n) throw badArg('labels', `${input.labelsTrue.length} labels for ${n} items`);
+    // items without a true label (negative) are left out of the external metrics
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) if (input.labelsTrue[i] >= 0) keep.push(i);
+    const t = keep.length === n ? input.labelsTrue : keep.map((i) => input.labelsTrue![i]);
+    const pr = keep.length === n ? labels : keep.map((i) => labels[i]);
+    const e = externalScores(t, pr);
+    (metrics as ClusterMetrics & { labeled?: number }).labeled = keep.length;
+    Object.assign(metrics, {
+      ami: e.ami, ari: e.ari, nmi: e.nmi, homogeneity: e.homogeneity, completeness: e.completeness, vMeasure: e.vMeasure,
+      pairwiseF: e.pairwise.f, bcubedF: e.bcubed.f,
+    });
+  }
+  timings.metrics = performance.now() - tm;
+  timings.total = performance.now() - t0;
+  o.onProgress?.('metrics', 1, 1);
+  return { labels, rawLabels: raw, probabilities, outlierScores, stats, metrics, timings, record, report };
+}

@@ -1,0 +1,140 @@
+/** The cluster command: library mode (a model's embeddings, stored as a run) and matrix mode (a .npy, no library). */
+import { resolve } from 'node:path';
+import type { ClusterOutput } from '../algo/cluster/run.ts';
+import { AppError, badArg } from '../common/errors.ts';
+import type { ClusterParams } from '../common/types.ts';
+import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
+import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
+import type { OptionSpec } from './args.ts';
+import type { CliContext } from './context.ts';
+import type { Command } from './main.ts';
+
+export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
+  model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
+  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy (no library)' },
+  out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
+  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward' },
+  k: { type: 'number', help: 'clusters (k-means family, ward)' },
+  'min-cluster-size': { type: 'number', help: 'HDBSCAN min_cluster_size (default 5)' },
+  'min-samples': { type: 'number', help: 'HDBSCAN / DBSCAN min_samples' },
+  eps: { type: 'number', help: 'DBSCAN radius (cosine distance 1 - cos); HDBSCAN cluster_selection_epsilon' },
+  selection: { type: 'string', help: 'HDBSCAN cluster selection: eom | leaf' },
+  'allow-single-cluster': { type: 'flag', help: 'HDBSCAN allow_single_cluster' },
+  'attach-noise': { type: 'number', help: 'HDBSCAN: noise joins its nearest cluster above this cosine to the centroid' },
+  linkage: { type: 'string', help: 'agglomerative linkage: ward | average | complete' },
+  'distance-threshold': { type: 'number', help: 'agglomerative: cut at this merge distance instead of --k' },
+  reduce: { type: 'string', help: 'umap:N (reduce to N dims with UMAP first; ward defaults to umap:50) or none' },
+  metric: { type: 'string', help: 'cosine (default) | euclidean' },
+  seed: { type: 'number', help: 'random seed (default 0)' },
+  'n-init': { type: 'number', help: 'k-means restarts' },
+  'batch-size': { type: 'number', help: 'mini-batch size (default 1024)' },
+  labels: { type: 'string', help: 'true labels for the metrics: folders | imported | FILE (library); y.npy (matrix mode)' },
+  'dedupe-sources': { type: 'flag', help: 'post-process: keep one item per source photo in each cluster' },
+  'min-sim': { type: 'number', help: 'post-process: members below this cosine to the centroid become noise (e.g. 0.7)' },
+  'min-size': { type: 'number', help: 'post-process: clusters smaller than this become noise' },
+  samples: { type: 'number', help: 'top and tail samples stored per cluster (default 10)' },
+};
+
+export function paramsFrom(ctx: CliContext): ClusterParams {
+  const algo = ctx.opt<string>('algo');
+  if (!algo) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+  const reduceOpt = ctx.opt<string>('reduce');
+  let reduce: number | undefined;
+  if (reduceOpt !== undefined) {
+    if (reduceOpt === 'none' || reduceOpt === '0') reduce = 0;
+    else {
+      const m = /^umap:(\d+)$/.exec(reduceOpt);
+      if (!m) throw badArg('--reduce', `expected umap:N or none, got ${JSON.stringify(reduceOpt)}`);
+      reduce = Number(m[1]);
+    }
+  }
+  const selection = ctx.opt<string>('selection');
+  if (selection !== undefined && selection !== 'eom' && selection !== 'leaf') throw badArg('--selection', `expected eom or leaf, got ${selection}`);
+  const metric = ctx.opt<string>('metric');
+  if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
+  const linkage = ctx.opt<string>('linkage');
+  if (linkage !== undefined && !['ward', 'average', 'complete'].includes(linkage)) throw badArg('--linkage', `expected ward, average or complete, got ${linkage}`);
+  const pp = { dedupeSources: !!ctx.opt('dedupe-sources'), minSim: ctx.opt<number>('min-sim') ?? null, minSize: ctx.opt<number>('min-size') };
+  const p: ClusterParams = {
+    algo: algo as ClusterParams['algo'], metric: metric as ClusterParams['metric'], seed: ctx.opt<number>('seed'), k: ctx.opt<number>('k'),
+    nInit: ctx.opt<number>('n-init'), batchSize: ctx.opt<number>('batch-size'), minClusterSize: ctx.opt<number>('min-cluster-size'),
+    minSamples: ctx.opt<number>('min-samples'), eps: ctx.opt<number>('eps'), selection: selection as ClusterParams['selection'],
+    allowSingleCluster: ctx.opt<boolean>('allow-single-cluster') || undefined, attachNoise: ctx.opt<number>('attach-noise'),
+    linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
+    samples: ctx.opt<number>('samples'),
+    postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
+  };
+  for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];
+  return p;
+}
+
+const seconds = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v) / 1000]));
+
+function humanSummary(head: string, m: Record<string, unknown>, top: Array<{ cluster: number; size: number }>): string {
+  const f = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : '-');
+  const lines = [head,
+    `clusters ${m.clusters}, noise ${m.noise} (${(Number(m.noiseShare) * 100).toFixed(1)}%), silhouette ${f(m.silhouette)}, Davies-Bouldin ${f(m.daviesBouldin)}`];
+  if (m.ami !== undefined) lines.push(`AMI ${f(m.ami)}  ARI ${f(m.ari)}  NMI ${f(m.nmi)}  homogeneity ${f(m.homogeneity)}  completeness ${f(m.completeness)}  BCubed F ${f(m.bcubedF)}`);
+  lines.push(`largest clusters: ${top.map((c) => `${c.cluster}:${c.size}`).join(' ')}`);
+  return lines.join('\n');
+}
+
+async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
+  const file = resolve(ctx.opt<string>('embeddings')!);
+  if (ctx.opt('model')) throw badArg('--model', 'not used with --embeddings (matrix mode needs no library)');
+  const M = readNpyMatrix(file);
+  const labelsOpt = ctx.opt<string>('labels');
+  const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;
+  if (labelsTrue && labelsTrue.length !== M.rows) throw badArg('--labels', `${labelsTrue.length} labels for ${M.rows} rows of ${file}`);
+  const X = new Float32Array(new SharedArrayBuffer(M.data.byteLength));
+  X.set(M.data);
+  const report = ctx.progress();
+  const c = new AbortController();
+  const stop = () => c.abort();
+  process.once('SIGINT', stop);
+  const t0 = performance.now();
+  let out: ClusterOutput;
+  try {
+    out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report });
+  } finally {
+    process.off('SIGINT', stop);
+  }
+  const wall = performance.now() - t0;
+  const outPath = ctx.opt<string>('out');
+  if (outPath) writeNpy(resolve(outPath), out.labels, [M.rows]);
+  const s = summarize(out);
+  const result = {
+    ...out.metrics, embeddings: file, n: M.rows, d: M.cols, algo: params.algo, params, clusters: out.metrics.clusters, noise: out.metrics.noise,
+    noiseShare: out.metrics.noiseShare, timings: seconds({ ...out.timings, wall }), metrics: out.metrics,
+    record: out.record, ...s, report: out.report, out: outPath ? resolve(outPath) : null,
+  };
+  ctx.out(result, humanSummary(`${params.algo} on ${M.rows} x ${M.cols} in ${(wall / 1000).toFixed(1)} s` + (outPath ? `; labels written to ${outPath}` : ''), out.metrics as never, s.top10));
+}
+
+const cluster: Command = {
+  spec: {
+    name: 'cluster', summary: 'cluster a model\'s embeddings (stored as a run), or a .npy matrix', positionals: [0, 0],
+    usage: 'constellate cluster --model NAME --algo kmeans|minibatch-kmeans|hdbscan|dbscan|ward [params] [--labels folders|FILE] [--library F] [--json]\n' +
+      '       constellate cluster --embeddings X.npy [--labels y.npy] --algo ... --out labels.npy --json',
+    options: CLUSTER_OPTIONS,
+  },
+  async run(ctx) {
+    const params = paramsFrom(ctx);
+    if (ctx.opt('embeddings')) return matrixMode(ctx, params);
+    if (ctx.opt('out')) throw badArg('--out', 'is for matrix mode (--embeddings); library runs are stored in the library');
+    const model = ctx.opt<string>('model');
+    if (!model) throw badArg('--model', 'is required (or --embeddings X.npy for matrix mode)');
+    const svc = ctx.open();
+    const job = await ctx.runJob(() => svc.cluster({ model, params, labels: ctx.opt<string>('labels') ?? null }));
+    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `cluster ${job.state}`);
+    const r = job.result as ClusterReport;
+    const out = {
+      ...r.metrics, runId: r.runId, model: r.model, kind: r.kind, algo: r.algo, params: r.params, n: r.n, clusters: r.clusters, noise: r.noise,
+      noiseShare: (r.metrics as { noiseShare: number }).noiseShare, timings: seconds(r.timings), metrics: r.metrics,
+      record: r.record, top10: r.top10, tail10: r.tail10,
+    };
+    ctx.out(out, humanSummary(`run ${r.runId}: ${r.algo} on ${r.n} ${r.kind} embeddings (${r.model})`, r.metrics, r.top10));
+  },
+};
+
+export const clusterCommands: Command[] = [cluster];

@@ -1,0 +1,61 @@
+/** Clustering a model's embeddings in the library, or a bare matrix (no library), in a worker thread. */
+import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
+import { badArg } from '../../common/errors.ts';
+import type { JobContext } from '../jobs.ts';
+import type { Library } from '../library.ts';
+import { itemSources, loadMatrix } from '../embed/store.ts';
+import { runTask } from '../workers/pool.ts';
+import type { ClusterTaskPayload } from './cluster-task.ts';
+import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
+import { getRun, storeRun, type RunInfo } from './runs.ts';
+
+export interface ClusterSpec {
+  model: string;
+  params: ClusterParams;
+  /** 'folders', 'imported', or a labels file */
+  labels?: string | null;
+}
+
+export interface ClusterReport extends RunInfo {
+  runId: number;
+  top10: Array<{ cluster: number; size: number }>;
+  tail10: Array<{ cluster: number; size: number }>;
+}
+
+export function summarize(out: ClusterOutput): { top10: ClusterReport['top10']; tail10: ClusterReport['tail10'] } {
+  return {
+    top10: out.report.after.top.map((c) => ({ cluster: c.id, size: c.size })),
+    tail10: out.report.after.tail.map((c) => ({ cluster: c.id, size: c.size })),
+  };
+}
+
+export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContext): Promise<ClusterReport> {
+  if (!spec.model) throw badArg('model', 'name the embeddings to cluster (e.g. photo or face)');
+  ctx.progress('load', 0, 1);
+  const m = loadMatrix(lib.db, spec.model);
+  let labelsTrue: Int32Array | null = null;
+  if (spec.labels) {
+    const t = spec.labels === 'folders' ? labelsFromFolders(lib.db, m.model.kind, m.ids)
+      : spec.labels === 'imported' ? labelsFromLibrary(lib.db, m.model.kind, m.ids)
+        : labelsFromFile(lib.db, m.model.kind, m.ids, spec.labels);
+    labelsTrue = t.labels;
+  }
+  const sourceIds = spec.params.postprocess?.dedupeSources ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
+  ctx.progress('load', 1, 1);
+  const payload: ClusterTaskPayload = {
+    X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
+    stream: spec.params.algo === 'minibatch-kmeans' ? { library: lib.path, model: spec.model, ids: m.ids } : null,
+  };
+  const out = await runTask<ClusterOutput>('cluster', payload, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+  ctx.checkCancelled();
+  const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
+  const run = getRun(lib.db, runId);
+  return { ...run, runId, ...summarize(out) };
+}
+
+/** Matrix mode: cluster the rows of X with no library at all. */
+export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
+  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void } = {}): Promise<ClusterOutput> {
+  if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
+  return runTask<ClusterOutput>('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null } satisfies ClusterTaskPayload, opts);
+}

@@ -1,0 +1,62 @@
+/**
+ * The clustering task, run in a worker thread: the matrix arrives in shared memory, the distance blocks go through
+ * onnxruntime's MatMul with all cores, and mini-batch k-means in a library streams its batches from SQLite.
+ */
+import { runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
+import type { RowSource } from '../../algo/cluster/minibatch.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
+import { openWorkerDb } from '../embed/store.ts';
+import { workerCount } from '../workers/pool.ts';
+import type { TaskContext } from '../workers/tasks.ts';
+
+export interface ClusterTaskPayload {
+  X: Float32Array;
+  n: number;
+  d: number;
+  params: ClusterParams;
+  labelsTrue?: Int32Array | null;
+  sourceIds?: Int32Array | null;
+  /** stream mini-batches from this library's embeddings instead of X */
+  stream?: { library: string; model: string; ids: Int32Array } | null;
+}
+
+/** Rows of a model's embeddings read from the library by position in `ids`. */
+function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): RowSource & { close(): void } {
+  const db = openWorkerDb(s.library);
+  const stmt = db.prepare(`SELECT item_id, vec FROM embeddings WHERE model = ? AND item_id IN (SELECT value FROM json_each(?))`);
+  return {
+    n: s.ids.length, d,
+    readRows(indices: Int32Array): Float32Array {
+      const want = new Map<number, number>();
+      const items: number[] = new Array(indices.length);
+      for (let t = 0; t < indices.length; t++) { items[t] = s.ids[indices[t]]; want.set(items[t], t); }
+      const out = new Float32Array(indices.length * d);
+      const bytes = new Uint8Array(out.buffer);
+      for (const r of stmt.iterate(s.model, JSON.stringify(items)) as Iterable<{ item_id: number; vec: Buffer }>) {
+        const t = want.get(r.item_id);
+        if (t !== undefined) bytes.set(r.vec, t * d * 4);
+      }
+      return out;
+    },
+    close: () => db.close(),
+  };
+}
+
+export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Promise<{ result: ClusterOutput; transfer: ArrayBuffer[] }> {
+  const gemm = await createOrtGemm(workerCount());
+  const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
+  try {
+    const out = await runClustering(
+      { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
+      p.params,
+      { gemm, isCancelled: ctx.isCancelled, onProgress: (s, d, t) => ctx.progress(s, d, t) },
+    );
+    const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
+      .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))
+      .map((a) => a.buffer as ArrayBuffer);
+    return { result: out, transfer: [...new Set(transfer)] };
+  } finally {
+    source?.close();
+    await gemm.release();
+  }
+}
