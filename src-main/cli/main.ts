@@ -8,13 +8,14 @@ import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
 import { embedCommands } from './commands-embed.ts';
 import { clusterCommands } from './commands-cluster.ts';
+import { mapCommands } from './commands-map.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

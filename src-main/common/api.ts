@@ -3,7 +3,7 @@
  * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { ClusterParams, ClusterRow, RunInfo } from './types.ts';
+import type { ClusterParams, ClusterRow, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
 } from './types.ts';
@@ -44,6 +44,12 @@ export interface AppApi {
   getRun(runId: number): Promise<RunInfo>;
   /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
   getClusters(runId: number): Promise<ClusterRow[]>;
+
+  /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
+  computeMap(model: string, params: MapParams): Promise<JobInfo>;
+  listMaps(): Promise<MapInfo[]>;
+  /** A stored map as typed arrays: by id, or the newest of a model (and method). */
+  getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData>;
 }
 
 export interface ClusterOptions {
@@ -72,7 +78,7 @@ export interface ExportEmbeddingsReport {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters',
+  'getClusters', 'computeMap', 'listMaps', 'getMap',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -113,7 +113,9 @@ export interface Page<T> {
 /** Events pushed from the core to every connected UI. */
 export type AppEvent =
   | { type: 'job'; job: JobInfo }
-  | { type: 'library'; info: LibraryInfo };
+  | { type: 'library'; info: LibraryInfo }
+  /** a progressive snapshot of a map being computed (binary over every transport) */
+  | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward';
 
@@ -163,4 +165,30 @@ export interface ClusterRow {
   curated: boolean;
   top: Sample[];
   tail: Sample[];
+}
+
+export interface MapParams {
+  method: 'umap' | 'tsne' | 'pca';
+  seed?: number;
+  metric?: 'cosine' | 'euclidean';
+  nNeighbors?: number;
+  minDist?: number;
+  perplexity?: number;
+  nEpochs?: number;
+}
+
+export interface MapInfo {
+  id: number;
+  model: string;
+  method: 'umap' | 'tsne' | 'pca';
+  params: Record<string, unknown>;
+  n: number;
+  createdAt: number;
+}
+
+export interface MapData extends MapInfo {
+  /** item ids (photo or face ids) */
+  ids: Int32Array;
+  /** n x 2 coordinates */
+  xy: Float32Array;
 }

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { AppApi, ClusterOptions, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
-import type { AppEvent, ClusterRow, JobInfo, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { AppEvent, ClusterRow, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
@@ -14,6 +14,7 @@ import { embedJob } from './embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
 import { getRun, listRuns, runClusters } from './cluster/runs.ts';
+import { getMapData, listMaps, mapJob } from './map/maps.ts';
 
 export type CoreListener = (e: AppEvent) => void;
 
@@ -160,5 +161,23 @@ export class CoreService implements AppApi {
 
   async getClusters(runId: number): Promise<ClusterRow[]> {
     return runClusters(this.lib.db, int('runId', runId, 1));
+  }
+
+  async computeMap(model: string, params: MapParams): Promise<JobInfo> {
+    if (typeof model !== 'string' || !model) throw badArg('model', 'name the embeddings to map');
+    if (!params || !['umap', 'tsne', 'pca'].includes(params.method)) throw badArg('method', 'expected umap, tsne or pca');
+    const spec = { model, params };
+    return this.jobs.start('map', spec, (ctx) => mapJob(this.lib, spec, ctx, (xy, ids, stage, done, total) =>
+      this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
+  }
+
+  async listMaps(): Promise<MapInfo[]> {
+    return listMaps(this.lib.db);
+  }
+
+  async getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData> {
+    if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
+    if (query.id !== undefined) int('id', query.id, 1);
+    return getMapData(this.lib.db, query);
   }
 }

@@ -216,8 +216,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
   });
   const unsubscribe = service.onEvent((e) => {
-    const text = JSON.stringify(e);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+    const data = hasBinary(e) ? encodeMessage(e) : JSON.stringify(e);
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(data);
   });
 
   await new Promise<void>((ok, fail) => {

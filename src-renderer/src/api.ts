@@ -36,8 +36,9 @@ function httpClient(): AppClient {
   const connect = () => {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(`${proto}//${location.host}/events`);
+    ws.binaryType = 'arraybuffer';
     ws.onmessage = (m) => {
-      const e = JSON.parse(String(m.data)) as AppEvent;
+      const e = (m.data instanceof ArrayBuffer ? decodeMessage(new Uint8Array(m.data)) : JSON.parse(String(m.data))) as AppEvent;
       for (const l of listeners) l(e);
     };
     ws.onopen = () => { retry = 500; };

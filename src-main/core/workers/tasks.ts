@@ -6,6 +6,7 @@ import { knnExact, type Metric } from '../../algo/knn.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
 import { clusterTask, type ClusterTaskPayload } from '../cluster/cluster-task.ts';
+import { mapTask, type MapTaskPayload } from '../map/map-task.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
@@ -30,3 +31,4 @@ export const TASKS: Record<string, TaskFn> = {
 
 TASKS.embed = (async (p: EmbedTaskPayload, ctx: TaskContext) => embedTask(p, ctx)) as TaskFn;
 TASKS.cluster = (async (p: ClusterTaskPayload, ctx: TaskContext) => clusterTask(p, ctx)) as TaskFn;
+TASKS.map = (async (p: MapTaskPayload, ctx: TaskContext) => mapTask(p, ctx)) as TaskFn;

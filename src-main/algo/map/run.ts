@@ -1,0 +1,62 @@
+/** One 2-D map of a matrix: UMAP, t-SNE or PCA, with progressive snapshots. Pure: the caller runs it in a worker. */
+import { badArg } from '../../common/errors.ts';
+import type { MapParams } from '../../common/types.ts';
+import type { Gemm } from '../linalg.ts';
+import { pca } from './pca.ts';
+import { knnLabelAgreement, trustworthiness } from './quality.ts';
+import { fitTsne } from './tsne.ts';
+import { fitUmap } from './umap.ts';
+
+export const MAP_METHODS = ['umap', 'tsne', 'pca'] as const;
+export type MapMethod = (typeof MAP_METHODS)[number];
+
+export type { MapParams };
+
+export interface MapOutput {
+  xy: Float32Array;
+  seconds: number;
+  quality: { trustworthiness: number; knnAgreement: number | null } | null;
+}
+
+export async function computeMap(X: Float32Array, n: number, d: number, p: MapParams, o: {
+  gemm?: Gemm; isCancelled?: () => boolean; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
+  quality?: { labels?: ArrayLike<number> | null } | null;
+} = {}): Promise<MapOutput> {
+  if (!MAP_METHODS.includes(p.method)) throw badArg('method', `expected umap, tsne or pca, got ${JSON.stringify(p.method)}`);
+  if (n < 3) throw badArg('embeddings', `need at least 3 items for a map, got ${n}`);
+  const t0 = performance.now();
+  const metric = p.metric ?? 'cosine';
+  let xy: Float32Array;
+  const snap = (stage: string) => (e: number, total: number, emb: Float32Array) => o.onProgress?.(stage, e, total, emb);
+  if (p.method === 'umap') {
+    xy = await fitUmap(X, n, d, {
+      nComponents: 2, nNeighbors: Math.min(p.nNeighbors ?? 15, n - 1), minDist: p.minDist ?? 0.1, nEpochs: p.nEpochs, metric,
+      seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('umap'),
+    });
+  } else if (p.method === 'tsne') {
+    const perplexity = p.perplexity ?? Math.min(30, Math.max(2, Math.floor((n - 1) / 3)));
+    xy = await fitTsne(X, n, d, { perplexity, metric, seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('tsne') });
+  } else {
+    o.onProgress?.('pca', 0, 1);
+    let Z = X;
+    if (metric === 'cosine') {
+      Z = X.slice(0, n * d);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += Z[i * d + j] ** 2;
+        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+        for (let j = 0; j < d; j++) Z[i * d + j] *= inv;
+      }
+    }
+    xy = (await pca(Z, n, d, 2, { seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled })).projected;
+    o.onProgress?.('pca', 1, 1, xy);
+  }
+  let quality: MapOutput['quality'] = null;
+  if (o.quality) {
+    o.onProgress?.('quality', 0, 1);
+    const tw = await trustworthiness(X, n, d, xy, 2, { k: Math.min(10, Math.floor(n / 2) - 1), metric, gemm: o.gemm, seed: p.seed ?? 0 });
+    const labels = o.quality.labels;
+    quality = { trustworthiness: tw, knnAgreement: labels ? knnLabelAgreement(xy, n, 2, labels, Math.min(10, n - 1)) : null };
+  }
+  return { xy, seconds: (performance.now() - t0) / 1000, quality };
+}

@@ -1,0 +1,85 @@
+/** The map command: a 2-D map of a model's embeddings (stored), or of a .npy matrix written as an N x 2 .npy. */
+import { resolve } from 'node:path';
+import type { MapOutput } from '../algo/map/run.ts';
+import { AppError, badArg } from '../common/errors.ts';
+import type { MapParams } from '../common/types.ts';
+import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
+import { runTask } from '../core/workers/pool.ts';
+import type { MapTaskPayload } from '../core/map/map-task.ts';
+import type { CliContext } from './context.ts';
+import type { Command } from './main.ts';
+
+function paramsFrom(ctx: CliContext): MapParams {
+  const method = ctx.opt<string>('method');
+  if (!method) throw badArg('--method', 'is required: umap, tsne or pca');
+  if (!['umap', 'tsne', 'pca'].includes(method)) throw badArg('--method', `expected umap, tsne or pca, got ${method}`);
+  const metric = ctx.opt<string>('metric');
+  if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
+  const p: MapParams = {
+    method: method as MapParams['method'], seed: ctx.opt<number>('seed') ?? 0, metric: metric as MapParams['metric'],
+    nNeighbors: ctx.opt<number>('n-neighbors'), minDist: ctx.opt<number>('min-dist'), perplexity: ctx.opt<number>('perplexity'),
+  };
+  for (const k of Object.keys(p) as Array<keyof MapParams>) if (p[k] === undefined) delete p[k];
+  if (p.nNeighbors !== undefined && (!Number.isInteger(p.nNeighbors) || p.nNeighbors < 2)) throw badArg('--n-neighbors', `expected an integer >= 2, got ${p.nNeighbors}`);
+  if (p.minDist !== undefined && !(p.minDist >= 0)) throw badArg('--min-dist', `expected a number >= 0, got ${p.minDist}`);
+  if (p.perplexity !== undefined && !(p.perplexity > 0)) throw badArg('--perplexity', `expected a number > 0, got ${p.perplexity}`);
+  return p;
+}
+
+const map: Command = {
+  spec: {
+    name: 'map', summary: 'compute a 2-D map (UMAP, t-SNE or PCA) of a model\'s embeddings or of a .npy matrix', positionals: [0, 0],
+    usage: 'constellate map --model NAME --method umap|tsne|pca [--seed N] [--library F] [--json]\n' +
+      '       constellate map --embeddings X.npy --method umap|tsne|pca [--seed N] --out xy.npy [--labels y.npy] --json',
+    options: {
+      model: { type: 'string', help: 'embeddings in the library' },
+      embeddings: { type: 'string', help: 'matrix mode: map the rows of this .npy' },
+      out: { type: 'string', help: 'matrix mode: write the N x 2 float32 map here' },
+      labels: { type: 'string', help: 'matrix mode: y.npy to report 10-NN label agreement (and trustworthiness)' },
+      method: { type: 'string', help: 'umap | tsne | pca' },
+      seed: { type: 'number', help: 'random seed (default 0): same seed, same map' },
+      metric: { type: 'string', help: 'cosine (default) | euclidean' },
+      'n-neighbors': { type: 'number', help: 'UMAP n_neighbors (default 15)' },
+      'min-dist': { type: 'number', help: 'UMAP min_dist (default 0.1)' },
+      perplexity: { type: 'number', help: 't-SNE perplexity (default 30)' },
+      quality: { type: 'flag', help: 'matrix mode: also compute trustworthiness@10' },
+    },
+  },
+  async run(ctx: CliContext) {
+    const params = paramsFrom(ctx);
+    if (ctx.opt('embeddings')) {
+      const file = resolve(ctx.opt<string>('embeddings')!);
+      const out = ctx.opt<string>('out');
+      if (!out) throw badArg('--out', 'is required in matrix mode (an N x 2 .npy to write)');
+      const M = readNpyMatrix(file);
+      const labels = ctx.opt<string>('labels') ? readNpyLabels(resolve(ctx.opt<string>('labels')!)) : null;
+      if (labels && labels.length !== M.rows) throw badArg('--labels', `${labels.length} labels for ${M.rows} rows`);
+      const X = new Float32Array(new SharedArrayBuffer(M.data.byteLength));
+      X.set(M.data);
+      const c = new AbortController();
+      const stop = () => c.abort();
+      process.once('SIGINT', stop);
+      let r: MapOutput;
+      try {
+        r = await runTask<MapOutput>('map', { X, n: M.rows, d: M.cols, params, labels, quality: !!ctx.opt('quality') || !!labels } satisfies MapTaskPayload,
+          { signal: c.signal, onProgress: ctx.progress() });
+      } finally { process.off('SIGINT', stop); }
+      writeNpy(resolve(out), r.xy, [M.rows, 2]);
+      const res = { embeddings: file, n: M.rows, d: M.cols, method: params.method, params, seconds: r.seconds, out: resolve(out), quality: r.quality,
+        trustworthiness: r.quality?.trustworthiness ?? null, knnAgreement: r.quality?.knnAgreement ?? null };
+      ctx.out(res, `${params.method} map of ${M.rows} x ${M.cols} in ${r.seconds.toFixed(1)} s written to ${out}` +
+        (r.quality ? ` (trustworthiness@10 ${r.quality.trustworthiness.toFixed(3)}${r.quality.knnAgreement !== null ? `, 10-NN label agreement ${r.quality.knnAgreement.toFixed(3)}` : ''})` : ''));
+      return;
+    }
+    const model = ctx.opt<string>('model');
+    if (!model) throw badArg('--model', 'is required (or --embeddings X.npy for matrix mode)');
+    if (ctx.opt('out')) throw badArg('--out', 'is for matrix mode (--embeddings)');
+    const svc = ctx.open();
+    const job = await ctx.runJob(() => svc.computeMap(model, params));
+    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `map ${job.state}`);
+    const r = job.result as { id: number; n: number; seconds: number };
+    ctx.out({ mapId: r.id, model, method: params.method, params, n: r.n, seconds: r.seconds }, `map ${r.id}: ${params.method} of ${r.n} ${model} embeddings in ${r.seconds.toFixed(1)} s`);
+  },
+};
+
+export const mapCommands: Command[] = [map];

@@ -1,0 +1,35 @@
+/** The map task, run in a worker: progressive snapshots go back to the parent at most every 400 ms. */
+import { computeMap, type MapOutput, type MapParams } from '../../algo/map/run.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
+import { workerCount } from '../workers/pool.ts';
+import type { TaskContext } from '../workers/tasks.ts';
+
+export interface MapTaskPayload {
+  X: Float32Array;
+  n: number;
+  d: number;
+  params: MapParams;
+  labels?: Int32Array | null;
+  quality?: boolean;
+}
+
+export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ result: MapOutput; transfer: ArrayBuffer[] }> {
+  const gemm = await createOrtGemm(workerCount());
+  let lastSnap = 0;
+  try {
+    const out = await computeMap(p.X, p.n, p.d, p.params, {
+      gemm, isCancelled: ctx.isCancelled,
+      quality: p.quality || p.labels ? { labels: p.labels } : null,
+      onProgress: (stage, done, total, snapshot) => {
+        const now = Date.now();
+        if (snapshot && now - lastSnap > 400) {
+          lastSnap = now;
+          ctx.progress(stage, done, total, snapshot.slice());
+        } else ctx.progress(stage, done, total);
+      },
+    });
+    return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
+  } finally {
+    await gemm.release();
+  }
+}
