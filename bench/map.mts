@@ -1,0 +1,149 @@
+/**
+ * 2-D map benchmark: our UMAP and t-SNE against umap-learn 0.5.3 and scikit-learn 1.2.1 (Barnes-Hut) in the same run,
+ * one process per fit (ours and the peer's), one after the other, each under /usr/bin/time -v for its peak RSS.
+ *   npx tsx bench/map.mts [--quick] [--only NAME[,NAME]] [--no-peers] [--out FILE]
+ * --quick: the c3_5000x128 rows only. Quality is computed the same way for both sides (our quality.ts reproduces
+ * peers.py: trustworthiness@10 with cosine distances on a 5,000-point sample, 10-NN label agreement in the map).
+ * Writes a markdown section to bench/results/map.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tsne } from '../src-main/algo/map/tsne.ts';
+import { Umap } from '../src-main/algo/map/umap.ts';
+import { knnLabelAgreement, trustworthiness } from '../src-main/algo/map/quality.ts';
+import { createOrtGemm } from '../src-main/core/gemm-ort.ts';
+import { readNpyLabels, readNpyMatrix } from '../src-main/core/npy-file.ts';
+import { fmt, PEERS, PY, REPO, SHARED, timed } from './lib/peer.mts';
+
+interface MapCase {
+  name: string;
+  tag: string;
+  x: string;
+  y: string;
+  method: 'umap2d' | 'tsne2d';
+  quick?: boolean;
+  peer: boolean;
+  prepare?(): void;
+}
+
+const mat = (tag: string) => ({ tag, x: path.resolve(SHARED, `data/matrices/${tag}_X.npy`), y: path.resolve(SHARED, `data/matrices/${tag}_y.npy`) });
+const gen = (prefix: string, args: string[]) => (): void => {
+  if (existsSync(`${prefix}_X.npy`) && existsSync(`${prefix}_y.npy`)) return;
+  mkdirSync(path.dirname(prefix), { recursive: true });
+  console.error(`generating ${prefix} ...`);
+  spawnSync(PY, [path.resolve(SHARED, 'peers/gen_blobs.py'), ...args, prefix, '--seed', args[0] === '61751' ? '0' : '1'], { stdio: 'inherit' });
+};
+const C2 = path.resolve(REPO, '.tmp/c2');
+const B100K = path.resolve(REPO, '.tmp/c100k');
+
+const CASES: MapCase[] = [
+  { name: 'c3-umap', ...mat('c3_5000x128'), method: 'umap2d', quick: true, peer: true },
+  { name: 'c3-tsne', ...mat('c3_5000x128'), method: 'tsne2d', quick: true, peer: true },
+  { name: 'c1-umap', ...mat('c1_18969x512'), method: 'umap2d', peer: true },
+  { name: 'c1-tsne', ...mat('c1_18969x512'), method: 'tsne2d', peer: true },
+  { name: 'c2-umap', tag: 'c2_61751x1792', x: `${C2}_X.npy`, y: `${C2}_y.npy`, method: 'umap2d', peer: true, prepare: gen(C2, ['61751', '1792', '600']) },
+  { name: 'b100k-umap', tag: 'blobs_100000x128 (k=200)', x: `${B100K}_X.npy`, y: `${B100K}_y.npy`, method: 'umap2d', peer: false, prepare: gen(B100K, ['100000', '128', '200']) },
+];
+
+interface SideResult { fitS: number; trust: number; agree: number; maxRssMb: number; detail?: string; error?: string }
+
+async function worker(name: string): Promise<void> {
+  const c = CASES.find((k) => k.name === name)!;
+  const M = readNpyMatrix(c.x);
+  const y = readNpyLabels(c.y);
+  const { rows: n, cols: d } = M;
+  const gemm = await createOrtGemm(2);
+  const t0 = performance.now();
+  let Y: Float32Array;
+  let detail: string;
+  if (c.method === 'umap2d') {
+    const u = new Umap({ nComponents: 2, nNeighbors: 15, minDist: 0.1, metric: 'cosine', seed: 0, gemm });
+    await u.initializeFit(M.data, n, d);
+    const tInit = performance.now();
+    Y = await u.run();
+    detail = `init (kNN + graph + spectral) ${((tInit - t0) / 1000).toFixed(1)} s, ${u.nEpochs} epochs ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
+  } else {
+    const t = new Tsne({ perplexity: 30, seed: 0, gemm });
+    await t.initializeFit(M.data, n, d);
+    const tInit = performance.now();
+    Y = await t.run();
+    detail = `init (PCA-50 + kNN + P) ${((tInit - t0) / 1000).toFixed(1)} s, ${t.nIter} iterations ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
+  }
+  const fitS = (performance.now() - t0) / 1000;
+  const trust = await trustworthiness(M.data, n, d, Y, 2, { k: 10, metric: 'cosine', sampleSize: 5000, seed: 0, gemm });
+  const agree = knnLabelAgreement(Y, n, 2, y, 10);
+  console.log(JSON.stringify({ fitS, trust, agree, detail }));
+  process.exit(0);
+}
+
+function runOurs(c: MapCase): SideResult {
+  const self = fileURLToPath(import.meta.url);
+  const r = timed(process.execPath, ['--import', 'tsx', self, '--worker', c.name], { timeoutS: 1200, cwd: REPO });
+  const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.rc !== 0 || !line) return { fitS: NaN, trust: NaN, agree: NaN, maxRssMb: r.maxRssMb, error: `rc=${r.rc} ${r.stderr.slice(-400)}` };
+  const j = JSON.parse(line);
+  return { fitS: j.fitS, trust: j.trust, agree: j.agree, maxRssMb: r.maxRssMb, detail: j.detail };
+}
+
+function runPeerMap(c: MapCase): SideResult {
+  const r = timed(PY, [PEERS, '--x', c.x, '--labels', c.y, '--methods', c.method, '--tag', c.tag], { timeoutS: 1200 });
+  const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.rc !== 0 || !line) return { fitS: NaN, trust: NaN, agree: NaN, maxRssMb: r.maxRssMb, error: `rc=${r.rc} ${r.stderr.slice(-400)}` };
+  const j = JSON.parse(line);
+  return { fitS: j.fit_s, trust: j.quality?.trustworthiness10_sample ?? NaN, agree: j.quality?.knn10_label_agreement ?? NaN, maxRssMb: r.maxRssMb };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const wi = argv.indexOf('--worker');
+  if (wi >= 0) return worker(argv[wi + 1]);
+  const quick = argv.includes('--quick');
+  const noPeers = argv.includes('--no-peers');
+  const oi = argv.indexOf('--only');
+  const only = oi >= 0 ? new Set(argv[oi + 1].split(',')) : null;
+  const outi = argv.indexOf('--out');
+  const out = outi >= 0 ? argv[outi + 1] : path.resolve(REPO, 'bench/results/map.md');
+  const cases = CASES.filter((c) => (only ? only.has(c.name) : quick ? c.quick : true));
+  const rows: string[] = [];
+  const notes: string[] = [];
+  for (const c of cases) {
+    c.prepare?.();
+    console.error(`[${c.name}] ours ...`);
+    const ours = runOurs(c);
+    console.error(`[${c.name}] ours: ${JSON.stringify(ours)}`);
+    let peer: SideResult | null = null;
+    if (c.peer && !noPeers) {
+      console.error(`[${c.name}] peer ...`);
+      peer = runPeerMap(c);
+      console.error(`[${c.name}] peer: ${JSON.stringify(peer)}`);
+    }
+    const method = c.method === 'umap2d' ? 'UMAP-2D (15 nn, min_dist 0.1, cosine)' : 't-SNE 2-D (BH, perplexity 30, 1000 it)';
+    const ratio = peer ? ours.fitS / peer.fitS : NaN;
+    rows.push(`| ${c.tag} | ${method} | ${fmt(ours.fitS, 1)} | ${peer ? fmt(peer.fitS, 1) : '-'} | ${fmt(ratio, 2)} | ${fmt(ours.maxRssMb, 0)} | ${peer ? fmt(peer.maxRssMb, 0) : '-'} | ${fmt(ours.trust, 4)} | ${peer ? fmt(peer.trust, 4) : '-'} | ${fmt(ours.agree, 4)} | ${peer ? fmt(peer.agree, 4) : '-'} |`);
+    if (ours.detail) notes.push(`- ${c.tag} ${c.method}: ${ours.detail}`);
+    if (ours.error) notes.push(`- ${c.tag} ${c.method} ours failed: ${ours.error}`);
+    if (peer?.error) notes.push(`- ${c.tag} ${c.method} peer failed: ${peer.error}`);
+  }
+  const md = [
+    '## 2-D maps: UMAP and t-SNE vs umap-learn 0.5.3 / scikit-learn 1.2.1',
+    '',
+    `Run ${new Date().toISOString()} with \`npx tsx bench/map.mts${argv.length ? ' ' + argv.join(' ') : ''}\` on ${process.platform} (${(await import('node:os')).cpus().length} cores, shared with other jobs: compare within a row only). ` +
+      'One process per fit, ours then the peer; fit s = wall seconds of the fit only (data loaded; the peer\'s umap-learn fit includes its numba compile, as peers.py reports it); ' +
+      'RSS = peak resident set of the whole process (/usr/bin/time -v). Quality for both sides: trustworthiness@10 (cosine, 5,000-point sample) and 10-NN label agreement in the map. ' +
+      'Ours: kNN exact by ORT MatMul blocks up to 20,000 points, rp-forest (2-means hyperplanes) + exact leaf products beyond; ORT Gemm with 2 threads; SGD / gradient loops single-threaded JS.',
+    '',
+    '| data | method | ours fit s | peer fit s | ours/peer | ours RSS MB | peer RSS MB | ours trust@10 | peer trust@10 | ours 10-NN agree | peer 10-NN agree |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...notes,
+    '',
+  ].join('\n');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, md);
+  console.log(md);
+}
+
+await main();
