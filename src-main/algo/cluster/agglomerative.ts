@@ -14,6 +14,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import { gemmJs, normalizeRows, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { kmeans } from './kmeans.ts';
+import { knnExact } from '../knn.ts';
 
 export type Linkage = 'ward' | 'average' | 'complete';
 export type AggloMetric = 'euclidean' | 'cosine';
@@ -30,7 +31,15 @@ export interface AgglomerativeOptions {
   maxExact?: number;
   /** micro-clusters above maxExact (default min(maxExact, 2000)) */
   microClusters?: number;
-  /** k-means iterations for the micro-clusters (default 30) */
+  /**
+   * how micro-clusters are formed above maxExact: 'knn-ward' (default) = Ward merges restricted to a kNN graph until
+   * `microClusters` remain (the first, most local merges of Ward itself); 'kmeans' = seeded k-means (random rows as
+   * the initial centres, Lloyd)
+   */
+  microMethod?: 'knn-ward' | 'kmeans';
+  /** neighbours of the kNN graph for 'knn-ward' (default 10) */
+  microNeighbors?: number;
+  /** k-means iterations for 'kmeans' micro-clusters (default 30) */
   microIter?: number;
   seed?: number;
   gemm?: Gemm;
@@ -53,6 +62,7 @@ export interface AgglomerativeResult {
   dendrogram: Dendrogram;
   method: 'exact' | 'microclusters';
   microClusters?: number;
+  microMethod?: 'knn-ward' | 'kmeans';
   /** point -> micro-cluster (leaf of the dendrogram) when method is 'microclusters' */
   microLabels?: Int32Array;
 }
@@ -82,11 +92,15 @@ function validate(n: number, d: number, o: AgglomerativeOptions) {
   }
   const maxExact = o.maxExact ?? 12000;
   if (!Number.isInteger(maxExact) || maxExact < 2 || maxExact > HARD_MAX) throw badArg('maxExact', `must be an integer in [2, ${HARD_MAX}], got ${maxExact}`);
-  const micro = o.microClusters ?? Math.min(maxExact, 2000);
+  const micro = o.microClusters ?? Math.min(maxExact, 4000);
+  const microMethod = o.microMethod ?? 'knn-ward';
+  if (microMethod !== 'knn-ward' && microMethod !== 'kmeans') throw badArg('microMethod', `must be 'knn-ward' or 'kmeans', got ${String(microMethod)}`);
+  const microNeighbors = o.microNeighbors ?? 10;
+  if (!Number.isInteger(microNeighbors) || microNeighbors < 1 || microNeighbors >= n) throw badArg('microNeighbors', `must be an integer in [1, n), got ${microNeighbors}`);
   if (!Number.isInteger(micro) || micro < 2 || micro > maxExact) throw badArg('microClusters', `must be an integer in [2, maxExact], got ${micro}`);
   if (n > maxExact && linkage !== 'ward') throw badArg('linkage', `${linkage} linkage runs exactly only; n = ${n} exceeds maxExact = ${maxExact}`);
   if (hasK && n > maxExact && o.nClusters! > micro) throw badArg('nClusters', `${o.nClusters} clusters need more than the ${micro} micro-clusters`);
-  return { linkage, metric, maxExact, micro };
+  return { linkage, metric, maxExact, micro, microMethod, microNeighbors };
 }
 
 /** Agglomerative clustering of the n rows of X. X is not modified. */
@@ -105,9 +119,27 @@ export async function agglomerative(X: Float32Array, n: number, d: number, opts:
     const labels = cutDendrogram(dendro, opts.nClusters, opts.distanceThreshold);
     return { labels: labels.labels, nClusters: labels.k, dendrogram: dendro, method: 'exact' };
   }
-  // Ward on weighted k-means micro-clusters
-  const m = p.micro;
+  // Ward on weighted micro-clusters
   const Y = centred(X, n, d);
+  const mc = p.microMethod === 'kmeans'
+    ? await kmeansMicro(Y, n, d, p.micro, opts, gemm)
+    : await knnWardMicro(Y, n, d, p.micro, p.microNeighbors, gemm, opts.isCancelled);
+  const { assign, mm, C, w } = mc;
+  const D = await condensedDistances(C, mm, d, 'sqeuclidean', gemm, opts.isCancelled);
+  // size-aware initial Ward distance (squared): 2 wa wb / (wa + wb) |ca - cb|^2
+  let idx = 0;
+  for (let i = 0; i < mm; i++) for (let j = i + 1; j < mm; j++, idx++) D[idx] = (2 * w[i] * w[j] / (w[i] + w[j])) * D[idx];
+  const dendro = nnChain(D, mm, 'ward', w, opts);
+  const cut = cutDendrogram(dendro, opts.nClusters, opts.distanceThreshold);
+  const microLabels = new Int32Array(n);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) { const c = assign[i]; microLabels[i] = c; labels[i] = cut.labels[c]; }
+  return { labels, nClusters: cut.k, dendrogram: dendro, method: 'microclusters', microClusters: mm, microMethod: p.microMethod, microLabels };
+}
+
+interface Micro { assign: Int32Array; mm: number; C: Float32Array; w: Float64Array }
+
+async function kmeansMicro(Y: Float32Array, n: number, d: number, m: number, opts: AgglomerativeOptions, gemm: Gemm): Promise<Micro> {
   const rng = createRng(opts.seed ?? 0);
   const pick = new Int32Array(n);
   for (let i = 0; i < n; i++) pick[i] = i;
@@ -120,25 +152,102 @@ export async function agglomerative(X: Float32Array, n: number, d: number, opts:
   });
   const sizes = new Float64Array(m);
   for (let i = 0; i < n; i++) sizes[km.labels[i]]++;
-  // drop empty micro-clusters (k-means relocates them, but be safe)
-  const keep: number[] = [];
-  for (let c = 0; c < m; c++) if (sizes[c] > 0) keep.push(c);
-  const mm = keep.length;
   const remap = new Int32Array(m).fill(-1);
-  keep.forEach((c, i) => { remap[c] = i; });
-  const C = new Float32Array(mm * d);
-  const w = new Float64Array(mm);
-  keep.forEach((c, i) => { C.set(km.centroids.subarray(c * d, c * d + d), i * d); w[i] = sizes[c]; });
-  const D = await condensedDistances(C, mm, d, 'sqeuclidean', gemm, opts.isCancelled);
-  // size-aware initial Ward distance (squared): 2 wa wb / (wa + wb) |ca - cb|^2
-  let idx = 0;
-  for (let i = 0; i < mm; i++) for (let j = i + 1; j < mm; j++, idx++) D[idx] = (2 * w[i] * w[j] / (w[i] + w[j])) * D[idx];
-  const dendro = nnChain(D, mm, 'ward', w, opts);
-  const cut = cutDendrogram(dendro, opts.nClusters, opts.distanceThreshold);
-  const microLabels = new Int32Array(n);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) { const mc = remap[km.labels[i]]; microLabels[i] = mc; labels[i] = cut.labels[mc]; }
-  return { labels, nClusters: cut.k, dendrogram: dendro, method: 'microclusters', microClusters: mm, microLabels };
+  let mm = 0;
+  for (let c = 0; c < m; c++) if (sizes[c] > 0) remap[c] = mm++;
+  const C = new Float32Array(mm * d), w = new Float64Array(mm);
+  for (let c = 0; c < m; c++) if (remap[c] >= 0) { C.set(km.centroids.subarray(c * d, c * d + d), remap[c] * d); w[remap[c]] = sizes[c]; }
+  const assign = Int32Array.from(km.labels, (l) => remap[l]);
+  return { assign, mm, C, w };
+}
+
+/**
+ * Ward merges restricted to the symmetrized kNN graph (as sklearn's connectivity-constrained ward_tree), cheapest
+ * first through a heap, until m clusters remain or no connected pair is left.
+ */
+async function knnWardMicro(
+  Y: Float32Array, n: number, d: number, m: number, k: number, gemm: Gemm, isCancelled?: () => boolean,
+): Promise<Micro> {
+  const knn = await knnExact(Y, n, d, k, { metric: 'euclidean', gemm, isCancelled });
+  const adj: Array<Set<number>> = Array.from({ length: n }, () => new Set<number>());
+  for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) { const j = knn.indices[i * k + t]; adj[i].add(j); adj[j].add(i); }
+  const sum = new Float64Array(n * d);
+  for (let i = 0; i < n * d; i++) sum[i] = Y[i];
+  const size = new Float64Array(n).fill(1);
+  const version = new Int32Array(n);
+  const alive = new Uint8Array(n).fill(1);
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const wardSq = (a: number, b: number): number => {
+    const sa = size[a], sb = size[b];
+    let s = 0;
+    const oa = a * d, ob = b * d;
+    for (let j = 0; j < d; j++) { const x = sum[oa + j] / sa - sum[ob + j] / sb; s += x * x; }
+    return (2 * sa * sb / (sa + sb)) * s;
+  };
+  // heap entries: key, a, b, version a, version b
+  let hk = new Float64Array(1 << 16), ha = new Int32Array(1 << 16), hb = new Int32Array(1 << 16);
+  let hva = new Int32Array(1 << 16), hvb = new Int32Array(1 << 16);
+  let hs = 0;
+  const push = (key: number, a: number, b: number): void => {
+    if (hs === hk.length) {
+      const grow = <T extends Float64Array | Int32Array>(x: T): T => { const y = new (x.constructor as { new(n: number): T })(x.length * 2); y.set(x); return y; };
+      hk = grow(hk); ha = grow(ha); hb = grow(hb); hva = grow(hva); hvb = grow(hvb);
+    }
+    let c = hs++;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (hk[p] <= key) break;
+      hk[c] = hk[p]; ha[c] = ha[p]; hb[c] = hb[p]; hva[c] = hva[p]; hvb[c] = hvb[p]; c = p;
+    }
+    hk[c] = key; ha[c] = a; hb[c] = b; hva[c] = version[a]; hvb[c] = version[b];
+  };
+  const popTo = (): [number, number, number, number, number] => {
+    const top: [number, number, number, number, number] = [hk[0], ha[0], hb[0], hva[0], hvb[0]];
+    hs--;
+    const key = hk[hs], a = ha[hs], b = hb[hs], va = hva[hs], vb = hvb[hs];
+    let c = 0;
+    for (;;) {
+      const l = 2 * c + 1;
+      if (l >= hs) break;
+      const r = l + 1;
+      const mi = r < hs && hk[r] < hk[l] ? r : l;
+      if (hk[mi] >= key) break;
+      hk[c] = hk[mi]; ha[c] = ha[mi]; hb[c] = hb[mi]; hva[c] = hva[mi]; hvb[c] = hvb[mi]; c = mi;
+    }
+    hk[c] = key; ha[c] = a; hb[c] = b; hva[c] = va; hvb[c] = vb;
+    return top;
+  };
+  for (let i = 0; i < n; i++) for (const j of adj[i]) if (j > i) push(wardSq(i, j), i, j);
+  let clusters = n;
+  while (clusters > m && hs > 0) {
+    if ((clusters & 1023) === 0 && isCancelled?.()) throw cancelled();
+    const [, a, b, va, vb] = popTo();
+    if (!alive[a] || !alive[b] || va !== version[a] || vb !== version[b]) continue;
+    // merge b into a
+    for (let j = 0; j < d; j++) sum[a * d + j] += sum[b * d + j];
+    size[a] += size[b];
+    alive[b] = 0; parent[b] = a;
+    version[a]++;
+    for (const c of adj[b]) { if (c !== a) { adj[a].add(c); adj[c].delete(b); adj[c].add(a); } }
+    adj[a].delete(b); adj[b].clear();
+    for (const c of adj[a]) push(wardSq(a, c), a, c);
+    clusters--;
+  }
+  const find = (x: number): number => { while (parent[x] !== x) { parent[x] = parent[parent[x]]; x = parent[x]; } return x; };
+  const remap = new Int32Array(n).fill(-1);
+  let mm = 0;
+  for (let i = 0; i < n; i++) if (alive[i]) remap[i] = mm++;
+  const C = new Float32Array(mm * d), w = new Float64Array(mm);
+  for (let i = 0; i < n; i++) {
+    if (!alive[i]) continue;
+    const r = remap[i];
+    w[r] = size[i];
+    for (let j = 0; j < d; j++) C[r * d + j] = sum[i * d + j] / size[i];
+  }
+  const assign = new Int32Array(n);
+  for (let i = 0; i < n; i++) assign[i] = remap[find(i)];
+  return { assign, mm, C, w };
 }
 
 function emptyDendrogram(nLeaves: number): Dendrogram {
@@ -194,11 +303,10 @@ export function nnChain(
   const size = new Float64Array(n);
   for (let i = 0; i < n; i++) size[i] = weights ? weights[i] : 1;
   const count = new Int32Array(n).fill(1); // points per cluster (for the dendrogram's size column)
-  // active slots as a dense list for fast scans
-  const active = new Int32Array(n);
-  const pos = new Int32Array(n);
-  for (let i = 0; i < n; i++) { active[i] = i; pos[i] = i; }
-  let nActive = n;
+  // active slots as a doubly linked list in index order (scans walk memory in order)
+  const next = new Int32Array(n), prevL = new Int32Array(n);
+  for (let i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prevL[i] = i - 1; }
+  let head = 0;
   const rowOff = new Float64Array(n); // cidx(n, i, 0) - like offsets: index(i, j) = rowOff[i] + j for j > i
   for (let i = 0; i < n; i++) rowOff[i] = n * i - (i * (i + 1)) / 2 - i - 1;
   const get = (i: number, j: number): number => (i < j ? D[rowOff[i] + j] : D[rowOff[j] + i]);
@@ -209,15 +317,16 @@ export function nnChain(
   const chain = new Int32Array(n);
   let cl = 0;
   const removeActive = (x: number): void => {
-    const p = pos[x], last = active[--nActive];
-    active[p] = last; pos[last] = p;
+    const pv = prevL[x], nx = next[x];
+    if (pv >= 0) next[pv] = nx; else head = nx;
+    if (nx >= 0) prevL[nx] = pv;
   };
   while (nm < n - 1) {
     if ((nm & 255) === 0) {
       if (opts.isCancelled?.()) throw cancelled();
       opts.onProgress?.(nm, n - 1);
     }
-    if (cl === 0) chain[cl++] = active[0];
+    if (cl === 0) chain[cl++] = head;
     let a: number, b: number, dab: number;
     for (;;) {
       a = chain[cl - 1];
@@ -225,10 +334,15 @@ export function nnChain(
       // nearest active neighbour of a; prefer prev on ties
       let best = -1, bd = Infinity;
       if (prev >= 0) { best = prev; bd = get(a, prev); }
-      for (let t = 0; t < nActive; t++) {
-        const k = active[t];
-        if (k === a) continue;
-        const v = k > a ? D[rowOff[a] + k] : D[rowOff[k] + a];
+      let k = head;
+      for (; k >= 0 && k < a; k = next[k]) {
+        const v = D[rowOff[k] + a];
+        if (v < bd) { bd = v; best = k; }
+      }
+      if (k === a) k = next[k];
+      const ra = rowOff[a];
+      for (; k >= 0; k = next[k]) {
+        const v = D[ra + k];
         if (v < bd) { bd = v; best = k; }
       }
       if (best === prev) { b = prev; dab = bd; cl -= 2; break; }
@@ -241,8 +355,7 @@ export function nnChain(
     mH[nm] = linkage === 'ward' ? Math.sqrt(Math.max(0, dab)) : dab;
     nm++;
     removeActive(y);
-    for (let t = 0; t < nActive; t++) {
-      const k = active[t];
+    for (let k = head; k >= 0; k = next[k]) {
       if (k === x) continue;
       const dxk = get(x, k), dyk = get(y, k);
       let v: number;
