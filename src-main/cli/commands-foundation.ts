@@ -38,7 +38,7 @@ const info: Command = {
     options: { errors: { type: 'flag', help: 'list every file that could not be read, with its reason' } },
   },
   async run(ctx) {
-    const svc = ctx.open();
+    const svc = ctx.open({ readFallback: true }); // read-only beside a running instance
     const i = await svc.getInfo();
     const roots = await svc.listRoots();
     const issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;

@@ -18,8 +18,16 @@ export class CliContext {
     return l ? resolve(l) : defaultLibraryPath();
   }
 
-  open(): CoreService {
-    if (!this.service) this.service = CoreService.open(this.libraryPath);
+  /** Opens the library for writing; with `readFallback`, a library locked by another instance is opened read-only. */
+  open(opts: { readFallback?: boolean } = {}): CoreService {
+    if (!this.service) {
+      try {
+        this.service = CoreService.open(this.libraryPath);
+      } catch (e) {
+        if (!opts.readFallback || (e as { code?: string }).code !== 'LIBRARY_LOCKED') throw e;
+        this.service = CoreService.open(this.libraryPath, { readonly: true });
+      }
+    }
     return this.service;
   }
 

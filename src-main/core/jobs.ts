@@ -31,8 +31,8 @@ export class JobManager {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private db: Db) {
-    // whatever a killed process left running is now interrupted
-    db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ? WHERE state IN ('running', 'queued')`).run(Date.now());
+    // whatever a killed process left running is now interrupted (a read-only open, beside a live writer, leaves them)
+    if (!db.readonly) db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ? WHERE state IN ('running', 'queued')`).run(Date.now());
   }
 
   onChange(l: Listener): () => void {

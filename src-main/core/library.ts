@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import type { LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
+import { acquireLock, type LibraryLock } from './store/lock.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
 export function userDataDir(): string {
@@ -28,9 +29,19 @@ export class Library {
   readonly backup: string | null;
   readonly cacheDir: string;
   readonly thumbDir: string;
+  /** the writer lock (null for read-only opens, which take none) */
+  private lock: LibraryLock | null;
 
   private constructor(path: string, opts: OpenOptions) {
-    const opened = openLibrary(path, opts);
+    // one writer per library: a second app instance gets LIBRARY_LOCKED before anything is migrated or written
+    this.lock = opts.readonly ? null : acquireLock(path);
+    let opened;
+    try {
+      opened = openLibrary(path, opts);
+    } catch (e) {
+      this.lock?.release();
+      throw e;
+    }
     this.db = opened.db;
     this.path = opened.path;
     this.version = opened.version;
@@ -48,6 +59,8 @@ export class Library {
     if (!this.db.open) return;
     try { this.db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* read-only or busy: fine */ }
     this.db.close();
+    this.lock?.release();
+    this.lock = null;
   }
 
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */

@@ -37,8 +37,8 @@ export class CoreService implements AppApi {
     });
   }
 
-  static open(path: string): CoreService {
-    return new CoreService(Library.open(path));
+  static open(path: string, opts: { readonly?: boolean } = {}): CoreService {
+    return new CoreService(Library.open(path, opts));
   }
 
   onEvent(l: CoreListener): () => void {

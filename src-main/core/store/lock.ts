@@ -1,0 +1,177 @@
+/**
+ * One writer per library: an exclusive lock file next to the library (`<library>.lock`) holding the owner's pid,
+ * hostname, start time and a random nonce. It is created with O_EXCL, so of two processes opening the same library
+ * exactly one wins; the other gets AppError('LIBRARY_LOCKED') naming the pid (and host) that holds it.
+ *
+ * A lock left by a process that died (SIGKILL, crash, power loss) is stale: on the same host, when its pid no longer
+ * exists, the next opener takes it over. A lock from another host is never taken over automatically (its pid cannot be
+ * checked from here); the message says which file to delete. Within one process the lock is reference-counted, so the
+ * same app instance may hold several handles on its library (e.g. while switching libraries).
+ *
+ * Read-only opens (`constellate info` while another instance works) take no lock: SQLite's WAL lets them read a
+ * consistent snapshot while the writer goes on.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { AppError } from '../../common/errors.ts';
+
+export interface LockInfo {
+  pid: number;
+  hostname: string;
+  startedAt: number;
+  nonce: string;
+  /** what holds it, for the message: 'constellate' (CLI/server) or 'electron' */
+  app?: string;
+}
+
+export interface LibraryLock {
+  readonly file: string;
+  readonly info: LockInfo;
+  release(): void;
+}
+
+export function lockPath(library: string): string {
+  return `${library}.lock`;
+}
+
+/** Whether a process with this pid exists on this machine (EPERM: it exists but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock's content, or null when the file is absent; a file that cannot be parsed counts as unreadable (stale). */
+export function readLock(file: string): LockInfo | 'unreadable' | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return 'unreadable';
+  }
+  try {
+    const j = JSON.parse(text) as LockInfo;
+    if (typeof j.pid !== 'number' || typeof j.hostname !== 'string') return 'unreadable';
+    return j;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+const held = new Map<string, { lock: LibraryLock; refs: number }>();
+
+function describe(h: LockInfo): string {
+  const since = Number.isFinite(h.startedAt) ? ` since ${new Date(h.startedAt).toISOString()}` : '';
+  return `pid ${h.pid}${h.hostname !== hostname() ? ` on ${h.hostname}` : ''}${since}`;
+}
+
+/** Takes the library's writer lock or throws LIBRARY_LOCKED. */
+export function acquireLock(library: string): LibraryLock {
+  const file = lockPath(library);
+  const mine = held.get(file);
+  if (mine) {
+    mine.refs++;
+    return refHandle(file, mine.lock);
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const info: LockInfo = { pid: process.pid, hostname: hostname(), startedAt: Date.now(), nonce: randomBytes(8).toString('hex'), app: process.versions.electron ? 'electron' : 'constellate' };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o644);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new AppError('IO', `${file}: cannot create the library's lock file (${code ?? (e as Error).message})`);
+      const cur = readLock(file);
+      if (cur === null) continue; // released meanwhile: try again
+      if (cur !== 'unreadable') {
+        if (cur.hostname !== hostname()) {
+          throw new AppError('LIBRARY_LOCKED', `${library}: in use by another Constellate (${describe(cur)}); ` +
+            `close it first, or if it is no longer running delete ${file}`);
+        }
+        if (pidAlive(cur.pid) && cur.pid !== process.pid) {
+          throw new AppError('LIBRARY_LOCKED', `${library}: in use by another Constellate (${describe(cur)}); close it first ` +
+            `(read-only commands such as constellate info still work)`);
+        }
+      } else if (Date.now() - fileAgeHint(file) < 2000) {
+        // an unreadable lock may be one being written right now: give its writer a moment
+        sleepMs(50);
+        continue;
+      }
+      takeOverStale(file, cur);
+      continue;
+    }
+    try {
+      writeSync(fd, JSON.stringify(info) + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    const lock: LibraryLock = {
+      file, info,
+      release: () => {
+        const now = readLock(file);
+        // only remove our own lock (never one that someone else took over after declaring ours stale)
+        if (now && now !== 'unreadable' && now.nonce === info.nonce) {
+          try { unlinkSync(file); } catch { /* already gone */ }
+        }
+      },
+    };
+    held.set(file, { lock, refs: 1 });
+    return refHandle(file, lock);
+  }
+  throw new AppError('LIBRARY_LOCKED', `${library}: cannot take the lock ${file} (it keeps changing: another Constellate is opening this library)`);
+}
+
+function refHandle(file: string, lock: LibraryLock): LibraryLock {
+  let released = false;
+  return {
+    file, info: lock.info,
+    release: () => {
+      if (released) return;
+      released = true;
+      const h = held.get(file);
+      if (!h) return;
+      if (--h.refs === 0) {
+        held.delete(file);
+        h.lock.release();
+      }
+    },
+  };
+}
+
+/**
+ * Removes a stale lock without removing a fresh one that another process created meanwhile: the file is first moved
+ * aside (atomic), then checked to be the stale one; if it is not, it is moved back.
+ */
+function takeOverStale(file: string, seen: LockInfo | 'unreadable'): void {
+  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // gone already: the caller tries again
+  }
+  const got = readLock(aside);
+  const same = seen === 'unreadable' ? got === 'unreadable' : got !== null && got !== 'unreadable' && got.nonce === seen.nonce && got.pid === seen.pid;
+  if (!same) {
+    // we moved a live lock: put it back unless a third process took the slot
+    try { renameSync(aside, file); } catch { /* ignore */ }
+    return;
+  }
+  try { unlinkSync(aside); } catch { /* ignore */ }
+}
+
+/** mtime of the lock file (a lock being written right now has 'now'), 0 when it cannot be read. */
+function fileAgeHint(file: string): number {
+  try { return statSync(file).mtimeMs; } catch { return 0; }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
