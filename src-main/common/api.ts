@@ -3,7 +3,7 @@
  * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { ClusterParams, ClusterRow, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
+import type { ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
 } from './types.ts';
@@ -50,6 +50,27 @@ export interface AppApi {
   listMaps(): Promise<MapInfo[]>;
   /** A stored map as typed arrays: by id, or the newest of a model (and method). */
   getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData>;
+
+  // --- labeling session ---
+  /** Applies one edit (rename, accept, merge, split, move, reject) to a run, logged for undo. */
+  editRun(runId: number, op: EditOp): Promise<EditResult>;
+  undo(runId: number): Promise<EditResult | null>;
+  redo(runId: number): Promise<EditResult | null>;
+  getHistory(runId: number): Promise<HistoryInfo>;
+  /** Members of a cluster (-1 = noise), most similar to the centroid first ('asc': least similar first). */
+  getClusterMembers(runId: number, cluster: number, offset?: number, limit?: number, order?: 'desc' | 'asc'): Promise<Page<ItemView>>;
+  /** Items of a kind by id, with their cluster in a run when runId is given. */
+  getItems(kind: ItemKind, ids: number[], runId?: number): Promise<ItemView[]>;
+  /** Noise and low-similarity members of a run. */
+  getReviewQueue(runId: number, offset?: number, limit?: number, maxSim?: number): Promise<Page<ItemView>>;
+  /** Nearest neighbours of an item among a model's embeddings (cosine). */
+  similar(model: string, item: number, k?: number): Promise<Array<ItemView & { similarity: number }>>;
+  /** Groups of near-duplicate items (cosine above threshold). */
+  nearDuplicates(model: string, threshold?: number): Promise<Array<{ items: ItemView[]; minSim: number }>>;
+  /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
+  sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options?: { minSamples?: number; minClusters?: number; maxNoiseShare?: number }): Promise<JobInfo>;
+  /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side. */
+  compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
 }
 
 export interface ClusterOptions {
@@ -78,7 +99,8 @@ export interface ExportEmbeddingsReport {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'computeMap', 'listMaps', 'getMap',
+  'getClusters', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

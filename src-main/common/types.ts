@@ -115,6 +115,8 @@ export type AppEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'library'; info: LibraryInfo }
   /** a progressive snapshot of a map being computed (binary over every transport) */
+  /** a run's clusters or names changed (an edit, undo or redo) */
+  | { type: 'run'; runId: number }
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward';
@@ -191,4 +193,42 @@ export interface MapData extends MapInfo {
   ids: Int32Array;
   /** n x 2 coordinates */
   xy: Float32Array;
+}
+
+/** One edit of a labeling session. */
+export type EditOp =
+  | { type: 'rename'; cluster: number; name: string }
+  | { type: 'accept'; cluster: number; curated?: boolean }
+  | { type: 'merge'; clusters: number[]; into?: number }
+  | { type: 'split'; cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan' }
+  | { type: 'move'; items: number[]; to: number | 'new'; name?: string }
+  | { type: 'reject'; items: number[] };
+
+export interface HistoryInfo {
+  runId: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  edits: Array<{ id: number; op: EditOp; undone: boolean; at: number }>;
+}
+
+export interface EditResult {
+  editId: number;
+  op: EditOp;
+  /** clusters whose members or names changed */
+  clusters: number[];
+  history: HistoryInfo;
+}
+
+/** An item of a run with what the UI shows of it. */
+export interface ItemView {
+  item: number;
+  kind: ItemKind;
+  photoId: number;
+  path: string;
+  folder: string;
+  /** thumbnail cache key (photo hash, or the face crop's key) */
+  thumb: string | null;
+  box: [number, number, number, number] | null;
+  cluster: number | null;
+  sim: number | null;
 }

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { AppApi, ClusterOptions, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
-import type { AppEvent, ClusterRow, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
@@ -15,6 +15,13 @@ import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
 import { getRun, listRuns, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
+import { applyEdit, history, redo, undo } from './curation/edits.ts';
+import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
+import { blobVec, getModel, loadMatrix } from './embed/store.ts';
+import { runTask } from './workers/pool.ts';
+import type { ClusterOutput } from '../algo/cluster/run.ts';
+import type { SweepResult } from '../algo/cluster/sweep.ts';
+import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
 
@@ -179,5 +186,115 @@ export class CoreService implements AppApi {
     if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
     if (query.id !== undefined) int('id', query.id, 1);
     return getMapData(this.lib.db, query);
+  }
+
+  private changed(runId: number): void {
+    this.emit({ type: 'run', runId });
+  }
+
+  async editRun(runId: number, op: EditOp): Promise<EditResult> {
+    int('runId', runId, 1);
+    if (!op || typeof op !== 'object' || typeof (op as { type?: unknown }).type !== 'string') throw badArg('op', 'expected an edit {type, ...}');
+    let split: { items: number[]; labels: Int32Array } | undefined;
+    if (op.type === 'split') {
+      const run = getRun(this.lib.db, runId);
+      const items = this.lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, op.cluster) as number[];
+      if (items.length < 2) throw new AppError('CONFLICT', `cluster ${op.cluster} has ${items.length} member(s): nothing to split`);
+      const d = getModel(this.lib.db, run.model).dim;
+      const X = new Float32Array(new SharedArrayBuffer(items.length * d * 4));
+      const q = this.lib.db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+      items.forEach((it, i) => X.set(blobVec(q.get(run.model, it) as Buffer, d), i * d));
+      const k = op.k ?? 2;
+      if (!Number.isInteger(k) || k < 2 || k > items.length) throw badArg('k', `split into 2..${items.length} parts, got ${k}`);
+      const params = op.algo === 'hdbscan'
+        ? { algo: 'hdbscan' as const, minClusterSize: Math.max(2, Math.min(5, Math.floor(items.length / 4))) }
+        : { algo: 'kmeans' as const, k, nInit: 3 };
+      const out = await runTask<ClusterOutput>('cluster', { X, n: items.length, d, params, labelsTrue: null, sourceIds: null, stream: null });
+      split = { items, labels: out.labels };
+    }
+    const r = applyEdit(this.lib.db, runId, op, split);
+    this.changed(runId);
+    return r;
+  }
+
+  async undo(runId: number): Promise<EditResult | null> {
+    const r = undo(this.lib.db, int('runId', runId, 1));
+    this.changed(runId);
+    return r;
+  }
+
+  async redo(runId: number): Promise<EditResult | null> {
+    const r = redo(this.lib.db, int('runId', runId, 1));
+    this.changed(runId);
+    return r;
+  }
+
+  async getHistory(runId: number): Promise<HistoryInfo> {
+    getRun(this.lib.db, int('runId', runId, 1));
+    return history(this.lib.db, runId);
+  }
+
+  async getClusterMembers(runId: number, cluster: number, offset = 0, limit = 200, order: 'desc' | 'asc' = 'desc'): Promise<Page<ItemView>> {
+    if (!Number.isInteger(cluster) || cluster < -1) throw badArg('cluster', `expected a cluster id or -1 for noise, got ${cluster}`);
+    return clusterMembers(this.lib.db, int('runId', runId, 1), cluster, int('offset', offset), int('limit', limit, 1), order === 'asc' ? 'asc' : 'desc');
+  }
+
+  async getItems(kind: ItemKind, ids: number[], runId?: number): Promise<ItemView[]> {
+    if (kind !== 'photo' && kind !== 'face') throw badArg('kind', 'expected photo or face');
+    if (!Array.isArray(ids)) throw badArg('ids', 'expected a list of item ids');
+    return itemViews(this.lib.db, kind, ids, runId === undefined ? undefined : int('runId', runId, 1));
+  }
+
+  async getReviewQueue(runId: number, offset = 0, limit = 200, maxSim = 0.6): Promise<Page<ItemView>> {
+    if (!(maxSim >= -1 && maxSim <= 1)) throw badArg('maxSim', 'expected a cosine similarity in [-1, 1]');
+    return reviewQueue(this.lib.db, int('runId', runId, 1), int('offset', offset), int('limit', limit, 1), maxSim);
+  }
+
+  private matrices = new Map<string, { ids: Int32Array; X: Float32Array; n: number; d: number; count: number; kind: ItemKind }>();
+
+  /** A model's matrix, cached while its embedding count is unchanged. */
+  private matrix(model: string) {
+    const count = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(model) as number;
+    const c = this.matrices.get(model);
+    if (c && c.count === count) return c;
+    const m = loadMatrix(this.lib.db, model);
+    const entry = { ids: m.ids, X: m.X, n: m.n, d: m.d, count, kind: m.model.kind };
+    this.matrices.set(model, entry);
+    return entry;
+  }
+
+  async similar(model: string, item: number, k = 24): Promise<Array<ItemView & { similarity: number }>> {
+    const m = this.matrix(model);
+    const row = m.ids.indexOf(int('item', item, 1));
+    if (row < 0) throw new AppError('NOT_FOUND', `item ${item} has no ${model} embedding`);
+    const r = await runTask<{ indices: Int32Array; sims: Float32Array }>('similar', { X: m.X, n: m.n, d: m.d, row, k: Math.min(int('k', k, 1), m.n - 1) });
+    const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
+    return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
+  }
+
+  async nearDuplicates(model: string, threshold = 0.95): Promise<Array<{ items: ItemView[]; minSim: number }>> {
+    if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
+    const m = this.matrix(model);
+    const r = await runTask<{ groups: Array<{ rows: number[]; minSim: number }> }>('neardup', { X: m.X, n: m.n, d: m.d, threshold });
+    return r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim }));
+  }
+
+  async sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } = {}): Promise<JobInfo> {
+    if (!['elbow', 'silhouette', 'dbscan'].includes(kind)) throw badArg('kind', 'expected elbow, silhouette or dbscan');
+    if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
+    const m = this.matrix(model);
+    return this.jobs.start('sweep', { model, kind, values, options }, async (ctx) => {
+      const r = await runTask<SweepResult>('sweep', { X: m.X, n: m.n, d: m.d, kind, values, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      return { model, kind, ...r };
+    });
+  }
+
+  async compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
+    const ra = getRun(this.lib.db, int('a', a, 1)), rb = getRun(this.lib.db, int('b', b, 1));
+    const rows = this.lib.db.prepare(`SELECT x.cluster AS ca, y.cluster AS cb FROM assignments x JOIN assignments y ON y.item_id = x.item_id AND y.run_id = ?
+      WHERE x.run_id = ? ORDER BY x.item_id`).all(b, a) as Array<{ ca: number; cb: number }>;
+    if (rows.length === 0) throw new AppError('CONFLICT', `runs ${a} and ${b} share no items`);
+    const la = rows.map((r) => r.ca), lb = rows.map((r) => r.cb);
+    return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };
   }
 }

@@ -8,6 +8,7 @@ import { runTask } from '../workers/pool.ts';
 import type { ClusterTaskPayload } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
 import { getRun, storeRun, type RunInfo } from './runs.ts';
+import { carryOver } from '../curation/edits.ts';
 
 export interface ClusterSpec {
   model: string;
@@ -49,6 +50,12 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   const out = await runTask<ClusterOutput>('cluster', payload, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
   ctx.checkCancelled();
   const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
+  // the user's names and curated groups follow their members into the new run
+  const carried = carryOver(lib.db, runId);
+  if (carried.from !== null) {
+    const rec = JSON.parse(lib.db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string);
+    lib.db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(JSON.stringify({ ...rec, carriedNames: carried }), runId);
+  }
   const run = getRun(lib.db, runId);
   return { ...run, runId, ...summarize(out) };
 }

@@ -7,6 +7,7 @@ import { createOrtGemm } from '../gemm-ort.ts';
 import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
 import { clusterTask, type ClusterTaskPayload } from '../cluster/cluster-task.ts';
 import { mapTask, type MapTaskPayload } from '../map/map-task.ts';
+import { nearDupTask, similarTask, sweepTask, type NearDupPayload, type SimilarPayload, type SweepPayload } from '../curation/tasks.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
@@ -32,3 +33,6 @@ export const TASKS: Record<string, TaskFn> = {
 TASKS.embed = (async (p: EmbedTaskPayload, ctx: TaskContext) => embedTask(p, ctx)) as TaskFn;
 TASKS.cluster = (async (p: ClusterTaskPayload, ctx: TaskContext) => clusterTask(p, ctx)) as TaskFn;
 TASKS.map = (async (p: MapTaskPayload, ctx: TaskContext) => mapTask(p, ctx)) as TaskFn;
+TASKS.similar = (async (p: SimilarPayload, ctx: TaskContext) => similarTask(p, ctx)) as TaskFn;
+TASKS.neardup = (async (p: NearDupPayload, ctx: TaskContext) => nearDupTask(p, ctx)) as TaskFn;
+TASKS.sweep = (async (p: SweepPayload, ctx: TaskContext) => sweepTask(p, ctx)) as TaskFn;

@@ -1,0 +1,324 @@
+/**
+ * The labeling session: edits to a run (rename, merge, split, move, reject, accept) are applied to its assignments and
+ * clusters at once and written to an edit log in the same transaction, with what is needed to undo them. Undo and redo
+ * walk that log, so closing and reopening the library restores the session exactly, undo history included.
+ */
+import { AppError, badArg } from '../../common/errors.ts';
+import type { EditOp, EditResult, HistoryInfo, ItemKind } from '../../common/types.ts';
+import { blobVec, vecBlob } from '../embed/store.ts';
+import type { Db } from '../store/db.ts';
+import { getRun } from '../cluster/runs.ts';
+
+/** The forward op plus what undoing it needs. */
+interface LoggedEdit {
+  op: EditOp;
+  /** items and the cluster each was in before */
+  moves?: Array<[number, number]>;
+  /** names / curated flags before */
+  before?: Array<{ cluster: number; name: string | null; curated: number }>;
+  /** clusters the edit created (undo deletes them) */
+  created?: number[];
+}
+
+const SAMPLES = 10;
+
+function clusterExists(db: Db, runId: number, c: number): boolean {
+  return c === -1 || db.prepare('SELECT 1 FROM clusters WHERE run_id = ? AND cluster = ?').get(runId, c) !== undefined;
+}
+
+function nextClusterId(db: Db, runId: number): number {
+  return ((db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck().get(runId) as number | null) ?? -1) + 1;
+}
+
+/** Recomputes size, centroid, mean similarity, top/tail samples and per-member similarity of the given clusters. */
+export function refreshClusters(db: Db, runId: number, clusters: Iterable<number>): void {
+  const run = getRun(db, runId);
+  const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck();
+  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const dimQ = db.prepare('SELECT dim FROM models WHERE name = ?').pluck();
+  const d = dimQ.get(run.model) as number | undefined;
+  const setSim = db.prepare('UPDATE assignments SET sim = ? WHERE run_id = ? AND item_id = ?');
+  const upd = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ?, top = ?, tail = ? WHERE run_id = ? AND cluster = ?');
+  const del = db.prepare('DELETE FROM clusters WHERE run_id = ? AND cluster = ?');
+  for (const c of new Set(clusters)) {
+    if (c < 0) {
+      for (const id of members.all(runId, c) as number[]) setSim.run(null, runId, id);
+      continue;
+    }
+    const ids = members.all(runId, c) as number[];
+    if (ids.length === 0) { del.run(runId, c); continue; }
+    if (!d) continue;
+    const vecs = ids.map((id) => {
+      const b = vecQ.get(run.model, id) as Buffer | undefined;
+      const v = b ? blobVec(b, d) : new Float32Array(d);
+      let s = 0;
+      for (let j = 0; j < d; j++) s += v[j] * v[j];
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let j = 0; j < d; j++) v[j] *= inv;
+      return v;
+    });
+    const cen = new Float32Array(d);
+    for (const v of vecs) for (let j = 0; j < d; j++) cen[j] += v[j];
+    let s = 0;
+    for (let j = 0; j < d; j++) s += cen[j] * cen[j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) cen[j] *= inv;
+    const sims = vecs.map((v) => { let t = 0; for (let j = 0; j < d; j++) t += v[j] * cen[j]; return t; });
+    const order = ids.map((id, i) => ({ item: id, sim: Math.round(sims[i] * 1e6) / 1e6 })).sort((a, b) => b.sim - a.sim || a.item - b.item);
+    ids.forEach((id, i) => setSim.run(sims[i], runId, id));
+    const mean = sims.reduce((a, b) => a + b, 0) / sims.length;
+    upd.run(ids.length, mean, vecBlob(cen), JSON.stringify(order.slice(0, SAMPLES)), JSON.stringify(order.slice(-SAMPLES).reverse()), runId, c);
+  }
+  const counts = db.prepare(`SELECT COUNT(DISTINCT cluster) FILTER (WHERE cluster >= 0) AS k, COUNT(*) FILTER (WHERE cluster < 0) AS noise FROM assignments WHERE run_id = ?`).get(runId) as { k: number; noise: number };
+  db.prepare('UPDATE runs SET clusters = ?, noise = ? WHERE id = ?').run(counts.k, counts.noise, runId);
+}
+
+function applyMoves(db: Db, runId: number, moves: Array<[number, number]>): void {
+  const st = db.prepare('UPDATE assignments SET cluster = ? WHERE run_id = ? AND item_id = ?');
+  for (const [item, to] of moves) st.run(to, runId, item);
+}
+
+function ensureCluster(db: Db, runId: number, c: number, name: string | null = null): void {
+  if (c < 0) return;
+  db.prepare('INSERT OR IGNORE INTO clusters (run_id, cluster, size, name) VALUES (?, ?, 0, ?)').run(runId, c, name);
+}
+
+function itemsIn(db: Db, runId: number, items: number[]): Map<number, number> {
+  const q = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+  const m = new Map<number, number>();
+  for (const it of items) {
+    if (!Number.isInteger(it)) throw badArg('items', `not an item id: ${JSON.stringify(it)}`);
+    const c = q.get(runId, it) as number | undefined;
+    if (c === undefined) throw new AppError('NOT_FOUND', `item ${it} is not in run ${runId}`);
+    m.set(it, c);
+  }
+  return m;
+}
+
+/**
+ * Applies one edit. `splitLabels` (for 'split') are the new sub-cluster of each member, in the order of
+ * `splitItems`: the caller computes them (in a worker) before calling.
+ */
+export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: number[]; labels: Int32Array }): EditResult {
+  getRun(db, runId);
+  return db.transaction((): EditResult => {
+    const log: LoggedEdit = { op };
+    const touched = new Set<number>();
+    const snapshot = (cs: number[]) => {
+      const q = db.prepare('SELECT name, curated FROM clusters WHERE run_id = ? AND cluster = ?');
+      log.before = cs.map((c) => {
+        const r = q.get(runId, c) as { name: string | null; curated: number } | undefined;
+        if (!r) throw new AppError('NOT_FOUND', `cluster ${c} is not in run ${runId}`);
+        return { cluster: c, name: r.name, curated: r.curated };
+      });
+    };
+    switch (op.type) {
+      case 'rename': {
+        snapshot([op.cluster]);
+        const name = op.name.trim();
+        if (name.length > 200) throw badArg('name', 'at most 200 characters');
+        db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(name || null, runId, op.cluster);
+        break;
+      }
+      case 'accept': {
+        snapshot([op.cluster]);
+        db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
+        break;
+      }
+      case 'merge': {
+        if (!Array.isArray(op.clusters) || op.clusters.length < 2) throw badArg('clusters', 'merge needs at least two clusters');
+        const into = op.into ?? op.clusters[0];
+        if (into < 0) throw badArg('into', 'cannot merge into noise');
+        snapshot([...new Set([into, ...op.clusters])]);
+        const moves: Array<[number, number]> = [];
+        const q = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck();
+        for (const c of op.clusters) {
+          if (c === into) continue;
+          for (const it of q.all(runId, c) as number[]) moves.push([it, c]);
+          touched.add(c);
+        }
+        applyMoves(db, runId, moves.map(([it]) => [it, into]));
+        log.moves = moves;
+        touched.add(into);
+        // the merged group keeps a name if the target had none
+        const named = log.before!.find((b) => b.name && b.cluster !== into);
+        if (!log.before!.find((b) => b.cluster === into)?.name && named) db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(named.name, runId, into);
+        break;
+      }
+      case 'move':
+      case 'reject': {
+        if (!Array.isArray(op.items) || op.items.length === 0) throw badArg('items', 'give at least one item');
+        let to = op.type === 'reject' ? -1 : op.to;
+        const created: number[] = [];
+        if (op.type === 'move' && to === 'new') {
+          to = nextClusterId(db, runId);
+          ensureCluster(db, runId, to, op.name ?? null);
+          created.push(to);
+        }
+        if (typeof to !== 'number' || !clusterExists(db, runId, to)) throw new AppError('NOT_FOUND', `cluster ${String(to)} is not in run ${runId}`);
+        const from = itemsIn(db, runId, op.items);
+        const moves: Array<[number, number]> = [];
+        for (const [it, c] of from) if (c !== to) { moves.push([it, c]); touched.add(c); }
+        applyMoves(db, runId, moves.map(([it]) => [it, to as number]));
+        log.moves = moves;
+        log.created = created;
+        log.op = { ...op, to } as EditOp;
+        touched.add(to);
+        break;
+      }
+      case 'split': {
+        if (!split) throw badArg('split', 'the split labels were not computed');
+        snapshot([op.cluster]);
+        const base = nextClusterId(db, runId);
+        const groups = [...new Set(Array.from(split.labels))].filter((l) => l >= 0).sort((a, b) => a - b);
+        if (groups.length < 2) throw new AppError('CONFLICT', `cluster ${op.cluster} did not split: its members form one group`);
+        // the largest part keeps the cluster id (and name); the others become new clusters
+        const sizes = groups.map((g) => Array.from(split.labels).filter((l) => l === g).length);
+        const keep = groups[sizes.indexOf(Math.max(...sizes))];
+        const newId = new Map<number, number>();
+        let next = base;
+        for (const g of groups) if (g !== keep) newId.set(g, next++);
+        const created = [...newId.values()];
+        for (const c of created) ensureCluster(db, runId, c, null);
+        const moves: Array<[number, number]> = [];
+        split.items.forEach((it, i) => {
+          const l = split.labels[i];
+          const to = l < 0 ? -1 : l === keep ? op.cluster : newId.get(l)!;
+          if (to !== op.cluster) moves.push([it, op.cluster]);
+          if (to !== op.cluster) db.prepare('UPDATE assignments SET cluster = ? WHERE run_id = ? AND item_id = ?').run(to, runId, it);
+        });
+        log.moves = moves;
+        log.created = created;
+        (log as LoggedEdit & { splitTargets?: Array<[number, number]> }).splitTargets = split.items
+          .map((it, i): [number, number] => [it, split.labels[i] < 0 ? -1 : split.labels[i] === keep ? op.cluster : newId.get(split.labels[i])!])
+          .filter(([, to]) => to !== op.cluster);
+        touched.add(op.cluster); touched.add(-1);
+        for (const c of created) touched.add(c);
+        break;
+      }
+      default:
+        throw badArg('op', `unknown edit ${JSON.stringify((op as { type?: unknown }).type)}`);
+    }
+    refreshClusters(db, runId, touched);
+    // a new edit ends the redo branch
+    db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
+    const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
+    return { editId, op: log.op, clusters: [...touched], history: history(db, runId) };
+  })();
+}
+
+function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
+  const touched = new Set<number>();
+  const op = log.op;
+  if (log.moves) {
+    // items go back where they were; their current cluster is recomputed too
+    const cur = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+    for (const [it, from] of log.moves) {
+      touched.add(cur.get(runId, it) as number);
+      ensureCluster(db, runId, from);
+      touched.add(from);
+    }
+    applyMoves(db, runId, log.moves);
+  }
+  if (log.before) {
+    const st = db.prepare('UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ?');
+    for (const b of log.before) { ensureCluster(db, runId, b.cluster); st.run(b.name, b.curated, runId, b.cluster); touched.add(b.cluster); }
+  }
+  if (log.created) for (const c of log.created) touched.add(c);
+  if (op.type === 'merge' || op.type === 'split') touched.add(op.type === 'merge' ? (op.into ?? op.clusters[0]) : op.cluster);
+  return touched;
+}
+
+function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
+  const touched = new Set<number>();
+  const op = log.op;
+  if (op.type === 'rename') db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(op.name.trim() || null, runId, op.cluster);
+  if (op.type === 'accept') db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
+  if (log.moves) {
+    const target = (it: number, i: number): number => {
+      if (op.type === 'merge') return op.into ?? op.clusters[0];
+      if (op.type === 'move') return op.to as number;
+      if (op.type === 'reject') return -1;
+      return redoSplitTargets.get(it) ?? i;
+    };
+    const redoSplitTargets = new Map<number, number>((log as LoggedEdit & { splitTargets?: Array<[number, number]> }).splitTargets ?? []);
+    for (const c of log.created ?? []) ensureCluster(db, runId, c, op.type === 'move' ? op.name ?? null : null);
+    log.moves.forEach(([it, from], i) => {
+      touched.add(from);
+      const to = target(it, i);
+      db.prepare('UPDATE assignments SET cluster = ? WHERE run_id = ? AND item_id = ?').run(to, runId, it);
+      touched.add(to);
+    });
+  }
+  if (op.type === 'merge' && log.before) {
+    const into = op.into ?? op.clusters[0];
+    const named = log.before.find((b) => b.name && b.cluster !== into);
+    if (!log.before.find((b) => b.cluster === into)?.name && named) db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(named.name, runId, into);
+  }
+  for (const b of log.before ?? []) touched.add(b.cluster);
+  return touched;
+}
+
+export function undo(db: Db, runId: number): EditResult | null {
+  getRun(db, runId);
+  return db.transaction(() => {
+    const row = db.prepare('SELECT id, op FROM edits WHERE run_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1').get(runId) as { id: number; op: string } | undefined;
+    if (!row) return null;
+    const log = JSON.parse(row.op) as LoggedEdit;
+    const touched = revert(db, runId, log);
+    refreshClusters(db, runId, touched);
+    db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
+    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
+  })();
+}
+
+export function redo(db: Db, runId: number): EditResult | null {
+  getRun(db, runId);
+  return db.transaction(() => {
+    const row = db.prepare('SELECT id, op FROM edits WHERE run_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1').get(runId) as { id: number; op: string } | undefined;
+    if (!row) return null;
+    const log = JSON.parse(row.op) as LoggedEdit;
+    const touched = replay(db, runId, log);
+    refreshClusters(db, runId, touched);
+    db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
+    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
+  })();
+}
+
+export function history(db: Db, runId: number): HistoryInfo {
+  const rows = db.prepare('SELECT id, op, undone, created_at FROM edits WHERE run_id = ? ORDER BY id').all(runId) as Array<{ id: number; op: string; undone: number; created_at: number }>;
+  return {
+    runId,
+    canUndo: rows.some((r) => !r.undone),
+    canRedo: rows.some((r) => r.undone),
+    edits: rows.map((r) => ({ id: r.id, op: (JSON.parse(r.op) as LoggedEdit).op, undone: !!r.undone, at: r.created_at })),
+  };
+}
+
+/** Names and curated flags carried from the previous run of the same model, matched by member overlap. */
+export function carryOver(db: Db, newRunId: number): { carried: number; from: number | null } {
+  const run = getRun(db, newRunId);
+  const prev = db.prepare('SELECT id FROM runs WHERE model = ? AND id < ? ORDER BY id DESC LIMIT 1').pluck().get(run.model, newRunId) as number | undefined;
+  if (prev === undefined) return { carried: 0, from: null };
+  const named = db.prepare('SELECT cluster, name, curated, size FROM clusters WHERE run_id = ? AND (name IS NOT NULL OR curated = 1) ORDER BY size DESC').all(prev) as Array<{ cluster: number; name: string | null; curated: number; size: number }>;
+  if (named.length === 0) return { carried: 0, from: prev };
+  const overlap = db.prepare(`SELECT b.cluster AS c, COUNT(*) AS n FROM assignments a JOIN assignments b ON b.item_id = a.item_id AND b.run_id = ?
+    WHERE a.run_id = ? AND a.cluster = ? AND b.cluster >= 0 GROUP BY b.cluster ORDER BY n DESC LIMIT 1`);
+  const sizeQ = db.prepare('SELECT size FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  const set = db.prepare('UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ?');
+  const taken = new Set<number>();
+  let carried = 0;
+  for (const o of named) {
+    const best = overlap.get(newRunId, prev, o.cluster) as { c: number; n: number } | undefined;
+    if (!best || taken.has(best.c)) continue;
+    const newSize = sizeQ.get(newRunId, best.c) as number;
+    // the same group: most of the old members are there, and they are most of the new cluster
+    if (best.n / o.size < 0.5 || best.n / newSize < 0.5) continue;
+    taken.add(best.c);
+    set.run(o.name, o.curated, newRunId, best.c);
+    carried++;
+  }
+  return { carried, from: prev };
+}
+
+export type { ItemKind };

@@ -1,0 +1,63 @@
+/** Worker tasks of the workbench: nearest neighbours of one item, near-duplicate groups, parameter sweeps, splits. */
+import { dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
+import { knnExact, knnQuery } from '../../algo/knn.ts';
+import { normalizeRows } from '../../algo/linalg.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
+import { workerCount } from '../workers/pool.ts';
+import type { TaskContext } from '../workers/tasks.ts';
+
+export interface SimilarPayload { X: Float32Array; n: number; d: number; row: number; k: number }
+
+export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
+  const gemm = await createOrtGemm(workerCount());
+  try {
+    const Xn = normalizeRows(p.X, p.n, p.d);
+    const q = Xn.subarray(p.row * p.d, (p.row + 1) * p.d);
+    const k = Math.min(p.k + 1, p.n);
+    const r = await knnQuery(Xn, p.n, q, 1, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled });
+    const idx: number[] = [], sims: number[] = [];
+    for (let t = 0; t < k; t++) if (r.indices[t] !== p.row && idx.length < p.k) { idx.push(r.indices[t]); sims.push(1 - r.distances[t]); }
+    return { result: { indices: Int32Array.from(idx), sims: Float32Array.from(sims) } };
+  } finally { await gemm.release(); }
+}
+
+export interface NearDupPayload { X: Float32Array; n: number; d: number; threshold: number; k?: number }
+
+/** Groups of rows whose cosine similarity exceeds the threshold (connected through kNN pairs), largest first. */
+export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<{ result: { groups: Array<{ rows: number[]; minSim: number }> } }> {
+  const gemm = await createOrtGemm(workerCount());
+  try {
+    const Xn = normalizeRows(p.X, p.n, p.d);
+    const k = Math.min(p.k ?? 5, p.n - 1);
+    const r = await knnExact(Xn, p.n, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t) });
+    const parent = Int32Array.from({ length: p.n }, (_, i) => i);
+    const find = (x: number): number => { while (parent[x] !== x) { parent[x] = parent[parent[x]]; x = parent[x]; } return x; };
+    const minSim = new Map<string, number>();
+    for (let i = 0; i < p.n; i++) for (let t = 0; t < k; t++) {
+      const s = 1 - r.distances[i * k + t];
+      if (s < p.threshold) continue;
+      const a = find(i), b = find(r.indices[i * k + t]);
+      if (a !== b) parent[a] = b;
+      const key = i < r.indices[i * k + t] ? `${i}` : `${r.indices[i * k + t]}`;
+      minSim.set(key, Math.min(minSim.get(key) ?? 1, s));
+    }
+    const groups = new Map<number, number[]>();
+    for (let i = 0; i < p.n; i++) { const g = find(i); if (!groups.has(g)) groups.set(g, []); groups.get(g)!.push(i); }
+    const out = [...groups.values()].filter((g) => g.length > 1).sort((a, b) => b.length - a.length)
+      .map((rows) => ({ rows, minSim: Math.min(...rows.map((x) => minSim.get(`${x}`) ?? 1)) }));
+    return { result: { groups: out } };
+  } finally { await gemm.release(); }
+}
+
+export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number }
+
+export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {
+  const gemm = await createOrtGemm(workerCount());
+  try {
+    const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
+    const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)
+      : p.kind === 'silhouette' ? await silhouetteSweep(p.X, p.n, p.d, p.values, common)
+        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare });
+    return { result: r };
+  } finally { await gemm.release(); }
+}
