@@ -182,7 +182,6 @@ export async function pca(X: Float32Array, n: number, d: number, nComponents: nu
     for (let t = 0; t < d * l; t++) Omega[t] = rng.normal();
     const Q = new Float64Array(n * l);
     const Qt32 = new Float32Array(l * n);
-    const Bt32 = new Float32Array(d * l);
     // Y = Xc * Omega  (n x l)
     const mulXc = async (Bt: Float32Array): Promise<void> => {
       const shift = new Float64Array(l);
@@ -208,6 +207,8 @@ export async function pca(X: Float32Array, n: number, d: number, nComponents: nu
     for (let it = 0; it < q; it++) {
       cancelled();
       const Z = await mulQtXc(); // l x d; its transpose d x l is the next Bt
+      // a fresh buffer every time: a Gemm may cache its Bt operand by identity
+      const Bt32 = new Float32Array(d * l);
       for (let c = 0; c < l; c++) for (let p = 0; p < d; p++) Bt32[p * l + c] = Z[c * d + p];
       // orthonormalize the d x l block too (stabilizes the power iteration)
       const Zt = new Float64Array(d * l);

@@ -5,6 +5,7 @@ import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { loadC3, peerQuality } from './test-data.ts';
 
 const { X, y, n, d } = loadC3();
+const gemmP = createOrtGemm(1);
 
 describe('t-SNE pieces', () => {
   it('calibrates each row to the requested perplexity', () => {
@@ -23,7 +24,7 @@ describe('t-SNE pieces', () => {
 
 describe('t-SNE 2-D on c3_5000x128', () => {
   it('matches sklearn Barnes-Hut trustworthiness@10 and 10-NN label agreement (within 0.02)', async () => {
-    const gemm = await createOrtGemm(1);
+    const gemm = await gemmP;
     const peer = peerQuality('c3_5000x128', 'tsne2d');
     const snaps: number[] = [];
     // 600 iterations (250 exaggerated) keep the test short; the benchmark runs the full 1000
@@ -41,10 +42,11 @@ describe('t-SNE 2-D on c3_5000x128', () => {
 describe('t-SNE determinism and errors', () => {
   const m = 800, mX = X.subarray(0, m * d);
   it('same seed gives the identical embedding', async () => {
-    const a = await fitTsne(mX, m, d, { seed: 9, nIter: 60 });
-    const b = await fitTsne(mX, m, d, { seed: 9, nIter: 60 });
+    const gemm = await gemmP;
+    const a = await fitTsne(mX, m, d, { seed: 9, nIter: 60, gemm });
+    const b = await fitTsne(mX, m, d, { seed: 9, nIter: 60, gemm });
     expect(b).toEqual(a);
-    const t = new Tsne({ seed: 9, nIter: 60 });
+    const t = new Tsne({ seed: 9, nIter: 60, gemm });
     expect(await t.initializeFit(mX, m, d)).toBe(60);
     let it = 0;
     while ((it = t.step()) < 60);

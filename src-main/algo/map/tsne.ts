@@ -98,6 +98,11 @@ class QuadTree {
   cx: Float64Array; cy: Float64Array; hw: Float64Array;
   mx: Float64Array; my: Float64Array; cnt: Int32Array;
   child: Int32Array; point: Int32Array; inner: Uint8Array;
+  /** per node after build(): [mean x, mean y, squared cell width, count], stride 4 */
+  packed: Float64Array = new Float64Array(0);
+  /** points in depth-first (spatially coherent) order after build() */
+  order: Int32Array = new Int32Array(0);
+  private leafOf: Int32Array = new Int32Array(0);
   size = 0;
   private cap: number;
   constructor(n: number) {
@@ -143,6 +148,8 @@ class QuadTree {
       if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
     }
     this.size = 0;
+    if (this.leafOf.length < n) { this.leafOf = new Int32Array(n); this.order = new Int32Array(n); }
+    const leafOf = this.leafOf;
     const hw = Math.max(x1 - x0, y1 - y0, 1e-12) * 0.5 * (1 + 1e-6);
     this.newNode((x0 + x1) / 2, (y0 + y1) / 2, hw);
     for (let i = 0; i < n; i++) {
@@ -152,19 +159,39 @@ class QuadTree {
         const had = this.cnt[node];
         this.mx[node] += x; this.my[node] += y; this.cnt[node] = had + 1;
         if (this.inner[node] === 0) {
-          if (had === 0) { this.point[node] = i; break; }
-          if (depth >= 40 || this.point[node] < 0) { this.point[node] = -2; break; } // multi-point leaf
+          if (had === 0) { this.point[node] = i; leafOf[i] = node; break; }
+          if (depth >= 40 || this.point[node] < 0) { this.point[node] = -2; leafOf[i] = node; break; } // multi-point leaf
           // split: push the resident point one level down, then continue with i
           const r = this.point[node];
           this.point[node] = -1;
           const rx = Y[2 * r], ry = Y[2 * r + 1];
           const rc = this.childFor(node, rx, ry);
-          this.mx[rc] += rx; this.my[rc] += ry; this.cnt[rc] = 1; this.point[rc] = r;
+          this.mx[rc] += rx; this.my[rc] += ry; this.cnt[rc] = 1; this.point[rc] = r; leafOf[r] = rc;
         }
         node = this.childFor(node, x, y);
       }
     }
-    for (let t = 0; t < this.size; t++) { const c = this.cnt[t]; if (c > 0) { this.mx[t] /= c; this.my[t] /= c; } }
+    if (this.packed.length < 4 * this.size) this.packed = new Float64Array(4 * this.cap);
+    const P = this.packed;
+    for (let t = 0; t < this.size; t++) {
+      const c = this.cnt[t];
+      if (c > 0) { this.mx[t] /= c; this.my[t] /= c; }
+      P[4 * t] = this.mx[t]; P[4 * t + 1] = this.my[t]; P[4 * t + 2] = 4 * this.hw[t] * this.hw[t]; P[4 * t + 3] = c;
+    }
+    // depth-first numbering of the nodes, then the points sorted by the number of their leaf (counting sort)
+    const dfs = new Int32Array(this.size);
+    const st = new Int32Array(this.size + 4);
+    let sp = 0, num = 0;
+    st[sp++] = 0;
+    while (sp > 0) {
+      const v = st[--sp];
+      dfs[v] = num++;
+      for (let q = 3; q >= 0; q--) { const ch = this.child[v * 4 + q]; if (ch >= 0) st[sp++] = ch; }
+    }
+    const start = new Int32Array(this.size + 1);
+    for (let i = 0; i < n; i++) start[dfs[leafOf[i]] + 1]++;
+    for (let t = 0; t < this.size; t++) start[t + 1] += start[t];
+    for (let i = 0; i < n; i++) this.order[start[dfs[leafOf[i]]]++] = i;
   }
 }
 
@@ -273,21 +300,23 @@ export class Tsne {
     const momentum = this.iter < this.exIters ? 0.5 : 0.8;
     const tree = this.tree!;
     tree.build(Y, n);
-    const { hw, mx, my, cnt, child, point, inner } = tree;
+    const { packed: ND, child, point, inner, order } = tree;
     const theta2 = this.theta * this.theta;
     let stack = this.stack;
     let sumQ = 0;
-    // repulsive forces (unnormalized) into grad, Barnes-Hut
-    for (let i = 0; i < n; i++) {
+    // repulsive forces (unnormalized) into grad, Barnes-Hut; points visited in tree order for cache locality
+    for (let oi = 0; oi < n; oi++) {
+      const i = order[oi];
       const xi = Y[2 * i], yi = Y[2 * i + 1];
       let fx = 0, fy = 0;
       let sp = 0;
       stack[sp++] = 0;
       while (sp > 0) {
         const node = stack[--sp];
-        const c = cnt[node];
+        const nb = node * 4;
+        const c = ND[nb + 3];
         if (c === 0) continue;
-        const dx = xi - mx[node], dy = yi - my[node];
+        const dx = xi - ND[nb], dy = yi - ND[nb + 1];
         const d2 = dx * dx + dy * dy;
         if (inner[node] === 0) {
           if (point[node] === i) continue;
@@ -296,18 +325,18 @@ export class Tsne {
           sumQ += size * q;
           const mlt = size * q * q;
           fx += mlt * dx; fy += mlt * dy;
+        } else if (ND[nb + 2] < theta2 * d2) {
+          const q = 1 / (1 + d2);
+          sumQ += c * q;
+          const mlt = c * q * q;
+          fx += mlt * dx; fy += mlt * dy;
         } else {
-          const w = 2 * hw[node];
-          if (w * w < theta2 * d2) {
-            const q = 1 / (1 + d2);
-            sumQ += c * q;
-            const mlt = c * q * q;
-            fx += mlt * dx; fy += mlt * dy;
-          } else {
-            if (sp + 4 > stack.length) { const s2 = new Int32Array(stack.length * 2); s2.set(stack); stack = this.stack = s2; }
-            const c4 = node * 4;
-            for (let t = 0; t < 4; t++) { const ch = child[c4 + t]; if (ch >= 0) stack[sp++] = ch; }
-          }
+          if (sp + 4 > stack.length) { const s2 = new Int32Array(stack.length * 2); s2.set(stack); stack = this.stack = s2; }
+          const ch0 = child[nb], ch1 = child[nb + 1], ch2 = child[nb + 2], ch3 = child[nb + 3];
+          if (ch0 >= 0) stack[sp++] = ch0;
+          if (ch1 >= 0) stack[sp++] = ch1;
+          if (ch2 >= 0) stack[sp++] = ch2;
+          if (ch3 >= 0) stack[sp++] = ch3;
         }
       }
       grad[2 * i] = fx; grad[2 * i + 1] = fy;

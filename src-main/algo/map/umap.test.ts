@@ -8,6 +8,7 @@ import { findAbParams, fitUmap, fuzzySimplicialSet, Umap } from './umap.ts';
 import { loadC3, peerQuality } from './test-data.ts';
 
 const { X, y, n, d } = loadC3();
+const gemmP = createOrtGemm(1);
 
 describe('umap pieces', () => {
   it('fits a, b like umap-learn find_ab_params', () => {
@@ -23,7 +24,7 @@ describe('umap pieces', () => {
   it('builds a symmetric fuzzy graph with memberships in (0, 1] and sum log2(k) per row before the union', async () => {
     const m = 800;
     const Xn = normalizeRows(X, m, d);
-    const knn = await knnExact(Xn, m, d, 14, { metric: 'cosine' });
+    const knn = await knnExact(Xn, m, d, 14, { metric: 'cosine', gemm: await gemmP });
     const g = fuzzySimplicialSet(knn);
     const w = new Map<number, number>();
     for (let i = 0; i < m; i++) for (let p = g.indptr[i]; p < g.indptr[i + 1]; p++) {
@@ -38,10 +39,10 @@ describe('umap pieces', () => {
   });
 
   it('rp-forest kNN has high recall against exact kNN on real data', async () => {
-    const m = 3000;
+    const m = 3000, gemm = await gemmP;
     const Xn = normalizeRows(X, m, d);
-    const ex = await knnExact(Xn, m, d, 10, { metric: 'cosine' });
-    const ap = await knnForest(Xn, m, d, 10, { metric: 'cosine', leafSize: 256, nTrees: 2, seed: 3 });
+    const ex = await knnExact(Xn, m, d, 10, { metric: 'cosine', gemm });
+    const ap = await knnForest(Xn, m, d, 10, { metric: 'cosine', leafSize: 256, nTrees: 2, seed: 3, gemm });
     let hit = 0;
     for (let i = 0; i < m; i++) { const s = new Set(ex.indices.subarray(i * 10, i * 10 + 10)); for (let t = 0; t < 10; t++) if (s.has(ap.indices[i * 10 + t])) hit++; }
     expect(hit / (m * 10)).toBeGreaterThan(0.9);
@@ -50,7 +51,7 @@ describe('umap pieces', () => {
 
 describe('umap 2-D on c3_5000x128', () => {
   it('matches umap-learn trustworthiness@10 and 10-NN label agreement (within 0.02), emits snapshots', async () => {
-    const gemm = await createOrtGemm(1);
+    const gemm = await gemmP;
     const peer = peerQuality('c3_5000x128', 'umap2d');
     const snaps: number[] = [];
     const Y = await fitUmap(X, n, d, { gemm, seed: 42, progressEvery: 100, onProgress: (e, total, emb) => { snaps.push(e); expect(total).toBe(500); expect(emb.length).toBe(n * 2); } });
@@ -68,15 +69,17 @@ describe('umap determinism, n-D, errors', () => {
   const m = 1200, mX = X.subarray(0, m * d);
 
   it('same seed gives the identical embedding; another seed a different one', async () => {
-    const a = await fitUmap(mX, m, d, { seed: 5, nEpochs: 60 });
-    const b = await fitUmap(mX, m, d, { seed: 5, nEpochs: 60 });
-    const c = await fitUmap(mX, m, d, { seed: 6, nEpochs: 60 });
+    const gemm = await gemmP;
+    const a = await fitUmap(mX, m, d, { seed: 5, nEpochs: 60, gemm });
+    const b = await fitUmap(mX, m, d, { seed: 5, nEpochs: 60, gemm });
+    const c = await fitUmap(mX, m, d, { seed: 6, nEpochs: 60, gemm });
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });
 
   it('n-D (50 components, nNeighbors 30, minDist 0) keeps the clusters; step() API counts epochs', async () => {
-    const u = new Umap({ nComponents: 50, nNeighbors: 30, minDist: 0, seed: 1, nEpochs: 80 });
+    const gemm = await gemmP;
+    const u = new Umap({ nComponents: 50, nNeighbors: 30, minDist: 0, seed: 1, nEpochs: 80, gemm });
     expect(await u.initializeFit(mX, m, d)).toBe(80);
     let e = 0;
     while ((e = u.step()) < u.nEpochs);
@@ -84,7 +87,7 @@ describe('umap determinism, n-D, errors', () => {
     const Z = u.getEmbedding();
     expect(Z.length).toBe(m * 50);
     // label agreement of the 10 nearest neighbours in the 50-d embedding vs in the original (cosine) space
-    const ex = await knnExact(normalizeRows(mX, m, d), m, d, 10, { metric: 'cosine' });
+    const ex = await knnExact(normalizeRows(mX, m, d), m, d, 10, { metric: 'cosine', gemm });
     let same = 0;
     for (let i = 0; i < m; i++) for (let t = 0; t < 10; t++) if (y[ex.indices[i * 10 + t]] === y[i]) same++;
     const orig = same / (m * 10);

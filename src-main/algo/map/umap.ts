@@ -335,6 +335,26 @@ async function spectralLayout(g: FuzzyGraph, X: Float32Array, d: number, dim: nu
   return result;
 }
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const POW_TABLE_SIZE = (0x7f800000 >>> 13) + 1;
+const powTables = new Map<number, Float32Array>();
+
+/**
+ * Table of x^b indexed by the top 19 bits of x's float32 pattern (sign 0, 8 exponent and 10 mantissa bits, bucket
+ * midpoints): relative error below b * 2^-11. On V8, Math.pow with a fractional exponent costs ~10x a table lookup,
+ * and it was most of UMAP's SGD time.
+ */
+export function powTable(b: number): Float32Array {
+  let t = powTables.get(b);
+  if (t) return t;
+  t = new Float32Array(POW_TABLE_SIZE);
+  for (let k = 1; k < POW_TABLE_SIZE - 1; k++) { U32[0] = (k << 13) | 0x1000; t[k] = Math.pow(F32[0], b); }
+  t[POW_TABLE_SIZE - 1] = Infinity;
+  powTables.set(b, t);
+  return t;
+}
+
 export class Umap {
   readonly nComponents: number;
   readonly nNeighbors: number;
@@ -354,6 +374,7 @@ export class Umap {
   private epochOfNextNegSample = new Float64Array(0);
   private epoch = 0;
   private readonly randState = new Int32Array(1);
+  private powTab: Float32Array = new Float32Array(0);
   graph: FuzzyGraph | null = null;
 
   constructor(opts: UmapOptions = {}) {
@@ -397,7 +418,8 @@ export class Umap {
     } else if (n <= (o.exactKnnMaxN ?? 20000)) {
       knn = await knnExact(Xm, n, d, kk, { metric, gemm: o.gemm, isCancelled: o.isCancelled });
     } else {
-      knn = await knnForest(Xm, n, d, kk, { metric, gemm: o.gemm, seed: rng.int(1 << 30), isCancelled: o.isCancelled });
+      // the neighbours-of-neighbours pass costs n k^2 d-dimensional distances: worth it for small d only
+      knn = await knnForest(Xm, n, d, kk, { metric, gemm: o.gemm, seed: rng.int(1 << 30), isCancelled: o.isCancelled, refineIters: d <= 256 ? 1 : 0 });
     }
     if (knn.k > kk) {
       const ii = new Int32Array(n * kk), dd = new Float32Array(n * kk);
@@ -432,6 +454,7 @@ export class Umap {
     this.epochsPerNegSample = this.epochsPerSample.map((v) => v / nsr);
     this.epochOfNextNegSample = this.epochsPerNegSample.slice();
     ({ a: this.a, b: this.b } = findAbParams(this.spread, this.minDist));
+    this.powTab = powTable(this.b);
 
     // initialization
     const init = o.init ?? 'spectral';
@@ -479,6 +502,8 @@ export class Umap {
     const Y = this.embedding, head = this.head, tail = this.tail;
     const eps = this.epochsPerSample, eons = this.epochOfNextSample;
     const epns = this.epochsPerNegSample, eonns = this.epochOfNextNegSample;
+    const PT = this.powTab;
+    const f32 = F32, u32 = U32;
     let rnd = this.randState[0] | 0;
     const nv = this.n;
     const m = head.length;
@@ -491,7 +516,8 @@ export class Umap {
       for (let q = 0; q < dim; q++) { const x = Y[jo + q] - Y[ko + q]; d2 += x * x; }
       let gc = 0;
       if (d2 > 0) {
-        const pb = Math.pow(d2, b);
+        f32[0] = d2;
+        const pb = PT[u32[0] >>> 13];
         gc = (-twoAB * (pb / d2)) / (a * pb + 1);
       }
       for (let q = 0; q < dim; q++) {
@@ -509,7 +535,8 @@ export class Umap {
         let s2 = 0;
         for (let q = 0; q < dim; q++) { const x = Y[jo + q] - Y[oo + q]; s2 += x * x; }
         if (s2 > 0) {
-          const gcn = twoGB / ((0.001 + s2) * (a * Math.pow(s2, b) + 1));
+          f32[0] = s2;
+          const gcn = twoGB / ((0.001 + s2) * (a * PT[u32[0] >>> 13] + 1));
           for (let q = 0; q < dim; q++) {
             let g = gcn * (Y[jo + q] - Y[oo + q]);
             g = g > 4 ? 4 : g < -4 ? -4 : g;
