@@ -38,10 +38,12 @@ export function inspectLibrary(path: string): { exists: boolean; version: number
   if (header.length < 100 || header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {
     throw new AppError('NOT_A_LIBRARY', `${path}: not a Constellate library (not an SQLite database)`);
   }
-  const appId = header.readUInt32BE(68);
   let ro: Db | null = null;
   try {
     ro = new Database(path, { readonly: true, fileMustExist: true });
+    // through SQLite, not from the header bytes: a library not yet checkpointed (its process was killed) has its
+    // application_id only in the WAL
+    const appId = ro.pragma('application_id', { simple: true }) as number;
     const tables = ro.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
     if (appId !== APPLICATION_ID) {
       if (tables.length === 0 && appId === 0) return { exists: true, version: 0 };
@@ -53,7 +55,7 @@ export function inspectLibrary(path: string): { exists: boolean; version: number
   } catch (e) {
     if (e instanceof AppError) throw e;
     const msg = (e as Error).message;
-    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${msg})`);
+    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${oneLine(msg)})${backupHint(path)}`);
   } finally {
     ro?.close();
   }
@@ -99,15 +101,21 @@ export function openLibrary(path: string, opts: OpenOptions = {}): OpenedLibrary
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 10000');
     const quick = db.pragma('quick_check', { simple: true });
-    if (quick !== 'ok') throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${String(quick)})${backupHint(path)}`);
+    if (quick !== 'ok') throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${oneLine(String(quick))})${backupHint(path)}`);
     if (!opts.readonly) migrate(db);
     const version = (db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
     return { db, path, version, backup };
   } catch (e) {
     db.close();
     if (e instanceof AppError) throw e;
-    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${(e as Error).message})${backupHint(path)}`);
+    throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${oneLine((e as Error).message)})${backupHint(path)}`);
   }
+}
+
+/** quick_check reports one problem per line; the message must stay one line (the CLI prints only the first). */
+function oneLine(s: string): string {
+  const t = s.replace(/\*\*\* in database main \*\*\*/g, '').trim().replace(/\s*\n\s*/g, '; ');
+  return t.length > 240 ? t.slice(0, 240) + '…' : t;
 }
 
 function backupHint(path: string): string {
@@ -127,7 +135,12 @@ function backupFile(path: string, dest: string): void {
 }
 
 export function migrate(db: Db): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  // the mark and the migrations table commit together: a process killed while creating a library leaves a file that
+  // the next open recognises as a (partly migrated) library, never 'an SQLite database of another application'
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+  })();
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;

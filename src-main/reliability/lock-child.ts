@@ -1,0 +1,20 @@
+/**
+ * Child process for the lock tests: waits until a given moment (so that several children race), tries to take the
+ * library's lock, prints the outcome as one JSON line, holds the lock for a while (or forever) and releases it.
+ * usage: node --import tsx lock-child.ts LIBRARY HOLD_MS START_AT_EPOCH_MS
+ */
+import { acquireLock } from '../core/store/lock.ts';
+
+const [lib, holdMs, startAt] = process.argv.slice(2);
+while (Date.now() < Number(startAt)) { /* spin until the common start */ }
+try {
+  const lock = acquireLock(lib);
+  process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + '\n');
+  const hold = Number(holdMs);
+  if (hold >= 0) setTimeout(() => { lock.release(); process.exit(0); }, hold);
+  else setInterval(() => undefined, 1 << 30);
+} catch (e) {
+  const err = e as { code?: string; message: string };
+  process.stdout.write(JSON.stringify({ ok: false, pid: process.pid, code: err.code, message: err.message }) + '\n');
+  process.exit(3);
+}
