@@ -1,0 +1,463 @@
+/**
+ * Exports of a clustering run as it is now (after the user's edits): one folder per group with the photos (copied,
+ * hard-linked or symlinked) or the face crops, a CSV/JSON table of every item with its similarity to its group's
+ * centroid, or a self-contained HTML report.
+ *
+ * Safety: nothing a user has is ever overwritten or deleted. Existing folders are added to; a taken file name gets
+ * " (2)", " (3)", ... (case-insensitively, so the result is the same on Windows and macOS); every file is written to a
+ * temp name in its target folder and then linked/renamed to a free name, so a cancelled or failed export leaves only
+ * whole files (its temps are removed). `dryRun` computes the same plan and writes nothing.
+ */
+import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { copyFile, link, open, rename, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { AppError, badArg } from '../../common/errors.ts';
+import type { ItemKind, RunInfo } from '../../common/types.ts';
+import { getRun } from '../cluster/runs.ts';
+import type { JobContext } from '../jobs.ts';
+import type { Library } from '../library.ts';
+import { csvField } from '../embed/io.ts';
+import { renderHtmlReport } from './html.ts';
+import { faceCrop } from './images.ts';
+import { RunReader, runGroups, type ExportItem, type Group } from './items.ts';
+import { NameSet, safeFileName, safeName } from './names.ts';
+
+export const EXPORT_FORMATS = ['folders', 'csv', 'json', 'html'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const LINK_MODES = ['copy', 'hardlink', 'symlink'] as const;
+export type LinkMode = (typeof LINK_MODES)[number];
+
+export interface ExportOptions {
+  runId: number;
+  /** target folder (created if missing) */
+  to: string;
+  format: ExportFormat;
+  /** folders: how photo files get there (default copy); face crops are always new files */
+  link?: LinkMode;
+  dryRun?: boolean;
+  /** only groups marked curated */
+  curatedOnly?: boolean;
+  /** also export noise / rejected items (cluster -1), as the group "noise" */
+  includeNoise?: boolean;
+}
+
+export interface ExportReport {
+  runId: number;
+  kind: ItemKind;
+  model: string;
+  format: ExportFormat;
+  to: string;
+  link: LinkMode | null;
+  /** items selected for export (members of the exported groups) */
+  items: number;
+  /** groups exported */
+  groups: number;
+  /** files written (or that would be written, in a dry run) */
+  files: number;
+  /** items whose photo is missing or unreadable: not exported */
+  skipped: number;
+  /** names that were taken and got a " (n)" suffix */
+  collisions: number;
+  dryRun: boolean;
+  /** csv/json/html: the file written */
+  out: string | null;
+  /** the exports table row (null for a dry run) */
+  exportId: number | null;
+  /** what the distance columns mean */
+  distance: string;
+  /** folders: group -> folder name */
+  folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
+  /** dry run: the planned writes (first 10,000) */
+  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
+  planTruncated?: boolean;
+  /** first 20 skipped items with the reason */
+  skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
+}
+
+export const DISTANCE_DOC = 'similarity = cosine similarity to the group centroid (the normalized mean of the L2-normalized embeddings of its current members); distance = 1 - similarity (cosine distance; euclidean between L2-normalized vectors = sqrt(2 * distance))';
+
+const PLAN_MAX = 10_000;
+const TEMP_PREFIX = '.constellate-export-';
+
+export function checkExportOptions(o: ExportOptions): Required<Pick<ExportOptions, 'link'>> & ExportOptions {
+  if (!o || typeof o !== 'object') throw badArg('options', 'expected {runId, to, format}');
+  if (typeof o.runId !== 'number' || !Number.isInteger(o.runId) || o.runId < 1) throw badArg('run', `expected a run id (integer >= 1), got ${JSON.stringify(o.runId)}`);
+  if (typeof o.to !== 'string' || !o.to) throw badArg('to', 'expected a target folder');
+  if (!EXPORT_FORMATS.includes(o.format)) throw badArg('format', `expected ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(o.format)}`);
+  const link = o.link ?? 'copy';
+  if (!LINK_MODES.includes(link)) throw badArg('link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(o.link)}`);
+  if (o.link && o.format !== 'folders') throw badArg('link', `only applies to --format folders (got --format ${o.format})`);
+  return { ...o, link };
+}
+
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
+}
+
+function cannotWrite(dir: string, e: unknown): AppError {
+  return new AppError('IO', `${dir}: cannot write there (${errCode(e)})`);
+}
+
+/** Makes sure `dir` is a folder we can create files in (creating it); one clear error naming it otherwise. */
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw cannotWrite(dir, e);
+  }
+  let st;
+  try { st = statSync(dir); } catch (e) { throw cannotWrite(dir, e); }
+  if (!st.isDirectory()) throw new AppError('IO', `${dir}: cannot write there (not a folder)`);
+  const probe = join(dir, `${TEMP_PREFIX}probe-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    // exclusive create: never touches an existing file
+    closeSync(openSync(probe, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY));
+    unlinkSync(probe);
+  } catch (e) {
+    throw cannotWrite(dir, e);
+  }
+}
+
+/** Dry run: the same checks without creating anything (the nearest existing ancestor must be a folder). */
+function checkTargetDry(dir: string): void {
+  let p = dir;
+  for (;;) {
+    let st;
+    try { st = statSync(p); } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      if (c === 'ENOENT') { const up = dirname(p); if (up === p) return; p = up; continue; }
+      throw cannotWrite(dir, e);
+    }
+    if (!st.isDirectory()) throw new AppError('IO', `${dir}: cannot write there (${p === dir ? 'not a folder' : `${p} is a file, ENOTDIR`})`);
+    return;
+  }
+}
+
+function listNames(dir: string): { all: string[]; nonDirs: string[] } {
+  try {
+    const ents = readdirSync(dir, { withFileTypes: true });
+    return { all: ents.map((e) => e.name), nonDirs: ents.filter((e) => !e.isDirectory()).map((e) => e.name) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { all: [], nonDirs: [] };
+    throw cannotWrite(dir, e);
+  }
+}
+
+/** Temp files of this export; removed if it ends early. */
+class Temps {
+  private set = new Set<string>();
+  name(dir: string, ext = ''): string {
+    const p = join(dir, `${TEMP_PREFIX}${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}${ext}.tmp`);
+    this.set.add(p);
+    return p;
+  }
+  done(p: string): void { this.set.delete(p); }
+  removeAll(): void {
+    for (const p of this.set) { try { unlinkSync(p); } catch { /* already gone */ } }
+    this.set.clear();
+  }
+}
+
+/**
+ * Moves a finished temp file to the first free name in `dir`, never replacing anything: link() fails on an existing
+ * name (EEXIST) and we try the next; where hard links are unsupported (FAT, some network shares) a checked rename.
+ */
+async function publish(tmp: string, dir: string, names: NameSet, wanted: string): Promise<{ name: string; collided: boolean }> {
+  let name = names.take(wanted);
+  let collided = name !== wanted;
+  for (let tries = 0; tries < 10_000; tries++) {
+    const target = join(dir, name);
+    try {
+      await link(tmp, target);
+      await unlink(tmp);
+      return { name, collided };
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      if (c === 'EEXIST') { name = names.take(wanted); collided = true; continue; }
+      if (c === 'EPERM' || c === 'ENOTSUP' || c === 'EOPNOTSUPP' || c === 'ENOSYS' || c === 'EXDEV' || c === 'EMLINK') {
+        if (existsSync(target)) { name = names.take(wanted); collided = true; continue; }
+        await rename(tmp, target);
+        return { name, collided };
+      }
+      throw cannotWrite(dir, e);
+    }
+  }
+  throw new AppError('IO', `${dir}: no free name for ${wanted}`);
+}
+
+/** Creates a link/symlink at the first free name; both are atomic and fail on an existing name. */
+async function linkFree(kind: 'hardlink' | 'symlink', src: string, dir: string, names: NameSet, wanted: string): Promise<{ name: string; collided: boolean }> {
+  let name = names.take(wanted);
+  let collided = name !== wanted;
+  for (let tries = 0; tries < 10_000; tries++) {
+    const target = join(dir, name);
+    try {
+      if (kind === 'hardlink') await link(src, target);
+      else await symlink(src, target);
+      return { name, collided };
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      if (c === 'EEXIST') { name = names.take(wanted); collided = true; continue; }
+      if (kind === 'hardlink' && c === 'EXDEV') throw new AppError('IO', `${dir}: --link hardlink needs the same file system as the photos (${src}); use --link copy or symlink`);
+      if (kind === 'symlink' && c === 'EPERM' && process.platform === 'win32') throw new AppError('IO', `${dir}: Windows refused to create a symbolic link (needs Developer Mode or admin rights); use --link copy or hardlink`);
+      throw cannotWrite(dir, e);
+    }
+  }
+  throw new AppError('IO', `${dir}: no free name for ${wanted}`);
+}
+
+function itemFileName(it: ExportItem): string {
+  const base = basename(it.path ?? `item-${it.item}`);
+  if (it.kind === 'face') {
+    const stem = base.slice(0, base.length - extname(base).length) || 'face';
+    return safeFileName(`${stem}-face${it.item}.jpg`, 'face');
+  }
+  return safeFileName(base, 'photo');
+}
+
+function groupLabel(g: Group): string {
+  return g.cluster < 0 ? 'noise' : (g.name && g.name.trim() ? g.name : `cluster-${g.cluster}`);
+}
+
+function recordExport(lib: Library, runId: number, dir: string, format: string, count: number): number {
+  return Number(lib.db.prepare('INSERT INTO exports (run_id, dir, format, count, created_at) VALUES (?, ?, ?, ?, ?)')
+    .run(runId, dir, format, count, Date.now()).lastInsertRowid);
+}
+
+export async function exportRun(lib: Library, options: ExportOptions, ctx: JobContext): Promise<ExportReport> {
+  const o = checkExportOptions(options);
+  const run = getRun(lib.db, o.runId);
+  const to = resolve(o.to);
+  const groups = runGroups(lib.db, run.id, o);
+  const report: ExportReport = {
+    runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
+    items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
+    dryRun: !!o.dryRun, out: null, exportId: null, distance: DISTANCE_DOC,
+  };
+  if (o.dryRun) checkTargetDry(to); else ensureWritableDir(to);
+  const temps = new Temps();
+  try {
+    if (o.format === 'folders') await exportFolders(lib, run, groups, to, o, report, temps, ctx);
+    else if (o.format === 'html') await exportHtml(lib, run, groups, to, o, report, temps, ctx);
+    else await exportTable(lib, run, groups, to, o, report, temps, ctx);
+  } catch (e) {
+    temps.removeAll();
+    throw e;
+  }
+  ctx.checkCancelled();
+  if (!o.dryRun) report.exportId = recordExport(lib, run.id, to, o.format, o.format === 'folders' ? report.files : report.items - report.skipped);
+  return report;
+}
+
+async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions & { link: LinkMode }, report: ExportReport,
+  temps: Temps, ctx: JobContext): Promise<void> {
+  const reader = new RunReader(lib.db, run);
+  const top = listNames(to);
+  // a group folder may reuse an existing folder (we add to it) but never take the name of an existing file
+  const folderNames = new NameSet(top.nonDirs);
+  const total = report.items;
+  let done = 0;
+  report.folders = [];
+  if (o.dryRun) report.plan = [];
+  const skip = (it: ExportItem, reason: string) => {
+    report.skipped++;
+    (report.skippedItems ??= []);
+    if (report.skippedItems.length < 20) report.skippedItems.push({ item: it.item, path: it.path, reason });
+  };
+  ctx.progress('export', 0, total);
+  for (const g of groups) {
+    ctx.checkCancelled();
+    const wanted = safeName(groupLabel(g), `cluster-${g.cluster}`);
+    const folder = folderNames.take(wanted);
+    if (folder !== wanted) report.collisions++;
+    report.folders.push({ cluster: g.cluster, name: g.name, folder, size: g.size });
+    const dir = join(to, folder);
+    const names = new NameSet(listNames(dir).all);
+    let made = false;
+    for (const it of reader.items(g.cluster)) {
+      ctx.checkCancelled();
+      const fname = itemFileName(it);
+      if (!it.path || it.status !== 'ok' || !existsSync(it.path)) {
+        skip(it, !it.path ? 'the photo is no longer in the library' : 'the photo file is missing');
+        ctx.progress('export', ++done, total);
+        continue;
+      }
+      if (it.kind === 'face' && (!it.box || !it.hash)) { skip(it, 'the face has no box'); ctx.progress('export', ++done, total); continue; }
+      const action = it.kind === 'face' ? 'crop' : o.link;
+      if (o.dryRun) {
+        const name = names.take(fname);
+        if (name !== fname) report.collisions++;
+        report.files++;
+        if (report.plan!.length < PLAN_MAX) report.plan!.push({ cluster: g.cluster, from: it.path, to: join(dir, name), action });
+        else report.planTruncated = true;
+        ctx.progress('export', ++done, total);
+        continue;
+      }
+      if (!made) {
+        try { mkdirSync(dir, { recursive: true }); } catch (e) { throw cannotWrite(dir, e); }
+        made = true;
+      }
+      let r: { name: string; collided: boolean };
+      try {
+        if (it.kind === 'face') {
+          let jpeg: Buffer;
+          try { jpeg = await faceCrop(it.path, it.hash!, it.box!); } catch (e) {
+            skip(it, `cannot read the photo (${(e as Error).message.split('\n')[0]})`);
+            ctx.progress('export', ++done, total);
+            continue;
+          }
+          ctx.checkCancelled();
+          const tmp = temps.name(dir, '.jpg');
+          await writeFile(tmp, jpeg, { flag: 'wx' });
+          r = await publish(tmp, dir, names, fname);
+          temps.done(tmp);
+        } else if (o.link === 'copy') {
+          const tmp = temps.name(dir, extname(fname));
+          await copyFile(it.path, tmp, constants.COPYFILE_EXCL);
+          ctx.checkCancelled();
+          r = await publish(tmp, dir, names, fname);
+          temps.done(tmp);
+        } else {
+          r = await linkFree(o.link, it.path, dir, names, fname);
+        }
+      } catch (e) {
+        if (e instanceof AppError) throw e;
+        const c = (e as NodeJS.ErrnoException).code;
+        if (c === 'ENOENT' && !existsSync(it.path)) { skip(it, 'the photo file is missing'); ctx.progress('export', ++done, total); continue; }
+        throw cannotWrite(dir, e);
+      }
+      if (r.collided) report.collisions++;
+      report.files++;
+      ctx.progress('export', ++done, total);
+    }
+  }
+}
+
+/** Buffered writes to a temp file in the target folder, published under a free name at the end. */
+class AtomicText {
+  private fh: FileHandle | null = null;
+  private buf: string[] = [];
+  private size = 0;
+  constructor(readonly tmp: string) {}
+  async open(): Promise<void> { this.fh = await open(this.tmp, 'wx'); }
+  async write(s: string): Promise<void> {
+    this.buf.push(s); this.size += s.length;
+    if (this.size > 1 << 18) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.buf.length) return;
+    const s = this.buf.join('');
+    this.buf = []; this.size = 0;
+    await this.fh!.write(s);
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh?.sync();
+    await this.fh?.close();
+    this.fh = null;
+  }
+  async abort(): Promise<void> { try { await this.fh?.close(); } catch { /* ignore */ } this.fh = null; }
+}
+
+export const TABLE_FIELDS = ['run', 'model', 'kind', 'item', 'photo', 'path', 'x', 'y', 'w', 'h', 'cluster', 'label', 'curated', 'cluster_size', 'similarity', 'distance'] as const;
+
+function round(v: number | null, digits = 6): number | null {
+  if (v === null || !Number.isFinite(v)) return null;
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function tableRow(run: RunInfo, g: Group, it: ExportItem): Record<(typeof TABLE_FIELDS)[number], string | number | boolean | null> {
+  return {
+    run: run.id, model: run.model, kind: run.kind, item: it.item, photo: it.photo, path: it.path,
+    x: it.box ? round(it.box[0], 2) : null, y: it.box ? round(it.box[1], 2) : null, w: it.box ? round(it.box[2], 2) : null, h: it.box ? round(it.box[3], 2) : null,
+    cluster: g.cluster, label: g.name, curated: g.curated, cluster_size: g.size, similarity: round(it.similarity), distance: round(it.distance),
+  };
+}
+
+async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, temps: Temps, ctx: JobContext): Promise<void> {
+  const ext = o.format === 'csv' ? '.csv' : '.json';
+  const wanted = `run-${run.id}${ext}`;
+  const names = new NameSet(listNames(to).all);
+  const reader = new RunReader(lib.db, run);
+  const total = report.items;
+  let done = 0;
+  ctx.progress('export', 0, total);
+  if (o.dryRun) {
+    const name = names.free(wanted);
+    if (name !== wanted) report.collisions++;
+    report.out = join(to, name);
+    report.files = 1;
+    report.plan = [{ cluster: -1, from: null, to: report.out, action: 'write' }];
+    ctx.progress('export', total, total);
+    return;
+  }
+  const tmp = temps.name(to, ext);
+  const w = new AtomicText(tmp);
+  await w.open();
+  try {
+    if (o.format === 'csv') await w.write(TABLE_FIELDS.join(',') + '\n');
+    else {
+      const head = { runId: run.id, model: run.model, kind: run.kind, algo: run.algo, params: run.params, exportedAt: new Date().toISOString(), distance: DISTANCE_DOC, fields: TABLE_FIELDS };
+      await w.write(JSON.stringify(head, null, 1).replace(/\n}$/, ',\n "items": [\n'));
+    }
+    let first = true;
+    for (const g of groups) {
+      ctx.checkCancelled();
+      for (const it of reader.items(g.cluster)) {
+        if (!it.path) { report.skipped++; ctx.progress('export', ++done, total); continue; }
+        const row = tableRow(run, g, it);
+        if (o.format === 'csv') await w.write(TABLE_FIELDS.map((f) => { const v = row[f]; return csvField(typeof v === 'boolean' ? (v ? 1 : 0) : v); }).join(',') + '\n');
+        else { await w.write((first ? '' : ',\n') + JSON.stringify(row)); first = false; }
+        ctx.progress('export', ++done, total);
+      }
+    }
+    if (o.format === 'json') await w.write('\n]}\n');
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  ctx.checkCancelled();
+  const r = await publish(tmp, to, names, wanted);
+  temps.done(tmp);
+  if (r.collided) report.collisions++;
+  report.out = join(to, r.name);
+  report.files = 1;
+}
+
+async function exportHtml(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, temps: Temps, ctx: JobContext): Promise<void> {
+  const wanted = `run-${run.id}.html`;
+  const names = new NameSet(listNames(to).all);
+  if (o.dryRun) {
+    const name = names.free(wanted);
+    if (name !== wanted) report.collisions++;
+    report.out = join(to, name);
+    report.files = 1;
+    report.plan = [{ cluster: -1, from: null, to: report.out, action: 'write' }];
+    return;
+  }
+  const html = await renderHtmlReport(lib, run, groups, ctx);
+  ctx.checkCancelled();
+  const tmp = temps.name(to, '.html');
+  await writeFile(tmp, html, { flag: 'wx' });
+  const r = await publish(tmp, to, names, wanted);
+  temps.done(tmp);
+  if (r.collided) report.collisions++;
+  report.out = join(to, r.name);
+  report.files = 1;
+}
+
+/** For tests and tools: leftover temp files of exports under a folder (should be none). */
+export function findExportTemps(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.name.startsWith(TEMP_PREFIX)) out.push(p);
+      else if (e.isDirectory() && !lstatSync(p).isSymbolicLink()) walk(p);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}

@@ -1,0 +1,333 @@
+/**
+ * import-labels: ground-truth labels from a file or a folder tree into the `labels` table (source 'import').
+ *
+ * Sources:
+ * - CSV with a header: `path,label` and optionally `x,y,w,h` (a face box, in pixels of the EXIF-rotated photo) to
+ *   label a face rather than a photo. Quoted fields per RFC 4180. Our own `export --format csv` output works as is.
+ * - JSON: an array of `{path, label, box?: [x,y,w,h] | x,y,w,h}`, JSON lines of the same, or our `export --format
+ *   json` document (`{..., items: [...]}`).
+ * - A folder: every image below it gets its parent folder's name as label (images directly inside the folder have no
+ *   label folder and are ignored). An image is matched to the library by: a Constellate face tag (face crops written
+ *   by `export --format folders` of a face run carry the photo hash and the box in EXIF) -> that face; else by content
+ *   hash (photos.hash = first 32 hex of sha256) -> every library photo with that content; else by path.
+ * Relative paths in files are relative to the file's folder. A row's path that is not a library photo path but an
+ * existing file is matched by its content hash too.
+ *
+ * Faces inherit the label of their photo when the photo has exactly one face and the face has no imported label of
+ * its own (from this import or an earlier one), so a folder tree of portraits also gives face ground truth.
+ *
+ * Seeding curated groups: for the newest run of each kind that received labels, every group whose current members
+ * are mostly (> 50%) one imported label gets that label as its name, unless the group already has a name or is
+ * curated (a user's naming is never replaced). It is also marked curated when *all* its members carry that label
+ * (the import vouches for the whole membership); a mere majority is named but left for review.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { AppError } from '../../common/errors.ts';
+import type { ItemKind } from '../../common/types.ts';
+import type { JobContext } from '../jobs.ts';
+import type { Library } from '../library.ts';
+import { IMAGE_EXTENSIONS } from '../scan/scanner.ts';
+import { readFaceTag } from './images.ts';
+
+export interface ImportLabelsOptions {
+  /** name (and possibly mark curated) the groups of the newest runs (default true) */
+  seed?: boolean;
+}
+
+export interface ImportLabelsReport {
+  source: string;
+  mode: 'csv' | 'json' | 'folders';
+  /** rows (files) or images (folders) read */
+  rows: number;
+  /** rows/images matched to at least one library item */
+  matched: number;
+  /** labels written, by kind (photo / face; inherited face labels included) */
+  photos: number;
+  faces: number;
+  /** faces labeled from their single-face photo */
+  inherited: number;
+  unmatched: number;
+  unmatchedPaths: string[];
+  /** rows without a label, and images directly inside the folder (no label folder) */
+  ignored: number;
+  /** items given different labels by different rows (the last one wins) */
+  conflicts: number;
+  /** distinct labels */
+  labels: number;
+  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
+}
+
+interface Entry { path: string; label: string; box: [number, number, number, number] | null; line: string }
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(cur); cur = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cur); cur = '';
+      if (row.length > 1 || row[0] !== '') rows.push(row);
+      row = [];
+    } else cur += c;
+  }
+  row.push(cur);
+  if (row.length > 1 || row[0] !== '') rows.push(row);
+  return rows;
+}
+
+function readEntries(file: string): { mode: 'csv' | 'json'; entries: Entry[]; ignored: number } {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    throw new AppError('BAD_FILE', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const entries: Entry[] = [];
+  let ignored = 0;
+  const t = text.trimStart();
+  if (!t) throw new AppError('BAD_FILE', `${file}: empty labels file`);
+  if (t.startsWith('[') || t.startsWith('{')) {
+    let objs: unknown[];
+    let lines: string[] | null = null;
+    try {
+      const v = JSON.parse(t);
+      objs = Array.isArray(v) ? v : Array.isArray((v as { items?: unknown }).items) ? (v as { items: unknown[] }).items : [v];
+    } catch {
+      lines = t.split(/\r?\n/).filter((l) => l.trim());
+      objs = lines.map((l, i) => {
+        try { return JSON.parse(l); } catch { throw new AppError('BAD_FILE', `${file}:${i + 1}: not JSON (expected an array, an object with "items", or JSON lines)`); }
+      });
+    }
+    objs.forEach((o, i) => {
+      const where = `${file}:${lines ? `${i + 1}` : `item ${i + 1}`}`;
+      if (!o || typeof o !== 'object') throw new AppError('BAD_FILE', `${where}: not an object`);
+      const r = o as { path?: unknown; label?: unknown; box?: unknown; x?: unknown; y?: unknown; w?: unknown; h?: unknown };
+      if (typeof r.path !== 'string' || !r.path) throw new AppError('BAD_FILE', `${where}: needs "path"`);
+      if (r.label === null || r.label === undefined || r.label === '') { ignored++; return; }
+      if (typeof r.label !== 'string' && typeof r.label !== 'number') throw new AppError('BAD_FILE', `${where}: "label" must be a string or number`);
+      const b = Array.isArray(r.box) ? r.box : (r.x !== undefined && r.x !== null ? [r.x, r.y, r.w, r.h] : null);
+      if (b && (b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v)))) throw new AppError('BAD_FILE', `${where}: the face box must be 4 numbers x, y, w, h`);
+      entries.push({ path: abs(r.path), label: String(r.label).trim(), box: b as Entry['box'], line: where });
+    });
+    return { mode: 'json', entries, ignored };
+  }
+  const rows = parseCsv(text);
+  const header = rows[0].map((h) => h.trim().toLowerCase());
+  const pi = header.indexOf('path'), li = header.indexOf('label');
+  if (pi < 0 || li < 0) throw new AppError('BAD_FILE', `${file}: the CSV header needs 'path' and 'label' columns (got ${header.join(',')})`);
+  const bi = ['x', 'y', 'w', 'h'].map((k) => header.indexOf(k));
+  const hasBox = bi.every((i) => i >= 0);
+  for (let r = 1; r < rows.length; r++) {
+    const f = rows[r];
+    const p = (f[pi] ?? '').trim();
+    const label = (f[li] ?? '').trim();
+    if (!p) throw new AppError('BAD_FILE', `${file}:row ${r + 1}: empty path`);
+    if (!label) { ignored++; continue; }
+    let box: Entry['box'] = null;
+    if (hasBox && bi.some((i) => (f[i] ?? '').trim() !== '')) {
+      const v = bi.map((i) => Number((f[i] ?? '').trim() || NaN));
+      if (!v.every(Number.isFinite)) throw new AppError('BAD_FILE', `${file}:row ${r + 1}: the face box x,y,w,h must be numbers`);
+      box = v as [number, number, number, number];
+    }
+    entries.push({ path: abs(p), label, box, line: `${file}:row ${r + 1}` });
+  }
+  return { mode: 'csv', entries, ignored };
+}
+
+function iou(a: [number, number, number, number], b: [number, number, number, number]): number {
+  const x1 = Math.max(a[0], b[0]), y1 = Math.max(a[1], b[1]);
+  const x2 = Math.min(a[0] + a[2], b[0] + b[2]), y2 = Math.min(a[1] + a[3], b[1] + b[3]);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const u = a[2] * a[3] + b[2] * b[3] - inter;
+  return u > 0 ? inter / u : 0;
+}
+
+function* walkImages(root: string): Generator<{ path: string; label: string | null }> {
+  const stack: string[] = [root];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let ents;
+    try { ents = readdirSync(d, { withFileTypes: true }); } catch { continue; }
+    ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of ents) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      let isDir = e.isDirectory(), isFile = e.isFile();
+      if (e.isSymbolicLink()) { try { const st = statSync(p); isDir = false; isFile = st.isFile(); } catch { continue; } } // never follow folder links (cycles)
+      if (isDir) stack.push(p);
+      else if (isFile && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) yield { path: p, label: d === root ? null : basename(d) };
+    }
+  }
+}
+
+export async function importLabels(lib: Library, source: string, opts: ImportLabelsOptions = {}, ctx?: JobContext): Promise<ImportLabelsReport> {
+  if (typeof source !== 'string' || !source) throw new AppError('BAD_ARGUMENT', 'source: expected a labels file (CSV/JSON) or a folder');
+  const src = resolve(source);
+  let st;
+  try { st = statSync(src); } catch { throw new AppError('NOT_FOUND', `${src}: no such file or folder`); }
+  const db = lib.db;
+  const photoByPath = db.prepare(`SELECT id, hash FROM photos WHERE path = ? AND status = 'ok'`);
+  const photosByHash = db.prepare(`SELECT id FROM photos WHERE hash = ? AND status = 'ok' ORDER BY id`).pluck();
+  const facesOf = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ?');
+  const report: ImportLabelsReport = {
+    source: src, mode: st.isDirectory() ? 'folders' : 'csv', rows: 0, matched: 0, photos: 0, faces: 0, inherited: 0,
+    unmatched: 0, unmatchedPaths: [], ignored: 0, conflicts: 0, labels: 0, seeded: [],
+  };
+  const photoLabels = new Map<number, string>();
+  const faceLabels = new Map<number, string>();
+  const put = (m: Map<number, string>, id: number, label: string) => {
+    const prev = m.get(id);
+    if (prev !== undefined && prev !== label) report.conflicts++;
+    m.set(id, label);
+  };
+  const unmatched = (p: string) => { report.unmatched++; if (report.unmatchedPaths.length < 20) report.unmatchedPaths.push(p); };
+  const hashFile = async (p: string): Promise<{ hash: string; buf: Buffer } | null> => {
+    try { const buf = await readFile(p); return { hash: createHash('sha256').update(buf).digest('hex').slice(0, 32), buf }; } catch { return null; }
+  };
+  const matchFace = (photoIds: number[], box: [number, number, number, number]): number | null => {
+    let best: number | null = null, bestIou = 0.5;
+    for (const pid of photoIds) {
+      for (const f of facesOf.all(pid) as Array<{ id: number; x: number; y: number; w: number; h: number }>) {
+        const v = iou(box, [f.x, f.y, f.w, f.h]);
+        if (v >= bestIou) { bestIou = v; best = f.id; }
+      }
+    }
+    return best;
+  };
+  /** library photos for a path: by path, else (an existing file elsewhere) by content */
+  const photosFor = async (p: string): Promise<{ ids: number[]; buf: Buffer | null }> => {
+    const r = photoByPath.get(p) as { id: number; hash: string } | undefined;
+    if (r) return { ids: [r.id], buf: null };
+    if (!existsSync(p)) return { ids: [], buf: null };
+    const h = await hashFile(p);
+    if (!h) return { ids: [], buf: null };
+    return { ids: photosByHash.all(h.hash) as number[], buf: h.buf };
+  };
+
+  if (st.isDirectory()) {
+    const images = [...walkImages(src)];
+    const total = images.length;
+    ctx?.progress('import', 0, total);
+    let done = 0;
+    for (const im of images) {
+      ctx?.checkCancelled();
+      report.rows++;
+      if (im.label === null) { report.ignored++; ctx?.progress('import', ++done, total); continue; }
+      const label = im.label.normalize('NFC');
+      const h = await hashFile(im.path);
+      let hit = false;
+      if (h) {
+        const tag = readFaceTag(h.buf);
+        if (tag) {
+          const fid = matchFace(photosByHash.all(tag.hash) as number[], tag.box);
+          if (fid !== null) { put(faceLabels, fid, label); hit = true; }
+        }
+        if (!hit) {
+          const ids = photosByHash.all(h.hash) as number[];
+          for (const id of ids) put(photoLabels, id, label);
+          hit = ids.length > 0;
+        }
+      }
+      if (!hit) {
+        const r = photoByPath.get(im.path) as { id: number } | undefined;
+        if (r) { put(photoLabels, r.id, label); hit = true; }
+      }
+      if (hit) report.matched++; else unmatched(im.path);
+      ctx?.progress('import', ++done, total);
+    }
+  } else {
+    const { mode, entries, ignored } = readEntries(src);
+    report.mode = mode;
+    report.ignored = ignored;
+    report.rows = entries.length + ignored;
+    const total = entries.length;
+    ctx?.progress('import', 0, total);
+    let done = 0;
+    for (const e of entries) {
+      ctx?.checkCancelled();
+      const { ids, buf } = await photosFor(e.path);
+      let hit = false;
+      if (e.box) {
+        const fid = matchFace(ids, e.box);
+        if (fid !== null) { put(faceLabels, fid, e.label); hit = true; }
+      } else if (buf && readFaceTag(buf)) {
+        const tag = readFaceTag(buf)!;
+        const fid = matchFace(photosByHash.all(tag.hash) as number[], tag.box);
+        if (fid !== null) { put(faceLabels, fid, e.label); hit = true; }
+      } else if (ids.length) {
+        for (const id of ids) put(photoLabels, id, e.label);
+        hit = true;
+      }
+      if (hit) report.matched++; else unmatched(e.path);
+      ctx?.progress('import', ++done, total);
+    }
+  }
+  if (report.matched === 0) {
+    throw new AppError('BAD_FILE', `${src}: none of its ${report.rows} ${report.mode === 'folders' ? 'images' : 'rows'} matched a photo or face in this library` +
+      (report.unmatchedPaths[0] ? ` (first: ${report.unmatchedPaths[0]})` : '') + '; scan their folder first');
+  }
+  // faces inherit a single-face photo's label
+  const onlyFace = db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck();
+  const hasOwn = db.prepare(`SELECT 1 FROM labels WHERE kind = 'face' AND item_id = ? AND source = 'import'`).pluck();
+  for (const [pid, label] of photoLabels) {
+    const fs = onlyFace.all(pid) as number[];
+    if (fs.length === 1 && !faceLabels.has(fs[0]) && !hasOwn.get(fs[0])) { faceLabels.set(fs[0], label); report.inherited++; }
+  }
+  const ins = db.prepare(`INSERT INTO labels (kind, item_id, label, source) VALUES (?, ?, ?, 'import')
+    ON CONFLICT(kind, item_id, source) DO UPDATE SET label = excluded.label`);
+  db.transaction(() => {
+    for (const [id, l] of photoLabels) ins.run('photo', id, l);
+    for (const [id, l] of faceLabels) ins.run('face', id, l);
+  })();
+  report.photos = photoLabels.size;
+  report.faces = faceLabels.size;
+  report.labels = new Set([...photoLabels.values(), ...faceLabels.values()]).size;
+  if (opts.seed !== false) {
+    for (const kind of ['photo', 'face'] as const) {
+      if ((kind === 'photo' ? photoLabels : faceLabels).size === 0) continue;
+      const runId = db.prepare('SELECT id FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1').pluck().get(kind) as number | undefined;
+      if (runId !== undefined) report.seeded.push({ runId, kind, ...seedGroups(lib, runId, kind) });
+    }
+  }
+  return report;
+}
+
+/** Names (and, when unanimous, marks curated) the run's unnamed, uncurated groups whose members are mostly one imported label. */
+export function seedGroups(lib: Library, runId: number, kind: ItemKind): { named: number; curated: number } {
+  const db = lib.db;
+  const rows = db.prepare(`
+    SELECT a.cluster AS cluster, l.label AS label, COUNT(*) AS n
+    FROM assignments a LEFT JOIN labels l ON l.kind = ? AND l.item_id = a.item_id AND l.source = 'import'
+    WHERE a.run_id = ? AND a.cluster >= 0 GROUP BY a.cluster, l.label`).all(kind, runId) as Array<{ cluster: number; label: string | null; n: number }>;
+  const per = new Map<number, { total: number; best: string | null; bestN: number }>();
+  for (const r of rows) {
+    const c = per.get(r.cluster) ?? { total: 0, best: null, bestN: 0 };
+    c.total += r.n;
+    if (r.label !== null && (r.n > c.bestN || (r.n === c.bestN && c.best !== null && r.label < c.best))) { c.best = r.label; c.bestN = r.n; }
+    per.set(r.cluster, c);
+  }
+  const upd = db.prepare(`UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ? AND curated = 0 AND (name IS NULL OR name = '')`);
+  let named = 0, curated = 0;
+  db.transaction(() => {
+    for (const [cluster, c] of per) {
+      if (c.best === null || c.bestN * 2 <= c.total) continue;
+      const all = c.bestN === c.total;
+      if (upd.run(c.best, all ? 1 : 0, runId, cluster).changes > 0) { named++; if (all) curated++; }
+    }
+  })();
+  return { named, curated };
+}
