@@ -5,20 +5,19 @@
  * windows. Heavy work runs in the core's worker threads, never here.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, type IpcMainInvokeEvent } from 'electron';
-import { existsSync } from 'node:fs';
-import { normalize, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isApiMethod } from '../common/api.ts';
 import { toPayload } from '../common/errors.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { CoreService } from '../core/service.ts';
+import { CSP, ORIGIN, SCHEME, isAppUrl, resolveProtocolUrl, webPreferences } from './security.ts';
 
-const SCHEME = 'constellate';
-const ORIGIN = `${SCHEME}://app`;
+export { CSP };
 const RENDERER_DIR = resolve(REPO_ROOT, 'out', 'renderer');
 const PRELOAD = resolve(REPO_ROOT, 'out', 'preload', 'index.cjs');
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -43,7 +42,7 @@ async function openService(path: string): Promise<void> {
 
 function isOurFrame(e: IpcMainInvokeEvent): boolean {
   const url = e.senderFrame?.url ?? '';
-  return url.startsWith(`${ORIGIN}/`) && e.sender === win?.webContents;
+  return isAppUrl(url) && e.sender === win?.webContents;
 }
 
 function registerIpc(): void {
@@ -63,19 +62,16 @@ function registerIpc(): void {
 
 function registerProtocol(): void {
   protocol.handle(SCHEME, async (req) => {
-    const url = new URL(req.url);
     const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' };
-    if (url.host !== 'app') return new Response('not found', { status: 404 });
-    const thumb = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/.exec(url.pathname);
-    if (thumb) {
+    const target = resolveProtocolUrl(req.url, RENDERER_DIR);
+    if (target.kind === 'thumb') {
       if (!service) return new Response('not found', { status: 404 });
-      const file = service.lib.thumbPath(thumb[1]);
+      const file = service.lib.thumbPath(target.key);
       if (!existsSync(file)) return new Response('not found', { status: 404 });
       return net.fetch(pathToFileURL(file).toString());
     }
-    const rel = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);
-    const file = resolve(RENDERER_DIR, '.' + normalize('/' + rel));
-    if (!file.startsWith(RENDERER_DIR + sep) || !existsSync(file)) return new Response('not found', { status: 404 });
+    if (target.kind !== 'file' || !existsSync(target.file) || !statSync(target.file).isFile()) return new Response('not found', { status: 404 });
+    const file = target.file;
     const res = await net.fetch(pathToFileURL(file).toString());
     return new Response(res.body, { status: res.status, headers: { ...Object.fromEntries(res.headers), ...headers } });
   });
@@ -83,8 +79,8 @@ function registerProtocol(): void {
 
 function lockDown(): void {
   app.on('web-contents-created', (_e, contents) => {
-    contents.on('will-navigate', (ev, url) => { if (!url.startsWith(`${ORIGIN}/`)) ev.preventDefault(); });
-    contents.on('will-redirect', (ev, url) => { if (!url.startsWith(`${ORIGIN}/`)) ev.preventDefault(); });
+    contents.on('will-navigate', (ev, url) => { if (!isAppUrl(url)) ev.preventDefault(); });
+    contents.on('will-redirect', (ev, url) => { if (!isAppUrl(url)) ev.preventDefault(); });
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (ev) => ev.preventDefault());
   });
@@ -129,10 +125,7 @@ async function openOrReport(path: string): Promise<void> {
 async function createWindow(): Promise<void> {
   win = new BrowserWindow({
     width: 1400, height: 900, show: false, title: 'Constellate',
-    webPreferences: {
-      preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true,
-      allowRunningInsecureContent: false, webviewTag: false, spellcheck: false,
-    },
+    webPreferences: webPreferences(PRELOAD),
   });
   win.once('ready-to-show', () => win?.show());
   await win.loadURL(`${ORIGIN}/index.html`);
