@@ -30,9 +30,9 @@ const CASES: Case[] = [];
 for (const m of ['c3_5000x128', 'c1_18969x512', 'fashion_t10k', 'fashion_t10k_l2']) {
   for (const s of ['a', 'b', 'c', 'd']) CASES.push({ name: `hdbscan-${m}-${s}`, kind: 'hdbscan', quick: m.startsWith('c3'), arg: { tag: `${m}_${s}`, matrix: m } });
 }
-CASES.push({ name: 'ward-c3-exact', kind: 'ward', quick: true, arg: { matrix: 'c3_5000x128', n: 5000, k: 50, maxExact: 46000 } });
-for (const n of [5000, 10000, 15000]) CASES.push({ name: `ward-c1-exact-${n}`, kind: 'ward', arg: { matrix: 'c1_18969x512', n, k: 237, maxExact: 46000 } });
-CASES.push({ name: 'ward-c1-exact', kind: 'ward', arg: { matrix: 'c1_18969x512', n: 18969, k: 237, maxExact: 46000 } });
+CASES.push({ name: 'ward-c3-exact', kind: 'ward', quick: true, arg: { matrix: 'c3_5000x128', n: 5000, k: 50, maxExact: 32768 } });
+for (const n of [5000, 10000, 15000]) CASES.push({ name: `ward-c1-exact-${n}`, kind: 'ward', arg: { matrix: 'c1_18969x512', n, k: 237, maxExact: 32768 } });
+CASES.push({ name: 'ward-c1-exact', kind: 'ward', arg: { matrix: 'c1_18969x512', n: 18969, k: 237, maxExact: 32768 } });
 CASES.push({ name: 'ward-c1-micro-knn', kind: 'ward', arg: { matrix: 'c1_18969x512', n: 18969, k: 237 } });
 CASES.push({ name: 'ward-c1-micro-kmeans', kind: 'ward', arg: { matrix: 'c1_18969x512', n: 18969, k: 237, microMethod: 'kmeans' } });
 CASES.push({ name: 'umap50-ward-c3', kind: 'umap-ward', arg: { matrix: 'c3_5000x128', k: 50 } });
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     '### Ward (and UMAP-50 + Ward)',
     '',
     'Exact = NN-chain with Lance-Williams updates on a condensed Float32Array (n(n-1)/2 x 4 bytes: 5,000 -> 50 MB, 10,000 -> 200 MB, ' +
-      '15,000 -> 450 MB, 18,969 -> 720 MB). Above maxExact (default 12,000) Ward runs on 4,000 micro-clusters: kNN-constrained Ward ' +
+      '15,000 -> 450 MB, 18,969 -> 720 MB). Above maxExact (default 10,000) Ward runs on 4,000 micro-clusters: kNN-constrained Ward ' +
       '(10-NN graph, cheapest merges first) by default, or seeded k-means; the micro-clusters are then merged by exact weighted Ward.',
     '',
     '| data | n | method | ward s | total s | RSS MB | clusters | AMI | ARI | peer umap50_ward AMI (fit s) |',

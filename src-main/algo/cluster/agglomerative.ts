@@ -14,7 +14,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import { gemmJs, normalizeRows, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { kmeans } from './kmeans.ts';
-import { knnExact } from '../knn.ts';
+import { knnTiled } from './mst.ts';
 
 export type Linkage = 'ward' | 'average' | 'complete';
 export type AggloMetric = 'euclidean' | 'cosine';
@@ -27,7 +27,7 @@ export interface AgglomerativeOptions {
   nClusters?: number;
   /** cut where merge distances reach this (sklearn semantics) */
   distanceThreshold?: number;
-  /** largest n clustered exactly (default 12000; see bench/hdbscan.mts for the time/memory behind it) */
+  /** largest n clustered exactly (default 10000: ~200 MB matrix, ~15-20 s here; see bench/hdbscan.mts) */
   maxExact?: number;
   /** micro-clusters above maxExact (default min(maxExact, 2000)) */
   microClusters?: number;
@@ -69,8 +69,8 @@ export interface AgglomerativeResult {
 
 const cancelled = (): AppError => new AppError('CANCELLED', 'agglomerative clustering cancelled');
 
-/** Largest n whose condensed matrix fits a typed array here. */
-const HARD_MAX = 46000;
+/** Largest n accepted for exact runs (condensed matrix 2.1 GB at 32,768). */
+const HARD_MAX = 32768;
 
 function validate(n: number, d: number, o: AgglomerativeOptions) {
   if (!Number.isInteger(n) || n < 1) throw badArg('n', `must be a positive integer, got ${n}`);
@@ -90,7 +90,7 @@ function validate(n: number, d: number, o: AgglomerativeOptions) {
   if (hasT && !(Number.isFinite(o.distanceThreshold) && o.distanceThreshold! >= 0)) {
     throw badArg('distanceThreshold', `must be a finite number >= 0, got ${o.distanceThreshold}`);
   }
-  const maxExact = o.maxExact ?? 12000;
+  const maxExact = o.maxExact ?? 10000;
   if (!Number.isInteger(maxExact) || maxExact < 2 || maxExact > HARD_MAX) throw badArg('maxExact', `must be an integer in [2, ${HARD_MAX}], got ${maxExact}`);
   const micro = o.microClusters ?? Math.min(maxExact, 4000);
   const microMethod = o.microMethod ?? 'knn-ward';
@@ -168,7 +168,7 @@ async function kmeansMicro(Y: Float32Array, n: number, d: number, m: number, opt
 async function knnWardMicro(
   Y: Float32Array, n: number, d: number, m: number, k: number, gemm: Gemm, isCancelled?: () => boolean,
 ): Promise<Micro> {
-  const knn = await knnExact(Y, n, d, k, { metric: 'euclidean', gemm, isCancelled });
+  const knn = await knnTiled(Y, n, d, k, { gemm, isCancelled });
   const adj: Array<Set<number>> = Array.from({ length: n }, () => new Set<number>());
   for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) { const j = knn.indices[i * k + t]; adj[i].add(j); adj[j].add(i); }
   const sum = new Float64Array(n * d);

@@ -235,6 +235,20 @@ export async function mutualReachabilityMst(
 }
 
 /**
+ * Exact k nearest neighbours (self excluded, euclidean, nearest first) by symmetric tiles: each pair's product is
+ * computed once, half the work of row blocks against all rows.
+ */
+export async function knnTiled(
+  X: Float32Array, n: number, d: number, k: number,
+  opts: { gemm?: Gemm; tileSize?: number; isCancelled?: () => boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ indices: Int32Array; distances: Float32Array }> {
+  if (!Number.isInteger(k) || k < 1 || k > n - 1) throw badArg('k', `must be an integer in [1, ${n - 1}], got ${k}`);
+  const tiles = new PairTiles(X, n, d, opts.gemm ?? gemmJs, opts.tileSize);
+  const progress = opts.onProgress;
+  return tiles.knn(k, opts.isCancelled, progress ? (done) => progress(done, n) : undefined);
+}
+
+/**
  * All pairs (p <= q) of rows in square tiles: tile (i, j), j >= i, is A = rows of tile i times the transposed rows of
  * tile j, so each pair's product is computed once (half the work of full rows).
  */
