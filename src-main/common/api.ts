@@ -44,6 +44,12 @@ export interface AppApi {
   getRun(runId: number): Promise<RunInfo>;
   /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
   getClusters(runId: number): Promise<ClusterRow[]>;
+  /** Starts an export job of a run as it is now: folders (copies, links or face crops), CSV, JSON or an HTML report. */
+  exportRun(options: ExportRunOptions): Promise<JobInfo>;
+  /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
+  importLabels(source: string, options?: ImportLabelsOptions): Promise<ImportLabelsReport>;
+  /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
+  getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }>;
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
   computeMap(model: string, params: MapParams): Promise<JobInfo>;
@@ -95,11 +101,44 @@ export interface ExportEmbeddingsReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string;
 }
 
+/** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
+export interface ExportRunOptions {
+  runId: number;
+  to: string;
+  format: 'folders' | 'csv' | 'json' | 'html';
+  /** folders only (default copy); ignored by other formats */
+  link?: 'copy' | 'hardlink' | 'symlink';
+  dryRun?: boolean;
+  curatedOnly?: boolean;
+  includeNoise?: boolean;
+}
+
+export interface ExportRunReport {
+  runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
+  items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
+  distance: string;
+  folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
+  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
+  planTruncated?: boolean;
+  skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
+}
+
+export interface ImportLabelsOptions {
+  /** name (and mark curated when unanimous) the newest run's groups after the labels (default true) */
+  seed?: boolean;
+}
+
+export interface ImportLabelsReport {
+  source: string; mode: 'csv' | 'json' | 'folders'; rows: number; matched: number; photos: number; faces: number; inherited: number;
+  unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
+  seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
+}
+
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getClusters', 'exportRun', 'importLabels', 'getAssignments', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, ClusterOptions, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
+import type { AppApi, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
@@ -15,6 +15,8 @@ import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
 import { getRun, listRuns, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
+import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
+import { importLabels } from './export/import-labels.ts';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
@@ -170,6 +172,22 @@ export class CoreService implements AppApi {
     return runClusters(this.lib.db, int('runId', runId, 1));
   }
 
+  async exportRun(options: ExportRunOptions): Promise<JobInfo> {
+    const o = checkExportOptions(options);
+    getRun(this.lib.db, o.runId);
+    checkTargetDry(resolve(o.to)); // a target under a file fails here, before a job starts
+    const spec = { runId: o.runId, to: resolve(o.to), format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
+    return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
+  }
+
+  async importLabels(source: string, options: ImportLabelsOptions = {}): Promise<ImportLabelsReport> {
+    if (typeof source !== 'string' || !source) throw badArg('source', 'expected a labels file (CSV/JSON) or a folder');
+    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {seed?: boolean}');
+    const r = await importLabels(this.lib, source, { seed: options.seed !== false });
+    this.emit({ type: 'library', info: this.lib.info() });
+    return r;
+  }
+
   async computeMap(model: string, params: MapParams): Promise<JobInfo> {
     if (typeof model !== 'string' || !model) throw badArg('model', 'name the embeddings to map');
     if (!params || !['umap', 'tsne', 'pca'].includes(params.method)) throw badArg('method', 'expected umap, tsne or pca');
@@ -296,5 +314,13 @@ export class CoreService implements AppApi {
     if (rows.length === 0) throw new AppError('CONFLICT', `runs ${a} and ${b} share no items`);
     const la = rows.map((r) => r.ca), lb = rows.map((r) => r.cb);
     return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };
+  }
+
+  async getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }> {
+    getRun(this.lib.db, int('runId', runId, 1));
+    const rows = this.lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
+    const ids = new Int32Array(rows.length), clusters = new Int32Array(rows.length);
+    rows.forEach(([i, c], t) => { ids[t] = i; clusters[t] = c; });
+    return { runId, ids, clusters };
   }
 }
