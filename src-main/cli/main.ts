@@ -9,13 +9,14 @@ import { foundationCommands } from './commands-foundation.ts';
 import { embedCommands } from './commands-embed.ts';
 import { clusterCommands } from './commands-cluster.ts';
 import { mapCommands } from './commands-map.ts';
+import { exportCommands } from './commands-export.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

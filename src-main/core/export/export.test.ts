@@ -208,7 +208,7 @@ describe('photo runs', () => {
     expect(dry.code).toBe('IO');
     await expect(exp(lib, { runId: 9999, to: join(t.dir, 'x'), format: 'csv' })).rejects.toThrow(/run 9999/);
     await expect(exp(lib, { runId, to: join(t.dir, 'x'), format: 'zip' as never })).rejects.toThrow(/format/);
-    await expect(exp(lib, { runId, to: join(t.dir, 'x'), format: 'csv', link: 'symlink' })).rejects.toThrow(/link/);
+    await expect(exp(lib, { runId, to: join(t.dir, 'x'), format: 'folders', link: 'move' as never })).rejects.toThrow(/link: expected copy, hardlink, symlink/);
   });
 
   it('a dry run lists the plan and writes nothing', async () => {
@@ -370,7 +370,7 @@ describe('photo runs', () => {
     const expected = (lib.db.prepare('SELECT top, tail FROM clusters WHERE run_id = ?').all(run5) as Array<{ top: string; tail: string }>)
       .reduce((s, x) => s + Math.min(8, JSON.parse(x.top).length) + Math.min(8, JSON.parse(x.tail).length), 0);
     expect(imgs.length).toBe(expected);
-    const one = Buffer.from(imgs[0].slice('src="data:image/jpeg;base64,'.length, -1), 'base64');
+    const one = Buffer.from(imgs[0]!.slice('src="data:image/jpeg;base64,'.length, -1), 'base64');
     expect((await sharp(one).metadata()).width).toBe(80);
     for (const k of ['Parameters', 'Metrics', 'before', 'after', 'kmeans']) expect(html).toContain(k);
   });

@@ -32,7 +32,7 @@ export interface ExportOptions {
   /** target folder (created if missing) */
   to: string;
   format: ExportFormat;
-  /** folders: how photo files get there (default copy); face crops are always new files */
+  /** folders: how photo files get there (default copy); face crops are always new files; ignored by other formats */
   link?: LinkMode;
   dryRun?: boolean;
   /** only groups marked curated */
@@ -86,7 +86,6 @@ export function checkExportOptions(o: ExportOptions): Required<Pick<ExportOption
   if (!EXPORT_FORMATS.includes(o.format)) throw badArg('format', `expected ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(o.format)}`);
   const link = o.link ?? 'copy';
   if (!LINK_MODES.includes(link)) throw badArg('link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(o.link)}`);
-  if (o.link && o.format !== 'folders') throw badArg('link', `only applies to --format folders (got --format ${o.format})`);
   return { ...o, link };
 }
 
@@ -118,8 +117,8 @@ function ensureWritableDir(dir: string): void {
   }
 }
 
-/** Dry run: the same checks without creating anything (the nearest existing ancestor must be a folder). */
-function checkTargetDry(dir: string): void {
+/** Checks without creating anything that `dir` is or can become a folder (its nearest existing ancestor is a folder). */
+export function checkTargetDry(dir: string): void {
   let p = dir;
   for (;;) {
     let st;

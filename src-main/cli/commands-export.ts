@@ -1,0 +1,75 @@
+/** export (a run as folders, CSV, JSON or an HTML report) and import-labels (ground truth from a file or folder tree). */
+import { AppError, badArg } from '../common/errors.ts';
+import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportReport, type LinkMode } from '../core/export/export.ts';
+import type { CliContext } from './context.ts';
+import type { Command } from './main.ts';
+
+const exportCmd: Command = {
+  spec: {
+    name: 'export', summary: 'export a run\'s groups as folders (copies, links or face crops), CSV, JSON or an HTML report', positionals: [0, 0],
+    usage: 'constellate export --run ID --to DIR --format folders|csv|json|html [--link copy|hardlink|symlink] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]',
+    options: {
+      run: { type: 'number', help: 'the run to export (constellate runs lists them)' },
+      to: { type: 'string', help: 'target folder (created if missing; existing files are never overwritten)' },
+      format: { type: 'string', help: 'folders | csv | json | html' },
+      link: { type: 'string', help: 'folders: copy (default) | hardlink | symlink; face runs always write crops' },
+      'dry-run': { type: 'flag', help: 'list what would be written and write nothing' },
+      'curated-only': { type: 'flag', help: 'only groups marked curated' },
+      'include-noise': { type: 'flag', help: 'also export noise / rejected items (as the group "noise")' },
+    },
+  },
+  async run(ctx: CliContext) {
+    const runId = ctx.opt<number>('run');
+    if (runId === undefined) throw badArg('--run', 'is required (a run id)');
+    if (!Number.isInteger(runId) || runId < 1) throw badArg('--run', `expected a run id (integer >= 1), got ${runId}`);
+    const to = ctx.opt<string>('to');
+    if (!to) throw badArg('--to', 'is required (the target folder)');
+    const format = ctx.opt<string>('format');
+    if (!format) throw badArg('--format', `is required: ${EXPORT_FORMATS.join(', ')}`);
+    if (!EXPORT_FORMATS.includes(format as ExportFormat)) throw badArg('--format', `expected ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    const link = ctx.opt<string>('link');
+    if (link !== undefined && !LINK_MODES.includes(link as LinkMode)) throw badArg('--link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(link)}`);
+    if (link !== undefined && format !== 'folders') throw badArg('--link', `only applies to --format folders`);
+    const svc = ctx.open();
+    const job = await ctx.runJob(() => svc.exportRun({
+      runId, to, format: format as ExportFormat, link: link as LinkMode | undefined,
+      dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
+    }));
+    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `export ${job.state}`);
+    const r = job.result as ExportReport;
+    const lines: string[] = [];
+    if (r.dryRun) {
+      lines.push(`dry run: nothing written; run ${r.runId} (${r.kind}s) to ${r.to}`);
+      for (const p of r.plan ?? []) lines.push(`  ${p.action} ${p.from ?? ''}${p.from ? ' -> ' : ''}${p.to}`);
+      if (r.planTruncated) lines.push(`  ... (${r.files - (r.plan?.length ?? 0)} more)`);
+    }
+    const how = r.kind === 'face' ? 'face crops' : r.link === 'copy' ? 'copies' : `${r.link}s`;
+    lines.push(`${r.dryRun ? 'would export' : 'exported'} ${r.items - r.skipped} ${r.kind}s in ${r.groups} groups as ${r.format}` +
+      `${r.format === 'folders' ? ` (${r.files} files, ${how})` : ''}` +
+      ` to ${r.out ?? r.to}; ${r.collisions} name collision${r.collisions === 1 ? '' : 's'} resolved, ${r.skipped} skipped`);
+    for (const s of r.skippedItems ?? []) lines.push(`  skipped ${s.path ?? `item ${s.item}`}: ${s.reason}`);
+    ctx.out(r, lines.join('\n'));
+  },
+};
+
+const importLabelsCmd: Command = {
+  spec: {
+    name: 'import-labels', summary: 'import ground-truth labels from a CSV/JSON file (path,label[,x,y,w,h]) or a folder tree (folder name = label)', positionals: [1, 1],
+    usage: 'constellate import-labels FILE|DIR [--no-seed] [--library F] [--json]',
+    options: {
+      'no-seed': { type: 'flag', help: 'do not name the newest run\'s groups after the labels' },
+    },
+  },
+  async run(ctx: CliContext) {
+    const source = ctx.parsed.positionals[0];
+    const svc = ctx.open();
+    const r = await svc.importLabels(source, { seed: !ctx.opt('no-seed') });
+    const lines = [`imported labels from ${r.source} (${r.mode}): ${r.matched}/${r.rows} matched; ${r.photos} photo labels, ${r.faces} face labels` +
+      `${r.inherited ? ` (${r.inherited} inherited from single-face photos)` : ''}, ${r.labels} distinct; ${r.unmatched} unmatched, ${r.ignored} ignored, ${r.conflicts} conflicts`];
+    for (const p of r.unmatchedPaths.slice(0, 5)) lines.push(`  unmatched: ${p}`);
+    for (const s of r.seeded) lines.push(`run ${s.runId} (${s.kind}): ${s.named} groups named, ${s.curated} marked curated`);
+    ctx.out(r, lines.join('\n'));
+  },
+};
+
+export const exportCommands: Command[] = [exportCmd, importLabelsCmd];
