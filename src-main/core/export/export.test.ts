@@ -421,6 +421,37 @@ describe('face runs', () => {
     expect(imp.seeded[0]).toMatchObject({ runId, kind: 'face' });
   });
 
+  it('CSV rows carry the face box, import back through it, and the HTML report shows the face samples', async () => {
+    lib.db.prepare('UPDATE clusters SET name = NULL, curated = 0 WHERE run_id = ?').run(runId);
+    const cs = [...new Set(assignment(lib, runId).values())].sort((x, y) => x - y);
+    cs.forEach((c, i) => lib.db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(`person ${i}`, runId, c));
+    const to = join(t.dir, 'out-faces-table');
+    const r = await exp(lib, { runId, to, format: 'csv' });
+    const rows = parseCsv(readFileSync(r.out!, 'utf8'));
+    const csv = rows.slice(1).map((x) => Object.fromEntries(rows[0].map((k, i) => [k, x[i]])));
+    const faces = new Map((lib.db.prepare('SELECT f.id, f.x, f.y, f.w, f.h, p.path FROM faces f JOIN photos p ON p.id = f.photo_id').all() as
+      Array<{ id: number; x: number; y: number; w: number; h: number; path: string }>).map((f) => [f.id, f]));
+    expect(csv.length).toBe(assignment(lib, runId).size);
+    for (const row of csv) {
+      const f = faces.get(Number(row.item))!;
+      expect(row.kind).toBe('face');
+      expect(row.path).toBe(f.path);
+      for (const k of ['x', 'y', 'w', 'h'] as const) expect(Number(row[k])).toBeCloseTo(f[k], 1);
+      expect(row.label).toMatch(/^person \d$/);
+    }
+    lib.db.prepare(`DELETE FROM labels WHERE kind = 'face'`).run();
+    const imp = await importLabels(lib, r.out!, { seed: false });
+    expect(imp.faces).toBe(csv.length);
+    expect(imp.photos).toBe(0);
+    const got = new Map((lib.db.prepare(`SELECT item_id, label FROM labels WHERE kind = 'face'`).all() as Array<{ item_id: number; label: string }>).map((x) => [x.item_id, x.label]));
+    for (const row of csv) expect(got.get(Number(row.item))).toBe(row.label);
+    const h = await exp(lib, { runId, to, format: 'html' });
+    const html = readFileSync(h.out!, 'utf8');
+    expect(html).not.toMatch(/https?:\/\/|<script/i);
+    expect((html.match(/src="data:image\/jpeg;base64,/g) ?? []).length).toBeGreaterThanOrEqual(cs.length);
+    expect(html).toContain('person 0');
+  });
+
   it('a folder tree of portraits labels photos, and their single faces inherit the label', async () => {
     const again = await importLabels(lib, dir, { seed: false });
     expect(again.photos).toBe(8);
