@@ -1,6 +1,6 @@
 /**
  * Clustering benchmark: our k-means, mini-batch k-means and DBSCAN against scikit-learn 1.2.1 in the same run.
- *   npx tsx bench/cluster.mts [--quick] [--full] [--only NAME] [--repeat N] [--out FILE]
+ *   npx tsx bench/cluster.mts [--quick] [--full] [--only NAME] [--repeat N] [--out FILE] [--peer-timeout S]
  * --quick: the c3 rows only; --full: adds full k-means on 61,751 x 1,792 (k = 600; minutes per side).
  * Writes a markdown section to bench/results/cluster.md. Other cluster engineers: import { CASES } and add rows via
  * bench/lib/cluster-bench.mts (see its header).

@@ -94,13 +94,17 @@ export function markdown(rows: Row[], note: string): string {
   const head = '| data | method | k | ours fit s | sklearn fit s | time ratio ours/sklearn | ours peak RSS MB | sklearn peak RSS MB | ours AMI | sklearn AMI | ours clusters / noise | sklearn clusters / noise |\n|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(({ c, ours, peer }) => {
     const ratio = peer && Number.isFinite(peer.fitS) && peer.fitS > 0 ? ours.fitS / peer.fitS : NaN;
-    return `| ${c.data} | ${c.method} | ${c.k} | ${fmt(ours.fitS)} | ${fmt(peer?.fitS ?? NaN)} | ${fmt(ratio)} | ${fmt(ours.maxRssMb, 0)} | ${fmt(peer?.maxRssMb ?? NaN, 0)} | ${fmt(ours.ami, 3)} | ${fmt(peer?.ami ?? NaN, 3)} | ${fmt(ours.nClusters, 0)} / ${fmt(ours.noiseShare, 3)} | ${fmt(peer?.nClusters ?? NaN, 0)} / ${fmt(peer?.noiseShare ?? NaN, 3)} |`;
+    const to = peer?.timeoutS;
+    const peerS = to ? `> ${to} (killed)` : fmt(peer?.fitS ?? NaN);
+    const ratioS = to ? `< ${fmt(ours.fitS / to)}` : fmt(ratio);
+    return `| ${c.data} | ${c.method} | ${c.k} | ${fmt(ours.fitS)} | ${peerS} | ${ratioS} | ${fmt(ours.maxRssMb, 0)} | ${fmt(peer?.maxRssMb ?? NaN, 0)} | ${fmt(ours.ami, 3)} | ${fmt(peer?.ami ?? NaN, 3)} | ${fmt(ours.nClusters, 0)} / ${fmt(ours.noiseShare, 3)} | ${fmt(peer?.nClusters ?? NaN, 0)} / ${fmt(peer?.noiseShare ?? NaN, 3)} |`;
   });
   return `${head}\n${lines.join('\n')}\n\n${note}\n`;
 }
 
 /**
- * Entry point for a bench script. argv: [--quick] [--full] [--only substr] [--repeat N] [--out file.md] [--worker name]
+ * Entry point for a bench script. argv: [--quick] [--full] [--only substr] [--repeat N] [--out file.md]
+ * [--peer-timeout S (default 900)] [--worker name]
  * With --repeat N each side runs N times alternately and the fastest fit of each is kept (the machine is shared).
  */
 export async function runClusterBench(cases: ClusterCase[], argv: string[], opts: { title: string; out: string; script: string }): Promise<Row[]> {
@@ -114,6 +118,8 @@ export async function runClusterBench(cases: ClusterCase[], argv: string[], opts
   const repeat = ri >= 0 ? Math.max(1, Number(argv[ri + 1])) : 1;
   const outi = argv.indexOf('--out');
   const out = outi >= 0 ? argv[outi + 1] : opts.out;
+  const pti = argv.indexOf('--peer-timeout');
+  const peerTimeout = pti >= 0 ? Number(argv[pti + 1]) : 900;
   const sel = cases.filter((c) => (quick ? c.quick : true) && (full || !c.full) && (!only || c.name.includes(only)));
   const rows: Row[] = [];
   for (const c of sel) {
@@ -125,7 +131,7 @@ export async function runClusterBench(cases: ClusterCase[], argv: string[], opts
       const peerFirst = r % 2 === 1;
       const doPeer = (): void => {
         if (!c.peer) return;
-        const p = runPeer(c.x, c.y, c.k, c.peer.method, c.peer.args ?? []);
+        const p = runPeer(c.x, c.y, c.k, c.peer.method, c.peer.args ?? [], peerTimeout);
         if (p.error) console.error(`peer ${c.name}: ${p.error}`);
         if (!bestPeer || !(bestPeer.fitS <= p.fitS)) bestPeer = p;
       };

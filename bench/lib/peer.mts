@@ -49,12 +49,17 @@ export interface PeerResult {
   maxRssMb: number;
   extra: Record<string, unknown>;
   error?: string;
+  /** set when the peer was killed at this many seconds */
+  timeoutS?: number;
 }
 
 /** One scikit-learn fit via peers.py (one process). `extraArgs` e.g. ['--eps', '0.5', '--min-samples', '5']. */
 export function runPeer(x: string, y: string, k: number, method: string, extraArgs: string[] = [], timeoutS = 900): PeerResult {
   const r = timed(PY, [PEERS, '--x', x, '--labels', y, '--k', String(k), '--methods', method, '--sil-sample', '3000', ...extraArgs], { timeoutS });
   const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.rc === -1) {
+    return { fitS: NaN, ami: NaN, ari: NaN, nClusters: NaN, noiseShare: NaN, maxRssMb: r.maxRssMb, extra: {}, error: `timeout after ${timeoutS} s`, timeoutS };
+  }
   if (r.rc !== 0 || !line) {
     return { fitS: NaN, ami: NaN, ari: NaN, nClusters: NaN, noiseShare: NaN, maxRssMb: r.maxRssMb, extra: {}, error: `rc=${r.rc} ${r.stderr.slice(-300)}` };
   }
