@@ -247,6 +247,21 @@ describe('photo runs', () => {
     expect(files(to2)).toEqual([]);
   });
 
+  it('skips items whose photo is missing, with the reason, and exports the rest', async () => {
+    const victim = lib.db.prepare('SELECT id, path FROM photos ORDER BY id LIMIT 1').get() as { id: number; path: string };
+    lib.db.prepare(`UPDATE photos SET status = 'missing' WHERE id = ?`).run(victim.id);
+    try {
+      const to = join(t.dir, 'out-missing');
+      const r = await exp(lib, { runId, to, format: 'folders' });
+      expect(r.skipped).toBe(1);
+      expect(r.files).toBe(11);
+      expect(r.skippedItems).toEqual([{ item: victim.id, path: victim.path, reason: 'the photo file is missing' }]);
+      expect(files(to)).toHaveLength(11);
+    } finally {
+      lib.db.prepare(`UPDATE photos SET status = 'ok' WHERE id = ?`).run(victim.id);
+    }
+  });
+
   it('sanitizes unsafe group names and keeps them unique case-insensitively', async () => {
     const run3 = await newRun();
     const cs = [...new Set(assignment(lib, run3).values())].sort((x, y) => x - y);
