@@ -179,6 +179,12 @@ describe('agglomerative parameters', () => {
   it('cancels', async () => {
     await expect(agglomerative(X, 40, 3, { nClusters: 2, isCancelled: () => true })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+  it('handles tiny inputs with default options', async () => {
+    const one = await agglomerative(new Float32Array(3), 1, 3, { nClusters: 1 });
+    expect(Array.from(one.labels)).toEqual([0]);
+    const five = await agglomerative(X.subarray(0, 15), 5, 3, { nClusters: 2, linkage: 'average' });
+    expect(new Set(five.labels).size).toBe(2);
+  });
   it('threshold 0 keeps every distinct point apart; a huge threshold gives one cluster', async () => {
     const r0 = await agglomerative(X, 40, 3, { distanceThreshold: 0 });
     expect(r0.nClusters).toBe(40);

@@ -95,8 +95,10 @@ function validate(n: number, d: number, o: AgglomerativeOptions) {
   const micro = o.microClusters ?? Math.min(maxExact, 4000);
   const microMethod = o.microMethod ?? 'knn-ward';
   if (microMethod !== 'knn-ward' && microMethod !== 'kmeans') throw badArg('microMethod', `must be 'knn-ward' or 'kmeans', got ${String(microMethod)}`);
-  const microNeighbors = o.microNeighbors ?? 10;
-  if (!Number.isInteger(microNeighbors) || microNeighbors < 1 || microNeighbors >= n) throw badArg('microNeighbors', `must be an integer in [1, n), got ${microNeighbors}`);
+  const microNeighbors = o.microNeighbors ?? Math.max(1, Math.min(10, n - 1));
+  if (!Number.isInteger(microNeighbors) || microNeighbors < 1 || (n > 1 && microNeighbors >= n)) {
+    throw badArg('microNeighbors', `must be an integer in [1, n), got ${microNeighbors}`);
+  }
   if (!Number.isInteger(micro) || micro < 2 || micro > maxExact) throw badArg('microClusters', `must be an integer in [2, maxExact], got ${micro}`);
   if (n > maxExact && linkage !== 'ward') throw badArg('linkage', `${linkage} linkage runs exactly only; n = ${n} exceeds maxExact = ${maxExact}`);
   if (hasK && n > maxExact && o.nClusters! > micro) throw badArg('nClusters', `${o.nClusters} clusters need more than the ${micro} micro-clusters`);
