@@ -2,7 +2,9 @@
  * HDBSCAN, matching the reference Python hdbscan library (scikit-learn-contrib/hdbscan 0.8.43) up to MST ties:
  * core distance = distance to the min_samples-th nearest neighbour, the point itself not counted; mutual reachability
  * max(core(p), core(q), d(p, q)); exact MST (see mst.ts); single-linkage, condensed tree, EOM or leaf selection,
- * cluster_selection_epsilon, allow_single_cluster, probabilities and GLOSH outlier scores (see hdbscan-tree.ts).
+ * cluster_selection_epsilon, allow_single_cluster, probabilities and GLOSH outlier scores (see hdbscan-tree.ts). Merges at
+ * equal heights are serialized as the reference does (Prim order from point 0, numpy argsort; see hdbscan-prim.ts), which
+ * is what makes EOM / leaf choices agree when mutual-reachability weights tie.
  *
  * Metrics: 'euclidean' on the rows as given; 'cosine' = 1 - cos between rows (hdbscan's metric='cosine'). Note that
  * euclidean on L2-normalized rows is sqrt(2 - 2cos) = sqrt(2 * (1 - cos)): the same MST and single-linkage order as

@@ -2,7 +2,8 @@
  * Exact minimum spanning tree of the HDBSCAN mutual-reachability graph, mr(p, q) = max(core(p), core(q), |p - q|),
  * in high dimension without all-pairs memory:
  *
- * 1. One blocked pass of exact kNN (through the injected Gemm) gives every point its K nearest candidates and its core
+ * 1. One tiled all-pairs pass of exact kNN (each pair's product once, through the injected Gemm) gives every point its
+ *    K nearest candidates and its core
  *    distance (distance to the min_samples-th neighbour, the point itself not counted, as the reference hdbscan does).
  * 2. Boruvka rounds on the candidate lists. A component's lightest listed outgoing edge is accepted only when it is
  *    provably the lightest of all its outgoing edges: every unlisted edge from p weighs at least
