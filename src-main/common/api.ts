@@ -57,6 +57,11 @@ export interface AppApi {
   /** A stored map as typed arrays: by id, or the newest of a model (and method). */
   getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData>;
 
+  /** Models a user may download (on a machine with internet), with what is installed. */
+  getCatalog(): Promise<CatalogItem[]>;
+  /** Downloads a catalog model (resumable, checksum-verified) into the models folder, with its manifest. */
+  downloadCatalogModel(id: string): Promise<JobInfo>;
+
   // --- labeling session ---
   /** Applies one edit (rename, accept, merge, split, move, reject) to a run, logged for undo. */
   editRun(runId: number, op: EditOp): Promise<EditResult>;
@@ -77,6 +82,11 @@ export interface AppApi {
   sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options?: { minSamples?: number; minClusters?: number; maxNoiseShare?: number }): Promise<JobInfo>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side. */
   compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+}
+
+export interface CatalogItem {
+  id: string; title: string; kind: string; url: string; size: number | null; sha256: string | null; license: string;
+  unverified: string[]; installed: boolean; manifestPath: string | null; notes?: string;
 }
 
 export interface ClusterOptions {
@@ -138,7 +148,7 @@ export interface ImportLabelsReport {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'exportRun', 'importLabels', 'getAssignments', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getClusters', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 

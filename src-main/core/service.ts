@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
@@ -23,6 +23,10 @@ import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
 import type { ClusterOutput } from '../algo/cluster/run.ts';
 import type { SweepResult } from '../algo/cluster/sweep.ts';
+import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
+import { MODELS_DIR } from './paths.ts';
+import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -322,5 +326,35 @@ export class CoreService implements AppApi {
     const ids = new Int32Array(rows.length), clusters = new Int32Array(rows.length);
     rows.forEach(([i, c], t) => { ids[t] = i; clusters[t] = c; });
     return { runId, ids, clusters };
+  }
+
+  async getCatalog(): Promise<CatalogItem[]> {
+    const dir = joinPath(MODELS_DIR, 'catalog');
+    return MODEL_CATALOG.map((e) => {
+      const manifestPath = e.manifest ? joinPath(dir, `${e.id}.json`) : null;
+      return {
+        id: e.id, title: e.title, kind: e.kind, url: e.url, size: e.size, sha256: e.sha256, license: e.license, unverified: [...e.unverified],
+        installed: fileExists(joinPath(dir, e.file)), manifestPath: manifestPath && fileExists(manifestPath) ? manifestPath : null, notes: e.notes,
+      };
+    });
+  }
+
+  async downloadCatalogModel(id: string): Promise<JobInfo> {
+    const e = catalogEntry(String(id));
+    if (!e) throw badArg('id', `no catalog model ${JSON.stringify(id)} (known: ${MODEL_CATALOG.map((x) => x.id).join(', ')})`);
+    const dir = joinPath(MODELS_DIR, 'catalog');
+    return this.jobs.start('download', { id }, async (ctx) => {
+      mkdirp(dir, { recursive: true });
+      const r = await downloadModel(e.url, joinPath(dir, e.file), {
+        sha256: e.sha256 ?? undefined, size: e.size ?? undefined, signal: ctx.signal,
+        onProgress: (got, total) => ctx.progress('download', got, total ?? 0),
+      });
+      let manifest: string | null = null;
+      if (e.manifest) {
+        manifest = joinPath(dir, `${e.id}.json`);
+        writeFileSync(manifest, JSON.stringify(e.manifest, null, 2));
+      }
+      return { ...r, manifest };
+    });
   }
 }

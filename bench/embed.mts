@@ -1,0 +1,66 @@
+/**
+ * Benchmark: end-to-end embedding (the embed job: read, decode, preprocess, infer, store in SQLite, in one worker per
+ * core) against the limit measured in the same run (session runs on pre-made inputs, same number of workers).
+ *   npx tsx bench/embed.mts      -> prints a table, writes bench/results/embed.md
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { embedJob } from '../src-main/core/embed/embed-job.ts';
+import type { LimitResult } from '../src-main/core/embed/limit.ts';
+import { Library } from '../src-main/core/library.ts';
+import { MODELS_DIR } from '../src-main/core/paths.ts';
+import { scanRoots } from '../src-main/core/scan/scanner.ts';
+import { testContext } from '../src-main/core/testing.ts';
+import { runTask, workerCount } from '../src-main/core/workers/pool.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = resolve(root, '../shared/data');
+const W = workerCount();
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...files(p)); else if (/\.jpe?g$/i.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+async function limit(model: 'photo' | 'face', all: string[]): Promise<{ perSec: number; facesPerSec: number }> {
+  const chunks = Array.from({ length: W }, (_, w) => all.filter((_, i) => i % W === w));
+  const rs = await Promise.all(chunks.map((c) => runTask<LimitResult>('embedLimit', { model, modelsDir: MODELS_DIR, files: c })));
+  const images = rs.reduce((a, r) => a + r.images, 0), faces = rs.reduce((a, r) => a + r.faces, 0);
+  const ms = Math.max(...rs.map((r) => r.ms));
+  return { perSec: (images / ms) * 1000, facesPerSec: (faces / ms) * 1000 };
+}
+
+async function endToEnd(model: 'photo' | 'face', folder: string): Promise<{ perSec: number; facesPerSec: number; n: number; rssMb: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-embed-'));
+  const lib = Library.open(join(dir, 'b.constellate'));
+  await scanRoots(lib, [lib.addRoot(folder).id], testContext());
+  const r = await embedJob(lib, { model }, testContext());
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  lib.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { perSec: r.processed / r.seconds, facesPerSec: r.faces / r.seconds, n: r.processed, rssMb: rss };
+}
+
+const rows: string[] = [];
+for (const [model, folder] of [['photo', join(shared, 'photos-flowers')], ['face', join(shared, 'faces-london')]] as const) {
+  const lim = await limit(model, files(folder));
+  const e2e = await endToEnd(model, folder);
+  const unit = model === 'face' ? 'photos/s (faces/s)' : 'photos/s';
+  const show = (x: { perSec: number; facesPerSec: number }) => model === 'face' ? `${x.perSec.toFixed(2)} (${x.facesPerSec.toFixed(2)})` : x.perSec.toFixed(2);
+  rows.push(`| ${model} | ${folder.split('/').pop()} (${e2e.n}) | ${unit} | ${show(e2e)} | ${show(lim)} | **${(e2e.perSec / lim.perSec).toFixed(2)}** | ${e2e.rssMb.toFixed(0)} |`);
+  console.log(rows.at(-1));
+}
+const md = [
+  `### Embedding throughput (${new Date().toISOString().slice(0, 10)}, ${W} workers x 1 intra-op thread, ${process.version})`, '',
+  '| model | set (photos) | unit | end-to-end job | limit: session runs on pre-made inputs | ratio | RSS MB (main) |',
+  '|---|---|---|---|---|---|---|', ...rows, '',
+].join('\n');
+console.log(md);
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/embed.md'), md);
