@@ -48,6 +48,7 @@ const exportCmd: Command = {
       `${r.format === 'folders' ? ` (${r.files} files, ${how})` : ''}` +
       ` to ${r.out ?? r.to}; ${r.collisions} name collision${r.collisions === 1 ? '' : 's'} resolved, ${r.skipped} skipped`);
     for (const s of r.skippedItems ?? []) lines.push(`  skipped ${s.path ?? `item ${s.item}`}: ${s.reason}`);
+    for (const w of r.warnings ?? []) process.stderr.write(`constellate: warning: ${w}\n`);
     ctx.out(r, lines.join('\n'));
   },
 };

@@ -131,6 +131,7 @@ export interface ExportRunReport {
   plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
   planTruncated?: boolean;
   skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
+  warnings: string[];
 }
 
 export interface ImportLabelsOptions {

@@ -262,6 +262,39 @@ describe('photo runs', () => {
     }
   });
 
+  it('import-labels reads CSV (quoted), JSON arrays and JSON lines; bad files fail with one line naming the file', async () => {
+    const ps = lib.db.prepare('SELECT id, path FROM photos ORDER BY id LIMIT 3').all() as Array<{ id: number; path: string }>;
+    const dir = join(t.dir, 'labels-files');
+    mkdirSync(dir, { recursive: true });
+    const label = (id: number) => lib.db.prepare(`SELECT label FROM labels WHERE kind = 'photo' AND item_id = ? AND source = 'import'`).pluck().get(id);
+    writeFileSync(join(dir, 'a.csv'), `label,path\n"Smith, ""Jo""",${ps[0].path}\n,${ps[1].path}\n`);
+    const a = await importLabels(lib, join(dir, 'a.csv'), { seed: false });
+    expect(a).toMatchObject({ mode: 'csv', rows: 2, matched: 1, ignored: 1, photos: 1 });
+    expect(label(ps[0].id)).toBe('Smith, "Jo"');
+    // relative paths are relative to the file; a copy elsewhere matches by content
+    const copy = join(dir, 'copy.jpg');
+    copyFileSync(ps[2].path, copy);
+    writeFileSync(join(dir, 'b.json'), JSON.stringify([{ path: 'copy.jpg', label: 'by content' }, { path: '/no/such.jpg', label: 'x' }]));
+    const b = await importLabels(lib, join(dir, 'b.json'), { seed: false });
+    expect(b).toMatchObject({ mode: 'json', matched: 1, unmatched: 1, unmatchedPaths: ['/no/such.jpg'] });
+    expect(label(ps[2].id)).toBe('by content');
+    writeFileSync(join(dir, 'c.jsonl'), `{"path": ${JSON.stringify(ps[1].path)}, "label": 7}\n{"path": ${JSON.stringify(ps[1].path)}, "label": "8"}\n`);
+    const c = await importLabels(lib, join(dir, 'c.jsonl'), { seed: false });
+    expect(c).toMatchObject({ mode: 'json', matched: 2, conflicts: 1 });
+    expect(label(ps[1].id)).toBe('8');
+    writeFileSync(join(dir, 'bad.csv'), 'file,name\nx,y\n');
+    await expect(importLabels(lib, join(dir, 'bad.csv'))).rejects.toThrow(/bad\.csv: the CSV header needs 'path' and 'label'/);
+    writeFileSync(join(dir, 'bad.jsonl'), '{"path": "a", "label": "b"}\nnot json\n');
+    await expect(importLabels(lib, join(dir, 'bad.jsonl'))).rejects.toThrow(/bad\.jsonl:2: not JSON/);
+    writeFileSync(join(dir, 'none.csv'), 'path,label\n/nowhere/a.jpg,z\n');
+    await expect(importLabels(lib, join(dir, 'none.csv'))).rejects.toThrow(/none\.csv: none of its 1 rows matched/);
+    await expect(importLabels(lib, join(dir, 'missing.csv'))).rejects.toThrow(/missing\.csv: no such file or folder/);
+    // an export into a library folder warns
+    const w = await exp(lib, { runId, to: join(photos, 'exported'), format: 'csv', dryRun: true });
+    expect(w.warnings[0]).toMatch(/inside the library folder/);
+    lib.db.prepare(`DELETE FROM labels WHERE source = 'import'`).run();
+  });
+
   it('sanitizes unsafe group names and keeps them unique case-insensitively', async () => {
     const run3 = await newRun();
     const cs = [...new Set(assignment(lib, run3).values())].sort((x, y) => x - y);

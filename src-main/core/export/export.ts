@@ -10,7 +10,7 @@
  */
 import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, link, open, rename, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind, RunInfo } from '../../common/types.ts';
 import { getRun } from '../cluster/runs.ts';
@@ -72,6 +72,8 @@ export interface ExportReport {
   planTruncated?: boolean;
   /** first 20 skipped items with the reason */
   skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
+  /** e.g. the target is inside a library folder (the next scan would add the exported copies as photos) */
+  warnings: string[];
 }
 
 export const DISTANCE_DOC = 'similarity = cosine similarity to the group centroid (the normalized mean of the L2-normalized embeddings of its current members); distance = 1 - similarity (cosine distance; euclidean between L2-normalized vectors = sqrt(2 * distance))';
@@ -231,8 +233,13 @@ export async function exportRun(lib: Library, options: ExportOptions, ctx: JobCo
   const report: ExportReport = {
     runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
     items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
-    dryRun: !!o.dryRun, out: null, exportId: null, distance: DISTANCE_DOC,
+    dryRun: !!o.dryRun, out: null, exportId: null, distance: DISTANCE_DOC, warnings: [],
   };
+  for (const r of lib.roots()) {
+    if (to === r.path || to.startsWith(r.path + sep)) {
+      report.warnings.push(`${to} is inside the library folder ${r.path}: the next scan will add what is exported there as photos`);
+    }
+  }
   if (o.dryRun) checkTargetDry(to); else ensureWritableDir(to);
   const temps = new Temps();
   try {
