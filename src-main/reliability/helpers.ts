@@ -53,15 +53,29 @@ export interface KillOutcome {
   result: CliResult;
 }
 
-/** Runs the CLI and sends SIGKILL after `delayMs` (to the process itself: its worker threads die with it). */
-export async function runAndKill(args: string[], delayMs: number): Promise<KillOutcome> {
+/**
+ * Runs the CLI and sends SIGKILL (to the process itself: its worker threads die with it) after `delayMs`, or, with
+ * `trigger`, `delayMs` after the first stderr progress line matching it (so the kill lands in the middle of the work).
+ */
+export async function runAndKill(args: string[], delayMs: number, trigger?: RegExp): Promise<KillOutcome> {
   const { child, done } = cliSpawn(args);
   let killed = false;
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) { killed = child.kill('SIGKILL'); }
-  }, delayMs);
+  let timer: NodeJS.Timeout | null = null;
+  const arm = () => {
+    timer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) { killed = child.kill('SIGKILL'); }
+    }, delayMs);
+  };
+  if (!trigger) arm();
+  else {
+    let err = '';
+    child.stderr!.on('data', (c) => {
+      err += c;
+      if (!timer && trigger.test(err)) arm();
+    });
+  }
   const result = await done;
-  clearTimeout(timer);
+  if (timer) clearTimeout(timer);
   return { killed: killed && result.signal === 'SIGKILL', delayMs, result };
 }
 
