@@ -9,7 +9,7 @@ const exportCmd: Command = {
     name: 'export', summary: 'export a run\'s groups as folders (copies, links or face crops), CSV, JSON or an HTML report', positionals: [0, 0],
     usage: 'constellate export --run ID --to DIR --format folders|csv|json|html [--link copy|hardlink|symlink] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]',
     options: {
-      run: { type: 'number', help: 'the run to export (constellate runs lists them)' },
+      run: { type: 'number', help: 'the run to export (the runId printed by constellate cluster)' },
       to: { type: 'string', help: 'target folder (created if missing; existing files are never overwritten)' },
       format: { type: 'string', help: 'folders | csv | json | html' },
       link: { type: 'string', help: 'folders: copy (default) | hardlink | symlink; face runs always write crops' },
