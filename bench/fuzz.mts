@@ -2,17 +2,19 @@
  * Fuzz soak: thousands of hostile image inputs (mutants of real photos in every accepted format, decompression bombs,
  * huge dimensions, EXIF garbage, SVG in disguise) through the scanner's decoder and the photo embedder's preprocessing,
  * in one process. Records how each failed (reason families), unclean failures, the slowest input and RSS over time.
- *   node --import tsx bench/fuzz.mts [count=3000] [seed=1] [--out bench/results/fuzz.json]
+ *   node --import tsx bench/fuzz.mts [count=3000] [seed=1] [--out FILE] [--no-sharp-cache]
+ * --no-sharp-cache turns libvips' operation cache off, to tell its (bounded) memory from a leak.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { PhotoEmbedder } from '../src-main/core/models/index.ts';
 import { fixedCases, makeSeeds, mutate } from '../src-main/reliability/fuzz-inputs.ts';
 import { reasonFamily, runOne } from '../src-main/reliability/fuzz-core.ts';
 import { rng } from '../src-main/reliability/helpers.ts';
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--out');
 const outIdx = process.argv.indexOf('--out');
 const COUNT = Number(args[0] ?? 3000);
 const SEED = Number(args[1] ?? 1);
@@ -20,6 +22,7 @@ const rand = rng(SEED);
 const dir = mkdtempSync(join(tmpdir(), 'bench-fuzz-'));
 const mib = () => Math.round(process.memoryUsage().rss / (1 << 20));
 
+if (process.argv.includes('--no-sharp-cache')) sharp.cache(false);
 const seeds = await makeSeeds();
 const embedder = await PhotoEmbedder.load();
 const inputs = [...fixedCases(seeds, rand)];

@@ -35,6 +35,7 @@ export async function runOne(inp: FuzzInput, thumbDir: string, embedder: PhotoEm
     if (err?.hang) problems.push(err.message);
     else if (!(err instanceof Error) || !SCAN_REASON.test(err.message)) problems.push(`scan failed without a clean reason: ${String(err?.message ?? err)}`);
     else if (err.message.includes('\n')) problems.push('scan reason has several lines');
+    else if (/:\s*\)$/.test(err.message)) problems.push(`scan reason lost its detail: ${err.message}`);
   }
   try {
     const tensor = await guard(embedder.preprocess(inp.buf), 'preprocess');

@@ -157,7 +157,10 @@ export async function readImage(buf: Buffer, thumbDir: string, hashHint?: string
 }
 
 export function cleanSharpMessage(e: unknown): string {
-  const m = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^Input (buffer|file) /, '');
+  const lines = (e instanceof Error ? e.message : String(e)).split('\n').map((l) => l.trim()).filter(Boolean);
+  let m = (lines[0] ?? 'unknown error').replace(/^Input (buffer|file) /, '');
+  // libvips puts the detail on the next line ('has corrupt header:' / 'VipsJpeg: ...'): keep it, on one line
+  if (m.endsWith(':')) m = lines[1] ? `${m} ${lines[1]}` : m.slice(0, -1);
   return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }
 
