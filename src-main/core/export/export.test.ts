@@ -245,6 +245,16 @@ describe('photo runs', () => {
     const ctx2 = testContext((_s, d) => { if (d === 3) ctx2.cancel(); });
     await expect(exportRun(lib, { runId, to: to2, format: 'csv' }, ctx2)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(files(to2)).toEqual([]);
+    // temps of an export that was killed (its pid is gone) are removed by the next export there; others' files stay
+    const dead = join(to, `.constellate-export-999999999-x-y.jpg.tmp`);
+    const live = join(to, `.constellate-export-${process.pid}-x-y.jpg.tmp`);
+    writeFileSync(dead, 'half');
+    writeFileSync(live, 'in use');
+    writeFileSync(join(to, '.constellate-export-notes.txt'), 'user file');
+    await exp(lib, { runId, to, format: 'csv' });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(join(to, '.constellate-export-notes.txt'))).toBe(true);
   });
 
   it('skips items whose photo is missing, with the reason, and exports the rest', async () => {

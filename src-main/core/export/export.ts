@@ -134,9 +134,24 @@ export function checkTargetDry(dir: string): void {
   }
 }
 
-function listNames(dir: string): { all: string[]; nonDirs: string[] } {
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Names in a folder. Temp files left by an export that was killed (SIGKILL, power loss) are ours, carry the dead
+ * process's pid, and are removed here (only when `clean`; never anything else).
+ */
+function listNames(dir: string, clean = false): { all: string[]; nonDirs: string[] } {
   try {
-    const ents = readdirSync(dir, { withFileTypes: true });
+    let ents = readdirSync(dir, { withFileTypes: true });
+    if (clean) {
+      ents = ents.filter((e) => {
+        const m = /^\.constellate-export-(\d+)-.*\.tmp$/.exec(e.name);
+        if (!m || !e.isFile() || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) return true;
+        try { unlinkSync(join(dir, e.name)); return false; } catch { return true; }
+      });
+    }
     return { all: ents.map((e) => e.name), nonDirs: ents.filter((e) => !e.isDirectory()).map((e) => e.name) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { all: [], nonDirs: [] };
@@ -258,7 +273,7 @@ export async function exportRun(lib: Library, options: ExportOptions, ctx: JobCo
 async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions & { link: LinkMode }, report: ExportReport,
   temps: Temps, ctx: JobContext): Promise<void> {
   const reader = new RunReader(lib.db, run);
-  const top = listNames(to);
+  const top = listNames(to, !o.dryRun);
   // a group folder may reuse an existing folder (we add to it) but never take the name of an existing file
   const folderNames = new NameSet(top.nonDirs);
   const total = report.items;
@@ -278,7 +293,7 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
     if (folder !== wanted) report.collisions++;
     report.folders.push({ cluster: g.cluster, name: g.name, folder, size: g.size });
     const dir = join(to, folder);
-    const names = new NameSet(listNames(dir).all);
+    const names = new NameSet(listNames(dir, !o.dryRun).all);
     let made = false;
     for (const it of reader.items(g.cluster)) {
       ctx.checkCancelled();
@@ -384,7 +399,7 @@ function tableRow(run: RunInfo, g: Group, it: ExportItem): Record<(typeof TABLE_
 async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, temps: Temps, ctx: JobContext): Promise<void> {
   const ext = o.format === 'csv' ? '.csv' : '.json';
   const wanted = `run-${run.id}${ext}`;
-  const names = new NameSet(listNames(to).all);
+  const names = new NameSet(listNames(to, !o.dryRun).all);
   const reader = new RunReader(lib.db, run);
   const total = report.items;
   let done = 0;
@@ -434,7 +449,7 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
 
 async function exportHtml(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, temps: Temps, ctx: JobContext): Promise<void> {
   const wanted = `run-${run.id}.html`;
-  const names = new NameSet(listNames(to).all);
+  const names = new NameSet(listNames(to, !o.dryRun).all);
   if (o.dryRun) {
     const name = names.free(wanted);
     if (name !== wanted) report.collisions++;
