@@ -118,7 +118,7 @@ describe('photo embeddings', () => {
     Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(pre);
     pre.writeUInt16LE(header.length, 8);
     writeFileSync(f64, Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(X.buffer)]));
-    const rows = lib.photos({ limit: 2 }).items;
+    const rows = lib.photos({ limit: 2 }).items.sort((a, b) => a.id - b.id);
     writeFileSync(join(t.dir, 'ids.jsonl'), rows.map((p) => JSON.stringify({ path: p.path })).join('\n'));
     expect(importEmbeddings(lib, f64, join(t.dir, 'ids.jsonl'), 'tiny').imported).toBe(2);
     expect(loadMatrix(lib.db, 'tiny').X[5]).toBeCloseTo(5 / 7, 6);
