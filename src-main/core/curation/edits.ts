@@ -169,6 +169,13 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
       case 'split': {
         if (!split) throw badArg('split', 'the split labels were not computed');
         snapshot([op.cluster]);
+        // the parts were computed (in a worker) from the members as they were then: if another edit changed the
+        // cluster meanwhile, applying them would undo that edit's moves; refuse instead
+        const current = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, op.cluster) as number[];
+        const planned = [...split.items].sort((a, b) => a - b);
+        if (current.length !== planned.length || current.some((it, i) => it !== planned[i])) {
+          throw new AppError('CONFLICT', `cluster ${op.cluster} changed while it was being split; split it again`);
+        }
         const base = nextClusterId(db, runId);
         const groups = [...new Set(Array.from(split.labels))].filter((l) => l >= 0).sort((a, b) => a - b);
         if (groups.length < 2) throw new AppError('CONFLICT', `cluster ${op.cluster} did not split: its members form one group`);
