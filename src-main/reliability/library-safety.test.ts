@@ -108,9 +108,11 @@ describe('two app instances on one library', () => {
       for (let round = 0; round < 2; round++) {
         const f = join(t.dir, `race-${stale}-${round}.constellate`);
         if (stale) writeFileSync(lockPath(f), JSON.stringify({ pid: 2 ** 22 + 12345, hostname: hostname(), startedAt: 0, nonce: 'dead' }));
+        // all five spin until the same moment, then try; the winner holds until every one has answered
         const startAt = Date.now() + 1500;
-        const racers = Array.from({ length: 5 }, () => lockChild(f, 1500, startAt));
+        const racers = Array.from({ length: 5 }, () => lockChild(f, -1, startAt));
         const outcomes = await Promise.all(racers.map((r) => r.outcome));
+        for (const r of racers) r.child.kill('SIGTERM');
         const winners = outcomes.filter((o) => o.ok);
         expect(winners, JSON.stringify(outcomes)).toHaveLength(1);
         for (const o of outcomes.filter((x) => !x.ok)) expect(o.code).toBe('LIBRARY_LOCKED');

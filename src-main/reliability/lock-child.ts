@@ -1,6 +1,7 @@
 /**
  * Child process for the lock tests: waits until a given moment (so that several children race), tries to take the
- * library's lock, prints the outcome as one JSON line, holds the lock for a while (or forever) and releases it.
+ * library's lock, prints the outcome as one JSON line, holds the lock for a while (or, with a negative time, until
+ * SIGTERM, which releases it; SIGKILL leaves it stale).
  * usage: node --import tsx lock-child.ts LIBRARY HOLD_MS START_AT_EPOCH_MS
  */
 import { acquireLock } from '../core/store/lock.ts';
@@ -12,7 +13,8 @@ try {
   process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + '\n');
   const hold = Number(holdMs);
   if (hold >= 0) setTimeout(() => { lock.release(); process.exit(0); }, hold);
-  else setInterval(() => undefined, 1 << 30);
+  else setInterval(() => undefined, 1 << 30); // until killed; SIGTERM releases first
+  process.on('SIGTERM', () => { lock.release(); process.exit(0); });
 } catch (e) {
   const err = e as { code?: string; message: string };
   process.stdout.write(JSON.stringify({ ok: false, pid: process.pid, code: err.code, message: err.message }) + '\n');
