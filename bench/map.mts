@@ -1,8 +1,8 @@
 /**
  * 2-D map benchmark: our UMAP and t-SNE against umap-learn 0.5.3 and scikit-learn 1.2.1 (Barnes-Hut) in the same run,
  * one process per fit (ours and the peer's), one after the other, each under /usr/bin/time -v for its peak RSS.
- *   npx tsx bench/map.mts [--quick] [--only NAME[,NAME]] [--no-peers] [--out FILE]
- * --quick: the c3_5000x128 rows only. Quality is computed the same way for both sides (our quality.ts reproduces
+ *   npx tsx bench/map.mts [--quick] [--fashion] [--only NAME[,NAME]] [--no-peers] [--out FILE]
+ * --quick: the c3_5000x128 rows only; --fashion adds Fashion-MNIST (10,000 x 784) rows. Quality is computed the same way for both sides (our quality.ts reproduces
  * peers.py: trustworthiness@10 with cosine distances on a 5,000-point sample, 10-NN label agreement in the map).
  * Writes a markdown section to bench/results/map.md.
  */
@@ -24,6 +24,8 @@ interface MapCase {
   y: string;
   method: 'umap2d' | 'tsne2d';
   quick?: boolean;
+  /** only with --fashion or --only */
+  extra?: boolean;
   peer: boolean;
   prepare?(): void;
 }
@@ -44,6 +46,8 @@ const CASES: MapCase[] = [
   { name: 'c1-umap', ...mat('c1_18969x512'), method: 'umap2d', peer: true },
   { name: 'c1-tsne', ...mat('c1_18969x512'), method: 'tsne2d', peer: true },
   { name: 'c2-umap', tag: 'c2_61751x1792', x: `${C2}_X.npy`, y: `${C2}_y.npy`, method: 'umap2d', peer: true, prepare: gen(C2, ['61751', '1792', '600']) },
+  { name: 'fashion-umap', ...mat('fashion_t10k_784'), method: 'umap2d', peer: true, extra: true },
+  { name: 'fashion-tsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, extra: true },
   { name: 'b100k-umap', tag: 'blobs_100000x128 (k=200)', x: `${B100K}_X.npy`, y: `${B100K}_y.npy`, method: 'umap2d', peer: false, prepare: gen(B100K, ['100000', '128', '200']) },
 ];
 
@@ -105,7 +109,8 @@ async function main(): Promise<void> {
   const only = oi >= 0 ? new Set(argv[oi + 1].split(',')) : null;
   const outi = argv.indexOf('--out');
   const out = outi >= 0 ? argv[outi + 1] : path.resolve(REPO, 'bench/results/map.md');
-  const cases = CASES.filter((c) => (only ? only.has(c.name) : quick ? c.quick : true));
+  const withExtra = argv.includes('--fashion');
+  const cases = CASES.filter((c) => (only ? only.has(c.name) : quick ? c.quick : !c.extra || withExtra));
   const rows: string[] = [];
   const notes: string[] = [];
   for (const c of cases) {

@@ -178,6 +178,17 @@ export function fuzzySimplicialSet(knn: KnnResult): FuzzyGraph {
   return { n, indptr, indices, weights };
 }
 
+/** True when every row has L2 norm 1 (within float32 rounding). */
+export function rowsAreUnit(X: Float32Array, n: number, d: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let s = 0;
+    for (let p = 0; p < d; p++) s += X[o + p] * X[o + p];
+    if (Math.abs(s - 1) > 1e-4) return false;
+  }
+  return true;
+}
+
 /** Connected components of the graph: labels 0..count-1 in order of first appearance. */
 export function connectedComponents(g: FuzzyGraph): { labels: Int32Array; count: number } {
   const labels = new Int32Array(g.n).fill(-1);
@@ -410,7 +421,8 @@ export class Umap {
     const rng = createRng(seed);
     this.n = n;
     this.checkCancelled();
-    const Xm = metric === 'cosine' ? normalizeRows(X, n, d) : X;
+    // cosine: unit rows (no copy when they already are, as embeddings usually are: saves n*d floats of peak memory)
+    const Xm = metric === 'cosine' && !rowsAreUnit(X, n, d) ? normalizeRows(X, n, d) : X;
     const kk = this.nNeighbors - 1;
     let knn = o.knn;
     if (knn) {
