@@ -133,6 +133,7 @@ export async function trustworthiness(
   const metric = opts.metric ?? 'cosine';
   const s = sampleIndices(n, opts.sampleSize ?? 5000, opts.seed ?? 0);
   const m = s.length;
+  if (!Number.isInteger(k) || k < 1) throw badArg('k', `must be a positive integer, got ${k}`);
   if (k >= m / 2) throw badArg('k', `must be < ${m / 2} for ${m} sampled points, got ${k}`);
   const gemm = opts.gemm ?? gemmJs;
   let Xs = new Float32Array(m * d);

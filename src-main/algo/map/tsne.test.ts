@@ -54,9 +54,12 @@ describe('t-SNE determinism and errors', () => {
   });
 
   it('rejects bad parameters naming them, and cancels', async () => {
-    await expect(fitTsne(mX, 50, d, { perplexity: 30 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('perplexity') });
+    await expect(fitTsne(mX, 50, d, { perplexity: 50 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('perplexity') });
     expect(() => new Tsne({ nComponents: 0 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining('nComponents') }));
     expect(() => new Tsne({ perplexity: 0 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining('perplexity') }));
+    // a small set with the default perplexity works (k clamped to n - 1, as sklearn)
+    const small = await fitTsne(mX, 40, d, { nIter: 50 });
+    expect(small.every(Number.isFinite)).toBe(true);
     let calls = 0;
     await expect(fitTsne(mX, m, d, { nIter: 100, isCancelled: () => ++calls > 10 })).rejects.toMatchObject({ code: 'CANCELLED' });
   });

@@ -243,8 +243,9 @@ export class Tsne {
     if (!Number.isInteger(n) || n < 4) throw badArg('n', `need at least 4 points, got ${n}`);
     if (!Number.isInteger(d) || d < 1) throw badArg('d', `must be a positive integer, got ${d}`);
     if (X.length < n * d) throw badArg('X', `has ${X.length} values, expected n*d = ${n * d}`);
-    const k = Math.floor(3 * this.perplexity + 1);
-    if (k > n - 1) throw badArg('perplexity', `${this.perplexity} needs ${k} neighbours but only ${n - 1} other points exist (max ${Math.floor((n - 2) / 3)})`);
+    // as sklearn: k = min(n - 1, 3 * perplexity + 1) neighbours; the perplexity itself must stay below n
+    if (this.perplexity >= n) throw badArg('perplexity', `must be less than the number of points (${n}), got ${this.perplexity}`);
+    const k = Math.min(n - 1, Math.floor(3 * this.perplexity + 1));
     this.n = n;
     const rng = createRng(o.seed ?? 0);
     const metric = o.metric ?? 'euclidean';
