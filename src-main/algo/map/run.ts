@@ -52,9 +52,10 @@ export async function computeMap(X: Float32Array, n: number, d: number, p: MapPa
     o.onProgress?.('pca', 1, 1, xy);
   }
   let quality: MapOutput['quality'] = null;
-  if (o.quality) {
+  const qk = Math.min(10, Math.floor(n / 2) - 1);
+  if (o.quality && qk >= 1) {
     o.onProgress?.('quality', 0, 1);
-    const tw = await trustworthiness(X, n, d, xy, 2, { k: Math.min(10, Math.floor(n / 2) - 1), metric, gemm: o.gemm, seed: p.seed ?? 0 });
+    const tw = await trustworthiness(X, n, d, xy, 2, { k: qk, metric, gemm: o.gemm, seed: p.seed ?? 0 });
     const labels = o.quality.labels;
     quality = { trustworthiness: tw, knnAgreement: labels ? knnLabelAgreement(xy, n, 2, labels, Math.min(10, n - 1)) : null };
   }
