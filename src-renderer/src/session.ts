@@ -27,10 +27,11 @@ function readHash(): void {
   const v = h.get('view') as ViewName | null;
   if (v) session.view = v;
   const num = (k: string) => (h.has(k) && h.get(k) !== '' ? Number(h.get(k)) : null);
-  session.runId = num('run');
+  // the run and model stay as they are unless the address names others; cluster and item belong to their view
+  if (h.has('run')) session.runId = num('run');
+  if (h.has('model')) session.model = h.get('model');
   session.cluster = num('cluster');
   session.item = num('item');
-  session.model = h.get('model');
 }
 
 function writeHash(): void {
