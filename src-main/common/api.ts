@@ -48,6 +48,8 @@ export interface AppApi {
   exportRun(options: ExportRunOptions): Promise<JobInfo>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
   importLabels(source: string, options?: ImportLabelsOptions): Promise<ImportLabelsReport>;
+  /** One cluster of a run with its top and tail samples (what the cluster view opens with). */
+  getCluster(runId: number, cluster: number): Promise<ClusterRow>;
   /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
   getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }>;
 
@@ -149,7 +151,7 @@ export interface ImportLabelsReport {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 

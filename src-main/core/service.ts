@@ -13,7 +13,7 @@ import { scanRoots } from './scan/scanner.ts';
 import { embedJob } from './embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
-import { getRun, listRuns, runClusters } from './cluster/runs.ts';
+import { getRun, listRuns, runCluster, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
 import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
 import { importLabels } from './export/import-labels.ts';
@@ -356,5 +356,10 @@ export class CoreService implements AppApi {
       }
       return { ...r, manifest };
     });
+  }
+
+  async getCluster(runId: number, cluster: number): Promise<ClusterRow> {
+    if (!Number.isInteger(cluster)) throw badArg('cluster', `expected a cluster id, got ${cluster}`);
+    return runCluster(this.lib.db, int('runId', runId, 1), cluster);
   }
 }

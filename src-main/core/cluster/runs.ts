@@ -49,6 +49,13 @@ export function listRuns(db: Db): RunInfo[] {
   return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun);
 }
 
+export function runCluster(db: Db, runId: number, cluster: number): ClusterRow {
+  const r = db.prepare('SELECT cluster, size, mean_sim, name, curated, top, tail FROM clusters WHERE run_id = ? AND cluster = ?').get(runId, cluster) as
+    { cluster: number; size: number; mean_sim: number | null; name: string | null; curated: number; top: string; tail: string } | undefined;
+  if (!r) throw new AppError('NOT_FOUND', `cluster ${cluster} is not in run ${runId}`);
+  return { cluster: r.cluster, size: r.size, meanSim: r.mean_sim, name: r.name, curated: !!r.curated, top: JSON.parse(r.top), tail: JSON.parse(r.tail) };
+}
+
 export function runClusters(db: Db, runId: number): ClusterRow[] {
   getRun(db, runId);
   const rows = db.prepare('SELECT cluster, size, mean_sim, name, curated, top, tail FROM clusters WHERE run_id = ? ORDER BY size DESC, cluster').all(runId) as

@@ -20,6 +20,15 @@ function base(kind: ItemKind): string {
   return kind === 'photo' ? `${PHOTO_VIEW} FROM photos p` : `${FACE_VIEW} FROM faces f JOIN photos p ON p.id = f.photo_id`;
 }
 
+/** Items of a run, driven from its assignments (the index on run and cluster) rather than from every photo. */
+function fromAssignments(kind: ItemKind): string {
+  return kind === 'photo'
+    ? `SELECT a.cluster, a.sim, p.id AS item, 'photo' AS kind, p.id AS photoId, p.path, p.folder, p.hash AS thumb, NULL AS x, NULL AS y, NULL AS w, NULL AS h
+       FROM assignments a CROSS JOIN photos p ON p.id = a.item_id`
+    : `SELECT a.cluster, a.sim, f.id AS item, 'face' AS kind, p.id AS photoId, p.path, p.folder, COALESCE(f.thumb, p.hash) AS thumb, f.x, f.y, f.w, f.h
+       FROM assignments a CROSS JOIN faces f ON f.id = a.item_id CROSS JOIN photos p ON p.id = f.photo_id`;
+}
+
 function idCol(kind: ItemKind): string {
   return kind === 'photo' ? 'p.id' : 'f.id';
 }
@@ -39,8 +48,8 @@ export function itemViews(db: Db, kind: ItemKind, ids: number[], runId?: number)
 export function clusterMembers(db: Db, runId: number, cluster: number, offset = 0, limit = 200, order: 'desc' | 'asc' = 'desc'): Page<ItemView> {
   const run = getRun(db, runId);
   const total = db.prepare('SELECT COUNT(*) FROM assignments WHERE run_id = ? AND cluster = ?').pluck().get(runId, cluster) as number;
-  const sql = `${base(run.kind).replace('SELECT', 'SELECT a.cluster, a.sim,')} JOIN assignments a ON a.run_id = ? AND a.item_id = ${idCol(run.kind)}
-    WHERE a.cluster = ? ORDER BY a.sim ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, a.item_id LIMIT ? OFFSET ?`;
+  const sql = `${fromAssignments(run.kind)} WHERE a.run_id = ? AND a.cluster = ?
+    ORDER BY a.sim ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, a.item_id LIMIT ? OFFSET ?`;
   const rows = db.prepare(sql).all(runId, cluster, Math.min(5000, Math.max(1, limit)), Math.max(0, offset)) as Row[];
   return { total, offset, items: rows.map(toView) };
 }
@@ -50,8 +59,8 @@ export function reviewQueue(db: Db, runId: number, offset = 0, limit = 200, maxS
   const run = getRun(db, runId);
   const where = `a.cluster < 0 OR a.sim < ?`;
   const total = db.prepare(`SELECT COUNT(*) FROM assignments a WHERE a.run_id = ? AND (${where})`).pluck().get(runId, maxSim) as number;
-  const sql = `${base(run.kind).replace('SELECT', 'SELECT a.cluster, a.sim,')} JOIN assignments a ON a.run_id = ? AND a.item_id = ${idCol(run.kind)}
-    WHERE ${where} ORDER BY a.cluster >= 0, a.sim ASC NULLS FIRST, a.item_id LIMIT ? OFFSET ?`;
+  const sql = `${fromAssignments(run.kind)} WHERE a.run_id = ? AND (${where})
+    ORDER BY a.cluster >= 0, a.sim ASC NULLS FIRST, a.item_id LIMIT ? OFFSET ?`;
   const rows = db.prepare(sql).all(runId, maxSim, Math.min(5000, Math.max(1, limit)), Math.max(0, offset)) as Row[];
   return { total, offset, items: rows.map(toView) };
 }
