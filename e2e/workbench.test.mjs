@@ -130,7 +130,18 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   assert.deepEqual(await call('getClusters', runId), afterEdits);
   assert.equal(await page.getByTestId('undo').isDisabled(), false);
 
-  for (const [nav, name] of [['people', 'people'], ['review', 'review'], ['similar', 'similar'], ['export', 'export']]) {
+  // export the curated groups as folders
+  await page.getByTestId('nav-export').click();
+  const out = join(server.dir, 'exported');
+  await page.getByTestId('export-to').fill(out);
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('export-report').waitFor({ timeout: 60_000 });
+  const folders = readdirSync(out);
+  assert.ok(folders.includes('Person A'), `export folders: ${folders.join(', ')}`);
+  assert.equal(readdirSync(join(out, 'Person A')).length, 2);
+  await shot('export');
+
+  for (const [nav, name] of [['people', 'people'], ['review', 'review'], ['similar', 'similar']]) {
     await page.getByTestId(`nav-${nav}`).click();
     await page.getByTestId(`${name}-view`).waitFor();
     await page.waitForTimeout(500);
