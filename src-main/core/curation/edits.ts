@@ -211,7 +211,7 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
     return { editId, op: log.op, clusters: [...touched], history: history(db, runId) };
-  })();
+  }).immediate();
 }
 
 function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
@@ -276,7 +276,7 @@ export function undo(db: Db, runId: number): EditResult | null {
     refreshClusters(db, runId, touched);
     db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
-  })();
+  }).immediate();
 }
 
 export function redo(db: Db, runId: number): EditResult | null {
@@ -289,7 +289,7 @@ export function redo(db: Db, runId: number): EditResult | null {
     refreshClusters(db, runId, touched);
     db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
-  })();
+  }).immediate();
 }
 
 export function history(db: Db, runId: number): HistoryInfo {

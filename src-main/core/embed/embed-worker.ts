@@ -77,9 +77,11 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         const out = await next!;
         res.inferenceMs += performance.now() - t1;
         next = i + 1 < total ? fe.detectAndEmbed(p.photos[i + 1].path).then((r) => ({ ok: true as const, r }), (e) => ({ ok: false as const, e })) : null;
-        if (!out.ok) { fail(ph, out.e); ctx.progress('faces', ++done, total); continue; }
+        if (!out.ok) { db.transaction(() => fail(ph, out.e)).immediate(); ctx.progress('faces', ++done, total); continue; }
         const now = Date.now();
         const keys: Array<[string, Buffer]> = [];
+        // IMMEDIATE: several workers write at once, and a deferred transaction that reads first cannot take the
+        // write lock once another worker has committed (SQLITE_BUSY without waiting)
         db.transaction(() => {
           for (const fid of oldFaces.all(ph.id) as number[]) { delVec.run(p.modelName, fid); delFace.run(fid); }
           out.r.forEach((f, k) => {
@@ -89,7 +91,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
             keys.push([key, f.alignedJpeg]);
           });
           markOk.run(p.modelName, ph.id, p.version, ph.hash);
-        })();
+        }).immediate();
         for (const [key, jpeg] of keys) writeThumbAtomic(join(p.thumbDir, key.slice(0, 2), `${key}.jpg`), jpeg);
         res.faces += out.r.length;
         res.processed++;
@@ -130,7 +132,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
             res.processed++;
           });
           for (const x of items) if (x.t === null) fail(x.ph, x.e);
-        })();
+        }).immediate();
         done += items.length;
         ctx.progress('photos', done, total);
       }
