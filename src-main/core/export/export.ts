@@ -8,6 +8,7 @@
  * temp name in its target folder and then linked/renamed to a free name, so a cancelled or failed export leaves only
  * whole files (its temps are removed). `dryRun` computes the same plan and writes nothing.
  */
+import type { ExportRunReport } from '../../common/api.ts';
 import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, link, open, rename, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
@@ -41,40 +42,8 @@ export interface ExportOptions {
   includeNoise?: boolean;
 }
 
-export interface ExportReport {
-  runId: number;
-  kind: ItemKind;
-  model: string;
-  format: ExportFormat;
-  to: string;
-  link: LinkMode | null;
-  /** items selected for export (members of the exported groups) */
-  items: number;
-  /** groups exported */
-  groups: number;
-  /** files written (or that would be written, in a dry run) */
-  files: number;
-  /** items whose photo is missing or unreadable: not exported */
-  skipped: number;
-  /** names that were taken and got a " (n)" suffix */
-  collisions: number;
-  dryRun: boolean;
-  /** csv/json/html: the file written */
-  out: string | null;
-  /** the exports table row (null for a dry run) */
-  exportId: number | null;
-  /** what the distance columns mean */
-  distance: string;
-  /** folders: group -> folder name */
-  folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
-  /** dry run: the planned writes (first 10,000) */
-  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
-  planTruncated?: boolean;
-  /** first 20 skipped items with the reason */
-  skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
-  /** e.g. the target is inside a library folder (the next scan would add the exported copies as photos) */
-  warnings: string[];
-}
+/** What an export did (the shape lives with the API contract, src-main/common/api.ts). */
+export type ExportReport = ExportRunReport;
 
 export const DISTANCE_DOC = 'similarity = cosine similarity to the group centroid (the normalized mean of the L2-normalized embeddings of its current members); distance = 1 - similarity (cosine distance; euclidean between L2-normalized vectors = sqrt(2 * distance))';
 

@@ -2,6 +2,7 @@
  * Resumable model download: bytes go to `<dest>.partial` (resumed with an HTTP Range request),
  * size + SHA-256 are verified, then the file is renamed atomically onto `dest`.
  */
+import { hashFileInto } from './files.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -107,7 +108,7 @@ export async function downloadModel(url: string, dest: string, opts: DownloadOpt
   } else if (code === 416 && have > 0) {
     // nothing more to send: the partial file may already be complete
     res.resume();
-    return finish(url, dest, partial, have, have, hashFile(partial, crypto.createHash('sha256')), want, opts.size);
+    return finish(url, dest, partial, have, have, hashFileInto(partial, crypto.createHash('sha256')), want, opts.size);
   }
   if (!append) {
     if (code !== 200 && code !== 206) {
@@ -129,7 +130,7 @@ export async function downloadModel(url: string, dest: string, opts: DownloadOpt
     res.destroy();
     throw new AppError('BAD_MODEL', `${url}: server reports ${total} bytes, expected ${opts.size}`);
   }
-  if (append) hashFile(partial, hash);
+  if (append) hashFileInto(partial, hash);
   const resumedFrom = append ? have : 0;
 
   const outFd = fs.openSync(partial, append ? 'a' : 'w');
@@ -163,20 +164,6 @@ export async function downloadModel(url: string, dest: string, opts: DownloadOpt
   return finish(url, dest, partial, received, resumedFrom, hash, want, opts.size);
 }
 
-function hashFile(file: string, hash: crypto.Hash): crypto.Hash {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash;
-}
 
 function finish(url: string, dest: string, partial: string, size: number, resumedFrom: number, hash: crypto.Hash, want: string | undefined, wantSize: number | undefined): DownloadResult {
   const got = hash.digest('hex');

@@ -29,20 +29,24 @@ export function defaultModelsDir(): string {
   return path.resolve(here, '../../../resources/models');
 }
 
-export function sha256File(file: string): string {
-  const h = crypto.createHash('sha256');
+/** Feeds a file into a hash in 1 MiB reads (models are tens of MB; no whole-file buffer). */
+export function hashFileInto(file: string, hash: crypto.Hash): crypto.Hash {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n <= 0) break;
-      h.update(buf.subarray(0, n));
+      hash.update(buf.subarray(0, n));
     }
   } finally {
     fs.closeSync(fd);
   }
-  return h.digest('hex');
+  return hash;
+}
+
+export function sha256File(file: string): string {
+  return hashFileInto(file, crypto.createHash('sha256')).digest('hex');
 }
 
 export function readChecksums(modelsDir: string): ChecksumsFile | undefined {
