@@ -100,5 +100,6 @@ export function startSession(): void {
 }
 
 export function fmt(v: unknown, digits = 3): string {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
+  return Number.isInteger(v) ? String(v) : v.toFixed(digits);
 }
