@@ -5,6 +5,7 @@ import { AppError, badArg } from '../common/errors.ts';
 import type { ClusterParams } from '../common/types.ts';
 import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
+import { toShared } from '../core/workers/pool.ts';
 import type { OptionSpec } from './args.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
@@ -86,8 +87,7 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const labelsOpt = ctx.opt<string>('labels');
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;
   if (labelsTrue && labelsTrue.length !== M.rows) throw badArg('--labels', `${labelsTrue.length} labels for ${M.rows} rows of ${file}`);
-  const X = new Float32Array(new SharedArrayBuffer(M.data.byteLength));
-  X.set(M.data);
+  const X = toShared(M.data);
   const report = ctx.progress();
   const c = new AbortController();
   const stop = () => c.abort();

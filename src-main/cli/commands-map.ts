@@ -4,7 +4,7 @@ import type { MapOutput } from '../algo/map/run.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { MapParams } from '../common/types.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
-import { runTask } from '../core/workers/pool.ts';
+import { runTask, toShared } from '../core/workers/pool.ts';
 import type { MapTaskPayload } from '../core/map/map-task.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
@@ -54,8 +54,7 @@ const map: Command = {
       const M = readNpyMatrix(file);
       const labels = ctx.opt<string>('labels') ? readNpyLabels(resolve(ctx.opt<string>('labels')!)) : null;
       if (labels && labels.length !== M.rows) throw badArg('--labels', `${labels.length} labels for ${M.rows} rows`);
-      const X = new Float32Array(new SharedArrayBuffer(M.data.byteLength));
-      X.set(M.data);
+      const X = toShared(M.data);
       const c = new AbortController();
       const stop = () => c.abort();
       process.once('SIGINT', stop);
