@@ -87,14 +87,17 @@ async function runServe(ctx: CliContext, open: boolean): Promise<number> {
   const port = ctx.opt<number>('port') ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('BAD_ARGUMENT', `--port: expected 0..65535, got ${port}`);
   const server = await startServer({ service: svc, port, rendererDir: rendererDir() });
-  if (ctx.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, library: svc.lib.path }) + '\n');
-  else process.stdout.write(`Constellate is serving ${svc.lib.path}\n${server.url}\n`);
-  if (open && !ctx.opt('no-open')) openBrowser(server.url);
-  await new Promise<void>((done) => {
+  // listen for the stop signals before printing the URL: whoever reads it may stop us at once, and the library's
+  // lock is released only on a handled stop
+  const stopped = new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  if (ctx.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, library: svc.lib.path }) + '\n');
+  else process.stdout.write(`Constellate is serving ${svc.lib.path}\n${server.url}\n`);
+  if (open && !ctx.opt('no-open')) openBrowser(server.url);
+  await stopped;
   await server.close();
   return 0;
 }

@@ -10,11 +10,13 @@ const [lib, holdMs, startAt] = process.argv.slice(2);
 while (Date.now() < Number(startAt)) { /* spin until the common start */ }
 try {
   const lock = acquireLock(lib);
-  process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + '\n');
+  // the handler goes in before the outcome is printed: the parent may send SIGTERM as soon as it reads it, and
+  // without a handler the signal would end the process without releasing the lock
+  process.on('SIGTERM', () => { lock.release(); process.exit(0); });
   const hold = Number(holdMs);
   if (hold >= 0) setTimeout(() => { lock.release(); process.exit(0); }, hold);
   else setInterval(() => undefined, 1 << 30); // until killed; SIGTERM releases first
-  process.on('SIGTERM', () => { lock.release(); process.exit(0); });
+  process.stdout.write(JSON.stringify({ ok: true, pid: process.pid }) + '\n');
 } catch (e) {
   const err = e as { code?: string; message: string };
   process.stdout.write(JSON.stringify({ ok: false, pid: process.pid, code: err.code, message: err.message }) + '\n');
