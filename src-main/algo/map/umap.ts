@@ -13,6 +13,10 @@ import { normalizeRows, type Gemm } from '../linalg.ts';
 import { createRng, type Rng } from '../rng.ts';
 import { knnForest } from './knn-forest.ts';
 import { jacobiEigen, orthonormalizeColumns, pca } from './pca.ts';
+import { allocSgd, readEmbedding, serialSgdRunner, sgdViews, writeEmbedding, type SgdRunner, type SgdState } from './umap-sgd.ts';
+
+export { powTable } from './umap-sgd.ts';
+export type { SgdRunner, SgdState } from './umap-sgd.ts';
 
 export interface UmapOptions {
   nComponents?: number;
@@ -36,6 +40,8 @@ export interface UmapOptions {
   /** epochs between progress snapshots (default 10) */
   progressEvery?: number;
   isCancelled?: () => boolean;
+  /** runs each SGD epoch (default: in this thread); results do not depend on it */
+  sgdRunner?: SgdRunner;
 }
 
 /** Fit a, b of 1 / (1 + a x^(2b)) to the min_dist / spread target curve (umap-learn find_ab_params). */
@@ -346,26 +352,6 @@ async function spectralLayout(g: FuzzyGraph, X: Float32Array, d: number, dim: nu
   return result;
 }
 
-const F32 = new Float32Array(1);
-const U32 = new Uint32Array(F32.buffer);
-const POW_TABLE_SIZE = (0x7f800000 >>> 13) + 1;
-const powTables = new Map<number, Float32Array>();
-
-/**
- * Table of x^b indexed by the top 19 bits of x's float32 pattern (sign 0, 8 exponent and 10 mantissa bits, bucket
- * midpoints): relative error below b * 2^-11. On V8, Math.pow with a fractional exponent costs ~10x a table lookup,
- * and it was most of UMAP's SGD time.
- */
-export function powTable(b: number): Float32Array {
-  let t = powTables.get(b);
-  if (t) return t;
-  t = new Float32Array(POW_TABLE_SIZE);
-  for (let k = 1; k < POW_TABLE_SIZE - 1; k++) { U32[0] = (k << 13) | 0x1000; t[k] = Math.pow(F32[0], b); }
-  t[POW_TABLE_SIZE - 1] = Infinity;
-  powTables.set(b, t);
-  return t;
-}
-
 export class Umap {
   readonly nComponents: number;
   readonly nNeighbors: number;
@@ -373,19 +359,11 @@ export class Umap {
   readonly spread: number;
   nEpochs = 0;
   private readonly opts: UmapOptions;
-  private a = 0;
-  private b = 0;
   private n = 0;
-  private embedding = new Float32Array(0);
-  private head = new Int32Array(0);
-  private tail = new Int32Array(0);
-  private epochsPerSample = new Float64Array(0);
-  private epochOfNextSample = new Float64Array(0);
-  private epochsPerNegSample = new Float64Array(0);
-  private epochOfNextNegSample = new Float64Array(0);
+  /** which of the state's two embedding buffers holds the current positions */
+  private cur: 0 | 1 = 0;
+  private state: SgdState | null = null;
   private epoch = 0;
-  private readonly randState = new Int32Array(1);
-  private powTab: Float32Array = new Float32Array(0);
   graph: FuzzyGraph | null = null;
 
   constructor(opts: UmapOptions = {}) {
@@ -443,30 +421,32 @@ export class Umap {
     this.graph = g;
     const nEpochs = o.nEpochs ?? (n <= 10000 ? 500 : 200);
     this.nEpochs = nEpochs;
-    // edges, dropping those too weak to be sampled in nEpochs
+    // edges grouped by head, dropping those too weak to be sampled in nEpochs
     let wmax = 0;
     for (let t = 0; t < g.weights.length; t++) if (g.weights[t] > wmax) wmax = g.weights[t];
     const cut = wmax / nEpochs;
     let m = 0;
     for (let t = 0; t < g.weights.length; t++) if (g.weights[t] >= cut) m++;
-    this.head = new Int32Array(m); this.tail = new Int32Array(m);
-    this.epochsPerSample = new Float64Array(m);
+    const { a, b } = findAbParams(this.spread, this.minDist);
+    const st = allocSgd({
+      n, dim, m, nEpochs, a, b, gamma: o.repulsionStrength ?? 1, learningRate: o.learningRate ?? 1,
+      seed: rng.int(0xffffffff) >>> 0,
+    });
+    const { indptr, tail, epochsPerSample, epochOfNextSample, epochsPerNegSample, epochOfNextNegSample } = sgdViews(st);
+    const nsr = o.negativeSampleRate ?? 5;
     let e = 0;
     for (let i = 0; i < n; i++) {
       for (let p = g.indptr[i]; p < g.indptr[i + 1]; p++) {
         const w = g.weights[p];
         if (w < cut) continue;
-        this.head[e] = i; this.tail[e] = g.indices[p];
-        this.epochsPerSample[e] = wmax / w; // = nEpochs / (nEpochs * w / wmax)
+        tail[e] = g.indices[p];
+        const eps = wmax / w; // = nEpochs / (nEpochs * w / wmax)
+        epochsPerSample[e] = eps; epochOfNextSample[e] = eps;
+        epochsPerNegSample[e] = eps / nsr; epochOfNextNegSample[e] = eps / nsr;
         e++;
       }
+      indptr[i + 1] = e;
     }
-    const nsr = o.negativeSampleRate ?? 5;
-    this.epochOfNextSample = this.epochsPerSample.slice();
-    this.epochsPerNegSample = this.epochsPerSample.map((v) => v / nsr);
-    this.epochOfNextNegSample = this.epochsPerNegSample.slice();
-    ({ a: this.a, b: this.b } = findAbParams(this.spread, this.minDist));
-    this.powTab = powTable(this.b);
 
     // initialization
     const init = o.init ?? 'spectral';
@@ -491,85 +471,32 @@ export class Umap {
       for (let t = 0; t < n * dim; t++) Y[t] = E[t] * expansion + rng.normal() * 1e-4;
     }
     // scale every coordinate to [0, 10] (umap-learn simplicial_set_embedding)
-    this.embedding = new Float32Array(n * dim);
+    const E0 = new Float32Array(n * dim);
     for (let q = 0; q < dim; q++) {
       let lo = Infinity, hi = -Infinity;
       for (let i = 0; i < n; i++) { const v = Y[i * dim + q]; if (v < lo) lo = v; if (v > hi) hi = v; }
       const s = hi > lo ? 10 / (hi - lo) : 0;
-      for (let i = 0; i < n; i++) this.embedding[i * dim + q] = (Y[i * dim + q] - lo) * s;
+      for (let i = 0; i < n; i++) E0[i * dim + q] = (Y[i * dim + q] - lo) * s;
     }
-    this.randState[0] = (rng.int(0xffffffff) | 1) >>> 0;
+    writeEmbedding(st, 0, E0);
+    this.state = st;
+    this.cur = 0;
     this.epoch = 0;
     return nEpochs;
   }
 
-  /** One SGD epoch (optimize_layout_euclidean); returns the number of epochs done. */
+  /** One SGD epoch (see umap-sgd.ts); returns the number of epochs done. */
   step(): number {
-    if (this.epoch >= this.nEpochs) return this.epoch;
-    const nE = this.nEpochs;
-    const n = this.epoch;
-    const alpha = (this.opts.learningRate ?? 1) * (1 - n / nE);
-    const dim = this.nComponents, a = this.a, b = this.b;
-    const gamma = this.opts.repulsionStrength ?? 1;
-    const Y = this.embedding, head = this.head, tail = this.tail;
-    const eps = this.epochsPerSample, eons = this.epochOfNextSample;
-    const epns = this.epochsPerNegSample, eonns = this.epochOfNextNegSample;
-    const PT = this.powTab;
-    const f32 = F32, u32 = U32;
-    let rnd = this.randState[0] | 0;
-    const nv = this.n;
-    const m = head.length;
-    const twoAB = 2 * a * b, twoGB = 2 * gamma * b;
-    for (let i = 0; i < m; i++) {
-      if (eons[i] > n) continue;
-      const j = head[i], k = tail[i];
-      const jo = j * dim, ko = k * dim;
-      let d2 = 0;
-      for (let q = 0; q < dim; q++) { const x = Y[jo + q] - Y[ko + q]; d2 += x * x; }
-      let gc = 0;
-      if (d2 > 0) {
-        f32[0] = d2;
-        const pb = PT[u32[0] >>> 13];
-        gc = (-twoAB * (pb / d2)) / (a * pb + 1);
-      }
-      for (let q = 0; q < dim; q++) {
-        let g = gc * (Y[jo + q] - Y[ko + q]);
-        g = g > 4 ? 4 : g < -4 ? -4 : g;
-        Y[jo + q] += g * alpha;
-        Y[ko + q] -= g * alpha;
-      }
-      eons[i] += eps[i];
-      const nNeg = Math.floor((n - eonns[i]) / epns[i]);
-      for (let p = 0; p < nNeg; p++) {
-        rnd ^= rnd << 13; rnd ^= rnd >>> 17; rnd ^= rnd << 5;
-        const kk = (rnd & 0x7fffffff) % nv;
-        const oo = kk * dim;
-        let s2 = 0;
-        for (let q = 0; q < dim; q++) { const x = Y[jo + q] - Y[oo + q]; s2 += x * x; }
-        if (s2 > 0) {
-          f32[0] = s2;
-          const gcn = twoGB / ((0.001 + s2) * (a * PT[u32[0] >>> 13] + 1));
-          for (let q = 0; q < dim; q++) {
-            let g = gcn * (Y[jo + q] - Y[oo + q]);
-            g = g > 4 ? 4 : g < -4 ? -4 : g;
-            Y[jo + q] += g * alpha;
-          }
-        } else if (j === kk) {
-          continue;
-        } else {
-          for (let q = 0; q < dim; q++) Y[jo + q] += 4 * alpha;
-        }
-      }
-      eonns[i] += nNeg * epns[i];
-    }
-    this.randState[0] = rnd;
+    if (this.epoch >= this.nEpochs || !this.state) return this.epoch;
+    (this.opts.sgdRunner ?? serialSgdRunner).epoch(this.state, this.epoch, this.cur);
+    this.cur = this.cur === 0 ? 1 : 0;
     this.epoch++;
     return this.epoch;
   }
 
-  /** The current embedding (n x nComponents, row-major; live view, copy it to keep a snapshot). */
+  /** The current embedding (n x nComponents, row-major): a copy. */
   getEmbedding(): Float32Array {
-    return this.embedding;
+    return this.state ? readEmbedding(this.state, this.cur) : new Float32Array(0);
   }
 
   get epochsDone(): number {
@@ -583,11 +510,11 @@ export class Umap {
       this.checkCancelled();
       const e = this.step();
       if (this.opts.onProgress && (e % every === 0 || e === this.nEpochs)) {
-        this.opts.onProgress(e, this.nEpochs, this.embedding.slice());
+        this.opts.onProgress(e, this.nEpochs, this.getEmbedding());
         await new Promise<void>((r) => setTimeout(r, 0));
       }
     }
-    return this.embedding;
+    return this.getEmbedding();
   }
 }
 
