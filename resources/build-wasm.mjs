@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const KERNELS = [{ wat: 'src-main/algo/map/umap-sgd.wat', ts: 'src-main/algo/map/umap-sgd.wasm.ts', name: 'UMAP_SGD_WASM' }];
+export const KERNELS = [{ wat: 'src-main/algo/map/umap-kernels.wat', ts: 'src-main/algo/map/umap-kernels.wasm.ts', name: 'UMAP_WASM' }];
 
 export async function assemble(watPath) {
   const wabt = await (await import('wabt')).default();

@@ -8,7 +8,7 @@ import { badArg } from '../../common/errors.ts';
 import type { ClusterParams } from '../../common/types.ts';
 import type { Gemm } from '../linalg.ts';
 import { daviesBouldin, externalScores, silhouette, sizeDistribution } from '../metrics.ts';
-import { fitUmap } from '../map/umap.ts';
+import { Umap, type SgdRunner } from '../map/umap.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
 import { hdbscan } from './hdbscan.ts';
@@ -62,6 +62,8 @@ export interface ClusterOutput {
 
 export interface RunOptions {
   gemm?: Gemm;
+  /** runs the UMAP reduction's SGD epochs (default: this thread); the result does not depend on it */
+  sgdRunner?: SgdRunner;
   onProgress?: (stage: string, done: number, total: number) => void;
   isCancelled?: () => boolean;
 }
@@ -107,10 +109,13 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   if (reduceDims > 0) {
     const tr = performance.now();
     const dims = Math.min(reduceDims, Math.max(2, n - 2));
-    W = await fitUmap(X, n, d, {
-      nComponents: dims, nNeighbors: Math.min(30, n - 1), minDist: 0, metric, seed, ...base,
+    const u = new Umap({
+      nComponents: dims, nNeighbors: Math.min(30, n - 1), minDist: 0, metric, seed, ...base, sgdRunner: o.sgdRunner,
       onProgress: (e, total) => o.onProgress?.('reduce', e, total),
     });
+    await u.initializeFit(X, n, d);
+    timings.reduceInit = performance.now() - tr;
+    W = await u.run();
     wd = dims; wmetric = 'euclidean';
     timings.reduce = performance.now() - tr;
     record.reduce = { method: 'umap', dims, nNeighbors: Math.min(30, n - 1), minDist: 0 };

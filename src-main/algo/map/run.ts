@@ -5,7 +5,7 @@ import type { Gemm } from '../linalg.ts';
 import { pca } from './pca.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { fitTsne } from './tsne.ts';
-import { fitUmap } from './umap.ts';
+import { fitUmap, type SgdRunner } from './umap.ts';
 
 export const MAP_METHODS = ['umap', 'tsne', 'pca'] as const;
 export type MapMethod = (typeof MAP_METHODS)[number];
@@ -19,7 +19,7 @@ export interface MapOutput {
 }
 
 export async function computeMap(X: Float32Array, n: number, d: number, p: MapParams, o: {
-  gemm?: Gemm; isCancelled?: () => boolean; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
+  gemm?: Gemm; isCancelled?: () => boolean; sgdRunner?: SgdRunner; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
   quality?: { labels?: ArrayLike<number> | null } | null;
 } = {}): Promise<MapOutput> {
   if (!MAP_METHODS.includes(p.method)) throw badArg('method', `expected umap, tsne or pca, got ${JSON.stringify(p.method)}`);
@@ -31,7 +31,7 @@ export async function computeMap(X: Float32Array, n: number, d: number, p: MapPa
   if (p.method === 'umap') {
     xy = await fitUmap(X, n, d, {
       nComponents: 2, nNeighbors: Math.min(p.nNeighbors ?? 15, n - 1), minDist: p.minDist ?? 0.1, nEpochs: p.nEpochs, metric,
-      seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('umap'),
+      seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('umap'), sgdRunner: o.sgdRunner,
     });
   } else if (p.method === 'tsne') {
     const perplexity = p.perplexity ?? Math.min(30, Math.max(2, Math.floor((n - 1) / 3)));

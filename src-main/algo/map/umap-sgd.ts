@@ -1,5 +1,5 @@
 /**
- * UMAP's SGD epoch (umap-learn `optimize_layout_euclidean`) as a 4-wide SIMD WebAssembly kernel (umap-sgd.wat).
+ * UMAP's SGD epoch (umap-learn `optimize_layout_euclidean`) as a 4-wide SIMD WebAssembly kernel (umap-kernels.wat).
  *
  * Everything an epoch touches lives in one shared WebAssembly.Memory: the x^b table, the edges grouped by head (CSR),
  * the sampling schedule, two embedding buffers (rows padded to a multiple of 4 floats, padding kept at 0) and per-thread
@@ -13,7 +13,7 @@
  * negative-sampling stream is a function of (seed, epoch, row). A row depends on nothing written during the epoch but
  * its own values, so any split of the rows over threads gives the same embedding, bit for bit.
  */
-import { UMAP_SGD_WASM } from './umap-sgd.wasm.ts';
+import { UMAP_WASM } from './umap-kernels.wasm.ts';
 
 export const POW_TABLE_SIZE = (0x7f800000 >>> 13) + 1;
 const F32 = new Float32Array(1);
@@ -82,6 +82,8 @@ export const serialSgdRunner: SgdRunner = {
 export const MAX_SGD_SLOTS = 64;
 
 const align = (x: number): number => Math.ceil(x / 64) * 64;
+/** a thread's two scratch rows, padded to whole cache-line pairs so that threads never write the same line */
+const slotBytes = (stride: number): number => Math.ceil((2 * stride * 4) / 128) * 128;
 
 /** Allocates the shared memory for n rows of dim coordinates and m edges, and writes the x^b table. */
 export function allocSgd(p: Omit<SgdState, 'memory' | 'stride' | 'slots' | 'off'>): SgdState {
@@ -97,11 +99,9 @@ export function allocSgd(p: Omit<SgdState, 'memory' | 'stride' | 'slots' | 'off'
     tail: take(m * 4),
     eps: take(m * 8), eons: take(m * 8), epns: take(m * 8), eonns: take(m * 8),
     y: [take(n * stride * 4), take(n * stride * 4)],
-    scratch: take(slots * 2 * stride * 4),
+    scratch: take(slots * slotBytes(stride)),
   };
-  const pages = Math.ceil(at / 65536) + 1;
-  if (pages > 65536) throw new RangeError(`UMAP needs ${Math.round(at / 2 ** 20)} MB of SGD state, above the 4 GB a WebAssembly memory can hold`);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = kernelMemory(at);
   new Float32Array(memory.buffer, off.pt, POW_TABLE_SIZE).set(powTable(p.b));
   return { ...p, memory, stride, slots, off };
 }
@@ -140,22 +140,33 @@ type EpochFn = (lo: number, hi: number, ep: number, alpha: number, n: number, st
   a: number, twoAB: number, twoGB: number, seed: number, pt: number, indptr: number, tail: number,
   eps: number, eons: number, epns: number, eonns: number, src: number, dst: number, h: number, dv: number) => void;
 
-let compiled: WebAssembly.Module | null = null;
-const kernels = new WeakMap<WebAssembly.Memory, EpochFn>();
+type SpmmFn = (lo: number, hi: number, rowBytes: number, self: number, indptr: number, cols: number, vals: number, src: number, dst: number) => void;
 
-function kernel(memory: WebAssembly.Memory): EpochFn {
-  let f = kernels.get(memory);
+let compiled: WebAssembly.Module | null = null;
+const instances = new WeakMap<WebAssembly.Memory, { epoch: EpochFn; spmm: SpmmFn }>();
+
+/** The kernels instantiated on a memory (once per memory and thread). */
+export function umapKernels(memory: WebAssembly.Memory): { epoch: EpochFn; spmm: SpmmFn } {
+  let f = instances.get(memory);
   if (!f) {
     if (!compiled) {
-      const bin = atob(UMAP_SGD_WASM);
+      const bin = atob(UMAP_WASM);
       const bytes = new Uint8Array(bin.length);
       for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
       compiled = new WebAssembly.Module(bytes);
     }
-    f = new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports.epoch as EpochFn;
-    kernels.set(memory, f);
+    const ex = new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports;
+    f = { epoch: ex.epoch as EpochFn, spmm: ex.spmm as SpmmFn };
+    instances.set(memory, f);
   }
   return f;
+}
+
+/** A shared memory of at least `bytes` (it never grows, so views on it stay valid). */
+export function kernelMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.ceil(bytes / 65536) + 1;
+  if (pages > 65536) throw new RangeError(`UMAP needs ${Math.round(bytes / 2 ** 20)} MB of working memory, above the 4 GB a WebAssembly memory can hold`);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
 /** One epoch for rows lo..hi, reading buffer `src` and writing the other; `slot` picks the thread's scratch rows. */
@@ -164,7 +175,7 @@ export function sgdEpochRows(st: SgdState, epoch: number, lo: number, hi: number
   const o = st.off;
   const alpha = st.learningRate * (1 - epoch / st.nEpochs);
   const rowBytes = st.stride * 4;
-  const h = o.scratch + slot * 2 * rowBytes;
-  kernel(st.memory)(lo, hi, epoch, alpha, st.n, st.stride, st.dim, st.a, 2 * st.a * st.b, 2 * st.gamma * st.b, st.seed | 0,
+  const h = o.scratch + slot * slotBytes(st.stride);
+  umapKernels(st.memory).epoch(lo, hi, epoch, alpha, st.n, st.stride, st.dim, st.a, 2 * st.a * st.b, 2 * st.gamma * st.b, st.seed | 0,
     o.pt, o.indptr, o.tail, o.eps, o.eons, o.epns, o.eonns, o.y[src], o.y[1 - src], h, h + rowBytes);
 }

@@ -13,7 +13,7 @@ import { normalizeRows, type Gemm } from '../linalg.ts';
 import { createRng, type Rng } from '../rng.ts';
 import { knnForest } from './knn-forest.ts';
 import { jacobiEigen, orthonormalizeColumns, pca } from './pca.ts';
-import { allocSgd, readEmbedding, serialSgdRunner, sgdViews, writeEmbedding, type SgdRunner, type SgdState } from './umap-sgd.ts';
+import { allocSgd, kernelMemory, readEmbedding, serialSgdRunner, sgdViews, umapKernels, writeEmbedding, type SgdRunner, type SgdState } from './umap-sgd.ts';
 
 export { powTable } from './umap-sgd.ts';
 export type { SgdRunner, SgdState } from './umap-sgd.ts';
@@ -236,8 +236,25 @@ function spectralComponent(g: FuzzyGraph, nodes: Int32Array, local: Int32Array, 
   // trivial eigenvector sqrt(deg) / |.|
   const triv = new Float64Array(m);
   for (let a = 0; a < m; a++) triv[a] = Math.sqrt(deg[a] / (tn || 1));
-  const l = dim + 2; // a little oversampling
-  const V = new Float64Array(m * l), W = new Float64Array(m * l);
+  const l = dim + 2 + (dim & 1); // a little oversampling, even for the 2-wide SIMD product
+  // the normalized adjacency's rows (local indices, weights w_ab / sqrt(deg_a deg_b) / 2) and the two blocks, in a
+  // WebAssembly memory for the SIMD product
+  let nnz = 0;
+  for (let a = 0; a < m; a++) nnz += g.indptr[nodes[a] + 1] - g.indptr[nodes[a]];
+  const a16 = (x: number) => Math.ceil(x / 16) * 16;
+  const offI = 0, offC = a16((m + 1) * 4), offW = offC + a16(nnz * 4), offV = offW + a16(nnz * 8), offX = offV + a16(m * l * 8);
+  const mem = kernelMemory(offX + m * l * 8);
+  const ip = new Int32Array(mem.buffer, offI, m + 1), cols = new Int32Array(mem.buffer, offC, nnz), vals = new Float64Array(mem.buffer, offW, nnz);
+  let e = 0;
+  for (let a = 0; a < m; a++) {
+    const v = nodes[a];
+    for (let p = g.indptr[v]; p < g.indptr[v + 1]; p++) {
+      const b = local[g.indices[p]];
+      cols[e] = b; vals[e] = 0.5 * g.weights[p] * isq[a] * isq[b]; e++;
+    }
+    ip[a + 1] = e;
+  }
+  const V = new Float64Array(mem.buffer, offV, m * l), W = new Float64Array(mem.buffer, offX, m * l);
   for (let t = 0; t < m * l; t++) V[t] = rng.normal();
   const deflate = (M: Float64Array) => {
     for (let c = 0; c < l; c++) {
@@ -246,21 +263,9 @@ function spectralComponent(g: FuzzyGraph, nodes: Int32Array, local: Int32Array, 
       for (let a = 0; a < m; a++) M[a * l + c] -= s * triv[a];
     }
   };
-  const apply = (src: Float64Array, dst: Float64Array) => {
-    // dst = (src + N src) / 2 with N = D^-1/2 W D^-1/2
-    for (let a = 0; a < m; a++) {
-      const v = nodes[a];
-      const ao = a * l;
-      for (let c = 0; c < l; c++) dst[ao + c] = 0.5 * src[ao + c];
-      const sa = 0.5 * isq[a];
-      for (let p = g.indptr[v]; p < g.indptr[v + 1]; p++) {
-        const b = local[g.indices[p]];
-        const w = g.weights[p] * sa * isq[b];
-        const bo = b * l;
-        for (let c = 0; c < l; c++) dst[ao + c] += w * src[bo + c];
-      }
-    }
-  };
+  const spmm = umapKernels(mem).spmm;
+  // dst = (src + N src) / 2 with N = D^-1/2 W D^-1/2
+  const apply = (src: Float64Array, dst: Float64Array) => spmm(0, m, l * 8, 0.5, offI, offC, offW, src.byteOffset, dst.byteOffset);
   deflate(V);
   orthonormalizeColumns(V, m, l);
   for (let it = 0; it < iters; it++) {

@@ -7,6 +7,7 @@ import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { openWorkerDb } from '../embed/store.ts';
 import { workerCount } from '../workers/pool.ts';
+import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 
 export interface ClusterTaskPayload {
@@ -45,17 +46,19 @@ function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): 
 export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Promise<{ result: ClusterOutput; transfer: ArrayBuffer[] }> {
   const gemm = await createOrtGemm(workerCount());
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
+  const sgdRunner = createParallelSgdRunner(workerCount());
   try {
     const out = await runClustering(
       { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
       p.params,
-      { gemm, isCancelled: ctx.isCancelled, onProgress: (s, d, t) => ctx.progress(s, d, t) },
+      { gemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t) => ctx.progress(s, d, t) },
     );
     const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
       .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))
       .map((a) => a.buffer as ArrayBuffer);
     return { result: out, transfer: [...new Set(transfer)] };
   } finally {
+    sgdRunner.close();
     source?.close();
     await gemm.release();
   }

@@ -2,6 +2,7 @@
 import { computeMap, type MapOutput, type MapParams } from '../../algo/map/run.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { workerCount } from '../workers/pool.ts';
+import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 
 export interface MapTaskPayload {
@@ -16,9 +17,10 @@ export interface MapTaskPayload {
 export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ result: MapOutput; transfer: ArrayBuffer[] }> {
   const gemm = await createOrtGemm(workerCount());
   let lastSnap = 0;
+  const sgdRunner = createParallelSgdRunner(workerCount());
   try {
     const out = await computeMap(p.X, p.n, p.d, p.params, {
-      gemm, isCancelled: ctx.isCancelled,
+      gemm, sgdRunner, isCancelled: ctx.isCancelled,
       quality: p.quality || p.labels ? { labels: p.labels } : null,
       onProgress: (stage, done, total, snapshot) => {
         const now = Date.now();
@@ -30,6 +32,7 @@ export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ re
     });
     return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
   } finally {
+    sgdRunner.close();
     await gemm.release();
   }
 }

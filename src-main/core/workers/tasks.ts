@@ -8,6 +8,7 @@ import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
 import { clusterTask, type ClusterTaskPayload } from '../cluster/cluster-task.ts';
 import { mapTask, type MapTaskPayload } from '../map/map-task.ts';
 import { limitTask, type LimitPayload } from '../embed/limit.ts';
+import { sgdHelperTask, type SgdHelperPayload } from './sgd-runner.ts';
 import { nearDupTask, similarTask, sweepTask, type NearDupPayload, type SimilarPayload, type SweepPayload } from '../curation/tasks.ts';
 
 export interface TaskContext {
@@ -37,4 +38,5 @@ TASKS.map = (async (p: MapTaskPayload, ctx: TaskContext) => mapTask(p, ctx)) as 
 TASKS.similar = (async (p: SimilarPayload, ctx: TaskContext) => similarTask(p, ctx)) as TaskFn;
 TASKS.neardup = (async (p: NearDupPayload, ctx: TaskContext) => nearDupTask(p, ctx)) as TaskFn;
 TASKS.sweep = (async (p: SweepPayload, ctx: TaskContext) => sweepTask(p, ctx)) as TaskFn;
+TASKS.sgd = (async (p: SgdHelperPayload, ctx: TaskContext) => sgdHelperTask(p, ctx)) as TaskFn;
 TASKS.embedLimit = (async (p: LimitPayload, ctx: TaskContext) => limitTask(p, ctx)) as TaskFn;

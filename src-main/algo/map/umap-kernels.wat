@@ -1,5 +1,6 @@
-;; UMAP SGD epoch over a range of rows, 4-wide SIMD (see umap-sgd.ts for the memory layout and the semantics).
-;; Built into umap-sgd.wasm.ts by `npm run build:wasm`; a test checks that the committed bytes match this source.
+;; UMAP's hot loops in SIMD: the SGD epoch over a range of rows (f32x4; see umap-sgd.ts for the memory layout and
+;; the semantics) and the sparse-times-dense product of the spectral initialization (f64x2; see umap.ts).
+;; Assembled into umap-kernels.wasm.ts by `node resources/build-wasm.mjs`; a test checks the committed bytes match.
 (module
   (import "env" "mem" (memory 1 65536 shared))
 
@@ -50,6 +51,50 @@
         (f32x4.add (v128.load (local.get $hp)) (f32x4.mul (local.get $g) (local.get $step))))
       (local.set $q (i32.add (local.get $q) (i32.const 16)))
       (br_if $l (i32.lt_u (local.get $q) (local.get $bytes)))))
+
+;; dst[a] = self * src[a] + sum_p vals[p] * src[cols[p]] for rows a in lo..hi of a CSR matrix; src and dst are
+  ;; row-major f64 blocks of rowBytes per row (a multiple of 16)
+  (func (export "spmm")
+    (param $lo i32) (param $hi i32) (param $rowBytes i32) (param $self f64)
+    (param $indptr i32) (param $cols i32) (param $vals i32) (param $src i32) (param $dst i32)
+    (local $a i32) (local $p i32) (local $pe i32) (local $q i32) (local $d i32) (local $s i32)
+    (local $w v128) (local $ao i32)
+    (local.set $w (f64x2.splat (local.get $self)))
+    (local.set $a (local.get $lo))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $a) (local.get $hi)))
+        (local.set $ao (i32.mul (local.get $a) (local.get $rowBytes)))
+        (local.set $d (i32.add (local.get $dst) (local.get $ao)))
+        (local.set $s (i32.add (local.get $src) (local.get $ao)))
+        (local.set $w (f64x2.splat (local.get $self)))
+        (local.set $q (i32.const 0))
+        (loop $init
+          (v128.store (i32.add (local.get $d) (local.get $q))
+            (f64x2.mul (local.get $w) (v128.load (i32.add (local.get $s) (local.get $q)))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $init (i32.lt_u (local.get $q) (local.get $rowBytes))))
+        (local.set $p (i32.load (i32.add (local.get $indptr) (i32.shl (local.get $a) (i32.const 2)))))
+        (local.set $pe (i32.load offset=4 (i32.add (local.get $indptr) (i32.shl (local.get $a) (i32.const 2)))))
+        (block $edgesDone
+          (loop $edges
+            (br_if $edgesDone (i32.ge_u (local.get $p) (local.get $pe)))
+            (local.set $w (f64x2.splat (f64.load (i32.add (local.get $vals) (i32.shl (local.get $p) (i32.const 3))))))
+            (local.set $s
+              (i32.add (local.get $src)
+                (i32.mul (i32.load (i32.add (local.get $cols) (i32.shl (local.get $p) (i32.const 2)))) (local.get $rowBytes))))
+            (local.set $q (i32.const 0))
+            (loop $acc
+              (v128.store (i32.add (local.get $d) (local.get $q))
+                (f64x2.add
+                  (v128.load (i32.add (local.get $d) (local.get $q)))
+                  (f64x2.mul (local.get $w) (v128.load (i32.add (local.get $s) (local.get $q))))))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (br_if $acc (i32.lt_u (local.get $q) (local.get $rowBytes))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $edges)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $rows))))
 
   (func (export "epoch")
     (param $lo i32) (param $hi i32) (param $ep i32) (param $alpha f32)
