@@ -14,6 +14,8 @@ import { Tsne } from '../src-main/algo/map/tsne.ts';
 import { Umap } from '../src-main/algo/map/umap.ts';
 import { knnLabelAgreement, trustworthiness } from '../src-main/algo/map/quality.ts';
 import { createOrtGemm } from '../src-main/core/gemm-ort.ts';
+import { workerCount } from '../src-main/core/workers/pool.ts';
+import { createParallelSgdRunner } from '../src-main/core/workers/sgd-runner.ts';
 import { readNpyLabels, readNpyMatrix } from '../src-main/core/npy-file.ts';
 import { fmt, PEERS, PY, REPO, SHARED, timed } from './lib/peer.mts';
 
@@ -63,10 +65,13 @@ async function worker(name: string): Promise<void> {
   let Y: Float32Array;
   let detail: string;
   if (c.method === 'umap2d') {
-    const u = new Umap({ nComponents: 2, nNeighbors: 15, minDist: 0.1, metric: 'cosine', seed: 0, gemm });
+    // as the map task runs it: SGD epochs on all cores
+    const sgdRunner = createParallelSgdRunner(workerCount());
+    const u = new Umap({ nComponents: 2, nNeighbors: 15, minDist: 0.1, metric: 'cosine', seed: 0, gemm, sgdRunner });
     await u.initializeFit(M.data, n, d);
     const tInit = performance.now();
     Y = await u.run();
+    sgdRunner.close();
     detail = `init (kNN + graph + spectral) ${((tInit - t0) / 1000).toFixed(1)} s, ${u.nEpochs} epochs ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
   } else {
     const t = new Tsne({ perplexity: 30, seed: 0, gemm });

@@ -1,28 +1,21 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runClustering } from '../../algo/cluster/run.ts';
+import { loadC3, PEER_RUNS } from '../../algo/map/test-data.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
-import { readNpyLabels, readNpyMatrix } from '../npy-file.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAT = path.resolve(ROOT, '../shared/data/matrices');
-const PEERS = path.resolve(ROOT, '../shared/reference/peers/peers-runs.jsonl');
 
 describe('UMAP-50 + Ward (the product path) vs the reference umap-learn + sklearn pipeline', () => {
   it('reaches the reference AMI within 0.02 on c3, with the SGD on two threads, and records the reduction', async () => {
-    const M = readNpyMatrix(path.join(MAT, 'c3_5000x128_X.npy'));
-    const y = readNpyLabels(path.join(MAT, 'c3_5000x128_y.npy'));
-    const peers = readFileSync(PEERS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    const { X, y, n, d } = loadC3();
+    const peers = readFileSync(PEER_RUNS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
       .filter((r) => r.tag === 'c3_5000x128' && r.method === 'umap50_ward');
     expect(peers.length).toBeGreaterThan(0);
     const refAmi = Math.max(...peers.map((r) => r.quality.AMI as number));
     const gemm = await createOrtGemm(2);
     const sgdRunner = createParallelSgdRunner(2);
     try {
-      const out = await runClustering({ X: M.data, n: M.rows, d: M.cols, labelsTrue: y }, { algo: 'ward', k: 50, seed: 0 }, { gemm, sgdRunner });
+      const out = await runClustering({ X, n, d, labelsTrue: y }, { algo: 'ward', k: 50, seed: 0 }, { gemm, sgdRunner });
       console.log(JSON.stringify({ ami: out.metrics.ami, refAmi, reduceS: out.timings.reduce / 1000, helperChunks: sgdRunner.stats() }));
       expect(out.metrics.clusters).toBe(50);
       expect(out.metrics.ami).toBeGreaterThanOrEqual(refAmi - 0.02);
