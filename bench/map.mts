@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     `Run ${new Date().toISOString()} with \`npx tsx bench/map.mts${argv.length ? ' ' + argv.join(' ') : ''}\` on ${process.platform} (${(await import('node:os')).cpus().length} cores, shared with other jobs: compare within a row only). ` +
       'One process per fit, ours then the peer; fit s = wall seconds of the fit only (data loaded; the peer\'s umap-learn fit includes its numba compile, as peers.py reports it); ' +
       'RSS = peak resident set of the whole process (/usr/bin/time -v). Quality for both sides: trustworthiness@10 (cosine, 5,000-point sample) and 10-NN label agreement in the map. ' +
-      'Ours: kNN exact by ORT MatMul blocks up to 20,000 points, rp-forest (2-means hyperplanes) + exact leaf products beyond; ORT Gemm with 2 threads; SGD / gradient loops single-threaded JS.',
+      'Ours: kNN exact by ORT MatMul blocks up to 20,000 points, rp-forest (2-means hyperplanes) + exact leaf products beyond; ORT Gemm with 2 threads; UMAP SGD epochs in the SIMD WebAssembly kernel on all cores (as the map task runs them); t-SNE gradient loops single-threaded JS.',
     '',
     '| data | method | ours fit s | peer fit s | ours/peer | ours RSS MB | peer RSS MB | ours trust@10 | peer trust@10 | ours 10-NN agree | peer 10-NN agree |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -17,7 +17,7 @@ export interface FuzzOutcome {
   ms: number;
 }
 
-const SCAN_REASON = /^(empty file \(0 bytes\)|not a readable image \(.+\)|cannot decode image \(.+\)|image too large \(\d+x\d+ pixels, limit \d+\)|not a readable image \(no dimensions\))$/s;
+const SCAN_REASON = /^(empty file \(0 bytes\)|not a readable image \(.+\)|cannot decode image \(.+\)|image too large \(\d+x\d+ pixels, (limit|a side above) \d+\)|not a readable image \(no dimensions\))$/s;
 const TENSOR = 224 * 224 * 3;
 
 export async function runOne(inp: FuzzInput, thumbDir: string, embedder: PhotoEmbedder, timeoutMs = 20_000): Promise<FuzzOutcome> {

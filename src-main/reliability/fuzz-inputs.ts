@@ -118,6 +118,7 @@ export function fixedCases(seeds: Seed[], rand: () => number): FuzzInput[] {
     { name: 'png-bomb-100000x100000', ext: '.png', kind: 'bomb', buf: pngBomb(100_000, 100_000) },
     { name: 'png-bomb-rgb-60000x60000', ext: '.png', kind: 'bomb', buf: pngBomb(60_000, 60_000, 2, 2) },
     { name: 'png-wide-1000000x1', ext: '.png', kind: 'bomb', buf: pngBomb(1_000_000, 1, 1) },
+    { name: 'png-long-2097248x72', ext: '.png', kind: 'bomb', buf: pngBomb(2_097_248, 72) },
     { name: 'png-bomb-2^31', ext: '.png', kind: 'bomb', buf: pngBomb(0x7fffffff, 0x7fffffff, 0) },
     { name: 'png-zero-size', ext: '.png', kind: 'huge-dims', buf: pngBomb(0, 0, 0) },
     { name: 'jpeg-claims-65500x65500', ext: '.jpg', kind: 'huge-dims', buf: jpegClaiming(jpeg, 65_500, 65_500) },

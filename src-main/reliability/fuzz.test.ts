@@ -55,6 +55,11 @@ describe('hostile image files', () => {
       expect(o.preprocess.ok, name).toBe(false);
       expect(o.ms, name).toBeLessThan(2000);
     }
+    // under the pixel limit but absurdly long: refused by the per-side limit
+    for (const name of ['png-long-2097248x72', 'png-wide-1000000x1']) {
+      expect(byName.get(name)!.scan.ok, name).toBe(false);
+      expect(byName.get(name)!.scan.reason, name).toMatch(/a side above 100000/);
+    }
     for (const name of ['zero-bytes', 'one-byte', 'text-as-png', 'html-as-jpg', 'zip-as-heic', 'png-bomb-2^31', 'png-zero-size', 'svg-entity-bomb']) {
       expect(byName.get(name)!.scan.ok, name).toBe(false);
       expect(byName.get(name)!.preprocess.ok, name).toBe(false);

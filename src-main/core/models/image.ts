@@ -33,9 +33,15 @@ function badImage(label: string, e: unknown): AppError {
   return new AppError('BAD_IMAGE', `${label}: ${why || 'cannot decode image'}`);
 }
 
-/** sharp pipeline start: strict decoding so truncated files fail instead of returning grey. */
-function open(buf: Buffer): ReturnType<typeof sharp> {
-  return sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 }).rotate().removeAlpha().toColourspace('srgb');
+/** Longest side decoded: a tiny file can claim a 2,000,000 x 72 PNG under the pixel limit (the scanner refuses it too). */
+export const MAX_SIDE = 100_000;
+
+/** sharp pipeline start: strict decoding so truncated files fail instead of returning grey; absurd sides refused first. */
+async function open(buf: Buffer): Promise<ReturnType<typeof sharp>> {
+  const s = sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 });
+  const { width, height } = await s.metadata();
+  if (width && height && Math.max(width, height) > MAX_SIDE) throw new Error(`image too large (${width}x${height} pixels, a side above ${MAX_SIDE})`);
+  return s.rotate().removeAlpha().toColourspace('srgb');
 }
 
 /** Full-resolution decode (EXIF-rotated RGB). */
@@ -43,7 +49,7 @@ export async function decodeRgb(input: ImageInput): Promise<RgbImage> {
   const label = inputLabel(input);
   const buf = await readInput(input);
   try {
-    const { data, info } = await open(buf).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await open(buf)).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
     return { data, width: info.width, height: info.height };
   } catch (e) {
@@ -56,7 +62,7 @@ export async function resizeRgb(input: ImageInput, width: number, height: number
   const label = inputLabel(input);
   const buf = await readInput(input);
   try {
-    const { data, info } = await open(buf).resize(width, height, { fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await (await open(buf)).resize(width, height, { fit: 'fill', kernel }).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || info.width !== width || info.height !== height) throw new Error('unexpected decode result');
     return data;
   } catch (e) {
