@@ -53,6 +53,8 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
       p.params,
       { gemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t) => ctx.progress(s, d, t) },
     );
+    // how the reduction's SGD was shared out (the embedding does not depend on it)
+    if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });
     const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
       .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))
       .map((a) => a.buffer as ArrayBuffer);

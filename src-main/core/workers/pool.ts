@@ -24,9 +24,13 @@ type FromWorker =
 
 function workerEntry(): { url: URL; execArgv: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
-  const built = join(here, 'worker.js');
-  // built app: out/main/worker.js next to the bundle; sources: worker.ts through tsx
-  if (!import.meta.url.endsWith('.ts') && existsSync(built)) return { url: pathToFileURL(built), execArgv: [] };
+  // built app: out/main/worker.js, next to the bundle or one level up when this code sits in a shared chunk
+  // (out/main/chunks/*.js); sources: worker.ts through tsx
+  if (!import.meta.url.endsWith('.ts')) {
+    const built = [join(here, 'worker.js'), join(here, '..', 'worker.js')].find((f) => existsSync(f));
+    if (built) return { url: pathToFileURL(built), execArgv: [] };
+    throw new AppError('INTERNAL', `the worker bundle (worker.js) is missing next to ${fileURLToPath(import.meta.url)}`);
+  }
   const require = createRequire(import.meta.url);
   const tsx = pathToFileURL(require.resolve('tsx/esm')).href;
   return { url: pathToFileURL(join(here, 'worker.ts')), execArgv: ['--import', tsx] };
@@ -41,7 +45,9 @@ export function workerCount(): number {
 
 /** Runs one task in a fresh worker thread and resolves with its result. */
 export function runTask<T>(task: string, payload: unknown, opts: TaskOptions = {}): Promise<T> {
-  const { url, execArgv } = workerEntry();
+  let entry: ReturnType<typeof workerEntry>;
+  try { entry = workerEntry(); } catch (e) { return Promise.reject(e); }
+  const { url, execArgv } = entry;
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(url, { execArgv, workerData: { task, payload, cancelFlag }, transferList: opts.transfer as never });
   return new Promise<T>((resolvePromise, reject) => {
