@@ -8,15 +8,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const OUT = fileURLToPath(new URL('../out/main/', import.meta.url));
 
-async function builtRunTask() {
-  const files = [join(OUT, 'index.js'), ...readdirSync(join(OUT, 'chunks')).map((f) => join(OUT, 'chunks', f))];
-  for (const f of files.filter((x) => !x.endsWith('index.js'))) {
+/** A function exported (under a minified name) by the built shared chunks, found by its own name. */
+async function built(name) {
+  for (const f of readdirSync(join(OUT, 'chunks')).map((x) => join(OUT, 'chunks', x))) {
     const m = await import(pathToFileURL(f).href);
-    const fn = Object.values(m).find((v) => typeof v === 'function' && v.name === 'runTask');
+    const fn = Object.values(m).find((v) => typeof v === 'function' && v.name === name);
     if (fn) return fn;
   }
-  throw new Error(`no runTask export in the built chunks under ${OUT} (run npm run build first)`);
+  throw new Error(`no ${name} export in the built chunks under ${OUT} (run npm run build first)`);
 }
+const builtRunTask = () => built('runTask');
 
 /** n points around k centres in d dimensions, seeded (an LCG), in shared memory as the app passes them. */
 function blobs(n, d, k, seed) {
@@ -38,6 +39,17 @@ test('the built bundle runs worker tasks from its shared chunk', async () => {
   const { X } = blobs(n, d, 4, 1);
   const r = await runTask('knn', { X, n, d, k: 3, metric: 'cosine' });
   assert.equal(r.indices.length, n * 3);
+});
+
+test('the built bundle finds the prepared models (resources/models of the app root)', async () => {
+  const verifyModel = await built('verifyModel');
+  const models = fileURLToPath(new URL('../resources/models/', import.meta.url));
+  // throws MODEL_MISSING / BAD_MODEL naming the file when the bundle looks in the wrong place
+  for (const [name, count] of [['photo', 1], ['face', 3]]) {
+    const files = verifyModel(name);
+    assert.equal(files.length, count, name);
+    for (const f of files) assert.ok(f.startsWith(models), `${f} is not under ${models}`);
+  }
 });
 
 test('a built clustering task reduces with UMAP on several threads (nested SGD helpers) and labels every point', async () => {

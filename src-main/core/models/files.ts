@@ -2,8 +2,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AppError } from '../../common/errors.ts';
+import { MODELS_DIR } from '../paths.ts';
 
 export const RESTORE_HINT = "restore it with 'npm run cli -- prepare-models' (or 'npx constellate prepare-models')";
 
@@ -22,11 +22,10 @@ export interface ChecksumsFile {
   files: Record<string, { sha256: string; size: number }>;
 }
 
-/** resources/models next to the repo (or CONSTELLATE_MODELS_DIR). */
+/** resources/models of the app root, found the same way from sources and from the built bundle (or CONSTELLATE_MODELS_DIR). */
 export function defaultModelsDir(): string {
   if (process.env.CONSTELLATE_MODELS_DIR) return path.resolve(process.env.CONSTELLATE_MODELS_DIR);
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '../../../resources/models');
+  return MODELS_DIR;
 }
 
 /** Feeds a file into a hash in 1 MiB reads (models are tens of MB; no whole-file buffer). */
