@@ -70,7 +70,6 @@ export interface SgdState {
 /** Runs one epoch over all rows, reading buffer `src` and writing the other one (by `sgdEpochRows` on a partition). */
 export interface SgdRunner {
   epoch(st: SgdState, epoch: number, src: 0 | 1): void;
-  close?(): void;
 }
 
 /** Everything in the calling thread. */

@@ -15,7 +15,6 @@ import { knnForest } from './knn-forest.ts';
 import { jacobiEigen, orthonormalizeColumns, pca } from './pca.ts';
 import { allocSgd, kernelMemory, readEmbedding, serialSgdRunner, sgdViews, umapKernels, writeEmbedding, type SgdRunner, type SgdState } from './umap-sgd.ts';
 
-export { powTable } from './umap-sgd.ts';
 export type { SgdRunner, SgdState } from './umap-sgd.ts';
 
 export interface UmapOptions {

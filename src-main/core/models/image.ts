@@ -36,11 +36,16 @@ function badImage(label: string, e: unknown): AppError {
 /** Longest side decoded: a tiny file can claim a 2,000,000 x 72 PNG under the pixel limit (the scanner refuses it too). */
 export const MAX_SIDE = 100_000;
 
+/** Throws "image too large (WxH pixels, a side above MAX_SIDE)" for an absurdly long side. */
+export function checkSides(width: number, height: number): void {
+  if (Math.max(width, height) > MAX_SIDE) throw new Error(`image too large (${width}x${height} pixels, a side above ${MAX_SIDE})`);
+}
+
 /** sharp pipeline start: strict decoding so truncated files fail instead of returning grey; absurd sides refused first. */
 async function open(buf: Buffer): Promise<ReturnType<typeof sharp>> {
   const s = sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 });
   const { width, height } = await s.metadata();
-  if (width && height && Math.max(width, height) > MAX_SIDE) throw new Error(`image too large (${width}x${height} pixels, a side above ${MAX_SIDE})`);
+  if (width && height) checkSides(width, height);
   return s.rotate().removeAlpha().toColourspace('srgb');
 }
 
