@@ -374,11 +374,7 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
   let done = 0;
   ctx.progress('export', 0, total);
   if (o.dryRun) {
-    const name = names.free(wanted);
-    if (name !== wanted) report.collisions++;
-    report.out = join(to, name);
-    report.files = 1;
-    report.plan = [{ cluster: -1, from: null, to: report.out, action: 'write' }];
+    planSingleFile(to, names, wanted, report);
     ctx.progress('export', total, total);
     return;
   }
@@ -416,15 +412,20 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
   report.files = 1;
 }
 
+/** Dry run of a one-file export (table or report): the name it would get, collisions counted. */
+function planSingleFile(to: string, names: NameSet, wanted: string, report: ExportReport): void {
+  const name = names.free(wanted);
+  if (name !== wanted) report.collisions++;
+  report.out = join(to, name);
+  report.files = 1;
+  report.plan = [{ cluster: -1, from: null, to: report.out, action: 'write' }];
+}
+
 async function exportHtml(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, temps: Temps, ctx: JobContext): Promise<void> {
   const wanted = `run-${run.id}.html`;
   const names = new NameSet(listNames(to, !o.dryRun).all);
   if (o.dryRun) {
-    const name = names.free(wanted);
-    if (name !== wanted) report.collisions++;
-    report.out = join(to, name);
-    report.files = 1;
-    report.plan = [{ cluster: -1, from: null, to: report.out, action: 'write' }];
+    planSingleFile(to, names, wanted, report);
     return;
   }
   const html = await renderHtmlReport(lib, run, groups, ctx);
