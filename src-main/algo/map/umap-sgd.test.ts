@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { allocSgd, powTable, readEmbedding, sgdEpochRows, sgdViews, writeEmbedding, type SgdState } from './umap-sgd.ts';
+import { allocSgd, kernelMemory, powTable, readEmbedding, sgdEpochRows, sgdViews, writeEmbedding, type SgdState } from './umap-sgd.ts';
 // @ts-expect-error plain .mjs build script without types
 import { KERNELS, assemble, moduleText } from '../../../resources/build-wasm.mjs';
 
@@ -140,6 +140,10 @@ describe('UMAP SGD kernel (WebAssembly SIMD)', () => {
         for (let i = 0; i < n; i++) for (let q = dim; q < st.stride; q++) expect(Y[i * st.stride + q]).toBe(0);
       }
     }
+  });
+
+  it('refuses working memory beyond what WebAssembly can hold, naming the input', () => {
+    expect(() => kernelMemory(5 * 2 ** 30)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^embeddings: too many for UMAP: it needs 5120 MB/) }));
   });
 
   it('any split of the rows (and scratch slot) gives the same embedding, bit for bit', () => {

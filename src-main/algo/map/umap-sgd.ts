@@ -13,6 +13,7 @@
  * negative-sampling stream is a function of (seed, epoch, row). A row depends on nothing written during the epoch but
  * its own values, so any split of the rows over threads gives the same embedding, bit for bit.
  */
+import { badArg } from '../../common/errors.ts';
 import { UMAP_WASM } from './umap-kernels.wasm.ts';
 
 export const POW_TABLE_SIZE = (0x7f800000 >>> 13) + 1;
@@ -164,7 +165,7 @@ export function umapKernels(memory: WebAssembly.Memory): { epoch: EpochFn; spmm:
 /** A shared memory of at least `bytes` (it never grows, so views on it stay valid). */
 export function kernelMemory(bytes: number): WebAssembly.Memory {
   const pages = Math.ceil(bytes / 65536) + 1;
-  if (pages > 65536) throw new RangeError(`UMAP needs ${Math.round(bytes / 2 ** 20)} MB of working memory, above the 4 GB a WebAssembly memory can hold`);
+  if (pages > 65536) throw badArg('embeddings', `too many for UMAP: it needs ${Math.round(bytes / 2 ** 20)} MB of working memory, above the 4 GB a WebAssembly memory can hold`);
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
