@@ -12,11 +12,11 @@ import type { LimitResult } from '../src-main/core/embed/limit.ts';
 import { Library } from '../src-main/core/library.ts';
 import { MODELS_DIR } from '../src-main/core/paths.ts';
 import { scanRoots } from '../src-main/core/scan/scanner.ts';
-import { testContext } from '../src-main/core/testing.ts';
+import { SHARED, testContext } from '../src-main/core/testing.ts';
 import { runTask, workerCount } from '../src-main/core/workers/pool.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const shared = resolve(root, '../shared/data');
+const shared = resolve(SHARED, 'data');
 const W = workerCount();
 
 function files(dir: string): string[] {

@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { CoreService } from '../src-main/core/service.ts';
 import { startServer } from '../src-main/server/server.ts';
 import { runLoad } from '../src-main/reliability/load-core.ts';
+import { SHARED } from '../src-main/core/testing.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--out');
 const outIdx = process.argv.indexOf('--out');
 const N = Number(args[0] ?? 5000);
 const C = Number(args[1] ?? 32);
-const folder = resolve(args[2] ?? join(root, '../shared/data/photos-flowers'));
+const folder = resolve(args[2] ?? join(SHARED, 'data/photos-flowers'));
 const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
 const renderer = join(root, 'out', 'renderer');
 const mib = () => Math.round(process.memoryUsage().rss / (1 << 20));

@@ -8,9 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED } from '../src-main/core/testing.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const folder = resolve(process.argv[2] ?? join(root, '../shared/data/photos-cifar10'));
+const folder = resolve(process.argv[2] ?? join(SHARED, 'data/photos-cifar10'));
 const dir = mkdtempSync(join(tmpdir(), 'bench-scan-'));
 const lib = join(dir, 'bench.constellate');
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const SHARED = resolve(ROOT, '../shared');
+export const SHARED = process.env.CONSTELLATE_SHARED ? resolve(process.env.CONSTELLATE_SHARED) : resolve(ROOT, '../shared');
 export const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = path.resolve(REPO, '../shared');
+export const SHARED = process.env.CONSTELLATE_SHARED ? path.resolve(process.env.CONSTELLATE_SHARED) : path.resolve(REPO, '../shared');
 export const PY = '/usr/bin/python3';
 export const PEERS = path.resolve(SHARED, 'peers/peers.py');
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { JobContext } from './jobs.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = resolve(REPO_ROOT, '../shared');
+/** The data sets and peers: CONSTELLATE_SHARED, or ../shared next to the repository. */
+export const SHARED = process.env.CONSTELLATE_SHARED ? resolve(process.env.CONSTELLATE_SHARED) : resolve(REPO_ROOT, '../shared');
 export const sharedPath = (...p: string[]) => join(SHARED, ...p);
 
 export function tempDir(prefix = 'constellate-test-'): { dir: string; cleanup: () => void } {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED } from '../../core/testing.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../../core/npy-file.ts';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import type { Gemm } from '../linalg.ts';
@@ -12,9 +12,8 @@ import { adjustedMutualInfo } from '../metrics.ts';
 import { agglomerative, condensedDistances, nnChain, cutDendrogram } from './agglomerative.ts';
 import { adjustedRandIndex } from './hdbscan-testutil.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAT = path.resolve(ROOT, '../shared/data/matrices');
-const PEERS = path.resolve(ROOT, '../shared/reference/peers/peers-runs.jsonl');
+const MAT = path.resolve(SHARED, 'data/matrices');
+const PEERS = path.resolve(SHARED, 'reference/peers/peers-runs.jsonl');
 const PY = '/usr/bin/python3';
 
 let gemm: Gemm & { release(): Promise<void> };

@@ -1,19 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
+import { SHARED } from '../../core/testing.ts';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
 import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo, adjustedRandIndex } from '../metrics.ts';
 import { createRng } from '../rng.ts';
 import { dbscan, epsFromKDistance } from './dbscan.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const shared = path.resolve(root, '../shared');
-const C3X = path.resolve(shared, 'data/matrices/c3_5000x128_X.npy');
-const C3Y = path.resolve(shared, 'data/matrices/c3_5000x128_y.npy');
+const C3X = path.resolve(SHARED, 'data/matrices/c3_5000x128_X.npy');
+const C3Y = path.resolve(SHARED, 'data/matrices/c3_5000x128_y.npy');
 const PY = '/usr/bin/python3';
 const hasSklearn = existsSync(PY) && (() => {
   try { execFileSync(PY, ['-c', 'import sklearn'], { stdio: 'ignore' }); return true; } catch { return false; }
@@ -21,7 +19,7 @@ const hasSklearn = existsSync(PY) && (() => {
 
 /** the peers' DBSCAN records on c3 (eps chosen by their k-distance quantile) */
 function peerRuns(): Array<{ eps: number; q: number; ami: number; clusters: number; noise: number }> {
-  const lines = readFileSync(path.resolve(shared, 'reference/peers/peers-runs.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(path.resolve(SHARED, 'reference/peers/peers-runs.jsonl'), 'utf8').split('\n').filter(Boolean);
   const out = new Map<number, { eps: number; q: number; ami: number; clusters: number; noise: number }>();
   for (const l of lines) {
     const r = JSON.parse(l);

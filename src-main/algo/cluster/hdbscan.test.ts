@@ -3,7 +3,6 @@ import { readFileSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../../core/npy-file.ts';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import { AppError } from '../../common/errors.ts';
@@ -14,9 +13,8 @@ import { hdbscan } from './hdbscan.ts';
 import { mutualReachabilityMst } from './mst.ts';
 import { numpyArgsort } from './hdbscan-prim.ts';
 import { adjustedRandIndex } from './hdbscan-testutil.ts';
+import { SHARED } from '../../core/testing.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SHARED = path.resolve(ROOT, '../shared');
 const REF = path.join(SHARED, 'reference/hdbscan');
 const MAT = path.join(SHARED, 'data/matrices');
 

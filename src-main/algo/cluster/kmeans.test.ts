@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
 import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { kmeans, kmeansPredict } from './kmeans.ts';
+import { SHARED } from '../../core/testing.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const M = (name: string) => path.resolve(root, '../shared/data/matrices', name);
+const M = (name: string) => path.resolve(SHARED, 'data/matrices', name);
 
 // sklearn 1.2.1 KMeans(50, init='k-means++', n_init=1, algorithm='lloyd', random_state=s) on c3_5000x128, s = 0..4:
 //   /usr/bin/python3 -c "import numpy as np; from sklearn.cluster import KMeans;

@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
 import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { MiniBatchKMeans, matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
+import { SHARED } from '../../core/testing.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const M = (name: string) => path.resolve(root, '../shared/data/matrices', name);
+const M = (name: string) => path.resolve(SHARED, 'data/matrices', name);
 
 // sklearn 1.2.1 MiniBatchKMeans(50, batch_size=1024, n_init=1, random_state=s) on c3_5000x128, s = 0..4 (AMI):
 //   0.93111 (the peers-runs.jsonl value), 0.93789, 0.90541, 0.90798, 0.91873   (same python as in kmeans.test.ts)

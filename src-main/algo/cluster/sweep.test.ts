@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
@@ -7,9 +6,9 @@ import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { createRng } from '../rng.ts';
 import { constrainedSweep, dbscanEpsSweep, elbowSweep, kneedle, silhouetteSweep } from './sweep.ts';
+import { SHARED } from '../../core/testing.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const M = (name: string) => path.resolve(root, '../shared/data/matrices', name);
+const M = (name: string) => path.resolve(SHARED, 'data/matrices', name);
 
 let gemm: Gemm & { release(): Promise<void> };
 beforeAll(async () => { gemm = await createOrtGemm(1); });

@@ -1,9 +1,10 @@
 /** Shared fixtures for the map tests: the c3 matrix and the peers' reference quality on it. */
 import { readFileSync } from 'node:fs';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
+import { SHARED } from '../../core/testing.ts';
 
-export const MATRICES = new URL('../../../../shared/data/matrices/', import.meta.url).pathname;
-export const PEER_RUNS = new URL('../../../../shared/reference/peers/peers-runs.jsonl', import.meta.url).pathname;
+export const MATRICES = `${SHARED}/data/matrices/`;
+export const PEER_RUNS = `${SHARED}/reference/peers/peers-runs.jsonl`;
 
 export function loadC3(): { X: Float32Array; y: Int32Array; n: number; d: number } {
   const M = readNpyMatrix(`${MATRICES}c3_5000x128_X.npy`);

@@ -9,6 +9,7 @@ import { FaceEmbedder } from './face.ts';
 import { defaultModelsDir } from './files.ts';
 import { decodeRgb } from './image.ts';
 import { PhotoEmbedder } from './photo.ts';
+import { SHARED } from '../testing.ts';
 
 export interface ModelBench {
   photo: { images: number; batch: number; endToEndPerSec: number; preprocessPerSec: number; sessionRunPerSec: number };
@@ -70,7 +71,7 @@ export async function benchModels(opts: { photoDir: string; faceDir: string; pho
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
+  const shared = path.resolve(SHARED, 'data');
   const r = await benchModels({ photoDir: process.argv[2] ?? path.join(shared, 'photos-flowers'), faceDir: process.argv[3] ?? path.join(shared, 'faces-london') });
   console.log(JSON.stringify(r, null, 2));
 }

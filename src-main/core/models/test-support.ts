@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultModelsDir } from './files.ts';
 import { prepareModels } from './prepare.ts';
+import { SHARED } from '../testing.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const sharedDir = path.resolve(repoRoot, '../shared');
+export const sharedDir = SHARED;
 export const referenceDir = path.join(sharedDir, 'reference/mobilenet_v2_mid');
 
 let ready: Promise<string> | undefined;
