@@ -10,13 +10,14 @@ import { embedCommands } from './commands-embed.ts';
 import { clusterCommands } from './commands-cluster.ts';
 import { mapCommands } from './commands-map.ts';
 import { exportCommands } from './commands-export.ts';
+import { libraryCommands } from './commands-library.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

@@ -3,7 +3,7 @@
  * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
+import type { CheckReport, ItemRef, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
 } from './types.ts';
@@ -22,6 +22,13 @@ export interface AppApi {
   /** Adds folders (absolute paths) as roots; existing ones are returned unchanged. */
   addRoots(paths: string[]): Promise<Root[]>;
   removeRoot(rootId: number): Promise<void>;
+  /**
+   * Removes a folder with everything of it (photos, faces, their embeddings, labels and run assignments); refused
+   * (CONFLICT, naming the job) while a job uses the folder.
+   */
+  removeFolder(options: { rootId: number }): Promise<RemoveFolderReport>;
+  /** Checks the library (integrity, foreign keys, dangling or reused item ids, cluster summaries, thumbnails). */
+  check(options?: Record<string, never>): Promise<CheckReport>;
   /** Starts a scan job over the given roots (all roots when omitted); resolves with the job as started. */
   scan(rootIds?: number[]): Promise<JobInfo>;
   listPhotos(query?: PhotoQuery): Promise<Page<PhotoSummary>>;
@@ -51,7 +58,7 @@ export interface AppApi {
   /** One cluster of a run with its top and tail samples (what the cluster view opens with). */
   getCluster(runId: number, cluster: number): Promise<ClusterRow>;
   /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
-  getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }>;
+  getAssignments(runId: number): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }>;
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
   computeMap(model: string, params: MapParams): Promise<JobInfo>;
@@ -77,12 +84,12 @@ export interface AppApi {
   /** Noise and low-similarity members of a run. */
   getReviewQueue(runId: number, offset?: number, limit?: number, maxSim?: number): Promise<Page<ItemView>>;
   /** Nearest neighbours of an item among a model's embeddings (cosine). */
-  similar(model: string, item: number, k?: number): Promise<Array<ItemView & { similarity: number }>>;
+  similar(model: string, item: ItemRef, k?: number): Promise<Array<ItemView & { similarity: number }>>;
   /** Groups of near-duplicate items (cosine above threshold). */
   nearDuplicates(model: string, threshold?: number): Promise<Array<{ items: ItemView[]; minSim: number }>>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options?: { minSamples?: number; minClusters?: number; maxNoiseShare?: number }): Promise<JobInfo>;
-  /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side. */
+  /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
   compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
 }
 
@@ -152,7 +159,7 @@ export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
-  'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns',
+  'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -2,6 +2,38 @@
 
 export type ItemKind = 'photo' | 'face';
 
+/** One item of the library wherever it travels: a photo or a face (their ids are separate: photo 7 is not face 7). */
+export interface ItemRef {
+  kind: ItemKind;
+  id: number;
+}
+
+/** Many items of one kind, as a typed array (maps of 100,000 points stay cheap). */
+export interface ItemIds {
+  kind: ItemKind;
+  ids: Int32Array;
+}
+
+/** What removing a folder removed. */
+export interface RemoveFolderReport {
+  /** the folder's path */
+  removed: string;
+  photos: number;
+  faces: number;
+}
+
+/** One finding of the library check (`constellate check`). */
+export interface CheckProblem {
+  kind: string;
+  message: string;
+  count: number;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  problems: CheckProblem[];
+}
+
 export interface Root {
   id: number;
   path: string;

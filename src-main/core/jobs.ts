@@ -136,6 +136,11 @@ export class JobManager {
     await Promise.allSettled(all.map((r) => r.promise));
   }
 
+  /** The jobs queued or running now, oldest first. */
+  active(): JobInfo[] {
+    return [...this.running.values()].map((r) => structuredClone(r.info)).sort((a, b) => a.id - b.id);
+  }
+
   get(id: number): JobInfo {
     const r = this.running.get(id);
     if (r) return structuredClone(r.info);

@@ -1,13 +1,14 @@
 /**
  * A Library: the open SQLite file, its thumbnail cache and the queries the service needs. One per open library.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../common/errors.ts';
-import type { LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
+import { refreshClusters } from './curation/edits.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
 export function userDataDir(): string {
@@ -128,9 +129,40 @@ export class Library {
     return this.root(id);
   }
 
-  removeRoot(id: number): void {
-    this.root(id);
-    this.db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+  /**
+   * Removes a folder and everything of it: its photos, their faces, and (through the library's triggers) their
+   * embeddings, labels and run assignments; the runs' groups that lose members are recomputed (a group left empty
+   * goes), and thumbnails no other photo shares are deleted. Ids are never given out again.
+   */
+  removeRoot(id: number): RemoveFolderReport {
+    const root = this.root(id);
+    const db = this.db;
+    const thumbs: string[] = [];
+    const report = db.transaction(() => {
+      const photos = db.prepare('SELECT COUNT(*) FROM photos WHERE root_id = ?').pluck().get(id) as number;
+      const faces = db.prepare('SELECT COUNT(*) FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ?').pluck().get(id) as number;
+      const touched = db.prepare(`
+        SELECT DISTINCT a.run_id AS runId, a.cluster FROM assignments a JOIN runs r ON r.id = a.run_id
+        WHERE (r.kind = 'photo' AND a.item_id IN (SELECT id FROM photos WHERE root_id = ?))
+           OR (r.kind = 'face' AND a.item_id IN (SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ?))`)
+        .all(id, id) as Array<{ runId: number; cluster: number }>;
+      thumbs.push(...(db.prepare('SELECT DISTINCT hash FROM photos WHERE root_id = ?').pluck().all(id) as string[]));
+      thumbs.push(...(db.prepare('SELECT DISTINCT f.thumb FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ? AND f.thumb IS NOT NULL').pluck().all(id) as string[]));
+      db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+      const byRun = new Map<number, number[]>();
+      for (const t of touched) byRun.set(t.runId, [...(byRun.get(t.runId) ?? []), t.cluster]);
+      for (const [runId, clusters] of byRun) {
+        refreshClusters(db, runId, clusters);
+        db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+      }
+      return { removed: root.path, photos, faces };
+    }).immediate();
+    const stillUsed = db.prepare('SELECT 1 FROM photos WHERE hash = ? UNION ALL SELECT 1 FROM faces WHERE thumb = ? LIMIT 1').pluck();
+    for (const key of new Set(thumbs)) {
+      if (stillUsed.get(key, key) !== undefined) continue;
+      try { rmSync(this.thumbPath(key), { force: true }); } catch { /* a thumbnail left behind is only cache */ }
+    }
+    return report;
   }
 
   photos(q: { offset?: number; limit?: number; rootId?: number; status?: 'ok' | 'missing' } = {}): Page<PhotoSummary> {

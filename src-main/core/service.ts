@@ -6,8 +6,9 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
-import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
+import { checkLibrary } from './check.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
 import { embedJob } from './embed/embed-job.ts';
@@ -94,8 +95,25 @@ export class CoreService implements AppApi {
   }
 
   async removeRoot(rootId: number): Promise<void> {
-    this.lib.removeRoot(int('rootId', rootId, 1));
+    await this.removeFolder({ rootId });
+  }
+
+  async removeFolder(options: { rootId: number }): Promise<RemoveFolderReport> {
+    if (!options || typeof options !== 'object') throw badArg('options', 'expected {rootId}');
+    const id = int('rootId', options.rootId, 1);
+    const root = this.lib.root(id);
+    // a scan of the folder, or any job reading or writing the library's items, would fail half-way or leave orphans
+    const busy = this.jobs.active().find((j) => j.kind === 'scan'
+      ? ((j.params as { rootIds?: number[] } | null)?.rootIds ?? []).includes(id)
+      : j.kind !== 'download');
+    if (busy) throw new AppError('CONFLICT', `folder ${root.path} is in use by job ${busy.id} (${busy.kind}, ${busy.state}); wait for it to finish or cancel it, then remove the folder`);
+    const r = this.lib.removeRoot(id);
     this.emit({ type: 'library', info: this.lib.info() });
+    return r;
+  }
+
+  async check(_options: Record<string, never> = {}): Promise<CheckReport> {
+    return checkLibrary(this.lib);
   }
 
   async scan(rootIds?: number[]): Promise<JobInfo> {
@@ -272,23 +290,46 @@ export class CoreService implements AppApi {
     return reviewQueue(this.lib.db, int('runId', runId, 1), int('offset', offset), int('limit', limit, 1), maxSim);
   }
 
-  private matrices = new Map<string, { ids: Int32Array; X: Float32Array; n: number; d: number; count: number; kind: ItemKind }>();
+  /** Loaded matrices, most recently used last; each valid while its model's revision (bumped by every write) holds. */
+  private matrices = new Map<string, { ids: Int32Array; X: Float32Array; n: number; d: number; revision: number; kind: ItemKind }>();
+  static MATRIX_CACHE_ENTRIES = 4;
+  static MATRIX_CACHE_BYTES = 1 << 30;
 
-  /** A model's matrix, cached while its embedding count is unchanged. */
-  private matrix(model: string) {
-    const count = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(model) as number;
+  /** A model's matrix, cached while the model's revision is unchanged (bounded: a few models, at most 1 GiB). */
+  matrix(model: string) {
+    const revision = this.lib.db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model) as number | undefined;
     const c = this.matrices.get(model);
-    if (c && c.count === count) return c;
+    if (c && revision !== undefined && c.revision === revision) {
+      this.matrices.delete(model);
+      this.matrices.set(model, c);
+      return c;
+    }
+    this.matrices.delete(model);
     const m = loadMatrix(this.lib.db, model);
-    const entry = { ids: m.ids, X: m.X, n: m.n, d: m.d, count, kind: m.model.kind };
+    const entry = { ids: m.ids, X: m.X, n: m.n, d: m.d, revision: revision ?? -1, kind: m.model.kind };
     this.matrices.set(model, entry);
+    let bytes = 0;
+    for (const e of this.matrices.values()) bytes += e.X.byteLength;
+    for (const [k, e] of this.matrices) {
+      if (this.matrices.size <= 1 || (this.matrices.size <= CoreService.MATRIX_CACHE_ENTRIES && bytes <= CoreService.MATRIX_CACHE_BYTES)) break;
+      this.matrices.delete(k);
+      bytes -= e.X.byteLength;
+    }
     return entry;
   }
 
-  async similar(model: string, item: number, k = 24): Promise<Array<ItemView & { similarity: number }>> {
+  /** Models whose matrix is cached now (tests). */
+  cachedMatrices(): string[] {
+    return [...this.matrices.keys()];
+  }
+
+  async similar(model: string, item: ItemRef, k = 24): Promise<Array<ItemView & { similarity: number }>> {
+    if (!item || typeof item !== 'object' || (item.kind !== 'photo' && item.kind !== 'face')) throw badArg('item', `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(item)}`);
+    const id = int('item.id', item.id, 1);
     const m = this.matrix(model);
-    const row = m.ids.indexOf(int('item', item, 1));
-    if (row < 0) throw new AppError('NOT_FOUND', `item ${item} has no ${model} embedding`);
+    if (item.kind !== m.kind) throw badArg('item', `${item.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
+    const row = m.ids.indexOf(id);
+    if (row < 0) throw new AppError('NOT_FOUND', `${item.kind} ${id} has no ${model} embedding`);
     const r = await runTask<{ indices: Int32Array; sims: Float32Array }>('similar', { X: m.X, n: m.n, d: m.d, row, k: Math.min(int('k', k, 1), m.n - 1) });
     const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
     return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
@@ -313,6 +354,7 @@ export class CoreService implements AppApi {
 
   async compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
     const ra = getRun(this.lib.db, int('a', a, 1)), rb = getRun(this.lib.db, int('b', b, 1));
+    if (ra.kind !== rb.kind) throw badArg('b', `run ${a} groups ${ra.kind}s and run ${b} groups ${rb.kind}s: only runs over the same kind of items can be compared`);
     const rows = this.lib.db.prepare(`SELECT x.cluster AS ca, y.cluster AS cb FROM assignments x JOIN assignments y ON y.item_id = x.item_id AND y.run_id = ?
       WHERE x.run_id = ? ORDER BY x.item_id`).all(b, a) as Array<{ ca: number; cb: number }>;
     if (rows.length === 0) throw new AppError('CONFLICT', `runs ${a} and ${b} share no items`);
@@ -320,12 +362,12 @@ export class CoreService implements AppApi {
     return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };
   }
 
-  async getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }> {
-    getRun(this.lib.db, int('runId', runId, 1));
+  async getAssignments(runId: number): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }> {
+    const run = getRun(this.lib.db, int('runId', runId, 1));
     const rows = this.lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
     const ids = new Int32Array(rows.length), clusters = new Int32Array(rows.length);
     rows.forEach(([i, c], t) => { ids[t] = i; clusters[t] = c; });
-    return { runId, ids, clusters };
+    return { runId, kind: run.kind, ids, clusters };
   }
 
   async getCatalog(): Promise<CatalogItem[]> {

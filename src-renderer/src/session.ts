@@ -3,7 +3,7 @@
  * same place; and the undo/redo entry points shared by every view and the keyboard shortcuts.
  */
 import { reactive, watch } from 'vue';
-import type { EditOp, HistoryInfo, RunInfo } from '@common/types.ts';
+import type { EditOp, HistoryInfo, ItemKind, RunInfo } from '@common/types.ts';
 import { api } from './api.ts';
 import { showError, state } from './state.ts';
 
@@ -14,6 +14,8 @@ export const session = reactive({
   runId: null as number | null,
   cluster: null as number | null,
   item: null as number | null,
+  /** what session.item is (a photo id and a face id are different items) */
+  itemKind: null as ItemKind | null,
   model: null as string | null,
   runs: [] as RunInfo[],
   history: null as HistoryInfo | null,
@@ -32,6 +34,8 @@ function readHash(): void {
   if (h.has('model')) session.model = h.get('model');
   session.cluster = num('cluster');
   session.item = num('item');
+  const k = h.get('kind');
+  session.itemKind = k === 'photo' || k === 'face' ? k : null;
 }
 
 function writeHash(): void {
@@ -40,12 +44,13 @@ function writeHash(): void {
   if (session.runId !== null) h.set('run', String(session.runId));
   if (session.cluster !== null) h.set('cluster', String(session.cluster));
   if (session.item !== null) h.set('item', String(session.item));
+  if (session.item !== null && session.itemKind) h.set('kind', session.itemKind);
   if (session.model) h.set('model', session.model);
   const next = `#${h.toString()}`;
   if (location.hash !== next) history.replaceState(null, '', next);
 }
 
-export function go(view: ViewName, extra: Partial<{ runId: number | null; cluster: number | null; item: number | null; model: string | null }> = {}): void {
+export function go(view: ViewName, extra: Partial<{ runId: number | null; cluster: number | null; item: number | null; itemKind: ItemKind | null; model: string | null }> = {}): void {
   session.view = view;
   Object.assign(session, extra);
 }
@@ -86,7 +91,7 @@ export async function redo(): Promise<void> {
 export function startSession(): void {
   readHash();
   window.addEventListener('hashchange', readHash);
-  watch(() => [session.view, session.runId, session.cluster, session.item, session.model], writeHash);
+  watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
   watch(() => session.runId, async (id) => { session.history = id !== null ? await api.getHistory(id).catch(() => null) : null; });
   watch(() => state.revision, loadRuns);
   api.onEvent((e) => {

@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
 import { FaceEmbedder, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
 import type { TaskContext } from '../workers/tasks.ts';
-import { openWorkerDb, vecBlob } from './store.ts';
+import { matchFaces } from '../../algo/face-match.ts';
+import { refreshClusters } from '../curation/edits.ts';
+import { blobVec, openWorkerDb, vecBlob } from './store.ts';
 
 export interface EmbedTaskPayload {
   library: string;
@@ -63,9 +65,12 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
   try {
     if (p.model === 'face') {
       const fe = await FaceEmbedder.load(p.modelsDir, { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize });
-      const oldFaces = db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck();
+      const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? ORDER BY id');
+      const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+      // a face's embeddings, labels and run assignments go with it (the library's triggers)
       const delFace = db.prepare('DELETE FROM faces WHERE id = ?');
-      const delVec = db.prepare('DELETE FROM embeddings WHERE model = ? AND item_id = ?');
+      const inRuns = db.prepare(`SELECT run_id AS runId, cluster FROM assignments WHERE item_id = ? AND run_id IN (SELECT id FROM runs WHERE kind = 'face')`);
+      const updFace = db.prepare(`UPDATE faces SET detector = 'faceplugin-fr', x = ?, y = ?, w = ?, h = ?, score = ?, landmarks = ?, thumb = ? WHERE id = ?`);
       const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at)
         VALUES (?, 'faceplugin-fr', ?, ?, ?, ?, ?, ?, ?, ?)`);
       // overlap: start the next photo's detection while the current one's results are written
@@ -83,10 +88,32 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         // IMMEDIATE: several workers write at once, and a deferred transaction that reads first cannot take the
         // write lock once another worker has committed (SQLITE_BUSY without waiting)
         db.transaction(() => {
-          for (const fid of oldFaces.all(ph.id) as number[]) { delVec.run(p.modelName, fid); delFace.run(fid); }
+          // a changed photo (re-encoded, edited) keeps the ids of the faces found again, so that names, curated groups
+          // and run assignments stay on them; only faces that appeared or disappeared are added or removed
+          const olds = oldFaces.all(ph.id) as Array<{ id: number; x: number; y: number; w: number; h: number }>;
+          const match = matchFaces(
+            olds.map((o) => { const b = oldVec.get(p.modelName, o.id) as Buffer | undefined; return { box: o, vec: b ? blobVec(b, b.byteLength / 4) : null }; }),
+            out.r.map((f) => ({ box: { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }, vec: f.embedding })));
+          const kept = new Set(Array.from(match).filter((o) => o >= 0));
+          const touched = new Map<number, Set<number>>();
+          olds.forEach((o, i) => {
+            if (kept.has(i)) return;
+            for (const a of inRuns.all(o.id) as Array<{ runId: number; cluster: number }>) {
+              if (!touched.has(a.runId)) touched.set(a.runId, new Set());
+              touched.get(a.runId)!.add(a.cluster);
+            }
+            delFace.run(o.id);
+          });
+          for (const [runId, clusters] of touched) refreshClusters(db, runId, clusters);
           out.r.forEach((f, k) => {
             const key = `${ph.hash}-f${k}`;
-            const id = Number(insFace.run(ph.id, f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, now).lastInsertRowid);
+            let id: number;
+            if (match[k] >= 0) {
+              id = olds[match[k]].id;
+              updFace.run(f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, id);
+            } else {
+              id = Number(insFace.run(ph.id, f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, now).lastInsertRowid);
+            }
             upsertVec.run(p.modelName, id, p.version, vecBlob(f.embedding), null);
             keys.push([key, f.alignedJpeg]);
           });

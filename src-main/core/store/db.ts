@@ -144,10 +144,21 @@ export function migrate(db: Db): void {
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-    })();
+    const fk = db.pragma('foreign_keys', { simple: true }) as number;
+    // outside the transaction: SQLite ignores this pragma inside one
+    if (m.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuildsTables) {
+          const bad = db.pragma('foreign_key_check') as Array<{ table: string }>;
+          if (bad.length > 0) throw new Error(`migration ${m.version} (${m.name}): ${bad.length} row(s) of ${bad[0].table} point at nothing`);
+        }
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+    } finally {
+      if (m.rebuildsTables) db.pragma(`foreign_keys = ${fk ? 'ON' : 'OFF'}`);
+    }
   }
   db.pragma(`application_id = ${APPLICATION_ID}`);
   db.pragma(`user_version = ${LATEST_VERSION}`);

@@ -6,6 +6,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Runs with foreign key enforcement off (SQLite's way to rebuild a table that others reference: a DROP TABLE with
+   * it on would cascade); `foreign_key_check` must come out empty before the migration commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -181,6 +186,149 @@ export const MIGRATIONS: Migration[] = [
         count INTEGER NOT NULL,
         created_at INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    // One identity per item, enforced by the library itself. An item is (kind, id): a row of photos or of faces, whose
+    // ids are AUTOINCREMENT from now on (a freed id is never given to another photo or face). Embeddings, labels and run
+    // assignments name an item by that pair (embeddings and assignments through their model's or run's kind); they
+    // can no longer be written for an item that does not exist, and they go when their item goes (triggers: SQLite's
+    // foreign keys cannot point at one of two tables). Rows already left dangling by earlier versions point at
+    // nothing, or at an item that reused the id, and are dropped here. Every write to a model's embeddings bumps the
+    // model's revision, the key of in-memory matrix caches.
+    version: 4,
+    name: 'item-identity',
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE photos_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        rel_path TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        orientation INTEGER,
+        taken_at TEXT,
+        status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'missing')),
+        added_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO photos_v4 SELECT id, root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format,
+        orientation, taken_at, status, added_at, updated_at FROM photos;
+      DROP TABLE photos;
+      ALTER TABLE photos_v4 RENAME TO photos;
+      CREATE INDEX photos_hash ON photos(hash);
+      CREATE INDEX photos_root ON photos(root_id, status);
+      CREATE TABLE faces_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        detector TEXT NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        score REAL NOT NULL,
+        landmarks BLOB,
+        thumb TEXT,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO faces_v4 SELECT id, photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at FROM faces;
+      DROP TABLE faces;
+      ALTER TABLE faces_v4 RENAME TO faces;
+      CREATE INDEX faces_photo ON faces(photo_id);
+
+      -- ids still named by rows left behind (below) are never given out again either
+      INSERT INTO sqlite_sequence (name, seq) SELECT t.name, 0 FROM (SELECT 'photos' AS name UNION ALL SELECT 'faces') t
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence s WHERE s.name = t.name);
+      UPDATE sqlite_sequence SET seq = MAX(seq,
+        COALESCE((SELECT MAX(id) FROM photos), 0),
+        COALESCE((SELECT MAX(item_id) FROM embeddings WHERE model IN (SELECT name FROM models WHERE kind = 'photo')), 0),
+        COALESCE((SELECT MAX(item_id) FROM labels WHERE kind = 'photo'), 0),
+        COALESCE((SELECT MAX(item_id) FROM assignments WHERE run_id IN (SELECT id FROM runs WHERE kind = 'photo')), 0))
+        WHERE name = 'photos';
+      UPDATE sqlite_sequence SET seq = MAX(seq,
+        COALESCE((SELECT MAX(id) FROM faces), 0),
+        COALESCE((SELECT MAX(item_id) FROM embeddings WHERE model IN (SELECT name FROM models WHERE kind = 'face')), 0),
+        COALESCE((SELECT MAX(item_id) FROM labels WHERE kind = 'face'), 0),
+        COALESCE((SELECT MAX(item_id) FROM assignments WHERE run_id IN (SELECT id FROM runs WHERE kind = 'face')), 0))
+        WHERE name = 'faces';
+
+      -- what earlier versions left behind when photos or faces were removed
+      DELETE FROM embeddings WHERE NOT EXISTS (SELECT 1 FROM models m WHERE m.name = embeddings.model AND (
+        (m.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = embeddings.item_id)) OR
+        (m.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = embeddings.item_id))));
+      DELETE FROM labels WHERE NOT (
+        (kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = labels.item_id)) OR
+        (kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = labels.item_id)));
+      DELETE FROM assignments WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = assignments.run_id AND (
+        (r.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = assignments.item_id)) OR
+        (r.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = assignments.item_id))));
+      -- the groups that lost members to that: sizes and samples as their assignments say
+      UPDATE clusters SET
+        size = (SELECT COUNT(*) FROM assignments a WHERE a.run_id = clusters.run_id AND a.cluster = clusters.cluster),
+        top = (SELECT json_group_array(json(j.value)) FROM json_each(clusters.top) j WHERE EXISTS (SELECT 1 FROM assignments a
+          WHERE a.run_id = clusters.run_id AND a.cluster = clusters.cluster AND a.item_id = json_extract(j.value, '$.item'))),
+        tail = (SELECT json_group_array(json(j.value)) FROM json_each(clusters.tail) j WHERE EXISTS (SELECT 1 FROM assignments a
+          WHERE a.run_id = clusters.run_id AND a.cluster = clusters.cluster AND a.item_id = json_extract(j.value, '$.item')))
+        WHERE size != (SELECT COUNT(*) FROM assignments a WHERE a.run_id = clusters.run_id AND a.cluster = clusters.cluster);
+      UPDATE runs SET n = (SELECT COUNT(*) FROM assignments a WHERE a.run_id = runs.id)
+        WHERE n != (SELECT COUNT(*) FROM assignments a WHERE a.run_id = runs.id);
+
+      -- an item's rows go with it (also when a folder's removal cascades to its photos and their faces)
+      CREATE TRIGGER photos_item_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM embeddings WHERE item_id = OLD.id AND model IN (SELECT name FROM models WHERE kind = 'photo');
+        DELETE FROM labels WHERE kind = 'photo' AND item_id = OLD.id;
+        DELETE FROM assignments WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+      CREATE TRIGGER faces_item_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM embeddings WHERE item_id = OLD.id AND model IN (SELECT name FROM models WHERE kind = 'face');
+        DELETE FROM labels WHERE kind = 'face' AND item_id = OLD.id;
+        DELETE FROM assignments WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+      END;
+
+      -- nothing names an item that does not exist
+      CREATE TRIGGER embeddings_item_exists BEFORE INSERT ON embeddings
+      WHEN NOT EXISTS (SELECT 1 FROM models m WHERE m.name = NEW.model AND (
+        (m.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = NEW.item_id)) OR
+        (m.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = NEW.item_id))))
+      BEGIN SELECT RAISE(ABORT, 'embeddings: no such item for this model (FOREIGN KEY constraint failed)'); END;
+      CREATE TRIGGER embeddings_item_update BEFORE UPDATE OF model, item_id ON embeddings
+      WHEN NEW.model != OLD.model OR NEW.item_id != OLD.item_id
+      BEGIN SELECT RAISE(ABORT, 'embeddings: an embedding cannot move to another item'); END;
+      CREATE TRIGGER labels_item_exists BEFORE INSERT ON labels
+      WHEN NOT ((NEW.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = NEW.item_id)) OR
+        (NEW.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = NEW.item_id)))
+      BEGIN SELECT RAISE(ABORT, 'labels: no such item (FOREIGN KEY constraint failed)'); END;
+      CREATE TRIGGER labels_item_update BEFORE UPDATE OF kind, item_id ON labels
+      WHEN NEW.kind != OLD.kind OR NEW.item_id != OLD.item_id
+      BEGIN SELECT RAISE(ABORT, 'labels: a label cannot move to another item'); END;
+      CREATE TRIGGER assignments_item_exists BEFORE INSERT ON assignments
+      WHEN NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = NEW.run_id AND (
+        (r.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = NEW.item_id)) OR
+        (r.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = NEW.item_id))))
+      BEGIN SELECT RAISE(ABORT, 'assignments: no such item for this run (FOREIGN KEY constraint failed)'); END;
+      CREATE TRIGGER assignments_item_update BEFORE UPDATE OF run_id, item_id ON assignments
+      WHEN NEW.run_id != OLD.run_id OR NEW.item_id != OLD.item_id
+      BEGIN SELECT RAISE(ABORT, 'assignments: an assignment cannot move to another item'); END;
+      -- a model's or run's kind is what its item ids mean: it never changes
+      CREATE TRIGGER models_kind_fixed BEFORE UPDATE OF kind ON models WHEN NEW.kind != OLD.kind
+      BEGIN SELECT RAISE(ABORT, 'models: kind cannot change'); END;
+      CREATE TRIGGER runs_kind_fixed BEFORE UPDATE OF kind ON runs WHEN NEW.kind != OLD.kind
+      BEGIN SELECT RAISE(ABORT, 'runs: kind cannot change'); END;
+
+      -- every write to a model's embeddings bumps its revision
+      ALTER TABLE models ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+      CREATE TRIGGER embeddings_rev_insert AFTER INSERT ON embeddings BEGIN
+        UPDATE models SET revision = revision + 1 WHERE name = NEW.model;
+      END;
+      CREATE TRIGGER embeddings_rev_update AFTER UPDATE ON embeddings BEGIN
+        UPDATE models SET revision = revision + 1 WHERE name = NEW.model;
+      END;
+      CREATE TRIGGER embeddings_rev_delete AFTER DELETE ON embeddings BEGIN
+        UPDATE models SET revision = revision + 1 WHERE name = OLD.model;
+      END;
     `,
   },
 ];
