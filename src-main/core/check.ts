@@ -40,7 +40,7 @@ export function checkLibrary(lib: Library): CheckReport {
       (r.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = a.item_id AND p.added_at > r.created_at)) OR
       (r.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = a.item_id AND f.created_at > r.created_at))`),
     'run assignments naming an item added after the run (an id given out again)');
-  for (const t of ['photos', 'faces']) {
+  for (const t of ['roots', 'photos', 'faces']) {
     const sql = one(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '${t}' AND sql LIKE '%AUTOINCREMENT%'`);
     add('reused-id', sql === 0 ? 1 : 0, `${t}: ids are not AUTOINCREMENT (a freed id would be given out again)`);
     const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(t) as number | undefined;

@@ -145,6 +145,8 @@ describe('item identity (migration 4)', () => {
     expect(existsSync(lib.thumbPath('1111111111111111'))).toBe(true);
     expect(checkLibrary(lib)).toEqual({ ok: true, problems: [] });
     await expect(svc.removeFolder({ rootId: b.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // the removed folder's id is not given to the next one
+    expect(lib.addRoot(dir).id).toBe(3);
     await svc.close();
   });
 

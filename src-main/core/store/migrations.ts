@@ -190,7 +190,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     // One identity per item, enforced by the library itself. An item is (kind, id): a row of photos or of faces, whose
-    // ids are AUTOINCREMENT from now on (a freed id is never given to another photo or face). Embeddings, labels and run
+    // ids are AUTOINCREMENT from now on (a freed id is never given to another photo or face; nor a removed folder's id
+    // to another folder). Embeddings, labels and run
     // assignments name an item by that pair (embeddings and assignments through their model's or run's kind); they
     // can no longer be written for an item that does not exist, and they go when their item goes (triggers: SQLite's
     // foreign keys cannot point at one of two tables). Rows already left dangling by earlier versions point at
@@ -200,6 +201,15 @@ export const MIGRATIONS: Migration[] = [
     name: 'item-identity',
     rebuildsTables: true,
     sql: `
+      CREATE TABLE roots_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL UNIQUE,
+        added_at INTEGER NOT NULL,
+        last_scan_at INTEGER
+      );
+      INSERT INTO roots_v4 SELECT id, path, added_at, last_scan_at FROM roots;
+      DROP TABLE roots;
+      ALTER TABLE roots_v4 RENAME TO roots;
       CREATE TABLE photos_v4 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,

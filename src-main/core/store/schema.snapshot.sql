@@ -161,8 +161,8 @@ CREATE TABLE processed (
       );
 
 -- table roots
-CREATE TABLE roots (
-        id INTEGER PRIMARY KEY,
+CREATE TABLE "roots" (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         path TEXT NOT NULL UNIQUE,
         added_at INTEGER NOT NULL,
         last_scan_at INTEGER
