@@ -60,6 +60,14 @@ export function checkLibrary(lib: Library): CheckReport {
   }
   add('cluster-sample', samples, 'group samples (top/tail) naming items that are not in the group');
 
+  let mapPoints = 0;
+  const exists = { photo: db.prepare('SELECT 1 FROM photos WHERE id = ?').pluck(), face: db.prepare('SELECT 1 FROM faces WHERE id = ?').pluck() };
+  for (const m of db.prepare('SELECT m.ids, md.kind FROM maps m JOIN models md ON md.name = m.model').iterate() as Iterable<{ ids: Buffer; kind: 'photo' | 'face' }>) {
+    const ids = new Int32Array(new Uint8Array(m.ids).buffer);
+    for (const i of ids) if (exists[m.kind].get(i) === undefined) mapPoints++;
+  }
+  add('dangling-map-point', mapPoints, 'stored map points of photos or faces that do not exist');
+
   let thumbs = 0;
   for (const h of db.prepare(`SELECT DISTINCT hash FROM photos WHERE status = 'ok'`).pluck().iterate() as Iterable<string>) {
     if (!thumbExists(lib, h)) thumbs++;

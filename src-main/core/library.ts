@@ -148,7 +148,12 @@ export class Library {
         .all(id, id) as Array<{ runId: number; cluster: number }>;
       thumbs.push(...(db.prepare('SELECT DISTINCT hash FROM photos WHERE root_id = ?').pluck().all(id) as string[]));
       thumbs.push(...(db.prepare('SELECT DISTINCT f.thumb FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ? AND f.thumb IS NOT NULL').pluck().all(id) as string[]));
+      const gone = {
+        photo: new Set(db.prepare('SELECT id FROM photos WHERE root_id = ?').pluck().all(id) as number[]),
+        face: new Set(db.prepare('SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ?').pluck().all(id) as number[]),
+      };
       db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+      dropMapPoints(db, gone);
       const byRun = new Map<number, number[]>();
       for (const t of touched) byRun.set(t.runId, [...(byRun.get(t.runId) ?? []), t.cluster]);
       for (const [runId, clusters] of byRun) {
@@ -196,3 +201,22 @@ export class Library {
 }
 
 const PHOTO_COLS = `id, path, rel_path AS relPath, root_id AS rootId, folder, hash, width, height, format, taken_at AS takenAt, status, size`;
+
+/** Stored maps keep only the points of items that still exist (x, y pairs go with their ids). */
+function dropMapPoints(db: Db, gone: Record<'photo' | 'face', Set<number>>): void {
+  const maps = db.prepare('SELECT m.id, m.ids, m.xy, md.kind FROM maps m JOIN models md ON md.name = m.model').all() as Array<{ id: number; ids: Buffer; xy: Buffer; kind: 'photo' | 'face' }>;
+  const upd = db.prepare('UPDATE maps SET n = ?, ids = ?, xy = ? WHERE id = ?');
+  for (const m of maps) {
+    const set = gone[m.kind];
+    if (!set || set.size === 0) continue;
+    const ids = new Int32Array(new Uint8Array(m.ids).buffer);
+    const xy = new Float32Array(new Uint8Array(m.xy).buffer);
+    const keep: number[] = [];
+    for (let i = 0; i < ids.length; i++) if (!set.has(ids[i])) keep.push(i);
+    if (keep.length === ids.length) continue;
+    const ni = Int32Array.from(keep, (i) => ids[i]);
+    const nxy = new Float32Array(keep.length * 2);
+    keep.forEach((i, j) => { nxy[2 * j] = xy[2 * i]; nxy[2 * j + 1] = xy[2 * i + 1]; });
+    upd.run(keep.length, Buffer.from(ni.buffer), Buffer.from(nxy.buffer), m.id);
+  }
+}

@@ -131,6 +131,9 @@ describe('item identity (migration 4)', () => {
     }
     expect(checkLibrary(lib)).toEqual({ ok: true, problems: [] });
     expect(lib.db.prepare('SELECT size || top FROM clusters WHERE run_id = 2').pluck().get()).toBe('1[]');
+    const xy = Float32Array.from({ length: 12 }, (_, i) => i);
+    lib.db.prepare(`INSERT INTO maps (model, method, params, n, ids, xy, created_at) VALUES ('face', 'pca', '{}', 6, ?, ?, 1)`)
+      .run(Buffer.from(Int32Array.from([1, 2, 3, 4, 5, 6]).buffer), Buffer.from(xy.buffer));
     const b = lib.roots().find((r) => r.path === '/b')!;
     const r = await svc.removeFolder({ rootId: b.id });
     expect(r).toEqual({ removed: '/b', photos: 2, faces: 2 }); // photos 3, 4 and faces 3, 4
@@ -143,6 +146,10 @@ describe('item identity (migration 4)', () => {
     expect((await svc.getRun(1)).n).toBe(4);
     expect(existsSync(lib.thumbPath('3333333333333333'))).toBe(false);
     expect(existsSync(lib.thumbPath('1111111111111111'))).toBe(true);
+    // the stored map keeps only the remaining faces, each with its own point
+    const map = await svc.getMap({ model: 'face' });
+    expect(Array.from(map.ids)).toEqual([1, 2, 5, 6]);
+    expect(Array.from(map.xy)).toEqual([0, 1, 2, 3, 8, 9, 10, 11]);
     expect(checkLibrary(lib)).toEqual({ ok: true, problems: [] });
     await expect(svc.removeFolder({ rootId: b.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // the removed folder's id is not given to the next one
@@ -182,6 +189,37 @@ describe('item identity (migration 4)', () => {
     await expect(svc.removeFolder({ rootId: 2 })).rejects.toThrow(/in use by job \d+ \(scan/);
     await expect(svc.removeFolder({ rootId: 1 })).resolves.toMatchObject({ removed: '/a', photos: 2 });
     await svc.jobs.wait(scanJob.id);
+    await svc.close();
+  });
+});
+
+describe('matrix caches', () => {
+  it('follow the model revision (a vector rewritten in place is seen) and stay bounded', async () => {
+    const file = join(tmp(), 'lib.constellate');
+    v3Library(file);
+    const svc = CoreService.open(file);
+    const db = svc.lib.db;
+    const first = await svc.similar('photo', { kind: 'photo', id: 1 }, 3);
+    expect(first[0].item).not.toBe(4);
+    // photo 4 is re-embedded in place as photo 1's twin: same number of embeddings, another matrix
+    db.prepare(`UPDATE embeddings SET vec = (SELECT vec FROM embeddings WHERE model = 'photo' AND item_id = 1) WHERE model = 'photo' AND item_id = 4`).run();
+    const again = await svc.similar('photo', { kind: 'photo', id: 1 }, 3);
+    expect(again[0].item).toBe(4);
+    expect(again[0].similarity).toBeCloseTo(1, 5);
+    // an item of the other kind is refused, never answered with the photo that has its number
+    await expect(svc.similar('photo', { kind: 'face', id: 1 }, 3)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/face 1 is not a photo/) });
+    await expect(svc.compareRuns(1, 2)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
+    expect((await svc.getAssignments(1)).kind).toBe('face');
+    const keep = CoreService.MATRIX_CACHE_ENTRIES;
+    CoreService.MATRIX_CACHE_ENTRIES = 1;
+    try {
+      await svc.similar('face', { kind: 'face', id: 1 }, 2);
+      expect(svc.cachedMatrices()).toEqual(['face']);
+      await svc.similar('photo', { kind: 'photo', id: 1 }, 2);
+      expect(svc.cachedMatrices()).toEqual(['photo']);
+    } finally {
+      CoreService.MATRIX_CACHE_ENTRIES = keep;
+    }
     await svc.close();
   });
 });
