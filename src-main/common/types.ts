@@ -221,6 +221,8 @@ export interface MapInfo {
 }
 
 export interface MapData extends MapInfo {
+  /** what the ids are: photos or faces (the model's kind) */
+  kind: ItemKind;
   /** item ids (photo or face ids) */
   ids: Int32Array;
   /** n x 2 coordinates */

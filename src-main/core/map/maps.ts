@@ -1,7 +1,7 @@
 /** Maps in the library (per model and method), and the map job. Coordinates travel as typed arrays, never per-point JSON. */
 import type { MapOutput, MapParams } from '../../algo/map/run.ts';
 import { AppError, badArg } from '../../common/errors.ts';
-import type { MapData, MapInfo } from '../../common/types.ts';
+import type { ItemKind, MapData, MapInfo } from '../../common/types.ts';
 import { loadMatrix } from '../embed/store.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
@@ -60,5 +60,6 @@ export function getMapData(db: Db, q: { id?: number; model?: string; method?: st
     row = db.prepare(`SELECT * FROM maps WHERE model = ? AND (? IS NULL OR method = ?) ORDER BY id DESC LIMIT 1`).get(q.model, q.method ?? null, q.method ?? null) as typeof row;
   }
   if (!row) throw new AppError('NOT_FOUND', `no map ${q.id !== undefined ? q.id : `of ${q.model}${q.method ? ` (${q.method})` : ''}`} yet`);
-  return { ...toInfo(row), ids: blobTo(row.ids, Int32Array), xy: blobTo(row.xy, Float32Array) };
+  const kind = (db.prepare('SELECT kind FROM models WHERE name = ?').pluck().get(row.model) as ItemKind | undefined) ?? 'photo';
+  return { ...toInfo(row), kind, ids: blobTo(row.ids, Int32Array), xy: blobTo(row.xy, Float32Array) };
 }

@@ -148,6 +148,7 @@ describe('item identity (migration 4)', () => {
     expect(existsSync(lib.thumbPath('1111111111111111'))).toBe(true);
     // the stored map keeps only the remaining faces, each with its own point
     const map = await svc.getMap({ model: 'face' });
+    expect(map.kind).toBe('face');
     expect(Array.from(map.ids)).toEqual([1, 2, 5, 6]);
     expect(Array.from(map.xy)).toEqual([0, 1, 2, 3, 8, 9, 10, 11]);
     expect(checkLibrary(lib)).toEqual({ ok: true, problems: [] });
