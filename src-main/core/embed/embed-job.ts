@@ -89,7 +89,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
         library: lib.path, thumbDir: lib.thumbDir, model: m.task, modelName: m.name, version: m.version,
         modelsDir: spec.modelsDir ?? MODELS_DIR, photos, batch: spec.batch, face: spec.face,
       };
-      return runTask<EmbedTaskResult>('embed', payload, {
+      return runTask('embed', payload, {
         signal: ctx.signal,
         onProgress: (stage, d) => {
           done[w] = d;

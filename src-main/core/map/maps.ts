@@ -21,7 +21,7 @@ export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFra
   ctx.progress('load', 0, 1);
   const m = loadMatrix(lib.db, spec.model);
   ctx.progress('load', 1, 1);
-  const out = await runTask<MapOutput>('map', { X: m.X, n: m.n, d: m.d, params: spec.params } satisfies MapTaskPayload, {
+  const out = await runTask('map', { X: m.X, n: m.n, d: m.d, params: spec.params } satisfies MapTaskPayload, {
     signal: ctx.signal,
     onProgress: (stage, done, total, extra) => {
       ctx.progress(stage, done, total);
