@@ -32,6 +32,8 @@ export type CoreListener = (e: AppEvent) => void;
 /** A model's matrix as the service caches it (plus lazily: item id -> row, and the row-normalized copy). */
 interface CachedMatrix {
   ids: Int32Array; X: Float32Array; n: number; d: number; count: number; kind: ItemKind;
+  /** PRAGMA data_version and the service's write generation when the count was last checked */
+  version: number; generation: number;
   rowOf?: Map<number, number>;
   xn?: Promise<Float32Array>;
 }
@@ -51,6 +53,7 @@ export class CoreService implements AppApi {
     this.jobs = new JobManager(lib.db);
     this.jobs.onChange((job) => {
       this.emit({ type: 'job', job });
+      if (jobWrites(job.kind)) this.generation++; // a write job's step may have changed embeddings: recheck the matrices
       // a read job that ended changed nothing in the library
       if (job.state !== 'running' && job.state !== 'queued' && jobWrites(job.kind)) this.emit({ type: 'library', info: lib.info() });
     });
@@ -101,6 +104,7 @@ export class CoreService implements AppApi {
 
   async removeRoot(rootId: number): Promise<void> {
     this.lib.removeRoot(int('rootId', rootId, 1));
+    this.generation++;
     this.emit({ type: 'library', info: this.lib.info() });
   }
 
@@ -153,6 +157,7 @@ export class CoreService implements AppApi {
     if (typeof npyPath !== 'string' || !npyPath) throw badArg('npy', 'expected a .npy file path');
     if (typeof idsPath !== 'string' || !idsPath) throw badArg('ids', 'expected an ids file (CSV or JSON lines)');
     if (typeof model !== 'string' || !model) throw badArg('model', 'expected a model name');
+    this.generation++;
     const r = importEmbeddings(this.lib, npyPath, idsPath, model);
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
@@ -287,15 +292,23 @@ export class CoreService implements AppApi {
   }
 
   private matrices = new Map<string, CachedMatrix>();
+  /** bumped by this service's own writes that may change embeddings (imports, root removal, write-job steps) */
+  private generation = 0;
 
-  /** A model's matrix, cached while its embedding count is unchanged; count and rows come from one snapshot. */
+  /**
+   * A model's matrix, cached while its embedding count is unchanged; count and rows come from one snapshot. The count
+   * (a scan of the embeddings) is only taken again when another connection committed (PRAGMA data_version, e.g. an
+   * embedding worker) or this service wrote something that may touch embeddings (`generation`).
+   */
   private matrix(model: string): CachedMatrix {
     return readSnapshot(this.lib.db, () => {
-      const count = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(model) as number;
       const c = this.matrices.get(model);
-      if (c && c.count === count) return c;
+      const version = this.lib.db.pragma('data_version', { simple: true }) as number;
+      if (c && c.version === version && c.generation === this.generation) return c;
+      const count = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(model) as number;
+      if (c && c.count === count) { c.version = version; c.generation = this.generation; return c; }
       const m = loadMatrix(this.lib.db, model);
-      const entry: CachedMatrix = { ids: m.ids, X: m.X, n: m.n, d: m.d, count, kind: m.model.kind };
+      const entry: CachedMatrix = { ids: m.ids, X: m.X, n: m.n, d: m.d, count, kind: m.model.kind, version, generation: this.generation };
       this.matrices.set(model, entry);
       return entry;
     });
