@@ -15,7 +15,9 @@ export interface SimilarPayload {
 }
 
 export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
-  const gemm = await warmGemm(workerCount());
+  // one matrix-vector product: one intra-op thread is enough, and concurrent calls in other workers then do not
+  // fight over the cores with spinning ORT threads
+  const gemm = await warmGemm(1);
   const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
   if (ctx.isCancelled()) throw new AppError('CANCELLED', 'similar items: cancelled');
   const r = await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
