@@ -90,6 +90,14 @@ describe('read jobs beside write jobs', () => {
     expect(await svc.similar('test', photos[0].id, 5)).toHaveLength(5);
   }, 120_000);
 
+  it('near-duplicates is a read job on the normalized matrix', async () => {
+    const groups = await svc.nearDuplicates('test', 0.999);
+    expect(Array.isArray(groups)).toBe(true);
+    const jobs = (await svc.listJobs()).filter((j) => j.kind === 'neardup');
+    expect(jobs[0].state).toBe('done');
+    expect(jobs[0].result).toEqual({ groups: groups.length });
+  }, 120_000);
+
   it('a sweep runs and finishes while an embedding job runs', async () => {
     const embed = await svc.embed({ model: 'photo', workers: 1 });
     // wait until the embedding is under way (its worker loaded the model and did some photos)
