@@ -60,7 +60,7 @@ const map: Command = {
       process.once('SIGINT', stop);
       let r: MapOutput;
       try {
-        r = await runTask<MapOutput>('map', { X, n: M.rows, d: M.cols, params, labels, quality: !!ctx.opt('quality') || !!labels } satisfies MapTaskPayload,
+        r = await runTask('map', { X, n: M.rows, d: M.cols, params, labels, quality: !!ctx.opt('quality') || !!labels } satisfies MapTaskPayload,
           { signal: c.signal, onProgress: ctx.progress() });
       } finally { process.off('SIGINT', stop); }
       writeNpy(resolve(out), r.xy, [M.rows, 2]);

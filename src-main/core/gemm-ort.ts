@@ -38,7 +38,7 @@ export function matMulModelBytes(): Uint8Array {
 }
 
 /** Create a Gemm on an ORT session with the given intra-op threads (1 per worker by default). */
-export async function createOrtGemm(threads = 1): Promise<Gemm & { release(): Promise<void> }> {
+export async function createOrtGemm(threads = 1): Promise<Gemm & { release(): Promise<void>; forget(): void }> {
   const session = await ort.InferenceSession.create(matMulModelBytes(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -55,7 +55,9 @@ export async function createOrtGemm(threads = 1): Promise<Gemm & { release(): Pr
     const a = new ort.Tensor('float32', A.subarray(0, m * d), [m, d]);
     const out = await session.run({ A: a, B: cachedTensor });
     return out.C.data as Float32Array;
-  }) as Gemm & { release(): Promise<void> };
+  }) as Gemm & { release(): Promise<void>; forget(): void };
   gemm.release = () => session.release();
+  // drop the cached right-hand side (a kept session must not hold on to a finished task's matrix)
+  gemm.forget = () => { cachedBt = null; cachedTensor = null; };
   return gemm;
 }

@@ -2,6 +2,13 @@
  * Jobs: every long operation runs as a job with `{stage, done, total}` progress, cancellation, and a row in the
  * library's `jobs` table. A job left 'running' by a killed process is marked 'interrupted' at the next open; running
  * the same operation again resumes it, because every job commits its work in small idempotent steps.
+ *
+ * Scheduling: each job kind declares whether it writes (JOB_KINDS). Write jobs run one at a time, in the order they
+ * were started. Read jobs (maps, sweeps, similar items, near-duplicates, comparisons, the compute half of a split)
+ * start at once, beside a running write job: they copy what they need at their start inside one SQLite read
+ * transaction (`readSnapshot`), so they never see half of an edit or of a folder removal, and they add their result at
+ * the end in one transaction of their own (a map row, a split's edit) or not at all. Their threads come from the
+ * bounded worker pool (workers/pool.ts), which queues what does not fit.
  */
 import { AppError, toPayload } from '../common/errors.ts';
 import type { JobInfo, JobProgress, JobState } from '../common/types.ts';
@@ -18,6 +25,35 @@ export interface JobContext {
 
 type Listener = (job: JobInfo) => void;
 
+/** Whether a job kind writes to the library while it runs (one at a time) or reads a snapshot (runs beside them). */
+export const JOB_KINDS: Record<string, { writes: boolean }> = {
+  scan: { writes: true },
+  embed: { writes: true },
+  cluster: { writes: true },
+  export: { writes: true },
+  import: { writes: true },
+  map: { writes: false },
+  sweep: { writes: false },
+  similar: { writes: false },
+  neardup: { writes: false },
+  split: { writes: false },
+  compare: { writes: false },
+  download: { writes: false },
+};
+
+/** Kinds not listed are treated as writers (the safe side). */
+export function jobWrites(kind: string): boolean {
+  return JOB_KINDS[kind]?.writes ?? true;
+}
+
+/**
+ * Runs `fn` inside one read transaction of `db`: every statement in it sees the same committed state of the library
+ * (WAL snapshot), whatever other connections commit meanwhile. `fn` must be synchronous (copy what the job needs).
+ */
+export function readSnapshot<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).deferred();
+}
+
 interface Running {
   info: JobInfo;
   controller: AbortController;
@@ -28,6 +64,7 @@ interface Running {
 export class JobManager {
   private running = new Map<number, Running>();
   private listeners = new Set<Listener>();
+  /** the queue of write jobs: each starts when the previous one ended */
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private db: Db) {
@@ -47,10 +84,11 @@ export class JobManager {
   }
 
   /**
-   * Starts a job. Jobs that write to the library run one after another (`exclusive`, the default); the returned
-   * JobInfo is the queued job, and `wait(id)` resolves when it ends.
+   * Starts a job. Jobs that write to the library (JOB_KINDS, or `opts.writes`) run one after another; read jobs start
+   * at once. The returned JobInfo is the queued job, and `wait(id)` resolves when it ends.
    */
-  start<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>): JobInfo {
+  start<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>, opts: { writes?: boolean } = {}): JobInfo {
+    const writes = opts.writes ?? jobWrites(kind);
     const now = Date.now();
     const id = Number(this.db.prepare(`INSERT INTO jobs (kind, state, params, created_at) VALUES (?, 'queued', ?, ?)`)
       .run(kind, JSON.stringify(params ?? {}), now).lastInsertRowid);
@@ -82,8 +120,13 @@ export class JobManager {
         return this.finish(entry, p.code === 'CANCELLED' ? 'cancelled' : 'failed', null, p);
       }
     };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
+    let p: Promise<JobInfo>;
+    if (writes) {
+      p = this.chain.then(run, run);
+      this.chain = p.catch(() => undefined);
+    } else {
+      p = Promise.resolve().then(run);
+    }
     entry.promise = p;
     this.emit(info);
     return structuredClone(info);

@@ -5,9 +5,9 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
-import { AppError, badArg } from '../common/errors.ts';
+import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
-import { JobManager } from './jobs.ts';
+import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
@@ -22,8 +22,6 @@ import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
-import type { ClusterOutput } from '../algo/cluster/run.ts';
-import type { SweepResult } from '../algo/cluster/sweep.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
@@ -31,6 +29,15 @@ import { join as joinPath } from 'node:path';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
+
+/** A model's matrix as the service caches it (plus lazily: item id -> row, and the row-normalized copy). */
+interface CachedMatrix {
+  ids: Int32Array; X: Float32Array; n: number; d: number; kind: ItemKind;
+  /** the model's revision (bumped by every write of its embeddings) the matrix was read at */
+  revision: number;
+  rowOf?: Map<number, number>;
+  xn?: Promise<Float32Array>;
+}
 
 function int(name: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw badArg(name, `expected an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -47,7 +54,8 @@ export class CoreService implements AppApi {
     this.jobs = new JobManager(lib.db);
     this.jobs.onChange((job) => {
       this.emit({ type: 'job', job });
-      if (job.state !== 'running' && job.state !== 'queued') this.emit({ type: 'library', info: lib.info() });
+      // a read job that ended changed nothing in the library
+      if (job.state !== 'running' && job.state !== 'queued' && jobWrites(job.kind)) this.emit({ type: 'library', info: lib.info() });
     });
   }
 
@@ -237,20 +245,28 @@ export class CoreService implements AppApi {
     if (!op || typeof op !== 'object' || typeof (op as { type?: unknown }).type !== 'string') throw badArg('op', 'expected an edit {type, ...}');
     let split: { items: number[]; labels: Int32Array } | undefined;
     if (op.type === 'split') {
-      const run = getRun(this.lib.db, runId);
-      const items = this.lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, op.cluster) as number[];
-      if (items.length < 2) throw new AppError('CONFLICT', `cluster ${op.cluster} has ${items.length} member(s): nothing to split`);
-      const d = getModel(this.lib.db, run.model).dim;
-      const X = new Float32Array(new SharedArrayBuffer(items.length * d * 4));
-      const q = this.lib.db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
-      items.forEach((it, i) => X.set(blobVec(q.get(run.model, it) as Buffer, d), i * d));
+      // the members and their vectors from one snapshot (never half of another edit)
+      const { items, X, d } = readSnapshot(this.lib.db, () => {
+        const run = getRun(this.lib.db, runId);
+        const items = this.lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, op.cluster) as number[];
+        if (items.length < 2) throw new AppError('CONFLICT', `cluster ${op.cluster} has ${items.length} member(s): nothing to split`);
+        const d = getModel(this.lib.db, run.model).dim;
+        const X = new Float32Array(new SharedArrayBuffer(items.length * d * 4));
+        const q = this.lib.db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+        items.forEach((it, i) => X.set(blobVec(q.get(run.model, it) as Buffer, d), i * d));
+        return { items, X, d };
+      });
       const k = op.k ?? 2;
       if (!Number.isInteger(k) || k < 2 || k > items.length) throw badArg('k', `split into 2..${items.length} parts, got ${k}`);
       const params = op.algo === 'hdbscan'
         ? { algo: 'hdbscan' as const, minClusterSize: Math.max(2, Math.min(5, Math.floor(items.length / 4))) }
         : { algo: 'kmeans' as const, k, nInit: 3 };
-      const out = await runTask<ClusterOutput>('cluster', { X, n: items.length, d, params, labelsTrue: null, sourceIds: null, stream: null });
-      split = { items, labels: out.labels };
+      // a cancellable read job (cancelJob): the sub-clustering runs in a pooled worker
+      const labels = await this.readJob('split', { runId, cluster: op.cluster, k, algo: params.algo }, async (ctx) => {
+        const out = await runTask('cluster', { X, n: items.length, d, params, labelsTrue: null, sourceIds: null, stream: null }, { signal: ctx.signal, onProgress: (s, dn, t) => ctx.progress(s, dn, t) });
+        return out.labels;
+      }, (l) => ({ members: l.length }));
+      split = { items, labels };
     }
     const r = applyEdit(this.lib.db, runId, op, split);
     this.changed(runId);
@@ -291,31 +307,64 @@ export class CoreService implements AppApi {
   }
 
   /** Loaded matrices, most recently used last; each valid while its model's revision (bumped by every write) holds. */
-  private matrices = new Map<string, { ids: Int32Array; X: Float32Array; n: number; d: number; revision: number; kind: ItemKind }>();
+  private matrices = new Map<string, CachedMatrix>();
   static MATRIX_CACHE_ENTRIES = 4;
   static MATRIX_CACHE_BYTES = 1 << 30;
 
-  /** A model's matrix, cached while the model's revision is unchanged (bounded: a few models, at most 1 GiB). */
-  matrix(model: string) {
-    const revision = this.lib.db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model) as number | undefined;
-    const c = this.matrices.get(model);
-    if (c && revision !== undefined && c.revision === revision) {
+  /** A model's matrix, cached while the model's revision is unchanged (bounded: a few models, at most 1 GiB); read in one snapshot. */
+  matrix(model: string): CachedMatrix {
+    return readSnapshot(this.lib.db, () => {
+      const revision = this.lib.db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model) as number | undefined;
+      const c = this.matrices.get(model);
+      if (c && revision !== undefined && c.revision === revision) {
+        this.matrices.delete(model);
+        this.matrices.set(model, c);
+        return c;
+      }
       this.matrices.delete(model);
-      this.matrices.set(model, c);
-      return c;
+      const m = loadMatrix(this.lib.db, model);
+      const entry: CachedMatrix = { ids: m.ids, X: m.X, n: m.n, d: m.d, revision: revision ?? -1, kind: m.model.kind };
+      this.matrices.set(model, entry);
+      let bytes = 0;
+      for (const e of this.matrices.values()) bytes += e.X.byteLength;
+      for (const [k, e] of this.matrices) {
+        if (this.matrices.size <= 1 || (this.matrices.size <= CoreService.MATRIX_CACHE_ENTRIES && bytes <= CoreService.MATRIX_CACHE_BYTES)) break;
+        this.matrices.delete(k);
+        bytes -= e.X.byteLength;
+      }
+      return entry;
+    });
+  }
+
+  /** The matrix with L2-normalized rows (shared memory), made once per cached matrix in a worker. */
+  private normalized(m: CachedMatrix): Promise<Float32Array> {
+    if (!m.xn) {
+      const out = new Float32Array(new SharedArrayBuffer(m.n * m.d * 4));
+      const xn = runTask('normalize', { X: m.X, out, n: m.n, d: m.d }).then(() => out);
+      m.xn = xn;
+      xn.catch(() => { if (m.xn === xn) m.xn = undefined; });
     }
-    this.matrices.delete(model);
-    const m = loadMatrix(this.lib.db, model);
-    const entry = { ids: m.ids, X: m.X, n: m.n, d: m.d, revision: revision ?? -1, kind: m.model.kind };
-    this.matrices.set(model, entry);
-    let bytes = 0;
-    for (const e of this.matrices.values()) bytes += e.X.byteLength;
-    for (const [k, e] of this.matrices) {
-      if (this.matrices.size <= 1 || (this.matrices.size <= CoreService.MATRIX_CACHE_ENTRIES && bytes <= CoreService.MATRIX_CACHE_BYTES)) break;
-      this.matrices.delete(k);
-      bytes -= e.X.byteLength;
+    return m.xn;
+  }
+
+  /**
+   * Runs `fn` as a read job (listed, cancellable with cancelJob, run beside write jobs) and resolves with its value;
+   * the job row keeps only `summary(value)`. A read-only library has no jobs table to write: there it is a plain call.
+   */
+  private async readJob<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
+    if (this.lib.db.readonly) {
+      const signal = new AbortController().signal;
+      return fn({ jobId: 0, signal, progress() {}, checkCancelled() {}, isCancelled: () => false });
     }
-    return entry;
+    let out: { v: T } | null = null;
+    const job = this.jobs.start(kind, params, async (ctx) => {
+      const v = await fn(ctx);
+      out = { v };
+      return summary(v);
+    });
+    const end = await this.jobs.wait(job.id);
+    if (end.state === 'done' && out) return (out as { v: T }).v;
+    throw end.error ? fromPayload(end.error as ErrorPayload) : new AppError('CANCELLED', `job ${job.id} (${kind}) was cancelled`);
   }
 
   /** Models whose matrix is cached now (tests). */
@@ -328,18 +377,28 @@ export class CoreService implements AppApi {
     const id = int('item.id', item.id, 1);
     const m = this.matrix(model);
     if (item.kind !== m.kind) throw badArg('item', `${item.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
-    const row = m.ids.indexOf(id);
+    m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
+    const row = m.rowOf.get(id) ?? -1;
     if (row < 0) throw new AppError('NOT_FOUND', `${item.kind} ${id} has no ${model} embedding`);
-    const r = await runTask<{ indices: Int32Array; sims: Float32Array }>('similar', { X: m.X, n: m.n, d: m.d, row, k: Math.min(int('k', k, 1), m.n - 1) });
-    const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
-    return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
+    const kk = Math.min(int('k', k, 1), m.n - 1);
+    return this.readJob('similar', { model, item, k: kk }, async (ctx) => {
+      const X = await this.normalized(m);
+      const r = await runTask('similar', { X, n: m.n, d: m.d, row, k: kk, normalized: true }, { signal: ctx.signal });
+      ctx.checkCancelled();
+      const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
+      return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
+    }, (v) => ({ items: v.length }));
   }
 
   async nearDuplicates(model: string, threshold = 0.95): Promise<Array<{ items: ItemView[]; minSim: number }>> {
     if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
     const m = this.matrix(model);
-    const r = await runTask<{ groups: Array<{ rows: number[]; minSim: number }> }>('neardup', { X: m.X, n: m.n, d: m.d, threshold });
-    return r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim }));
+    return this.readJob('neardup', { model, threshold }, async (ctx) => {
+      const X = await this.normalized(m);
+      const r = await runTask('neardup', { X, n: m.n, d: m.d, threshold, normalized: true }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      ctx.checkCancelled();
+      return readSnapshot(this.lib.db, () => r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim })));
+    }, (v) => ({ groups: v.length }));
   }
 
   async sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } = {}): Promise<JobInfo> {
@@ -347,16 +406,19 @@ export class CoreService implements AppApi {
     if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
     const m = this.matrix(model);
     return this.jobs.start('sweep', { model, kind, values, options }, async (ctx) => {
-      const r = await runTask<SweepResult>('sweep', { X: m.X, n: m.n, d: m.d, kind, values, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
       return { model, kind, ...r };
     });
   }
 
   async compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
-    const ra = getRun(this.lib.db, int('a', a, 1)), rb = getRun(this.lib.db, int('b', b, 1));
+    // both runs from one snapshot
+    const { ra, rb, rows } = readSnapshot(this.lib.db, () => ({
+      ra: getRun(this.lib.db, int('a', a, 1)), rb: getRun(this.lib.db, int('b', b, 1)),
+      rows: this.lib.db.prepare(`SELECT x.cluster AS ca, y.cluster AS cb FROM assignments x JOIN assignments y ON y.item_id = x.item_id AND y.run_id = ?
+      WHERE x.run_id = ? ORDER BY x.item_id`).all(b, a) as Array<{ ca: number; cb: number }>,
+    }));
     if (ra.kind !== rb.kind) throw badArg('b', `run ${a} groups ${ra.kind}s and run ${b} groups ${rb.kind}s: only runs over the same kind of items can be compared`);
-    const rows = this.lib.db.prepare(`SELECT x.cluster AS ca, y.cluster AS cb FROM assignments x JOIN assignments y ON y.item_id = x.item_id AND y.run_id = ?
-      WHERE x.run_id = ? ORDER BY x.item_id`).all(b, a) as Array<{ ca: number; cb: number }>;
     if (rows.length === 0) throw new AppError('CONFLICT', `runs ${a} and ${b} share no items`);
     const la = rows.map((r) => r.ca), lb = rows.map((r) => r.cb);
     return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };

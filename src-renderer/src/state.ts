@@ -23,11 +23,14 @@ export function activeJobs(): JobInfo[] {
   return [...state.jobs.values()].filter((j) => j.state === 'running' || j.state === 'queued');
 }
 
+const QUIET_KINDS = new Set(['similar', 'neardup', 'split']);
+
 export function startState(): void {
   api.onEvent((e) => {
     if (e.type === 'job') {
       state.jobs.set(e.job.id, e.job);
-      if (e.job.state !== 'running' && e.job.state !== 'queued') state.revision++;
+      // the short read jobs behind similar / near-duplicates / a split's computation change nothing to reload
+      if (e.job.state !== 'running' && e.job.state !== 'queued' && !QUIET_KINDS.has(e.job.kind)) state.revision++;
     } else if (e.type === 'library') {
       state.info = e.info;
       state.revision++;

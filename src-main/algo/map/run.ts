@@ -1,7 +1,7 @@
 /** One 2-D map of a matrix: UMAP, t-SNE or PCA, with progressive snapshots. Pure: the caller runs it in a worker. */
 import { badArg } from '../../common/errors.ts';
 import type { MapParams } from '../../common/types.ts';
-import type { Gemm } from '../linalg.ts';
+import { normalizeRows, type Gemm } from '../linalg.ts';
 import { pca } from './pca.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { fitTsne } from './tsne.ts';
@@ -39,15 +39,7 @@ export async function computeMap(X: Float32Array, n: number, d: number, p: MapPa
   } else {
     o.onProgress?.('pca', 0, 1);
     let Z = X;
-    if (metric === 'cosine') {
-      Z = X.slice(0, n * d);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += Z[i * d + j] ** 2;
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let j = 0; j < d; j++) Z[i * d + j] *= inv;
-      }
-    }
+    if (metric === 'cosine') Z = normalizeRows(X, n, d);
     xy = (await pca(Z, n, d, 2, { seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled })).projected;
     o.onProgress?.('pca', 1, 1, xy);
   }

@@ -47,7 +47,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
     stream: spec.params.algo === 'minibatch-kmeans' ? { library: lib.path, model: spec.model, ids: m.ids } : null,
   };
-  const out = await runTask<ClusterOutput>('cluster', payload, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+  const out = await runTask('cluster', payload, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
   ctx.checkCancelled();
   const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
   // the user's names and curated groups follow their members into the new run
@@ -64,5 +64,5 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
 export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
   opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void } = {}): Promise<ClusterOutput> {
   if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
-  return runTask<ClusterOutput>('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null } satisfies ClusterTaskPayload, opts);
+  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null } satisfies ClusterTaskPayload, opts);
 }

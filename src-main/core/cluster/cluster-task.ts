@@ -4,7 +4,7 @@
  */
 import { runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
+import { warmGemm } from '../workers/warm.ts';
 import { openWorkerDb } from '../embed/store.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
@@ -44,7 +44,7 @@ function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): 
 }
 
 export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Promise<{ result: ClusterOutput; transfer: ArrayBuffer[] }> {
-  const gemm = await createOrtGemm(workerCount());
+  const gemm = await warmGemm(workerCount());
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
   const sgdRunner = createParallelSgdRunner(workerCount());
   try {

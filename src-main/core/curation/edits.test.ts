@@ -1,7 +1,9 @@
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterStats } from '../../algo/cluster/postprocess.ts';
 import { clusterJob } from '../cluster/cluster-job.ts';
+import { loadMatrix } from '../embed/store.ts';
 import { runClusters } from '../cluster/runs.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
@@ -87,6 +89,23 @@ describe('labeling session', () => {
     expect((await svc.getHistory(runId)).canRedo).toBe(false);
     await expect(svc.editRun(runId, { type: 'move', items: [999999], to: big.cluster })).rejects.toThrow(/item 999999 is not in run/);
     await expect(svc.editRun(runId, { type: 'merge', clusters: [big.cluster] })).rejects.toThrow(/^clusters: /);
+  });
+
+  it('an edited cluster gets the statistics a run computes for the same members (clusterStats)', async () => {
+    const [x, y] = (await svc.getClusters(runId)).filter((c) => c.cluster >= 0).slice(0, 2);
+    await svc.editRun(runId, { type: 'merge', clusters: [x.cluster, y.cluster] });
+    const members = svc.lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, x.cluster) as number[];
+    const m = loadMatrix(svc.lib.db, 'face');
+    const rowOf = new Map(Array.from(m.ids, (id, i) => [id, i]));
+    const X = new Float32Array(members.length * m.d);
+    members.forEach((id, i) => X.set(m.X.subarray(rowOf.get(id)! * m.d, (rowOf.get(id)! + 1) * m.d), i * m.d));
+    const st = clusterStats(X, members.length, m.d, new Int32Array(members.length), { samples: 10 });
+    const row = await svc.getCluster(runId, x.cluster);
+    expect(row.size).toBe(members.length);
+    expect(row.meanSim).toBe(st.meanSims[0]);
+    expect(row.top).toEqual(st.clusters[0].top.map((t) => ({ item: members[t.index], sim: Math.round(t.sim * 1e6) / 1e6 })));
+    expect(row.tail).toEqual(st.clusters[0].tail.map((t) => ({ item: members[t.index], sim: Math.round(t.sim * 1e6) / 1e6 })));
+    await svc.undo(runId);
   });
 
   it('a re-run keeps the user\'s names on the matching new clusters', async () => {

@@ -8,6 +8,7 @@ import type { EditOp, EditResult, HistoryInfo, ItemKind } from '../../common/typ
 import { blobVec, vecBlob } from '../embed/store.ts';
 import type { Db } from '../store/db.ts';
 import { getRun } from '../cluster/runs.ts';
+import { clusterStats } from '../../algo/cluster/postprocess.ts';
 
 /** The forward op plus what undoing it needs. */
 interface LoggedEdit {
@@ -30,10 +31,14 @@ function nextClusterId(db: Db, runId: number): number {
   return ((db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck().get(runId) as number | null) ?? -1) + 1;
 }
 
-/** Recomputes size, centroid, mean similarity, top/tail samples and per-member similarity of the given clusters. */
+/**
+ * Recomputes size, centroid, mean similarity, top/tail samples and per-member similarity of the given clusters, with
+ * the function a clustering run uses for them (algo/cluster/postprocess.ts clusterStats), so an edited cluster's
+ * figures are what a run on the same members would store.
+ */
 export function refreshClusters(db: Db, runId: number, clusters: Iterable<number>): void {
   const run = getRun(db, runId);
-  const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck();
+  const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck();
   const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
   const dimQ = db.prepare('SELECT dim FROM models WHERE name = ?').pluck();
   const d = dimQ.get(run.model) as number | undefined;
@@ -48,26 +53,17 @@ export function refreshClusters(db: Db, runId: number, clusters: Iterable<number
     const ids = members.all(runId, c) as number[];
     if (ids.length === 0) { del.run(runId, c); continue; }
     if (!d) continue;
-    const vecs = ids.map((id) => {
+    // the members' vectors as stored (a missing one counts as a zero row: similarity 0)
+    const X = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => {
       const b = vecQ.get(run.model, id) as Buffer | undefined;
-      const v = b ? blobVec(b, d) : new Float32Array(d);
-      let s = 0;
-      for (let j = 0; j < d; j++) s += v[j] * v[j];
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let j = 0; j < d; j++) v[j] *= inv;
-      return v;
+      if (b) X.set(blobVec(b, d), i * d);
     });
-    const cen = new Float32Array(d);
-    for (const v of vecs) for (let j = 0; j < d; j++) cen[j] += v[j];
-    let s = 0;
-    for (let j = 0; j < d; j++) s += cen[j] * cen[j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) cen[j] *= inv;
-    const sims = vecs.map((v) => { let t = 0; for (let j = 0; j < d; j++) t += v[j] * cen[j]; return t; });
-    const order = ids.map((id, i) => ({ item: id, sim: Math.round(sims[i] * 1e6) / 1e6 })).sort((a, b) => b.sim - a.sim || a.item - b.item);
-    ids.forEach((id, i) => setSim.run(sims[i], runId, id));
-    const mean = sims.reduce((a, b) => a + b, 0) / sims.length;
-    upd.run(ids.length, mean, vecBlob(cen), JSON.stringify(order.slice(0, SAMPLES)), JSON.stringify(order.slice(-SAMPLES).reverse()), runId, c);
+    const st = clusterStats(X, ids.length, d, new Int32Array(ids.length), { samples: SAMPLES });
+    const toItems = (xs: Array<{ index: number; sim: number }>) => xs.map((x) => ({ item: ids[x.index], sim: Math.round(x.sim * 1e6) / 1e6 }));
+    ids.forEach((id, i) => setSim.run(st.sims[i], runId, id));
+    const summary = st.clusters[0];
+    upd.run(ids.length, st.meanSims[0], vecBlob(st.centroids.subarray(0, d)), JSON.stringify(toItems(summary.top)), JSON.stringify(toItems(summary.tail)), runId, c);
   }
   const counts = db.prepare(`SELECT COUNT(DISTINCT cluster) FILTER (WHERE cluster >= 0) AS k, COUNT(*) FILTER (WHERE cluster < 0) AS noise FROM assignments WHERE run_id = ?`).get(runId) as { k: number; noise: number };
   db.prepare('UPDATE runs SET clusters = ?, noise = ? WHERE id = ?').run(counts.k, counts.noise, runId);

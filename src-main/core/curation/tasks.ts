@@ -1,33 +1,45 @@
 /** Worker tasks of the workbench: nearest neighbours of one item, near-duplicate groups, parameter sweeps, splits. */
 import { dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
-import { knnExact, knnQuery } from '../../algo/knn.ts';
-import { normalizeRows } from '../../algo/linalg.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
+import { knnExact } from '../../algo/knn.ts';
+import { normalizeRows, normalizeRowsInPlace } from '../../algo/linalg.ts';
+import { similarRows } from '../../algo/topk.ts';
+import { AppError } from '../../common/errors.ts';
 import { workerCount } from '../workers/pool.ts';
+import { warmGemm } from '../workers/warm.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 
-export interface SimilarPayload { X: Float32Array; n: number; d: number; row: number; k: number }
-
-export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
-  const gemm = await createOrtGemm(workerCount());
-  try {
-    const Xn = normalizeRows(p.X, p.n, p.d);
-    const q = Xn.subarray(p.row * p.d, (p.row + 1) * p.d);
-    const k = Math.min(p.k + 1, p.n);
-    const r = await knnQuery(Xn, p.n, q, 1, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled });
-    const idx: number[] = [], sims: number[] = [];
-    for (let t = 0; t < k; t++) if (r.indices[t] !== p.row && idx.length < p.k) { idx.push(r.indices[t]); sims.push(1 - r.distances[t]); }
-    return { result: { indices: Int32Array.from(idx), sims: Float32Array.from(sims) } };
-  } finally { await gemm.release(); }
+export interface SimilarPayload {
+  X: Float32Array; n: number; d: number; row: number; k: number;
+  /** the rows of X are L2-normalized already (the service keeps a normalized copy), so none is made here */
+  normalized?: boolean;
 }
 
-export interface NearDupPayload { X: Float32Array; n: number; d: number; threshold: number; k?: number }
+export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
+  // one matrix-vector product: one intra-op thread is enough, and concurrent calls in other workers then do not
+  // fight over the cores with spinning ORT threads
+  const gemm = await warmGemm(1);
+  const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
+  if (ctx.isCancelled()) throw new AppError('CANCELLED', 'similar items: cancelled');
+  const r = await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
+  return { result: r };
+}
+
+export interface NormalizePayload { X: Float32Array; out: Float32Array; n: number; d: number }
+
+/** Writes the L2-normalized rows of X into `out` (shared memory), off the main thread. */
+export async function normalizeTask(p: NormalizePayload, _ctx: TaskContext): Promise<{ result: null }> {
+  p.out.set(p.X.subarray(0, p.n * p.d));
+  normalizeRowsInPlace(p.out, p.n, p.d);
+  return { result: null };
+}
+
+export interface NearDupPayload { X: Float32Array; n: number; d: number; threshold: number; k?: number; normalized?: boolean }
 
 /** Groups of rows whose cosine similarity exceeds the threshold (connected through kNN pairs), largest first. */
 export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<{ result: { groups: Array<{ rows: number[]; minSim: number }> } }> {
-  const gemm = await createOrtGemm(workerCount());
+  const gemm = await warmGemm(workerCount());
   try {
-    const Xn = normalizeRows(p.X, p.n, p.d);
+    const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
     const k = Math.min(p.k ?? 5, p.n - 1);
     const r = await knnExact(Xn, p.n, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t) });
     const parent = Int32Array.from({ length: p.n }, (_, i) => i);
@@ -52,7 +64,7 @@ export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<
 export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number }
 
 export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {
-  const gemm = await createOrtGemm(workerCount());
+  const gemm = await warmGemm(workerCount());
   try {
     const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
     const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)

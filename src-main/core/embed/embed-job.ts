@@ -12,7 +12,7 @@ import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { FACE_DIM, FACE_MODEL_VERSION, PHOTO_DIM, PHOTO_MODEL_VERSION, validateManifest, verifyModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
-import { runTask, workerCount } from '../workers/pool.ts';
+import { defaultPool, runTask, workerCount } from '../workers/pool.ts';
 import type { EmbedTaskPayload, EmbedTaskResult } from './embed-worker.ts';
 import { ensureModel, pendingPhotos } from './store.ts';
 
@@ -79,7 +79,8 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
   ctx.progress(m.kind === 'face' ? 'faces' : 'photos', 0, pending.length);
   // even with nothing pending, one worker loads the model: a damaged model file is reported, not hidden
   {
-    const W = Math.max(1, Math.min(spec.workers ?? workerCount(), Math.ceil(pending.length / 4)));
+    // at most the pool's threads less two, so read jobs (a sweep, a map, similar) still find threads beside it
+    const W = Math.max(1, Math.min(spec.workers ?? workerCount(), Math.ceil(pending.length / 4), defaultPool().maxThreads - 2));
     // interleave so that every worker gets a similar mix of image sizes
     const chunks = Array.from({ length: W }, () => [] as typeof pending);
     pending.forEach((p, i) => chunks[i % W].push(p));
@@ -89,7 +90,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
         library: lib.path, thumbDir: lib.thumbDir, model: m.task, modelName: m.name, version: m.version,
         modelsDir: spec.modelsDir ?? MODELS_DIR, photos, batch: spec.batch, face: spec.face,
       };
-      return runTask<EmbedTaskResult>('embed', payload, {
+      return runTask('embed', payload, {
         signal: ctx.signal,
         onProgress: (stage, d) => {
           done[w] = d;

@@ -4,13 +4,26 @@
  * committed with its 'processed' mark in one transaction, so a killed job loses at most the batch in flight and a re-run
  * neither duplicates nor skips anything.
  */
-import { writeFileSync, mkdirSync, renameSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdirSync, renameSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
-import { FaceEmbedder, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
+import { FaceEmbedder, MODEL_FILES, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 import { matchFaces } from '../../algo/face-match.ts';
 import { refreshClusters } from '../curation/edits.ts';
+import { fileKey, warmModel } from '../workers/warm.ts';
+
+/** The cache key of a built-in model's sessions: its files' identity (and the checksums file), plus options. */
+function builtinKey(name: 'photo' | 'face', modelsDir: string, opts: unknown): string {
+  return `${name}:` + fileKey([...MODEL_FILES[name].map((f) => join(modelsDir, f)), join(modelsDir, 'checksums.json')], JSON.stringify(opts ?? null));
+}
+
+/** The cache key of a manifest model: the manifest and the model file it names. */
+function manifestKey(manifestPath: string): string {
+  let file = '';
+  try { file = join(dirname(manifestPath), String((JSON.parse(readFileSync(manifestPath, 'utf8')) as { file?: unknown }).file)); } catch { /* load reports it */ }
+  return 'manifest:' + fileKey([manifestPath, file]);
+}
 import { blobVec, openWorkerDb, vecBlob } from './store.ts';
 
 export interface EmbedTaskPayload {
@@ -64,7 +77,9 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
   let done = 0;
   try {
     if (p.model === 'face') {
-      const fe = await FaceEmbedder.load(p.modelsDir, { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize });
+      const fo = { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize };
+      // a warm worker keeps the three sessions for the next job with the same files and options
+      const fe = await warmModel(builtinKey('face', p.modelsDir, fo), () => FaceEmbedder.load(p.modelsDir, fo));
       const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? ORDER BY id');
       const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
       // a face's embeddings, labels and run assignments go with it (the library's triggers)
@@ -127,7 +142,8 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
       if (next) await next;
     } else {
       const manifest = p.model !== 'photo';
-      const model = manifest ? await loadManifestModel(p.model) : await PhotoEmbedder.load(p.modelsDir);
+      const model = manifest ? await warmModel(manifestKey(p.model), () => loadManifestModel(p.model))
+        : await warmModel(builtinKey('photo', p.modelsDir, null), () => PhotoEmbedder.load(p.modelsDir));
       const B = Math.max(1, p.batch ?? 8);
       const prep = (i0: number) => Promise.all(p.photos.slice(i0, i0 + B).map((ph) =>
         model.preprocess(ph.path).then((t) => ({ ph, t, e: null as unknown }), (e) => ({ ph, t: null, e }))));
@@ -164,7 +180,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         ctx.progress('photos', done, total);
       }
       if (next) await next;
-      await model.release();
+      // the sessions stay loaded in this (warm) worker: see warmModel
     }
   } finally {
     db.close();

@@ -1,5 +1,5 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../library.ts';
 import { MODELS_DIR } from '../paths.ts';
@@ -54,8 +54,10 @@ describe('photo embeddings', () => {
 
   it('a damaged model file fails clearly and loses nothing stored', async () => {
     const bad = join(t.dir, 'bad-models');
-    // dereference: MODELS_DIR may be a link to a shared folder, which this test must not damage
-    cpSync(MODELS_DIR, bad, { recursive: true, dereference: true });
+    // a real copy: where resources/models is a symlink (a worktree sharing the models), copying the link itself would
+    // let this test damage the shared files
+    cpSync(realpathSync(MODELS_DIR), bad, { recursive: true, dereference: true, filter: (src) => !src.includes(`${sep}.cache`) });
+    expect(lstatSync(bad).isSymbolicLink()).toBe(false);
     const f = join(bad, 'photo.onnx');
     const bytes = readFileSync(f);
     bytes.fill(7, 1000, 5000);

@@ -1,6 +1,6 @@
 /** The map task, run in a worker: progressive snapshots go back to the parent at most every 400 ms. */
 import { computeMap, type MapOutput, type MapParams } from '../../algo/map/run.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
+import { warmGemm } from '../workers/warm.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
@@ -15,7 +15,7 @@ export interface MapTaskPayload {
 }
 
 export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ result: MapOutput; transfer: ArrayBuffer[] }> {
-  const gemm = await createOrtGemm(workerCount());
+  const gemm = await warmGemm(workerCount());
   let lastSnap = 0;
   const sgdRunner = createParallelSgdRunner(workerCount());
   try {

@@ -3,7 +3,7 @@ import type { MapOutput, MapParams } from '../../algo/map/run.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind, MapData, MapInfo } from '../../common/types.ts';
 import { loadMatrix } from '../embed/store.ts';
-import type { JobContext } from '../jobs.ts';
+import { readSnapshot, type JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import type { Db } from '../store/db.ts';
 import { runTask } from '../workers/pool.ts';
@@ -19,9 +19,9 @@ function blobTo<T extends Float32Array | Int32Array>(b: Buffer, C: { new(n: numb
 
 export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFrame?: (xy: Float32Array, ids: Int32Array, stage: string, done: number, total: number) => void): Promise<MapInfo & { seconds: number }> {
   ctx.progress('load', 0, 1);
-  const m = loadMatrix(lib.db, spec.model);
+  const m = readSnapshot(lib.db, () => loadMatrix(lib.db, spec.model)); // one consistent copy
   ctx.progress('load', 1, 1);
-  const out = await runTask<MapOutput>('map', { X: m.X, n: m.n, d: m.d, params: spec.params } satisfies MapTaskPayload, {
+  const out = await runTask('map', { X: m.X, n: m.n, d: m.d, params: spec.params } satisfies MapTaskPayload, {
     signal: ctx.signal,
     onProgress: (stage, done, total, extra) => {
       ctx.progress(stage, done, total);

@@ -1,7 +1,13 @@
 /**
- * Worker threads for the heavy loops. A task runs in a worker with its matrices in SharedArrayBuffers (shared, never
- * copied) or transferred; progress comes back as messages, cancellation goes in through a shared flag the worker's
- * loops poll (its event loop is busy, so a message would not be seen).
+ * Worker threads for the heavy loops, in a warm, bounded pool. A task runs in a worker with its matrices in
+ * SharedArrayBuffers (shared, never copied) or transferred; progress comes back as messages, cancellation goes in
+ * through a shared flag the worker's loops poll (its event loop is busy, so a message would not be seen).
+ *
+ * Workers are started on demand up to `maxThreads` and then kept: a worker that finishes a task takes the next one
+ * from the queue, keeping what it loaded (ORT sessions, see warm.ts). Calls beyond the bound wait in a FIFO queue, so a
+ * burst of calls costs queue entries, not threads. An idle worker does not keep the process alive and ends after
+ * `idleMs` without work. Tasks are typed by the registry in tasks.ts: `runTask('similar', payload)` checks the
+ * payload and types the result.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, fromPayload, type ErrorPayload } from '../../common/errors.ts';
+import type { TaskName, TaskPayload, TaskResult } from './tasks.ts';
 
 export interface TaskOptions {
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
@@ -17,10 +24,14 @@ export interface TaskOptions {
   transfer?: ArrayBuffer[];
 }
 
-type FromWorker =
-  | { type: 'progress'; stage: string; done: number; total: number; extra?: unknown }
-  | { type: 'result'; result: unknown }
-  | { type: 'error'; error: ErrorPayload };
+/** Messages from a pooled worker; `id` names the task they belong to. */
+export type FromWorker =
+  | { type: 'progress'; id: number; stage: string; done: number; total: number; extra?: unknown }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: ErrorPayload };
+
+/** A task sent to a pooled worker. */
+export interface ToWorker { type: 'run'; id: number; task: string; payload: unknown; cancelFlag: Int32Array }
 
 function workerEntry(): { url: URL; execArgv: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -43,33 +54,179 @@ export function workerCount(): number {
   return Math.max(1, cpus().length);
 }
 
-/** Runs one task in a fresh worker thread and resolves with its result. */
-export function runTask<T>(task: string, payload: unknown, opts: TaskOptions = {}): Promise<T> {
-  let entry: ReturnType<typeof workerEntry>;
-  try { entry = workerEntry(); } catch (e) { return Promise.reject(e); }
-  const { url, execArgv } = entry;
-  const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(url, { execArgv, workerData: { task, payload, cancelFlag }, transferList: opts.transfer as never });
-  return new Promise<T>((resolvePromise, reject) => {
-    let settled = false;
-    const onAbort = () => { Atomics.store(cancelFlag, 0, 1); };
-    if (opts.signal?.aborted) onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    worker.on('message', (m: FromWorker) => {
-      if (m.type === 'progress') opts.onProgress?.(m.stage, m.done, m.total, m.extra);
-      else if (m.type === 'result') finish(() => resolvePromise(m.result as T));
-      else if (m.type === 'error') finish(() => reject(fromPayload(m.error)));
+/**
+ * The most worker threads one pool runs at once: CONSTELLATE_MAX_THREADS, else the cores plus 2 (at least 4), so that
+ * an embedding job on every core still leaves threads for read jobs (a sweep, a map, `similar`) beside it.
+ */
+export function maxThreads(): number {
+  const env = Number(process.env.CONSTELLATE_MAX_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return Math.max(4, cpus().length + 2);
+}
+
+interface Pending {
+  id: number;
+  task: string;
+  payload: unknown;
+  opts: TaskOptions;
+  cancelFlag: Int32Array;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  current: Pending | null;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+export interface PoolStats {
+  maxThreads: number;
+  /** workers started since the pool was made */
+  created: number;
+  /** most workers alive at once */
+  peak: number;
+  alive: number;
+  busy: number;
+  queued: number;
+  /** tasks finished (any outcome) */
+  finished: number;
+}
+
+export class WorkerPool {
+  private slots = new Set<Slot>();
+  private queue: Pending[] = [];
+  private nextId = 1;
+  private counts = { created: 0, peak: 0, finished: 0 };
+  readonly maxThreads: number;
+  readonly idleMs: number;
+
+  constructor(opts: { maxThreads?: number; idleMs?: number } = {}) {
+    this.maxThreads = Math.max(1, Math.floor(opts.maxThreads ?? maxThreads()));
+    this.idleMs = opts.idleMs ?? (Number(process.env.CONSTELLATE_WORKER_IDLE_MS) || 30_000);
+  }
+
+  run<N extends TaskName>(task: N, payload: TaskPayload<N>, opts: TaskOptions = {}): Promise<TaskResult<N>> {
+    return new Promise<TaskResult<N>>((resolve, reject) => {
+      const p: Pending = {
+        id: this.nextId++, task, payload, opts, cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+        resolve: resolve as (v: unknown) => void, reject,
+      };
+      if (opts.signal) {
+        p.onAbort = () => {
+          Atomics.store(p.cancelFlag, 0, 1);
+          const q = this.queue.indexOf(p);
+          if (q >= 0) { // not started yet: it never will
+            this.queue.splice(q, 1);
+            this.settle(p, () => p.reject(new AppError('CANCELLED', `${task} was cancelled before it started`)));
+          }
+        };
+        if (opts.signal.aborted) { p.onAbort(); return void p.reject(new AppError('CANCELLED', `${task} was cancelled before it started`)); }
+        opts.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      this.pump();
     });
-    worker.on('error', (e) => finish(() => reject(new AppError('INTERNAL', `worker for ${task} failed: ${e.message}`))));
-    worker.on('exit', (code) => finish(() => reject(new AppError('INTERNAL', `worker for ${task} exited (code ${code})`))));
-  });
+  }
+
+  stats(): PoolStats {
+    let busy = 0;
+    for (const s of this.slots) if (s.current) busy++;
+    return { maxThreads: this.maxThreads, ...this.counts, alive: this.slots.size, busy, queued: this.queue.length };
+  }
+
+  /** Ends every worker (running tasks fail with INTERNAL, queued ones are dropped with CANCELLED). */
+  async close(): Promise<void> {
+    for (const p of this.queue.splice(0)) this.settle(p, () => p.reject(new AppError('CANCELLED', `${p.task}: the worker pool was closed`)));
+    await Promise.all([...this.slots].map((s) => this.drop(s, new AppError('INTERNAL', 'the worker pool was closed'))));
+  }
+
+  private settle(p: Pending, fn: () => void): void {
+    if (p.onAbort) p.opts.signal?.removeEventListener('abort', p.onAbort);
+    this.counts.finished++;
+    fn();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot: Slot | undefined;
+      for (const s of this.slots) if (!s.current) { slot = s; break; }
+      if (!slot) {
+        if (this.slots.size >= this.maxThreads) return;
+        try { slot = this.spawn(); } catch (e) {
+          const p = this.queue.shift()!;
+          this.settle(p, () => p.reject(e));
+          continue;
+        }
+      }
+      this.assign(slot, this.queue.shift()!);
+    }
+  }
+
+  private spawn(): Slot {
+    const { url, execArgv } = workerEntry();
+    const worker = new Worker(url, { execArgv, workerData: { pooled: true } });
+    const slot: Slot = { worker, current: null, idleTimer: null };
+    this.slots.add(slot);
+    this.counts.created++;
+    this.counts.peak = Math.max(this.counts.peak, this.slots.size);
+    worker.on('message', (m: FromWorker) => {
+      const p = slot.current;
+      if (!p || m.id !== p.id) return;
+      if (m.type === 'progress') { p.opts.onProgress?.(m.stage, m.done, m.total, m.extra); return; }
+      slot.current = null;
+      this.settle(p, () => (m.type === 'result' ? p.resolve(m.result) : p.reject(fromPayload(m.error))));
+      this.idle(slot);
+      this.pump();
+    });
+    worker.on('error', (e) => void this.drop(slot, new AppError('INTERNAL', `worker for ${slot.current?.task ?? 'a task'} failed: ${e.message}`)));
+    worker.on('exit', (code) => void this.drop(slot, new AppError('INTERNAL', `worker for ${slot.current?.task ?? 'a task'} exited (code ${code})`)));
+    return slot;
+  }
+
+  private assign(slot: Slot, p: Pending): void {
+    if (slot.idleTimer) { clearTimeout(slot.idleTimer); slot.idleTimer = null; }
+    slot.current = p;
+    slot.worker.ref();
+    const msg: ToWorker = { type: 'run', id: p.id, task: p.task, payload: p.payload, cancelFlag: p.cancelFlag };
+    try {
+      slot.worker.postMessage(msg, (p.opts.transfer ?? []) as never);
+    } catch (e) {
+      slot.current = null;
+      this.settle(p, () => p.reject(new AppError('INTERNAL', `cannot send ${p.task} to a worker: ${(e as Error).message}`)));
+      this.idle(slot);
+    }
+  }
+
+  private idle(slot: Slot): void {
+    slot.worker.unref(); // an idle worker does not keep the process alive
+    slot.idleTimer = setTimeout(() => void this.drop(slot, null), this.idleMs);
+    slot.idleTimer.unref();
+  }
+
+  private async drop(slot: Slot, err: AppError | null): Promise<void> {
+    if (!this.slots.delete(slot)) return;
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    const p = slot.current;
+    slot.current = null;
+    if (p && err) this.settle(p, () => p.reject(err));
+    await slot.worker.terminate().catch(() => {});
+    this.pump();
+  }
+}
+
+let shared: WorkerPool | null = null;
+
+/** This thread's pool (each worker thread that starts tasks of its own, e.g. UMAP's SGD helpers, has its own). */
+export function defaultPool(): WorkerPool {
+  shared ??= new WorkerPool();
+  return shared;
+}
+
+/** Runs one task on this thread's pool and resolves with its result. */
+export function runTask<N extends TaskName>(task: N, payload: TaskPayload<N>, opts: TaskOptions = {}): Promise<TaskResult<N>> {
+  return defaultPool().run(task, payload, opts);
 }
 
 /** A Float32Array in shared memory, so workers see it without a copy. */

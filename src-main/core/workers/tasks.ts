@@ -1,42 +1,53 @@
 /**
- * The tasks a worker can run. Each takes a structured-clonable payload (typed arrays shared or transferred) and returns
- * its result plus what to transfer back. Features register their tasks here.
+ * The typed task registry: every task a worker can run, by name. Each takes a structured-clonable payload (typed
+ * arrays shared or transferred) and returns its result plus what to transfer back. `runTask(name, payload)` in pool.ts
+ * takes its payload and result types from here, so a caller cannot send the wrong payload or cast the result.
  */
-import { knnExact, type Metric } from '../../algo/knn.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
-import { embedTask, type EmbedTaskPayload } from '../embed/embed-worker.ts';
-import { clusterTask, type ClusterTaskPayload } from '../cluster/cluster-task.ts';
-import { mapTask, type MapTaskPayload } from '../map/map-task.ts';
-import { limitTask, type LimitPayload } from '../embed/limit.ts';
-import { sgdHelperTask, type SgdHelperPayload } from './sgd-runner.ts';
-import { nearDupTask, similarTask, sweepTask, type NearDupPayload, type SimilarPayload, type SweepPayload } from '../curation/tasks.ts';
+import { knnExact, type KnnResult, type Metric } from '../../algo/knn.ts';
+import { embedTask } from '../embed/embed-worker.ts';
+import { clusterTask } from '../cluster/cluster-task.ts';
+import { mapTask } from '../map/map-task.ts';
+import { limitTask } from '../embed/limit.ts';
+import { sgdHelperTask } from './sgd-runner.ts';
+import { nearDupTask, normalizeTask, similarTask, sweepTask } from '../curation/tasks.ts';
+import { warmGemm, warmStats } from './warm.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
   progress(stage: string, done: number, total: number, extra?: unknown): void;
 }
 
-export type TaskFn = (payload: never, ctx: TaskContext) => Promise<{ result: unknown; transfer?: ArrayBuffer[] }>;
+export type TaskFn<P, R> = (payload: P, ctx: TaskContext) => Promise<{ result: R; transfer?: ArrayBuffer[] }>;
 
-export const TASKS: Record<string, TaskFn> = {
-  async knn(p: { X: Float32Array; n: number; d: number; k: number; metric: Metric }, ctx: TaskContext) {
-    const gemm = await createOrtGemm(1);
-    try {
-      const r = await knnExact(p.X, p.n, p.d, p.k, {
-        metric: p.metric, gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t),
-      });
-      return { result: r, transfer: [r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer] };
-    } finally {
-      await gemm.release();
-    }
-  },
-};
+export interface KnnPayload { X: Float32Array; n: number; d: number; k: number; metric: Metric }
 
-TASKS.embed = (async (p: EmbedTaskPayload, ctx: TaskContext) => embedTask(p, ctx)) as TaskFn;
-TASKS.cluster = (async (p: ClusterTaskPayload, ctx: TaskContext) => clusterTask(p, ctx)) as TaskFn;
-TASKS.map = (async (p: MapTaskPayload, ctx: TaskContext) => mapTask(p, ctx)) as TaskFn;
-TASKS.similar = (async (p: SimilarPayload, ctx: TaskContext) => similarTask(p, ctx)) as TaskFn;
-TASKS.neardup = (async (p: NearDupPayload, ctx: TaskContext) => nearDupTask(p, ctx)) as TaskFn;
-TASKS.sweep = (async (p: SweepPayload, ctx: TaskContext) => sweepTask(p, ctx)) as TaskFn;
-TASKS.sgd = (async (p: SgdHelperPayload, ctx: TaskContext) => sgdHelperTask(p, ctx)) as TaskFn;
-TASKS.embedLimit = (async (p: LimitPayload, ctx: TaskContext) => limitTask(p, ctx)) as TaskFn;
+async function knnTask(p: KnnPayload, ctx: TaskContext): Promise<{ result: KnnResult; transfer: ArrayBuffer[] }> {
+  const gemm = await warmGemm(1);
+  const r = await knnExact(p.X, p.n, p.d, p.k, {
+    metric: p.metric, gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t),
+  });
+  return { result: r, transfer: [r.indices.buffer as ArrayBuffer, r.distances.buffer as ArrayBuffer] };
+}
+
+/** What this worker has created and reused so far (for tests of the warm pool). */
+async function warmStatsTask(_p: Record<string, never>, _ctx: TaskContext) {
+  return { result: { ...warmStats(), threadId: (await import('node:worker_threads')).threadId } };
+}
+
+export const TASKS = {
+  knn: knnTask,
+  embed: embedTask,
+  cluster: clusterTask,
+  map: mapTask,
+  similar: similarTask,
+  neardup: nearDupTask,
+  normalize: normalizeTask,
+  sweep: sweepTask,
+  sgd: sgdHelperTask,
+  embedLimit: limitTask,
+  warmStats: warmStatsTask,
+} satisfies Record<string, TaskFn<never, unknown>>;
+
+export type TaskName = keyof typeof TASKS;
+export type TaskPayload<N extends TaskName> = Parameters<(typeof TASKS)[N]>[0];
+export type TaskResult<N extends TaskName> = Awaited<ReturnType<(typeof TASKS)[N]>>['result'];

@@ -1,25 +1,33 @@
-/** Worker-thread entry: runs one task from tasks.ts with progress and cancellation wired to the parent. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * Worker-thread entry of the pool (pool.ts): runs the tasks of tasks.ts one at a time, as they come, with progress and
+ * cancellation wired to the parent. The thread stays up between tasks, so what a task loaded (warm.ts) is reused.
+ */
+import { parentPort } from 'node:worker_threads';
 import { AppError, toPayload } from '../../common/errors.ts';
-import { TASKS, type TaskContext } from './tasks.ts';
+import { TASKS, type TaskContext, type TaskFn } from './tasks.ts';
+import { countTask, endTask } from './warm.ts';
+import type { ToWorker } from './pool.ts';
 
-const { task, payload, cancelFlag } = workerData as { task: string; payload: unknown; cancelFlag: Int32Array };
-
-async function run(): Promise<void> {
-  const fn = TASKS[task];
-  if (!fn) throw new AppError('INTERNAL', `unknown worker task ${task}`);
+async function run(m: ToWorker): Promise<void> {
+  const fn = (TASKS as Record<string, TaskFn<never, unknown>>)[m.task];
+  if (!fn) throw new AppError('INTERNAL', `unknown worker task ${m.task}`);
+  countTask();
   let last = 0;
   const ctx: TaskContext = {
-    isCancelled: () => Atomics.load(cancelFlag, 0) === 1,
+    isCancelled: () => Atomics.load(m.cancelFlag, 0) === 1,
     progress: (stage, done, total, extra) => {
       const now = Date.now();
       if (extra === undefined && now - last < 100 && done !== total) return;
       last = now;
-      parentPort!.postMessage({ type: 'progress', stage, done, total, extra });
+      parentPort!.postMessage({ type: 'progress', id: m.id, stage, done, total, extra });
     },
   };
-  const out = await fn(payload as never, ctx);
-  parentPort!.postMessage({ type: 'result', result: out.result }, (out.transfer ?? []) as never);
+  const out = await fn(m.payload as never, ctx);
+  parentPort!.postMessage({ type: 'result', id: m.id, result: out.result }, (out.transfer ?? []) as never);
 }
 
-run().catch((e) => parentPort!.postMessage({ type: 'error', error: toPayload(e) }));
+// one task at a time: the pool sends the next only after this one's result or error
+parentPort!.on('message', (m: ToWorker) => {
+  if (m?.type !== 'run') return;
+  run(m).catch((e) => parentPort!.postMessage({ type: 'error', id: m.id, error: toPayload(e) })).finally(endTask);
+});

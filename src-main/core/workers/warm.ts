@@ -1,0 +1,81 @@
+/**
+ * What a warm worker keeps between tasks: ORT sessions (MatMul for the distance blocks, embedding models), keyed so a
+ * changed model file is never served from the cache. Each worker thread has its own cache (this module's state is per
+ * thread); the main thread may use it too. `warmStats()` counts what was created, so tests can check reuse.
+ */
+import { statSync } from 'node:fs';
+import { createOrtGemm } from '../gemm-ort.ts';
+import type { Gemm } from '../../algo/linalg.ts';
+
+const stats = { gemmSessions: 0, gemmReused: 0, modelSessions: 0, modelReused: 0, tasks: 0 };
+
+export function warmStats(): typeof stats {
+  return { ...stats };
+}
+
+/** Counts one task run on this thread (called by the worker entry). */
+export function countTask(): void {
+  stats.tasks++;
+}
+
+const gemms = new Map<number, Promise<Gemm & { release(): Promise<void>; forget(): void }>>();
+
+/** Called after each task: kept sessions let go of the task's matrices. */
+export function endTask(): void {
+  for (const g of gemms.values()) g.then((x) => x.forget(), () => {});
+}
+
+/**
+ * A MatMul Gemm on `threads` intra-op threads, created once per thread count and kept. Its `release()` is a no-op (the
+ * session lives as long as the worker), so task code can keep its try/finally release.
+ */
+export async function warmGemm(threads: number): Promise<Gemm & { release(): Promise<void> }> {
+  let g = gemms.get(threads);
+  if (g) stats.gemmReused++;
+  else {
+    stats.gemmSessions++;
+    g = createOrtGemm(threads);
+    gemms.set(threads, g);
+    g.catch(() => gemms.delete(threads));
+  }
+  const inner = await g;
+  const out = ((A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => inner(A, m, Bt, n, d)) as Gemm & { release(): Promise<void> };
+  out.release = async () => {};
+  return out;
+}
+
+/** Identity of model files on disk: path, size and modification time of each (plus any extra key, e.g. a checksum). */
+export function fileKey(files: string[], extra = ''): string {
+  return files.map((f) => {
+    try { const st = statSync(f); return `${f}:${st.size}:${st.mtimeMs}`; } catch { return `${f}:missing`; }
+  }).join('|') + (extra ? `#${extra}` : '');
+}
+
+interface Releasable { release(): Promise<void> }
+const MAX_MODELS = 3;
+const models = new Map<string, Promise<Releasable>>();
+
+/**
+ * A loaded model (its ORT sessions) kept under `key` (see fileKey: the files' identity and checksum, plus options
+ * that change the sessions). At most MAX_MODELS are kept; the oldest is released when another one is loaded. The
+ * caller must not release what it gets.
+ */
+export async function warmModel<T extends Releasable>(key: string, load: () => Promise<T>): Promise<T> {
+  const hit = models.get(key);
+  if (hit) {
+    stats.modelReused++;
+    models.delete(key);
+    models.set(key, hit); // most recently used last
+    return hit as Promise<T>;
+  }
+  stats.modelSessions++;
+  const p = load();
+  models.set(key, p);
+  p.catch(() => models.delete(key));
+  while (models.size > MAX_MODELS) {
+    const [oldKey, old] = models.entries().next().value as [string, Promise<Releasable>];
+    models.delete(oldKey);
+    old.then((m) => m.release(), () => {}).catch(() => {});
+  }
+  return p;
+}
