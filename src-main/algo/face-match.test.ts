@@ -19,4 +19,10 @@ describe('matching re-detected faces', () => {
     const twice = matchFaces([old[0]], [{ box: old[0].box, vec: v(1, 0) }, { box: old[0].box, vec: v(1, 0) }]);
     expect(Array.from(twice).sort()).toEqual([-1, 0]);
   });
+
+  it('a box at the same place with another person in it is a new face', () => {
+    const old = [{ box: { x: 0, y: 0, w: 10, h: 10 }, vec: v(1, 0) }];
+    expect(Array.from(matchFaces(old, [{ box: { x: 0, y: 0, w: 10, h: 10 }, vec: v(0, 1) }]))).toEqual([-1]);
+    expect(Array.from(matchFaces([{ box: old[0].box, vec: null }], [{ box: old[0].box, vec: v(0, 1) }]))).toEqual([0]);
+  });
 });

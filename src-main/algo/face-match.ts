@@ -11,6 +11,8 @@ export interface MatchOptions {
   minIoU?: number;
   /** unmatched faces at least this similar (cosine) are the same face (default 0.7) */
   minCos?: number;
+  /** overlapping boxes whose faces are less similar than this are different people (default 0.4) */
+  sameBoxMinCos?: number;
 }
 
 export function boxIoU(a: MatchBox, b: MatchBox): number {
@@ -33,7 +35,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
  */
 export function matchFaces(old: Array<{ box: MatchBox; vec: Float32Array | null }>, found: Array<{ box: MatchBox; vec: Float32Array | null }>,
   opts: MatchOptions = {}): Int32Array {
-  const minIoU = opts.minIoU ?? 0.5, minCos = opts.minCos ?? 0.7;
+  const minIoU = opts.minIoU ?? 0.5, minCos = opts.minCos ?? 0.7, sameBoxMinCos = opts.sameBoxMinCos ?? 0.4;
   const out = new Int32Array(found.length).fill(-1);
   const taken = new Uint8Array(old.length);
   const greedy = (score: (o: number, n: number) => number, min: number) => {
@@ -53,7 +55,9 @@ export function matchFaces(old: Array<{ box: MatchBox; vec: Float32Array | null 
       out[n] = o;
     }
   };
-  greedy((o, n) => boxIoU(old[o].box, found[n].box), minIoU);
+  // the same place in the photo and (where both vectors are known) not clearly another person: a photo replaced by
+  // another one of the same framing is not the same faces
+  greedy((o, n) => (old[o].vec && found[n].vec && cosine(old[o].vec!, found[n].vec!) < sameBoxMinCos ? -1 : boxIoU(old[o].box, found[n].box)), minIoU);
   greedy((o, n) => (old[o].vec && found[n].vec ? cosine(old[o].vec!, found[n].vec!) : -1), minCos);
   return out;
 }

@@ -34,7 +34,7 @@ async function reencode(file: string): Promise<void> {
   writeFileSync(file, after);
 }
 
-interface Before { faceName: Map<number, string | null>; faceCluster: Map<number, number>; bFaces: number[]; bPhotos: number[]; maxFace: number; maxPhoto: number; changedPhoto: number; changedFaces: number[]; renamedPhoto: number }
+interface Before { replacedFaces?: number[]; faceName: Map<number, string | null>; faceCluster: Map<number, number>; bFaces: number[]; bPhotos: number[]; maxFace: number; maxPhoto: number; changedPhoto: number; changedFaces: number[]; renamedPhoto: number }
 
 function snapshot(lib: Library, runId: number, A: string, B: string, changed: string, renamed: string): Before {
   const db = lib.db;
@@ -70,7 +70,9 @@ function verify(lib: Library, runId: number, b: Before, renamedTo: string): void
   expect(ids(`SELECT item_id FROM labels WHERE kind = 'face'`).filter((i) => bFaces.has(i))).toEqual([]);
   // the run holds exactly the faces that remain of it, none of the new folder's (ids are new, never reused)
   const assigned = ids('SELECT item_id FROM assignments WHERE run_id = ? ORDER BY item_id', runId);
-  const remaining = [...b.faceName.keys()].filter((i) => !bFaces.has(i)).sort((x, y) => x - y);
+  const replaced = new Set(b.replacedFaces ?? []);
+  for (const f of replaced) expect(ids('SELECT id FROM faces WHERE id = ?', f)).toEqual([]);
+  const remaining = [...b.faceName.keys()].filter((i) => !bFaces.has(i) && !replaced.has(i)).sort((x, y) => x - y);
   expect(assigned).toEqual(remaining);
   const newFaces = ids('SELECT id FROM faces WHERE id > ?', b.maxFace);
   expect(newFaces.length).toBeGreaterThan(0);
@@ -111,12 +113,22 @@ describe('one item identity through the API', () => {
     const before = snapshot(svc.lib, runId, A, B, changed, renamedFrom);
     expect(before.changedFaces.length).toBeGreaterThan(0);
 
+    // and a photo overwritten by one of another person, framed the same: its face is another item
+    const replaced = join(A, A_PEOPLE[2], 'neutral.jpg');
+    const replacedId = svc.lib.db.prepare('SELECT id FROM photos WHERE path = ?').pluck().get(replaced) as number;
+    before.replacedFaces = svc.lib.db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck().all(replacedId) as number[];
+    expect(before.replacedFaces.length).toBe(1);
+
     await reencode(changed);
     renameSync(renamedFrom, renamedTo);
+    cpSync(sharedPath('data/faces-london', C_PEOPLE[0], 'smiling.jpg'), replaced);
     const scan2 = await done(svc.scan());
-    expect(scan2.result).toMatchObject({ updated: 1, moved: 1, added: 0 });
+    expect(scan2.result).toMatchObject({ updated: 2, moved: 1, added: 0 });
     const e2 = await done(svc.embed({ model: 'face', workers: 1 }));
-    expect(e2.result).toMatchObject({ pending: 1, processed: 1 });
+    expect(e2.result).toMatchObject({ pending: 2, processed: 2 });
+    const newFace = svc.lib.db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck().all(replacedId) as number[];
+    expect(newFace.length).toBe(1);
+    expect(newFace[0]).toBeGreaterThan(before.maxFace);
 
     // a mixed-kind comparison and a face asked as a photo are refused clearly
     await done(svc.embed({ model: 'photo', workers: 1 }));
