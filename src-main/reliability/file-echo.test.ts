@@ -5,10 +5,11 @@
  * own files (the library, -wal, -shm, -journal, lock, backups) and reports the real paths it wrote.
  */
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreService } from '../core/service.ts';
-import { sharedPath, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
 import { writeNpy } from '../core/npy-file.ts';
 
 const t = tempDir('constellate-echo-');
@@ -54,7 +55,8 @@ beforeAll(async () => {
   writeFileSync(join(t.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
   await svc.importEmbeddings(join(t.dir, 'x.npy'), join(t.dir, 'ids.csv'), 'mine');
 }, 120_000);
-afterAll(async () => { await svc.close(); t.cleanup(); });
+let closed = false;
+afterAll(async () => { if (!closed) await svc.close(); t.cleanup(); });
 
 describe('errors never echo file content', () => {
   it('importLabels', async () => {
@@ -137,4 +139,23 @@ describe('exportEmbeddings writes only where it may', () => {
     // out and ids naming one file
     expect(await failure(svc.exportEmbeddings('mine', join(t.dir, 'same.npy'), join(t.dir, 'same.npy'), { force: true }))).toMatch(/^BAD_ARGUMENT: /);
   });
+});
+
+describe('constellate export-embeddings --force', () => {
+  it('refuses an existing file without --force, replaces it with it, prints the real paths', async () => {
+    await svc.close();
+    closed = true;
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args, '--library', lib, '--json'], { encoding: 'utf8' });
+    const out = join(t.dir, 'via-link', 'cli.npy'); // via-link -> exp, made above
+    const first = cli(['export-embeddings', '--model', 'mine', '--out', out]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ rows: 3, out: join(t.dir, 'exp', 'cli.npy'), ids: join(t.dir, 'exp', 'cli.ids.csv') });
+    const again = cli(['export-embeddings', '--model', 'mine', '--out', out]);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/cli\.npy: exists; pass force \(--force\)/);
+    expect(cli(['export-embeddings', '--model', 'mine', '--out', out, '--force']).status).toBe(0);
+    const lib2 = cli(['export-embeddings', '--model', 'mine', '--out', join(t.dir, 'z.npy'), '--ids', lib, '--force']);
+    expect(lib2.status).not.toBe(0);
+    expect(lib2.stderr).toMatch(/library's own file/);
+  }, 120_000);
 });
