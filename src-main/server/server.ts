@@ -184,7 +184,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', guarded((_q: IncomingMessage, _s: import('node:stream').Duplex, _h: Buffer) => null, (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+  server.on('upgrade', guarded((_q: IncomingMessage, s: import('node:stream').Duplex, _h: Buffer) => { s.destroy(); return null; }, (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     served++;
     socket.on('error', () => socket.destroy());
     let url: URL;
