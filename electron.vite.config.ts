@@ -30,6 +30,8 @@ export default defineConfig({
     root: resolve(__dirname, 'src-renderer'),
     resolve: { alias: { '@common': common } },
     plugins: [vue()],
+    // relative asset URLs: serve mode serves the app under a per-instance path (/s/<id>/)
+    base: './',
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       chunkSizeWarningLimit: 2000,

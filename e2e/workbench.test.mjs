@@ -9,7 +9,7 @@ import { ARTIFACTS, SHARED, launch, startServe, watchPage } from './harness.mjs'
 let server, browser, page, problems;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const call = (method, ...args) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`/api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(a) });
+  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: JSON.stringify(a) });
   const b = await r.json();
   if (b.error) throw new Error(b.error.message);
   return b.result;
@@ -104,7 +104,7 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   await page.getByTestId('move-target').selectOption(String(merged.cluster));
   await page.getByTestId('move').click();
   await page.waitForFunction(async ([r, c]) => {
-    const res = await fetch('/api/getClusters', { method: 'POST', body: JSON.stringify([r]) });
+    const res = await fetch('api/getClusters', { method: 'POST', headers: { 'x-constellate-csrf': '1' }, body: JSON.stringify([r]) });
     return (await res.json()).result.find((x) => x.cluster === c)?.size === 5;
   }, [runId, merged.cluster]);
   const afterEdits = await call('getClusters', runId);

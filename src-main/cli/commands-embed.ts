@@ -55,11 +55,12 @@ const importEmb: Command = {
 const exportEmb: Command = {
   spec: {
     name: 'export-embeddings', summary: 'write a model\'s embeddings as .npy + ids CSV', positionals: [0, 0],
-    usage: 'constellate export-embeddings --model NAME --out X.npy [--ids ids.csv] [--library F] [--json]',
+    usage: 'constellate export-embeddings --model NAME --out X.npy [--ids ids.csv] [--force] [--library F] [--json]',
     options: {
       model: { type: 'string', help: 'model name' },
       out: { type: 'string', help: 'the .npy file to write' },
       ids: { type: 'string', help: 'the ids CSV to write (default: next to --out, .ids.csv)' },
+      force: { type: 'flag', help: 'replace existing output files (never the library\'s own files)' },
     },
   },
   async run(ctx) {
@@ -67,7 +68,7 @@ const exportEmb: Command = {
     const out = ctx.opt<string>('out');
     if (!model) throw new AppError('BAD_ARGUMENT', '--model is required');
     if (!out) throw new AppError('BAD_ARGUMENT', '--out is required');
-    const r = await ctx.open().exportEmbeddings(model, out, ctx.opt<string>('ids'));
+    const r = await ctx.open().exportEmbeddings(model, out, ctx.opt<string>('ids'), { force: !!ctx.opt('force') });
     ctx.out(r, `${r.rows} x ${r.dim} embeddings of ${r.model} written to ${r.out} (ids: ${r.ids})`);
   },
 };

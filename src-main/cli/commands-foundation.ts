@@ -1,7 +1,9 @@
 /** Foundation commands: scan, info, serve, start, prepare-models, build. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AppError } from '../common/errors.ts';
 import type { ScanResult } from '../common/types.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -71,6 +73,24 @@ export function ensureBuilt(quiet = false): void {
   if (r.status !== 0) throw new AppError('INTERNAL', 'building the app failed: run npm run build to see why');
 }
 
+/**
+ * A page that sends the browser to `url`, in a private folder (0700) as a 0600 file: the browser is opened on the file,
+ * so the token never appears on a command line (`ps` shows every process's arguments to every user). Removed by the
+ * returned function (after a minute, or when serve stops).
+ */
+export function writeOpenPage(url: string): { file: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'constellate-open-'));
+  const file = join(dir, 'open.html');
+  const u = JSON.stringify(url).replace(/</g, '\\u003c');
+  const attr = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Constellate</title>` +
+    `<meta http-equiv="refresh" content="0;url=${attr}"><script>location.replace(${u})</script>`, { mode: 0o600, flag: 'wx' });
+  let gone = false;
+  const remove = () => { if (!gone) { gone = true; rmSync(dir, { recursive: true, force: true }); } };
+  setTimeout(remove, 60_000).unref();
+  return { file, remove };
+}
+
 function openBrowser(url: string): boolean {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', [cmd], { stdio: 'ignore' });
@@ -96,8 +116,23 @@ async function runServe(ctx: CliContext, open: boolean): Promise<number> {
   });
   if (ctx.json) process.stdout.write(JSON.stringify({ url: server.url, port: server.port, library: svc.lib.path }) + '\n');
   else process.stdout.write(`Constellate is serving ${svc.lib.path}\n${server.url}\n`);
-  if (open && !ctx.opt('no-open')) openBrowser(server.url);
+  // a request-scoped error that escaped every handler is logged and serving goes on (the handlers answer 500 themselves)
+  let escaped = 0;
+  const onEscaped = (e: unknown) => {
+    escaped++;
+    process.stderr.write(`serve: internal error (kept serving, ${escaped} so far): ${(e as Error)?.stack ?? e}\n`);
+  };
+  process.on('uncaughtException', onEscaped);
+  process.on('unhandledRejection', onEscaped);
+  let page: { file: string; remove: () => void } | null = null;
+  if (open && !ctx.opt('no-open')) {
+    page = writeOpenPage(server.url);
+    if (!openBrowser(pathToFileURL(page.file).href)) page.remove();
+  }
   await stopped;
+  page?.remove();
+  process.off('uncaughtException', onEscaped);
+  process.off('unhandledRejection', onEscaped);
   await server.close();
   return 0;
 }

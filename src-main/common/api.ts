@@ -42,8 +42,8 @@ export interface AppApi {
   embed(options: EmbedOptions): Promise<JobInfo>;
   /** Imports a .npy matrix + ids file (CSV or JSON lines) as the embeddings of a named model. */
   importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport>;
-  /** Writes a model's embeddings as .npy + ids CSV. */
-  exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport>;
+  /** Writes a model's embeddings as .npy + ids CSV; an existing file is replaced only with `force`, the library's own files never. */
+  exportEmbeddings(model: string, outPath: string, idsPath?: string, options?: { force?: boolean }): Promise<ExportEmbeddingsReport>;
 
   /** Starts a clustering run on a model's embeddings; the finished job's result is the run with its metrics. */
   cluster(options: ClusterOptions): Promise<JobInfo>;

@@ -178,9 +178,11 @@ export class CoreService implements AppApi {
     return r;
   }
 
-  async exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport> {
+  async exportEmbeddings(model: string, outPath: string, idsPath?: string, options: { force?: boolean } = {}): Promise<ExportEmbeddingsReport> {
     if (typeof outPath !== 'string' || !outPath) throw badArg('out', 'expected a .npy file path');
-    return exportEmbeddings(this.lib, model, outPath, idsPath);
+    if (idsPath !== undefined && idsPath !== null && (typeof idsPath !== 'string' || !idsPath)) throw badArg('ids', 'expected an ids CSV path');
+    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {force?: boolean}');
+    return exportEmbeddings(this.lib, model, outPath, idsPath ?? undefined, { force: options.force === true });
   }
 
   async cluster(o: ClusterOptions): Promise<JobInfo> {

@@ -76,7 +76,7 @@ const cases = (): Case[] => [
   ['npy: a folder', ['import-embeddings', photos, '--ids', d('ids.csv'), '--model', 'ext'], /photos: cannot read \(EISDIR\)/],
   // ids files
   ['ids: count', ['import-embeddings', d('good.npy'), '--ids', d('ids-two.csv'), '--model', 'ext'], /ids-two\.csv: 2 ids for 3 rows in .*good\.npy/],
-  ['ids: no path column', ['import-embeddings', d('good.npy'), '--ids', d('ids-nopath.csv'), '--model', 'ext'], /ids-nopath\.csv: the CSV header must have a 'path' column \(got file\)/],
+  ['ids: no path column', ['import-embeddings', d('good.npy'), '--ids', d('ids-nopath.csv'), '--model', 'ext'], /ids-nopath\.csv: the CSV header must have a 'path' column \(its first line has 1 column, none named path\)/],
   ['ids: empty', ['import-embeddings', d('good.npy'), '--ids', d('ids-empty.csv'), '--model', 'ext'], /ids-empty\.csv: empty ids file/],
   ['ids: bad JSON line', ['import-embeddings', d('good.npy'), '--ids', d('ids-badjson.jsonl'), '--model', 'ext'], /ids-badjson\.jsonl:2: not a JSON object/],
   ['ids: bad box', ['import-embeddings', d('good.npy'), '--ids', d('ids-badbox.jsonl'), '--model', 'ext'], /ids-badbox\.jsonl:1: "box" must be \[x, y, w, h\] numbers/],

@@ -59,7 +59,8 @@ describe('serve mode', () => {
     const cookie = String((r.headers['set-cookie'] as string[])[0]);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
-    const page = await raw('/', { cookie: cookie.split(';')[0] });
+    expect(r.headers.location).toBe(srv.base);
+    const page = await raw(srv.base, { cookie: cookie.split(';')[0] });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
   });

@@ -1,10 +1,11 @@
 /**
  * Serve mode: the AppApi over loopback HTTP + WebSocket, and the renderer's static files. Binds 127.0.0.1 only. Every
- * request, static files and the WebSocket included, needs the per-start random token (query `token`, the cookie set on
- * the first load, or the `x-constellate-token` header); Host and Origin must name this server (DNS rebinding).
+ * request, static files and the WebSocket included, needs the per-start random token (query `token` or the
+ * `x-constellate-token` header) or a session of this instance (the cookie the token URL sets, valid only under the
+ * instance's path `/s/<id>/`: see http-guard.ts); Host and Origin must name this server (DNS rebinding).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -13,6 +14,7 @@ import { isApiMethod } from '../common/api.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
 import type { CoreService } from '../core/service.ts';
+import { BodyError, CSRF_HEADER, guarded, readBody, safeEqual, sendError, serveFile, Sessions } from './http-guard.ts';
 
 export interface ServeOptions {
   service: CoreService;
@@ -20,19 +22,26 @@ export interface ServeOptions {
   /** folder with the built renderer (index.html, assets/) */
   rendererDir: string;
   token?: string;
-  /** largest request body accepted, bytes */
+  /** largest request body accepted, bytes (binary bodies; JSON bodies are also held to maxJsonBody) */
   maxBody?: number;
+  /** largest JSON request body, bytes (default 8 MiB: JSON.parse of more would block the event loop) */
+  maxJsonBody?: number;
+  /** where request-scoped internal errors are logged (default stderr) */
+  log?: (message: string) => void;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   token: string;
+  /** the app's path for this instance (`/s/<id>/`), where its session cookie is valid */
+  base: string;
+  /** name of this instance's session cookie */
+  cookieName: string;
   requests: () => number;
   close(): Promise<void>;
 }
 
-const COOKIE = 'cst_token';
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg', '.woff2': 'font/woff2', '.json': 'application/json',
@@ -50,24 +59,13 @@ export function httpStatus(code: ErrorCode): number {
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function parseCookies(h: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (h ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return out;
-}
-
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(opts.rendererDir);
   const maxBody = opts.maxBody ?? 64 << 20;
+  const limits = { binary: maxBody, json: Math.min(maxBody, opts.maxJsonBody ?? 8 << 20) };
+  const log = opts.log ?? ((m: string) => process.stderr.write(`serve: ${m}\n`));
+  const sessions = new Sessions(() => port);
   const service = opts.service;
   let port = 0;
   let served = 0;
@@ -75,20 +73,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
-  /** null when the request may go on, else the status and reason to refuse it with */
-  const check = (req: IncomingMessage, url: URL): [number, string] | null => {
+  interface Allowed { path: string; via: 'token' | 'session' }
+  /** the route (the instance path stripped) and how the request proved itself, else the status and reason to refuse it */
+  const check = (req: IncomingMessage, url: URL): Allowed | [number, string] => {
     if (!allowedHosts().has(req.headers.host ?? '')) return [403, 'forbidden host'];
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return [403, 'forbidden origin'];
-    const given = url.searchParams.get('token') ?? (req.headers['x-constellate-token'] as string | undefined) ?? parseCookies(req.headers.cookie)[COOKIE];
-    if (!given || !safeEqual(given, token)) return [401, 'unauthorized: open the URL with the token that `constellate serve` printed'];
-    return null;
-  };
-
-  const sendError = (res: ServerResponse, status: number, code: string, message: string) => {
-    const body = JSON.stringify({ error: { code, message } });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-    res.end(body);
+    let path = url.pathname;
+    const under = path.startsWith(sessions.base);
+    if (under) path = path.slice(sessions.base.length - 1);
+    const header = req.headers['x-constellate-token'];
+    const given = url.searchParams.get('token') ?? (typeof header === 'string' ? header : undefined);
+    if (given !== undefined) {
+      if (given && safeEqual(given, token)) return { path, via: 'token' };
+    } else if (under && sessions.valid(req)) return { path, via: 'session' };
+    return [401, 'unauthorized: open the URL with the token that `constellate serve` printed'];
   };
 
   const securityHeaders = (): Record<string, string> => ({
@@ -100,34 +99,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     'cross-origin-resource-policy': 'same-origin',
   });
 
-  const serveFile = (res: ServerResponse, file: string, extra: Record<string, string> = {}) => {
-    const st = statSync(file);
-    res.writeHead(200, {
-      'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': st.size,
-      ...securityHeaders(),
-      ...extra,
-    });
-    createReadStream(file).pipe(res);
-  };
-
-  const readBody = (req: IncomingMessage): Promise<Buffer> => new Promise((resolveBody, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) { reject(new AppError('BAD_ARGUMENT', `request body larger than ${maxBody} bytes`)); req.destroy(); return; }
-      chunks.push(c);
-    });
-    req.on('end', () => resolveBody(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  const sendFile = (req: IncomingMessage, res: ServerResponse, file: string, extra: Record<string, string> = {}) =>
+    serveFile(res, file, { 'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', ...securityHeaders(), ...extra }, req.method === 'HEAD');
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') return sendError(res, 405, 'BAD_ARGUMENT', 'API calls are POST requests');
     if (!isApiMethod(method)) return sendError(res, 404, 'NOT_FOUND', `no API method ${JSON.stringify(method)}`);
+    let body: Buffer;
     try {
-      const body = await readBody(req);
+      body = await readBody(req, limits);
+    } catch (e) {
+      if (e instanceof BodyError) return sendError(res, e.status, e.status === 413 ? 'TOO_LARGE' : 'BAD_ARGUMENT', e.message, true);
+      throw e;
+    }
+    try {
       let args: unknown;
       if ((req.headers['content-type'] ?? '').startsWith('application/x-constellate')) args = decodeMessage(new Uint8Array(body));
       else args = body.length ? JSON.parse(body.toString('utf8')) : [];
@@ -144,12 +129,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         res.end(text);
       }
     } catch (e) {
-      const p = e instanceof SyntaxError ? { code: 'BAD_ARGUMENT' as const, message: `request body is not JSON (${e.message})` } : toPayload(e);
+      const p = e instanceof SyntaxError ? { code: 'BAD_ARGUMENT' as const, message: 'request body is not JSON' } : toPayload(e);
       sendError(res, httpStatus(p.code), p.code, p.message);
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(guarded((_req, res) => res, (req: IncomingMessage, res: ServerResponse) => {
     served++;
     let url: URL;
     try {
@@ -157,53 +142,58 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     } catch {
       return sendError(res, 400, 'BAD_ARGUMENT', 'bad URL');
     }
-    const refused = check(req, url);
-    if (refused) return sendError(res, refused[0], refused[0] === 401 ? 'UNAUTHORIZED' : 'UNAUTHORIZED', refused[1]);
-    const path = url.pathname;
+    const allowed = check(req, url);
+    if (Array.isArray(allowed)) return sendError(res, allowed[0], allowed[0] === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', allowed[1]);
+    const path = allowed.path;
     try {
-      if (path.startsWith('/api/')) return void handleApi(req, res, path.slice(5));
+      if (path.startsWith('/api/')) {
+        // a session cookie rides along on any request the browser makes; our client adds this header, which no other
+        // origin can send without a CORS preflight (never granted)
+        if (allowed.via === 'session' && req.headers[CSRF_HEADER] !== '1') return sendError(res, 403, 'FORBIDDEN', `API calls with a session need the ${CSRF_HEADER} header`);
+        return handleApi(req, res, path.slice(5));
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'BAD_ARGUMENT', 'method not allowed');
       if (path.startsWith('/thumb/')) {
         const m = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/.exec(path);
         if (!m) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        const file = service.lib.thumbPath(m[1]);
-        if (!existsSync(file)) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        return serveFile(res, file, { 'cache-control': 'private, max-age=31536000, immutable' });
+        return sendFile(req, res, service.lib.thumbPath(m[1]), { 'cache-control': 'private, max-age=31536000, immutable' });
       }
       if (path === '/' || path === '/index.html') {
-        const cookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
         if (url.searchParams.has('token')) {
-          // keep the token out of the address bar and history once the cookie holds it
-          res.writeHead(303, { location: '/', 'set-cookie': cookie, 'cache-control': 'no-store' });
+          // the token buys a session of this instance; it leaves the address bar and history
+          res.writeHead(303, { location: sessions.base, 'set-cookie': sessions.mint(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
           return res.end();
         }
         const index = join(rendererDir, 'index.html');
         if (!existsSync(index)) return sendError(res, 500, 'INTERNAL', `the renderer is not built (${index} missing): run npm run build`);
-        return serveFile(res, index, { 'set-cookie': cookie, 'cache-control': 'no-store' });
+        return sendFile(req, res, index, { 'cache-control': 'no-store' });
       }
       // static files of the renderer, never outside its folder
       let decoded: string;
       try { decoded = decodeURIComponent(path); } catch { return sendError(res, 400, 'BAD_ARGUMENT', 'bad path'); }
       if (decoded.includes('\0')) return sendError(res, 400, 'BAD_ARGUMENT', 'bad path');
       const file = resolve(rendererDir, '.' + normalize('/' + decoded));
-      if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-        return sendError(res, 404, 'NOT_FOUND', 'not found');
-      }
-      return serveFile(res, file, { 'cache-control': 'no-cache' });
+      if (!file.startsWith(rendererDir + sep)) return sendError(res, 404, 'NOT_FOUND', 'not found');
+      return sendFile(req, res, file, { 'cache-control': 'no-cache' });
     } catch (e) {
       const p = toPayload(e);
       return sendError(res, httpStatus(p.code), p.code, p.message);
     }
-  });
+  }, (e) => log(`request failed (kept serving): ${(e as Error)?.stack ?? e}`)));
+  server.on('clientError', (_e, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'); else socket.destroy(); });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', guarded((_q: IncomingMessage, s: import('node:stream').Duplex, _h: Buffer) => { s.destroy(); return null; }, (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     served++;
+    socket.on('error', () => socket.destroy());
     let url: URL;
     try { url = new URL(req.url ?? '/', 'http://127.0.0.1'); } catch { socket.destroy(); return; }
-    const refused = check(req, url);
-    if (refused || url.pathname !== '/events') {
+    let allowed = check(req, url);
+    // browsers always send an Origin on a WebSocket; a session without one did not come from our page
+    if (!Array.isArray(allowed) && allowed.via === 'session' && req.headers.origin === undefined) allowed = [403, 'forbidden origin'];
+    const refused = Array.isArray(allowed) ? allowed : null;
+    if (refused || (allowed as Allowed).path !== '/events') {
       const status = refused ? refused[0] : 404;
       socket.write(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
@@ -214,7 +204,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => clients.delete(ws));
     });
-  });
+  }, (e) => log(`upgrade failed (kept serving): ${(e as Error)?.stack ?? e}`)));
   const unsubscribe = service.onEvent((e) => {
     const data = hasBinary(e) ? encodeMessage(e) : JSON.stringify(e);
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(data);
@@ -229,6 +219,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
     token,
+    base: sessions.base,
+    cookieName: sessions.cookieName,
     requests: () => served,
     close: async () => {
       unsubscribe();

@@ -35,7 +35,9 @@ function httpClient(): AppClient {
   let retry = 500;
   const connect = () => {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    ws = new WebSocket(`${proto}//${location.host}/events`);
+    // relative to the page: serve mode keeps the app (and its session cookie) under the instance's path /s/<id>/
+    const here = new URL('events', location.href);
+    ws = new WebSocket(`${proto}//${here.host}${here.pathname}`);
     ws.binaryType = 'arraybuffer';
     ws.onmessage = (m) => {
       const e = (m.data instanceof ArrayBuffer ? decodeMessage(new Uint8Array(m.data)) : JSON.parse(String(m.data))) as AppEvent;
@@ -48,8 +50,8 @@ function httpClient(): AppClient {
   const client = {} as Record<string, unknown>;
   for (const m of API_METHODS) {
     client[m] = async (...args: unknown[]) => {
-      const res = await fetch(`/api/${m}`, {
-        method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args),
+      const res = await fetch(`api/${m}`, {
+        method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: JSON.stringify(args),
       });
       const type = res.headers.get('content-type') ?? '';
       if (type.startsWith('application/x-constellate')) return decodeMessage(new Uint8Array(await res.arrayBuffer()));
@@ -59,7 +61,7 @@ function httpClient(): AppClient {
     };
   }
   client.onEvent = (l: EventListener) => { listeners.add(l); return () => listeners.delete(l); };
-  client.thumbUrl = (key: string) => `/thumb/${key}.jpg`;
+  client.thumbUrl = (key: string) => `thumb/${key}.jpg`;
   return client as unknown as AppClient;
 }
 

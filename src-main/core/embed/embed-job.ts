@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
+import { jsonReason } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
@@ -58,7 +59,7 @@ export function resolveModel(spec: EmbedSpec): ResolvedModel {
   }
   let raw: unknown;
   try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
-    throw new AppError('BAD_MODEL', `${path}: cannot read the manifest (${(e as Error).message.split('\n')[0]})`);
+    throw new AppError('BAD_MODEL', `${path}: cannot read the manifest (${e instanceof SyntaxError ? jsonReason(e) : ((e as NodeJS.ErrnoException).code ?? 'read error')})`);
   }
   const m = validateManifest(raw, path);
   if (m.name === 'photo' || m.name === 'face') throw new AppError('BAD_MODEL', `${path}: field 'name' must not be a built-in model's name (${m.name})`);

@@ -3,9 +3,10 @@
  * photo path and, for faces, a box. ids files are CSV with a header (`path[,x,y,w,h]`) or JSON lines
  * (`{"path": ..., "box": [x, y, w, h]}`). Paths may be absolute or relative to the ids file's folder.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { lstatSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
+import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Library } from '../library.ts';
 import { readNpyMatrix, writeNpy } from '../npy-file.ts';
@@ -63,7 +64,7 @@ export function readIdsFile(file: string): IdRow[] {
   }
   const header = parseCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
   const pi = header.indexOf('path');
-  if (pi < 0) throw new AppError('BAD_FILE', `${file}: the CSV header must have a 'path' column (got ${header.join(',')})`);
+  if (pi < 0) throw new AppError('BAD_FILE', `${file}: the CSV header must have a 'path' column (${headerSummary(header, ['path'])})`);
   const bi = ['x', 'y', 'w', 'h'].map((k) => header.indexOf(k));
   const hasBox = bi.every((i) => i >= 0);
   for (let li = 1; li < lines.length; li++) {
@@ -130,12 +131,47 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
 
 export interface ExportEmbeddingsReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string }
 
-export function exportEmbeddings(lib: Library, modelName: string, out: string, idsOut?: string): ExportEmbeddingsReport {
+/**
+ * Where an export may write `file`: its real path (the folder's symlinks resolved), refused when it is one of the
+ * library's own files (the library, -wal, -shm, -journal, .lock, backups, its .cache folder; by name or by inode, so a
+ * symlink or hard link to them is refused too), or when it exists and `force` is not given.
+ */
+export function checkExportFile(lib: Library, param: string, file: string, force: boolean): string {
+  let real: string;
+  try { real = join(realpathSync(dirname(resolve(file))), basename(file)); } catch {
+    throw badArg(param, `${file}: its folder does not exist`);
+  }
+  const libReal = (() => { try { return realpathSync(lib.path); } catch { return resolve(lib.path); } })();
+  const own = (p: string) => (dirname(p) === dirname(libReal) && basename(p).startsWith(basename(libReal))) ||
+    p.startsWith(`${libReal}.cache${sep}`) || p.startsWith(`${resolve(lib.cacheDir)}${sep}`);
+  const refuse = () => badArg(param, `${file}: is the library's own file or folder (${libReal}); export somewhere else`);
+  if (own(real)) throw refuse();
+  let exists = false;
+  try {
+    const l = lstatSync(real);
+    exists = true;
+    let target: string | null = null;
+    try { target = realpathSync(real); } catch { /* a dangling link */ }
+    if (target && own(target)) throw refuse();
+    const st = (() => { try { return statSync(real); } catch { return l; } })();
+    const libSt = statSync(libReal);
+    if (st.ino === libSt.ino && st.dev === libSt.dev) throw refuse();
+    if (st.isDirectory()) throw badArg(param, `${file}: is a folder`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (exists && !force) throw new AppError('CONFLICT', `${file}: exists; pass force (--force) to replace it`);
+  return real;
+}
+
+export function exportEmbeddings(lib: Library, modelName: string, out: string, idsOut?: string, options: { force?: boolean } = {}): ExportEmbeddingsReport {
   const model = getModel(lib.db, modelName);
   const m = loadMatrix(lib.db, modelName);
-  const outPath = resolve(out);
-  if (!outPath.endsWith('.npy')) throw badArg('out', `must name a .npy file (got ${out})`);
-  const idsPath = resolve(idsOut ?? outPath.replace(/\.npy$/, '.ids.csv'));
+  if (!resolve(out).endsWith('.npy')) throw badArg('out', `must name a .npy file (got ${out})`);
+  const force = options.force === true;
+  const outPath = checkExportFile(lib, 'out', out, force);
+  const idsPath = checkExportFile(lib, 'ids', idsOut ?? resolve(out).replace(/\.npy$/, '.ids.csv'), force);
+  if (idsPath === outPath) throw badArg('ids', `${idsPath}: is also the .npy output; name another file`);
   const lines: string[] = [model.kind === 'face' ? 'path,x,y,w,h' : 'path'];
   const photoQ = lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck();
   const faceQ = lib.db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');

@@ -26,6 +26,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
+import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
@@ -128,7 +129,7 @@ function readEntries(file: string): { mode: 'csv' | 'json'; entries: Entry[]; ig
   const rows = parseCsv(text);
   const header = rows[0].map((h) => h.trim().toLowerCase());
   const pi = header.indexOf('path'), li = header.indexOf('label');
-  if (pi < 0 || li < 0) throw new AppError('BAD_FILE', `${file}: the CSV header needs 'path' and 'label' columns (got ${header.join(',')})`);
+  if (pi < 0 || li < 0) throw new AppError('BAD_FILE', `${file}: the CSV header needs 'path' and 'label' columns (${headerSummary(header, ['path', 'label'])})`);
   const bi = ['x', 'y', 'w', 'h'].map((k) => header.indexOf(k));
   const hasBox = bi.every((i) => i >= 0);
   for (let r = 1; r < rows.length; r++) {

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
+import { jsonReason } from '../../common/redact.ts';
 import { inputLabel, type ImageInput } from './image.ts';
 import { createSession, ort, type RuntimeOptions } from './session.ts';
 
@@ -215,7 +216,7 @@ export async function loadManifestModel(manifestPath: string, opts?: RuntimeOpti
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AppError('MODEL_MISSING', `${manifestPath}: manifest not found`);
-    throw new AppError('BAD_MODEL', `${manifestPath}: not valid JSON (${(e as Error).message})`);
+    throw new AppError('BAD_MODEL', `${manifestPath}: ${e instanceof SyntaxError ? jsonReason(e) : `cannot read (${code ?? 'error'})`}`);
   }
   const manifest = validateManifest(raw, manifestPath);
   const file = path.resolve(path.dirname(manifestPath), manifest.file);
