@@ -77,6 +77,8 @@ export interface JobProgress {
   stage: string;
   done: number;
   total: number;
+  /** training loss per epoch so far (autoencoder / DEC runs) */
+  loss?: number[];
 }
 
 export interface JobInfo {
