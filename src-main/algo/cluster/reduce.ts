@@ -24,7 +24,7 @@ export function parseReduce(v: number | string | undefined | null): ReduceStep[]
   if (s === '' || s === 'none' || s === '0') return [];
   return s.split(',').map((part) => {
     const m = /^(umap|pca|ae):(\d+(?:-\d+)*)$/.exec(part.trim());
-    if (!m) throw badArg('reduce', `expected steps like umap:N, pca:N, ae:32 or ae:512-256-32 (comma-separated), got ${JSON.stringify(part)}`);
+    if (!m) throw badArg('reduce', `expected umap:N, pca:N, ae:32 or ae:512-256-32 (comma-separated) or none, got ${JSON.stringify(part)}`);
     const nums = m[2].split('-').map(Number);
     if (m[1] === 'ae') {
       if (nums.some((h) => h < 1 || h > 65536)) throw badArg('reduce', `autoencoder layer sizes must be 1..65536, got ${m[2]}`);

@@ -98,7 +98,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
     expect(parseReduce('pca:50,umap:10')).toEqual([{ method: 'pca', dims: 50 }, { method: 'umap', dims: 10 }]);
     expect(parseReduce(12)).toEqual([{ method: 'umap', dims: 12 }]);
     expect(parseReduce('none')).toEqual([]);
-    expect(() => parseReduce('ae:32,tsne:2')).toThrow(/reduce: expected steps like/);
+    expect(() => parseReduce('ae:32,tsne:2')).toThrow(/reduce: expected umap:N, pca:N, ae:32/);
     expect(() => parseReduce('umap:1')).toThrow(/umap dimensions must be 2..100/);
     expect(() => parseReduce('pca:5-6')).toThrow(/pca takes one dimension/);
   });
