@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
 import { encodeOnnx } from '../core/models/encoder-onnx.ts';
+import { listRuns, runEncoderBytes } from '../core/cluster/runs.ts';
+import { openLibrary } from '../core/store/db.ts';
 import { spawnSync } from 'node:child_process';
 import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
 
@@ -92,5 +94,15 @@ describe('cluster --reduce ae / --algo dec (CLI)', () => {
     expect(existsSync(enc)).toBe(true);
     const codes = await encodeOnnx(new Uint8Array(readFileSync(enc)), M.data, 3, d);
     expect(codes.length).toBe(3 * 16);
+    // the stored run: the listing names the encoder's shape only; runEncoderBytes gives the same ONNX model
+    const { db } = openLibrary(lib);
+    try {
+      const listed = listRuns(db).find((x) => x.id === j.runId)!;
+      expect(listed.record.encoder).toMatchObject({ format: 'onnx', codeDim: 16 });
+      expect((listed.record.encoder as Record<string, unknown>).base64).toBeUndefined();
+      expect(Buffer.from(runEncoderBytes(db, j.runId)).equals(readFileSync(enc))).toBe(true);
+    } finally {
+      db.close();
+    }
   }, 300_000);
 });

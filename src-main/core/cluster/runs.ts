@@ -1,6 +1,6 @@
 /** Clustering runs in the library: parameters, timings, metrics, assignments and per-cluster summaries. */
 import { AppError } from '../../common/errors.ts';
-import { encoderRecord } from '../models/encoder-onnx.ts';
+import { encoderBytesOf, encoderRecord } from '../models/encoder-onnx.ts';
 import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
 import type { ClusterRow, ItemKind, RunInfo } from '../../common/types.ts';
 export type { ClusterRow, RunInfo };
@@ -52,8 +52,19 @@ export function getRun(db: Db, id: number): RunInfo {
   return toRun(r);
 }
 
+/** Every run, newest first; a trained encoder is listed by its shape only (its weights: getRun / runEncoderBytes). */
 export function listRuns(db: Db): RunInfo[] {
-  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun);
+  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun).map((r) => {
+    const e = r.record.encoder as Record<string, unknown> | undefined;
+    if (!e || typeof e !== 'object' || !('base64' in e)) return r;
+    const { base64: _b, ...shape } = e;
+    return { ...r, record: { ...r.record, encoder: shape } };
+  });
+}
+
+/** The ONNX bytes of the encoder a run trained (autoencoder / PCA head of its reduction, or DEC), to encode new items. */
+export function runEncoderBytes(db: Db, runId: number): Uint8Array {
+  return encoderBytesOf(getRun(db, runId).record, runId);
 }
 
 export function runCluster(db: Db, runId: number, cluster: number): ClusterRow {
