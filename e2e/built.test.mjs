@@ -65,3 +65,19 @@ test('a built clustering task reduces with UMAP on several threads (nested SGD h
   assert.equal(sgd.threads, 2);
   assert.ok(sgd.helperChunks > 0 && sgd.helperChunks < sgd.chunks, JSON.stringify(sgd));
 });
+
+test('a built clustering task trains an autoencoder (ae:8) and DEC in its worker, reporting the loss per epoch', async () => {
+  const runTask = await builtRunTask();
+  const n = 800, d = 16, k = 4;
+  const { X, y } = blobs(n, d, k, 3);
+  const losses = [];
+  const out = await runTask('cluster', { X, n, d, params: { algo: 'kmeans', k, seed: 0, reduce: 'ae:8', epochs: 3 }, labelsTrue: y },
+    { onProgress: (stage, done, total, extra) => { if (extra?.loss) losses.push(extra.loss.length); } });
+  assert.equal(out.labels.length, n);
+  assert.equal(out.loss.length, 3);
+  assert.deepEqual(losses, [1, 2, 3]);
+  assert.equal(out.encoder.layers[0].out, 8);
+  const dec = await runTask('cluster', { X, n, d, params: { algo: 'dec', k, seed: 0, epochs: 2, maxIter: 200 }, labelsTrue: y });
+  assert.equal(dec.labels.length, n);
+  assert.ok(dec.record.dec.iterations > 0);
+});

@@ -1,6 +1,9 @@
 /** The cluster command: library mode (a model's embeddings, stored as a run) and matrix mode (a .npy, no library). */
 import { resolve } from 'node:path';
 import type { ClusterOutput } from '../algo/cluster/run.ts';
+import { parseReduce } from '../algo/cluster/reduce.ts';
+import { encoderBytesOf, writeEncoderOnnx } from '../core/models/encoder-onnx.ts';
+import { writeFileSync } from 'node:fs';
 import { AppError, badArg } from '../common/errors.ts';
 import type { ClusterParams } from '../common/types.ts';
 import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
@@ -14,7 +17,7 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
   embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy (no library)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
-  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward' },
+  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec' },
   k: { type: 'number', help: 'clusters (k-means family, ward)' },
   'min-cluster-size': { type: 'number', help: 'HDBSCAN min_cluster_size (default 5)' },
   'min-samples': { type: 'number', help: 'HDBSCAN / DBSCAN min_samples' },
@@ -24,7 +27,14 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   'attach-noise': { type: 'number', help: 'HDBSCAN: noise joins its nearest cluster above this cosine to the centroid' },
   linkage: { type: 'string', help: 'agglomerative linkage: ward | average | complete' },
   'distance-threshold': { type: 'number', help: 'agglomerative: cut at this merge distance instead of --k' },
-  reduce: { type: 'string', help: 'umap:N (reduce to N dims with UMAP first; ward defaults to umap:50) or none' },
+  reduce: { type: 'string', help: 'reductions chained left to right: umap:N, pca:N, ae:32 or ae:512-256-32 (autoencoder; last = code size), e.g. ae:32,umap:10; none. Ward defaults to umap:50; dec takes its autoencoder from a last ae step (default ae:32)' },
+  epochs: { type: 'number', help: 'autoencoder / DEC pretraining epochs (default 5)' },
+  'ae-batch-size': { type: 'number', help: 'autoencoder / DEC mini-batch size (default 256)' },
+  patience: { type: 'number', help: 'autoencoder early stopping: epochs without improvement' },
+  tol: { type: 'number', help: 'DEC: stop when fewer than this share of labels change (default 0.001)' },
+  'update-interval': { type: 'number', help: 'DEC: steps between target-distribution updates (default 140)' },
+  'max-iter': { type: 'number', help: 'DEC: most refinement steps (default 20000)' },
+  'save-encoder': { type: 'string', help: 'write the trained encoder (ae / pca head, or DEC) as an ONNX model to this file' },
   metric: { type: 'string', help: 'cosine (default) | euclidean' },
   seed: { type: 'number', help: 'random seed (default 0)' },
   'n-init': { type: 'number', help: 'k-means restarts' },
@@ -40,14 +50,10 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
   const algo = ctx.opt<string>('algo');
   if (!algo) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
   const reduceOpt = ctx.opt<string>('reduce');
-  let reduce: number | undefined;
+  let reduce: string | undefined;
   if (reduceOpt !== undefined) {
-    if (reduceOpt === 'none' || reduceOpt === '0') reduce = 0;
-    else {
-      const m = /^umap:(\d+)$/.exec(reduceOpt);
-      if (!m) throw badArg('--reduce', `expected umap:N or none, got ${JSON.stringify(reduceOpt)}`);
-      reduce = Number(m[1]);
-    }
+    try { parseReduce(String(reduceOpt)); } catch (e) { throw badArg('--reduce', (e as Error).message.replace(/^reduce: /, '')); }
+    reduce = String(reduceOpt);
   }
   const selection = ctx.opt<string>('selection');
   if (selection !== undefined && selection !== 'eom' && selection !== 'leaf') throw badArg('--selection', `expected eom or leaf, got ${selection}`);
@@ -62,7 +68,9 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     minSamples: ctx.opt<number>('min-samples'), eps: ctx.opt<number>('eps'), selection: selection as ClusterParams['selection'],
     allowSingleCluster: ctx.opt<boolean>('allow-single-cluster') || undefined, attachNoise: ctx.opt<number>('attach-noise'),
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
-    samples: ctx.opt<number>('samples'),
+    samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
+    patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
+    maxIter: ctx.opt<number>('max-iter'),
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];
@@ -78,6 +86,16 @@ function humanSummary(head: string, m: Record<string, unknown>, top: Array<{ clu
   if (m.ami !== undefined) lines.push(`AMI ${f(m.ami)}  ARI ${f(m.ari)}  NMI ${f(m.nmi)}  homogeneity ${f(m.homogeneity)}  completeness ${f(m.completeness)}  BCubed F ${f(m.bcubedF)}`);
   lines.push(`largest clusters: ${top.map((c) => `${c.cluster}:${c.size}`).join(' ')}`);
   return lines.join('\n');
+}
+
+/** --save-encoder FILE: the trained encoder as ONNX (input "x" [N, d] -> output "code"). */
+function saveEncoder(ctx: CliContext, encoder: ClusterOutput['encoder'] | null): string | null {
+  const file = ctx.opt<string>('save-encoder');
+  if (!file) return null;
+  if (!encoder) throw badArg('--save-encoder', 'this run trained no encoder (use --reduce ae:..., pca:... or --algo dec)');
+  const path = resolve(file);
+  writeEncoderOnnx(path, encoder);
+  return path;
 }
 
 async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
@@ -103,8 +121,9 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const outPath = ctx.opt<string>('out');
   if (outPath) writeNpy(resolve(outPath), out.labels, [M.rows]);
   const s = summarize(out);
+  const encoderPath = saveEncoder(ctx, out.encoder ?? null);
   const result = {
-    ...out.metrics, embeddings: file, n: M.rows, d: M.cols, algo: params.algo, params, clusters: out.metrics.clusters, noise: out.metrics.noise,
+    ...out.metrics, loss: out.loss ?? null, encoder: encoderPath, embeddings: file, n: M.rows, d: M.cols, algo: params.algo, params, clusters: out.metrics.clusters, noise: out.metrics.noise,
     noiseShare: out.metrics.noiseShare, timings: seconds({ ...out.timings, wall }), metrics: out.metrics,
     record: out.record, ...s, report: out.report, out: outPath ? resolve(outPath) : null,
   };
@@ -128,10 +147,18 @@ const cluster: Command = {
     const job = await ctx.runJob(() => svc.cluster({ model, params, labels: ctx.opt<string>('labels') ?? null }));
     if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `cluster ${job.state}`);
     const r = job.result as ClusterReport;
+    let encoder: string | null = null;
+    if (ctx.opt('save-encoder')) {
+      encoder = resolve(ctx.opt<string>('save-encoder')!);
+      writeFileSync(encoder, encoderBytesOf(r.record, r.runId));
+    }
+    // the encoder's weights stay in the library; the JSON names its shape
+    const { base64: _b, ...encoderInfo } = (r.record.encoder ?? {}) as Record<string, unknown>;
+    const record = r.record.encoder ? { ...r.record, encoder: encoderInfo } : r.record;
     const out = {
-      ...r.metrics, runId: r.runId, model: r.model, kind: r.kind, algo: r.algo, params: r.params, n: r.n, clusters: r.clusters, noise: r.noise,
+      ...r.metrics, loss: (r.record.loss as number[] | undefined) ?? null, encoder, runId: r.runId, model: r.model, kind: r.kind, algo: r.algo, params: r.params, n: r.n, clusters: r.clusters, noise: r.noise,
       noiseShare: (r.metrics as { noiseShare: number }).noiseShare, timings: seconds(r.timings), metrics: r.metrics,
-      record: r.record, top10: r.top10, tail10: r.tail10,
+      record, top10: r.top10, tail10: r.tail10,
     };
     ctx.out(out, humanSummary(`run ${r.runId}: ${r.algo} on ${r.n} ${r.kind} embeddings (${r.model})`, r.metrics, r.top10));
   },

@@ -109,6 +109,8 @@ export interface JobProgress {
   stage: string;
   done: number;
   total: number;
+  /** training loss per epoch so far (autoencoder / DEC runs) */
+  loss?: number[];
 }
 
 export interface JobInfo {
@@ -151,7 +153,7 @@ export type AppEvent =
   | { type: 'run'; runId: number }
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
-export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward';
+export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
 
 /** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
 export interface ClusterParams {
@@ -169,7 +171,16 @@ export interface ClusterParams {
   attachNoise?: number;
   linkage?: 'ward' | 'average' | 'complete';
   distanceThreshold?: number;
-  reduce?: number;
+  /** umap dimensions (number), or a chain such as 'ae:32', 'ae:512-256-32', 'pca:50,umap:10', 'ae:32,umap:10', 'none' */
+  reduce?: number | string;
+  /** autoencoder / DEC: epochs (default 5), batch size (default 256), early-stopping patience in epochs */
+  epochs?: number;
+  aeBatchSize?: number;
+  patience?: number;
+  /** DEC: stop when fewer than tol of the labels change between target updates (default 0.001) */
+  tol?: number;
+  updateInterval?: number;
+  maxIter?: number;
   postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
   samples?: number;
 }

@@ -17,7 +17,8 @@ import type { Db } from './store/db.ts';
 export interface JobContext {
   readonly jobId: number;
   readonly signal: AbortSignal;
-  progress(stage: string, done: number, total: number): void;
+  /** extra.loss: a training loss per epoch so far (autoencoder / DEC), shown live by the UI */
+  progress(stage: string, done: number, total: number, extra?: { loss?: number[] }): void;
   /** throws AppError('CANCELLED') once the job was cancelled */
   checkCancelled(): void;
   isCancelled(): boolean;
@@ -102,7 +103,7 @@ export class JobManager {
     const ctx: JobContext = {
       jobId: id,
       signal: controller.signal,
-      progress: (stage, done, total) => this.progress(entry, { stage, done, total }),
+      progress: (stage, done, total, extra) => this.progress(entry, { stage, done, total, ...(extra?.loss ? { loss: extra.loss } : {}) }),
       checkCancelled: () => { if (controller.signal.aborted) throw new AppError('CANCELLED', `job ${id} (${kind}) was cancelled`); },
       isCancelled: () => controller.signal.aborted,
     };

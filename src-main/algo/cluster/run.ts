@@ -8,7 +8,10 @@ import { badArg } from '../../common/errors.ts';
 import type { ClusterParams } from '../../common/types.ts';
 import type { Gemm } from '../linalg.ts';
 import { daviesBouldin, externalScores, silhouette, sizeDistribution } from '../metrics.ts';
-import { Umap, type SgdRunner } from '../map/umap.ts';
+import type { SgdRunner } from '../map/umap.ts';
+import type { DenseNet } from '../nn/dense.ts';
+import { dec } from './dec.ts';
+import { formatReduce, parseReduce, runReduce, type ReduceStep } from './reduce.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
 import { hdbscan } from './hdbscan.ts';
@@ -16,7 +19,7 @@ import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
 import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
 
-export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward'] as const;
+export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'] as const;
 export type Algo = (typeof ALGOS)[number];
 export type Linkage = NonNullable<ClusterParams['linkage']>;
 
@@ -58,13 +61,19 @@ export interface ClusterOutput {
   /** what actually ran: methods chosen for size, iterations, ... */
   record: Record<string, unknown>;
   report: PostprocessReport;
+  /** the trained encoder (PCA / autoencoder head of the reduction chain, or DEC's refined encoder), kept with the run */
+  encoder?: DenseNet | null;
+  /** autoencoder training loss per epoch (null without an autoencoder) */
+  loss?: number[] | null;
 }
 
 export interface RunOptions {
   gemm?: Gemm;
+  /** products of the autoencoder / DEC training (small matrices: one thread is fastest); defaults to gemm */
+  nnGemm?: Gemm;
   /** runs the UMAP reduction's SGD epochs (default: this thread); the result does not depend on it */
   sgdRunner?: SgdRunner;
-  onProgress?: (stage: string, done: number, total: number) => void;
+  onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
   isCancelled?: () => boolean;
 }
 
@@ -77,13 +86,18 @@ function checkParams(p: ClusterParams, n: number): void {
   posInt('k', p.k); posInt('min-cluster-size', p.minClusterSize, 2); posInt('min-samples', p.minSamples); posInt('batch-size', p.batchSize);
   posInt('n-init', p.nInit); posInt('samples', p.samples, 0);
   if (p.k !== undefined && p.k > n) throw badArg('k', `${p.k} clusters asked for ${n} points`);
-  if ((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans') && p.k === undefined) throw badArg('k', `--k is required for ${p.algo}`);
+  if ((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined) throw badArg('k', `--k is required for ${p.algo}`);
   if (p.algo === 'dbscan' && p.eps === undefined) throw badArg('eps', 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)');
   if (p.eps !== undefined && !(p.eps > 0 || (p.algo === 'hdbscan' && p.eps === 0))) throw badArg('eps', `must be > 0, got ${p.eps}`);
   if (p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined) throw badArg('k', 'ward needs --k or --distance-threshold');
   if (p.k !== undefined && p.distanceThreshold !== undefined && p.algo === 'ward') throw badArg('distance-threshold', 'give either --k or --distance-threshold, not both');
   if (p.distanceThreshold !== undefined && !(p.distanceThreshold > 0)) throw badArg('distance-threshold', `must be > 0, got ${p.distanceThreshold}`);
-  if (p.reduce !== undefined && (!Number.isInteger(p.reduce) || p.reduce < 0 || (p.reduce > 0 && (p.reduce < 2 || p.reduce > 100)))) throw badArg('reduce', `umap dimensions must be 2..100, got ${p.reduce}`);
+  const steps = parseReduce(p.reduce);
+  if (p.algo === 'dec' && steps && steps.some((s, i) => s.method === 'umap' || (s.method === 'ae' && i !== steps.length - 1))) {
+    throw badArg('reduce', `dec trains its own encoder: give at most pca steps then one ae:... step last, got ${formatReduce(steps)}`);
+  }
+  posInt('epochs', p.epochs); posInt('update-interval', p.updateInterval); posInt('max-iter', p.maxIter);
+  if (p.tol !== undefined && !(p.tol >= 0 && p.tol < 1)) throw badArg('tol', `must be in [0, 1), got ${p.tol}`);
   if (p.attachNoise !== undefined && !(p.attachNoise >= -1 && p.attachNoise <= 1)) throw badArg('attach-noise', `must be a cosine similarity in [-1, 1], got ${p.attachNoise}`);
   if (p.linkage && !['ward', 'average', 'complete'].includes(p.linkage)) throw badArg('linkage', `expected ward, average or complete, got ${p.linkage}`);
   const pp = p.postprocess;
@@ -103,25 +117,32 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   const base = { gemm: o.gemm, isCancelled: o.isCancelled };
   const t0 = performance.now();
 
-  // optional UMAP reduction (ward defaults to 50 dimensions, as in Lowe et al. 2024)
-  const reduceDims = p.reduce ?? (p.algo === 'ward' && (p.linkage ?? 'ward') === 'ward' ? 50 : 0);
+  // optional reduction chain (ward defaults to umap:50, as in Lowe et al. 2024); dec's own autoencoder is the last ae step
+  let steps: ReduceStep[] = parseReduce(p.reduce) ?? (p.algo === 'ward' && (p.linkage ?? 'ward') === 'ward' ? [{ method: 'umap', dims: 50 }] : []);
+  let decHidden: number[] = [32];
+  if (p.algo === 'dec' && steps.length > 0 && steps[steps.length - 1].method === 'ae') {
+    decHidden = (steps[steps.length - 1] as { hidden: number[] }).hidden;
+    steps = steps.slice(0, -1);
+  }
   let W = X, wd = d, wmetric: 'cosine' | 'euclidean' = metric;
-  if (reduceDims > 0) {
+  let encoder: DenseNet | null = null, loss: number[] | null = null;
+  if (steps.length > 0) {
     const tr = performance.now();
-    const dims = Math.min(reduceDims, Math.max(2, n - 2));
-    const u = new Umap({
-      nComponents: dims, nNeighbors: Math.min(30, n - 1), minDist: 0, metric, seed, ...base, sgdRunner: o.sgdRunner,
-      onProgress: (e, total) => o.onProgress?.('reduce', e, total),
+    const r = await runReduce(X, n, d, steps, {
+      metric, seed, gemm: o.gemm, nnGemm: o.nnGemm, sgdRunner: o.sgdRunner, isCancelled: o.isCancelled, onProgress: o.onProgress,
+      epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience,
     });
-    await u.initializeFit(X, n, d);
-    timings.reduceInit = performance.now() - tr;
-    W = await u.run();
-    wd = dims; wmetric = 'euclidean';
+    Object.assign(timings, r.timings);
     timings.reduce = performance.now() - tr;
-    record.reduce = { method: 'umap', dims, nNeighbors: Math.min(30, n - 1), minDist: 0 };
+    W = r.W; wd = r.d; wmetric = r.metric;
+    encoder = r.encoder; loss = r.loss;
+    record.reduce = steps.length === 1 && steps[0].method === 'umap'
+      ? r.steps[0]
+      : { method: 'chain', spec: formatReduce(steps), steps: r.steps, dims: wd, encoder: r.encoderCovers };
   }
 
   const tf = performance.now();
+  const aeLoss: number[] = [];
   let raw: Int32Array;
   let probabilities: Float32Array | null = null;
   let outlierScores: Float32Array | null = null;
@@ -133,7 +154,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       break;
     }
     case 'minibatch-kmeans': {
-      const src = reduceDims > 0 || !input.source ? matrixSource(W, n, wd) : input.source;
+      const src = steps.length > 0 || !input.source ? matrixSource(W, n, wd) : input.source;
       const r = await minibatchKmeans(src, { k: p.k!, metric: wmetric, seed, batchSize: p.batchSize ?? 1024, nInit: p.nInit, ...base, onProgress: progress('minibatch-kmeans') });
       raw = r.labels;
       Object.assign(record, { inertia: r.inertia, steps: r.steps, epochs: r.epochs, streamed: src !== undefined && src === input.source });
@@ -159,6 +180,33 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
         selectionEpsilon: p.eps ?? 0, epsUnits: wmetric === 'cosine' ? 'euclidean on L2-normalized rows' : 'euclidean',
         attached: r.attached?.length ?? 0, mst: r.stats,
       });
+      break;
+    }
+    case 'dec': {
+      const r = await dec(W, n, wd, p.k!, {
+        ae: { hidden: decHidden, epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience,
+          onEpoch: (e, l) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, p.epochs ?? 5, { epoch: e, loss: aeLoss.slice() }); } },
+        tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit,
+        gemm: o.nnGemm ?? o.gemm, isCancelled: o.isCancelled, onProgress: (s, dn, t) => o.onProgress?.(s === 'pretrain' ? 'autoencoder' : s, dn, t),
+      });
+      raw = r.labels;
+      const ae = r.ae;
+      // the encoder for new items: the chain's PCA head (if any) then DEC's refined encoder
+      encoder = encoder ? { layers: [...encoder.layers, ...r.encoder.layers], W: [...encoder.W, ...r.encoder.W], b: [...encoder.b, ...r.encoder.b] } : (steps.length === 0 ? r.encoder : null);
+      loss = ae.lossCurve;
+      const nmiInit = input.labelsTrue && input.labelsTrue.length === n ? externalScores(input.labelsTrue, r.initLabels).nmi : undefined;
+      Object.assign(record, {
+        dec: {
+          architecture: [wd, ...decHidden, ...decHidden.slice(0, -1).reverse(), wd].join('-'), hidden: decHidden, loss: ae.loss,
+          lossNote: ae.loss === 'bce' ? 'binary cross-entropy (input in [0, 1])' : 'mean squared error: the input is not in [0, 1]',
+          pretrainEpochs: ae.epochs, batchSize: Math.min(p.aeBatchSize ?? 256, n), lossCurve: ae.lossCurve, epochMs: ae.epochMs.map((v) => Math.round(v)),
+          tol: p.tol ?? 0.001, updateInterval: p.updateInterval ?? 140, maxIter: p.maxIter ?? 20000, iterations: r.iterations, converged: r.converged,
+          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', kmeansNInit: p.nInit ?? 20,
+          ...(nmiInit !== undefined ? { initNmi: nmiInit } : {}),
+          timings: { pretrain: Math.round(r.timings.pretrain), kmeans: Math.round(r.timings.kmeans), refine: Math.round(r.timings.refine) },
+        },
+      });
+      timings.pretrain = r.timings.pretrain;
       break;
     }
     case 'ward': {
@@ -223,5 +271,5 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   timings.metrics = performance.now() - tm;
   timings.total = performance.now() - t0;
   o.onProgress?.('metrics', 1, 1);
-  return { labels, rawLabels: raw, probabilities, outlierScores, stats, metrics, timings, record, report };
+  return { labels, rawLabels: raw, probabilities, outlierScores, stats, metrics, timings, record, report, encoder, loss };
 }

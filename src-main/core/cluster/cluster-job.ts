@@ -47,7 +47,11 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
     stream: spec.params.algo === 'minibatch-kmeans' ? { library: lib.path, model: spec.model, ids: m.ids } : null,
   };
-  const out = await runTask('cluster', payload, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+  let loss: number[] | undefined;
+  const out = await runTask('cluster', payload, {
+    signal: ctx.signal,
+    onProgress: (s, d, t, x) => { const l = (x as { loss?: number[] } | undefined)?.loss; if (l) loss = l; ctx.progress(s, d, t, loss ? { loss } : undefined); },
+  });
   ctx.checkCancelled();
   const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
   // the user's names and curated groups follow their members into the new run

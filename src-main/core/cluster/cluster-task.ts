@@ -47,11 +47,13 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   const gemm = await warmGemm(workerCount());
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
   const sgdRunner = createParallelSgdRunner(workerCount());
+  const trains = p.params.algo === 'dec' || /\b(ae|pca):/.test(String(p.params.reduce ?? ''));
+  const nnGemm = trains ? await warmGemm(1) : undefined;
   try {
     const out = await runClustering(
       { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
       p.params,
-      { gemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t) => ctx.progress(s, d, t) },
+      { gemm, nnGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
     );
     // how the reduction's SGD was shared out (the embedding does not depend on it)
     if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });
@@ -63,5 +65,6 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
     sgdRunner.close();
     source?.close();
     await gemm.release();
+    await nnGemm?.release();
   }
 }

@@ -1,5 +1,6 @@
 /** Clustering runs in the library: parameters, timings, metrics, assignments and per-cluster summaries. */
 import { AppError } from '../../common/errors.ts';
+import { encoderBytesOf, encoderRecord } from '../models/encoder-onnx.ts';
 import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
 import type { ClusterRow, ItemKind, RunInfo } from '../../common/types.ts';
 export type { ClusterRow, RunInfo };
@@ -15,6 +16,12 @@ function toRun(r: RunRow): RunInfo {
   };
 }
 
+/** What a run keeps besides its metrics: the algorithm's record, the post-processing report, the autoencoder's loss per
+ * epoch and the trained encoder (ONNX, base64) so new items can be encoded the same way. */
+function runRecord(out: ClusterOutput): Record<string, unknown> {
+  return { ...out.record, report: out.report, ...(out.loss ? { loss: out.loss } : {}), ...(out.encoder ? { encoder: encoderRecord(out.encoder) } : {}) };
+}
+
 export function storeRun(db: Db, a: { model: string; kind: ItemKind; params: ClusterParams; out: ClusterOutput; ids: Int32Array }): number {
   const { out, ids } = a;
   const st = out.stats;
@@ -22,7 +29,7 @@ export function storeRun(db: Db, a: { model: string; kind: ItemKind; params: Clu
   return db.transaction(() => {
     const runId = Number(db.prepare(`INSERT INTO runs (model, kind, algo, params, metrics, timings, record, n, clusters, noise, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(a.model, a.kind, a.params.algo, JSON.stringify(a.params), JSON.stringify(out.metrics),
-      JSON.stringify(out.timings), JSON.stringify({ ...out.record, report: out.report }), ids.length, out.metrics.clusters, out.metrics.noise, Date.now()).lastInsertRowid);
+      JSON.stringify(out.timings), JSON.stringify(runRecord(out)), ids.length, out.metrics.clusters, out.metrics.noise, Date.now()).lastInsertRowid);
     const ins = db.prepare('INSERT INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (let i = 0; i < ids.length; i++) {
       const s = st.sims[i];
@@ -45,8 +52,19 @@ export function getRun(db: Db, id: number): RunInfo {
   return toRun(r);
 }
 
+/** Every run, newest first; a trained encoder is listed by its shape only (its weights: getRun / runEncoderBytes). */
 export function listRuns(db: Db): RunInfo[] {
-  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun);
+  return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun).map((r) => {
+    const e = r.record.encoder as Record<string, unknown> | undefined;
+    if (!e || typeof e !== 'object' || !('base64' in e)) return r;
+    const { base64: _b, ...shape } = e;
+    return { ...r, record: { ...r.record, encoder: shape } };
+  });
+}
+
+/** The ONNX bytes of the encoder a run trained (autoencoder / PCA head of its reduction, or DEC), to encode new items. */
+export function runEncoderBytes(db: Db, runId: number): Uint8Array {
+  return encoderBytesOf(getRun(db, runId).record, runId);
 }
 
 export function runCluster(db: Db, runId: number, cluster: number): ClusterRow {

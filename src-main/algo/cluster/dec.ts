@@ -1,0 +1,176 @@
+/**
+ * Deep Embedded Clustering (Xie, Girshick & Farhadi 2016): pretrain an autoencoder, k-means on its codes, then refine
+ * the encoder and the cluster centres together by minimizing KL(P || Q), where Q is the Student-t (alpha = 1) soft
+ * assignment of codes to centres and P the sharpened target q^2 / f normalized per row. P is recomputed on all points
+ * every `updateInterval` mini-batch steps (140, the reference implementation's value for MNIST), and training stops
+ * when fewer than `tol` (0.001) of the hard labels changed between two target updates. SGD with momentum (lr 0.01,
+ * momentum 0.9) as the reference. Pure: injected Gemm, seeded.
+ */
+import { badArg } from '../../common/errors.ts';
+import { gemmJs, type Gemm } from '../linalg.ts';
+import { backward, forward, gatherRows, gradList, params, predict, sgdMomentum, type DenseNet } from '../nn/dense.ts';
+import { encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
+import { createRng, shuffleInPlace } from '../rng.ts';
+import { cancelled, kmeans } from './kmeans.ts';
+
+export interface DecOptions {
+  ae?: AutoencoderOptions;
+  /** a pretrained autoencoder (skips pretraining) */
+  pretrained?: AutoencoderResult;
+  tol?: number;
+  updateInterval?: number;
+  maxIter?: number;
+  batchSize?: number;
+  lr?: number;
+  momentum?: number;
+  nInit?: number;
+  seed?: number;
+  gemm?: Gemm;
+  isCancelled?: () => boolean;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** called at every target update with the KL divergence on all points and the share of labels changed */
+  onUpdate?: (iteration: number, kl: number, changed: number) => void;
+}
+
+export interface DecResult {
+  labels: Int32Array;
+  /** k x dim cluster centres in code space */
+  centres: Float32Array;
+  encoder: DenseNet;
+  ae: AutoencoderResult;
+  /** labels of the k-means initialisation (AE + k-means) */
+  initLabels: Int32Array;
+  iterations: number;
+  converged: boolean;
+  kl: number[];
+  changed: number[];
+  timings: { pretrain: number; kmeans: number; refine: number };
+}
+
+/** Student-t soft assignment (alpha = 1) of r codes to k centres; also returns the unnormalized kernel 1/(1+d^2). */
+export function softAssign(Z: Float32Array, r: number, dim: number, mu: Float32Array, k: number): { q: Float32Array; w: Float32Array } {
+  const q = new Float32Array(r * k), w = new Float32Array(r * k);
+  for (let i = 0; i < r; i++) {
+    let s = 0;
+    for (let j = 0; j < k; j++) {
+      let d2 = 0;
+      for (let p = 0; p < dim; p++) { const t = Z[i * dim + p] - mu[j * dim + p]; d2 += t * t; }
+      const v = 1 / (1 + d2);
+      w[i * k + j] = v; s += v;
+    }
+    for (let j = 0; j < k; j++) q[i * k + j] = w[i * k + j] / s;
+  }
+  return { q, w };
+}
+
+/** The target distribution p_ij = (q_ij^2 / f_j) / sum_j', f_j = sum_i q_ij. */
+export function targetDistribution(q: Float32Array, n: number, k: number): Float32Array {
+  const f = new Float64Array(k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) f[j] += q[i * k + j];
+  const p = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < k; j++) { const v = (q[i * k + j] * q[i * k + j]) / f[j]; p[i * k + j] = v; s += v; }
+    for (let j = 0; j < k; j++) p[i * k + j] /= s;
+  }
+  return p;
+}
+
+function argmaxRows(q: Float32Array, n: number, k: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) { let b = 0; for (let j = 1; j < k; j++) if (q[i * k + j] > q[i * k + b]) b = j; out[i] = b; }
+  return out;
+}
+
+function kl(p: Float32Array, q: Float32Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] > 0) s += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
+  return s / n;
+}
+
+/**
+ * Gradient of the batch-mean KL(P || Q) with respect to the codes and the centres (the paper's equations 4-5 for
+ * alpha = 1): dL/dz_i = 2/r sum_j w_ij (p_ij - q_ij)(z_i - mu_j), dL/dmu_j = -2/r sum_i w_ij (p_ij - q_ij)(z_i - mu_j).
+ */
+export function klGrad(Z: Float32Array, r: number, dim: number, mu: Float32Array, k: number, P: Float32Array): { dZ: Float32Array; dMu: Float32Array; loss: number } {
+  const { q, w } = softAssign(Z, r, dim, mu, k);
+  const dZ = new Float32Array(r * dim), dMu = new Float32Array(k * dim);
+  const c = 2 / r;
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < k; j++) {
+      const g = c * w[i * k + j] * (P[i * k + j] - q[i * k + j]);
+      if (g === 0) continue;
+      for (let p = 0; p < dim; p++) {
+        const t = g * (Z[i * dim + p] - mu[j * dim + p]);
+        dZ[i * dim + p] += t; dMu[j * dim + p] -= t;
+      }
+    }
+  }
+  return { dZ, dMu, loss: kl(P, q, r) };
+}
+
+export async function dec(X: Float32Array, n: number, d: number, k: number, o: DecOptions = {}): Promise<DecResult> {
+  if (!Number.isInteger(k) || k < 2 || k > n) throw badArg('k', `DEC needs 2 <= k <= n, got ${k}`);
+  const tol = o.tol ?? 0.001;
+  if (!(tol >= 0 && tol < 1)) throw badArg('tol', `must be in [0, 1), got ${tol}`);
+  const gemm = o.gemm ?? gemmJs;
+  const seed = o.seed ?? 0;
+  const updateInterval = o.updateInterval ?? 140, maxIter = o.maxIter ?? 20000, batch = Math.min(o.batchSize ?? 256, n);
+  const t0 = performance.now();
+  const ae = o.pretrained ?? await trainAutoencoder(X, n, d, {
+    seed, gemm, isCancelled: o.isCancelled, ...o.ae, onProgress: (dn, t) => o.onProgress?.('pretrain', dn, t),
+  });
+  const t1 = performance.now();
+  const encoder = encoderOf(ae);
+  const dim = encoder.layers[encoder.layers.length - 1].out;
+  let Z: Float32Array = await predict(encoder, X, n, gemm);
+  const km = await kmeans(Z, n, dim, k, { metric: 'euclidean', seed, nInit: o.nInit ?? 20, gemm, isCancelled: o.isCancelled });
+  const mu = km.centroids.slice();
+  const t2 = performance.now();
+  const ps = [...params(encoder), mu];
+  const opt = sgdMomentum(ps.map((p) => p.length), o.lr ?? 0.01, o.momentum ?? 0.9);
+  const rng = createRng(seed ^ 0x5deece66);
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  shuffleInPlace(perm, rng);
+  const buf = new Float32Array(batch * d), Pb = new Float32Array(batch * k);
+  let labels: Int32Array = km.labels.slice();
+  let P: Float32Array = new Float32Array(0);
+  const klCurve: number[] = [], changed: number[] = [];
+  let converged = false, it = 0, pos = 0;
+  for (; it < maxIter; it++) {
+    if (o.isCancelled?.()) throw cancelled('DEC');
+    if (it % updateInterval === 0) {
+      if (it > 0) Z = await predict(encoder, X, n, gemm);
+      const { q } = softAssign(Z, n, dim, mu, k);
+      P = targetDistribution(q, n, k);
+      const next = argmaxRows(q, n, k);
+      let ch = 0;
+      for (let i = 0; i < n; i++) if (next[i] !== labels[i]) ch++;
+      labels = next;
+      klCurve.push(kl(P, q, n)); changed.push(ch / n);
+      o.onUpdate?.(it, klCurve[klCurve.length - 1], ch / n);
+      o.onProgress?.('dec', it, maxIter);
+      if (it > 0 && ch / n < tol) { converged = true; break; }
+    }
+    const r = Math.min(batch, n - pos);
+    const Xb = gatherRows(X, d, perm, pos, r, buf);
+    for (let t = 0; t < r; t++) Pb.set(P.subarray(perm[pos + t] * k, perm[pos + t] * k + k), t * k);
+    pos = pos + r >= n ? 0 : pos + r;
+    const acts = await forward(encoder, Xb, r, gemm);
+    const codes = acts[acts.length - 1];
+    const g = klGrad(codes, r, dim, mu, k, Pb.subarray(0, r * k));
+    // through the code layer's activation (ReLU by construction; sigmoid/linear handled for completeness)
+    const act = encoder.layers[encoder.layers.length - 1].act;
+    const dZ = g.dZ;
+    if (act === 'relu') { for (let i = 0; i < dZ.length; i++) if (codes[i] <= 0) dZ[i] = 0; }
+    else if (act === 'sigmoid') { for (let i = 0; i < dZ.length; i++) dZ[i] *= codes[i] * (1 - codes[i]); }
+    const gr = await backward(encoder, acts, r, dZ, gemm);
+    opt.step(ps, [...gradList(gr), g.dMu]);
+  }
+  const t3 = performance.now();
+  return {
+    labels, centres: mu, encoder, ae, initLabels: km.labels, iterations: it, converged, kl: klCurve, changed,
+    timings: { pretrain: t1 - t0, kmeans: t2 - t1, refine: t3 - t2 },
+  };
+}

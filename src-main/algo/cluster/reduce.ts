@@ -1,0 +1,149 @@
+/**
+ * Reductions before a clustering, chained left to right: `umap:N`, `pca:N` and `ae:H1-H2-...-CODE` (a dense
+ * autoencoder, algo/nn), e.g. `ae:32,umap:10` (the N2D recipe) or `pca:50,umap:10`. The linear and learned steps at the
+ * head of the chain make one encoder network (PCA is a linear layer, the autoencoder's encoder its ReLU layers), which
+ * travels with the run so that new items are encoded the same way. Pure: injected Gemm and SGD runner, seeded.
+ */
+import { badArg } from '../../common/errors.ts';
+import type { Gemm } from '../linalg.ts';
+import { Umap, type SgdRunner } from '../map/umap.ts';
+import { pca } from '../map/pca.ts';
+import type { DenseNet } from '../nn/dense.ts';
+import { encode, encoderOf, trainAutoencoder } from '../nn/autoencoder.ts';
+
+export type ReduceStep = { method: 'umap'; dims: number } | { method: 'pca'; dims: number } | { method: 'ae'; hidden: number[] };
+
+/** `umap:N`, `pca:N`, `ae:32` or `ae:512-256-32`, comma-separated; `none` / `0` / '' is no reduction; a number is umap:N. */
+export function parseReduce(v: number | string | undefined | null): ReduceStep[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0 || (v > 0 && (v < 2 || v > 100))) throw badArg('reduce', `umap dimensions must be 2..100, got ${v}`);
+    return v === 0 ? [] : [{ method: 'umap', dims: v }];
+  }
+  const s = v.trim();
+  if (s === '' || s === 'none' || s === '0') return [];
+  return s.split(',').map((part) => {
+    const m = /^(umap|pca|ae):(\d+(?:-\d+)*)$/.exec(part.trim());
+    if (!m) throw badArg('reduce', `expected umap:N, pca:N, ae:32 or ae:512-256-32 (comma-separated) or none, got ${JSON.stringify(part)}`);
+    const nums = m[2].split('-').map(Number);
+    if (m[1] === 'ae') {
+      if (nums.some((h) => h < 1 || h > 65536)) throw badArg('reduce', `autoencoder layer sizes must be 1..65536, got ${m[2]}`);
+      return { method: 'ae', hidden: nums };
+    }
+    if (nums.length !== 1) throw badArg('reduce', `${m[1]} takes one dimension, got ${m[2]}`);
+    const dims = nums[0];
+    if (m[1] === 'umap' && (dims < 2 || dims > 100)) throw badArg('reduce', `umap dimensions must be 2..100, got ${dims}`);
+    if (m[1] === 'pca' && dims < 1) throw badArg('reduce', `pca dimensions must be >= 1, got ${dims}`);
+    return m[1] === 'umap' ? { method: 'umap', dims } : { method: 'pca', dims };
+  });
+}
+
+export function formatReduce(steps: ReduceStep[]): string {
+  return steps.length === 0 ? 'none' : steps.map((s) => (s.method === 'ae' ? `ae:${s.hidden.join('-')}` : `${s.method}:${s.dims}`)).join(',');
+}
+
+export interface ReduceOptions {
+  metric: 'cosine' | 'euclidean';
+  seed: number;
+  gemm?: Gemm;
+  /** the autoencoder's products (default gemm) */
+  nnGemm?: Gemm;
+  sgdRunner?: SgdRunner;
+  isCancelled?: () => boolean;
+  onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
+  /** autoencoder training: epochs (default 5), batch size (default 256), early stopping patience */
+  epochs?: number;
+  batchSize?: number;
+  patience?: number;
+}
+
+export interface ReduceResult {
+  W: Float32Array;
+  d: number;
+  metric: 'cosine' | 'euclidean';
+  /** one record per step (method, dims, and for ae: architecture, loss, epochs, loss curve, ms per epoch) */
+  steps: Array<Record<string, unknown>>;
+  /** the network applying the chain's PCA / autoencoder head (null when the chain starts with UMAP or is empty) */
+  encoder: DenseNet | null;
+  /** which steps the encoder covers, as a reduce spec */
+  encoderCovers: string | null;
+  /** the autoencoder's loss per epoch (the last ae step) */
+  loss: number[] | null;
+  timings: Record<string, number>;
+}
+
+/** PCA as a linear dense layer: y = (x - mean) C^T = x W + b with W = C^T [d x k], b = -mean W. */
+function pcaLayer(components: Float32Array, mean: Float32Array, k: number, d: number): DenseNet {
+  const W = new Float32Array(d * k);
+  for (let c = 0; c < k; c++) for (let p = 0; p < d; p++) W[p * k + c] = components[c * d + p];
+  const b = new Float32Array(k);
+  for (let c = 0; c < k; c++) { let s = 0; for (let p = 0; p < d; p++) s += mean[p] * W[p * k + c]; b[c] = -s; }
+  return { layers: [{ in: d, out: k, act: 'linear' }], W: [W], b: [b] };
+}
+
+function appendNet(a: DenseNet | null, b: DenseNet): DenseNet {
+  if (!a) return b;
+  return { layers: [...a.layers, ...b.layers], W: [...a.W, ...b.W], b: [...a.b, ...b.b] };
+}
+
+export async function runReduce(X: Float32Array, n: number, d: number, steps: ReduceStep[], o: ReduceOptions): Promise<ReduceResult> {
+  let W = X, wd = d, metric = o.metric;
+  const records: Array<Record<string, unknown>> = [];
+  const timings: Record<string, number> = {};
+  let encoder: DenseNet | null = null, encoderOpen = true;
+  const covers: ReduceStep[] = [];
+  let loss: number[] | null = null;
+  for (let si = 0; si < steps.length; si++) {
+    const s = steps[si];
+    const t = performance.now();
+    if (s.method === 'umap') {
+      const dims = Math.min(s.dims, Math.max(2, n - 2));
+      const nn = Math.min(30, n - 1);
+      const u = new Umap({
+        nComponents: dims, nNeighbors: nn, minDist: 0, metric, seed: o.seed, gemm: o.gemm, isCancelled: o.isCancelled,
+        sgdRunner: o.sgdRunner, onProgress: (e, total) => o.onProgress?.('reduce', e, total),
+      });
+      await u.initializeFit(W, n, wd);
+      timings[steps.length === 1 ? 'reduceInit' : `reduceInit_${si}_umap`] = performance.now() - t;
+      W = await u.run();
+      records.push({ method: 'umap', dims, nNeighbors: nn, minDist: 0, metric });
+      wd = dims; metric = 'euclidean';
+      encoderOpen = false;
+    } else if (s.method === 'pca') {
+      const k = Math.min(s.dims, wd, n);
+      const r = await pca(W, n, wd, k, { seed: o.seed, gemm: o.gemm, isCancelled: o.isCancelled });
+      if (encoderOpen) { encoder = appendNet(encoder, pcaLayer(r.components, r.mean, k, wd)); covers.push(s); }
+      let total = 0, kept = 0;
+      for (let c = 0; c < r.explainedVariance.length; c++) kept += r.explainedVariance[c];
+      // total variance for the explained share
+      const mean = r.mean;
+      for (let i = 0; i < n; i++) for (let p = 0; p < wd; p++) { const v = W[i * wd + p] - mean[p]; total += v * v; }
+      total /= Math.max(1, n - 1);
+      records.push({ method: 'pca', dims: k, explainedVarianceRatio: total > 0 ? kept / total : null, input: 'rows as stored (centred)' });
+      W = r.projected; wd = k; metric = 'euclidean';
+    } else {
+      const lossSoFar: number[] = [];
+      const epochs = o.epochs ?? 5;
+      const r = await trainAutoencoder(W, n, wd, {
+        hidden: s.hidden, epochs: o.epochs, batchSize: o.batchSize, patience: o.patience, seed: o.seed, gemm: o.nnGemm ?? o.gemm,
+        isCancelled: o.isCancelled, onProgress: (dn, tt) => o.onProgress?.('autoencoder', dn, tt),
+        onEpoch: (e, l) => { lossSoFar.push(l); o.onProgress?.('autoencoder-epoch', e, epochs, { epoch: e, loss: lossSoFar.slice() }); },
+      });
+      const enc = encoderOf(r);
+      W = await encode(enc, W, n, o.nnGemm ?? o.gemm);
+      const lossKind = r.loss;
+      records.push({
+        method: 'ae', architecture: [wd, ...s.hidden, ...s.hidden.slice(0, -1).reverse(), wd].join('-'), hidden: s.hidden,
+        code: s.hidden[s.hidden.length - 1], activation: 'relu', output: lossKind === 'bce' ? 'sigmoid' : 'linear',
+        loss: lossKind, lossNote: lossKind === 'bce' ? 'binary cross-entropy (input in [0, 1])' : 'mean squared error: the input is not in [0, 1], so the sigmoid/BCE recipe does not apply',
+        optimizer: 'adam', lr: 1e-3, epochs: r.epochs, epochsAsked: epochs, batchSize: Math.min(o.batchSize ?? 256, n), stoppedEarly: r.stoppedEarly,
+        lossCurve: r.lossCurve, epochMs: r.epochMs.map((v) => Math.round(v)),
+      });
+      loss = r.lossCurve;
+      if (encoderOpen) { encoder = appendNet(encoder, enc); covers.push(s); }
+      wd = s.hidden[s.hidden.length - 1]; metric = 'euclidean';
+    }
+    if (steps.length > 1) timings[`reduce_${si}_${s.method}`] = performance.now() - t;
+  }
+  return { W, d: wd, metric, steps: records, encoder, encoderCovers: covers.length ? formatReduce(covers) : null, loss, timings };
+}

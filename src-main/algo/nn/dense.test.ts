@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../rng.ts';
+import { backward, forward, initNet, lossAndGrad, type DenseNet, type LossKind } from './dense.ts';
+import { autoencoderLayers, encode, encoderOf, trainAutoencoder } from './autoencoder.ts';
+import { klGrad, softAssign, targetDistribution } from '../cluster/dec.ts';
+
+async function lossOf(net: DenseNet, X: Float32Array, T: Float32Array, rows: number, kind: LossKind): Promise<number> {
+  const acts = await forward(net, X, rows, undefined);
+  return lossAndGrad(kind, acts[acts.length - 1], T, T.length).loss;
+}
+
+describe('dense network backward pass', () => {
+  for (const kind of ['bce', 'mse'] as const) {
+    it(`matches central finite differences (${kind}, relu hidden layers)`, async () => {
+      const rng = createRng(3);
+      const d = 7, rows = 5;
+      const net = initNet(autoencoderLayers(d, [6, 3], kind), rng);
+      // keep every ReLU pre-activation away from its kink so the finite difference is smooth
+      for (const b of net.b) for (let i = 0; i < b.length; i++) b[i] = 0.05 + 0.1 * rng.next();
+      const X = new Float32Array(rows * d).map(() => rng.next());
+      const T = kind === 'bce' ? X : new Float32Array(rows * d).map(() => rng.normal());
+      const acts = await forward(net, X, rows);
+      const { dZ } = lossAndGrad(kind, acts[acts.length - 1], T, rows * d);
+      const g = await backward(net, acts, rows, dZ, undefined, true);
+      // float64 shadow evaluation is not available: use float32 with a step large enough for its precision
+      const h = 1e-2;
+      let worst = 0, checked = 0;
+      for (let l = 0; l < net.layers.length; l++) {
+        for (const [P, G] of [[net.W[l], g.W[l]], [net.b[l], g.b[l]]] as const) {
+          for (let i = 0; i < P.length; i += 3) {
+            const v = P[i];
+            P[i] = v + h; const lp = await lossOf(net, X, T, rows, kind);
+            P[i] = v - h; const lm = await lossOf(net, X, T, rows, kind);
+            P[i] = v;
+            const num = (lp - lm) / (2 * h);
+            const err = Math.abs(num - G[i]) / Math.max(1e-3, Math.abs(num) + Math.abs(G[i]));
+            worst = Math.max(worst, err); checked++;
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(30);
+      expect(worst).toBeLessThan(0.02);
+      // and with respect to the input
+      for (let i = 0; i < X.length; i += 4) {
+        const v = X[i];
+        const Xp = X.slice(); Xp[i] = v + h; const Xm = X.slice(); Xm[i] = v - h;
+        // the target stays fixed (T is a copy for bce)
+        const Tf = T === X ? X.slice() : T;
+        const num = ((await lossOf(net, Xp, Tf, rows, kind)) - (await lossOf(net, Xm, Tf, rows, kind))) / (2 * h);
+        expect(Math.abs(num - g.dX![i])).toBeLessThan(0.02 * Math.max(1e-3, Math.abs(num) + Math.abs(g.dX![i])) + 1e-5);
+      }
+    });
+  }
+
+  it('DEC KL gradient matches finite differences for codes and centres', () => {
+    const rng = createRng(5);
+    const r = 6, dim = 3, k = 3;
+    const Z = new Float32Array(r * dim).map(() => rng.normal());
+    const mu = new Float32Array(k * dim).map(() => rng.normal());
+    const P = targetDistribution(softAssign(Z, r, dim, mu, k).q, r, k); // fixed target
+    const g = klGrad(Z, r, dim, mu, k, P);
+    const h = 1e-3;
+    for (const [A, G] of [[Z, g.dZ], [mu, g.dMu]] as const) {
+      for (let i = 0; i < A.length; i++) {
+        const v = A[i];
+        A[i] = v + h; const lp = klGrad(Z, r, dim, mu, k, P).loss;
+        A[i] = v - h; const lm = klGrad(Z, r, dim, mu, k, P).loss;
+        A[i] = v;
+        const num = (lp - lm) / (2 * h);
+        expect(Math.abs(num - G[i])).toBeLessThan(0.03 * (Math.abs(num) + Math.abs(G[i])) + 2e-4);
+      }
+    }
+  });
+});
+
+describe('autoencoder training', () => {
+  const rng = createRng(11);
+  const n = 600, d = 20;
+  // three blobs in [0, 1]
+  const X = new Float32Array(n * d);
+  const centres = [0, 1, 2].map(() => Array.from({ length: d }, () => rng.next()));
+  for (let i = 0; i < n; i++) for (let p = 0; p < d; p++) X[i * d + p] = Math.min(1, Math.max(0, centres[i % 3][p] + 0.05 * rng.normal()));
+
+  it('is deterministic for a seed and differs across seeds; the loss falls', async () => {
+    const a = await trainAutoencoder(X, n, d, { hidden: [8], epochs: 4, batchSize: 64, seed: 1 });
+    const b = await trainAutoencoder(X, n, d, { hidden: [8], epochs: 4, batchSize: 64, seed: 1 });
+    const c = await trainAutoencoder(X, n, d, { hidden: [8], epochs: 4, batchSize: 64, seed: 2 });
+    expect(a.loss).toBe('bce');
+    expect(a.lossCurve).toEqual(b.lossCurve);
+    expect(Array.from(a.net.W[0])).toEqual(Array.from(b.net.W[0]));
+    expect(a.lossCurve).not.toEqual(c.lossCurve);
+    expect(a.lossCurve.length).toBe(4);
+    expect(a.lossCurve[3]).toBeLessThan(a.lossCurve[0]);
+    const codes = await encode(encoderOf(a), X, n);
+    expect(codes.length).toBe(n * 8);
+  });
+
+  it('uses MSE with a linear output when the data are not in [0, 1]', async () => {
+    const Y = X.map((v) => v * 4 - 2);
+    const r = await trainAutoencoder(Y, n, d, { hidden: [8], epochs: 1, seed: 0 });
+    expect(r.loss).toBe('mse');
+    expect(r.net.layers[r.net.layers.length - 1].act).toBe('linear');
+  });
+
+  it('stops when cancelled, between batches', async () => {
+    let batches = 0;
+    await expect(trainAutoencoder(X, n, d, { hidden: [8], epochs: 50, batchSize: 32, isCancelled: () => batches >= 3, onProgress: () => { batches++; } }))
+      .rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(batches).toBe(3);
+  });
+
+  it('stops early when the loss stops improving', async () => {
+    const r = await trainAutoencoder(X, n, d, { hidden: [8], epochs: 200, batchSize: 600, lr: 1e-6, patience: 2, minDelta: 0.01, seed: 0 });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.epochs).toBeLessThan(10);
+  });
+
+  it('rejects bad sizes with a clear parameter error', async () => {
+    await expect(trainAutoencoder(X, n, d, { hidden: [0] })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(trainAutoencoder(X, n, d, { epochs: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+});
