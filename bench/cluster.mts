@@ -65,6 +65,9 @@ export const CASES: ClusterCase[] = [
   { name: 'c3-umap50-ward', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'UMAP-50 + Ward', quick: true, ours: umapWard(), peer: { method: 'umap50_ward' } },
   { name: 'fashion-umap50-ward', data: 'fashion_t10k_784', ...mat('fashion_t10k_784'), k: 10, method: 'UMAP-50 + Ward', ours: umapWard(), peer: { method: 'umap50_ward' } },
   { name: 'c1-umap50-ward', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'UMAP-50 + Ward (knn-ward micro-clusters above 10,000)', ours: umapWard(), peer: { method: 'umap50_ward' } },
+  // vs the strongest peer: FAISS k-means (25 iterations, its default; rows L2-normalized as ours with cosine)
+  { name: 'c1-kmeans-faiss', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'k-means (cosine)', ours: km(), peer: { method: 'faiss', kind: 'faiss', niter: 25 } },
+  { name: 'c2-kmeans-faiss', data: 'c2_61751x1792', ...c2, k: 600, method: 'k-means (cosine)', full: true, ours: km(), peer: { method: 'faiss', kind: 'faiss', niter: 25 }, prepare: prepareC2 },
   { name: 'c2-minibatch', data: 'c2_61751x1792', ...c2, k: 600, method: 'mini-batch k-means', ours: mb(), peer: { method: 'minibatch' }, prepare: prepareC2 },
   { name: 'c2-kmeans', data: 'c2_61751x1792', ...c2, k: 600, method: 'k-means', full: true, ours: km(), peer: { method: 'kmeans' }, prepare: prepareC2 },
 ];
