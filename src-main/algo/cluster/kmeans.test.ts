@@ -112,7 +112,7 @@ describe('kmeans small cases and bad parameters', () => {
   });
 });
 
-describe('sampled k-means++ (the default above max(4,096, 16 k) rows)', () => {
+describe('sampled k-means++ (the default above max(4,096, 16 k, 2^20 / k) rows)', () => {
   it('c1_18969x512, k = 237: AMI at or above FAISS 1.7.3 (0.938, 25 iterations) and within 0.01 of the full init; deterministic', async () => {
     const X = readNpyMatrix(M('c1_18969x512_X.npy'));
     const y = readNpyLabels(M('c1_18969x512_y.npy'));

@@ -192,9 +192,13 @@ export function prepareRows(X: Float32Array, n: number, d: number, metric: Clust
   throw badArg('metric', `must be 'cosine' or 'euclidean', got ${String(metric)}`);
 }
 
-/** Default row count for sampled k-means++: all rows up to max(4,096, 16 k), else that many. */
+/**
+ * Default row count for sampled k-means++: max(4,096, 16 k, 2^20 / k) rows (all rows below that). The init streams
+ * m*d values per centre, so small k keeps every row (the serial cost is small there and the full init keeps sklearn's
+ * semantics), large k samples.
+ */
 export function initSampleSize(n: number, k: number): number {
-  return Math.min(n, Math.max(4096, 16 * k));
+  return Math.min(n, Math.max(4096, 16 * k, Math.ceil((1 << 20) / k)));
 }
 
 /** `m` distinct row indices out of n, ascending, drawn with rng (partial Fisher-Yates). */
