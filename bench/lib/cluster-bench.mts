@@ -153,7 +153,7 @@ export async function runClusterBench(cases: ClusterCase[], argv: string[], opts
   const load = (await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ');
   const note = `Fit wall seconds with data already loaded, best of ${repeat} alternating run(s) per side; ours: ORT MatMul Gemm with ` +
     `${process.env.BENCH_THREADS ?? 2} threads, one child process per case; sklearn 1.2.1 via shared/peers/peers.py (n_jobs = cores), ` +
-    `one process per fit under /usr/bin/time -v. Peak RSS = whole process (data included). AMI vs the generating labels ` +
+    `FAISS rows via shared/peers/faiss_kmeans.py (OpenBLAS variables unset, same threads), one process per fit under /usr/bin/time -v. Peak RSS = whole process (data included). AMI vs the generating labels ` +
     `(noise -1 counted as one label, as sklearn does). Machine: ${(await import('node:os')).cpus().length} cores, load average at the end ${load} (shared machine: ratios are the signal, absolute times are noisy). ${new Date().toISOString()}`;
   const md = `## ${opts.title}\n\n${markdown(rows, note)}`;
   mkdirSync(path.dirname(out), { recursive: true });
