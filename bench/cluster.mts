@@ -49,17 +49,25 @@ const umapWard = (): ClusterCase['ours'] => async ({ X, n, d, k, gemm }) => {
 
 const epsC3 = peerEps('c3_5000x128', 0.5);
 const epsC1 = peerEps('c1_18969x512', 0.5);
+const epsF = peerEps('fashion_t10k_784', 0.5);
 
 export const CASES: ClusterCase[] = [
   { name: 'c3-kmeans', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'k-means', quick: true, ours: km(), peer: { method: 'kmeans' } },
   { name: 'c3-minibatch', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'mini-batch k-means', quick: true, ours: mb(), peer: { method: 'minibatch' } },
   { name: 'c3-dbscan', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: `DBSCAN eps=${epsC3.toFixed(4)} (q=0.5) ms=5`, quick: true, ours: db(epsC3), peer: { method: 'dbscan', args: ['--eps', String(epsC3), '--min-samples', '5'] } },
+  // small-input rows (issue 16): 10,000 x 784 Fashion-MNIST pixels, k = 10
+  { name: 'fashion-kmeans', data: 'fashion_t10k_784', ...mat('fashion_t10k_784'), k: 10, method: 'k-means', quick: true, ours: km(), peer: { method: 'kmeans' } },
+  { name: 'fashion-minibatch', data: 'fashion_t10k_784', ...mat('fashion_t10k_784'), k: 10, method: 'mini-batch k-means', quick: true, ours: mb(), peer: { method: 'minibatch' } },
+  { name: 'fashion-dbscan', data: 'fashion_t10k_784', ...mat('fashion_t10k_784'), k: 10, method: `DBSCAN eps=${epsF.toFixed(4)} (q=0.5) ms=5`, quick: true, ours: db(epsF), peer: { method: 'dbscan', args: ['--eps', String(epsF), '--min-samples', '5'] } },
   { name: 'c1-kmeans', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'k-means', ours: km(), peer: { method: 'kmeans' } },
   { name: 'c1-minibatch', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'mini-batch k-means', ours: mb(), peer: { method: 'minibatch' } },
   { name: 'c1-dbscan', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: `DBSCAN eps=${epsC1.toFixed(4)} (q=0.5) ms=5`, ours: db(epsC1), peer: { method: 'dbscan', args: ['--eps', String(epsC1), '--min-samples', '5'] } },
   { name: 'c3-umap50-ward', data: 'c3_5000x128', ...mat('c3_5000x128'), k: 50, method: 'UMAP-50 + Ward', quick: true, ours: umapWard(), peer: { method: 'umap50_ward' } },
   { name: 'fashion-umap50-ward', data: 'fashion_t10k_784', ...mat('fashion_t10k_784'), k: 10, method: 'UMAP-50 + Ward', ours: umapWard(), peer: { method: 'umap50_ward' } },
   { name: 'c1-umap50-ward', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'UMAP-50 + Ward (knn-ward micro-clusters above 10,000)', ours: umapWard(), peer: { method: 'umap50_ward' } },
+  // vs the strongest peer: FAISS k-means (25 iterations, its default; rows L2-normalized as ours with cosine)
+  { name: 'c1-kmeans-faiss', data: 'c1_18969x512', ...mat('c1_18969x512'), k: 237, method: 'k-means (cosine)', ours: km(), peer: { method: 'faiss', kind: 'faiss', niter: 25 } },
+  { name: 'c2-kmeans-faiss', data: 'c2_61751x1792', ...c2, k: 600, method: 'k-means (cosine)', full: true, ours: km(), peer: { method: 'faiss', kind: 'faiss', niter: 25 }, prepare: prepareC2 },
   { name: 'c2-minibatch', data: 'c2_61751x1792', ...c2, k: 600, method: 'mini-batch k-means', ours: mb(), peer: { method: 'minibatch' }, prepare: prepareC2 },
   { name: 'c2-kmeans', data: 'c2_61751x1792', ...c2, k: 600, method: 'k-means', full: true, ours: km(), peer: { method: 'kmeans' }, prepare: prepareC2 },
 ];

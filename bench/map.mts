@@ -7,7 +7,8 @@
  * Writes a markdown section to bench/results/map.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tsne } from '../src-main/algo/map/tsne.ts';
@@ -29,6 +30,8 @@ interface MapCase {
   /** only with --fashion or --only */
   extra?: boolean;
   peer: boolean;
+  /** run the C++ peer from shared/peers/r_maps.R (Rtsne Barnes-Hut / uwot) instead of the Python one */
+  rPeer?: 'rtsne' | 'uwot';
   prepare?(): void;
 }
 
@@ -50,6 +53,9 @@ const CASES: MapCase[] = [
   { name: 'c2-umap', tag: 'c2_61751x1792', x: `${C2}_X.npy`, y: `${C2}_y.npy`, method: 'umap2d', peer: true, prepare: gen(C2, ['61751', '1792', '600']) },
   { name: 'fashion-umap', ...mat('fashion_t10k_784'), method: 'umap2d', peer: true, extra: true },
   { name: 'fashion-tsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, extra: true },
+  // vs the strongest peer (C++): Rtsne's Barnes-Hut t-SNE and uwot, 2 threads, through shared/peers/r_maps.R
+  { name: 'fashion-tsne-rtsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, rPeer: 'rtsne', extra: true },
+  { name: 'fashion-umap-uwot', ...mat('fashion_t10k_784'), method: 'umap2d', peer: true, rPeer: 'uwot', extra: true },
   { name: 'b100k-umap', tag: 'blobs_100000x128 (k=200)', x: `${B100K}_X.npy`, y: `${B100K}_y.npy`, method: 'umap2d', peer: false, prepare: gen(B100K, ['100000', '128', '200']) },
 ];
 
@@ -104,6 +110,32 @@ function runPeerMap(c: MapCase): SideResult {
   return { fitS: j.fit_s, trust: j.quality?.trustworthiness10_sample ?? NaN, agree: j.quality?.knn10_label_agreement ?? NaN, maxRssMb: r.maxRssMb };
 }
 
+/** Rtsne / uwot via Rscript (raw float32 in and out), quality computed here the same way as for ours. */
+async function runRPeerMap(c: MapCase, method: 'rtsne' | 'uwot'): Promise<SideResult> {
+  const M = readNpyMatrix(c.x);
+  const y = readNpyLabels(c.y);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rmap-'));
+  try {
+    const inF = path.join(dir, 'X.f32'), outF = path.join(dir, 'Y.f32');
+    writeFileSync(inF, new Uint8Array(M.data.buffer, M.data.byteOffset, M.rows * M.cols * 4));
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
+    const r = timed('Rscript', [path.resolve(SHARED, 'peers/r_maps.R'), method, inF, String(M.rows), String(M.cols), outF, '2'], { timeoutS: 1200, env });
+    const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+    if (r.rc !== 0 || !line) return { fitS: NaN, trust: NaN, agree: NaN, maxRssMb: r.maxRssMb, error: `rc=${r.rc} ${r.stderr.slice(-400)}` };
+    const j = JSON.parse(line);
+    const b = readFileSync(outF);
+    const Y = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    const gemm = await createOrtGemm(2);
+    const trust = await trustworthiness(M.data, M.rows, M.cols, Y, 2, { k: 10, metric: 'cosine', sampleSize: 5000, seed: 0, gemm });
+    const agree = knnLabelAgreement(Y, M.rows, 2, y, 10);
+    await gemm.release();
+    return { fitS: j.fit_s, trust, agree, maxRssMb: r.maxRssMb };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const wi = argv.indexOf('--worker');
@@ -126,10 +158,11 @@ async function main(): Promise<void> {
     let peer: SideResult | null = null;
     if (c.peer && !noPeers) {
       console.error(`[${c.name}] peer ...`);
-      peer = runPeerMap(c);
+      peer = c.rPeer ? await runRPeerMap(c, c.rPeer) : runPeerMap(c);
       console.error(`[${c.name}] peer: ${JSON.stringify(peer)}`);
     }
-    const method = c.method === 'umap2d' ? 'UMAP-2D (15 nn, min_dist 0.1, cosine)' : 't-SNE 2-D (BH, perplexity 30, 1000 it)';
+    const peerName = c.rPeer === 'rtsne' ? ' vs Rtsne (C++ BH, 2 threads)' : c.rPeer === 'uwot' ? ' vs uwot (C++, 2 threads)' : '';
+    const method = (c.method === 'umap2d' ? 'UMAP-2D (15 nn, min_dist 0.1, cosine)' : 't-SNE 2-D (BH, perplexity 30, 1000 it)') + peerName;
     const ratio = peer ? ours.fitS / peer.fitS : NaN;
     rows.push(`| ${c.tag} | ${method} | ${fmt(ours.fitS, 1)} | ${peer ? fmt(peer.fitS, 1) : '-'} | ${fmt(ratio, 2)} | ${fmt(ours.maxRssMb, 0)} | ${peer ? fmt(peer.maxRssMb, 0) : '-'} | ${fmt(ours.trust, 4)} | ${peer ? fmt(peer.trust, 4) : '-'} | ${fmt(ours.agree, 4)} | ${peer ? fmt(peer.agree, 4) : '-'} |`);
     if (ours.detail) notes.push(`- ${c.tag} ${c.method}: ${ours.detail}`);

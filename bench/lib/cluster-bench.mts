@@ -13,7 +13,7 @@ import type { Gemm } from '../../src-main/algo/linalg.ts';
 import { adjustedMutualInfo, adjustedRandIndex } from '../../src-main/algo/metrics.ts';
 import { createOrtGemm } from '../../src-main/core/gemm-ort.ts';
 import { readNpyLabels, readNpyMatrix } from '../../src-main/core/npy-file.ts';
-import { fmt, REPO, runPeer, timed, type PeerResult } from './peer.mts';
+import { fmt, REPO, runFaissPeer, runPeer, timed, type PeerResult } from './peer.mts';
 
 export interface OursContext {
   X: Float32Array;
@@ -41,8 +41,8 @@ export interface ClusterCase {
   full?: boolean;
   /** our fit: returns labels (noise -1) */
   ours(ctx: OursContext): Promise<Int32Array>;
-  /** peers.py method and extra args; omit for no peer */
-  peer?: { method: string; args?: string[] };
+  /** peers.py method and extra args (kind 'faiss': shared/peers/faiss_kmeans.py with `niter`); omit for no peer */
+  peer?: { method: string; args?: string[]; kind?: 'sklearn' | 'faiss'; niter?: number };
   /** make the input if missing (e.g. generate the 61,751 x 1,792 blobs) */
   prepare?(): void;
 }
@@ -91,13 +91,14 @@ function runOurs(script: string, c: ClusterCase): OursResult {
 export interface Row { c: ClusterCase; ours: OursResult; peer: PeerResult | null }
 
 export function markdown(rows: Row[], note: string): string {
-  const head = '| data | method | k | ours fit s | sklearn fit s | time ratio ours/sklearn | ours peak RSS MB | sklearn peak RSS MB | ours AMI | sklearn AMI | ours clusters / noise | sklearn clusters / noise |\n|---|---|---|---|---|---|---|---|---|---|---|---|';
+  const head = '| data | method | k | peer | ours fit s | peer fit s | time ratio ours/peer | ours peak RSS MB | peer peak RSS MB | ours AMI | peer AMI | ours clusters / noise | peer clusters / noise |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(({ c, ours, peer }) => {
     const ratio = peer && Number.isFinite(peer.fitS) && peer.fitS > 0 ? ours.fitS / peer.fitS : NaN;
     const to = peer?.timeoutS;
     const peerS = to ? `> ${to} (killed)` : fmt(peer?.fitS ?? NaN);
     const ratioS = to ? `< ${fmt(ours.fitS / to)}` : fmt(ratio);
-    return `| ${c.data} | ${c.method} | ${c.k} | ${fmt(ours.fitS)} | ${peerS} | ${ratioS} | ${fmt(ours.maxRssMb, 0)} | ${fmt(peer?.maxRssMb ?? NaN, 0)} | ${fmt(ours.ami, 3)} | ${fmt(peer?.ami ?? NaN, 3)} | ${fmt(ours.nClusters, 0)} / ${fmt(ours.noiseShare, 3)} | ${fmt(peer?.nClusters ?? NaN, 0)} / ${fmt(peer?.noiseShare ?? NaN, 3)} |`;
+    const peerName = c.peer?.kind === 'faiss' ? `FAISS 1.7.3 (${c.peer.niter ?? 25} it)` : c.peer ? 'scikit-learn 1.2.1' : '-';
+    return `| ${c.data} | ${c.method} | ${c.k} | ${peerName} | ${fmt(ours.fitS)} | ${peerS} | ${ratioS} | ${fmt(ours.maxRssMb, 0)} | ${fmt(peer?.maxRssMb ?? NaN, 0)} | ${fmt(ours.ami, 3)} | ${fmt(peer?.ami ?? NaN, 3)} | ${fmt(ours.nClusters, 0)} / ${fmt(ours.noiseShare, 3)} | ${fmt(peer?.nClusters ?? NaN, 0)} / ${fmt(peer?.noiseShare ?? NaN, 3)} |`;
   });
   return `${head}\n${lines.join('\n')}\n\n${note}\n`;
 }
@@ -131,7 +132,9 @@ export async function runClusterBench(cases: ClusterCase[], argv: string[], opts
       const peerFirst = r % 2 === 1;
       const doPeer = (): void => {
         if (!c.peer) return;
-        const p = runPeer(c.x, c.y, c.k, c.peer.method, c.peer.args ?? [], peerTimeout);
+        const p = c.peer.kind === 'faiss'
+          ? runFaissPeer(c.x, c.y, c.k, c.peer.niter ?? 25, Number(process.env.BENCH_THREADS ?? 2), peerTimeout)
+          : runPeer(c.x, c.y, c.k, c.peer.method, c.peer.args ?? [], peerTimeout);
         if (p.error) console.error(`peer ${c.name}: ${p.error}`);
         if (!bestPeer || !(bestPeer.fitS <= p.fitS)) bestPeer = p;
       };
@@ -145,12 +148,12 @@ export async function runClusterBench(cases: ClusterCase[], argv: string[], opts
     rows.push(row);
     const p = row.peer as PeerResult | null;
     console.log(`${c.data} ${c.method} k=${c.k}: ours ${fmt(row.ours.fitS)} s (AMI ${fmt(row.ours.ami, 3)}, ${fmt(row.ours.maxRssMb, 0)} MB)` +
-      (p ? ` | sklearn ${fmt(p.fitS)} s (AMI ${fmt(p.ami, 3)}, ${fmt(p.maxRssMb, 0)} MB) | ratio ${fmt(row.ours.fitS / p.fitS)}` : ''));
+      (p ? ` | ${c.peer?.kind === 'faiss' ? 'faiss' : 'sklearn'} ${fmt(p.fitS)} s (AMI ${fmt(p.ami, 3)}, ${fmt(p.maxRssMb, 0)} MB) | ratio ${fmt(row.ours.fitS / p.fitS)}` : ''));
   }
   const load = (await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ');
   const note = `Fit wall seconds with data already loaded, best of ${repeat} alternating run(s) per side; ours: ORT MatMul Gemm with ` +
     `${process.env.BENCH_THREADS ?? 2} threads, one child process per case; sklearn 1.2.1 via shared/peers/peers.py (n_jobs = cores), ` +
-    `one process per fit under /usr/bin/time -v. Peak RSS = whole process (data included). AMI vs the generating labels ` +
+    `FAISS rows via shared/peers/faiss_kmeans.py (OpenBLAS variables unset, same threads), one process per fit under /usr/bin/time -v. Peak RSS = whole process (data included). AMI vs the generating labels ` +
     `(noise -1 counted as one label, as sklearn does). Machine: ${(await import('node:os')).cpus().length} cores, load average at the end ${load} (shared machine: ratios are the signal, absolute times are noisy). ${new Date().toISOString()}`;
   const md = `## ${opts.title}\n\n${markdown(rows, note)}`;
   mkdirSync(path.dirname(out), { recursive: true });

@@ -70,6 +70,20 @@ export function runPeer(x: string, y: string, k: number, method: string, extraAr
   };
 }
 
+/** FAISS 1.7.3 k-means via shared/peers/faiss_kmeans.py (rows L2-normalized, `niter` fixed iterations), one process,
+ * with the OpenBLAS variables that slow it here unset for its command only. */
+export function runFaissPeer(x: string, y: string, k: number, niter = 25, threads = 2, timeoutS = 900): PeerResult {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
+  const r = timed(PY, [path.resolve(SHARED, 'peers/faiss_kmeans.py'), x, String(k), y, '--niter', String(niter), '--threads', String(threads)], { timeoutS, env });
+  const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.rc !== 0 || !line) {
+    return { fitS: NaN, ami: NaN, ari: NaN, nClusters: NaN, noiseShare: NaN, maxRssMb: r.maxRssMb, extra: {}, error: `rc=${r.rc} ${r.stderr.slice(-300)}`, ...(r.rc === -1 ? { timeoutS } : {}) };
+  }
+  const j = JSON.parse(line);
+  return { fitS: j.fit_s, ami: j.ami ?? NaN, ari: j.ari ?? NaN, nClusters: k, noiseShare: 0, maxRssMb: r.maxRssMb, extra: { niter: j.niter, faiss: j.faiss } };
+}
+
 /** eps the peers recorded for a matrix tag and quantile (reference/peers/peers-runs.jsonl), or NaN. */
 export function peerEps(tag: string, q: number): number {
   const lines = readFileSync(path.resolve(SHARED, 'reference/peers/peers-runs.jsonl'), 'utf8').split('\n');

@@ -111,3 +111,22 @@ describe('kmeans small cases and bad parameters', () => {
     for (const [f, re] of bad) await expect(f()).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(re) });
   });
 });
+
+describe('sampled k-means++ (the default above max(4,096, 16 k, 2^20 / k) rows)', () => {
+  it('c1_18969x512, k = 237: AMI at or above FAISS 1.7.3 (0.938, 25 iterations) and within 0.01 of the full init; deterministic', async () => {
+    const X = readNpyMatrix(M('c1_18969x512_X.npy'));
+    const y = readNpyLabels(M('c1_18969x512_y.npy'));
+    const s = await kmeans(X.data, X.rows, X.cols, 237, { seed: 0, gemm });
+    const s2 = await kmeans(X.data, X.rows, X.cols, 237, { seed: 0, gemm });
+    expect(Array.from(s2.labels)).toEqual(Array.from(s.labels));
+    const full = await kmeans(X.data, X.rows, X.cols, 237, { seed: 0, gemm, initSample: 0 });
+    const a = adjustedMutualInfo(y, s.labels), af = adjustedMutualInfo(y, full.labels);
+    expect(a).toBeGreaterThanOrEqual(0.938);
+    expect(a).toBeGreaterThan(af - 0.01);
+  }, 240_000);
+
+  it('initSample below k is a BAD_ARGUMENT naming it', async () => {
+    const X = new Float32Array(40).map((_, i) => Math.sin(i));
+    await expect(kmeans(X, 20, 2, 5, { initSample: 3 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('initSample') });
+  });
+});

@@ -29,6 +29,12 @@ export interface KMeansOptions {
   spherical?: boolean;
   /** initial centroids (k*d) instead of k-means++ */
   init?: Float32Array;
+  /**
+   * k-means++ runs on at most this many rows, drawn uniformly without replacement with the seed (sampled k-means++:
+   * each greedy step streams the whole matrix, so the serial init cost grows with n*k). Default `initSampleSize(n, k)`;
+   * 0 = always all rows.
+   */
+  initSample?: number;
   gemm?: Gemm;
   onProgress?: (done: number, total: number) => void;
   isCancelled?: () => boolean;
@@ -186,6 +192,38 @@ export function prepareRows(X: Float32Array, n: number, d: number, metric: Clust
   throw badArg('metric', `must be 'cosine' or 'euclidean', got ${String(metric)}`);
 }
 
+/**
+ * Default row count for sampled k-means++: max(4,096, 16 k, 2^20 / k) rows (all rows below that). The init streams
+ * m*d values per centre, so small k keeps every row (the serial cost is small there and the full init keeps sklearn's
+ * semantics), large k samples.
+ */
+export function initSampleSize(n: number, k: number): number {
+  return Math.min(n, Math.max(4096, 16 * k, Math.ceil((1 << 20) / k)));
+}
+
+/** `m` distinct row indices out of n, ascending, drawn with rng (partial Fisher-Yates). */
+export function sampleRows(n: number, m: number, rng: Rng): Int32Array {
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < m; i++) {
+    const j = i + rng.int(n - i);
+    const t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+  }
+  return idx.subarray(0, m).sort();
+}
+
+/** k-means++ on a uniform sample of the rows (all rows when sample >= n). */
+async function sampledPlusPlus(
+  Y: Float32Array, n: number, d: number, k: number, rng: Rng, xsq: Float32Array, sample: number,
+  opts: { gemm: Gemm; isCancelled?: () => boolean },
+): Promise<Float32Array> {
+  if (sample >= n) return kmeansPlusPlus(Y, n, d, k, rng, { gemm: opts.gemm, xsq, isCancelled: opts.isCancelled });
+  const idx = sampleRows(n, sample, rng);
+  const S = new Float32Array(sample * d);
+  const ssq = new Float32Array(sample);
+  for (let t = 0; t < sample; t++) { const i = idx[t]; S.set(Y.subarray(i * d, i * d + d), t * d); ssq[t] = xsq[i]; }
+  return kmeansPlusPlus(S, sample, d, k, rng, { gemm: opts.gemm, xsq: ssq, isCancelled: opts.isCancelled });
+}
+
 export async function kmeans(X: Float32Array, n: number, d: number, k: number, opts: KMeansOptions = {}): Promise<KMeansResult> {
   checkMatrix(X, n, d);
   checkK(k, n);
@@ -199,6 +237,8 @@ export async function kmeans(X: Float32Array, n: number, d: number, k: number, o
   if (!(tol >= 0)) throw badArg('tol', `must be >= 0, got ${tol}`);
   if (algorithm !== 'lloyd' && algorithm !== 'hamerly') throw badArg('algorithm', `must be 'lloyd' or 'hamerly', got ${String(algorithm)}`);
   if (opts.init && opts.init.length !== k * d) throw badArg('init', `must hold k*d=${k * d} values, got ${opts.init.length}`);
+  const initSample = opts.initSample === undefined ? initSampleSize(n, k) : opts.initSample === 0 ? n : opts.initSample;
+  if (!Number.isInteger(initSample) || initSample < k) throw badArg('initSample', `must be an integer >= k (${k}) or 0, got ${opts.initSample}`);
   checkFiniteRows(X, n * d);
   const Y = prepareRows(X, n, d, metric);
   const spherical = !!opts.spherical && metric === 'cosine';
@@ -211,7 +251,7 @@ export async function kmeans(X: Float32Array, n: number, d: number, k: number, o
   for (let run = 0; run < nInit; run++) {
     const init = opts.init
       ? (metric === 'cosine' && spherical ? normalizeRows(opts.init, k, d) : opts.init.slice())
-      : await kmeansPlusPlus(Y, n, d, k, rng, { gemm, xsq, isCancelled: opts.isCancelled });
+      : await sampledPlusPlus(Y, n, d, k, rng, xsq, initSample, { gemm, isCancelled: opts.isCancelled });
     const r = algorithm === 'lloyd'
       ? await lloyd(Y, n, d, k, xsq, init, { gemm, maxIter, tolAbs, spherical, isCancelled: opts.isCancelled, onIter: (it) => opts.onProgress?.(run * maxIter + it, total) })
       : await hamerly(Y, n, d, k, xsq, init, { gemm, maxIter, tolAbs, spherical, isCancelled: opts.isCancelled, onIter: (it) => opts.onProgress?.(run * maxIter + it, total) });
@@ -385,6 +425,7 @@ async function hamerly(Y: Float32Array, n: number, d: number, k: number, xsq: Fl
     accumulate(Y, n, d, k, labels, sums, counts);
   }
   let it = 0;
+  let converged = false;
   for (; it < o.maxIter; it++) {
     if (o.isCancelled?.()) throw cancelled('k-means');
     if (relocateEmpty(Y, n, d, k, labels, dist2, sums, counts)) {
@@ -439,7 +480,19 @@ async function hamerly(Y: Float32Array, n: number, d: number, k: number, xsq: Fl
       if (cnt === br) { changed += await fullRows(cnt); cnt = 0; }
     }
     changed += await fullRows(cnt);
-    if (changed === 0) { it++; break; }
+    if (changed === 0) { it++; converged = true; break; }
+  }
+  if (converged) {
+    // no label changed against these centres: the bounds proved every label nearest, so the final E-step of
+    // sklearn would return the same labels; the inertia needs only one exact distance per point
+    let inertia = 0;
+    for (let i = 0; i < n; i++) {
+      const xo = i * d, co = labels[i] * d;
+      let s = 0;
+      for (let p = 0; p < d; p++) { const v = Y[xo + p] - C[co + p]; s += v * v; }
+      inertia += s;
+    }
+    return { labels, centroids: C, inertia, iterations: it, k, d };
   }
   if (it >= o.maxIter) {
     // final centres from the final labels
