@@ -16,6 +16,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unl
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../common/errors.ts';
+import { ioError } from '../io-errors.ts';
 
 export interface LockInfo {
   pid: number;
@@ -88,7 +89,7 @@ export function acquireLock(library: string): LibraryLock {
       fd = openSync(file, 'wx', 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new AppError('IO', `${file}: cannot create the library's lock file (${code ?? (e as Error).message})`);
+      if (code !== 'EEXIST') throw ioError(file, e, "cannot create the library's lock file");
       const cur = readLock(file);
       if (cur === null) continue; // released meanwhile: try again
       if (cur !== 'unreadable') {
@@ -109,10 +110,15 @@ export function acquireLock(library: string): LibraryLock {
       continue;
     }
     try {
-      writeSync(fd, JSON.stringify(info) + '\n');
-    } finally {
-      closeSync(fd);
+      const bytes = Buffer.from(JSON.stringify(info) + '\n');
+      if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    } catch (e) {
+      // a full disk: no half-written lock may stay behind (the next opener would wait on an 'unreadable' lock)
+      try { closeSync(fd); } catch { /* ignore */ }
+      try { unlinkSync(file); } catch { /* ignore */ }
+      throw ioError(file, e, "cannot write the library's lock file");
     }
+    closeSync(fd);
     const lock: LibraryLock = {
       file, info,
       release: () => {
