@@ -46,7 +46,14 @@ export function writeAllSync(fd: number, bytes: Uint8Array, file: string): void 
 }
 
 /** Synchronous checked atomic write of a whole file. */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array | Uint8Array[], opts: { tmp?: string } = {}): void {
+export interface AtomicOptions {
+  /** temp path (default: a hidden name next to the file) */
+  tmp?: string;
+  /** fsync the file and folder (default true); caches that can be rebuilt (thumbnails) skip it */
+  durable?: boolean;
+}
+
+export function writeFileAtomicSync(file: string, data: string | Uint8Array | Uint8Array[], opts: AtomicOptions = {}): void {
   const tmp = opts.tmp ?? tempNameFor(file);
   const parts = Array.isArray(data) ? data : [toBytes(data)];
   const expected = parts.reduce((s, p) => s + p.length, 0);
@@ -54,13 +61,13 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array | Ui
   try {
     fd = openSync(tmp, 'wx', 0o644);
     for (const p of parts) writeAllSync(fd, p, tmp);
-    fsyncSync(fd);
+    if (opts.durable !== false) fsyncSync(fd);
     const size = fstatSync(fd).size;
     if (size !== expected) throw Object.assign(new Error(`size ${size} instead of ${expected}`), { code: 'EIO' });
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);
-    fsyncDir(dirname(file));
+    if (opts.durable !== false) fsyncDir(dirname(file));
   } catch (e) {
     if (fd !== null) try { closeSync(fd); } catch { /* ignore */ }
     try { unlinkSync(tmp); } catch { /* not created or already gone */ }
@@ -77,11 +84,11 @@ export class CheckedTempFile {
   private written = 0;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  private constructor(readonly tmp: string, readonly target: string) {}
+  private constructor(readonly tmp: string, readonly target: string, private durable: boolean) {}
 
   /** `target` is the file (or folder) named in errors. */
-  static async create(tmp: string, target = tmp): Promise<CheckedTempFile> {
-    const f = new CheckedTempFile(tmp, target);
+  static async create(tmp: string, target = tmp, durable = true): Promise<CheckedTempFile> {
+    const f = new CheckedTempFile(tmp, target, durable);
     try {
       f.fh = await open(tmp, 'wx', 0o644);
     } catch (e) {
@@ -120,7 +127,7 @@ export class CheckedTempFile {
   async finish(): Promise<string> {
     await this.flush();
     try {
-      await this.fh!.sync();
+      if (this.durable) await this.fh!.sync();
       const { size } = await this.fh!.stat();
       if (size !== this.written) throw Object.assign(new Error(`size ${size} instead of ${this.written}`), { code: 'EIO' });
       await this.fh!.close();
@@ -140,13 +147,13 @@ export class CheckedTempFile {
 }
 
 /** Async checked atomic write of a whole file (temp in the same folder, checked, fsynced, verified, renamed). */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { tmp?: string } = {}): Promise<void> {
-  const f = await CheckedTempFile.create(opts.tmp ?? tempNameFor(file), file);
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicOptions = {}): Promise<void> {
+  const f = await CheckedTempFile.create(opts.tmp ?? tempNameFor(file), file, opts.durable !== false);
   await f.write(data);
   const tmp = await f.finish();
   try {
     await rename(tmp, file);
-    fsyncDir(dirname(file));
+    if (opts.durable !== false) fsyncDir(dirname(file));
   } catch (e) {
     try { await unlink(tmp); } catch { /* ignore */ }
     throw ioError(file, e);

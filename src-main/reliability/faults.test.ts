@@ -3,14 +3,16 @@
  * runs on a real condition (a small tmpfs, a read-only bind mount, a real unprivileged process) and is skipped
  * visibly where this machine does not allow it.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exportRun, findExportTemps } from '../core/export/export.ts';
 import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
-import { tempDir } from '../core/testing.ts';
+import { tempDir, testContext } from '../core/testing.ts';
+import { runLibrary } from './fault-fixture.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';
 
 const cleanups: Array<() => void> = [];
@@ -116,4 +118,37 @@ describe.skipIf(!CAN_MOUNT)('read-only library (bind mount)', () => {
   });
 });
 
-void mkdirSync; void readFileSync; void writeFileSync;
+describe.skipIf(!CAN_MOUNT)('exports on a nearly full disk (tmpfs)', () => {
+  it('JSON, CSV, HTML and folder exports fail with an IO error naming the file; nothing truncated under a final name, no temp left', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const { lib, runId } = await runLibrary(t.dir, 40);
+    cleanups.push(() => lib.close());
+    const outcomes: Record<string, string> = {};
+    for (const format of ['json', 'csv', 'html', 'folders'] as const) {
+      for (const leave of [0, 1024, 3000]) {
+        const m = disk('256k');
+        const to = join(m.dir, 'out');
+        mkdirSync(to);
+        fillDisk(m.dir, leave);
+        const err = await exportRun(lib, { runId, to, format }, testContext()).then(() => null, (e) => e as Err);
+        const left = readdirSync(to, { recursive: true }) as string[];
+        outcomes[`${format}/${leave}`] = err ? `${err.code}` : 'ok';
+        expect(err, `${format} with ${leave} bytes free`).not.toBeNull();
+        expect(err!.code).toBe('IO');
+        expect(err!.message).toMatch(/disk is full|ENOSPC/);
+        expect(err!.message).toContain(to);
+        // nothing under a final name that is not whole; no temp left behind
+        expect(findExportTemps(to)).toEqual([]);
+        for (const f of left) {
+          const p = join(to, f);
+          if (statSync(p).isDirectory()) continue;
+          if (f.endsWith('.json')) expect(() => JSON.parse(readFileSync(p, 'utf8'))).not.toThrow();
+          else if (f.endsWith('.jpg')) expect(readFileSync(p).subarray(-2).toString('hex')).toBe('ffd9');
+          else throw new Error(`unexpected file ${f}`);
+        }
+        m.cleanup();
+      }
+    }
+    console.log('RELIABILITY exports-full-disk', JSON.stringify(outcomes));
+  });
+});

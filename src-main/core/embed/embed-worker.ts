@@ -4,7 +4,8 @@
  * committed with its 'processed' mark in one transaction, so a killed job loses at most the batch in flight and a re-run
  * neither duplicates nor skips anything.
  */
-import { writeFileSync, mkdirSync, renameSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
 import { FaceEmbedder, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
@@ -37,9 +38,8 @@ export interface EmbedTaskResult {
 function writeThumbAtomic(file: string, bytes: Buffer): void {
   if (existsSync(file)) return;
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
+  // a cache: checked and verified, not fsynced
+  writeFileAtomicSync(file, bytes, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
 }
 
 export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {

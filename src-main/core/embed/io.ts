@@ -3,7 +3,8 @@
  * photo path and, for faces, a box. ids files are CSV with a header (`path[,x,y,w,h]`) or JSON lines
  * (`{"path": ..., "box": [x, y, w, h]}`). Paths may be absolute or relative to the ids file's folder.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
@@ -147,8 +148,6 @@ export function exportEmbeddings(lib: Library, modelName: string, out: string, i
     }
   }
   writeNpy(outPath, m.X.slice(), [m.n, m.d]);
-  const tmp = `${idsPath}.${process.pid}.partial`;
-  writeFileSync(tmp, lines.join('\n') + '\n');
-  renameSync(tmp, idsPath);
+  writeFileAtomicSync(idsPath, lines.join('\n') + '\n', { tmp: `${idsPath}.${process.pid}.partial` });
   return { model: modelName, kind: model.kind, rows: m.n, dim: m.d, out: outPath, ids: idsPath };
 }
