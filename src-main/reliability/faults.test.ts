@@ -3,7 +3,8 @@
  * runs on a real condition (a small tmpfs, a read-only bind mount, a real unprivileged process) and is skipped
  * visibly where this machine does not allow it.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
 import { tempDir, testContext } from '../core/testing.ts';
-import { runLibrary } from './fault-fixture.ts';
+import { makePhotos, runLibrary } from './fault-fixture.ts';
+import { isInside, scanRoots } from '../core/scan/scanner.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';
 
 const cleanups: Array<() => void> = [];
@@ -150,5 +152,87 @@ describe.skipIf(!CAN_MOUNT)('exports on a nearly full disk (tmpfs)', () => {
       }
     }
     console.log('RELIABILITY exports-full-disk', JSON.stringify(outcomes));
+  });
+});
+
+describe('the scanner: FIFOs, links, vanished folders, retries', () => {
+  const issuesOf = (lib: Library) => new Map((lib.db.prepare('SELECT path, reason FROM scan_issues').all() as Array<{ path: string; reason: string }>).map((r) => [r.path, r.reason]));
+
+  it('a photo replaced by a FIFO after the walk does not hang the scan; the next scan retries it once it is a photo again', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const photos = await makePhotos(join(t.dir, 'p'), 6);
+    const lib = Library.open(join(t.dir, 'lib.constellate'), { noBackup: true });
+    cleanups.push(() => lib.close());
+    const root = lib.addRoot(join(t.dir, 'p'));
+    const victim = photos[2];
+    const saved = readFileSync(victim);
+    const st = statSync(victim);
+    let swapped = false;
+    const t0 = Date.now();
+    const res = await scanRoots(lib, [root.id], testContext((stage) => {
+      if (stage === 'read' && !swapped) { swapped = true; unlinkSync(victim); execFileSync('mkfifo', [victim]); }
+    }));
+    const ms = Date.now() - t0;
+    expect(swapped).toBe(true);
+    expect(ms).toBeLessThan(15_000);
+    expect(res.added).toBe(5);
+    expect(issuesOf(lib).get(victim)).toMatch(/not a regular file \(a FIFO\)/);
+    // the photo comes back with the same size and mtime: an I/O failure is retried, not kept forever
+    unlinkSync(victim);
+    writeFileSync(victim, saved);
+    utimesSync(victim, st.atime, st.mtime);
+    const again = await scanRoots(lib, [root.id], testContext());
+    expect(again.added).toBe(1);
+    expect(issuesOf(lib).has(victim)).toBe(false);
+    console.log('RELIABILITY scan-fifo', JSON.stringify({ ms, added: res.added, retried: again.added }));
+  }, 30_000);
+
+  it('a symlink to / inside a photo folder is not followed (the scan stays in its root)', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    await makePhotos(join(t.dir, 'p'), 3);
+    symlinkSync('/', join(t.dir, 'p', 'machine'));
+    mkdirSync(join(t.dir, 'p', 'sub'));
+    symlinkSync(join(t.dir, 'p'), join(t.dir, 'p', 'sub', 'back'));
+    mkdirSync(join(t.dir, 'elsewhere'));
+    await makePhotos(join(t.dir, 'elsewhere'), 2);
+    symlinkSync(join(t.dir, 'elsewhere'), join(t.dir, 'p', 'out'));
+    const lib = Library.open(join(t.dir, 'lib.constellate'), { noBackup: true });
+    cleanups.push(() => lib.close());
+    const root = lib.addRoot(join(t.dir, 'p'));
+    const t0 = Date.now();
+    const res = await scanRoots(lib, [root.id], testContext());
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(res.seen).toBe(3);
+    const issues = issuesOf(lib);
+    expect(issues.get(join(t.dir, 'p', 'machine'))).toMatch(/symlink loop: points to \/, a folder above .*not followed/);
+    expect(issues.get(join(t.dir, 'p', 'sub', 'back'))).toMatch(/symlink loop/);
+    expect(issues.get(join(t.dir, 'p', 'out'))).toMatch(/symlink leaves the folder: points to .*elsewhere, not followed/);
+    const outside = lib.db.prepare('SELECT COUNT(*) FROM photos WHERE path NOT LIKE ?').pluck().get(join(t.dir, 'p') + '/%');
+    expect(outside).toBe(0);
+  }, 30_000);
+
+  it('the ancestor check holds for /', () => {
+    expect(isInside('/', '/home/x')).toBe(true);
+    expect(isInside('/a/b', '/a/bc')).toBe(false);
+    expect(isInside('/a/b', '/a/b')).toBe(true);
+    expect(isInside('/a/b', '/a')).toBe(false);
+  });
+
+  it('a vanished root fails the scan with an IO error and leaves its photos as they were', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    await makePhotos(join(t.dir, 'p'), 4);
+    const lib = Library.open(join(t.dir, 'lib.constellate'), { noBackup: true });
+    cleanups.push(() => lib.close());
+    const root = lib.addRoot(join(t.dir, 'p'));
+    await scanRoots(lib, [root.id], testContext());
+    renameSync(join(t.dir, 'p'), join(t.dir, 'p-away'));
+    const err = await scanRoots(lib, [root.id], testContext()).then(() => null, (e) => e as Err);
+    expect(err?.code).toBe('IO');
+    expect(err?.message).toContain(join(t.dir, 'p'));
+    expect(lib.db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`).pluck().get()).toBe(4);
+    renameSync(join(t.dir, 'p-away'), join(t.dir, 'p'));
+    const back = await scanRoots(lib, [root.id], testContext());
+    expect(back.photos).toBe(4);
+    expect(back.missing).toBe(0);
   });
 });
