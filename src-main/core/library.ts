@@ -37,13 +37,14 @@ export class Library {
     this.lock = opts.readonly ? null : acquireLock(path);
     let opened;
     try {
-      opened = openLibrary(path, opts);
+      // SQLite's WAL and -shm go next to the real file, the one the lock is keyed on (a symlink's target)
+      opened = openLibrary(this.lock ? this.lock.file.slice(0, -'.lock'.length) : path, opts);
     } catch (e) {
       this.lock?.release();
       throw e;
     }
     this.db = opened.db;
-    this.path = opened.path;
+    this.path = path;
     this.version = opened.version;
     this.backup = opened.backup;
     this.cacheDir = join(dirname(path), `${basename(path)}.cache`);

@@ -3,8 +3,8 @@
  * runs on a real condition (a small tmpfs, a read-only bind mount, a real unprivileged process) and is skipped
  * visibly where this machine does not allow it.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { exportRun, findExportTemps } from '../core/export/export.ts';
 import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
-import { tempDir, testContext } from '../core/testing.ts';
+import { REPO_ROOT, tempDir, testContext } from '../core/testing.ts';
 import { makePhotos, runLibrary } from './fault-fixture.ts';
 import { isInside, scanRoots } from '../core/scan/scanner.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';
@@ -235,4 +235,35 @@ describe('the scanner: FIFOs, links, vanished folders, retries', () => {
     expect(back.photos).toBe(4);
     expect(back.missing).toBe(0);
   });
+});
+
+describe('one writer per real file', () => {
+  it('a symlink or a hard link to a locked library does not bypass its lock', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const file = join(t.dir, 'lib.constellate');
+    Library.open(file, { noBackup: true }).close();
+    symlinkSync(file, join(t.dir, 'sym.constellate'));
+    // another process holds the library by its own name
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src-main/reliability/lock-child.ts'), file, '-1', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    const line = await new Promise<string>((res) => child.stdout!.once('data', (d) => res(String(d))));
+    expect(JSON.parse(line).ok).toBe(true);
+    const viaSymlink = errOf(() => Library.open(join(t.dir, 'sym.constellate'), { noBackup: true }).close());
+    expect(viaSymlink?.code).toBe('LIBRARY_LOCKED');
+    expect(viaSymlink?.message).toMatch(new RegExp(`pid ${child.pid}`));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    // a second name for the same file (hard link): refused for writing by either name, read-only still works
+    linkSync(file, join(t.dir, 'hard.constellate'));
+    const viaHard = errOf(() => Library.open(join(t.dir, 'hard.constellate'), { noBackup: true }).close());
+    expect(viaHard?.code).toBe('LIBRARY_LOCKED');
+    expect(viaHard?.message).toMatch(/2 hard links/);
+    expect(errOf(() => Library.open(file, { noBackup: true }).close())?.code).toBe('LIBRARY_LOCKED');
+    const ro = Library.open(join(t.dir, 'hard.constellate'), { readonly: true });
+    expect(ro.info().roots).toBe(0);
+    ro.close();
+    unlinkSync(join(t.dir, 'hard.constellate'));
+    Library.open(join(t.dir, 'sym.constellate'), { noBackup: true }).close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  }, 30_000);
 });
