@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportRun, findExportTemps } from '../core/export/export.ts';
+import { applyEdit, redo, undo } from '../core/curation/edits.ts';
 import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
@@ -266,4 +267,31 @@ describe('one writer per real file', () => {
     Library.open(join(t.dir, 'sym.constellate'), { noBackup: true }).close();
     expect(existsSync(`${file}.lock`)).toBe(false);
   }, 30_000);
+});
+
+describe('undo of an edit that emptied a named, curated cluster', () => {
+  it('brings back its members, its name and its curated flag (move and reject)', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const { lib, runId } = await runLibrary(t.dir, 12);
+    cleanups.push(() => lib.close());
+    const clusters = () => new Map((lib.db.prepare('SELECT cluster, name, curated, size FROM clusters WHERE run_id = ?').all(runId) as Array<{ cluster: number; name: string | null; curated: number; size: number }>).map((c) => [c.cluster, c]));
+    const members = (c: number) => lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, c) as number[];
+    const [a, b] = [...clusters().keys()].sort((x, y) => x - y);
+    for (const op of ['move', 'reject'] as const) {
+      applyEdit(lib.db, runId, { type: 'rename', cluster: a, name: 'Alice' });
+      applyEdit(lib.db, runId, { type: 'accept', cluster: a });
+      const before = members(a);
+      applyEdit(lib.db, runId, op === 'move' ? { type: 'move', items: before, to: b } : { type: 'reject', items: before });
+      expect(clusters().has(a)).toBe(false);
+      undo(lib.db, runId);
+      const back = clusters().get(a);
+      expect(members(a)).toEqual(before);
+      expect(back?.name).toBe('Alice');
+      expect(back?.curated).toBe(1);
+      redo(lib.db, runId);
+      expect(clusters().has(a)).toBe(false);
+      undo(lib.db, runId);
+      expect(clusters().get(a)?.name).toBe('Alice');
+    }
+  });
 });
