@@ -295,3 +295,29 @@ describe('undo of an edit that emptied a named, curated cluster', () => {
     }
   });
 });
+
+describe('edits during an export', () => {
+  it('an export works on the membership it started with, whatever edits land meanwhile', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const { lib, runId } = await runLibrary(t.dir, 30);
+    cleanups.push(() => lib.close());
+    const all = lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster >= 0').pluck().all(runId) as number[];
+    for (const format of ['folders', 'json'] as const) {
+      let edited = false;
+      const to = join(t.dir, `out-${format}`);
+      const rep = await exportRun(lib, { runId, to, format }, testContext((stage, done) => {
+        if (stage === 'export' && done === 5 && !edited) {
+          edited = true;
+          applyEdit(lib.db, runId, { type: 'reject', items: all });
+        }
+      }));
+      expect(edited).toBe(true);
+      if (format === 'folders') expect(rep.files).toBe(30);
+      else expect((JSON.parse(readFileSync(rep.out!, 'utf8')) as { items: unknown[] }).items).toHaveLength(30);
+      expect(rep.skipped).toBe(0);
+      // the edit itself applied to the library
+      expect(lib.db.prepare('SELECT COUNT(*) FROM assignments WHERE run_id = ? AND cluster >= 0').pluck().get(runId)).toBe(0);
+      undo(lib.db, runId);
+    }
+  }, 60_000);
+});

@@ -19,6 +19,7 @@ import type { ItemKind, RunInfo } from '../../common/types.ts';
 import { getRun } from '../cluster/runs.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
+import { openReadOnly, type Db } from '../store/db.ts';
 import { csvField } from '../embed/io.ts';
 import { renderHtmlReport } from './html.ts';
 import { faceCrop } from './images.ts';
@@ -216,9 +217,35 @@ function recordExport(lib: Library, runId: number, dir: string, format: string, 
 
 export async function exportRun(lib: Library, options: ExportOptions, ctx: JobContext): Promise<ExportReport> {
   const o = checkExportOptions(options);
-  const run = getRun(lib.db, o.runId);
+  // the export reads the run as it was when it started: a second connection holds one read transaction (a WAL
+  // snapshot) for the whole export, so edits made meanwhile (moves, rejects, merges) apply to the library but not
+  // to this export, which never ends up with part of the old and part of the new membership
+  const snap = openSnapshot(lib);
+  try {
+    return await exportFromSnapshot(lib, snap.lib, o, ctx);
+  } finally {
+    snap.close();
+  }
+}
+
+/** A read-only connection to the library inside one read transaction, and a Library view reading through it. */
+function openSnapshot(lib: Library): { lib: Library; close(): void } {
+  let db: Db;
+  try {
+    db = openReadOnly(lib.path);
+    db.exec('BEGIN');
+    db.prepare('SELECT COUNT(*) FROM runs').get(); // the snapshot starts at the first read
+  } catch {
+    return { lib, close: () => undefined }; // e.g. an in-memory snapshot of read-only media: already consistent
+  }
+  const view = Object.create(lib, { db: { value: db } }) as Library;
+  return { lib: view, close: () => { try { db.exec('COMMIT'); } catch { /* ignore */ } db.close(); } };
+}
+
+async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptions & { link: LinkMode }, ctx: JobContext): Promise<ExportReport> {
+  const run = getRun(snapLib.db, o.runId);
   const to = resolve(o.to);
-  const groups = runGroups(lib.db, run.id, o);
+  const groups = runGroups(snapLib.db, run.id, o);
   const report: ExportReport = {
     runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
     items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
@@ -232,9 +259,9 @@ export async function exportRun(lib: Library, options: ExportOptions, ctx: JobCo
   if (o.dryRun) checkTargetDry(to); else ensureWritableDir(to);
   const temps = new Temps();
   try {
-    if (o.format === 'folders') await exportFolders(lib, run, groups, to, o, report, temps, ctx);
-    else if (o.format === 'html') await exportHtml(lib, run, groups, to, o, report, temps, ctx);
-    else await exportTable(lib, run, groups, to, o, report, temps, ctx);
+    if (o.format === 'folders') await exportFolders(snapLib, run, groups, to, o, report, temps, ctx);
+    else if (o.format === 'html') await exportHtml(snapLib, run, groups, to, o, report, temps, ctx);
+    else await exportTable(snapLib, run, groups, to, o, report, temps, ctx);
   } catch (e) {
     temps.removeAll();
     throw e;
