@@ -4,7 +4,8 @@
  * visibly where this machine does not allow it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +16,9 @@ import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
 import { REPO_ROOT, tempDir, testContext } from '../core/testing.ts';
 import { makePhotos, runLibrary } from './fault-fixture.ts';
-import { isInside, scanRoots } from '../core/scan/scanner.ts';
+import { isInside, readImage, scanRoots } from '../core/scan/scanner.ts';
+import { readPhotoFile } from '../core/scan/read-file.ts';
+import { resizeRgb } from '../core/models/image.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';
 
 const cleanups: Array<() => void> = [];
@@ -320,4 +323,50 @@ describe('edits during an export', () => {
       undo(lib.db, runId);
     }
   }, 60_000);
+});
+
+describe('memory: decode within a budget, non-images refused before a whole read', () => {
+  it('a progressive JPEG whose coefficients exceed the decode budget is refused from its header, without the memory', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const n = 4000; // 4000x4000 4:2:0 needs ~46 MiB of coefficients: over a 32 MiB budget (the default is 256 MiB)
+    const jpeg = await sharp({ create: { width: n, height: n, channels: 3, background: { r: 120, g: 30, b: 200 } } }).jpeg({ progressive: true, quality: 70 }).toBuffer();
+    const baseline = await sharp({ create: { width: n, height: n, channels: 3, background: { r: 20, g: 130, b: 20 } } }).jpeg({ quality: 70 }).toBuffer();
+    const old = process.env.CONSTELLATE_DECODE_BUDGET_MB;
+    process.env.CONSTELLATE_DECODE_BUDGET_MB = '32';
+    try {
+      const r0 = process.memoryUsage().rss;
+      const t0 = Date.now();
+      const err = await readImage(jpeg, join(t.dir, 'thumbs')).then(() => null, (e) => e as Error);
+      const grew = (process.memoryUsage().rss - r0) / 1048576;
+      expect(err?.message).toMatch(/image too large \(4000x4000 pixels, a progressive JPEG needs about \d+ MiB to decode, budget 32 MiB\)/);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(grew).toBeLessThan(24);
+      // the embedders' decoder refuses it the same way; a baseline JPEG of the same size still works (shrink-on-load)
+      await expect(resizeRgb(jpeg, 224, 224)).rejects.toThrow(/progressive JPEG needs about/);
+      const ok = await readImage(baseline, join(t.dir, 'thumbs'));
+      expect(ok.width).toBe(n);
+      console.log('RELIABILITY decode-budget', JSON.stringify({ bytes: jpeg.length, rssGrowthMiB: Math.round(grew), ms: Date.now() - t0 }));
+    } finally {
+      if (old === undefined) delete process.env.CONSTELLATE_DECODE_BUDGET_MB; else process.env.CONSTELLATE_DECODE_BUDGET_MB = old;
+    }
+  }, 60_000);
+
+  it('a 300 MB non-image named .jpg is refused after its first bytes, not read whole', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    mkdirSync(join(t.dir, 'p'));
+    const big = join(t.dir, 'p', 'movie.jpg');
+    writeFileSync(big, 'not an image at all');
+    truncateSync(big, 300 * 1024 * 1024); // sparse: costs no disk
+    const r0 = process.memoryUsage().rss;
+    const err = await readPhotoFile(big).then(() => null, (e) => e as Err);
+    expect(err?.code).toBe('EFTYPE');
+    expect((process.memoryUsage().rss - r0) / 1048576).toBeLessThan(50);
+    const lib = Library.open(join(t.dir, 'lib.constellate'), { noBackup: true });
+    cleanups.push(() => lib.close());
+    await scanRoots(lib, [lib.addRoot(join(t.dir, 'p')).id], testContext());
+    expect(lib.db.prepare('SELECT reason FROM scan_issues WHERE path = ?').pluck().get(big)).toMatch(/not a readable image \(no image signature/);
+    // and a file above the size limit is refused from its size
+    const e2 = await readPhotoFile(big, { maxBytes: 1 << 20 }).then(() => null, (e) => e as Err);
+    expect(e2?.message).toMatch(/file too large/);
+  });
 });

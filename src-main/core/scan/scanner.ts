@@ -15,7 +15,7 @@ import sharp, { type Metadata } from 'sharp';
 import type { ScanResult } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { checkSides } from '../models/image.ts';
+import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
 import { writeThumb } from './thumbs.ts';
 
@@ -191,6 +191,7 @@ export async function readImage(buf: Buffer, thumbDir: string, hashHint?: string
   if (!meta.width || !meta.height || !meta.format) throw new Error('not a readable image (no dimensions)');
   if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large (${meta.width}x${meta.height} pixels, limit ${MAX_PIXELS})`);
   checkSides(meta.width, meta.height);
+  checkDecodeBudget(meta);
   try {
     await writeThumb(buf, thumbDir, hash);
   } catch (e) {
