@@ -1,6 +1,8 @@
 /** Foundation commands: scan, info, serve, start, prepare-models, build. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { CoreService } from '../core/service.ts';
 import { join } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import type { ScanResult } from '../common/types.ts';
@@ -38,10 +40,27 @@ const info: Command = {
     options: { errors: { type: 'flag', help: 'list every file that could not be read, with its reason' } },
   },
   async run(ctx) {
-    const svc = ctx.open({ readFallback: true }); // read-only beside a running instance
-    const i = await svc.getInfo();
-    const roots = await svc.listRoots();
-    const issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
+    // info creates nothing: where there is no library (a typo in --library), an empty one is described from a
+    // scratch file outside the target, and the target path (and its folders) are left as they were
+    const missing = !existsSync(ctx.libraryPath);
+    let scratch: string | null = null;
+    let svc;
+    if (missing) {
+      scratch = mkdtempSync(join(tmpdir(), 'constellate-info-'));
+      svc = CoreService.open(join(scratch, 'empty.constellate'));
+      process.stderr.write(`constellate: no library at ${ctx.libraryPath} (nothing was created; scan creates one)\n`);
+    } else {
+      svc = ctx.open({ readFallback: true }); // read-only beside a running instance
+    }
+    let i, roots, issues;
+    try {
+      i = await svc.getInfo();
+      roots = await svc.listRoots();
+      issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
+    } finally {
+      if (scratch) { await svc.close(); rmSync(scratch, { recursive: true, force: true }); }
+    }
+    if (missing) Object.assign(i, { library: ctx.libraryPath, exists: false });
     const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}) };
     const lines = [
       `library   ${i.library}`,

@@ -19,6 +19,7 @@ import { makePhotos, runLibrary } from './fault-fixture.ts';
 import { isInside, readImage, scanRoots } from '../core/scan/scanner.ts';
 import { readPhotoFile } from '../core/scan/read-file.ts';
 import { resizeRgb } from '../core/models/image.ts';
+import { cliSync } from './helpers.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';
 
 const cleanups: Array<() => void> = [];
@@ -369,4 +370,30 @@ describe('memory: decode within a budget, non-images refused before a whole read
     const e2 = await readPhotoFile(big, { maxBytes: 1 << 20 }).then(() => null, (e) => e as Err);
     expect(e2?.message).toMatch(/file too large/);
   });
+});
+
+describe('info creates nothing and reads read-only media (CLI)', () => {
+  it('info --library <typo> creates no file and no folder', () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const typo = join(t.dir, 'no-such-folder', 'libary.constellate');
+    const r = cliSync(['info', '--library', typo, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ library: typo, exists: false, photos: 0 });
+    expect(r.stderr).toMatch(/no library at .*nothing was created/);
+    expect(existsSync(join(t.dir, 'no-such-folder'))).toBe(false);
+    expect(readdirSync(t.dir)).toEqual([]);
+  });
+
+  it.skipIf(!CAN_MOUNT)('info works on a library on read-only media, with no lock file', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const file = join(t.dir, 'lib.constellate');
+    const lib = Library.open(file, { noBackup: true });
+    lib.addRoot(t.dir);
+    lib.close();
+    const ro = readOnlyView(t.dir); cleanups.push(ro.cleanup);
+    const r = cliSync(['info', '--library', join(ro.dir, 'lib.constellate'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).roots).toBe(1);
+    expect(readdirSync(t.dir).sort()).toEqual(['lib.constellate', 'lib.constellate.cache'].filter((n) => existsSync(join(t.dir, n))));
+  }, 60_000);
 });
