@@ -52,16 +52,18 @@ const info: Command = {
     } else {
       svc = ctx.open({ readFallback: true }); // read-only beside a running instance
     }
-    let i, roots, issues;
+    let i, roots, issues, embedIssues;
     try {
       i = await svc.getInfo();
       roots = await svc.listRoots();
       issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
+      embedIssues = ctx.opt<boolean>('errors') ? svc.lib.db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
+        JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT 5000`).all() as Array<{ model: string; path: string; reason: string }> : undefined;
     } finally {
       if (scratch) { await svc.close(); rmSync(scratch, { recursive: true, force: true }); }
     }
     if (missing) Object.assign(i, { library: ctx.libraryPath, exists: false });
-    const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}) };
+    const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}), ...(embedIssues ? { embedErrorList: embedIssues } : {}) };
     const lines = [
       `library   ${i.library}`,
       `photos    ${i.photos}${i.missing ? ` (+${i.missing} missing)` : ''}`,
@@ -70,7 +72,9 @@ const info: Command = {
       ...i.models.map((m) => `model     ${m.name} (${m.kind}, ${m.dim}-d): ${m.embeddings} embeddings`),
       `runs      ${i.runs}`,
       ...roots.map((r) => `folder    ${r.path}: ${r.photos} photos, ${r.errors} errors`),
+      ...Object.entries(i.embedFailures ?? {}).map(([m, n]) => `failed    ${m}: ${n} photos (run embed again to retry read failures)`),
       ...(issues ?? []).map((x) => `error     ${x.path}: ${x.reason}`),
+      ...(embedIssues ?? []).map((x) => `error     ${x.model} ${x.path}: ${x.reason}`),
     ];
     ctx.out(out, lines.join('\n'));
   },

@@ -86,6 +86,8 @@ export class Library {
       embeddings,
       models,
       runs: one('SELECT COUNT(*) FROM runs'),
+      embedFailures: Object.fromEntries((this.db.prepare(`SELECT model, COUNT(*) AS n FROM processed WHERE error IS NOT NULL GROUP BY model ORDER BY model`)
+        .all() as Array<{ model: string; n: number }>).map((r) => [r.model, r.n])),
     };
   }
 

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportRun, findExportTemps } from '../core/export/export.ts';
 import { applyEdit, redo, undo } from '../core/curation/edits.ts';
+import { embedJob } from '../core/embed/embed-job.ts';
 import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
@@ -396,4 +397,24 @@ describe('info creates nothing and reads read-only media (CLI)', () => {
     expect(JSON.parse(r.stdout).roots).toBe(1);
     expect(readdirSync(t.dir).sort()).toEqual(['lib.constellate', 'lib.constellate.cache'].filter((n) => existsSync(join(t.dir, n))));
   }, 60_000);
+});
+
+describe('embed failures are not permanent', () => {
+  it('a photo missing for a moment during embed is shown in info and embedded by the next run', async () => {
+    const t = tempDir(); cleanups.push(t.cleanup);
+    const photos = await makePhotos(join(t.dir, 'p'), 3, 96);
+    const lib = Library.open(join(t.dir, 'lib.constellate'), { noBackup: true });
+    cleanups.push(() => lib.close());
+    await scanRoots(lib, [lib.addRoot(join(t.dir, 'p')).id], testContext());
+    renameSync(photos[1], photos[1] + '.away');
+    const first = await embedJob(lib, { model: 'photo' }, testContext());
+    expect(first.failed).toBe(1);
+    expect(lib.info().embedFailures).toEqual({ photo: 1 });
+    renameSync(photos[1] + '.away', photos[1]);
+    const second = await embedJob(lib, { model: 'photo' }, testContext());
+    expect(second.pending).toBe(1);
+    expect(second.processed).toBe(1);
+    expect(lib.info().embedFailures).toEqual({});
+    expect(lib.info().embeddings.photo).toBe(3);
+  }, 120_000);
 });

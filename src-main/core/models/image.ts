@@ -1,5 +1,5 @@
 /** Image decoding with sharp: EXIF rotate, alpha removed, sRGB 3-channel. Errors → BAD_IMAGE / BAD_FILE. */
-import fs from 'node:fs/promises';
+import { readPhotoFile } from '../scan/read-file.ts';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 
@@ -20,10 +20,12 @@ export function inputLabel(input: ImageInput): string {
 async function readInput(input: ImageInput): Promise<Buffer> {
   if (typeof input !== 'string') return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   try {
-    return await fs.readFile(input);
+    // type, size and signature checked before a whole read; FIFOs refused; bounded in time
+    return await readPhotoFile(input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new AppError('BAD_FILE', `${input}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`}`);
+    if (code === 'EFTYPE' && /^not a readable image/.test((e as Error).message)) throw new AppError('BAD_IMAGE', `${input}: ${(e as Error).message}`);
+    throw new AppError('BAD_FILE', `${input}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code === 'EFTYPE' || code === 'EFBIG' || code === 'ETIMEDOUT' ? (e as Error).message : code ?? (e as Error).message})`}`);
   }
 }
 
