@@ -54,7 +54,8 @@ describe('photo embeddings', () => {
 
   it('a damaged model file fails clearly and loses nothing stored', async () => {
     const bad = join(t.dir, 'bad-models');
-    cpSync(MODELS_DIR, bad, { recursive: true });
+    // dereference: in a worktree resources/models is a symlink, and copying the link would damage the real models
+    cpSync(MODELS_DIR, bad, { recursive: true, dereference: true });
     const f = join(bad, 'photo.onnx');
     const bytes = readFileSync(f);
     bytes.fill(7, 1000, 5000);
