@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { CoreService } from '../core/service.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppError } from '../common/errors.ts';
@@ -40,11 +41,30 @@ const info: Command = {
     options: { errors: { type: 'flag', help: 'list every file that could not be read, with its reason' } },
   },
   async run(ctx) {
-    const svc = ctx.open({ readFallback: true }); // read-only beside a running instance
-    const i = await svc.getInfo();
-    const roots = await svc.listRoots();
-    const issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
-    const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}) };
+    // info creates nothing: where there is no library (a typo in --library), an empty one is described from a
+    // scratch file outside the target, and the target path (and its folders) are left as they were
+    const missing = !existsSync(ctx.libraryPath);
+    let scratch: string | null = null;
+    let svc;
+    if (missing) {
+      scratch = mkdtempSync(join(tmpdir(), 'constellate-info-'));
+      svc = CoreService.open(join(scratch, 'empty.constellate'));
+      process.stderr.write(`constellate: no library at ${ctx.libraryPath} (nothing was created; scan creates one)\n`);
+    } else {
+      svc = ctx.open({ readFallback: true }); // read-only beside a running instance
+    }
+    let i, roots, issues, embedIssues;
+    try {
+      i = await svc.getInfo();
+      roots = await svc.listRoots();
+      issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
+      embedIssues = ctx.opt<boolean>('errors') ? svc.lib.db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
+        JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT 5000`).all() as Array<{ model: string; path: string; reason: string }> : undefined;
+    } finally {
+      if (scratch) { await svc.close(); rmSync(scratch, { recursive: true, force: true }); }
+    }
+    if (missing) Object.assign(i, { library: ctx.libraryPath, exists: false });
+    const out = { ...i, rootFolders: roots, ...(issues ? { errorList: issues } : {}), ...(embedIssues ? { embedErrorList: embedIssues } : {}) };
     const lines = [
       `library   ${i.library}`,
       `photos    ${i.photos}${i.missing ? ` (+${i.missing} missing)` : ''}`,
@@ -53,7 +73,9 @@ const info: Command = {
       ...i.models.map((m) => `model     ${m.name} (${m.kind}, ${m.dim}-d): ${m.embeddings} embeddings`),
       `runs      ${i.runs}`,
       ...roots.map((r) => `folder    ${r.path}: ${r.photos} photos, ${r.errors} errors`),
+      ...Object.entries(i.embedFailures ?? {}).map(([m, n]) => `failed    ${m}: ${n} photos (run embed again to retry read failures)`),
       ...(issues ?? []).map((x) => `error     ${x.path}: ${x.reason}`),
+      ...(embedIssues ?? []).map((x) => `error     ${x.model} ${x.path}: ${x.reason}`),
     ];
     ctx.out(out, lines.join('\n'));
   },

@@ -24,7 +24,10 @@ export class CliContext {
       try {
         this.service = CoreService.open(this.libraryPath);
       } catch (e) {
-        if (!opts.readFallback || (e as { code?: string }).code !== 'LIBRARY_LOCKED') throw e;
+        // locked by another instance, or on read-only media (no lock file can be made): inspect it read-only
+        const code = (e as { code?: string }).code;
+        const readOnlyMedia = code === 'IO' && /lock file .*\((the file system is read-only|permission denied)/.test((e as Error).message);
+        if (!opts.readFallback || (code !== 'LIBRARY_LOCKED' && !readOnlyMedia)) throw e;
         this.service = CoreService.open(this.libraryPath, { readonly: true });
       }
     }

@@ -101,6 +101,8 @@ export interface LibraryInfo {
   embeddings: Record<string, number>;
   models: ModelInfo[];
   runs: number;
+  /** photos each model failed on (their reasons: `constellate info --errors`); I/O failures are retried by the next embed */
+  embedFailures?: Record<string, number>;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';

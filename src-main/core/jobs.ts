@@ -13,6 +13,7 @@
 import { AppError, toPayload } from '../common/errors.ts';
 import type { JobInfo, JobProgress, JobState } from '../common/types.ts';
 import type { Db } from './store/db.ts';
+import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 
 export interface JobContext {
   readonly jobId: number;
@@ -60,6 +61,8 @@ interface Running {
   controller: AbortController;
   promise: Promise<JobInfo>;
   lastWrite: number;
+  /** a write of the job's own row failed (disk full, read-only): the job stops with this error */
+  writeError: AppError | null;
 }
 
 export class JobManager {
@@ -70,7 +73,12 @@ export class JobManager {
 
   constructor(private db: Db) {
     // whatever a killed process left running is now interrupted (a read-only open, beside a live writer, leaves them)
-    if (!db.readonly) db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ? WHERE state IN ('running', 'queued')`).run(Date.now());
+    // (on a full or read-only disk the rows stay as they are until an open that can write)
+    if (!db.readonly) {
+      try { db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ? WHERE state IN ('running', 'queued')`).run(Date.now()); } catch (e) {
+        if (!isSqliteIoError(e)) throw e;
+      }
+    }
   }
 
   onChange(l: Listener): () => void {
@@ -98,27 +106,34 @@ export class JobManager {
       id, kind, state: 'queued', params, progress: { stage: 'queued', done: 0, total: 0 },
       createdAt: now, startedAt: null, finishedAt: null, error: null, result: null,
     };
-    const entry: Running = { info, controller, promise: Promise.resolve(info), lastWrite: 0 };
+    const entry: Running = { info, controller, promise: Promise.resolve(info), lastWrite: 0, writeError: null };
     this.running.set(id, entry);
     const ctx: JobContext = {
       jobId: id,
       signal: controller.signal,
       progress: (stage, done, total, extra) => this.progress(entry, { stage, done, total, ...(extra?.loss ? { loss: extra.loss } : {}) }),
-      checkCancelled: () => { if (controller.signal.aborted) throw new AppError('CANCELLED', `job ${id} (${kind}) was cancelled`); },
+      checkCancelled: () => {
+        if (entry.writeError) throw entry.writeError;
+        if (controller.signal.aborted) throw new AppError('CANCELLED', `job ${id} (${kind}) was cancelled`);
+      },
       isCancelled: () => controller.signal.aborted,
     };
     const run = async (): Promise<JobInfo> => {
       if (controller.signal.aborted) return this.finish(entry, 'cancelled', null, null);
       info.state = 'running';
       info.startedAt = Date.now();
-      this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?`).run(info.startedAt, id);
-      this.emit(info);
       try {
+        this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?`).run(info.startedAt, id);
+        this.emit(info);
         const result = await fn(ctx);
+        if (entry.writeError) throw entry.writeError;
         return this.finish(entry, controller.signal.aborted ? 'cancelled' : 'done', result, null);
       } catch (e) {
-        const p = toPayload(e);
-        return this.finish(entry, p.code === 'CANCELLED' ? 'cancelled' : 'failed', null, p);
+        // a disk that is full or read-only is an I/O failure naming the library, not an internal error; when the
+        // job's own progress write failed first, that is the cause
+        const err = entry.writeError ?? (isSqliteIoError(e) || isFsIoError(e) ? ioError(this.db.name, e, 'cannot write the library') : e);
+        const p = toPayload(err);
+        return this.finish(entry, p.code === 'CANCELLED' && !entry.writeError ? 'cancelled' : 'failed', null, p);
       }
     };
     let p: Promise<JobInfo>;
@@ -137,9 +152,16 @@ export class JobManager {
     entry.info.progress = pr;
     const now = Date.now();
     // persist at most every 250 ms (and always at the end), notify listeners at most every 50 ms
-    if (now - entry.lastWrite > 250 || pr.done === pr.total) {
+    // never throws: progress is reported from worker messages and timers, where an exception would kill the process
+    if (!entry.writeError && (now - entry.lastWrite > 250 || pr.done === pr.total)) {
       entry.lastWrite = now;
-      this.db.prepare(`UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?`).run(pr.stage, pr.done, pr.total, entry.info.id);
+      try {
+        this.db.prepare(`UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?`).run(pr.stage, pr.done, pr.total, entry.info.id);
+      } catch (e) {
+        // disk full / read-only / I/O error: the job stops at its next checkpoint with this error
+        entry.writeError = ioError(this.db.name, e, 'cannot write the library');
+        entry.controller.abort();
+      }
     }
     this.emit(entry.info);
   }
@@ -150,9 +172,20 @@ export class JobManager {
     info.finishedAt = Date.now();
     info.result = result ?? null;
     info.error = error;
-    this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, result = ?, error = ?, stage = ?, done = ?, total = ? WHERE id = ?`)
+    const write = () => this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, result = ?, error = ?, stage = ?, done = ?, total = ? WHERE id = ?`)
       .run(state, info.finishedAt, JSON.stringify(info.result), error ? JSON.stringify(error) : null,
         info.progress.stage, info.progress.done, info.progress.total, info.id);
+    try {
+      write();
+    } catch (e) {
+      // the disk is full: a large result may not fit; the state must (else the row stays 'running' until the next open)
+      const why = ioError(this.db.name, e, 'cannot write the library');
+      if (info.state === 'done') { info.state = 'failed'; info.result = null; info.error = toPayload(why); }
+      try {
+        this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`)
+          .run(info.state, info.finishedAt, JSON.stringify(info.error ?? toPayload(why)), info.id);
+      } catch { /* nothing more can be written now; the next open marks the row 'interrupted' */ }
+    }
     this.running.delete(info.id);
     this.emit(info);
     return structuredClone(info);

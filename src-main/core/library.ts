@@ -38,13 +38,14 @@ export class Library {
     this.lock = opts.readonly ? null : acquireLock(path);
     let opened;
     try {
-      opened = openLibrary(path, opts);
+      // SQLite's WAL and -shm go next to the real file, the one the lock is keyed on (a symlink's target)
+      opened = openLibrary(this.lock ? this.lock.file.slice(0, -'.lock'.length) : path, opts);
     } catch (e) {
       this.lock?.release();
       throw e;
     }
     this.db = opened.db;
-    this.path = opened.path;
+    this.path = path;
     this.version = opened.version;
     this.backup = opened.backup;
     this.cacheDir = join(dirname(path), `${basename(path)}.cache`);
@@ -86,6 +87,8 @@ export class Library {
       embeddings,
       models,
       runs: one('SELECT COUNT(*) FROM runs'),
+      embedFailures: Object.fromEntries((this.db.prepare(`SELECT model, COUNT(*) AS n FROM processed WHERE error IS NOT NULL GROUP BY model ORDER BY model`)
+        .all() as Array<{ model: string; n: number }>).map((r) => [r.model, r.n])),
     };
   }
 

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from './atomic-write.ts';
 import { basename } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import { decodeNpyLabels, decodeNpyMatrix, encodeNpy, type Matrix } from '../common/npy.ts';
@@ -21,7 +22,5 @@ export function readNpyLabels(path: string): Int32Array {
 
 /** Writes atomically (temp file + rename) so a crash never leaves half a file under the final name. */
 export function writeNpy(path: string, data: Float32Array | Int32Array, shape: number[]): void {
-  const tmp = `${path}.${process.pid}.${basename(path)}.partial`;
-  writeFileSync(tmp, encodeNpy(data, shape));
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, encodeNpy(data, shape), { tmp: `${path}.${process.pid}.${basename(path)}.partial` });
 }

@@ -155,6 +155,8 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         const from = itemsIn(db, runId, op.items);
         const moves: Array<[number, number]> = [];
         for (const [it, c] of from) if (c !== to) { moves.push([it, c]); touched.add(c); }
+        // a source cluster the move empties is deleted with its name and curated flag: keep them for undo
+        snapshot([...new Set(moves.map(([, c]) => c))].filter((c) => c >= 0));
         applyMoves(db, runId, moves.map(([it]) => [it, to as number]));
         log.moves = moves;
         log.created = created;

@@ -5,6 +5,7 @@
  * neither duplicates nor skips anything.
  */
 import { writeFileSync, mkdirSync, renameSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
 import { FaceEmbedder, MODEL_FILES, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
@@ -52,9 +53,8 @@ export interface EmbedTaskResult {
 function writeThumbAtomic(file: string, bytes: Buffer): void {
   if (existsSync(file)) return;
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
+  // a cache: checked and verified, not fsynced
+  writeFileAtomicSync(file, bytes, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
 }
 
 export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {

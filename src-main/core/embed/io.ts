@@ -5,6 +5,7 @@
  */
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
@@ -183,8 +184,6 @@ export function exportEmbeddings(lib: Library, modelName: string, out: string, i
     }
   }
   writeNpy(outPath, m.X.slice(), [m.n, m.d]);
-  const tmp = `${idsPath}.${process.pid}.partial`;
-  writeFileSync(tmp, lines.join('\n') + '\n');
-  renameSync(tmp, idsPath);
+  writeFileAtomicSync(idsPath, lines.join('\n') + '\n', { tmp: `${idsPath}.${process.pid}.partial` });
   return { model: modelName, kind: model.kind, rows: m.n, dim: m.d, out: outPath, ids: idsPath };
 }

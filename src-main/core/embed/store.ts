@@ -40,7 +40,9 @@ export function pendingPhotos(db: Db, model: string, version: string): Array<{ i
   return db.prepare(`
     SELECT p.id, p.path, p.hash FROM photos p
     LEFT JOIN processed pr ON pr.model = ? AND pr.photo_id = p.id
-    WHERE p.status = 'ok' AND (pr.photo_id IS NULL OR pr.version != ? OR pr.hash != p.hash)
+    WHERE p.status = 'ok' AND (pr.photo_id IS NULL OR pr.version != ? OR pr.hash != p.hash
+      -- a failure to read the file (gone for a moment, permission, timeout) is tried again; a bad image is not
+      OR (pr.error IS NOT NULL AND (pr.error LIKE '%: file not found' OR pr.error LIKE '%: cannot read (%')))
     ORDER BY p.id`).all(model, version) as Array<{ id: number; path: string; hash: string }>;
 }
 

@@ -10,13 +10,16 @@
  */
 import type { ExportRunReport } from '../../common/api.ts';
 import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { copyFile, link, open, rename, symlink, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, rename, symlink, unlink } from 'node:fs/promises';
+import { CheckedTempFile, fsyncDir, verifyCopy } from '../atomic-write.ts';
+import { describeIoError, ioError } from '../io-errors.ts';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind, RunInfo } from '../../common/types.ts';
 import { getRun } from '../cluster/runs.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
+import { openReadOnly, type Db } from '../store/db.ts';
 import { csvField } from '../embed/io.ts';
 import { renderHtmlReport } from './html.ts';
 import { faceCrop } from './images.ts';
@@ -65,7 +68,8 @@ function errCode(e: unknown): string {
 }
 
 function cannotWrite(dir: string, e: unknown): AppError {
-  return new AppError('IO', `${dir}: cannot write there (${errCode(e)})`);
+  if (e instanceof AppError) return e;
+  return new AppError('IO', `${dir}: cannot write there (${describeIoError(e)})`);
 }
 
 /** Makes sure `dir` is a folder we can create files in (creating it); one clear error naming it otherwise. */
@@ -155,6 +159,7 @@ async function publish(tmp: string, dir: string, names: NameSet, wanted: string)
     try {
       await link(tmp, target);
       await unlink(tmp);
+      fsyncDir(dir);
       return { name, collided };
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
@@ -162,6 +167,7 @@ async function publish(tmp: string, dir: string, names: NameSet, wanted: string)
       if (c === 'EPERM' || c === 'ENOTSUP' || c === 'EOPNOTSUPP' || c === 'ENOSYS' || c === 'EXDEV' || c === 'EMLINK') {
         if (existsSync(target)) { name = names.take(wanted); collided = true; continue; }
         await rename(tmp, target);
+        fsyncDir(dir);
         return { name, collided };
       }
       throw cannotWrite(dir, e);
@@ -211,9 +217,35 @@ function recordExport(lib: Library, runId: number, dir: string, format: string, 
 
 export async function exportRun(lib: Library, options: ExportOptions, ctx: JobContext): Promise<ExportReport> {
   const o = checkExportOptions(options);
-  const run = getRun(lib.db, o.runId);
+  // the export reads the run as it was when it started: a second connection holds one read transaction (a WAL
+  // snapshot) for the whole export, so edits made meanwhile (moves, rejects, merges) apply to the library but not
+  // to this export, which never ends up with part of the old and part of the new membership
+  const snap = openSnapshot(lib);
+  try {
+    return await exportFromSnapshot(lib, snap.lib, o, ctx);
+  } finally {
+    snap.close();
+  }
+}
+
+/** A read-only connection to the library inside one read transaction, and a Library view reading through it. */
+function openSnapshot(lib: Library): { lib: Library; close(): void } {
+  let db: Db;
+  try {
+    db = openReadOnly(lib.path);
+    db.exec('BEGIN');
+    db.prepare('SELECT COUNT(*) FROM runs').get(); // the snapshot starts at the first read
+  } catch {
+    return { lib, close: () => undefined }; // e.g. an in-memory snapshot of read-only media: already consistent
+  }
+  const view = Object.create(lib, { db: { value: db } }) as Library;
+  return { lib: view, close: () => { try { db.exec('COMMIT'); } catch { /* ignore */ } db.close(); } };
+}
+
+async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptions & { link: LinkMode }, ctx: JobContext): Promise<ExportReport> {
+  const run = getRun(snapLib.db, o.runId);
   const to = resolve(o.to);
-  const groups = runGroups(lib.db, run.id, o);
+  const groups = runGroups(snapLib.db, run.id, o);
   const report: ExportReport = {
     runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
     items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
@@ -227,9 +259,9 @@ export async function exportRun(lib: Library, options: ExportOptions, ctx: JobCo
   if (o.dryRun) checkTargetDry(to); else ensureWritableDir(to);
   const temps = new Temps();
   try {
-    if (o.format === 'folders') await exportFolders(lib, run, groups, to, o, report, temps, ctx);
-    else if (o.format === 'html') await exportHtml(lib, run, groups, to, o, report, temps, ctx);
-    else await exportTable(lib, run, groups, to, o, report, temps, ctx);
+    if (o.format === 'folders') await exportFolders(snapLib, run, groups, to, o, report, temps, ctx);
+    else if (o.format === 'html') await exportHtml(snapLib, run, groups, to, o, report, temps, ctx);
+    else await exportTable(snapLib, run, groups, to, o, report, temps, ctx);
   } catch (e) {
     temps.removeAll();
     throw e;
@@ -298,12 +330,21 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
           }
           ctx.checkCancelled();
           const tmp = temps.name(dir, '.jpg');
-          await writeFile(tmp, jpeg, { flag: 'wx' });
+          const w = await CheckedTempFile.create(tmp, join(dir, fname));
+          await w.write(jpeg);
+          await w.finish();
           r = await publish(tmp, dir, names, fname);
           temps.done(tmp);
         } else if (o.link === 'copy') {
           const tmp = temps.name(dir, extname(fname));
-          await copyFile(it.path, tmp, constants.COPYFILE_EXCL);
+          const srcSize = statSync(it.path).size;
+          try {
+            await copyFile(it.path, tmp, constants.COPYFILE_EXCL);
+            await verifyCopy(tmp, srcSize, join(dir, fname));
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(it.path)) throw ioError(join(dir, fname), e);
+            throw e;
+          }
           ctx.checkCancelled();
           r = await publish(tmp, dir, names, fname);
           temps.done(tmp);
@@ -321,32 +362,6 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
       ctx.progress('export', ++done, total);
     }
   }
-}
-
-/** Buffered writes to a temp file in the target folder, published under a free name at the end. */
-class AtomicText {
-  private fh: FileHandle | null = null;
-  private buf: string[] = [];
-  private size = 0;
-  constructor(readonly tmp: string) {}
-  async open(): Promise<void> { this.fh = await open(this.tmp, 'wx'); }
-  async write(s: string): Promise<void> {
-    this.buf.push(s); this.size += s.length;
-    if (this.size > 1 << 18) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (!this.buf.length) return;
-    const s = this.buf.join('');
-    this.buf = []; this.size = 0;
-    await this.fh!.write(s);
-  }
-  async close(): Promise<void> {
-    await this.flush();
-    await this.fh?.sync();
-    await this.fh?.close();
-    this.fh = null;
-  }
-  async abort(): Promise<void> { try { await this.fh?.close(); } catch { /* ignore */ } this.fh = null; }
 }
 
 export const TABLE_FIELDS = ['run', 'model', 'kind', 'item', 'photo', 'path', 'x', 'y', 'w', 'h', 'cluster', 'label', 'curated', 'cluster_size', 'similarity', 'distance'] as const;
@@ -379,8 +394,8 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
     return;
   }
   const tmp = temps.name(to, ext);
-  const w = new AtomicText(tmp);
-  await w.open();
+  // every write checked, fsynced and its size verified before it is published (a full disk fails, never truncates)
+  const w = await CheckedTempFile.create(tmp, join(to, wanted));
   try {
     if (o.format === 'csv') await w.write(TABLE_FIELDS.join(',') + '\n');
     else {
@@ -399,7 +414,7 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
       }
     }
     if (o.format === 'json') await w.write('\n]}\n');
-    await w.close();
+    await w.finish();
   } catch (e) {
     await w.abort();
     throw e;
@@ -431,7 +446,9 @@ async function exportHtml(lib: Library, run: RunInfo, groups: Group[], to: strin
   const html = await renderHtmlReport(lib, run, groups, ctx);
   ctx.checkCancelled();
   const tmp = temps.name(to, '.html');
-  await writeFile(tmp, html, { flag: 'wx' });
+  const w = await CheckedTempFile.create(tmp, join(to, wanted));
+  await w.write(html);
+  await w.finish();
   const r = await publish(tmp, to, names, wanted);
   temps.done(tmp);
   if (r.collided) report.collisions++;

@@ -1,5 +1,5 @@
 /** Image decoding with sharp: EXIF rotate, alpha removed, sRGB 3-channel. Errors → BAD_IMAGE / BAD_FILE. */
-import fs from 'node:fs/promises';
+import { readPhotoFile } from '../scan/read-file.ts';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 
@@ -20,10 +20,12 @@ export function inputLabel(input: ImageInput): string {
 async function readInput(input: ImageInput): Promise<Buffer> {
   if (typeof input !== 'string') return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   try {
-    return await fs.readFile(input);
+    // type, size and signature checked before a whole read; FIFOs refused; bounded in time
+    return await readPhotoFile(input);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new AppError('BAD_FILE', `${input}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`}`);
+    if (code === 'EFTYPE' && /^not a readable image/.test((e as Error).message)) throw new AppError('BAD_IMAGE', `${input}: ${(e as Error).message}`);
+    throw new AppError('BAD_FILE', `${input}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code === 'EFTYPE' || code === 'EFBIG' || code === 'ETIMEDOUT' ? (e as Error).message : code ?? (e as Error).message})`}`);
   }
 }
 
@@ -41,11 +43,42 @@ export function checkSides(width: number, height: number): void {
   if (Math.max(width, height) > MAX_SIDE) throw new Error(`image too large (${width}x${height} pixels, a side above ${MAX_SIDE})`);
 }
 
+/** Memory one decode may take (default 256 MiB; CONSTELLATE_DECODE_BUDGET_MB). */
+export function decodeBudgetBytes(): number {
+  const v = Number(process.env.CONSTELLATE_DECODE_BUDGET_MB);
+  return (Number.isFinite(v) && v > 0 ? v : 256) * 1024 * 1024;
+}
+
+/**
+ * Refuses an image whose decoder must hold the whole picture in memory beyond the budget: a progressive JPEG keeps
+ * every DCT coefficient of the image (2 bytes per sample, ~3 bytes per pixel at 4:4:4, 1.5 at 4:2:0) whatever size it
+ * is scaled to, and an interlaced PNG the full pixel buffer. A 1.1 MB progressive 14000x14000 JPEG cost 678 MB to
+ * decode. Baseline JPEG (shrink-on-load) and non-interlaced PNG/WebP/TIFF stream through libvips and are not limited.
+ */
+export function checkDecodeBudget(meta: { format?: string; width?: number; height?: number; isProgressive?: boolean;
+  channels?: number; chromaSubsampling?: string; depth?: string }): void {
+  const w = meta.width ?? 0, h = meta.height ?? 0;
+  if (!meta.isProgressive || !w || !h) return;
+  let bytes: number;
+  if (meta.format === 'jpeg') {
+    const perPixel = meta.chromaSubsampling?.startsWith('4:2:0') ? 1.5 : meta.chromaSubsampling?.startsWith('4:2:2') ? 2 : Math.max(1, meta.channels ?? 3);
+    bytes = w * h * perPixel * 2;
+  } else {
+    bytes = w * h * Math.max(1, meta.channels ?? 3) * (meta.depth === 'ushort' ? 2 : 1);
+  }
+  const budget = decodeBudgetBytes();
+  if (bytes > budget) {
+    const kind = meta.format === 'jpeg' ? 'progressive JPEG' : `interlaced ${String(meta.format).toUpperCase()}`;
+    throw new Error(`image too large (${w}x${h} pixels, a ${kind} needs about ${Math.round(bytes / 1048576)} MiB to decode, budget ${Math.round(budget / 1048576)} MiB)`);
+  }
+}
+
 /** sharp pipeline start: strict decoding so truncated files fail instead of returning grey; absurd sides refused first. */
 async function open(buf: Buffer): Promise<ReturnType<typeof sharp>> {
   const s = sharp(buf, { failOn: 'truncated', limitInputPixels: 268_402_689 });
-  const { width, height } = await s.metadata();
-  if (width && height) checkSides(width, height);
+  const meta = await s.metadata();
+  if (meta.width && meta.height) checkSides(meta.width, meta.height);
+  checkDecodeBudget(meta);
   return s.rotate().removeAlpha().toColourspace('srgb');
 }
 

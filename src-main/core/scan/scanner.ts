@@ -7,13 +7,15 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { opendir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { opendir, realpath, stat } from 'node:fs/promises';
+import { AppError } from '../../common/errors.ts';
+import { readPhotoFile } from './read-file.ts';
+import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanResult } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { checkSides } from '../models/image.ts';
+import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
 import { writeThumb } from './thumbs.ts';
 
@@ -36,17 +38,48 @@ interface Candidate {
 
 interface WalkIssue { path: string; reason: string }
 
+/** Whether `p` is `dir` or inside it (works for '/', where `dir + sep` would be '//'). */
+export function isInside(dir: string, p: string): boolean {
+  const rel = relative(dir, p);
+  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
+}
+
+export interface WalkResult {
+  files: Candidate[];
+  issues: WalkIssue[];
+  /** the root itself could not be opened (gone, unmounted, no permission) */
+  rootFailed: boolean;
+  /** folders whose listing failed: what was known under them is not marked missing */
+  failedDirs: string[];
+}
+
+/**
+ * Links: a symlinked photo file is read wherever it points; a symlinked folder is followed only when its real target
+ * is inside the root's real folder (and not already scanned). A folder link leaving the root (to '/', to home, to
+ * another disk) is not followed and is recorded as an issue: add its target as a folder of its own to scan it. So a
+ * scan never leaves the folders it was given, and a link cannot make it walk the machine.
+ */
 export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: number) => void,
-  isCancelled: () => boolean): Promise<{ files: Candidate[]; issues: WalkIssue[] }> {
+  isCancelled: () => boolean): Promise<WalkResult> {
   const files: Candidate[] = [];
   const issues: WalkIssue[] = [];
+  const failedDirs: string[] = [];
   const visited = new Set<string>();
   const hidden = (name: string) => !opts.includeHidden && (name.startsWith('.') || SYSTEM_FOLDERS.has(name));
   const rootReal = await realpath(root).catch((e: NodeJS.ErrnoException) => {
     issues.push({ path: root, reason: describeFsError(e, 'cannot open folder') });
     return null;
   });
-  if (!rootReal) return { files, issues };
+  if (!rootReal) return { files, issues, rootFailed: true, failedDirs };
+  try {
+    if (!(await stat(rootReal)).isDirectory()) {
+      issues.push({ path: root, reason: 'cannot open folder: not a folder' });
+      return { files, issues, rootFailed: true, failedDirs };
+    }
+  } catch (e) {
+    issues.push({ path: root, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot open folder') });
+    return { files, issues, rootFailed: true, failedDirs };
+  }
   const stack: Array<{ dir: string; real: string }> = [{ dir: root, real: rootReal }];
   visited.add(rootReal);
   while (stack.length > 0) {
@@ -57,6 +90,8 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
       handle = await opendir(dir);
     } catch (e) {
       issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot open folder') });
+      failedDirs.push(dir);
+      if (dir === root) return { files, issues, rootFailed: true, failedDirs };
       continue;
     }
     const subdirs: Array<{ dir: string; real: string }> = [];
@@ -82,8 +117,15 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
             issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot resolve folder') });
             continue;
           }
-          if (visited.has(real) || rootReal.startsWith(real + sep)) {
+          if (visited.has(real)) {
             if (ent.isSymbolicLink()) issues.push({ path: p, reason: `symlink loop: points to ${real}, already scanned` });
+            continue;
+          }
+          if (!isInside(rootReal, real)) {
+            // a folder link leaving the root is not followed (see above); '/' and other folders above the root are loops
+            const why = isInside(real, rootReal) ? `symlink loop: points to ${real}, a folder above ${rootReal}; not followed`
+              : `symlink leaves the folder: points to ${real}, not followed (add it as a folder to scan it)`;
+            issues.push({ path: p, reason: why });
             continue;
           }
           visited.add(real);
@@ -100,13 +142,19 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
       }
     } catch (e) {
       issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot read folder') });
+      failedDirs.push(dir);
     }
     subdirs.sort((a, b) => (a.dir < b.dir ? 1 : -1));
     stack.push(...subdirs);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   onFound(files.length);
-  return { files, issues };
+  return { files, issues, rootFailed: false, failedDirs };
+}
+
+/** Reasons that come from the file system or the cache, not from the file's content: the next scan tries again. */
+export function isRetryableReason(reason: string): boolean {
+  return !/^(not a readable image|cannot decode image|image too large|empty file|cannot read file: file too large)/.test(reason);
 }
 
 export function describeFsError(e: NodeJS.ErrnoException, what: string): string {
@@ -115,6 +163,8 @@ export function describeFsError(e: NodeJS.ErrnoException, what: string): string 
     case 'ELOOP': return `${what}: symlink loop`;
     case 'ENOENT': return `${what}: no longer exists`;
     case 'EISDIR': return `${what}: is a folder`;
+    case 'EFTYPE': return /^not a readable image/.test(e.message) ? e.message : `${what}: ${e.message}`;
+    case 'EFBIG': case 'ETIMEDOUT': return `${what}: ${e.message}`;
     default: return `${what}: ${e.code ?? e.message}`;
   }
 }
@@ -141,9 +191,12 @@ export async function readImage(buf: Buffer, thumbDir: string, hashHint?: string
   if (!meta.width || !meta.height || !meta.format) throw new Error('not a readable image (no dimensions)');
   if (meta.width * meta.height > MAX_PIXELS) throw new Error(`image too large (${meta.width}x${meta.height} pixels, limit ${MAX_PIXELS})`);
   checkSides(meta.width, meta.height);
+  checkDecodeBudget(meta);
   try {
     await writeThumb(buf, thumbDir, hash);
   } catch (e) {
+    // a full or read-only thumbnail cache is an I/O failure (retried by the next scan), not a bad image
+    if (e instanceof AppError && e.code === 'IO') throw new Error(`cannot write the thumbnail (${e.message})`);
     throw new Error(`cannot decode image (${cleanSharpMessage(e)})`);
   }
   const orientation = meta.orientation ?? null;
@@ -171,7 +224,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
   const roots = rootIds.map((id) => lib.root(id));
   const result: ScanResult = { roots: roots.length, seen: 0, added: 0, updated: 0, unchanged: 0, moved: 0, missing: 0, errors: 0, photos: 0 };
   const byPath = db.prepare('SELECT id, size, mtime_ms AS mtimeMs, status, hash FROM photos WHERE path = ?');
-  const issueByPath = db.prepare('SELECT size, mtime_ms AS mtimeMs FROM scan_issues WHERE path = ?');
+  const issueByPath = db.prepare('SELECT size, mtime_ms AS mtimeMs, reason FROM scan_issues WHERE path = ?');
   const byHash = db.prepare(`SELECT id, path, status FROM photos WHERE hash = ? ORDER BY status = 'missing' DESC, id`);
   const insert = db.prepare(`INSERT INTO photos (root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format,
       orientation, taken_at, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)`);
@@ -183,22 +236,28 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
       reason = excluded.reason, at = excluded.at`);
   const clearIssue = db.prepare('DELETE FROM scan_issues WHERE path = ?');
   const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const failedRoots: string[] = [];
 
   for (const root of roots) {
     ctx.checkCancelled();
     ctx.progress(`walk ${root.path}`, 0, 0);
-    const { files, issues } = await walkRoot(root.path, opts, (n) => ctx.progress(`walk ${root.path}`, n, 0), ctx.isCancelled);
+    const { files, issues, rootFailed, failedDirs } = await walkRoot(root.path, opts, (n) => ctx.progress(`walk ${root.path}`, n, 0), ctx.isCancelled);
     ctx.checkCancelled();
     const now = Date.now();
     db.transaction(() => { for (const i of issues) setIssue.run(i.path, root.id, null, null, i.reason, now); })();
     result.errors += issues.length;
+    if (rootFailed) {
+      // a vanished or unreadable root (unplugged disk, unmounted share) is a failure, never 'every photo is gone'
+      failedRoots.push(`${root.path} (${issues[0]?.reason ?? 'cannot open folder'})`);
+      continue;
+    }
     const seen = new Set<string>();
     let done = 0;
     const total = files.length;
     ctx.progress('read', 0, total);
     let next = 0;
     type Outcome =
-      | { kind: 'unchanged' | 'stillBad' | 'touch'; c: Candidate; id?: number }
+      | { kind: 'unchanged' | 'stillBad' | 'touch' | 'skip'; c: Candidate; id?: number }
       | { kind: 'issue'; c: Candidate; reason: string }
       | { kind: 'image'; c: Candidate; img: DecodedImage; existingId: number | null };
     const pending: Outcome[] = [];
@@ -212,6 +271,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
           const rel = relative(root.path, c.path);
           const folder = basename(dirname(c.path));
           if (o.kind === 'issue') { setIssue.run(c.path, root.id, c.size, c.mtimeMs, o.reason, t); result.errors++; continue; }
+          if (o.kind === 'skip') continue;
           if (o.kind !== 'image') {
             if (o.kind === 'stillBad') result.errors++;
             else { if (o.kind === 'touch') touchOk.run(t, o.id!); result.unchanged++; }
@@ -244,13 +304,17 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
         if (existsSync(lib.thumbPath(existing.hash))) return { kind: 'touch', c, id: existing.id };
       }
       if (!existing) {
-        const issue = issueByPath.get(c.path) as { size: number | null; mtimeMs: number | null } | undefined;
-        if (issue && issue.size === c.size && issue.mtimeMs === c.mtimeMs) return { kind: 'stillBad', c };
+        const issue = issueByPath.get(c.path) as { size: number | null; mtimeMs: number | null; reason: string } | undefined;
+        // an unchanged file that failed for its content stays refused; an I/O failure (gone for a moment, permission,
+        // full thumbnail cache, timeout) is tried again
+        if (issue && issue.size === c.size && issue.mtimeMs === c.mtimeMs && !isRetryableReason(issue.reason)) return { kind: 'stillBad', c };
       }
       let buf: Buffer;
       try {
-        buf = await readFile(c.path);
+        // type checked at read time (a FIFO put in the photo's place does not block), bounded, cancellable
+        buf = await readPhotoFile(c.path, { signal: ctx.signal });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ECANCELED') return { kind: 'skip', c };
         return { kind: 'issue', c, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot read file') };
       }
       try {
@@ -280,15 +344,21 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
     db.transaction(() => {
       const rows = db.prepare(`SELECT id, path FROM photos WHERE root_id = ? AND status = 'ok'`).all(root.id) as Array<{ id: number; path: string }>;
       const mark = db.prepare(`UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?`);
-      for (const r of rows) if (!seen.has(r.path)) { mark.run(t, r.id); result.missing++; }
+      // photos under a folder whose listing failed are not known to be gone: left as they are
+      const unknown = (p: string) => failedDirs.some((d) => isInside(d, p));
+      for (const r of rows) if (!seen.has(r.path) && !unknown(r.path)) { mark.run(t, r.id); result.missing++; }
       const issueRows = db.prepare('SELECT path FROM scan_issues WHERE root_id = ?').pluck().all(root.id) as string[];
       const walkIssuePaths = new Set(issues.map((i) => i.path));
       const drop = db.prepare('DELETE FROM scan_issues WHERE path = ?');
-      for (const p of issueRows) if (!seen.has(p) && !walkIssuePaths.has(p)) drop.run(p);
+      for (const p of issueRows) if (!seen.has(p) && !walkIssuePaths.has(p) && !unknown(p)) drop.run(p);
       db.prepare('UPDATE roots SET last_scan_at = ? WHERE id = ?').run(t, root.id);
     })();
   }
   result.photos = db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`).pluck().get() as number;
   ctx.progress('done', result.seen, result.seen);
+  if (failedRoots.length > 0) {
+    throw new AppError('IO', `cannot scan ${failedRoots.join('; ')}: its photos were left as they were` +
+      (roots.length > failedRoots.length ? ` (the other folders were scanned: ${result.seen} files)` : ''));
+  }
   return result;
 }

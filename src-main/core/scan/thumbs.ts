@@ -1,6 +1,7 @@
 /** Thumbnails: JPEGs in the library's cache, keyed by content hash, written atomically. */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-write.ts';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
@@ -24,8 +25,7 @@ export async function writeThumb(input: Buffer, thumbDir: string, key: string): 
     .jpeg({ quality: 78, mozjpeg: false })
     .toBuffer();
   await mkdir(join(thumbDir, key.slice(0, 2)), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, out);
-  await rename(tmp, file);
+  // a cache (rebuilt from the photo): every write checked and the size verified, not fsynced
+  await writeFileAtomic(file, out, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
   return file;
 }

@@ -4,9 +4,10 @@
  * backed up before migrations change it.
  */
 import Database from 'better-sqlite3';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../../common/errors.ts';
+import { ioError, isFsIoError, isSqliteIoError } from '../io-errors.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
@@ -40,7 +41,7 @@ export function inspectLibrary(path: string): { exists: boolean; version: number
   }
   let ro: Db | null = null;
   try {
-    ro = new Database(path, { readonly: true, fileMustExist: true });
+    ro = openReadOnly(path);
     // through SQLite, not from the header bytes: a library not yet checkpointed (its process was killed) has its
     // application_id only in the WAL
     const appId = ro.pragma('application_id', { simple: true }) as number;
@@ -54,6 +55,8 @@ export function inspectLibrary(path: string): { exists: boolean; version: number
     return { exists: true, version: v };
   } catch (e) {
     if (e instanceof AppError) throw e;
+    // a full disk, a read-only file or folder, an I/O error: the library is not damaged, the machine has a problem
+    if (isSqliteIoError(e) || isFsIoError(e)) throw ioError(path, e, 'cannot open the library');
     const msg = (e as Error).message;
     throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${oneLine(msg)})${backupHint(path)}`);
   } finally {
@@ -89,9 +92,9 @@ export function openLibrary(path: string, opts: OpenOptions = {}): OpenedLibrary
   }
   let db: Db;
   try {
-    db = new Database(path, { readonly: !!opts.readonly && found.exists, fileMustExist: !!opts.readonly });
+    db = opts.readonly && found.exists ? openReadOnly(path) : new Database(path, { readonly: false, fileMustExist: !!opts.readonly });
   } catch (e) {
-    throw new AppError('IO', `${path}: cannot open library (${(e as Error).message})`);
+    throw ioError(path, e, 'cannot open library');
   }
   try {
     if (!opts.readonly) {
@@ -108,7 +111,34 @@ export function openLibrary(path: string, opts: OpenOptions = {}): OpenedLibrary
   } catch (e) {
     db.close();
     if (e instanceof AppError) throw e;
+    if (isSqliteIoError(e) || isFsIoError(e)) {
+      throw ioError(path, e, (e as { code?: string }).code?.startsWith('SQLITE_READONLY')
+        ? 'cannot open the library for writing (read-only commands such as constellate info still work)' : 'cannot open the library');
+    }
     throw new AppError('LIBRARY_CORRUPT', `${path}: the library file is damaged (${oneLine((e as Error).message)})${backupHint(path)}`);
+  }
+}
+
+/**
+ * A read-only connection. On read-only media SQLite cannot open a WAL library (it needs to create `-shm`):
+ * SQLITE_CANTOPEN. Then, when no WAL content is next to the file, the library is read into memory as a snapshot
+ * (header marked rollback-journal so that the in-memory copy opens) and inspected from there; nothing is written
+ * and no lock file is made.
+ */
+export function openReadOnly(path: string): Db {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('schema_version', { simple: true });
+    return db;
+  } catch (e) {
+    db.close();
+    if (!(isSqliteIoError(e) && String((e as { code?: string }).code).startsWith('SQLITE_CANTOPEN'))) throw e;
+    let walSize = 0;
+    try { walSize = statSync(`${path}-wal`).size; } catch { /* no WAL: everything is in the file */ }
+    if (walSize > 0) throw e;
+    const buf = readFileSync(path);
+    if (buf.length >= 100 && buf[18] === 2) { buf[18] = 1; buf[19] = 1; }
+    return new Database(buf, { readonly: true });
   }
 }
 
@@ -128,7 +158,7 @@ function backupFile(path: string, dest: string): void {
   try {
     src.exec(`VACUUM INTO '${dest.replaceAll("'", "''")}'`);
   } catch {
-    copyFileSync(path, dest);
+    try { copyFileSync(path, dest); } catch (e) { throw ioError(dest, e, 'cannot write the backup made before migrating'); }
   } finally {
     src.close();
   }

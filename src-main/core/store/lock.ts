@@ -12,10 +12,11 @@
  * consistent snapshot while the writer goes on.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../common/errors.ts';
+import { ioError } from '../io-errors.ts';
 
 export interface LockInfo {
   pid: number;
@@ -72,8 +73,26 @@ function describe(h: LockInfo): string {
   return `pid ${h.pid}${h.hostname !== hostname() ? ` on ${h.hostname}` : ''}${since}`;
 }
 
+/**
+ * The library's real file, for the lock: a symlink to the library locks the file it points to (realpath), and a
+ * library file with more than one hard link is refused for writing, since each name would get its own lock and its
+ * own WAL and one writer's work would vanish (the lock cannot be keyed on an inode without a shared folder for it).
+ */
+export function realLibraryPath(library: string): string {
+  let real: string;
+  try { real = realpathSync(library); } catch { return library; } // a new library: nothing to resolve yet
+  let st;
+  try { st = statSync(real); } catch { return real; }
+  if (st.isFile() && st.nlink > 1) {
+    throw new AppError('LIBRARY_LOCKED', `${library}: the library file has ${st.nlink} hard links (device ${st.dev}, inode ${st.ino}); ` +
+      `two names for one library would bypass its one-writer lock and lose work: keep one name (delete the other links) and open it by that name`);
+  }
+  return real;
+}
+
 /** Takes the library's writer lock or throws LIBRARY_LOCKED. */
 export function acquireLock(library: string): LibraryLock {
+  library = realLibraryPath(library);
   const file = lockPath(library);
   const mine = held.get(file);
   if (mine) {
@@ -88,7 +107,7 @@ export function acquireLock(library: string): LibraryLock {
       fd = openSync(file, 'wx', 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new AppError('IO', `${file}: cannot create the library's lock file (${code ?? (e as Error).message})`);
+      if (code !== 'EEXIST') throw ioError(file, e, "cannot create the library's lock file");
       const cur = readLock(file);
       if (cur === null) continue; // released meanwhile: try again
       if (cur !== 'unreadable') {
@@ -109,10 +128,15 @@ export function acquireLock(library: string): LibraryLock {
       continue;
     }
     try {
-      writeSync(fd, JSON.stringify(info) + '\n');
-    } finally {
-      closeSync(fd);
+      const bytes = Buffer.from(JSON.stringify(info) + '\n');
+      if (writeSync(fd, bytes) !== bytes.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    } catch (e) {
+      // a full disk: no half-written lock may stay behind (the next opener would wait on an 'unreadable' lock)
+      try { closeSync(fd); } catch { /* ignore */ }
+      try { unlinkSync(file); } catch { /* ignore */ }
+      throw ioError(file, e, "cannot write the library's lock file");
     }
+    closeSync(fd);
     const lock: LibraryLock = {
       file, info,
       release: () => {
