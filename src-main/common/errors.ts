@@ -16,6 +16,16 @@ export type ErrorCode =
   | 'IO'
   | 'INTERNAL';
 
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'BAD_ARGUMENT', 'NOT_FOUND', 'NOT_A_LIBRARY', 'LIBRARY_TOO_NEW', 'LIBRARY_LOCKED', 'LIBRARY_CORRUPT', 'BAD_IMAGE', 'BAD_MODEL',
+  'MODEL_MISSING', 'BAD_FILE', 'CANCELLED', 'UNAUTHORIZED', 'CONFLICT', 'IO', 'INTERNAL',
+];
+
+/** A code from the wire as an ErrorCode (anything else is INTERNAL: codes never cross as free strings). */
+export function asErrorCode(code: unknown): ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
+}
+
 export interface ErrorPayload {
   code: ErrorCode;
   message: string;

@@ -1,6 +1,14 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
+import type { ErrorPayload } from './errors.ts';
+import type { JobKind, JobParams, JobResult } from './jobs.ts';
 
 export type ItemKind = 'photo' | 'face';
+
+/** One item wherever it travels: a photo or a face, by id. */
+export interface ItemRef {
+  kind: ItemKind;
+  id: number;
+}
 
 export interface Root {
   id: number;
@@ -79,18 +87,22 @@ export interface JobProgress {
   total: number;
 }
 
-export interface JobInfo {
+interface JobInfoOf<K extends JobKind> {
   id: number;
-  kind: string;
+  kind: K;
   state: JobState;
-  params: unknown;
+  params: JobParams<K>;
   progress: JobProgress;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  error: { code: string; message: string } | null;
-  result: unknown;
+  error: ErrorPayload | null;
+  /** set once the job is done */
+  result: JobResult<K> | null;
 }
+
+/** A job of one kind (or, by default, of any kind: narrow on `kind` to get its typed params and result). */
+export type JobInfo<K extends JobKind = JobKind> = { [P in K]: JobInfoOf<P> }[K];
 
 export interface ScanResult {
   roots: number;

@@ -4,6 +4,8 @@
  * the same operation again resumes it, because every job commits its work in small idempotent steps.
  */
 import { AppError, toPayload } from '../common/errors.ts';
+import type { JobKind, JobParams, JobResult } from '../common/jobs.ts';
+import type { ErrorPayload } from '../common/errors.ts';
 import type { JobInfo, JobProgress, JobState } from '../common/types.ts';
 import type { Db } from './store/db.ts';
 
@@ -50,15 +52,15 @@ export class JobManager {
    * Starts a job. Jobs that write to the library run one after another (`exclusive`, the default); the returned
    * JobInfo is the queued job, and `wait(id)` resolves when it ends.
    */
-  start<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>): JobInfo {
+  start<K extends JobKind>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<JobResult<K>>): JobInfo<K> {
     const now = Date.now();
     const id = Number(this.db.prepare(`INSERT INTO jobs (kind, state, params, created_at) VALUES (?, 'queued', ?, ?)`)
       .run(kind, JSON.stringify(params ?? {}), now).lastInsertRowid);
     const controller = new AbortController();
-    const info: JobInfo = {
+    const info = {
       id, kind, state: 'queued', params, progress: { stage: 'queued', done: 0, total: 0 },
       createdAt: now, startedAt: null, finishedAt: null, error: null, result: null,
-    };
+    } as JobInfo<K> as JobInfo;
     const entry: Running = { info, controller, promise: Promise.resolve(info), lastWrite: 0 };
     this.running.set(id, entry);
     const ctx: JobContext = {
@@ -86,7 +88,7 @@ export class JobManager {
     this.chain = p.catch(() => undefined);
     entry.promise = p;
     this.emit(info);
-    return structuredClone(info);
+    return structuredClone(info) as JobInfo<K>;
   }
 
   private progress(entry: Running, pr: JobProgress): void {
@@ -100,11 +102,11 @@ export class JobManager {
     this.emit(entry.info);
   }
 
-  private finish(entry: Running, state: JobState, result: unknown, error: { code: string; message: string } | null): JobInfo {
+  private finish(entry: Running, state: JobState, result: unknown, error: ErrorPayload | null): JobInfo {
     const info = entry.info;
     info.state = state;
     info.finishedAt = Date.now();
-    info.result = result ?? null;
+    info.result = (result ?? null) as JobInfo['result'];
     info.error = error;
     this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, result = ?, error = ?, stage = ?, done = ?, total = ? WHERE id = ?`)
       .run(state, info.finishedAt, JSON.stringify(info.result), error ? JSON.stringify(error) : null,
@@ -151,7 +153,7 @@ export class JobManager {
 }
 
 interface JobRow {
-  id: number; kind: string; state: JobState; params: string; stage: string; done: number; total: number;
+  id: number; kind: JobKind; state: JobState; params: string; stage: string; done: number; total: number;
   error: string | null; result: string | null; created_at: number; started_at: number | null; finished_at: number | null;
 }
 
@@ -161,5 +163,5 @@ function rowToJob(r: JobRow): JobInfo {
     progress: { stage: r.stage, done: r.done, total: r.total },
     createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
     error: r.error ? JSON.parse(r.error) : null, result: r.result ? JSON.parse(r.result) : null,
-  };
+  } as JobInfo;
 }

@@ -4,9 +4,9 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg } from '../common/errors.ts';
-import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager } from './jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
@@ -21,7 +21,7 @@ import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
-import type { ClusterOutput } from '../algo/cluster/run.ts';
+import { checkParams, type ClusterOutput } from '../algo/cluster/run.ts';
 import type { SweepResult } from '../algo/cluster/sweep.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
@@ -70,15 +70,15 @@ export class CoreService implements AppApi {
     this.lib.close();
   }
 
-  async getInfo(): Promise<LibraryInfo> {
+  async getInfo(_o?: NoOptions): Promise<LibraryInfo> {
     return this.lib.info();
   }
 
-  async listRoots(): Promise<Root[]> {
+  async listRoots(_o?: NoOptions): Promise<Root[]> {
     return this.lib.roots();
   }
 
-  async addRoots(paths: string[]): Promise<Root[]> {
+  async addRoots({ paths }: { paths: string[] }): Promise<Root[]> {
     if (!Array.isArray(paths) || paths.length === 0) throw badArg('paths', 'give at least one folder');
     const out: Root[] = [];
     for (const p of paths) {
@@ -93,12 +93,12 @@ export class CoreService implements AppApi {
     return out;
   }
 
-  async removeRoot(rootId: number): Promise<void> {
+  async removeRoot({ rootId }: { rootId: number }): Promise<void> {
     this.lib.removeRoot(int('rootId', rootId, 1));
     this.emit({ type: 'library', info: this.lib.info() });
   }
 
-  async scan(rootIds?: number[]): Promise<JobInfo> {
+  async scan({ rootIds }: { rootIds?: number[] } = {}): Promise<JobInfo<'scan'>> {
     const ids = rootIds ?? this.lib.roots().map((r) => r.id);
     if (!Array.isArray(ids)) throw badArg('rootIds', 'expected a list of root ids');
     for (const id of ids) this.lib.root(int('rootIds', id, 1));
@@ -113,27 +113,36 @@ export class CoreService implements AppApi {
     return this.lib.photos(query);
   }
 
-  async getPhoto(id: number): Promise<PhotoDetail> {
+  async getPhoto({ id }: { id: number }): Promise<PhotoDetail> {
     return this.lib.photo(int('id', id, 1));
   }
 
-  async listScanIssues(offset = 0, limit = 200): Promise<Page<ScanIssue>> {
+  async listScanIssues({ offset = 0, limit = 200 }: PageQuery = {}): Promise<Page<ScanIssue>> {
     return this.lib.scanIssues(int('offset', offset), int('limit', limit, 1));
   }
 
-  async listJobs(): Promise<JobInfo[]> {
+  async listJobs(_o?: NoOptions): Promise<JobInfo[]> {
     return this.jobs.list();
   }
 
-  async getJob(id: number): Promise<JobInfo> {
+  async getJob({ id }: { id: number }): Promise<JobInfo> {
     return this.jobs.get(int('id', id, 1));
   }
 
-  async cancelJob(id: number): Promise<void> {
+  async waitJob({ id, timeoutMs }: { id: number; timeoutMs?: number }): Promise<JobInfo> {
+    const job = this.jobs.get(int('id', id, 1));
+    if (job.state !== 'queued' && job.state !== 'running') return job;
+    if (timeoutMs === undefined) return this.jobs.wait(id);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<JobInfo>((ok) => { timer = setTimeout(() => ok(this.jobs.get(id)), timeoutMs); });
+    try { return await Promise.race([this.jobs.wait(id), timeout]); } finally { clearTimeout(timer); }
+  }
+
+  async cancelJob({ id }: { id: number }): Promise<void> {
     this.jobs.cancel(int('id', id, 1));
   }
 
-  async embed(o: EmbedOptions): Promise<JobInfo> {
+  async embed(o: EmbedOptions): Promise<JobInfo<'embed'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'expected photo, face or a model manifest path');
     if (o.workers !== undefined) int('workers', o.workers, 1);
     if (o.batch !== undefined) int('batch', o.batch, 1);
@@ -143,7 +152,7 @@ export class CoreService implements AppApi {
     return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
   }
 
-  async importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport> {
+  async importEmbeddings({ npy: npyPath, ids: idsPath, model }: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport> {
     if (typeof npyPath !== 'string' || !npyPath) throw badArg('npy', 'expected a .npy file path');
     if (typeof idsPath !== 'string' || !idsPath) throw badArg('ids', 'expected an ids file (CSV or JSON lines)');
     if (typeof model !== 'string' || !model) throw badArg('model', 'expected a model name');
@@ -152,31 +161,36 @@ export class CoreService implements AppApi {
     return r;
   }
 
-  async exportEmbeddings(model: string, outPath: string, idsPath?: string): Promise<ExportEmbeddingsReport> {
+  async exportEmbeddings({ model, out: outPath, ids: idsPath }: { model: string; out: string; ids?: string }): Promise<ExportEmbeddingsReport> {
     if (typeof outPath !== 'string' || !outPath) throw badArg('out', 'expected a .npy file path');
     return exportEmbeddings(this.lib, model, outPath, idsPath);
   }
 
-  async cluster(o: ClusterOptions): Promise<JobInfo> {
+  async cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'name the embeddings to cluster');
     if (!o.params || typeof o.params.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+    // refused when asked, never queued to fail in a worker: the model exists and the parameters fit its items
+    getModel(this.lib.db, o.model);
+    const n = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(o.model) as number;
+    if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
+    checkParams(o.params, n);
     const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
   }
 
-  async listRuns(): Promise<RunInfo[]> {
+  async listRuns(_o?: NoOptions): Promise<RunInfo[]> {
     return listRuns(this.lib.db);
   }
 
-  async getRun(runId: number): Promise<RunInfo> {
+  async getRun({ runId }: RunRef): Promise<RunInfo> {
     return getRun(this.lib.db, int('runId', runId, 1));
   }
 
-  async getClusters(runId: number): Promise<ClusterRow[]> {
+  async getClusters({ runId }: RunRef): Promise<ClusterRow[]> {
     return runClusters(this.lib.db, int('runId', runId, 1));
   }
 
-  async exportRun(options: ExportRunOptions): Promise<JobInfo> {
+  async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
     const o = checkExportOptions(options);
     getRun(this.lib.db, o.runId);
     checkTargetDry(resolve(o.to)); // a target under a file fails here, before a job starts
@@ -184,15 +198,16 @@ export class CoreService implements AppApi {
     return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
   }
 
-  async importLabels(source: string, options: ImportLabelsOptions = {}): Promise<ImportLabelsReport> {
+  async importLabels(options: { source: string } & ImportLabelsOptions): Promise<ImportLabelsReport> {
+    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {source, seed?: boolean}');
+    const source = options.source;
     if (typeof source !== 'string' || !source) throw badArg('source', 'expected a labels file (CSV/JSON) or a folder');
-    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {seed?: boolean}');
     const r = await importLabels(this.lib, source, { seed: options.seed !== false });
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
   }
 
-  async computeMap(model: string, params: MapParams): Promise<JobInfo> {
+  async computeMap({ model, params }: { model: string; params: MapParams }): Promise<JobInfo<'map'>> {
     if (typeof model !== 'string' || !model) throw badArg('model', 'name the embeddings to map');
     if (!params || !['umap', 'tsne', 'pca'].includes(params.method)) throw badArg('method', 'expected umap, tsne or pca');
     const spec = { model, params };
@@ -200,11 +215,11 @@ export class CoreService implements AppApi {
       this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
   }
 
-  async listMaps(): Promise<MapInfo[]> {
+  async listMaps(_o?: NoOptions): Promise<MapInfo[]> {
     return listMaps(this.lib.db);
   }
 
-  async getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData> {
+  async getMap(query: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData> {
     if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
     if (query.id !== undefined) int('id', query.id, 1);
     return getMapData(this.lib.db, query);
@@ -214,7 +229,7 @@ export class CoreService implements AppApi {
     this.emit({ type: 'run', runId });
   }
 
-  async editRun(runId: number, op: EditOp): Promise<EditResult> {
+  async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
     int('runId', runId, 1);
     if (!op || typeof op !== 'object' || typeof (op as { type?: unknown }).type !== 'string') throw badArg('op', 'expected an edit {type, ...}');
     let split: { items: number[]; labels: Int32Array } | undefined;
@@ -239,35 +254,35 @@ export class CoreService implements AppApi {
     return r;
   }
 
-  async undo(runId: number): Promise<EditResult | null> {
+  async undo({ runId }: RunRef): Promise<EditResult | null> {
     const r = undo(this.lib.db, int('runId', runId, 1));
     this.changed(runId);
     return r;
   }
 
-  async redo(runId: number): Promise<EditResult | null> {
+  async redo({ runId }: RunRef): Promise<EditResult | null> {
     const r = redo(this.lib.db, int('runId', runId, 1));
     this.changed(runId);
     return r;
   }
 
-  async getHistory(runId: number): Promise<HistoryInfo> {
+  async getHistory({ runId }: RunRef): Promise<HistoryInfo> {
     getRun(this.lib.db, int('runId', runId, 1));
     return history(this.lib.db, runId);
   }
 
-  async getClusterMembers(runId: number, cluster: number, offset = 0, limit = 200, order: 'desc' | 'asc' = 'desc'): Promise<Page<ItemView>> {
+  async getClusterMembers({ runId, cluster, offset = 0, limit = 200, order = 'desc' }: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>> {
     if (!Number.isInteger(cluster) || cluster < -1) throw badArg('cluster', `expected a cluster id or -1 for noise, got ${cluster}`);
     return clusterMembers(this.lib.db, int('runId', runId, 1), cluster, int('offset', offset), int('limit', limit, 1), order === 'asc' ? 'asc' : 'desc');
   }
 
-  async getItems(kind: ItemKind, ids: number[], runId?: number): Promise<ItemView[]> {
+  async getItems({ kind, ids, runId }: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]> {
     if (kind !== 'photo' && kind !== 'face') throw badArg('kind', 'expected photo or face');
     if (!Array.isArray(ids)) throw badArg('ids', 'expected a list of item ids');
     return itemViews(this.lib.db, kind, ids, runId === undefined ? undefined : int('runId', runId, 1));
   }
 
-  async getReviewQueue(runId: number, offset = 0, limit = 200, maxSim = 0.6): Promise<Page<ItemView>> {
+  async getReviewQueue({ runId, offset = 0, limit = 200, maxSim = 0.6 }: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>> {
     if (!(maxSim >= -1 && maxSim <= 1)) throw badArg('maxSim', 'expected a cosine similarity in [-1, 1]');
     return reviewQueue(this.lib.db, int('runId', runId, 1), int('offset', offset), int('limit', limit, 1), maxSim);
   }
@@ -285,8 +300,11 @@ export class CoreService implements AppApi {
     return entry;
   }
 
-  async similar(model: string, item: number, k = 24): Promise<Array<ItemView & { similarity: number }>> {
+  async similar({ model, item: ref, k = 24 }: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>> {
     const m = this.matrix(model);
+    if (!ref || typeof ref !== 'object') throw badArg('item', 'expected {kind, id}');
+    if (ref.kind !== m.kind) throw badArg('item.kind', `${model} embeds ${m.kind}s, got a ${ref.kind}`);
+    const item = ref.id;
     const row = m.ids.indexOf(int('item', item, 1));
     if (row < 0) throw new AppError('NOT_FOUND', `item ${item} has no ${model} embedding`);
     const r = await runTask<{ indices: Int32Array; sims: Float32Array }>('similar', { X: m.X, n: m.n, d: m.d, row, k: Math.min(int('k', k, 1), m.n - 1) });
@@ -294,14 +312,14 @@ export class CoreService implements AppApi {
     return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
   }
 
-  async nearDuplicates(model: string, threshold = 0.95): Promise<Array<{ items: ItemView[]; minSim: number }>> {
+  async nearDuplicates({ model, threshold = 0.95 }: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>> {
     if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
     const m = this.matrix(model);
     const r = await runTask<{ groups: Array<{ rows: number[]; minSim: number }> }>('neardup', { X: m.X, n: m.n, d: m.d, threshold });
     return r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim }));
   }
 
-  async sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } = {}): Promise<JobInfo> {
+  async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
     if (!['elbow', 'silhouette', 'dbscan'].includes(kind)) throw badArg('kind', 'expected elbow, silhouette or dbscan');
     if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
     const m = this.matrix(model);
@@ -311,7 +329,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
+  async compareRuns({ a, b }: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
     const ra = getRun(this.lib.db, int('a', a, 1)), rb = getRun(this.lib.db, int('b', b, 1));
     const rows = this.lib.db.prepare(`SELECT x.cluster AS ca, y.cluster AS cb FROM assignments x JOIN assignments y ON y.item_id = x.item_id AND y.run_id = ?
       WHERE x.run_id = ? ORDER BY x.item_id`).all(b, a) as Array<{ ca: number; cb: number }>;
@@ -320,7 +338,7 @@ export class CoreService implements AppApi {
     return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };
   }
 
-  async getAssignments(runId: number): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }> {
+  async getAssignments({ runId }: RunRef): Promise<{ runId: number; ids: Int32Array; clusters: Int32Array }> {
     getRun(this.lib.db, int('runId', runId, 1));
     const rows = this.lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
     const ids = new Int32Array(rows.length), clusters = new Int32Array(rows.length);
@@ -328,7 +346,7 @@ export class CoreService implements AppApi {
     return { runId, ids, clusters };
   }
 
-  async getCatalog(): Promise<CatalogItem[]> {
+  async getCatalog(_o?: NoOptions): Promise<CatalogItem[]> {
     const dir = joinPath(MODELS_DIR, 'catalog');
     return MODEL_CATALOG.map((e) => {
       const manifestPath = e.manifest ? joinPath(dir, `${e.id}.json`) : null;
@@ -339,7 +357,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async downloadCatalogModel(id: string): Promise<JobInfo> {
+  async downloadCatalogModel({ id }: { id: string }): Promise<JobInfo<'download'>> {
     const e = catalogEntry(String(id));
     if (!e) throw badArg('id', `no catalog model ${JSON.stringify(id)} (known: ${MODEL_CATALOG.map((x) => x.id).join(', ')})`);
     const dir = joinPath(MODELS_DIR, 'catalog');
@@ -358,7 +376,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async getCluster(runId: number, cluster: number): Promise<ClusterRow> {
+  async getCluster({ runId, cluster }: RunRef & { cluster: number }): Promise<ClusterRow> {
     if (!Number.isInteger(cluster)) throw badArg('cluster', `expected a cluster id, got ${cluster}`);
     return runCluster(this.lib.db, int('runId', runId, 1), cluster);
   }

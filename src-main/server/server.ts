@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isApiMethod } from '../common/api.ts';
+import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
 import type { CoreService } from '../core/service.ts';
@@ -22,6 +23,23 @@ export interface ServeOptions {
   token?: string;
   /** largest request body accepted, bytes */
   maxBody?: number;
+  /** largest API call body accepted, bytes (default API_MAX_BODY) */
+  apiMaxBody?: number;
+}
+
+/** An API call's options object is small (ids, paths, parameters): 4 MiB holds a move of 400,000 item ids. */
+export const API_MAX_BODY = 4 << 20;
+
+/** The one options object of an API call from its body: empty (no options), JSON, or the binary codec. */
+export function parseApiBody(body: Buffer, contentType: string): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    if (contentType.startsWith('application/x-constellate')) return decodeMessage(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    // a malformed or pathologically nested body is the caller's error, never an internal one
+    throw new AppError('BAD_ARGUMENT', `request body: not a JSON options object (${e instanceof RangeError ? 'nested too deeply' : (e as Error).message})`);
+  }
 }
 
 export interface RunningServer {
@@ -68,6 +86,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(opts.rendererDir);
   const maxBody = opts.maxBody ?? 64 << 20;
+  const apiMaxBody = Math.min(maxBody, opts.apiMaxBody ?? API_MAX_BODY);
   const service = opts.service;
   let port = 0;
   let served = 0;
@@ -123,17 +142,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     req.on('error', reject);
   });
 
+  /** The API door: one options object per call (JSON, or the binary codec), validated by the shared dispatch. */
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') return sendError(res, 405, 'BAD_ARGUMENT', 'API calls are POST requests');
     if (!isApiMethod(method)) return sendError(res, 404, 'NOT_FOUND', `no API method ${JSON.stringify(method)}`);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > apiMaxBody) return sendError(res, 413, 'BAD_ARGUMENT', `request body: ${declared} bytes is more than the ${apiMaxBody} an API call may send`);
     try {
       const body = await readBody(req);
-      let args: unknown;
-      if ((req.headers['content-type'] ?? '').startsWith('application/x-constellate')) args = decodeMessage(new Uint8Array(body));
-      else args = body.length ? JSON.parse(body.toString('utf8')) : [];
-      if (!Array.isArray(args)) throw new AppError('BAD_ARGUMENT', 'the request body must be a JSON array of arguments');
-      const fn = (service as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-      const result = await fn.apply(service, args);
+      if (body.length > apiMaxBody) return sendError(res, 413, 'BAD_ARGUMENT', `request body: more than the ${apiMaxBody} bytes an API call may send`);
+      const arg = parseApiBody(body, req.headers['content-type'] ?? '');
+      const result = await dispatch(service, method, arg);
       if (hasBinary(result)) {
         const bytes = encodeMessage(result);
         res.writeHead(200, { 'content-type': 'application/x-constellate', 'content-length': bytes.byteLength, 'cache-control': 'no-store' });
@@ -144,8 +163,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         res.end(text);
       }
     } catch (e) {
-      const p = e instanceof SyntaxError ? { code: 'BAD_ARGUMENT' as const, message: `request body is not JSON (${e.message})` } : toPayload(e);
-      sendError(res, httpStatus(p.code), p.code, p.message);
+      const p = toPayload(e);
+      if (!res.headersSent) sendError(res, httpStatus(p.code), p.code, p.message);
+      else res.destroy();
     }
   };
 
