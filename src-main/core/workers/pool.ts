@@ -3,6 +3,7 @@
  * copied) or transferred; progress comes back as messages, cancellation goes in through a shared flag the worker's
  * loops poll (its event loop is busy, so a message would not be seen).
  */
+import { config } from '../config.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -38,8 +39,8 @@ function workerEntry(): { url: URL; execArgv: string[] } {
 
 /** Number of workers to use for parallel work: the cores, at least 1. */
 export function workerCount(): number {
-  const env = Number(process.env.CONSTELLATE_WORKERS);
-  if (Number.isInteger(env) && env > 0) return env;
+  const env = config.workers();
+  if (env !== null) return env;
   return Math.max(1, cpus().length);
 }
 
