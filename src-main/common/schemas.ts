@@ -8,16 +8,19 @@ import * as v from 'valibot';
 import type { ApiArgs, ApiMethod } from './api.ts';
 import type { ClusterParams, EditOp, MapParams } from './types.ts';
 
-const num = () => v.pipe(v.number(), v.finite());
-const int = (min = 0) => v.pipe(v.number(), v.integer(), v.minValue(min));
+/** `expected WHAT, got VALUE`: the project's wording for a bad parameter */
+const m = (what: string) => (issue: v.BaseIssue<unknown>) => `expected ${what}, got ${issue.received}`;
+const num = () => v.pipe(v.number(m('a number')), v.finite(m('a finite number')));
+const int = (min = 0) => v.pipe(v.number(m(`an integer >= ${min}`)), v.integer(m(`an integer >= ${min}`)), v.minValue(min, m(`an integer >= ${min}`)));
 const id = () => int(1);
-const text = () => v.pipe(v.string(), v.minLength(1));
-const range = (lo: number, hi: number) => v.pipe(num(), v.minValue(lo), v.maxValue(hi));
+const text = () => v.pipe(v.string(m('a non-empty string')), v.minLength(1, m('a non-empty string')));
+const range = (lo: number, hi: number) => v.pipe(num(), v.minValue(lo, m(`a number in [${lo}, ${hi}]`)), v.maxValue(hi, m(`a number in [${lo}, ${hi}]`)));
 const opt = v.optional;
+const picklist = <const T extends readonly string[]>(xs: T) => v.picklist(xs, m(`one of ${xs.join(', ')}`));
 /** the options object of a method that takes none (an empty object, or nothing) */
 const none = opt(v.strictObject({}));
 
-export const itemKindSchema = v.picklist(['photo', 'face']);
+export const itemKindSchema = picklist(['photo', 'face']);
 export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
 
 /**
@@ -27,8 +30,8 @@ export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
  */
 export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
   v.looseObject({
-    algo: v.picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward']),
-    metric: opt(v.picklist(['cosine', 'euclidean'])),
+    algo: picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward']),
+    metric: opt(picklist(['cosine', 'euclidean'])),
     seed: opt(int(0)),
     k: opt(int(1)),
     nInit: opt(int(1)),
@@ -36,10 +39,10 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     minClusterSize: opt(int(2)),
     minSamples: opt(int(1)),
     eps: opt(v.pipe(num(), v.minValue(0))),
-    selection: opt(v.picklist(['eom', 'leaf'])),
+    selection: opt(picklist(['eom', 'leaf'])),
     allowSingleCluster: opt(v.boolean()),
     attachNoise: opt(range(-1, 1)),
-    linkage: opt(v.picklist(['ward', 'average', 'complete'])),
+    linkage: opt(picklist(['ward', 'average', 'complete'])),
     distanceThreshold: opt(v.pipe(num(), v.gtValue(0))),
     reduce: opt(v.union([v.literal(0), v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100))], 'umap dimensions must be 0 (none) or 2..100')),
     postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
@@ -53,9 +56,9 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
 ) as v.GenericSchema<ClusterParams>;
 
 export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
-  method: v.picklist(['umap', 'tsne', 'pca']),
+  method: picklist(['umap', 'tsne', 'pca']),
   seed: opt(int(0)),
-  metric: opt(v.picklist(['cosine', 'euclidean'])),
+  metric: opt(picklist(['cosine', 'euclidean'])),
   nNeighbors: opt(int(2)),
   minDist: opt(v.pipe(num(), v.minValue(0))),
   perplexity: opt(v.pipe(num(), v.gtValue(0))),
@@ -68,7 +71,7 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('rename'), cluster: clusterRef(), name: v.string() }),
   v.strictObject({ type: v.literal('accept'), cluster: clusterRef(), curated: opt(v.boolean()) }),
   v.strictObject({ type: v.literal('merge'), clusters: v.pipe(v.array(clusterRef()), v.minLength(2)), into: opt(clusterRef()) }),
-  v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(v.picklist(['kmeans', 'hdbscan'])) }),
+  v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(picklist(['kmeans', 'hdbscan'])) }),
   v.strictObject({ type: v.literal('move'), items: items(), to: v.union([clusterRef(), v.literal('new')]), name: opt(v.string()) }),
   v.strictObject({ type: v.literal('reject'), items: items() }),
 ]);
@@ -82,7 +85,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   addRoots: v.strictObject({ paths: v.pipe(v.array(text()), v.minLength(1, 'give at least one folder')) }),
   removeRoot: v.strictObject({ rootId: id() }),
   scan: opt(v.strictObject({ rootIds: opt(v.array(id())) })),
-  listPhotos: opt(v.strictObject({ ...page, rootId: opt(id()), status: opt(v.picklist(['ok', 'missing'])) })),
+  listPhotos: opt(v.strictObject({ ...page, rootId: opt(id()), status: opt(picklist(['ok', 'missing'])) })),
   getPhoto: v.strictObject({ id: id() }),
   listScanIssues: opt(v.strictObject(page)),
   listJobs: none,
@@ -101,8 +104,8 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusters: v.strictObject({ runId: id() }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: v.picklist(['folders', 'csv', 'json', 'html']),
-    link: opt(v.picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
+    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']),
+    link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()) }),
   getAssignments: v.strictObject({ runId: id() }),
@@ -111,20 +114,20 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   computeMap: v.strictObject({ model: text(), params: mapParamsSchema }),
   listMaps: none,
   getMap: v.pipe(
-    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(v.picklist(['umap', 'tsne', 'pca'])) }),
+    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])) }),
     v.forward(v.check((q) => q.id !== undefined || q.model !== undefined, 'give a map id or a model'), ['model']),
   ),
   editRun: v.strictObject({ runId: id(), op: editOpSchema }),
   undo: v.strictObject({ runId: id() }),
   redo: v.strictObject({ runId: id() }),
   getHistory: v.strictObject({ runId: id() }),
-  getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(v.picklist(['desc', 'asc'])) }),
+  getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
   similar: v.strictObject({ model: text(), item: itemRefSchema, k: opt(int(1)) }),
   nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))) }),
   sweep: v.strictObject({
-    model: text(), kind: v.picklist(['elbow', 'silhouette', 'dbscan']),
+    model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
     minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)),
   }),
