@@ -21,7 +21,7 @@ import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
-import { checkParams, type ClusterOutput } from '../algo/cluster/run.ts';
+import type { ClusterOutput } from '../algo/cluster/run.ts';
 import type { SweepResult } from '../algo/cluster/sweep.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
@@ -173,6 +173,7 @@ export class CoreService implements AppApi {
     getModel(this.lib.db, o.model);
     const n = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(o.model) as number;
     if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
+    const { checkParams } = await import('../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
     checkParams(o.params, n);
     const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
