@@ -54,7 +54,7 @@ describe('photo embeddings', () => {
 
   it('a damaged model file fails clearly and loses nothing stored', async () => {
     const bad = join(t.dir, 'bad-models');
-    cpSync(MODELS_DIR, bad, { recursive: true });
+    cpSync(MODELS_DIR, bad, { recursive: true, dereference: true }); // a real copy: resources/models may be a symlink to a shared folder
     const f = join(bad, 'photo.onnx');
     const bytes = readFileSync(f);
     bytes.fill(7, 1000, 5000);
