@@ -32,7 +32,7 @@ const deadline = setTimeout(() => { process.stderr.write('load bench: time limit
 try {
   const report = await runLoad({
     srv, requests: N, concurrency: C, scratch: join(dir, 'scratch'), writes: 50,
-    startJob: async () => { const [r] = await svc.addRoots([folder]); return (await svc.scan([r.id])).id; },
+    startJob: async () => { const [r] = await svc.addRoots({ paths: [folder] }); return (await svc.scan({ rootIds: [r.id] })).id; },
     waitJob: (id) => svc.jobs.wait(id),
   });
   const out = {

@@ -60,13 +60,13 @@ const pick = (t: number) => ids[(t * 7919) % ids.length];
 const rss0 = mib();
 
 let t0 = performance.now();
-await svc.similar('bench', pick(0), 24);
+await svc.similar({ model: 'bench', item: { kind: 'photo', id: pick(0) }, k: 24 });
 const first = performance.now() - t0;
 
 const warm: number[] = [];
 for (let t = 1; t <= CALLS; t++) {
   t0 = performance.now();
-  const r = await svc.similar('bench', pick(t), 24);
+  const r = await svc.similar({ model: 'bench', item: { kind: 'photo', id: pick(t) }, k: 24 });
   warm.push(performance.now() - t0);
   if (r.length !== 24) throw new Error(`similar gave ${r.length} items`);
 }
@@ -94,7 +94,7 @@ async function burst(offset: number) {
     }
   })();
   const t1 = performance.now();
-  await Promise.all(Array.from({ length: BURST }, (_, t) => svc.similar('bench', pick(offset + t), 24)));
+  await Promise.all(Array.from({ length: BURST }, (_, t) => svc.similar({ model: 'bench', item: { kind: 'photo', id: pick(offset + t) }, k: 24 })));
   const ms = performance.now() - t1;
   running = false;
   await prober;

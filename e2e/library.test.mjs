@@ -14,7 +14,7 @@ test('every route answers 401 without the token', async () => {
     const r = await fetch(base + path);
     assert.equal(r.status, 401, path);
   }
-  const api = await fetch(`${base}/api/getInfo`, { method: 'POST', body: '[]' });
+  const api = await fetch(`${base}/api/getInfo`, { method: 'POST', body: '{}' });
   assert.equal(api.status, 401);
 });
 

@@ -27,7 +27,7 @@ before(async () => {
 after(async () => { await browser?.close(); await a?.stop(); await b?.stop(); spy?.close(); });
 
 const api = (page, m) => page.evaluate(async (method) => {
-  const r = await fetch(`api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: '[]' });
+  const r = await fetch(`api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: '' });
   return { status: r.status, body: await r.json() };
 }, m);
 

@@ -8,12 +8,13 @@ import { ARTIFACTS, SHARED, launch, startServe, watchPage } from './harness.mjs'
 
 let server, browser, page, problems;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-const call = (method, ...args) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: JSON.stringify(a) });
+// one API call: the method's one options object as the JSON body
+const call = (method, options) => page.evaluate(async ([m, a]) => {
+  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
   const b = await r.json();
   if (b.error) throw new Error(b.error.message);
   return b.result;
-}, [method, args]);
+}, [method, options ?? null]);
 const waitJobs = () => page.waitForFunction(() => !document.querySelector('[data-testid=jobbar]'), null, { timeout: 240_000 });
 
 before(async () => {
@@ -97,21 +98,21 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   await page.locator(`[data-testid=cluster-row][data-cluster="${first}"]`).dblclick();
   await page.getByTestId('cluster-detail').waitFor();
   const runId = (await call('listRuns'))[0].id;
-  const before = await call('getClusters', runId);
+  const before = await call('getClusters', { runId });
   const merged = before.find((c) => c.size === 4);
   assert.ok(merged, 'the merged cluster has 4 members');
   await page.getByTestId('top-samples').getByTestId('item').first().click();
   await page.getByTestId('move-target').selectOption(String(merged.cluster));
   await page.getByTestId('move').click();
   await page.waitForFunction(async ([r, c]) => {
-    const res = await fetch('api/getClusters', { method: 'POST', headers: { 'x-constellate-csrf': '1' }, body: JSON.stringify([r]) });
+    const res = await fetch('api/getClusters', { method: 'POST', headers: { 'x-constellate-csrf': '1' }, body: JSON.stringify({ runId: r }) });
     return (await res.json()).result.find((x) => x.cluster === c)?.size === 5;
   }, [runId, merged.cluster]);
-  const afterEdits = await call('getClusters', runId);
+  const afterEdits = await call('getClusters', { runId });
 
   // undo three times (move, merge, rename), redo three times
   for (let i = 0; i < 3; i++) { await page.getByTestId('undo').click(); await page.waitForTimeout(300); }
-  let now = await call('getClusters', runId);
+  let now = await call('getClusters', { runId });
   assert.equal(now.length, 10);
   assert.ok(!now.some((c) => c.name === 'Person A'));
   await page.keyboard.press('Control+Shift+Z');
@@ -120,14 +121,14 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   await page.waitForTimeout(300);
   await page.getByTestId('redo').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=redo]')?.disabled === true);
-  now = await call('getClusters', runId);
+  now = await call('getClusters', { runId });
   assert.deepEqual(now, afterEdits);
 
   // reload: the same view, the same state, the undo history
   await page.reload();
   await page.getByTestId('cluster-detail').waitFor();
   assert.equal(await page.getByTestId('cluster-name').inputValue(), 'Person A');
-  assert.deepEqual(await call('getClusters', runId), afterEdits);
+  assert.deepEqual(await call('getClusters', { runId }), afterEdits);
   assert.equal(await page.getByTestId('undo').isDisabled(), false);
 
   // export the curated groups as folders

@@ -143,10 +143,9 @@ const cluster: Command = {
     if (ctx.opt('out')) throw badArg('--out', 'is for matrix mode (--embeddings); library runs are stored in the library');
     const model = ctx.opt<string>('model');
     if (!model) throw badArg('--model', 'is required (or --embeddings X.npy for matrix mode)');
-    const svc = ctx.open();
+    const svc = ctx.api();
     const job = await ctx.runJob(() => svc.cluster({ model, params, labels: ctx.opt<string>('labels') ?? null }));
-    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `cluster ${job.state}`);
-    const r = job.result as ClusterReport;
+    const r = ctx.result(job);
     let encoder: string | null = null;
     if (ctx.opt('save-encoder')) {
       encoder = resolve(ctx.opt<string>('save-encoder')!);

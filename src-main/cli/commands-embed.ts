@@ -18,14 +18,13 @@ const embed: Command = {
   async run(ctx) {
     const model = ctx.opt<string>('model');
     if (!model) throw new AppError('BAD_ARGUMENT', '--model is required: photo, face or a manifest .json');
-    const svc = ctx.open();
+    const svc = ctx.api();
     const job = await ctx.runJob(() => svc.embed({
       model, batch: ctx.opt<number>('batch'), workers: ctx.opt<number>('workers'),
       minFaceSize: ctx.opt<number>('min-face-size'), scoreThreshold: ctx.opt<number>('score-threshold'),
     }));
-    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `embed ${job.state}`);
-    const r = job.result as EmbedReport;
-    const info = svc.lib.info();
+    const r = ctx.result(job);
+    const info = await svc.getInfo();
     const out = { jobId: job.id, ...r, faces: info.faces, embeddingsByModel: info.embeddings };
     ctx.out(out, `${r.model}: ${r.processed} photos embedded, ${r.failed} failed` + (r.kind === 'face' ? `, ${r.faces} faces found` : '') +
       `; ${r.embeddings} ${r.kind} embeddings stored (${r.photosPerSecond.toFixed(1)} photos/s)` +
@@ -47,7 +46,7 @@ const importEmb: Command = {
     const model = ctx.opt<string>('model');
     if (!ids) throw new AppError('BAD_ARGUMENT', '--ids is required');
     if (!model) throw new AppError('BAD_ARGUMENT', '--model is required');
-    const r = await ctx.open().importEmbeddings(ctx.parsed.positionals[0], ids, model);
+    const r = await ctx.api().importEmbeddings({ npy: ctx.parsed.positionals[0], ids, model });
     ctx.out(r, `${r.imported} of ${r.rows} rows imported as ${r.model} (${r.kind}, ${r.dim}-d)` + (r.unmatched ? `; ${r.unmatched} paths are not photos of this library` : ''));
   },
 };
@@ -68,7 +67,7 @@ const exportEmb: Command = {
     const out = ctx.opt<string>('out');
     if (!model) throw new AppError('BAD_ARGUMENT', '--model is required');
     if (!out) throw new AppError('BAD_ARGUMENT', '--out is required');
-    const r = await ctx.open().exportEmbeddings(model, out, ctx.opt<string>('ids'), { force: !!ctx.opt('force') });
+    const r = await ctx.api().exportEmbeddings({ model, out, ids: ctx.opt<string>('ids'), force: !!ctx.opt('force') });
     ctx.out(r, `${r.rows} x ${r.dim} embeddings of ${r.model} written to ${r.out} (ids: ${r.ids})`);
   },
 };

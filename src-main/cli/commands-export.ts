@@ -30,13 +30,12 @@ const exportCmd: Command = {
     const link = ctx.opt<string>('link');
     if (link !== undefined && !LINK_MODES.includes(link as LinkMode)) throw badArg('--link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(link)}`);
     if (link !== undefined && format !== 'folders') throw badArg('--link', `only applies to --format folders`);
-    const svc = ctx.open();
+    const svc = ctx.api();
     const job = await ctx.runJob(() => svc.exportRun({
       runId, to, format: format as ExportFormat, link: link as LinkMode | undefined,
       dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
     }));
-    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `export ${job.state}`);
-    const r = job.result as ExportReport;
+    const r = ctx.result(job);
     const lines: string[] = [];
     if (r.dryRun) {
       lines.push(`dry run: nothing written; run ${r.runId} (${r.kind}s) to ${r.to}`);
@@ -63,8 +62,7 @@ const importLabelsCmd: Command = {
   },
   async run(ctx: CliContext) {
     const source = ctx.parsed.positionals[0];
-    const svc = ctx.open();
-    const r = await svc.importLabels(source, { seed: !ctx.opt('no-seed') });
+    const r = await ctx.api().importLabels({ source, seed: !ctx.opt('no-seed') });
     const lines = [`imported labels from ${r.source} (${r.mode}): ${r.matched}/${r.rows} matched; ${r.photos} photo labels, ${r.faces} face labels` +
       `${r.inherited ? ` (${r.inherited} inherited from single-face photos)` : ''}, ${r.labels} distinct; ${r.unmatched} unmatched, ${r.ignored} ignored, ${r.conflicts} conflicts`];
     for (const p of r.unmatchedPaths.slice(0, 5)) lines.push(`  unmatched: ${p}`);

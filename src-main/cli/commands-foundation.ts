@@ -19,14 +19,13 @@ const scan: Command = {
     options: { 'include-hidden': { type: 'flag', help: 'also scan hidden and system folders' } },
   },
   async run(ctx) {
-    const svc = ctx.open();
+    const svc = ctx.api();
     const folders = ctx.parsed.positionals;
-    const roots = folders.length ? await svc.addRoots(folders) : svc.lib.roots();
+    const roots = folders.length ? await svc.addRoots({ paths: folders }) : await svc.listRoots();
     if (roots.length === 0) throw new AppError('BAD_ARGUMENT', 'no folders: give at least one folder to scan');
-    const job = await ctx.runJob(async () => svc.scan(roots.map((r) => r.id)));
-    if (job.state !== 'done') throw new AppError(job.error?.code as never ?? 'INTERNAL', job.error?.message ?? `scan ${job.state}`);
-    const r = job.result as ScanResult;
-    const info = svc.lib.info();
+    const job = await ctx.runJob(async () => svc.scan({ rootIds: roots.map((r) => r.id) }));
+    const r = ctx.result(job);
+    const info = await svc.getInfo();
     const out = { jobId: job.id, ...r, photos: info.photos, errors: info.errors, missing: info.missing, library: info.library };
     ctx.out(out, `${info.photos} photos in the library (${r.added} added, ${r.updated} changed, ${r.moved} moved, ` +
       `${r.unchanged} unchanged, ${r.missing} now missing); ${info.errors} files could not be read` +

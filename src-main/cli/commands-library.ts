@@ -45,7 +45,7 @@ const clusters: Command = {
     if (runId === undefined) throw new AppError('BAD_ARGUMENT', '--run: give the run id (constellate clusters --run ID)');
     if (!Number.isInteger(runId) || runId < 1) throw new AppError('BAD_ARGUMENT', `--run: expected a run id (an integer >= 1), got ${runId}`);
     const svc = ctx.open({ readFallback: true });
-    const rows = (await svc.getClusters(runId)).map((c) => ({ cluster: c.cluster, name: c.name, size: c.size, curated: c.curated }));
+    const rows = (await svc.getClusters({ runId })).map((c) => ({ cluster: c.cluster, name: c.name, size: c.size, curated: c.curated }));
     ctx.out(rows, rows.map((c) => `${String(c.cluster).padStart(5)}  ${String(c.size).padStart(6)}  ${c.curated ? 'curated' : '       '}  ${c.name ?? ''}`).join('\n') || 'no groups');
   },
 };

@@ -73,10 +73,9 @@ const map: Command = {
     const model = ctx.opt<string>('model');
     if (!model) throw badArg('--model', 'is required (or --embeddings X.npy for matrix mode)');
     if (ctx.opt('out')) throw badArg('--out', 'is for matrix mode (--embeddings)');
-    const svc = ctx.open();
-    const job = await ctx.runJob(() => svc.computeMap(model, params));
-    if (job.state !== 'done') throw new AppError((job.error?.code ?? 'INTERNAL') as never, job.error?.message ?? `map ${job.state}`);
-    const r = job.result as { id: number; n: number; seconds: number };
+    const svc = ctx.api();
+    const job = await ctx.runJob(() => svc.computeMap({ model, params }));
+    const r = ctx.result(job);
     ctx.out({ mapId: r.id, model, method: params.method, params, n: r.n, seconds: r.seconds }, `map ${r.id}: ${params.method} of ${r.n} ${model} embeddings in ${r.seconds.toFixed(1)} s`);
   },
 };

@@ -1,6 +1,10 @@
 /** What every CLI command gets: parsed options, output helpers, and the library opened on demand. */
 import { resolve } from 'node:path';
-import type { JobInfo } from '../common/types.ts';
+import type { AppApi } from '../common/api.ts';
+import { checkedApi } from '../common/dispatch.ts';
+import { AppError } from '../common/errors.ts';
+import type { JobKind, JobResult } from '../common/jobs.ts';
+import type { AppEvent, JobInfo } from '../common/types.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { CoreService } from '../core/service.ts';
 import type { Parsed } from './args.ts';
@@ -34,6 +38,12 @@ export class CliContext {
     return this.service;
   }
 
+  /** The library through the AppApi contract, every call validated at the door as on the other transports. */
+  api(opts: { readFallback?: boolean } = {}): AppApi & { onEvent(l: (e: AppEvent) => void): () => void } {
+    const svc = this.open(opts);
+    return Object.assign(checkedApi(svc), { onEvent: (l: (e: AppEvent) => void) => svc.onEvent(l) });
+  }
+
   async close(): Promise<void> {
     await this.service?.close();
     this.service = null;
@@ -61,21 +71,28 @@ export class CliContext {
     };
   }
 
+  /** A finished job's typed result, or its error (a cancelled job is CANCELLED) thrown with the job's own code. */
+  result<K extends JobKind>(job: JobInfo<K>): JobResult<K> {
+    const j = job as JobInfo<K> & { result: JobResult<K> | null };
+    if (j.state === 'done' && j.result !== null) return j.result;
+    throw new AppError(j.error?.code ?? (j.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL'), j.error?.message ?? `${j.kind} job ${j.id} ${j.state}`);
+  }
+
   /** Runs a job to its end with progress on stderr; Ctrl-C cancels it cleanly. */
-  async runJob(start: () => Promise<JobInfo>): Promise<JobInfo> {
-    const svc = this.open();
+  async runJob<K extends JobKind>(start: () => Promise<JobInfo<K>>): Promise<JobInfo<K>> {
+    const svc = this.api();
     const report = this.progress();
     let jobId = -1;
     const off = svc.onEvent((e) => {
       if (e.type === 'job' && e.job.id === jobId) report(e.job.progress.stage, e.job.progress.done, e.job.progress.total);
     });
-    const onSig = () => { if (jobId > 0) svc.jobs.cancel(jobId); };
+    const onSig = () => { if (jobId > 0) void svc.cancelJob({ id: jobId }).catch(() => {}); };
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
     try {
       const job = await start();
       jobId = job.id;
-      const end = await svc.jobs.wait(job.id);
+      const end = await svc.waitJob({ id: job.id }) as JobInfo<K>;
       if (process.stderr.isTTY && !this.json) process.stderr.write('\n');
       return end;
     } finally {

@@ -2,7 +2,8 @@
  * The `constellate` command line. Every command takes --json (one JSON document on stdout, progress on stderr) and
  * exits non-zero with a one-line error on bad input. Commands are listed in COMMANDS; later features add their own.
  */
-import { AppError, toPayload } from '../common/errors.ts';
+import { config } from '../core/config.ts';
+import { AppError, exitCode, toPayload } from '../common/errors.ts';
 import { helpText, parseArgs, type CommandSpec } from './args.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
@@ -53,8 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     const msg = p.message.split('\n')[0];
     if (argv.includes('--json')) process.stdout.write(JSON.stringify({ error: p }) + '\n');
     process.stderr.write(`constellate: ${msg}\n`);
-    if (p.code === 'INTERNAL' && process.env.CONSTELLATE_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
-    return p.code === 'CANCELLED' ? 130 : p.code === 'INTERNAL' ? 1 : 2;
+    if (p.code === 'INTERNAL' && config.debug()) process.stderr.write(String((e as Error).stack) + '\n');
+    return exitCode(p.code);
   } finally {
     await ctx?.close().catch(() => undefined);
   }

@@ -1,9 +1,9 @@
 /**
- * AppApi: the one contract between the UI and the core. Every method takes JSON-like arguments (typed arrays allowed)
- * and returns a promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
+ * AppApi: the one contract between the UI and the core. Every method takes one JSON-like options object and returns a
+ * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { CheckReport, ItemRef, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
+import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
 } from './types.ts';
@@ -15,82 +15,107 @@ export interface PhotoQuery {
   status?: 'ok' | 'missing';
 }
 
+/** Options of a method that takes none. */
+export type NoOptions = Record<string, never>;
+export interface RunRef { runId: number }
+export interface PageQuery { offset?: number; limit?: number }
+
+/**
+ * Every method takes ONE options object (validated at the door by every transport against common/schemas.ts) and
+ * returns a promise. Methods that need nothing take an optional empty object.
+ */
 export interface AppApi {
   /** Library path, counts, models, runs. */
-  getInfo(): Promise<LibraryInfo>;
-  listRoots(): Promise<Root[]>;
+  getInfo(o?: NoOptions): Promise<LibraryInfo>;
+  listRoots(o?: NoOptions): Promise<Root[]>;
   /** Adds folders (absolute paths) as roots; existing ones are returned unchanged. */
-  addRoots(paths: string[]): Promise<Root[]>;
-  removeRoot(rootId: number): Promise<void>;
+  addRoots(o: { paths: string[] }): Promise<Root[]>;
+  removeRoot(o: { rootId: number }): Promise<void>;
   /**
    * Removes a folder with everything of it (photos, faces, their embeddings, labels and run assignments); refused
    * (CONFLICT, naming the job) while a job uses the folder.
    */
-  removeFolder(options: { rootId: number }): Promise<RemoveFolderReport>;
+  removeFolder(o: { rootId: number }): Promise<RemoveFolderReport>;
   /** Checks the library (integrity, foreign keys, dangling or reused item ids, cluster summaries, thumbnails). */
-  check(options?: Record<string, never>): Promise<CheckReport>;
+  check(o?: Record<string, never>): Promise<CheckReport>;
   /** Starts a scan job over the given roots (all roots when omitted); resolves with the job as started. */
-  scan(rootIds?: number[]): Promise<JobInfo>;
+  scan(o?: { rootIds?: number[] }): Promise<JobInfo<'scan'>>;
   listPhotos(query?: PhotoQuery): Promise<Page<PhotoSummary>>;
-  getPhoto(id: number): Promise<PhotoDetail>;
-  listScanIssues(offset?: number, limit?: number): Promise<Page<ScanIssue>>;
-  listJobs(): Promise<JobInfo[]>;
-  getJob(id: number): Promise<JobInfo>;
-  cancelJob(id: number): Promise<void>;
+  getPhoto(o: { id: number }): Promise<PhotoDetail>;
+  listScanIssues(o?: PageQuery): Promise<Page<ScanIssue>>;
+  listJobs(o?: NoOptions): Promise<JobInfo[]>;
+  getJob(o: { id: number }): Promise<JobInfo>;
+  /** Resolves when the job has ended (done, failed, cancelled), or with the job as it is after `timeoutMs`. */
+  waitJob(o: { id: number; timeoutMs?: number }): Promise<JobInfo>;
+  cancelJob(o: { id: number }): Promise<void>;
 
   /** Starts an embed job: 'photo', 'face' or a model manifest path; only new or changed photos are processed. */
-  embed(options: EmbedOptions): Promise<JobInfo>;
+  embed(o: EmbedOptions): Promise<JobInfo<'embed'>>;
   /** Imports a .npy matrix + ids file (CSV or JSON lines) as the embeddings of a named model. */
-  importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport>;
+  importEmbeddings(o: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport>;
   /** Writes a model's embeddings as .npy + ids CSV; an existing file is replaced only with `force`, the library's own files never. */
-  exportEmbeddings(model: string, outPath: string, idsPath?: string, options?: { force?: boolean }): Promise<ExportEmbeddingsReport>;
+  exportEmbeddings(o: { model: string; out: string; ids?: string; force?: boolean }): Promise<ExportEmbeddingsReport>;
 
   /** Starts a clustering run on a model's embeddings; the finished job's result is the run with its metrics. */
-  cluster(options: ClusterOptions): Promise<JobInfo>;
-  listRuns(): Promise<RunInfo[]>;
-  getRun(runId: number): Promise<RunInfo>;
+  cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>>;
+  listRuns(o?: NoOptions): Promise<RunInfo[]>;
+  getRun(o: RunRef): Promise<RunInfo>;
   /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
-  getClusters(runId: number): Promise<ClusterRow[]>;
+  getClusters(o: RunRef): Promise<ClusterRow[]>;
   /** Starts an export job of a run as it is now: folders (copies, links or face crops), CSV, JSON or an HTML report. */
-  exportRun(options: ExportRunOptions): Promise<JobInfo>;
+  exportRun(o: ExportRunOptions): Promise<JobInfo<'export'>>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
-  importLabels(source: string, options?: ImportLabelsOptions): Promise<ImportLabelsReport>;
+  importLabels(o: { source: string } & ImportLabelsOptions): Promise<ImportLabelsReport>;
   /** One cluster of a run with its top and tail samples (what the cluster view opens with). */
-  getCluster(runId: number, cluster: number): Promise<ClusterRow>;
+  getCluster(o: RunRef & { cluster: number }): Promise<ClusterRow>;
   /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
-  getAssignments(runId: number): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }>;
+  getAssignments(o: RunRef): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }>;
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
-  computeMap(model: string, params: MapParams): Promise<JobInfo>;
-  listMaps(): Promise<MapInfo[]>;
+  computeMap(o: { model: string; params: MapParams }): Promise<JobInfo<'map'>>;
+  listMaps(o?: NoOptions): Promise<MapInfo[]>;
   /** A stored map as typed arrays: by id, or the newest of a model (and method). */
-  getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData>;
+  getMap(o: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData>;
 
   /** Models a user may download (on a machine with internet), with what is installed. */
-  getCatalog(): Promise<CatalogItem[]>;
+  getCatalog(o?: NoOptions): Promise<CatalogItem[]>;
   /** Downloads a catalog model (resumable, checksum-verified) into the models folder, with its manifest. */
-  downloadCatalogModel(id: string): Promise<JobInfo>;
+  downloadCatalogModel(o: { id: string }): Promise<JobInfo<'download'>>;
 
   // --- labeling session ---
   /** Applies one edit (rename, accept, merge, split, move, reject) to a run, logged for undo. */
-  editRun(runId: number, op: EditOp): Promise<EditResult>;
-  undo(runId: number): Promise<EditResult | null>;
-  redo(runId: number): Promise<EditResult | null>;
-  getHistory(runId: number): Promise<HistoryInfo>;
+  editRun(o: RunRef & { op: EditOp }): Promise<EditResult>;
+  undo(o: RunRef): Promise<EditResult | null>;
+  redo(o: RunRef): Promise<EditResult | null>;
+  getHistory(o: RunRef): Promise<HistoryInfo>;
   /** Members of a cluster (-1 = noise), most similar to the centroid first ('asc': least similar first). */
-  getClusterMembers(runId: number, cluster: number, offset?: number, limit?: number, order?: 'desc' | 'asc'): Promise<Page<ItemView>>;
+  getClusterMembers(o: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>>;
   /** Items of a kind by id, with their cluster in a run when runId is given. */
-  getItems(kind: ItemKind, ids: number[], runId?: number): Promise<ItemView[]>;
+  getItems(o: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]>;
   /** Noise and low-similarity members of a run. */
-  getReviewQueue(runId: number, offset?: number, limit?: number, maxSim?: number): Promise<Page<ItemView>>;
+  getReviewQueue(o: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>>;
   /** Nearest neighbours of an item among a model's embeddings (cosine). */
-  similar(model: string, item: ItemRef, k?: number): Promise<Array<ItemView & { similarity: number }>>;
+  similar(o: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>>;
   /** Groups of near-duplicate items (cosine above threshold). */
-  nearDuplicates(model: string, threshold?: number): Promise<Array<{ items: ItemView[]; minSim: number }>>;
+  nearDuplicates(o: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
-  sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options?: { minSamples?: number; minClusters?: number; maxNoiseShare?: number }): Promise<JobInfo>;
+  sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
-  compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+  compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+}
+
+/** The options object of a method. */
+export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
+/** What a method resolves with. */
+export type ApiResult<M extends keyof AppApi> = Awaited<ReturnType<AppApi[M]>>;
+
+export interface SweepOptions {
+  model: string;
+  kind: 'elbow' | 'silhouette' | 'dbscan';
+  values: number[];
+  minSamples?: number;
+  minClusters?: number;
+  maxNoiseShare?: number;
 }
 
 export interface CatalogItem {
@@ -157,7 +182,7 @@ export interface ImportLabelsReport {
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
-  'listJobs', 'getJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
+  'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
 ] as const satisfies ReadonlyArray<keyof AppApi>;

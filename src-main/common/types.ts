@@ -1,4 +1,6 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
+import type { ErrorPayload } from './errors.ts';
+import type { JobKind, JobParams, JobResult } from './jobs.ts';
 
 export type ItemKind = 'photo' | 'face';
 
@@ -115,18 +117,22 @@ export interface JobProgress {
   loss?: number[];
 }
 
-export interface JobInfo {
+interface JobInfoOf<K extends JobKind> {
   id: number;
-  kind: string;
+  kind: K;
   state: JobState;
-  params: unknown;
+  params: JobParams<K>;
   progress: JobProgress;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  error: { code: string; message: string } | null;
-  result: unknown;
+  error: ErrorPayload | null;
+  /** set once the job is done */
+  result: JobResult<K> | null;
 }
+
+/** A job of one kind (or, by default, of any kind: narrow on `kind` to get its typed params and result). */
+export type JobInfo<K extends JobKind = JobKind> = { [P in K]: JobInfoOf<P> }[K];
 
 export interface ScanResult {
   roots: number;

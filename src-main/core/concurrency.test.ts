@@ -21,7 +21,7 @@ beforeAll(async () => {
   cpSync(sharedPath('data/photos-flowers'), join(dir, 'a'), { recursive: true });
   cpSync(sharedPath('data/photos-flowers'), join(dir, 'b'), { recursive: true });
   svc = CoreService.open(join(t.dir, 'lib.constellate'));
-  await svc.addRoots([dir]);
+  await svc.addRoots({ paths: [dir] });
   const scan = await svc.scan();
   expect((await svc.jobs.wait(scan.id)).state).toBe('done');
   const photos = (await svc.listPhotos({ limit: 5000 })).items;
@@ -31,14 +31,14 @@ beforeAll(async () => {
   for (let i = 0; i < photos.length; i++) for (let j = 0; j < N_DIM; j++) X[i * N_DIM + j] = (j % 8 === i % 8 ? 3 : 0) + rng.normal();
   writeNpy(join(t.dir, 'X.npy'), X, [photos.length, N_DIM]);
   writeFileSync(join(t.dir, 'ids.csv'), 'path\n' + photos.map((p) => `"${p.path}"`).join('\n') + '\n');
-  await svc.importEmbeddings(join(t.dir, 'X.npy'), join(t.dir, 'ids.csv'), 'test');
+  await svc.importEmbeddings({ npy: join(t.dir, 'X.npy'), ids: join(t.dir, 'ids.csv'), model: 'test' });
 }, 240_000);
 afterAll(async () => { await svc?.close(); t.cleanup(); });
 
 describe('read jobs beside write jobs', () => {
   it('64 concurrent similar calls run on the bounded pool; RSS stays bounded and getInfo answers within a second', async () => {
     const photos = (await svc.listPhotos({ limit: 5000 })).items;
-    await svc.similar('test', { kind: 'photo', id: photos[0].id }, 10); // warm: one worker, its session, the normalized matrix
+    await svc.similar({ model: 'test', item: { kind: 'photo', id: photos[0].id }, k: 10 }); // warm: one worker, its session, the normalized matrix
     const pool = defaultPool();
     const rss0 = process.memoryUsage().rss;
     let peak = rss0, worstInfo = 0, infos = 0, running = true;
@@ -52,7 +52,7 @@ describe('read jobs beside write jobs', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    const calls = Array.from({ length: 64 }, (_, i) => svc.similar('test', { kind: 'photo', id: photos[i % photos.length].id }, 10));
+    const calls = Array.from({ length: 64 }, (_, i) => svc.similar({ model: 'test', item: { kind: 'photo', id: photos[i % photos.length].id }, k: 10 }));
     const results = await Promise.all(calls);
     running = false;
     await prober;
@@ -81,17 +81,17 @@ describe('read jobs beside write jobs', () => {
     const photos = (await svc.listPhotos({ limit: 5 })).items;
     const seen: number[] = [];
     const off = svc.onEvent((e) => { if (e.type === 'job' && e.job.kind === 'similar' && e.job.state === 'queued') seen.push(e.job.id); });
-    const p = svc.similar('test', { kind: 'photo', id: photos[0].id }, 5);
+    const p = svc.similar({ model: 'test', item: { kind: 'photo', id: photos[0].id }, k: 5 });
     off();
     expect(seen).toHaveLength(1);
-    await svc.cancelJob(seen[0]);
+    await svc.cancelJob({ id: seen[0] });
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect((await svc.getJob(seen[0])).state).toBe('cancelled');
-    expect(await svc.similar('test', { kind: 'photo', id: photos[0].id }, 5)).toHaveLength(5);
+    expect((await svc.getJob({ id: seen[0] })).state).toBe('cancelled');
+    expect(await svc.similar({ model: 'test', item: { kind: 'photo', id: photos[0].id }, k: 5 })).toHaveLength(5);
   }, 120_000);
 
   it('near-duplicates is a read job on the normalized matrix', async () => {
-    const groups = await svc.nearDuplicates('test', 0.999);
+    const groups = await svc.nearDuplicates({ model: 'test', threshold: 0.999 });
     expect(Array.isArray(groups)).toBe(true);
     const jobs = (await svc.listJobs()).filter((j) => j.kind === 'neardup');
     expect(jobs[0].state).toBe('done');
@@ -102,18 +102,18 @@ describe('read jobs beside write jobs', () => {
     const embed = await svc.embed({ model: 'photo', workers: 1 });
     // wait until the embedding is under way (its worker loaded the model and did some photos)
     for (let i = 0; i < 600; i++) {
-      const j = await svc.getJob(embed.id);
+      const j = await svc.getJob({ id: embed.id });
       if (j.state !== 'queued' && j.progress.done > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const sweep = await svc.sweep('test', 'elbow', [2, 4, 8]);
+    const sweep = await svc.sweep({ model: 'test', kind: 'elbow', values: [2, 4, 8] });
     const sw = await svc.jobs.wait(sweep.id);
-    const during = await svc.getJob(embed.id);
+    const during = await svc.getJob({ id: embed.id });
     expect(sw.state).toBe('done');
     expect((sw.result as { points: unknown[] }).points).toHaveLength(3);
     expect(during.state).toBe('running'); // the sweep did not wait for the embedding
     expect(sw.startedAt!).toBeLessThan(Date.now());
-    await svc.cancelJob(embed.id);
+    await svc.cancelJob({ id: embed.id });
     const e = await svc.jobs.wait(embed.id);
     expect(['cancelled', 'done']).toContain(e.state);
     expect(sw.finishedAt!).toBeLessThanOrEqual(e.finishedAt!);

@@ -11,6 +11,8 @@
  * bounded worker pool (workers/pool.ts), which queues what does not fit.
  */
 import { AppError, toPayload } from '../common/errors.ts';
+import type { JobKind, JobParams, JobResult } from '../common/jobs.ts';
+import type { ErrorPayload } from '../common/errors.ts';
 import type { JobInfo, JobProgress, JobState } from '../common/types.ts';
 import type { Db } from './store/db.ts';
 import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
@@ -96,16 +98,16 @@ export class JobManager {
    * Starts a job. Jobs that write to the library (JOB_KINDS, or `opts.writes`) run one after another; read jobs start
    * at once. The returned JobInfo is the queued job, and `wait(id)` resolves when it ends.
    */
-  start<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>, opts: { writes?: boolean } = {}): JobInfo {
+  start<K extends JobKind>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<JobResult<K>>, opts: { writes?: boolean } = {}): JobInfo<K> {
     const writes = opts.writes ?? jobWrites(kind);
     const now = Date.now();
     const id = Number(this.db.prepare(`INSERT INTO jobs (kind, state, params, created_at) VALUES (?, 'queued', ?, ?)`)
       .run(kind, JSON.stringify(params ?? {}), now).lastInsertRowid);
     const controller = new AbortController();
-    const info: JobInfo = {
+    const info = {
       id, kind, state: 'queued', params, progress: { stage: 'queued', done: 0, total: 0 },
       createdAt: now, startedAt: null, finishedAt: null, error: null, result: null,
-    };
+    } as JobInfo<K> as JobInfo;
     const entry: Running = { info, controller, promise: Promise.resolve(info), lastWrite: 0, writeError: null };
     this.running.set(id, entry);
     const ctx: JobContext = {
@@ -145,7 +147,7 @@ export class JobManager {
     }
     entry.promise = p;
     this.emit(info);
-    return structuredClone(info);
+    return structuredClone(info) as JobInfo<K>;
   }
 
   private progress(entry: Running, pr: JobProgress): void {
@@ -166,11 +168,11 @@ export class JobManager {
     this.emit(entry.info);
   }
 
-  private finish(entry: Running, state: JobState, result: unknown, error: { code: string; message: string } | null): JobInfo {
+  private finish(entry: Running, state: JobState, result: unknown, error: ErrorPayload | null): JobInfo {
     const info = entry.info;
     info.state = state;
     info.finishedAt = Date.now();
-    info.result = result ?? null;
+    info.result = (result ?? null) as JobInfo['result'];
     info.error = error;
     const write = () => this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, result = ?, error = ?, stage = ?, done = ?, total = ? WHERE id = ?`)
       .run(state, info.finishedAt, JSON.stringify(info.result), error ? JSON.stringify(error) : null,
@@ -233,7 +235,7 @@ export class JobManager {
 }
 
 interface JobRow {
-  id: number; kind: string; state: JobState; params: string; stage: string; done: number; total: number;
+  id: number; kind: JobKind; state: JobState; params: string; stage: string; done: number; total: number;
   error: string | null; result: string | null; created_at: number; started_at: number | null; finished_at: number | null;
 }
 
@@ -243,5 +245,5 @@ function rowToJob(r: JobRow): JobInfo {
     progress: { stage: r.stage, done: r.done, total: r.total },
     createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
     error: r.error ? JSON.parse(r.error) : null, result: r.result ? JSON.parse(r.result) : null,
-  };
+  } as JobInfo;
 }

@@ -1,6 +1,7 @@
 /**
  * A Library: the open SQLite file, its thumbnail cache and the queries the service needs. One per open library.
  */
+import { config } from './config.ts';
 import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -12,15 +13,16 @@ import { refreshClusters } from './curation/edits.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
 export function userDataDir(): string {
-  if (process.env.CONSTELLATE_HOME) return resolve(process.env.CONSTELLATE_HOME);
+  const home0 = config.home();
+  if (home0) return home0;
   const home = homedir();
   if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Constellate');
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Constellate');
-  return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Constellate');
+  if (process.platform === 'win32') return join(config.appData() ?? join(home, 'AppData', 'Roaming'), 'Constellate');
+  return join(config.xdgConfigHome() ?? join(home, '.config'), 'Constellate');
 }
 
 export function defaultLibraryPath(): string {
-  return process.env.CONSTELLATE_LIBRARY ? resolve(process.env.CONSTELLATE_LIBRARY) : join(userDataDir(), 'library.constellate');
+  return config.library() ?? join(userDataDir(), 'library.constellate');
 }
 
 export class Library {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { config } from './config.ts';
 
 function findRoot(): string {
   // from src-main/core (sources) or out/main (built): walk up to the folder holding package.json
@@ -13,6 +14,7 @@ function findRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 }
 
-export const REPO_ROOT = process.env.CONSTELLATE_APP_ROOT ? resolve(process.env.CONSTELLATE_APP_ROOT) : findRoot();
+export const REPO_ROOT = config.appRoot() ?? findRoot();
 export const RESOURCES_DIR = join(REPO_ROOT, 'resources');
-export const MODELS_DIR = process.env.CONSTELLATE_MODELS ? resolve(process.env.CONSTELLATE_MODELS) : join(RESOURCES_DIR, 'models');
+/** CONSTELLATE_MODELS (or CONSTELLATE_MODELS_DIR), else resources/models: the same folder for every part of the app */
+export const MODELS_DIR = config.modelsDir() ?? join(RESOURCES_DIR, 'models');

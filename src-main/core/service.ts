@@ -4,11 +4,12 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, PhotoQuery } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
+import type { JobParams, JobResult } from '../common/jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
 import { embedJob } from './embed/embed-job.ts';
@@ -79,15 +80,15 @@ export class CoreService implements AppApi {
     this.lib.close();
   }
 
-  async getInfo(): Promise<LibraryInfo> {
+  async getInfo(_o?: NoOptions): Promise<LibraryInfo> {
     return this.lib.info();
   }
 
-  async listRoots(): Promise<Root[]> {
+  async listRoots(_o?: NoOptions): Promise<Root[]> {
     return this.lib.roots();
   }
 
-  async addRoots(paths: string[]): Promise<Root[]> {
+  async addRoots({ paths }: { paths: string[] }): Promise<Root[]> {
     if (!Array.isArray(paths) || paths.length === 0) throw badArg('paths', 'give at least one folder');
     const out: Root[] = [];
     for (const p of paths) {
@@ -102,7 +103,7 @@ export class CoreService implements AppApi {
     return out;
   }
 
-  async removeRoot(rootId: number): Promise<void> {
+  async removeRoot({ rootId }: { rootId: number }): Promise<void> {
     await this.removeFolder({ rootId });
   }
 
@@ -124,7 +125,7 @@ export class CoreService implements AppApi {
     return checkLibrary(this.lib);
   }
 
-  async scan(rootIds?: number[]): Promise<JobInfo> {
+  async scan({ rootIds }: { rootIds?: number[] } = {}): Promise<JobInfo<'scan'>> {
     const ids = rootIds ?? this.lib.roots().map((r) => r.id);
     if (!Array.isArray(ids)) throw badArg('rootIds', 'expected a list of root ids');
     for (const id of ids) this.lib.root(int('rootIds', id, 1));
@@ -139,27 +140,36 @@ export class CoreService implements AppApi {
     return this.lib.photos(query);
   }
 
-  async getPhoto(id: number): Promise<PhotoDetail> {
+  async getPhoto({ id }: { id: number }): Promise<PhotoDetail> {
     return this.lib.photo(int('id', id, 1));
   }
 
-  async listScanIssues(offset = 0, limit = 200): Promise<Page<ScanIssue>> {
+  async listScanIssues({ offset = 0, limit = 200 }: PageQuery = {}): Promise<Page<ScanIssue>> {
     return this.lib.scanIssues(int('offset', offset), int('limit', limit, 1));
   }
 
-  async listJobs(): Promise<JobInfo[]> {
+  async listJobs(_o?: NoOptions): Promise<JobInfo[]> {
     return this.jobs.list();
   }
 
-  async getJob(id: number): Promise<JobInfo> {
+  async getJob({ id }: { id: number }): Promise<JobInfo> {
     return this.jobs.get(int('id', id, 1));
   }
 
-  async cancelJob(id: number): Promise<void> {
+  async waitJob({ id, timeoutMs }: { id: number; timeoutMs?: number }): Promise<JobInfo> {
+    const job = this.jobs.get(int('id', id, 1));
+    if (job.state !== 'queued' && job.state !== 'running') return job;
+    if (timeoutMs === undefined) return this.jobs.wait(id);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<JobInfo>((ok) => { timer = setTimeout(() => ok(this.jobs.get(id)), timeoutMs); });
+    try { return await Promise.race([this.jobs.wait(id), timeout]); } finally { clearTimeout(timer); }
+  }
+
+  async cancelJob({ id }: { id: number }): Promise<void> {
     this.jobs.cancel(int('id', id, 1));
   }
 
-  async embed(o: EmbedOptions): Promise<JobInfo> {
+  async embed(o: EmbedOptions): Promise<JobInfo<'embed'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'expected photo, face or a model manifest path');
     if (o.workers !== undefined) int('workers', o.workers, 1);
     if (o.batch !== undefined) int('batch', o.batch, 1);
@@ -169,7 +179,7 @@ export class CoreService implements AppApi {
     return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
   }
 
-  async importEmbeddings(npyPath: string, idsPath: string, model: string): Promise<ImportEmbeddingsReport> {
+  async importEmbeddings({ npy: npyPath, ids: idsPath, model }: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport> {
     if (typeof npyPath !== 'string' || !npyPath) throw badArg('npy', 'expected a .npy file path');
     if (typeof idsPath !== 'string' || !idsPath) throw badArg('ids', 'expected an ids file (CSV or JSON lines)');
     if (typeof model !== 'string' || !model) throw badArg('model', 'expected a model name');
@@ -178,33 +188,40 @@ export class CoreService implements AppApi {
     return r;
   }
 
-  async exportEmbeddings(model: string, outPath: string, idsPath?: string, options: { force?: boolean } = {}): Promise<ExportEmbeddingsReport> {
+  async exportEmbeddings({ model, out: outPath, ids: idsPath, force }: { model: string; out: string; ids?: string; force?: boolean }): Promise<ExportEmbeddingsReport> {
+    const options = { force };
     if (typeof outPath !== 'string' || !outPath) throw badArg('out', 'expected a .npy file path');
     if (idsPath !== undefined && idsPath !== null && (typeof idsPath !== 'string' || !idsPath)) throw badArg('ids', 'expected an ids CSV path');
     if (options === null || typeof options !== 'object') throw badArg('options', 'expected {force?: boolean}');
     return exportEmbeddings(this.lib, model, outPath, idsPath ?? undefined, { force: options.force === true });
   }
 
-  async cluster(o: ClusterOptions): Promise<JobInfo> {
+  async cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'name the embeddings to cluster');
     if (!o.params || typeof o.params.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+    // refused when asked, never queued to fail in a worker: the model exists and the parameters fit its items
+    getModel(this.lib.db, o.model);
+    const n = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(o.model) as number;
+    if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
+    const { checkParams } = await import('../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
+    checkParams(o.params, n);
     const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
   }
 
-  async listRuns(): Promise<RunInfo[]> {
+  async listRuns(_o?: NoOptions): Promise<RunInfo[]> {
     return listRuns(this.lib.db);
   }
 
-  async getRun(runId: number): Promise<RunInfo> {
+  async getRun({ runId }: RunRef): Promise<RunInfo> {
     return getRun(this.lib.db, int('runId', runId, 1));
   }
 
-  async getClusters(runId: number): Promise<ClusterRow[]> {
+  async getClusters({ runId }: RunRef): Promise<ClusterRow[]> {
     return runClusters(this.lib.db, int('runId', runId, 1));
   }
 
-  async exportRun(options: ExportRunOptions): Promise<JobInfo> {
+  async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
     const o = checkExportOptions(options);
     getRun(this.lib.db, o.runId);
     checkTargetDry(resolve(o.to)); // a target under a file fails here, before a job starts
@@ -212,15 +229,16 @@ export class CoreService implements AppApi {
     return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
   }
 
-  async importLabels(source: string, options: ImportLabelsOptions = {}): Promise<ImportLabelsReport> {
+  async importLabels(options: { source: string } & ImportLabelsOptions): Promise<ImportLabelsReport> {
+    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {source, seed?: boolean}');
+    const source = options.source;
     if (typeof source !== 'string' || !source) throw badArg('source', 'expected a labels file (CSV/JSON) or a folder');
-    if (options === null || typeof options !== 'object') throw badArg('options', 'expected {seed?: boolean}');
     const r = await importLabels(this.lib, source, { seed: options.seed !== false });
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
   }
 
-  async computeMap(model: string, params: MapParams): Promise<JobInfo> {
+  async computeMap({ model, params }: { model: string; params: MapParams }): Promise<JobInfo<'map'>> {
     if (typeof model !== 'string' || !model) throw badArg('model', 'name the embeddings to map');
     if (!params || !['umap', 'tsne', 'pca'].includes(params.method)) throw badArg('method', 'expected umap, tsne or pca');
     const spec = { model, params };
@@ -228,11 +246,11 @@ export class CoreService implements AppApi {
       this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
   }
 
-  async listMaps(): Promise<MapInfo[]> {
+  async listMaps(_o?: NoOptions): Promise<MapInfo[]> {
     return listMaps(this.lib.db);
   }
 
-  async getMap(query: { id?: number; model?: string; method?: string }): Promise<MapData> {
+  async getMap(query: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData> {
     if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
     if (query.id !== undefined) int('id', query.id, 1);
     return getMapData(this.lib.db, query);
@@ -242,7 +260,7 @@ export class CoreService implements AppApi {
     this.emit({ type: 'run', runId });
   }
 
-  async editRun(runId: number, op: EditOp): Promise<EditResult> {
+  async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
     int('runId', runId, 1);
     if (!op || typeof op !== 'object' || typeof (op as { type?: unknown }).type !== 'string') throw badArg('op', 'expected an edit {type, ...}');
     let split: { items: number[]; labels: Int32Array } | undefined;
@@ -275,35 +293,35 @@ export class CoreService implements AppApi {
     return r;
   }
 
-  async undo(runId: number): Promise<EditResult | null> {
+  async undo({ runId }: RunRef): Promise<EditResult | null> {
     const r = undo(this.lib.db, int('runId', runId, 1));
     this.changed(runId);
     return r;
   }
 
-  async redo(runId: number): Promise<EditResult | null> {
+  async redo({ runId }: RunRef): Promise<EditResult | null> {
     const r = redo(this.lib.db, int('runId', runId, 1));
     this.changed(runId);
     return r;
   }
 
-  async getHistory(runId: number): Promise<HistoryInfo> {
+  async getHistory({ runId }: RunRef): Promise<HistoryInfo> {
     getRun(this.lib.db, int('runId', runId, 1));
     return history(this.lib.db, runId);
   }
 
-  async getClusterMembers(runId: number, cluster: number, offset = 0, limit = 200, order: 'desc' | 'asc' = 'desc'): Promise<Page<ItemView>> {
+  async getClusterMembers({ runId, cluster, offset = 0, limit = 200, order = 'desc' }: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>> {
     if (!Number.isInteger(cluster) || cluster < -1) throw badArg('cluster', `expected a cluster id or -1 for noise, got ${cluster}`);
     return clusterMembers(this.lib.db, int('runId', runId, 1), cluster, int('offset', offset), int('limit', limit, 1), order === 'asc' ? 'asc' : 'desc');
   }
 
-  async getItems(kind: ItemKind, ids: number[], runId?: number): Promise<ItemView[]> {
+  async getItems({ kind, ids, runId }: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]> {
     if (kind !== 'photo' && kind !== 'face') throw badArg('kind', 'expected photo or face');
     if (!Array.isArray(ids)) throw badArg('ids', 'expected a list of item ids');
     return itemViews(this.lib.db, kind, ids, runId === undefined ? undefined : int('runId', runId, 1));
   }
 
-  async getReviewQueue(runId: number, offset = 0, limit = 200, maxSim = 0.6): Promise<Page<ItemView>> {
+  async getReviewQueue({ runId, offset = 0, limit = 200, maxSim = 0.6 }: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>> {
     if (!(maxSim >= -1 && maxSim <= 1)) throw badArg('maxSim', 'expected a cosine similarity in [-1, 1]');
     return reviewQueue(this.lib.db, int('runId', runId, 1), int('offset', offset), int('limit', limit, 1), maxSim);
   }
@@ -353,7 +371,7 @@ export class CoreService implements AppApi {
    * Runs `fn` as a read job (listed, cancellable with cancelJob, run beside write jobs) and resolves with its value;
    * the job row keeps only `summary(value)`. A read-only library has no jobs table to write: there it is a plain call.
    */
-  private async readJob<T>(kind: string, params: unknown, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
+  private async readJob<T, K extends 'similar' | 'neardup' | 'split'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
     if (this.lib.db.readonly) {
       const signal = new AbortController().signal;
       return fn({ jobId: 0, signal, progress() {}, checkCancelled() {}, isCancelled: () => false });
@@ -362,7 +380,7 @@ export class CoreService implements AppApi {
     const job = this.jobs.start(kind, params, async (ctx) => {
       const v = await fn(ctx);
       out = { v };
-      return summary(v);
+      return summary(v) as JobResult<K>;
     });
     const end = await this.jobs.wait(job.id);
     if (end.state === 'done' && out) return (out as { v: T }).v;
@@ -374,7 +392,7 @@ export class CoreService implements AppApi {
     return [...this.matrices.keys()];
   }
 
-  async similar(model: string, item: ItemRef, k = 24): Promise<Array<ItemView & { similarity: number }>> {
+  async similar({ model, item, k = 24 }: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>> {
     if (!item || typeof item !== 'object' || (item.kind !== 'photo' && item.kind !== 'face')) throw badArg('item', `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(item)}`);
     const id = int('item.id', item.id, 1);
     const m = this.matrix(model);
@@ -392,7 +410,7 @@ export class CoreService implements AppApi {
     }, (v) => ({ items: v.length }));
   }
 
-  async nearDuplicates(model: string, threshold = 0.95): Promise<Array<{ items: ItemView[]; minSim: number }>> {
+  async nearDuplicates({ model, threshold = 0.95 }: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>> {
     if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
     const m = this.matrix(model);
     return this.readJob('neardup', { model, threshold }, async (ctx) => {
@@ -403,7 +421,7 @@ export class CoreService implements AppApi {
     }, (v) => ({ groups: v.length }));
   }
 
-  async sweep(model: string, kind: 'elbow' | 'silhouette' | 'dbscan', values: number[], options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } = {}): Promise<JobInfo> {
+  async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
     if (!['elbow', 'silhouette', 'dbscan'].includes(kind)) throw badArg('kind', 'expected elbow, silhouette or dbscan');
     if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
     const m = this.matrix(model);
@@ -413,7 +431,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async compareRuns(a: number, b: number): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
+  async compareRuns({ a, b }: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }> {
     // both runs from one snapshot
     const { ra, rb, rows } = readSnapshot(this.lib.db, () => ({
       ra: getRun(this.lib.db, int('a', a, 1)), rb: getRun(this.lib.db, int('b', b, 1)),
@@ -426,7 +444,7 @@ export class CoreService implements AppApi {
     return { a: ra, b: rb, common: rows.length, ari: adjustedRandIndex(la, lb), ami: adjustedMutualInfo(la, lb), nmi: normalizedMutualInfo(la, lb) };
   }
 
-  async getAssignments(runId: number): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }> {
+  async getAssignments({ runId }: RunRef): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }> {
     const run = getRun(this.lib.db, int('runId', runId, 1));
     const rows = this.lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
     const ids = new Int32Array(rows.length), clusters = new Int32Array(rows.length);
@@ -434,7 +452,7 @@ export class CoreService implements AppApi {
     return { runId, kind: run.kind, ids, clusters };
   }
 
-  async getCatalog(): Promise<CatalogItem[]> {
+  async getCatalog(_o?: NoOptions): Promise<CatalogItem[]> {
     const dir = joinPath(MODELS_DIR, 'catalog');
     return MODEL_CATALOG.map((e) => {
       const manifestPath = e.manifest ? joinPath(dir, `${e.id}.json`) : null;
@@ -445,7 +463,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async downloadCatalogModel(id: string): Promise<JobInfo> {
+  async downloadCatalogModel({ id }: { id: string }): Promise<JobInfo<'download'>> {
     const e = catalogEntry(String(id));
     if (!e) throw badArg('id', `no catalog model ${JSON.stringify(id)} (known: ${MODEL_CATALOG.map((x) => x.id).join(', ')})`);
     const dir = joinPath(MODELS_DIR, 'catalog');
@@ -464,7 +482,7 @@ export class CoreService implements AppApi {
     });
   }
 
-  async getCluster(runId: number, cluster: number): Promise<ClusterRow> {
+  async getCluster({ runId, cluster }: RunRef & { cluster: number }): Promise<ClusterRow> {
     if (!Number.isInteger(cluster)) throw badArg('cluster', `expected a cluster id, got ${cluster}`);
     return runCluster(this.lib.db, int('runId', runId, 1), cluster);
   }

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobContext } from './jobs.ts';
+import { config } from './config.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The data sets and peers: CONSTELLATE_SHARED, or ../shared next to the repository. */
-export const SHARED = process.env.CONSTELLATE_SHARED ? resolve(process.env.CONSTELLATE_SHARED) : resolve(REPO_ROOT, '../shared');
+export const SHARED = config.shared() ?? resolve(REPO_ROOT, '../shared');
 export const sharedPath = (...p: string[]) => join(SHARED, ...p);
 
 export function tempDir(prefix = 'constellate-test-'): { dir: string; cleanup: () => void } {

@@ -8,7 +8,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, type
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isApiMethod } from '../common/api.ts';
+import { reply } from '../common/dispatch.ts';
 import { toPayload } from '../common/errors.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -46,17 +46,10 @@ function isOurFrame(e: IpcMainInvokeEvent): boolean {
 }
 
 function registerIpc(): void {
-  ipcMain.handle('constellate:call', async (e, method: unknown, args: unknown) => {
+  ipcMain.handle('constellate:call', async (e, method: unknown, arg: unknown) => {
     if (!isOurFrame(e)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'call from an unknown frame' } };
-    if (typeof method !== 'string' || !isApiMethod(method) || !Array.isArray(args)) {
-      return { ok: false, error: { code: 'BAD_ARGUMENT', message: `no API method ${JSON.stringify(method)}` } };
-    }
-    try {
-      const fn = (service as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-      return { ok: true, result: await fn.apply(service, args) };
-    } catch (err) {
-      return { ok: false, error: toPayload(err) };
-    }
+    // the one door: the method name and its one options object checked against the contract's schemas
+    return reply(service, method, arg);
   });
 }
 

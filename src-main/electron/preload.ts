@@ -1,22 +1,12 @@
 /**
  * The preload exposes exactly the AppApi contract (plus event subscription) to the renderer, nothing else: no
- * ipcRenderer, no Node. Runs sandboxed with contextIsolation.
+ * ipcRenderer, no Node. Runs sandboxed with contextIsolation. The methods are the generic client proxy over the one
+ * IPC channel (common/client.ts); the main process validates every call at its door.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { API_METHODS } from '../common/api.ts';
+import { clientOf, type Reply } from '../common/client.ts';
 
-type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
-
-const api: Record<string, unknown> = {};
-for (const method of API_METHODS) {
-  api[method] = async (...args: unknown[]) => {
-    const reply = (await ipcRenderer.invoke('constellate:call', method, args)) as Reply;
-    if (reply.ok) return reply.result;
-    const err = new Error(reply.error.message) as Error & { code: string };
-    err.code = reply.error.code;
-    throw err;
-  };
-}
+const api: Record<string, unknown> = { ...clientOf(async (method, arg) => (await ipcRenderer.invoke('constellate:call', method, arg)) as Reply) };
 api.onEvent = (listener: (e: unknown) => void) => {
   const h = (_e: IpcRendererEvent, payload: unknown) => listener(payload);
   ipcRenderer.on('constellate:event', h);

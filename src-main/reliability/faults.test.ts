@@ -44,7 +44,7 @@ describe.skipIf(!CAN_MOUNT)('disk full (tmpfs)', () => {
     let thrown: unknown = null;
     let open!: () => void;
     const gate = new Promise<void>((r) => { open = r; });
-    const job = jobs.start('probe', {}, async (ctx) => {
+    const job = jobs.start('probe' as 'scan', {} as never, async (ctx): Promise<never> => {
       await gate;
       // progress as a worker reports it: from a message/timer callback, outside the job's promise
       for (let i = 0; i < 20; i++) {
@@ -54,7 +54,7 @@ describe.skipIf(!CAN_MOUNT)('disk full (tmpfs)', () => {
         }, 1));
         ctx.checkCancelled();
       }
-      return { ok: true };
+      return { ok: true } as never;
     });
     await new Promise((r) => setTimeout(r, 30));
     expect(jobs.get(job.id).state).toBe('running');

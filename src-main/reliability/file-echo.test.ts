@@ -47,26 +47,26 @@ beforeAll(async () => {
   mkdirSync(photos);
   for (const f of readdirSync(sharedPath('data/photos-flowers', 'daisy')).sort().slice(0, 3)) copyFileSync(sharedPath('data/photos-flowers', 'daisy', f), join(photos, f));
   svc = CoreService.open(lib);
-  await svc.addRoots([photos]);
+  await svc.addRoots({ paths: [photos] });
   const job = await svc.scan();
-  for (let i = 0; i < 600 && ['queued', 'running'].includes((await svc.getJob(job.id)).state); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && ['queued', 'running'].includes((await svc.getJob({ id: job.id })).state); i++) await new Promise((r) => setTimeout(r, 100));
   const paths = readdirSync(photos).sort().map((f) => join(photos, f));
   writeNpy(join(t.dir, 'x.npy'), new Float32Array(paths.length * 4).map((_, i) => i + 1), [paths.length, 4]);
   writeFileSync(join(t.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
-  await svc.importEmbeddings(join(t.dir, 'x.npy'), join(t.dir, 'ids.csv'), 'mine');
+  await svc.importEmbeddings({ npy: join(t.dir, 'x.npy'), ids: join(t.dir, 'ids.csv'), model: 'mine' });
 }, 120_000);
 let closed = false;
 afterAll(async () => { if (!closed) await svc.close(); t.cleanup(); });
 
 describe('errors never echo file content', () => {
   it('importLabels', async () => {
-    for (const f of Object.values(secrets)) noLeak(await failure(svc.importLabels(f)), f);
+    for (const f of Object.values(secrets)) noLeak(await failure(svc.importLabels({ source: f })), f);
   });
 
   it('importEmbeddings (ids file and matrix file)', async () => {
     for (const f of Object.values(secrets)) {
-      noLeak(await failure(svc.importEmbeddings(join(t.dir, 'x.npy'), f, 'imp')), f);
-      noLeak(await failure(svc.importEmbeddings(f, join(t.dir, 'ids.csv'), 'imp')), f);
+      noLeak(await failure(svc.importEmbeddings({ npy: join(t.dir, 'x.npy'), ids: f, model: 'imp' })), f);
+      noLeak(await failure(svc.importEmbeddings({ npy: f, ids: join(t.dir, 'ids.csv'), model: 'imp' })), f);
     }
   });
 
@@ -75,8 +75,8 @@ describe('errors never echo file content', () => {
       let msg: string;
       try {
         const job = await svc.embed({ model: f });
-        let info = await svc.getJob(job.id);
-        for (let i = 0; i < 600 && ['queued', 'running'].includes(info.state); i++) { await new Promise((r) => setTimeout(r, 50)); info = await svc.getJob(job.id); }
+        let info = await svc.getJob({ id: job.id });
+        for (let i = 0; i < 600 && ['queued', 'running'].includes(info.state); i++) { await new Promise((r) => setTimeout(r, 50)); info = await svc.getJob({ id: job.id }); }
         expect(info.state).toBe('failed');
         msg = `${info.error?.code}: ${info.error?.message}`;
       } catch (e) { msg = `${(e as { code?: string }).code}: ${(e as Error).message}`; }
@@ -89,22 +89,22 @@ describe('exportEmbeddings writes only where it may', () => {
   it('refuses an existing file unless force, and reports the real paths', async () => {
     const out = join(t.dir, 'exp', 'e.npy');
     mkdirSync(join(t.dir, 'exp'));
-    const r = await svc.exportEmbeddings('mine', out);
+    const r = await svc.exportEmbeddings({ model: 'mine', out });
     expect(r.out).toBe(out);
     expect(r.ids).toBe(join(t.dir, 'exp', 'e.ids.csv'));
     expect(existsSync(r.out) && existsSync(r.ids)).toBe(true);
     // again: both exist
-    expect(await failure(svc.exportEmbeddings('mine', out))).toMatch(/^CONFLICT: .*e\.npy.*exists.*force/);
+    expect(await failure(svc.exportEmbeddings({ model: 'mine', out }))).toMatch(/^CONFLICT: .*e\.npy.*exists.*force/);
     const victim = join(t.dir, 'victim.csv');
     writeFileSync(victim, 'keep me');
-    expect(await failure(svc.exportEmbeddings('mine', join(t.dir, 'exp', 'new.npy'), victim))).toMatch(/^CONFLICT: .*victim\.csv/);
+    expect(await failure(svc.exportEmbeddings({ model: 'mine', out: join(t.dir, 'exp', 'new.npy'), ids: victim }))).toMatch(/^CONFLICT: .*victim\.csv/);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
     expect(existsSync(join(t.dir, 'exp', 'new.npy'))).toBe(false); // nothing written when one of the two is refused
-    const forced = await svc.exportEmbeddings('mine', out, undefined, { force: true });
+    const forced = await svc.exportEmbeddings({ model: 'mine', out, force: true });
     expect(forced.rows).toBe(3);
     // a symlinked folder: the JSON names where the files really are
     symlinkSync(join(t.dir, 'exp'), join(t.dir, 'via-link'));
-    const linked = await svc.exportEmbeddings('mine', join(t.dir, 'via-link', 'l.npy'));
+    const linked = await svc.exportEmbeddings({ model: 'mine', out: join(t.dir, 'via-link', 'l.npy') });
     expect(linked.out).toBe(join(t.dir, 'exp', 'l.npy'));
     expect(linked.ids).toBe(join(t.dir, 'exp', 'l.ids.csv'));
   });
@@ -129,7 +129,7 @@ describe('exportEmbeddings writes only where it may', () => {
     ];
     for (const [out, ids] of attempts) {
       for (const force of [false, true]) {
-        const msg = await failure(svc.exportEmbeddings('mine', out, ids, { force }));
+        const msg = await failure(svc.exportEmbeddings({ model: 'mine', out, ids, force }));
         expect(msg, `${out} ${ids}`).toMatch(/^(BAD_ARGUMENT|CONFLICT): .*librar/);
       }
     }
@@ -137,7 +137,7 @@ describe('exportEmbeddings writes only where it may', () => {
     expect(after.ino).toBe(before.ino);
     expect((await svc.getInfo()).photos).toBe(3);
     // out and ids naming one file
-    expect(await failure(svc.exportEmbeddings('mine', join(t.dir, 'same.npy'), join(t.dir, 'same.npy'), { force: true }))).toMatch(/^BAD_ARGUMENT: /);
+    expect(await failure(svc.exportEmbeddings({ model: 'mine', out: join(t.dir, 'same.npy'), ids: join(t.dir, 'same.npy'), force: true }))).toMatch(/^BAD_ARGUMENT: /);
   });
 });
 

@@ -97,16 +97,16 @@ describe('one item identity through the API', () => {
       expect(j.state).toBe('done');
       return j;
     };
-    const [ra, rb] = await svc.addRoots([A, B]);
+    const [ra, rb] = await svc.addRoots({ paths: [A, B] });
     await done(svc.scan());
     await done(svc.embed({ model: 'face', workers: 1 }));
     const faces = (await svc.getInfo()).faces;
     expect(faces).toBeGreaterThanOrEqual((A_PEOPLE.length + B_PEOPLE.length) * 2 - 1);
     const cj = await done(svc.cluster({ model: 'face', params: { algo: 'kmeans', k: A_PEOPLE.length + B_PEOPLE.length, seed: 1 } as never }));
     const runId = (cj.result as { runId: number }).runId;
-    for (const c of await svc.getClusters(runId)) {
-      await svc.editRun(runId, { type: 'rename', cluster: c.cluster, name: `GROUP-${c.cluster}` });
-      await svc.editRun(runId, { type: 'accept', cluster: c.cluster });
+    for (const c of await svc.getClusters({ runId: runId })) {
+      await svc.editRun({ runId: runId, op: { type: 'rename', cluster: c.cluster, name: `GROUP-${c.cluster}` } });
+      await svc.editRun({ runId: runId, op: { type: 'accept', cluster: c.cluster } });
     }
     const changed = join(A, A_PEOPLE[0], 'neutral.jpg');
     const renamedFrom = join(A, A_PEOPLE[1], 'smiling.jpg'), renamedTo = join(A, A_PEOPLE[1], 'smiling-renamed.jpg');
@@ -133,19 +133,19 @@ describe('one item identity through the API', () => {
     // a mixed-kind comparison and a face asked as a photo are refused clearly
     await done(svc.embed({ model: 'photo', workers: 1 }));
     const pj = await done(svc.cluster({ model: 'photo', params: { algo: 'kmeans', k: 2, seed: 1 } as never }));
-    await expect(svc.compareRuns(runId, (pj.result as { runId: number }).runId)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
-    await expect(svc.similar('photo', { kind: 'face', id: before.changedFaces[0] }, 3)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
-    const near = await svc.similar('face', { kind: 'face', id: before.changedFaces[0] }, 3);
+    await expect(svc.compareRuns({ a: runId, b: (pj.result as { runId: number }).runId })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
+    await expect(svc.similar({ model: 'photo', item: { kind: 'face', id: before.changedFaces[0] }, k: 3 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    const near = await svc.similar({ model: 'face', item: { kind: 'face', id: before.changedFaces[0] }, k: 3 });
     expect(near.every((v) => v.kind === 'face')).toBe(true);
 
     const rm = await svc.removeFolder({ rootId: rb.id });
     expect(rm).toEqual({ removed: B, photos: B_PEOPLE.length * 2, faces: before.bFaces.length });
     const C = folder('api-c', C_PEOPLE);
-    await svc.addRoots([C]);
+    await svc.addRoots({ paths: [C] });
     await done(svc.scan());
     await done(svc.embed({ model: 'face', workers: 1 }));
     // similar after new faces were written: the cache follows the model's revision, the new faces are there
-    const all = await svc.similar('face', { kind: 'face', id: before.changedFaces[0] }, 50);
+    const all = await svc.similar({ model: 'face', item: { kind: 'face', id: before.changedFaces[0] }, k: 50 });
     expect(all.some((v) => v.item > before.maxFace)).toBe(true);
     expect(all.some((v) => before.bFaces.includes(v.item))).toBe(false);
 

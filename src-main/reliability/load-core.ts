@@ -34,8 +34,9 @@ export interface LoadReport {
   rootsAdded: number;
 }
 
-export function post(srv: RunningServer, method: string, args: unknown[], agent?: Agent): Promise<{ status: number; body: string }> {
-  const body = JSON.stringify(args);
+/** One API call over HTTP: the method's one options object as the JSON body (none: an empty body). */
+export function post(srv: RunningServer, method: string, options?: unknown, agent?: Agent): Promise<{ status: number; body: string }> {
+  const body = options === undefined ? '' : JSON.stringify(options);
   return new Promise((ok, fail) => {
     const req = request({
       host: '127.0.0.1', port: srv.port, path: `/api/${method}`, method: 'POST', agent,
@@ -65,16 +66,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const f of folders) mkdirSync(f, { recursive: true });
   const t0 = performance.now();
   const jobId = await o.startJob();
-  const reads: Array<[string, unknown[]]> = [
-    ['getInfo', []], ['listPhotos', [{ offset: 0, limit: 50 }]], ['listRoots', []], ['listJobs', []], ['getJob', [jobId]],
-    ['listScanIssues', [0, 20]], ['listPhotos', [{ offset: 20, limit: 5 }]], ['listRuns', []],
+  const reads: Array<[string, unknown]> = [
+    ['getInfo', undefined], ['listPhotos', { offset: 0, limit: 50 }], ['listRoots', {}], ['listJobs', undefined], ['getJob', { id: jobId }],
+    ['listScanIssues', { offset: 0, limit: 20 }], ['listPhotos', { offset: 20, limit: 5 }], ['listRuns', undefined],
   ];
   // the writes are spread through the read traffic: each folder is added twice (the second must return the same root)
-  const plan: Array<[string, unknown[]]> = [];
+  const plan: Array<[string, unknown]> = [];
   for (let i = 0; i < o.requests; i++) plan.push(reads[i % reads.length]);
   folders.forEach((f, i) => {
-    plan.splice(Math.floor(((i + 0.5) / folders.length) * plan.length), 0, ['addRoots', [[f]]]);
-    plan.splice(Math.floor(((i + 0.7) / folders.length) * plan.length), 0, ['addRoots', [[f]]]);
+    plan.splice(Math.floor(((i + 0.5) / folders.length) * plan.length), 0, ['addRoots', { paths: [f] }]);
+    plan.splice(Math.floor(((i + 0.7) / folders.length) * plan.length), 0, ['addRoots', { paths: [f] }]);
   });
   const lat: number[] = [];
   const statuses: Record<string, number> = {};

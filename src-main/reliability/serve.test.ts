@@ -94,10 +94,10 @@ describe('serve mode security', () => {
     const wrong = srv.token.slice(0, -1) + (srv.token.endsWith('A') ? 'B' : 'A');
     for (const m of [...API_METHODS, 'nonexistent']) {
       for (const h of [{}, { 'x-constellate-token': wrong }, { 'x-constellate-token': '' }, { cookie: `cst_token=${wrong}` }, { authorization: `Bearer ${srv.token}` }]) {
-        const r = await raw(`/api/${m}`, h, 'POST', '[]');
+        const r = await raw(`/api/${m}`, h, 'POST', '{}');
         expect(r.status, `${m} ${JSON.stringify(h)}`).toBe(401);
       }
-      expect((await raw(`/api/${m}?token=${wrong}`, {}, 'POST', '[]')).status).toBe(401);
+      expect((await raw(`/api/${m}?token=${wrong}`, {}, 'POST', '{}')).status).toBe(401);
     }
     for (const p of ['/', '/index.html', '/assets/app.js', '/thumb/0123456789abcdef.jpg', '/events', '/api/', '/x'.repeat(2000)]) {
       expect((await raw(p)).status, p).toBe(401);
@@ -145,13 +145,13 @@ describe('serve mode security', () => {
     const badHosts = [`evil.example:${p}`, '127.0.0.1', `127.0.0.1:${p + 1}`, `127.0.0.1.evil.example:${p}`, `localhost.evil.example:${p}`, `[::1]:${p}`,
       `0.0.0.0:${p}`, `127.1:${p}`, `2130706433:${p}`, ' ', `127.0.0.1:${p}@evil.example`, `evil.example`, `LOCALHOST:${p}`];
     for (const host of badHosts) {
-      expect((await raw('/api/getInfo', { ...auth(), host }, 'POST', '[]')).status, `host ${host}`).toBe(403);
+      expect((await raw('/api/getInfo', { ...auth(), host }, 'POST', '{}')).status, `host ${host}`).toBe(403);
       expect(await wsStatus('/events', { ...auth(), host }), `ws host ${host}`).toBe(403);
     }
     // no Host header at all, and an empty one (written by hand: Node's client would add its own)
     for (const hostLine of ['', 'Host: \r\n']) {
       const status = await new Promise<number>((ok) => {
-        const s = connect({ host: '127.0.0.1', port: p }, () => s.write(`POST /api/getInfo HTTP/1.1\r\n${hostLine}x-constellate-token: ${srv.token}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]`));
+        const s = connect({ host: '127.0.0.1', port: p }, () => s.write(`POST /api/getInfo HTTP/1.1\r\n${hostLine}x-constellate-token: ${srv.token}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`));
         let b = '';
         s.on('data', (c) => { b += c; });
         s.on('end', () => ok(Number(/^HTTP\/1\.1 (\d+)/.exec(b)?.[1] ?? -1)));
@@ -162,11 +162,11 @@ describe('serve mode security', () => {
     const badOrigins = ['http://evil.example', 'null', `http://127.0.0.1:${p}.evil.example`, `https://127.0.0.1:${p}`, `http://127.0.0.1:${p + 1}`,
       `http://localhost:${p}@evil.example`, 'file://', `http://[::1]:${p}`, ''];
     for (const origin of badOrigins) {
-      expect((await raw('/api/getInfo', { ...auth(), origin }, 'POST', '[]')).status, `origin ${origin}`).toBe(403);
+      expect((await raw('/api/getInfo', { ...auth(), origin }, 'POST', '{}')).status, `origin ${origin}`).toBe(403);
       expect(await wsStatus('/events', { ...auth(), origin }), `ws origin ${origin}`).toBe(403);
     }
-    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`]) expect((await raw('/api/getInfo', { ...auth(), host }, 'POST', '[]')).status).toBe(200);
-    expect((await raw('/api/getInfo', { ...auth(), origin: `http://localhost:${p}` }, 'POST', '[]')).status).toBe(200);
+    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`]) expect((await raw('/api/getInfo', { ...auth(), host }, 'POST', '{}')).status).toBe(200);
+    expect((await raw('/api/getInfo', { ...auth(), origin: `http://localhost:${p}` }, 'POST', '{}')).status).toBe(200);
     figures.hostOriginCases = badHosts.length * 2 + badOrigins.length * 2;
   });
 
@@ -189,7 +189,7 @@ describe('serve mode security', () => {
       expect(r.status, body.slice(0, 30)).toBeLessThan(500);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect((await raw('/api/getInfo', auth(), 'POST', '[]')).status).toBe(200);
+    expect((await raw('/api/getInfo', auth(), 'POST', '{}')).status).toBe(200);
   });
 });
 
@@ -199,8 +199,8 @@ describe('serve mode under load', () => {
     const report = await runLoad({
       srv, requests: N, concurrency: 16, scratch: join(t.dir, 'scratch'), writes: 12,
       startJob: async () => {
-        const [root] = await svc.addRoots([photos]);
-        return (await svc.scan([root.id])).id;
+        const [root] = await svc.addRoots({ paths: [photos] });
+        return (await svc.scan({ rootIds: [root.id] })).id;
       },
       waitJob: (id) => svc.jobs.wait(id),
     });
@@ -219,8 +219,8 @@ describe('serve mode under load', () => {
 describe('labeling edits under concurrency', () => {
   it('a move racing a split of the same cluster is never lost; undo restores the run', async () => {
     if ((await svc.getInfo()).photos === 0) { // run alone (-t): scan first
-      const [root] = await svc.addRoots([photos]);
-      await svc.jobs.wait((await svc.scan([root.id])).id);
+      const [root] = await svc.addRoots({ paths: [photos] });
+      await svc.jobs.wait((await svc.scan({ rootIds: [root.id] })).id);
     }
     // embeddings for the 60 photos: three blobs in 8-d (imported, so no model is needed), clustered with k-means, k = 3
     const list = (await svc.listPhotos({ limit: 500 })).items;
@@ -229,35 +229,35 @@ describe('labeling edits under concurrency', () => {
     list.forEach((_, i) => { for (let j = 0; j < 8; j++) X[i * 8 + j] = (j === i % 3 ? 5 : 0) + (j === 3 + (i % 2) ? 2 : 0) + r(); });
     writeNpy(join(t.dir, 'x.npy'), X, [list.length, 8]);
     writeFileSync(join(t.dir, 'ids.csv'), ['path', ...list.map((p) => p.path)].join('\n'));
-    await svc.importEmbeddings(join(t.dir, 'x.npy'), join(t.dir, 'ids.csv'), 'blobs');
+    await svc.importEmbeddings({ npy: join(t.dir, 'x.npy'), ids: join(t.dir, 'ids.csv'), model: 'blobs' });
     const job = await svc.jobs.wait((await svc.cluster({ model: 'blobs', params: { algo: 'kmeans', k: 3 } })).id);
     expect(job.state, JSON.stringify(job.error)).toBe('done');
     const runId = (job.result as { runId: number }).runId;
-    const before = await svc.getAssignments(runId);
-    const clusters = (await svc.getClusters(runId)).filter((c) => c.cluster >= 0).sort((a, b) => b.size - a.size);
+    const before = await svc.getAssignments({ runId });
+    const clusters = (await svc.getClusters({ runId })).filter((c) => c.cluster >= 0).sort((a, b) => b.size - a.size);
     const A = clusters[0].cluster, B = clusters[1].cluster;
     const moved = Array.from(before.ids).filter((_, i) => before.clusters[i] === A).slice(0, 3);
     let conflicts = 0, applied = 0;
     for (let round = 0; round < 4; round++) {
       // the split computes its parts in a worker; the move lands while it does (the last round: after it)
-      const split = post(srv, 'editRun', [runId, { type: 'split', cluster: A, k: 2 }]);
+      const split = post(srv, 'editRun', { runId, op: { type: 'split', cluster: A, k: 2 } });
       if (round === 3) await split;
       else await new Promise((ok) => setTimeout(ok, 5 + round * 15));
-      const move = await post(srv, 'editRun', [runId, { type: 'move', items: moved, to: B }]);
+      const move = await post(srv, 'editRun', { runId, op: { type: 'move', items: moved, to: B } });
       const s = await split;
       expect(move.status, move.body).toBe(200);
       expect([200, 409], s.body).toContain(s.status);
       if (s.status === 409) conflicts++; else applied++;
       // whatever order they ran in, the moved items are in B now: split-then-move moves them after the split, and
       // move-then-split must split A's members as they are then (or refuse), not the list it read before the move
-      const now = await svc.getAssignments(runId);
+      const now = await svc.getAssignments({ runId });
       const at = new Map(Array.from(now.ids).map((id, i) => [id, now.clusters[i]]));
-      const order = (await svc.getHistory(runId)).edits.filter((e) => !e.undone).map((e) => e.op.type).join(' then ');
+      const order = (await svc.getHistory({ runId })).edits.filter((e) => !e.undone).map((e) => e.op.type).join(' then ');
       for (const it of moved) expect(at.get(it), `round ${round} (${order}, split ${s.status}): item ${it} lost its move`).toBe(B);
       expect(now.ids.length).toBe(before.ids.length);
       // undo everything: the run is as it was
-      while (await svc.undo(runId)) { /* all the way back */ }
-      const back = await svc.getAssignments(runId);
+      while (await svc.undo({ runId })) { /* all the way back */ }
+      const back = await svc.getAssignments({ runId });
       expect(Array.from(back.clusters)).toEqual(Array.from(before.clusters));
     }
     figures.labeling = { rounds: 4, splitRefusedAsConflict: conflicts, splitApplied: applied };

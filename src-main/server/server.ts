@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isApiMethod } from '../common/api.ts';
+import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
 import type { CoreService } from '../core/service.ts';
@@ -28,6 +29,23 @@ export interface ServeOptions {
   maxJsonBody?: number;
   /** where request-scoped internal errors are logged (default stderr) */
   log?: (message: string) => void;
+  /** largest API call body accepted, bytes (default API_MAX_BODY) */
+  apiMaxBody?: number;
+}
+
+/** An API call's options object is small (ids, paths, parameters): 4 MiB holds a move of 400,000 item ids. */
+export const API_MAX_BODY = 4 << 20;
+
+/** The one options object of an API call from its body: empty (no options), JSON, or the binary codec. */
+export function parseApiBody(body: Buffer, contentType: string): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    if (contentType.startsWith('application/x-constellate')) return decodeMessage(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    // a malformed or pathologically nested body is the caller's error, never an internal one
+    throw new AppError('BAD_ARGUMENT', `request body: not a JSON options object (${e instanceof RangeError ? 'nested too deeply' : (e as Error).message})`);
+  }
 }
 
 export interface RunningServer {
@@ -102,6 +120,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const sendFile = (req: IncomingMessage, res: ServerResponse, file: string, extra: Record<string, string> = {}) =>
     serveFile(res, file, { 'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', ...securityHeaders(), ...extra }, req.method === 'HEAD');
 
+  /** The API door: one options object per call (JSON, or the binary codec), validated by the shared dispatch. */
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') return sendError(res, 405, 'BAD_ARGUMENT', 'API calls are POST requests');
     if (!isApiMethod(method)) return sendError(res, 404, 'NOT_FOUND', `no API method ${JSON.stringify(method)}`);
@@ -113,12 +132,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       throw e;
     }
     try {
-      let args: unknown;
-      if ((req.headers['content-type'] ?? '').startsWith('application/x-constellate')) args = decodeMessage(new Uint8Array(body));
-      else args = body.length ? JSON.parse(body.toString('utf8')) : [];
-      if (!Array.isArray(args)) throw new AppError('BAD_ARGUMENT', 'the request body must be a JSON array of arguments');
-      const fn = (service as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-      const result = await fn.apply(service, args);
+      const arg = parseApiBody(body, req.headers['content-type'] ?? '');
+      const result = await dispatch(service, method, arg);
       if (hasBinary(result)) {
         const bytes = encodeMessage(result);
         res.writeHead(200, { 'content-type': 'application/x-constellate', 'content-length': bytes.byteLength, 'cache-control': 'no-store' });
@@ -129,8 +144,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         res.end(text);
       }
     } catch (e) {
-      const p = e instanceof SyntaxError ? { code: 'BAD_ARGUMENT' as const, message: 'request body is not JSON' } : toPayload(e);
-      sendError(res, httpStatus(p.code), p.code, p.message);
+      const p = toPayload(e);
+      if (!res.headersSent) sendError(res, httpStatus(p.code), p.code, p.message);
+      else res.destroy();
     }
   };
 

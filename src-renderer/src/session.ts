@@ -63,7 +63,7 @@ export async function loadRuns(): Promise<void> {
   try {
     session.runs = await api.listRuns();
     if (session.runId === null || !session.runs.some((r) => r.id === session.runId)) session.runId = session.runs[0]?.id ?? null;
-    if (session.runId !== null) session.history = await api.getHistory(session.runId);
+    if (session.runId !== null) session.history = await api.getHistory({ runId: session.runId });
     const models = state.info?.models ?? [];
     if (!session.model || !models.some((m) => m.name === session.model)) session.model = currentRun()?.model ?? models[0]?.name ?? null;
   } catch (e) { showError(e); }
@@ -72,7 +72,7 @@ export async function loadRuns(): Promise<void> {
 export async function edit(op: EditOp): Promise<boolean> {
   if (session.runId === null) return false;
   try {
-    const r = await api.editRun(session.runId, op);
+    const r = await api.editRun({ runId: session.runId, op });
     session.history = r.history;
     return true;
   } catch (e) { showError(e); return false; }
@@ -80,24 +80,24 @@ export async function edit(op: EditOp): Promise<boolean> {
 
 export async function undo(): Promise<void> {
   if (session.runId === null) return;
-  try { const r = await api.undo(session.runId); if (r) session.history = r.history; } catch (e) { showError(e); }
+  try { const r = await api.undo({ runId: session.runId }); if (r) session.history = r.history; } catch (e) { showError(e); }
 }
 
 export async function redo(): Promise<void> {
   if (session.runId === null) return;
-  try { const r = await api.redo(session.runId); if (r) session.history = r.history; } catch (e) { showError(e); }
+  try { const r = await api.redo({ runId: session.runId }); if (r) session.history = r.history; } catch (e) { showError(e); }
 }
 
 export function startSession(): void {
   readHash();
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
-  watch(() => session.runId, async (id) => { session.history = id !== null ? await api.getHistory(id).catch(() => null) : null; });
+  watch(() => session.runId, async (id) => { session.history = id !== null ? await api.getHistory({ runId: id }).catch(() => null) : null; });
   watch(() => state.revision, loadRuns);
   api.onEvent((e) => {
     if (e.type === 'run' && e.runId === session.runId) session.runRevision++;
     if (e.type === 'job' && e.job.state === 'done' && e.job.kind === 'cluster') {
-      const id = (e.job.result as { runId?: number } | null)?.runId;
+      const id = e.job.result?.runId; // typed by the job kind
       void loadRuns().then(() => { if (id) session.runId = id; });
     }
   });

@@ -77,7 +77,8 @@ export interface RunOptions {
   isCancelled?: () => boolean;
 }
 
-function checkParams(p: ClusterParams, n: number): void {
+/** The parameters of a run on n items, checked (also at submit time, so a bad run is refused before it is queued). */
+export function checkParams(p: ClusterParams, n: number): void {
   if (!ALGOS.includes(p.algo)) throw badArg('algo', `expected one of ${ALGOS.join(', ')}, got ${JSON.stringify(p.algo)}`);
   if (p.metric && p.metric !== 'cosine' && p.metric !== 'euclidean') throw badArg('metric', `expected cosine or euclidean, got ${p.metric}`);
   const posInt = (name: string, v: number | undefined, min = 1) => {

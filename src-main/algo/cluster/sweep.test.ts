@@ -62,7 +62,7 @@ describe('sweeps', () => {
     expect(r.best!.rejected).toBeUndefined();
     expect(r.best!.clusters).toBeGreaterThanOrEqual(5);
     expect(r.best!.noiseShare).toBeLessThanOrEqual(0.45);
-    for (const p of r.points) { expect(p.param).toBe('eps'); expect(Number.isFinite(p.score) || p.rejected).toBeTruthy(); }
+    for (const p of r.points) { expect(p.param).toBe('eps'); expect(Number.isFinite(p.score) || typeof p.rejected === 'string', `eps ${p.value}: a score or a reason`).toBe(true); }
     // custom score: AMI vs the truth; the chosen point is the best unrejected one
     const r2 = await dbscanEpsSweep(A.data, A.rows, A.cols, eps, 5, { gemm, minClusters: 5, maxNoiseShare: 0.45, score: (l) => adjustedMutualInfo(y, l) });
     const ok = r2.points.filter((p) => !p.rejected);

@@ -9,26 +9,8 @@ import { noiseShare, silhouette } from '../metrics.ts';
 import { dbscan } from './dbscan.ts';
 import { kmeans, type KMeansOptions } from './kmeans.ts';
 
-export interface SweepPoint {
-  /** parameter name, e.g. 'k' or 'eps' */
-  param: string;
-  /** parameter value */
-  value: number;
-  clusters: number;
-  noiseShare: number;
-  /** the sweep's score (inertia for the elbow, silhouette, ...); NaN when not computed */
-  score: number;
-  /** why this point may not be chosen */
-  rejected?: string;
-  /** elbow: the knee */
-  knee?: boolean;
-}
-
-export interface SweepResult {
-  points: SweepPoint[];
-  /** the chosen point (null when every point was rejected) */
-  best: SweepPoint | null;
-}
+export type { SweepPoint, SweepResult } from '../../common/jobs.ts';
+import type { SweepPoint, SweepResult } from '../../common/jobs.ts';
 
 /**
  * Kneedle (Satopää et al. 2011) on a curve given by xs ascending: both axes scaled to [0, 1], the knee is the point

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { jacobiEigen, pca } from './pca.ts';
-import { loadC3 } from './test-data.ts';
+import { loadC3 } from '../../testing/map-data.ts';
 
 describe('jacobiEigen', () => {
   it('decomposes a random symmetric matrix (A v = lambda v, sorted)', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import { calibratePerplexity, fitTsne, Tsne } from './tsne.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
-import { loadC3, peerQuality } from './test-data.ts';
+import { loadC3, peerQuality } from '../../testing/map-data.ts';
 
 const { X, y, n, d } = loadC3();
 const gemmP = createOrtGemm(1);

@@ -5,7 +5,7 @@ import { normalizeRows } from '../linalg.ts';
 import { knnForest } from './knn-forest.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { findAbParams, fitUmap, fuzzySimplicialSet, Umap } from './umap.ts';
-import { loadC3, peerQuality } from './test-data.ts';
+import { loadC3, peerQuality } from '../../testing/map-data.ts';
 
 const { X, y, n, d } = loadC3();
 const gemmP = createOrtGemm(1);

@@ -10,18 +10,8 @@ import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.t
 import { getRun, storeRun, type RunInfo } from './runs.ts';
 import { carryOver } from '../curation/edits.ts';
 
-export interface ClusterSpec {
-  model: string;
-  params: ClusterParams;
-  /** 'folders', 'imported', or a labels file */
-  labels?: string | null;
-}
-
-export interface ClusterReport extends RunInfo {
-  runId: number;
-  top10: Array<{ cluster: number; size: number }>;
-  tail10: Array<{ cluster: number; size: number }>;
-}
+export type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
+import type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
 
 export function summarize(out: ClusterOutput): { top10: ClusterReport['top10']; tail10: ClusterReport['tail10'] } {
   return {

@@ -2,6 +2,7 @@
  * True labels for the metrics: each item's photo folder name (`folders`), labels imported into the library
  * (`imported`), or a file mapping paths to labels (CSV `path,label[,x,y,w,h]` or JSON lines).
  */
+import { readCsv } from '../csv.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
@@ -59,11 +60,13 @@ export function labelsFromFile(db: Db, kind: ItemKind, ids: Int32Array, file: st
       byPath.set(isAbsolute(o.path) ? o.path : resolve(base, o.path), String(o.label));
     });
   } else {
-    const header = lines[0].split(',').map((h) => h.trim().toLowerCase());
+    let rows: string[][];
+    try { rows = readCsv(text); } catch (e) { throw new AppError('BAD_FILE', `${file}: not a CSV file (${(e as Error).message})`); }
+    const header = rows[0].map((h) => h.trim().toLowerCase());
     const pi = header.indexOf('path'), li = header.indexOf('label');
     if (pi < 0 || li < 0) throw new AppError('BAD_FILE', `${file}: the CSV header needs 'path' and 'label' columns`);
-    for (let i = 1; i < lines.length; i++) {
-      const f = lines[i].split(',');
+    for (let i = 1; i < rows.length; i++) {
+      const f = rows[i];
       const p = (f[pi] ?? '').trim();
       if (p) byPath.set(isAbsolute(p) ? p : resolve(base, p), (f[li] ?? '').trim());
     }

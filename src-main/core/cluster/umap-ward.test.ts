@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runClustering } from '../../algo/cluster/run.ts';
-import { loadC3, PEER_RUNS } from '../../algo/map/test-data.ts';
+import { loadC3, PEER_RUNS } from '../../testing/map-data.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 

@@ -17,29 +17,8 @@ import { defaultPool, runTask, workerCount } from '../workers/pool.ts';
 import type { EmbedTaskPayload, EmbedTaskResult } from './embed-worker.ts';
 import { ensureModel, pendingPhotos } from './store.ts';
 
-export interface EmbedSpec {
-  /** 'photo', 'face', or the path of a model manifest (JSON) */
-  model: string;
-  workers?: number;
-  batch?: number;
-  modelsDir?: string;
-  face?: { scoreThreshold?: number; minFaceSize?: number };
-}
-
-export interface EmbedReport {
-  model: string;
-  kind: ItemKind;
-  dim: number;
-  version: string;
-  pending: number;
-  processed: number;
-  failed: number;
-  faces: number;
-  embeddings: number;
-  failures: Array<{ path: string; reason: string }>;
-  seconds: number;
-  photosPerSecond: number;
-}
+export type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
+import type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 
 interface ResolvedModel { task: string; name: string; kind: ItemKind; dim: number; version: string; source: 'builtin' | 'manifest' }
 

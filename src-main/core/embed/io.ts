@@ -6,6 +6,7 @@
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-write.ts';
+import { csvRow, readCsv } from '../csv.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
@@ -15,27 +16,14 @@ import { ensureModel, getModel, loadMatrix, vecBlob } from './store.ts';
 
 export interface IdRow { path: string; box: [number, number, number, number] | null }
 
+/** One CSV line's fields (the one reader, core/csv.ts). */
 function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') { out.push(cur); cur = ''; }
-    else cur += c;
-  }
-  out.push(cur);
-  return out;
+  try { return readCsv(line)[0] ?? ['']; } catch (e) { throw new AppError('BAD_FILE', `not a CSV line: ${(e as Error).message.split('\n')[0].slice(0, 200)}`); }
 }
 
+/** One CSV field, quoted where needed (the one writer, core/csv.ts). */
 export function csvField(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return csvRow([v]);
 }
 
 export function readIdsFile(file: string): IdRow[] {

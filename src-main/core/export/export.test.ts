@@ -199,13 +199,13 @@ describe('photo runs', () => {
     const to = join(file, 'export');
     for (const format of ['folders', 'csv', 'html'] as const) {
       const e = await exp(lib, { runId, to, format }).catch((x) => x);
-      expect(e.code).toBe('IO');
+      expect(e.code).toBe('BAD_ARGUMENT'); // a target that is not what it claims is bad input (exit 2), not an I/O failure
       expect(e.message).toContain(to);
       expect(e.message).toMatch(/cannot write there/);
       expect(e.message).not.toContain('\n');
     }
     const dry = await exp(lib, { runId, to, format: 'folders', dryRun: true }).catch((x) => x);
-    expect(dry.code).toBe('IO');
+    expect(dry.code).toBe('BAD_ARGUMENT');
     await expect(exp(lib, { runId: 9999, to: join(t.dir, 'x'), format: 'csv' })).rejects.toThrow(/run 9999/);
     await expect(exp(lib, { runId, to: join(t.dir, 'x'), format: 'zip' as never })).rejects.toThrow(/format/);
     await expect(exp(lib, { runId, to: join(t.dir, 'x'), format: 'folders', link: 'move' as never })).rejects.toThrow(/link: expected copy, hardlink, symlink/);

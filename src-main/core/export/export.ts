@@ -67,9 +67,11 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
 }
 
+/** A target that is not a folder (under a file, ENOTDIR/EEXIST) is bad input; permission, disk full, I/O are IO. */
 function cannotWrite(dir: string, e: unknown): AppError {
   if (e instanceof AppError) return e;
-  return new AppError('IO', `${dir}: cannot write there (${describeIoError(e)})`);
+  const c = errCode(e);
+  return new AppError(c === 'ENOTDIR' || c === 'EEXIST' ? 'BAD_ARGUMENT' : 'IO', `${dir}: cannot write there (${describeIoError(e)})`);
 }
 
 /** Makes sure `dir` is a folder we can create files in (creating it); one clear error naming it otherwise. */
@@ -81,7 +83,7 @@ function ensureWritableDir(dir: string): void {
   }
   let st;
   try { st = statSync(dir); } catch (e) { throw cannotWrite(dir, e); }
-  if (!st.isDirectory()) throw new AppError('IO', `${dir}: cannot write there (not a folder)`);
+  if (!st.isDirectory()) throw new AppError('BAD_ARGUMENT', `${dir}: cannot write there (not a folder)`);
   const probe = join(dir, `${TEMP_PREFIX}probe-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
   try {
     // exclusive create: never touches an existing file
@@ -102,7 +104,7 @@ export function checkTargetDry(dir: string): void {
       if (c === 'ENOENT') { const up = dirname(p); if (up === p) return; p = up; continue; }
       throw cannotWrite(dir, e);
     }
-    if (!st.isDirectory()) throw new AppError('IO', `${dir}: cannot write there (${p === dir ? 'not a folder' : `${p} is a file, ENOTDIR`})`);
+    if (!st.isDirectory()) throw new AppError('BAD_ARGUMENT', `${dir}: cannot write there (${p === dir ? 'not a folder' : `${p} is a file, ENOTDIR`})`);
     return;
   }
 }

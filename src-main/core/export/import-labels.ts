@@ -21,6 +21,7 @@
  * curated (a user's naming is never replaced). It is also marked curated when *all* its members carry that label
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
+import { readCsv } from '../csv.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -63,31 +64,8 @@ export interface ImportLabelsReport {
 
 interface Entry { path: string; label: string; box: [number, number, number, number] | null; line: string }
 
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') { row.push(cur); cur = ''; }
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cur); cur = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-    } else cur += c;
-  }
-  row.push(cur);
-  if (row.length > 1 || row[0] !== '') rows.push(row);
-  return rows;
-}
+/** RFC 4180 CSV (the one reader, core/csv.ts). */
+export const parseCsv = readCsv;
 
 function readEntries(file: string): { mode: 'csv' | 'json'; entries: Entry[]; ignored: number } {
   let text: string;

@@ -22,13 +22,8 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
 }
 
-export interface DownloadResult {
-  path: string;
-  size: number;
-  sha256: string;
-  /** bytes that were already in the .partial file and not fetched again */
-  resumedFrom: number;
-}
+export type { DownloadResult } from '../../common/jobs.ts';
+import type { DownloadResult } from '../../common/jobs.ts';
 
 function request(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, redirects: number): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 /** Where the prepared models live and how to verify them. */
+import { config } from '../config.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,10 +23,9 @@ export interface ChecksumsFile {
   files: Record<string, { sha256: string; size: number }>;
 }
 
-/** resources/models of the app root, found the same way from sources and from the built bundle (or CONSTELLATE_MODELS_DIR). */
+/** resources/models of the app root, found the same way from sources and from the built bundle (or the one setting in config.ts). */
 export function defaultModelsDir(): string {
-  if (process.env.CONSTELLATE_MODELS_DIR) return path.resolve(process.env.CONSTELLATE_MODELS_DIR);
-  return MODELS_DIR;
+  return config.modelsDir() ?? MODELS_DIR;
 }
 
 /** Feeds a file into a hash in 1 MiB reads (models are tens of MB; no whole-file buffer). */

@@ -6,6 +6,7 @@
  * checksums.json under the models dir (default resources/models). Idempotent: a second run with
  * valid files does nothing but hash them.
  */
+import { config } from '../config.ts';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -84,7 +85,7 @@ export async function npmPack(spec: string, cacheDirIn: string): Promise<string>
   // pack into a private temp dir, then rename: concurrent preparers never see a half-written tarball
   const work = fs.mkdtempSync(path.join(cacheDir, '.pack-'));
   try {
-    const npmCli = process.env.npm_execpath;
+    const npmCli = config.npmExecPath();
     const args = ['pack', spec, '--pack-destination', work, '--silent', '--ignore-scripts'];
     if (npmCli && /npm-cli\.(c?js)$/.test(npmCli)) await run(process.execPath, [npmCli, ...args], work);
     else await run('npm', args, work);

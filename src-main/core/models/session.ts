@@ -1,4 +1,5 @@
 /** onnxruntime-node session creation with single-threaded defaults and clear model errors. */
+import { config } from '../config.ts';
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import { AppError } from '../../common/errors.ts';
@@ -11,7 +12,7 @@ export interface RuntimeOptions {
 }
 
 export function executionProviders(opts?: RuntimeOptions): string[] {
-  const dev = opts?.device ?? (process.env.CONSTELLATE_ORT_EP === 'cuda' ? 'cuda' : 'cpu');
+  const dev = opts?.device ?? config.ortDevice();
   return dev === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
 }
 

@@ -140,10 +140,10 @@ describe('item identity (migration 4)', () => {
     expect(count(lib.db, 'SELECT COUNT(*) FROM photos WHERE root_id = 2')).toBe(0);
     expect(lib.db.prepare(`SELECT item_id FROM embeddings WHERE model = 'face' ORDER BY item_id`).pluck().all()).toEqual([1, 2, 5, 6]);
     expect(lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = 1 ORDER BY item_id').pluck().all()).toEqual([1, 2, 5, 6]);
-    const groups = await svc.getClusters(1);
+    const groups = await svc.getClusters({ runId: 1 });
     expect(groups.map((g) => [g.name, g.size, g.curated])).toEqual([['ALICE', 2, true], ['BOB', 2, false]]);
     for (const g of groups) for (const s of g.top) expect([1, 2, 5, 6]).toContain(s.item);
-    expect((await svc.getRun(1)).n).toBe(4);
+    expect((await svc.getRun({ runId: 1 })).n).toBe(4);
     expect(existsSync(lib.thumbPath('3333333333333333'))).toBe(false);
     expect(existsSync(lib.thumbPath('1111111111111111'))).toBe(true);
     // the stored map keeps only the remaining faces, each with its own point
@@ -181,12 +181,12 @@ describe('item identity (migration 4)', () => {
     // a job holding the library: the folder's removal is refused, naming it, and nothing is removed
     let release!: () => void;
     const held = new Promise<void>((done) => { release = done; });
-    const job = svc.jobs.start('embed', { model: 'face' }, () => held);
+    const job = svc.jobs.start('embed', { model: 'face' } as never, () => held as never);
     await expect(svc.removeFolder({ rootId: 1 })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`job ${job.id} \\(embed`)) });
     expect(count(db, 'SELECT COUNT(*) FROM photos WHERE root_id = 1')).toBe(2);
     release();
     await svc.jobs.wait(job.id);
-    const scanJob = svc.jobs.start('scan', { rootIds: [2] }, () => new Promise<void>((done) => setTimeout(done, 50)));
+    const scanJob = svc.jobs.start('scan', { rootIds: [2] }, () => new Promise<void>((done) => setTimeout(done, 50)) as never);
     await expect(svc.removeFolder({ rootId: 2 })).rejects.toThrow(/in use by job \d+ \(scan/);
     await expect(svc.removeFolder({ rootId: 1 })).resolves.toMatchObject({ removed: '/a', photos: 2 });
     await svc.jobs.wait(scanJob.id);
@@ -200,23 +200,23 @@ describe('matrix caches', () => {
     v3Library(file);
     const svc = CoreService.open(file);
     const db = svc.lib.db;
-    const first = await svc.similar('photo', { kind: 'photo', id: 1 }, 3);
+    const first = await svc.similar({ model: 'photo', item: { kind: 'photo', id: 1 }, k: 3 });
     expect(first[0].item).not.toBe(4);
     // photo 4 is re-embedded in place as photo 1's twin: same number of embeddings, another matrix
     db.prepare(`UPDATE embeddings SET vec = (SELECT vec FROM embeddings WHERE model = 'photo' AND item_id = 1) WHERE model = 'photo' AND item_id = 4`).run();
-    const again = await svc.similar('photo', { kind: 'photo', id: 1 }, 3);
+    const again = await svc.similar({ model: 'photo', item: { kind: 'photo', id: 1 }, k: 3 });
     expect(again[0].item).toBe(4);
     expect(again[0].similarity).toBeCloseTo(1, 5);
     // an item of the other kind is refused, never answered with the photo that has its number
-    await expect(svc.similar('photo', { kind: 'face', id: 1 }, 3)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/face 1 is not a photo/) });
-    await expect(svc.compareRuns(1, 2)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
-    expect((await svc.getAssignments(1)).kind).toBe('face');
+    await expect(svc.similar({ model: 'photo', item: { kind: 'face', id: 1 }, k: 3 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/face 1 is not a photo/) });
+    await expect(svc.compareRuns({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
+    expect((await svc.getAssignments({ runId: 1 })).kind).toBe('face');
     const keep = CoreService.MATRIX_CACHE_ENTRIES;
     CoreService.MATRIX_CACHE_ENTRIES = 1;
     try {
-      await svc.similar('face', { kind: 'face', id: 1 }, 2);
+      await svc.similar({ model: 'face', item: { kind: 'face', id: 1 }, k: 2 });
       expect(svc.cachedMatrices()).toEqual(['face']);
-      await svc.similar('photo', { kind: 'photo', id: 1 }, 2);
+      await svc.similar({ model: 'photo', item: { kind: 'photo', id: 1 }, k: 2 });
       expect(svc.cachedMatrices()).toEqual(['photo']);
     } finally {
       CoreService.MATRIX_CACHE_ENTRIES = keep;

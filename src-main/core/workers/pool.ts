@@ -9,6 +9,7 @@
  * `idleMs` without work. Tasks are typed by the registry in tasks.ts: `runTask('similar', payload)` checks the
  * payload and types the result.
  */
+import { config } from '../config.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -49,8 +50,8 @@ function workerEntry(): { url: URL; execArgv: string[] } {
 
 /** Number of workers to use for parallel work: the cores, at least 1. */
 export function workerCount(): number {
-  const env = Number(process.env.CONSTELLATE_WORKERS);
-  if (Number.isInteger(env) && env > 0) return env;
+  const env = config.workers();
+  if (env !== null) return env;
   return Math.max(1, cpus().length);
 }
 

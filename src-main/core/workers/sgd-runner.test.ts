@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Umap } from '../../algo/map/umap.ts';
-import { loadC3 } from '../../algo/map/test-data.ts';
+import { loadC3 } from '../../testing/map-data.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { createParallelSgdRunner } from './sgd-runner.ts';
 

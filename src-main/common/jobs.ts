@@ -1,0 +1,103 @@
+/**
+ * The job-kind map: every job kind with its typed params and result. `JobInfo<K>` (common/types.ts) takes them from
+ * here, so a finished job's result is typed end to end (core, transports, CLI, renderer). Pure: no Node, no Electron.
+ */
+import type { ExportRunReport } from './api.ts';
+import type { ClusterParams, ItemKind, MapInfo, MapParams, RunInfo, ScanResult } from './types.ts';
+
+export interface EmbedSpec {
+  /** 'photo', 'face', or the path of a model manifest (JSON) */
+  model: string;
+  workers?: number;
+  batch?: number;
+  modelsDir?: string;
+  face?: { scoreThreshold?: number; minFaceSize?: number };
+}
+
+export interface EmbedReport {
+  model: string;
+  kind: ItemKind;
+  dim: number;
+  version: string;
+  pending: number;
+  processed: number;
+  failed: number;
+  faces: number;
+  embeddings: number;
+  failures: Array<{ path: string; reason: string }>;
+  seconds: number;
+  photosPerSecond: number;
+}
+
+export interface ClusterSpec {
+  model: string;
+  params: ClusterParams;
+  /** 'folders', 'imported', or a labels file */
+  labels?: string | null;
+}
+
+export interface ClusterReport extends RunInfo {
+  runId: number;
+  top10: Array<{ cluster: number; size: number }>;
+  tail10: Array<{ cluster: number; size: number }>;
+}
+
+export interface ExportSpec {
+  runId: number; to: string; format: ExportRunReport['format']; link: 'copy' | 'hardlink' | 'symlink';
+  dryRun: boolean; curatedOnly: boolean; includeNoise: boolean;
+}
+
+export interface MapSpec { model: string; params: MapParams }
+
+export interface SweepPoint {
+  /** parameter name, e.g. 'k' or 'eps' */
+  param: string;
+  /** parameter value */
+  value: number;
+  clusters: number;
+  noiseShare: number;
+  /** the sweep's score (inertia for the elbow, silhouette, ...); NaN when not computed */
+  score: number;
+  /** why this point may not be chosen */
+  rejected?: string;
+  /** elbow: the knee */
+  knee?: boolean;
+}
+
+export interface SweepResult {
+  points: SweepPoint[];
+  /** the chosen point (null when every point was rejected) */
+  best: SweepPoint | null;
+}
+
+export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';
+
+export interface DownloadResult {
+  path: string;
+  size: number;
+  sha256: string;
+  /** bytes that were already in the .partial file and not fetched again */
+  resumedFrom: number;
+}
+
+/** Every job kind: what it was started with and what it ends with. */
+export interface JobKinds {
+  scan: { params: { rootIds: number[] }; result: ScanResult };
+  embed: { params: EmbedSpec; result: EmbedReport };
+  cluster: { params: ClusterSpec; result: ClusterReport };
+  export: { params: ExportSpec; result: ExportRunReport };
+  map: { params: MapSpec; result: MapInfo & { seconds: number } };
+  sweep: {
+    params: { model: string; kind: SweepKind; values: number[]; options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } };
+    result: { model: string; kind: SweepKind } & SweepResult;
+  };
+  download: { params: { id: string }; result: DownloadResult & { manifest: string | null } };
+  /** read jobs run beside the write jobs (core/jobs.ts JOB_KINDS); their rows keep a summary only */
+  similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number }; result: { items: number } };
+  neardup: { params: { model: string; threshold: number }; result: { groups: number } };
+  split: { params: { runId: number; cluster: number; k?: number; algo?: string }; result: Record<string, unknown> };
+}
+
+export type JobKind = keyof JobKinds;
+export type JobParams<K extends JobKind> = JobKinds[K]['params'];
+export type JobResult<K extends JobKind> = JobKinds[K]['result'];

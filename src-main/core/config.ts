@@ -1,0 +1,44 @@
+/**
+ * Every environment variable Constellate reads, in one place (read when asked, so a test or a child process may set
+ * them). Nothing else in src-main reads process.env for the app's own settings.
+ *
+ * - CONSTELLATE_APP_ROOT   the app root (package.json folder); default: found from this file
+ * - CONSTELLATE_MODELS     the models folder (CONSTELLATE_MODELS_DIR is accepted as the same setting); default
+ *                          resources/models of the app root
+ * - CONSTELLATE_LIBRARY    the default library file
+ * - CONSTELLATE_HOME       the user data folder (default: the platform's, as Electron's userData)
+ * - CONSTELLATE_WORKERS    worker threads for parallel work (default: the cores)
+ * - CONSTELLATE_ORT_EP     'cuda' to run ONNX models on the GPU (default cpu)
+ * - CONSTELLATE_DEBUG      print the stack of internal errors in the CLI
+ * - CONSTELLATE_SHARED     the shared data sets and peers (tests, benches; default ../shared)
+ */
+import { resolve } from 'node:path';
+
+const str = (name: string): string | null => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? null : v;
+};
+const path = (name: string): string | null => {
+  const v = str(name);
+  return v === null ? null : resolve(v);
+};
+
+export const config = {
+  appRoot: () => path('CONSTELLATE_APP_ROOT'),
+  /** one setting under two names: CONSTELLATE_MODELS, else CONSTELLATE_MODELS_DIR */
+  modelsDir: () => path('CONSTELLATE_MODELS') ?? path('CONSTELLATE_MODELS_DIR'),
+  library: () => path('CONSTELLATE_LIBRARY'),
+  home: () => path('CONSTELLATE_HOME'),
+  workers: (): number | null => {
+    const n = Number(str('CONSTELLATE_WORKERS'));
+    return Number.isInteger(n) && n > 0 ? n : null;
+  },
+  ortDevice: (): 'cuda' | 'cpu' => (str('CONSTELLATE_ORT_EP') === 'cuda' ? 'cuda' : 'cpu'),
+  debug: () => str('CONSTELLATE_DEBUG') !== null,
+  shared: () => path('CONSTELLATE_SHARED'),
+  /** platform folders the user data folder derives from */
+  appData: () => str('APPDATA'),
+  xdgConfigHome: () => str('XDG_CONFIG_HOME'),
+  /** the npm CLI running an install script (prepare-models) */
+  npmExecPath: () => str('npm_execpath'),
+};
