@@ -11,6 +11,8 @@
  * - CONSTELLATE_ORT_EP     'cuda' to run ONNX models on the GPU (default cpu)
  * - CONSTELLATE_DEBUG      print the stack of internal errors in the CLI
  * - CONSTELLATE_SHARED     the shared data sets and peers (tests, benches; default ../shared)
+ * - CONSTELLATE_DECODE_BUDGET_MB, CONSTELLATE_MAX_PHOTO_BYTES, CONSTELLATE_READ_TIMEOUT_MS   image decode and read bounds
+ * - CONSTELLATE_MAX_THREADS, CONSTELLATE_WORKER_IDLE_MS   the worker pool's bound and idle time
  */
 import { resolve } from 'node:path';
 
@@ -36,6 +38,11 @@ export const config = {
   ortDevice: (): 'cuda' | 'cpu' => (str('CONSTELLATE_ORT_EP') === 'cuda' ? 'cuda' : 'cpu'),
   debug: () => str('CONSTELLATE_DEBUG') !== null,
   shared: () => path('CONSTELLATE_SHARED'),
+  /** a positive number, or null (then the caller's default) */
+  positive: (name: 'CONSTELLATE_DECODE_BUDGET_MB' | 'CONSTELLATE_MAX_PHOTO_BYTES' | 'CONSTELLATE_READ_TIMEOUT_MS' | 'CONSTELLATE_MAX_THREADS' | 'CONSTELLATE_WORKER_IDLE_MS'): number | null => {
+    const v = Number(str(name));
+    return Number.isFinite(v) && v > 0 ? v : null;
+  },
   /** platform folders the user data folder derives from */
   appData: () => str('APPDATA'),
   xdgConfigHome: () => str('XDG_CONFIG_HOME'),

@@ -86,7 +86,7 @@ describe('CLI exit codes', () => {
     expect(io.status, io.stderr).toBe(3);
     expect(JSON.parse(io.stdout).error.code).toBe('IO');
     expect(io.stderr.trim().split('\n').filter((l) => l.startsWith('constellate: '))).toHaveLength(1);
-    expect(io.stderr).toMatch(/constellate: \/sys\/constellate-labels\.npy.*: permission denied/);
+    expect(io.stderr).toMatch(/constellate: \/sys\/constellate-labels\.npy.*permission denied/);
     const bad = cli(['cluster', '--embeddings', join(t.dir, 'missing.npy'), '--algo', 'kmeans', '--k', '2', '--json']);
     expect(bad.status, bad.stderr).toBe(2);
   });

@@ -4,7 +4,7 @@
  * wrong without its content; exportEmbeddings refuses an existing file unless `force`, never writes over the library's
  * own files (the library, -wal, -shm, -journal, lock, backups) and reports the real paths it wrote.
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, rmSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,8 @@ describe('constellate export-embeddings --force', () => {
   it('refuses an existing file without --force, replaces it with it, prints the real paths', async () => {
     await svc.close();
     closed = true;
+    // the earlier hard link to the library would (rightly) make it refuse to open for writing: keep one name
+    rmSync(join(t.dir, 'sub', 'hard.npy'), { force: true });
     const cli = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args, '--library', lib, '--json'], { encoding: 'utf8' });
     const out = join(t.dir, 'via-link', 'cli.npy'); // via-link -> exp, made above
     const first = cli(['export-embeddings', '--model', 'mine', '--out', out]);

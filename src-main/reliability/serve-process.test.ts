@@ -104,7 +104,7 @@ describe('serve as an unprivileged user', () => {
       // an unreadable folder on the way: 403 as well, never a crash
       chmodSync(dirname(thumb), 0o700);
       expect([403, 404]).toContain((await get(`/thumb/${key}.jpg`)).status);
-      expect((await fetch(`http://127.0.0.1:${s.port}/api/getInfo`, { method: 'POST', body: '[]', headers: { 'x-constellate-token': s.token } })).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${s.port}/api/getInfo`, { method: 'POST', body: '', headers: { 'x-constellate-token': s.token } })).status).toBe(200);
       expect(s.child.exitCode).toBe(null);
       await stop(s.child);
       expect(s.err()).not.toMatch(/EACCES|Unhandled|uncaught/i);

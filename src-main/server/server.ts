@@ -81,7 +81,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const rendererDir = resolve(opts.rendererDir);
   const maxBody = opts.maxBody ?? 64 << 20;
-  const limits = { binary: maxBody, json: Math.min(maxBody, opts.maxJsonBody ?? 8 << 20) };
+  const limits = { binary: maxBody, json: Math.min(maxBody, opts.maxJsonBody ?? API_MAX_BODY) };
   const log = opts.log ?? ((m: string) => process.stderr.write(`serve: ${m}\n`));
   const sessions = new Sessions(() => port);
   const service = opts.service;

@@ -2,6 +2,7 @@
 import { readPhotoFile } from '../scan/read-file.ts';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
+import { config } from '../config.ts';
 
 export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
 
@@ -45,7 +46,7 @@ export function checkSides(width: number, height: number): void {
 
 /** Memory one decode may take (default 256 MiB; CONSTELLATE_DECODE_BUDGET_MB). */
 export function decodeBudgetBytes(): number {
-  const v = Number(process.env.CONSTELLATE_DECODE_BUDGET_MB);
+  const v = (config.positive('CONSTELLATE_DECODE_BUDGET_MB') ?? NaN);
   return (Number.isFinite(v) && v > 0 ? v : 256) * 1024 * 1024;
 }
 

@@ -67,7 +67,7 @@ describe('PhotoEmbedder', () => {
     await expectAppError(pe.preprocess(trunc), 'BAD_IMAGE', /truncated\.jpg: /);
     const txt = path.join(tmp, 'notes.jpg');
     fs.writeFileSync(txt, 'this is not an image\n'.repeat(20));
-    await expectAppError(pe.preprocess(txt), 'BAD_IMAGE', /notes\.jpg: .*unsupported image format/);
+    await expectAppError(pe.preprocess(txt), 'BAD_IMAGE', /notes\.jpg: .*(unsupported image format|not a readable image)/);
     await expectAppError(pe.preprocess(Buffer.from('nope')), 'BAD_IMAGE', /^<buffer 4 bytes>: /);
     await expectAppError(pe.preprocess(path.join(tmp, 'absent.jpg')), 'BAD_FILE', /absent\.jpg: file not found/);
     await expect(pe.embedBatch([new Float32Array(10)])).rejects.toThrow(/expected 150528 values/);

@@ -7,16 +7,17 @@
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { config } from '../config.ts';
 
 /** Largest photo file read (default 1 GiB; CONSTELLATE_MAX_PHOTO_BYTES). */
 export function maxPhotoBytes(): number {
-  const v = Number(process.env.CONSTELLATE_MAX_PHOTO_BYTES);
+  const v = (config.positive('CONSTELLATE_MAX_PHOTO_BYTES') ?? NaN);
   return Number.isFinite(v) && v > 0 ? v : 1 << 30;
 }
 
 /** A read that has not finished after this long fails (default 60 s; CONSTELLATE_READ_TIMEOUT_MS). */
 export function readTimeoutMs(): number {
-  const v = Number(process.env.CONSTELLATE_READ_TIMEOUT_MS);
+  const v = (config.positive('CONSTELLATE_READ_TIMEOUT_MS') ?? NaN);
   return Number.isFinite(v) && v > 0 ? v : 60_000;
 }
 

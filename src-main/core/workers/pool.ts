@@ -60,7 +60,7 @@ export function workerCount(): number {
  * an embedding job on every core still leaves threads for read jobs (a sweep, a map, `similar`) beside it.
  */
 export function maxThreads(): number {
-  const env = Number(process.env.CONSTELLATE_MAX_THREADS);
+  const env = (config.positive('CONSTELLATE_MAX_THREADS') ?? NaN);
   if (Number.isInteger(env) && env > 0) return env;
   return Math.max(4, cpus().length + 2);
 }
@@ -105,7 +105,7 @@ export class WorkerPool {
 
   constructor(opts: { maxThreads?: number; idleMs?: number } = {}) {
     this.maxThreads = Math.max(1, Math.floor(opts.maxThreads ?? maxThreads()));
-    this.idleMs = opts.idleMs ?? (Number(process.env.CONSTELLATE_WORKER_IDLE_MS) || 30_000);
+    this.idleMs = opts.idleMs ?? (config.positive('CONSTELLATE_WORKER_IDLE_MS') ?? 30_000);
   }
 
   run<N extends TaskName>(task: N, payload: TaskPayload<N>, opts: TaskOptions = {}): Promise<TaskResult<N>> {
