@@ -9,7 +9,7 @@ const removeFolder: Command = {
     usage: 'constellate remove-folder <folder> [--library F] [--json]', options: {},
   },
   async run(ctx) {
-    const svc = ctx.open();
+    const svc = ctx.api();
     const path = resolve(ctx.parsed.positionals[0]);
     const roots = await svc.listRoots();
     const root = roots.find((r) => r.path === path);
@@ -27,7 +27,7 @@ const check: Command = {
     usage: 'constellate check [--library F] [--json]', options: {},
   },
   async run(ctx) {
-    const svc = ctx.open({ readFallback: true });
+    const svc = ctx.api({ readFallback: true });
     const r = await svc.check({});
     ctx.out(r, r.ok ? 'ok: no problems found' : r.problems.map((p) => `${p.kind}: ${p.message} (${p.count})`).join('\n'));
     return r.ok ? 0 : 4;
@@ -44,7 +44,7 @@ const clusters: Command = {
     const runId = ctx.opt<number>('run');
     if (runId === undefined) throw new AppError('BAD_ARGUMENT', '--run: give the run id (constellate clusters --run ID)');
     if (!Number.isInteger(runId) || runId < 1) throw new AppError('BAD_ARGUMENT', `--run: expected a run id (an integer >= 1), got ${runId}`);
-    const svc = ctx.open({ readFallback: true });
+    const svc = ctx.api({ readFallback: true });
     const rows = (await svc.getClusters({ runId })).map((c) => ({ cluster: c.cluster, name: c.name, size: c.size, curated: c.curated }));
     ctx.out(rows, rows.map((c) => `${String(c.cluster).padStart(5)}  ${String(c.size).padStart(6)}  ${c.curated ? 'curated' : '       '}  ${c.name ?? ''}`).join('\n') || 'no groups');
   },
