@@ -13,6 +13,7 @@ const embed: Command = {
       workers: { type: 'number', help: 'worker threads (default: one per core)' },
       'min-face-size': { type: 'number', help: 'smallest face side in pixels (face model, default 24)' },
       'score-threshold': { type: 'number', help: 'face detector score threshold (default 0.65)' },
+      'min-face-quality': { type: 'number', help: 'drop detections whose face quality (feature norm) is below this: petals, eyes, blur (default 2.2; 0 keeps all)' },
     },
   },
   async run(ctx) {
@@ -22,6 +23,7 @@ const embed: Command = {
     const job = await ctx.runJob(() => svc.embed({
       model, batch: ctx.opt<number>('batch'), workers: ctx.opt<number>('workers'),
       minFaceSize: ctx.opt<number>('min-face-size'), scoreThreshold: ctx.opt<number>('score-threshold'),
+      minFaceQuality: ctx.opt<number>('min-face-quality'),
     }));
     const r = ctx.result(job);
     const info = await svc.getInfo();

@@ -135,6 +135,8 @@ export interface EmbedOptions {
   workers?: number;
   minFaceSize?: number;
   scoreThreshold?: number;
+  /** face quality floor (feature norm; default 2.2, 0 keeps every detection) */
+  minFaceQuality?: number;
 }
 
 export interface ImportEmbeddingsReport {

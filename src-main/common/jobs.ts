@@ -11,7 +11,7 @@ export interface EmbedSpec {
   workers?: number;
   batch?: number;
   modelsDir?: string;
-  face?: { scoreThreshold?: number; minFaceSize?: number };
+  face?: { scoreThreshold?: number; minFaceSize?: number; minQuality?: number };
 }
 
 export interface EmbedReport {
@@ -23,6 +23,8 @@ export interface EmbedReport {
   processed: number;
   failed: number;
   faces: number;
+  /** face detections dropped by the quality floor (not faces, or unusable crops) */
+  rejectedFaces: number;
   embeddings: number;
   failures: Array<{ path: string; reason: string }>;
   seconds: number;

@@ -96,7 +96,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   cancelJob: v.strictObject({ id: id() }),
   embed: v.strictObject({
     model: text(), batch: opt(int(1)), workers: opt(int(1)), minFaceSize: opt(v.pipe(num(), v.minValue(0))),
-    scoreThreshold: opt(v.pipe(num(), v.gtValue(0), v.ltValue(1))),
+    scoreThreshold: opt(v.pipe(num(), v.gtValue(0), v.ltValue(1))), minFaceQuality: opt(v.pipe(num(), v.minValue(0))),
   }),
   importEmbeddings: v.strictObject({ npy: text(), ids: text(), model: text() }),
   exportEmbeddings: v.strictObject({ model: text(), out: text(), ids: opt(text()), force: opt(v.boolean()) }),

@@ -175,7 +175,7 @@ export class CoreService implements AppApi {
     if (o.batch !== undefined) int('batch', o.batch, 1);
     if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
     if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
-    const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold } };
+    const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality: o.minFaceQuality } };
     return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
   }
 

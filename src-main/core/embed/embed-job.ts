@@ -53,7 +53,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
   ensureModel(lib.db, { name: m.name, kind: m.kind, dim: m.dim, version: m.version, source: m.source, info: m.source === 'manifest' ? { manifest: m.task } : {} });
   const pending = pendingPhotos(lib.db, m.name, m.version);
   const report: EmbedReport = {
-    model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0,
+    model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0, rejectedFaces: 0,
     embeddings: 0, failures: [], seconds: 0, photosPerSecond: 0,
   };
   ctx.progress(m.kind === 'face' ? 'faces' : 'photos', 0, pending.length);
@@ -83,6 +83,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
         report.processed += r.value.processed;
         report.failed += r.value.failed;
         report.faces += r.value.faces;
+        report.rejectedFaces += r.value.rejectedFaces;
         report.failures.push(...r.value.failures);
       }
     }

@@ -37,13 +37,15 @@ export interface EmbedTaskPayload {
   modelsDir: string;
   photos: Array<{ id: number; path: string; hash: string }>;
   batch?: number;
-  face?: { scoreThreshold?: number; minFaceSize?: number };
+  face?: { scoreThreshold?: number; minFaceSize?: number; minQuality?: number };
 }
 
 export interface EmbedTaskResult {
   processed: number;
   failed: number;
   faces: number;
+  /** detections dropped by the face quality floor */
+  rejectedFaces: number;
   /** first few failures, for the report */
   failures: Array<{ path: string; reason: string }>;
   inferenceMs: number;
@@ -60,7 +62,7 @@ function writeThumbAtomic(file: string, bytes: Buffer): void {
 export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {
   const t0 = performance.now();
   const db = openWorkerDb(p.library);
-  const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, failures: [], inferenceMs: 0, totalMs: 0 };
+  const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, rejectedFaces: 0, failures: [], inferenceMs: 0, totalMs: 0 };
   const markOk = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, NULL)
     ON CONFLICT(model, photo_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, error = NULL`);
   const markBad = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, ?)
@@ -77,9 +79,10 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
   let done = 0;
   try {
     if (p.model === 'face') {
-      const fo = { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize };
+      const fo = { scoreThreshold: p.face?.scoreThreshold, minFaceSize: p.face?.minFaceSize, minQuality: p.face?.minQuality };
       // a warm worker keeps the three sessions for the next job with the same files and options
       const fe = await warmModel(builtinKey('face', p.modelsDir, fo), () => FaceEmbedder.load(p.modelsDir, fo));
+      const rejected0 = fe.rejectedLowQuality;
       const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? ORDER BY id');
       const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
       // a face's embeddings, labels and run assignments go with it (the library's triggers)
@@ -140,6 +143,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         ctx.progress('faces', ++done, total);
       }
       if (next) await next;
+      res.rejectedFaces = fe.rejectedLowQuality - rejected0;
     } else {
       const manifest = p.model !== 'photo';
       const model = manifest ? await warmModel(manifestKey(p.model), () => loadManifestModel(p.model))

@@ -28,7 +28,19 @@ export interface FaceOptions extends RuntimeOptions {
   maxFaces?: number;
   /** JPEG quality of the aligned crop (default 90) */
   jpegQuality?: number;
+  /**
+   * Smallest face quality kept: the L2 norm of MobileFaceNet's feature before normalization (the feature-norm quality
+   * of MagFace / ArcFace: non-faces and unusable crops embed with a small norm). Default FACE_MIN_QUALITY; 0 keeps all.
+   */
+  minQuality?: number;
 }
+
+/**
+ * Default face quality floor, measured on ../shared (scripts in bench/face-quality.mts): the 25 petal/cake/dog "faces"
+ * detected in photos-flowers have norms 1.45–2.05, the 60 faces of faces-london 3.13–4.77, 385 of the 386 faces of
+ * faces-orl 2.24–4.83 (the one left, 1.79, is a poor detection), the two real faces in the flower photos 3.75 and 3.99.
+ */
+export const FACE_MIN_QUALITY = 2.2;
 
 export interface FaceBox {
   x: number;
@@ -50,6 +62,8 @@ export interface FaceResult {
   embedding: Float32Array;
   /** aligned 112×112 RGB face as JPEG bytes */
   alignedJpeg: Buffer;
+  /** feature-norm quality (see FaceOptions.minQuality) */
+  quality: number;
 }
 
 const DET_W = 320;
@@ -114,6 +128,7 @@ export class FaceEmbedder {
       minFaceSize: opts.minFaceSize ?? 24,
       maxFaces: opts.maxFaces ?? 50,
       jpegQuality: opts.jpegQuality ?? 90,
+      minQuality: opts.minQuality ?? FACE_MIN_QUALITY,
     };
   }
 
@@ -178,7 +193,7 @@ export class FaceEmbedder {
   }
 
   /** Aligned crop + embedding from 68 landmarks. */
-  async embedAligned(img: RgbImage, landmarks: Float32Array): Promise<{ embedding: Float32Array; aligned: Uint8Array }> {
+  async embedAligned(img: RgbImage, landmarks: Float32Array): Promise<{ embedding: Float32Array; aligned: Uint8Array; quality: number }> {
     const { image } = alignFace112(img.data, img.width, img.height, landmarks68To5(landmarks));
     const plane = 112 * 112;
     const x = new Float32Array(3 * plane);
@@ -191,9 +206,10 @@ export class FaceEmbedder {
     const v = new Float32Array(out.output!.data as Float32Array);
     let nrm = 0;
     for (let i = 0; i < v.length; i++) nrm += v[i]! * v[i]!;
-    nrm = Math.sqrt(nrm) || 1;
+    const quality = Math.sqrt(nrm);
+    nrm = quality || 1;
     for (let i = 0; i < v.length; i++) v[i]! /= nrm;
-    return { embedding: v, aligned: image };
+    return { embedding: v, aligned: image, quality };
   }
 
   /** Decode, detect, landmark, align, embed. Throws BAD_IMAGE / BAD_FILE for unreadable input. */
@@ -201,6 +217,9 @@ export class FaceEmbedder {
     const img = await decodeRgb(input);
     return this.detectAndEmbedRgb(img);
   }
+
+  /** Detections dropped by the quality floor since this embedder was loaded (a job reports its difference). */
+  rejectedLowQuality = 0;
 
   async detectAndEmbedRgb(img: RgbImage): Promise<FaceResult[]> {
     const dets = await this.detectFaces(img);
@@ -210,8 +229,10 @@ export class FaceEmbedder {
       const box = squareBox(d, img.width, img.height);
       if (box.width < this.opts.minFaceSize) continue;
       const landmarks = await this.landmarks(img, box);
-      const { embedding, aligned } = await this.embedAligned(img, landmarks);
+      const { embedding, aligned, quality } = await this.embedAligned(img, landmarks);
+      if (quality < this.opts.minQuality) { this.rejectedLowQuality++; continue; }
       results.push({
+        quality,
         box,
         detectorBox: { x: d.x1, y: d.y1, width: d.x2 - d.x1, height: d.y2 - d.y1 },
         score: d.score,
