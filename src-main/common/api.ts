@@ -66,6 +66,10 @@ export interface AppApi {
   exportRun(o: ExportRunOptions): Promise<JobInfo<'export'>>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
   importLabels(o: { source: string } & ImportLabelsOptions): Promise<ImportLabelsReport>;
+  /** Writes a face run's named faces into the photos' XMP sidecars (MWG regions + keywords; originals untouched). */
+  exportXmp(o: RunRef): Promise<ExportXmpReport>;
+  /** Reads the people in the library photos' XMP sidecars (digiKam, Lightroom, Immich...) as face labels, seeding groups. */
+  importXmp(o?: ImportLabelsOptions): Promise<ImportXmpReport>;
   /** One cluster of a run with its top and tail samples (what the cluster view opens with). */
   getCluster(o: RunRef & { cluster: number }): Promise<ClusterRow>;
   /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
@@ -175,6 +179,34 @@ export interface ImportLabelsOptions {
   seed?: boolean;
 }
 
+export interface ExportXmpReport {
+  runId: number;
+  /** photos with at least one named face */
+  photos: number;
+  /** face regions written */
+  regions: number;
+  created: number;
+  updated: number;
+  /** sidecars that already said the same (not rewritten) */
+  unchanged: number;
+  failed: number;
+  failures: Array<{ path: string; reason: string }>;
+}
+
+export interface ImportXmpReport {
+  /** sidecars read */
+  sidecars: number;
+  /** named face regions in them */
+  regions: number;
+  /** regions matched to a face detected here (those become labels) */
+  matched: number;
+  unmatched: number;
+  /** unreadable or malformed sidecars */
+  failures: Array<{ path: string; reason: string }>;
+  /** the labels import of the matched regions (null when none matched) */
+  labels: ImportLabelsReport | null;
+}
+
 export interface ImportLabelsReport {
   source: string; mode: 'csv' | 'json' | 'folders'; rows: number; matched: number; photos: number; faces: number; inherited: number;
   unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
@@ -185,7 +217,7 @@ export interface ImportLabelsReport {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 

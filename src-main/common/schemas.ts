@@ -110,6 +110,8 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()) }),
+  exportXmp: v.strictObject({ runId: id() }),
+  importXmp: opt(v.strictObject({ seed: opt(v.boolean()) })),
   getAssignments: v.strictObject({ runId: id() }),
   getCatalog: none,
   downloadCatalogModel: v.strictObject({ id: text() }),

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
@@ -19,6 +19,9 @@ import { getRun, listRuns, runCluster, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
 import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
 import { importLabels } from './export/import-labels.ts';
+import { exportXmp, readXmp } from './xmp/sidecars.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
@@ -236,6 +239,27 @@ export class CoreService implements AppApi {
     const r = await importLabels(this.lib, source, { seed: options.seed !== false });
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
+  }
+
+  async exportXmp({ runId }: RunRef): Promise<ExportXmpReport> {
+    return exportXmp(this.lib, runId);
+  }
+
+  async importXmp(options: ImportLabelsOptions = {}): Promise<ImportXmpReport> {
+    const r = readXmp(this.lib);
+    const report: ImportXmpReport = { sidecars: r.sidecars, regions: r.regions, matched: r.matched, unmatched: r.unmatched, failures: r.failures, labels: null };
+    if (r.entries.length === 0) return report;
+    // the matched regions go through import-labels as JSON rows with the library's own face boxes: one way in for labels
+    const dir = mkdtempSync(joinPath(tmpdir(), 'constellate-xmp-'));
+    try {
+      const file = joinPath(dir, 'xmp-labels.json');
+      writeFileSync(file, JSON.stringify(r.entries));
+      report.labels = await this.importLabels({ ...options, source: file });
+      report.labels.source = 'xmp';
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return report;
   }
 
   async computeMap({ model, params }: { model: string; params: MapParams }): Promise<JobInfo<'map'>> {
