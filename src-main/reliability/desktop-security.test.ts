@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_METHODS } from '../common/api.ts';
 import { CSP, ORIGIN, isAppUrl, resolveProtocolUrl, webPreferences } from '../electron/security.ts';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-desktop-');
 afterAll(() => t.cleanup());

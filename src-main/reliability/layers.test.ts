@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../core/testing.ts';
+import { REPO_ROOT } from '../testing/fixtures.ts';
 
 const SRC = join(REPO_ROOT, 'src-main');
 const RENDERER = join(REPO_ROOT, 'src-renderer', 'src');

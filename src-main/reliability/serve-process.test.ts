@@ -8,7 +8,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-serveproc-');
 const BIN = join(REPO_ROOT, 'src-main/cli/bin.mjs');

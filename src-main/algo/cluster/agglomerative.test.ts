@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SHARED } from '../../core/testing.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../../core/npy-file.ts';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import type { Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { agglomerative, condensedDistances, nnChain, cutDendrogram } from './agglomerative.ts';
-import { adjustedRandIndex } from './hdbscan-testutil.ts';
+import { adjustedRandIndex } from '../../testing/cluster.ts';
 
 const MAT = path.resolve(SHARED, 'data/matrices');
 const PEERS = path.resolve(SHARED, 'reference/peers/peers-runs.jsonl');

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkLibrary } from '../check.ts';
 import { Library } from '../library.ts';
 import { CoreService } from '../service.ts';
-import { tempDir } from '../testing.ts';
+import { tempDir } from '../../testing/fixtures.ts';
 import { APPLICATION_ID, openLibrary } from './db.ts';
 import { MIGRATIONS } from './migrations.ts';
 

@@ -3,7 +3,7 @@ import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PhotoEmbedder } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
-import { tempDir } from '../testing.ts';
+import { tempDir } from '../../testing/fixtures.ts';
 import { fileKey, warmGemm, warmModel, warmStats } from './warm.ts';
 
 const t = tempDir();
