@@ -9,6 +9,7 @@ import { AppError } from '../common/errors.ts';
 import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
+import { thumbFile } from './thumb-path.ts';
 import { refreshClusters } from './curation/edits.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
@@ -69,8 +70,7 @@ export class Library {
 
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
   thumbPath(key: string): string {
-    if (!/^[0-9a-f]{16,64}(-f\d+)?$/.test(key)) throw new AppError('BAD_ARGUMENT', `thumbnail key: ${JSON.stringify(key)} is not a cache key`);
-    return join(this.thumbDir, key.slice(0, 2), `${key}.jpg`);
+    return thumbFile(this.thumbDir, key);
   }
 
   info(): LibraryInfo {

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { thumbKeyOfRoute } from '../common/thumbs.ts';
 import { isApiMethod } from '../common/api.ts';
 import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
@@ -170,9 +171,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'BAD_ARGUMENT', 'method not allowed');
       if (path.startsWith('/thumb/')) {
-        const m = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/.exec(path);
-        if (!m) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        return sendFile(req, res, service.lib.thumbPath(m[1]), { 'cache-control': 'private, max-age=31536000, immutable' });
+        const key = thumbKeyOfRoute(path);
+        if (!key) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
+        return sendFile(req, res, service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
       }
       if (path === '/' || path === '/index.html') {
         if (url.searchParams.has('token')) {
