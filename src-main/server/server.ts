@@ -15,6 +15,7 @@ import { isApiMethod } from '../common/api.ts';
 import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
+import { config } from '../core/config.ts';
 import type { CoreService } from '../core/service.ts';
 import { BodyError, CSRF_HEADER, guarded, readBody, safeEqual, sendError, serveFile, Sessions } from './http-guard.ts';
 
@@ -134,7 +135,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     try {
       const arg = parseApiBody(body, req.headers['content-type'] ?? '');
-      const result = await dispatch(service, method, arg);
+      const result = await dispatch(service, method, arg, { checkResults: config.checkResults() });
       if (hasBinary(result)) {
         const bytes = encodeMessage(result);
         res.writeHead(200, { 'content-type': 'application/x-constellate', 'content-length': bytes.byteLength, 'cache-control': 'no-store' });
