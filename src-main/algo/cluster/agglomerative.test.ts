@@ -28,7 +28,7 @@ describe('agglomerative vs scikit-learn AgglomerativeClustering', () => {
   const n = 360;
   let d = 0;
   beforeAll(() => {
-    if (!existsSync(PY)) return;
+    if (!existsSync(PY)) return; // setup only: the cases that need it are it.skipIf(!existsSync(PY))
     const M = readNpyMatrix(path.join(MAT, 'c3_5000x128_X.npy'));
     d = M.cols;
     // a spread of rows across the file, with a little noise so there are no exact ties
