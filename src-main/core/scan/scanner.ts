@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { AppError } from '../../common/errors.ts';
 import { readPhotoFile } from './read-file.ts';
+import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanResult } from '../../common/types.ts';
@@ -87,7 +88,8 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
     const { dir } = stack.pop()!;
     let handle;
     try {
-      handle = await opendir(dir);
+      // names as bytes: a name that is not valid UTF-8 (Latin-1) is kept losslessly (core/fs-names.ts)
+      handle = await opendir(fsPath(dir) as string, { encoding: 'buffer' as BufferEncoding });
     } catch (e) {
       issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot open folder') });
       failedDirs.push(dir);
@@ -97,13 +99,14 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
     const subdirs: Array<{ dir: string; real: string }> = [];
     try {
       for await (const ent of handle) {
-        if (hidden(ent.name)) continue;
-        const p = join(dir, ent.name);
+        const name = nameFromBytes(ent.name as unknown as Buffer);
+        if (hidden(name)) continue;
+        const p = join(dir, name);
         let isDir = ent.isDirectory();
         let isFile = ent.isFile();
         if (ent.isSymbolicLink()) {
           try {
-            const st = await stat(p);
+            const st = await stat(fsPath(p));
             isDir = st.isDirectory();
             isFile = st.isFile();
           } catch (e) {
@@ -113,7 +116,7 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
         }
         if (isDir) {
           let real: string;
-          try { real = await realpath(p); } catch (e) {
+          try { real = nameFromBytes(await realpath(fsPath(p), { encoding: 'buffer' })); } catch (e) {
             issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot resolve folder') });
             continue;
           }
@@ -130,9 +133,9 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
           }
           visited.add(real);
           subdirs.push({ dir: p, real });
-        } else if (isFile && IMAGE_EXTENSIONS.has(extname(ent.name).toLowerCase())) {
+        } else if (isFile && IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) {
           try {
-            const st = await stat(p);
+            const st = await stat(fsPath(p));
             files.push({ path: p, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
             if (files.length % 500 === 0) onFound(files.length);
           } catch (e) {
@@ -286,7 +289,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
           }
           // a file at a new path whose content is known: a move or rename when the old file is gone
           const same = byHash.all(img.hash) as Array<{ id: number; path: string; status: string }>;
-          const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(r.path)));
+          const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(fsPath(r.path))));
           if (moved) {
             update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, moved.id);
             result.moved++;
