@@ -30,9 +30,10 @@ export class CliContext {
       try {
         this.service = CoreService.open(this.libraryPath);
       } catch (e) {
-        // locked by another instance, or on read-only media (no lock file can be made): inspect it read-only
+        // locked by another instance, on read-only media, or a file/folder this user may not write (no lock file can
+        // be made, SQLite cannot write beside it): inspect it read-only
         const code = (e as { code?: string }).code;
-        const readOnlyMedia = code === 'IO' && /lock file .*\((the file system is read-only|permission denied)/.test((e as Error).message);
+        const readOnlyMedia = code === 'IO' && /(lock file|cannot open the library) .*\((the file system is read-only|permission denied|operation not permitted|the library file or its folder is read-only)/.test((e as Error).message);
         if (!opts.readFallback || (code !== 'LIBRARY_LOCKED' && !readOnlyMedia)) throw e;
         this.service = CoreService.open(this.libraryPath, { readonly: true });
       }
