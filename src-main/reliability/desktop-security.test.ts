@@ -59,7 +59,7 @@ describe('window and content security policy', () => {
     expect(MAIN.match(/ipcMain\.(handle|on)\(/g)).toEqual(['ipcMain.handle(']);
     const handler = MAIN.slice(MAIN.indexOf("ipcMain.handle('constellate:call'"));
     const senderCheck = handler.indexOf('if (!isOurFrame(e))');
-    const door = handler.indexOf('return reply(service, method, arg)');
+    const door = handler.indexOf('return reply(service, method, arg');
     expect(senderCheck).toBeGreaterThan(0);
     expect(senderCheck).toBeLessThan(door);
     expect(MAIN).toMatch(/return isAppUrl\(url\) && e\.sender === win\?\.webContents;/);
