@@ -141,6 +141,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
+  retryFailed: none,
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -189,6 +190,7 @@ const modelInfoSchema: v.GenericSchema<ModelInfo> = v.object({
 const libraryInfoSchema: v.GenericSchema<LibraryInfo> = v.object({
   library: str(), schemaVersion: nint(), roots: nint(), photos: nint(), missing: nint(), errors: nint(), faces: nint(),
   embeddings: v.record(v.string(), nint()), models: v.array(modelInfoSchema), runs: nint(), embedFailures: opt(v.record(v.string(), nint())),
+  retryableErrors: opt(nint()),
 });
 const rootSchema: v.GenericSchema<Root> = v.object({
   id: id(), path: str(), addedAt: anyNum(), lastScanAt: nul(anyNum()), photos: nint(), errors: nint(), missing: nint(),
@@ -354,6 +356,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   nearDuplicates: v.array(v.object({ items: v.array(itemViewSchema), minSim: anyNum() })),
   sweep: jobInfoOf('sweep'),
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
+  retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),
 };
 
 /** A method's result checked against its schema: null when it holds, else the first mismatch (`path: message`). */

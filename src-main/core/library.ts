@@ -10,6 +10,7 @@ import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, Pho
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
 import { thumbFile } from './thumb-path.ts';
+import { isRetryableReason } from './scan/retry.ts';
 import { refreshClusters } from './curation/edits.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
@@ -89,6 +90,8 @@ export class Library {
       embeddings,
       models,
       runs: one('SELECT COUNT(*) FROM runs'),
+      retryableErrors: (this.db.prepare('SELECT reason, COUNT(*) AS n FROM scan_issues GROUP BY reason').all() as Array<{ reason: string; n: number }>)
+        .reduce((a, r) => a + (isRetryableReason(r.reason) ? r.n : 0), 0),
       embedFailures: Object.fromEntries((this.db.prepare(`SELECT model, COUNT(*) AS n FROM processed WHERE error IS NOT NULL GROUP BY model ORDER BY model`)
         .all() as Array<{ model: string; n: number }>).map((r) => [r.model, r.n])),
     };

@@ -7,12 +7,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
+import type { RetryReport } from '../common/types.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import type { JobParams, JobResult } from '../common/jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
+import { isRetryableReason } from './scan/retry.ts';
 import { embedJob } from './embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
@@ -120,6 +122,15 @@ export class CoreService implements AppApi {
     const r = this.lib.removeRoot(id);
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
+  }
+
+  async retryFailed(_o?: NoOptions): Promise<RetryReport> {
+    const rows = this.lib.db.prepare('SELECT root_id AS rootId, reason FROM scan_issues').all() as Array<{ rootId: number | null; reason: string }>;
+    const retry = rows.filter((r) => isRetryableReason(r.reason));
+    const known = new Set(this.lib.roots().map((r) => r.id));
+    const rootIds = [...new Set(retry.map((r) => r.rootId).filter((id): id is number => id !== null && known.has(id)))].sort((a, b) => a - b);
+    const scan = rootIds.length > 0 ? await this.scan({ rootIds }) : null;
+    return { errors: rows.length, retryable: retry.length, rootIds, scan };
   }
 
   async check(_options: Record<string, never> = {}): Promise<CheckReport> {

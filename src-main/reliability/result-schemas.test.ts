@@ -143,6 +143,7 @@ describe('result schemas', () => {
 
     expect((await api.listJobs()).length).toBeGreaterThan(5);
     expect((await api.check()).ok).toBe(true);
+    expect(await api.retryFailed()).toEqual({ errors: 0, retryable: 0, rootIds: [], scan: null });
     expect((await api.removeFolder({ rootId: spare.id })).photos).toBe(2);
     expect(await api.removeRoot({ rootId: spare2.id })).toBeUndefined();
     expect(photos.id).not.toBe(faces.id);

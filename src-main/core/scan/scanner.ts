@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { AppError } from '../../common/errors.ts';
 import { readPhotoFile } from './read-file.ts';
+import { isRetryableReason } from './retry.ts';
 import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
@@ -19,6 +20,8 @@ import type { Library } from '../library.ts';
 import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
 import { writeThumb } from './thumbs.ts';
+
+export { isRetryableReason };
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
 const SYSTEM_FOLDERS = new Set(['$RECYCLE.BIN', 'System Volume Information', '@eaDir', 'lost+found', '.Trash', '.Trashes',
@@ -155,10 +158,6 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
   return { files, issues, rootFailed: false, failedDirs };
 }
 
-/** Reasons that come from the file system or the cache, not from the file's content: the next scan tries again. */
-export function isRetryableReason(reason: string): boolean {
-  return !/^(not a readable image|cannot decode image|image too large|empty file|cannot read file: file too large)/.test(reason);
-}
 
 export function describeFsError(e: NodeJS.ErrnoException, what: string): string {
   switch (e.code) {
