@@ -12,7 +12,7 @@ import type { LimitResult } from '../src-main/core/embed/limit.ts';
 import { Library } from '../src-main/core/library.ts';
 import { MODELS_DIR } from '../src-main/core/paths.ts';
 import { scanRoots } from '../src-main/core/scan/scanner.ts';
-import { SHARED, testContext } from '../src-main/core/testing.ts';
+import { SHARED, testContext } from '../src-main/testing/fixtures.ts';
 import { runTask, workerCount } from '../src-main/core/workers/pool.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

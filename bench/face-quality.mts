@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { ARCFACE_TEMPLATE_112, applyAffine, landmarks68To5, umeyama } from '../src-main/algo/face-align.ts';
 import { FACE_MIN_QUALITY, FaceEmbedder } from '../src-main/core/models/face.ts';
 import { defaultModelsDir } from '../src-main/core/models/files.ts';
-import { sharedPath } from '../src-main/core/testing.ts';
+import { sharedPath } from '../src-main/testing/fixtures.ts';
 
 const sets = process.argv.slice(2).length ? process.argv.slice(2)
   : ['photos-flowers', 'faces-london', 'faces-orl'].map((s) => sharedPath('data', s));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreService } from '../src-main/core/service.ts';
 import { startServer } from '../src-main/server/server.ts';
 import { runLoad } from '../src-main/reliability/load-core.ts';
-import { SHARED } from '../src-main/core/testing.ts';
+import { SHARED } from '../src-main/testing/fixtures.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--out');

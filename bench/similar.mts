@@ -18,7 +18,7 @@ import { createOrtGemm } from '../src-main/core/gemm-ort.ts';
 import { Library } from '../src-main/core/library.ts';
 import { readNpyMatrix } from '../src-main/core/npy-file.ts';
 import { CoreService } from '../src-main/core/service.ts';
-import { sharedPath } from '../src-main/core/testing.ts';
+import { sharedPath } from '../src-main/testing/fixtures.ts';
 import { defaultPool, workerCount } from '../src-main/core/workers/pool.ts';
 
 const opt = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { thumbFile } from '../src-main/core/thumb-path.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--out');
@@ -73,8 +74,8 @@ function ws(headers: Record<string, string>): Promise<number> {
 }
 
 const thumbKey = 'cd23456789abcdef', goneKey = 'cd23456789abcde0';
-const thumb = join(`${lib}.cache`, 'thumbs', 'cd', `${thumbKey}.jpg`);
-const gone = join(`${lib}.cache`, 'thumbs', 'cd', `${goneKey}.jpg`);
+const thumb = thumbFile(join(`${lib}.cache`, 'thumbs'), thumbKey);
+const gone = thumbFile(join(`${lib}.cache`, 'thumbs'), goneKey);
 const big = Buffer.alloc(6 << 20, 0x20); // under the 8 MiB JSON limit
 const cases: Array<[string, () => Promise<number | boolean>, (number | boolean)[]]> = [
   ['cookie-malformed-http', async () => (await http('/', { cookie: 'other=%E0%A4%A' })).status, [401]],

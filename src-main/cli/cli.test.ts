@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());

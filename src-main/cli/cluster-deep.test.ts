@@ -12,7 +12,7 @@ import { encodeOnnx } from '../core/models/encoder-onnx.ts';
 import { listRuns, runEncoderBytes } from '../core/cluster/runs.ts';
 import { openLibrary } from '../core/store/db.ts';
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });

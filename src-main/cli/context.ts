@@ -6,6 +6,8 @@ import { AppError } from '../common/errors.ts';
 import type { JobKind, JobResult } from '../common/jobs.ts';
 import type { AppEvent, JobInfo } from '../common/types.ts';
 import { defaultLibraryPath } from '../core/library.ts';
+import { isJobOf, jobResult } from '../common/schemas.ts';
+import { config } from '../core/config.ts';
 import { CoreService } from '../core/service.ts';
 import type { Parsed } from './args.ts';
 
@@ -28,9 +30,10 @@ export class CliContext {
       try {
         this.service = CoreService.open(this.libraryPath);
       } catch (e) {
-        // locked by another instance, or on read-only media (no lock file can be made): inspect it read-only
+        // locked by another instance, on read-only media, or a file/folder this user may not write (no lock file can
+        // be made, SQLite cannot write beside it): inspect it read-only
         const code = (e as { code?: string }).code;
-        const readOnlyMedia = code === 'IO' && /lock file .*\((the file system is read-only|permission denied)/.test((e as Error).message);
+        const readOnlyMedia = code === 'IO' && /(lock file|cannot open the library) .*\((the file system is read-only|permission denied|operation not permitted|the library file or its folder is read-only)/.test((e as Error).message);
         if (!opts.readFallback || (code !== 'LIBRARY_LOCKED' && !readOnlyMedia)) throw e;
         this.service = CoreService.open(this.libraryPath, { readonly: true });
       }
@@ -41,7 +44,7 @@ export class CliContext {
   /** The library through the AppApi contract, every call validated at the door as on the other transports. */
   api(opts: { readFallback?: boolean } = {}): AppApi & { onEvent(l: (e: AppEvent) => void): () => void } {
     const svc = this.open(opts);
-    return Object.assign(checkedApi(svc), { onEvent: (l: (e: AppEvent) => void) => svc.onEvent(l) });
+    return Object.assign(checkedApi(svc, { checkResults: config.checkResults() }), { onEvent: (l: (e: AppEvent) => void) => svc.onEvent(l) });
   }
 
   async close(): Promise<void> {
@@ -73,9 +76,9 @@ export class CliContext {
 
   /** A finished job's typed result, or its error (a cancelled job is CANCELLED) thrown with the job's own code. */
   result<K extends JobKind>(job: JobInfo<K>): JobResult<K> {
-    const j = job as JobInfo<K> & { result: JobResult<K> | null };
-    if (j.state === 'done' && j.result !== null) return j.result;
-    throw new AppError(j.error?.code ?? (j.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL'), j.error?.message ?? `${j.kind} job ${j.id} ${j.state}`);
+    const result = job.state === 'done' ? jobResult(job) : null;
+    if (result !== null) return result;
+    throw new AppError(job.error?.code ?? (job.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL'), job.error?.message ?? `${job.kind} job ${job.id} ${job.state}`);
   }
 
   /** Runs a job to its end with progress on stderr; Ctrl-C cancels it cleanly. */
@@ -92,8 +95,9 @@ export class CliContext {
     try {
       const job = await start();
       jobId = job.id;
-      const end = await svc.waitJob({ id: job.id }) as JobInfo<K>;
+      const end = await svc.waitJob({ id: job.id });
       if (process.stderr.isTTY && !this.json) process.stderr.write('\n');
+      if (!isJobOf(end, job.kind)) throw new AppError('INTERNAL', `job ${job.id} came back as a ${end.kind} job, not ${job.kind}`);
       return end;
     } finally {
       off();

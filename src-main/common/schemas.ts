@@ -5,8 +5,13 @@
  * Pure: no Node, no Electron.
  */
 import * as v from 'valibot';
-import type { ApiArgs, ApiMethod } from './api.ts';
-import type { ClusterParams, EditOp, MapParams } from './types.ts';
+import type { ApiArgs, ApiMethod, ApiResult, CatalogItem, ExportRunReport } from './api.ts';
+import { AppError, ERROR_CODES, type ErrorCode, type ErrorPayload } from './errors.ts';
+import type { ClusterReport, EmbedReport, JobKind, JobParams, JobResult, SweepPoint } from './jobs.ts';
+import type {
+  ClusterParams, ClusterRow, EditOp, EditResult, FaceSummary, HistoryInfo, ItemView, JobInfo, JobProgress, JobState, LibraryInfo, MapData,
+  MapInfo, MapParams, ModelInfo, PhotoDetail, PhotoSummary, Root, RunInfo, ScanIssue, ScanResult,
+} from './types.ts';
 
 /** `expected WHAT, got VALUE`: the project's wording for a bad parameter */
 const m = (what: string) => (issue: v.BaseIssue<unknown>) => `expected ${what}, got ${issue.received}`;
@@ -138,6 +143,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
+  retryFailed: none,
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -159,4 +165,231 @@ export function checkArgs<M extends ApiMethod>(method: M, arg: unknown): { ok: t
       : issue.message;
   const why = message.length > 240 ? `${message.slice(0, 240)}...` : message; // never echo a huge value
   return { ok: false, param, message: `${param}: ${why} (${method})` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result schemas: what every method resolves with, and every job kind's params and result (the job-kind map of
+// common/jobs.ts), compile-time checked against the AppApi and JobKinds types. `checkResult` validates a result
+// (the dispatch does it in development and test builds: core/config.ts checkResults); `jobResult` gives a finished
+// job's result typed by its kind, validated, so no caller casts.
+// ---------------------------------------------------------------------------------------------------------------
+
+const anyNum = () => v.number();
+const nint = () => v.pipe(v.number(), v.integer());
+const str = () => v.string();
+const nul = <T extends v.GenericSchema>(s: T) => v.nullable(s);
+const rec = () => v.record(v.string(), v.unknown());
+const box = () => v.tuple([anyNum(), anyNum(), anyNum(), anyNum()]);
+const pageOf = <T extends v.GenericSchema>(item: T) => v.object({ total: nint(), offset: nint(), items: v.array(item) });
+
+const errorPayloadSchema: v.GenericSchema<ErrorPayload> = v.object({ code: v.picklist(ERROR_CODES as ErrorCode[]), message: str() });
+const jobStateSchema: v.GenericSchema<JobState> = v.picklist(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+const jobProgressSchema: v.GenericSchema<JobProgress> = v.object({ stage: str(), done: anyNum(), total: anyNum(), loss: opt(v.array(anyNum())) });
+
+const modelInfoSchema: v.GenericSchema<ModelInfo> = v.object({
+  name: str(), kind: itemKindSchema, dim: nint(), version: str(), source: v.picklist(['builtin', 'manifest', 'imported']), embeddings: nint(),
+});
+const libraryInfoSchema: v.GenericSchema<LibraryInfo> = v.object({
+  library: str(), schemaVersion: nint(), roots: nint(), photos: nint(), missing: nint(), errors: nint(), faces: nint(),
+  embeddings: v.record(v.string(), nint()), models: v.array(modelInfoSchema), runs: nint(), embedFailures: opt(v.record(v.string(), nint())),
+  retryableErrors: opt(nint()),
+});
+const rootSchema: v.GenericSchema<Root> = v.object({
+  id: id(), path: str(), addedAt: anyNum(), lastScanAt: nul(anyNum()), photos: nint(), errors: nint(), missing: nint(),
+});
+const photoSummaryEntries = {
+  id: id(), path: str(), relPath: str(), rootId: id(), folder: str(), hash: str(), width: nint(), height: nint(), format: str(),
+  takenAt: nul(str()), status: v.picklist(['ok', 'missing']), size: anyNum(),
+};
+const photoSummarySchema: v.GenericSchema<PhotoSummary> = v.object(photoSummaryEntries);
+const faceSummarySchema: v.GenericSchema<FaceSummary> = v.object({ id: id(), photoId: id(), box: box(), score: anyNum(), thumb: nul(str()) });
+const photoDetailSchema: v.GenericSchema<PhotoDetail> = v.object({
+  ...photoSummaryEntries, mtimeMs: anyNum(), orientation: nul(anyNum()), faces: v.array(faceSummarySchema),
+});
+const scanIssueSchema: v.GenericSchema<ScanIssue> = v.object({ path: str(), rootId: nul(nint()), reason: str(), at: anyNum() });
+const runInfoEntries = {
+  id: id(), model: str(), kind: itemKindSchema, algo: str(), params: v.looseObject({ algo: str() }) as unknown as v.GenericSchema<ClusterParams>,
+  metrics: rec(), timings: v.record(v.string(), anyNum()), record: rec(), n: nint(), clusters: nint(), noise: nint(), createdAt: anyNum(),
+};
+const runInfoSchema: v.GenericSchema<RunInfo> = v.object(runInfoEntries);
+const sampleSchema = v.object({ item: nint(), sim: anyNum() });
+const clusterRowSchema: v.GenericSchema<ClusterRow> = v.object({
+  cluster: nint(), size: nint(), meanSim: nul(anyNum()), name: nul(str()), curated: v.boolean(), top: v.array(sampleSchema), tail: v.array(sampleSchema),
+});
+const mapInfoEntries = {
+  id: id(), model: str(), method: v.picklist(['umap', 'tsne', 'pca']), params: rec(), n: nint(), createdAt: anyNum(),
+};
+const mapInfoSchema: v.GenericSchema<MapInfo> = v.object(mapInfoEntries);
+const mapDataSchema: v.GenericSchema<MapData> = v.object({ ...mapInfoEntries, kind: itemKindSchema, ids: v.instance(Int32Array), xy: v.instance(Float32Array) });
+const itemViewEntries = {
+  item: nint(), kind: itemKindSchema, photoId: nint(), path: str(), folder: str(), thumb: nul(str()), box: nul(box()),
+  cluster: nul(nint()), sim: nul(anyNum()),
+};
+const itemViewSchema: v.GenericSchema<ItemView> = v.object(itemViewEntries);
+const historySchema: v.GenericSchema<HistoryInfo> = v.object({
+  runId: id(), canUndo: v.boolean(), canRedo: v.boolean(), edits: v.array(v.object({ id: id(), op: editOpSchema, undone: v.boolean(), at: anyNum() })),
+});
+const editResultSchema: v.GenericSchema<EditResult> = v.object({ editId: nint(), op: editOpSchema, clusters: v.array(nint()), history: historySchema });
+const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
+  id: str(), title: str(), kind: str(), url: str(), size: nul(anyNum()), sha256: nul(str()), license: str(), unverified: v.array(str()),
+  installed: v.boolean(), manifestPath: nul(str()), notes: opt(str()),
+});
+const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
+  runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html']), to: str(),
+  link: nul(picklist(['copy', 'hardlink', 'symlink'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
+  dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
+  folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
+  plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(['copy', 'hardlink', 'symlink', 'crop', 'write']) }))),
+  planTruncated: opt(v.boolean()),
+  skippedItems: opt(v.array(v.object({ item: nint(), path: nul(str()), reason: str() }))),
+  warnings: v.array(str()),
+});
+const scanResultSchema: v.GenericSchema<ScanResult> = v.object({
+  roots: nint(), seen: nint(), added: nint(), updated: nint(), unchanged: nint(), moved: nint(), missing: nint(), errors: nint(), photos: nint(),
+});
+const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
+  model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
+  rejectedFaces: nint(), embeddings: nint(), failures: v.array(v.object({ path: str(), reason: str() })), seconds: anyNum(), photosPerSecond: anyNum(),
+});
+const importLabelsReportSchema = v.object({
+  source: str(), mode: picklist(['csv', 'json', 'folders']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
+  unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
+  seeded: v.array(v.object({ runId: id(), kind: itemKindSchema, named: nint(), curated: nint() })),
+});
+const sizeRow = v.object({ cluster: nint(), size: nint() });
+const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInfoEntries, runId: id(), top10: v.array(sizeRow), tail10: v.array(sizeRow) });
+const sweepPointSchema: v.GenericSchema<SweepPoint> = v.object({
+  param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()),
+});
+const sweepKindSchema = picklist(['elbow', 'silhouette', 'dbscan']);
+const downloadResultEntries = { path: str(), size: nint(), sha256: str(), resumedFrom: nint() };
+
+/** Every job kind's params and result schemas (the job-kind map, validated). */
+export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<K>>; result: v.GenericSchema<JobResult<K>> } } = {
+  scan: { params: v.object({ rootIds: v.array(id()) }), result: scanResultSchema },
+  embed: {
+    params: v.object({
+      model: str(), workers: opt(nint()), batch: opt(nint()), modelsDir: opt(str()),
+      face: opt(v.object({ scoreThreshold: opt(anyNum()), minFaceSize: opt(anyNum()) })),
+    }),
+    result: embedReportSchema,
+  },
+  cluster: { params: v.object({ model: str(), params: clusterParamsSchema, labels: opt(nul(str())) }), result: clusterReportSchema },
+  export: {
+    params: v.object({
+      runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html']), link: picklist(['copy', 'hardlink', 'symlink']),
+      dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
+    }),
+    result: exportRunReportSchema,
+  },
+  map: { params: v.object({ model: str(), params: mapParamsSchema }), result: v.object({ ...mapInfoEntries, seconds: anyNum() }) },
+  sweep: {
+    params: v.object({
+      model: str(), kind: sweepKindSchema, values: v.array(anyNum()),
+      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()) }),
+    }),
+    result: v.object({ model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema) }),
+  },
+  download: { params: v.object({ id: str() }), result: v.object({ ...downloadResultEntries, manifest: nul(str()) }) },
+  similar: { params: v.object({ model: str(), item: itemRefSchema, k: nint() }), result: v.object({ items: nint() }) },
+  neardup: { params: v.object({ model: str(), threshold: anyNum() }), result: v.object({ groups: nint() }) },
+  split: {
+    params: v.object({ runId: id(), cluster: nint(), k: opt(nint()), algo: opt(str()) }),
+    result: rec(),
+  },
+};
+
+/** The JobInfo of one kind: its typed params and (once done) its typed result. */
+function jobInfoSchema<K extends JobKind>(kind: K): v.GenericSchema<JobInfo<K>> {
+  return v.object({
+    id: id(), kind: v.literal(kind), state: jobStateSchema, params: JOB_SCHEMAS[kind].params, progress: jobProgressSchema,
+    createdAt: anyNum(), startedAt: nul(anyNum()), finishedAt: nul(anyNum()), error: nul(errorPayloadSchema),
+    result: nul(JOB_SCHEMAS[kind].result),
+  }) as unknown as v.GenericSchema<JobInfo<K>>;
+}
+const JOB_KIND_LIST = Object.keys(JOB_SCHEMAS) as JobKind[];
+const jobInfoOf = <K extends JobKind>(kind: K) => jobInfoSchema(kind);
+/** Any job: one variant per kind. */
+export const jobInfoAnySchema: v.GenericSchema<JobInfo> = v.variant('kind', JOB_KIND_LIST.map((k) => jobInfoSchema(k)) as never) as unknown as v.GenericSchema<JobInfo>;
+
+const voidSchema: v.GenericSchema<void> = v.undefined() as unknown as v.GenericSchema<void>;
+
+/** One schema per method for what it resolves with (compile-time checked against the AppApi signatures). */
+export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M>> } = {
+  getInfo: libraryInfoSchema,
+  listRoots: v.array(rootSchema),
+  addRoots: v.array(rootSchema),
+  removeRoot: voidSchema,
+  removeFolder: v.object({ removed: str(), photos: nint(), faces: nint() }),
+  check: v.object({ ok: v.boolean(), problems: v.array(v.object({ kind: str(), message: str(), count: nint() })) }),
+  scan: jobInfoOf('scan'),
+  listPhotos: pageOf(photoSummarySchema),
+  getPhoto: photoDetailSchema,
+  listScanIssues: pageOf(scanIssueSchema),
+  listJobs: v.array(jobInfoAnySchema),
+  getJob: jobInfoAnySchema,
+  waitJob: jobInfoAnySchema,
+  cancelJob: voidSchema,
+  embed: jobInfoOf('embed'),
+  importEmbeddings: v.object({
+    model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),
+  }),
+  exportEmbeddings: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str() }),
+  cluster: jobInfoOf('cluster'),
+  listRuns: v.array(runInfoSchema),
+  getRun: runInfoSchema,
+  getClusters: v.array(clusterRowSchema),
+  exportRun: jobInfoOf('export'),
+  importLabels: importLabelsReportSchema,
+  exportXmp: v.object({
+    runId: id(), photos: nint(), regions: nint(), created: nint(), updated: nint(), unchanged: nint(), failed: nint(),
+    failures: v.array(v.object({ path: str(), reason: str() })),
+  }),
+  importXmp: v.object({
+    sidecars: nint(), regions: nint(), matched: nint(), unmatched: nint(), failures: v.array(v.object({ path: str(), reason: str() })),
+    labels: nul(importLabelsReportSchema),
+  }),
+  getCluster: clusterRowSchema,
+  getAssignments: v.object({ runId: id(), kind: itemKindSchema, ids: v.instance(Int32Array), clusters: v.instance(Int32Array) }),
+  computeMap: jobInfoOf('map'),
+  listMaps: v.array(mapInfoSchema),
+  getMap: mapDataSchema,
+  getCatalog: v.array(catalogItemSchema),
+  downloadCatalogModel: jobInfoOf('download'),
+  editRun: editResultSchema,
+  undo: nul(editResultSchema),
+  redo: nul(editResultSchema),
+  getHistory: historySchema,
+  getClusterMembers: pageOf(itemViewSchema),
+  getItems: v.array(itemViewSchema),
+  getReviewQueue: pageOf(itemViewSchema),
+  similar: v.array(v.object({ ...itemViewEntries, similarity: anyNum() })),
+  nearDuplicates: v.array(v.object({ items: v.array(itemViewSchema), minSim: anyNum() })),
+  sweep: jobInfoOf('sweep'),
+  compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
+  retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),
+};
+
+/** A method's result checked against its schema: null when it holds, else the first mismatch (`path: message`). */
+export function checkResult<M extends ApiMethod>(method: M, result: unknown): string | null {
+  const r = v.safeParse(API_RESULT_SCHEMAS[method], result, { abortPipeEarly: true });
+  if (r.success) return null;
+  const issue = r.issues[0];
+  const keys = (issue.path ?? []).map((p) => String(p.key));
+  const msg = issue.message.length > 240 ? `${issue.message.slice(0, 240)}...` : issue.message;
+  return `${keys.length ? keys.join('.') : 'result'}: ${msg}`;
+}
+
+/** A finished job's result, typed by its kind and validated against the job-kind map (INTERNAL when it does not match). */
+export function jobResult<K extends JobKind>(job: JobInfo<K>): JobResult<K> | null {
+  const j = job as { kind: K; result: unknown };
+  if (j.result === null || j.result === undefined) return null;
+  const r = v.safeParse(JOB_SCHEMAS[j.kind].result, j.result);
+  if (!r.success) throw new AppError('INTERNAL', `the ${j.kind} job's result does not match its schema: ${(r.issues[0].path ?? []).map((p) => String(p.key)).join('.') || 'result'}: ${r.issues[0].message}`);
+  return j.result as JobResult<K>;
+}
+
+/** True when `job` is of `kind` (narrows a JobInfo of any kind to JobInfo<K>, its params and result typed). */
+export function isJobOf<K extends JobKind>(job: { kind: JobKind }, kind: K): job is JobInfo<K> {
+  return job.kind === kind;
 }

@@ -105,6 +105,18 @@ export interface LibraryInfo {
   runs: number;
   /** photos each model failed on (their reasons: `constellate info --errors`); I/O failures are retried by the next embed */
   embedFailures?: Record<string, number>;
+  /** of `errors`, the I/O failures (permission, vanished file or folder, full thumbnail cache, timeout) that a scan retries (`retryFailed`) */
+  retryableErrors?: number;
+}
+
+/** What `retryFailed` started: a scan of the folders with I/O failures, or nothing when there are none. */
+export interface RetryReport {
+  /** recorded scan failures, and those of them that are I/O failures (retried) */
+  errors: number;
+  retryable: number;
+  /** the folders scanned again */
+  rootIds: number[];
+  scan: JobInfo<'scan'> | null;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../algo/rng.ts';
 import { writeNpy } from './npy-file.ts';
 import { CoreService } from './service.ts';
-import { sharedPath, tempDir } from './testing.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
 import { defaultPool } from './workers/pool.ts';
 
 const t = tempDir();

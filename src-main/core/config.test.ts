@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './testing.ts';
+import { REPO_ROOT } from '../testing/fixtures.ts';
 
 /** What the app's modules resolve in a fresh process with the given environment. */
 function resolved(env: Record<string, string>): { MODELS_DIR: string; defaultModelsDir: string; workers: number } {

@@ -13,6 +13,8 @@
  * - CONSTELLATE_SHARED     the shared data sets and peers (tests, benches; default ../shared)
  * - CONSTELLATE_DECODE_BUDGET_MB, CONSTELLATE_MAX_PHOTO_BYTES, CONSTELLATE_READ_TIMEOUT_MS   image decode and read bounds
  * - CONSTELLATE_MAX_THREADS, CONSTELLATE_WORKER_IDLE_MS   the worker pool's bound and idle time
+ * - CONSTELLATE_CHECK_RESULTS  '1' / '0': the API doors validate every result against its schema (default: on under
+ *                          NODE_ENV test or development and under vitest, off otherwise)
  */
 import { resolve } from 'node:path';
 
@@ -37,6 +39,12 @@ export const config = {
   },
   ortDevice: (): 'cuda' | 'cpu' => (str('CONSTELLATE_ORT_EP') === 'cuda' ? 'cuda' : 'cpu'),
   debug: () => str('CONSTELLATE_DEBUG') !== null,
+  checkResults: (): boolean => {
+    const v = str('CONSTELLATE_CHECK_RESULTS');
+    if (v !== null) return v !== '0';
+    const env = str('NODE_ENV');
+    return env === 'test' || env === 'development' || str('VITEST') !== null;
+  },
   shared: () => path('CONSTELLATE_SHARED'),
   /** a positive number, or null (then the caller's default) */
   positive: (name: 'CONSTELLATE_DECODE_BUDGET_MB' | 'CONSTELLATE_MAX_PHOTO_BYTES' | 'CONSTELLATE_READ_TIMEOUT_MS' | 'CONSTELLATE_MAX_THREADS' | 'CONSTELLATE_WORKER_IDLE_MS'): number | null => {

@@ -5,7 +5,7 @@ import { labelsFromFile } from './cluster/labels.ts';
 import { csvRow, readCsv } from './csv.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
-import { sharedPath, tempDir, testContext } from './testing.ts';
+import { sharedPath, tempDir, testContext } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-csv-');
 afterAll(() => t.cleanup());

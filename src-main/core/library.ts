@@ -9,6 +9,8 @@ import { AppError } from '../common/errors.ts';
 import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
+import { thumbFile } from './thumb-path.ts';
+import { isRetryableReason } from './scan/retry.ts';
 import { refreshClusters } from './curation/edits.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
@@ -69,8 +71,7 @@ export class Library {
 
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
   thumbPath(key: string): string {
-    if (!/^[0-9a-f]{16,64}(-f\d+)?$/.test(key)) throw new AppError('BAD_ARGUMENT', `thumbnail key: ${JSON.stringify(key)} is not a cache key`);
-    return join(this.thumbDir, key.slice(0, 2), `${key}.jpg`);
+    return thumbFile(this.thumbDir, key);
   }
 
   info(): LibraryInfo {
@@ -89,6 +90,8 @@ export class Library {
       embeddings,
       models,
       runs: one('SELECT COUNT(*) FROM runs'),
+      retryableErrors: (this.db.prepare('SELECT reason, COUNT(*) AS n FROM scan_issues GROUP BY reason').all() as Array<{ reason: string; n: number }>)
+        .reduce((a, r) => a + (isRetryableReason(r.reason) ? r.n : 0), 0),
       embedFailures: Object.fromEntries((this.db.prepare(`SELECT model, COUNT(*) AS n FROM processed WHERE error IS NOT NULL GROUP BY model ORDER BY model`)
         .all() as Array<{ model: string; n: number }>).map((r) => [r.model, r.n])),
     };

@@ -4,14 +4,17 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
+import type { RetryReport } from '../common/types.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import type { JobParams, JobResult } from '../common/jobs.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
+import { isRetryableReason } from './scan/retry.ts';
 import { embedJob } from './embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
@@ -122,6 +125,15 @@ export class CoreService implements AppApi {
     const r = this.lib.removeRoot(id);
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
+  }
+
+  async retryFailed(_o?: NoOptions): Promise<RetryReport> {
+    const rows = this.lib.db.prepare('SELECT root_id AS rootId, reason FROM scan_issues').all() as Array<{ rootId: number | null; reason: string }>;
+    const retry = rows.filter((r) => isRetryableReason(r.reason));
+    const known = new Set(this.lib.roots().map((r) => r.id));
+    const rootIds = [...new Set(retry.map((r) => r.rootId).filter((id): id is number => id !== null && known.has(id)))].sort((a, b) => a - b);
+    const scan = rootIds.length > 0 ? await this.scan({ rootIds }) : null;
+    return { errors: rows.length, retryable: retry.length, rootIds, scan };
   }
 
   async check(_options: Record<string, never> = {}): Promise<CheckReport> {
@@ -350,32 +362,33 @@ export class CoreService implements AppApi {
     return reviewQueue(this.lib.db, int('runId', runId, 1), int('offset', offset), int('limit', limit, 1), maxSim);
   }
 
-  /** Loaded matrices, most recently used last; each valid while its model's revision (bumped by every write) holds. */
-  private matrices = new Map<string, CachedMatrix>();
   static MATRIX_CACHE_ENTRIES = 4;
   static MATRIX_CACHE_BYTES = 1 << 30;
+  /**
+   * Loaded matrices (lru-cache, bounded by entries and bytes); each valid while its model's revision (bumped by every
+   * write) holds. A matrix larger than the byte bound still stays, alone (its size counts as the whole bound).
+   */
+  private matrices = CoreService.matrixCache(CoreService.MATRIX_CACHE_ENTRIES, CoreService.MATRIX_CACHE_BYTES);
+
+  private static matrixCache(max: number, maxSize: number): LRUCache<string, CachedMatrix> {
+    return new LRUCache<string, CachedMatrix>({ max, maxSize, sizeCalculation: (m) => Math.max(1, Math.min(m.X.byteLength, maxSize)) });
+  }
+
+  /** Bounds the matrix cache again (tests; the cache starts empty). */
+  limitMatrixCache({ entries = CoreService.MATRIX_CACHE_ENTRIES, bytes = CoreService.MATRIX_CACHE_BYTES }: { entries?: number; bytes?: number }): void {
+    this.matrices = CoreService.matrixCache(entries, bytes);
+  }
 
   /** A model's matrix, cached while the model's revision is unchanged (bounded: a few models, at most 1 GiB); read in one snapshot. */
   matrix(model: string): CachedMatrix {
     return readSnapshot(this.lib.db, () => {
       const revision = this.lib.db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model) as number | undefined;
-      const c = this.matrices.get(model);
-      if (c && revision !== undefined && c.revision === revision) {
-        this.matrices.delete(model);
-        this.matrices.set(model, c);
-        return c;
-      }
+      const c = this.matrices.get(model); // a hit becomes the most recently used
+      if (c && revision !== undefined && c.revision === revision) return c;
       this.matrices.delete(model);
       const m = loadMatrix(this.lib.db, model);
       const entry: CachedMatrix = { ids: m.ids, X: m.X, n: m.n, d: m.d, revision: revision ?? -1, kind: m.model.kind };
       this.matrices.set(model, entry);
-      let bytes = 0;
-      for (const e of this.matrices.values()) bytes += e.X.byteLength;
-      for (const [k, e] of this.matrices) {
-        if (this.matrices.size <= 1 || (this.matrices.size <= CoreService.MATRIX_CACHE_ENTRIES && bytes <= CoreService.MATRIX_CACHE_BYTES)) break;
-        this.matrices.delete(k);
-        bytes -= e.X.byteLength;
-      }
       return entry;
     });
   }
@@ -411,9 +424,9 @@ export class CoreService implements AppApi {
     throw end.error ? fromPayload(end.error as ErrorPayload) : new AppError('CANCELLED', `job ${job.id} (${kind}) was cancelled`);
   }
 
-  /** Models whose matrix is cached now (tests). */
+  /** Models whose matrix is cached now, least recently used first (tests). */
   cachedMatrices(): string[] {
-    return [...this.matrices.keys()];
+    return [...this.matrices.rkeys()];
   }
 
   async similar({ model, item, k = 24 }: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>> {

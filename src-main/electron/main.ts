@@ -12,6 +12,7 @@ import { reply } from '../common/dispatch.ts';
 import { toPayload } from '../common/errors.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { REPO_ROOT } from '../core/paths.ts';
+import { config } from '../core/config.ts';
 import { CoreService } from '../core/service.ts';
 import { CSP, ORIGIN, SCHEME, isAppUrl, resolveProtocolUrl, webPreferences } from './security.ts';
 
@@ -49,7 +50,7 @@ function registerIpc(): void {
   ipcMain.handle('constellate:call', async (e, method: unknown, arg: unknown) => {
     if (!isOurFrame(e)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'call from an unknown frame' } };
     // the one door: the method name and its one options object checked against the contract's schemas
-    return reply(service, method, arg);
+    return reply(service, method, arg, { checkResults: config.checkResults() });
   });
 }
 

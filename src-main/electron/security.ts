@@ -5,6 +5,7 @@
  * thumbnails only; traversal refused).
  */
 import { normalize, resolve, sep } from 'node:path';
+import { thumbKeyOfRoute } from '../common/thumbs.ts';
 
 export const SCHEME = 'constellate';
 export const ORIGIN = `${SCHEME}://app`;
@@ -26,8 +27,6 @@ export function isAppUrl(url: string): boolean {
   return u.protocol === `${SCHEME}:` && u.host === 'app' && url.startsWith(`${ORIGIN}/`);
 }
 
-const THUMB = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/;
-
 export type ProtocolTarget =
   | { kind: 'thumb'; key: string }
   | { kind: 'file'; file: string }
@@ -41,8 +40,8 @@ export function resolveProtocolUrl(rawUrl: string, rendererDir: string): Protoco
   let url: URL;
   try { url = new URL(rawUrl); } catch { return { kind: 'none' }; }
   if (url.protocol !== `${SCHEME}:` || url.host !== 'app') return { kind: 'none' };
-  const thumb = THUMB.exec(url.pathname);
-  if (thumb) return { kind: 'thumb', key: thumb[1] };
+  const thumb = thumbKeyOfRoute(url.pathname);
+  if (thumb) return { kind: 'thumb', key: thumb };
   let rel: string;
   try { rel = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname); } catch { return { kind: 'none' }; }
   if (rel.includes('\0') || rel.includes('\\')) return { kind: 'none' };

@@ -13,7 +13,7 @@ import { clientOf } from '../common/client.ts';
 import { checkedApi, reply } from '../common/dispatch.ts';
 import { AppError } from '../common/errors.ts';
 import { API_SCHEMAS } from '../common/schemas.ts';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 import { CoreService } from '../core/service.ts';
 import { API_MAX_BODY, startServer, type RunningServer } from '../server/server.ts';
 import { post } from './load-core.ts';

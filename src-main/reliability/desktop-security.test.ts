@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_METHODS } from '../common/api.ts';
 import { CSP, ORIGIN, isAppUrl, resolveProtocolUrl, webPreferences } from '../electron/security.ts';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-desktop-');
 afterAll(() => t.cleanup());
@@ -59,7 +59,7 @@ describe('window and content security policy', () => {
     expect(MAIN.match(/ipcMain\.(handle|on)\(/g)).toEqual(['ipcMain.handle(']);
     const handler = MAIN.slice(MAIN.indexOf("ipcMain.handle('constellate:call'"));
     const senderCheck = handler.indexOf('if (!isOurFrame(e))');
-    const door = handler.indexOf('return reply(service, method, arg)');
+    const door = handler.indexOf('return reply(service, method, arg');
     expect(senderCheck).toBeGreaterThan(0);
     expect(senderCheck).toBeLessThan(door);
     expect(MAIN).toMatch(/return isAppUrl\(url\) && e\.sender === win\?\.webContents;/);

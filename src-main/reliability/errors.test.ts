@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, exitCode, toPayload, type ErrorPayload } from '../common/errors.ts';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-errors-');
 afterAll(() => t.cleanup());

@@ -7,7 +7,7 @@ import { importEmbeddings } from '../core/embed/io.ts';
 import { Library } from '../core/library.ts';
 import { writeNpy } from '../core/npy-file.ts';
 import { scanRoots } from '../core/scan/scanner.ts';
-import { testContext } from '../core/testing.ts';
+import { testContext } from '../testing/fixtures.ts';
 
 export async function makePhotos(dir: string, n: number, size = 48): Promise<string[]> {
   mkdirSync(dir, { recursive: true });

@@ -15,7 +15,7 @@ import { embedJob } from '../core/embed/embed-job.ts';
 import { JobManager } from '../core/jobs.ts';
 import { Library } from '../core/library.ts';
 import { openLibrary } from '../core/store/db.ts';
-import { REPO_ROOT, tempDir, testContext } from '../core/testing.ts';
+import { REPO_ROOT, tempDir, testContext } from '../testing/fixtures.ts';
 import { makePhotos, runLibrary } from './fault-fixture.ts';
 import { isInside, readImage, scanRoots } from '../core/scan/scanner.ts';
 import { readPhotoFile } from '../core/scan/read-file.ts';

@@ -6,7 +6,7 @@
 import { deflateSync } from 'node:zlib';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { sharedPath } from '../core/testing.ts';
+import { sharedPath } from '../testing/fixtures.ts';
 
 export interface FuzzInput {
   name: string;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../core/library.ts';
 import { PhotoEmbedder } from '../core/models/index.ts';
 import { scanRoots } from '../core/scan/scanner.ts';
-import { tempDir, testContext } from '../core/testing.ts';
+import { tempDir, testContext } from '../testing/fixtures.ts';
 import { reasonFamily, runOne, type FuzzOutcome } from './fuzz-core.ts';
 import { fixedCases, makeSeeds, mutate, type FuzzInput, type Seed } from './fuzz-inputs.ts';
 import { checkLibrary, rng, rssMiB, seedFromEnv } from './helpers.ts';

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { REPO_ROOT } from '../core/testing.ts';
+import { REPO_ROOT } from '../testing/fixtures.ts';
 
 export const BIN = join(REPO_ROOT, 'src-main/cli/bin.mjs');
 

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../common/types.ts';
 import { Library } from '../core/library.ts';
 import { CoreService } from '../core/service.ts';
-import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());

@@ -1,96 +1,84 @@
 /**
- * The layers hold (README "Layout"): every import of every production file is read (static, re-export, dynamic) and
- * checked against its layer's rule. Test files (*.test.ts) and test helpers (src-main/testing, core/testing.ts) may use
- * Node; production code may not cross its layer.
- *   common/   imports only common/ and valibot (no Node, no Electron)
- *   algo/     imports only algo/ and common/ (no node:, no core/)
- *   core/     never imports electron, the server, the CLI or the UI
- *   renderer  imports only its own files, @common/ (the contract) and its UI packages
+ * The layers hold (README "Layout"), checked by dependency-cruiser with the repository's .dependency-cruiser.cjs
+ * (also run by `npm test` before vitest: `npm run lint:layers`). Here: the tree has no violation, and a fixture tree
+ * with one violation of each rule is refused (the check can fail).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../core/testing.ts';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
-const SRC = join(REPO_ROOT, 'src-main');
-const RENDERER = join(REPO_ROOT, 'src-renderer', 'src');
+const DEPCRUISE = join(REPO_ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
+const CONFIG = join(REPO_ROOT, '.dependency-cruiser.cjs');
 
-function files(dir: string, ext: RegExp): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...files(p, ext));
-    else if (ext.test(e.name) && !/\.test\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)) out.push(p);
-  }
-  return out;
+interface Violation { rule: { name: string }; from: string; to: string }
+
+/** Runs depcruise in `cwd` over `dirs`; its violations. */
+function cruise(cwd: string, dirs: string[]): { violations: Violation[] } {
+  const r = spawnSync(process.execPath, [DEPCRUISE, ...dirs, '--config', CONFIG, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (!r.stdout) throw new Error(`depcruise gave no output: ${r.stderr}`);
+  return { violations: JSON.parse(r.stdout).summary.violations as Violation[] };
 }
 
-/** Every module specifier a file imports (import/export ... from, import '...', import(...)). */
-export function importsOf(code: string): string[] {
-  const out: string[] = [];
-  const stripped = code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  for (const m of stripped.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]/gm)) out.push(m[1]);
-  for (const m of stripped.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/gm)) out.push(m[1]);
-  for (const m of stripped.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]);
-  return out;
+/** The exit status of depcruise as `npm run lint:layers` runs it (text output: non-zero on any violation). */
+function lintStatus(cwd: string, dirs: string[]): number | null {
+  return spawnSync(process.execPath, [DEPCRUISE, ...dirs, '--config', CONFIG], { cwd, encoding: 'utf8' }).status;
 }
 
-const NODE = new Set(builtinModules);
-const isNode = (s: string) => s.startsWith('node:') || NODE.has(s.split('/')[0]);
+describe('layers (dependency-cruiser)', () => {
+  const tmp = tempDir('constellate-layers-');
+  afterAll(() => tmp.cleanup());
 
-/** The violations of a layer: `file: specifier (why)`. */
-function check(dir: string, rule: (spec: string, target: string | null) => string | null, ext = /\.ts$/): string[] {
-  const bad: string[] = [];
-  for (const f of files(dir, ext)) {
-    for (const spec of importsOf(readFileSync(f, 'utf8'))) {
-      const target = spec.startsWith('.') ? resolve(dirname(f), spec) : null;
-      const why = rule(spec, target);
-      if (why) bad.push(`${relative(REPO_ROOT, f)}: ${spec} (${why})`);
-    }
-  }
-  return bad;
-}
-
-const inside = (target: string | null, dir: string) => target !== null && (target === dir || target.startsWith(dir + '/'));
-
-const rules = {
-  common: (spec: string, target: string | null) =>
-    target ? (inside(target, join(SRC, 'common')) ? null : 'common/ imports only common/') : spec === 'valibot' ? null : 'common/ imports no package but valibot',
-  algo: (spec: string, target: string | null) => {
-    if (isNode(spec)) return 'algo/ is pure: no Node';
-    if (!target) return 'algo/ imports no packages';
-    return inside(target, join(SRC, 'algo')) || inside(target, join(SRC, 'common')) ? null : 'algo/ imports only algo/ and common/';
-  },
-  core: (spec: string, target: string | null) => {
-    if (spec === 'electron' || spec.startsWith('electron/')) return 'only electron/ imports electron';
-    for (const l of ['electron', 'server', 'cli']) if (inside(target, join(SRC, l))) return `core/ never imports ${l}/`;
-    return inside(target, join(REPO_ROOT, 'src-renderer')) ? 'core/ never imports the UI' : null;
-  },
-  renderer: (spec: string, target: string | null) => {
-    if (isNode(spec)) return 'the renderer has no Node';
-    if (spec.startsWith('@common/')) return null;
-    if (target) return inside(target, join(REPO_ROOT, 'src-renderer')) ? null : 'the renderer reaches the main side only through @common/';
-    return spec.startsWith('@') && !spec.startsWith('@vue/') ? 'the renderer imports no other alias' : spec === 'electron' ? 'the renderer never imports electron' : null;
-  },
-};
-
-describe('layers', () => {
-  it('the import reader sees static, re-export, side-effect and dynamic imports, not comments', () => {
-    expect(importsOf(`import a from 'x';\nimport type { B } from "../y.ts";\nexport { c } from './z.ts';\nimport 'side';\nconst w = await import('node:fs');\n// import q from 'commented'\n/* import r from 'block' */`))
-      .toEqual(['x', '../y.ts', './z.ts', 'side', 'node:fs']);
+  it('the tree has no violation', () => {
+    const r = cruise(REPO_ROOT, ['src-main', 'src-renderer/src']);
+    expect(r.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`)).toEqual([]);
   });
 
-  it('a violation is caught (the check can fail)', () => {
-    expect(rules.algo('node:fs', null)).toMatch(/no Node/);
-    expect(rules.algo('../../core/x.ts', join(SRC, 'core/x.ts'))).toMatch(/only algo/);
-    expect(rules.common('../algo/knn.ts', join(SRC, 'algo/knn.ts'))).toMatch(/only common/);
-    expect(rules.core('electron', null)).toMatch(/electron/);
-    expect(rules.renderer('../../src-main/core/service.ts', join(REPO_ROOT, 'src-main/core/service.ts'))).toMatch(/@common/);
+  it('a fixture with one violation per rule is refused, each by its rule', () => {
+    const root = tmp.dir;
+    const put = (rel: string, code: string) => { mkdirSync(dirname(join(root, rel)), { recursive: true }); writeFileSync(join(root, rel), code); };
+    copyFileSync(join(REPO_ROOT, 'tsconfig.depcruise.json'), join(root, 'tsconfig.depcruise.json'));
+    mkdirSync(join(root, 'src-main/common'), { recursive: true });
+    put('src-main/common/api.ts', `export const x = 1;\n`);
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+    // the entry points reach every production file except the test-only helper
+    put('src-main/cli/main.ts', `import { x } from '../common/api.ts';\nimport { a } from '../algo/bad.ts';\nimport { c } from '../common/bad.ts';\nimport { k } from '../core/bad.ts';\nimport { s } from '../server/bad.ts';\nexport const m = [x, a, c, k, s];\n`);
+    put('src-main/electron/main.ts', `import { app } from 'electron';\nexport const e = app;\n`);
+    put('src-main/electron/preload.ts', `export const p = 1;\n`);
+    put('src-main/core/workers/worker.ts', `export const w = 1;\n`);
+    put('src-main/algo/bad.ts', `import { readFileSync } from 'node:fs';\nimport { k } from '../core/ok.ts';\nexport const a = [readFileSync, k];\n`);
+    put('src-main/common/bad.ts', `import { a } from '../algo/ok.ts';\nimport { join } from 'node:path';\nexport const c = [a, join];\n`);
+    put('src-main/algo/ok.ts', `export const a = 1;\n`);
+    put('src-main/core/ok.ts', `export const k = 1;\n`);
+    put('src-main/core/bad.ts', `import { app } from 'electron';\nimport { s } from '../server/bad.ts';\nimport { T } from '../testing/fixture.ts';\nexport const k = [app, s, T];\n`);
+    put('src-main/server/bad.ts', `export const s = 1;\n`);
+    put('src-main/testing/fixture.ts', `export const T = 1;\n`);
+    put('src-main/core/test-only-helper.ts', `import { k } from './ok.ts';\nexport const helper = k;\n`);
+    put('src-main/core/uses-helper.test.ts', `import { helper } from './test-only-helper.ts';\nexport const t = helper;\n`);
+    put('src-renderer/src/main.ts', `import { x } from '@common/api.ts';\nimport { k } from '../../src-main/core/ok.ts';\nimport { readFileSync } from 'node:fs';\nexport const r = [x, k, readFileSync];\n`);
+
+    const r = cruise(root, ['src-main', 'src-renderer/src']);
+    expect(lintStatus(root, ['src-main', 'src-renderer/src'])).not.toBe(0);
+    const got = r.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
+    const has = (rule: string, from: string, to: RegExp) => expect(got.some((g) => g.startsWith(`${rule}: ${from} -> `) && to.test(g.split(' -> ')[1])), `${rule} ${from} -> ${to}\n${got.join('\n')}`).toBe(true);
+    has('algo-pure', 'src-main/algo/bad.ts', /^node:fs$|^fs$/);
+    has('algo-pure', 'src-main/algo/bad.ts', /core\/ok\.ts$/);
+    has('common-pure', 'src-main/common/bad.ts', /algo\/ok\.ts$/);
+    has('common-pure', 'src-main/common/bad.ts', /path$/);
+    has('core-no-shells', 'src-main/core/bad.ts', /server\/bad\.ts$/);
+    has('only-electron-imports-electron', 'src-main/core/bad.ts', /electron/);
+    has('no-test-helpers-in-production', 'src-main/core/bad.ts', /testing\/fixture\.ts$/);
+    has('renderer-through-common', 'src-renderer/src/main.ts', /core\/ok\.ts$/);
+    has('renderer-no-node', 'src-renderer/src/main.ts', /fs$/);
+    expect(got.some((g) => g.startsWith('production-file-used-by-production:') && g.includes('src-main/core/test-only-helper.ts')), got.join('\n')).toBe(true);
+    // what is allowed stays allowed: electron/ imports electron, the renderer imports @common/, tests import helpers
+    expect(got.filter((g) => g.includes('src-main/electron/main.ts') || g.includes('@common') || g.includes('/common/api.ts') || g.includes('uses-helper.test.ts'))).toEqual([]);
   });
 
-  it('common/: only common/ and valibot', () => expect(check(join(SRC, 'common'), rules.common)).toEqual([]));
-  it('algo/: no Node, no core/', () => expect(check(join(SRC, 'algo'), rules.algo)).toEqual([]));
-  it('core/: no electron', () => expect(check(join(SRC, 'core'), rules.core).filter((v) => !v.startsWith('src-main/core/testing.ts'))).toEqual([]));
-  it('renderer: only @common/ from the main side', () => expect(check(RENDERER, rules.renderer, /\.(ts|vue)$/)).toEqual([]));
+  it('npm test runs the layer check before vitest', () => {
+    const pkg = JSON.parse(execFileSync('cat', [join(REPO_ROOT, 'package.json')], { encoding: 'utf8' }));
+    expect(pkg.scripts['lint:layers']).toMatch(/depcruise/);
+    expect(pkg.scripts.test).toMatch(/npm run lint:layers &&[^]*vitest run/);
+  });
 });

@@ -12,7 +12,7 @@ import { Library } from '../core/library.ts';
 import { APPLICATION_ID } from '../core/store/db.ts';
 import { acquireLock, lockPath, pidAlive } from '../core/store/lock.ts';
 import { MIGRATIONS, LATEST_VERSION } from '../core/store/migrations.ts';
-import { REPO_ROOT, sharedPath, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
 import { checkLibrary, cliSpawn, cliSync } from './helpers.ts';
 
 const t = tempDir('constellate-safety-');

@@ -8,7 +8,8 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempDir } from '../core/testing.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
+import { thumbFile } from '../core/thumb-path.ts';
 
 const t = tempDir('constellate-serveproc-');
 const BIN = join(REPO_ROOT, 'src-main/cli/bin.mjs');
@@ -94,7 +95,7 @@ describe('serve as an unprivileged user', () => {
         { PATH: process.env.PATH, HOME: home, CONSTELLATE_SHARED: process.env.CONSTELLATE_SHARED ?? '' });
       const get = (p: string) => fetch(`http://127.0.0.1:${s.port}${p}`, { headers: { 'x-constellate-token': s.token } });
       const key = 'ab23456789abcdef';
-      const thumb = join(`${lib}.cache`, 'thumbs', 'ab', `${key}.jpg`);
+      const thumb = thumbFile(join(`${lib}.cache`, 'thumbs'), key);
       mkdirSync(dirname(thumb), { recursive: true });
       writeFileSync(thumb, Buffer.alloc(100, 1));
       chmodSync(thumb, 0o000); // root's file, unreadable to nobody

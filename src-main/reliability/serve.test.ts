@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { API_METHODS } from '../common/api.ts';
 import { CoreService } from '../core/service.ts';
-import { sharedPath, tempDir } from '../core/testing.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { writeNpy } from '../core/npy-file.ts';
 import { post, runLoad } from './load-core.ts';

@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedPath, tempDir } from '../core/testing.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
 import { checkLibrary, cliSync, rng, runAndKill, seedFromEnv, walkFiles, type KillOutcome } from './helpers.ts';
 
 const KILLS = Math.max(1, Number(process.env.RELIABILITY_KILLS) || 3);

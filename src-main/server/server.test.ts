@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeMessage, decodeMessage } from '../common/codec.ts';
 import { CoreService } from '../core/service.ts';
-import { tempDir } from '../core/testing.ts';
+import { tempDir } from '../testing/fixtures.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 const t = tempDir();

@@ -10,10 +10,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { thumbKeyOfRoute } from '../common/thumbs.ts';
 import { isApiMethod } from '../common/api.ts';
 import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
+import { config } from '../core/config.ts';
 import type { CoreService } from '../core/service.ts';
 import { BodyError, CSRF_HEADER, guarded, readBody, safeEqual, sendError, serveFile, Sessions } from './http-guard.ts';
 
@@ -133,7 +135,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     try {
       const arg = parseApiBody(body, req.headers['content-type'] ?? '');
-      const result = await dispatch(service, method, arg);
+      const result = await dispatch(service, method, arg, { checkResults: config.checkResults() });
       if (hasBinary(result)) {
         const bytes = encodeMessage(result);
         res.writeHead(200, { 'content-type': 'application/x-constellate', 'content-length': bytes.byteLength, 'cache-control': 'no-store' });
@@ -170,9 +172,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'BAD_ARGUMENT', 'method not allowed');
       if (path.startsWith('/thumb/')) {
-        const m = /^\/thumb\/([0-9a-f]{16,64}(?:-f\d+)?)\.jpg$/.exec(path);
-        if (!m) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        return sendFile(req, res, service.lib.thumbPath(m[1]), { 'cache-control': 'private, max-age=31536000, immutable' });
+        const key = thumbKeyOfRoute(path);
+        if (!key) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
+        return sendFile(req, res, service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
       }
       if (path === '/' || path === '/index.html') {
         if (url.searchParams.has('token')) {

@@ -1,7 +1,7 @@
 /** Shared fixtures for the map tests: the c3 matrix and the peers' reference quality on it. */
 import { readFileSync } from 'node:fs';
 import { readNpyLabels, readNpyMatrix } from '../core/npy-file.ts';
-import { SHARED } from '../core/testing.ts';
+import { SHARED } from './fixtures.ts';
 
 export const MATRICES = `${SHARED}/data/matrices/`;
 export const PEER_RUNS = `${SHARED}/reference/peers/peers-runs.jsonl`;

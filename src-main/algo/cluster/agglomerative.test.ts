@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SHARED } from '../../core/testing.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../../core/npy-file.ts';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
 import type { Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { agglomerative, condensedDistances, nnChain, cutDendrogram } from './agglomerative.ts';
-import { adjustedRandIndex } from './hdbscan-testutil.ts';
+import { adjustedRandIndex } from '../../testing/cluster.ts';
 
 const MAT = path.resolve(SHARED, 'data/matrices');
 const PEERS = path.resolve(SHARED, 'reference/peers/peers-runs.jsonl');
@@ -28,7 +28,7 @@ describe('agglomerative vs scikit-learn AgglomerativeClustering', () => {
   const n = 360;
   let d = 0;
   beforeAll(() => {
-    if (!existsSync(PY)) return;
+    if (!existsSync(PY)) return; // setup only: the cases that need it are it.skipIf(!existsSync(PY))
     const M = readNpyMatrix(path.join(MAT, 'c3_5000x128_X.npy'));
     d = M.cols;
     // a spread of rows across the file, with a little noise so there are no exact ties

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
-import { SHARED } from '../../core/testing.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
 import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo, adjustedRandIndex } from '../metrics.ts';

@@ -12,8 +12,8 @@ import { createRng } from '../rng.ts';
 import { hdbscan } from './hdbscan.ts';
 import { mutualReachabilityMst } from './mst.ts';
 import { numpyArgsort } from './hdbscan-prim.ts';
-import { adjustedRandIndex } from './hdbscan-testutil.ts';
-import { SHARED } from '../../core/testing.ts';
+import { adjustedRandIndex } from '../../testing/cluster.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 
 const REF = path.join(SHARED, 'reference/hdbscan');
 const MAT = path.join(SHARED, 'data/matrices');

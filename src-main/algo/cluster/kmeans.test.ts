@@ -5,7 +5,7 @@ import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
 import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { kmeans, kmeansPredict } from './kmeans.ts';
-import { SHARED } from '../../core/testing.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 
 const M = (name: string) => path.resolve(SHARED, 'data/matrices', name);
 

@@ -6,7 +6,7 @@ import type { Gemm } from '../linalg.ts';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { createRng } from '../rng.ts';
 import { constrainedSweep, dbscanEpsSweep, elbowSweep, kneedle, silhouetteSweep } from './sweep.ts';
-import { SHARED } from '../../core/testing.ts';
+import { SHARED } from '../../testing/fixtures.ts';
 
 const M = (name: string) => path.resolve(SHARED, 'data/matrices', name);
 

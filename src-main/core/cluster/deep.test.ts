@@ -10,7 +10,7 @@ import { encode } from '../../algo/nn/autoencoder.ts';
 import { readNpyLabels, readNpyMatrix } from '../npy-file.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { encodeOnnx, encoderBytesOf, encoderOnnx, encoderRecord } from '../models/encoder-onnx.ts';
-import { sharedPath } from '../testing.ts';
+import { sharedPath } from '../../testing/fixtures.ts';
 
 const N = 2000;
 const M = readNpyMatrix(sharedPath('data/matrices/fashion_t10k_784_X.npy'));

@@ -9,7 +9,7 @@ import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { CoreService } from '../service.ts';
-import { sharedPath, tempDir, testContext } from '../testing.ts';
+import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
 
 const t = tempDir();
 const file = join(t.dir, 'session.constellate');

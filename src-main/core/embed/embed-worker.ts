@@ -8,6 +8,8 @@ import { writeFileSync, mkdirSync, renameSync, existsSync, readFileSync } from '
 import { writeFileAtomicSync } from '../atomic-write.ts';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
+import { faceThumbKey } from '../../common/thumbs.ts';
+import { thumbFile } from '../thumb-path.ts';
 import { FaceEmbedder, MODEL_FILES, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 import { matchFaces } from '../../algo/face-match.ts';
@@ -124,7 +126,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           });
           for (const [runId, clusters] of touched) refreshClusters(db, runId, clusters);
           out.r.forEach((f, k) => {
-            const key = `${ph.hash}-f${k}`;
+            const key = faceThumbKey(ph.hash, k);
             let id: number;
             if (match[k] >= 0) {
               id = olds[match[k]].id;
@@ -137,7 +139,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           });
           markOk.run(p.modelName, ph.id, p.version, ph.hash);
         }).immediate();
-        for (const [key, jpeg] of keys) writeThumbAtomic(join(p.thumbDir, key.slice(0, 2), `${key}.jpg`), jpeg);
+        for (const [key, jpeg] of keys) writeThumbAtomic(thumbFile(p.thumbDir, key), jpeg);
         res.faces += out.r.length;
         res.processed++;
         ctx.progress('faces', ++done, total);

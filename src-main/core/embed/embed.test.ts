@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../library.ts';
 import { MODELS_DIR } from '../paths.ts';
 import { scanRoots } from '../scan/scanner.ts';
-import { sharedPath, tempDir, testContext } from '../testing.ts';
+import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
 import { embedJob } from './embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './io.ts';
 import { loadMatrix } from './store.ts';

@@ -9,7 +9,7 @@ import { embedJob } from '../embed/embed-job.ts';
 import { loadMatrix } from '../embed/store.ts';
 import { Library } from '../library.ts';
 import { scanRoots } from '../scan/scanner.ts';
-import { sharedPath, tempDir, testContext } from '../testing.ts';
+import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
 import { exportRun, findExportTemps, TABLE_FIELDS, type ExportOptions } from './export.ts';
 import { parseCsv, importLabels } from './import-labels.ts';
 import { NameSet, safeFileName, safeName } from './names.ts';

@@ -8,6 +8,7 @@
  * temp name in its target folder and then linked/renamed to a free name, so a cancelled or failed export leaves only
  * whole files (its temps are removed). `dryRun` computes the same plan and writes nothing.
  */
+import { fsPath } from '../fs-names.ts';
 import type { ExportRunReport } from '../../common/api.ts';
 import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, link, rename, symlink, unlink } from 'node:fs/promises';
@@ -159,7 +160,7 @@ async function publish(tmp: string, dir: string, names: NameSet, wanted: string)
   for (let tries = 0; tries < 10_000; tries++) {
     const target = join(dir, name);
     try {
-      await link(tmp, target);
+      await link(tmp, fsPath(target));
       await unlink(tmp);
       fsyncDir(dir);
       return { name, collided };
@@ -167,8 +168,8 @@ async function publish(tmp: string, dir: string, names: NameSet, wanted: string)
       const c = (e as NodeJS.ErrnoException).code;
       if (c === 'EEXIST') { name = names.take(wanted); collided = true; continue; }
       if (c === 'EPERM' || c === 'ENOTSUP' || c === 'EOPNOTSUPP' || c === 'ENOSYS' || c === 'EXDEV' || c === 'EMLINK') {
-        if (existsSync(target)) { name = names.take(wanted); collided = true; continue; }
-        await rename(tmp, target);
+        if (existsSync(fsPath(target))) { name = names.take(wanted); collided = true; continue; }
+        await rename(tmp, fsPath(target));
         fsyncDir(dir);
         return { name, collided };
       }
@@ -185,8 +186,8 @@ async function linkFree(kind: 'hardlink' | 'symlink', src: string, dir: string, 
   for (let tries = 0; tries < 10_000; tries++) {
     const target = join(dir, name);
     try {
-      if (kind === 'hardlink') await link(src, target);
-      else await symlink(src, target);
+      if (kind === 'hardlink') await link(fsPath(src), fsPath(target));
+      else await symlink(fsPath(src), fsPath(target));
       return { name, collided };
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
@@ -301,7 +302,7 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
     for (const it of reader.items(g.cluster)) {
       ctx.checkCancelled();
       const fname = itemFileName(it);
-      if (!it.path || it.status !== 'ok' || !existsSync(it.path)) {
+      if (!it.path || it.status !== 'ok' || !existsSync(fsPath(it.path))) {
         skip(it, !it.path ? 'the photo is no longer in the library' : 'the photo file is missing');
         ctx.progress('export', ++done, total);
         continue;
@@ -339,12 +340,12 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
           temps.done(tmp);
         } else if (o.link === 'copy') {
           const tmp = temps.name(dir, extname(fname));
-          const srcSize = statSync(it.path).size;
+          const srcSize = statSync(fsPath(it.path)).size;
           try {
-            await copyFile(it.path, tmp, constants.COPYFILE_EXCL);
+            await copyFile(fsPath(it.path), tmp, constants.COPYFILE_EXCL);
             await verifyCopy(tmp, srcSize, join(dir, fname));
           } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(it.path)) throw ioError(join(dir, fname), e);
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(fsPath(it.path))) throw ioError(join(dir, fname), e);
             throw e;
           }
           ctx.checkCancelled();
@@ -356,7 +357,7 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
       } catch (e) {
         if (e instanceof AppError) throw e;
         const c = (e as NodeJS.ErrnoException).code;
-        if (c === 'ENOENT' && !existsSync(it.path)) { skip(it, 'the photo file is missing'); ctx.progress('export', ++done, total); continue; }
+        if (c === 'ENOENT' && !existsSync(fsPath(it.path))) { skip(it, 'the photo file is missing'); ctx.progress('export', ++done, total); continue; }
         throw cannotWrite(dir, e);
       }
       if (r.collided) report.collisions++;

@@ -2,6 +2,7 @@
  * Images for exports: face crops cut from the EXIF-rotated photo (tagged so that import-labels can find the face
  * again), and small JPEG data URIs for the HTML report.
  */
+import { fsPath } from '../fs-names.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -32,7 +33,7 @@ export function readFaceTag(buf: Buffer): { hash: string; box: [number, number, 
 
 /** The face's box cut from the EXIF-rotated photo, as a JPEG carrying the face tag. */
 export async function faceCrop(path: string, hash: string, box: [number, number, number, number], opts: { maxSide?: number; quality?: number; tag?: boolean } = {}): Promise<Buffer> {
-  const input = await readFile(path);
+  const input = await readFile(fsPath(path));
   const meta = await sharp(input, { failOn: 'none' }).metadata();
   const W = meta.autoOrient?.width ?? meta.width ?? 0;
   const H = meta.autoOrient?.height ?? meta.height ?? 0;
@@ -57,8 +58,8 @@ export async function sampleDataUri(lib: Library, it: Pick<ExportItem, 'kind' | 
       try { f = lib.thumbPath(key); } catch { f = null; }
       if (f && existsSync(f)) buf = await readFile(f);
     }
-    if (!buf && it.path && existsSync(it.path)) {
-      buf = it.kind === 'face' && it.box && it.hash ? await faceCrop(it.path, it.hash, it.box, { maxSide: side * 2, tag: false }) : await readFile(it.path);
+    if (!buf && it.path && existsSync(fsPath(it.path))) {
+      buf = it.kind === 'face' && it.box && it.hash ? await faceCrop(it.path, it.hash, it.box, { maxSide: side * 2, tag: false }) : await readFile(fsPath(it.path));
     }
     if (!buf) return null;
     const out = await sharp(buf, { failOn: 'none', limitInputPixels: 200_000_000 }).rotate()

@@ -39,6 +39,20 @@ beforeAll(async () => {
       res.writeHead(404).end();
       return;
     }
+    if (req.url === '/broken') {
+      res.writeHead(500, 'Internal Server Error').end();
+      return;
+    }
+    if (req.url === '/stall') {
+      res.writeHead(200, { 'content-length': 1000 });
+      res.write(Buffer.alloc(10)); // then nothing
+      return;
+    }
+    if (req.url === '/cut') {
+      res.writeHead(200, { 'content-length': model.length });
+      res.write(model.subarray(0, 1000), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
     if (req.url === '/redirect') {
       res.writeHead(302, { location: '/model.onnx' }).end();
       return;
@@ -118,10 +132,39 @@ describe('downloadModel', () => {
 
   it('reports HTTP errors and cancellation', async () => {
     const e = await err(downloadModel(`${base}/missing.onnx`, path.join(tmp, 'm.onnx')));
-    expect([e?.code, e?.message]).toEqual(['IO', `${base}/missing.onnx: HTTP 404`]);
+    expect([e?.code, e?.message]).toEqual(['IO', `${base}/missing.onnx: HTTP 404 Not Found`]);
     const ac = new AbortController();
     ac.abort();
     const c = await err(downloadModel(`${base}/model.onnx`, path.join(tmp, 'c.onnx'), { signal: ac.signal }));
     expect(c?.code).toBe('CANCELLED');
+  });
+
+  it('a failed download says why, with code IO, and keeps what it got (fetch)', async () => {
+    // a port nothing listens on
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const refused = await err(downloadModel(`http://127.0.0.1:${port}/m.onnx`, path.join(tmp, 'r.onnx')));
+    expect([refused?.code, refused?.message]).toEqual(['IO', `http://127.0.0.1:${port}/m.onnx: download failed: cannot connect: the server refused the connection (ECONNREFUSED) (partial data kept for resume)`]);
+    const broken = await err(downloadModel(`${base}/broken`, path.join(tmp, 'b.onnx')));
+    expect([broken?.code, broken?.message]).toEqual(['IO', `${base}/broken: HTTP 500 Internal Server Error`]);
+    const t0 = Date.now();
+    const stalled = await err(downloadModel(`${base}/stall`, path.join(tmp, 's.onnx'), { idleTimeoutMs: 300 }));
+    expect([stalled?.code, stalled?.message]).toEqual(['IO', `${base}/stall: download failed: timed out (nothing received for 300 ms) (partial data kept for resume)`]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(fs.statSync(path.join(tmp, 's.onnx.partial')).size).toBe(10);
+    const cut = await err(downloadModel(`${base}/cut`, path.join(tmp, 'cut.onnx')));
+    expect(cut?.code).toBe('IO');
+    expect(cut?.message).toMatch(new RegExp(`^${base}/cut: download failed: .*(cut off|terminated|closed).*\\(partial data kept for resume\\)$`));
+    expect(fs.existsSync(path.join(tmp, 'cut.onnx'))).toBe(false);
+    const bad = await err(downloadModel('ftp://example.com/x.onnx', path.join(tmp, 'f.onnx')));
+    expect([bad?.code, bad?.message]).toEqual(['BAD_ARGUMENT', 'url: unsupported protocol ftp:']);
+  });
+
+  it('the downloader is fetch: no hand-made http/https client', () => {
+    const src = fs.readFileSync(new URL('./download.ts', import.meta.url), 'utf8');
+    expect(src).toMatch(/await fetch\(/);
+    expect(src).not.toMatch(/from 'node:https?'|require\('https?'\)/);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FACE_MIN_QUALITY, FaceEmbedder } from './face.ts';
-import { ensureModels, sharedDir } from './test-support.ts';
+import { ensureModels, sharedDir } from '../../testing/models.ts';
 
 // The face quality floor (feature norm) against the shared sets: petals, a cake and a dog in photos-flowers are
 // "faces" to the detector; the floor drops them and keeps every real face (the two people in one sunflower photo,

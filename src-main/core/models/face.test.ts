@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/errors.ts';
 import { FACE_DIM, FaceEmbedder, nms, squareBox, type FaceResult } from './face.ts';
-import { ensureModels, sharedDir } from './test-support.ts';
+import { ensureModels, sharedDir } from '../../testing/models.ts';
 
 const facesDir = path.join(sharedDir, 'data/faces-london');
 const people = fs.readdirSync(facesDir).filter((p) => /^person-\d+$/.test(p)).sort();

@@ -11,6 +11,7 @@
  * }
  * value = (pixel * scale - mean[c]) / std[c]
  */
+import { fsPath } from '../fs-names.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -139,7 +140,7 @@ export class ManifestModel {
     let buf: Buffer;
     if (typeof input === 'string') {
       try {
-        buf = await fs.promises.readFile(input);
+        buf = await fs.promises.readFile(fsPath(input));
       } catch (e) {
         throw new AppError('BAD_FILE', `${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot read'}`);
       }

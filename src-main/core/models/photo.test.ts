@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/errors.ts';
 import { PHOTO_DIM, PhotoEmbedder } from './photo.ts';
-import { ensureModels, referenceDir, sharedDir } from './test-support.ts';
+import { ensureModels, referenceDir, sharedDir } from '../../testing/models.ts';
 
 const ref = JSON.parse(fs.readFileSync(path.join(referenceDir, 'expected.json'), 'utf8')) as {
   items: Array<{ name: string; source: string; input: string; features: number[]; probabilities: number[] }>;

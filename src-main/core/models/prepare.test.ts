@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../common/errors.ts';
 import { readChecksums, sha256File, verifyModel } from './files.ts';
 import { FACE_SPEC, NSFWJS_SPEC, npmPack, prepareModels } from './prepare.ts';
-import { ensureModels } from './test-support.ts';
+import { ensureModels } from '../../testing/models.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prepare-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

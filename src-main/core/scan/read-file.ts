@@ -5,6 +5,7 @@
  * timeout or when the job is cancelled (a hung network mount). Errors carry an errno-like `code` and read as the
  * scanner's reasons ('not a regular file (a FIFO)', 'file too large …', 'read timed out …').
  */
+import { fsPath } from '../fs-names.ts';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { config } from '../config.ts';
@@ -78,7 +79,7 @@ function bounded<T>(p: Promise<T>, path: string, o: ReadPhotoOptions, onLate?: (
 export async function readPhotoFile(path: string, o: ReadPhotoOptions = {}): Promise<Buffer> {
   const max = o.maxBytes ?? maxPhotoBytes();
   // O_NONBLOCK: opening a FIFO with no writer returns at once instead of blocking a libuv thread forever
-  const fh: FileHandle = await bounded(open(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0)), path, o,
+  const fh: FileHandle = await bounded(open(fsPath(path), constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0)), path, o,
     (late) => { void late.close().catch(() => undefined); });
   try {
     const st = await bounded(fh.stat(), path, o);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../library.ts';
-import { copyShared, sharedPath, tempDir, testContext } from '../testing.ts';
+import { copyShared, sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
 import { scanRoots } from './scanner.ts';
 
 const t = tempDir();

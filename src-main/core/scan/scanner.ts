@@ -10,6 +10,8 @@ import { existsSync } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { AppError } from '../../common/errors.ts';
 import { readPhotoFile } from './read-file.ts';
+import { isRetryableReason } from './retry.ts';
+import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanResult } from '../../common/types.ts';
@@ -18,6 +20,8 @@ import type { Library } from '../library.ts';
 import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
 import { writeThumb } from './thumbs.ts';
+
+export { isRetryableReason };
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
 const SYSTEM_FOLDERS = new Set(['$RECYCLE.BIN', 'System Volume Information', '@eaDir', 'lost+found', '.Trash', '.Trashes',
@@ -87,7 +91,8 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
     const { dir } = stack.pop()!;
     let handle;
     try {
-      handle = await opendir(dir);
+      // names as bytes: a name that is not valid UTF-8 (Latin-1) is kept losslessly (core/fs-names.ts)
+      handle = await opendir(fsPath(dir) as string, { encoding: 'buffer' as BufferEncoding });
     } catch (e) {
       issues.push({ path: dir, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot open folder') });
       failedDirs.push(dir);
@@ -97,13 +102,14 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
     const subdirs: Array<{ dir: string; real: string }> = [];
     try {
       for await (const ent of handle) {
-        if (hidden(ent.name)) continue;
-        const p = join(dir, ent.name);
+        const name = nameFromBytes(ent.name as unknown as Buffer);
+        if (hidden(name)) continue;
+        const p = join(dir, name);
         let isDir = ent.isDirectory();
         let isFile = ent.isFile();
         if (ent.isSymbolicLink()) {
           try {
-            const st = await stat(p);
+            const st = await stat(fsPath(p));
             isDir = st.isDirectory();
             isFile = st.isFile();
           } catch (e) {
@@ -113,7 +119,7 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
         }
         if (isDir) {
           let real: string;
-          try { real = await realpath(p); } catch (e) {
+          try { real = nameFromBytes(await realpath(fsPath(p), { encoding: 'buffer' })); } catch (e) {
             issues.push({ path: p, reason: describeFsError(e as NodeJS.ErrnoException, 'cannot resolve folder') });
             continue;
           }
@@ -130,9 +136,9 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
           }
           visited.add(real);
           subdirs.push({ dir: p, real });
-        } else if (isFile && IMAGE_EXTENSIONS.has(extname(ent.name).toLowerCase())) {
+        } else if (isFile && IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) {
           try {
-            const st = await stat(p);
+            const st = await stat(fsPath(p));
             files.push({ path: p, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
             if (files.length % 500 === 0) onFound(files.length);
           } catch (e) {
@@ -152,10 +158,6 @@ export async function walkRoot(root: string, opts: ScanOptions, onFound: (n: num
   return { files, issues, rootFailed: false, failedDirs };
 }
 
-/** Reasons that come from the file system or the cache, not from the file's content: the next scan tries again. */
-export function isRetryableReason(reason: string): boolean {
-  return !/^(not a readable image|cannot decode image|image too large|empty file|cannot read file: file too large)/.test(reason);
-}
 
 export function describeFsError(e: NodeJS.ErrnoException, what: string): string {
   switch (e.code) {
@@ -286,7 +288,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
           }
           // a file at a new path whose content is known: a move or rename when the old file is gone
           const same = byHash.all(img.hash) as Array<{ id: number; path: string; status: string }>;
-          const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(r.path)));
+          const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(fsPath(r.path))));
           if (moved) {
             update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, moved.id);
             result.moved++;

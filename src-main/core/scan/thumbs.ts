@@ -2,14 +2,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-write.ts';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { thumbFile } from '../thumb-path.ts';
 import sharp from 'sharp';
 
 export const THUMB_SIZE = 256;
-
-export function thumbFile(thumbDir: string, key: string): string {
-  return join(thumbDir, key.slice(0, 2), `${key}.jpg`);
-}
 
 export async function writeThumb(input: Buffer, thumbDir: string, key: string): Promise<string> {
   const file = thumbFile(thumbDir, key);
@@ -24,7 +21,7 @@ export async function writeThumb(input: Buffer, thumbDir: string, key: string): 
     .flatten({ background: '#ffffff' })
     .jpeg({ quality: 78, mozjpeg: false })
     .toBuffer();
-  await mkdir(join(thumbDir, key.slice(0, 2)), { recursive: true });
+  await mkdir(dirname(file), { recursive: true });
   // a cache (rebuilt from the photo): every write checked and the size verified, not fsynced
   await writeFileAtomic(file, out, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
   return file;

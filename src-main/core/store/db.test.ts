@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../testing.ts';
+import { tempDir } from '../../testing/fixtures.ts';
 import { APPLICATION_ID, openLibrary } from './db.ts';
 import { LATEST_VERSION, MIGRATIONS } from './migrations.ts';
 

@@ -132,7 +132,8 @@ export function openReadOnly(path: string): Db {
     return db;
   } catch (e) {
     db.close();
-    if (!(isSqliteIoError(e) && String((e as { code?: string }).code).startsWith('SQLITE_CANTOPEN'))) throw e;
+    // read-only media, or a folder this user may not write (no -shm can be made): SQLITE_CANTOPEN / SQLITE_READONLY_*
+    if (!(isSqliteIoError(e) && /^SQLITE_(CANTOPEN|READONLY)/.test(String((e as { code?: string }).code)))) throw e;
     let walSize = 0;
     try { walSize = statSync(`${path}-wal`).size; } catch { /* no WAL: everything is in the file */ }
     if (walSize > 0) throw e;

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkLibrary } from '../check.ts';
 import { Library } from '../library.ts';
 import { CoreService } from '../service.ts';
-import { tempDir } from '../testing.ts';
+import { tempDir } from '../../testing/fixtures.ts';
 import { APPLICATION_ID, openLibrary } from './db.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -211,16 +211,21 @@ describe('matrix caches', () => {
     await expect(svc.similar({ model: 'photo', item: { kind: 'face', id: 1 }, k: 3 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/face 1 is not a photo/) });
     await expect(svc.compareRuns({ a: 1, b: 2 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/faces .* photos/) });
     expect((await svc.getAssignments({ runId: 1 })).kind).toBe('face');
-    const keep = CoreService.MATRIX_CACHE_ENTRIES;
-    CoreService.MATRIX_CACHE_ENTRIES = 1;
-    try {
-      await svc.similar({ model: 'face', item: { kind: 'face', id: 1 }, k: 2 });
-      expect(svc.cachedMatrices()).toEqual(['face']);
-      await svc.similar({ model: 'photo', item: { kind: 'photo', id: 1 }, k: 2 });
-      expect(svc.cachedMatrices()).toEqual(['photo']);
-    } finally {
-      CoreService.MATRIX_CACHE_ENTRIES = keep;
-    }
+    svc.limitMatrixCache({ entries: 1 });
+    await svc.similar({ model: 'face', item: { kind: 'face', id: 1 }, k: 2 });
+    expect(svc.cachedMatrices()).toEqual(['face']);
+    await svc.similar({ model: 'photo', item: { kind: 'photo', id: 1 }, k: 2 });
+    expect(svc.cachedMatrices()).toEqual(['photo']);
+    // bounded by bytes too (lru-cache): two matrices over the byte bound keep the newer one, a lone big one stays
+    const photoBytes = svc.matrix('photo').X.byteLength;
+    svc.limitMatrixCache({ entries: 4, bytes: photoBytes + 1 });
+    svc.matrix('face');
+    svc.matrix('photo');
+    expect(svc.cachedMatrices()).toEqual(['photo']);
+    svc.limitMatrixCache({ entries: 4, bytes: 8 });
+    const big = svc.matrix('photo');
+    expect(svc.cachedMatrices()).toEqual(['photo']);
+    expect(svc.matrix('photo')).toBe(big);
     await svc.close();
   });
 });

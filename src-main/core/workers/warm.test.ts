@@ -3,8 +3,9 @@ import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PhotoEmbedder } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
-import { tempDir } from '../testing.ts';
-import { fileKey, warmGemm, warmModel, warmStats } from './warm.ts';
+import { tempDir } from '../../testing/fixtures.ts';
+import { LRUCache } from 'lru-cache';
+import { MAX_MODELS, fileKey, warmGemm, warmModel, warmModelCache, warmStats } from './warm.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
@@ -39,4 +40,25 @@ describe('warm sessions', () => {
     expect(m3).not.toBe(m1);
     expect(warmStats().modelSessions - s0.modelSessions).toBe(2);
   }, 120_000);
+
+  it('the model cache is a bounded lru-cache: the least recently used is released, a failed load is not kept', async () => {
+    const { cache, max } = warmModelCache();
+    expect(cache).toBeInstanceOf(LRUCache);
+    expect(max).toBe(MAX_MODELS);
+    cache.clear();
+    const released: string[] = [];
+    const fake = (name: string) => async () => ({ name, release: async () => { released.push(name); } });
+    const a = await warmModel('a', fake('a'));
+    await warmModel('b', fake('b'));
+    await warmModel('c', fake('c'));
+    expect(await warmModel('a', fake('a2'))).toBe(a); // a hit: 'a' is now the most recently used
+    await warmModel('d', fake('d')); // evicts 'b', the least recently used
+    await new Promise((r) => setTimeout(r, 10));
+    expect(released).toEqual(['b']);
+    expect(warmModelCache().keys.sort()).toEqual(['a', 'c', 'd']);
+    await expect(warmModel('bad', async () => { throw new Error('no such model'); })).rejects.toThrow(/no such model/);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(warmModelCache().keys).not.toContain('bad');
+    cache.clear();
+  });
 });

@@ -4,6 +4,7 @@
  * thread); the main thread may use it too. `warmStats()` counts what was created, so tests can check reuse.
  */
 import { statSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import { createOrtGemm } from '../gemm-ort.ts';
 import type { Gemm } from '../../algo/linalg.ts';
 
@@ -52,8 +53,20 @@ export function fileKey(files: string[], extra = ''): string {
 }
 
 interface Releasable { release(): Promise<void> }
-const MAX_MODELS = 3;
-const models = new Map<string, Promise<Releasable>>();
+export const MAX_MODELS = 3;
+/** Loaded models (lru-cache): the least recently used is released when a fourth is loaded. */
+const models = new LRUCache<string, Promise<Releasable>>({
+  max: MAX_MODELS,
+  dispose: (old, _key, reason) => {
+    // evicted or replaced (a failed load deleted is not released: there is nothing to release)
+    if (reason === 'evict' || reason === 'set') old.then((m) => m.release(), () => {}).catch(() => {});
+  },
+});
+
+/** The model cache itself (tests: its bound and what it holds, most recently used first). */
+export function warmModelCache(): { max: number; keys: string[]; cache: LRUCache<string, Promise<Releasable>> } {
+  return { max: models.max, keys: [...models.keys()], cache: models };
+}
 
 /**
  * A loaded model (its ORT sessions) kept under `key` (see fileKey: the files' identity and checksum, plus options
@@ -61,21 +74,14 @@ const models = new Map<string, Promise<Releasable>>();
  * caller must not release what it gets.
  */
 export async function warmModel<T extends Releasable>(key: string, load: () => Promise<T>): Promise<T> {
-  const hit = models.get(key);
+  const hit = models.get(key); // a hit becomes the most recently used
   if (hit) {
     stats.modelReused++;
-    models.delete(key);
-    models.set(key, hit); // most recently used last
     return hit as Promise<T>;
   }
   stats.modelSessions++;
   const p = load();
   models.set(key, p);
-  p.catch(() => models.delete(key));
-  while (models.size > MAX_MODELS) {
-    const [oldKey, old] = models.entries().next().value as [string, Promise<Releasable>];
-    models.delete(oldKey);
-    old.then((m) => m.release(), () => {}).catch(() => {});
-  }
+  p.catch(() => { if (models.peek(key) === p) models.delete(key); });
   return p;
 }

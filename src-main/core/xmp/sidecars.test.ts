@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../common/types.ts';
 import { CoreService } from '../service.ts';
-import { sharedPath, tempDir } from '../testing.ts';
+import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 import { readXmpPeople } from './xmp.ts';
 
 const t = tempDir();

@@ -11,6 +11,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { ExportXmpReport } from '../../common/api.ts';
 import { AppError } from '../../common/errors.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
+import { fsPath, hasByteEscapes } from '../fs-names.ts';
 import { describeIoError, ioError } from '../io-errors.ts';
 import type { Library } from '../library.ts';
 import { readXmpPeople, regionIou, writeXmpPeople, type XmpRegion } from './xmp.ts';
@@ -38,7 +39,7 @@ export function sidecarCandidates(photoPath: string): string[] {
 }
 
 function existingSidecar(photoPath: string): string | null {
-  return sidecarCandidates(photoPath).find((p) => existsSync(p)) ?? null;
+  return sidecarCandidates(photoPath).find((p) => existsSync(fsPath(p))) ?? null;
 }
 
 interface FaceRow { photoId: number; path: string; pw: number; ph: number; faceId: number; x: number; y: number; w: number; h: number }
@@ -66,7 +67,8 @@ export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (don
     const photo = faces[0]!;
     const target = existingSidecar(photo.path) ?? `${photo.path}.xmp`;
     try {
-      const before = existsSync(target) ? readFileSync(target, 'utf8') : null;
+      if (hasByteEscapes(target)) throw new AppError('BAD_FILE', `${target}: a file name that is not valid UTF-8 cannot get a sidecar yet`);
+      const before = existsSync(fsPath(target)) ? readFileSync(fsPath(target), 'utf8') : null;
       const xml = writeXmpPeople(before, {
         dims: { w: photo.pw, h: photo.ph },
         regions: faces.map((f) => ({ ...normalized(f), name: f.name })),
@@ -100,7 +102,7 @@ export function readXmp(lib: Library): ReadXmpResult {
     if (!file) continue;
     let people;
     try {
-      people = readXmpPeople(readFileSync(file, 'utf8'), file);
+      people = readXmpPeople(readFileSync(fsPath(file), 'utf8'), file);
     } catch (e) {
       if (res.failures.length < 20) res.failures.push({ path: file, reason: e instanceof AppError ? e.message : describeIoError(e) });
       continue;

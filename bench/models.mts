@@ -1,15 +1,15 @@
 /**
  * Throughput measurement for the built-in models (single-threaded sessions).
- * Run: npx tsx src-main/core/models/bench-models.ts [photoDir] [faceDir]
+ * Run: npx tsx bench/models.mts [photoDir] [faceDir]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FaceEmbedder } from './face.ts';
-import { defaultModelsDir } from './files.ts';
-import { decodeRgb } from './image.ts';
-import { PhotoEmbedder } from './photo.ts';
-import { SHARED } from '../testing.ts';
+import { FaceEmbedder } from '../src-main/core/models/face.ts';
+import { defaultModelsDir } from '../src-main/core/models/files.ts';
+import { decodeRgb } from '../src-main/core/models/image.ts';
+import { PhotoEmbedder } from '../src-main/core/models/photo.ts';
+import { SHARED } from '../src-main/testing/fixtures.ts';
 
 export interface ModelBench {
   photo: { images: number; batch: number; endToEndPerSec: number; preprocessPerSec: number; sessionRunPerSec: number };

@@ -1,11 +1,11 @@
 /** Shared helpers for the model tests (not used at runtime). */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultModelsDir } from './files.ts';
-import { prepareModels } from './prepare.ts';
-import { SHARED } from '../testing.ts';
+import { defaultModelsDir } from '../core/models/files.ts';
+import { prepareModels } from '../core/models/prepare.ts';
+import { SHARED } from './fixtures.ts';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = SHARED;
 export const referenceDir = path.join(sharedDir, 'reference/mobilenet_v2_mid');
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobContext } from './jobs.ts';
-import { config } from './config.ts';
+import type { JobContext } from '../core/jobs.ts';
+import { config } from '../core/config.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The data sets and peers: CONSTELLATE_SHARED, or ../shared next to the repository. */

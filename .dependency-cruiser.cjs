@@ -1,0 +1,84 @@
+/**
+ * The layers (README "Layout"), checked by dependency-cruiser in `npm test` (`npm run lint:layers`):
+ *   common/   imports only common/ and valibot (no Node, no Electron, no algo/ or core/)
+ *   algo/     imports only algo/ and common/ (no node:, no core/)
+ *   core/     never imports electron, the server, the CLI or the UI
+ *   electron  only electron/ imports it
+ *   renderer  imports only its own files, src-main/common (through @common/) and its UI packages
+ *   tests     production code never imports test or bench helpers; a non-test file in a production folder must be
+ *             reachable from an entry point (else it is a test-only helper: it belongs in src-main/testing/)
+ * src-main/reliability/layers.test.ts runs this on the tree and on a bad fixture (the check can fail).
+ */
+const TEST = '(\\.test\\.ts$|\\.d\\.ts$|^src-main/testing/|^src-main/reliability/|^bench/|^e2e/)';
+const PROD = '^src-main/(common|algo|core|cli|server|electron)/';
+const ENTRIES = '^src-main/(cli/main|electron/main|electron/preload|core/workers/worker)\\.ts$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'common-pure',
+      comment: 'common/ imports only common/ and valibot',
+      severity: 'error',
+      from: { path: '^src-main/common/', pathNot: TEST },
+      to: { pathNot: ['^src-main/common/', '^node_modules/valibot/'] },
+    },
+    {
+      name: 'algo-pure',
+      comment: 'algo/ is pure: no Node, no core/ (only algo/ and common/)',
+      severity: 'error',
+      from: { path: '^src-main/algo/', pathNot: TEST },
+      to: { pathNot: ['^src-main/(algo|common)/'] },
+    },
+    {
+      name: 'core-no-shells',
+      comment: 'core/ never imports electron/, the server, the CLI or the UI',
+      severity: 'error',
+      from: { path: '^src-main/core/', pathNot: TEST },
+      to: { path: ['^src-main/(electron|server|cli)/', '^src-renderer/'] },
+    },
+    {
+      name: 'only-electron-imports-electron',
+      comment: 'only src-main/electron/ imports the electron package',
+      severity: 'error',
+      from: { pathNot: '^src-main/electron/' },
+      to: { path: ['^node_modules/electron/', '^electron(/|$)'] },
+    },
+    {
+      name: 'renderer-through-common',
+      comment: 'the renderer reaches the main side only through src-main/common (@common/), never Node',
+      severity: 'error',
+      from: { path: '^src-renderer/' },
+      to: { pathNot: ['^src-renderer/', '^src-main/common/', '^node_modules/'] },
+    },
+    {
+      name: 'renderer-no-node',
+      comment: 'the renderer has no Node',
+      severity: 'error',
+      from: { path: '^src-renderer/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'no-test-helpers-in-production',
+      comment: 'production code never imports test or bench helpers (src-main/testing, reliability, bench, vitest)',
+      severity: 'error',
+      from: { path: PROD, pathNot: TEST },
+      to: { path: ['^src-main/testing/', '^src-main/reliability/', '^bench/', '^e2e/', '^node_modules/vitest/', '\\.test\\.ts$'] },
+    },
+    {
+      name: 'production-file-used-by-production',
+      comment: 'a non-test file in a production folder that no entry point reaches is a test/bench helper: move it to src-main/testing/',
+      severity: 'error',
+      from: { path: ENTRIES },
+      to: { path: PROD, pathNot: [TEST, ENTRIES, '^src-main/cli/bin\\.mjs$'], reachable: false },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    preserveSymlinks: true,
+    exclude: { path: '(^out/|^dist/|\\.d\\.ts$)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.depcruise.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.mts', '.js', '.mjs', '.cjs', '.vue', '.json'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

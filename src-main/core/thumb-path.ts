@@ -1,0 +1,14 @@
+/**
+ * The file of a thumbnail in a cache folder: `<thumbDir>/<first two hex digits>/<key>.jpg`. The one place a
+ * thumbnail's path is made (Library.thumbPath, the scanner's writer, the embed workers; check, export and
+ * removeFolder go through Library.thumbPath). A key that is not a cache key (common/thumbs.ts) is refused, so no
+ * route or stored value can name another file.
+ */
+import { join } from 'node:path';
+import { AppError } from '../common/errors.ts';
+import { isThumbKey } from '../common/thumbs.ts';
+
+export function thumbFile(thumbDir: string, key: string): string {
+  if (!isThumbKey(key)) throw new AppError('BAD_ARGUMENT', `thumbnail key: ${JSON.stringify(String(key).slice(0, 80))} is not a cache key`);
+  return join(thumbDir, key.slice(0, 2), `${key}.jpg`);
+}
