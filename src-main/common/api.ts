@@ -155,6 +155,8 @@ export interface ExportRunOptions {
   dryRun?: boolean;
   curatedOnly?: boolean;
   includeNoise?: boolean;
+  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
+  createMissing?: boolean;
 }
 
 export interface ExportRunReport {
@@ -169,14 +171,20 @@ export interface ExportRunReport {
 }
 
 export interface ImportLabelsOptions {
-  /** name (and mark curated when unanimous) the newest run's groups after the labels (default true) */
+  /** name (and mark curated when unanimous) the run's groups after the labels (default true) */
   seed?: boolean;
+  /** the run whose groups are named, as one undoable edit (default: the newest run of a kind that got labels) */
+  runId?: number;
 }
 
 export interface ImportLabelsReport {
   source: string; mode: 'csv' | 'json' | 'folders'; rows: number; matched: number; photos: number; faces: number; inherited: number;
   unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
   seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
+  /** the run whose groups were named (null: none) */
+  runId?: number | null;
+  /** the one undoable edit that named them (null: nothing named) */
+  editId?: number | null;
 }
 
 /** The method names, used by transports to build proxies and to refuse anything else. */

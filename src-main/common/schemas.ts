@@ -76,6 +76,11 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(picklist(['kmeans', 'hdbscan'])) }),
   v.strictObject({ type: v.literal('move'), items: items(), to: v.union([clusterRef(), v.literal('new')]), name: opt(v.string()) }),
   v.strictObject({ type: v.literal('reject'), items: items() }),
+  v.strictObject({
+    type: v.literal('names'),
+    clusters: v.pipe(v.array(v.strictObject({ cluster: clusterRef(), name: opt(v.nullable(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters'))))), curated: opt(v.boolean()) })), v.minLength(1), v.maxLength(100_000)),
+    source: opt(v.string()),
+  }),
 ]);
 
 const page = { offset: opt(int(0)), limit: opt(int(1)) };
@@ -106,10 +111,10 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusters: v.strictObject({ runId: id() }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']),
+    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']), createMissing: opt(v.boolean()),
     link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
-  importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()) }),
+  importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()), runId: opt(id()) }),
   getAssignments: v.strictObject({ runId: id() }),
   getCatalog: none,
   downloadCatalogModel: v.strictObject({ id: text() }),

@@ -3,10 +3,9 @@
  * these; it validates its arguments itself, so no transport needs to.
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
-import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, RunChange, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import type { JobParams, JobResult } from '../common/jobs.ts';
@@ -27,6 +26,7 @@ import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
+import { userPath } from './user-path.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -93,7 +93,7 @@ export class CoreService implements AppApi {
     const out: Root[] = [];
     for (const p of paths) {
       if (typeof p !== 'string' || p.length === 0) throw badArg('paths', `not a folder path: ${JSON.stringify(p)}`);
-      const abs = isAbsolute(p) ? p : resolve(p);
+      const abs = userPath('paths', p);
       let st;
       try { st = statSync(abs); } catch { throw new AppError('NOT_FOUND', `${abs}: no such folder`); }
       if (!st.isDirectory()) throw badArg('paths', `${abs} is not a folder`);
@@ -222,10 +222,12 @@ export class CoreService implements AppApi {
   }
 
   async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
-    const o = checkExportOptions(options);
+    const o = checkExportOptions({ ...options, to: userPath('to', String(options?.to ?? '')) });
     getRun(this.lib.db, o.runId);
-    checkTargetDry(resolve(o.to)); // a target under a file fails here, before a job starts
-    const spec = { runId: o.runId, to: resolve(o.to), format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
+    checkTargetDry(o.to); // a target under a file fails here, before a job starts
+    // a UI asks before a folder is created (the CLI creates it, as its help says)
+    if (options.createMissing === false && !o.dryRun && !fileExists(o.to)) throw new AppError('CONFLICT', `${o.to} does not exist: export would create it`);
+    const spec = { runId: o.runId, to: o.to, format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
     return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
   }
 
@@ -233,8 +235,15 @@ export class CoreService implements AppApi {
     if (options === null || typeof options !== 'object') throw badArg('options', 'expected {source, seed?: boolean}');
     const source = options.source;
     if (typeof source !== 'string' || !source) throw badArg('source', 'expected a labels file (CSV/JSON) or a folder');
-    const r = await importLabels(this.lib, source, { seed: options.seed !== false });
+    if (options.runId !== undefined) getRun(this.lib.db, int('runId', options.runId, 1));
+    const r = await importLabels(this.lib, userPath('source', source), { seed: options.seed !== false, runId: options.runId });
     this.emit({ type: 'library', info: this.lib.info() });
+    if (r.runId && r.editId) {
+      const h = history(this.lib.db, r.runId);
+      const e = h.edits.find((x) => x.id === r.editId);
+      const clusters = e?.op.type === 'names' ? e.op.clusters.map((c) => c.cluster) : [];
+      this.emit({ type: 'run', runId: r.runId, change: { action: 'import', editId: r.editId, description: e?.description ?? 'import labels', clusters } });
+    }
     return r;
   }
 
@@ -256,8 +265,8 @@ export class CoreService implements AppApi {
     return getMapData(this.lib.db, query);
   }
 
-  private changed(runId: number): void {
-    this.emit({ type: 'run', runId });
+  private changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
+    this.emit(r ? { type: 'run', runId, change: { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters } } : { type: 'run', runId });
   }
 
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
@@ -289,19 +298,19 @@ export class CoreService implements AppApi {
       split = { items, labels };
     }
     const r = applyEdit(this.lib.db, runId, op, split);
-    this.changed(runId);
+    this.changed(runId, 'edit', r);
     return r;
   }
 
   async undo({ runId }: RunRef): Promise<EditResult | null> {
     const r = undo(this.lib.db, int('runId', runId, 1));
-    this.changed(runId);
+    this.changed(runId, 'undo', r);
     return r;
   }
 
   async redo({ runId }: RunRef): Promise<EditResult | null> {
     const r = redo(this.lib.db, int('runId', runId, 1));
-    this.changed(runId);
+    this.changed(runId, 'redo', r);
     return r;
   }
 
