@@ -94,6 +94,32 @@ function httpClient(): AppClient {
   });
 }
 
+/**
+ * While the connection is lost, a read answers with its last answer (the screen keeps the last data instead of
+ * "No folders yet" / "Photos (0)"); writes fail with the reconnecting message. At most 300 answers are kept.
+ */
+function keepingLastData(c: AppClient): AppClient {
+  const last = new Map<string, unknown>();
+  const out = { ...c } as Record<string, unknown>;
+  for (const m of API_METHODS) {
+    if (!/^(get|list)/.test(m)) continue;
+    const fn = c[m] as (o?: unknown) => Promise<unknown>;
+    out[m] = async (o?: unknown) => {
+      const key = `${m} ${JSON.stringify(o ?? null)}`;
+      try {
+        const r = await fn(o);
+        last.delete(key); last.set(key, r);
+        if (last.size > 300) last.delete(last.keys().next().value!);
+        return r;
+      } catch (e) {
+        if (connection.state !== 'ok' && last.has(key)) return last.get(key);
+        throw e;
+      }
+    };
+  }
+  return out as unknown as AppClient;
+}
+
 const bridge = (globalThis as { constellate?: Bridge }).constellate;
-export const api: AppClient = bridge ? ipcClient(bridge) : httpClient();
+export const api: AppClient = keepingLastData(bridge ? ipcClient(bridge) : httpClient());
 export const transport: 'ipc' | 'http' = bridge ? 'ipc' : 'http';
