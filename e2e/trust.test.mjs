@@ -282,6 +282,28 @@ test('import labels asks which run and is one undoable edit', async () => {
   assert.equal((await call('getClusters', { runId: runA })).filter((c) => c.name && c.name !== 'Moved').length, 0);
 });
 
+test('runs are told apart (model, algorithm, differing parameters, counts now), renamed and deleted with a confirmation naming what goes', async () => {
+  await go('clusters');
+  const label = (id) => page.locator(`[data-testid=run-picker] option[value="${id}"]`).textContent();
+  assert.match(await label(runA), new RegExp(`^run ${runA} · face · kmeans k=10 · \\d+ clusters · \\d+ noise$`));
+  assert.match(await label(runB), new RegExp(`^run ${runB} · face · kmeans k=8 seed=5 · 8 clusters · 0 noise$`));
+  await page.getByTestId('run-picker').selectOption(String(runB));
+  page.once('dialog', (d) => d.accept('Second try'));
+  await page.getByTestId('rename-run').click();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=run-picker] option[value="${id}"]`)?.textContent.startsWith('Second try · run'), runB);
+  let message = '';
+  page.once('dialog', (d) => { message = d.message(); void d.accept(); });
+  await page.getByTestId('delete-run').click();
+  await page.waitForFunction((id) => !document.querySelector(`[data-testid=run-picker] option[value="${id}"]`), runB);
+  assert.match(message, new RegExp(`^Delete run ${runB} \\(face · kmeans, 20 faces\\)\\?`));
+  assert.match(message, /removes its 8 clusters, \d+ named or curated groups and \d+ edits of history/);
+  assert.deepEqual((await call('listRuns')).map((r) => r.id), [runA]);
+  assert.equal(await page.getByTestId('run-picker').inputValue(), String(runA));
+  await go('people');
+  assert.equal(await page.getByTestId('run-picker').inputValue(), String(runA));
+  await shot('runs-after-delete');
+});
+
 test('a stopped server shows the reconnect banner with the last data; a restart that needs the token says so', async () => {
   await go('clusters');
   const rows = await page.getByTestId('cluster-row').count();

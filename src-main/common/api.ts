@@ -102,7 +102,13 @@ export interface AppApi {
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
   compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+  /** Names a run (kept in its record as `name`; an empty name clears it), so runs are told apart in every picker. */
+  renameRun(o: RunRef & { name: string }): Promise<RunInfo>;
+  /** Deletes a run with its clusters, assignments, names and edit history (refused while a job uses it). */
+  deleteRun(o: RunRef): Promise<DeleteRunReport>;
 }
+
+export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
 
 /** The options object of a method. */
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
@@ -193,6 +199,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
+  'renameRun', 'deleteRun',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

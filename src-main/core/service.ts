@@ -3,7 +3,7 @@
  * these; it validates its arguments itself, so no transport needs to.
  */
 import { statSync } from 'node:fs';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, DeleteRunReport, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, RunChange, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
@@ -312,6 +312,40 @@ export class CoreService implements AppApi {
     const r = redo(this.lib.db, int('runId', runId, 1));
     this.changed(runId, 'redo', r);
     return r;
+  }
+
+  async renameRun({ runId, name }: RunRef & { name: string }): Promise<RunInfo> {
+    const before = getRun(this.lib.db, int('runId', runId, 1));
+    const n = String(name ?? '').trim();
+    const rec = { ...before.record };
+    if (n) rec.name = n; else delete rec.name;
+    this.lib.db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(JSON.stringify(rec), runId);
+    const was = typeof before.record.name === 'string' ? `'${before.record.name}'` : `run ${runId}`;
+    this.emit({ type: 'run', runId, change: { action: 'rename-run', description: `rename ${was} → ${n ? `'${n}'` : `run ${runId}`}`, clusters: [] } });
+    this.emit({ type: 'library', info: this.lib.info() });
+    return getRun(this.lib.db, runId);
+  }
+
+  async deleteRun({ runId }: RunRef): Promise<DeleteRunReport> {
+    const run = getRun(this.lib.db, int('runId', runId, 1));
+    const busy = this.jobs.active().find((j) => (j.params as { runId?: number } | null)?.runId === runId);
+    if (busy) throw new AppError('CONFLICT', `run ${runId} is in use by job ${busy.id} (${busy.kind}); wait for it or cancel it`);
+    const db = this.lib.db;
+    const report = db.transaction((): DeleteRunReport => {
+      const one = (sql: string) => db.prepare(sql).pluck().get(runId) as number;
+      const r = {
+        runId, clusters: one('SELECT COUNT(*) FROM clusters WHERE run_id = ?'), named: one(`SELECT COUNT(*) FROM clusters WHERE run_id = ? AND (name IS NOT NULL OR curated = 1)`),
+        items: one('SELECT COUNT(*) FROM assignments WHERE run_id = ?'), edits: one('SELECT COUNT(*) FROM edits WHERE run_id = ?'),
+      };
+      db.prepare('DELETE FROM edits WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM assignments WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM clusters WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+      return r;
+    }).immediate();
+    this.emit({ type: 'run', runId, change: { action: 'delete-run', description: `delete run ${runId} (${run.model} · ${run.algo}: ${report.clusters} clusters, ${report.named} named or curated)`, clusters: [] } });
+    this.emit({ type: 'library', info: this.lib.info() });
+    return report;
   }
 
   async getHistory({ runId }: RunRef): Promise<HistoryInfo> {

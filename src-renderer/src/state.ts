@@ -90,6 +90,7 @@ let toastId = 0;
 export function toast(text: string, kind: 'info' | 'error' = 'info', ms = 6000): void {
   const id = ++toastId;
   state.toasts.push({ id, text, kind });
+  if (state.toasts.length > 3) state.toasts.splice(0, state.toasts.length - 3);
   setTimeout(() => { const i = state.toasts.findIndex((t) => t.id === id); if (i >= 0) state.toasts.splice(i, 1); }, ms);
 }
 

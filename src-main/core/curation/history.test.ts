@@ -121,3 +121,23 @@ describe('paths a person types', () => {
     expect(existsSync(to)).toBe(true);
   });
 });
+
+describe('runs told apart, renamed, deleted', () => {
+  it('renames a run (kept in its record) and deletes one with everything of it', async () => {
+    events.length = 0;
+    const r = await svc.renameRun({ runId: runB, name: 'seed 3' });
+    expect(r.record.name).toBe('seed 3');
+    expect((await svc.listRuns()).find((x) => x.id === runB)?.record.name).toBe('seed 3');
+    expect(runEvents().at(-1)).toMatchObject({ runId: runB, change: { action: 'rename-run', description: `rename run ${runB} → 'seed 3'` } });
+    await svc.editRun({ runId: runB, op: { type: 'rename', cluster: 0, name: 'Zed' } });
+    const d = await svc.deleteRun({ runId: runB });
+    const n = (q: string) => svc.lib.db.prepare(q).pluck().get(runA) as number;
+    expect(d).toMatchObject({ runId: runB, clusters: 6, items: n('SELECT COUNT(*) FROM assignments WHERE run_id = ?') });
+    expect(d.named).toBeGreaterThanOrEqual(1);
+    expect(d.edits).toBeGreaterThanOrEqual(1);
+    expect((await svc.listRuns()).map((x) => x.id)).toEqual([runA]);
+    expect(svc.lib.db.prepare('SELECT COUNT(*) FROM assignments WHERE run_id = ?').pluck().get(runB)).toBe(0);
+    expect(svc.lib.db.prepare('SELECT COUNT(*) FROM edits WHERE run_id = ?').pluck().get(runB)).toBe(0);
+    await expect(svc.deleteRun({ runId: runB })).rejects.toThrow(`run ${runB} does not exist`);
+  });
+});
