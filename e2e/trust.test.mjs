@@ -226,6 +226,45 @@ test('Clusters: M merges the selected clusters, shift-click selects a range, the
   assert.match(await note(), new RegExp(`^Undid in run ${runA}: merge `));
 });
 
+test('the selectable grid: shift-click range, ctrl-click, keyboard, action bar (new group) as one undoable edit', async () => {
+  const cs = await call('getClusters', { runId: runA });
+  const three = cs.slice(0, 3).map((c) => c.cluster);
+  await call('editRun', { runId: runA, op: { type: 'merge', clusters: three, into: three[0] } });
+  const size = (await call('getClusters', { runId: runA })).find((c) => c.cluster === three[0]).size;
+  assert.ok(size >= 5, `a cluster of ${size} to select in`);
+  await page.evaluate((c) => { location.hash = `#view=cluster&cluster=${c}`; }, three[0]);
+  await page.getByTestId('cluster-detail').waitFor();
+  const tiles = page.getByTestId('grid').getByTestId('item');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size);
+  await tiles.nth(0).click();
+  await tiles.nth(3).click({ modifiers: ['Shift'] });
+  assert.equal(await page.getByTestId('grid-selected').textContent(), '4 selected');
+  await tiles.nth(1).click({ modifiers: ['Control'] });
+  assert.equal(await page.getByTestId('grid-selected').textContent(), '3 selected');
+  // keyboard: focus moves with the arrows, space toggles, shift+arrow extends, Esc clears
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight'); // from the last click (index 1) to index 4
+  assert.equal(await page.getByTestId('grid').getAttribute('data-focus'), '4');
+  await page.keyboard.press('Space');
+  assert.equal(await page.getByTestId('grid-selected').textContent(), '4 selected');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('grid-actions').waitFor({ state: 'detached' });
+  await page.keyboard.press('Shift+ArrowRight');
+  assert.equal(await page.getByTestId('grid-selected').textContent(), '2 selected');
+  const picked = await page.evaluate(() => [...document.querySelectorAll('[data-testid=grid] .tile.selected')].map((t) => Number(t.dataset.item)));
+  assert.equal(picked.length, 2);
+  await shot('grid-selection');
+  await page.getByTestId('grid-new-group').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size - 2);
+  const after = await call('getClusters', { runId: runA });
+  const created = after.find((c) => c.size === 2 && !cs.some((x) => x.cluster === c.cluster));
+  assert.ok(created, 'a new group of the 2 selected');
+  await page.keyboard.press('Control+z');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size);
+  assert.match(await note(), new RegExp(`^Undid in run ${runA}: move 2 items to a new cluster$`));
+  await page.keyboard.press('Control+z');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=note]')].some((n) => /^Undid in run \d+: merge /.test(n.textContent)));
+});
+
 test('paths: ~ is home, a relative path is refused with the reason, export asks before creating a folder', async () => {
   await go('library');
   await page.getByTestId('folder-input').fill('Pictures/relative');

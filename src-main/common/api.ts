@@ -60,8 +60,8 @@ export interface AppApi {
   cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>>;
   listRuns(o?: NoOptions): Promise<RunInfo[]>;
   getRun(o: RunRef): Promise<RunInfo>;
-  /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
-  getClusters(o: RunRef): Promise<ClusterRow[]>;
+  /** Every cluster of a run with size, name, mean similarity and its top and tail samples (only `clusters` when given: those that exist). */
+  getClusters(o: RunRef & { clusters?: number[] }): Promise<ClusterRow[]>;
   /** Starts an export job of a run as it is now: folders (copies, links or face crops), CSV, JSON or an HTML report. */
   exportRun(o: ExportRunOptions): Promise<JobInfo<'export'>>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */

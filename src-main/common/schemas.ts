@@ -108,7 +108,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   cluster: v.strictObject({ model: text(), params: clusterParamsSchema, labels: opt(v.nullable(text())) }),
   listRuns: none,
   getRun: v.strictObject({ runId: id() }),
-  getClusters: v.strictObject({ runId: id() }),
+  getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
     runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']), createMissing: opt(v.boolean()),

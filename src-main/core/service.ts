@@ -217,8 +217,11 @@ export class CoreService implements AppApi {
     return getRun(this.lib.db, int('runId', runId, 1));
   }
 
-  async getClusters({ runId }: RunRef): Promise<ClusterRow[]> {
-    return runClusters(this.lib.db, int('runId', runId, 1));
+  async getClusters({ runId, clusters }: RunRef & { clusters?: number[] }): Promise<ClusterRow[]> {
+    const all = runClusters(this.lib.db, int('runId', runId, 1));
+    if (!clusters) return all;
+    const want = new Set(clusters);
+    return all.filter((c) => want.has(c.cluster));
   }
 
   async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
