@@ -44,7 +44,7 @@ export function describeEdit(db: Db, runId: number, op: EditOp): string {
   switch (op.type) {
     case 'rename': return `rename ${L(op.cluster)} → ${quote(op.name.trim() || `cluster ${op.cluster}`)}`;
     case 'accept': return op.curated === false ? `unmark ${L(op.cluster)} as curated` : `accept ${L(op.cluster)} as curated`;
-    case 'merge': { const into = op.into ?? op.clusters[0]; return `merge ${listOf(op.clusters.map(L))} into ${L(into)}`; }
+    case 'merge': { const into = op.into ?? op.clusters[0]; return `merge ${listOf(op.clusters.filter((c) => c !== into).map(L))} into ${L(into)}`; }
     case 'split': return `split ${L(op.cluster)} in ${op.k ?? 2}`;
     case 'move': return `move ${plural(op.items.length, 'item')} to ${op.to === 'new' ? (op.name ? `a new cluster ${quote(op.name)}` : 'a new cluster') : L(op.to)}`;
     case 'reject': return `reject ${plural(op.items.length, 'item')} (to noise)`;
