@@ -106,6 +106,8 @@ export interface AppApi {
   renameRun(o: RunRef & { name: string }): Promise<RunInfo>;
   /** Deletes a run with its clusters, assignments, names and edit history (refused while a job uses it). */
   deleteRun(o: RunRef): Promise<DeleteRunReport>;
+  /** Where an export to `to` would write (`~` expanded) and whether that folder exists yet, so a UI can ask before one is created; a relative path or one under a file is a BAD_ARGUMENT. */
+  checkExportTarget(o: { to: string }): Promise<{ to: string; exists: boolean }>;
 }
 
 export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
@@ -199,7 +201,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
-  'renameRun', 'deleteRun',
+  'renameRun', 'deleteRun', 'checkExportTarget',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

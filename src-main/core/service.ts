@@ -351,6 +351,12 @@ export class CoreService implements AppApi {
     return report;
   }
 
+  async checkExportTarget({ to }: { to: string }): Promise<{ to: string; exists: boolean }> {
+    const abs = userPath('to', String(to ?? ''));
+    checkTargetDry(abs);
+    return { to: abs, exists: fileExists(abs) };
+  }
+
   async getHistory({ runId }: RunRef): Promise<HistoryInfo> {
     getRun(this.lib.db, int('runId', runId, 1));
     return history(this.lib.db, runId);

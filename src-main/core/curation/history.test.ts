@@ -141,3 +141,12 @@ describe('runs told apart, renamed, deleted', () => {
     await expect(svc.deleteRun({ runId: runB })).rejects.toThrow(`run ${runB} does not exist`);
   });
 });
+
+describe('export target', () => {
+  it('checkExportTarget says where an export goes and whether the folder exists', async () => {
+    expect(await svc.checkExportTarget({ to: t.dir })).toEqual({ to: t.dir, exists: true });
+    expect(await svc.checkExportTarget({ to: join(t.dir, 'not-yet') })).toEqual({ to: join(t.dir, 'not-yet'), exists: false });
+    expect((await svc.checkExportTarget({ to: '~' })).to).toBe(homedir());
+    await expect(svc.checkExportTarget({ to: 'rel' })).rejects.toThrow(/^to: "rel" is a relative path/);
+  });
+});
