@@ -108,7 +108,15 @@ export interface AppApi {
   deleteRun(o: RunRef): Promise<DeleteRunReport>;
   /** Where an export to `to` would write (`~` expanded) and whether that folder exists yet, so a UI can ask before one is created; a relative path or one under a file is a BAD_ARGUMENT. */
   checkExportTarget(o: { to: string }): Promise<{ to: string; exists: boolean }>;
+  /** The library's backups (made before migrations, or with backupNow), newest first. */
+  listBackups(o?: NoOptions): Promise<BackupInfo[]>;
+  /** Backs the library up now (consistent while open), next to it as `<library>.backup-v<schema>-<time>-now`. */
+  backupNow(o?: NoOptions): Promise<BackupInfo>;
+  /** Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs. */
+  restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number> }>;
 }
+
+export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
 
 export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
 
@@ -201,7 +209,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
-  'renameRun', 'deleteRun', 'checkExportTarget',
+  'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

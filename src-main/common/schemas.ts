@@ -144,6 +144,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   renameRun: v.strictObject({ runId: id(), name: v.pipe(v.string(m('a string')), v.maxLength(200, m('at most 200 characters'))) }),
   deleteRun: v.strictObject({ runId: id() }),
   checkExportTarget: v.strictObject({ to: text() }),
+  listBackups: none,
+  backupNow: none,
+  restoreBackup: v.strictObject({ path: text() }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */

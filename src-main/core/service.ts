@@ -27,6 +27,7 @@ import { MODELS_DIR } from './paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { userPath } from './user-path.ts';
+import { backupNow, listBackups, restoreBackup, type BackupInfo } from './backups.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -355,6 +356,24 @@ export class CoreService implements AppApi {
     const abs = userPath('to', String(to ?? ''));
     checkTargetDry(abs);
     return { to: abs, exists: fileExists(abs) };
+  }
+
+  async listBackups(_o?: NoOptions): Promise<BackupInfo[]> {
+    return listBackups(this.lib);
+  }
+
+  async backupNow(_o?: NoOptions): Promise<BackupInfo> {
+    return backupNow(this.lib);
+  }
+
+  async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number> }> {
+    const busy = this.jobs.active()[0];
+    if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running: wait for it or cancel it, then restore`);
+    const r = restoreBackup(this.lib, userPath('path', String(path ?? '')));
+    this.matrices.clear();
+    this.emit({ type: 'library', info: this.lib.info() });
+    for (const run of listRuns(this.lib.db)) this.emit({ type: 'run', runId: run.id });
+    return r;
   }
 
   async getHistory({ runId }: RunRef): Promise<HistoryInfo> {

@@ -150,3 +150,37 @@ describe('export target', () => {
     await expect(svc.checkExportTarget({ to: 'rel' })).rejects.toThrow(/^to: "rel" is a relative path/);
   });
 });
+
+describe('backups (the last tests: they replace the library content)', () => {
+  it('backs up now and restores it: what changed since comes back as it was', async () => {
+    const b = await svc.backupNow();
+    expect(b.path.startsWith(`${file}.backup-v`)).toBe(true);
+    expect((await svc.listBackups()).map((x) => x.path)).toContain(b.path);
+    const before = await svc.getClusters({ runId: runA });
+    await svc.editRun({ runId: runA, op: { type: 'rename', cluster: before[0].cluster, name: 'after the backup' } });
+    const r = await svc.restoreBackup({ path: b.path });
+    expect(r.tables.assignments).toBeGreaterThan(0);
+    expect(await svc.getClusters({ runId: runA })).toEqual(before);
+    await expect(svc.restoreBackup({ path: join(t.dir, 'nope') })).rejects.toThrow(/not a backup of this library/);
+  });
+
+  it('restores a pre-migration backup (an older schema is migrated first)', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { MIGRATIONS } = await import('../store/migrations.ts');
+    const { APPLICATION_ID } = await import('../store/db.ts');
+    const old = `${file}.backup-v1-1700000000000`;
+    const db = new Database(old);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    db.exec(MIGRATIONS[0].sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(MIGRATIONS[0].name);
+    db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)').run('/old/photos', 1);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.close();
+    const listed = (await svc.listBackups()).find((x) => x.path === old);
+    expect(listed).toMatchObject({ version: 1, preMigration: true });
+    await svc.restoreBackup({ path: old });
+    expect((await svc.listRoots()).map((r) => r.path)).toEqual(['/old/photos']);
+    expect(await svc.listRuns()).toEqual([]);
+    expect((await svc.getInfo()).photos).toBe(0);
+  });
+});
