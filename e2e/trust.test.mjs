@@ -343,6 +343,21 @@ test('runs are told apart (model, algorithm, differing parameters, counts now), 
   await shot('runs-after-delete');
 });
 
+test('back up now and restore it, with a confirmation', async () => {
+  await go('library');
+  await page.getByTestId('backup-now').click();
+  await page.getByTestId('backup-row').first().waitFor();
+  const [c] = await call('getClusters', { runId: runA });
+  await call('editRun', { runId: runA, op: { type: 'rename', cluster: c.cluster, name: 'after the backup' } });
+  let message = '';
+  page.once('dialog', (d) => { message = d.message(); void d.accept(); });
+  await page.getByTestId('restore-backup').first().click();
+  await page.getByTestId('backup-note').filter({ hasText: 'Restored' }).waitFor();
+  assert.match(message, /^Restore the library to the backup of .*\n\nEverything changed since then .* is replaced by the backup's content/);
+  assert.equal((await call('getClusters', { runId: runA })).find((x) => x.cluster === c.cluster).name, c.name);
+  await shot('backup-restored');
+});
+
 test('a stopped server shows the reconnect banner with the last data; a restart that needs the token says so', async () => {
   await go('clusters');
   const rows = await page.getByTestId('cluster-row').count();
