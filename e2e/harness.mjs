@@ -19,8 +19,9 @@ export function chromiumPath() {
 }
 
 /** Starts serve mode on a temp library; resolves with {url, port, token, stop, dir, library}. */
-export async function startServe(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'constellate-e2e-'));
+export async function startServe(extraArgs = [], opts = {}) {
+  // opts.dir: serve the library of an earlier instance again (a restart)
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'constellate-e2e-'));
   const library = join(dir, 'e2e.constellate');
   const child = spawn(process.execPath, [join(ROOT, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', library, ...extraArgs], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,6 +42,11 @@ export async function startServe(extraArgs = []) {
   return {
     url: first.url, port: Number(url.port), token: url.searchParams.get('token'), dir, library,
     stderr: () => err,
+    /** stops the server and keeps its folder (for a restart with startServe(args, {dir})) */
+    kill: async () => {
+      child.kill('SIGTERM');
+      await new Promise((ok) => { if (child.exitCode !== null) ok(); else child.once('exit', ok); });
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((ok) => { if (child.exitCode !== null) ok(); else child.once('exit', ok); });

@@ -136,6 +136,8 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   const out = join(server.dir, 'exported');
   await page.getByTestId('export-to').fill(out);
   await page.getByTestId('export-run').click();
+  // the folder does not exist yet: the UI asks before creating it
+  await page.getByTestId('confirm-create').click();
   await page.getByTestId('export-report').waitFor({ timeout: 60_000 });
   const folders = readdirSync(out);
   assert.ok(folders.includes('Person A'), `export folders: ${folders.join(', ')}`);

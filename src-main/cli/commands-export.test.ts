@@ -71,4 +71,24 @@ describe('constellate export / import-labels', () => {
       expect(r.stderr).toMatch(re);
     }
   });
+
+  it('import-labels --run ID names that run\'s groups (one undoable edit) and --json names the run used as runId', () => {
+    const photos = join(t.dir, 'photos');
+    const other = cli(['cluster', '--model', 'photo', '--algo', 'kmeans', '--k', '2', '--seed', '9', '--library', lib, '--json']);
+    expect(other.code).toBe(0);
+    const newest = JSON.parse(other.stdout).runId;
+    const r = cli(['import-labels', photos, '--run', String(runId), '--library', lib, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.runId).toBe(runId);
+    expect(out.seeded).toEqual([expect.objectContaining({ runId, kind: 'photo' })]);
+    // the default is the newest run
+    const d = cli(['import-labels', photos, '--library', lib, '--json']);
+    expect(JSON.parse(d.stdout).runId).toBe(newest);
+    expect(cli(['import-labels', photos, '--run', '0', '--library', lib]).stderr).toMatch(/--run: expected a run id/);
+    // a relative path is the shell's folder's (the CLI resolves it; the service refuses relative paths from a UI)
+    const rel = spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), 'import-labels', 'photos', '--library', lib, '--json'], { cwd: t.dir, encoding: 'utf8', timeout: 300_000 });
+    expect(rel.status).toBe(0);
+    expect(JSON.parse(rel.stdout).source).toBe(photos);
+  });
 });

@@ -1,5 +1,7 @@
 /** export (a run as folders, CSV, JSON or an HTML report) and import-labels (ground truth from a file or folder tree). */
+import { resolve } from 'node:path';
 import { AppError, badArg } from '../common/errors.ts';
+import { expandHome } from '../core/user-path.ts';
 import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportReport, type LinkMode } from '../core/export/export.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
@@ -32,7 +34,8 @@ const exportCmd: Command = {
     if (link !== undefined && format !== 'folders') throw badArg('--link', `only applies to --format folders`);
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.exportRun({
-      runId, to, format: format as ExportFormat, link: link as LinkMode | undefined,
+      // relative to the shell's folder (the service refuses relative paths: a UI has no such folder)
+      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined,
       dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
     }));
     const r = ctx.result(job);
@@ -55,19 +58,22 @@ const exportCmd: Command = {
 const importLabelsCmd: Command = {
   spec: {
     name: 'import-labels', summary: 'import ground-truth labels from a CSV/JSON file (path,label[,x,y,w,h]) or a folder tree (folder name = label)', positionals: [1, 1],
-    usage: 'constellate import-labels FILE|DIR [--no-seed] [--library F] [--json]',
+    usage: 'constellate import-labels FILE|DIR [--run ID] [--no-seed] [--library F] [--json]',
     options: {
-      'no-seed': { type: 'flag', help: 'do not name the newest run\'s groups after the labels' },
+      run: { type: 'number', help: 'the run whose groups are named after the labels (default: the newest run); one undoable edit' },
+      'no-seed': { type: 'flag', help: 'do not name any run\'s groups after the labels' },
     },
   },
   async run(ctx: CliContext) {
-    const source = ctx.parsed.positionals[0];
-    const r = await ctx.api().importLabels({ source, seed: !ctx.opt('no-seed') });
+    const source = resolve(expandHome(ctx.parsed.positionals[0]));
+    const runId = ctx.opt<number>('run');
+    if (runId !== undefined && (!Number.isInteger(runId) || runId < 1)) throw badArg('--run', `expected a run id (integer >= 1), got ${runId}`);
+    const r = await ctx.api().importLabels({ source, seed: !ctx.opt('no-seed'), ...(runId !== undefined ? { runId } : {}) });
     const lines = [`imported labels from ${r.source} (${r.mode}): ${r.matched}/${r.rows} matched; ${r.photos} photo labels, ${r.faces} face labels` +
       `${r.inherited ? ` (${r.inherited} inherited from single-face photos)` : ''}, ${r.labels} distinct; ${r.unmatched} unmatched, ${r.ignored} ignored, ${r.conflicts} conflicts`];
     for (const p of r.unmatchedPaths.slice(0, 5)) lines.push(`  unmatched: ${p}`);
     for (const s of r.seeded) lines.push(`run ${s.runId} (${s.kind}): ${s.named} groups named, ${s.curated} marked curated`);
-    ctx.out(r, lines.join('\n'));
+    ctx.out({ ...r, runId: r.runId ?? null }, lines.join('\n'));
   },
 };
 

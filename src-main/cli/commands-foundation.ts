@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CoreService } from '../core/service.ts';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { expandHome } from '../core/user-path.ts';
 import { pathToFileURL } from 'node:url';
 import { AppError } from '../common/errors.ts';
 import type { ScanResult } from '../common/types.ts';
@@ -21,7 +22,7 @@ const scan: Command = {
   async run(ctx) {
     const svc = ctx.api();
     const folders = ctx.parsed.positionals;
-    const roots = folders.length ? await svc.addRoots({ paths: folders }) : await svc.listRoots();
+    const roots = folders.length ? await svc.addRoots({ paths: folders.map((f) => resolve(expandHome(f))) }) : await svc.listRoots();
     if (roots.length === 0) throw new AppError('BAD_ARGUMENT', 'no folders: give at least one folder to scan');
     const job = await ctx.runJob(async () => svc.scan({ rootIds: roots.map((r) => r.id) }));
     const r = ctx.result(job);

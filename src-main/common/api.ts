@@ -61,8 +61,8 @@ export interface AppApi {
   cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>>;
   listRuns(o?: NoOptions): Promise<RunInfo[]>;
   getRun(o: RunRef): Promise<RunInfo>;
-  /** Every cluster of a run with size, name, mean similarity and its top and tail samples. */
-  getClusters(o: RunRef): Promise<ClusterRow[]>;
+  /** Every cluster of a run with size, name, mean similarity and its top and tail samples (only `clusters` when given: those that exist). */
+  getClusters(o: RunRef & { clusters?: number[] }): Promise<ClusterRow[]>;
   /** Starts an export job of a run as it is now: folders (copies, links or face crops), CSV, JSON or an HTML report. */
   exportRun(o: ExportRunOptions): Promise<JobInfo<'export'>>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
@@ -113,7 +113,23 @@ export interface AppApi {
    * that kind are retried by the next embed. (The UI's retry button calls this.)
    */
   retryFailed(o?: NoOptions): Promise<RetryReport>;
+  /** Names a run (kept in its record as `name`; an empty name clears it), so runs are told apart in every picker. */
+  renameRun(o: RunRef & { name: string }): Promise<RunInfo>;
+  /** Deletes a run with its clusters, assignments, names and edit history (refused while a job uses it). */
+  deleteRun(o: RunRef): Promise<DeleteRunReport>;
+  /** Where an export to `to` would write (`~` expanded) and whether that folder exists yet, so a UI can ask before one is created; a relative path or one under a file is a BAD_ARGUMENT. */
+  checkExportTarget(o: { to: string }): Promise<{ to: string; exists: boolean }>;
+  /** The library's backups (made before migrations, or with backupNow), newest first. */
+  listBackups(o?: NoOptions): Promise<BackupInfo[]>;
+  /** Backs the library up now (consistent while open), next to it as `<library>.backup-v<schema>-<time>-now`. */
+  backupNow(o?: NoOptions): Promise<BackupInfo>;
+  /** Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs. */
+  restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number> }>;
 }
+
+export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
+
+export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
 
 /** The options object of a method. */
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
@@ -168,6 +184,8 @@ export interface ExportRunOptions {
   dryRun?: boolean;
   curatedOnly?: boolean;
   includeNoise?: boolean;
+  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
+  createMissing?: boolean;
 }
 
 export interface ExportRunReport {
@@ -182,8 +200,10 @@ export interface ExportRunReport {
 }
 
 export interface ImportLabelsOptions {
-  /** name (and mark curated when unanimous) the newest run's groups after the labels (default true) */
+  /** name (and mark curated when unanimous) the run's groups after the labels (default true) */
   seed?: boolean;
+  /** the run whose groups are named, as one undoable edit (default: the newest run of a kind that got labels) */
+  runId?: number;
 }
 
 export interface ExportXmpReport {
@@ -218,6 +238,10 @@ export interface ImportLabelsReport {
   source: string; mode: 'csv' | 'json' | 'folders'; rows: number; matched: number; photos: number; faces: number; inherited: number;
   unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
   seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
+  /** the run whose groups were named (null: none) */
+  runId?: number | null;
+  /** the one undoable edit that named them (null: nothing named) */
+  editId?: number | null;
 }
 
 /** The method names, used by transports to build proxies and to refuse anything else. */
@@ -227,6 +251,7 @@ export const API_METHODS = [
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
   'retryFailed',
+  'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

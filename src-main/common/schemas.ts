@@ -81,6 +81,11 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(picklist(['kmeans', 'hdbscan'])) }),
   v.strictObject({ type: v.literal('move'), items: items(), to: v.union([clusterRef(), v.literal('new')]), name: opt(v.string()) }),
   v.strictObject({ type: v.literal('reject'), items: items() }),
+  v.strictObject({
+    type: v.literal('names'),
+    clusters: v.pipe(v.array(v.strictObject({ cluster: clusterRef(), name: opt(v.nullable(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters'))))), curated: opt(v.boolean()) })), v.minLength(1), v.maxLength(100_000)),
+    source: opt(v.string()),
+  }),
 ]);
 
 const page = { offset: opt(int(0)), limit: opt(int(1)) };
@@ -108,15 +113,15 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   cluster: v.strictObject({ model: text(), params: clusterParamsSchema, labels: opt(v.nullable(text())) }),
   listRuns: none,
   getRun: v.strictObject({ runId: id() }),
-  getClusters: v.strictObject({ runId: id() }),
+  getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']),
+    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']), createMissing: opt(v.boolean()),
     link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
-  importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()) }),
   exportXmp: v.strictObject({ runId: id() }),
-  importXmp: opt(v.strictObject({ seed: opt(v.boolean()) })),
+  importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
+  importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()), runId: opt(id()) }),
   getAssignments: v.strictObject({ runId: id() }),
   getCatalog: none,
   downloadCatalogModel: v.strictObject({ id: text() }),
@@ -144,6 +149,12 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
   retryFailed: none,
+  renameRun: v.strictObject({ runId: id(), name: v.pipe(v.string(m('a string')), v.maxLength(200, m('at most 200 characters'))) }),
+  deleteRun: v.strictObject({ runId: id() }),
+  checkExportTarget: v.strictObject({ to: text() }),
+  listBackups: none,
+  backupNow: none,
+  restoreBackup: v.strictObject({ path: text() }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -251,10 +262,12 @@ const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
   rejectedFaces: nint(), embeddings: nint(), failures: v.array(v.object({ path: str(), reason: str() })), seconds: anyNum(), photosPerSecond: anyNum(),
 });
+const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
   source: str(), mode: picklist(['csv', 'json', 'folders']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
   unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
   seeded: v.array(v.object({ runId: id(), kind: itemKindSchema, named: nint(), curated: nint() })),
+  runId: opt(nul(id())), editId: opt(nul(nint())),
 });
 const sizeRow = v.object({ cluster: nint(), size: nint() });
 const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInfoEntries, runId: id(), top10: v.array(sizeRow), tail10: v.array(sizeRow) });
@@ -368,6 +381,12 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   sweep: jobInfoOf('sweep'),
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
   retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),
+  renameRun: runInfoSchema,
+  deleteRun: v.object({ runId: id(), clusters: nint(), named: nint(), items: nint(), edits: nint() }),
+  checkExportTarget: v.object({ to: str(), exists: v.boolean() }),
+  listBackups: v.array(backupInfoSchema),
+  backupNow: backupInfoSchema,
+  restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()) }),
 };
 
 /** A method's result checked against its schema: null when it holds, else the first mismatch (`path: message`). */

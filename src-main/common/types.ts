@@ -169,8 +169,8 @@ export type AppEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'library'; info: LibraryInfo }
   /** a progressive snapshot of a map being computed (binary over every transport) */
-  /** a run's clusters or names changed (an edit, undo or redo) */
-  | { type: 'run'; runId: number }
+  /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
+  | { type: 'run'; runId: number; change?: RunChange }
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
@@ -267,13 +267,26 @@ export type EditOp =
   | { type: 'merge'; clusters: number[]; into?: number }
   | { type: 'split'; cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan' }
   | { type: 'move'; items: number[]; to: number | 'new'; name?: string }
-  | { type: 'reject'; items: number[] };
+  | { type: 'reject'; items: number[] }
+  /** several clusters named and/or marked curated at once (import labels, bulk accept): one undoable edit */
+  | { type: 'names'; clusters: Array<{ cluster: number; name?: string | null; curated?: boolean }>; source?: string };
+
+/** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
+export interface RunChange {
+  action: 'edit' | 'undo' | 'redo' | 'import' | 'rename-run' | 'delete-run';
+  /** the edit applied, undone or redone (absent for run renames/deletes) */
+  editId?: number;
+  /** what it did, in words ("rename 'cluster 6' → 'Anna'") */
+  description: string;
+  /** clusters whose members or names changed */
+  clusters: number[];
+}
 
 export interface HistoryInfo {
   runId: number;
   canUndo: boolean;
   canRedo: boolean;
-  edits: Array<{ id: number; op: EditOp; undone: boolean; at: number }>;
+  edits: Array<{ id: number; op: EditOp; undone: boolean; at: number; description?: string }>;
 }
 
 export interface EditResult {
@@ -282,6 +295,9 @@ export interface EditResult {
   /** clusters whose members or names changed */
   clusters: number[];
   history: HistoryInfo;
+  /** the edit in words ("rename 'cluster 6' → 'Anna'") */
+  description?: string;
+  runId?: number;
 }
 
 /** An item of a run with what the UI shows of it. */

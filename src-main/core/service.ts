@@ -5,10 +5,10 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions, DeleteRunReport } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { RetryReport } from '../common/types.ts';
-import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
+import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue, RunChange } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import type { JobParams, JobResult } from '../common/jobs.ts';
@@ -33,6 +33,8 @@ import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
+import { userPath } from './user-path.ts';
+import { backupNow, listBackups, restoreBackup, type BackupInfo } from './backups.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -99,7 +101,7 @@ export class CoreService implements AppApi {
     const out: Root[] = [];
     for (const p of paths) {
       if (typeof p !== 'string' || p.length === 0) throw badArg('paths', `not a folder path: ${JSON.stringify(p)}`);
-      const abs = isAbsolute(p) ? p : resolve(p);
+      const abs = userPath('paths', p);
       let st;
       try { st = statSync(abs); } catch { throw new AppError('NOT_FOUND', `${abs}: no such folder`); }
       if (!st.isDirectory()) throw badArg('paths', `${abs} is not a folder`);
@@ -232,15 +234,20 @@ export class CoreService implements AppApi {
     return getRun(this.lib.db, int('runId', runId, 1));
   }
 
-  async getClusters({ runId }: RunRef): Promise<ClusterRow[]> {
-    return runClusters(this.lib.db, int('runId', runId, 1));
+  async getClusters({ runId, clusters }: RunRef & { clusters?: number[] }): Promise<ClusterRow[]> {
+    const all = runClusters(this.lib.db, int('runId', runId, 1));
+    if (!clusters) return all;
+    const want = new Set(clusters);
+    return all.filter((c) => want.has(c.cluster));
   }
 
   async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
-    const o = checkExportOptions(options);
+    const o = checkExportOptions({ ...options, to: userPath('to', String(options?.to ?? '')) });
     getRun(this.lib.db, o.runId);
-    checkTargetDry(resolve(o.to)); // a target under a file fails here, before a job starts
-    const spec = { runId: o.runId, to: resolve(o.to), format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
+    checkTargetDry(o.to); // a target under a file fails here, before a job starts
+    // a UI asks before a folder is created (the CLI creates it, as its help says)
+    if (options.createMissing === false && !o.dryRun && !fileExists(o.to)) throw new AppError('CONFLICT', `${o.to} does not exist: export would create it`);
+    const spec = { runId: o.runId, to: o.to, format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
     return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
   }
 
@@ -248,8 +255,15 @@ export class CoreService implements AppApi {
     if (options === null || typeof options !== 'object') throw badArg('options', 'expected {source, seed?: boolean}');
     const source = options.source;
     if (typeof source !== 'string' || !source) throw badArg('source', 'expected a labels file (CSV/JSON) or a folder');
-    const r = await importLabels(this.lib, source, { seed: options.seed !== false });
+    if (options.runId !== undefined) getRun(this.lib.db, int('runId', options.runId, 1));
+    const r = await importLabels(this.lib, userPath('source', source), { seed: options.seed !== false, runId: options.runId });
     this.emit({ type: 'library', info: this.lib.info() });
+    if (r.runId && r.editId) {
+      const h = history(this.lib.db, r.runId);
+      const e = h.edits.find((x) => x.id === r.editId);
+      const clusters = e?.op.type === 'names' ? e.op.clusters.map((c) => c.cluster) : [];
+      this.emit({ type: 'run', runId: r.runId, change: { action: 'import', editId: r.editId, description: e?.description ?? 'import labels', clusters } });
+    }
     return r;
   }
 
@@ -292,8 +306,8 @@ export class CoreService implements AppApi {
     return getMapData(this.lib.db, query);
   }
 
-  private changed(runId: number): void {
-    this.emit({ type: 'run', runId });
+  private changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
+    this.emit(r ? { type: 'run', runId, change: { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters } } : { type: 'run', runId });
   }
 
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
@@ -325,19 +339,77 @@ export class CoreService implements AppApi {
       split = { items, labels };
     }
     const r = applyEdit(this.lib.db, runId, op, split);
-    this.changed(runId);
+    this.changed(runId, 'edit', r);
     return r;
   }
 
   async undo({ runId }: RunRef): Promise<EditResult | null> {
     const r = undo(this.lib.db, int('runId', runId, 1));
-    this.changed(runId);
+    this.changed(runId, 'undo', r);
     return r;
   }
 
   async redo({ runId }: RunRef): Promise<EditResult | null> {
     const r = redo(this.lib.db, int('runId', runId, 1));
-    this.changed(runId);
+    this.changed(runId, 'redo', r);
+    return r;
+  }
+
+  async renameRun({ runId, name }: RunRef & { name: string }): Promise<RunInfo> {
+    const before = getRun(this.lib.db, int('runId', runId, 1));
+    const n = String(name ?? '').trim();
+    const rec = { ...before.record };
+    if (n) rec.name = n; else delete rec.name;
+    this.lib.db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(JSON.stringify(rec), runId);
+    const was = typeof before.record.name === 'string' ? `'${before.record.name}'` : `run ${runId}`;
+    this.emit({ type: 'run', runId, change: { action: 'rename-run', description: `rename ${was} → ${n ? `'${n}'` : `run ${runId}`}`, clusters: [] } });
+    this.emit({ type: 'library', info: this.lib.info() });
+    return getRun(this.lib.db, runId);
+  }
+
+  async deleteRun({ runId }: RunRef): Promise<DeleteRunReport> {
+    const run = getRun(this.lib.db, int('runId', runId, 1));
+    const busy = this.jobs.active().find((j) => (j.params as { runId?: number } | null)?.runId === runId);
+    if (busy) throw new AppError('CONFLICT', `run ${runId} is in use by job ${busy.id} (${busy.kind}); wait for it or cancel it`);
+    const db = this.lib.db;
+    const report = db.transaction((): DeleteRunReport => {
+      const one = (sql: string) => db.prepare(sql).pluck().get(runId) as number;
+      const r = {
+        runId, clusters: one('SELECT COUNT(*) FROM clusters WHERE run_id = ?'), named: one(`SELECT COUNT(*) FROM clusters WHERE run_id = ? AND (name IS NOT NULL OR curated = 1)`),
+        items: one('SELECT COUNT(*) FROM assignments WHERE run_id = ?'), edits: one('SELECT COUNT(*) FROM edits WHERE run_id = ?'),
+      };
+      db.prepare('DELETE FROM edits WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM assignments WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM clusters WHERE run_id = ?').run(runId);
+      db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+      return r;
+    }).immediate();
+    this.emit({ type: 'run', runId, change: { action: 'delete-run', description: `delete run ${runId} (${run.model} · ${run.algo}: ${report.clusters} clusters, ${report.named} named or curated)`, clusters: [] } });
+    this.emit({ type: 'library', info: this.lib.info() });
+    return report;
+  }
+
+  async checkExportTarget({ to }: { to: string }): Promise<{ to: string; exists: boolean }> {
+    const abs = userPath('to', String(to ?? ''));
+    checkTargetDry(abs);
+    return { to: abs, exists: fileExists(abs) };
+  }
+
+  async listBackups(_o?: NoOptions): Promise<BackupInfo[]> {
+    return listBackups(this.lib);
+  }
+
+  async backupNow(_o?: NoOptions): Promise<BackupInfo> {
+    return backupNow(this.lib);
+  }
+
+  async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number> }> {
+    const busy = this.jobs.active()[0];
+    if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running: wait for it or cancel it, then restore`);
+    const r = restoreBackup(this.lib, userPath('path', String(path ?? '')));
+    this.matrices.clear();
+    this.emit({ type: 'library', info: this.lib.info() });
+    for (const run of listRuns(this.lib.db)) this.emit({ type: 'run', runId: run.id });
     return r;
   }
 

@@ -1,27 +1,35 @@
 /**
  * Workbench session state: the current view, model, run and cluster, kept in the URL hash so a reload returns to the
- * same place; and the undo/redo entry points shared by every view and the keyboard shortcuts.
+ * same place; the run chosen per view kind persisted per library (People keeps its own face run and never changes
+ * the run of Clusters / Export); and the undo/redo entry points, scoped to the run on screen, that say what they did.
  */
 import { reactive, watch } from 'vue';
-import type { EditOp, HistoryInfo, ItemKind, RunInfo } from '@common/types.ts';
+import type { EditOp, HistoryInfo, ItemKind, RunChange, RunInfo } from '@common/types.ts';
 import { api } from './api.ts';
-import { showError, state } from './state.ts';
+import { loadPref, onRunChange, savePref, showError, state, toast } from './state.ts';
 
 export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export';
 
 export const session = reactive({
   view: 'library' as ViewName,
   runId: null as number | null,
+  /** the face run People shows (its own: opening People leaves Clusters / Export on their run) */
+  peopleRunId: null as number | null,
   cluster: null as number | null,
   item: null as number | null,
   /** what session.item is (a photo id and a face id are different items) */
   itemKind: null as ItemKind | null,
   model: null as string | null,
   runs: [] as RunInfo[],
+  /** the history of the run on screen */
   history: null as HistoryInfo | null,
   /** bumps when the current run's clusters change */
   runRevision: 0,
   help: false,
+  /** this session's edits across runs, newest last (what the history panel lists; where "the last edit" was) */
+  log: [] as Array<{ runId: number; action: RunChange['action']; description: string; at: number; editId?: number }>,
+  /** the selections restored from this library's saved preferences */
+  restored: false,
 });
 
 function readHash(): void {
@@ -51,6 +59,8 @@ function writeHash(): void {
 }
 
 export function go(view: ViewName, extra: Partial<{ runId: number | null; cluster: number | null; item: number | null; itemKind: ItemKind | null; model: string | null }> = {}): void {
+  // a cluster opened from People belongs to People's run
+  if (view === 'cluster' && session.view === 'people' && extra.runId === undefined && session.peopleRunId !== null) extra = { ...extra, runId: session.peopleRunId };
   session.view = view;
   Object.assign(session, extra);
 }
@@ -59,46 +69,101 @@ export function currentRun(): RunInfo | null {
   return session.runs.find((r) => r.id === session.runId) ?? null;
 }
 
+/** The run the view on screen shows (People: its face run; every other view: the session's run). */
+export function screenRunId(): number | null {
+  return session.view === 'people' ? session.peopleRunId : session.runId;
+}
+
 export async function loadRuns(): Promise<void> {
   try {
     session.runs = await api.listRuns();
+    if (!session.restored && state.info) {
+      session.restored = true;
+      const saved = loadPref<{ runId?: number | null; peopleRunId?: number | null; model?: string | null }>('selection', {});
+      if (!location.hash.includes('run=') && saved.runId !== undefined) session.runId = saved.runId;
+      if (saved.peopleRunId !== undefined) session.peopleRunId = saved.peopleRunId;
+      if (!location.hash.includes('model=') && saved.model) session.model = saved.model;
+    }
     if (session.runId === null || !session.runs.some((r) => r.id === session.runId)) session.runId = session.runs[0]?.id ?? null;
-    if (session.runId !== null) session.history = await api.getHistory({ runId: session.runId });
+    const faces = session.runs.filter((r) => r.kind === 'face');
+    if (session.peopleRunId === null || !faces.some((r) => r.id === session.peopleRunId)) session.peopleRunId = faces[0]?.id ?? null;
+    await loadHistory();
     const models = state.info?.models ?? [];
     if (!session.model || !models.some((m) => m.name === session.model)) session.model = currentRun()?.model ?? models[0]?.name ?? null;
   } catch (e) { showError(e); }
 }
 
-export async function edit(op: EditOp): Promise<boolean> {
-  if (session.runId === null) return false;
+async function loadHistory(): Promise<void> {
+  const id = screenRunId();
+  session.history = id !== null ? await api.getHistory({ runId: id }).catch(() => null) : null;
+}
+
+/** Applies an edit to the run on screen (or the one given). */
+export async function edit(op: EditOp, runId: number | null = screenRunId()): Promise<boolean> {
+  if (runId === null) return false;
   try {
-    const r = await api.editRun({ runId: session.runId, op });
-    session.history = r.history;
+    const r = await api.editRun({ runId, op });
+    if (runId === screenRunId()) session.history = r.history;
     return true;
   } catch (e) { showError(e); return false; }
 }
 
+function elsewhere(runId: number): string {
+  const last = [...session.log].reverse().find((x) => x.action === 'edit' || x.action === 'import');
+  return last && last.runId !== runId ? ` (your last edit was in run ${last.runId}: ${last.description})` : '';
+}
+
+/** Undoes the last edit of the run on screen and says what it undid, and in which run. */
 export async function undo(): Promise<void> {
-  if (session.runId === null) return;
-  try { const r = await api.undo({ runId: session.runId }); if (r) session.history = r.history; } catch (e) { showError(e); }
+  const runId = screenRunId();
+  if (runId === null) return;
+  try {
+    const r = await api.undo({ runId });
+    if (!r) { toast(`Nothing to undo in run ${runId}${elsewhere(runId)}`); return; }
+    session.history = r.history;
+    toast(`Undid in run ${runId}: ${r.description ?? r.op.type}${elsewhere(runId)}`);
+  } catch (e) { showError(e); }
 }
 
 export async function redo(): Promise<void> {
-  if (session.runId === null) return;
-  try { const r = await api.redo({ runId: session.runId }); if (r) session.history = r.history; } catch (e) { showError(e); }
+  const runId = screenRunId();
+  if (runId === null) return;
+  try {
+    const r = await api.redo({ runId });
+    if (!r) { toast(`Nothing to redo in run ${runId}`); return; }
+    session.history = r.history;
+    toast(`Redid in run ${runId}: ${r.description ?? r.op.type}`);
+  } catch (e) { showError(e); }
 }
 
+let runsTimer: ReturnType<typeof setTimeout> | null = null;
 export function startSession(): void {
   readHash();
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
-  watch(() => session.runId, async (id) => { session.history = id !== null ? await api.getHistory({ runId: id }).catch(() => null) : null; });
+  watch(() => [session.runId, session.peopleRunId, session.view === 'people'], loadHistory);
+  watch(() => [session.runId, session.peopleRunId, session.model], () => {
+    if (session.restored) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
+  });
   watch(() => state.revision, loadRuns);
+  watch(() => state.info?.library, loadRuns);
+  onRunChange((runId, change) => {
+    if (runId === session.runId) session.runRevision++;
+    if (change) session.log.push({ runId, action: change.action, description: change.description, at: Date.now(), editId: change.editId });
+    if (change?.action === 'import') toast(`Run ${runId}: ${change.description} (undo to take it back)`);
+    // counts as of now in every picker and table (after edits), the on-screen run's history
+    if (runsTimer) clearTimeout(runsTimer);
+    runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
+    if (runId === screenRunId()) void loadHistory();
+  });
   api.onEvent((e) => {
-    if (e.type === 'run' && e.runId === session.runId) session.runRevision++;
     if (e.type === 'job' && e.job.state === 'done' && e.job.kind === 'cluster') {
-      const id = e.job.result?.runId; // typed by the job kind
-      void loadRuns().then(() => { if (id) session.runId = id; });
+      const r = e.job.result; // typed by the job kind
+      void loadRuns().then(() => {
+        if (!r) return;
+        session.runId = r.runId;
+        if (r.kind === 'face') session.peopleRunId = r.runId;
+      });
     }
   });
   void loadRuns();
@@ -107,4 +172,14 @@ export function startSession(): void {
 export function fmt(v: unknown, digits = 3): string {
   if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
   return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+}
+
+/** How a person tells runs apart: id, model, algorithm, the parameters that differ from the other runs, counts now. */
+export function runLabel(r: RunInfo, runs: RunInfo[] = session.runs): string {
+  const same = runs.filter((x) => x.model === r.model && x.id !== r.id);
+  const p = r.params as unknown as Record<string, unknown>;
+  const keys = ['k', 'minClusterSize', 'minSamples', 'eps', 'linkage', 'reduce', 'seed', 'metric', 'selection', 'attachNoise', 'distanceThreshold'];
+  const differ = keys.filter((k) => p[k] !== undefined && (same.length === 0 ? ['k', 'minClusterSize', 'eps'].includes(k) : same.some((x) => JSON.stringify((x.params as unknown as Record<string, unknown>)[k]) !== JSON.stringify(p[k]))));
+  const name = (r.record as { name?: string } | undefined)?.name;
+  return `${name ? `${name} · ` : ''}run ${r.id} · ${r.model} · ${r.algo}${differ.length ? ` ${differ.map((k) => `${k}=${JSON.stringify(p[k])}`).join(' ')}` : ''} · ${r.clusters} clusters · ${r.noise} noise`;
 }

@@ -19,6 +19,43 @@ interface LoggedEdit {
   before?: Array<{ cluster: number; name: string | null; curated: number }>;
   /** clusters the edit created (undo deletes them) */
   created?: number[];
+  /** the edit in words, as it was applied ("rename 'cluster 6' → 'Anna'") */
+  description?: string;
+}
+
+const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}...` : s}'`;
+
+/** A cluster as a person reads it: its name, else "cluster N" (noise for -1). */
+function clusterLabel(db: Db, runId: number, c: number): string {
+  if (c < 0) return 'noise';
+  const name = db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, c) as string | null | undefined;
+  return quote(name || `cluster ${c}`);
+}
+
+const listOf = (xs: string[], max = 3) => (xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The edit in words, from the run as it is BEFORE the edit is applied (names are the names then). Shown by undo/redo
+ * toasts and the history panel: "rename 'cluster 6' → 'Anna'", "merge 'Anna', 'cluster 3' into 'Anna'".
+ */
+export function describeEdit(db: Db, runId: number, op: EditOp): string {
+  const L = (c: number) => clusterLabel(db, runId, c);
+  switch (op.type) {
+    case 'rename': return `rename ${L(op.cluster)} → ${quote(op.name.trim() || `cluster ${op.cluster}`)}`;
+    case 'accept': return op.curated === false ? `unmark ${L(op.cluster)} as curated` : `accept ${L(op.cluster)} as curated`;
+    case 'merge': { const into = op.into ?? op.clusters[0]; return `merge ${listOf(op.clusters.filter((c) => c !== into).map(L))} into ${L(into)}`; }
+    case 'split': return `split ${L(op.cluster)} in ${op.k ?? 2}`;
+    case 'move': return `move ${plural(op.items.length, 'item')} to ${op.to === 'new' ? (op.name ? `a new cluster ${quote(op.name)}` : 'a new cluster') : L(op.to)}`;
+    case 'reject': return `reject ${plural(op.items.length, 'item')} (to noise)`;
+    case 'names': {
+      const named = op.clusters.filter((c) => c.name !== undefined).length;
+      const cur = op.clusters.filter((c) => c.curated !== undefined).length;
+      const what = [named ? `name ${plural(named, 'group')}` : '', cur ? `${named ? 'mark' : 'mark'} ${plural(cur, 'group')} ${op.clusters.some((c) => c.curated === false) ? 'curated/uncurated' : 'curated'}` : ''].filter(Boolean).join(', ');
+      return `${op.source ? `${op.source}: ` : ''}${what || 'no change'}`;
+    }
+    default: return (op as { type: string }).type;
+  }
 }
 
 const SAMPLES = 10;
@@ -98,7 +135,7 @@ function itemsIn(db: Db, runId: number, items: number[]): Map<number, number> {
 export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: number[]; labels: Int32Array }): EditResult {
   getRun(db, runId);
   return db.transaction((): EditResult => {
-    const log: LoggedEdit = { op };
+    const log: LoggedEdit = { op, description: describeEdit(db, runId, op) };
     const touched = new Set<number>();
     const snapshot = (cs: number[]) => {
       const q = db.prepare('SELECT name, curated FROM clusters WHERE run_id = ? AND cluster = ?');
@@ -201,6 +238,12 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         for (const c of created) touched.add(c);
         break;
       }
+      case 'names': {
+        snapshot([...new Set(op.clusters.map((c) => c.cluster))]);
+        applyNames(db, runId, op);
+        for (const c of op.clusters) touched.add(c.cluster);
+        break;
+      }
       default:
         throw badArg('op', `unknown edit ${JSON.stringify((op as { type?: unknown }).type)}`);
     }
@@ -208,8 +251,19 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
     // a new edit ends the redo branch
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
-    return { editId, op: log.op, clusters: [...touched], history: history(db, runId) };
+    // renamed / accepted clusters changed too (their figures need no refresh)
+    const changed = new Set([...touched, ...(log.before ?? []).map((b) => b.cluster)]);
+    return { editId, op: log.op, clusters: [...changed], history: history(db, runId), description: log.description, runId };
   }).immediate();
+}
+
+function applyNames(db: Db, runId: number, op: Extract<EditOp, { type: 'names' }>): void {
+  const setName = db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?');
+  const setCur = db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?');
+  for (const c of op.clusters) {
+    if (c.name !== undefined) setName.run(c.name === null ? null : c.name.trim() || null, runId, c.cluster);
+    if (c.curated !== undefined) setCur.run(c.curated ? 1 : 0, runId, c.cluster);
+  }
 }
 
 function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
@@ -239,6 +293,7 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const op = log.op;
   if (op.type === 'rename') db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(op.name.trim() || null, runId, op.cluster);
   if (op.type === 'accept') db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
+  if (op.type === 'names') applyNames(db, runId, op);
   if (log.moves) {
     const target = (it: number, i: number): number => {
       if (op.type === 'merge') return op.into ?? op.clusters[0];
@@ -273,7 +328,7 @@ export function undo(db: Db, runId: number): EditResult | null {
     const touched = revert(db, runId, log);
     refreshClusters(db, runId, touched);
     db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
-    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
+    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
 }
 
@@ -286,7 +341,7 @@ export function redo(db: Db, runId: number): EditResult | null {
     const touched = replay(db, runId, log);
     refreshClusters(db, runId, touched);
     db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
-    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
+    return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
 }
 
@@ -296,7 +351,7 @@ export function history(db: Db, runId: number): HistoryInfo {
     runId,
     canUndo: rows.some((r) => !r.undone),
     canRedo: rows.some((r) => r.undone),
-    edits: rows.map((r) => ({ id: r.id, op: (JSON.parse(r.op) as LoggedEdit).op, undone: !!r.undone, at: r.created_at })),
+    edits: rows.map((r) => { const l = JSON.parse(r.op) as LoggedEdit; return { id: r.id, op: l.op, undone: !!r.undone, at: r.created_at, description: l.description ?? l.op.type }; }),
   };
 }
 

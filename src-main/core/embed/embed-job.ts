@@ -56,7 +56,8 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0, rejectedFaces: 0,
     embeddings: 0, failures: [], seconds: 0, photosPerSecond: 0,
   };
-  ctx.progress(m.kind === 'face' ? 'faces' : 'photos', 0, pending.length);
+  // a stage of its own until the workers report items: no "0 / 1318" (and no ETA) while the model loads
+  ctx.progress('loading model', 0, 0);
   // even with nothing pending, one worker loads the model: a damaged model file is reported, not hidden
   {
     // at most the pool's threads less two, so read jobs (a sweep, a map, similar) still find threads beside it

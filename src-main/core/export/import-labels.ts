@@ -33,10 +33,13 @@ import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { IMAGE_EXTENSIONS } from '../scan/scanner.ts';
 import { readFaceTag } from './images.ts';
+import { applyEdit } from '../curation/edits.ts';
 
 export interface ImportLabelsOptions {
   /** name (and possibly mark curated) the groups of the newest runs (default true) */
   seed?: boolean;
+  /** the run whose groups are named (default: the newest run of a kind that got labels) */
+  runId?: number;
 }
 
 export interface ImportLabelsReport {
@@ -60,6 +63,10 @@ export interface ImportLabelsReport {
   /** distinct labels */
   labels: number;
   seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
+  /** the run whose groups were named (null when none was: no run, or seed off) */
+  runId?: number | null;
+  /** the one undoable edit that named them (null when nothing was named) */
+  editId?: number | null;
 }
 
 interface Entry { path: string; label: string; box: [number, number, number, number] | null; line: string }
@@ -164,7 +171,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
   const facesOf = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ?');
   const report: ImportLabelsReport = {
     source: src, mode: st.isDirectory() ? 'folders' : 'csv', rows: 0, matched: 0, photos: 0, faces: 0, inherited: 0,
-    unmatched: 0, unmatchedPaths: [], ignored: 0, conflicts: 0, labels: 0, seeded: [],
+    unmatched: 0, unmatchedPaths: [], ignored: 0, conflicts: 0, labels: 0, seeded: [], runId: null, editId: null,
   };
   const photoLabels = new Map<number, string>();
   const faceLabels = new Map<number, string>();
@@ -276,17 +283,29 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
   report.faces = faceLabels.size;
   report.labels = new Set([...photoLabels.values(), ...faceLabels.values()]).size;
   if (opts.seed !== false) {
-    for (const kind of ['photo', 'face'] as const) {
-      if ((kind === 'photo' ? photoLabels : faceLabels).size === 0) continue;
-      const runId = db.prepare('SELECT id FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1').pluck().get(kind) as number | undefined;
-      if (runId !== undefined) report.seeded.push({ runId, kind, ...seedGroups(lib, runId, kind) });
+    // the run the user chose, else the newest run of a kind that got labels
+    let runId: number | undefined = opts.runId;
+    if (runId !== undefined) {
+      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId)) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
+    } else {
+      // a kind this import labeled, or whose items carry imported labels already (a face keeps its label on re-import)
+      const has = db.prepare(`SELECT 1 FROM labels WHERE kind = ? AND source = 'import' LIMIT 1`);
+      const kinds = (['photo', 'face'] as const).filter((k) => (k === 'photo' ? photoLabels : faceLabels).size > 0 || has.get(k) !== undefined);
+      runId = kinds.length ? db.prepare(`SELECT id FROM runs WHERE kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`).pluck().get(...kinds) as number | undefined : undefined;
+    }
+    if (runId !== undefined) {
+      const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind;
+      report.runId = runId;
+      const s = seedGroups(lib, runId, kind, `import labels from ${basename(src)}`);
+      report.seeded.push({ runId, kind, named: s.named, curated: s.curated });
+      report.editId = s.editId;
     }
   }
   return report;
 }
 
 /** Names (and, when unanimous, marks curated) the run's unnamed, uncurated groups whose members are mostly one imported label. */
-export function seedGroups(lib: Library, runId: number, kind: ItemKind): { named: number; curated: number } {
+export function seedGroups(lib: Library, runId: number, kind: ItemKind, source = 'import labels'): { named: number; curated: number; editId: number | null; clusters: number[] } {
   const db = lib.db;
   const rows = db.prepare(`
     SELECT a.cluster AS cluster, l.label AS label, COUNT(*) AS n
@@ -299,14 +318,18 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind): { named
     if (r.label !== null && (r.n > c.bestN || (r.n === c.bestN && c.best !== null && r.label < c.best))) { c.best = r.label; c.bestN = r.n; }
     per.set(r.cluster, c);
   }
-  const upd = db.prepare(`UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ? AND curated = 0 AND (name IS NULL OR name = '')`);
+  // only unnamed, uncurated groups are named: what a person named stays theirs
+  const cur = db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND curated = 0 AND (name IS NULL OR name = '')`).pluck().all(runId) as number[];
+  const open = new Set(cur);
+  const changes: Array<{ cluster: number; name: string; curated?: boolean }> = [];
   let named = 0, curated = 0;
-  db.transaction(() => {
-    for (const [cluster, c] of per) {
-      if (c.best === null || c.bestN * 2 <= c.total) continue;
-      const all = c.bestN === c.total;
-      if (upd.run(c.best, all ? 1 : 0, runId, cluster).changes > 0) { named++; if (all) curated++; }
-    }
-  })();
-  return { named, curated };
+  for (const [cluster, c] of per) {
+    if (c.best === null || c.bestN * 2 <= c.total || !open.has(cluster)) continue;
+    const all = c.bestN === c.total;
+    changes.push(all ? { cluster, name: c.best, curated: true } : { cluster, name: c.best });
+    named++; if (all) curated++;
+  }
+  // one undoable edit of the run (undo brings back every name and flag as they were)
+  const editId = changes.length ? applyEdit(db, runId, { type: 'names', clusters: changes, source }).editId : null;
+  return { named, curated, editId, clusters: changes.map((c) => c.cluster) };
 }
