@@ -96,12 +96,54 @@ export interface AppApi {
   getReviewQueue(o: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>>;
   /** Nearest neighbours of an item among a model's embeddings (cosine). */
   similar(o: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>>;
-  /** Groups of near-duplicate items (cosine above threshold). */
-  nearDuplicates(o: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>>;
+  /**
+   * Groups of near-duplicate items that cannot chain (complete linkage: every pair of a group at or above the threshold),
+   * largest first (at most `limit`, default 500). Each group: its items (the representative, its medoid, first), the
+   * true minimum pairwise similarity, the representative, and the item to keep by the stated rule (`keepRule`).
+   */
+  nearDuplicates(o: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
   compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+
+  // --- exploration (issue 20) ---
+  /**
+   * Items side by side: size, pixels, bytes, format, date, sharpness, with the item to keep by the rule and, with a
+   * model, their pairwise similarities.
+   */
+  compareItems(o: { kind: ItemKind; ids: number[]; model?: string }): Promise<CompareReport>;
+  /**
+   * Resolves near-duplicate groups in a run as ONE undoable edit ('dedupe'): per group the given `keep` (or the best by
+   * the rule) stays, the rest are rejected (to noise); with `trash`, the rejected photos' files go to the system trash
+   * (freedesktop Trash), put back by undo while the app runs.
+   */
+  keepBestDuplicates(o: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }>;
+}
+
+export interface NearDuplicateGroup {
+  items: ItemView[];
+  /** the true minimum similarity over every pair of the group */
+  minSim: number;
+  /** the group's medoid (highest mean similarity to the others) */
+  representative: number;
+  /** the item to keep by `keepRule` */
+  keep: number;
+  keepRule: string;
+}
+
+export interface ItemQualityView {
+  item: number; kind: ItemKind; photoId: number; path: string; folder: string; thumb: string | null;
+  width: number; height: number; pixels: number; bytes: number; format: string; takenAt: string | null; sharpness: number | null;
+}
+
+export interface CompareReport {
+  items: ItemQualityView[];
+  /** the item to keep by `rule` */
+  best: number;
+  rule: string;
+  /** pairwise cosine similarities in the order of `items` (with a model), else null */
+  sims: number[][] | null;
 }
 
 /** The options object of a method. */
@@ -185,6 +227,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
+  'compareItems', 'keepBestDuplicates',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -76,6 +76,11 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(picklist(['kmeans', 'hdbscan'])) }),
   v.strictObject({ type: v.literal('move'), items: items(), to: v.union([clusterRef(), v.literal('new')]), name: opt(v.string()) }),
   v.strictObject({ type: v.literal('reject'), items: items() }),
+  v.strictObject({
+    type: v.literal('dedupe'),
+    groups: v.pipe(v.array(v.strictObject({ keep: id(), reject: items() })), v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
+    trash: opt(v.boolean()),
+  }),
 ]);
 
 const page = { offset: opt(int(0)), limit: opt(int(1)) };
@@ -127,7 +132,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
   similar: v.strictObject({ model: text(), item: itemRefSchema, k: opt(int(1)) }),
-  nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))) }),
+  nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
   sweep: v.strictObject({
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
@@ -136,6 +141,13 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
+  compareItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.minLength(1), v.maxLength(1000)), model: opt(text()) }),
+  keepBestDuplicates: v.strictObject({
+    runId: id(),
+    groups: v.pipe(v.array(v.strictObject({ items: v.pipe(v.array(id()), v.minLength(2, 'a group has at least two items')), keep: opt(id()) })),
+      v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
+    trash: opt(v.boolean()),
+  }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */

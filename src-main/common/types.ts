@@ -255,7 +255,9 @@ export type EditOp =
   | { type: 'merge'; clusters: number[]; into?: number }
   | { type: 'split'; cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan' }
   | { type: 'move'; items: number[]; to: number | 'new'; name?: string }
-  | { type: 'reject'; items: number[] };
+  | { type: 'reject'; items: number[] }
+  /** near-duplicates resolved: per group, one item kept and the rest rejected (to noise), in one undoable edit */
+  | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean };
 
 export interface HistoryInfo {
   runId: number;
@@ -270,6 +272,8 @@ export interface EditResult {
   /** clusters whose members or names changed */
   clusters: number[];
   history: HistoryInfo;
+  /** files the edit moved to the system trash or restored from it (dedupe with trash), and what could not be done */
+  files?: { trashed: string[]; restored: string[]; problems: string[] };
 }
 
 /** An item of a run with what the UI shows of it. */

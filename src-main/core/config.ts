@@ -13,6 +13,8 @@
  * - CONSTELLATE_SHARED     the shared data sets and peers (tests, benches; default ../shared)
  * - CONSTELLATE_DECODE_BUDGET_MB, CONSTELLATE_MAX_PHOTO_BYTES, CONSTELLATE_READ_TIMEOUT_MS   image decode and read bounds
  * - CONSTELLATE_MAX_THREADS, CONSTELLATE_WORKER_IDLE_MS   the worker pool's bound and idle time
+ * - CONSTELLATE_TRASH      the trash folder rejected files go to (tests; default the freedesktop home trash,
+ *                          $XDG_DATA_HOME/Trash or ~/.local/share/Trash)
  */
 import { resolve } from 'node:path';
 
@@ -46,6 +48,9 @@ export const config = {
   /** platform folders the user data folder derives from */
   appData: () => str('APPDATA'),
   xdgConfigHome: () => str('XDG_CONFIG_HOME'),
+  xdgDataHome: () => path('XDG_DATA_HOME'),
+  /** the trash folder override (tests), else null: the freedesktop home trash */
+  trash: () => path('CONSTELLATE_TRASH'),
   /** the npm CLI running an install script (prepare-models) */
   npmExecPath: () => str('npm_execpath'),
 };

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, CatalogItem, CompareReport, NearDuplicateGroup, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
@@ -27,6 +27,9 @@ import { MODEL_CATALOG, catalogEntry, downloadModel } from './models/index.ts';
 import { MODELS_DIR } from './paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
+import { bestOf, itemQualities, KEEP_RULE } from './curation/neardup.ts';
+import { moveToTrash, restoreFromTrash, type Trashed } from './curation/trash.ts';
+import { rowDot } from '../algo/neardup.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -294,13 +297,31 @@ export class CoreService implements AppApi {
   }
 
   async undo({ runId }: RunRef): Promise<EditResult | null> {
-    const r = undo(this.lib.db, int('runId', runId, 1));
+    let r = undo(this.lib.db, int('runId', runId, 1));
+    // a dedupe that moved files to the trash in this session: they come back with it
+    const moved = r && r.op.type === 'dedupe' ? this.trashed.get(r.editId) : undefined;
+    if (r && moved) {
+      const restored: string[] = [], problems: string[] = [];
+      for (const t of moved) {
+        try { restoreFromTrash(t); restored.push(t.original); } catch (e) { problems.push((e as Error).message); }
+      }
+      this.trashed.delete(r.editId);
+      r = { ...r, files: { trashed: [], restored, problems } };
+    }
     this.changed(runId);
     return r;
   }
 
   async redo({ runId }: RunRef): Promise<EditResult | null> {
-    const r = redo(this.lib.db, int('runId', runId, 1));
+    let r = redo(this.lib.db, int('runId', runId, 1));
+    if (r && r.op.type === 'dedupe' && r.op.trash) {
+      const trashed: string[] = [], problems: string[] = [], moved: Trashed[] = [];
+      for (const g of r.op.groups) for (const id of g.reject) {
+        try { const t = this.trashPhotos([id])[0]; moved.push(t); trashed.push(t.original); } catch (e) { problems.push((e as Error).message); }
+      }
+      this.trashed.set(r.editId, moved);
+      r = { ...r, files: { trashed, restored: [], problems } };
+    }
     this.changed(runId);
     return r;
   }
@@ -410,15 +431,102 @@ export class CoreService implements AppApi {
     }, (v) => ({ items: v.length }));
   }
 
-  async nearDuplicates({ model, threshold = 0.95 }: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>> {
+  async nearDuplicates({ model, threshold = 0.95, limit = 500 }: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]> {
     if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
     const m = this.matrix(model);
     return this.readJob('neardup', { model, threshold }, async (ctx) => {
       const X = await this.normalized(m);
       const r = await runTask('neardup', { X, n: m.n, d: m.d, threshold, normalized: true }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
       ctx.checkCancelled();
-      return readSnapshot(this.lib.db, () => r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim })));
+      const groups = r.groups.slice(0, limit);
+      const views = readSnapshot(this.lib.db, () => groups.map((g) => itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i]))));
+      const out: NearDuplicateGroup[] = [];
+      for (let gi = 0; gi < groups.length; gi++) {
+        if ((gi & 15) === 0) ctx.checkCancelled();
+        const items = views[gi];
+        if (items.length < 2) continue; // removed meanwhile
+        const best = bestOf(await itemQualities(this.lib, m.kind, items.map((v) => v.item)));
+        out.push({ items, minSim: groups[gi].minSim, representative: m.ids[groups[gi].representative], keep: best.item, keepRule: KEEP_RULE });
+      }
+      return out;
     }, (v) => ({ groups: v.length }));
+  }
+
+  async compareItems({ kind, ids, model }: { kind: ItemKind; ids: number[]; model?: string }): Promise<CompareReport> {
+    if (kind !== 'photo' && kind !== 'face') throw badArg('kind', 'expected photo or face');
+    if (!Array.isArray(ids) || ids.length === 0) throw badArg('ids', 'give at least one item');
+    const items = await itemQualities(this.lib, kind, ids);
+    let sims: number[][] | null = null;
+    if (model !== undefined) {
+      const m = this.matrix(model);
+      if (m.kind !== kind) throw badArg('model', `model ${model} embeds ${m.kind}s, not ${kind}s`);
+      m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
+      const X = await this.normalized(m);
+      const rows = ids.map((id) => {
+        const r = m.rowOf!.get(id);
+        if (r === undefined) throw new AppError('NOT_FOUND', `${kind} ${id} has no ${model} embedding`);
+        return r;
+      });
+      sims = rows.map((a) => rows.map((b) => Math.round(rowDot(X, m.d, a, b) * 1e6) / 1e6));
+    }
+    return { items, best: bestOf(items).item, rule: KEEP_RULE, sims };
+  }
+
+  /** Files the 'dedupe' edits of this session moved to the trash, by edit id (undo puts them back while the app runs). */
+  private trashed = new Map<number, Trashed[]>();
+
+  async keepBestDuplicates({ runId, groups, trash = false }: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }> {
+    const run = getRun(this.lib.db, int('runId', runId, 1));
+    if (!Array.isArray(groups) || groups.length === 0) throw badArg('groups', 'give at least one group');
+    if (trash && run.kind !== 'photo') throw badArg('trash', `run ${runId} groups faces: only whole photos go to the trash (reject the faces without trash)`);
+    const plan: Array<{ keep: number; reject: number[] }> = [];
+    for (const [gi, g] of groups.entries()) {
+      const ids = [...new Set(g.items)];
+      if (ids.length < 2) throw badArg(`groups.${gi}.items`, 'a group has at least two different items');
+      if (g.keep !== undefined && !ids.includes(g.keep)) throw badArg(`groups.${gi}.keep`, `item ${g.keep} is not in the group`);
+      const keep = g.keep ?? bestOf(await itemQualities(this.lib, run.kind, ids)).item;
+      plan.push({ keep, reject: ids.filter((x) => x !== keep) });
+    }
+    const op: EditOp = { type: 'dedupe', groups: plan, ...(trash ? { trash: true } : {}) };
+    const rejected = plan.flatMap((g) => g.reject);
+    let moved: Trashed[] = [];
+    if (trash) {
+      // every item checked against the run first (nothing goes to the trash for an edit that will be refused)
+      readSnapshot(this.lib.db, () => { for (const it of [...plan.map((g) => g.keep), ...rejected]) {
+        if (this.lib.db.prepare('SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ?').get(runId, it) === undefined) throw new AppError('NOT_FOUND', `item ${it} is not in run ${runId}`);
+      } });
+      moved = this.trashPhotos(rejected);
+    }
+    let r: EditResult;
+    try {
+      r = applyEdit(this.lib.db, runId, op);
+    } catch (e) {
+      for (const t of moved.reverse()) try { restoreFromTrash(t); } catch { /* reported by the error below */ }
+      throw e;
+    }
+    if (trash) {
+      this.trashed.set(r.editId, moved);
+      r = { ...r, files: { trashed: moved.map((t) => t.original), restored: [], problems: [] } };
+    }
+    this.changed(runId);
+    return { ...r, kept: plan.map((g) => g.keep), rejected, rule: KEEP_RULE };
+  }
+
+  /** Moves the photos' files to the trash, all or none (a failure puts back the ones already moved). */
+  private trashPhotos(photoIds: number[]): Trashed[] {
+    const paths = photoIds.map((id) => {
+      const p = this.lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck().get(id) as string | undefined;
+      if (!p) throw new AppError('NOT_FOUND', `photo ${id} does not exist`);
+      return p;
+    });
+    const moved: Trashed[] = [];
+    try {
+      for (const p of paths) moved.push(moveToTrash(p));
+    } catch (e) {
+      for (const t of moved.reverse()) try { restoreFromTrash(t); } catch { /* left in the trash, restorable from the desktop */ }
+      throw e;
+    }
+    return moved;
   }
 
   async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
