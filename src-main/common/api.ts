@@ -94,8 +94,13 @@ export interface AppApi {
   getItems(o: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]>;
   /** Noise and low-similarity members of a run. */
   getReviewQueue(o: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>>;
-  /** Nearest neighbours of an item among a model's embeddings (cosine). */
-  similar(o: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>>;
+  /**
+   * Nearest neighbours (cosine) of an item among a model's embeddings, k of them (default 24, chosen by the caller); or
+   * "more like these" of a selection (`items`): by the normalized mean of their vectors (`combine: 'mean'`, default) or by
+   * each item's highest similarity to any of them (`'max'`, the union of their neighbourhoods), the selection left out.
+   * With `runId`, each result carries its cluster in that run (so it can be moved or rejected with editRun).
+   */
+  similar(o: SimilarOptions): Promise<Array<ItemView & { similarity: number }>>;
   /**
    * Groups of near-duplicate items that cannot chain (complete linkage: every pair of a group at or above the threshold),
    * largest first (at most `limit`, default 500). Each group: its items (the representative, its medoid, first), the
@@ -150,6 +155,15 @@ export interface CompareReport {
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
 /** What a method resolves with. */
 export type ApiResult<M extends keyof AppApi> = Awaited<ReturnType<AppApi[M]>>;
+
+export interface SimilarOptions {
+  model: string;
+  item?: ItemRef;
+  items?: ItemRef[];
+  k?: number;
+  combine?: 'mean' | 'max';
+  runId?: number;
+}
 
 export interface SweepOptions {
   model: string;

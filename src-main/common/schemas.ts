@@ -131,7 +131,13 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
-  similar: v.strictObject({ model: text(), item: itemRefSchema, k: opt(int(1)) }),
+  similar: v.pipe(
+    v.strictObject({
+      model: text(), item: opt(itemRefSchema), items: opt(v.pipe(v.array(itemRefSchema), v.minLength(1, 'give at least one item'), v.maxLength(10_000))),
+      k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(['mean', 'max'])), runId: opt(id()),
+    }),
+    v.forward(v.check((q) => (q.item === undefined) !== (q.items === undefined), 'give either item or items (a selection)'), ['item']),
+  ),
   nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
   sweep: v.strictObject({
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, CompareReport, NearDuplicateGroup, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, CatalogItem, CompareReport, NearDuplicateGroup, SimilarOptions, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
@@ -413,21 +413,36 @@ export class CoreService implements AppApi {
     return [...this.matrices.keys()];
   }
 
-  async similar({ model, item, k = 24 }: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>> {
-    if (!item || typeof item !== 'object' || (item.kind !== 'photo' && item.kind !== 'face')) throw badArg('item', `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(item)}`);
-    const id = int('item.id', item.id, 1);
+  async similar({ model, item, items, k = 24, combine = 'mean', runId }: SimilarOptions): Promise<Array<ItemView & { similarity: number }>> {
+    const refs = items ?? (item ? [item] : []);
+    if (refs.length === 0) throw badArg('item', 'give an item or a selection (items)');
     const m = this.matrix(model);
-    if (item.kind !== m.kind) throw badArg('item', `${item.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
     m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
-    const row = m.rowOf.get(id) ?? -1;
-    if (row < 0) throw new AppError('NOT_FOUND', `${item.kind} ${id} has no ${model} embedding`);
-    const kk = Math.min(int('k', k, 1), m.n - 1);
-    return this.readJob('similar', { model, item, k: kk }, async (ctx) => {
+    const rows = refs.map((it, i) => {
+      const name = items ? `items.${i}` : 'item';
+      if (!it || typeof it !== 'object' || (it.kind !== 'photo' && it.kind !== 'face')) throw badArg(name, `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(it)}`);
+      const id = int(`${name}.id`, it.id, 1);
+      if (it.kind !== m.kind) throw badArg(name, `${it.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
+      const row = m.rowOf!.get(id) ?? -1;
+      if (row < 0) throw new AppError('NOT_FOUND', `${it.kind} ${id} has no ${model} embedding`);
+      return row;
+    });
+    if (combine !== 'mean' && combine !== 'max') throw badArg('combine', 'expected mean or max');
+    if (runId !== undefined) getRun(this.lib.db, int('runId', runId, 1));
+    const many = items !== undefined;
+    const kk = Math.min(int('k', k, 1), m.n - new Set(rows).size);
+    if (kk < 1) return [];
+    const params = many ? { model, item: refs[0], k: kk, selection: refs.length, combine } : { model, item: refs[0], k: kk };
+    return this.readJob('similar', params, async (ctx) => {
       const X = await this.normalized(m);
-      const r = await runTask('similar', { X, n: m.n, d: m.d, row, k: kk, normalized: true }, { signal: ctx.signal });
+      const r = await runTask('similar', { X, n: m.n, d: m.d, row: rows[0], k: kk, normalized: true, ...(many ? { rows, combine } : {}) }, { signal: ctx.signal });
       ctx.checkCancelled();
       const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
-      return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
+      const sim = new Map(Array.from(r.indices, (i, t) => [m.ids[i], r.sims[t]]));
+      // with a run: each result's cluster there (null for an item the run does not have)
+      const inRun = runId === undefined ? null : new Map((this.lib.db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? AND item_id IN (SELECT value FROM json_each(?))')
+        .raw().all(runId, JSON.stringify(views.map((v) => v.item))) as Array<[number, number, number | null]>).map(([i, c, s]) => [i, { c, s }]));
+      return views.map((v) => ({ ...v, ...(inRun ? { cluster: inRun.get(v.item)?.c ?? null, sim: inRun.get(v.item)?.s ?? null } : {}), similarity: sim.get(v.item)! }));
     }, (v) => ({ items: v.length }));
   }
 

@@ -2,7 +2,7 @@
 import { dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
 import { knnExact } from '../../algo/knn.ts';
 import { normalizeRows, normalizeRowsInPlace } from '../../algo/linalg.ts';
-import { similarRows } from '../../algo/topk.ts';
+import { similarRows, similarToRows } from '../../algo/topk.ts';
 import { nearDuplicateGroups, type NearDupGroup } from '../../algo/neardup.ts';
 import { AppError } from '../../common/errors.ts';
 import { workerCount } from '../workers/pool.ts';
@@ -13,6 +13,9 @@ export interface SimilarPayload {
   X: Float32Array; n: number; d: number; row: number; k: number;
   /** the rows of X are L2-normalized already (the service keeps a normalized copy), so none is made here */
   normalized?: boolean;
+  /** "more like these": several rows (then `row` is ignored), combined by the normalized mean or the max similarity */
+  rows?: number[];
+  combine?: 'mean' | 'max';
 }
 
 export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
@@ -21,7 +24,9 @@ export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<
   const gemm = await warmGemm(1);
   const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
   if (ctx.isCancelled()) throw new AppError('CANCELLED', 'similar items: cancelled');
-  const r = await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
+  const r = p.rows && p.rows.length > 0
+    ? await similarToRows(Xn, p.n, p.d, p.rows, p.k, p.combine ?? 'mean', gemm)
+    : await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
   return { result: r };
 }
 
