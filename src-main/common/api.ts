@@ -73,9 +73,10 @@ export interface AppApi {
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
   computeMap(o: { model: string; params: MapParams }): Promise<JobInfo<'map'>>;
-  listMaps(o?: NoOptions): Promise<MapInfo[]>;
-  /** A stored map as typed arrays: by id, or the newest of a model (and method). */
-  getMap(o: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData>;
+  /** Stored maps, newest first, each with its setting (one map per model and setting), optionally of one model. */
+  listMaps(o?: { model?: string }): Promise<MapInfo[]>;
+  /** A stored map as typed arrays: by id, by model and setting (the parameters; defaults filled in), or the newest of a model (and method). */
+  getMap(o: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData>;
 
   /** Models a user may download (on a machine with internet), with what is installed. */
   getCatalog(o?: NoOptions): Promise<CatalogItem[]>;

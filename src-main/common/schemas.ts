@@ -119,9 +119,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getCatalog: none,
   downloadCatalogModel: v.strictObject({ id: text() }),
   computeMap: v.strictObject({ model: text(), params: mapParamsSchema }),
-  listMaps: none,
+  listMaps: opt(v.strictObject({ model: opt(text()) })),
   getMap: v.pipe(
-    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])) }),
+    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])), setting: opt(mapParamsSchema) }),
     v.forward(v.check((q) => q.id !== undefined || q.model !== undefined, 'give a map id or a model'), ['model']),
   ),
   editRun: v.strictObject({ runId: id(), op: editOpSchema }),

@@ -235,6 +235,10 @@ export interface MapInfo {
   model: string;
   method: 'umap' | 'tsne' | 'pca';
   params: Record<string, unknown>;
+  /** the layout's parameters with defaults filled in (common/map-setting.ts): one stored map per model and setting */
+  setting: import('./map-setting.ts').MapSetting;
+  /** the setting as one canonical string */
+  settingKey: string;
   n: number;
   createdAt: number;
 }

@@ -249,11 +249,12 @@ export class CoreService implements AppApi {
       this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
   }
 
-  async listMaps(_o?: NoOptions): Promise<MapInfo[]> {
-    return listMaps(this.lib.db);
+  async listMaps(o?: { model?: string }): Promise<MapInfo[]> {
+    const all = listMaps(this.lib.db);
+    return o?.model === undefined ? all : all.filter((m) => m.model === o.model);
   }
 
-  async getMap(query: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData> {
+  async getMap(query: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData> {
     if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
     if (query.id !== undefined) int('id', query.id, 1);
     return getMapData(this.lib.db, query);
