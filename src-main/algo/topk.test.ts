@@ -20,6 +20,14 @@ describe('more like these', () => {
     expect(Array.from(r.indices)).not.toContain(0);
     expect(Array.from(r.indices)).not.toContain(3);
   });
+  it('max with an asymmetric selection (the right-hand side goes in transposed)', async () => {
+    const r = await similarToRows(X, deg.length, 2, [1, 4], 2, 'max', gemmJs); // 10 and 100 degrees
+    // 0 and 20 (10 off 10), 90 and 110 (10 off 100): four rows at cos 10
+    for (const s of r.sims) expect(s).toBeCloseTo(Math.cos((10 * Math.PI) / 180), 5);
+    const r3 = await similarToRows(X, deg.length, 2, [1, 4, 7], 7, 'max', gemmJs);
+    const expectSim = (row: number) => Math.max(...[10, 100, 45].map((a) => Math.cos(((deg[row] - a) * Math.PI) / 180)));
+    Array.from(r3.indices).forEach((row, i) => expect(r3.sims[i]).toBeCloseTo(expectSim(row), 5));
+  });
   it('k is capped at the rows left and bad rows are named', async () => {
     expect((await similarToRows(X, deg.length, 2, [0, 1, 2], 100, 'mean', gemmJs)).indices).toHaveLength(5);
     await expect(similarToRows(X, deg.length, 2, [99], 3, 'mean', gemmJs)).rejects.toThrow(/rows/);

@@ -78,10 +78,11 @@ export async function similarToRows(Xn: Float32Array, n: number, d: number, rows
     scores = new Float32Array(n).fill(-Infinity);
     for (let b = 0; b < sel.length; b += 64) {
       const block = sel.slice(b, b + 64);
-      const Q = new Float32Array(block.length * d);
-      block.forEach((r, i) => Q.set(Xn.subarray(r * d, (r + 1) * d), i * d));
-      const C = await gemm(Xn.subarray(0, n * d), n, Q, block.length, d); // n x m
       const m = block.length;
+      // the selected rows transposed (d x m), as the Gemm takes its right-hand side
+      const Qt = new Float32Array(d * m);
+      block.forEach((r, i) => { for (let t = 0; t < d; t++) Qt[t * m + i] = Xn[r * d + t]; });
+      const C = await gemm(Xn.subarray(0, n * d), n, Qt, m, d); // n x m
       for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) if (C[j * m + i] > scores[j]) scores[j] = C[j * m + i];
     }
   }

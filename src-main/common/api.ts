@@ -125,6 +125,74 @@ export interface AppApi {
    * (freedesktop Trash), put back by undo while the app runs.
    */
   keepBestDuplicates(o: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }>;
+  /**
+   * A field's value for every item of a stored map, as typed arrays in the map's item order (`codes` index the legend;
+   * numeric fields also give `values`), with a legend of counts and colours (neighbouring groups apart, noise grey).
+   */
+  getMapField(o: MapFieldOptions): Promise<MapField>;
+  /**
+   * Items matching every given criterion (group name in a run, folder, date range, file name; substrings, case
+   * insensitive) as a selection: all ids (typed array) and the first `limit` as views. `text` needs a CLIP text encoder:
+   * MODEL_MISSING where none is installed.
+   */
+  searchItems(o: SearchOptions): Promise<SearchResult>;
+}
+
+export interface SearchOptions {
+  kind: ItemKind;
+  /** with `group`: the run whose group names are searched (and the views carry their cluster in it) */
+  runId?: number;
+  group?: string;
+  folder?: string;
+  fileName?: string;
+  /** dates (YYYY-MM-DD, inclusive, or ISO times) of the photo: EXIF date taken, else the file's modification time */
+  from?: string;
+  to?: string;
+  text?: string;
+  model?: string;
+  /** views returned (default 200, at most 5000); `ids` has every match */
+  limit?: number;
+}
+
+export interface SearchResult {
+  kind: ItemKind;
+  total: number;
+  ids: Int32Array;
+  items: ItemView[];
+}
+
+export type MapFieldName = 'cluster' | 'folder' | 'label' | 'curated' | 'score' | 'date';
+
+export interface MapFieldOptions {
+  mapId: number;
+  field: MapFieldName;
+  /** cluster, curated and score 'similarity' are of a run */
+  runId?: number;
+  /** label: the labels' source (default 'import') */
+  labelSource?: string;
+  /** score: 'similarity' (a member's cosine to its cluster centroid in the run) or 'detection' (the face detector's score) */
+  score?: 'similarity' | 'detection';
+  /** score and date: number of bins (default 8) */
+  bins?: number;
+}
+
+export interface MapField {
+  mapId: number; field: MapFieldName; kind: ItemKind; n: number;
+  /** the map's item ids (the same order as its xy) */
+  ids: Int32Array;
+  /** per item: the code of its legend entry */
+  codes: Int32Array;
+  /** per item: the numeric value (score, date in ms since 1970), NaN for none; null for categorical fields */
+  values: Float32Array | null;
+  legend: Array<{
+    code: number; label: string; value: string | null; count: number; colour: string;
+    /** noise / no value (grey) */
+    noise: boolean;
+    /** categorical: the entry's centroid on the map (where its name goes) */
+    centroid?: [number, number];
+    /** numeric: the bin's range */
+    min?: number; max?: number;
+  }>;
 }
 
 export interface NearDuplicateGroup {
@@ -242,7 +310,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
-  'compareItems', 'keepBestDuplicates',
+  'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

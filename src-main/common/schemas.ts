@@ -154,6 +154,14 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
       v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
     trash: opt(v.boolean()),
   }),
+  getMapField: v.strictObject({
+    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), runId: opt(id()), labelSource: opt(text()),
+    score: opt(picklist(['similarity', 'detection'])), bins: opt(v.pipe(int(1), v.maxValue(64))),
+  }),
+  searchItems: v.strictObject({
+    kind: itemKindSchema, runId: opt(id()), group: opt(text()), folder: opt(text()), fileName: opt(text()),
+    from: opt(text()), to: opt(text()), text: opt(text()), model: opt(text()), limit: opt(v.pipe(int(1), v.maxValue(5000))),
+  }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */

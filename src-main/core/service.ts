@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { AppApi, CatalogItem, CompareReport, NearDuplicateGroup, SimilarOptions, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
+import type { AppApi, CatalogItem, CompareReport, SearchOptions, SearchResult, MapField, MapFieldOptions, NearDuplicateGroup, SimilarOptions, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
@@ -17,6 +17,8 @@ import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
 import { getRun, listRuns, runCluster, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
+import { mapField } from './map/fields.ts';
+import { searchItems } from './curation/search.ts';
 import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
 import { importLabels } from './export/import-labels.ts';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
@@ -415,6 +417,7 @@ export class CoreService implements AppApi {
   }
 
   async similar({ model, item, items, k = 24, combine = 'mean', runId }: SimilarOptions): Promise<Array<ItemView & { similarity: number }>> {
+    if (item !== undefined && items !== undefined) throw badArg('item', 'give either item or items (a selection), not both');
     const refs = items ?? (item ? [item] : []);
     if (refs.length === 0) throw badArg('item', 'give an item or a selection (items)');
     const m = this.matrix(model);
@@ -486,6 +489,14 @@ export class CoreService implements AppApi {
       sims = rows.map((a) => rows.map((b) => Math.round(rowDot(X, m.d, a, b) * 1e6) / 1e6));
     }
     return { items, best: bestOf(items).item, rule: KEEP_RULE, sims };
+  }
+
+  async getMapField(o: MapFieldOptions): Promise<MapField> {
+    return readSnapshot(this.lib.db, () => mapField(this.lib.db, o));
+  }
+
+  async searchItems(o: SearchOptions): Promise<SearchResult> {
+    return readSnapshot(this.lib.db, () => searchItems(this.lib.db, o));
   }
 
   /** Files the 'dedupe' edits of this session moved to the trash, by edit id (undo puts them back while the app runs). */
