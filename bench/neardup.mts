@@ -60,5 +60,15 @@ const apiMs = performance.now() - t0;
 console.log(`n=${m.n} photos (${fx.copies.size * 3} copies), d=${m.d}, kNN k=${k}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
 console.log(rows.join('\n'));
 console.log(`nearDuplicates API at 0.95 (kNN in a worker + groups + keep rule with sharpness of every member): ${api.length} groups in ${apiMs.toFixed(0)} ms`);
+// the keep rule on each copy set: is the original kept?
+let kept = 0;
+const idByPath = new Map([...pathOf].map(([id, p]) => [p, id]));
+for (const [orig, copies] of fx.copies) {
+  const c = await svc.compareItems({ kind: 'photo', ids: [orig, ...copies].map((p) => idByPath.get(p)!) });
+  if (c.best === idByPath.get(orig)) kept++;
+  const o = c.items[0], re = c.items[1];
+  console.log(`${orig.split('/').slice(-2).join('/')}: re-encoded sharpness ${((re.sharpness! / o.sharpness! - 1) * 100).toFixed(1)}% vs original, bytes ${re.bytes} vs ${o.bytes}; kept ${c.items.findIndex((x) => x.item === c.best) === 0 ? 'original' : 'a copy'}`);
+}
+console.log(`keep rule: original kept in ${kept} of ${fx.copies.size} copy sets`);
 await svc.close();
 t.cleanup();
