@@ -5,6 +5,7 @@
  * group mixes two people, the copies are grouped with their originals; keep-best / reject-the-rest is one undoable
  * edit, and with trash the rejected files go to a freedesktop trash and come back with undo.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -15,7 +16,7 @@ import type { NearDuplicateGroup } from '../../common/api.ts';
 import type { JobInfo } from '../../common/types.ts';
 import { loadMatrix } from '../embed/store.ts';
 import { CoreService } from '../service.ts';
-import { tempDir } from '../testing.ts';
+import { REPO_ROOT, tempDir } from '../testing.ts';
 import { makeDupFixture, type DupFixture } from '../../testing/neardup-data.ts';
 import { laplacianVariance, KEEP_RULE } from './neardup.ts';
 
@@ -159,5 +160,30 @@ describe('near-duplicates that cannot chain (faces-london + photos-flowers, phot
     await svc.undo({ runId });
     await expect(svc.keepBestDuplicates({ runId, groups: [{ items: chosen[0].items.map((i) => i.item), keep: chosen[1].items[0].item }] }))
       .rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/groups\.0\.keep/) });
+  }, 300_000);
+
+  it('CLI: neardup --json lists the groups; --keep-best --run rejects the rest as one edit; bad flags exit 2', async () => {
+    const run = await done(svc.cluster({ model: 'photo', params: { algo: 'kmeans', k: 4, seed: 2 } }));
+    const runId = (run.result as { id: number }).id;
+    const lib = svc.lib.path;
+    await svc.close();
+    const cli = (args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args, '--library', lib], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CONSTELLATE_TRASH: trashDir } });
+    const r = cli(['neardup', '--model', 'photo', '--threshold', '0.95', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.groups.length).toBeGreaterThan(0);
+    for (const g of j.groups) { expect(g.minSim).toBeGreaterThanOrEqual(0.95); expect(g.items.map((i: { item: number }) => i.item)).toContain(g.keep); }
+    const k = cli(['neardup', '--model', 'photo', '--threshold', '0.97', '--keep-best', '--run', String(runId), '--json']);
+    expect(k.status, k.stderr).toBe(0);
+    const kj = JSON.parse(k.stdout);
+    expect(kj.kept).toHaveLength(kj.groups.length);
+    expect(kj.rejected.length).toBe(kj.groups.reduce((s: number, g: { items: unknown[] }) => s + g.items.length - 1, 0));
+    expect(kj.trashed).toEqual([]);
+    const bad = cli(['neardup', '--model', 'photo', '--keep-best', '--json']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--run/);
+    svc = CoreService.open(lib);
+    const hist = await svc.getHistory({ runId });
+    expect(hist.edits.map((e) => e.op.type)).toEqual(['dedupe']);
   }, 300_000);
 });
