@@ -51,6 +51,10 @@ describe('near-duplicate groups (complete linkage)', () => {
     for (const th of [0.2, 0.5, 0.8, 0.95, 0.99]) expectNoChain(Xn, d, nearDuplicateGroups(Xn, n, d, c, th), th);
     const g = nearDuplicateGroups(Xn, n, d, c, 0.95);
     expect(g).toHaveLength(blobs);
+    // groups never grow past maxGroup (and still do not chain)
+    const capped = nearDuplicateGroups(Xn, n, d, c, 0.95, { maxGroup: 3 });
+    expect(Math.max(...capped.map((x) => x.rows.length))).toBe(3);
+    expectNoChain(Xn, d, capped, 0.95);
     for (const x of g) {
       expect(x.rows).toHaveLength(per);
       expect(new Set(x.rows.map((r) => Math.floor(r / per))).size).toBe(1);

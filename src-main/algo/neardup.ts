@@ -34,8 +34,11 @@ export function rowDot(X: Float32Array, d: number, a: number, b: number): number
 
 /** Complete-linkage near-duplicate groups (of two or more rows), largest first. */
 export function nearDuplicateGroups(Xn: Float32Array, n: number, d: number, cand: NearDupCandidates, threshold: number,
-  opts: { isCancelled?: () => boolean } = {}): NearDupGroup[] {
+  opts: { isCancelled?: () => boolean; maxGroup?: number } = {}): NearDupGroup[] {
   const { k } = cand;
+  // a bound on a group's size (and so on the cost of a merge check); a low threshold then gives several groups of at
+  // most maxGroup members, each still without a pair below the threshold
+  const maxGroup = opts.maxGroup ?? 1000;
   // candidate pairs i < j at or above the threshold, each once
   const pi: number[] = [], pj: number[] = [], ps: number[] = [];
   const seen = new Set<number>();
@@ -66,6 +69,7 @@ export function nearDuplicateGroups(Xn: Float32Array, n: number, d: number, cand
     const key = ga < gb ? `${ga}:${gb}` : `${gb}:${ga}`;
     if (refused.has(key)) continue;
     const A = membersOf(ga), B = membersOf(gb);
+    if (A.length + B.length > maxGroup) { refused.add(key); continue; }
     let cross = Infinity;
     for (const a of A) {
       for (const b of B) {
