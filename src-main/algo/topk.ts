@@ -54,3 +54,38 @@ export async function similarRows(Xn: Float32Array, n: number, d: number, row: n
   const scores = await gemm(Xn.subarray(0, n * d), n, q, 1, d);
   return topKScores(scores.subarray(0, n), k, row);
 }
+
+/**
+ * "More like these": the k rows most similar to a selection of rows of Xn (rows L2-normalized), the selection left
+ * out. `mean`: cosine to the normalized mean of the selected rows (one product); `max`: each row's highest cosine to
+ * any selected row (the union of their neighbourhoods, ranked), in blocks of 64 selected rows.
+ */
+export async function similarToRows(Xn: Float32Array, n: number, d: number, rows: number[], k: number, combine: 'mean' | 'max', gemm: Gemm): Promise<TopK> {
+  if (rows.length === 0) throw badArg('items', 'give at least one item');
+  for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= n) throw badArg('rows', `expected 0..${n - 1}, got ${r}`);
+  if (!Number.isInteger(k) || k < 1) throw badArg('k', `must be a positive integer, got ${k}`);
+  const sel = [...new Set(rows)];
+  let scores: Float32Array;
+  if (combine === 'mean') {
+    const q = new Float32Array(d);
+    for (const r of sel) for (let t = 0; t < d; t++) q[t] += Xn[r * d + t];
+    let norm = 0;
+    for (let t = 0; t < d; t++) norm += q[t] * q[t];
+    norm = Math.sqrt(norm) || 1;
+    for (let t = 0; t < d; t++) q[t] /= norm;
+    scores = (await gemm(Xn.subarray(0, n * d), n, q, 1, d)).slice(0, n);
+  } else {
+    scores = new Float32Array(n).fill(-Infinity);
+    for (let b = 0; b < sel.length; b += 64) {
+      const block = sel.slice(b, b + 64);
+      const m = block.length;
+      // the selected rows transposed (d x m), as the Gemm takes its right-hand side
+      const Qt = new Float32Array(d * m);
+      block.forEach((r, i) => { for (let t = 0; t < d; t++) Qt[t * m + i] = Xn[r * d + t]; });
+      const C = await gemm(Xn.subarray(0, n * d), n, Qt, m, d); // n x m
+      for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) if (C[j * m + i] > scores[j]) scores[j] = C[j * m + i];
+    }
+  }
+  for (const r of sel) scores[r] = -Infinity;
+  return topKScores(scores, Math.min(k, n - sel.length));
+}

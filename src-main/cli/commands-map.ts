@@ -17,10 +17,11 @@ function paramsFrom(ctx: CliContext): MapParams {
   if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
   const p: MapParams = {
     method: method as MapParams['method'], seed: ctx.opt<number>('seed') ?? 0, metric: metric as MapParams['metric'],
-    nNeighbors: ctx.opt<number>('n-neighbors'), minDist: ctx.opt<number>('min-dist'), perplexity: ctx.opt<number>('perplexity'),
+    nNeighbors: ctx.opt<number>('neighbors') ?? ctx.opt<number>('n-neighbors'), minDist: ctx.opt<number>('min-dist'), perplexity: ctx.opt<number>('perplexity'),
   };
   for (const k of Object.keys(p) as Array<keyof MapParams>) if (p[k] === undefined) delete p[k];
-  if (p.nNeighbors !== undefined && (!Number.isInteger(p.nNeighbors) || p.nNeighbors < 2)) throw badArg('--n-neighbors', `expected an integer >= 2, got ${p.nNeighbors}`);
+  if (ctx.opt('neighbors') !== undefined && ctx.opt('n-neighbors') !== undefined) throw badArg('--neighbors', 'give --neighbors or --n-neighbors (the same setting), not both');
+  if (p.nNeighbors !== undefined && (!Number.isInteger(p.nNeighbors) || p.nNeighbors < 2)) throw badArg(ctx.opt('neighbors') !== undefined ? '--neighbors' : '--n-neighbors', `expected an integer >= 2, got ${p.nNeighbors}`);
   if (p.minDist !== undefined && !(p.minDist >= 0)) throw badArg('--min-dist', `expected a number >= 0, got ${p.minDist}`);
   if (p.perplexity !== undefined && !(p.perplexity > 0)) throw badArg('--perplexity', `expected a number > 0, got ${p.perplexity}`);
   return p;
@@ -29,7 +30,7 @@ function paramsFrom(ctx: CliContext): MapParams {
 const map: Command = {
   spec: {
     name: 'map', summary: 'compute a 2-D map (UMAP, t-SNE or PCA) of a model\'s embeddings or of a .npy matrix', positionals: [0, 0],
-    usage: 'constellate map --model NAME --method umap|tsne|pca [--seed N] [--library F] [--json]\n' +
+    usage: 'constellate map --model NAME --method umap|tsne|pca [--neighbors N] [--min-dist D] [--perplexity P] [--seed S] [--library F] [--json]\n' +
       '       constellate map --embeddings X.npy --method umap|tsne|pca [--seed N] --out xy.npy [--labels y.npy] --json',
     options: {
       model: { type: 'string', help: 'embeddings in the library' },
@@ -39,7 +40,8 @@ const map: Command = {
       method: { type: 'string', help: 'umap | tsne | pca' },
       seed: { type: 'number', help: 'random seed (default 0): same seed, same map' },
       metric: { type: 'string', help: 'cosine (default) | euclidean' },
-      'n-neighbors': { type: 'number', help: 'UMAP n_neighbors (default 15)' },
+      neighbors: { type: 'number', help: 'UMAP n_neighbors (default 15)' },
+      'n-neighbors': { type: 'number', help: 'the same as --neighbors' },
       'min-dist': { type: 'number', help: 'UMAP min_dist (default 0.1)' },
       perplexity: { type: 'number', help: 't-SNE perplexity (default 30)' },
       quality: { type: 'flag', help: 'matrix mode: also compute trustworthiness@10' },
@@ -76,8 +78,23 @@ const map: Command = {
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.computeMap({ model, params }));
     const r = ctx.result(job);
-    ctx.out({ mapId: r.id, model, method: params.method, params, n: r.n, seconds: r.seconds }, `map ${r.id}: ${params.method} of ${r.n} ${model} embeddings in ${r.seconds.toFixed(1)} s`);
+    ctx.out({ mapId: r.id, model, method: params.method, params, setting: r.setting, settingKey: r.settingKey, n: r.n, seconds: r.seconds },
+      `map ${r.id}: ${params.method} of ${r.n} ${model} embeddings in ${r.seconds.toFixed(1)} s (${r.settingKey})`);
   },
 };
 
-export const mapCommands: Command[] = [map];
+const maps: Command = {
+  spec: {
+    name: 'maps', summary: 'list the stored maps with their settings (one per model and setting)', positionals: [0, 0],
+    usage: 'constellate maps [--model NAME] [--library F] [--json]',
+    options: { model: { type: 'string', help: 'only the maps of this model' } },
+  },
+  async run(ctx: CliContext) {
+    const model = ctx.opt<string>('model');
+    const list = await ctx.api({ readFallback: true }).listMaps(model === undefined ? {} : { model });
+    const rows = list.map((m) => ({ mapId: m.id, model: m.model, method: m.method, setting: m.setting, settingKey: m.settingKey, n: m.n, createdAt: m.createdAt }));
+    ctx.out({ maps: rows }, rows.length ? rows.map((m) => `${m.mapId}\t${m.model}\t${m.n}\t${m.settingKey}`).join('\n') : 'no maps');
+  },
+};
+
+export const mapCommands: Command[] = [map, maps];

@@ -13,13 +13,14 @@ import { mapCommands } from './commands-map.ts';
 import { exportCommands } from './commands-export.ts';
 import { libraryCommands } from './commands-library.ts';
 import { xmpCommands } from './commands-xmp.ts';
+import { exploreCommands } from './commands-explore.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

@@ -78,9 +78,10 @@ export interface AppApi {
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
   computeMap(o: { model: string; params: MapParams }): Promise<JobInfo<'map'>>;
-  listMaps(o?: NoOptions): Promise<MapInfo[]>;
-  /** A stored map as typed arrays: by id, or the newest of a model (and method). */
-  getMap(o: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData>;
+  /** Stored maps, newest first, each with its setting (one map per model and setting), optionally of one model. */
+  listMaps(o?: { model?: string }): Promise<MapInfo[]>;
+  /** A stored map as typed arrays: by id, by model and setting (the parameters; defaults filled in), or the newest of a model (and method). */
+  getMap(o: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData>;
 
   /** Models a user may download (on a machine with internet), with what is installed. */
   getCatalog(o?: NoOptions): Promise<CatalogItem[]>;
@@ -99,10 +100,19 @@ export interface AppApi {
   getItems(o: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]>;
   /** Noise and low-similarity members of a run. */
   getReviewQueue(o: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>>;
-  /** Nearest neighbours of an item among a model's embeddings (cosine). */
-  similar(o: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>>;
-  /** Groups of near-duplicate items (cosine above threshold). */
-  nearDuplicates(o: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>>;
+  /**
+   * Nearest neighbours (cosine) of an item among a model's embeddings, k of them (default 24, chosen by the caller); or
+   * "more like these" of a selection (`items`): by the normalized mean of their vectors (`combine: 'mean'`, default) or by
+   * each item's highest similarity to any of them (`'max'`, the union of their neighbourhoods), the selection left out.
+   * With `runId`, each result carries its cluster in that run (so it can be moved or rejected with editRun).
+   */
+  similar(o: SimilarOptions): Promise<Array<ItemView & { similarity: number }>>;
+  /**
+   * Groups of near-duplicate items that cannot chain (complete linkage: every pair of a group at or above the threshold),
+   * largest first (at most `limit`, default 500). Each group: its items (the representative, its medoid, first), the
+   * true minimum pairwise similarity, the representative, and the item to keep by the stated rule (`keepRule`).
+   */
+  nearDuplicates(o: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
@@ -125,6 +135,112 @@ export interface AppApi {
   backupNow(o?: NoOptions): Promise<BackupInfo>;
   /** Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs. */
   restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number> }>;
+
+  // --- exploration (issue 20) ---
+  /**
+   * Items side by side: size, pixels, bytes, format, date, sharpness, with the item to keep by the rule and, with a
+   * model, their pairwise similarities.
+   */
+  compareItems(o: { kind: ItemKind; ids: number[]; model?: string }): Promise<CompareReport>;
+  /**
+   * Resolves near-duplicate groups in a run as ONE undoable edit ('dedupe'): per group the given `keep` (or the best by
+   * the rule) stays, the rest are rejected (to noise); with `trash`, the rejected photos' files go to the system trash
+   * (freedesktop Trash), put back by undo while the app runs.
+   */
+  keepBestDuplicates(o: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }>;
+  /**
+   * A field's value for every item of a stored map, as typed arrays in the map's item order (`codes` index the legend;
+   * numeric fields also give `values`), with a legend of counts and colours (neighbouring groups apart, noise grey).
+   */
+  getMapField(o: MapFieldOptions): Promise<MapField>;
+  /**
+   * Items matching every given criterion (group name in a run, folder, date range, file name; substrings, case
+   * insensitive) as a selection: all ids (typed array) and the first `limit` as views. `text` needs a CLIP text encoder:
+   * MODEL_MISSING where none is installed.
+   */
+  searchItems(o: SearchOptions): Promise<SearchResult>;
+}
+
+export interface SearchOptions {
+  kind: ItemKind;
+  /** with `group`: the run whose group names are searched (and the views carry their cluster in it) */
+  runId?: number;
+  group?: string;
+  folder?: string;
+  fileName?: string;
+  /** dates (YYYY-MM-DD, inclusive, or ISO times) of the photo: EXIF date taken, else the file's modification time */
+  from?: string;
+  to?: string;
+  text?: string;
+  model?: string;
+  /** views returned (default 200, at most 5000); `ids` has every match */
+  limit?: number;
+}
+
+export interface SearchResult {
+  kind: ItemKind;
+  total: number;
+  ids: Int32Array;
+  items: ItemView[];
+}
+
+export type MapFieldName = 'cluster' | 'folder' | 'label' | 'curated' | 'score' | 'date';
+
+export interface MapFieldOptions {
+  mapId: number;
+  field: MapFieldName;
+  /** cluster, curated and score 'similarity' are of a run */
+  runId?: number;
+  /** label: the labels' source (default 'import') */
+  labelSource?: string;
+  /** score: 'similarity' (a member's cosine to its cluster centroid in the run) or 'detection' (the face detector's score) */
+  score?: 'similarity' | 'detection';
+  /** score and date: number of bins (default 8) */
+  bins?: number;
+}
+
+export interface MapField {
+  mapId: number; field: MapFieldName; kind: ItemKind; n: number;
+  /** the map's item ids (the same order as its xy) */
+  ids: Int32Array;
+  /** per item: the code of its legend entry */
+  codes: Int32Array;
+  /** per item: the numeric value (score, date in ms since 1970), NaN for none; null for categorical fields */
+  values: Float32Array | null;
+  legend: Array<{
+    code: number; label: string; value: string | null; count: number; colour: string;
+    /** noise / no value (grey) */
+    noise: boolean;
+    /** categorical: the entry's centroid on the map (where its name goes) */
+    centroid?: [number, number];
+    /** numeric: the bin's range */
+    min?: number; max?: number;
+  }>;
+}
+
+export interface NearDuplicateGroup {
+  items: ItemView[];
+  /** the true minimum similarity over every pair of the group */
+  minSim: number;
+  /** the group's medoid (highest mean similarity to the others) */
+  representative: number;
+  /** the item to keep by `keepRule` */
+  keep: number;
+  keepRule: string;
+}
+
+export interface ItemQualityView {
+  item: number; kind: ItemKind; photoId: number; path: string; folder: string; thumb: string | null;
+  width: number; height: number; pixels: number; bytes: number; format: string; takenAt: string | null; sharpness: number | null;
+}
+
+export interface CompareReport {
+  items: ItemQualityView[];
+  /** the item to keep by `rule` */
+  best: number;
+  rule: string;
+  /** pairwise cosine similarities in the order of `items` (with a model), else null */
+  sims: number[][] | null;
 }
 
 export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
@@ -135,6 +251,15 @@ export interface DeleteRunReport { runId: number; clusters: number; named: numbe
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
 /** What a method resolves with. */
 export type ApiResult<M extends keyof AppApi> = Awaited<ReturnType<AppApi[M]>>;
+
+export interface SimilarOptions {
+  model: string;
+  item?: ItemRef;
+  items?: ItemRef[];
+  k?: number;
+  combine?: 'mean' | 'max';
+  runId?: number;
+}
 
 export interface SweepOptions {
   model: string;
@@ -252,6 +377,7 @@ export const API_METHODS = [
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
   'retryFailed',
   'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
+  'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -95,7 +95,7 @@ export interface JobKinds {
   };
   download: { params: { id: string }; result: DownloadResult & { manifest: string | null } };
   /** read jobs run beside the write jobs (core/jobs.ts JOB_KINDS); their rows keep a summary only */
-  similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number }; result: { items: number } };
+  similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number; selection?: number; combine?: 'mean' | 'max' }; result: { items: number } };
   neardup: { params: { model: string; threshold: number }; result: { groups: number } };
   split: { params: { runId: number; cluster: number; k?: number; algo?: string }; result: Record<string, unknown> };
 }

@@ -86,6 +86,11 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
     clusters: v.pipe(v.array(v.strictObject({ cluster: clusterRef(), name: opt(v.nullable(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters'))))), curated: opt(v.boolean()) })), v.minLength(1), v.maxLength(100_000)),
     source: opt(v.string()),
   }),
+  v.strictObject({
+    type: v.literal('dedupe'),
+    groups: v.pipe(v.array(v.strictObject({ keep: id(), reject: items() })), v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
+    trash: opt(v.boolean()),
+  }),
 ]);
 
 const page = { offset: opt(int(0)), limit: opt(int(1)) };
@@ -126,9 +131,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getCatalog: none,
   downloadCatalogModel: v.strictObject({ id: text() }),
   computeMap: v.strictObject({ model: text(), params: mapParamsSchema }),
-  listMaps: none,
+  listMaps: opt(v.strictObject({ model: opt(text()) })),
   getMap: v.pipe(
-    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])) }),
+    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])), setting: opt(mapParamsSchema) }),
     v.forward(v.check((q) => q.id !== undefined || q.model !== undefined, 'give a map id or a model'), ['model']),
   ),
   editRun: v.strictObject({ runId: id(), op: editOpSchema }),
@@ -138,8 +143,14 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
-  similar: v.strictObject({ model: text(), item: itemRefSchema, k: opt(int(1)) }),
-  nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))) }),
+  similar: v.pipe(
+    v.strictObject({
+      model: text(), item: opt(itemRefSchema), items: opt(v.pipe(v.array(itemRefSchema), v.minLength(1, 'give at least one item'), v.maxLength(10_000))),
+      k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(['mean', 'max'])), runId: opt(id()),
+    }),
+    v.forward(v.check((q) => (q.item === undefined) !== (q.items === undefined), 'give either item or items (a selection)'), ['item']),
+  ),
+  nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
   sweep: v.strictObject({
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
@@ -155,6 +166,21 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   listBackups: none,
   backupNow: none,
   restoreBackup: v.strictObject({ path: text() }),
+  compareItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.minLength(1), v.maxLength(1000)), model: opt(text()) }),
+  keepBestDuplicates: v.strictObject({
+    runId: id(),
+    groups: v.pipe(v.array(v.strictObject({ items: v.pipe(v.array(id()), v.minLength(2, 'a group has at least two items')), keep: opt(id()) })),
+      v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
+    trash: opt(v.boolean()),
+  }),
+  getMapField: v.strictObject({
+    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), runId: opt(id()), labelSource: opt(text()),
+    score: opt(picklist(['similarity', 'detection'])), bins: opt(v.pipe(int(1), v.maxValue(64))),
+  }),
+  searchItems: v.strictObject({
+    kind: itemKindSchema, runId: opt(id()), group: opt(text()), folder: opt(text()), fileName: opt(text()),
+    from: opt(text()), to: opt(text()), text: opt(text()), model: opt(text()), limit: opt(v.pipe(int(1), v.maxValue(5000))),
+  }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -229,6 +255,11 @@ const clusterRowSchema: v.GenericSchema<ClusterRow> = v.object({
 });
 const mapInfoEntries = {
   id: id(), model: str(), method: v.picklist(['umap', 'tsne', 'pca']), params: rec(), n: nint(), createdAt: anyNum(),
+  setting: v.object({
+    method: v.picklist(['umap', 'tsne', 'pca']), metric: v.picklist(['cosine', 'euclidean']), seed: anyNum(),
+    nNeighbors: opt(anyNum()), minDist: opt(anyNum()), nEpochs: opt(nul(anyNum())), perplexity: opt(nul(anyNum())),
+  }),
+  settingKey: str(),
 };
 const mapInfoSchema: v.GenericSchema<MapInfo> = v.object(mapInfoEntries);
 const mapDataSchema: v.GenericSchema<MapData> = v.object({ ...mapInfoEntries, kind: itemKindSchema, ids: v.instance(Int32Array), xy: v.instance(Float32Array) });
@@ -240,7 +271,10 @@ const itemViewSchema: v.GenericSchema<ItemView> = v.object(itemViewEntries);
 const historySchema: v.GenericSchema<HistoryInfo> = v.object({
   runId: id(), canUndo: v.boolean(), canRedo: v.boolean(), edits: v.array(v.object({ id: id(), op: editOpSchema, undone: v.boolean(), at: anyNum() })),
 });
-const editResultSchema: v.GenericSchema<EditResult> = v.object({ editId: nint(), op: editOpSchema, clusters: v.array(nint()), history: historySchema });
+const editResultSchema: v.GenericSchema<EditResult> = v.object({
+  editId: nint(), op: editOpSchema, clusters: v.array(nint()), history: historySchema, description: opt(str()), runId: opt(id()),
+  files: opt(v.object({ trashed: v.array(str()), restored: v.array(str()), problems: v.array(str()) })),
+});
 const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
   id: str(), title: str(), kind: str(), url: str(), size: nul(anyNum()), sha256: nul(str()), license: str(), unverified: v.array(str()),
   installed: v.boolean(), manifestPath: nul(str()), notes: opt(str()),
@@ -304,7 +338,10 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
     result: v.object({ model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema) }),
   },
   download: { params: v.object({ id: str() }), result: v.object({ ...downloadResultEntries, manifest: nul(str()) }) },
-  similar: { params: v.object({ model: str(), item: itemRefSchema, k: nint() }), result: v.object({ items: nint() }) },
+  similar: {
+    params: v.object({ model: str(), item: itemRefSchema, k: nint(), selection: opt(nint()), combine: opt(picklist(['mean', 'max'])) }),
+    result: v.object({ items: nint() }),
+  },
   neardup: { params: v.object({ model: str(), threshold: anyNum() }), result: v.object({ groups: nint() }) },
   split: {
     params: v.object({ runId: id(), cluster: nint(), k: opt(nint()), algo: opt(str()) }),
@@ -377,7 +414,24 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   getItems: v.array(itemViewSchema),
   getReviewQueue: pageOf(itemViewSchema),
   similar: v.array(v.object({ ...itemViewEntries, similarity: anyNum() })),
-  nearDuplicates: v.array(v.object({ items: v.array(itemViewSchema), minSim: anyNum() })),
+  nearDuplicates: v.array(v.object({ items: v.array(itemViewSchema), minSim: anyNum(), representative: nint(), keep: nint(), keepRule: str() })),
+  compareItems: v.object({
+    items: v.array(v.object({
+      item: nint(), kind: itemKindSchema, photoId: nint(), path: str(), folder: str(), thumb: nul(str()), width: nint(), height: nint(),
+      pixels: nint(), bytes: nint(), format: str(), takenAt: nul(str()), sharpness: nul(anyNum()),
+    })),
+    best: nint(), rule: str(), sims: nul(v.array(v.array(anyNum()))),
+  }),
+  keepBestDuplicates: v.intersect([editResultSchema, v.object({ kept: v.array(nint()), rejected: v.array(nint()), rule: str() })]),
+  getMapField: v.object({
+    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), kind: itemKindSchema, n: nint(),
+    ids: v.instance(Int32Array), codes: v.instance(Int32Array), values: nul(v.instance(Float32Array)),
+    legend: v.array(v.object({
+      code: v.number(), label: str(), value: nul(str()), count: nint(), colour: str(), noise: v.boolean(),
+      centroid: opt(v.tuple([anyNum(), anyNum()])), min: opt(anyNum()), max: opt(anyNum()),
+    })),
+  }),
+  searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema) }),
   sweep: jobInfoOf('sweep'),
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
   retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),

@@ -247,6 +247,10 @@ export interface MapInfo {
   model: string;
   method: 'umap' | 'tsne' | 'pca';
   params: Record<string, unknown>;
+  /** the layout's parameters with defaults filled in (common/map-setting.ts): one stored map per model and setting */
+  setting: import('./map-setting.ts').MapSetting;
+  /** the setting as one canonical string */
+  settingKey: string;
   n: number;
   createdAt: number;
 }
@@ -269,7 +273,9 @@ export type EditOp =
   | { type: 'move'; items: number[]; to: number | 'new'; name?: string }
   | { type: 'reject'; items: number[] }
   /** several clusters named and/or marked curated at once (import labels, bulk accept): one undoable edit */
-  | { type: 'names'; clusters: Array<{ cluster: number; name?: string | null; curated?: boolean }>; source?: string };
+  | { type: 'names'; clusters: Array<{ cluster: number; name?: string | null; curated?: boolean }>; source?: string }
+  /** near-duplicates resolved: per group, one item kept and the rest rejected (to noise), in one undoable edit */
+  | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean };
 
 /** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
 export interface RunChange {
@@ -298,6 +304,8 @@ export interface EditResult {
   /** the edit in words ("rename 'cluster 6' → 'Anna'") */
   description?: string;
   runId?: number;
+  /** files the edit moved to the system trash or restored from it (dedupe with trash), and what could not be done */
+  files?: { trashed: string[]; restored: string[]; problems: string[] };
 }
 
 /** An item of a run with what the UI shows of it. */

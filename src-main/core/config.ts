@@ -15,6 +15,8 @@
  * - CONSTELLATE_MAX_THREADS, CONSTELLATE_WORKER_IDLE_MS   the worker pool's bound and idle time
  * - CONSTELLATE_CHECK_RESULTS  '1' / '0': the API doors validate every result against its schema (default: on under
  *                          NODE_ENV test or development and under vitest, off otherwise)
+ * - CONSTELLATE_TRASH      the trash folder rejected files go to (tests; default the freedesktop home trash,
+ *                          $XDG_DATA_HOME/Trash or ~/.local/share/Trash)
  */
 import { resolve } from 'node:path';
 
@@ -54,6 +56,9 @@ export const config = {
   /** platform folders the user data folder derives from */
   appData: () => str('APPDATA'),
   xdgConfigHome: () => str('XDG_CONFIG_HOME'),
+  xdgDataHome: () => path('XDG_DATA_HOME'),
+  /** the trash folder override (tests), else null: the freedesktop home trash */
+  trash: () => path('CONSTELLATE_TRASH'),
   /** the npm CLI running an install script (prepare-models) */
   npmExecPath: () => str('npm_execpath'),
 };

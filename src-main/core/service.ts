@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions, DeleteRunReport } from '../common/api.ts';
+import type { AppApi, CatalogItem, ClusterOptions, ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportXmpReport, ImportXmpReport, EmbedOptions, ExportEmbeddingsReport, ImportEmbeddingsReport, NoOptions, PageQuery, PhotoQuery, RunRef, SweepOptions, DeleteRunReport, CompareReport, SearchOptions, SearchResult, MapField, MapFieldOptions, NearDuplicateGroup, SimilarOptions } from '../common/api.ts';
 import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/errors.ts';
 import type { RetryReport } from '../common/types.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue, RunChange } from '../common/types.ts';
@@ -20,6 +20,8 @@ import { exportEmbeddings, importEmbeddings } from './embed/io.ts';
 import { clusterJob } from './cluster/cluster-job.ts';
 import { getRun, listRuns, runCluster, runClusters } from './cluster/runs.ts';
 import { getMapData, listMaps, mapJob } from './map/maps.ts';
+import { mapField } from './map/fields.ts';
+import { searchItems } from './curation/search.ts';
 import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
 import { importLabels } from './export/import-labels.ts';
 import { exportXmp, readXmp } from './xmp/sidecars.ts';
@@ -35,6 +37,9 @@ import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'no
 import { join as joinPath } from 'node:path';
 import { userPath } from './user-path.ts';
 import { backupNow, listBackups, restoreBackup, type BackupInfo } from './backups.ts';
+import { bestOf, itemQualities, KEEP_RULE } from './curation/neardup.ts';
+import { moveToTrash, restoreFromTrash, type Trashed } from './curation/trash.ts';
+import { rowDot } from '../algo/neardup.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -296,11 +301,12 @@ export class CoreService implements AppApi {
       this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
   }
 
-  async listMaps(_o?: NoOptions): Promise<MapInfo[]> {
-    return listMaps(this.lib.db);
+  async listMaps(o?: { model?: string }): Promise<MapInfo[]> {
+    const all = listMaps(this.lib.db);
+    return o?.model === undefined ? all : all.filter((m) => m.model === o.model);
   }
 
-  async getMap(query: { id?: number; model?: string; method?: MapParams['method'] }): Promise<MapData> {
+  async getMap(query: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData> {
     if (!query || typeof query !== 'object') throw badArg('query', 'expected {id} or {model, method}');
     if (query.id !== undefined) int('id', query.id, 1);
     return getMapData(this.lib.db, query);
@@ -344,13 +350,31 @@ export class CoreService implements AppApi {
   }
 
   async undo({ runId }: RunRef): Promise<EditResult | null> {
-    const r = undo(this.lib.db, int('runId', runId, 1));
+    let r = undo(this.lib.db, int('runId', runId, 1));
+    // a dedupe that moved files to the trash in this session: they come back with it
+    const moved = r && r.op.type === 'dedupe' ? this.trashed.get(r.editId) : undefined;
+    if (r && moved) {
+      const restored: string[] = [], problems: string[] = [];
+      for (const t of moved) {
+        try { restoreFromTrash(t); restored.push(t.original); } catch (e) { problems.push((e as Error).message); }
+      }
+      this.trashed.delete(r.editId);
+      r = { ...r, files: { trashed: [], restored, problems } };
+    }
     this.changed(runId, 'undo', r);
     return r;
   }
 
   async redo({ runId }: RunRef): Promise<EditResult | null> {
-    const r = redo(this.lib.db, int('runId', runId, 1));
+    let r = redo(this.lib.db, int('runId', runId, 1));
+    if (r && r.op.type === 'dedupe' && r.op.trash) {
+      const trashed: string[] = [], problems: string[] = [], moved: Trashed[] = [];
+      for (const g of r.op.groups) for (const id of g.reject) {
+        try { const t = this.trashPhotos([id])[0]; moved.push(t); trashed.push(t.original); } catch (e) { problems.push((e as Error).message); }
+      }
+      this.trashed.set(r.editId, moved);
+      r = { ...r, files: { trashed, restored: [], problems } };
+    }
     this.changed(runId, 'redo', r);
     return r;
   }
@@ -501,33 +525,144 @@ export class CoreService implements AppApi {
     return [...this.matrices.rkeys()];
   }
 
-  async similar({ model, item, k = 24 }: { model: string; item: ItemRef; k?: number }): Promise<Array<ItemView & { similarity: number }>> {
-    if (!item || typeof item !== 'object' || (item.kind !== 'photo' && item.kind !== 'face')) throw badArg('item', `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(item)}`);
-    const id = int('item.id', item.id, 1);
+  async similar({ model, item, items, k = 24, combine = 'mean', runId }: SimilarOptions): Promise<Array<ItemView & { similarity: number }>> {
+    if (item !== undefined && items !== undefined) throw badArg('item', 'give either item or items (a selection), not both');
+    const refs = items ?? (item ? [item] : []);
+    if (refs.length === 0) throw badArg('item', 'give an item or a selection (items)');
     const m = this.matrix(model);
-    if (item.kind !== m.kind) throw badArg('item', `${item.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
     m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
-    const row = m.rowOf.get(id) ?? -1;
-    if (row < 0) throw new AppError('NOT_FOUND', `${item.kind} ${id} has no ${model} embedding`);
-    const kk = Math.min(int('k', k, 1), m.n - 1);
-    return this.readJob('similar', { model, item, k: kk }, async (ctx) => {
+    const rows = refs.map((it, i) => {
+      const name = items ? `items.${i}` : 'item';
+      if (!it || typeof it !== 'object' || (it.kind !== 'photo' && it.kind !== 'face')) throw badArg(name, `expected {kind: 'photo' | 'face', id}, got ${JSON.stringify(it)}`);
+      const id = int(`${name}.id`, it.id, 1);
+      if (it.kind !== m.kind) throw badArg(name, `${it.kind} ${id} is not a ${m.kind}: model ${model} embeds ${m.kind}s`);
+      const row = m.rowOf!.get(id) ?? -1;
+      if (row < 0) throw new AppError('NOT_FOUND', `${it.kind} ${id} has no ${model} embedding`);
+      return row;
+    });
+    if (combine !== 'mean' && combine !== 'max') throw badArg('combine', 'expected mean or max');
+    if (runId !== undefined) getRun(this.lib.db, int('runId', runId, 1));
+    const many = items !== undefined;
+    const kk = Math.min(int('k', k, 1), m.n - new Set(rows).size);
+    if (kk < 1) return [];
+    const params = many ? { model, item: refs[0], k: kk, selection: refs.length, combine } : { model, item: refs[0], k: kk };
+    return this.readJob('similar', params, async (ctx) => {
       const X = await this.normalized(m);
-      const r = await runTask('similar', { X, n: m.n, d: m.d, row, k: kk, normalized: true }, { signal: ctx.signal });
+      const r = await runTask('similar', { X, n: m.n, d: m.d, row: rows[0], k: kk, normalized: true, ...(many ? { rows, combine } : {}) }, { signal: ctx.signal });
       ctx.checkCancelled();
       const views = itemViews(this.lib.db, m.kind, Array.from(r.indices, (i) => m.ids[i]));
-      return views.map((v, i) => ({ ...v, similarity: r.sims[i] }));
+      const sim = new Map(Array.from(r.indices, (i, t) => [m.ids[i], r.sims[t]]));
+      // with a run: each result's cluster there (null for an item the run does not have)
+      const inRun = runId === undefined ? null : new Map((this.lib.db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? AND item_id IN (SELECT value FROM json_each(?))')
+        .raw().all(runId, JSON.stringify(views.map((v) => v.item))) as Array<[number, number, number | null]>).map(([i, c, s]) => [i, { c, s }]));
+      return views.map((v) => ({ ...v, ...(inRun ? { cluster: inRun.get(v.item)?.c ?? null, sim: inRun.get(v.item)?.s ?? null } : {}), similarity: sim.get(v.item)! }));
     }, (v) => ({ items: v.length }));
   }
 
-  async nearDuplicates({ model, threshold = 0.95 }: { model: string; threshold?: number }): Promise<Array<{ items: ItemView[]; minSim: number }>> {
+  async nearDuplicates({ model, threshold = 0.95, limit = 500 }: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]> {
     if (!(threshold > 0 && threshold <= 1)) throw badArg('threshold', 'expected a cosine similarity in (0, 1]');
     const m = this.matrix(model);
     return this.readJob('neardup', { model, threshold }, async (ctx) => {
       const X = await this.normalized(m);
       const r = await runTask('neardup', { X, n: m.n, d: m.d, threshold, normalized: true }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
       ctx.checkCancelled();
-      return readSnapshot(this.lib.db, () => r.groups.slice(0, 500).map((g) => ({ items: itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i])), minSim: g.minSim })));
+      const groups = r.groups.slice(0, limit);
+      const views = readSnapshot(this.lib.db, () => groups.map((g) => itemViews(this.lib.db, m.kind, g.rows.map((i) => m.ids[i]))));
+      const out: NearDuplicateGroup[] = [];
+      for (let gi = 0; gi < groups.length; gi++) {
+        if ((gi & 15) === 0) ctx.checkCancelled();
+        const items = views[gi];
+        if (items.length < 2) continue; // removed meanwhile
+        const best = bestOf(await itemQualities(this.lib, m.kind, items.map((v) => v.item)));
+        out.push({ items, minSim: groups[gi].minSim, representative: m.ids[groups[gi].representative], keep: best.item, keepRule: KEEP_RULE });
+      }
+      return out;
     }, (v) => ({ groups: v.length }));
+  }
+
+  async compareItems({ kind, ids, model }: { kind: ItemKind; ids: number[]; model?: string }): Promise<CompareReport> {
+    if (kind !== 'photo' && kind !== 'face') throw badArg('kind', 'expected photo or face');
+    if (!Array.isArray(ids) || ids.length === 0) throw badArg('ids', 'give at least one item');
+    const items = await itemQualities(this.lib, kind, ids);
+    let sims: number[][] | null = null;
+    if (model !== undefined) {
+      const m = this.matrix(model);
+      if (m.kind !== kind) throw badArg('model', `model ${model} embeds ${m.kind}s, not ${kind}s`);
+      m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
+      const X = await this.normalized(m);
+      const rows = ids.map((id) => {
+        const r = m.rowOf!.get(id);
+        if (r === undefined) throw new AppError('NOT_FOUND', `${kind} ${id} has no ${model} embedding`);
+        return r;
+      });
+      sims = rows.map((a) => rows.map((b) => Math.round(rowDot(X, m.d, a, b) * 1e6) / 1e6));
+    }
+    return { items, best: bestOf(items).item, rule: KEEP_RULE, sims };
+  }
+
+  async getMapField(o: MapFieldOptions): Promise<MapField> {
+    return readSnapshot(this.lib.db, () => mapField(this.lib.db, o));
+  }
+
+  async searchItems(o: SearchOptions): Promise<SearchResult> {
+    return readSnapshot(this.lib.db, () => searchItems(this.lib.db, o));
+  }
+
+  /** Files the 'dedupe' edits of this session moved to the trash, by edit id (undo puts them back while the app runs). */
+  private trashed = new Map<number, Trashed[]>();
+
+  async keepBestDuplicates({ runId, groups, trash = false }: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }> {
+    const run = getRun(this.lib.db, int('runId', runId, 1));
+    if (!Array.isArray(groups) || groups.length === 0) throw badArg('groups', 'give at least one group');
+    if (trash && run.kind !== 'photo') throw badArg('trash', `run ${runId} groups faces: only whole photos go to the trash (reject the faces without trash)`);
+    const plan: Array<{ keep: number; reject: number[] }> = [];
+    for (const [gi, g] of groups.entries()) {
+      const ids = [...new Set(g.items)];
+      if (ids.length < 2) throw badArg(`groups.${gi}.items`, 'a group has at least two different items');
+      if (g.keep !== undefined && !ids.includes(g.keep)) throw badArg(`groups.${gi}.keep`, `item ${g.keep} is not in the group`);
+      const keep = g.keep ?? bestOf(await itemQualities(this.lib, run.kind, ids)).item;
+      plan.push({ keep, reject: ids.filter((x) => x !== keep) });
+    }
+    const op: EditOp = { type: 'dedupe', groups: plan, ...(trash ? { trash: true } : {}) };
+    const rejected = plan.flatMap((g) => g.reject);
+    let moved: Trashed[] = [];
+    if (trash) {
+      // every item checked against the run first (nothing goes to the trash for an edit that will be refused)
+      readSnapshot(this.lib.db, () => { for (const it of [...plan.map((g) => g.keep), ...rejected]) {
+        if (this.lib.db.prepare('SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ?').get(runId, it) === undefined) throw new AppError('NOT_FOUND', `item ${it} is not in run ${runId}`);
+      } });
+      moved = this.trashPhotos(rejected);
+    }
+    let r: EditResult;
+    try {
+      r = applyEdit(this.lib.db, runId, op);
+    } catch (e) {
+      for (const t of moved.reverse()) try { restoreFromTrash(t); } catch { /* reported by the error below */ }
+      throw e;
+    }
+    if (trash) {
+      this.trashed.set(r.editId, moved);
+      r = { ...r, files: { trashed: moved.map((t) => t.original), restored: [], problems: [] } };
+    }
+    this.changed(runId, 'edit', r);
+    return { ...r, kept: plan.map((g) => g.keep), rejected, rule: KEEP_RULE };
+  }
+
+  /** Moves the photos' files to the trash, all or none (a failure puts back the ones already moved). */
+  private trashPhotos(photoIds: number[]): Trashed[] {
+    const paths = photoIds.map((id) => {
+      const p = this.lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck().get(id) as string | undefined;
+      if (!p) throw new AppError('NOT_FOUND', `photo ${id} does not exist`);
+      return p;
+    });
+    const moved: Trashed[] = [];
+    try {
+      for (const p of paths) moved.push(moveToTrash(p));
+    } catch (e) {
+      for (const t of moved.reverse()) try { restoreFromTrash(t); } catch { /* left in the trash, restorable from the desktop */ }
+      throw e;
+    }
+    return moved;
   }
 
   async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {

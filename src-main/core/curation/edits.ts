@@ -201,6 +201,28 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         touched.add(to);
         break;
       }
+      case 'dedupe': {
+        if (!Array.isArray(op.groups) || op.groups.length === 0) throw badArg('groups', 'give at least one group');
+        const all = new Set<number>();
+        const rejects: number[] = [];
+        for (const g of op.groups) {
+          for (const it of [g.keep, ...g.reject]) {
+            if (all.has(it)) throw badArg('groups', `item ${it} is in more than one place of the groups`);
+            all.add(it);
+          }
+          rejects.push(...g.reject);
+        }
+        // kept items must be in the run too (a group is about the run's items)
+        itemsIn(db, runId, op.groups.map((g) => g.keep));
+        const from = itemsIn(db, runId, rejects);
+        const moves: Array<[number, number]> = [];
+        for (const [it, c] of from) if (c !== -1) { moves.push([it, c]); touched.add(c); }
+        snapshot([...new Set(moves.map(([, c]) => c))].filter((c) => c >= 0));
+        applyMoves(db, runId, moves.map(([it]) => [it, -1]));
+        log.moves = moves;
+        touched.add(-1);
+        break;
+      }
       case 'split': {
         if (!split) throw badArg('split', 'the split labels were not computed');
         snapshot([op.cluster]);
@@ -298,7 +320,7 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
     const target = (it: number, i: number): number => {
       if (op.type === 'merge') return op.into ?? op.clusters[0];
       if (op.type === 'move') return op.to as number;
-      if (op.type === 'reject') return -1;
+      if (op.type === 'reject' || op.type === 'dedupe') return -1;
       return redoSplitTargets.get(it) ?? i;
     };
     const redoSplitTargets = new Map<number, number>((log as LoggedEdit & { splitTargets?: Array<[number, number]> }).splitTargets ?? []);

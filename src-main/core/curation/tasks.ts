@@ -2,7 +2,8 @@
 import { dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
 import { knnExact } from '../../algo/knn.ts';
 import { normalizeRows, normalizeRowsInPlace } from '../../algo/linalg.ts';
-import { similarRows } from '../../algo/topk.ts';
+import { similarRows, similarToRows } from '../../algo/topk.ts';
+import { nearDuplicateGroups, type NearDupGroup } from '../../algo/neardup.ts';
 import { AppError } from '../../common/errors.ts';
 import { workerCount } from '../workers/pool.ts';
 import { warmGemm } from '../workers/warm.ts';
@@ -12,6 +13,9 @@ export interface SimilarPayload {
   X: Float32Array; n: number; d: number; row: number; k: number;
   /** the rows of X are L2-normalized already (the service keeps a normalized copy), so none is made here */
   normalized?: boolean;
+  /** "more like these": several rows (then `row` is ignored), combined by the normalized mean or the max similarity */
+  rows?: number[];
+  combine?: 'mean' | 'max';
 }
 
 export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
@@ -20,7 +24,9 @@ export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<
   const gemm = await warmGemm(1);
   const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
   if (ctx.isCancelled()) throw new AppError('CANCELLED', 'similar items: cancelled');
-  const r = await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
+  const r = p.rows && p.rows.length > 0
+    ? await similarToRows(Xn, p.n, p.d, p.rows, p.k, p.combine ?? 'mean', gemm)
+    : await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
   return { result: r };
 }
 
@@ -35,29 +41,23 @@ export async function normalizeTask(p: NormalizePayload, _ctx: TaskContext): Pro
 
 export interface NearDupPayload { X: Float32Array; n: number; d: number; threshold: number; k?: number; normalized?: boolean }
 
-/** Groups of rows whose cosine similarity exceeds the threshold (connected through kNN pairs), largest first. */
-export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<{ result: { groups: Array<{ rows: number[]; minSim: number }> } }> {
+/**
+ * Near-duplicate groups that cannot chain (algo/neardup.ts: complete linkage over the kNN pairs above the threshold),
+ * largest first, each with its true minimum pairwise similarity and its representative (medoid).
+ */
+export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<{ result: { groups: NearDupGroup[] } }> {
   const gemm = await warmGemm(workerCount());
   try {
     const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
-    const k = Math.min(p.k ?? 5, p.n - 1);
+    const k = Math.min(p.k ?? 20, p.n - 1);
+    if (k < 1) return { result: { groups: [] } };
     const r = await knnExact(Xn, p.n, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t) });
-    const parent = Int32Array.from({ length: p.n }, (_, i) => i);
-    const find = (x: number): number => { while (parent[x] !== x) { parent[x] = parent[parent[x]]; x = parent[x]; } return x; };
-    const minSim = new Map<string, number>();
-    for (let i = 0; i < p.n; i++) for (let t = 0; t < k; t++) {
-      const s = 1 - r.distances[i * k + t];
-      if (s < p.threshold) continue;
-      const a = find(i), b = find(r.indices[i * k + t]);
-      if (a !== b) parent[a] = b;
-      const key = i < r.indices[i * k + t] ? `${i}` : `${r.indices[i * k + t]}`;
-      minSim.set(key, Math.min(minSim.get(key) ?? 1, s));
-    }
-    const groups = new Map<number, number[]>();
-    for (let i = 0; i < p.n; i++) { const g = find(i); if (!groups.has(g)) groups.set(g, []); groups.get(g)!.push(i); }
-    const out = [...groups.values()].filter((g) => g.length > 1).sort((a, b) => b.length - a.length)
-      .map((rows) => ({ rows, minSim: Math.min(...rows.map((x) => minSim.get(`${x}`) ?? 1)) }));
-    return { result: { groups: out } };
+    const sims = new Float32Array(r.distances.length);
+    for (let i = 0; i < sims.length; i++) sims[i] = 1 - r.distances[i];
+    ctx.progress('groups', 0, 1);
+    const groups = nearDuplicateGroups(Xn, p.n, p.d, { indices: r.indices, sims, k }, p.threshold, { isCancelled: ctx.isCancelled });
+    ctx.progress('groups', 1, 1);
+    return { result: { groups } };
   } finally { await gemm.release(); }
 }
 

@@ -2,6 +2,7 @@
 import type { MapOutput, MapParams } from '../../algo/map/run.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind, MapData, MapInfo } from '../../common/types.ts';
+import { mapSetting, mapSettingKey } from '../../common/map-setting.ts';
 import { loadMatrix } from '../embed/store.ts';
 import { readSnapshot, type JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
@@ -29,16 +30,23 @@ export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFra
     },
   });
   ctx.checkCancelled();
-  const id = Number(lib.db.prepare('INSERT INTO maps (model, method, params, n, ids, xy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-    spec.model, spec.params.method, JSON.stringify({ ...spec.params, seconds: out.seconds }), m.n,
-    Buffer.from(m.ids.buffer, m.ids.byteOffset, m.ids.byteLength), Buffer.from(out.xy.buffer, out.xy.byteOffset, out.xy.byteLength), Date.now()).lastInsertRowid);
+  // one map per model and setting: a map of the same setting is replaced (in the same transaction)
+  const key = mapSettingKey(spec.params);
+  const insert = lib.db.prepare('INSERT INTO maps (model, method, params, n, ids, xy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const id = lib.db.transaction(() => {
+    for (const old of listMaps(lib.db).filter((x) => x.model === spec.model && x.settingKey === key)) lib.db.prepare('DELETE FROM maps WHERE id = ?').run(old.id);
+    return Number(insert.run(spec.model, spec.params.method, JSON.stringify({ ...spec.params, seconds: out.seconds }), m.n,
+      Buffer.from(m.ids.buffer, m.ids.byteOffset, m.ids.byteLength), Buffer.from(out.xy.buffer, out.xy.byteOffset, out.xy.byteLength), Date.now()).lastInsertRowid);
+  }).immediate();
   return { ...getMapInfo(lib.db, id), seconds: out.seconds };
 }
 
 interface MapRow { id: number; model: string; method: string; params: string; n: number; created_at: number }
 
 function toInfo(r: MapRow): MapInfo {
-  return { id: r.id, model: r.model, method: r.method as MapInfo['method'], params: JSON.parse(r.params), n: r.n, createdAt: r.created_at };
+  const params = JSON.parse(r.params) as Record<string, unknown>;
+  const p = { ...params, method: r.method } as MapParams;
+  return { id: r.id, model: r.model, method: r.method as MapInfo['method'], params, setting: mapSetting(p), settingKey: mapSettingKey(p), n: r.n, createdAt: r.created_at };
 }
 
 export function getMapInfo(db: Db, id: number): MapInfo {
@@ -52,10 +60,16 @@ export function listMaps(db: Db): MapInfo[] {
 }
 
 /** The newest map of a model and method, or a map by id; coordinates and item ids as typed arrays. */
-export function getMapData(db: Db, q: { id?: number; model?: string; method?: string }): MapData {
+export function getMapData(db: Db, q: { id?: number; model?: string; method?: string; setting?: MapParams }): MapData {
   let row: (MapRow & { ids: Buffer; xy: Buffer }) | undefined;
   if (q.id !== undefined) row = db.prepare('SELECT * FROM maps WHERE id = ?').get(q.id) as typeof row;
-  else {
+  else if (q.setting) {
+    if (!q.model) throw badArg('model', 'give the model of the map');
+    const key = mapSettingKey(q.setting);
+    const found = listMaps(db).find((m) => m.model === q.model && m.settingKey === key);
+    if (!found) throw new AppError('NOT_FOUND', `no map of ${q.model} with the setting ${key} yet (compute it with computeMap)`);
+    row = db.prepare('SELECT * FROM maps WHERE id = ?').get(found.id) as typeof row;
+  } else {
     if (!q.model) throw badArg('model', 'give a map id or a model');
     row = db.prepare(`SELECT * FROM maps WHERE model = ? AND (? IS NULL OR method = ?) ORDER BY id DESC LIMIT 1`).get(q.model, q.method ?? null, q.method ?? null) as typeof row;
   }

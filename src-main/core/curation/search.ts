@@ -1,0 +1,66 @@
+/**
+ * Search the library's items: by group name (in a run), folder, date range and file name, combined with AND; the
+ * result is a selection (every matching id as a typed array, plus the first page as item views). Text search needs a
+ * CLIP text encoder next to the image encoder; where none is installed it is MODEL_MISSING, saying what to install.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { AppError, badArg } from '../../common/errors.ts';
+import type { SearchOptions, SearchResult } from '../../common/api.ts';
+import { getRun } from '../cluster/runs.ts';
+import { MODELS_DIR } from '../paths.ts';
+import type { Db } from '../store/db.ts';
+import { itemViews } from './items.ts';
+
+/** The text encoder text search would use (CLIP ViT-B/32's, with its BPE tokenizer). */
+export const TEXT_ENCODER_FILES = ['catalog/clip-vit-b32-text.onnx', 'catalog/clip-vit-b32-tokenizer.json'];
+
+function dateMs(name: string, v: string, end: boolean): number {
+  // a day (YYYY-MM-DD) covers the whole day: `to` is its end
+  const day = /^\d{4}-\d\d-\d\d$/.test(v);
+  const t = Date.parse(day ? `${v}T00:00:00Z` : v);
+  if (!Number.isFinite(t)) throw badArg(name, `expected a date (YYYY-MM-DD or an ISO time), got ${JSON.stringify(v)}`);
+  return day && end ? t + 86_400_000 - 1 : t;
+}
+
+export function searchItems(db: Db, o: SearchOptions): SearchResult {
+  if (o.text !== undefined) {
+    const missing = TEXT_ENCODER_FILES.filter((f) => !existsSync(join(MODELS_DIR, f)));
+    throw new AppError('MODEL_MISSING', missing.length
+      ? `text search needs a CLIP text encoder; none is installed (missing ${missing.join(', ')} in ${MODELS_DIR}). Search by group, folder, date or file name instead`
+      : 'text search: the CLIP text encoder is installed but this build cannot tokenize text for it yet');
+  }
+  const kind = o.kind;
+  if (o.group === undefined && o.folder === undefined && o.fileName === undefined && o.from === undefined && o.to === undefined) {
+    throw badArg('options', 'give at least one of group, folder, fileName, from, to, text');
+  }
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const photo = kind === 'photo' ? 'p' : 'p';
+  let from = kind === 'photo' ? 'photos p' : 'faces f JOIN photos p ON p.id = f.photo_id';
+  const idCol = kind === 'photo' ? 'p.id' : 'f.id';
+  if (o.group !== undefined) {
+    if (o.runId === undefined) throw badArg('runId', 'searching by group name needs a run');
+    const run = getRun(db, o.runId);
+    if (run.kind !== kind) throw badArg('kind', `run ${o.runId} groups ${run.kind}s`);
+    from += ' JOIN assignments a ON a.run_id = ? AND a.item_id = ' + idCol + ' JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster';
+    args.push(o.runId);
+    where.push(`instr(lower(COALESCE(c.name, 'cluster ' || c.cluster)), lower(?)) > 0`);
+    args.push(o.group);
+  }
+  if (o.folder !== undefined) { where.push(`instr(lower(${photo}.folder), lower(?)) > 0`); args.push(o.folder); }
+  if (o.from !== undefined || o.to !== undefined) {
+    // the photo's date: EXIF taken_at when it has one (its wall-clock time, read as UTC like the days given), else the file's mtime
+    const lo = o.from === undefined ? -8.64e15 : dateMs('from', o.from, false);
+    const hi = o.to === undefined ? 8.64e15 : dateMs('to', o.to, true);
+    if (lo > hi) throw badArg('from', `${o.from} is after ${o.to}`);
+    where.push(`COALESCE(CAST(unixepoch(replace(substr(p.taken_at, 1, 10), ':', '-') || substr(p.taken_at, 11), 'subsec') * 1000 AS INTEGER), p.mtime_ms) BETWEEN ? AND ?`);
+    args.push(Math.round(lo), Math.round(hi));
+  }
+  where.push(`p.status = 'ok'`);
+  const rows = db.prepare(`SELECT ${idCol} AS id, p.path FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${idCol}`).raw().all(...args) as Array<[number, string]>;
+  const needle = o.fileName?.toLowerCase();
+  const ids = needle === undefined ? rows.map((r) => r[0]) : rows.filter((r) => basename(r[1]).toLowerCase().includes(needle)).map((r) => r[0]);
+  const limit = Math.min(o.limit ?? 200, 5000);
+  return { kind, total: ids.length, ids: Int32Array.from(ids), items: itemViews(db, kind, ids.slice(0, limit), o.runId) };
+}

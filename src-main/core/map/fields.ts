@@ -1,0 +1,143 @@
+/**
+ * Colour a map by any field: for every item of a stored map, one code into a legend (with counts and a colour), and
+ * for numeric fields the value itself, as typed arrays in the map's item order, so a renderer colours 100,000 points
+ * from one answer. Categorical fields (run cluster, folder, imported label, curated) get colours from
+ * common/palette.ts by adjacency of their centroids on this map; numeric fields (a score, the date) are binned into a
+ * sequential ramp. Noise and "no value" are one grey legend entry flagged `noise`.
+ */
+import { AppError, badArg } from '../../common/errors.ts';
+import { assignGroupColours, hex, NOISE_COLOUR, oklabToRgb } from '../../common/palette.ts';
+import type { MapField, MapFieldName, MapFieldOptions } from '../../common/api.ts';
+import type { ItemKind } from '../../common/types.ts';
+import { getRun } from '../cluster/runs.ts';
+import type { Db } from '../store/db.ts';
+import { getMapData } from './maps.ts';
+
+const NONE = '(none)';
+
+function byItem<T>(db: Db, sql: string, ...args: unknown[]): Map<number, T> {
+  return new Map(db.prepare(sql).raw().all(...args) as Array<[number, T]>);
+}
+
+/** A sequential ramp (OKLab lightness and hue sweep, dark blue to yellow), `n` steps. */
+function ramp(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = n === 1 ? 0.5 : i / (n - 1);
+    const L = 0.35 + 0.55 * t, h = ((260 - 170 * t) * Math.PI) / 180, C = 0.12;
+    return hex(oklabToRgb(L, C * Math.cos(h), C * Math.sin(h)));
+  });
+}
+
+function photoCol(kind: ItemKind, col: string): string {
+  return kind === 'photo' ? `SELECT id, ${col} FROM photos` : `SELECT f.id, p.${col} FROM faces f JOIN photos p ON p.id = f.photo_id`;
+}
+
+export function mapField(db: Db, o: MapFieldOptions): MapField {
+  const map = getMapData(db, { id: o.mapId });
+  const { ids, xy, kind } = map;
+  const n = ids.length;
+  const needRun = () => {
+    if (o.runId === undefined) throw badArg('runId', `colouring by ${o.field} needs a run`);
+    const run = getRun(db, o.runId);
+    if (run.kind !== kind) throw badArg('runId', `run ${o.runId} groups ${run.kind}s, map ${o.mapId} shows ${kind}s`);
+    return run;
+  };
+  let cat: Array<string | null> | null = null;
+  let values: Float64Array | null = null;
+  let labelOf: ((v: string) => string) | null = null;
+  const noiseKeys = new Set<string>([NONE]);
+  switch (o.field) {
+    case 'cluster': {
+      needRun();
+      const a = byItem<number>(db, 'SELECT item_id, cluster FROM assignments WHERE run_id = ?', o.runId);
+      const names = byItem<string | null>(db, 'SELECT cluster, name FROM clusters WHERE run_id = ?', o.runId);
+      cat = Array.from(ids, (id) => { const c = a.get(id); return c === undefined || c < 0 ? null : String(c); });
+      labelOf = (v) => names.get(Number(v)) ?? `cluster ${v}`;
+      break;
+    }
+    case 'curated': {
+      needRun();
+      const a = byItem<number>(db, 'SELECT a.item_id, c.curated FROM assignments a JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster WHERE a.run_id = ? AND a.cluster >= 0', o.runId);
+      cat = Array.from(ids, (id) => { const c = a.get(id); return c === undefined ? null : c ? 'curated' : 'not curated'; });
+      break;
+    }
+    case 'folder': {
+      const f = byItem<string>(db, photoCol(kind, 'folder'));
+      cat = Array.from(ids, (id) => f.get(id) ?? null);
+      break;
+    }
+    case 'label': {
+      const source = o.labelSource ?? 'import';
+      const l = byItem<string>(db, 'SELECT item_id, label FROM labels WHERE kind = ? AND source = ?', kind, source);
+      cat = Array.from(ids, (id) => l.get(id) ?? null);
+      break;
+    }
+    case 'score': {
+      const which = o.score ?? 'similarity';
+      let s: Map<number, number | null>;
+      if (which === 'similarity') { needRun(); s = byItem(db, 'SELECT item_id, sim FROM assignments WHERE run_id = ? AND cluster >= 0', o.runId); }
+      else {
+        if (kind !== 'face') throw badArg('score', `detection scores are of faces; map ${o.mapId} shows photos`);
+        s = byItem(db, 'SELECT id, score FROM faces');
+      }
+      values = Float64Array.from(ids, (id) => s.get(id) ?? NaN);
+      break;
+    }
+    case 'date': {
+      const d = byItem<[string | null, number]>(db, kind === 'photo' ? 'SELECT id, json_array(taken_at, mtime_ms) FROM photos' : 'SELECT f.id, json_array(p.taken_at, p.mtime_ms) FROM faces f JOIN photos p ON p.id = f.photo_id');
+      values = Float64Array.from(ids, (id) => {
+        const r = d.get(id) as unknown as string | undefined;
+        if (r === undefined) return NaN;
+        const [taken, mtime] = JSON.parse(r) as [string | null, number];
+        const t = taken ? Date.parse(`${taken.replace(/^(\d{4}):(\d\d):(\d\d)/, '$1-$2-$3')}Z`) : NaN;
+        return Number.isFinite(t) ? t : mtime;
+      });
+      break;
+    }
+    default:
+      throw badArg('field', `expected cluster, folder, label, curated, score or date, got ${JSON.stringify(o.field)}`);
+  }
+  const codes = new Int32Array(n);
+  const legend: MapField['legend'] = [];
+  if (cat) {
+    // legend: values by count (largest first), the "none" entry last
+    const counts = new Map<string, number>();
+    for (const v of cat) counts.set(v ?? NONE, (counts.get(v ?? NONE) ?? 0) + 1);
+    const keys = [...counts.keys()].sort((a, b) => (Number(noiseKeys.has(a)) - Number(noiseKeys.has(b))) || counts.get(b)! - counts.get(a)! || a.localeCompare(b));
+    const code = new Map(keys.map((k, i) => [k, i]));
+    for (let i = 0; i < n; i++) codes[i] = code.get(cat[i] ?? NONE)!;
+    const cx = new Float64Array(2 * keys.length);
+    const cnt = new Float64Array(keys.length);
+    for (let i = 0; i < n; i++) { const c = codes[i]; cx[2 * c] += xy[2 * i]; cx[2 * c + 1] += xy[2 * i + 1]; cnt[c]++; }
+    for (let c = 0; c < keys.length; c++) { cx[2 * c] /= cnt[c]; cx[2 * c + 1] /= cnt[c]; }
+    const noise = keys.map((k) => noiseKeys.has(k));
+    const colours = assignGroupColours({ centroids: cx, sizes: Array.from(cnt), noise });
+    keys.forEach((k, i) => legend.push({
+      code: i, value: noise[i] ? null : k, label: noise[i] ? (o.field === 'cluster' ? 'noise' : 'no value') : (labelOf ? labelOf(k) : k),
+      count: cnt[i], colour: colours[i], noise: noise[i], centroid: [cx[2 * i], cx[2 * i + 1]],
+    }));
+  } else {
+    const vals = values!;
+    const finite = Array.from(vals).filter(Number.isFinite);
+    const bins = Math.max(1, Math.min(o.bins ?? 8, 64));
+    const lo = finite.length ? Math.min(...finite) : 0, hi = finite.length ? Math.max(...finite) : 0;
+    const w = hi > lo ? (hi - lo) / bins : 1;
+    const colours = ramp(bins);
+    const count = new Float64Array(bins + 1);
+    for (let i = 0; i < n; i++) {
+      const v = vals[i];
+      codes[i] = Number.isFinite(v) ? Math.min(bins - 1, Math.floor((v - lo) / w)) : bins;
+      count[codes[i]]++;
+    }
+    const fmt = (x: number) => o.field === 'date' ? new Date(x).toISOString().slice(0, 10) : x.toFixed(3);
+    for (let b = 0; b < bins; b++) {
+      const a = lo + b * w, z = b === bins - 1 ? hi : lo + (b + 1) * w;
+      legend.push({ code: b, value: null, label: `${fmt(a)} – ${fmt(z)}`, count: count[b], colour: colours[b], noise: false, min: a, max: z });
+    }
+    legend.push({ code: bins, value: null, label: 'no value', count: count[bins], colour: NOISE_COLOUR, noise: true });
+  }
+  if (legend.length > 100_000) throw new AppError('CONFLICT', `field ${o.field} has ${legend.length} values`);
+  return { mapId: o.mapId, field: o.field, kind, n, ids, codes, values: values ? Float32Array.from(values) : null, legend };
+}
+
+export type { MapFieldName };

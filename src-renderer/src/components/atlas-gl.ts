@@ -1,0 +1,300 @@
+/**
+ * The atlas renderer (framework-free, used by AtlasMap.vue and measured by bench/atlas.mts): every item as a point in
+ * one WebGL2 draw call, and, when zoomed in far enough that few items are on screen, the visible items as thumbnails
+ * (level of detail) drawn from a texture atlas (2048 x 2048 pages of 64 px cells, filled lazily from the thumbnail
+ * cache's URLs, least recently used cells reused). Cluster names are drawn at their centres on a 2-D overlay.
+ * Colours are per-point RGBA (from getMapField's codes and legend), so a colour change is one buffer upload.
+ */
+
+/** A name drawn at a group's centre; give them largest group first (overlapping ones are left out). */
+export interface AtlasLabel { text: string; x: number; y: number }
+
+const CELL = 64, PAGE = 2048, PER_ROW = PAGE / CELL, PER_PAGE = PER_ROW * PER_ROW;
+
+const VS_POINTS = `#version 300 es
+in vec2 pos; in vec4 col;
+uniform vec2 scale; uniform vec2 offset; uniform float size;
+out vec4 vcol;
+void main() { gl_Position = vec4(pos * scale + offset, 0.0, 1.0); gl_PointSize = size; vcol = col; }`;
+const FS_POINTS = `#version 300 es
+precision mediump float; in vec4 vcol; out vec4 o;
+void main() { vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; o = vcol; }`;
+const VS_QUADS = `#version 300 es
+in vec2 pos; in vec2 uv;
+uniform vec2 scale; uniform vec2 offset;
+out vec2 vuv;
+void main() { gl_Position = vec4(pos * scale + offset, 0.0, 1.0); vuv = uv; }`;
+const FS_QUADS = `#version 300 es
+precision mediump float; in vec2 vuv; uniform sampler2D tex; out vec4 o;
+void main() { o = texture(tex, vuv); }`;
+
+function program(gl: WebGL2RenderingContext, vs: string, fs: string): WebGLProgram {
+  const p = gl.createProgram()!;
+  for (const [type, src] of [[gl.VERTEX_SHADER, vs], [gl.FRAGMENT_SHADER, fs]] as const) {
+    const s = gl.createShader(type)!;
+    gl.shaderSource(s, src);
+    gl.compileShader(s);
+    if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`atlas shader: ${gl.getShaderInfoLog(s)}`);
+    gl.attachShader(p, s);
+  }
+  gl.linkProgram(p);
+  if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(`atlas program: ${gl.getProgramInfoLog(p)}`);
+  return p;
+}
+
+export interface AtlasOptions {
+  /** URL of item i's thumbnail (null: none, drawn as a point) */
+  thumbUrl: (i: number) => string | null;
+  /** thumbnails appear when fewer than this many items are on screen (default 1500) */
+  lodItems?: number;
+  /** atlas pages (each 1024 thumbnails; default 2) */
+  pages?: number;
+}
+
+export class AtlasRenderer {
+  readonly gl: WebGL2RenderingContext;
+  private n = 0;
+  private xy: Float32Array = new Float32Array(0);
+  private pts: WebGLProgram; private quads: WebGLProgram;
+  private posBuf: WebGLBuffer; private colBuf: WebGLBuffer; private quadBuf: WebGLBuffer;
+  private vaoPts: WebGLVertexArrayObject; private vaoQuads: WebGLVertexArrayObject;
+  private pages: WebGLTexture[] = [];
+  /** item -> atlas cell; cell -> item; last use per cell */
+  private cellOf = new Map<number, number>();
+  private itemIn: Int32Array;
+  private used: Float64Array;
+  private loading = new Set<number>();
+  private bounds = { x0: 0, y0: 0, x1: 1, y1: 1 };
+  /** the view: centre in data units and zoom (1 = the whole map fits) */
+  view = { cx: 0.5, cy: 0.5, zoom: 1 };
+  labels: AtlasLabel[] = [];
+  /** items drawn as thumbnails in the last frame */
+  lastThumbs = 0;
+  private frameTick = 0;
+  onNeedsFrame: (() => void) | null = null;
+
+  constructor(readonly canvas: HTMLCanvasElement, readonly overlay: HTMLCanvasElement | null, readonly opts: AtlasOptions) {
+    const gl = canvas.getContext('webgl2', { antialias: false, preserveDrawingBuffer: true });
+    if (!gl) throw new Error('WebGL2 is not available');
+    this.gl = gl;
+    this.pts = program(gl, VS_POINTS, FS_POINTS);
+    this.quads = program(gl, VS_QUADS, FS_QUADS);
+    this.posBuf = gl.createBuffer()!; this.colBuf = gl.createBuffer()!; this.quadBuf = gl.createBuffer()!;
+    this.vaoPts = gl.createVertexArray()!;
+    gl.bindVertexArray(this.vaoPts);
+    const lp = gl.getAttribLocation(this.pts, 'pos'), lc = gl.getAttribLocation(this.pts, 'col');
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.posBuf); gl.enableVertexAttribArray(lp); gl.vertexAttribPointer(lp, 2, gl.FLOAT, false, 0, 0);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colBuf); gl.enableVertexAttribArray(lc); gl.vertexAttribPointer(lc, 4, gl.UNSIGNED_BYTE, true, 0, 0);
+    this.vaoQuads = gl.createVertexArray()!;
+    gl.bindVertexArray(this.vaoQuads);
+    const qp = gl.getAttribLocation(this.quads, 'pos'), qu = gl.getAttribLocation(this.quads, 'uv');
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuf);
+    gl.enableVertexAttribArray(qp); gl.vertexAttribPointer(qp, 2, gl.FLOAT, false, 16, 0);
+    gl.enableVertexAttribArray(qu); gl.vertexAttribPointer(qu, 2, gl.FLOAT, false, 16, 8);
+    gl.bindVertexArray(null);
+    const np = opts.pages ?? 2;
+    for (let p = 0; p < np; p++) {
+      const t = gl.createTexture()!;
+      gl.bindTexture(gl.TEXTURE_2D, t);
+      gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA8, PAGE, PAGE);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+      this.pages.push(t);
+    }
+    this.itemIn = new Int32Array(np * PER_PAGE).fill(-1);
+    this.used = new Float64Array(np * PER_PAGE);
+  }
+
+  /** Positions (n x 2) and colours (n x 4 RGBA bytes). */
+  setData(xy: Float32Array, rgba: Uint8Array): void {
+    const gl = this.gl;
+    this.n = xy.length / 2;
+    this.xy = xy;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = 0; i < this.n; i++) {
+      const x = xy[2 * i], y = xy[2 * i + 1];
+      if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+    }
+    this.bounds = { x0, y0, x1: x1 > x0 ? x1 : x0 + 1, y1: y1 > y0 ? y1 : y0 + 1 };
+    this.view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, zoom: 1 };
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.posBuf);
+    gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
+    this.setColours(rgba);
+    this.cellOf.clear(); this.itemIn.fill(-1);
+  }
+
+  setColours(rgba: Uint8Array): void {
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colBuf);
+    gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
+  }
+
+  /** data units per pixel along x and y */
+  private unitsPerPixel(): number {
+    const b = this.bounds, w = this.canvas.width, h = this.canvas.height;
+    return Math.max((b.x1 - b.x0) / w, (b.y1 - b.y0) / h) * 1.05 / this.view.zoom;
+  }
+
+  /** Screen pixel (CSS px of the canvas) to data coordinates. */
+  toData(px: number, py: number): [number, number] {
+    const u = this.unitsPerPixel();
+    return [this.view.cx + (px - this.canvas.width / 2) * u, this.view.cy - (py - this.canvas.height / 2) * u];
+  }
+
+  /** Zoom by `f` around a screen point. */
+  zoomAt(f: number, px: number, py: number): void {
+    const [dx, dy] = this.toData(px, py);
+    this.view.zoom = Math.max(0.5, Math.min(20000, this.view.zoom * f));
+    const [ax, ay] = this.toData(px, py);
+    this.view.cx += dx - ax; this.view.cy += dy - ay;
+  }
+
+  panBy(dxPx: number, dyPx: number): void {
+    const u = this.unitsPerPixel();
+    this.view.cx -= dxPx * u; this.view.cy += dyPx * u;
+  }
+
+  /** The nearest item to a screen point within `radius` px, or -1. */
+  pick(px: number, py: number, radius = 6): number {
+    const [x, y] = this.toData(px, py);
+    const r = radius * this.unitsPerPixel();
+    let best = -1, bd = r * r;
+    for (let i = 0; i < this.n; i++) {
+      const d = (this.xy[2 * i] - x) ** 2 + (this.xy[2 * i + 1] - y) ** 2;
+      if (d < bd) { bd = d; best = i; }
+    }
+    return best;
+  }
+
+  private loadCell(item: number): void {
+    if (this.loading.has(item) || this.cellOf.has(item)) return;
+    const url = this.opts.thumbUrl(item);
+    if (!url) return;
+    this.loading.add(item);
+    // the least recently used cell
+    let cell = 0;
+    for (let c = 1; c < this.used.length; c++) if (this.used[c] < this.used[cell]) cell = c;
+    this.used[cell] = this.frameTick + 1e-3; // reserved
+    const img = new Image();
+    img.crossOrigin = 'anonymous';
+    img.onload = () => {
+      this.loading.delete(item);
+      const old = this.itemIn[cell];
+      if (old >= 0) this.cellOf.delete(old);
+      const gl = this.gl;
+      const c = document.createElement('canvas');
+      c.width = CELL; c.height = CELL;
+      const g = c.getContext('2d')!;
+      const s = Math.min(CELL / img.width, CELL / img.height);
+      g.drawImage(img, (CELL - img.width * s) / 2, (CELL - img.height * s) / 2, img.width * s, img.height * s);
+      gl.bindTexture(gl.TEXTURE_2D, this.pages[Math.floor(cell / PER_PAGE)]);
+      const k = cell % PER_PAGE;
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, (k % PER_ROW) * CELL, Math.floor(k / PER_ROW) * CELL, gl.RGBA, gl.UNSIGNED_BYTE, c);
+      this.itemIn[cell] = item;
+      this.cellOf.set(item, cell);
+      this.onNeedsFrame?.();
+    };
+    img.onerror = () => { this.loading.delete(item); };
+    img.src = url;
+  }
+
+  /** Draws one frame; returns the items drawn as thumbnails. */
+  draw(): number {
+    const gl = this.gl, w = this.canvas.width, h = this.canvas.height;
+    this.frameTick++;
+    gl.viewport(0, 0, w, h);
+    gl.clearColor(0.08, 0.09, 0.11, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+    const u = this.unitsPerPixel();
+    const sx = 2 / (w * u), sy = 2 / (h * u);
+    const scale = [sx, sy], offset = [-this.view.cx * sx, -this.view.cy * sy];
+    // level of detail: which items are on screen, and are they few enough to show as thumbnails
+    const vx0 = this.view.cx - (w / 2) * u, vx1 = this.view.cx + (w / 2) * u, vy0 = this.view.cy - (h / 2) * u, vy1 = this.view.cy + (h / 2) * u;
+    const lod = this.opts.lodItems ?? 1500;
+    const visible: number[] = [];
+    const xy = this.xy;
+    for (let i = 0; i < this.n && visible.length <= lod; i++) {
+      const x = xy[2 * i], y = xy[2 * i + 1];
+      if (x >= vx0 && x <= vx1 && y >= vy0 && y <= vy1) visible.push(i);
+    }
+    const thumbs = visible.length <= lod;
+    const pointSize = Math.max(2, Math.min(8, 2 + Math.log2(this.view.zoom)));
+    gl.useProgram(this.pts);
+    gl.uniform2fv(gl.getUniformLocation(this.pts, 'scale'), scale);
+    gl.uniform2fv(gl.getUniformLocation(this.pts, 'offset'), offset);
+    gl.uniform1f(gl.getUniformLocation(this.pts, 'size'), pointSize * (window.devicePixelRatio || 1));
+    gl.bindVertexArray(this.vaoPts);
+    gl.drawArrays(gl.POINTS, 0, this.n);
+    let drawn = 0;
+    if (thumbs && visible.length) {
+      // thumbnail size: up to 64 px, never much larger than the spacing between items on screen
+      const side = Math.max(12, Math.min(CELL, Math.sqrt((w * h) / visible.length) * 0.9)) * u;
+      const perPage: number[][] = this.pages.map(() => []);
+      for (const i of visible) {
+        const cell = this.cellOf.get(i);
+        if (cell === undefined) { this.loadCell(i); continue; }
+        this.used[cell] = this.frameTick;
+        const k = cell % PER_PAGE;
+        const u0 = ((k % PER_ROW) * CELL) / PAGE, v0 = (Math.floor(k / PER_ROW) * CELL) / PAGE, du = CELL / PAGE;
+        const x = xy[2 * i], y = xy[2 * i + 1], hs = side / 2;
+        perPage[Math.floor(cell / PER_PAGE)].push(
+          x - hs, y + hs, u0, v0, x + hs, y + hs, u0 + du, v0, x - hs, y - hs, u0, v0 + du,
+          x + hs, y + hs, u0 + du, v0, x + hs, y - hs, u0 + du, v0 + du, x - hs, y - hs, u0, v0 + du);
+      }
+      gl.useProgram(this.quads);
+      gl.uniform2fv(gl.getUniformLocation(this.quads, 'scale'), scale);
+      gl.uniform2fv(gl.getUniformLocation(this.quads, 'offset'), offset);
+      gl.bindVertexArray(this.vaoQuads);
+      perPage.forEach((verts, p) => {
+        if (!verts.length) return;
+        gl.bindTexture(gl.TEXTURE_2D, this.pages[p]);
+        gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuf);
+        gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(verts), gl.STREAM_DRAW);
+        gl.drawArrays(gl.TRIANGLES, 0, verts.length / 4);
+        drawn += verts.length / 24;
+      });
+    }
+    gl.bindVertexArray(null);
+    this.drawLabels(u);
+    this.lastThumbs = drawn;
+    return drawn;
+  }
+
+  private drawLabels(u: number): void {
+    const o = this.overlay;
+    if (!o) return;
+    const g = o.getContext('2d')!;
+    g.clearRect(0, 0, o.width, o.height);
+    g.font = '600 13px system-ui, sans-serif';
+    g.textAlign = 'center';
+    g.lineWidth = 3;
+    g.strokeStyle = 'rgba(0,0,0,0.75)';
+    g.fillStyle = '#fff';
+    // decluttered: a label that would overlap one already drawn is left out (labels come largest group first)
+    const placed: Array<[number, number, number, number]> = [];
+    for (const l of this.labels) {
+      const px = (l.x - this.view.cx) / u + o.width / 2, py = -(l.y - this.view.cy) / u + o.height / 2;
+      if (px < -50 || px > o.width + 50 || py < -20 || py > o.height + 20) continue;
+      const w = g.measureText(l.text).width + 6;
+      const box: [number, number, number, number] = [px - w / 2, py - 14, px + w / 2, py + 4];
+      if (placed.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
+      placed.push(box);
+      g.strokeText(l.text, px, py);
+      g.fillText(l.text, px, py);
+    }
+  }
+}
+
+/** RGBA bytes per item from getMapField's codes and legend colours ('#rrggbb'); noise entries at lower alpha. */
+export function coloursFromField(codes: Int32Array, legend: Array<{ code: number; colour: string; noise: boolean }>, hidden?: Set<number>): Uint8Array {
+  const lut = new Uint8Array(4 * (Math.max(0, ...legend.map((l) => l.code)) + 1));
+  for (const l of legend) {
+    const v = parseInt(l.colour.slice(1), 16);
+    lut.set([(v >> 16) & 255, (v >> 8) & 255, v & 255, hidden?.has(l.code) ? 0 : l.noise ? 110 : 230], 4 * l.code);
+  }
+  const out = new Uint8Array(codes.length * 4);
+  for (let i = 0; i < codes.length; i++) out.set(lut.subarray(4 * codes[i], 4 * codes[i] + 4), 4 * i);
+  return out;
+}
