@@ -3,6 +3,7 @@
  * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
+import type { ClusterRequest } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
@@ -125,7 +126,8 @@ export interface CatalogItem {
 
 export interface ClusterOptions {
   model: string;
-  params: ClusterParams;
+  /** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's) */
+  params: ClusterParams | ClusterRequest;
   labels?: string | null;
 }
 

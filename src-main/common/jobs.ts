@@ -34,6 +34,21 @@ export interface ClusterSpec {
   params: ClusterParams;
   /** 'folders', 'imported', or a labels file */
   labels?: string | null;
+  /** what a preset chose and why (stored in the run's record.preset) */
+  preset?: PresetRecord;
+}
+
+export interface PresetRecord {
+  name: import('./types.ts').ClusterPreset;
+  /** the preset's own parameters for this data, before explicit ones */
+  chose: ClusterParams;
+  why: string[];
+  /** explicit parameters that replaced the preset's values */
+  overridden: string[];
+  /** people: the linking similarity is computed on the data from this floor in the worker */
+  linkFrom?: number;
+  /** people: what that computation found (the grid of similarities and groups of two or more) */
+  link?: { similarity: number; from: number; maxGroups: number; grid: Array<{ similarity: number; groups: number; singletons: number }> };
 }
 
 export interface ClusterReport extends RunInfo {

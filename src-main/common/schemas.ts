@@ -30,7 +30,9 @@ export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
  */
 export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
   v.looseObject({
-    algo: picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec']),
+    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'])),
+    preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
+    holdGroups: opt(v.boolean()),
     metric: opt(picklist(['cosine', 'euclidean'])),
     seed: opt(int(0)),
     k: opt(int(1)),
@@ -50,10 +52,11 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
     samples: opt(int(0)),
   }),
-  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined), 'is required for k-means and dec'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
+  v.forward(v.check((p) => p.algo !== undefined || p.preset !== undefined, 'is required (or give a preset: people, themes, objects, duplicates)'), ['algo']),
+  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined && !p.preset), 'is required for k-means and dec'), ['k']),
+  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined && !p.preset), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
   v.forward(v.check((p) => !(p.algo !== 'hdbscan' && p.eps === 0), 'must be > 0'), ['eps']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined), 'ward needs k or distanceThreshold'), ['k']),
+  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined && !p.preset), 'ward needs k or distanceThreshold'), ['k']),
   v.forward(v.check((p) => !(p.algo === 'ward' && p.k !== undefined && p.distanceThreshold !== undefined), 'give either k or distanceThreshold, not both'), ['distanceThreshold']),
 ) as v.GenericSchema<ClusterParams>;
 

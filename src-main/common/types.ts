@@ -90,6 +90,8 @@ export interface ModelInfo {
   version: string;
   source: 'builtin' | 'manifest' | 'imported';
   embeddings: number;
+  /** the calibrated same-identity similarity (face models; manifest models may state one) */
+  identityThreshold?: IdentityThreshold | null;
 }
 
 export interface LibraryInfo {
@@ -163,6 +165,22 @@ export type AppEvent =
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
 
+/** Presets by purpose (algo/cluster/presets.ts): the algorithm and parameters chosen from the model and the data. */
+export type ClusterPreset = 'people' | 'themes' | 'objects' | 'duplicates';
+
+/**
+ * A model's identity threshold: the cosine similarity at which two items are the same person (or object), measured on
+ * labeled verification pairs at a stated false-accept rate (core/models/identity.ts).
+ */
+export interface IdentityThreshold {
+  similarity: number;
+  far: number;
+  /** the labeled set it was calibrated on */
+  set: string;
+  /** what it gives on the other labeled set (never measured on its own calibration data) */
+  heldOut?: { set: string; far: number; tar: number };
+}
+
 /** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
 export interface ClusterParams {
   algo: ClusterAlgo;
@@ -191,7 +209,14 @@ export interface ClusterParams {
   maxIter?: number;
   postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
   samples?: number;
+  /** the preset the run started from (its choice and reasons are in the run's record.preset) */
+  preset?: ClusterPreset;
+  /** library runs: keep each curated group together under its name and cluster only the rest (default true) */
+  holdGroups?: boolean;
 }
+
+/** Clustering parameters as asked: with a preset the algorithm may be left out (the preset picks it). */
+export type ClusterRequest = Omit<ClusterParams, 'algo'> & { algo?: ClusterAlgo };
 
 export interface RunInfo {
   id: number;

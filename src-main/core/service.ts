@@ -9,7 +9,10 @@ import { AppError, badArg, fromPayload, type ErrorPayload } from '../common/erro
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
-import type { JobParams, JobResult } from '../common/jobs.ts';
+import type { JobParams, JobResult, PresetRecord } from '../common/jobs.ts';
+import type { ClusterParams, ClusterRequest } from '../common/types.ts';
+import { applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
+import { identityThresholdOf } from './models/identity.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
 import { embedJob } from './embed/embed-job.ts';
@@ -198,14 +201,25 @@ export class CoreService implements AppApi {
 
   async cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'name the embeddings to cluster');
-    if (!o.params || typeof o.params.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+    const req = (o.params ?? {}) as ClusterRequest;
+    if (!req.preset && typeof req.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward (or a preset: people, themes, objects, duplicates)');
     // refused when asked, never queued to fail in a worker: the model exists and the parameters fit its items
-    getModel(this.lib.db, o.model);
+    const model = getModel(this.lib.db, o.model);
     const n = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(o.model) as number;
     if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
+    let params = req as ClusterParams;
+    let preset: PresetRecord | undefined;
+    if (req.preset) {
+      // the preset picks the algorithm and parameters from the model and the data; explicit ones override it
+      const choice = resolvePreset(req.preset, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) });
+      const applied = applyPreset(choice, req);
+      params = applied.params;
+      const linked = choice.linkFrom !== undefined && req.eps === undefined && params.algo === choice.params.algo;
+      preset = { name: req.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { linkFrom: choice.linkFrom } : {}) };
+    }
     const { checkParams } = await import('../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
-    checkParams(o.params, n);
-    const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
+    checkParams(params, n);
+    const spec = { model: o.model, params, labels: o.labels ?? null, ...(preset ? { preset } : {}) };
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
   }
 

@@ -11,7 +11,7 @@ import { getRun, storeRun, type RunInfo } from './runs.ts';
 import { carryOver } from '../curation/edits.ts';
 
 export type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
-import type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
+import type { ClusterSpec, ClusterReport, PresetRecord } from '../../common/jobs.ts';
 
 export function summarize(out: ClusterOutput): { top10: ClusterReport['top10']; tail10: ClusterReport['tail10'] } {
   return {
@@ -36,6 +36,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   const payload: ClusterTaskPayload = {
     X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
     stream: spec.params.algo === 'minibatch-kmeans' ? { library: lib.path, model: spec.model, ids: m.ids } : null,
+    peopleLink: spec.preset?.linkFrom !== undefined ? { from: spec.preset.linkFrom } : null,
   };
   let loss: number[] | undefined;
   const out = await runTask('cluster', payload, {
@@ -43,7 +44,22 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     onProgress: (s, d, t, x) => { const l = (x as { loss?: number[] } | undefined)?.loss; if (l) loss = l; ctx.progress(s, d, t, loss ? { loss } : undefined); },
   });
   ctx.checkCancelled();
-  const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
+  // what the preset chose and why, with the linking similarity found on the data (people)
+  let params = spec.params;
+  if (spec.preset) {
+    const link = out.record.peopleLink as (PresetRecord['link'] & { eps: number }) | undefined;
+    const preset: PresetRecord = { ...spec.preset, why: [...spec.preset.why] };
+    if (link) {
+      params = { ...params, eps: link.eps };
+      const { eps: _e, ...l } = link;
+      preset.link = l;
+      preset.chose = { ...preset.chose, eps: link.eps };
+      preset.why.push(`linking similarity ${link.similarity}: the least strict similarity >= ${link.from} at which the number of groups of two or more (${link.maxGroups} at most) stops growing`);
+      delete out.record.peopleLink;
+    }
+    out.record.preset = preset;
+  }
+  const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params, out, ids: m.ids });
   // the user's names and curated groups follow their members into the new run
   const carried = carryOver(lib.db, runId);
   if (carried.from !== null) {
@@ -56,7 +72,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
 
 /** Matrix mode: cluster the rows of X with no library at all. */
 export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
-  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void } = {}): Promise<ClusterOutput> {
+  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; peopleLink?: { from: number } | null } = {}): Promise<ClusterOutput> {
   if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
-  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null } satisfies ClusterTaskPayload, opts);
+  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null, peopleLink: opts.peopleLink ?? null } satisfies ClusterTaskPayload, opts);
 }
