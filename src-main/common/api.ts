@@ -3,7 +3,7 @@
  * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { ClusterRequest } from './types.ts';
+import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
@@ -103,6 +103,17 @@ export interface AppApi {
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
   compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+
+  // --- library groups and assignment (issue 18) ---
+  /**
+   * Places the items of the run's model that are not in the run yet (embedded after it) into the run's groups when
+   * close enough (several prototypes per group, the model's identity threshold, a margin over the second-best group);
+   * the rest stay unassigned for review. One undoable edit; names and curated groups are never changed.
+   */
+  assign(o: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport>;
+  /** The library's settings (assign after embed, watched folders). */
+  getSettings(o?: NoOptions): Promise<LibrarySettings>;
+  setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings>;
 }
 
 /** The options object of a method. */
@@ -187,6 +198,7 @@ export const API_METHODS = [
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
   'getClusters', 'getCluster', 'exportRun', 'importLabels', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
+  'assign', 'getSettings', 'setSettings',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -15,6 +15,8 @@ export interface EmbedSpec {
 }
 
 export interface EmbedReport {
+  /** assign after embed (library setting): what joined which group */
+  assigned?: import('./types.ts').AssignReport;
   model: string;
   kind: ItemKind;
   dim: number;

@@ -139,6 +139,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
+  assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  getSettings: none,
+  setSettings: v.strictObject({ autoAssign: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())) }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */

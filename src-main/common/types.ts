@@ -280,7 +280,9 @@ export type EditOp =
   | { type: 'merge'; clusters: number[]; into?: number }
   | { type: 'split'; cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan' }
   | { type: 'move'; items: number[]; to: number | 'new'; name?: string }
-  | { type: 'reject'; items: number[] };
+  | { type: 'reject'; items: number[] }
+  /** new items placed by `assign` (to: each item's cluster, -1 = left unassigned for review); not an editRun op */
+  | { type: 'assign'; items: number[]; to: number[] };
 
 export interface HistoryInfo {
   runId: number;
@@ -295,6 +297,35 @@ export interface EditResult {
   /** clusters whose members or names changed */
   clusters: number[];
   history: HistoryInfo;
+}
+
+/** What `assign` did (CLI `constellate assign --run ID --json` prints these keys). */
+export interface AssignReport {
+  runId: number;
+  /** new items placed into a group */
+  assigned: number;
+  /** new items left unassigned for review */
+  unassigned: number;
+  /** how many groups received items */
+  groups: number;
+  /** the undoable edit (null when there was nothing new) */
+  editId: number | null;
+  threshold: number | null;
+  thresholdFrom: string;
+  margin: number;
+  /** per receiving group: its cluster, name and how many joined */
+  joined: Array<{ cluster: number; name: string | null; added: number }>;
+  /** why items stayed unassigned */
+  reasons: { belowThreshold: number; ambiguous: number };
+}
+
+/** Library settings (issue 18). */
+export interface LibrarySettings {
+  /** after an embed, assign the new items to the newest run of that model */
+  autoAssign: boolean;
+  /** watch the library's folders: new or changed photos are scanned, embedded (these models) and assigned */
+  watch: boolean;
+  watchModels: string[];
 }
 
 /** An item of a run with what the UI shows of it. */

@@ -10,7 +10,7 @@ import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, Ed
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
 import type { JobParams, JobResult, PresetRecord } from '../common/jobs.ts';
-import type { ClusterParams, ClusterRequest } from '../common/types.ts';
+import type { AssignReport, ClusterParams, ClusterRequest, LibrarySettings } from '../common/types.ts';
 import { applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
 import { identityThresholdOf } from './models/identity.ts';
 import { Library } from './library.ts';
@@ -23,6 +23,8 @@ import { getMapData, listMaps, mapJob } from './map/maps.ts';
 import { checkExportOptions, checkTargetDry, exportRun } from './export/export.ts';
 import { importLabels } from './export/import-labels.ts';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
+import { assignRun } from './curation/assign.ts';
+import { readSettings, writeSettings } from './settings.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
@@ -179,7 +181,12 @@ export class CoreService implements AppApi {
     if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
     if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
     const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold } };
-    return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
+    return this.jobs.start('embed', spec, async (ctx) => {
+      const r = await embedJob(this.lib, spec, ctx);
+      // assign after embed (a library setting): the new items join the newest run of the model
+      const assigned = r.processed > 0 ? await this.autoAssign(r.model) : null;
+      return assigned ? { ...r, assigned } : r;
+    });
   }
 
   async importEmbeddings({ npy: npyPath, ids: idsPath, model }: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport> {
@@ -499,5 +506,34 @@ export class CoreService implements AppApi {
   async getCluster({ runId, cluster }: RunRef & { cluster: number }): Promise<ClusterRow> {
     if (!Number.isInteger(cluster)) throw badArg('cluster', `expected a cluster id, got ${cluster}`);
     return runCluster(this.lib.db, int('runId', runId, 1), cluster);
+  }
+
+  // --- library groups and assignment (issue 18) ---
+
+  async assign({ runId, threshold, margin }: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport> {
+    const r = await assignRun(this.lib.db, int('runId', runId, 1), { threshold, margin });
+    if (r.editId !== null) this.changed(runId);
+    return r;
+  }
+
+  async getSettings(_o?: NoOptions): Promise<LibrarySettings> {
+    return readSettings(this.lib.db);
+  }
+
+  async setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings> {
+    const s = writeSettings(this.lib.db, o);
+    this.settingsChanged?.(s);
+    return s;
+  }
+
+  /** Set by whoever watches folders (core/watch.ts) to follow the settings. */
+  settingsChanged?: (s: LibrarySettings) => void;
+
+  /** After an embed with assign-after-embed on: the new items join the newest run of the model (an undoable edit). */
+  async autoAssign(model: string): Promise<AssignReport | null> {
+    if (!readSettings(this.lib.db).autoAssign) return null;
+    const runId = this.lib.db.prepare('SELECT id FROM runs WHERE model = ? ORDER BY id DESC LIMIT 1').pluck().get(model) as number | undefined;
+    if (runId === undefined) return null;
+    return this.assign({ runId });
   }
 }

@@ -13,7 +13,7 @@
  */
 import { badArg } from '../../common/errors.ts';
 import { knnExact } from '../knn.ts';
-import { gemmJs, normalizeRows, type Gemm } from '../linalg.ts';
+import { gemmJs, normalizeRows, transpose, type Gemm } from '../linalg.ts';
 
 export interface ThresholdPoint { far: number; similarity: number; tar: number }
 
@@ -29,13 +29,14 @@ export interface VerificationReport {
 export async function verificationPairs(X: Float32Array, n: number, d: number, labels: ArrayLike<number>, gemm: Gemm = gemmJs): Promise<{ genuine: Float32Array; impostor: Float32Array }> {
   if (labels.length !== n) throw badArg('labels', `${labels.length} labels for ${n} rows`);
   const Xn = normalizeRows(X, n, d);
+  const Xt = transpose(Xn, n, d);
   const gen: number[] = [];
   const imp = new Float32Array(n * (n - 1) / 2);
   let ni = 0;
   const block = Math.max(1, Math.floor((4 << 20) / Math.max(1, n)));
   for (let b0 = 0; b0 < n; b0 += block) {
     const m = Math.min(block, n - b0);
-    const S = await gemm(Xn.subarray(b0 * d, (b0 + m) * d), m, Xn, n, d);
+    const S = await gemm(Xn.subarray(b0 * d, (b0 + m) * d), m, Xt, n, d);
     for (let r = 0; r < m; r++) {
       const i = b0 + r;
       if (labels[i] < 0) continue;

@@ -9,6 +9,7 @@ import { blobVec, vecBlob } from '../embed/store.ts';
 import type { Db } from '../store/db.ts';
 import { getRun } from '../cluster/runs.ts';
 import { clusterStats } from '../../algo/cluster/postprocess.ts';
+import { syncRunGroups } from './groups.ts';
 
 /** The forward op plus what undoing it needs. */
 interface LoggedEdit {
@@ -19,6 +20,8 @@ interface LoggedEdit {
   before?: Array<{ cluster: number; name: string | null; curated: number }>;
   /** clusters the edit created (undo deletes them) */
   created?: number[];
+  /** items the edit added to the run (assign) and the cluster each joined (-1: unassigned, for review) */
+  added?: Array<[number, number]>;
 }
 
 const SAMPLES = 10;
@@ -205,6 +208,7 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         throw badArg('op', `unknown edit ${JSON.stringify((op as { type?: unknown }).type)}`);
     }
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     // a new edit ends the redo branch
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
@@ -215,6 +219,11 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
 function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const touched = new Set<number>();
   const op = log.op;
+  if (log.added) {
+    const del = db.prepare('DELETE FROM assignments WHERE run_id = ? AND item_id = ?');
+    for (const [it, c] of log.added) { del.run(runId, it); touched.add(c); }
+    setRunSize(db, runId);
+  }
   if (log.moves) {
     // items go back where they were; their current cluster is recomputed too
     const cur = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
@@ -237,6 +246,7 @@ function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
 function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const touched = new Set<number>();
   const op = log.op;
+  if (log.added) { insertAdded(db, runId, log.added); for (const [, c] of log.added) touched.add(c); }
   if (op.type === 'rename') db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(op.name.trim() || null, runId, op.cluster);
   if (op.type === 'accept') db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
   if (log.moves) {
@@ -264,6 +274,40 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   return touched;
 }
 
+function setRunSize(db: Db, runId: number): void {
+  db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+}
+
+function insertAdded(db: Db, runId: number, added: Array<[number, number]>): void {
+  const ins = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, -1, NULL, NULL, NULL)');
+  for (const [it, c] of added) { if (c >= 0) ensureCluster(db, runId, c); ins.run(runId, it, c); }
+  setRunSize(db, runId);
+}
+
+/**
+ * Adds new items to a run as one edit (undo takes them out of the run again): each joins its cluster, or the run's
+ * unassigned items (-1, for review). Existing members, names and curated marks are left as they are.
+ */
+export function applyAssign(db: Db, runId: number, items: number[], to: number[]): EditResult {
+  getRun(db, runId);
+  if (items.length !== to.length) throw badArg('to', `${to.length} targets for ${items.length} items`);
+  return db.transaction((): EditResult => {
+    const inRun = db.prepare('SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+    for (const it of items) if (inRun.get(runId, it)) throw new AppError('CONFLICT', `item ${it} is already in run ${runId}`);
+    for (const c of new Set(to)) if (!clusterExists(db, runId, c)) throw new AppError('NOT_FOUND', `cluster ${c} is not in run ${runId}`);
+    const added = items.map((it, i): [number, number] => [it, to[i]]);
+    const op: EditOp = { type: 'assign', items, to };
+    const log: LoggedEdit = { op, added };
+    insertAdded(db, runId, added);
+    const touched = new Set(to);
+    refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, touched);
+    db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
+    const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
+    return { editId, op, clusters: [...touched], history: history(db, runId) };
+  }).immediate();
+}
+
 export function undo(db: Db, runId: number): EditResult | null {
   getRun(db, runId);
   return db.transaction(() => {
@@ -272,6 +316,7 @@ export function undo(db: Db, runId: number): EditResult | null {
     const log = JSON.parse(row.op) as LoggedEdit;
     const touched = revert(db, runId, log);
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
   }).immediate();
@@ -285,6 +330,7 @@ export function redo(db: Db, runId: number): EditResult | null {
     const log = JSON.parse(row.op) as LoggedEdit;
     const touched = replay(db, runId, log);
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId) };
   }).immediate();
@@ -310,12 +356,14 @@ export function carryOver(db: Db, newRunId: number): { carried: number; from: nu
   const overlap = db.prepare(`SELECT b.cluster AS c, COUNT(*) AS n FROM assignments a JOIN assignments b ON b.item_id = a.item_id AND b.run_id = ?
     WHERE a.run_id = ? AND a.cluster = ? AND b.cluster >= 0 GROUP BY b.cluster ORDER BY n DESC LIMIT 1`);
   const sizeQ = db.prepare('SELECT size FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  // a cluster a library group already named (or holds) keeps that name
+  const linkedQ = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ? AND group_id IS NOT NULL').pluck();
   const set = db.prepare('UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ?');
   const taken = new Set<number>();
   let carried = 0;
   for (const o of named) {
     const best = overlap.get(newRunId, prev, o.cluster) as { c: number; n: number } | undefined;
-    if (!best || taken.has(best.c)) continue;
+    if (!best || taken.has(best.c) || linkedQ.get(newRunId, best.c)) continue;
     const newSize = sizeQ.get(newRunId, best.c) as number;
     // the same group: most of the old members are there, and they are most of the new cluster
     if (best.n / o.size < 0.5 || best.n / newSize < 0.5) continue;

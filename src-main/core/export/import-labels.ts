@@ -22,6 +22,7 @@
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
 import { readCsv } from '../csv.ts';
+import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -307,6 +308,7 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind): { named
       const all = c.bestN === c.total;
       if (upd.run(c.best, all ? 1 : 0, runId, cluster).changes > 0) { named++; if (all) curated++; }
     }
+    syncRunGroups(db, runId); // the named groups are the library's (core/curation/groups.ts)
   })();
   return { named, curated };
 }
