@@ -316,7 +316,9 @@ export interface AssignReport {
   /** per receiving group: its cluster, name and how many joined */
   joined: Array<{ cluster: number; name: string | null; added: number }>;
   /** why items stayed unassigned */
-  reasons: { belowThreshold: number; ambiguous: number };
+  reasons: { belowThreshold: number; ambiguous: number; nearestUnnamed: number };
+  /** 'groups': only named or curated clusters receive items (the run has some); 'clusters': every cluster does */
+  targets: 'groups' | 'clusters';
 }
 
 /** Library settings (issue 18). */

@@ -36,11 +36,15 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   const margin = o.margin ?? DEFAULT_MARGIN;
   const P = o.prototypes ?? 4;
   const items = unassignedItems(db, runId).notInRun;
-  const empty: AssignReport = { runId, assigned: 0, unassigned: 0, groups: 0, editId: null, threshold, thresholdFrom, margin, joined: [], reasons: { belowThreshold: 0, ambiguous: 0 } };
+  const empty: AssignReport = { runId, assigned: 0, unassigned: 0, groups: 0, editId: null, threshold, thresholdFrom, margin, joined: [], reasons: { belowThreshold: 0, ambiguous: 0, nearestUnnamed: 0 }, targets: 'groups' };
   if (items.length === 0) return empty;
   // the groups: the run's clusters (centroid, central and edge members as prototypes)
-  const rows = db.prepare('SELECT cluster, name, centroid, top, tail FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster')
-    .all(runId) as Array<{ cluster: number; name: string | null; centroid: Buffer; top: string; tail: string }>;
+  const rows = db.prepare('SELECT cluster, name, curated, centroid, top, tail FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster')
+    .all(runId) as Array<{ cluster: number; name: string | null; curated: number; centroid: Buffer; top: string; tail: string }>;
+  // the targets: the run's named or curated groups when it has any (unnamed clusters still compete for the margin:
+  // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
+  const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
+  const groupsOnly = rows.some(isGroup);
   const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
   const g = rows.length;
   const centroids = new Float32Array(g * d);
@@ -69,7 +73,12 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   normalizeRowsInPlace(Q, items.length, d);
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes, protoGroup: Int32Array.from(protoGroup), floors: threshold === null ? floors : undefined },
     { threshold: threshold ?? -1, margin });
-  const to = Array.from(r.group, (gi) => (gi >= 0 ? rows[gi].cluster : -1));
+  let proposals = 0;
+  const to = Array.from(r.group, (gi) => {
+    if (gi < 0) return -1;
+    if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
+    return rows[gi].cluster;
+  });
   const edit = applyAssign(db, runId, items, to);
   const per = new Map<number, number>();
   for (const c of to) if (c >= 0) per.set(c, (per.get(c) ?? 0) + 1);
@@ -79,6 +88,7 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   return {
     ...empty, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
     joined: [...per].sort((a, b) => b[1] - a[1]).map(([cluster, added]) => ({ cluster, name: names.get(cluster) ?? null, added })),
-    reasons: { belowThreshold: below, ambiguous },
+    reasons: { belowThreshold: below, ambiguous, nearestUnnamed: proposals },
+    targets: groupsOnly ? 'groups' : 'clusters',
   };
 }

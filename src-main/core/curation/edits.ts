@@ -279,8 +279,9 @@ function setRunSize(db: Db, runId: number): void {
 }
 
 function insertAdded(db: Db, runId: number, added: Array<[number, number]>): void {
-  const ins = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, -1, NULL, NULL, NULL)');
-  for (const [it, c] of added) { if (c >= 0) ensureCluster(db, runId, c); ins.run(runId, it, c); }
+  const ins = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier, added_at) VALUES (?, ?, ?, -1, NULL, NULL, NULL, ?)');
+  const now = Date.now();
+  for (const [it, c] of added) { if (c >= 0) ensureCluster(db, runId, c); ins.run(runId, it, c, now); }
   setRunSize(db, runId);
 }
 

@@ -363,6 +363,8 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX group_members_item ON group_members(item_id);
       ALTER TABLE clusters ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+      -- an item a run received after it was made (assign): when (NULL: the run's own items)
+      ALTER TABLE assignments ADD COLUMN added_at INTEGER;
       -- an item's group memberships go with it
       CREATE TRIGGER photos_group_gone AFTER DELETE ON photos BEGIN
         DELETE FROM group_members WHERE item_id = OLD.id AND group_id IN (SELECT id FROM groups WHERE kind = 'photo');
