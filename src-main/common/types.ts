@@ -319,6 +319,8 @@ export interface AssignReport {
   reasons: { belowThreshold: number; ambiguous: number; nearestUnnamed: number };
   /** 'groups': only named or curated clusters receive items (the run has some); 'clusters': every cluster does */
   targets: 'groups' | 'clusters';
+  /** milliseconds: reading new vectors and prototypes, scoring, the edit (with group sync) */
+  timings?: { read: number; score: number; edit: number };
 }
 
 /** Library settings (issue 18). */

@@ -13,6 +13,7 @@ import { blobVec, getModel } from '../embed/store.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 import { applyAssign } from './edits.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
 import { unassignedItems } from './groups.ts';
 
 export interface AssignOptions {
@@ -26,6 +27,13 @@ export interface AssignOptions {
 
 export const DEFAULT_MARGIN = 0.05;
 
+/** One ORT MatMul session for the centroid shortlist of large assignments (made on first use, kept). */
+let gemmP: ReturnType<typeof createOrtGemm> | null = null;
+function sharedGemm(): ReturnType<typeof createOrtGemm> {
+  gemmP ??= createOrtGemm(2);
+  return gemmP;
+}
+
 export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): Promise<AssignReport> {
   const run = getRun(db, runId);
   const model = getModel(db, run.model);
@@ -35,12 +43,13 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   const thresholdFrom = o.threshold !== undefined ? 'given' : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
   const margin = o.margin ?? DEFAULT_MARGIN;
   const P = o.prototypes ?? 4;
+  const t0 = performance.now();
   const items = unassignedItems(db, runId).notInRun;
   const empty: AssignReport = { runId, assigned: 0, unassigned: 0, groups: 0, editId: null, threshold, thresholdFrom, margin, joined: [], reasons: { belowThreshold: 0, ambiguous: 0, nearestUnnamed: 0 }, targets: 'groups' };
   if (items.length === 0) return empty;
   // the groups: the run's clusters (centroid, central and edge members as prototypes)
-  const rows = db.prepare('SELECT cluster, name, curated, centroid, top, tail FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster')
-    .all(runId) as Array<{ cluster: number; name: string | null; curated: number; centroid: Buffer; top: string; tail: string }>;
+  const rows = db.prepare('SELECT cluster, name, curated, centroid FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster')
+    .all(runId) as Array<{ cluster: number; name: string | null; curated: number; centroid: Buffer }>;
   // the targets: the run's named or curated groups when it has any (unnamed clusters still compete for the margin:
   // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
   const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
@@ -51,19 +60,24 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   const protos: Float32Array[] = [];
   const protoGroup: number[] = [];
   const floors = new Float32Array(g);
-  rows.forEach((r, gi) => {
-    centroids.set(blobVec(r.centroid, d), gi * d);
-    const top = JSON.parse(r.top) as Array<{ item: number; sim: number }>;
-    const tail = JSON.parse(r.tail) as Array<{ item: number; sim: number }>;
-    const pick = [...new Set([...top.slice(0, P), ...tail.slice(0, P)].map((s) => s.item))];
-    floors[gi] = Math.min(...[...top, ...tail].map((s) => s.sim), 1);
-    for (const it of pick) {
-      const b = vecQ.get(run.model, it) as Buffer | undefined;
-      if (!b) continue;
-      protos.push(blobVec(b, d));
-      protoGroup.push(gi);
-    }
-  });
+  // prototypes: the first P of each group's top (central) and tail (edge) samples, read in one statement
+  const at = new Map(rows.map((r, gi) => [r.cluster, gi]));
+  rows.forEach((r, gi) => centroids.set(blobVec(r.centroid, d), gi * d));
+  const protoRows = db.prepare(`WITH s AS (
+      SELECT c.cluster AS cluster, json_extract(j.value, '$.item') AS item, json_extract(j.value, '$.sim') AS sim FROM clusters c, json_each(c.top) j
+        WHERE c.run_id = @run AND c.cluster >= 0 AND c.size > 0 AND c.centroid IS NOT NULL AND j.key < @p
+      UNION ALL
+      SELECT c.cluster, json_extract(j.value, '$.item'), json_extract(j.value, '$.sim') FROM clusters c, json_each(c.tail) j
+        WHERE c.run_id = @run AND c.cluster >= 0 AND c.size > 0 AND c.centroid IS NOT NULL AND j.key < @p)
+    SELECT s.cluster, MIN(s.sim), e.vec FROM s JOIN embeddings e ON e.model = @model AND e.item_id = s.item GROUP BY s.cluster, s.item`).raw().all({ model: run.model, run: runId, p: P }) as Array<[number, number, Buffer]>;
+  floors.fill(1);
+  for (const [c, floor, vec] of protoRows) {
+    const gi = at.get(c);
+    if (gi === undefined) continue;
+    protos.push(blobVec(vec, d));
+    protoGroup.push(gi);
+    if (floor < floors[gi]) floors[gi] = floor;
+  }
   normalizeRowsInPlace(centroids, g, d);
   const prototypes = new Float32Array(protos.length * d);
   protos.forEach((p, i) => prototypes.set(p, i * d));
@@ -71,15 +85,18 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
   const Q = new Float32Array(items.length * d);
   items.forEach((it, i) => Q.set(blobVec(vecQ.get(run.model, it) as Buffer, d), i * d));
   normalizeRowsInPlace(Q, items.length, d);
+  const t1 = performance.now();
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes, protoGroup: Int32Array.from(protoGroup), floors: threshold === null ? floors : undefined },
-    { threshold: threshold ?? -1, margin });
+    { threshold: threshold ?? -1, margin, gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
   const to = Array.from(r.group, (gi) => {
     if (gi < 0) return -1;
     if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
     return rows[gi].cluster;
   });
+  const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
+  const t3 = performance.now();
   const per = new Map<number, number>();
   for (const c of to) if (c >= 0) per.set(c, (per.get(c) ?? 0) + 1);
   const names = new Map(rows.map((x) => [x.cluster, x.name]));
@@ -90,5 +107,6 @@ export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): P
     joined: [...per].sort((a, b) => b[1] - a[1]).map(([cluster, added]) => ({ cluster, name: names.get(cluster) ?? null, added })),
     reasons: { belowThreshold: below, ambiguous, nearestUnnamed: proposals },
     targets: groupsOnly ? 'groups' : 'clusters',
+    timings: { read: Math.round(t1 - t0), score: Math.round(t2 - t1), edit: Math.round(t3 - t2) },
   };
 }

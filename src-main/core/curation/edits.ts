@@ -9,7 +9,7 @@ import { blobVec, vecBlob } from '../embed/store.ts';
 import type { Db } from '../store/db.ts';
 import { getRun } from '../cluster/runs.ts';
 import { clusterStats } from '../../algo/cluster/postprocess.ts';
-import { syncRunGroups } from './groups.ts';
+import { joinGroups, syncRunGroups } from './groups.ts';
 
 /** The forward op plus what undoing it needs. */
 interface LoggedEdit {
@@ -274,6 +274,42 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   return touched;
 }
 
+/** The clusters that received items, updated by the new members only (see applyAssign). */
+function refreshAdded(db: Db, runId: number, added: Array<[number, number]>): void {
+  const run = getRun(db, runId);
+  const d = db.prepare('SELECT dim FROM models WHERE name = ?').pluck().get(run.model) as number | undefined;
+  const per = new Map<number, number[]>();
+  for (const [it, c] of added) if (c >= 0) { const l = per.get(c) ?? []; l.push(it); per.set(c, l); }
+  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const cq = db.prepare('SELECT size, mean_sim, centroid FROM clusters WHERE run_id = ? AND cluster = ?');
+  const upd = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ? WHERE run_id = ? AND cluster = ?');
+  const setSim = db.prepare('UPDATE assignments SET sim = ? WHERE run_id = ? AND item_id = ?');
+  for (const [c, items] of per) {
+    const row = cq.get(runId, c) as { size: number; mean_sim: number | null; centroid: Buffer | null } | undefined;
+    if (!row || !d) continue;
+    const cen = row.centroid ? blobVec(row.centroid, d) : new Float32Array(d);
+    const sum = new Float64Array(d);
+    for (let j = 0; j < d; j++) sum[j] = cen[j] * row.size;
+    const vs = items.map((it) => { const b = vecQ.get(run.model, it) as Buffer | undefined; return b ? unit(blobVec(b, d)) : new Float32Array(d); });
+    for (const v of vs) for (let j = 0; j < d; j++) sum[j] += v[j];
+    const next = unit(Float32Array.from(sum));
+    let simSum = (row.mean_sim ?? 0) * row.size;
+    items.forEach((it, i) => { let s = 0; for (let j = 0; j < d; j++) s += vs[i][j] * next[j]; simSum += s; setSim.run(s, runId, it); });
+    const size = row.size + items.length;
+    upd.run(size, simSum / size, vecBlob(next), runId, c);
+  }
+  const counts = db.prepare(`SELECT COUNT(*) FILTER (WHERE cluster < 0) AS noise FROM assignments WHERE run_id = ?`).get(runId) as { noise: number };
+  db.prepare('UPDATE runs SET noise = ? WHERE id = ?').run(counts.noise, runId);
+}
+
+function unit(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let j = 0; j < v.length; j++) s += v[j] * v[j];
+  const r = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let j = 0; j < v.length; j++) v[j] *= r;
+  return v;
+}
+
 function setRunSize(db: Db, runId: number): void {
   db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
 }
@@ -301,8 +337,10 @@ export function applyAssign(db: Db, runId: number, items: number[], to: number[]
     const log: LoggedEdit = { op, added };
     insertAdded(db, runId, added);
     const touched = new Set(to);
-    refreshClusters(db, runId, touched);
-    syncRunGroups(db, runId, touched);
+    // cost grows with the new items: sizes, centroids and the new members' similarities are updated incrementally
+    // (top and tail samples stay as they were); each new member joins its cluster's library group
+    refreshAdded(db, runId, added);
+    joinGroups(db, runId, added);
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
     return { editId, op, clusters: [...touched], history: history(db, runId) };

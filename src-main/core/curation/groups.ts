@@ -28,9 +28,9 @@ export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>
   const updGroup = db.prepare('UPDATE groups SET name = ?, curated = ?, updated_at = ? WHERE id = ?');
   const insGroup = db.prepare('INSERT INTO groups (kind, name, curated, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
   // members of the group that are in this run but no longer in its cluster leave it
-  const dropMoved = db.prepare(`DELETE FROM group_members WHERE group_id = ? AND item_id IN
-    (SELECT item_id FROM assignments WHERE run_id = ? AND cluster != ?)`);
-  const leaveOthers = db.prepare(`DELETE FROM group_members WHERE item_id = ? AND group_id != ? AND group_id IN (SELECT id FROM groups WHERE kind = ?)`);
+  const dropMoved = db.prepare(`DELETE FROM group_members WHERE group_id = @g AND item_id IN
+    (SELECT m.item_id FROM group_members m CROSS JOIN assignments a ON a.run_id = @run AND a.item_id = m.item_id WHERE m.group_id = @g AND a.cluster != @c)`);
+  const leaveOthers = db.prepare(`DELETE FROM group_members WHERE item_id = ? AND group_id != ? AND (SELECT kind FROM groups g WHERE g.id = group_members.group_id) = ?`);
   const join = db.prepare('INSERT OR IGNORE INTO group_members (group_id, item_id) VALUES (?, ?)');
   const referenced = db.prepare('SELECT 1 FROM clusters WHERE group_id = ? LIMIT 1').pluck();
   const delGroup = db.prepare('DELETE FROM groups WHERE id = ?');
@@ -49,12 +49,32 @@ export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>
       g = Number(insGroup.run(kind, r.name, r.curated, now, now).lastInsertRowid);
       setGroup.run(g, runId, r.cluster);
     } else updGroup.run(r.name, r.curated, now, g);
-    dropMoved.run(g, runId, r.cluster);
+    dropMoved.run({ g, run: runId, c: r.cluster });
     for (const it of members.all(runId, r.cluster) as number[]) {
       leaveOthers.run(it, g, kind);
       join.run(g, it);
     }
   }
+}
+
+/** New members of a run's clusters join the clusters' library groups (assign: cost grows with the new items only). */
+export function joinGroups(db: Db, runId: number, added: Array<[number, number]>): void {
+  const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind;
+  const gq = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  const leaveOthers = db.prepare(`DELETE FROM group_members WHERE item_id = ? AND group_id != ? AND (SELECT kind FROM groups g WHERE g.id = group_members.group_id) = ?`);
+  const join = db.prepare('INSERT OR IGNORE INTO group_members (group_id, item_id) VALUES (?, ?)');
+  const touch = db.prepare('UPDATE groups SET updated_at = ? WHERE id = ?');
+  const groups = new Set<number>();
+  for (const [it, c] of added) {
+    if (c < 0) continue;
+    const g = gq.get(runId, c) as number | null | undefined;
+    if (g === null || g === undefined) continue;
+    leaveOthers.run(it, g, kind);
+    join.run(g, it);
+    groups.add(g);
+  }
+  const now = Date.now();
+  for (const g of groups) touch.run(now, g);
 }
 
 /** The library's groups of a kind, largest first. */

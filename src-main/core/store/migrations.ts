@@ -363,6 +363,7 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX group_members_item ON group_members(item_id);
       ALTER TABLE clusters ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+      CREATE INDEX clusters_group ON clusters(group_id);
       -- an item a run received after it was made (assign): when (NULL: the run's own items)
       ALTER TABLE assignments ADD COLUMN added_at INTEGER;
       -- an item's group memberships go with it
