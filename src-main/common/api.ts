@@ -128,6 +128,8 @@ export interface SweepOptions {
   minSamples?: number;
   minClusters?: number;
   maxNoiseShare?: number;
+  /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
+  space?: 'raw' | 'umap';
 }
 
 export interface CatalogItem {

@@ -85,6 +85,10 @@ export interface SweepResult {
   points: SweepPoint[];
   /** the chosen point (null when every point was rejected) */
   best: SweepPoint | null;
+  /** the next best point that was not rejected (null when none) */
+  runnerUp?: SweepPoint | null;
+  /** where the score was computed: the raw embeddings, or their UMAP reduction (silhouette in UMAP space) */
+  space?: 'raw' | 'umap';
 }
 
 export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';

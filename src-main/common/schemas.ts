@@ -134,7 +134,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   sweep: v.strictObject({
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
-    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)),
+    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
   }),
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),

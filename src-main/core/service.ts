@@ -442,12 +442,12 @@ export class CoreService implements AppApi {
     }, (v) => ({ groups: v.length }));
   }
 
-  async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
+  async sweep({ model, kind, values, space = 'umap', ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
     if (!['elbow', 'silhouette', 'dbscan'].includes(kind)) throw badArg('kind', 'expected elbow, silhouette or dbscan');
     if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
     const m = this.matrix(model);
     return this.jobs.start('sweep', { model, kind, values, options }, async (ctx) => {
-      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, space, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
       return { model, kind, ...r };
     });
   }
