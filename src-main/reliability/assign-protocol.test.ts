@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AssignReport, JobInfo } from '../common/types.ts';
 import { CoreService } from '../core/service.ts';
 import { sharedPath, tempDir } from '../core/testing.ts';
+import { cliSync } from './helpers.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
@@ -103,6 +104,17 @@ describe('assign protocol (real face models)', () => {
     expect(new Set(after.filter((c) => c.curated).map((c) => c.name))).toEqual(new Set(curated.map((c) => c.name)));
     expect((await svc.check()).ok).toBe(true);
     await svc.close();
+
+    // the CLI contract: cluster --preset people (no --algo), assign --run ID --json with its keys
+    const file = join(t.dir, 'london.constellate');
+    const c = cliSync(['cluster', '--model', 'face', '--preset', 'people', '--labels', 'folders', '--library', file, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const cj2 = JSON.parse(c.stdout);
+    expect(cj2).toMatchObject({ ami: 1, params: { algo: 'dbscan', preset: 'people' }, record: { preset: { name: 'people' } } });
+    const a = cliSync(['assign', '--run', String(cj2.runId), '--library', file, '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout)).toMatchObject({ runId: cj2.runId, assigned: 0, unassigned: 0, groups: 0 });
+    expect(cliSync(['assign', '--library', file, '--json']).code).toBe(2);
   }, 600_000);
 
   it('faces-orl: 5 photos per person first, 5 later', async () => {

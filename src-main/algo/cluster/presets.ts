@@ -10,7 +10,7 @@
  * - themes: whole photos, a few large groups. UMAP to 10 dimensions, then HDBSCAN (excess of mass) with a minimum
  *   group size that grows with the collection; noise joins its nearest theme when similar enough.
  * - objects: many small groups (object crops). HDBSCAN leaf selection (many fine clusters) with a small minimum
- *   size, on a UMAP reduction for large or high-dimensional sets.
+ *   size, on a UMAP reduction for large or high-dimensional sets; left-overs join a group at cosine >= 0.6.
  * - duplicates: near-identical items: single link at cosine similarity 0.95; lone items are left out (noise).
  * Pure: no I/O.
  */
@@ -69,7 +69,8 @@ export function resolvePreset(preset: ClusterPreset, c: PresetContext, link?: nu
       const reduce = c.n > 2000 || c.d > 256 ? 'umap:10' : undefined;
       why.push(`many small groups: HDBSCAN leaf selection (the finest stable clusters), min group size ${mcs} (grows with log2 of ${c.n} items, 3..10)`);
       why.push(reduce ? `UMAP to 10 dimensions first (${c.n} items of ${c.d} dimensions)` : `no reduction (${c.n} items of ${c.d} dimensions)`);
-      return { preset, params: { algo: 'hdbscan', metric: 'cosine', minClusterSize: mcs, minSamples: mcs, selection: 'leaf', ...(reduce ? { reduce } : {}) }, why };
+      why.push('items left over join their nearest group at cosine >= 0.6 to its centre (stricter than themes: small groups are easily mixed)');
+      return { preset, params: { algo: 'hdbscan', metric: 'cosine', minClusterSize: mcs, minSamples: mcs, selection: 'leaf', attachNoise: 0.6, ...(reduce ? { reduce } : {}) }, why };
     }
     case 'duplicates': {
       why.push('near-identical items: single link at cosine similarity 0.95 (DBSCAN eps 0.05, min samples 2); items with no near copy are left out');
