@@ -161,6 +161,8 @@ export type AppEvent =
   /** a progressive snapshot of a map being computed (binary over every transport) */
   /** a run's clusters or names changed (an edit, undo or redo) */
   | { type: 'run'; runId: number }
+  /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
+  | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';

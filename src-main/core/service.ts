@@ -25,6 +25,7 @@ import { importLabels } from './export/import-labels.ts';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
 import { assignRun } from './curation/assign.ts';
 import { readSettings, writeSettings } from './settings.ts';
+import { FolderWatcher } from './watch.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
@@ -81,6 +82,7 @@ export class CoreService implements AppApi {
   }
 
   async close(): Promise<void> {
+    await this.watcher?.close();
     await this.jobs.cancelAll();
     this.lib.close();
   }
@@ -104,6 +106,7 @@ export class CoreService implements AppApi {
       if (!st.isDirectory()) throw badArg('paths', `${abs} is not a folder`);
       out.push(this.lib.addRoot(abs));
     }
+    this.watcher?.update(readSettings(this.lib.db));
     this.emit({ type: 'library', info: this.lib.info() });
     return out;
   }
@@ -122,6 +125,7 @@ export class CoreService implements AppApi {
       : j.kind !== 'download');
     if (busy) throw new AppError('CONFLICT', `folder ${root.path} is in use by job ${busy.id} (${busy.kind}, ${busy.state}); wait for it to finish or cancel it, then remove the folder`);
     const r = this.lib.removeRoot(id);
+    this.watcher?.update(readSettings(this.lib.db));
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
   }
@@ -528,6 +532,21 @@ export class CoreService implements AppApi {
 
   /** Set by whoever watches folders (core/watch.ts) to follow the settings. */
   settingsChanged?: (s: LibrarySettings) => void;
+
+  private watcher: FolderWatcher | null = null;
+
+  /**
+   * Watches the library's folders while the `watch` setting is on (the desktop app and serve mode call this; CLI
+   * commands do not): changed folders are scanned, embedded and assigned; each cycle ends with a 'watch' event.
+   */
+  watchFolders(quietMs = 1500): FolderWatcher {
+    if (!this.watcher) {
+      this.watcher = new FolderWatcher(this, quietMs, (summary) => this.emit({ type: 'watch', summary }));
+      this.settingsChanged = (st) => this.watcher?.update(st);
+      this.watcher.update(readSettings(this.lib.db));
+    }
+    return this.watcher;
+  }
 
   /** After an embed with assign-after-embed on: the new items join the newest run of the model (an undoable edit). */
   async autoAssign(model: string): Promise<AssignReport | null> {
