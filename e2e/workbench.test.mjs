@@ -51,6 +51,7 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   // cluster from Tune: k-means, k = 10, labels from folders
   await page.getByTestId('nav-tune').click();
   await page.getByTestId('tune-model').selectOption('face');
+  await page.getByTestId('tune-preset').selectOption('custom'); // the purpose presets come first (issue 18)
   await page.getByTestId('tune-algo').selectOption('kmeans');
   await page.getByTestId('tune-k').fill('10');
   await page.getByTestId('run-cluster').click();

@@ -10,6 +10,8 @@ import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cl
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
 import { toShared } from '../core/workers/pool.ts';
 import type { OptionSpec } from './args.ts';
+import { PRESETS, applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
+import type { PresetRecord } from '../common/jobs.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
 
@@ -17,7 +19,9 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
   embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy (no library)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
-  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec' },
+  preset: { type: 'string', help: 'people | themes | objects | duplicates: the algorithm and parameters chosen from the model and the data (no --algo needed; explicit flags override)' },
+  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec (optional with --preset)' },
+  'no-hold': { type: 'flag', help: 'library runs: do not hold the curated groups (by default each stays together under its name and only the rest is clustered)' },
   k: { type: 'number', help: 'clusters (k-means family, ward)' },
   'min-cluster-size': { type: 'number', help: 'HDBSCAN min_cluster_size (default 5)' },
   'min-samples': { type: 'number', help: 'HDBSCAN / DBSCAN min_samples' },
@@ -48,7 +52,9 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
 
 export function paramsFrom(ctx: CliContext): ClusterParams {
   const algo = ctx.opt<string>('algo');
-  if (!algo) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+  const preset = ctx.opt<string>('preset');
+  if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw badArg('--preset', `expected one of ${PRESETS.join(', ')}, got ${preset}`);
+  if (!algo && !preset) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan or ward (or --preset people|themes|objects|duplicates)');
   const reduceOpt = ctx.opt<string>('reduce');
   let reduce: string | undefined;
   if (reduceOpt !== undefined) {
@@ -70,7 +76,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
     samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
     patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
-    maxIter: ctx.opt<number>('max-iter'),
+    maxIter: ctx.opt<number>('max-iter'), preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined,
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];
@@ -106,6 +112,14 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;
   if (labelsTrue && labelsTrue.length !== M.rows) throw badArg('--labels', `${labelsTrue.length} labels for ${M.rows} rows of ${file}`);
   const X = toShared(M.data);
+  let preset: PresetRecord | undefined;
+  if (params.preset) {
+    const choice = resolvePreset(params.preset, { n: M.rows, d: M.cols, kind: 'photo', identity: null });
+    const applied = applyPreset(choice, params);
+    params = applied.params;
+    const linked = choice.linkFrom !== undefined && applied.params.eps === choice.params.eps && params.algo === choice.params.algo;
+    preset = { name: choice.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { linkFrom: choice.linkFrom } : {}) };
+  }
   const report = ctx.progress();
   const c = new AbortController();
   const stop = () => c.abort();
@@ -113,11 +127,16 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const t0 = performance.now();
   let out: ClusterOutput;
   try {
-    out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report });
+    out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report, peopleLink: preset?.linkFrom !== undefined ? { from: preset.linkFrom } : null });
   } finally {
     process.off('SIGINT', stop);
   }
   const wall = performance.now() - t0;
+  if (preset) {
+    const link = out.record.peopleLink as { eps: number; similarity: number } | undefined;
+    if (link) { params = { ...params, eps: link.eps }; preset.chose = { ...preset.chose, eps: link.eps }; preset.why.push(`linking similarity ${link.similarity} (found on the data)`); }
+    out.record.preset = preset;
+  }
   const outPath = ctx.opt<string>('out');
   if (outPath) writeNpy(resolve(outPath), out.labels, [M.rows]);
   const s = summarize(out);
@@ -133,7 +152,7 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
 const cluster: Command = {
   spec: {
     name: 'cluster', summary: 'cluster a model\'s embeddings (stored as a run), or a .npy matrix', positionals: [0, 0],
-    usage: 'constellate cluster --model NAME --algo kmeans|minibatch-kmeans|hdbscan|dbscan|ward [params] [--labels folders|FILE] [--library F] [--json]\n' +
+    usage: 'constellate cluster --model NAME --preset people|themes|objects|duplicates | --algo kmeans|minibatch-kmeans|hdbscan|dbscan|ward [params] [--labels folders|FILE] [--library F] [--json]\n' +
       '       constellate cluster --embeddings X.npy [--labels y.npy] --algo ... --out labels.npy --json',
     options: CLUSTER_OPTIONS,
   },

@@ -50,4 +50,25 @@ const clusters: Command = {
   },
 };
 
-export const libraryCommands: Command[] = [removeFolder, check, clusters];
+const assign: Command = {
+  spec: {
+    name: 'assign', summary: 'place new items (embedded after the run) into the run\'s groups when close enough; the rest stay unassigned for review', positionals: [0, 0],
+    usage: 'constellate assign --run ID [--threshold SIM] [--margin M] [--library F] [--json]',
+    options: {
+      run: { type: 'number', help: 'run id' },
+      threshold: { type: 'number', help: 'cosine similarity to a group\'s nearest prototype (default: the model\'s identity threshold)' },
+      margin: { type: 'number', help: 'how much the best group must beat the second best (default 0.05)' },
+    },
+  },
+  async run(ctx) {
+    const runId = ctx.opt<number>('run');
+    if (runId === undefined) throw new AppError('BAD_ARGUMENT', '--run: give the run id (constellate assign --run ID)');
+    if (!Number.isInteger(runId) || runId < 1) throw new AppError('BAD_ARGUMENT', `--run: expected a run id (an integer >= 1), got ${runId}`);
+    const r = await ctx.api().assign({ runId, threshold: ctx.opt<number>('threshold'), margin: ctx.opt<number>('margin') });
+    const lines = [`run ${r.runId}: ${r.assigned} assigned to ${r.groups} group(s), ${r.unassigned} left for review` + (r.editId !== null ? ` (edit ${r.editId}; undo restores the run)` : '')];
+    for (const j of r.joined.slice(0, 20)) lines.push(`  ${String(j.added).padStart(5)} -> ${j.name ?? `cluster ${j.cluster}`}`);
+    ctx.out(r, lines.join('\n'));
+  },
+};
+
+export const libraryCommands: Command[] = [removeFolder, check, clusters, assign];

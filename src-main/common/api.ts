@@ -4,6 +4,7 @@
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
 import type { RetryReport } from './types.ts';
+import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
@@ -159,6 +160,17 @@ export interface AppApi {
    * MODEL_MISSING where none is installed.
    */
   searchItems(o: SearchOptions): Promise<SearchResult>;
+
+  // --- library groups and assignment (issue 18) ---
+  /**
+   * Places the items of the run's model that are not in the run yet (embedded after it) into the run's groups when
+   * close enough (several prototypes per group, the model's identity threshold, a margin over the second-best group);
+   * the rest stay unassigned for review. One undoable edit; names and curated groups are never changed.
+   */
+  assign(o: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport>;
+  /** The library's settings (assign after embed, watched folders). */
+  getSettings(o?: NoOptions): Promise<LibrarySettings>;
+  setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings>;
 }
 
 export interface SearchOptions {
@@ -268,6 +280,8 @@ export interface SweepOptions {
   minSamples?: number;
   minClusters?: number;
   maxNoiseShare?: number;
+  /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
+  space?: 'raw' | 'umap';
 }
 
 export interface CatalogItem {
@@ -277,7 +291,8 @@ export interface CatalogItem {
 
 export interface ClusterOptions {
   model: string;
-  params: ClusterParams;
+  /** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's) */
+  params: ClusterParams | ClusterRequest;
   labels?: string | null;
 }
 
@@ -378,6 +393,7 @@ export const API_METHODS = [
   'retryFailed',
   'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
   'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
+  'assign', 'getSettings', 'setSettings',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -15,6 +15,8 @@ export interface EmbedSpec {
 }
 
 export interface EmbedReport {
+  /** assign after embed (library setting): what joined which group */
+  assigned?: import('./types.ts').AssignReport;
   model: string;
   kind: ItemKind;
   dim: number;
@@ -36,6 +38,21 @@ export interface ClusterSpec {
   params: ClusterParams;
   /** 'folders', 'imported', or a labels file */
   labels?: string | null;
+  /** what a preset chose and why (stored in the run's record.preset) */
+  preset?: PresetRecord;
+}
+
+export interface PresetRecord {
+  name: import('./types.ts').ClusterPreset;
+  /** the preset's own parameters for this data, before explicit ones */
+  chose: ClusterParams;
+  why: string[];
+  /** explicit parameters that replaced the preset's values */
+  overridden: string[];
+  /** people: the linking similarity is computed on the data from this floor in the worker */
+  linkFrom?: number;
+  /** people: what that computation found (the grid of similarities and groups of two or more) */
+  link?: { similarity: number; from: number; maxGroups: number; grid: Array<{ similarity: number; groups: number; singletons: number }> };
 }
 
 export interface ClusterReport extends RunInfo {
@@ -70,6 +87,10 @@ export interface SweepResult {
   points: SweepPoint[];
   /** the chosen point (null when every point was rejected) */
   best: SweepPoint | null;
+  /** the next best point that was not rejected (null when none) */
+  runnerUp?: SweepPoint | null;
+  /** where the score was computed: the raw embeddings, or their UMAP reduction (silhouette in UMAP space) */
+  space?: 'raw' | 'umap';
 }
 
 export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';

@@ -35,7 +35,9 @@ export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
  */
 export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
   v.looseObject({
-    algo: picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec']),
+    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'])),
+    preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
+    holdGroups: opt(v.boolean()),
     metric: opt(picklist(['cosine', 'euclidean'])),
     seed: opt(int(0)),
     k: opt(int(1)),
@@ -55,10 +57,11 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
     samples: opt(int(0)),
   }),
-  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined), 'is required for k-means and dec'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
+  v.forward(v.check((p) => p.algo !== undefined || p.preset !== undefined, 'is required (or give a preset: people, themes, objects, duplicates)'), ['algo']),
+  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined && !p.preset), 'is required for k-means and dec'), ['k']),
+  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined && !p.preset), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
   v.forward(v.check((p) => !(p.algo !== 'hdbscan' && p.eps === 0), 'must be > 0'), ['eps']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined), 'ward needs k or distanceThreshold'), ['k']),
+  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined && !p.preset), 'ward needs k or distanceThreshold'), ['k']),
   v.forward(v.check((p) => !(p.algo === 'ward' && p.k !== undefined && p.distanceThreshold !== undefined), 'give either k or distanceThreshold, not both'), ['distanceThreshold']),
 ) as v.GenericSchema<ClusterParams>;
 
@@ -154,7 +157,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   sweep: v.strictObject({
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
-    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)),
+    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
   }),
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
@@ -181,6 +184,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     kind: itemKindSchema, runId: opt(id()), group: opt(text()), folder: opt(text()), fileName: opt(text()),
     from: opt(text()), to: opt(text()), text: opt(text()), model: opt(text()), limit: opt(v.pipe(int(1), v.maxValue(5000))),
   }),
+  assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  getSettings: none,
+  setSettings: v.strictObject({ autoAssign: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())) }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -296,6 +302,7 @@ const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
   rejectedFaces: nint(), embeddings: nint(), failures: v.array(v.object({ path: str(), reason: str() })), seconds: anyNum(), photosPerSecond: anyNum(),
 });
+const librarySettingsSchema = v.object({ autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()) });
 const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
   source: str(), mode: picklist(['csv', 'json', 'folders']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
@@ -432,6 +439,14 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
     })),
   }),
   searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema) }),
+  assign: v.object({
+    runId: id(), assigned: nint(), unassigned: nint(), groups: nint(), editId: nul(nint()), threshold: nul(anyNum()), thresholdFrom: str(),
+    margin: anyNum(), joined: v.array(v.object({ cluster: nint(), name: nul(str()), added: nint() })),
+    reasons: v.object({ belowThreshold: nint(), ambiguous: nint(), nearestUnnamed: nint() }), targets: picklist(['groups', 'clusters']),
+    timings: opt(v.object({ read: anyNum(), score: anyNum(), edit: anyNum() })),
+  }),
+  getSettings: librarySettingsSchema,
+  setSettings: librarySettingsSchema,
   sweep: jobInfoOf('sweep'),
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
   retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),

@@ -90,6 +90,8 @@ export interface ModelInfo {
   version: string;
   source: 'builtin' | 'manifest' | 'imported';
   embeddings: number;
+  /** the calibrated same-identity similarity (face models; manifest models may state one) */
+  identityThreshold?: IdentityThreshold | null;
 }
 
 export interface LibraryInfo {
@@ -171,9 +173,27 @@ export type AppEvent =
   /** a progressive snapshot of a map being computed (binary over every transport) */
   /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
   | { type: 'run'; runId: number; change?: RunChange }
+  /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
+  | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
+
+/** Presets by purpose (algo/cluster/presets.ts): the algorithm and parameters chosen from the model and the data. */
+export type ClusterPreset = 'people' | 'themes' | 'objects' | 'duplicates';
+
+/**
+ * A model's identity threshold: the cosine similarity at which two items are the same person (or object), measured on
+ * labeled verification pairs at a stated false-accept rate (core/models/identity.ts).
+ */
+export interface IdentityThreshold {
+  similarity: number;
+  far: number;
+  /** the labeled set it was calibrated on */
+  set: string;
+  /** what it gives on the other labeled set (never measured on its own calibration data) */
+  heldOut?: { set: string; far: number; tar: number };
+}
 
 /** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
 export interface ClusterParams {
@@ -203,7 +223,14 @@ export interface ClusterParams {
   maxIter?: number;
   postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
   samples?: number;
+  /** the preset the run started from (its choice and reasons are in the run's record.preset) */
+  preset?: ClusterPreset;
+  /** library runs: keep each curated group together under its name and cluster only the rest (default true) */
+  holdGroups?: boolean;
 }
+
+/** Clustering parameters as asked: with a preset the algorithm may be left out (the preset picks it). */
+export type ClusterRequest = Omit<ClusterParams, 'algo'> & { algo?: ClusterAlgo };
 
 export interface RunInfo {
   id: number;
@@ -275,7 +302,9 @@ export type EditOp =
   /** several clusters named and/or marked curated at once (import labels, bulk accept): one undoable edit */
   | { type: 'names'; clusters: Array<{ cluster: number; name?: string | null; curated?: boolean }>; source?: string }
   /** near-duplicates resolved: per group, one item kept and the rest rejected (to noise), in one undoable edit */
-  | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean };
+  | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean }
+  /** new items placed by `assign` (to: each item's cluster, -1 = left unassigned for review); not an editRun op */
+  | { type: 'assign'; items: number[]; to: number[] };
 
 /** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
 export interface RunChange {
@@ -306,6 +335,39 @@ export interface EditResult {
   runId?: number;
   /** files the edit moved to the system trash or restored from it (dedupe with trash), and what could not be done */
   files?: { trashed: string[]; restored: string[]; problems: string[] };
+}
+
+/** What `assign` did (CLI `constellate assign --run ID --json` prints these keys). */
+export interface AssignReport {
+  runId: number;
+  /** new items placed into a group */
+  assigned: number;
+  /** new items left unassigned for review */
+  unassigned: number;
+  /** how many groups received items */
+  groups: number;
+  /** the undoable edit (null when there was nothing new) */
+  editId: number | null;
+  threshold: number | null;
+  thresholdFrom: string;
+  margin: number;
+  /** per receiving group: its cluster, name and how many joined */
+  joined: Array<{ cluster: number; name: string | null; added: number }>;
+  /** why items stayed unassigned */
+  reasons: { belowThreshold: number; ambiguous: number; nearestUnnamed: number };
+  /** 'groups': only named or curated clusters receive items (the run has some); 'clusters': every cluster does */
+  targets: 'groups' | 'clusters';
+  /** milliseconds: reading new vectors and prototypes, scoring, the edit (with group sync) */
+  timings?: { read: number; score: number; edit: number };
+}
+
+/** Library settings (issue 18). */
+export interface LibrarySettings {
+  /** after an embed, assign the new items to the newest run of that model */
+  autoAssign: boolean;
+  /** watch the library's folders: new or changed photos are scanned, embedded (these models) and assigned */
+  watch: boolean;
+  watchModels: string[];
 }
 
 /** An item of a run with what the UI shows of it. */

@@ -36,9 +36,10 @@ export function checkLibrary(lib: Library): CheckReport {
   add('orphan-photo', one('SELECT COUNT(*) FROM photos p WHERE NOT EXISTS (SELECT 1 FROM roots r WHERE r.id = p.root_id)'), 'photos of folders that are not in the library');
 
   // a run's item that was added after the run was made is another item under a reused id
+  // (an item assign added to the run later is compared with the time it was added)
   add('reused-id', one(`SELECT COUNT(*) FROM assignments a JOIN runs r ON r.id = a.run_id WHERE
-      (r.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = a.item_id AND p.added_at > r.created_at)) OR
-      (r.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = a.item_id AND f.created_at > r.created_at))`),
+      (r.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = a.item_id AND p.added_at > COALESCE(a.added_at, r.created_at))) OR
+      (r.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = a.item_id AND f.created_at > COALESCE(a.added_at, r.created_at)))`),
     'run assignments naming an item added after the run (an id given out again)');
   for (const t of ['roots', 'photos', 'faces']) {
     const sql = one(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '${t}' AND sql LIKE '%AUTOINCREMENT%'`);

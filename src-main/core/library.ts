@@ -1,6 +1,7 @@
 /**
  * A Library: the open SQLite file, its thumbnail cache and the queries the service needs. One per open library.
  */
+import { identityThresholdOf } from './models/identity.ts';
 import { config } from './config.ts';
 import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -102,6 +103,7 @@ export class Library {
       SELECT m.name, m.kind, m.dim, m.version, m.source,
              (SELECT COUNT(*) FROM embeddings e WHERE e.model = m.name) AS embeddings
       FROM models m ORDER BY m.name`).all() as ModelInfo[];
+    for (const m of rows) m.identityThreshold = identityThresholdOf(this.db, m.name);
     return rows;
   }
 

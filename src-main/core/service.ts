@@ -11,7 +11,10 @@ import type { RetryReport } from '../common/types.ts';
 import type { CheckReport, ItemRef, RemoveFolderReport, AppEvent, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, JobInfo, MapData, MapInfo, MapParams, RunInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue, RunChange } from '../common/types.ts';
 import { JobManager, jobWrites, readSnapshot, type JobContext } from './jobs.ts';
 import { checkLibrary } from './check.ts';
-import type { JobParams, JobResult } from '../common/jobs.ts';
+import type { JobParams, JobResult, PresetRecord } from '../common/jobs.ts';
+import type { AssignReport, ClusterParams, ClusterRequest, LibrarySettings } from '../common/types.ts';
+import { applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
+import { identityThresholdOf } from './models/identity.ts';
 import { Library } from './library.ts';
 import { scanRoots } from './scan/scanner.ts';
 import { isRetryableReason } from './scan/retry.ts';
@@ -28,6 +31,9 @@ import { exportXmp, readXmp } from './xmp/sidecars.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { applyEdit, history, redo, undo } from './curation/edits.ts';
+import { assignRun } from './curation/assign.ts';
+import { readSettings, writeSettings } from './settings.ts';
+import { FolderWatcher } from './watch.ts';
 import { clusterMembers, itemViews, reviewQueue } from './curation/items.ts';
 import { blobVec, getModel, loadMatrix } from './embed/store.ts';
 import { runTask } from './workers/pool.ts';
@@ -89,6 +95,7 @@ export class CoreService implements AppApi {
   }
 
   async close(): Promise<void> {
+    await this.watcher?.close();
     await this.jobs.cancelAll();
     this.lib.close();
   }
@@ -112,6 +119,7 @@ export class CoreService implements AppApi {
       if (!st.isDirectory()) throw badArg('paths', `${abs} is not a folder`);
       out.push(this.lib.addRoot(abs));
     }
+    this.watcher?.update(readSettings(this.lib.db));
     this.emit({ type: 'library', info: this.lib.info() });
     return out;
   }
@@ -130,6 +138,7 @@ export class CoreService implements AppApi {
       : j.kind !== 'download');
     if (busy) throw new AppError('CONFLICT', `folder ${root.path} is in use by job ${busy.id} (${busy.kind}, ${busy.state}); wait for it to finish or cancel it, then remove the folder`);
     const r = this.lib.removeRoot(id);
+    this.watcher?.update(readSettings(this.lib.db));
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
   }
@@ -198,7 +207,12 @@ export class CoreService implements AppApi {
     if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
     if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
     const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality: o.minFaceQuality } };
-    return this.jobs.start('embed', spec, (ctx) => embedJob(this.lib, spec, ctx));
+    return this.jobs.start('embed', spec, async (ctx) => {
+      const r = await embedJob(this.lib, spec, ctx);
+      // assign after embed (a library setting): the new items join the newest run of the model
+      const assigned = r.processed > 0 ? await this.autoAssign(r.model) : null;
+      return assigned ? { ...r, assigned } : r;
+    });
   }
 
   async importEmbeddings({ npy: npyPath, ids: idsPath, model }: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport> {
@@ -220,14 +234,25 @@ export class CoreService implements AppApi {
 
   async cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>> {
     if (!o || typeof o.model !== 'string' || !o.model) throw badArg('model', 'name the embeddings to cluster');
-    if (!o.params || typeof o.params.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward');
+    const req = (o.params ?? {}) as ClusterRequest;
+    if (!req.preset && typeof req.algo !== 'string') throw badArg('algo', 'expected kmeans, minibatch-kmeans, hdbscan, dbscan or ward (or a preset: people, themes, objects, duplicates)');
     // refused when asked, never queued to fail in a worker: the model exists and the parameters fit its items
-    getModel(this.lib.db, o.model);
+    const model = getModel(this.lib.db, o.model);
     const n = this.lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(o.model) as number;
     if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
+    let params = req as ClusterParams;
+    let preset: PresetRecord | undefined;
+    if (req.preset) {
+      // the preset picks the algorithm and parameters from the model and the data; explicit ones override it
+      const choice = resolvePreset(req.preset, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) });
+      const applied = applyPreset(choice, req);
+      params = applied.params;
+      const linked = choice.linkFrom !== undefined && req.eps === undefined && params.algo === choice.params.algo;
+      preset = { name: req.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { linkFrom: choice.linkFrom } : {}) };
+    }
     const { checkParams } = await import('../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
-    checkParams(o.params, n);
-    const spec = { model: o.model, params: o.params, labels: o.labels ?? null };
+    checkParams(params, n);
+    const spec = { model: o.model, params, labels: o.labels ?? null, ...(preset ? { preset } : {}) };
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
   }
 
@@ -665,12 +690,12 @@ export class CoreService implements AppApi {
     return moved;
   }
 
-  async sweep({ model, kind, values, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
+  async sweep({ model, kind, values, space = 'umap', ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
     if (!['elbow', 'silhouette', 'dbscan'].includes(kind)) throw badArg('kind', 'expected elbow, silhouette or dbscan');
     if (!Array.isArray(values) || values.length === 0 || values.length > 100) throw badArg('values', 'give 1..100 parameter values');
     const m = this.matrix(model);
     return this.jobs.start('sweep', { model, kind, values, options }, async (ctx) => {
-      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, space, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
       return { model, kind, ...r };
     });
   }
@@ -729,5 +754,53 @@ export class CoreService implements AppApi {
   async getCluster({ runId, cluster }: RunRef & { cluster: number }): Promise<ClusterRow> {
     if (!Number.isInteger(cluster)) throw badArg('cluster', `expected a cluster id, got ${cluster}`);
     return runCluster(this.lib.db, int('runId', runId, 1), cluster);
+  }
+
+  // --- library groups and assignment (issue 18) ---
+
+  async assign({ runId, threshold, margin }: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport> {
+    const r = await assignRun(this.lib.db, int('runId', runId, 1), { threshold, margin });
+    if (r.editId !== null) {
+      this.emit({ type: 'run', runId, change: {
+        action: 'edit', editId: r.editId, description: `assign ${r.assigned} new item${r.assigned === 1 ? '' : 's'} to ${r.groups} group${r.groups === 1 ? '' : 's'}`,
+        clusters: r.joined.map((j) => j.cluster) } });
+    }
+    return r;
+  }
+
+  async getSettings(_o?: NoOptions): Promise<LibrarySettings> {
+    return readSettings(this.lib.db);
+  }
+
+  async setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings> {
+    const s = writeSettings(this.lib.db, o);
+    this.settingsChanged?.(s);
+    return s;
+  }
+
+  /** Set by whoever watches folders (core/watch.ts) to follow the settings. */
+  settingsChanged?: (s: LibrarySettings) => void;
+
+  private watcher: FolderWatcher | null = null;
+
+  /**
+   * Watches the library's folders while the `watch` setting is on (the desktop app and serve mode call this; CLI
+   * commands do not): changed folders are scanned, embedded and assigned; each cycle ends with a 'watch' event.
+   */
+  watchFolders(quietMs = 1500): FolderWatcher {
+    if (!this.watcher) {
+      this.watcher = new FolderWatcher(this, quietMs, (summary) => this.emit({ type: 'watch', summary }));
+      this.settingsChanged = (st) => this.watcher?.update(st);
+      this.watcher.update(readSettings(this.lib.db));
+    }
+    return this.watcher;
+  }
+
+  /** After an embed with assign-after-embed on: the new items join the newest run of the model (an undoable edit). */
+  async autoAssign(model: string): Promise<AssignReport | null> {
+    if (!readSettings(this.lib.db).autoAssign) return null;
+    const runId = this.lib.db.prepare('SELECT id FROM runs WHERE model = ? ORDER BY id DESC LIMIT 1').pluck().get(model) as number | undefined;
+    if (runId === undefined) return null;
+    return this.assign({ runId });
   }
 }

@@ -36,6 +36,7 @@ async function openService(path: string): Promise<void> {
   unsubscribe?.();
   await service?.close();
   service = next;
+  service.watchFolders(); // watched folders (a library setting)
   unsubscribe = service.onEvent((e) => win?.webContents.send('constellate:event', e));
   win?.setTitle(`Constellate — ${path}`);
   if (win) win.webContents.send('constellate:event', { type: 'library', info: service.lib.info() });

@@ -93,7 +93,14 @@ export async function silhouetteSweep(
     if (!p.rejected && (!best || p.score > best.score)) best = p;
     opts.onProgress?.(t + 1, sorted.length);
   }
-  return { points, best };
+  return { points, best, runnerUp: runnerUp(points, best) };
+}
+
+/** The best point after `best` among those not rejected. */
+export function runnerUp(points: SweepPoint[], best: SweepPoint | null): SweepPoint | null {
+  let r: SweepPoint | null = null;
+  for (const p of points) if (p !== best && !p.rejected && Number.isFinite(p.score) && (!r || p.score > r.score)) r = p;
+  return best ? r : null;
 }
 
 export interface ConstraintOptions {
@@ -147,7 +154,7 @@ export async function constrainedSweep(
     if (!p.rejected && (!best || p.score > best.score)) best = p;
     opts.onProgress?.(t + 1, values.length);
   }
-  return { points, best };
+  return { points, best, runnerUp: runnerUp(points, best) };
 }
 
 export interface EpsSweepOptions extends ConstraintOptions {

@@ -8,10 +8,12 @@ import { runTask } from '../workers/pool.ts';
 import type { ClusterTaskPayload } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
 import { getRun, storeRun, type RunInfo } from './runs.ts';
-import { carryOver } from '../curation/edits.ts';
+import { carryOver, refreshClusters } from '../curation/edits.ts';
+import { heldGroups, linkGroups, syncRunGroups } from '../curation/groups.ts';
+import { externalScores } from '../../algo/metrics.ts';
 
 export type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
-import type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
+import type { ClusterSpec, ClusterReport, PresetRecord } from '../../common/jobs.ts';
 
 export function summarize(out: ClusterOutput): { top10: ClusterReport['top10']; tail10: ClusterReport['tail10'] } {
   return {
@@ -23,19 +25,26 @@ export function summarize(out: ClusterOutput): { top10: ClusterReport['top10']; 
 export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContext): Promise<ClusterReport> {
   if (!spec.model) throw badArg('model', 'name the embeddings to cluster (e.g. photo or face)');
   ctx.progress('load', 0, 1);
-  const m = loadMatrix(lib.db, spec.model);
-  let labelsTrue: Int32Array | null = null;
+  const all = loadMatrix(lib.db, spec.model);
+  let allLabels: Int32Array | null = null;
   if (spec.labels) {
-    const t = spec.labels === 'folders' ? labelsFromFolders(lib.db, m.model.kind, m.ids)
-      : spec.labels === 'imported' ? labelsFromLibrary(lib.db, m.model.kind, m.ids)
-        : labelsFromFile(lib.db, m.model.kind, m.ids, spec.labels);
-    labelsTrue = t.labels;
+    const t = spec.labels === 'folders' ? labelsFromFolders(lib.db, all.model.kind, all.ids)
+      : spec.labels === 'imported' ? labelsFromLibrary(lib.db, all.model.kind, all.ids)
+        : labelsFromFile(lib.db, all.model.kind, all.ids, spec.labels);
+    allLabels = t.labels;
   }
+  // curated groups are constraints: their members stay together under their names; only the rest is clustered
+  let held = spec.params.holdGroups === false ? [] : heldGroups(lib.db, all.model.kind, spec.model);
+  const heldItems = new Set(held.flatMap((g) => g.items));
+  if (all.n - heldItems.size < 2) { held = []; heldItems.clear(); }
+  const m = heldItems.size ? subset(all, heldItems) : { ...all, rows: null as Int32Array | null };
+  const labelsTrue = allLabels && m.rows ? Int32Array.from(m.rows, (r) => allLabels![r]) : allLabels;
   const sourceIds = spec.params.postprocess?.dedupeSources ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
   ctx.progress('load', 1, 1);
   const payload: ClusterTaskPayload = {
     X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
-    stream: spec.params.algo === 'minibatch-kmeans' ? { library: lib.path, model: spec.model, ids: m.ids } : null,
+    stream: spec.params.algo === 'minibatch-kmeans' && !m.rows ? { library: lib.path, model: spec.model, ids: m.ids } : null,
+    peopleLink: spec.preset?.linkFrom !== undefined ? { from: spec.preset.linkFrom } : null,
   };
   let loss: number[] | undefined;
   const out = await runTask('cluster', payload, {
@@ -43,20 +52,77 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     onProgress: (s, d, t, x) => { const l = (x as { loss?: number[] } | undefined)?.loss; if (l) loss = l; ctx.progress(s, d, t, loss ? { loss } : undefined); },
   });
   ctx.checkCancelled();
-  const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params: spec.params, out, ids: m.ids });
-  // the user's names and curated groups follow their members into the new run
-  const carried = carryOver(lib.db, runId);
-  if (carried.from !== null) {
-    const rec = JSON.parse(lib.db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string);
-    lib.db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(JSON.stringify({ ...rec, carriedNames: carried }), runId);
+  // what the preset chose and why, with the linking similarity found on the data (people)
+  let params = spec.params;
+  if (spec.preset) {
+    const link = out.record.peopleLink as (PresetRecord['link'] & { eps: number }) | undefined;
+    const preset: PresetRecord = { ...spec.preset, why: [...spec.preset.why] };
+    if (link) {
+      params = { ...params, eps: link.eps };
+      const { eps: _e, ...l } = link;
+      preset.link = l;
+      preset.chose = { ...preset.chose, eps: link.eps };
+      preset.why.push(`linking similarity ${link.similarity}: the least strict similarity >= ${link.from} at which the number of groups of two or more (${link.maxGroups} at most) stops growing`);
+      delete out.record.peopleLink;
+    }
+    out.record.preset = preset;
   }
+  const runId = lib.db.transaction(() => {
+    const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params, out, ids: m.ids });
+    const heldRecord = held.length ? holdGroups(lib.db, runId, held) : [];
+    // the library's named groups find their clusters in the new run; then names of the previous run by overlap
+    const linked = linkGroups(lib.db, runId, new Set(held.map((g) => g.id)));
+    const carried = carryOver(lib.db, runId);
+    syncRunGroups(lib.db, runId);
+    const rec = JSON.parse(lib.db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string);
+    if (carried.from !== null) rec.carriedNames = carried;
+    rec.groups = { held: heldRecord, linked };
+    const upd: Record<string, unknown> = { record: JSON.stringify(rec) };
+    if (heldRecord.length && allLabels) {
+      // the metrics against true labels cover every item, held ones included
+      const rows = lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
+      const at = new Map(Array.from(all.ids, (id, i) => [id, i]));
+      const keep = rows.filter(([id]) => allLabels![at.get(id)!] >= 0);
+      const e = externalScores(keep.map(([id]) => allLabels![at.get(id)!]), keep.map(([, c]) => c));
+      const metrics = JSON.parse(lib.db.prepare('SELECT metrics FROM runs WHERE id = ?').pluck().get(runId) as string);
+      Object.assign(metrics, { ami: e.ami, ari: e.ari, nmi: e.nmi, homogeneity: e.homogeneity, completeness: e.completeness, vMeasure: e.vMeasure, labeled: keep.length, clusteredAmi: metrics.ami });
+      upd.metrics = JSON.stringify(metrics);
+    }
+    lib.db.prepare(`UPDATE runs SET record = ?${upd.metrics ? ', metrics = ?' : ''} WHERE id = ?`).run(...[upd.record, ...(upd.metrics ? [upd.metrics] : []), runId]);
+    return runId;
+  }).immediate();
   const run = getRun(lib.db, runId);
   return { ...run, runId, ...summarize(out) };
 }
 
+/** The rows of a loaded matrix whose items are not in `drop` (shared memory, for the worker). */
+function subset(m: ReturnType<typeof loadMatrix>, drop: Set<number>): ReturnType<typeof loadMatrix> & { rows: Int32Array } {
+  const rows = Int32Array.from(Array.from(m.ids.keys()).filter((i) => !drop.has(m.ids[i])));
+  const X = new Float32Array(new SharedArrayBuffer(rows.length * m.d * 4));
+  rows.forEach((r, t) => X.set(m.X.subarray(r * m.d, (r + 1) * m.d), t * m.d));
+  return { model: m.model, ids: Int32Array.from(rows, (r) => m.ids[r]), X, n: rows.length, d: m.d, rows };
+}
+
+/** Adds each held group to a new run as one cluster under its name (curated), after the clustered ones. */
+function holdGroups(db: Library['db'], runId: number, held: Array<{ id: number; name: string | null; items: number[] }>): Array<{ group: number; name: string | null; cluster: number; size: number }> {
+  let next = ((db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck().get(runId) as number | null) ?? -1) + 1;
+  const insA = db.prepare('INSERT INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, NULL, NULL, NULL)');
+  const insC = db.prepare('INSERT INTO clusters (run_id, cluster, size, name, curated, group_id) VALUES (?, ?, 0, ?, 1, ?)');
+  const out: Array<{ group: number; name: string | null; cluster: number; size: number }> = [];
+  for (const g of held) {
+    const c = next++;
+    insC.run(runId, c, g.name, g.id);
+    for (const it of g.items) insA.run(runId, it, c, c);
+    out.push({ group: g.id, name: g.name, cluster: c, size: g.items.length });
+  }
+  refreshClusters(db, runId, out.map((h) => h.cluster));
+  db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+  return out;
+}
+
 /** Matrix mode: cluster the rows of X with no library at all. */
 export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
-  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void } = {}): Promise<ClusterOutput> {
+  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; peopleLink?: { from: number } | null } = {}): Promise<ClusterOutput> {
   if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
-  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null } satisfies ClusterTaskPayload, opts);
+  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null, peopleLink: opts.peopleLink ?? null } satisfies ClusterTaskPayload, opts);
 }

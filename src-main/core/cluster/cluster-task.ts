@@ -2,6 +2,7 @@
  * The clustering task, run in a worker thread: the matrix arrives in shared memory, the distance blocks go through
  * onnxruntime's MatMul with all cores, and mini-batch k-means in a library streams its batches from SQLite.
  */
+import { plateauLinkSimilarity } from '../../algo/cluster/identity.ts';
 import { runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { warmGemm } from '../workers/warm.ts';
@@ -19,6 +20,8 @@ export interface ClusterTaskPayload {
   sourceIds?: Int32Array | null;
   /** stream mini-batches from this library's embeddings instead of X */
   stream?: { library: string; model: string; ids: Int32Array } | null;
+  /** the people preset: compute the linking similarity on the data from this floor (sets params.eps) */
+  peopleLink?: { from: number } | null;
 }
 
 /** Rows of a model's embeddings read from the library by position in `ids`. */
@@ -50,12 +53,22 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   const trains = p.params.algo === 'dec' || /\b(ae|pca):/.test(String(p.params.reduce ?? ''));
   const nnGemm = trains ? await warmGemm(1) : undefined;
   try {
+    let params = p.params;
+    let link: Record<string, unknown> | null = null;
+    if (p.peopleLink) {
+      ctx.progress('link', 0, 1);
+      const r = await plateauLinkSimilarity(p.X, p.n, p.d, p.peopleLink.from, { gemm, isCancelled: ctx.isCancelled });
+      params = { ...params, eps: Math.round((1 - r.similarity) * 1e4) / 1e4 };
+      link = { similarity: r.similarity, from: p.peopleLink.from, maxGroups: r.maxGroups, grid: r.grid, eps: params.eps };
+      ctx.progress('link', 1, 1);
+    }
     const out = await runClustering(
       { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
-      p.params,
+      params,
       { gemm, nnGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
     );
     // how the reduction's SGD was shared out (the embedding does not depend on it)
+    if (link) out.record.peopleLink = link;
     if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });
     const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
       .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))

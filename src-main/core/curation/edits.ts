@@ -9,6 +9,7 @@ import { blobVec, vecBlob } from '../embed/store.ts';
 import type { Db } from '../store/db.ts';
 import { getRun } from '../cluster/runs.ts';
 import { clusterStats } from '../../algo/cluster/postprocess.ts';
+import { joinGroups, syncRunGroups } from './groups.ts';
 
 /** The forward op plus what undoing it needs. */
 interface LoggedEdit {
@@ -21,6 +22,8 @@ interface LoggedEdit {
   created?: number[];
   /** the edit in words, as it was applied ("rename 'cluster 6' → 'Anna'") */
   description?: string;
+  /** items the edit added to the run (assign) and the cluster each joined (-1: unassigned, for review) */
+  added?: Array<[number, number]>;
 }
 
 const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}...` : s}'`;
@@ -54,6 +57,8 @@ export function describeEdit(db: Db, runId: number, op: EditOp): string {
       const what = [named ? `name ${plural(named, 'group')}` : '', cur ? `${named ? 'mark' : 'mark'} ${plural(cur, 'group')} ${op.clusters.some((c) => c.curated === false) ? 'curated/uncurated' : 'curated'}` : ''].filter(Boolean).join(', ');
       return `${op.source ? `${op.source}: ` : ''}${what || 'no change'}`;
     }
+    case 'assign': return `assign ${plural(op.items.length, 'new item')}`;
+    case 'dedupe': return `keep the best of ${plural(op.groups.length, 'near-duplicate group')}, reject ${plural(op.groups.reduce((n, g) => n + g.reject.length, 0), 'item')}${op.trash ? ' (files to the trash)' : ''}`;
     default: return (op as { type: string }).type;
   }
 }
@@ -270,6 +275,7 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         throw badArg('op', `unknown edit ${JSON.stringify((op as { type?: unknown }).type)}`);
     }
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     // a new edit ends the redo branch
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
@@ -291,6 +297,11 @@ function applyNames(db: Db, runId: number, op: Extract<EditOp, { type: 'names' }
 function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const touched = new Set<number>();
   const op = log.op;
+  if (log.added) {
+    const del = db.prepare('DELETE FROM assignments WHERE run_id = ? AND item_id = ?');
+    for (const [it, c] of log.added) { del.run(runId, it); touched.add(c); }
+    setRunSize(db, runId);
+  }
   if (log.moves) {
     // items go back where they were; their current cluster is recomputed too
     const cur = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
@@ -313,6 +324,7 @@ function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
 function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const touched = new Set<number>();
   const op = log.op;
+  if (log.added) { insertAdded(db, runId, log.added); for (const [, c] of log.added) touched.add(c); }
   if (op.type === 'rename') db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(op.name.trim() || null, runId, op.cluster);
   if (op.type === 'accept') db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
   if (op.type === 'names') applyNames(db, runId, op);
@@ -341,6 +353,79 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   return touched;
 }
 
+/** The clusters that received items, updated by the new members only (see applyAssign). */
+function refreshAdded(db: Db, runId: number, added: Array<[number, number]>): void {
+  const run = getRun(db, runId);
+  const d = db.prepare('SELECT dim FROM models WHERE name = ?').pluck().get(run.model) as number | undefined;
+  const per = new Map<number, number[]>();
+  for (const [it, c] of added) if (c >= 0) { const l = per.get(c) ?? []; l.push(it); per.set(c, l); }
+  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const cq = db.prepare('SELECT size, mean_sim, centroid FROM clusters WHERE run_id = ? AND cluster = ?');
+  const upd = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ? WHERE run_id = ? AND cluster = ?');
+  const setSim = db.prepare('UPDATE assignments SET sim = ? WHERE run_id = ? AND item_id = ?');
+  for (const [c, items] of per) {
+    const row = cq.get(runId, c) as { size: number; mean_sim: number | null; centroid: Buffer | null } | undefined;
+    if (!row || !d) continue;
+    const cen = row.centroid ? blobVec(row.centroid, d) : new Float32Array(d);
+    const sum = new Float64Array(d);
+    for (let j = 0; j < d; j++) sum[j] = cen[j] * row.size;
+    const vs = items.map((it) => { const b = vecQ.get(run.model, it) as Buffer | undefined; return b ? unit(blobVec(b, d)) : new Float32Array(d); });
+    for (const v of vs) for (let j = 0; j < d; j++) sum[j] += v[j];
+    const next = unit(Float32Array.from(sum));
+    let simSum = (row.mean_sim ?? 0) * row.size;
+    items.forEach((it, i) => { let s = 0; for (let j = 0; j < d; j++) s += vs[i][j] * next[j]; simSum += s; setSim.run(s, runId, it); });
+    const size = row.size + items.length;
+    upd.run(size, simSum / size, vecBlob(next), runId, c);
+  }
+  const counts = db.prepare(`SELECT COUNT(*) FILTER (WHERE cluster < 0) AS noise FROM assignments WHERE run_id = ?`).get(runId) as { noise: number };
+  db.prepare('UPDATE runs SET noise = ? WHERE id = ?').run(counts.noise, runId);
+}
+
+function unit(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let j = 0; j < v.length; j++) s += v[j] * v[j];
+  const r = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let j = 0; j < v.length; j++) v[j] *= r;
+  return v;
+}
+
+function setRunSize(db: Db, runId: number): void {
+  db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+}
+
+function insertAdded(db: Db, runId: number, added: Array<[number, number]>): void {
+  const ins = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier, added_at) VALUES (?, ?, ?, -1, NULL, NULL, NULL, ?)');
+  const now = Date.now();
+  for (const [it, c] of added) { if (c >= 0) ensureCluster(db, runId, c); ins.run(runId, it, c, now); }
+  setRunSize(db, runId);
+}
+
+/**
+ * Adds new items to a run as one edit (undo takes them out of the run again): each joins its cluster, or the run's
+ * unassigned items (-1, for review). Existing members, names and curated marks are left as they are.
+ */
+export function applyAssign(db: Db, runId: number, items: number[], to: number[]): EditResult {
+  getRun(db, runId);
+  if (items.length !== to.length) throw badArg('to', `${to.length} targets for ${items.length} items`);
+  return db.transaction((): EditResult => {
+    const inRun = db.prepare('SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+    for (const it of items) if (inRun.get(runId, it)) throw new AppError('CONFLICT', `item ${it} is already in run ${runId}`);
+    for (const c of new Set(to)) if (!clusterExists(db, runId, c)) throw new AppError('NOT_FOUND', `cluster ${c} is not in run ${runId}`);
+    const added = items.map((it, i): [number, number] => [it, to[i]]);
+    const op: EditOp = { type: 'assign', items, to };
+    const log: LoggedEdit = { op, added };
+    insertAdded(db, runId, added);
+    const touched = new Set(to);
+    // cost grows with the new items: sizes, centroids and the new members' similarities are updated incrementally
+    // (top and tail samples stay as they were); each new member joins its cluster's library group
+    refreshAdded(db, runId, added);
+    joinGroups(db, runId, added);
+    db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
+    const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
+    return { editId, op, clusters: [...touched], history: history(db, runId) };
+  }).immediate();
+}
+
 export function undo(db: Db, runId: number): EditResult | null {
   getRun(db, runId);
   return db.transaction(() => {
@@ -349,6 +434,7 @@ export function undo(db: Db, runId: number): EditResult | null {
     const log = JSON.parse(row.op) as LoggedEdit;
     const touched = revert(db, runId, log);
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
@@ -362,6 +448,7 @@ export function redo(db: Db, runId: number): EditResult | null {
     const log = JSON.parse(row.op) as LoggedEdit;
     const touched = replay(db, runId, log);
     refreshClusters(db, runId, touched);
+    syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
@@ -387,12 +474,14 @@ export function carryOver(db: Db, newRunId: number): { carried: number; from: nu
   const overlap = db.prepare(`SELECT b.cluster AS c, COUNT(*) AS n FROM assignments a JOIN assignments b ON b.item_id = a.item_id AND b.run_id = ?
     WHERE a.run_id = ? AND a.cluster = ? AND b.cluster >= 0 GROUP BY b.cluster ORDER BY n DESC LIMIT 1`);
   const sizeQ = db.prepare('SELECT size FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  // a cluster a library group already named (or holds) keeps that name
+  const linkedQ = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ? AND group_id IS NOT NULL').pluck();
   const set = db.prepare('UPDATE clusters SET name = ?, curated = ? WHERE run_id = ? AND cluster = ?');
   const taken = new Set<number>();
   let carried = 0;
   for (const o of named) {
     const best = overlap.get(newRunId, prev, o.cluster) as { c: number; n: number } | undefined;
-    if (!best || taken.has(best.c)) continue;
+    if (!best || taken.has(best.c) || linkedQ.get(newRunId, best.c)) continue;
     const newSize = sizeQ.get(newRunId, best.c) as number;
     // the same group: most of the old members are there, and they are most of the new cluster
     if (best.n / o.size < 0.5 || best.n / newSize < 0.5) continue;

@@ -19,8 +19,9 @@ import { ensureModel, pendingPhotos } from './store.ts';
 
 export type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 import type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
+import { manifestIdentity } from '../models/identity.ts';
 
-interface ResolvedModel { task: string; name: string; kind: ItemKind; dim: number; version: string; source: 'builtin' | 'manifest' }
+interface ResolvedModel { task: string; name: string; kind: ItemKind; dim: number; version: string; source: 'builtin' | 'manifest'; identityThreshold?: unknown }
 
 export function resolveModel(spec: EmbedSpec): ResolvedModel {
   const modelsDir = spec.modelsDir ?? MODELS_DIR;
@@ -43,14 +44,14 @@ export function resolveModel(spec: EmbedSpec): ResolvedModel {
   const m = validateManifest(raw, path);
   if (m.name === 'photo' || m.name === 'face') throw new AppError('BAD_MODEL', `${path}: field 'name' must not be a built-in model's name (${m.name})`);
   const version = m.version ?? createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
-  return { task: path, name: m.name, kind: 'photo', dim: m.dim, version, source: 'manifest' };
+  return { task: path, name: m.name, kind: 'photo', dim: m.dim, version, source: 'manifest', identityThreshold: (raw as { identityThreshold?: unknown }).identityThreshold };
 }
 
 export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): Promise<EmbedReport> {
   const t0 = performance.now();
   const m = resolveModel(spec);
   if (spec.batch !== undefined && (!Number.isInteger(spec.batch) || spec.batch < 1 || spec.batch > 256)) throw badArg('batch', 'expected an integer 1..256');
-  ensureModel(lib.db, { name: m.name, kind: m.kind, dim: m.dim, version: m.version, source: m.source, info: m.source === 'manifest' ? { manifest: m.task } : {} });
+  ensureModel(lib.db, { name: m.name, kind: m.kind, dim: m.dim, version: m.version, source: m.source, info: m.source === 'manifest' ? { manifest: m.task, ...(manifestIdentity(m.identityThreshold) ? { identityThreshold: manifestIdentity(m.identityThreshold) } : {}) } : {} });
   const pending = pendingPhotos(lib.db, m.name, m.version);
   const report: EmbedReport = {
     model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0, rejectedFaces: 0,

@@ -22,6 +22,7 @@
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
 import { readCsv } from '../csv.ts';
+import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -331,5 +332,6 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind, source =
   }
   // one undoable edit of the run (undo brings back every name and flag as they were)
   const editId = changes.length ? applyEdit(db, runId, { type: 'names', clusters: changes, source }).editId : null;
+  syncRunGroups(db, runId); // the named groups are the library's (core/curation/groups.ts)
   return { named, curated, editId, clusters: changes.map((c) => c.cluster) };
 }

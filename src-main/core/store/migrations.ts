@@ -341,6 +341,47 @@ export const MIGRATIONS: Migration[] = [
       END;
     `,
   },
+  {
+    // issue 18: named and curated groups are the library's, not one run's. A run's cluster that is named or curated
+    // points at its group (clusters.group_id); the group keeps its members and name across runs, and a new run holds
+    // the curated ones (core/curation/groups.ts).
+    version: 5,
+    name: 'library groups',
+    sql: `
+      CREATE TABLE groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'face')),
+        name TEXT,
+        curated INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (group_id, item_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX group_members_item ON group_members(item_id);
+      ALTER TABLE clusters ADD COLUMN group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL;
+      CREATE INDEX clusters_group ON clusters(group_id);
+      -- an item a run received after it was made (assign): when (NULL: the run's own items)
+      ALTER TABLE assignments ADD COLUMN added_at INTEGER;
+      -- an item's group memberships go with it
+      CREATE TRIGGER photos_group_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM group_members WHERE item_id = OLD.id AND group_id IN (SELECT id FROM groups WHERE kind = 'photo');
+      END;
+      CREATE TRIGGER faces_group_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM group_members WHERE item_id = OLD.id AND group_id IN (SELECT id FROM groups WHERE kind = 'face');
+      END;
+      CREATE TRIGGER group_members_item_exists BEFORE INSERT ON group_members
+      WHEN NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = NEW.group_id AND (
+        (g.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = NEW.item_id)) OR
+        (g.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = NEW.item_id))))
+      BEGIN SELECT RAISE(ABORT, 'group_members: no such item for this group (FOREIGN KEY constraint failed)'); END;
+      -- a library setting (assign after embed, watched folders): key/value JSON
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,93 @@
+/**
+ * Presets by purpose (issue 18): a preset picks the algorithm and its parameters from the model (its identity
+ * threshold) and the data (number of items, dimension), and says why. Explicit parameters override the preset's values
+ * (`applyPreset`); an explicit algorithm other than the preset's keeps only the explicit parameters.
+ *
+ * - people: faces, few or many photos per person. Single link (DBSCAN, min samples 1: every face is a core point, so
+ *   a face seen once is a person of one photo, never mixed into another) at a cosine similarity derived from the
+ *   model's identity threshold: the least strict similarity at or above the threshold at which the number of groups of
+ *   two or more stops growing (algo/cluster/identity.ts plateauLinkSimilarity, computed on the data in the worker).
+ * - themes: whole photos, a few large groups. UMAP to 10 dimensions, then HDBSCAN (excess of mass) with a minimum
+ *   group size that grows with the collection; noise joins its nearest theme when similar enough.
+ * - objects: many small groups (object crops). HDBSCAN leaf selection (many fine clusters) with a small minimum
+ *   size, on a UMAP reduction for large or high-dimensional sets; left-overs join a group at cosine >= 0.6.
+ * - duplicates: near-identical items: single link at cosine similarity 0.95; lone items are left out (noise).
+ * Pure: no I/O.
+ */
+import { badArg } from '../../common/errors.ts';
+import type { ClusterParams, ClusterPreset, ItemKind } from '../../common/types.ts';
+
+export const PRESETS = ['people', 'themes', 'objects', 'duplicates'] as const satisfies readonly ClusterPreset[];
+
+export interface PresetContext {
+  n: number;
+  d: number;
+  kind: ItemKind;
+  /** the model's identity threshold (cosine similarity at which two faces are the same person), when it has one */
+  identity?: { similarity: number; far: number; set: string } | null;
+}
+
+export interface PresetChoice {
+  preset: ClusterPreset;
+  params: ClusterParams;
+  why: string[];
+  /** people: the linking similarity is computed on the data from this floor (unless eps was given) */
+  linkFrom?: number;
+}
+
+/** The fallback floor of the people preset for a model without an identity threshold. */
+export const PEOPLE_DEFAULT_FLOOR = 0.4;
+
+const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+
+/**
+ * The preset's parameters for this data. `link` (people only) is the linking similarity when already known (the
+ * plateau computed on the data); without it the floor is used and `linkFrom` tells the caller to compute it.
+ */
+export function resolvePreset(preset: ClusterPreset, c: PresetContext, link?: number): PresetChoice {
+  if (!(PRESETS as readonly string[]).includes(preset)) throw badArg('preset', `expected one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
+  const why: string[] = [];
+  switch (preset) {
+    case 'people': {
+      const floor = c.identity?.similarity ?? PEOPLE_DEFAULT_FLOOR;
+      if (c.identity) why.push(`the model's identity threshold is cosine ${c.identity.similarity} (false-accept rate ${c.identity.far}, calibrated on ${c.identity.set})`);
+      else why.push(`the model has no identity threshold: the linking similarity starts at ${PEOPLE_DEFAULT_FLOOR}`);
+      if (c.kind !== 'face') why.push('these are whole photos, not faces: people works best on the face model');
+      const s = link ?? floor;
+      why.push('single link (DBSCAN, min samples 1): two faces closer than the linking similarity are the same person; a face seen once stays a person of one photo');
+      if (link !== undefined) why.push(`linking similarity ${s}: the least strict similarity >= ${floor} at which the number of people with two or more photos stops growing`);
+      return { preset, params: { algo: 'dbscan', metric: 'cosine', minSamples: 1, eps: round(1 - s) }, why, linkFrom: link === undefined ? floor : undefined };
+    }
+    case 'themes': {
+      const mcs = clamp(Math.round(Math.sqrt(c.n) / 2), 5, 200);
+      why.push(`whole photos in a few large groups: UMAP to 10 dimensions then HDBSCAN (excess of mass), min group size ${mcs} (half the square root of ${c.n} items, 5..200)`);
+      why.push('photos left over join their nearest theme at cosine >= 0.5 to its centre');
+      return { preset, params: { algo: 'hdbscan', metric: 'cosine', reduce: 'umap:10', minClusterSize: mcs, minSamples: Math.min(5, mcs), selection: 'eom', attachNoise: 0.5 }, why };
+    }
+    case 'objects': {
+      const mcs = clamp(Math.round(Math.log2(Math.max(2, c.n)) / 2), 3, 10);
+      const reduce = c.n > 2000 || c.d > 256 ? 'umap:10' : undefined;
+      why.push(`many small groups: HDBSCAN leaf selection (the finest stable clusters), min group size ${mcs} (grows with log2 of ${c.n} items, 3..10)`);
+      why.push(reduce ? `UMAP to 10 dimensions first (${c.n} items of ${c.d} dimensions)` : `no reduction (${c.n} items of ${c.d} dimensions)`);
+      why.push('items left over join their nearest group at cosine >= 0.6 to its centre (stricter than themes: small groups are easily mixed)');
+      return { preset, params: { algo: 'hdbscan', metric: 'cosine', minClusterSize: mcs, minSamples: mcs, selection: 'leaf', attachNoise: 0.6, ...(reduce ? { reduce } : {}) }, why };
+    }
+    case 'duplicates': {
+      why.push('near-identical items: single link at cosine similarity 0.95 (DBSCAN eps 0.05, min samples 2); items with no near copy are left out');
+      return { preset, params: { algo: 'dbscan', metric: 'cosine', eps: 0.05, minSamples: 2 }, why };
+    }
+  }
+}
+
+/**
+ * The preset's choice with the explicit parameters over it. An explicit algorithm other than the preset's keeps only
+ * the explicit parameters (the preset's values belong to its algorithm).
+ */
+export function applyPreset(choice: PresetChoice, explicit: Partial<ClusterParams>): { params: ClusterParams; overridden: string[] } {
+  const given = Object.fromEntries(Object.entries(explicit).filter(([k, v]) => v !== undefined && k !== 'preset')) as Partial<ClusterParams>;
+  const overridden = Object.keys(given).filter((k) => k in choice.params && (choice.params as unknown as Record<string, unknown>)[k] !== (given as Record<string, unknown>)[k]);
+  if (given.algo && given.algo !== choice.params.algo) return { params: { ...given, preset: choice.preset } as ClusterParams, overridden: ['algo'] };
+  return { params: { ...choice.params, ...given, preset: choice.preset }, overridden };
+}
+
+function round(x: number): number { return Math.round(x * 1e4) / 1e4; }

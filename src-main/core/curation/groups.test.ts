@@ -1,0 +1,67 @@
+/** Library groups (migration 5) with real faces: names outlive runs, un-naming makes a proposal again, held groups stay whole. */
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embedJob } from '../embed/embed-job.ts';
+import { Library } from '../library.ts';
+import { scanRoots } from '../scan/scanner.ts';
+import { CoreService } from '../service.ts';
+import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
+import { listGroups, unassignedItems } from './groups.ts';
+
+const t = tempDir();
+const file = join(t.dir, 'groups.constellate');
+let svc: CoreService;
+
+beforeAll(async () => {
+  const dir = join(t.dir, 'faces');
+  mkdirSync(dir);
+  for (const p of readdirSync(sharedPath('data/faces-london')).sort().slice(0, 6)) cpSync(sharedPath('data/faces-london', p), join(dir, p), { recursive: true });
+  const lib = Library.open(file);
+  await scanRoots(lib, [lib.addRoot(dir).id], testContext());
+  await embedJob(lib, { model: 'face' }, testContext());
+  lib.close();
+  svc = CoreService.open(file);
+});
+afterAll(async () => { await svc?.close(); t.cleanup(); });
+
+const run = async (params: Record<string, unknown>) => ((await svc.jobs.wait((await svc.cluster({ model: 'face', params: params as never })).id)).result as { runId: number; record: Record<string, unknown> });
+
+describe('library groups', () => {
+  it('a named group outlives runs, a curated one is held, un-naming returns a cluster to a proposal', async () => {
+    const r1 = (await run({ preset: 'people' })).runId;
+    const cs = await svc.getClusters({ runId: r1 });
+    expect(cs).toHaveLength(6);
+    await svc.editRun({ runId: r1, op: { type: 'rename', cluster: cs[0].cluster, name: 'Ann' } });
+    await svc.editRun({ runId: r1, op: { type: 'rename', cluster: cs[1].cluster, name: 'Bob' } });
+    await svc.editRun({ runId: r1, op: { type: 'accept', cluster: cs[1].cluster } });
+    expect(listGroups(svc.lib.db, 'face').map((g) => [g.name, g.curated, g.size])).toEqual([['Ann', false, 2], ['Bob', true, 2]]);
+    // undo of the accept: Bob is named, no longer curated
+    await svc.undo({ runId: r1 });
+    expect(listGroups(svc.lib.db, 'face').find((g) => g.name === 'Bob')?.curated).toBe(false);
+    await svc.redo({ runId: r1 });
+
+    // another algorithm: Bob is held whole under his name, Ann found again by overlap
+    const r2 = await run({ algo: 'kmeans', k: 2, seed: 1 });
+    const held = (r2.record.groups as { held: Array<{ name: string; size: number }>; linked: number });
+    expect(held.held.map((h) => [h.name, h.size])).toEqual([['Bob', 2]]);
+    const c2 = await svc.getClusters({ runId: r2.runId });
+    expect(c2.find((c) => c.name === 'Bob')).toMatchObject({ size: 2, curated: true });
+    // k = 2 over the other 10 faces: Ann's two faces sit in a cluster of 5, not most of it: no name is forced on it
+    expect(c2.filter((c) => c.name === 'Ann').every((c) => c.size <= 4)).toBe(true);
+    // without holding, the curated group is clustered like the rest
+    const r3 = await run({ preset: 'people', holdGroups: false });
+    expect((r3.record.groups as { held: unknown[] }).held).toEqual([]);
+    const c3 = await svc.getClusters({ runId: r3.runId });
+    expect(c3.find((c) => c.name === 'Ann')?.size).toBe(2);
+    expect(c3.find((c) => c.name === 'Bob')?.size).toBe(2);
+
+    // un-naming Ann in the newest run makes the cluster a proposal; the group goes once nothing points at it
+    const ann = c3.find((c) => c.name === 'Ann')!;
+    await svc.editRun({ runId: r3.runId, op: { type: 'rename', cluster: ann.cluster, name: '' } });
+    const still = svc.lib.db.prepare("SELECT COUNT(*) FROM clusters WHERE group_id = (SELECT id FROM groups WHERE name = 'Ann')").pluck().get() as number;
+    expect(listGroups(svc.lib.db, 'face').some((g) => g.name === 'Ann')).toBe(still > 0);
+    expect(unassignedItems(svc.lib.db, r3.runId)).toEqual({ noise: [], notInRun: [] });
+    expect((await svc.check()).ok).toBe(true);
+  }, 300_000);
+});
