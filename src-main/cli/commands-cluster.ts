@@ -12,10 +12,12 @@ import { toShared } from '../core/workers/pool.ts';
 import type { OptionSpec } from './args.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
+import { columnarMatrixMode, isColumnar } from './commands-interop.ts';
 
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
-  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy (no library)' },
+  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, or stream them from a .parquet / folder of parts / .arrow (minibatch-kmeans; no library)' },
+  'vector-column': { type: 'string', help: 'matrix mode from Parquet/Arrow: the list-of-float32 column (default embedding)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
   algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec' },
   k: { type: 'number', help: 'clusters (k-means family, ward)' },
@@ -101,6 +103,7 @@ function saveEncoder(ctx: CliContext, encoder: ClusterOutput['encoder'] | null):
 async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
   const file = resolve(ctx.opt<string>('embeddings')!);
   if (ctx.opt('model')) throw badArg('--model', 'not used with --embeddings (matrix mode needs no library)');
+  if (isColumnar(file)) return columnarMatrixMode(ctx, params, file);
   const M = readNpyMatrix(file);
   const labelsOpt = ctx.opt<string>('labels');
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;

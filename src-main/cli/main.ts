@@ -12,13 +12,14 @@ import { clusterCommands } from './commands-cluster.ts';
 import { mapCommands } from './commands-map.ts';
 import { exportCommands } from './commands-export.ts';
 import { libraryCommands } from './commands-library.ts';
+import { interopCommands } from './commands-interop.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...interopCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

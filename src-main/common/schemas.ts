@@ -106,7 +106,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusters: v.strictObject({ runId: id() }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']),
+    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']),
     link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()) }),
@@ -136,6 +136,10 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
+  importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
+  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
+  importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
+  exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */

@@ -32,7 +32,7 @@ def embed_partition(here, command, a, b):
     """One partition: run embed-files; returns its JSON ({rows, out}); raises (so Dask retries) on failure."""
     out = os.path.join(here, "out", part_name(a, b))
     if os.path.exists(out):
-        return {"rows": [a, b], "out": out, "skipped": True}
+        return {"rows": b - a, "range": [a, b], "out": out, "skipped": True}
     subs = {"{items}": os.path.join(here, "items.parquet"), "{a}": str(a), "{b}": str(b), "{out}": out}
     args = []
     for x in command:
@@ -80,7 +80,7 @@ def main():
         for fut in as_completed(futures):
             r = fut.result()
             done += 1
-            rows += r["rows"][1] - r["rows"][0]
+            rows += r["range"][1] - r["range"][0]
             sys.stderr.write("partitions %d/%d, rows %d/%d\n" % (done, len(parts), rows, job["rows"]))
         workers = len(client.scheduler_info().get("workers", {}))
     finally:
