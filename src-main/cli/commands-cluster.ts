@@ -41,6 +41,7 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'number', help: 'random seed (default 0)' },
   'n-init': { type: 'number', help: 'k-means restarts' },
   'batch-size': { type: 'number', help: 'mini-batch size (default 1024)' },
+  'max-epochs': { type: 'number', help: 'mini-batch k-means streamed from Parquet: passes over the file at most (default 10; early stopping as sklearn)' },
   labels: { type: 'string', help: 'true labels for the metrics: folders | imported | FILE (library); y.npy (matrix mode)' },
   'dedupe-sources': { type: 'flag', help: 'post-process: keep one item per source photo in each cluster' },
   'min-sim': { type: 'number', help: 'post-process: members below this cosine to the centroid become noise (e.g. 0.7)' },
@@ -72,7 +73,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
     samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
     patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
-    maxIter: ctx.opt<number>('max-iter'),
+    maxIter: ctx.opt<number>('max-iter'), maxEpochs: ctx.opt<number>('max-epochs'),
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];

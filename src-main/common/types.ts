@@ -189,6 +189,8 @@ export interface ClusterParams {
   tol?: number;
   updateInterval?: number;
   maxIter?: number;
+  /** mini-batch k-means streamed from Parquet: passes over the file at most */
+  maxEpochs?: number;
   postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
   samples?: number;
 }

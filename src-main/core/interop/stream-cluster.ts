@@ -29,7 +29,7 @@ export async function streamKmeansTask(p: StreamKmeansPayload, ctx: TaskContext)
       readPart: async (i) => { for await (const b of readBatches(src, { vectors: [p.vectorColumn] }, { parts: [i] })) return b.vectors[p.vectorColumn].X; throw new Error('no part'); },
     }, {
       k: p.params.k!, metric: p.params.metric, seed: p.params.seed, batchSize: p.params.batchSize,
-      maxEpochs: (p.params as { maxEpochs?: number }).maxEpochs, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
+      maxEpochs: (p.params as { maxEpochs?: number }).maxEpochs ?? 10, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
     });
     const sd = sizeDistribution(r.labels);
     let sil: number | null = null, silN = 0;
