@@ -138,14 +138,16 @@ async function importBench(n: number): Promise<void> {
     `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB (load ${l0})`);
 }
 
+/** A memory cgroup capped at capMb (v1 memory.limit_in_bytes, else v2 memory.max), or null when none can be made. */
 function makeCgroup(capMb: number): string | null {
-  const cg = '/sys/fs/cgroup/constellate-bench-interop';
-  try {
-    if (!existsSync(cg)) mkdirSync(cg);
-    writeFileSync(join(cg, 'memory.max'), String(capMb * 1048576));
-    try { writeFileSync(join(cg, 'memory.swap.max'), '0'); } catch { /* no swap control */ }
-    return cg;
-  } catch { return null; }
+  for (const [cg, file] of [['/sys/fs/cgroup/memory/constellate-bench-interop', 'memory.limit_in_bytes'], ['/sys/fs/cgroup/constellate-bench-interop', 'memory.max']] as const) {
+    try {
+      if (!existsSync(cg)) mkdirSync(cg);
+      writeFileSync(join(cg, file), String(capMb * 1048576));
+      return cg;
+    } catch { /* try the next layout */ }
+  }
+  return null;
 }
 
 async function streamBench(n: number, k: number, capMb: number | null): Promise<void> {
@@ -158,11 +160,12 @@ async function streamBench(n: number, k: number, capMb: number | null): Promise<
   const args = ['cluster', '--embeddings', file, '--algo', 'minibatch-kmeans', '--k', String(k), '--max-epochs', '1', '--json'];
   const r = timedCli(args, { cgroup: cg ?? undefined, nodeArgs: [`--max-old-space-size=${Math.min(cap, 1024)}`] });
   if (r.code !== 0) throw new Error(`cluster failed (${r.code}): ${r.stderr}`);
+  const cgPeak = cg && existsSync(join(cg, 'memory.max_usage_in_bytes')) ? mb(Number(readFileSync(join(cg, 'memory.max_usage_in_bytes'), 'utf8'))) : null;
   const j = r.json as { record: Record<string, unknown>; clusters: number; silhouette: number | null; timings: { wall: number } };
-  const res = { n, d, k, matrixMb: mb(n * d * 4), capMb: cap, cgroup: !!cg, wallS: r.wall, peakRssMb: r.rssMb, record: j.record, clusters: j.clusters, silhouette: j.silhouette, load: [l0, load()] };
+  const res = { n, d, k, matrixMb: mb(n * d * 4), capMb: cap, cgroup: !!cg, wallS: r.wall, peakRssMb: r.rssMb, cgroupPeakMb: cgPeak, record: j.record, clusters: j.clusters, silhouette: j.silhouette, load: [l0, load()] };
   save('stream', res, `mini-batch k-means k = ${k} streamed from Parquet, ${n.toLocaleString('en')} x ${d} (matrix ${mb(n * d * 4)} MB), ` +
     `${cg ? `in a cgroup with memory.max = ${cap} MB` : `--max-old-space-size=${Math.min(cap, 1024)} (no cgroup could be made)`}, one epoch (--max-epochs 1): ` +
-    `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB, ${String(j.record.steps)} steps over ${String(j.record.rowGroups)} row groups, ${j.clusters} clusters (load ${l0})`);
+    `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB${cgPeak !== null ? ` (cgroup peak ${cgPeak} MB)` : ''}, ${String(j.record.steps)} steps over ${String(j.record.rowGroups)} row groups, ${j.clusters} clusters (load ${l0})`);
 }
 
 function daskBench(m: number): void {
