@@ -452,7 +452,9 @@ export class ColumnarWriter {
       const writer = fdWriter(w.fd);
       w.pq = new ParquetWriter({
         writer, schema: parquetSchemaOf(cols) as never, createdBy: 'constellate',
-        kvMetadata: Object.entries(w.meta).map(([key, value]) => ({ key, value })),
+        // never an empty list: hyparquet-writer encodes it with an element type arrow-rs (parquet-wasm) refuses
+        // ("Expected list element type of Struct but got Byte"); the interop test found it
+        kvMetadata: Object.entries({ 'constellate.writer': 'constellate (hyparquet-writer)', ...w.meta }).map(([key, value]) => ({ key, value })),
       });
     }
     return w;
