@@ -114,12 +114,12 @@ async function libs(n: number): Promise<void> {
  * groups of 16,384), id = photo:N and a fixed-size list of float32. (hyparquet-writer needs a JS array per row and is
  * too slow on this loaded machine for 2 GB; see the libs part.)
  */
-function writeBlobParts(dir: string, n: number, d: number, centres: number, partRows = 65_536): number {
+function writeBlobParts(dir: string, n: number, d: number, centres: number, partRows = 65_536, group = 16384): number {
   if (existsSync(join(dir, '_done'))) return 0;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
-  const props = () => new pw.WriterPropertiesBuilder().setMaxRowGroupSize(16384).build();
+  const props = () => new pw.WriterPropertiesBuilder().setMaxRowGroupSize(group).build();
   for (let r0 = 0, p = 0; r0 < n; r0 += partRows, p++) {
     const m = Math.min(partRows, n - r0);
     const X = blobRows(r0, m, d, centres);
@@ -177,8 +177,9 @@ function makeCgroup(capMb: number): string | null {
 
 async function streamBench(n: number, k: number, capMb: number | null): Promise<void> {
   const d = 512;
-  const file = join(work, `blobs-${n}`);
-  writeBlobParts(file, n, d, 1000);
+  // row groups of 4,096 rows (8 MB of vectors): the streaming reader holds one row group decoded
+  const file = join(work, `blobs-${n}-rg4096`);
+  writeBlobParts(file, n, d, 1000, 65_536, 4096);
   const cap = capMb ?? Math.floor(mb(n * d * 4) / 2);
   const cg = makeCgroup(cap);
   const l0 = load();
@@ -189,7 +190,7 @@ async function streamBench(n: number, k: number, capMb: number | null): Promise<
   const j = r.json as { record: Record<string, unknown>; clusters: number; silhouette: number | null; timings: { wall: number } };
   const res = { n, d, k, matrixMb: mb(n * d * 4), capMb: cap, cgroup: !!cg, wallS: r.wall, peakRssMb: r.rssMb, cgroupPeakMb: cgPeak, record: j.record, clusters: j.clusters, silhouette: j.silhouette, load: [l0, load()] };
   save('stream', res, `mini-batch k-means k = ${k} streamed from Parquet, ${n.toLocaleString('en')} x ${d} (matrix ${mb(n * d * 4)} MB), ` +
-    `${cg ? `in a cgroup with memory.max = ${cap} MB` : `--max-old-space-size=${Math.min(cap, 1024)} (no cgroup could be made)`}, one epoch (--max-epochs 1): ` +
+    `(row groups of 4,096) ${cg ? `in a cgroup with memory.max = ${cap} MB` : `--max-old-space-size=${Math.min(cap, 1024)} (no cgroup could be made)`}, one epoch (--max-epochs 1): ` +
     `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB${cgPeak !== null ? ` (cgroup peak ${cgPeak} MB)` : ''}, ${String(j.record.steps)} steps over ${String(j.record.rowGroups)} row groups, ${j.clusters} clusters (load ${l0})`);
 }
 

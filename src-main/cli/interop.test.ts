@@ -219,7 +219,8 @@ describe('Parquet / Arrow interchange (CLI)', () => {
     const rnd = () => { s = (s * 1103515245 + 12345) >>> 0; return s / 2 ** 32 - 0.5; };
     for (let i = 0; i < n; i++) { y[i] = i % 3; for (let p = 0; p < d; p++) X[i * d + p] = (p % 3 === y[i] ? 3 : 0) + 0.3 * rnd(); }
     const file = join(t.dir, 'blobs.parquet');
-    const w = await ColumnarWriter.create(file, 'parquet', [{ name: 'id', type: 'int32' }, { name: 'embedding', type: 'vector' }], { d });
+    // written by the streaming writer (hyparquet-writer, one row group per batch), read by ours and by parquet-wasm
+    const w = await ColumnarWriter.create(file, 'parquet', [{ name: 'id', type: 'int32' }, { name: 'embedding', type: 'vector' }], { d, streaming: true });
     for (let r0 = 0; r0 < n; r0 += 50) w.write({ id: Int32Array.from({ length: 50 }, (_, t2) => r0 + t2), embedding: X.slice(r0 * d, (r0 + 50) * d) }, 50);
     w.finish();
     // the second implementation reads it too (a file without metadata of ours: hyparquet-writer's empty key-value list was unreadable to it)

@@ -449,12 +449,15 @@ export class ColumnarWriter {
   private pq: ParquetWriter | null = null;
   private fd = -1;
   private readonly tmp: string;
+  private limit = WASM_WRITE_LIMIT;
   private constructor(readonly file: string, readonly format: ColumnarFormat, readonly cols: ColSpec[], readonly meta: Record<string, string>, readonly d: number) {
     this.tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`);
   }
 
-  static async create(file: string, format: ColumnarFormat, cols: ColSpec[], opts: { meta?: Record<string, string>; d?: number } = {}): Promise<ColumnarWriter> {
+  /** `streaming`: Parquet through hyparquet-writer, one row group per batch, whatever the size. */
+  static async create(file: string, format: ColumnarFormat, cols: ColSpec[], opts: { meta?: Record<string, string>; d?: number; streaming?: boolean } = {}): Promise<ColumnarWriter> {
     const w = new ColumnarWriter(resolve(file), format, cols, { 'constellate.writer': 'constellate', ...(opts.meta ?? {}) }, opts.d ?? 0);
+    if (opts.streaming) w.limit = 0;
     if (format === 'parquet') w.fd = openSync(w.tmp, 'wx');
     return w;
   }
@@ -464,11 +467,11 @@ export class ColumnarWriter {
     if (n === 0) return;
     this.rows += n;
     this.maxBatch = Math.max(this.maxBatch, n);
-    if (this.format === 'arrow' || (!this.pq && this.bytes < WASM_WRITE_LIMIT)) {
+    if (this.format === 'arrow' || (!this.pq && this.bytes < this.limit)) {
       this.batches.push(data);
       this.ns.push(n);
       for (const c of this.cols) this.bytes += c.type === 'vector' ? (data[c.name] as Float32Array).byteLength : n * (c.type === 'string' ? 64 : c.type === 'f64list' ? 48 : 8);
-      if (this.format === 'arrow' || this.bytes < WASM_WRITE_LIMIT) return;
+      if (this.format === 'arrow' || this.bytes < this.limit) return;
       // too large for parquet-wasm: stream everything so far and the rest through hyparquet-writer
       this.pq = new ParquetWriter({
         writer: fdWriter(this.fd), schema: parquetSchemaOf(this.cols) as never, createdBy: 'constellate',
