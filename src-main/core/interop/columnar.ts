@@ -467,7 +467,7 @@ export class ColumnarWriter {
     if (n === 0) return;
     this.rows += n;
     this.maxBatch = Math.max(this.maxBatch, n);
-    if (this.format === 'arrow' || (!this.pq && this.bytes < this.limit)) {
+    if (this.format === 'arrow' || !this.pq) {
       this.batches.push(data);
       this.ns.push(n);
       for (const c of this.cols) this.bytes += c.type === 'vector' ? (data[c.name] as Float32Array).byteLength : n * (c.type === 'string' ? 64 : c.type === 'f64list' ? 48 : 8);
