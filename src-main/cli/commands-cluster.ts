@@ -14,10 +14,12 @@ import { PRESETS, applyPreset, resolvePreset } from '../algo/cluster/presets.ts'
 import type { PresetRecord } from '../common/jobs.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
+import { columnarMatrixMode, isColumnar } from './commands-interop.ts';
 
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
-  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy (no library)' },
+  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, or stream them from a .parquet / folder of parts / .arrow (minibatch-kmeans; no library)' },
+  'vector-column': { type: 'string', help: 'matrix mode from Parquet/Arrow: the list-of-float32 column (default embedding)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
   preset: { type: 'string', help: 'people | themes | objects | duplicates: the algorithm and parameters chosen from the model and the data (no --algo needed; explicit flags override)' },
   algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec (optional with --preset)' },
@@ -43,6 +45,7 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'number', help: 'random seed (default 0)' },
   'n-init': { type: 'number', help: 'k-means restarts' },
   'batch-size': { type: 'number', help: 'mini-batch size (default 1024)' },
+  'max-epochs': { type: 'number', help: 'mini-batch k-means streamed from Parquet: passes over the file at most (default 10; early stopping as sklearn)' },
   labels: { type: 'string', help: 'true labels for the metrics: folders | imported | FILE (library); y.npy (matrix mode)' },
   'dedupe-sources': { type: 'flag', help: 'post-process: keep one item per source photo in each cluster' },
   'min-sim': { type: 'number', help: 'post-process: members below this cosine to the centroid become noise (e.g. 0.7)' },
@@ -76,7 +79,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
     samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
     patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
-    maxIter: ctx.opt<number>('max-iter'), preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined,
+    maxIter: ctx.opt<number>('max-iter'), preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined, maxEpochs: ctx.opt<number>('max-epochs'),
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];
@@ -107,6 +110,7 @@ function saveEncoder(ctx: CliContext, encoder: ClusterOutput['encoder'] | null):
 async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
   const file = resolve(ctx.opt<string>('embeddings')!);
   if (ctx.opt('model')) throw badArg('--model', 'not used with --embeddings (matrix mode needs no library)');
+  if (isColumnar(file)) return columnarMatrixMode(ctx, params, file);
   const M = readNpyMatrix(file);
   const labelsOpt = ctx.opt<string>('labels');
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;

@@ -1,4 +1,4 @@
-/** Embedding commands: embed, import-embeddings, export-embeddings. */
+/** Embedding commands: embed (import-embeddings and export-embeddings: commands-interop.ts). */
 import { AppError } from '../common/errors.ts';
 import type { EmbedReport } from '../core/embed/embed-job.ts';
 import type { Command } from './main.ts';
@@ -34,44 +34,6 @@ const embed: Command = {
   },
 };
 
-const importEmb: Command = {
-  spec: {
-    name: 'import-embeddings', summary: 'import a .npy matrix + ids file as a model\'s embeddings', positionals: [1, 1],
-    usage: 'constellate import-embeddings X.npy --ids ids.csv --model NAME [--library F] [--json]',
-    options: {
-      ids: { type: 'string', help: 'CSV (path[,x,y,w,h]) or JSON lines ({"path","box"}) with one row per matrix row' },
-      model: { type: 'string', help: 'name to store the embeddings under' },
-    },
-  },
-  async run(ctx) {
-    const ids = ctx.opt<string>('ids');
-    const model = ctx.opt<string>('model');
-    if (!ids) throw new AppError('BAD_ARGUMENT', '--ids is required');
-    if (!model) throw new AppError('BAD_ARGUMENT', '--model is required');
-    const r = await ctx.api().importEmbeddings({ npy: ctx.parsed.positionals[0], ids, model });
-    ctx.out(r, `${r.imported} of ${r.rows} rows imported as ${r.model} (${r.kind}, ${r.dim}-d)` + (r.unmatched ? `; ${r.unmatched} paths are not photos of this library` : ''));
-  },
-};
+// import-embeddings and export-embeddings (npy, Parquet, Arrow) are in commands-interop.ts
 
-const exportEmb: Command = {
-  spec: {
-    name: 'export-embeddings', summary: 'write a model\'s embeddings as .npy + ids CSV', positionals: [0, 0],
-    usage: 'constellate export-embeddings --model NAME --out X.npy [--ids ids.csv] [--force] [--library F] [--json]',
-    options: {
-      model: { type: 'string', help: 'model name' },
-      out: { type: 'string', help: 'the .npy file to write' },
-      ids: { type: 'string', help: 'the ids CSV to write (default: next to --out, .ids.csv)' },
-      force: { type: 'flag', help: 'replace existing output files (never the library\'s own files)' },
-    },
-  },
-  async run(ctx) {
-    const model = ctx.opt<string>('model');
-    const out = ctx.opt<string>('out');
-    if (!model) throw new AppError('BAD_ARGUMENT', '--model is required');
-    if (!out) throw new AppError('BAD_ARGUMENT', '--out is required');
-    const r = await ctx.api().exportEmbeddings({ model, out, ids: ctx.opt<string>('ids'), force: !!ctx.opt('force') });
-    ctx.out(r, `${r.rows} x ${r.dim} embeddings of ${r.model} written to ${r.out} (ids: ${r.ids})`);
-  },
-};
-
-export const embedCommands: Command[] = [embed, importEmb, exportEmb];
+export const embedCommands: Command[] = [embed];

@@ -14,13 +14,14 @@ import { exportCommands } from './commands-export.ts';
 import { libraryCommands } from './commands-library.ts';
 import { xmpCommands } from './commands-xmp.ts';
 import { exploreCommands } from './commands-explore.ts';
+import { interopCommands } from './commands-interop.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands, ...interopCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

@@ -116,6 +116,15 @@ export interface AppApi {
   nearDuplicates(o: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
+  // --- interchange with other engines (Parquet / Arrow, job bundles; issue 22) ---
+  /** Starts a job importing a model's embeddings from a Parquet file, a folder of Parquet parts or an Arrow IPC file. */
+  importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>>;
+  /** Writes a model's embeddings as Parquet or Arrow (id, path, sha256, box, embedding). */
+  exportEmbeddingsFile(o: { model: string; out: string; format: 'parquet' | 'arrow'; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
+  /** Starts a job storing a run clustered elsewhere (item, cluster label, optional probability) with centroids, samples and metrics computed here. */
+  importRun(o: ImportRunOptions): Promise<JobInfo<'importRun'>>;
+  /** Starts a job writing a job bundle (items.parquet, model files, Dask driver) for an existing distributed engine. */
+  exportJob(o: { model: string; to: string; partitionRows?: number }): Promise<JobInfo<'exportJob'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
   compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
   /**
@@ -318,7 +327,7 @@ export interface ExportEmbeddingsReport {
 export interface ExportRunOptions {
   runId: number;
   to: string;
-  format: 'folders' | 'csv' | 'json' | 'html';
+  format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
   /** folders only (default copy); ignored by other formats */
   link?: 'copy' | 'hardlink' | 'symlink';
   dryRun?: boolean;
@@ -375,7 +384,7 @@ export interface ImportXmpReport {
 }
 
 export interface ImportLabelsReport {
-  source: string; mode: 'csv' | 'json' | 'folders'; rows: number; matched: number; photos: number; faces: number; inherited: number;
+  source: string; mode: 'csv' | 'json' | 'folders' | 'parquet'; rows: number; matched: number; photos: number; faces: number; inherited: number;
   unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
   seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
   /** the run whose groups were named (null: none) */
@@ -383,6 +392,19 @@ export interface ImportLabelsReport {
   /** the one undoable edit that named them (null: nothing named) */
   editId?: number | null;
 }
+
+export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
+export interface ImportEmbeddingsFileReport {
+  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
+  format: 'parquet' | 'arrow'; files: number; source: string;
+}
+export interface ExportEmbeddingsFileReport { model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string; format: 'parquet' | 'arrow' }
+export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
+export interface ImportRunReport {
+  runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
+  rows: number; source: string; named: number; carried: number;
+}
+export interface ExportJobReport { dir: string; items: number; partitions: number; model: string; kind: 'photo' | 'face'; files: string[]; driver: string; command: string[] }
 
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [
@@ -394,6 +416,7 @@ export const API_METHODS = [
   'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
   'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
   'assign', 'getSettings', 'setSettings',
+  'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -2,7 +2,7 @@
  * The job-kind map: every job kind with its typed params and result. `JobInfo<K>` (common/types.ts) takes them from
  * here, so a finished job's result is typed end to end (core, transports, CLI, renderer). Pure: no Node, no Electron.
  */
-import type { ExportRunReport } from './api.ts';
+import type { ExportJobReport, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport } from './api.ts';
 import type { ClusterParams, ItemKind, MapInfo, MapParams, RunInfo, ScanResult } from './types.ts';
 
 export interface EmbedSpec {
@@ -119,6 +119,10 @@ export interface JobKinds {
   similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number; selection?: number; combine?: 'mean' | 'max' }; result: { items: number } };
   neardup: { params: { model: string; threshold: number }; result: { groups: number } };
   split: { params: { runId: number; cluster: number; k?: number; algo?: string }; result: Record<string, unknown> };
+  /** interchange with other engines (issue 22) */
+  importEmbeddings: { params: ImportEmbeddingsFileOptions; result: ImportEmbeddingsFileReport };
+  importRun: { params: ImportRunOptions; result: ImportRunReport };
+  exportJob: { params: { model: string; to: string; partitionRows?: number }; result: ExportJobReport };
 }
 
 export type JobKind = keyof JobKinds;

@@ -124,7 +124,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html']), createMissing: opt(v.boolean()),
+    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), createMissing: opt(v.boolean()),
     link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   exportXmp: v.strictObject({ runId: id() }),
@@ -187,6 +187,10 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
   getSettings: none,
   setSettings: v.strictObject({ autoAssign: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())) }),
+  importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
+  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
+  importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
+  exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -286,7 +290,7 @@ const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
   installed: v.boolean(), manifestPath: nul(str()), notes: opt(str()),
 });
 const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
-  runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html']), to: str(),
+  runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), to: str(),
   link: nul(picklist(['copy', 'hardlink', 'symlink'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
   dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
   folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
@@ -302,10 +306,14 @@ const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
   rejectedFaces: nint(), embeddings: nint(), failures: v.array(v.object({ path: str(), reason: str() })), seconds: anyNum(), photosPerSecond: anyNum(),
 });
+const importEmbeddingsFileReportSchema = v.object({
+  model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),
+  format: picklist(['parquet', 'arrow']), files: nint(), source: str(),
+});
 const librarySettingsSchema = v.object({ autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()) });
 const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
-  source: str(), mode: picklist(['csv', 'json', 'folders']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
+  source: str(), mode: picklist(['csv', 'json', 'folders', 'parquet']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
   unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
   seeded: v.array(v.object({ runId: id(), kind: itemKindSchema, named: nint(), curated: nint() })),
   runId: opt(nul(id())), editId: opt(nul(nint())),
@@ -331,7 +339,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   cluster: { params: v.object({ model: str(), params: clusterParamsSchema, labels: opt(nul(str())) }), result: clusterReportSchema },
   export: {
     params: v.object({
-      runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html']), link: picklist(['copy', 'hardlink', 'symlink']),
+      runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),
       dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
     }),
     result: exportRunReportSchema,
@@ -353,6 +361,21 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   split: {
     params: v.object({ runId: id(), cluster: nint(), k: opt(nint()), algo: opt(str()) }),
     result: rec(),
+  },
+  importEmbeddings: {
+    params: v.object({ file: str(), model: str(), idColumn: opt(str()), vectorColumn: opt(str()) }),
+    result: importEmbeddingsFileReportSchema,
+  },
+  importRun: {
+    params: v.object({ file: str(), model: str(), idColumn: opt(str()), clusterColumn: opt(str()) }),
+    result: v.object({
+      runId: id(), model: str(), kind: itemKindSchema, items: nint(), clusters: nint(), noise: nint(), unmatched: nint(), unmatchedIds: v.array(str()),
+      rows: nint(), source: str(), named: nint(), carried: nint(),
+    }),
+  },
+  exportJob: {
+    params: v.object({ model: str(), to: str(), partitionRows: opt(nint()) }),
+    result: v.object({ dir: str(), items: nint(), partitions: nint(), model: str(), kind: itemKindSchema, files: v.array(str()), driver: str(), command: v.array(str()) }),
   },
 };
 
@@ -439,6 +462,10 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
     })),
   }),
   searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema) }),
+  importEmbeddingsFile: jobInfoOf('importEmbeddings'),
+  exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(['parquet', 'arrow']) }),
+  importRun: jobInfoOf('importRun'),
+  exportJob: jobInfoOf('exportJob'),
   assign: v.object({
     runId: id(), assigned: nint(), unassigned: nint(), groups: nint(), editId: nul(nint()), threshold: nul(anyNum()), thresholdFrom: str(),
     margin: anyNum(), joined: v.array(v.object({ cluster: nint(), name: nul(str()), added: nint() })),

@@ -221,6 +221,8 @@ export interface ClusterParams {
   tol?: number;
   updateInterval?: number;
   maxIter?: number;
+  /** mini-batch k-means streamed from Parquet: passes over the file at most */
+  maxEpochs?: number;
   postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
   samples?: number;
   /** the preset the run started from (its choice and reasons are in the run's record.preset) */

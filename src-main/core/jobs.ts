@@ -43,6 +43,9 @@ export const JOB_KINDS: Record<string, { writes: boolean }> = {
   split: { writes: false },
   compare: { writes: false },
   download: { writes: false },
+  importEmbeddings: { writes: true },
+  importRun: { writes: true },
+  exportJob: { writes: true },
 };
 
 /** Kinds not listed are treated as writers (the safe side). */

@@ -46,6 +46,9 @@ import { backupNow, listBackups, restoreBackup, type BackupInfo } from './backup
 import { bestOf, itemQualities, KEEP_RULE } from './curation/neardup.ts';
 import { moveToTrash, restoreFromTrash, type Trashed } from './curation/trash.ts';
 import { rowDot } from '../algo/neardup.ts';
+import { exportEmbeddingsFile, exportJob } from './interop/export.ts';
+import { importEmbeddingsFile, importRun } from './interop/import.ts';
+import type { ExportEmbeddingsFileReport, ImportEmbeddingsFileOptions, ImportRunOptions } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -802,5 +805,34 @@ export class CoreService implements AppApi {
     const runId = this.lib.db.prepare('SELECT id FROM runs WHERE model = ? ORDER BY id DESC LIMIT 1').pluck().get(model) as number | undefined;
     if (runId === undefined) return null;
     return this.assign({ runId });
+  }
+
+  // --- interchange with other engines (issue 22) ---
+
+  async importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>> {
+    const spec: ImportEmbeddingsFileOptions = { file: resolve(o.file), model: o.model, idColumn: o.idColumn, vectorColumn: o.vectorColumn };
+    for (const k of ['idColumn', 'vectorColumn'] as const) if (spec[k] === undefined) delete spec[k];
+    return this.jobs.start('importEmbeddings', spec, async (ctx) => {
+      const r = await importEmbeddingsFile(this.lib, spec, ctx);
+      this.emit({ type: 'library', info: this.lib.info() });
+      return r;
+    });
+  }
+
+  async exportEmbeddingsFile(o: { model: string; out: string; format: 'parquet' | 'arrow'; force?: boolean }): Promise<ExportEmbeddingsFileReport> {
+    return exportEmbeddingsFile(this.lib, o.model, o.out, o.format, o.force === true);
+  }
+
+  async importRun(o: ImportRunOptions): Promise<JobInfo<'importRun'>> {
+    getModel(this.lib.db, o.model); // refused when asked: the embeddings the run is over
+    const spec: ImportRunOptions = { file: resolve(o.file), model: o.model, idColumn: o.idColumn, clusterColumn: o.clusterColumn };
+    for (const k of ['idColumn', 'clusterColumn'] as const) if (spec[k] === undefined) delete spec[k];
+    return this.jobs.start('importRun', spec, (ctx) => importRun(this.lib, spec, ctx));
+  }
+
+  async exportJob(o: { model: string; to: string; partitionRows?: number }): Promise<JobInfo<'exportJob'>> {
+    if (o.model !== 'photo' && o.model !== 'face') throw badArg('model', `export-job runs the built-in models photo or face (got ${JSON.stringify(o.model)})`);
+    const spec = { model: o.model, to: resolve(o.to), ...(o.partitionRows !== undefined ? { partitionRows: o.partitionRows } : {}) };
+    return this.jobs.start('exportJob', spec, (ctx) => exportJob(this.lib, spec, ctx));
   }
 }

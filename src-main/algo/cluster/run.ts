@@ -222,6 +222,24 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   }
   timings.fit = performance.now() - tf;
 
+  const assessed = await assessLabels(input, raw, p, o);
+  Object.assign(timings, assessed.timings);
+  const { labels, stats, metrics, report } = assessed;
+  timings.total = performance.now() - t0;
+  o.onProgress?.('metrics', 1, 1);
+  return { labels, rawLabels: raw, probabilities, outlierScores, stats, metrics, timings, record, report, encoder, loss };
+}
+
+/**
+ * Statistics (centroids, top and tail samples), post-processing and metrics of given labels on the original
+ * embeddings' cosine geometry: the second half of every run, and all of a run clustered elsewhere (import-run).
+ */
+export async function assessLabels(input: ClusterInput, raw: Int32Array, p: Pick<ClusterParams, 'metric' | 'seed' | 'samples' | 'postprocess'>, o: RunOptions = {}):
+  Promise<{ labels: Int32Array; stats: ClusterStats; metrics: ClusterMetrics; report: PostprocessReport; timings: Record<string, number> }> {
+  const { X, n, d } = input;
+  const metric = p.metric ?? 'cosine';
+  const seed = p.seed ?? 0;
+  const timings: Record<string, number> = {};
   // statistics, top/tail samples and post-processing always on the original embeddings' cosine geometry
   const tp = performance.now();
   let labels = raw;
@@ -270,7 +288,5 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     });
   }
   timings.metrics = performance.now() - tm;
-  timings.total = performance.now() - t0;
-  o.onProgress?.('metrics', 1, 1);
-  return { labels, rawLabels: raw, probabilities, outlierScores, stats, metrics, timings, record, report, encoder, loss };
+  return { labels, stats, metrics, report, timings };
 }

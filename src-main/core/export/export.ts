@@ -23,11 +23,12 @@ import type { Library } from '../library.ts';
 import { openReadOnly, type Db } from '../store/db.ts';
 import { csvField } from '../embed/io.ts';
 import { renderHtmlReport } from './html.ts';
+import { ColumnarWriter } from '../interop/columnar.ts';
 import { faceCrop } from './images.ts';
 import { RunReader, runGroups, type ExportItem, type Group } from './items.ts';
 import { NameSet, safeFileName, safeName } from './names.ts';
 
-export const EXPORT_FORMATS = ['folders', 'csv', 'json', 'html'] as const;
+export const EXPORT_FORMATS = ['folders', 'csv', 'json', 'html', 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const LINK_MODES = ['copy', 'hardlink', 'symlink'] as const;
 export type LinkMode = (typeof LINK_MODES)[number];
@@ -248,7 +249,8 @@ function openSnapshot(lib: Library): { lib: Library; close(): void } {
 async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptions & { link: LinkMode }, ctx: JobContext): Promise<ExportReport> {
   const run = getRun(snapLib.db, o.runId);
   const to = resolve(o.to);
-  const groups = runGroups(snapLib.db, run.id, o);
+  // Parquet is an interchange table (import-run reads it back): noise rows are in it unless only curated groups are asked
+  const groups = runGroups(snapLib.db, run.id, o.format === 'parquet' ? { ...o, includeNoise: true } : o);
   const report: ExportReport = {
     runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
     items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
@@ -264,6 +266,7 @@ async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptio
   try {
     if (o.format === 'folders') await exportFolders(snapLib, run, groups, to, o, report, temps, ctx);
     else if (o.format === 'html') await exportHtml(snapLib, run, groups, to, o, report, temps, ctx);
+    else if (o.format === 'parquet') await exportParquet(snapLib, run, groups, to, o, report, ctx);
     else await exportTable(snapLib, run, groups, to, o, report, temps, ctx);
   } catch (e) {
     temps.removeAll();
@@ -427,6 +430,48 @@ async function exportTable(lib: Library, run: RunInfo, groups: Group[], to: stri
   temps.done(tmp);
   if (r.collided) report.collisions++;
   report.out = join(to, r.name);
+  report.files = 1;
+}
+
+/**
+ * A run as Parquet, for other engines and for import-run: item (kind:id), kind, id, path, box (faces: x, y, w, h),
+ * cluster (-1 = noise), name, curated, similarity, distance. One row group per group of the run.
+ */
+async function exportParquet(lib: Library, run: RunInfo, groups: Group[], to: string, o: ExportOptions, report: ExportReport, ctx: JobContext): Promise<void> {
+  const wanted = `run-${run.id}.parquet`;
+  const names = new NameSet(listNames(to, !o.dryRun).all);
+  const total = report.items;
+  if (o.dryRun) { planSingleFile(to, names, wanted, report); ctx.progress('export', total, total); return; }
+  const name = names.free(wanted);
+  if (name !== wanted) report.collisions++;
+  const w = await ColumnarWriter.create(join(to, name), 'parquet', [
+    { name: 'item', type: 'string' }, { name: 'kind', type: 'string' }, { name: 'id', type: 'int32' }, { name: 'path', type: 'string', nullable: true },
+    { name: 'box', type: 'f64list', nullable: true }, { name: 'cluster', type: 'int32' }, { name: 'name', type: 'string', nullable: true },
+    { name: 'curated', type: 'bool' }, { name: 'similarity', type: 'float64', nullable: true }, { name: 'distance', type: 'float64', nullable: true },
+  ], { meta: { 'constellate.run': String(run.id), 'constellate.model': run.model, 'constellate.kind': run.kind, 'constellate.algo': run.algo, 'constellate.distance': DISTANCE_DOC } });
+  const reader = new RunReader(lib.db, run);
+  let done = 0;
+  ctx.progress('export', 0, total);
+  try {
+    for (const g of groups) {
+      ctx.checkCancelled();
+      const its = reader.items(g.cluster);
+      if (!its.length) continue;
+      w.write({
+        item: its.map((it) => `${run.kind}:${it.item}`), kind: its.map(() => run.kind), id: Int32Array.from(its, (it) => it.item), path: its.map((it) => it.path),
+        box: its.map((it) => (it.box ? [...it.box] : null)), cluster: its.map(() => g.cluster), name: its.map(() => g.name), curated: its.map(() => g.curated),
+        similarity: its.map((it) => round(it.similarity)), distance: its.map((it) => round(it.distance)),
+      }, its.length);
+      done += its.length;
+      ctx.progress('export', done, total);
+    }
+    ctx.checkCancelled();
+    w.finish();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  report.out = join(to, name);
   report.files = 1;
 }
 

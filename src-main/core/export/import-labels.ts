@@ -35,6 +35,7 @@ import type { Library } from '../library.ts';
 import { IMAGE_EXTENSIONS } from '../scan/scanner.ts';
 import { readFaceTag } from './images.ts';
 import { applyEdit } from '../curation/edits.ts';
+import { badFile, column, openColumnar, readBatches } from '../interop/columnar.ts';
 
 export interface ImportLabelsOptions {
   /** name (and possibly mark curated) the groups of the newest runs (default true) */
@@ -45,7 +46,7 @@ export interface ImportLabelsOptions {
 
 export interface ImportLabelsReport {
   source: string;
-  mode: 'csv' | 'json' | 'folders';
+  mode: 'csv' | 'json' | 'folders' | 'parquet';
   /** rows (files) or images (folders) read */
   rows: number;
   /** rows/images matched to at least one library item */
@@ -71,6 +72,55 @@ export interface ImportLabelsReport {
 }
 
 interface Entry { path: string; label: string; box: [number, number, number, number] | null; line: string }
+
+/**
+ * Labels from Parquet or Arrow: a `label` column (else `name`, as `export --format parquet` writes it) and the item by
+ * `path` (with `box` or x, y, w, h for a face), or by `item`/`id` (kind:id, as our exports write it).
+ */
+async function readColumnarEntries(file: string, lib: Library): Promise<{ mode: 'parquet'; entries: Entry[]; ignored: number }> {
+  const src = openColumnar(file);
+  const has = (n: string) => src.columns.some((c) => c.name === n);
+  const lcol = has('label') ? 'label' : has('name') ? 'name' : null;
+  if (!lcol) throw badFile(file, `no column 'label' (or 'name') with the labels; its columns: ${src.columns.map((c) => c.name).join(', ')}`);
+  const byPath = has('path') && column(src, 'path', 'photo paths').type === 'string';
+  const icol = has('item') ? 'item' : has('id') ? 'id' : null;
+  if (!byPath && !icol) throw badFile(file, `no column 'path' or 'item' to name the item of each row; its columns: ${src.columns.map((c) => c.name).join(', ')}`);
+  const boxList = has('box') ? 'box' : null;
+  const boxCols = ['x', 'y', 'w', 'h'].every(has) ? ['x', 'y', 'w', 'h'] : [];
+  const base = dirname(resolve(file));
+  const itemQ = { photo: lib.db.prepare('SELECT path, NULL AS x, NULL AS y, NULL AS w, NULL AS h FROM photos WHERE id = ?'),
+    face: lib.db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?') };
+  const entries: Entry[] = [];
+  let ignored = 0;
+  for await (const b of readBatches(src, { scalars: [lcol, ...(byPath ? ['path'] : []), ...(icol && !byPath ? [icol] : []), ...boxCols], lists: boxList ? [boxList] : [] })) {
+    for (let i = 0; i < b.n; i++) {
+      const where = `${file}:row ${b.start + i + 1}`;
+      const lv = b.cols[lcol][i];
+      if (lv === null || lv === undefined || lv === '') { ignored++; continue; }
+      let path: string | null = null;
+      let box: Entry['box'] = null;
+      if (byPath) {
+        const p = b.cols.path[i];
+        if (typeof p !== 'string' || !p) throw badFile(file, `column 'path', row ${b.start + i + 1}: empty path`);
+        path = isAbsolute(p) ? p : resolve(base, p);
+        const raw = boxList ? b.lists[boxList][i] : boxCols.length ? boxCols.map((c) => b.cols[c][i] as number | null) : null;
+        if (raw && raw.some((x) => x !== null && x !== undefined)) {
+          if (raw.length !== 4 || !raw.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new AppError('BAD_FILE', `${where}: the face box must be 4 numbers x, y, w, h`);
+          box = raw as [number, number, number, number];
+        }
+      } else {
+        const m = /^(photo|face):(\d+)$/.exec(String(b.cols[icol!][i]));
+        if (!m) throw badFile(file, `column '${icol}', row ${b.start + i + 1}: expected kind:id (photo:N or face:N)`);
+        const r = itemQ[m[1] as 'photo' | 'face'].get(Number(m[2])) as { path: string; x: number | null; y: number; w: number; h: number } | undefined;
+        if (!r) { ignored++; continue; }
+        path = r.path;
+        box = r.x === null ? null : [r.x, r.y, r.w, r.h];
+      }
+      entries.push({ path, label: String(lv).trim(), box, line: where });
+    }
+  }
+  return { mode: 'parquet', entries, ignored };
+}
 
 /** RFC 4180 CSV (the one reader, core/csv.ts). */
 export const parseCsv = readCsv;
@@ -237,7 +287,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
       ctx?.progress('import', ++done, total);
     }
   } else {
-    const { mode, entries, ignored } = readEntries(src);
+    const { mode, entries, ignored } = /\.(parquet|pq|arrow|feather|ipc)$/i.test(src) ? await readColumnarEntries(src, lib) : readEntries(src);
     report.mode = mode;
     report.ignored = ignored;
     report.rows = entries.length + ignored;

@@ -11,6 +11,8 @@ import { limitTask } from '../embed/limit.ts';
 import { sgdHelperTask } from './sgd-runner.ts';
 import { nearDupTask, normalizeTask, similarTask, sweepTask } from '../curation/tasks.ts';
 import { warmGemm, warmStats } from './warm.ts';
+import { assessTask } from '../interop/import.ts';
+import { streamKmeansTask } from '../interop/stream-cluster.ts';
 
 export interface TaskContext {
   isCancelled(): boolean;
@@ -46,6 +48,8 @@ export const TASKS = {
   sgd: sgdHelperTask,
   embedLimit: limitTask,
   warmStats: warmStatsTask,
+  assess: assessTask,
+  streamKmeans: streamKmeansTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 export type TaskName = keyof typeof TASKS;
