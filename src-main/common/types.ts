@@ -170,11 +170,11 @@ export interface Page<T> {
 export type AppEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'library'; info: LibraryInfo }
-  /** a progressive snapshot of a map being computed (binary over every transport) */
   /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
   | { type: 'run'; runId: number; change?: RunChange }
   /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
   | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
+  /** a progressive snapshot of a map being computed (binary over every transport) */
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
