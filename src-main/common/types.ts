@@ -228,6 +228,8 @@ export interface MapParams {
   minDist?: number;
   perplexity?: number;
   nEpochs?: number;
+  /** t-SNE repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default: bh below 10,000 points, fft from there) */
+  tsneMethod?: 'exact' | 'bh' | 'fft' | 'auto';
 }
 
 export interface MapInfo {

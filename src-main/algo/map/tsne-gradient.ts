@@ -21,7 +21,8 @@ import { fft, fftPlan, smoothSize } from './fft.ts';
 export type TsneGradientMethod = 'exact' | 'bh' | 'fft';
 
 /** Phases of an iteration, in order: repulsion (one of three paths), then the attractive forces and the update. */
-export const PHASE = { EXACT: 0, BH: 1, FFT_KROWS: 2, FFT_KCOLS: 3, FFT_ROWS: 4, FFT_COLS: 5, FFT_IROWS: 6, FFT_INTERP: 7, UPDATE: 8 } as const;
+export const PHASE = { EXACT: 0, BH: 1, FFT_ROWS: 2, FFT_KCOLS: 3, FFT_COLS: 4, FFT_IROWS: 5, FFT_INTERP: 6, UPDATE: 7 } as const;
+const FFT_PHASES = [PHASE.FFT_ROWS, PHASE.FFT_KCOLS, PHASE.FFT_COLS, PHASE.FFT_IROWS, PHASE.FFT_INTERP];
 
 /** Scalar slots in TsneState.sc. */
 const SC = { EXAG: 0, MOMENTUM: 1, LR: 2, INVQ: 3, LO: 4, BOXW: 5, NBOX: 6, M: 7, THETA2: 8, TREE_SIZE: 9 } as const;
@@ -101,8 +102,9 @@ const range = (total: number, c: number, count: number): [number, number] => [Ma
 export function chunksOf(st: TsneState, phase: number): number {
   const M = st.sc[SC.M], half = M / 2 + 1;
   switch (phase) {
-    case PHASE.FFT_KROWS: case PHASE.FFT_KCOLS: return Math.max(1, Math.min(64, Math.ceil(half / 2 / 4)));
-    case PHASE.FFT_ROWS: case PHASE.FFT_IROWS: case PHASE.FFT_COLS: return Math.max(1, Math.min(64, Math.ceil(M / 8)));
+    case PHASE.FFT_KCOLS: return Math.max(1, Math.min(64, Math.ceil(half / 2 / 4)));
+    case PHASE.FFT_ROWS: return Math.max(1, Math.min(64, Math.ceil((Math.ceil(half / 2) + M) / 8)));
+    case PHASE.FFT_IROWS: case PHASE.FFT_COLS: return Math.max(1, Math.min(64, Math.ceil(M / 8)));
     default: return st.pointChunks;
   }
 }
@@ -183,17 +185,25 @@ export function tsneChunk(st: TsneState, phase: number, c: number, count: number
       st.part[c] = sumQ;
       return;
     }
-    case PHASE.FFT_KROWS: case PHASE.FFT_KCOLS: {
+    case PHASE.FFT_ROWS: case PHASE.FFT_KCOLS: {
       // the kernel is real and even in both axes: rows (then columns) 0..M/2 only, two per complex FFT, and the
-      // transform of a real even sequence is real, so the pair needs no unpacking
+      // transform of a real even sequence is real, so the pair needs no unpacking. FFT_ROWS also transforms the rows
+      // of the two charge grids (items after the kernel's row pairs).
       const M = sc[SC.M], half = M / 2, h2 = (sc[SC.BOXW] / 3) ** 2, kre = st.kre;
       const plan = fftPlan(M);
       scratch(M);
       const pairs = Math.ceil((half + 1) / 2);
-      const [lo, hi] = range(pairs, c, count);
+      const [lo, hi] = range(phase === PHASE.FFT_ROWS ? pairs + M : pairs, c, count);
       for (let pr = lo; pr < hi; pr++) {
+        if (pr >= pairs) {
+          const it = pr - pairs, nGrid = M / 2;
+          const re = it < nGrid ? st.are : st.bre, im = it < nGrid ? st.aim : st.bim;
+          const o = (it % nGrid) * M;
+          fft(plan, re.subarray(o, o + M), im.subarray(o, o + M));
+          continue;
+        }
         const a = 2 * pr, b = Math.min(a + 1, half);
-        if (phase === PHASE.FFT_KROWS) {
+        if (phase === PHASE.FFT_ROWS) {
           for (let col = 0; col < M; col++) {
             const dc = Math.min(col, M - col), dc2 = dc * dc;
             const ka = 1 / (1 + (a * a + dc2) * h2), kb = 1 / (1 + (b * b + dc2) * h2);
@@ -211,16 +221,14 @@ export function tsneChunk(st: TsneState, phase: number, c: number, count: number
       }
       return;
     }
-    case PHASE.FFT_ROWS: case PHASE.FFT_IROWS: {
+    case PHASE.FFT_IROWS: {
       const M = sc[SC.M], nGrid = M / 2;
       const plan = fftPlan(M);
       const [lo, hi] = range(2 * nGrid, c, count);
       for (let it = lo; it < hi; it++) {
         const re = it < nGrid ? st.are : st.bre, im = it < nGrid ? st.aim : st.bim;
         const o = (it % nGrid) * M;
-        const r = re.subarray(o, o + M), m = im.subarray(o, o + M);
-        if (phase === PHASE.FFT_ROWS) fft(plan, r, m);
-        else fft(plan, m, r);
+        fft(plan, im.subarray(o, o + M), re.subarray(o, o + M));
       }
       return;
     }
@@ -376,7 +384,7 @@ export function tsneIteration(st0: TsneState, runner: TsneRunner, tree: QuadTree
     runner.run(st, PHASE.BH, chunksOf(st, PHASE.BH));
   } else {
     st = prepareFft(st);
-    for (const ph of [PHASE.FFT_KROWS, PHASE.FFT_KCOLS, PHASE.FFT_ROWS, PHASE.FFT_COLS, PHASE.FFT_IROWS, PHASE.FFT_INTERP]) runner.run(st, ph, chunksOf(st, ph));
+    for (const ph of FFT_PHASES) runner.run(st, ph, chunksOf(st, ph));
   }
   let sumQ = 0;
   for (let c = 0; c < st.pointChunks; c++) sumQ += st.part[c];
@@ -399,7 +407,7 @@ export function tsneRepulsion(st0: TsneState, theta = 0.5): { rep: Float64Array;
     serialTsneRunner.run(st, PHASE.BH, chunksOf(st, PHASE.BH));
   } else {
     st = prepareFft(st);
-    for (const ph of [PHASE.FFT_KROWS, PHASE.FFT_KCOLS, PHASE.FFT_ROWS, PHASE.FFT_COLS, PHASE.FFT_IROWS, PHASE.FFT_INTERP]) serialTsneRunner.run(st, ph, chunksOf(st, ph));
+    for (const ph of FFT_PHASES) serialTsneRunner.run(st, ph, chunksOf(st, ph));
   }
   let sumQ = 0;
   for (let c = 0; c < st.pointChunks; c++) sumQ += st.part[c];
