@@ -45,7 +45,7 @@ const map: Command = {
       'n-neighbors': { type: 'number', help: 'UMAP n_neighbors (default 15)' },
       'min-dist': { type: 'number', help: 'UMAP min_dist (default 0.1)' },
       perplexity: { type: 'number', help: 't-SNE perplexity (default 30)' },
-      'tsne-method': { type: 'string', help: 't-SNE repulsion: auto (default: bh below 10,000 points, fft from there) | bh (Barnes-Hut) | fft (FIt-SNE interpolation) | exact (all pairs)' },
+      'tsne-method': { type: 'string', help: 't-SNE repulsion: auto (default: bh below 5,000 points, then per iteration the cheaper of fft and bh) | bh (Barnes-Hut) | fft (FIt-SNE interpolation) | exact (all pairs)' },
       quality: { type: 'flag', help: 'matrix mode: also compute trustworthiness@10' },
     },
   },

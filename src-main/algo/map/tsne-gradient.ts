@@ -82,7 +82,9 @@ function toSharedArr<T extends Float32Array | Int32Array>(a: T): T {
   return b;
 }
 
-export function allocTsneState(n: number, method: TsneGradientMethod, P: { indptr: Int32Array; indices: Int32Array; values: Float32Array }, Y0: Float32Array): TsneState {
+/** `anyMethod`: room for every method (an auto schedule switches between them: give the state `{ ...st, method }`). */
+export function allocTsneState(n: number, method: TsneGradientMethod, P: { indptr: Int32Array; indices: Int32Array; values: Float32Array }, Y0: Float32Array, anyMethod = false): TsneState {
+  const fftRoom = method === 'fft' || anyMethod;
   const pointChunks = Math.max(1, Math.min(64, Math.ceil(n / 256)));
   const Y = f32(2 * n); Y.set(Y0);
   const gains = f32(2 * n); gains.fill(1);
@@ -92,7 +94,7 @@ export function allocTsneState(n: number, method: TsneGradientMethod, P: { indpt
     rep: f64(2 * n), upd: f32(2 * n), gains, delta: f64(2 * n), part: f64(64), sc: f64(16),
     tPacked: f64(0), tChild: i32(0), tPoint: i32(0), tInner: new Uint8Array(shared(0)), tOrder: i32(n),
     gridCap: 0, kre: f64(0), are: f64(0), aim: f64(0), bre: f64(0), bim: f64(0),
-    pBox: i32(method === 'fft' ? 2 * n : 0), pW: f64(method === 'fft' ? 6 * n : 0),
+    pBox: i32(fftRoom ? 2 * n : 0), pW: f64(fftRoom ? 6 * n : 0),
   };
 }
 

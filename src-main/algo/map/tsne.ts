@@ -10,6 +10,7 @@ import { knnExact, type KnnResult } from '../knn.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { knnForest } from './knn-forest.ts';
+import { smoothSize } from './fft.ts';
 import { pca } from './pca.ts';
 import { allocTsneState, QuadTree, serialTsneRunner, tsneIteration, type TsneGradientMethod, type TsneRunner, type TsneState } from './tsne-gradient.ts';
 
@@ -17,11 +18,28 @@ export type { TsneRunner } from './tsne-gradient.ts';
 
 export const TSNE_METHODS = ['exact', 'bh', 'fft', 'auto'] as const;
 export type TsneMethod = (typeof TSNE_METHODS)[number];
-/** auto: Barnes-Hut below this many points, FFT interpolation from here on */
-export const TSNE_FFT_MIN_N = 10000;
+/** auto: Barnes-Hut throughout below this many points; from here on the cheaper of FFT and Barnes-Hut per iteration */
+export const TSNE_AUTO_MIN_N = 5000;
 
-export function resolveTsneMethod(m: TsneMethod, n: number): TsneGradientMethod {
-  return m === 'auto' ? (n >= TSNE_FFT_MIN_N ? 'fft' : 'bh') : m;
+/**
+ * Cost model of one repulsion pass (milliseconds on one core here, fitted on Fashion-MNIST 10,000 x 784 maps):
+ * FFT ~ M^2 log2 M for an M x M grid (M = 6 boxes per unit of extent, at least 300), Barnes-Hut ~ n log2 n, about 3
+ * times more while the early exaggeration packs the points into tight clumps. It depends only on n, the iteration and
+ * the map's extent, never on a clock: the same input gives the same sequence of methods, so the same map.
+ */
+export function tsneRepulsionCost(n: number, span: number, early: boolean): { fft: number; bh: number } {
+  const M = 6 * smoothSize(Math.max(50, Math.ceil(span)));
+  return { fft: 1.8e-4 * M * M * Math.log2(M), bh: 5.8e-4 * n * Math.log2(Math.max(2, n)) * (early ? 3 : 1) };
+}
+
+/** The repulsion of one iteration: fixed unless auto; auto switches only when the other way is 20% cheaper. */
+export function chooseTsneMethod(m: TsneMethod, n: number, span: number, early: boolean, current: TsneGradientMethod | null): TsneGradientMethod {
+  if (m !== 'auto') return m;
+  if (n < TSNE_AUTO_MIN_N) return 'bh';
+  const c = tsneRepulsionCost(n, span, early);
+  if (current === 'fft') return c.bh < 0.8 * c.fft ? 'bh' : 'fft';
+  if (current === 'bh') return c.fft < 0.8 * c.bh ? 'fft' : 'bh';
+  return c.fft <= c.bh ? 'fft' : 'bh';
 }
 
 export interface TsneOptions {
@@ -86,18 +104,27 @@ export function calibratePerplexity(sqDist: Float32Array, n: number, k: number, 
 export function symmetrizeP(knn: KnnResult, Pc: Float32Array): { indptr: Int32Array; indices: Int32Array; values: Float32Array } {
   const { n, k, indices: ki } = knn;
   const rows = new Int32Array(2 * n * k), cols = new Int32Array(2 * n * k), vals = new Float64Array(2 * n * k);
+  // reverse lists: for each i, the (j, b) with ki[j * k + b] === i, in increasing j then b (O(n k), not O(n k^2))
+  const inPtr = new Int32Array(n + 1);
+  for (let t = 0; t < n * k; t++) { const j = ki[t]; if (j >= 0) inPtr[j + 1]++; }
+  for (let i = 0; i < n; i++) inPtr[i + 1] += inPtr[i];
+  const inAt = inPtr.slice(0, n), inSrc = new Int32Array(inPtr[n]), inPos = new Int32Array(inPtr[n]);
+  for (let t = 0; t < n * k; t++) { const j = ki[t]; if (j >= 0) { const q = inAt[j]++; inSrc[q] = (t / k) | 0; inPos[q] = t % k; } }
+  const backOf = new Int32Array(n).fill(-1);
   let m = 0, total = 0;
   for (let i = 0; i < n; i++) {
+    // backOf[j] = the first position of i in row j (as a linear search of row j would find it)
+    for (let q = inPtr[i]; q < inPtr[i + 1]; q++) if (backOf[inSrc[q]] < 0) backOf[inSrc[q]] = inPos[q];
     for (let a = 0; a < k; a++) {
       const j = ki[i * k + a];
       if (j < 0 || j === i) continue;
       const v = Pc[i * k + a];
-      let back = -1;
-      for (let b = 0; b < k; b++) if (ki[j * k + b] === i) { back = b; break; }
+      const back = backOf[j];
       const w = back >= 0 ? v + Pc[j * k + back] : v;
       rows[m] = i; cols[m] = j; vals[m] = w; m++; total += w;
       if (back < 0) { rows[m] = j; cols[m] = i; vals[m] = w; m++; total += w; }
     }
+    for (let q = inPtr[i]; q < inPtr[i + 1]; q++) backOf[inSrc[q]] = -1;
   }
   const indptr = new Int32Array(n + 1);
   for (let t = 0; t < m; t++) indptr[rows[t] + 1]++;
@@ -114,8 +141,11 @@ export class Tsne {
   readonly perplexity: number;
   readonly nIter: number;
   private readonly opts: TsneOptions;
-  /** the repulsion actually used (auto resolved at initializeFit) */
+  /** the repulsion of the last iteration */
   method: TsneGradientMethod = 'bh';
+  /** iterations done by each repulsion */
+  readonly methodIterations: Record<TsneGradientMethod, number> = { exact: 0, bh: 0, fft: 0 };
+  private requested: TsneMethod = 'auto';
   private n = 0;
   private Y: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private st: TsneState | null = null;
@@ -146,6 +176,7 @@ export class Tsne {
     if (!(this.exaggeration >= 1)) throw badArg('earlyExaggeration', `must be >= 1, got ${this.exaggeration}`);
     const m = opts.method ?? 'auto';
     if (!TSNE_METHODS.includes(m)) throw badArg('method', `expected ${TSNE_METHODS.join(', ')}, got ${JSON.stringify(m)}`);
+    this.requested = m;
   }
 
   private checkCancelled(): void {
@@ -194,10 +225,11 @@ export class Tsne {
     } else {
       for (let t = 0; t < 2 * n; t++) this.Y[t] = rng.normal() * 1e-4;
     }
-    this.method = resolveTsneMethod(o.method ?? 'auto', n);
-    this.st = allocTsneState(n, this.method, P, this.Y);
+    this.method = chooseTsneMethod(this.requested, n, 0, true, null);
+    this.st = allocTsneState(n, this.method, P, this.Y, this.requested === 'auto');
     this.Y = this.st.Y;
-    this.tree = this.method === 'bh' ? new QuadTree(n) : null;
+    this.tree = this.method === 'bh' || this.requested === 'auto' ? new QuadTree(n) : null;
+    this.methodIterations.exact = this.methodIterations.bh = this.methodIterations.fft = 0;
     const lr = o.learningRate ?? 'auto';
     this.lr = lr === 'auto' ? Math.max(n / this.exaggeration / 4, 50) : lr;
     this.exIters = Math.min(this.nIter, o.exaggerationIters ?? 250);
@@ -209,6 +241,15 @@ export class Tsne {
   step(): number {
     if (this.iter >= this.nIter) return this.iter;
     const early = this.iter < this.exIters;
+    if (this.requested === 'auto') {
+      const Y = this.Y;
+      let lo = Infinity, hi = -Infinity;
+      for (let t = 0; t < Y.length; t++) { const v = Y[t]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      const m = chooseTsneMethod('auto', this.n, hi - lo, early, this.method);
+      if (m !== this.st!.method) this.st = { ...this.st!, method: m };
+      this.method = m;
+    }
+    this.methodIterations[this.method]++;
     this.st = tsneIteration(this.st!, this.runner, this.tree, {
       exaggeration: early ? this.exaggeration : 1, momentum: early ? 0.5 : 0.8, learningRate: this.lr, theta: this.theta,
     });
