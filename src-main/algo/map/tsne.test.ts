@@ -82,10 +82,10 @@ describe('t-SNE repulsion schedule (auto)', () => {
   });
 });
 
-describe('t-SNE quality on Fashion-MNIST pixels (6,000 of fashion_t10k_784)', () => {
+describe('t-SNE quality on Fashion-MNIST pixels (8,000 of fashion_t10k_784)', () => {
   const M = readNpyMatrix(`${MATRICES}fashion_t10k_784_X.npy`);
   const labels = readNpyLabels(`${MATRICES}fashion_t10k_784_y.npy`);
-  const m = 6000, fX = M.data.subarray(0, m * M.cols), fy = labels.subarray(0, m);
+  const m = 8000, fX = M.data.subarray(0, m * M.cols), fy = labels.subarray(0, m);
   it('auto (FFT early, Barnes-Hut late) and FFT throughout keep the trustworthiness and label agreement of Barnes-Hut throughout', async () => {
     const gemm = await gemmP;
     const q: Record<string, { trust: number; agree: number }> = {};
@@ -96,7 +96,7 @@ describe('t-SNE quality on Fashion-MNIST pixels (6,000 of fashion_t10k_784)', ()
       if (method === 'auto') { expect(t.methodIterations.fft).toBeGreaterThan(0); expect(t.methodIterations.bh).toBeGreaterThan(0); }
       q[method] = { trust: await trustworthiness(fX, m, M.cols, Y, 2, { gemm, metric: 'euclidean' }), agree: knnLabelAgreement(Y, m, 2, fy, 10) };
     }
-    console.log(`fashion 6000: ${JSON.stringify(q)}`);
+    console.log(`fashion 8000: ${JSON.stringify(q)}`);
     for (const method of ['auto', 'fft']) {
       expect(q[method].trust).toBeGreaterThan(q.bh.trust - 0.005);
       expect(q[method].agree).toBeGreaterThan(q.bh.agree - 0.02);
