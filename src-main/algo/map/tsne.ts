@@ -2,8 +2,10 @@
  * Barnes-Hut t-SNE (van der Maaten 2014) with scikit-learn's schedule: PCA to `pcaDims` first, perplexity calibration
  * (binary search on beta) over a kNN graph of k = 3 * perplexity + 1 neighbours, symmetrized joint P, early
  * exaggeration 12 for 250 iterations with momentum 0.5 then momentum 0.8, delta-bar-delta gains, learning rate 'auto'
- * = max(n / exaggeration / 4, 50), PCA initialization scaled to std 1e-4 on the first axis. The quadtree lives in typed
- * arrays rebuilt every iteration; theta = 0.5 by default. Same API shape as Umap (initializeFit / step / getEmbedding).
+ * = max(n / exaggeration / 4, 50), PCA initialization scaled to std 1e-4 on the first axis. The repulsion is Barnes-Hut
+ * (theta = 0.5 by default), FFT interpolation (FIt-SNE) or exact, per `method` (auto: see chooseTsneMethod); the
+ * gradient's phases run on an injected TsneRunner (tsne-gradient.ts), the same map on any number of threads. Same API
+ * shape as Umap (initializeFit / step / getEmbedding).
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import { knnExact, type KnnResult } from '../knn.ts';
