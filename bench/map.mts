@@ -1,7 +1,8 @@
 /**
  * 2-D map benchmark: our UMAP and t-SNE against umap-learn 0.5.3 and scikit-learn 1.2.1 (Barnes-Hut) in the same run,
  * one process per fit (ours and the peer's), one after the other, each under /usr/bin/time -v for its peak RSS.
- *   npx tsx bench/map.mts [--quick] [--fashion] [--only NAME[,NAME]] [--no-peers] [--out FILE]
+ *   npx tsx bench/map.mts [--quick] [--fashion] [--only NAME[,NAME]] [--no-peers] [--reps N] [--out FILE]
+ * --reps N: N alternating runs per side (ours, peer, ours, peer, ...), medians reported with the load average seen.
  * --quick: the c3_5000x128 rows only; --fashion adds Fashion-MNIST (10,000 x 784) rows. Quality is computed the same way for both sides (our quality.ts reproduces
  * peers.py: trustworthiness@10 with cosine distances on a 5,000-point sample, 10-NN label agreement in the map).
  * Writes a markdown section to bench/results/map.md.
@@ -17,6 +18,7 @@ import { knnLabelAgreement, trustworthiness } from '../src-main/algo/map/quality
 import { createOrtGemm } from '../src-main/core/gemm-ort.ts';
 import { workerCount } from '../src-main/core/workers/pool.ts';
 import { createParallelSgdRunner } from '../src-main/core/workers/sgd-runner.ts';
+import { createParallelTsneRunner } from '../src-main/core/workers/tsne-runner.ts';
 import { readNpyLabels, readNpyMatrix } from '../src-main/core/npy-file.ts';
 import { fmt, PEERS, PY, REPO, SHARED, timed } from './lib/peer.mts';
 
@@ -32,6 +34,8 @@ interface MapCase {
   peer: boolean;
   /** run the C++ peer from shared/peers/r_maps.R (Rtsne Barnes-Hut / uwot) instead of the Python one */
   rPeer?: 'rtsne' | 'uwot';
+  /** our t-SNE repulsion (default auto: Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the map's extent) */
+  tsneMethod?: 'bh' | 'fft' | 'auto';
   prepare?(): void;
 }
 
@@ -55,6 +59,8 @@ const CASES: MapCase[] = [
   { name: 'fashion-tsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, extra: true },
   // vs the strongest peer (C++): Rtsne's Barnes-Hut t-SNE and uwot, 2 threads, through shared/peers/r_maps.R
   { name: 'fashion-tsne-rtsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, rPeer: 'rtsne', extra: true },
+  { name: 'fashion-tsne-bh-rtsne', ...mat('fashion_t10k_784'), method: 'tsne2d', peer: true, rPeer: 'rtsne', tsneMethod: 'bh', extra: true },
+  { name: 'b100k-tsne', tag: 'blobs_100000x128 (k=200)', x: `${B100K}_X.npy`, y: `${B100K}_y.npy`, method: 'tsne2d', peer: false, extra: true, prepare: gen(B100K, ['100000', '128', '200']) },
   { name: 'fashion-umap-uwot', ...mat('fashion_t10k_784'), method: 'umap2d', peer: true, rPeer: 'uwot', extra: true },
   { name: 'b100k-umap', tag: 'blobs_100000x128 (k=200)', x: `${B100K}_X.npy`, y: `${B100K}_y.npy`, method: 'umap2d', peer: false, prepare: gen(B100K, ['100000', '128', '200']) },
 ];
@@ -80,11 +86,16 @@ async function worker(name: string): Promise<void> {
     sgdRunner.close();
     detail = `init (kNN + graph + spectral) ${((tInit - t0) / 1000).toFixed(1)} s, ${u.nEpochs} epochs ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
   } else {
-    const t = new Tsne({ perplexity: 30, seed: 0, gemm });
+    // as the map task runs it: the gradient's phases on all cores
+    const runner = createParallelTsneRunner(workerCount());
+    const t = new Tsne({ perplexity: 30, seed: 0, gemm, runner, method: c.tsneMethod ?? 'auto' });
     await t.initializeFit(M.data, n, d);
     const tInit = performance.now();
     Y = await t.run();
-    detail = `init (PCA-50 + kNN + P) ${((tInit - t0) / 1000).toFixed(1)} s, ${t.nIter} iterations ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
+    const st = runner.stats();
+    runner.close();
+    detail = `repulsion iterations ${JSON.stringify(t.methodIterations)}: init (PCA-50 + kNN + P) ${((tInit - t0) / 1000).toFixed(1)} s, ${t.nIter} iterations ${((performance.now() - tInit) / 1000).toFixed(1)} s ` +
+      `(phases on ${workerCount()} threads ${st.parallelCalls}, on one ${st.serialCalls}: the runner picks the faster per phase)`;
   }
   const fitS = (performance.now() - t0) / 1000;
   const trust = await trustworthiness(M.data, n, d, Y, 2, { k: 10, metric: 'cosine', sampleSize: 5000, seed: 0, gemm });
@@ -148,21 +159,42 @@ async function main(): Promise<void> {
   const out = outi >= 0 ? argv[outi + 1] : path.resolve(REPO, 'bench/results/map.md');
   const withExtra = argv.includes('--fashion');
   const cases = CASES.filter((c) => (only ? only.has(c.name) : quick ? c.quick : !c.extra || withExtra));
+  const ri = argv.indexOf('--reps');
+  const reps = ri >= 0 ? Math.max(1, Number(argv[ri + 1])) : 1;
   const rows: string[] = [];
   const notes: string[] = [];
+  const median = (v: number[]) => { const a = v.filter(Number.isFinite).sort((x, y) => x - y); return a.length ? (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2) : NaN; };
+  const mid = (rs: SideResult[]): SideResult => ({
+    fitS: median(rs.map((r) => r.fitS)), trust: median(rs.map((r) => r.trust)), agree: median(rs.map((r) => r.agree)), maxRssMb: median(rs.map((r) => r.maxRssMb)),
+    detail: rs.map((r) => r.detail).filter(Boolean).join('; '), error: rs.map((r) => r.error).filter(Boolean).join('; ') || undefined,
+  });
   for (const c of cases) {
     c.prepare?.();
-    console.error(`[${c.name}] ours ...`);
-    const ours = runOurs(c);
-    console.error(`[${c.name}] ours: ${JSON.stringify(ours)}`);
-    let peer: SideResult | null = null;
-    if (c.peer && !noPeers) {
-      console.error(`[${c.name}] peer ...`);
-      peer = c.rPeer ? await runRPeerMap(c, c.rPeer) : runPeerMap(c);
-      console.error(`[${c.name}] peer: ${JSON.stringify(peer)}`);
+    const oursRuns: SideResult[] = [], peerRuns: SideResult[] = [], loads: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      loads.push(os.loadavg()[0]);
+      console.error(`[${c.name}] ours (${rep + 1}/${reps}) ...`);
+      const o = runOurs(c);
+      oursRuns.push(o);
+      console.error(`[${c.name}] ours: ${JSON.stringify(o)}`);
+      loads.push(os.loadavg()[0]);
+      if (c.peer && !noPeers) {
+        console.error(`[${c.name}] peer (${rep + 1}/${reps}) ...`);
+        const pr = c.rPeer ? await runRPeerMap(c, c.rPeer) : runPeerMap(c);
+        peerRuns.push(pr);
+        console.error(`[${c.name}] peer: ${JSON.stringify(pr)}`);
+        loads.push(os.loadavg()[0]);
+      }
+    }
+    const ours = mid(oursRuns);
+    const peer: SideResult | null = peerRuns.length ? mid(peerRuns) : null;
+    if (reps > 1) {
+      notes.push(`- ${c.tag} ${c.method}${c.tsneMethod ? ` (${c.tsneMethod})` : ''}: ${reps} alternating runs, medians; ours fit s ${oursRuns.map((r) => fmt(r.fitS, 1)).join(', ')}` +
+        (peerRuns.length ? `; peer fit s ${peerRuns.map((r) => fmt(r.fitS, 1)).join(', ')}` : '') +
+        `; ours/peer per pair ${peerRuns.map((r, i) => fmt(oursRuns[i].fitS / r.fitS, 2)).join(', ')}; 1-min load average ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)} (median ${fmt(median(loads), 1)})`);
     }
     const peerName = c.rPeer === 'rtsne' ? ' vs Rtsne (C++ BH, 2 threads)' : c.rPeer === 'uwot' ? ' vs uwot (C++, 2 threads)' : '';
-    const method = (c.method === 'umap2d' ? 'UMAP-2D (15 nn, min_dist 0.1, cosine)' : 't-SNE 2-D (BH, perplexity 30, 1000 it)') + peerName;
+    const method = (c.method === 'umap2d' ? 'UMAP-2D (15 nn, min_dist 0.1, cosine)' : `t-SNE 2-D (ours ${c.tsneMethod ?? 'auto'}, perplexity 30, 1000 it)`) + peerName;
     const ratio = peer ? ours.fitS / peer.fitS : NaN;
     rows.push(`| ${c.tag} | ${method} | ${fmt(ours.fitS, 1)} | ${peer ? fmt(peer.fitS, 1) : '-'} | ${fmt(ratio, 2)} | ${fmt(ours.maxRssMb, 0)} | ${peer ? fmt(peer.maxRssMb, 0) : '-'} | ${fmt(ours.trust, 4)} | ${peer ? fmt(peer.trust, 4) : '-'} | ${fmt(ours.agree, 4)} | ${peer ? fmt(peer.agree, 4) : '-'} |`);
     if (ours.detail) notes.push(`- ${c.tag} ${c.method}: ${ours.detail}`);
@@ -175,7 +207,7 @@ async function main(): Promise<void> {
     `Run ${new Date().toISOString()} with \`npx tsx bench/map.mts${argv.length ? ' ' + argv.join(' ') : ''}\` on ${process.platform} (${(await import('node:os')).cpus().length} cores, shared with other jobs: compare within a row only). ` +
       'One process per fit, ours then the peer; fit s = wall seconds of the fit only (data loaded; the peer\'s umap-learn fit includes its numba compile, as peers.py reports it); ' +
       'RSS = peak resident set of the whole process (/usr/bin/time -v). Quality for both sides: trustworthiness@10 (cosine, 5,000-point sample) and 10-NN label agreement in the map. ' +
-      'Ours: kNN exact by ORT MatMul blocks up to 20,000 points, rp-forest (2-means hyperplanes) + exact leaf products beyond; ORT Gemm with 2 threads; UMAP SGD epochs in the SIMD WebAssembly kernel on all cores (as the map task runs them); t-SNE gradient loops single-threaded JS.',
+      'Ours: kNN exact by ORT MatMul blocks up to 20,000 points, rp-forest (2-means hyperplanes) + exact leaf products beyond; ORT Gemm with 2 threads; UMAP SGD epochs in the SIMD WebAssembly kernel on all cores (as the map task runs them); t-SNE gradient phases on all cores through core/workers/tsne-runner.ts (auto: Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the extent of the map, unless the row says).',
     '',
     '| data | method | ours fit s | peer fit s | ours/peer | ours RSS MB | peer RSS MB | ours trust@10 | peer trust@10 | ours 10-NN agree | peer 10-NN agree |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -18,12 +18,15 @@ function paramsFrom(ctx: CliContext): MapParams {
   const p: MapParams = {
     method: method as MapParams['method'], seed: ctx.opt<number>('seed') ?? 0, metric: metric as MapParams['metric'],
     nNeighbors: ctx.opt<number>('neighbors') ?? ctx.opt<number>('n-neighbors'), minDist: ctx.opt<number>('min-dist'), perplexity: ctx.opt<number>('perplexity'),
+    tsneMethod: ctx.opt<string>('tsne-method') as MapParams['tsneMethod'],
   };
   for (const k of Object.keys(p) as Array<keyof MapParams>) if (p[k] === undefined) delete p[k];
   if (ctx.opt('neighbors') !== undefined && ctx.opt('n-neighbors') !== undefined) throw badArg('--neighbors', 'give --neighbors or --n-neighbors (the same setting), not both');
   if (p.nNeighbors !== undefined && (!Number.isInteger(p.nNeighbors) || p.nNeighbors < 2)) throw badArg(ctx.opt('neighbors') !== undefined ? '--neighbors' : '--n-neighbors', `expected an integer >= 2, got ${p.nNeighbors}`);
   if (p.minDist !== undefined && !(p.minDist >= 0)) throw badArg('--min-dist', `expected a number >= 0, got ${p.minDist}`);
   if (p.perplexity !== undefined && !(p.perplexity > 0)) throw badArg('--perplexity', `expected a number > 0, got ${p.perplexity}`);
+  if (p.tsneMethod !== undefined && !['exact', 'bh', 'fft', 'auto'].includes(p.tsneMethod)) throw badArg('--tsne-method', `expected exact, bh, fft or auto, got ${p.tsneMethod}`);
+  if (p.tsneMethod !== undefined && p.method !== 'tsne') throw badArg('--tsne-method', `is for --method tsne, got --method ${p.method}`);
   return p;
 }
 
@@ -44,6 +47,7 @@ const map: Command = {
       'n-neighbors': { type: 'number', help: 'the same as --neighbors' },
       'min-dist': { type: 'number', help: 'UMAP min_dist (default 0.1)' },
       perplexity: { type: 'number', help: 't-SNE perplexity (default 30)' },
+      'tsne-method': { type: 'string', help: 't-SNE repulsion: auto (default: bh below 5,000 points, then per iteration the cheaper of fft and bh) | bh (Barnes-Hut) | fft (FIt-SNE interpolation) | exact (all pairs)' },
       quality: { type: 'flag', help: 'matrix mode: also compute trustworthiness@10' },
     },
   },

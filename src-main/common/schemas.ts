@@ -73,6 +73,7 @@ export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
   minDist: opt(v.pipe(num(), v.minValue(0))),
   perplexity: opt(v.pipe(num(), v.gtValue(0))),
   nEpochs: opt(int(1)),
+  tsneMethod: opt(picklist(['exact', 'bh', 'fft', 'auto'])),
 });
 
 const clusterRef = () => int(0);

@@ -269,6 +269,8 @@ export interface MapParams {
   minDist?: number;
   perplexity?: number;
   nEpochs?: number;
+  /** t-SNE repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default; Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the map's extent) */
+  tsneMethod?: 'exact' | 'bh' | 'fft' | 'auto';
 }
 
 export interface MapInfo {

@@ -4,7 +4,7 @@ import type { MapParams } from '../../common/types.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { pca } from './pca.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
-import { fitTsne } from './tsne.ts';
+import { fitTsne, type TsneRunner } from './tsne.ts';
 import { fitUmap, type SgdRunner } from './umap.ts';
 
 export const MAP_METHODS = ['umap', 'tsne', 'pca'] as const;
@@ -19,7 +19,7 @@ export interface MapOutput {
 }
 
 export async function computeMap(X: Float32Array, n: number, d: number, p: MapParams, o: {
-  gemm?: Gemm; isCancelled?: () => boolean; sgdRunner?: SgdRunner; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
+  gemm?: Gemm; isCancelled?: () => boolean; sgdRunner?: SgdRunner; tsneRunner?: TsneRunner; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
   quality?: { labels?: ArrayLike<number> | null } | null;
 } = {}): Promise<MapOutput> {
   if (!MAP_METHODS.includes(p.method)) throw badArg('method', `expected umap, tsne or pca, got ${JSON.stringify(p.method)}`);
@@ -35,7 +35,9 @@ export async function computeMap(X: Float32Array, n: number, d: number, p: MapPa
     });
   } else if (p.method === 'tsne') {
     const perplexity = p.perplexity ?? Math.min(30, Math.max(2, Math.floor((n - 1) / 3)));
-    xy = await fitTsne(X, n, d, { perplexity, metric, seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('tsne') });
+    xy = await fitTsne(X, n, d, {
+      perplexity, metric, seed: p.seed ?? 0, gemm: o.gemm, isCancelled: o.isCancelled, onProgress: snap('tsne'), method: p.tsneMethod, runner: o.tsneRunner,
+    });
   } else {
     o.onProgress?.('pca', 0, 1);
     let Z = X;

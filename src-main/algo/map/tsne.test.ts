@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createOrtGemm } from '../../core/gemm-ort.ts';
-import { calibratePerplexity, fitTsne, Tsne } from './tsne.ts';
+import { readNpyLabels, readNpyMatrix } from '../../core/npy-file.ts';
+import { MATRICES } from '../../testing/map-data.ts';
+import { calibratePerplexity, chooseTsneMethod, fitTsne, Tsne, TSNE_AUTO_MIN_N, tsneRepulsionCost } from './tsne.ts';
 import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { loadC3, peerQuality } from '../../testing/map-data.ts';
 
@@ -63,4 +65,42 @@ describe('t-SNE determinism and errors', () => {
     let calls = 0;
     await expect(fitTsne(mX, m, d, { nIter: 100, isCancelled: () => ++calls > 10 })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+});
+
+describe('t-SNE repulsion schedule (auto)', () => {
+  it('is Barnes-Hut for small inputs, FFT while the points are packed, Barnes-Hut once a large grid costs more', () => {
+    expect(chooseTsneMethod('auto', TSNE_AUTO_MIN_N - 1, 0, true, null)).toBe('bh');
+    expect(chooseTsneMethod('fft', 100, 500, false, null)).toBe('fft');
+    expect(chooseTsneMethod('auto', 10000, 1e-3, true, null)).toBe('fft');
+    expect(chooseTsneMethod('auto', 10000, 120, false, 'fft')).toBe('bh');
+    // hysteresis: near the crossover the current method stays
+    const c = tsneRepulsionCost(10000, 60, true);
+    expect(c.fft).toBeGreaterThan(0.8 * c.bh);
+    expect(c.bh).toBeGreaterThan(0.8 * c.fft);
+    expect(chooseTsneMethod('auto', 10000, 60, true, 'fft')).toBe('fft');
+    expect(chooseTsneMethod('auto', 10000, 60, true, 'bh')).toBe('bh');
+  });
+});
+
+describe('t-SNE quality on Fashion-MNIST pixels (8,000 of fashion_t10k_784)', () => {
+  const M = readNpyMatrix(`${MATRICES}fashion_t10k_784_X.npy`);
+  const labels = readNpyLabels(`${MATRICES}fashion_t10k_784_y.npy`);
+  const m = 8000, fX = M.data.subarray(0, m * M.cols), fy = labels.subarray(0, m);
+  it('auto (FFT early, Barnes-Hut late) and FFT throughout keep the trustworthiness and label agreement of Barnes-Hut throughout', async () => {
+    const gemm = await gemmP;
+    const q: Record<string, { trust: number; agree: number }> = {};
+    for (const method of ['bh', 'auto', 'fft'] as const) {
+      const t = new Tsne({ gemm, seed: 1, nIter: 500, method });
+      await t.initializeFit(fX, m, M.cols);
+      const Y = await t.run();
+      if (method === 'auto') { expect(t.methodIterations.fft).toBeGreaterThan(0); expect(t.methodIterations.bh).toBeGreaterThan(0); }
+      q[method] = { trust: await trustworthiness(fX, m, M.cols, Y, 2, { gemm, metric: 'euclidean' }), agree: knnLabelAgreement(Y, m, 2, fy, 10) };
+    }
+    console.log(`fashion 8000: ${JSON.stringify(q)}`);
+    for (const method of ['auto', 'fft']) {
+      expect(q[method].trust).toBeGreaterThan(q.bh.trust - 0.005);
+      expect(q[method].agree).toBeGreaterThan(q.bh.agree - 0.02);
+    }
+    expect(q.bh.trust).toBeGreaterThan(0.95);
+  }, 600_000);
 });

@@ -2,15 +2,47 @@
  * Barnes-Hut t-SNE (van der Maaten 2014) with scikit-learn's schedule: PCA to `pcaDims` first, perplexity calibration
  * (binary search on beta) over a kNN graph of k = 3 * perplexity + 1 neighbours, symmetrized joint P, early
  * exaggeration 12 for 250 iterations with momentum 0.5 then momentum 0.8, delta-bar-delta gains, learning rate 'auto'
- * = max(n / exaggeration / 4, 50), PCA initialization scaled to std 1e-4 on the first axis. The quadtree lives in typed
- * arrays rebuilt every iteration; theta = 0.5 by default. Same API shape as Umap (initializeFit / step / getEmbedding).
+ * = max(n / exaggeration / 4, 50), PCA initialization scaled to std 1e-4 on the first axis. The repulsion is Barnes-Hut
+ * (theta = 0.5 by default), FFT interpolation (FIt-SNE) or exact, per `method` (auto: see chooseTsneMethod); the
+ * gradient's phases run on an injected TsneRunner (tsne-gradient.ts), the same map on any number of threads. Same API
+ * shape as Umap (initializeFit / step / getEmbedding).
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import { knnExact, type KnnResult } from '../knn.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { knnForest } from './knn-forest.ts';
+import { smoothSize } from './fft.ts';
 import { pca } from './pca.ts';
+import { allocTsneState, QuadTree, serialTsneRunner, tsneIteration, type TsneGradientMethod, type TsneRunner, type TsneState } from './tsne-gradient.ts';
+
+export type { TsneRunner } from './tsne-gradient.ts';
+
+export const TSNE_METHODS = ['exact', 'bh', 'fft', 'auto'] as const;
+export type TsneMethod = (typeof TSNE_METHODS)[number];
+/** auto: Barnes-Hut throughout below this many points; from here on the cheaper of FFT and Barnes-Hut per iteration */
+export const TSNE_AUTO_MIN_N = 5000;
+
+/**
+ * Cost model of one repulsion pass (milliseconds on one core here, fitted on Fashion-MNIST 10,000 x 784 maps):
+ * FFT ~ M^2 log2 M for an M x M grid (M = 6 boxes per unit of extent, at least 300), Barnes-Hut ~ n log2 n, about 3
+ * times more while the early exaggeration packs the points into tight clumps. It depends only on n, the iteration and
+ * the map's extent, never on a clock: the same input gives the same sequence of methods, so the same map.
+ */
+export function tsneRepulsionCost(n: number, span: number, early: boolean): { fft: number; bh: number } {
+  const M = 6 * smoothSize(Math.max(50, Math.ceil(span)));
+  return { fft: 1.8e-4 * M * M * Math.log2(M), bh: 5.8e-4 * n * Math.log2(Math.max(2, n)) * (early ? 3 : 1) };
+}
+
+/** The repulsion of one iteration: fixed unless auto; auto switches only when the other way is 20% cheaper. */
+export function chooseTsneMethod(m: TsneMethod, n: number, span: number, early: boolean, current: TsneGradientMethod | null): TsneGradientMethod {
+  if (m !== 'auto') return m;
+  if (n < TSNE_AUTO_MIN_N) return 'bh';
+  const c = tsneRepulsionCost(n, span, early);
+  if (current === 'fft') return c.bh < 0.8 * c.fft ? 'bh' : 'fft';
+  if (current === 'bh') return c.fft < 0.8 * c.bh ? 'fft' : 'bh';
+  return c.fft <= c.bh ? 'fft' : 'bh';
+}
 
 export interface TsneOptions {
   /** only 2 is supported (Barnes-Hut quadtree) */
@@ -35,6 +67,10 @@ export interface TsneOptions {
   /** iterations between progress snapshots (default 25) */
   progressEvery?: number;
   isCancelled?: () => boolean;
+  /** repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default: by size) */
+  method?: TsneMethod;
+  /** runs the gradient's chunks (default: on this thread); core/workers has one on all cores */
+  runner?: TsneRunner;
 }
 
 /**
@@ -70,18 +106,27 @@ export function calibratePerplexity(sqDist: Float32Array, n: number, k: number, 
 export function symmetrizeP(knn: KnnResult, Pc: Float32Array): { indptr: Int32Array; indices: Int32Array; values: Float32Array } {
   const { n, k, indices: ki } = knn;
   const rows = new Int32Array(2 * n * k), cols = new Int32Array(2 * n * k), vals = new Float64Array(2 * n * k);
+  // reverse lists: for each i, the (j, b) with ki[j * k + b] === i, in increasing j then b (O(n k), not O(n k^2))
+  const inPtr = new Int32Array(n + 1);
+  for (let t = 0; t < n * k; t++) { const j = ki[t]; if (j >= 0) inPtr[j + 1]++; }
+  for (let i = 0; i < n; i++) inPtr[i + 1] += inPtr[i];
+  const inAt = inPtr.slice(0, n), inSrc = new Int32Array(inPtr[n]), inPos = new Int32Array(inPtr[n]);
+  for (let t = 0; t < n * k; t++) { const j = ki[t]; if (j >= 0) { const q = inAt[j]++; inSrc[q] = (t / k) | 0; inPos[q] = t % k; } }
+  const backOf = new Int32Array(n).fill(-1);
   let m = 0, total = 0;
   for (let i = 0; i < n; i++) {
+    // backOf[j] = the first position of i in row j (as a linear search of row j would find it)
+    for (let q = inPtr[i]; q < inPtr[i + 1]; q++) if (backOf[inSrc[q]] < 0) backOf[inSrc[q]] = inPos[q];
     for (let a = 0; a < k; a++) {
       const j = ki[i * k + a];
       if (j < 0 || j === i) continue;
       const v = Pc[i * k + a];
-      let back = -1;
-      for (let b = 0; b < k; b++) if (ki[j * k + b] === i) { back = b; break; }
+      const back = backOf[j];
       const w = back >= 0 ? v + Pc[j * k + back] : v;
       rows[m] = i; cols[m] = j; vals[m] = w; m++; total += w;
       if (back < 0) { rows[m] = j; cols[m] = i; vals[m] = w; m++; total += w; }
     }
+    for (let q = inPtr[i]; q < inPtr[i + 1]; q++) backOf[inSrc[q]] = -1;
   }
   const indptr = new Int32Array(n + 1);
   for (let t = 0; t < m; t++) indptr[rows[t] + 1]++;
@@ -93,123 +138,21 @@ export function symmetrizeP(knn: KnnResult, Pc: Float32Array): { indptr: Int32Ar
   return { indptr, indices, values };
 }
 
-/** Quadtree over 2-D points in flat typed arrays, rebuilt in place every iteration. */
-class QuadTree {
-  cx: Float64Array; cy: Float64Array; hw: Float64Array;
-  mx: Float64Array; my: Float64Array; cnt: Int32Array;
-  child: Int32Array; point: Int32Array; inner: Uint8Array;
-  /** per node after build(): [mean x, mean y, squared cell width, count], stride 4 */
-  packed: Float64Array = new Float64Array(0);
-  /** points in depth-first (spatially coherent) order after build() */
-  order: Int32Array = new Int32Array(0);
-  private leafOf: Int32Array = new Int32Array(0);
-  size = 0;
-  private cap: number;
-  constructor(n: number) {
-    this.cap = Math.max(16, 4 * n);
-    this.cx = new Float64Array(this.cap); this.cy = new Float64Array(this.cap); this.hw = new Float64Array(this.cap);
-    this.mx = new Float64Array(this.cap); this.my = new Float64Array(this.cap); this.cnt = new Int32Array(this.cap);
-    this.child = new Int32Array(4 * this.cap); this.point = new Int32Array(this.cap); this.inner = new Uint8Array(this.cap);
-  }
-  private grow(): void {
-    const cap = this.cap * 2;
-    const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
-    const g32 = (a: Int32Array, len: number) => { const b = new Int32Array(len); b.set(a); return b; };
-    this.cx = g64(this.cx); this.cy = g64(this.cy); this.hw = g64(this.hw);
-    this.mx = g64(this.mx); this.my = g64(this.my); this.cnt = g32(this.cnt, cap);
-    this.child = g32(this.child, 4 * cap); this.point = g32(this.point, cap);
-    const inner = new Uint8Array(cap); inner.set(this.inner); this.inner = inner;
-    this.cap = cap;
-  }
-  private newNode(cx: number, cy: number, hw: number): number {
-    if (this.size >= this.cap) this.grow();
-    const id = this.size++;
-    this.cx[id] = cx; this.cy[id] = cy; this.hw[id] = hw;
-    this.mx[id] = 0; this.my[id] = 0; this.cnt[id] = 0; this.point[id] = -1; this.inner[id] = 0;
-    const c = id * 4;
-    this.child[c] = -1; this.child[c + 1] = -1; this.child[c + 2] = -1; this.child[c + 3] = -1;
-    return id;
-  }
-  private childFor(node: number, x: number, y: number): number {
-    const q = (x > this.cx[node] ? 1 : 0) + (y > this.cy[node] ? 2 : 0);
-    let c = this.child[node * 4 + q];
-    if (c < 0) {
-      const h = this.hw[node] / 2;
-      c = this.newNode(this.cx[node] + (q & 1 ? h : -h), this.cy[node] + (q & 2 ? h : -h), h);
-      this.child[node * 4 + q] = c;
-      this.inner[node] = 1;
-    }
-    return c;
-  }
-  build(Y: Float32Array, n: number): void {
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = Y[2 * i], y = Y[2 * i + 1];
-      if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
-    }
-    this.size = 0;
-    if (this.leafOf.length < n) { this.leafOf = new Int32Array(n); this.order = new Int32Array(n); }
-    const leafOf = this.leafOf;
-    const hw = Math.max(x1 - x0, y1 - y0, 1e-12) * 0.5 * (1 + 1e-6);
-    this.newNode((x0 + x1) / 2, (y0 + y1) / 2, hw);
-    for (let i = 0; i < n; i++) {
-      const x = Y[2 * i], y = Y[2 * i + 1];
-      let node = 0;
-      for (let depth = 0; ; depth++) {
-        const had = this.cnt[node];
-        this.mx[node] += x; this.my[node] += y; this.cnt[node] = had + 1;
-        if (this.inner[node] === 0) {
-          if (had === 0) { this.point[node] = i; leafOf[i] = node; break; }
-          if (depth >= 40 || this.point[node] < 0) { this.point[node] = -2; leafOf[i] = node; break; } // multi-point leaf
-          // split: push the resident point one level down, then continue with i
-          const r = this.point[node];
-          this.point[node] = -1;
-          const rx = Y[2 * r], ry = Y[2 * r + 1];
-          const rc = this.childFor(node, rx, ry);
-          this.mx[rc] += rx; this.my[rc] += ry; this.cnt[rc] = 1; this.point[rc] = r; leafOf[r] = rc;
-        }
-        node = this.childFor(node, x, y);
-      }
-    }
-    if (this.packed.length < 4 * this.size) this.packed = new Float64Array(4 * this.cap);
-    const P = this.packed;
-    for (let t = 0; t < this.size; t++) {
-      const c = this.cnt[t];
-      if (c > 0) { this.mx[t] /= c; this.my[t] /= c; }
-      P[4 * t] = this.mx[t]; P[4 * t + 1] = this.my[t]; P[4 * t + 2] = 4 * this.hw[t] * this.hw[t]; P[4 * t + 3] = c;
-    }
-    // depth-first numbering of the nodes, then the points sorted by the number of their leaf (counting sort)
-    const dfs = new Int32Array(this.size);
-    const st = new Int32Array(this.size + 4);
-    let sp = 0, num = 0;
-    st[sp++] = 0;
-    while (sp > 0) {
-      const v = st[--sp];
-      dfs[v] = num++;
-      for (let q = 3; q >= 0; q--) { const ch = this.child[v * 4 + q]; if (ch >= 0) st[sp++] = ch; }
-    }
-    const start = new Int32Array(this.size + 1);
-    for (let i = 0; i < n; i++) start[dfs[leafOf[i]] + 1]++;
-    for (let t = 0; t < this.size; t++) start[t + 1] += start[t];
-    for (let i = 0; i < n; i++) this.order[start[dfs[leafOf[i]]]++] = i;
-  }
-}
-
 export class Tsne {
   readonly nComponents: number;
   readonly perplexity: number;
   readonly nIter: number;
   private readonly opts: TsneOptions;
+  /** the repulsion of the last iteration */
+  method: TsneGradientMethod = 'bh';
+  /** iterations done by each repulsion */
+  readonly methodIterations: Record<TsneGradientMethod, number> = { exact: 0, bh: 0, fft: 0 };
+  private requested: TsneMethod = 'auto';
   private n = 0;
-  private Y = new Float32Array(0);
-  private update = new Float32Array(0);
-  private gains = new Float32Array(0);
-  private grad = new Float64Array(0);
-  private Pptr: Int32Array = new Int32Array(0);
-  private Pidx: Int32Array = new Int32Array(0);
-  private Pval: Float32Array = new Float32Array(0);
+  private Y: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private st: TsneState | null = null;
   private tree: QuadTree | null = null;
-  private stack = new Int32Array(0);
+  private runner: TsneRunner;
   private iter = 0;
   private lr = 200;
   private exIters = 250;
@@ -221,8 +164,9 @@ export class Tsne {
     this.nComponents = opts.nComponents ?? 2;
     this.perplexity = opts.perplexity ?? 30;
     this.nIter = opts.nIter ?? 1000;
+    this.runner = opts.runner ?? serialTsneRunner;
     if (!Number.isInteger(this.nComponents) || this.nComponents < 1) throw badArg('nComponents', `must be an integer >= 1, got ${this.nComponents}`);
-    if (this.nComponents !== 2) throw badArg('nComponents', `Barnes-Hut t-SNE supports 2 components, got ${this.nComponents}`);
+    if (this.nComponents !== 2) throw badArg('nComponents', `t-SNE supports 2 components, got ${this.nComponents}`);
     if (!(this.perplexity >= 1)) throw badArg('perplexity', `must be >= 1, got ${this.perplexity}`);
     if (!Number.isInteger(this.nIter) || this.nIter < 1) throw badArg('nIter', `must be a positive integer, got ${this.nIter}`);
     const th = opts.theta ?? 0.5;
@@ -232,6 +176,9 @@ export class Tsne {
     if (lr !== 'auto' && !(lr > 0)) throw badArg('learningRate', `must be > 0 or 'auto', got ${String(lr)}`);
     this.exaggeration = opts.earlyExaggeration ?? 12;
     if (!(this.exaggeration >= 1)) throw badArg('earlyExaggeration', `must be >= 1, got ${this.exaggeration}`);
+    const m = opts.method ?? 'auto';
+    if (!TSNE_METHODS.includes(m)) throw badArg('method', `expected ${TSNE_METHODS.join(', ')}, got ${JSON.stringify(m)}`);
+    this.requested = m;
   }
 
   private checkCancelled(): void {
@@ -266,7 +213,6 @@ export class Tsne {
     this.checkCancelled();
     const Pc = calibratePerplexity(sq, n, k, this.perplexity);
     const P = symmetrizeP(knn, Pc);
-    this.Pptr = P.indptr; this.Pidx = P.indices; this.Pval = P.values;
 
     // initialization
     this.Y = new Float32Array(n * 2);
@@ -281,11 +227,11 @@ export class Tsne {
     } else {
       for (let t = 0; t < 2 * n; t++) this.Y[t] = rng.normal() * 1e-4;
     }
-    this.update = new Float32Array(2 * n);
-    this.gains = new Float32Array(2 * n).fill(1);
-    this.grad = new Float64Array(2 * n);
-    this.tree = new QuadTree(n);
-    this.stack = new Int32Array(4 * 64 + 16);
+    this.method = chooseTsneMethod(this.requested, n, 0, true, null);
+    this.st = allocTsneState(n, this.method, P, this.Y, this.requested === 'auto');
+    this.Y = this.st.Y;
+    this.tree = this.method === 'bh' || this.requested === 'auto' ? new QuadTree(n) : null;
+    this.methodIterations.exact = this.methodIterations.bh = this.methodIterations.fft = 0;
     const lr = o.learningRate ?? 'auto';
     this.lr = lr === 'auto' ? Math.max(n / this.exaggeration / 4, 50) : lr;
     this.exIters = Math.min(this.nIter, o.exaggerationIters ?? 250);
@@ -296,83 +242,26 @@ export class Tsne {
   /** One gradient-descent iteration; returns the number done. */
   step(): number {
     if (this.iter >= this.nIter) return this.iter;
-    const n = this.n, Y = this.Y, grad = this.grad;
-    const exag = this.iter < this.exIters ? this.exaggeration : 1;
-    const momentum = this.iter < this.exIters ? 0.5 : 0.8;
-    const tree = this.tree!;
-    tree.build(Y, n);
-    const { packed: ND, child, point, inner, order } = tree;
-    const theta2 = this.theta * this.theta;
-    let stack = this.stack;
-    let sumQ = 0;
-    // repulsive forces (unnormalized) into grad, Barnes-Hut; points visited in tree order for cache locality
-    for (let oi = 0; oi < n; oi++) {
-      const i = order[oi];
-      const xi = Y[2 * i], yi = Y[2 * i + 1];
-      let fx = 0, fy = 0;
-      let sp = 0;
-      stack[sp++] = 0;
-      while (sp > 0) {
-        const node = stack[--sp];
-        const nb = node * 4;
-        const c = ND[nb + 3];
-        if (c === 0) continue;
-        const dx = xi - ND[nb], dy = yi - ND[nb + 1];
-        const d2 = dx * dx + dy * dy;
-        if (inner[node] === 0) {
-          if (point[node] === i) continue;
-          const q = 1 / (1 + d2);
-          const size = point[node] === -2 && d2 === 0 ? c - 1 : c; // a multi-point leaf may hold i itself
-          sumQ += size * q;
-          const mlt = size * q * q;
-          fx += mlt * dx; fy += mlt * dy;
-        } else if (ND[nb + 2] < theta2 * d2) {
-          const q = 1 / (1 + d2);
-          sumQ += c * q;
-          const mlt = c * q * q;
-          fx += mlt * dx; fy += mlt * dy;
-        } else {
-          if (sp + 4 > stack.length) { const s2 = new Int32Array(stack.length * 2); s2.set(stack); stack = this.stack = s2; }
-          const ch0 = child[nb], ch1 = child[nb + 1], ch2 = child[nb + 2], ch3 = child[nb + 3];
-          if (ch0 >= 0) stack[sp++] = ch0;
-          if (ch1 >= 0) stack[sp++] = ch1;
-          if (ch2 >= 0) stack[sp++] = ch2;
-          if (ch3 >= 0) stack[sp++] = ch3;
-        }
-      }
-      grad[2 * i] = fx; grad[2 * i + 1] = fy;
+    const early = this.iter < this.exIters;
+    if (this.requested === 'auto') {
+      const Y = this.Y;
+      let lo = Infinity, hi = -Infinity;
+      for (let t = 0; t < Y.length; t++) { const v = Y[t]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      const m = chooseTsneMethod('auto', this.n, hi - lo, early, this.method);
+      if (m !== this.st!.method) this.st = { ...this.st!, method: m };
+      this.method = m;
     }
-    const invQ = sumQ > 0 ? 1 / sumQ : 0;
-    const Pptr = this.Pptr, Pidx = this.Pidx, Pval = this.Pval;
-    const upd = this.update, gains = this.gains, lr = this.lr;
-    for (let i = 0; i < n; i++) {
-      const xi = Y[2 * i], yi = Y[2 * i + 1];
-      let ax = 0, ay = 0;
-      for (let p = Pptr[i]; p < Pptr[i + 1]; p++) {
-        const j = Pidx[p];
-        const dx = xi - Y[2 * j], dy = yi - Y[2 * j + 1];
-        const f = (exag * Pval[p]) / (1 + dx * dx + dy * dy);
-        ax += f * dx; ay += f * dy;
-      }
-      for (let c = 0; c < 2; c++) {
-        const t = 2 * i + c;
-        const g = 4 * ((c === 0 ? ax : ay) - grad[t] * invQ);
-        const u = upd[t];
-        let gn = gains[t];
-        gn = u * g < 0 ? gn + 0.2 : gn * 0.8;
-        if (gn < 0.01) gn = 0.01;
-        gains[t] = gn;
-        const nu = momentum * u - lr * (g * gn);
-        upd[t] = nu;
-        grad[t] = nu;
-      }
-    }
-    for (let t = 0; t < 2 * n; t++) Y[t] += grad[t];
+    this.methodIterations[this.method]++;
+    this.st = tsneIteration(this.st!, this.runner, this.tree, {
+      exaggeration: early ? this.exaggeration : 1, momentum: early ? 0.5 : 0.8, learningRate: this.lr, theta: this.theta,
+    });
+    this.Y = this.st.Y;
     this.iter++;
     return this.iter;
   }
 
-  getEmbedding(): Float32Array {
+  /** the live embedding (in shared memory) */
+  getEmbedding(): Float32Array<ArrayBufferLike> {
     return this.Y;
   }
 
@@ -390,7 +279,7 @@ export class Tsne {
         await new Promise<void>((r) => setTimeout(r, 0));
       }
     }
-    return this.Y;
+    return this.Y.slice();
   }
 }
 

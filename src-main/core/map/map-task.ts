@@ -3,6 +3,7 @@ import { computeMap, type MapOutput, type MapParams } from '../../algo/map/run.t
 import { warmGemm } from '../workers/warm.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
+import { createParallelTsneRunner } from '../workers/tsne-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 
 export interface MapTaskPayload {
@@ -18,9 +19,10 @@ export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ re
   const gemm = await warmGemm(workerCount());
   let lastSnap = 0;
   const sgdRunner = createParallelSgdRunner(workerCount());
+  const tsneRunner = createParallelTsneRunner(p.params.method === 'tsne' ? workerCount() : 1);
   try {
     const out = await computeMap(p.X, p.n, p.d, p.params, {
-      gemm, sgdRunner, isCancelled: ctx.isCancelled,
+      gemm, sgdRunner, tsneRunner, isCancelled: ctx.isCancelled,
       quality: p.quality || p.labels ? { labels: p.labels } : null,
       onProgress: (stage, done, total, snapshot) => {
         const now = Date.now();
@@ -33,6 +35,7 @@ export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ re
     return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
   } finally {
     sgdRunner.close();
+    tsneRunner.close();
     await gemm.release();
   }
 }

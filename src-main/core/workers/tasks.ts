@@ -9,6 +9,7 @@ import { clusterTask } from '../cluster/cluster-task.ts';
 import { mapTask } from '../map/map-task.ts';
 import { limitTask } from '../embed/limit.ts';
 import { sgdHelperTask } from './sgd-runner.ts';
+import { tsneHelperTask } from './tsne-runner.ts';
 import { nearDupTask, normalizeTask, similarTask, sweepTask } from '../curation/tasks.ts';
 import { warmGemm, warmStats } from './warm.ts';
 import { assessTask } from '../interop/import.ts';
@@ -46,6 +47,7 @@ export const TASKS = {
   normalize: normalizeTask,
   sweep: sweepTask,
   sgd: sgdHelperTask,
+  tsne: tsneHelperTask,
   embedLimit: limitTask,
   warmStats: warmStatsTask,
   assess: assessTask,
