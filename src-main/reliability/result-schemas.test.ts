@@ -54,7 +54,7 @@ async function finished(job: JobInfo, state: JobInfo['state'] = 'done'): Promise
 describe('result schemas', () => {
   it('every method has a result schema, and every job kind a params and result schema', () => {
     expect(Object.keys(API_RESULT_SCHEMAS).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.keys(JOB_SCHEMAS).sort()).toEqual(['cluster', 'download', 'embed', 'export', 'map', 'neardup', 'scan', 'similar', 'split', 'sweep']);
+    expect(Object.keys(JOB_SCHEMAS).sort()).toEqual(['cluster', 'download', 'embed', 'export', 'exportJob', 'importEmbeddings', 'importRun', 'map', 'neardup', 'scan', 'similar', 'split', 'sweep']);
   });
 
   it('a result that does not match is refused by the door (INTERNAL naming the field); without checking it passes', async () => {
@@ -145,6 +145,32 @@ describe('result schemas', () => {
     expect(Array.isArray(await api.nearDuplicates({ model: 'photo', threshold: 0.99 }))).toBe(true);
     const sw = await finished(await api.sweep({ model: 'photo', kind: 'elbow', values: [2, 3] }));
     expect(isJobOf(sw, 'sweep') && jobResult(sw)?.points.length).toBe(2);
+
+    // runs, export targets, backups (issue 17)
+    expect((await api.renameRun({ runId: runId2, name: 'second' })).record.name).toBe('second');
+    expect((await api.checkExportTarget({ to: join(t.dir, 'nowhere') })).exists).toBe(false);
+    const backup = await api.backupNow();
+    expect((await api.listBackups()).map((b) => b.path)).toContain(backup.path);
+    expect((await api.restoreBackup({ path: backup.path })).restored).toBe(backup.path);
+    // exploration (issue 20)
+    const pair = [daisy.id, page.items.find((p) => p.id !== daisy.id)!.id];
+    expect((await api.compareItems({ kind: 'photo', ids: pair, model: 'photo' })).items.length).toBe(2);
+    const mapId = (await api.listMaps())[0].id;
+    expect((await api.getMapField({ mapId, field: 'folder' })).codes).toBeInstanceOf(Int32Array);
+    expect((await api.searchItems({ kind: 'photo', folder: 'daisy' })).total).toBeGreaterThan(0);
+    expect((await api.keepBestDuplicates({ runId, groups: [{ items: pair }] })).kept.length).toBe(1);
+    // groups and assignment (issue 18)
+    expect((await api.assign({ runId })).runId).toBe(runId);
+    expect((await api.setSettings({ autoAssign: false })).autoAssign).toBe(false);
+    expect((await api.getSettings()).autoAssign).toBe(false);
+    // other engines (issue 22)
+    const pq = join(t.dir, 'toy.parquet');
+    expect((await api.exportEmbeddingsFile({ model: 'toy', out: pq, format: 'parquet' })).rows).toBe(n);
+    await finished(await api.importEmbeddingsFile({ file: pq, model: 'toy2' }));
+    await finished(await api.exportRun({ runId, to: join(t.dir, 'pq'), format: 'parquet' }));
+    await finished(await api.importRun({ file: join(t.dir, 'pq', `run-${runId}.parquet`), model: 'photo' }));
+    await finished(await api.exportJob({ model: 'photo', to: join(t.dir, 'bundle') }));
+    expect((await api.deleteRun({ runId: runId2 })).runId).toBe(runId2);
 
     expect((await api.listJobs()).length).toBeGreaterThan(5);
     expect((await api.check()).ok).toBe(true);

@@ -64,7 +64,7 @@ describe('item identity (migration 4)', () => {
     const file = join(tmp(), 'old.constellate');
     v3Library(file);
     const { db } = openLibrary(file, { noBackup: true });
-    expect(count(db, 'SELECT MAX(version) FROM schema_migrations')).toBe(4);
+    expect(count(db, 'SELECT MAX(version) FROM schema_migrations')).toBe(MIGRATIONS[MIGRATIONS.length - 1].version);
     expect(count(db, 'SELECT COUNT(*) FROM photos')).toBe(4);
     expect(count(db, 'SELECT COUNT(*) FROM faces')).toBe(6);
     expect(db.prepare('SELECT id FROM photos ORDER BY id').pluck().all()).toEqual([1, 2, 3, 4]);

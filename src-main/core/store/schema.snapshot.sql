@@ -1,11 +1,17 @@
 -- index assignments_cluster
 CREATE INDEX assignments_cluster ON assignments(run_id, cluster);
 
+-- index clusters_group
+CREATE INDEX clusters_group ON clusters(group_id);
+
 -- index edits_run
 CREATE INDEX edits_run ON edits(run_id, id);
 
 -- index faces_photo
 CREATE INDEX faces_photo ON faces(photo_id);
+
+-- index group_members_item
+CREATE INDEX group_members_item ON group_members(item_id);
 
 -- index photos_hash
 CREATE INDEX photos_hash ON photos(hash);
@@ -21,7 +27,7 @@ CREATE TABLE assignments (
         original INTEGER NOT NULL,
         sim REAL,
         prob REAL,
-        outlier REAL,
+        outlier REAL, added_at INTEGER,
         PRIMARY KEY (run_id, item_id)
       ) WITHOUT ROWID;
 
@@ -35,7 +41,7 @@ CREATE TABLE clusters (
         top TEXT NOT NULL DEFAULT '[]',
         tail TEXT NOT NULL DEFAULT '[]',
         name TEXT,
-        curated INTEGER NOT NULL DEFAULT 0,
+        curated INTEGER NOT NULL DEFAULT 0, group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,
         PRIMARY KEY (run_id, cluster)
       ) WITHOUT ROWID;
 
@@ -78,6 +84,23 @@ CREATE TABLE "faces" (
         landmarks BLOB,
         thumb TEXT,
         created_at INTEGER NOT NULL
+      );
+
+-- table group_members
+CREATE TABLE group_members (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (group_id, item_id)
+      ) WITHOUT ROWID;
+
+-- table groups
+CREATE TABLE groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'face')),
+        name TEXT,
+        curated INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
       );
 
 -- table jobs
@@ -197,6 +220,9 @@ CREATE TABLE scan_issues (
 -- table schema_migrations
 CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
 
+-- table settings
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
 -- table sqlite_sequence
 CREATE TABLE sqlite_sequence(name,seq);
 
@@ -239,12 +265,24 @@ CREATE TRIGGER embeddings_rev_update AFTER UPDATE ON embeddings BEGIN
         UPDATE models SET revision = revision + 1 WHERE name = NEW.model;
       END;
 
+-- trigger faces_group_gone
+CREATE TRIGGER faces_group_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM group_members WHERE item_id = OLD.id AND group_id IN (SELECT id FROM groups WHERE kind = 'face');
+      END;
+
 -- trigger faces_item_gone
 CREATE TRIGGER faces_item_gone AFTER DELETE ON faces BEGIN
         DELETE FROM embeddings WHERE item_id = OLD.id AND model IN (SELECT name FROM models WHERE kind = 'face');
         DELETE FROM labels WHERE kind = 'face' AND item_id = OLD.id;
         DELETE FROM assignments WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
       END;
+
+-- trigger group_members_item_exists
+CREATE TRIGGER group_members_item_exists BEFORE INSERT ON group_members
+      WHEN NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = NEW.group_id AND (
+        (g.kind = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = NEW.item_id)) OR
+        (g.kind = 'face' AND EXISTS (SELECT 1 FROM faces f WHERE f.id = NEW.item_id))))
+      BEGIN SELECT RAISE(ABORT, 'group_members: no such item for this group (FOREIGN KEY constraint failed)'); END;
 
 -- trigger labels_item_exists
 CREATE TRIGGER labels_item_exists BEFORE INSERT ON labels
@@ -260,6 +298,11 @@ CREATE TRIGGER labels_item_update BEFORE UPDATE OF kind, item_id ON labels
 -- trigger models_kind_fixed
 CREATE TRIGGER models_kind_fixed BEFORE UPDATE OF kind ON models WHEN NEW.kind != OLD.kind
       BEGIN SELECT RAISE(ABORT, 'models: kind cannot change'); END;
+
+-- trigger photos_group_gone
+CREATE TRIGGER photos_group_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM group_members WHERE item_id = OLD.id AND group_id IN (SELECT id FROM groups WHERE kind = 'photo');
+      END;
 
 -- trigger photos_item_gone
 CREATE TRIGGER photos_item_gone AFTER DELETE ON photos BEGIN
