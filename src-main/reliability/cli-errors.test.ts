@@ -73,7 +73,9 @@ const cases = (): Case[] => [
   ['npy: big-endian', ['import-embeddings', d('big-endian.npy'), '--ids', d('ids.csv'), '--model', 'ext'], /big-endian\.npy: big-endian arrays are not supported/],
   ['npy: absurd shape', ['import-embeddings', d('huge-shape.npy'), '--ids', d('ids.csv'), '--model', 'ext'], /huge-shape\.npy: truncated data/],
   ['npy: missing', ['import-embeddings', d('nope.npy'), '--ids', d('ids.csv'), '--model', 'ext'], /nope\.npy: cannot read \(ENOENT\)/],
-  ['npy: a folder', ['import-embeddings', photos, '--ids', d('ids.csv'), '--model', 'ext'], /photos: cannot read \(EISDIR\)/],
+  // a folder is a set of Parquet parts (issue 22): --ids does not apply, and a folder without parts says so
+  ['npy: a folder', ['import-embeddings', photos, '--ids', d('ids.csv'), '--model', 'ext'], /--ids: only applies to \.npy matrices/],
+  ['parquet: a folder without parts', ['import-embeddings', photos, '--model', 'ext'], /photos: the folder has no \.parquet parts/],
   // ids files
   ['ids: count', ['import-embeddings', d('good.npy'), '--ids', d('ids-two.csv'), '--model', 'ext'], /ids-two\.csv: 2 ids for 3 rows in .*good\.npy/],
   ['ids: no path column', ['import-embeddings', d('good.npy'), '--ids', d('ids-nopath.csv'), '--model', 'ext'], /ids-nopath\.csv: the CSV header must have a 'path' column \(its first line has 1 column, none named path\)/],
