@@ -14,6 +14,7 @@
  * EXIF orientation), which is how the library stores face boxes; MWG's stArea x/y are the centre.
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { boxIoU } from '../../algo/face-match.ts';
 import { AppError } from '../../common/errors.ts';
 
 export interface XmpRegion {
@@ -146,13 +147,8 @@ export function readXmpPeople(xml: string, what = 'XMP'): XmpPeople {
   return out;
 }
 
-export function regionIou(a: XmpRegion, b: XmpRegion): number {
-  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = ix * iy;
-  const u = a.w * a.h + b.w * b.h - inter;
-  return u > 0 ? inter / u : 0;
-}
+/** Overlap of two regions (intersection over union). */
+export const regionIou = (a: XmpRegion, b: XmpRegion): number => boxIoU(a, b);
 
 const f6 = (x: number) => String(Math.round(x * 1e6) / 1e6);
 const text = (s: string): Node => ({ '#text': s });
