@@ -64,7 +64,9 @@ test('people preset, name, add photos, assign, review', async () => {
   await waitJob(await call('scan', {}));
   await waitJob(await call('embed', { model: 'face' }));
 
-  // assign from Tune: one click
+  // assign from Tune: one click (reloaded once the views are done fetching what the scan and embed changed: a reload
+  // aborts a request in flight, which the page watch would count)
+  await page.waitForLoadState('networkidle');
   await page.reload();
   await page.getByTestId('nav-tune').click();
   await page.getByTestId(`assign-run-${runId}`).click();
