@@ -31,14 +31,14 @@ describe('one thumbnail-path module', () => {
       expect(thumbKeyOfRoute(bad), bad).toBeNull();
   });
 
-  it('no production file but thumb-path.ts / common/thumbs.ts makes a thumbnail path or parses a key', () => {
+  it('no production file but thumb-path.ts / common/thumbs.ts makes a thumbnail path, a thumbnail route or parses a key', () => {
     const own = new Set(['src-main/core/thumb-path.ts', 'src-main/common/thumbs.ts']);
     const offenders: string[] = [];
     for (const f of [...sources(join(REPO_ROOT, 'src-main')), ...sources(join(REPO_ROOT, 'src-renderer', 'src'))]) {
       const rel = relative(REPO_ROOT, f);
       if (own.has(rel) || rel.startsWith('src-main/testing/') || rel.startsWith('src-main/reliability/')) continue;
       for (const line of readFileSync(f, 'utf8').split('\n')) {
-        if (/slice\(0, ?2\).*\.jpg|\.jpg.*slice\(0, ?2\)/.test(line) || /\{16,64\}\((\?:)?-f/.test(line) || /-f\$\{/.test(line)) offenders.push(`${rel}: ${line.trim()}`);
+        if (/slice\(0, ?2\).*\.jpg|\.jpg.*slice\(0, ?2\)/.test(line) || /\{16,64\}\((\?:)?-f/.test(line) || /-f\$\{/.test(line) || /thumb\/\$\{/.test(line)) offenders.push(`${rel}: ${line.trim()}`);
       }
     }
     expect(offenders).toEqual([]);

@@ -7,6 +7,7 @@ import { API_METHODS, type AppApi, type AppClient, type EventListener } from '@c
 import { clientOf, type Reply } from '@common/client.ts';
 import { decodeMessage } from '@common/codec.ts';
 import { AppError } from '@common/errors.ts';
+import { thumbRoute } from '@common/thumbs.ts';
 import type { AppEvent } from '@common/types.ts';
 import { reactive } from 'vue';
 
@@ -42,7 +43,7 @@ function ipcClient(bridge: Bridge): AppClient {
   };
   return Object.assign(clientOf(call), {
     onEvent: (l: EventListener) => bridge.onEvent(l),
-    thumbUrl: (key: string) => `constellate://app/thumb/${key}.jpg`,
+    thumbUrl: (key: string) => `constellate://app/${thumbRoute(key)}`,
   });
 }
 
@@ -90,7 +91,7 @@ function httpClient(): AppClient {
   };
   return Object.assign(clientOf(call), {
     onEvent: (l: EventListener) => { listeners.add(l); return () => { listeners.delete(l); }; },
-    thumbUrl: (key: string) => `thumb/${key}.jpg`,
+    thumbUrl: (key: string) => thumbRoute(key),
   });
 }
 
