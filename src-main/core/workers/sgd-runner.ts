@@ -5,6 +5,7 @@
  * buffer and its own values (see algo/map/umap-sgd.ts), the embedding is the same for any number of threads and any
  * order the chunks are taken in. A helper that is slow to start only means the others take more chunks.
  */
+import { helperLoop } from './helper-loop.ts';
 import { AppError } from '../../common/errors.ts';
 import { MAX_SGD_SLOTS, serialSgdRunner, sgdEpochRows, type SgdRunner, type SgdState } from '../../algo/map/umap-sgd.ts';
 import { runTask } from './pool.ts';
@@ -46,23 +47,8 @@ function runChunks(st: SgdState, ctrl: Int32Array, gen: number, slot: number): n
 /** Worker task: wait for epochs and take chunks until told to stop. */
 export async function sgdHelperTask(p: SgdHelperPayload, ctx: TaskContext): Promise<{ result: null }> {
   const { st, ctrl, slot } = p;
-  let seen = 0;
-  Atomics.add(ctrl, READY, 1);
-  Atomics.notify(ctrl, READY);
-  try {
-    for (;;) {
-      Atomics.wait(ctrl, GEN, seen, 250);
-      if (Atomics.load(ctrl, STOP) === 1 || ctx.isCancelled()) return { result: null };
-      const gen = Atomics.load(ctrl, GEN);
-      if (gen === seen) continue;
-      seen = gen;
-      runChunks(st, ctrl, gen, slot);
-    }
-  } catch (e) {
-    Atomics.store(ctrl, FAILED, 1);
-    Atomics.notify(ctrl, DONE);
-    throw e;
-  }
+  helperLoop(ctrl, () => ctx.isCancelled(), (gen) => runChunks(st, ctrl, gen, slot));
+  return { result: null };
 }
 
 /** Row boundaries of `count` chunks with about the same number of edges (+ rows) each. */

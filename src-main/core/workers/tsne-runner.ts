@@ -10,6 +10,7 @@
  * and runs the faster way, trying the other one every EXPLORE_EVERY calls. Which way a phase runs never changes the
  * result, only the time.
  */
+import { helperLoop } from './helper-loop.ts';
 import { AppError } from '../../common/errors.ts';
 import { serialTsneRunner, tsneChunk, type TsneRunner, type TsneState } from '../../algo/map/tsne-gradient.ts';
 import { runTask } from './pool.ts';
@@ -48,23 +49,8 @@ function runChunks(st: TsneState, ctrl: Int32Array, gen: number): number {
 /** Worker task: wait for phases and take chunks until told to stop. */
 export async function tsneHelperTask(p: TsneHelperPayload, ctx: TaskContext): Promise<{ result: null }> {
   const { st, ctrl } = p;
-  let seen = 0;
-  Atomics.add(ctrl, READY, 1);
-  Atomics.notify(ctrl, READY);
-  try {
-    for (;;) {
-      Atomics.wait(ctrl, GEN, seen, 250);
-      if (Atomics.load(ctrl, STOP) === 1 || ctx.isCancelled()) return { result: null };
-      const gen = Atomics.load(ctrl, GEN);
-      if (gen === seen) continue;
-      seen = gen;
-      runChunks(st, ctrl, gen);
-    }
-  } catch (e) {
-    Atomics.store(ctrl, FAILED, 1);
-    Atomics.notify(ctrl, DONE);
-    throw e;
-  }
+  helperLoop(ctrl, () => ctx.isCancelled(), (gen) => runChunks(st, ctrl, gen));
+  return { result: null };
 }
 
 export interface ParallelTsneRunner extends TsneRunner {
