@@ -4,12 +4,18 @@
  * (level of detail) drawn from a texture atlas (2048 x 2048 pages of 64 px cells, filled lazily from the thumbnail
  * cache's URLs, least recently used cells reused). Cluster names are drawn at their centres on a 2-D overlay.
  * Colours are per-point RGBA (from getMapField's codes and legend), so a colour change is one buffer upload.
+ *
+ * For speed under software WebGL (SwiftShader) the items are bucketed on a 128 x 128 grid at setData and uploaded in
+ * grid order: a frame draws only the grid rows and columns on screen (one draw call per visible row, culling to the
+ * viewport), the visibility scan, picking and lasso look at the cells in range only, atlas pages are allocated when
+ * thumbnails are first needed, and decoded thumbnails are uploaded at most UPLOADS_PER_FRAME per frame.
  */
 
 /** A name drawn at a group's centre; give them largest group first (overlapping ones are left out). */
 export interface AtlasLabel { text: string; x: number; y: number }
 
 const CELL = 64, PAGE = 2048, PER_ROW = PAGE / CELL, PER_PAGE = PER_ROW * PER_ROW;
+const G = 128, UPLOADS_PER_FRAME = 48;
 
 const VS_POINTS = `#version 300 es
 in vec2 pos; in vec4 col;
@@ -55,6 +61,13 @@ export class AtlasRenderer {
   readonly gl: WebGL2RenderingContext;
   private n = 0;
   private xy: Float32Array = new Float32Array(0);
+  /** grid order: sorted position -> item; cell -> first sorted position (G*G + 1 entries); xy in grid order */
+  private order: Int32Array = new Int32Array(0);
+  private start: Int32Array = new Int32Array(G * G + 1);
+  private sxy: Float32Array = new Float32Array(0);
+  private pending: Array<{ item: number; cell: number; img: HTMLImageElement }> = [];
+  private scratch: HTMLCanvasElement | null = null;
+  private npages: number;
   private pts: WebGLProgram; private quads: WebGLProgram;
   private posBuf: WebGLBuffer; private colBuf: WebGLBuffer; private quadBuf: WebGLBuffer;
   private vaoPts: WebGLVertexArrayObject; private vaoQuads: WebGLVertexArrayObject;
@@ -93,7 +106,15 @@ export class AtlasRenderer {
     gl.enableVertexAttribArray(qu); gl.vertexAttribPointer(qu, 2, gl.FLOAT, false, 16, 8);
     gl.bindVertexArray(null);
     const np = opts.pages ?? 2;
-    for (let p = 0; p < np; p++) {
+    this.npages = np;
+    this.itemIn = new Int32Array(np * PER_PAGE).fill(-1);
+    this.used = new Float64Array(np * PER_PAGE);
+  }
+
+  /** The atlas pages, allocated on first use (a map that is never zoomed in never pays for them). */
+  private ensurePages(): void {
+    const gl = this.gl;
+    while (this.pages.length < this.npages) {
       const t = gl.createTexture()!;
       gl.bindTexture(gl.TEXTURE_2D, t);
       gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA8, PAGE, PAGE);
@@ -101,8 +122,27 @@ export class AtlasRenderer {
       gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
       this.pages.push(t);
     }
-    this.itemIn = new Int32Array(np * PER_PAGE).fill(-1);
-    this.used = new Float64Array(np * PER_PAGE);
+  }
+
+  /** Frees the GL resources (the component is gone). */
+  dispose(): void {
+    const gl = this.gl;
+    for (const t of this.pages) gl.deleteTexture(t);
+    for (const b of [this.posBuf, this.colBuf, this.quadBuf]) gl.deleteBuffer(b);
+    this.pages = []; this.pending = [];
+    this.onNeedsFrame = null;
+  }
+
+  private cellX(x: number): number { const b = this.bounds; return Math.max(0, Math.min(G - 1, Math.floor(((x - b.x0) / (b.x1 - b.x0)) * G))); }
+  private cellY(y: number): number { const b = this.bounds; return Math.max(0, Math.min(G - 1, Math.floor(((y - b.y0) / (b.y1 - b.y0)) * G))); }
+  /** Calls f(item, x, y) for the items in the grid cells covering [x0, x1] x [y0, y1]; f returns false to stop. */
+  private scan(x0: number, y0: number, x1: number, y1: number, f: (item: number, x: number, y: number) => boolean | void): void {
+    const gx0 = this.cellX(x0), gx1 = this.cellX(x1), gy0 = this.cellY(y0), gy1 = this.cellY(y1);
+    const st = this.start, sxy = this.sxy, order = this.order;
+    for (let gy = gy0; gy <= gy1; gy++) {
+      const a = st[gy * G + gx0], b = st[gy * G + gx1 + 1];
+      for (let j = a; j < b; j++) if (f(order[j], sxy[2 * j], sxy[2 * j + 1]) === false) return;
+    }
   }
 
   /** Positions (n x 2) and colours (n x 4 RGBA bytes). */
@@ -115,18 +155,29 @@ export class AtlasRenderer {
       const x = xy[2 * i], y = xy[2 * i + 1];
       if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
     }
+    if (!(x1 >= x0)) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
     this.bounds = { x0, y0, x1: x1 > x0 ? x1 : x0 + 1, y1: y1 > y0 ? y1 : y0 + 1 };
     this.view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, zoom: 1 };
+    // counting sort of the items by grid cell (row-major): contiguous ranges per cell, per row
+    const cellOf = new Int32Array(this.n), st = new Int32Array(G * G + 1);
+    for (let i = 0; i < this.n; i++) { const c = this.cellY(xy[2 * i + 1]) * G + this.cellX(xy[2 * i]); cellOf[i] = c; st[c + 1]++; }
+    for (let c = 0; c < G * G; c++) st[c + 1] += st[c];
+    const fill = st.slice(0, G * G), order = new Int32Array(this.n), sxy = new Float32Array(2 * this.n);
+    for (let i = 0; i < this.n; i++) { const j = fill[cellOf[i]]++; order[j] = i; sxy[2 * j] = xy[2 * i]; sxy[2 * j + 1] = xy[2 * i + 1]; }
+    this.order = order; this.start = st; this.sxy = sxy;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.posBuf);
-    gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
+    gl.bufferData(gl.ARRAY_BUFFER, sxy, gl.STATIC_DRAW);
     this.setColours(rgba);
     this.cellOf.clear(); this.itemIn.fill(-1);
   }
 
+  /** Colours (n x 4 RGBA bytes) in item order. */
   setColours(rgba: Uint8Array): void {
-    const gl = this.gl;
+    const gl = this.gl, n = this.n, order = this.order;
+    const src = new Uint32Array(rgba.buffer, rgba.byteOffset, n), out = new Uint32Array(n);
+    for (let j = 0; j < n; j++) out[j] = src[order[j]];
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colBuf);
-    gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
+    gl.bufferData(gl.ARRAY_BUFFER, new Uint8Array(out.buffer), gl.DYNAMIC_DRAW);
   }
 
   /** data units per pixel along x and y */
@@ -159,11 +210,28 @@ export class AtlasRenderer {
     const [x, y] = this.toData(px, py);
     const r = radius * this.unitsPerPixel();
     let best = -1, bd = r * r;
-    for (let i = 0; i < this.n; i++) {
-      const d = (this.xy[2 * i] - x) ** 2 + (this.xy[2 * i + 1] - y) ** 2;
+    this.scan(x - r, y - r, x + r, y + r, (i, px2, py2) => {
+      const d = (px2 - x) ** 2 + (py2 - y) ** 2;
       if (d < bd) { bd = d; best = i; }
-    }
+    });
     return best;
+  }
+
+  /** The items inside a polygon in data coordinates (a lasso or a rectangle), ascending. */
+  inside(poly: Array<[number, number]>): Int32Array {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const [x, y] of poly) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
+    const out: number[] = [];
+    this.scan(x0, y0, x1, y1, (i, x, y) => {
+      if (x < x0 || x > x1 || y < y0 || y > y1) return;
+      let inPoly = false;
+      for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) {
+        const [ax, ay] = poly[a], [bx, by] = poly[b];
+        if ((ay > y) !== (by > y) && x < ((bx - ax) * (y - ay)) / (by - ay) + ax) inPoly = !inPoly;
+      }
+      if (inPoly) out.push(i);
+    });
+    return Int32Array.from(out).sort();
   }
 
   private loadCell(item: number): void {
@@ -177,25 +245,31 @@ export class AtlasRenderer {
     this.used[cell] = this.frameTick + 1e-3; // reserved
     const img = new Image();
     img.crossOrigin = 'anonymous';
-    img.onload = () => {
+    // decoded images wait for the next frame, which uploads at most UPLOADS_PER_FRAME of them
+    img.onload = () => { this.pending.push({ item, cell, img }); this.onNeedsFrame?.(); };
+    img.onerror = () => { this.loading.delete(item); };
+    img.src = url;
+  }
+
+  private upload(): void {
+    if (!this.pending.length) return;
+    const gl = this.gl;
+    if (!this.scratch) { this.scratch = document.createElement('canvas'); this.scratch.width = CELL; this.scratch.height = CELL; }
+    const g = this.scratch.getContext('2d')!;
+    for (const { item, cell, img } of this.pending.splice(0, UPLOADS_PER_FRAME)) {
       this.loading.delete(item);
       const old = this.itemIn[cell];
       if (old >= 0) this.cellOf.delete(old);
-      const gl = this.gl;
-      const c = document.createElement('canvas');
-      c.width = CELL; c.height = CELL;
-      const g = c.getContext('2d')!;
+      g.clearRect(0, 0, CELL, CELL);
       const s = Math.min(CELL / img.width, CELL / img.height);
       g.drawImage(img, (CELL - img.width * s) / 2, (CELL - img.height * s) / 2, img.width * s, img.height * s);
       gl.bindTexture(gl.TEXTURE_2D, this.pages[Math.floor(cell / PER_PAGE)]);
       const k = cell % PER_PAGE;
-      gl.texSubImage2D(gl.TEXTURE_2D, 0, (k % PER_ROW) * CELL, Math.floor(k / PER_ROW) * CELL, gl.RGBA, gl.UNSIGNED_BYTE, c);
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, (k % PER_ROW) * CELL, Math.floor(k / PER_ROW) * CELL, gl.RGBA, gl.UNSIGNED_BYTE, this.scratch);
       this.itemIn[cell] = item;
       this.cellOf.set(item, cell);
-      this.onNeedsFrame?.();
-    };
-    img.onerror = () => { this.loading.delete(item); };
-    img.src = url;
+    }
+    if (this.pending.length) this.onNeedsFrame?.();
   }
 
   /** Draws one frame; returns the items drawn as thumbnails. */
@@ -215,18 +289,25 @@ export class AtlasRenderer {
     const lod = this.opts.lodItems ?? 1500;
     const visible: number[] = [];
     const xy = this.xy;
-    for (let i = 0; i < this.n && visible.length <= lod; i++) {
-      const x = xy[2 * i], y = xy[2 * i + 1];
+    this.scan(vx0, vy0, vx1, vy1, (i, x, y) => {
       if (x >= vx0 && x <= vx1 && y >= vy0 && y <= vy1) visible.push(i);
-    }
+      return visible.length <= lod;
+    });
     const thumbs = visible.length <= lod;
+    if (thumbs && visible.length) { this.ensurePages(); this.upload(); }
     const pointSize = Math.max(2, Math.min(8, 2 + Math.log2(this.view.zoom)));
     gl.useProgram(this.pts);
     gl.uniform2fv(gl.getUniformLocation(this.pts, 'scale'), scale);
     gl.uniform2fv(gl.getUniformLocation(this.pts, 'offset'), offset);
     gl.uniform1f(gl.getUniformLocation(this.pts, 'size'), pointSize * (window.devicePixelRatio || 1));
     gl.bindVertexArray(this.vaoPts);
-    gl.drawArrays(gl.POINTS, 0, this.n);
+    // culling: only the grid rows and columns on screen (consecutive full rows in one call)
+    const gx0 = this.cellX(vx0), gx1 = this.cellX(vx1), gy0 = this.cellY(vy0), gy1 = this.cellY(vy1);
+    if (gx0 === 0 && gx1 === G - 1) gl.drawArrays(gl.POINTS, this.start[gy0 * G], this.start[(gy1 + 1) * G] - this.start[gy0 * G]);
+    else for (let gy = gy0; gy <= gy1; gy++) {
+      const a = this.start[gy * G + gx0], b = this.start[gy * G + gx1 + 1];
+      if (b > a) gl.drawArrays(gl.POINTS, a, b - a);
+    }
     let drawn = 0;
     if (thumbs && visible.length) {
       // thumbnail size: up to 64 px, never much larger than the spacing between items on screen
