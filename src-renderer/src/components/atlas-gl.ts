@@ -26,13 +26,14 @@ const FS_POINTS = `#version 300 es
 precision mediump float; in vec4 vcol; out vec4 o;
 void main() { vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; o = vcol; }`;
 const VS_QUADS = `#version 300 es
-in vec2 pos; in vec2 uv;
+in vec2 pos; in vec2 uv; in vec4 col;
 uniform vec2 scale; uniform vec2 offset;
-out vec2 vuv;
-void main() { gl_Position = vec4(pos * scale + offset, 0.0, 1.0); vuv = uv; }`;
+out vec2 vuv; out vec4 vcol;
+void main() { gl_Position = vec4(pos * scale + offset, 0.0, 1.0); vuv = uv; vcol = col; }`;
+// a quad with uv < 0 is a thumbnail's frame in its item's colour; a textured quad takes its item's alpha (dimmed, hidden)
 const FS_QUADS = `#version 300 es
-precision mediump float; in vec2 vuv; uniform sampler2D tex; out vec4 o;
-void main() { o = texture(tex, vuv); }`;
+precision mediump float; in vec2 vuv; in vec4 vcol; uniform sampler2D tex; out vec4 o;
+void main() { if (vuv.x < 0.0) o = vcol; else o = vec4(texture(tex, vuv).rgb, vcol.a); }`;
 
 function program(gl: WebGL2RenderingContext, vs: string, fs: string): WebGLProgram {
   const p = gl.createProgram()!;
@@ -68,6 +69,8 @@ export class AtlasRenderer {
   private pending: Array<{ item: number; cell: number; img: HTMLImageElement }> = [];
   private scratch: HTMLCanvasElement | null = null;
   private npages: number;
+  /** colours in item order (thumbnails take their frame and alpha from them) */
+  private rgba: Uint8Array = new Uint8Array(0);
   private pts: WebGLProgram; private quads: WebGLProgram;
   private posBuf: WebGLBuffer; private colBuf: WebGLBuffer; private quadBuf: WebGLBuffer;
   private vaoPts: WebGLVertexArrayObject; private vaoQuads: WebGLVertexArrayObject;
@@ -100,10 +103,11 @@ export class AtlasRenderer {
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colBuf); gl.enableVertexAttribArray(lc); gl.vertexAttribPointer(lc, 4, gl.UNSIGNED_BYTE, true, 0, 0);
     this.vaoQuads = gl.createVertexArray()!;
     gl.bindVertexArray(this.vaoQuads);
-    const qp = gl.getAttribLocation(this.quads, 'pos'), qu = gl.getAttribLocation(this.quads, 'uv');
+    const qp = gl.getAttribLocation(this.quads, 'pos'), qu = gl.getAttribLocation(this.quads, 'uv'), qc = gl.getAttribLocation(this.quads, 'col');
     gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuf);
-    gl.enableVertexAttribArray(qp); gl.vertexAttribPointer(qp, 2, gl.FLOAT, false, 16, 0);
-    gl.enableVertexAttribArray(qu); gl.vertexAttribPointer(qu, 2, gl.FLOAT, false, 16, 8);
+    gl.enableVertexAttribArray(qp); gl.vertexAttribPointer(qp, 2, gl.FLOAT, false, 32, 0);
+    gl.enableVertexAttribArray(qu); gl.vertexAttribPointer(qu, 2, gl.FLOAT, false, 32, 8);
+    gl.enableVertexAttribArray(qc); gl.vertexAttribPointer(qc, 4, gl.FLOAT, false, 32, 16);
     gl.bindVertexArray(null);
     const np = opts.pages ?? 2;
     this.npages = np;
@@ -173,6 +177,7 @@ export class AtlasRenderer {
 
   /** Colours (n x 4 RGBA bytes) in item order. */
   setColours(rgba: Uint8Array): void {
+    this.rgba = rgba;
     const gl = this.gl, n = this.n, order = this.order;
     const src = new Uint32Array(rgba.buffer, rgba.byteOffset, n), out = new Uint32Array(n);
     for (let j = 0; j < n; j++) out[j] = src[order[j]];
@@ -191,6 +196,16 @@ export class AtlasRenderer {
     const u = this.unitsPerPixel();
     return [this.view.cx + (px - this.canvas.width / 2) * u, this.view.cy - (py - this.canvas.height / 2) * u];
   }
+
+  /** Data coordinates to a screen pixel (CSS px of the canvas). */
+  toScreen(x: number, y: number): [number, number] {
+    const u = this.unitsPerPixel();
+    return [(x - this.view.cx) / u + this.canvas.width / 2, -(y - this.view.cy) / u + this.canvas.height / 2];
+  }
+
+  /** Where item i is on screen, and the number of items. */
+  screenOf(i: number): [number, number] { return this.toScreen(this.xy[2 * i], this.xy[2 * i + 1]); }
+  get count(): number { return this.n; }
 
   /** Zoom by `f` around a screen point. */
   zoomAt(f: number, px: number, py: number): void {
@@ -313,16 +328,23 @@ export class AtlasRenderer {
       // thumbnail size: up to 64 px, never much larger than the spacing between items on screen
       const side = Math.max(12, Math.min(CELL, Math.sqrt((w * h) / visible.length) * 0.9)) * u;
       const perPage: number[][] = this.pages.map(() => []);
+      const rgba = this.rgba, frame = 2 * u;
       for (const i of visible) {
+        const al = rgba[4 * i + 3] / 255;
+        if (al === 0) continue; // a hidden category: no thumbnail either
         const cell = this.cellOf.get(i);
         if (cell === undefined) { this.loadCell(i); continue; }
         this.used[cell] = this.frameTick;
         const k = cell % PER_PAGE;
         const u0 = ((k % PER_ROW) * CELL) / PAGE, v0 = (Math.floor(k / PER_ROW) * CELL) / PAGE, du = CELL / PAGE;
-        const x = xy[2 * i], y = xy[2 * i + 1], hs = side / 2;
+        const x = xy[2 * i], y = xy[2 * i + 1], hs = side / 2, fs = hs + frame;
+        const r = rgba[4 * i] / 255, g = rgba[4 * i + 1] / 255, b = rgba[4 * i + 2] / 255;
+        const fa = Math.max(al, 0.15), ta = al > 0.3 ? 1 : al; // noise thumbnails opaque, dimmed (not selected) ones faint
         perPage[Math.floor(cell / PER_PAGE)].push(
-          x - hs, y + hs, u0, v0, x + hs, y + hs, u0 + du, v0, x - hs, y - hs, u0, v0 + du,
-          x + hs, y + hs, u0 + du, v0, x + hs, y - hs, u0 + du, v0 + du, x - hs, y - hs, u0, v0 + du);
+          x - fs, y + fs, -1, -1, r, g, b, fa, x + fs, y + fs, -1, -1, r, g, b, fa, x - fs, y - fs, -1, -1, r, g, b, fa,
+          x + fs, y + fs, -1, -1, r, g, b, fa, x + fs, y - fs, -1, -1, r, g, b, fa, x - fs, y - fs, -1, -1, r, g, b, fa,
+          x - hs, y + hs, u0, v0, 1, 1, 1, ta, x + hs, y + hs, u0 + du, v0, 1, 1, 1, ta, x - hs, y - hs, u0, v0 + du, 1, 1, 1, ta,
+          x + hs, y + hs, u0 + du, v0, 1, 1, 1, ta, x + hs, y - hs, u0 + du, v0 + du, 1, 1, 1, ta, x - hs, y - hs, u0, v0 + du, 1, 1, 1, ta);
       }
       gl.useProgram(this.quads);
       gl.uniform2fv(gl.getUniformLocation(this.quads, 'scale'), scale);
@@ -333,8 +355,8 @@ export class AtlasRenderer {
         gl.bindTexture(gl.TEXTURE_2D, this.pages[p]);
         gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuf);
         gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(verts), gl.STREAM_DRAW);
-        gl.drawArrays(gl.TRIANGLES, 0, verts.length / 4);
-        drawn += verts.length / 24;
+        gl.drawArrays(gl.TRIANGLES, 0, verts.length / 8);
+        drawn += verts.length / 96;
       });
     }
     gl.bindVertexArray(null);
