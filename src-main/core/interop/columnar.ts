@@ -429,8 +429,9 @@ function readVectorChunk(file: { slice(a: number, b?: number): ArrayBuffer }, md
       lv = readDataPageV2(body, h, decoder) as typeof lv;
       encoding = h.data_page_header_v2!.encoding;
     } else continue;
-    // a null or empty row leaves definition levels; hyparquet drops them when there is none
-    if (lv.definitionLevels.length) return null;
+    // a null or empty row has a definition level below the maximum (v1 pages: hyparquet drops the levels when none is)
+    const def = lv.definitionLevels;
+    for (let j = 0; j < def.length; j++) if (def[j] !== maxDef) return null;
     const rep = lv.repetitionLevels;
     const vals = (dict && encoding.endsWith('_DICTIONARY') ? null : lv.dataPage) as ArrayLike<number> | null;
     const idx = vals ? null : lv.dataPage as ArrayLike<number>;
@@ -464,6 +465,15 @@ function readVectorChunk(file: { slice(a: number, b?: number): ArrayBuffer }, md
   if (nrows !== rows || pos !== rows * d || pos - rowStart !== d) return null;
   if (X.length !== rows * d) X = X.slice(0, rows * d);
   return { X, d };
+}
+
+/** One row group's vector column by the page reader alone (null where readBatches falls back to hyparquet's reader). */
+export function readVectorRowGroup(path: string, group: number, name: string): { X: Float32Array; d: number } | null {
+  const md = readParquetMeta(path);
+  const fd = openSync(path, 'r');
+  try {
+    return readVectorChunk(fileBuffer(path, fd, fstatSync(fd).size), md, group, name, Number(md.row_groups[group].num_rows), null);
+  } finally { closeSync(fd); }
 }
 
 /**
