@@ -268,7 +268,9 @@ function daskBench(m: number): void {
   const l0 = load();
   execFileSync(process.execPath, [bin, 'scan', join(dir, 'photos'), ...L, '--json'], { stdio: ['ignore', 'ignore', 'ignore'] });
   const e = timedCli(['embed', '--model', 'photo', ...L, '--json']);
-  const j = timedCli(['export-job', '--model', 'photo', '--to', join(dir, 'job'), '--partition-rows', '125', ...L, '--json']);
+  // partitions of 125 rows up to 1,000 photos, else 8 partitions (each partition starts a process and loads the model)
+  const partRows = Number(process.env.PARTITION_ROWS ?? Math.max(125, Math.ceil(m / 8)));
+  const j = timedCli(['export-job', '--model', 'photo', '--to', join(dir, 'job'), '--partition-rows', String(partRows), ...L, '--json']);
   const env = { ...process.env } as Record<string, string>;
   delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
   const t0 = performance.now();
@@ -289,13 +291,13 @@ function daskBench(m: number): void {
   }
   const ej = e.json as { processed: number; seconds: number };
   const jj = j.json as { partitions: number };
-  const res = { photos: ej.processed, inAppWallS: e.wall, inAppJobS: ej.seconds, exportJobS: j.wall, daskWallS: daskS, importS: im.wall, partitions: jj.partitions, rows: rows.length, cosineMin: min, cosineMean: sum / rows.length, cores: cpus().length, load: [l0, load()] };
+  const res = { photos: ej.processed, partitionRows: partRows, inAppWallS: e.wall, inAppJobS: ej.seconds, exportJobS: j.wall, daskWallS: daskS, importS: im.wall, partitions: jj.partitions, rows: rows.length, cosineMin: min, cosineMean: sum / rows.length, cores: cpus().length, load: [l0, load()] };
   save('dask', res, [
     `cifar10 subset of ${ej.processed.toLocaleString('en')} photos (${per} per class), load ${l0} on ${cpus().length} cores:`, '',
     '| | wall |', '|---|---|',
     `| in-app embed job (worker per core) | ${e.wall.toFixed(1)} s (job ${ej.seconds.toFixed(1)} s) |`,
     `| export-job (items.parquet + model files) | ${j.wall.toFixed(1)} s |`,
-    `| Dask LocalCluster, 2 workers, ${jj.partitions} partitions of 125 (embed-files each) | ${daskS.toFixed(1)} s |`,
+    `| Dask LocalCluster, 2 workers, ${jj.partitions} partitions of ${partRows} (embed-files each) | ${daskS.toFixed(1)} s |`,
     `| import-embeddings DIR/out | ${im.wall.toFixed(1)} s |`,
     '', `cosine per row, Dask vs in-app: min ${min.toFixed(6)}, mean ${(sum / rows.length).toFixed(6)} over ${rows.length} rows`,
   ].join('\n'));
