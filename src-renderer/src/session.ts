@@ -6,7 +6,7 @@
 import { reactive, watch } from 'vue';
 import type { EditOp, HistoryInfo, ItemKind, RunChange, RunInfo } from '@common/types.ts';
 import { api } from './api.ts';
-import { loadPref, onRunChange, savePref, showError, state, toast } from './state.ts';
+import { loadPref, onLibrarySwitch, onRunChange, savePref, showError, state, toast } from './state.ts';
 
 export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export';
 
@@ -136,8 +136,17 @@ export async function redo(): Promise<void> {
   } catch (e) { showError(e); }
 }
 
+/** Another library was opened: nothing of the old one's runs, clusters or edits stays; its saved selections load. */
+function resetForLibrary(): void {
+  Object.assign(session, { runId: null, peopleRunId: null, cluster: null, item: null, itemKind: null, model: null, runs: [], history: null, runRevision: 0, log: [], restored: false });
+  if (session.view === 'cluster') session.view = 'clusters';
+  // the address named the old library's run and model
+  history.replaceState(null, '', `#view=${session.view}`);
+}
+
 let runsTimer: ReturnType<typeof setTimeout> | null = null;
 export function startSession(): void {
+  onLibrarySwitch(resetForLibrary);
   readHash();
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
