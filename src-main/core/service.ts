@@ -272,10 +272,7 @@ export class CoreService implements AppApi {
   }
 
   async getClusters({ runId, clusters }: RunRef & { clusters?: number[] }): Promise<ClusterRow[]> {
-    const all = runClusters(this.lib.db, int('runId', runId, 1));
-    if (!clusters) return all;
-    const want = new Set(clusters);
-    return all.filter((c) => want.has(c.cluster));
+    return runClusters(this.lib.db, int('runId', runId, 1), clusters);
   }
 
   async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
@@ -345,7 +342,16 @@ export class CoreService implements AppApi {
   }
 
   private changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
-    this.emit(r ? { type: 'run', runId, change: { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters } } : { type: 'run', runId });
+    if (!r) { this.emit({ type: 'run', runId }); return; }
+    const change: RunChange = { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters };
+    // the changed clusters as they are now and the run's counts ride along, so a view patches its list without asking
+    // (a small change: a large one, such as an import, is reloaded by the views)
+    if (this.listeners.size && r.clusters.length <= 200) {
+      change.rows = runClusters(this.lib.db, runId, r.clusters.filter((c) => c >= 0));
+      const run = getRun(this.lib.db, runId);
+      change.counts = { clusters: run.clusters, noise: run.noise };
+    }
+    this.emit({ type: 'run', runId, change });
   }
 
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {

@@ -159,6 +159,11 @@ export function startSession(): void {
   onRunChange((runId, change) => {
     if (runId === session.runId) session.runRevision++;
     if (change) session.log.push({ runId, action: change.action, description: change.description, at: Date.now(), editId: change.editId });
+    // the run's counts as of now came with the change: pickers and tables follow at once (listRuns below confirms)
+    if (change?.counts) {
+      const i = session.runs.findIndex((r) => r.id === runId);
+      if (i >= 0 && (session.runs[i].clusters !== change.counts.clusters || session.runs[i].noise !== change.counts.noise)) session.runs[i] = { ...session.runs[i], ...change.counts };
+    }
     if (change?.action === 'import') toast(`Run ${runId}: ${change.description} (undo to take it back)`);
     // counts as of now in every picker and table (after edits), the on-screen run's history
     if (runsTimer) clearTimeout(runsTimer);
