@@ -321,8 +321,8 @@ export interface RunChange {
   clusters: number[];
   /** those of them that still exist, as they are now (edits, undo, redo of up to 200 clusters): views patch from these */
   rows?: ClusterRow[];
-  /** the run's counts after the change */
-  counts?: { clusters: number; noise: number };
+  /** the run's counts after the change (clusters, noise, items) */
+  counts?: { clusters: number; noise: number; n: number };
 }
 
 export interface HistoryInfo {

@@ -349,7 +349,7 @@ export class CoreService implements AppApi {
     if (this.listeners.size && r.clusters.length <= 200) {
       change.rows = runClusters(this.lib.db, runId, r.clusters.filter((c) => c >= 0));
       const run = getRun(this.lib.db, runId);
-      change.counts = { clusters: run.clusters, noise: run.noise };
+      change.counts = { clusters: run.clusters, noise: run.noise, n: run.n };
     }
     this.emit({ type: 'run', runId, change });
   }

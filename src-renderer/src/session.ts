@@ -159,15 +159,19 @@ export function startSession(): void {
   onRunChange((runId, change) => {
     if (runId === session.runId) session.runRevision++;
     if (change) session.log.push({ runId, action: change.action, description: change.description, at: Date.now(), editId: change.editId });
-    // the run's counts as of now came with the change: pickers and tables follow at once (listRuns below confirms)
+    // the run's counts as of now came with the change: pickers and tables follow at once
     if (change?.counts) {
       const i = session.runs.findIndex((r) => r.id === runId);
-      if (i >= 0 && (session.runs[i].clusters !== change.counts.clusters || session.runs[i].noise !== change.counts.noise)) session.runs[i] = { ...session.runs[i], ...change.counts };
+      const r = session.runs[i];
+      if (r && (r.clusters !== change.counts.clusters || r.noise !== change.counts.noise || r.n !== change.counts.n)) session.runs[i] = { ...r, ...change.counts };
     }
     if (change?.action === 'import') toast(`Run ${runId}: ${change.description} (undo to take it back)`);
     // counts as of now in every picker and table (after edits), the on-screen run's history
-    if (runsTimer) clearTimeout(runsTimer);
-    runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
+    // (an edit, undo or redo brought the counts above: no listRuns to queue ahead of the next action on the server)
+    if (!change?.counts) {
+      if (runsTimer) clearTimeout(runsTimer);
+      runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
+    }
     if (runId === screenRunId()) void loadHistory();
   });
   api.onEvent((e) => {
