@@ -99,13 +99,20 @@ async function loadHistory(): Promise<void> {
 }
 
 /** Applies an edit to the run on screen (or the one given). */
+/** edits, undos and redos of this page in flight (their answers carry the run's history) */
+let ownCalls = 0;
+async function own<T>(p: Promise<T>): Promise<T> {
+  ownCalls++;
+  try { return await p; } finally { ownCalls--; }
+}
+
 export async function edit(op: EditOp, runId: number | null = screenRunId()): Promise<boolean> {
   if (runId === null) return false;
   try {
-    const r = await api.editRun({ runId, op });
+    const r = await own(api.editRun({ runId, op }));
     if (runId === screenRunId()) session.history = r.history;
     return true;
-  } catch (e) { showError(e); return false; }
+  } catch (e) { showError(e); if (runId === screenRunId()) void loadHistory(); return false; }
 }
 
 function elsewhere(runId: number): string {
@@ -118,7 +125,7 @@ export async function undo(): Promise<void> {
   const runId = screenRunId();
   if (runId === null) return;
   try {
-    const r = await api.undo({ runId });
+    const r = await own(api.undo({ runId }));
     if (!r) { toast(`Nothing to undo in run ${runId}${elsewhere(runId)}`); return; }
     session.history = r.history;
     toast(`Undid in run ${runId}: ${r.description ?? r.op.type}${elsewhere(runId)}`);
@@ -129,7 +136,7 @@ export async function redo(): Promise<void> {
   const runId = screenRunId();
   if (runId === null) return;
   try {
-    const r = await api.redo({ runId });
+    const r = await own(api.redo({ runId }));
     if (!r) { toast(`Nothing to redo in run ${runId}`); return; }
     session.history = r.history;
     toast(`Redid in run ${runId}: ${r.description ?? r.op.type}`);
@@ -172,7 +179,8 @@ export function startSession(): void {
       if (runsTimer) clearTimeout(runsTimer);
       runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
     }
-    if (runId === screenRunId()) void loadHistory();
+    // an edit, undo or redo of this page brings the history in its answer: no second request queued on the server
+    if (runId === screenRunId() && !ownCalls) void loadHistory();
   });
   api.onEvent((e) => {
     if (e.type === 'job' && e.job.state === 'done' && e.job.kind === 'cluster') {
