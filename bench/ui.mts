@@ -64,7 +64,8 @@ lib.db.prepare('INSERT INTO maps (model, method, params, n, ids, xy, created_at)
   Buffer.from(ids.buffer), Buffer.from(map.xy.buffer, map.xy.byteOffset, map.xy.byteLength), Date.now());
 lib.close();
 
-const child = spawn(process.execPath, [join(root, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', libPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+// the user data folder (the recent libraries list) inside the bench's folder, never the real user's
+const child = spawn(process.execPath, [join(root, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', libPath], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONSTELLATE_HOME: join(dir, 'home') } });
 const url: string = await new Promise((ok) => { let b = ''; child.stdout.on('data', (d) => { b += d; if (b.includes('\n')) ok(JSON.parse(b).url); }); });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 const page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
