@@ -51,6 +51,8 @@ export function switchedLibrary(info: LibraryInfo): void {
   state.jobsPanel = false;
   state.historyPanel = false;
   state.error = '';
+  // what the old library's actions said ("Undid in run 3 …") is not about this one
+  state.toasts.splice(0, state.toasts.length);
   loadDismissed();
   state.epoch++;
   state.revision++;
