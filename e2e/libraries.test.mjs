@@ -144,6 +144,8 @@ test('open a second library from the header menu, see its counts; a library that
   await page.getByTestId('library-panel').waitFor({ state: 'detached' });
   await page.waitForFunction(() => document.querySelector('[data-testid=photo-count]')?.textContent === '5');
   assert.equal(await page.locator('.libpath').textContent(), libB);
+  // the toasts say what happened in this library only: the switch (the first library's "Undid …" is gone)
+  assert.deepEqual(await page.getByTestId('note').allTextContents(), [`Opened ${libB}: 5 photos, 0 faces, 0 runs`]);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=grid] [data-testid=photo-tile]').length === 5);
   const titles = await page.locator('[data-testid=grid] [data-testid=thumb]').evaluateAll((is) => is.map((i) => i.title));
   assert.ok(titles.every((t) => t.startsWith('tulips/')), titles.join(', '));
