@@ -6,7 +6,7 @@
  * k-means run (k = 600) computed by the app's own worker, and a PCA map.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,8 @@ lib.db.prepare('INSERT INTO maps (model, method, params, n, ids, xy, created_at)
   Buffer.from(ids.buffer), Buffer.from(map.xy.buffer, map.xy.byteOffset, map.xy.byteLength), Date.now());
 lib.close();
 
-const child = spawn(process.execPath, [join(root, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', libPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+// the user data folder (the recent libraries list) inside the bench's folder, never the real user's
+const child = spawn(process.execPath, [join(root, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', libPath], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONSTELLATE_HOME: join(dir, 'home') } });
 const url: string = await new Promise((ok) => { let b = ''; child.stdout.on('data', (d) => { b += d; if (b.includes('\n')) ok(JSON.parse(b).url); }); });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 const page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
@@ -139,6 +140,30 @@ for (let r = 0; r < 3; r++) {
 }
 const medOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// where an edit's time goes: each call of the path alone, from the page (request to the last byte of the answer)
+await page.waitForTimeout(500);
+// (a string: tsx would wrap the named inner function in a helper the page does not have)
+const parts: Record<string, number[]> = await page.evaluate(`(async (run) => {
+  const post = async (m, a) => {
+    const t0 = performance.now();
+    const r = await fetch('api/' + m, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === undefined ? '' : JSON.stringify(a) });
+    await r.arrayBuffer();
+    return performance.now() - t0;
+  };
+  const out = { 'editRun rename': [], 'undo': [], 'redo': [], 'getClusters (changed only)': [], 'getClusters (all 600)': [], listRuns: [], getHistory: [] };
+  const c = Number(document.querySelector('[data-testid=cluster-row]').dataset.cluster);
+  for (let i = 0; i < 5; i++) {
+    out['editRun rename'].push(await post('editRun', { runId: run, op: { type: 'rename', cluster: c, name: 'part-' + i } }));
+    out['undo'].push(await post('undo', { runId: run }));
+    out['redo'].push(await post('redo', { runId: run }));
+    out['getClusters (changed only)'].push(await post('getClusters', { runId: run, clusters: [c] }));
+    out['getClusters (all 600)'].push(await post('getClusters', { runId: run }));
+    out.listRuns.push(await post('listRuns', undefined));
+    out.getHistory.push(await post('getHistory', { runId: run }));
+  }
+  return out;
+})(${runId})`);
+
 // map: first draw from switching to the view, then the longest frame while dragging (panning) the map
 await page.evaluate(() => { location.hash = `#view=clusters`; });
 const firstDraw = await page.evaluate(async () => {
@@ -191,7 +216,9 @@ const md = [
   `| longest frame while panning (dragging) the map (${pan.length} frames) | < 100 ms | ${Math.max(...pan).toFixed(0)} ms |`,
   `| longest frame while zooming with the wheel (${zoom.length} frames) | - | ${Math.max(...zoom).toFixed(0)} ms |`,
   `| all frames of both: p50 / p95 | - | ${p(0.5).toFixed(0)} / ${p(0.95).toFixed(0)} ms |`,
-  ...Object.entries(editTimes).map(([k, xs]) => `| ${k} to visible update in the Clusters list (${K} clusters), median of ${xs.length} | < 150 ms | ${medOf(xs).toFixed(0)} ms (all: ${xs.map((x) => x.toFixed(0)).join(', ')}) |`), '',
+  ...Object.entries(editTimes).map(([k, xs]) => `| ${k} to visible update in the Clusters list (${K} clusters), median of ${xs.length} | < 150 ms | ${medOf(xs).toFixed(0)} ms (all: ${xs.map((x) => x.toFixed(0)).join(', ')}) |`),
+  ...Object.entries(parts).map(([k, xs]) => `| part: ${k} alone (request to answer), median of ${xs.length} | - | ${medOf(xs).toFixed(0)} ms (all: ${xs.map((x) => x.toFixed(0)).join(', ')}) |`),
+  `| machine load (/proc/loadavg at the end) | - | ${readFileSync('/proc/loadavg', 'utf8').trim()} |`, '',
 ].join('\n');
 console.log(md);
 mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -23,8 +23,10 @@ export async function startServe(extraArgs = [], opts = {}) {
   // opts.dir: serve the library of an earlier instance again (a restart)
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'constellate-e2e-'));
   const library = join(dir, 'e2e.constellate');
+  // the user data folder (recent libraries) inside the test's folder, never the real user's
+  const env = { ...process.env, CONSTELLATE_HOME: opts.home ?? join(dir, 'home') };
   const child = spawn(process.execPath, [join(ROOT, 'src-main/cli/bin.mjs'), 'serve', '--json', '--library', library, ...extraArgs], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
   });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });

@@ -180,6 +180,31 @@ export interface AppApi {
   /** The library's settings (assign after embed, watched folders). */
   getSettings(o?: NoOptions): Promise<LibrarySettings>;
   setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings>;
+
+  // --- libraries (issue 17) ---
+  /**
+   * Switches the app instance (desktop, serve) to the library file at `path` (`~` expanded; relative refused), opened
+   * as at start (lock, migrations, the backup before migrating); `create` makes a new one where no file is. The old
+   * library is closed (lock released) only once the new one is open: on failure (damaged, locked by another instance,
+   * not writable, not a library) the old one stays open and the error says why. Refused while a job runs. Every client
+   * then gets a 'library' event naming the new file. The CLI serves one library: CONFLICT there.
+   */
+  openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo>;
+  /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
+  listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
+}
+
+/** A library in the recent list. */
+export interface RecentLibrary {
+  path: string;
+  /** the file name, for menus */
+  name: string;
+  /** when it was last opened (ms since 1970) */
+  openedAt: number;
+  /** whether the file is still there */
+  exists: boolean;
+  /** whether it is the library open now */
+  current: boolean;
 }
 
 export interface SearchOptions {
@@ -417,6 +442,7 @@ export const API_METHODS = [
   'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
   'assign', 'getSettings', 'setSettings',
   'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
+  'openLibrary', 'listRecentLibraries',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -192,6 +192,8 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
   importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
+  openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
+  listRecentLibraries: none,
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -484,6 +486,8 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   listBackups: v.array(backupInfoSchema),
   backupNow: backupInfoSchema,
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()) }),
+  openLibrary: libraryInfoSchema,
+  listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
 };
 
 /** A method's result checked against its schema: null when it holds, else the first mismatch (`path: message`). */

@@ -319,6 +319,10 @@ export interface RunChange {
   description: string;
   /** clusters whose members or names changed */
   clusters: number[];
+  /** those of them that still exist, as they are now (edits, undo, redo of up to 200 clusters): views patch from these */
+  rows?: ClusterRow[];
+  /** the run's counts after the change (clusters, noise, items) */
+  counts?: { clusters: number; noise: number; n: number };
 }
 
 export interface HistoryInfo {

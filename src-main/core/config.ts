@@ -6,7 +6,8 @@
  * - CONSTELLATE_MODELS     the models folder (CONSTELLATE_MODELS_DIR is accepted as the same setting); default
  *                          resources/models of the app root
  * - CONSTELLATE_LIBRARY    the default library file
- * - CONSTELLATE_HOME       the user data folder (default: the platform's, as Electron's userData)
+ * - CONSTELLATE_HOME       the user data folder (default: the platform's, as Electron's userData); it holds the default
+ *                          library and the recent libraries list (recent-libraries.json)
  * - CONSTELLATE_WORKERS    worker threads for parallel work (default: the cores)
  * - CONSTELLATE_ORT_EP     'cuda' to run ONNX models on the GPU (default cpu)
  * - CONSTELLATE_DEBUG      print the stack of internal errors in the CLI

@@ -49,6 +49,9 @@ import { rowDot } from '../algo/neardup.ts';
 import { exportEmbeddingsFile, exportJob } from './interop/export.ts';
 import { importEmbeddingsFile, importRun } from './interop/import.ts';
 import type { ExportEmbeddingsFileReport, ImportEmbeddingsFileOptions, ImportRunOptions } from '../common/api.ts';
+import type { LibraryHost } from './library-host.ts';
+import { recentLibraries } from './recent-libraries.ts';
+import type { RecentLibrary } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 
 export type CoreListener = (e: AppEvent) => void;
@@ -99,6 +102,7 @@ export class CoreService implements AppApi {
 
   async close(): Promise<void> {
     await this.watcher?.close();
+    this.watcher = null;
     await this.jobs.cancelAll();
     this.lib.close();
   }
@@ -268,10 +272,7 @@ export class CoreService implements AppApi {
   }
 
   async getClusters({ runId, clusters }: RunRef & { clusters?: number[] }): Promise<ClusterRow[]> {
-    const all = runClusters(this.lib.db, int('runId', runId, 1));
-    if (!clusters) return all;
-    const want = new Set(clusters);
-    return all.filter((c) => want.has(c.cluster));
+    return runClusters(this.lib.db, int('runId', runId, 1), clusters);
   }
 
   async exportRun(options: ExportRunOptions): Promise<JobInfo<'export'>> {
@@ -341,7 +342,16 @@ export class CoreService implements AppApi {
   }
 
   private changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
-    this.emit(r ? { type: 'run', runId, change: { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters } } : { type: 'run', runId });
+    if (!r) { this.emit({ type: 'run', runId }); return; }
+    const change: RunChange = { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters };
+    // the changed clusters as they are now and the run's counts ride along, so a view patches its list without asking
+    // (a small change: a large one, such as an import, is reloaded by the views)
+    if (this.listeners.size && r.clusters.length <= 200) {
+      change.rows = runClusters(this.lib.db, runId, r.clusters.filter((c) => c >= 0));
+      const run = getRun(this.lib.db, runId);
+      change.counts = { clusters: run.clusters, noise: run.noise, n: run.n };
+    }
+    this.emit({ type: 'run', runId, change });
   }
 
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
@@ -834,5 +844,21 @@ export class CoreService implements AppApi {
     if (o.model !== 'photo' && o.model !== 'face') throw badArg('model', `export-job runs the built-in models photo or face (got ${JSON.stringify(o.model)})`);
     const spec = { model: o.model, to: resolve(o.to), ...(o.partitionRows !== undefined ? { partitionRows: o.partitionRows } : {}) };
     return this.jobs.start('exportJob', spec, (ctx) => exportJob(this.lib, spec, ctx));
+  }
+
+  // --- libraries (issue 17) ---
+  /** the app instance that serves this library and can switch it (desktop, serve; null in the CLI) */
+  host: LibraryHost | null = null;
+
+  /** whether changed folders are watched (kept across a library switch) */
+  get watching(): boolean { return this.watcher !== null; }
+
+  async openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo> {
+    if (!this.host) throw new AppError('CONFLICT', `this instance serves ${this.lib.path} only (the CLI): give another library with --library`);
+    return this.host.open(o.path, o.create === true);
+  }
+
+  async listRecentLibraries(_o?: NoOptions): Promise<RecentLibrary[]> {
+    return this.host ? this.host.recent() : recentLibraries(this.lib.path);
   }
 }

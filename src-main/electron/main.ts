@@ -8,8 +8,12 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, type
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { reply } from '../common/dispatch.ts';
-import { toPayload } from '../common/errors.ts';
+import { parseArgs, reply } from '../common/dispatch.ts';
+import { AppError, toPayload } from '../common/errors.ts';
+import type { LibraryInfo } from '../common/types.ts';
+import { LibraryHost } from '../core/library-host.ts';
+import { recentLibraries } from '../core/recent-libraries.ts';
+import { userPath } from '../core/user-path.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { config } from '../core/config.ts';
@@ -22,24 +26,44 @@ const PRELOAD = resolve(REPO_ROOT, 'out', 'preload', 'index.cjs');
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
-let service: CoreService | null = null;
+/** the library served now (File > Open, the renderer's library menu and recent list switch it through openLibrary) */
+let host: LibraryHost | null = null;
 let win: BrowserWindow | null = null;
-let unsubscribe: (() => void) | null = null;
 
 function libraryArg(): string {
   const a = process.argv.find((x) => x.startsWith('--library='));
   return a ? resolve(a.slice('--library='.length)) : defaultLibraryPath();
 }
 
-async function openService(path: string): Promise<void> {
-  const next = CoreService.open(path);
-  unsubscribe?.();
-  await service?.close();
-  service = next;
-  service.watchFolders(); // watched folders (a library setting)
-  unsubscribe = service.onEvent((e) => win?.webContents.send('constellate:event', e));
-  win?.setTitle(`Constellate — ${path}`);
-  if (win) win.webContents.send('constellate:event', { type: 'library', info: service.lib.info() });
+/**
+ * Opens the library at `path` (a new one with `create`): the first through a new host, later ones by switching the
+ * host (the old library stays open when the new one fails). Throws the reason it could not be opened.
+ */
+async function openService(path: string, create = true): Promise<LibraryInfo> {
+  if (host) return host.open(path, create);
+  const svc = CoreService.open(resolve(path));
+  svc.watchFolders(); // watched folders (a library setting; kept across switches)
+  host = new LibraryHost(svc);
+  host.onEvent((e) => {
+    win?.webContents.send('constellate:event', e);
+    if (e.type === 'library') win?.setTitle(`Constellate — ${e.info.library}`);
+  });
+  win?.setTitle(`Constellate — ${svc.lib.path}`);
+  const info = svc.lib.info();
+  win?.webContents.send('constellate:event', { type: 'library', info });
+  return info;
+}
+
+/** The methods the renderer may call with no library open (the start failed): open one, list the recent ones. */
+async function withoutLibrary(method: unknown, arg: unknown): Promise<unknown> {
+  if (method === 'openLibrary') {
+    const o = parseArgs('openLibrary', arg);
+    const path = userPath('path', o.path);
+    if (!o.create && !existsSync(path)) throw new AppError('NOT_FOUND', `${path}: no library there (choose "New library" to make one)`);
+    return openService(path, o.create === true);
+  }
+  if (method === 'listRecentLibraries') return recentLibraries(null);
+  throw new AppError('CONFLICT', 'no library is open: open one (File > Open Library…)');
 }
 
 function isOurFrame(e: IpcMainInvokeEvent): boolean {
@@ -51,7 +75,10 @@ function registerIpc(): void {
   ipcMain.handle('constellate:call', async (e, method: unknown, arg: unknown) => {
     if (!isOurFrame(e)) return { ok: false, error: { code: 'UNAUTHORIZED', message: 'call from an unknown frame' } };
     // the one door: the method name and its one options object checked against the contract's schemas
-    return reply(service, method, arg, { checkResults: config.checkResults() });
+    if (!host) {
+      try { return { ok: true, result: await withoutLibrary(method, arg) }; } catch (err) { return { ok: false, error: toPayload(err) }; }
+    }
+    return reply(host.service, method, arg, { checkResults: config.checkResults() });
   });
 }
 
@@ -60,8 +87,8 @@ function registerProtocol(): void {
     const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' };
     const target = resolveProtocolUrl(req.url, RENDERER_DIR);
     if (target.kind === 'thumb') {
-      if (!service) return new Response('not found', { status: 404 });
-      const file = service.lib.thumbPath(target.key);
+      if (!host) return new Response('not found', { status: 404 });
+      const file = host.service.lib.thumbPath(target.key);
       if (!existsSync(file)) return new Response('not found', { status: 404 });
       return net.fetch(pathToFileURL(file).toString());
     }
@@ -111,7 +138,7 @@ function buildMenu(): void {
 
 async function openOrReport(path: string): Promise<void> {
   try {
-    await openService(path);
+    await openService(path, true);
   } catch (e) {
     dialog.showErrorBox('Cannot open library', toPayload(e).message);
   }
@@ -140,6 +167,6 @@ app.whenReady().then(async () => {
 });
 
 app.on('window-all-closed', async () => {
-  await service?.close();
+  await host?.close();
   app.quit();
 });

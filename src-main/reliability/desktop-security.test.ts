@@ -59,9 +59,13 @@ describe('window and content security policy', () => {
     expect(MAIN.match(/ipcMain\.(handle|on)\(/g)).toEqual(['ipcMain.handle(']);
     const handler = MAIN.slice(MAIN.indexOf("ipcMain.handle('constellate:call'"));
     const senderCheck = handler.indexOf('if (!isOurFrame(e))');
-    const door = handler.indexOf('return reply(service, method, arg');
+    // the library served now (openLibrary switches it); with none open, only openLibrary / listRecentLibraries, through the schema
+    const door = handler.indexOf('return reply(host.service, method, arg');
+    const noLibrary = handler.indexOf('await withoutLibrary(method, arg)');
     expect(senderCheck).toBeGreaterThan(0);
     expect(senderCheck).toBeLessThan(door);
+    expect(senderCheck).toBeLessThan(noLibrary);
+    expect(MAIN).toMatch(/const o = parseArgs\('openLibrary', arg\);/);
     expect(MAIN).toMatch(/return isAppUrl\(url\) && e\.sender === win\?\.webContents;/);
   });
 });

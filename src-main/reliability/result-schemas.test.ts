@@ -14,6 +14,7 @@ import type { JobInfo } from '../common/types.ts';
 import { config } from '../core/config.ts';
 import { writeNpy } from '../core/npy-file.ts';
 import { CoreService } from '../core/service.ts';
+import { LibraryHost } from '../core/library-host.ts';
 import { sharedPath, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-results-');
@@ -42,7 +43,8 @@ beforeAll(() => {
   svc = CoreService.open(join(t.dir, 'lib.constellate'));
   api = checkedApi(tracked(svc), { checkResults: true });
 });
-afterAll(async () => { await svc?.close(); t.cleanup(); });
+let host: LibraryHost | null = null;
+afterAll(async () => { await host?.close(); await svc?.close(); t.cleanup(); });
 
 /** Waits for a job through the contract; its end state must be `state`. */
 async function finished(job: JobInfo, state: JobInfo['state'] = 'done'): Promise<JobInfo> {
@@ -178,6 +180,11 @@ describe('result schemas', () => {
     expect((await api.removeFolder({ rootId: spare.id })).photos).toBe(2);
     expect(await api.removeRoot({ rootId: spare2.id })).toBeUndefined();
     expect(photos.id).not.toBe(faces.id);
+    // libraries (issue 17): the CLI's service serves one library; an app's host switches (recent list in the temp dir)
+    await expect(api.openLibrary({ path: join(t.dir, 'other.constellate'), create: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+    host = new LibraryHost(svc, { recentFile: join(t.dir, 'recent.json') });
+    expect((await api.listRecentLibraries()).map((r) => [r.name, r.current])).toEqual([['lib.constellate', true]]);
+    expect((await api.openLibrary({ path: join(t.dir, 'other.constellate'), create: true })).library).toBe(join(t.dir, 'other.constellate'));
 
     expect([...API_METHODS].filter((m) => !called.has(m))).toEqual([]);
   }, 600_000);

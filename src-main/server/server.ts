@@ -17,6 +17,7 @@ import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
 import { AppError, toPayload, type ErrorCode } from '../common/errors.ts';
 import { config } from '../core/config.ts';
 import type { CoreService } from '../core/service.ts';
+import { LibraryHost } from '../core/library-host.ts';
 import { BodyError, CSRF_HEADER, guarded, readBody, safeEqual, sendError, serveFile, Sessions } from './http-guard.ts';
 
 export interface ServeOptions {
@@ -33,6 +34,10 @@ export interface ServeOptions {
   log?: (message: string) => void;
   /** largest API call body accepted, bytes (default API_MAX_BODY) */
   apiMaxBody?: number;
+  /** put the served library in the user's recent list at start (serve mode does; tests need not) */
+  remember?: boolean;
+  /** the recent libraries file (default: the user data folder's) */
+  recentFile?: string;
 }
 
 /** An API call's options object is small (ids, paths, parameters): 4 MiB holds a move of 400,000 item ids. */
@@ -59,6 +64,8 @@ export interface RunningServer {
   /** name of this instance's session cookie */
   cookieName: string;
   requests: () => number;
+  /** the library served now (openLibrary switches it; the service given at start stays its caller's to close) */
+  host: LibraryHost;
   close(): Promise<void>;
 }
 
@@ -70,7 +77,9 @@ const MIME: Record<string, string> = {
 
 export function httpStatus(code: ErrorCode): number {
   switch (code) {
-    case 'BAD_ARGUMENT': case 'BAD_FILE': case 'BAD_IMAGE': case 'BAD_MODEL': return 400;
+    case 'BAD_ARGUMENT': case 'BAD_FILE': case 'BAD_IMAGE': case 'BAD_MODEL': case 'NOT_A_LIBRARY': return 400;
+    // a library file the user chose to open that is damaged or of a newer app: their file, not our failure
+    case 'LIBRARY_CORRUPT': case 'LIBRARY_TOO_NEW': return 422;
     case 'UNAUTHORIZED': return 401;
     case 'NOT_FOUND': case 'MODEL_MISSING': return 404;
     case 'CONFLICT': case 'LIBRARY_LOCKED': return 409;
@@ -86,7 +95,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const limits = { binary: maxBody, json: Math.min(maxBody, opts.maxJsonBody ?? API_MAX_BODY) };
   const log = opts.log ?? ((m: string) => process.stderr.write(`serve: ${m}\n`));
   const sessions = new Sessions(() => port);
-  const service = opts.service;
+  // the library served now: every request asks the host (openLibrary switches it)
+  const host = new LibraryHost(opts.service, { remember: opts.remember === true, recentFile: opts.recentFile });
   let port = 0;
   let served = 0;
 
@@ -135,7 +145,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     try {
       const arg = parseApiBody(body, req.headers['content-type'] ?? '');
-      const result = await dispatch(service, method, arg, { checkResults: config.checkResults() });
+      const result = await dispatch(host.service, method, arg, { checkResults: config.checkResults() });
       if (hasBinary(result)) {
         const bytes = encodeMessage(result);
         res.writeHead(200, { 'content-type': 'application/x-constellate', 'content-length': bytes.byteLength, 'cache-control': 'no-store' });
@@ -174,7 +184,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (path.startsWith('/thumb/')) {
         const key = thumbKeyOfRoute(path);
         if (!key) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        return sendFile(req, res, service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
+        return sendFile(req, res, host.service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
       }
       if (path === '/' || path === '/index.html') {
         if (url.searchParams.has('token')) {
@@ -223,7 +233,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ws.on('error', () => clients.delete(ws));
     });
   }, (e) => log(`upgrade failed (kept serving): ${(e as Error)?.stack ?? e}`)));
-  const unsubscribe = service.onEvent((e) => {
+  const unsubscribe = host.onEvent((e) => {
     const data = hasBinary(e) ? encodeMessage(e) : JSON.stringify(e);
     for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(data);
   });
@@ -240,8 +250,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     base: sessions.base,
     cookieName: sessions.cookieName,
     requests: () => served,
+    host,
     close: async () => {
       unsubscribe();
+      // a library this server switched to is its own to close; the one given at start is the caller's
+      if (host.service !== opts.service) await host.close();
       for (const ws of clients) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -6,7 +6,7 @@
 import { reactive, watch } from 'vue';
 import type { EditOp, HistoryInfo, ItemKind, RunChange, RunInfo } from '@common/types.ts';
 import { api } from './api.ts';
-import { loadPref, onRunChange, savePref, showError, state, toast } from './state.ts';
+import { loadPref, onLibrarySwitch, onRunChange, savePref, showError, state, toast } from './state.ts';
 
 export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export' | 'duplicates';
 
@@ -99,13 +99,20 @@ async function loadHistory(): Promise<void> {
 }
 
 /** Applies an edit to the run on screen (or the one given). */
+/** edits, undos and redos of this page in flight (their answers carry the run's history) */
+let ownCalls = 0;
+async function own<T>(p: Promise<T>): Promise<T> {
+  ownCalls++;
+  try { return await p; } finally { ownCalls--; }
+}
+
 export async function edit(op: EditOp, runId: number | null = screenRunId()): Promise<boolean> {
   if (runId === null) return false;
   try {
-    const r = await api.editRun({ runId, op });
+    const r = await own(api.editRun({ runId, op }));
     if (runId === screenRunId()) session.history = r.history;
     return true;
-  } catch (e) { showError(e); return false; }
+  } catch (e) { showError(e); if (runId === screenRunId()) void loadHistory(); return false; }
 }
 
 function elsewhere(runId: number): string {
@@ -118,7 +125,7 @@ export async function undo(): Promise<void> {
   const runId = screenRunId();
   if (runId === null) return;
   try {
-    const r = await api.undo({ runId });
+    const r = await own(api.undo({ runId }));
     if (!r) { toast(`Nothing to undo in run ${runId}${elsewhere(runId)}`); return; }
     session.history = r.history;
     toast(`Undid in run ${runId}: ${r.description ?? r.op.type}${elsewhere(runId)}`);
@@ -129,15 +136,24 @@ export async function redo(): Promise<void> {
   const runId = screenRunId();
   if (runId === null) return;
   try {
-    const r = await api.redo({ runId });
+    const r = await own(api.redo({ runId }));
     if (!r) { toast(`Nothing to redo in run ${runId}`); return; }
     session.history = r.history;
     toast(`Redid in run ${runId}: ${r.description ?? r.op.type}`);
   } catch (e) { showError(e); }
 }
 
+/** Another library was opened: nothing of the old one's runs, clusters or edits stays; its saved selections load. */
+function resetForLibrary(): void {
+  Object.assign(session, { runId: null, peopleRunId: null, cluster: null, item: null, itemKind: null, model: null, runs: [], history: null, runRevision: 0, log: [], restored: false });
+  if (session.view === 'cluster') session.view = 'clusters';
+  // the address named the old library's run and model
+  history.replaceState(null, '', `#view=${session.view}`);
+}
+
 let runsTimer: ReturnType<typeof setTimeout> | null = null;
 export function startSession(): void {
+  onLibrarySwitch(resetForLibrary);
   readHash();
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
@@ -150,11 +166,21 @@ export function startSession(): void {
   onRunChange((runId, change) => {
     if (runId === session.runId) session.runRevision++;
     if (change) session.log.push({ runId, action: change.action, description: change.description, at: Date.now(), editId: change.editId });
+    // the run's counts as of now came with the change: pickers and tables follow at once
+    if (change?.counts) {
+      const i = session.runs.findIndex((r) => r.id === runId);
+      const r = session.runs[i];
+      if (r && (r.clusters !== change.counts.clusters || r.noise !== change.counts.noise || r.n !== change.counts.n)) session.runs[i] = { ...r, ...change.counts };
+    }
     if (change?.action === 'import') toast(`Run ${runId}: ${change.description} (undo to take it back)`);
     // counts as of now in every picker and table (after edits), the on-screen run's history
-    if (runsTimer) clearTimeout(runsTimer);
-    runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
-    if (runId === screenRunId()) void loadHistory();
+    // (an edit, undo or redo brought the counts above: no listRuns to queue ahead of the next action on the server)
+    if (!change?.counts) {
+      if (runsTimer) clearTimeout(runsTimer);
+      runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
+    }
+    // an edit, undo or redo of this page brings the history in its answer: no second request queued on the server
+    if (runId === screenRunId() && !ownCalls) void loadHistory();
   });
   api.onEvent((e) => {
     if (e.type === 'job' && e.job.state === 'done' && e.job.kind === 'cluster') {

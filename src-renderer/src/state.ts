@@ -24,7 +24,41 @@ export const state = reactive({
   /** the jobs panel (history: what ran, parameters, duration, result or error) */
   jobsPanel: false,
   historyPanel: false,
+  /** bumps when another library is opened: every view remounts and reloads from it */
+  epoch: 0,
 });
+
+const libraryListeners = new Set<() => void>();
+/** Called (synchronously) when another library is opened, after the store was reset to it. */
+export function onLibrarySwitch(l: () => void): () => void {
+  libraryListeners.add(l);
+  return () => libraryListeners.delete(l);
+}
+
+/**
+ * The store after another library was opened (its info names another file): nothing of the old library is kept
+ * (jobs, run revisions and changes, dismissed failures); its persisted selections are its own and stay for next time.
+ * No-op when `info` is of the library already shown.
+ */
+export function switchedLibrary(info: LibraryInfo): void {
+  if (state.info && state.info.library === info.library) { state.info = info; return; }
+  const first = state.info === null;
+  state.info = info;
+  if (first) return;
+  state.jobs = new Map();
+  state.runRevisions = new Map();
+  state.lastChange = new Map();
+  state.jobsPanel = false;
+  state.historyPanel = false;
+  state.error = '';
+  // what the old library's actions said ("Undid in run 3 …") is not about this one
+  state.toasts.splice(0, state.toasts.length);
+  loadDismissed();
+  state.epoch++;
+  state.revision++;
+  for (const l of libraryListeners) l();
+  void loadJobs();
+}
 
 export function runRevision(runId: number | null): number {
   return runId === null ? 0 : (state.runRevisions.get(runId) ?? 0);
@@ -32,7 +66,7 @@ export function runRevision(runId: number | null): number {
 
 export async function refreshInfo(): Promise<void> {
   try {
-    state.info = await api.getInfo();
+    switchedLibrary(await api.getInfo());
     loadDismissed();
   } catch (e) {
     showError(e);
@@ -68,6 +102,7 @@ export function startState(): void {
         if (e.job.state === 'done') toast(`${e.job.kind} finished: ${jobSummary(e.job)}`);
       }
     } else if (e.type === 'library') {
+      if (state.info && state.info.library !== e.info.library) { switchedLibrary(e.info); return; }
       state.info = e.info;
       state.revision++;
     } else if (e.type === 'run') {

@@ -74,9 +74,12 @@ export function runCluster(db: Db, runId: number, cluster: number): ClusterRow {
   return { cluster: r.cluster, size: r.size, meanSim: r.mean_sim, name: r.name, curated: !!r.curated, top: JSON.parse(r.top), tail: JSON.parse(r.tail) };
 }
 
-export function runClusters(db: Db, runId: number): ClusterRow[] {
+/** The run's clusters (with `only`, just those of them: an edit's changed clusters, without reading the others). */
+export function runClusters(db: Db, runId: number, only?: number[]): ClusterRow[] {
   getRun(db, runId);
-  const rows = db.prepare('SELECT cluster, size, mean_sim, name, curated, top, tail FROM clusters WHERE run_id = ? ORDER BY size DESC, cluster').all(runId) as
+  const rows = (only
+    ? db.prepare('SELECT cluster, size, mean_sim, name, curated, top, tail FROM clusters WHERE run_id = ? AND cluster IN (SELECT value FROM json_each(?)) ORDER BY size DESC, cluster').all(runId, JSON.stringify(only))
+    : db.prepare('SELECT cluster, size, mean_sim, name, curated, top, tail FROM clusters WHERE run_id = ? ORDER BY size DESC, cluster').all(runId)) as
     Array<{ cluster: number; size: number; mean_sim: number | null; name: string | null; curated: number; top: string; tail: string }>;
   return rows.map((r) => ({ cluster: r.cluster, size: r.size, meanSim: r.mean_sim, name: r.name, curated: !!r.curated, top: JSON.parse(r.top), tail: JSON.parse(r.tail) }));
 }

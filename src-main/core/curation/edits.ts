@@ -87,7 +87,9 @@ export function refreshClusters(db: Db, runId: number, clusters: Iterable<number
   const setSim = db.prepare('UPDATE assignments SET sim = ? WHERE run_id = ? AND item_id = ?');
   const upd = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ?, top = ?, tail = ? WHERE run_id = ? AND cluster = ?');
   const del = db.prepare('DELETE FROM clusters WHERE run_id = ? AND cluster = ?');
+  let done = 0;
   for (const c of new Set(clusters)) {
+    done++;
     if (c < 0) {
       for (const id of members.all(runId, c) as number[]) setSim.run(null, runId, id);
       continue;
@@ -107,8 +109,15 @@ export function refreshClusters(db: Db, runId: number, clusters: Iterable<number
     const summary = st.clusters[0];
     upd.run(ids.length, st.meanSims[0], vecBlob(st.centroids.subarray(0, d)), JSON.stringify(toItems(summary.top)), JSON.stringify(toItems(summary.tail)), runId, c);
   }
-  const counts = db.prepare(`SELECT COUNT(DISTINCT cluster) FILTER (WHERE cluster >= 0) AS k, COUNT(*) FILTER (WHERE cluster < 0) AS noise FROM assignments WHERE run_id = ?`).get(runId) as { k: number; noise: number };
-  db.prepare('UPDATE runs SET clusters = ?, noise = ? WHERE id = ?').run(counts.k, counts.noise, runId);
+  // nothing moved (a rename, an accept): the counts are as they were
+  if (done === 0) return;
+  // the clusters rows hold every non-empty cluster with its size (kept by the loop above); without the model's
+  // dimension the sizes were not refreshed, so the members are counted instead
+  const k = (d
+    ? db.prepare('SELECT COUNT(*) FROM clusters WHERE run_id = ? AND size > 0')
+    : db.prepare('SELECT COUNT(*) FROM (SELECT DISTINCT cluster FROM assignments WHERE run_id = ? AND cluster >= 0)')).pluck().get(runId) as number;
+  const noise = db.prepare('SELECT COUNT(*) FROM assignments WHERE run_id = ? AND cluster < 0').pluck().get(runId) as number;
+  db.prepare('UPDATE runs SET clusters = ?, noise = ? WHERE id = ?').run(k, noise, runId);
 }
 
 function applyMoves(db: Db, runId: number, moves: Array<[number, number]>): void {
