@@ -44,7 +44,10 @@ export function startSelection(): void {
   started = true;
   const restore = () => {
     const s = loadPref<Saved | null>('exploreSelection', null);
-    if (s && Array.isArray(s.ids)) { selection.ids = s.ids; selection.kind = s.kind; selection.model = s.model; selection.source = s.source ?? ''; selection.revision++; }
+    // another library's selection never carries over: what this library saved, or nothing
+    if (s && Array.isArray(s.ids)) { selection.ids = s.ids; selection.kind = s.kind; selection.model = s.model; selection.source = s.source ?? ''; }
+    else { selection.ids = []; selection.kind = null; selection.model = null; selection.source = ''; }
+    selection.revision++;
   };
   watch(() => state.info?.library, restore, { immediate: true });
   watch(() => selection.revision, () => {
