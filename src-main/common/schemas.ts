@@ -367,7 +367,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   embed: {
     params: v.object({
       model: str(), workers: opt(nint()), batch: opt(nint()), modelsDir: opt(str()),
-      face: opt(v.object({ scoreThreshold: opt(anyNum()), minFaceSize: opt(anyNum()) })),
+      face: opt(v.object({ scoreThreshold: opt(anyNum()), minFaceSize: opt(anyNum()), minQuality: opt(anyNum()), excludeFolders: opt(v.array(str())) })),
     }),
     result: embedReportSchema,
   },

@@ -216,7 +216,11 @@ export class CoreService implements AppApi {
     if (o.batch !== undefined) int('batch', o.batch, 1);
     if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
     if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
-    const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality: o.minFaceQuality } };
+    // the library's face settings (issue 19): its quality floor (an option given here wins) and folders without faces
+    const st = readSettings(this.lib.db);
+    const minQuality = o.minFaceQuality ?? st.faceMinQuality ?? undefined;
+    const face = { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality, ...(st.faceExcludedFolders.length ? { excludeFolders: st.faceExcludedFolders } : {}) };
+    const spec = { model: o.model, batch: o.batch, workers: o.workers, face };
     return this.jobs.start('embed', spec, async (ctx) => {
       const r = await embedJob(this.lib, spec, ctx);
       // assign after embed (a library setting): the new items join the newest run of the model
