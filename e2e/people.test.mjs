@@ -239,6 +239,7 @@ test('People: search, sort, a renamed card stays put, merge, hide, avatar', asyn
 test('unknown faces: a tentative pair becomes a person in one action; a grid selection too', async () => {
   await page.getByTestId('unknown-group').first().waitFor({ timeout: 30_000 });
   assert.equal(await page.getByTestId('unknown-group').count(), 2);
+  await page.getByTestId('unknown-groups').scrollIntoViewIfNeeded();
   await shot('9-unknown');
   const pair = (await page.getByTestId('unknown-group').first().getAttribute('data-items')).split(',').map(Number);
   await page.getByTestId('unknown-group-name').first().fill('Bob');
@@ -287,6 +288,7 @@ test('merge suggestions: both strips side by side, merge one pair, "not the same
   const ms = page.getByTestId('merge-suggestion');
   await ms.first().waitFor();
   assert.equal(await ms.count(), 2);
+  await page.getByTestId('merge-suggestions').scrollIntoViewIfNeeded();
   await shot('11-merge-suggestions');
   const n = (await people()).length;
   await ms.first().getByTestId('merge-suggestion-merge').click();
