@@ -10,6 +10,7 @@ import type { AppEvent } from '../../common/types.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
 import { identityThresholdOf } from '../models/identity.ts';
+import { buildIndex, suggest } from './suggest.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
@@ -134,6 +135,27 @@ describe('suggestion queues', () => {
     expect(clusterOf(late)).toBeUndefined();
     expect(svc.lib.db.prepare('SELECT n FROM runs WHERE id = ?').pluck().get(runId)).toBe(n);
   }, 120_000);
+});
+
+describe('the suggestion index', () => {
+  it('brought up to date after edits, it suggests what a fresh index of the run suggests', async () => {
+    const people = await svc.listPeople({ runId });
+    for (const p of people) await svc.getSuggestions({ runId, cluster: p.cluster });
+    // edits: a face to noise, a face moved to another person, a split off a person
+    const [a, b, c] = people;
+    await svc.editRun({ runId, op: { type: 'reject', items: [membersOf(a.cluster)[0]] } });
+    await svc.editRun({ runId, op: { type: 'move', items: [membersOf(b.cluster)[0]], to: c.cluster } });
+    const idx = await svc.suggestionIndex(runId);
+    expect(idx.refreshed.candidates).toBeLessThan(idx.ids.length);
+    const fresh = await buildIndex(svc.lib.db, runId);
+    expect(fresh.refreshed.candidates).toBe(fresh.ids.length);
+    for (const p of await svc.listPeople({ runId })) {
+      const x = await suggest(svc.lib.db, idx, p.cluster), y = await suggest(svc.lib.db, fresh, p.cluster);
+      expect(x.suggestions.map((s) => [s.item, s.similarity, s.secondCluster])).toEqual(y.suggestions.map((s) => [s.item, s.similarity, s.secondCluster]));
+    }
+    await svc.undo({ runId });
+    await svc.undo({ runId });
+  }, 60_000);
 });
 
 describe('merge suggestions and split with preview', () => {
