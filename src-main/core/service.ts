@@ -870,13 +870,12 @@ export class CoreService implements AppApi {
   async suggestionIndex(runId: number): Promise<SuggestionIndex> {
     const key = indexKey(this.lib.db, runId);
     const cur = this.suggestIdx.get(runId);
-    if (cur) {
-      const idx = await cur.catch(() => null);
-      if (idx && idx.key === key) return idx;
-    }
+    const prev = cur ? await cur.catch(() => null) : null;
+    if (prev && prev.key === key) return prev;
     this.gemmP ??= createOrtGemm(2);
     const gemm = await this.gemmP;
-    const p = buildIndex(this.lib.db, runId, gemm);
+    // brought up to date from the previous state: only what the edits changed is read and scored again
+    const p = buildIndex(this.lib.db, runId, gemm, prev);
     this.suggestIdx.set(runId, p);
     if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
     p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });
@@ -887,7 +886,8 @@ export class CoreService implements AppApi {
     const runId = int('runId', o?.runId, 1);
     getRun(this.lib.db, runId);
     const idx = await this.suggestionIndex(runId);
-    return suggest(this.lib.db, idx, int('cluster', o.cluster), { limit: o.limit, threshold: o.threshold, margin: o.margin });
+    this.gemmP ??= createOrtGemm(2);
+    return suggest(this.lib.db, idx, int('cluster', o.cluster), { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
