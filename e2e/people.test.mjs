@@ -356,3 +356,19 @@ test('Review: A does nothing until the suggestion is on screen, with the faces t
   await shot('15-review-next');
   assert.deepEqual(problems, []);
 });
+
+test('face settings (quality floor, excluded folders) and names written to XMP sidecars', async () => {
+  await go('people');
+  await page.getByTestId('face-settings-toggle').click();
+  await page.getByTestId('face-quality').fill('2.5');
+  await page.getByTestId('face-excluded').fill(join(photos, 'later'));
+  await page.getByTestId('face-settings-save').click();
+  await until(async () => { const s = await call('getSettings', {}); return s.faceMinQuality === 2.5 && s.faceExcludedFolders[0] === join(photos, 'later'); }, 'settings saved')
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await call('getSettings', {}))} ${await page.locator('.toasts').textContent()}`); });
+  await page.getByTestId('xmp-write').click();
+  await page.waitForFunction(() => /Wrote \d+ face region/.test(document.querySelector('[data-testid=xmp-result]')?.textContent ?? ''));
+  assert.match(await page.getByTestId('xmp-result').textContent(), /Wrote [1-9]\d* face region/);
+  await page.getByTestId('face-settings').scrollIntoViewIfNeeded();
+  await shot('16-face-settings');
+  assert.deepEqual(problems, []);
+});
