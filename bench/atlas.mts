@@ -97,6 +97,13 @@ const r = await page.evaluate(async ({ N, legend, labels }) => {
   };
   const out: Record<string, unknown> = { firstDraw };
   out.far = { pan: frames(20, (i) => at.panBy(i % 2 ? -15 : 15, 5)), zoom: frames(10, (i) => at.zoomAt(i % 2 ? 1 / 1.1 : 1.1, 640, 400)) };
+  // profile: the same far pan without the names (the 2-D overlay), to tell WebGL's share from the labels'
+  const keep = at.labels; at.labels = [];
+  out.farNoLabels = frames(20, (i) => at.panBy(i % 2 ? -15 : 15, 5));
+  at.labels = keep;
+  // the sharp re-render of every point (what a frame costs when the cached layer is redrawn: after a zoom settles, a colour change)
+  out.farSharp = frames(6, () => (at as unknown as { revision: number }).revision++);
+  out.cachedFrames = (at as unknown as { cachedFrames: number }).cachedFrames;
   return out;
 }, { N, legend, labels });
 mkdirSync(join(root, 'e2e/artifacts'), { recursive: true });
@@ -150,6 +157,8 @@ const lines = [
   `| first draw (upload + draw) | ${f(r.firstDraw as number)} | |`,
   `| far (points): pan frame | ${f(far.pan.median)} | ${f(far.pan.max)} |`,
   `| far (points): zoom frame | ${f(far.zoom.median)} | ${f(far.zoom.max)} |`,
+  `| far: a sharp re-render of all 100,000 points (after a zoom settles; ${r.cachedFrames} of the far frames above drew the cached layer) | ${f((r.farSharp as { median: number }).median)} | ${f((r.farSharp as { max: number }).max)} |`,
+  `| far: pan frame without the names overlay (profile) | ${f((r.farNoLabels as { median: number }).median)} | ${f((r.farNoLabels as { max: number }).max)} |`,
   `| mid (zoom 12, ${mid.thumbs} thumbnails): pan frame | ${f(mid.pan.median)} | ${f(mid.pan.max)} |`,
   `| mid: zoom frame | ${f(mid.zoom.median)} | ${f(mid.zoom.max)} |`,
   `| close (zoom 60, ${close.thumbs} thumbnails): pan frame | ${f(close.pan.median)} | ${f(close.pan.max)} |`,

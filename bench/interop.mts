@@ -6,18 +6,20 @@
  *   npx tsx bench/interop.mts import [N=1000000]  import-embeddings of N x 512 synthetic rows (a library of N synthetic items): time, peak RSS
  *   npx tsx bench/interop.mts stream [N=1000000] [K=1000] [CAP_MB]  cluster --embeddings X.parquet --algo minibatch-kmeans streamed,
  *                                                 in a cgroup with memory.max = CAP_MB (default: half the matrix) when one can be made
+ *   npx tsx bench/interop.mts blobs PREFIX [GROUP=16384]  gen_blobs.py's PREFIX_X.npy / PREFIX_y.npy as a folder of Parquet parts (BENCH_DIR/PREFIX-rgGROUP)
+ *   (import, stream: BLOBS=PREFIX reads those parts instead of the bench's own blob rows; stream: GROUP=rows per row group)
  *   npx tsx bench/interop.mts dask   [M=1000]     cifar10 subset: in-app embed job vs export-job + Dask LocalCluster (2 workers), cosine per row
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { Library } from '../src-main/core/library.ts';
-import { SHARED } from '../src-main/core/testing.ts';
+import { SHARED } from '../src-main/testing/fixtures.ts';
 import { ColumnarWriter, openColumnar, readBatches } from '../src-main/core/interop/columnar.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -132,6 +134,58 @@ function writeBlobParts(dir: string, n: number, d: number, centres: number, part
   return (performance.now() - t0) / 1000;
 }
 
+/** The header of a little-endian .npy file (v1-v3): dtype, shape, where the data starts. */
+function npyHeader(file: string): { descr: string; shape: number[]; offset: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const h = Buffer.alloc(12);
+    readSync(fd, h, 0, 12, 0);
+    const major = h[6];
+    const len = major === 1 ? h.readUInt16LE(8) : h.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    const txt = Buffer.alloc(len);
+    readSync(fd, txt, 0, len, start);
+    const t = txt.toString('latin1');
+    const descr = /'descr':\s*'([^']+)'/.exec(t)![1];
+    const shape = /'shape':\s*\(([^)]*)\)/.exec(t)![1].split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    return { descr, shape, offset: start + len };
+  } finally { closeSync(fd); }
+}
+
+/**
+ * gen_blobs.py's output (PREFIX_X.npy float32 N x D, PREFIX_y.npy int32 N) as a folder of Parquet parts written by
+ * parquet-wasm (as another engine would): id = photo:N (row N-1), label, embedding (fixed-size list of float32).
+ * Reads the .npy a part at a time (memory: one part).
+ */
+function npyToParts(prefix: string, dir: string, partRows = 65_536, group = 16_384): { n: number; d: number; seconds: number } {
+  const hx = npyHeader(`${prefix}_X.npy`), hy = npyHeader(`${prefix}_y.npy`);
+  if (hx.descr !== '<f4' || hy.descr !== '<i4') throw new Error(`expected <f4 and <i4 .npy files, got ${hx.descr} ${hy.descr}`);
+  const [n, d] = hx.shape;
+  if (existsSync(join(dir, '_done'))) return { n, d, seconds: 0 };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const fx = openSync(`${prefix}_X.npy`, 'r'), fy = openSync(`${prefix}_y.npy`, 'r');
+  const props = () => new pw.WriterPropertiesBuilder().setMaxRowGroupSize(group).build();
+  try {
+    for (let r0 = 0, p = 0; r0 < n; r0 += partRows, p++) {
+      const m = Math.min(partRows, n - r0);
+      const X = new Float32Array(m * d), y = new Int32Array(m);
+      readSync(fx, new Uint8Array(X.buffer), 0, X.byteLength, hx.offset + r0 * d * 4);
+      readSync(fy, new Uint8Array(y.buffer), 0, y.byteLength, hy.offset + r0 * 4);
+      const fsl = arrow.makeVector(arrow.makeData({ type: new arrow.FixedSizeList(d, new arrow.Field('item', new arrow.Float32(), false)), length: m, nullCount: 0,
+        child: arrow.makeData({ type: new arrow.Float32(), length: m * d, data: X }) }));
+      const t = new arrow.Table({
+        id: arrow.vectorFromArray(Array.from({ length: m }, (_, i) => `photo:${r0 + i + 1}`), new arrow.Utf8()),
+        label: arrow.makeVector(y), embedding: fsl,
+      });
+      writeFileSync(join(dir, `part-${String(p).padStart(5, '0')}.parquet`), pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(t, 'stream')), props()));
+    }
+  } finally { closeSync(fx); closeSync(fy); }
+  writeFileSync(join(dir, '_done'), '');
+  return { n, d, seconds: (performance.now() - t0) / 1000 };
+}
+
 function dirMb(dir: string): number { return mb(readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0)); }
 
 function syntheticLibrary(path: string, n: number): void {
@@ -149,10 +203,13 @@ function syntheticLibrary(path: string, n: number): void {
 }
 
 async function importBench(n: number): Promise<void> {
+  const blobs = process.env.BLOBS;
   const d = 512;
-  const file = join(work, `blobs-${n}`);
+  // BLOBS=PREFIX: gen_blobs.py's PREFIX_X.npy / PREFIX_y.npy (n from the file), else the bench's own blob rows
+  const file = blobs ? join(work, `${basename(blobs)}-rg16384`) : join(work, `blobs-${n}`);
   const l0 = load();
-  const gen = writeBlobParts(file, n, d, 1000);
+  const gen = blobs ? npyToParts(blobs, file).seconds : writeBlobParts(file, n, d, 1000);
+  if (blobs) n = npyHeader(`${blobs}_X.npy`).shape[0];
   const libPath = join(work, `import-${n}.constellate`);
   for (const f of readdirSync(work)) if (f.startsWith(`import-${n}.constellate`)) rmSync(join(work, f), { recursive: true, force: true });
   syntheticLibrary(libPath, n);
@@ -178,20 +235,22 @@ function makeCgroup(capMb: number): string | null {
 async function streamBench(n: number, k: number, capMb: number | null): Promise<void> {
   const d = 512;
   // row groups of 4,096 rows (8 MB of vectors): the streaming reader holds one row group decoded
-  const file = join(work, `blobs-${n}-rg4096`);
-  writeBlobParts(file, n, d, 1000, 65_536, 4096);
+  const blobs = process.env.BLOBS;
+  const group = Number(process.env.GROUP ?? 4096);
+  const file = blobs ? join(work, `${basename(blobs)}-rg${group}`) : join(work, `blobs-${n}-rg${group}`);
+  if (blobs) { npyToParts(blobs, file, 65_536, group); n = npyHeader(`${blobs}_X.npy`).shape[0]; } else writeBlobParts(file, n, d, 1000, 65_536, group);
   const cap = capMb ?? Math.floor(mb(n * d * 4) / 2);
   const cg = makeCgroup(cap);
   const l0 = load();
-  const args = ['cluster', '--embeddings', file, '--algo', 'minibatch-kmeans', '--k', String(k), '--max-epochs', '1', '--json'];
+  const args = ['cluster', '--embeddings', file, '--algo', 'minibatch-kmeans', '--k', String(k), '--max-epochs', '1', ...(blobs ? ['--labels', `${blobs}_y.npy`] : []), '--json'];
   const r = timedCli(args, { cgroup: cg ?? undefined, nodeArgs: [`--max-old-space-size=${Math.min(cap, 1024)}`] });
   if (r.code !== 0) throw new Error(`cluster failed (${r.code}): ${r.stderr}`);
   const cgPeak = cg && existsSync(join(cg, 'memory.max_usage_in_bytes')) ? mb(Number(readFileSync(join(cg, 'memory.max_usage_in_bytes'), 'utf8'))) : null;
-  const j = r.json as { record: Record<string, unknown>; clusters: number; silhouette: number | null; timings: { wall: number } };
-  const res = { n, d, k, matrixMb: mb(n * d * 4), capMb: cap, cgroup: !!cg, wallS: r.wall, peakRssMb: r.rssMb, cgroupPeakMb: cgPeak, record: j.record, clusters: j.clusters, silhouette: j.silhouette, load: [l0, load()] };
+  const j = r.json as { record: Record<string, unknown>; clusters: number; silhouette: number | null; timings: { wall: number }; ami?: number; ari?: number };
+  const res = { n, d, k, group, matrixMb: mb(n * d * 4), capMb: cap, cgroup: !!cg, wallS: r.wall, peakRssMb: r.rssMb, cgroupPeakMb: cgPeak, record: j.record, clusters: j.clusters, silhouette: j.silhouette, ami: j.ami ?? null, ari: j.ari ?? null, load: [l0, load()] };
   save('stream', res, `mini-batch k-means k = ${k} streamed from Parquet, ${n.toLocaleString('en')} x ${d} (matrix ${mb(n * d * 4)} MB), ` +
-    `(row groups of 4,096) ${cg ? `in a cgroup with memory.max = ${cap} MB` : `--max-old-space-size=${Math.min(cap, 1024)} (no cgroup could be made)`}, one epoch (--max-epochs 1): ` +
-    `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB${cgPeak !== null ? ` (cgroup peak ${cgPeak} MB)` : ''}, ${String(j.record.steps)} steps over ${String(j.record.rowGroups)} row groups, ${j.clusters} clusters (load ${l0})`);
+    `(row groups of ${group.toLocaleString('en')}) ${cg ? `in a cgroup with memory.max = ${cap} MB` : `--max-old-space-size=${Math.min(cap, 1024)} (no cgroup could be made)`}, one epoch (--max-epochs 1): ` +
+    `${r.wall.toFixed(1)} s wall, peak RSS ${r.rssMb} MB${cgPeak !== null ? ` (cgroup peak ${cgPeak} MB)` : ''}, ${String(j.record.steps)} steps over ${String(j.record.rowGroups)} row groups, ${j.clusters} clusters${j.ami !== undefined ? `, AMI ${j.ami.toFixed(3)} / ARI ${j.ari!.toFixed(3)} vs gen_blobs.py's labels` : ''} (load ${l0})`);
 }
 
 function daskBench(m: number): void {
@@ -209,7 +268,9 @@ function daskBench(m: number): void {
   const l0 = load();
   execFileSync(process.execPath, [bin, 'scan', join(dir, 'photos'), ...L, '--json'], { stdio: ['ignore', 'ignore', 'ignore'] });
   const e = timedCli(['embed', '--model', 'photo', ...L, '--json']);
-  const j = timedCli(['export-job', '--model', 'photo', '--to', join(dir, 'job'), '--partition-rows', '125', ...L, '--json']);
+  // partitions of 125 rows up to 1,000 photos, else 8 partitions (each partition starts a process and loads the model)
+  const partRows = Number(process.env.PARTITION_ROWS ?? Math.max(125, Math.ceil(m / 8)));
+  const j = timedCli(['export-job', '--model', 'photo', '--to', join(dir, 'job'), '--partition-rows', String(partRows), ...L, '--json']);
   const env = { ...process.env } as Record<string, string>;
   delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
   const t0 = performance.now();
@@ -230,13 +291,13 @@ function daskBench(m: number): void {
   }
   const ej = e.json as { processed: number; seconds: number };
   const jj = j.json as { partitions: number };
-  const res = { photos: ej.processed, inAppWallS: e.wall, inAppJobS: ej.seconds, exportJobS: j.wall, daskWallS: daskS, importS: im.wall, partitions: jj.partitions, rows: rows.length, cosineMin: min, cosineMean: sum / rows.length, cores: cpus().length, load: [l0, load()] };
+  const res = { photos: ej.processed, partitionRows: partRows, inAppWallS: e.wall, inAppJobS: ej.seconds, exportJobS: j.wall, daskWallS: daskS, importS: im.wall, partitions: jj.partitions, rows: rows.length, cosineMin: min, cosineMean: sum / rows.length, cores: cpus().length, load: [l0, load()] };
   save('dask', res, [
     `cifar10 subset of ${ej.processed.toLocaleString('en')} photos (${per} per class), load ${l0} on ${cpus().length} cores:`, '',
     '| | wall |', '|---|---|',
     `| in-app embed job (worker per core) | ${e.wall.toFixed(1)} s (job ${ej.seconds.toFixed(1)} s) |`,
     `| export-job (items.parquet + model files) | ${j.wall.toFixed(1)} s |`,
-    `| Dask LocalCluster, 2 workers, ${jj.partitions} partitions of 125 (embed-files each) | ${daskS.toFixed(1)} s |`,
+    `| Dask LocalCluster, 2 workers, ${jj.partitions} partitions of ${partRows} (embed-files each) | ${daskS.toFixed(1)} s |`,
     `| import-embeddings DIR/out | ${im.wall.toFixed(1)} s |`,
     '', `cosine per row, Dask vs in-app: min ${min.toFixed(6)}, mean ${(sum / rows.length).toFixed(6)} over ${rows.length} rows`,
   ].join('\n'));
@@ -247,5 +308,6 @@ if (part === 'libs') await libs(Number(a1 ?? 100_000));
 else if (part === 'import') await importBench(Number(a1 ?? 1_000_000));
 else if (part === 'stream') await streamBench(Number(a1 ?? 1_000_000), Number(a2 ?? 1000), a3 ? Number(a3) : null);
 else if (part === 'dask') daskBench(Number(a1 ?? 1000));
+else if (part === 'blobs') { const r = npyToParts(a1, join(work, `${basename(a1)}-rg${a2 ?? 16384}`), 65_536, Number(a2 ?? 16384)); console.log(`${a1}: ${r.n} x ${r.d} written as Parquet parts in ${r.seconds.toFixed(1)} s`); }
 else throw new Error(`unknown part ${part}: libs | import | stream | dask`);
 process.exit(0);

@@ -64,6 +64,23 @@ test('atlas: points, thumbnails at zoom, pick, colour change (SwiftShader)', { t
       return n;
     });
     assert.ok(red > 50, `cluster 0 is drawn red (${red} px)`);
+    // far out the points layer is cached: the next frame draws the cached layer and shows the same pixels
+    const cached = await page.evaluate(() => {
+      const gl = window.at.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight, p = new Uint8Array(w * h * 4);
+      const before = window.at.cachedFrames;
+      window.at.draw();
+      gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, p);
+      let n = 0; for (let i = 0; i < w * h; i++) if (p[4 * i] > 200 && p[4 * i + 1] < 80 && p[4 * i + 2] < 80) n++;
+      return { frames: window.at.cachedFrames - before, red: n };
+    });
+    assert.equal(cached.frames, 1, 'the second far frame drew the cached layer');
+    assert.ok(Math.abs(cached.red - red) <= red * 0.05, `the cached layer shows what the direct draw did (${cached.red} vs ${red} red px)`);
+    // a lasso (polygon in data units) around cluster 0's centre takes cluster 0's items only, all of them
+    const lasso = await page.evaluate(() => {
+      const ring = Array.from({ length: 16 }, (_, k) => [10 + 0.5 * Math.cos((2 * Math.PI * k) / 16), 0.5 * Math.sin((2 * Math.PI * k) / 16)]);
+      return Array.from(window.at.inside(ring));
+    });
+    assert.ok(lasso.length > 300 && lasso.every((i) => i % 50 === 0), `lasso: ${lasso.length} items, all of cluster 0`);
     mkdirSync(join(here, 'artifacts'), { recursive: true });
     await page.screenshot({ path: join(here, 'artifacts/atlas-e2e-far.png') });
     // zoom in on cluster 0 (data 10, 0): thumbnails appear once loaded

@@ -8,7 +8,7 @@ import type { EditOp, HistoryInfo, ItemKind, RunChange, RunInfo } from '@common/
 import { api } from './api.ts';
 import { loadPref, onRunChange, savePref, showError, state, toast } from './state.ts';
 
-export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export';
+export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export' | 'duplicates';
 
 export const session = reactive({
   view: 'library' as ViewName,

@@ -9,7 +9,14 @@
  */
 import { closeSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, fstatSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parquetMetadata, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData, type SchemaElement } from 'hyparquet';
+import type { ColumnDecoder } from 'hyparquet/src/types.js';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
+import { readPlain } from 'hyparquet/src/plain.js';
+import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
+import { getMaxDefinitionLevel, getMaxRepetitionLevel, getTreePath } from 'hyparquet/src/schema.js';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
@@ -287,6 +294,7 @@ function arrowVectors(file: string, name: string, v: arrow.Vector, expectD: numb
     const a0 = offs[c.offset], b0 = offs[c.offset + c.length];
     X0.push(Float32Array.from(vals.subarray(child.offset + a0, child.offset + b0)));
   }
+  if (n > 0 && d < 1) throw badFile(file, `column '${name}': empty vector in row 1`);
   const X = new Float32Array(n * Math.max(d, 0));
   let o = 0;
   for (const x of X0) { X.set(x, o); o += x.length; }
@@ -308,24 +316,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
     for (const pi of order) {
       if (opts.signal?.aborted) throw new AppError('CANCELLED', 'reading cancelled');
       const part = src.parts[pi];
-      const b = t.batches[part.group];
-      const out: Batch = { start: part.start, n: part.rows, cols: {}, vectors: {}, lists: {} };
-      for (const c of scalars) {
-        const v = b.getChild(c)!;
-        out.cols[c] = arrow.DataType.isInt(v.type) && (v.type as arrow.Int).bitWidth === 64 ? Array.from(v.toArray() as BigInt64Array, Number) : v.toArray() as ArrayLike<unknown>;
-        if (v.nullCount > 0 || arrow.DataType.isUtf8(v.type)) out.cols[c] = Array.from({ length: v.length }, (_, i) => { const x = v.get(i); return typeof x === 'bigint' ? Number(x) : x; });
-      }
-      for (const c of vecs) {
-        const v = b.getChild(c)!;
-        const r = arrowVectors(src.path, c, v, dims[c]);
-        dims[c] = r.d;
-        out.vectors[c] = r;
-      }
-      for (const c of lists) {
-        const v = b.getChild(c)!;
-        out.lists[c] = Array.from({ length: v.length }, (_, i) => { const x = v.get(i) as arrow.Vector | null; return x ? Array.from(x.toArray() as ArrayLike<number>, Number) : null; });
-      }
-      yield out;
+      yield arrowBatch(src.path, t.batches[part.group], part, req, dims);
     }
     return;
   }
@@ -344,17 +335,26 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
       if (!md) { md = readParquetMeta(part.file); metas.set(part.file, md); }
       let rowStart = 0;
       for (let g = 0; g < part.group; g++) rowStart += Number(md.row_groups[g].num_rows);
-      const got: Record<string, unknown[][]> = Object.fromEntries(want.map((c) => [c, []]));
-      try {
+      const out: Batch = { start: part.start, n: part.rows, cols: {}, vectors: {}, lists: {} };
+      // vectors: straight from the pages into one Float32Array (no JS array per row); null when the column is not a
+      // plain list of equal-length, non-null rows, which hyparquet's general reader then reads (and names what is wrong)
+      const slow: string[] = [];
+      for (const c of vecs) {
+        let r: { X: Float32Array; d: number } | null = null;
+        try { r = readVectorChunk(fileBuffer(part.file, fd, size), md, part.group, c, part.rows, dims[c]); } catch { r = null; }
+        if (r) { dims[c] = r.d; out.vectors[c] = r; } else slow.push(c);
+      }
+      const rest = want.filter((c) => !vecs.includes(c) || slow.includes(c));
+      const got: Record<string, unknown[][]> = Object.fromEntries(rest.map((c) => [c, []]));
+      if (rest.length) try {
         await parquetRead({
-          file: fileBuffer(part.file, fd, size), metadata: md, columns: want, rowStart, rowEnd: rowStart + part.rows,
+          file: fileBuffer(part.file, fd, size), metadata: md, columns: rest, rowStart, rowEnd: rowStart + part.rows,
           onChunk: (ch) => { if (got[ch.columnName]) got[ch.columnName].push(ch.columnData as unknown as unknown[]); },
         });
       } catch (e) {
         if (e instanceof AppError) throw e;
         throw badFile(part.file, `unreadable row group ${part.group + 1} (${(e as Error).message.split('\n')[0]})`);
       }
-      const out: Batch = { start: part.start, n: part.rows, cols: {}, vectors: {}, lists: {} };
       const flat = (c: string): ArrayLike<unknown> => {
         const chunks = got[c];
         if (chunks.length === 1) return chunks[0];
@@ -362,7 +362,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
         for (const ch of chunks) for (let i = 0; i < ch.length; i++) all.push(ch[i]);
         return all;
       };
-      for (const c of want) {
+      for (const c of rest) {
         const v = flat(c);
         if (v.length !== part.rows) throw badFile(part.file, `column '${c}': ${v.length} values in a row group of ${part.rows} rows (truncated?)`);
       }
@@ -370,7 +370,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
         const v = flat(c);
         out.cols[c] = v instanceof BigInt64Array || (v.length > 0 && typeof v[0] === 'bigint') ? Array.from(v as ArrayLike<bigint>, Number) : v;
       }
-      for (const c of vecs) {
+      for (const c of slow) {
         const r = toVectors(part.file, c, flat(c), dims[c]);
         dims[c] = r.d;
         out.vectors[c] = r;
@@ -381,6 +381,147 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+}
+
+/**
+ * One row group's list<float> column read page by page into one Float32Array: hyparquet's page decoding (dictionary,
+ * PLAIN, BYTE_STREAM_SPLIT; v1 and v2 pages; its codecs) without its list assembly, which makes a JS array per row and
+ * dominated the import (8x slower at 512-d, BENCHMARKS.md issue 22). Null (the caller falls back to the general reader)
+ * unless every row is a non-null list of the same length.
+ */
+function readVectorChunk(file: { slice(a: number, b?: number): ArrayBuffer }, md: FileMetaData, group: number, name: string, rows: number, expectD: number | null): { X: Float32Array; d: number } | null {
+  const rg = md.row_groups[group];
+  const chunks = rg.columns.filter((c) => c.meta_data?.path_in_schema[0] === name);
+  if (chunks.length !== 1) return null;
+  const cm = chunks[0].meta_data!;
+  const schemaPath = getTreePath(parquetSchema(md), cm.path_in_schema);
+  if (getMaxRepetitionLevel(schemaPath) !== 1) return null;
+  const maxDef = getMaxDefinitionLevel(schemaPath);
+  const element = schemaPath[schemaPath.length - 1].element;
+  if (element.type !== 'FLOAT' && element.type !== 'DOUBLE') return null;
+  const decoder = { pathInSchema: cm.path_in_schema, element, schemaPath, type: cm.type, codec: cm.codec, parsers: DEFAULT_PARSERS } as unknown as ColumnDecoder;
+  const start = Number(cm.dictionary_page_offset ?? cm.data_page_offset);
+  const len = Number(cm.total_compressed_size);
+  const buf = file.slice(start, start + len);
+  const reader = { view: new DataView(buf), offset: 0 };
+  let d = expectD ?? -1;
+  let X = new Float32Array(d > 0 ? rows * d : 0);
+  let pos = 0, nrows = 0, rowStart = 0;
+  let dict: ArrayLike<number> | null = null;
+  while (reader.offset < buf.byteLength) {
+    const h = parquetHeader(reader);
+    const body = new Uint8Array(buf, reader.offset, h.compressed_page_size);
+    reader.offset += h.compressed_page_size;
+    if (h.type === 'DICTIONARY_PAGE') {
+      const page = decompressPage(body, Number(h.uncompressed_page_size), cm.codec, undefined);
+      dict = readPlain({ view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 }, element.type, h.dictionary_page_header!.num_values, undefined) as ArrayLike<number>;
+      continue;
+    }
+    let lv: { definitionLevels: ArrayLike<number>; repetitionLevels: ArrayLike<number>; dataPage: ArrayLike<unknown> };
+    let encoding: string;
+    if (h.type === 'DATA_PAGE') {
+      const page = decompressPage(body, Number(h.uncompressed_page_size), cm.codec, undefined);
+      const fast = pageLevelsV1(page, h.data_page_header!, element.type, maxDef);
+      if (fast === 'nulls') return null;
+      lv = fast ?? readDataPage(page, h.data_page_header!, decoder) as typeof lv;
+      encoding = h.data_page_header!.encoding;
+    } else if (h.type === 'DATA_PAGE_V2') {
+      lv = readDataPageV2(body, h, decoder) as typeof lv;
+      encoding = h.data_page_header_v2!.encoding;
+    } else continue;
+    // a null or empty row has a definition level below the maximum (v1 pages: hyparquet drops the levels when none is)
+    const def = lv.definitionLevels;
+    for (let j = 0; j < def.length; j++) if (def[j] !== maxDef) return null;
+    const rep = lv.repetitionLevels;
+    const vals = (dict && encoding.endsWith('_DICTIONARY') ? null : lv.dataPage) as ArrayLike<number> | null;
+    const idx = vals ? null : lv.dataPage as ArrayLike<number>;
+    const m = vals ? vals.length : idx!.length;
+    if (rep.length !== m) return null;
+    for (let j = 0; j < m; j++) {
+      if (rep[j] === 0) {
+        if (nrows > 0) {
+          const len0 = pos + j - rowStart;
+          if (d < 0) { d = len0; if (d < 1) return null; const nx = new Float32Array(rows * d); nx.set(X.subarray(0, Math.min(pos, nx.length))); X = nx; }
+          if (len0 !== d) return null;
+        }
+        rowStart = pos + j;
+        nrows++;
+        if (nrows > rows) return null;
+      }
+    }
+    if (d < 0) {
+      // the first row is not over yet: hold the values until its length is known
+      const grown = new Float32Array(pos + m);
+      grown.set(X.subarray(0, pos));
+      X = grown;
+    }
+    if (pos + m > X.length) return null;
+    if (vals instanceof Float32Array) X.set(vals, pos);
+    else if (vals) for (let j = 0; j < m; j++) X[pos + j] = vals[j];
+    else for (let j = 0; j < m; j++) { const v = dict![idx![j]]; if (v === undefined) return null; X[pos + j] = v; }
+    pos += m;
+  }
+  if (d < 0) { d = pos - rowStart; if (d < 1) return null; }
+  if (nrows !== rows || pos !== rows * d || pos - rowStart !== d) return null;
+  if (X.length !== rows * d) X = X.slice(0, rows * d);
+  return { X, d };
+}
+
+/** One row group's vector column by the page reader alone (null where readBatches falls back to hyparquet's reader). */
+export function readVectorRowGroup(path: string, group: number, name: string): { X: Float32Array; d: number } | null {
+  const md = readParquetMeta(path);
+  const fd = openSync(path, 'r');
+  try {
+    return readVectorChunk(fileBuffer(path, fd, fstatSync(fd).size), md, group, name, Number(md.row_groups[group].num_rows), null);
+  } finally { closeSync(fd); }
+}
+
+/**
+ * A v1 data page of a list column (max repetition level 1) with RLE levels and PLAIN or dictionary values, decoded
+ * into typed arrays (hyparquet's readDataPage makes JS arrays of the levels, most of the time at 512-d). 'nulls' when
+ * a row is null or empty; null for any other encoding (the caller uses readDataPage).
+ */
+function pageLevelsV1(page: Uint8Array, daph: { num_values: number; encoding: string; definition_level_encoding: string; repetition_level_encoding: string }, type: string | undefined, maxDef: number):
+  { definitionLevels: ArrayLike<number>; repetitionLevels: Uint8Array; dataPage: ArrayLike<unknown> } | 'nulls' | null {
+  if (daph.repetition_level_encoding !== 'RLE' || (maxDef > 0 && daph.definition_level_encoding !== 'RLE')) return null;
+  if (daph.encoding !== 'PLAIN' && daph.encoding !== 'PLAIN_DICTIONARY' && daph.encoding !== 'RLE_DICTIONARY') return null;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const reader = { view, offset: 0 };
+  const nv = daph.num_values;
+  const rep = new Uint8Array(nv);
+  readRleBitPackedHybrid(reader, 1, rep);
+  if (maxDef > 0) {
+    const def = new Uint8Array(nv);
+    readRleBitPackedHybrid(reader, 32 - Math.clz32(maxDef), def);
+    for (let i = 0; i < nv; i++) if (def[i] !== maxDef) return 'nulls';
+  }
+  if (daph.encoding === 'PLAIN') return { definitionLevels: [], repetitionLevels: rep, dataPage: readPlain(reader, type as 'FLOAT', nv, undefined) };
+  const bw = view.getUint8(reader.offset++);
+  const idx = new Uint32Array(nv);
+  if (bw) readRleBitPackedHybrid(reader, bw, idx, view.byteLength - reader.offset);
+  return { definitionLevels: [], repetitionLevels: rep, dataPage: idx };
+}
+
+/** The asked columns of one Arrow record batch (or a table of one row group) as a Batch: vectors copied into one Float32Array. */
+function arrowBatch(file: string, b: { getChild(name: string): arrow.Vector | null }, part: Part, req: ReadRequest, dims: Record<string, number | null>): Batch {
+  const out: Batch = { start: part.start, n: part.rows, cols: {}, vectors: {}, lists: {} };
+  for (const c of req.scalars ?? []) {
+    const v = b.getChild(c)!;
+    const plain = v.nullCount === 0 && (arrow.DataType.isInt(v.type) || arrow.DataType.isFloat(v.type));
+    if (plain && (v.type as arrow.Int).bitWidth === 64 && arrow.DataType.isInt(v.type)) out.cols[c] = Array.from(v.toArray() as BigInt64Array, Number);
+    else if (plain) out.cols[c] = v.toArray() as ArrayLike<unknown>;
+    else out.cols[c] = Array.from({ length: v.length }, (_, i) => { const x = v.get(i); return typeof x === 'bigint' ? Number(x) : x; });
+  }
+  for (const c of req.vectors ?? []) {
+    const r = arrowVectors(file, c, b.getChild(c)!, dims[c]);
+    dims[c] = r.d;
+    out.vectors[c] = r;
+  }
+  for (const c of req.lists ?? []) {
+    const v = b.getChild(c)!;
+    out.lists[c] = Array.from({ length: v.length }, (_, i) => { const x = v.get(i) as arrow.Vector | null; return x ? Array.from(x.toArray() as ArrayLike<number>, Number) : null; });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- writing

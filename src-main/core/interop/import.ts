@@ -88,20 +88,34 @@ function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: stri
   const db = lib.db;
   const photoByPath = db.prepare(`SELECT id FROM photos WHERE path = ? AND status = 'ok'`).pluck();
   const photoByHash = db.prepare(`SELECT id FROM photos WHERE hash = ? AND status = 'ok' ORDER BY id LIMIT 1`).pluck();
-  const photoExists = db.prepare(`SELECT 1 FROM photos WHERE id = ? AND status = 'ok'`).pluck();
-  const faceExists = db.prepare('SELECT 1 FROM faces WHERE id = ?').pluck();
   const findFace = db.prepare('SELECT id FROM faces WHERE photo_id = ? AND abs(x - ?) < 0.5 AND abs(y - ?) < 0.5 AND abs(w - ?) < 0.5 AND abs(h - ?) < 0.5').pluck();
+  // item ids: the ids of one batch looked up in one query per kind (not one per row: 1,000,000 rows, BENCHMARKS.md)
+  const photosIn = db.prepare(`SELECT id FROM photos WHERE status = 'ok' AND id IN (SELECT value FROM json_each(?))`).pluck();
+  const facesIn = db.prepare('SELECT id FROM faces WHERE id IN (SELECT value FROM json_each(?))').pluck();
+  let batchOf: unknown = null;
+  let parsed: Array<{ kind: ItemKind; id: number } | null> = [];
+  const found = { photo: new Set<number>(), face: new Set<number>() };
+  const parseId = (v: unknown): { kind: ItemKind; id: number } | null => {
+    const s = typeof v === 'number' || typeof v === 'bigint' ? String(v) : typeof v === 'string' ? v.trim() : '';
+    const m = /^(?:(photo|face):)?(\d+)$/.exec(s);
+    return m ? { kind: (m[1] as ItemKind | undefined) ?? defaultKind ?? 'photo', id: Number(m[2]) } : null;
+  };
+  const prefetch = (b: { cols: Record<string, ArrayLike<unknown>> }) => {
+    const col = b.cols[(k as { col: string }).col];
+    parsed = Array.from(col as ArrayLike<unknown>, parseId);
+    const want = { photo: [] as number[], face: [] as number[] };
+    for (const x of parsed) if (x) want[x.kind].push(x.id);
+    found.photo = new Set(want.photo.length ? photosIn.all(JSON.stringify(want.photo)) as number[] : []);
+    found.face = new Set(want.face.length ? facesIn.all(JSON.stringify(want.face)) as number[] : []);
+    batchOf = col;
+  };
   const base = resolve(file, '..');
   return (b: { cols: Record<string, ArrayLike<unknown>>; lists: Record<string, Array<number[] | null>> }, i: number, row: number): { t: Target; label: string } => {
     if (k.by === 'id') {
-      const v = b.cols[k.col][i];
-      const s = typeof v === 'number' || typeof v === 'bigint' ? String(v) : typeof v === 'string' ? v.trim() : '';
-      const m = /^(?:(photo|face):)?(\d+)$/.exec(s);
-      if (!m) throw badFile(file, `column '${k.col}', row ${row + 1}: ${JSON.stringify(v)} is not an item id (photo:N, face:N or N)`);
-      const kind = (m[1] as ItemKind | undefined) ?? defaultKind ?? 'photo';
-      const id = Number(m[2]);
-      const ok = kind === 'photo' ? photoExists.get(id) : faceExists.get(id);
-      return { t: ok ? { item: id, kind } : null, label: `${kind}:${id}` };
+      if (batchOf !== b.cols[k.col]) prefetch(b);
+      const x = parsed[i];
+      if (!x) throw badFile(file, `column '${k.col}', row ${row + 1}: ${JSON.stringify(b.cols[k.col][i])} is not an item id (photo:N, face:N or N)`);
+      return { t: found[x.kind].has(x.id) ? { item: x.id, kind: x.kind } : null, label: `${x.kind}:${x.id}` };
     }
     if (k.by === 'sha256') {
       const v = b.cols[k.col][i];
@@ -165,6 +179,8 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
       const { X, d } = b.vectors[vcol];
       if (report.dim === 0) report.dim = d;
       if (existing && existing.dim !== d) throw new AppError('CONFLICT', `model ${modelName}: the library has ${existing.dim}-d embeddings under this name, ${src.path} has ${d}-d; choose another name`);
+      // the matched rows moved to the front of X (in order), then written in one go
+      let kept = 0;
       for (let i = 0; i < b.n; i++) {
         const { t, label } = resolveRow(b, i, b.start + i);
         if (!t) { report.unmatched++; if (report.unmatchedPaths.length < 20) report.unmatchedPaths.push(label); continue; }
@@ -172,9 +188,11 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
         if (kind === null) kind = k;
         else if (kind !== k) throw badFile(src.path, `row ${b.start + i + 1} is a ${k} and earlier rows are ${kind}s: one model's embeddings are of one kind`);
         targets.push(t);
-        const v = X.subarray(i * d, (i + 1) * d);
-        writeSync(fd, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+        if (kept !== i) X.copyWithin(kept * d, i * d, (i + 1) * d);
+        kept++;
       }
+      const bytes = new Uint8Array(X.buffer, X.byteOffset, kept * d * 4);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       done += b.n;
       ctx?.progress('read', done, src.rows);
     }
