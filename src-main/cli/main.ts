@@ -15,13 +15,14 @@ import { libraryCommands } from './commands-library.ts';
 import { xmpCommands } from './commands-xmp.ts';
 import { exploreCommands } from './commands-explore.ts';
 import { interopCommands } from './commands-interop.ts';
+import { peopleCommands } from './commands-people.ts';
 
 export interface Command {
   spec: CommandSpec;
   run(ctx: CliContext): Promise<number | void>;
 }
 
-export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands, ...interopCommands];
+export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands, ...interopCommands, ...peopleCommands];
 
 function usage(): string {
   const lines = ['usage: constellate <command> [options]', '', 'commands:'];

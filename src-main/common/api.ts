@@ -5,6 +5,7 @@
  */
 import type { RetryReport } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, SplitPreview, SuggestionReport } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
@@ -192,6 +193,34 @@ export interface AppApi {
   openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo>;
   /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
   listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
+
+  // --- people and faces (issue 19; every change one undoable edit of the run, with its 'run' event) ---
+  /** The people (clusters) of a face run: search by name (substring, case-insensitive), sorted by name, size (default) or most recently changed; hidden ones only with includeHidden. */
+  listPeople(o: PeopleQuery): Promise<PersonRow[]>;
+  /** Hides / unhides a person and/or chooses its avatar face (null: back to the default); kept by its library group across runs. EditOp 'person'. */
+  setPerson(o: RunRef & { cluster: number; hidden?: boolean; avatar?: number | null }): Promise<EditResult>;
+  /**
+   * The faces most likely a person's, best first: the run's noise, faces embedded after it and low-confidence members
+   * of other clusters, scored by their best similarity to the person's prototypes (several per person), each at or
+   * above the model's identity threshold and by a margin over the second-best person; rejected ones never again.
+   */
+  getSuggestions(o: SuggestionQuery): Promise<SuggestionReport>;
+  /** Confirms suggested faces as the person's (one, some or all): one undoable edit ('confirm'). */
+  confirmSuggestions(o: RunRef & { cluster: number; items: number[] }): Promise<EditResult>;
+  /** Rejects suggested faces for a person, remembered (one undoable edit, 'reject-suggestions'); they stay where they are. */
+  rejectSuggestions(o: RunRef & { cluster: number; items: number[] }): Promise<EditResult>;
+  /** Pairs of people probably one identity, ranked by average-linkage similarity of their faces (at or above the identity threshold); pairs marked not the same are left out. */
+  getMergeSuggestions(o: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport>;
+  /** Two people are not the same: remembered (one undoable edit, 'not-same'); merge them with editRun {type:'merge'}. */
+  notSamePerson(o: RunRef & { clusters: [number, number] }): Promise<EditResult>;
+  /** The parts a split would make (k-means with k, HDBSCAN, or a brushed selection against the rest), changing nothing. */
+  previewSplit(o: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview>;
+  /** Splits a cluster into the given parts (a preview's), each optionally named: one undoable edit ('split-parts'). */
+  applySplit(o: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult>;
+  /** Faces that are not faces: out of the run's people and remembered (photo hash + box), so a rescan or re-embed does not bring them back. One undoable edit ('not-face'). */
+  markNotFace(o: RunRef & { items: number[] }): Promise<EditResult>;
+  /** A face box drawn by hand on a photo (pixels of the EXIF-rotated photo): embedded with the face model (the project's alignment) as a manual face; with runId it joins the run unassigned (one undoable 'assign' edit). */
+  addFace(o: { photoId: number; box: [number, number, number, number]; runId?: number }): Promise<AddFaceReport>;
 }
 
 /** A library in the recent list. */
@@ -205,6 +234,24 @@ export interface RecentLibrary {
   exists: boolean;
   /** whether it is the library open now */
   current: boolean;
+}
+
+export interface PeopleQuery {
+  runId: number;
+  search?: string;
+  sort?: 'name' | 'size' | 'recent';
+  includeHidden?: boolean;
+}
+
+export interface SuggestionQuery {
+  runId: number;
+  cluster: number;
+  /** suggestions returned (default 50, at most 1000) */
+  limit?: number;
+  /** at least this similarity (default: the model's identity threshold; never lower) */
+  threshold?: number;
+  /** over the second-best person (default 0.05) */
+  margin?: number;
 }
 
 export interface SearchOptions {
@@ -443,6 +490,8 @@ export const API_METHODS = [
   'assign', 'getSettings', 'setSettings',
   'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
   'openLibrary', 'listRecentLibraries',
+  'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson',
+  'previewSplit', 'applySplit', 'markNotFace', 'addFace',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -11,7 +11,8 @@ export interface EmbedSpec {
   workers?: number;
   batch?: number;
   modelsDir?: string;
-  face?: { scoreThreshold?: number; minFaceSize?: number; minQuality?: number };
+  /** excludeFolders (issue 19): photos under these folders are not searched for faces (the library setting) */
+  face?: { scoreThreshold?: number; minFaceSize?: number; minQuality?: number; excludeFolders?: string[] };
 }
 
 export interface EmbedReport {

@@ -78,6 +78,10 @@ export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
 
 const clusterRef = () => int(0);
 const items = () => v.pipe(v.array(id()), v.minLength(1));
+const nint0 = () => v.pipe(v.number(), v.integer());
+const splitPartsSchema = () => v.pipe(
+  v.array(v.strictObject({ items: v.pipe(v.array(id()), v.minLength(1, 'a part has at least one item')), name: opt(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters')))) })),
+  v.minLength(1, 'give at least one part'), v.maxLength(1000));
 export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('rename'), cluster: clusterRef(), name: v.string() }),
   v.strictObject({ type: v.literal('accept'), cluster: clusterRef(), curated: opt(v.boolean()) }),
@@ -95,6 +99,15 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
     groups: v.pipe(v.array(v.strictObject({ keep: id(), reject: items() })), v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
     trash: opt(v.boolean()),
   }),
+  // issue 19: people and faces
+  v.strictObject({ type: v.literal('person'), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
+  v.strictObject({ type: v.literal('confirm'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('reject-suggestions'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('not-same'), clusters: v.tuple([clusterRef(), clusterRef()]) }),
+  v.strictObject({ type: v.literal('split-parts'), cluster: clusterRef(), parts: splitPartsSchema() }),
+  v.strictObject({ type: v.literal('not-face'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  // written by `assign` (listed so a run's history, which holds them, checks)
+  v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);
 
 const page = { offset: opt(int(0)), limit: opt(int(1)) };
@@ -187,13 +200,31 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   }),
   assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
   getSettings: none,
-  setSettings: v.strictObject({ autoAssign: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())) }),
+  setSettings: v.strictObject({
+    autoAssign: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())),
+    faceMinQuality: opt(v.nullable(v.pipe(num(), v.minValue(0, m('a number >= 0'))))), faceExcludedFolders: opt(v.pipe(v.array(text()), v.maxLength(1000))),
+  }),
   importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
   exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
   importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
+  // issue 19: people and faces
+  listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
+  setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
+  getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  confirmSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  rejectSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  getMergeSuggestions: v.strictObject({ runId: id(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)) }),
+  notSamePerson: v.strictObject({ runId: id(), clusters: v.tuple([clusterRef(), clusterRef()]) }),
+  previewSplit: v.strictObject({ runId: id(), cluster: clusterRef(), k: opt(v.pipe(int(2), v.maxValue(100))), algo: opt(picklist(['kmeans', 'hdbscan'])), items: opt(v.pipe(items(), v.maxLength(100_000))) }),
+  applySplit: v.strictObject({ runId: id(), cluster: clusterRef(), parts: splitPartsSchema() }),
+  markNotFace: v.strictObject({ runId: id(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  addFace: v.strictObject({
+    photoId: id(), runId: opt(id()),
+    box: v.pipe(v.tuple([v.pipe(num(), v.minValue(0)), v.pipe(num(), v.minValue(0)), v.pipe(num(), v.gtValue(0)), v.pipe(num(), v.gtValue(0))]), v.check((b) => b[2] >= 8 && b[3] >= 8, 'a face box is at least 8 x 8 pixels')),
+  }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -313,7 +344,10 @@ const importEmbeddingsFileReportSchema = v.object({
   model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),
   format: picklist(['parquet', 'arrow']), files: nint(), source: str(),
 });
-const librarySettingsSchema = v.object({ autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()) });
+const librarySettingsSchema = v.object({
+  autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()), faceMinQuality: nul(anyNum()), faceExcludedFolders: v.array(str()),
+});
+const personLiteSchema = v.object({ cluster: nint(), name: nul(str()), size: nint(), avatar: nul(nint()) });
 const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
   source: str(), mode: picklist(['csv', 'json', 'folders', 'parquet']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
@@ -335,7 +369,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   embed: {
     params: v.object({
       model: str(), workers: opt(nint()), batch: opt(nint()), modelsDir: opt(str()),
-      face: opt(v.object({ scoreThreshold: opt(anyNum()), minFaceSize: opt(anyNum()) })),
+      face: opt(v.object({ scoreThreshold: opt(anyNum()), minFaceSize: opt(anyNum()), minQuality: opt(anyNum()), excludeFolders: opt(v.array(str())) })),
     }),
     result: embedReportSchema,
   },
@@ -488,6 +522,37 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()) }),
   openLibrary: libraryInfoSchema,
   listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
+  // issue 19: people and faces
+  listPeople: v.array(v.object({
+    cluster: nint(), name: nul(str()), size: nint(), hidden: v.boolean(), curated: v.boolean(), avatar: nul(nint()), avatarChosen: v.boolean(),
+    changedAt: nul(anyNum()), thumb: nul(str()), meanSim: nul(anyNum()),
+  })),
+  setPerson: editResultSchema,
+  getSuggestions: v.object({
+    runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), margin: anyNum(), candidates: nint(), rejected: nint(),
+    suggestions: v.array(v.object({
+      item: id(), path: str(), similarity: anyNum(), second: nul(anyNum()), secondCluster: nul(nint()), margin: nul(anyNum()),
+      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()),
+    })),
+    timings: v.object({ read: anyNum(), score: anyNum() }),
+  }),
+  confirmSuggestions: editResultSchema,
+  rejectSuggestions: editResultSchema,
+  getMergeSuggestions: v.object({
+    runId: id(), threshold: anyNum(), thresholdFrom: str(),
+    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum() })),
+  }),
+  notSamePerson: editResultSchema,
+  previewSplit: v.object({
+    runId: id(), cluster: nint(), algo: picklist(['kmeans', 'hdbscan', 'selection']),
+    parts: v.array(v.object({ items: v.array(id()), size: nint(), samples: v.array(id()), meanSim: nul(anyNum()) })),
+  }),
+  applySplit: editResultSchema,
+  markNotFace: editResultSchema,
+  addFace: v.object({
+    face: v.object({ id: id(), photoId: id(), box: box(), score: anyNum(), thumb: nul(str()), manual: v.boolean() }),
+    model: str(), runId: nul(id()), editId: nul(nint()),
+  }),
 };
 
 /** A method's result checked against its schema: null when it holds, else the first mismatch (`path: message`). */

@@ -308,7 +308,20 @@ export type EditOp =
   /** near-duplicates resolved: per group, one item kept and the rest rejected (to noise), in one undoable edit */
   | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean }
   /** new items placed by `assign` (to: each item's cluster, -1 = left unassigned for review); not an editRun op */
-  | { type: 'assign'; items: number[]; to: number[] };
+  | { type: 'assign'; items: number[]; to: number[] }
+  // --- people and faces (issue 19) ---
+  /** a person's (cluster's) hidden flag and/or avatar face (null: the default, its most central face) */
+  | { type: 'person'; cluster: number; hidden?: boolean; avatar?: number | null }
+  /** suggested faces confirmed as the person's: members of the run move in, faces embedded after the run join it */
+  | { type: 'confirm'; cluster: number; items: number[] }
+  /** suggested faces rejected for a person: remembered, never suggested to them again (members are not moved) */
+  | { type: 'reject-suggestions'; cluster: number; items: number[] }
+  /** two people are not the same: remembered, never offered as a merge suggestion again */
+  | { type: 'not-same'; clusters: [number, number] }
+  /** a cluster split into given parts (a previewSplit's, or a brushed selection), each optionally named */
+  | { type: 'split-parts'; cluster: number; parts: Array<{ items: number[]; name?: string }> }
+  /** faces that are not faces: out of the run's people (to noise) and remembered by photo and box, so a rescan does not bring them back */
+  | { type: 'not-face'; items: number[] };
 
 /** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
 export interface RunChange {
@@ -376,6 +389,10 @@ export interface LibrarySettings {
   /** watch the library's folders: new or changed photos are scanned, embedded (these models) and assigned */
   watch: boolean;
   watchModels: string[];
+  /** issue 19: the face quality floor of this library's embeds (null: the default, FACE_MIN_QUALITY) */
+  faceMinQuality: number | null;
+  /** folders (absolute paths) whose photos are not searched for faces */
+  faceExcludedFolders: string[];
 }
 
 /** An item of a run with what the UI shows of it. */
@@ -390,4 +407,104 @@ export interface ItemView {
   box: [number, number, number, number] | null;
   cluster: number | null;
   sim: number | null;
+}
+
+// --- people and faces (issue 19) ---
+
+/** One person of a face run (a cluster, named or not), as the People view and `constellate people` list them. */
+export interface PersonRow {
+  cluster: number;
+  name: string | null;
+  size: number;
+  hidden: boolean;
+  curated: boolean;
+  /** the face shown for the person: the chosen avatar, else its most central face (null: none) */
+  avatar: number | null;
+  /** the chosen avatar (null: none chosen) */
+  avatarChosen: boolean;
+  /** when an edit last changed the person (ms since 1970; null: not since the run) */
+  changedAt: number | null;
+  /** the photo and thumbnail of the avatar face */
+  thumb: string | null;
+  meanSim: number | null;
+}
+
+/** A face suggested for a person (best first). */
+export interface FaceSuggestion {
+  /** the face id */
+  item: number;
+  /** the photo's path */
+  path: string;
+  /** best similarity to the person's prototypes */
+  similarity: number;
+  /** best similarity to any other person (null: none) and the margin over it */
+  second: number | null;
+  secondCluster: number | null;
+  margin: number | null;
+  /** where the face is now: 'noise' (unknown in the run), 'new' (embedded after the run), 'member' (a low-confidence member of another cluster) */
+  source: 'noise' | 'new' | 'member';
+  /** its cluster in the run (-1 noise, null: not in the run) */
+  cluster: number | null;
+  photoId: number;
+  thumb: string | null;
+  box: [number, number, number, number] | null;
+}
+
+export interface SuggestionReport {
+  runId: number;
+  cluster: number;
+  name: string | null;
+  /** the similarity a suggestion reaches at least (the model's identity threshold, or given) and where it came from */
+  threshold: number;
+  thresholdFrom: string;
+  margin: number;
+  /** candidates scored (noise, new, low-confidence members), and those left out as rejected before */
+  candidates: number;
+  rejected: number;
+  suggestions: FaceSuggestion[];
+  timings: { read: number; score: number };
+}
+
+/** Two people (clusters) that are probably one identity. */
+export interface MergeSuggestion {
+  a: { cluster: number; name: string | null; size: number; avatar: number | null };
+  b: { cluster: number; name: string | null; size: number; avatar: number | null };
+  /** average-linkage similarity (mean over every pair of their faces, up to 64 faces each) */
+  similarity: number;
+  /** the highest pair similarity */
+  max: number;
+}
+
+export interface MergeSuggestionReport {
+  runId: number;
+  threshold: number;
+  thresholdFrom: string;
+  suggestions: MergeSuggestion[];
+}
+
+/** One part of a split preview. */
+export interface SplitPart {
+  items: number[];
+  size: number;
+  /** up to 8 faces nearest the part's centre */
+  samples: number[];
+  /** the part's mean similarity to its centre */
+  meanSim: number | null;
+}
+
+export interface SplitPreview {
+  runId: number;
+  cluster: number;
+  algo: 'kmeans' | 'hdbscan' | 'selection';
+  /** the parts, largest first (HDBSCAN: members it left out form a last part) */
+  parts: SplitPart[];
+}
+
+/** What `addFace` made: a face drawn by hand, embedded and joined to the run (unassigned) when one was given. */
+export interface AddFaceReport {
+  face: FaceSummary & { manual: boolean };
+  model: string;
+  /** the run it joined as unassigned (null: none given) */
+  runId: number | null;
+  editId: number | null;
 }

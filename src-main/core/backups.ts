@@ -36,7 +36,7 @@ export async function backupNow(lib: Library): Promise<BackupInfo> {
 }
 
 /** tables restored, parents first (the job history is the running app's and stays) */
-const ORDER = ['roots', 'photos', 'faces', 'models', 'embeddings', 'processed', 'scan_issues', 'groups', 'group_members', 'runs', 'clusters', 'assignments', 'edits', 'labels', 'maps', 'exports', 'settings'];
+const ORDER = ['roots', 'photos', 'faces', 'models', 'embeddings', 'processed', 'scan_issues', 'groups', 'group_members', 'runs', 'clusters', 'assignments', 'edits', 'labels', 'maps', 'exports', 'settings', 'suggestion_rejects', 'merge_rejects', 'not_faces'];
 const KEEP = new Set(['jobs', 'meta', 'schema_migrations', 'sqlite_sequence']);
 
 export function restoreBackup(lib: Library, path: string): { restored: string; tables: Record<string, number> } {

@@ -53,6 +53,13 @@ import type { LibraryHost } from './library-host.ts';
 import { recentLibraries } from './recent-libraries.ts';
 import type { RecentLibrary } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
+import type { PeopleQuery, SuggestionQuery } from '../common/api.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, SplitPreview, SuggestionReport } from '../common/types.ts';
+import { listPeople, mergeSuggestions, partOf } from './curation/people.ts';
+import { buildIndex, indexKey, suggest, type SuggestionIndex } from './curation/suggest.ts';
+import { addManualFace } from './curation/add-face.ts';
+import { applyAssign } from './curation/edits.ts';
+import { createOrtGemm } from './gemm-ort.ts';
 
 export type CoreListener = (e: AppEvent) => void;
 
@@ -213,7 +220,11 @@ export class CoreService implements AppApi {
     if (o.batch !== undefined) int('batch', o.batch, 1);
     if (o.minFaceSize !== undefined && !(o.minFaceSize >= 0)) throw badArg('min-face-size', 'expected a number >= 0');
     if (o.scoreThreshold !== undefined && !(o.scoreThreshold > 0 && o.scoreThreshold < 1)) throw badArg('score-threshold', 'expected a number between 0 and 1');
-    const spec = { model: o.model, batch: o.batch, workers: o.workers, face: { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality: o.minFaceQuality } };
+    // the library's face settings (issue 19): its quality floor (an option given here wins) and folders without faces
+    const st = readSettings(this.lib.db);
+    const minQuality = o.minFaceQuality ?? st.faceMinQuality ?? undefined;
+    const face = { minFaceSize: o.minFaceSize, scoreThreshold: o.scoreThreshold, minQuality, ...(st.faceExcludedFolders.length ? { excludeFolders: st.faceExcludedFolders } : {}) };
+    const spec = { model: o.model, batch: o.batch, workers: o.workers, face };
     return this.jobs.start('embed', spec, async (ctx) => {
       const r = await embedJob(this.lib, spec, ctx);
       // assign after embed (a library setting): the new items join the newest run of the model
@@ -838,6 +849,143 @@ export class CoreService implements AppApi {
     const spec: ImportRunOptions = { file: resolve(o.file), model: o.model, idColumn: o.idColumn, clusterColumn: o.clusterColumn };
     for (const k of ['idColumn', 'clusterColumn'] as const) if (spec[k] === undefined) delete spec[k];
     return this.jobs.start('importRun', spec, (ctx) => importRun(this.lib, spec, ctx));
+  }
+
+  // --- people and faces (issue 19) ---
+
+  async listPeople(o: PeopleQuery): Promise<PersonRow[]> {
+    return listPeople(this.lib.db, int('runId', o?.runId, 1), { search: o.search, sort: o.sort, includeHidden: o.includeHidden });
+  }
+
+  /** One edit through edits.ts, with the run's change event (every people action). */
+  private edit(runId: number, op: EditOp): EditResult {
+    const r = applyEdit(this.lib.db, int('runId', runId, 1), op);
+    this.changed(runId, 'edit', r);
+    return r;
+  }
+
+  async setPerson({ runId, cluster, hidden, avatar }: RunRef & { cluster: number; hidden?: boolean; avatar?: number | null }): Promise<EditResult> {
+    if (hidden === undefined && avatar === undefined) throw badArg('hidden', 'give hidden and/or avatar');
+    const op: EditOp = { type: 'person', cluster: int('cluster', cluster) };
+    if (hidden !== undefined) op.hidden = hidden;
+    if (avatar !== undefined) op.avatar = avatar;
+    return this.edit(runId, op);
+  }
+
+  /** Suggestion indexes of runs (one per run, valid while the run's edits and its model's embeddings are unchanged). */
+  private suggestIdx = new Map<number, Promise<SuggestionIndex>>();
+  private gemmP: ReturnType<typeof createOrtGemm> | null = null;
+
+  /** The suggestion index of a run as it is now (built once per state of the run). */
+  async suggestionIndex(runId: number): Promise<SuggestionIndex> {
+    const key = indexKey(this.lib.db, runId);
+    const cur = this.suggestIdx.get(runId);
+    const prev = cur ? await cur.catch(() => null) : null;
+    if (prev && prev.key === key) return prev;
+    this.gemmP ??= createOrtGemm(2);
+    const gemm = await this.gemmP;
+    // brought up to date from the previous state: only what the edits changed is read and scored again
+    const p = buildIndex(this.lib.db, runId, gemm, prev);
+    this.suggestIdx.set(runId, p);
+    if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
+    p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });
+    return p;
+  }
+
+  async getSuggestions(o: SuggestionQuery): Promise<SuggestionReport> {
+    const runId = int('runId', o?.runId, 1);
+    getRun(this.lib.db, runId);
+    const idx = await this.suggestionIndex(runId);
+    this.gemmP ??= createOrtGemm(2);
+    return suggest(this.lib.db, idx, int('cluster', o.cluster), { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
+  }
+
+  async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'confirm', cluster: int('cluster', cluster), items });
+  }
+
+  async rejectSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'reject-suggestions', cluster: int('cluster', cluster), items });
+  }
+
+  async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
+    this.gemmP ??= createOrtGemm(2);
+    return mergeSuggestions(this.lib.db, int('runId', runId, 1), { limit, threshold, gemm: await this.gemmP });
+  }
+
+  async notSamePerson({ runId, clusters }: RunRef & { clusters: [number, number] }): Promise<EditResult> {
+    if (!Array.isArray(clusters) || clusters.length !== 2) throw badArg('clusters', 'give two clusters');
+    return this.edit(runId, { type: 'not-same', clusters: [int('clusters.0', clusters[0]), int('clusters.1', clusters[1])] });
+  }
+
+  async previewSplit({ runId, cluster, k, algo, items: brushed }: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview> {
+    int('runId', runId, 1);
+    int('cluster', cluster);
+    const { items, X, d } = readSnapshot(this.lib.db, () => {
+      const run = getRun(this.lib.db, runId);
+      const items = this.lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck().all(runId, cluster) as number[];
+      if (items.length < 2) throw new AppError('CONFLICT', `cluster ${cluster} has ${items.length} member(s): nothing to split`);
+      const d = getModel(this.lib.db, run.model).dim;
+      const X = new Float32Array(new SharedArrayBuffer(items.length * d * 4));
+      const q = this.lib.db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+      items.forEach((it, i) => { const b = q.get(run.model, it) as Buffer | undefined; if (b) X.set(blobVec(b, d), i * d); });
+      return { items, X, d };
+    });
+    // normalized rows for the parts' figures
+    const Xn = Float32Array.from(X);
+    for (let i = 0; i < items.length; i++) {
+      let s = 0; for (let p = 0; p < d; p++) s += Xn[i * d + p] ** 2;
+      const r = s > 0 ? 1 / Math.sqrt(s) : 0; for (let p = 0; p < d; p++) Xn[i * d + p] *= r;
+    }
+    const rowsOf = (idx: number[]) => { const out = new Float32Array(idx.length * d); idx.forEach((i, j) => out.set(Xn.subarray(i * d, (i + 1) * d), j * d)); return out; };
+    const toParts = (groups: number[][]) => groups.filter((g) => g.length > 0).map((g) => partOf(g.map((i) => items[i]), rowsOf(g), d));
+    if (brushed) {
+      const sel = new Set(brushed);
+      const pos = new Map(items.map((it, i) => [it, i]));
+      for (const it of sel) if (!pos.has(it)) throw badArg('items', `item ${it} is not in cluster ${cluster} of run ${runId}`);
+      const inSel = items.map((_, i) => i).filter((i) => sel.has(items[i])), rest = items.map((_, i) => i).filter((i) => !sel.has(items[i]));
+      if (rest.length === 0) throw badArg('items', 'the selection is the whole cluster: nothing to split off');
+      return { runId, cluster, algo: 'selection', parts: toParts([inSel, rest]) };
+    }
+    const kk = k ?? 2;
+    if (!Number.isInteger(kk) || kk < 2 || kk > items.length) throw badArg('k', `split into 2..${items.length} parts, got ${kk}`);
+    const params = algo === 'hdbscan'
+      ? { algo: 'hdbscan' as const, minClusterSize: Math.max(2, Math.min(5, Math.floor(items.length / 4))) }
+      : { algo: 'kmeans' as const, k: kk, nInit: 3 };
+    const labels = await this.readJob('split', { runId, cluster, k: kk, algo: params.algo }, async (ctx) => {
+      const out = await runTask('cluster', { X, n: items.length, d, params, labelsTrue: null, sourceIds: null, stream: null }, { signal: ctx.signal, onProgress: (st, dn, t) => ctx.progress(st, dn, t) });
+      return out.labels;
+    }, (l) => ({ members: l.length }));
+    const byLabel = new Map<number, number[]>();
+    const left: number[] = [];
+    labels.forEach((l, i) => { if (l < 0) left.push(i); else { const g = byLabel.get(l) ?? []; g.push(i); byLabel.set(l, g); } });
+    const groups = [...byLabel.values()].sort((a, b) => b.length - a.length || a[0] - b[0]);
+    return { runId, cluster, algo: params.algo, parts: toParts([...groups, left]) };
+  }
+
+  async applySplit({ runId, cluster, parts }: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult> {
+    return this.edit(runId, { type: 'split-parts', cluster: int('cluster', cluster), parts: parts.map((p) => (p.name === undefined ? { items: p.items } : { items: p.items, name: p.name })) });
+  }
+
+  async markNotFace({ runId, items }: RunRef & { items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'not-face', items });
+  }
+
+  async addFace({ photoId, box, runId }: { photoId: number; box: [number, number, number, number]; runId?: number }): Promise<AddFaceReport> {
+    int('photoId', photoId, 1);
+    if (runId !== undefined) {
+      const run = getRun(this.lib.db, int('runId', runId, 1));
+      if (run.kind !== 'face') throw badArg('runId', `run ${runId} is not a face run`);
+    }
+    const face = await addManualFace(this.lib, photoId, box);
+    let editId: number | null = null;
+    if (runId !== undefined) {
+      const r = applyAssign(this.lib.db, runId, [face.id], [-1]);
+      editId = r.editId;
+      this.emit({ type: 'run', runId, change: { action: 'edit', editId: r.editId, description: `add a face drawn by hand on photo ${photoId} (unassigned)`, clusters: [-1] } });
+    }
+    this.emit({ type: 'library', info: this.lib.info() });
+    return { face, model: 'face', runId: runId ?? null, editId };
   }
 
   async exportJob(o: { model: string; to: string; partitionRows?: number }): Promise<JobInfo<'exportJob'>> {

@@ -1,12 +1,13 @@
 /** Library settings (migration 5's settings table): key -> JSON value, with defaults. */
+import { isAbsolute, resolve } from 'node:path';
 import { badArg } from '../common/errors.ts';
 import type { LibrarySettings } from '../common/types.ts';
 import type { Db } from './store/db.ts';
 
-export const DEFAULT_SETTINGS: LibrarySettings = { autoAssign: false, watch: false, watchModels: ['face'] };
+export const DEFAULT_SETTINGS: LibrarySettings = { autoAssign: false, watch: false, watchModels: ['face'], faceMinQuality: null, faceExcludedFolders: [] };
 
 export function readSettings(db: Db): LibrarySettings {
-  const out: LibrarySettings = { ...DEFAULT_SETTINGS, watchModels: [...DEFAULT_SETTINGS.watchModels] };
+  const out: LibrarySettings = { ...DEFAULT_SETTINGS, watchModels: [...DEFAULT_SETTINGS.watchModels], faceExcludedFolders: [] };
   let rows: Array<{ key: string; value: string }> = [];
   try { rows = db.prepare('SELECT key, value FROM settings').all() as typeof rows; } catch { return out; }
   for (const r of rows) {
@@ -23,6 +24,12 @@ export function writeSettings(db: Db, o: Partial<LibrarySettings>): LibrarySetti
     for (const [k, v] of Object.entries(o)) {
       if (v === undefined) continue;
       if (!(k in DEFAULT_SETTINGS)) throw badArg(k, 'is not a library setting');
+      if (k === 'faceMinQuality' && v !== null && !(typeof v === 'number' && v >= 0)) throw badArg(k, `expected a number >= 0 or null, got ${JSON.stringify(v)}`);
+      if (k === 'faceExcludedFolders') {
+        if (!Array.isArray(v) || v.some((f) => typeof f !== 'string' || !isAbsolute(f))) throw badArg(k, 'expected a list of absolute folder paths');
+        up.run(k, JSON.stringify([...new Set((v as string[]).map((f) => resolve(f)))]));
+        continue;
+      }
       up.run(k, JSON.stringify(v));
     }
   })();

@@ -165,6 +165,26 @@ describe('result schemas', () => {
     expect((await api.assign({ runId })).runId).toBe(runId);
     expect((await api.setSettings({ autoAssign: false })).autoAssign).toBe(false);
     expect((await api.getSettings()).autoAssign).toBe(false);
+    // people and faces (issue 19)
+    const people = await api.listPeople({ runId: faceRun, sort: 'size' });
+    expect(people.length).toBe(2);
+    const pc = people[0].cluster;
+    expect((await api.setPerson({ runId: faceRun, cluster: pc, hidden: false })).op.type).toBe('person');
+    expect((await api.getSuggestions({ runId: faceRun, cluster: pc })).cluster).toBe(pc);
+    const faceIds = (await api.getClusterMembers({ runId: faceRun, cluster: pc })).items.map((i) => i.item);
+    expect((await api.rejectSuggestions({ runId: faceRun, cluster: people[1].cluster, items: [faceIds[0]] })).op.type).toBe('reject-suggestions');
+    expect((await api.confirmSuggestions({ runId: faceRun, cluster: pc, items: [faceIds[0]] })).op.type).toBe('confirm');
+    expect((await api.getMergeSuggestions({ runId: faceRun })).runId).toBe(faceRun);
+    expect((await api.notSamePerson({ runId: faceRun, clusters: [people[0].cluster, people[1].cluster] })).op.type).toBe('not-same');
+    const pv = await api.previewSplit({ runId: faceRun, cluster: pc, k: 2 });
+    expect(pv.parts.length).toBe(2);
+    expect((await api.applySplit({ runId: faceRun, cluster: pc, parts: pv.parts.map((x) => ({ items: x.items })) })).op.type).toBe('split-parts');
+    expect((await api.markNotFace({ runId: faceRun, items: [faceIds[0]] })).op.type).toBe('not-face');
+    const [fv] = await api.getItems({ kind: 'face', ids: [faceIds[1]] });
+    const added = await api.addFace({ photoId: fv.photoId, box: fv.box!, runId: faceRun });
+    expect(added.face.manual).toBe(true);
+    expect((await api.getHistory({ runId: faceRun })).edits.map((e) => e.op.type)).toContain('assign');
+    expect((await api.setSettings({ faceMinQuality: null, faceExcludedFolders: [] })).faceExcludedFolders).toEqual([]);
     // other engines (issue 22)
     const pq = join(t.dir, 'toy.parquet');
     expect((await api.exportEmbeddingsFile({ model: 'toy', out: pq, format: 'parquet' })).rows).toBe(n);

@@ -24,6 +24,14 @@ interface LoggedEdit {
   description?: string;
   /** items the edit added to the run (assign) and the cluster each joined (-1: unassigned, for review) */
   added?: Array<[number, number]>;
+  /** issue 19: a person's hidden flag and avatar before (on the cluster and on its group) */
+  person?: { cluster: number; hidden: number; avatar: number | null; group: number | null; gHidden: number | null; gAvatar: number | null };
+  /** where each moved item went (split-parts, confirm): redo replays these */
+  targets?: Array<[number, number]>;
+  /** names given to clusters the edit created (split-parts) */
+  names?: Array<[number, string]>;
+  /** rows the edit remembered (reject-suggestions, not-same, not-face): undo forgets them */
+  remembered?: { rejects?: Array<[number, number, number | null]>; notSame?: [number, number, number | null, number | null]; notFaces?: Array<{ face: number; hash: string; box: [number, number, number, number] }> };
 }
 
 const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}...` : s}'`;
@@ -58,6 +66,12 @@ export function describeEdit(db: Db, runId: number, op: EditOp): string {
       return `${op.source ? `${op.source}: ` : ''}${what || 'no change'}`;
     }
     case 'assign': return `assign ${plural(op.items.length, 'new item')}`;
+    case 'person': return [op.hidden === undefined ? '' : `${op.hidden ? 'hide' : 'unhide'} ${L(op.cluster)}`, op.avatar === undefined ? '' : `${op.avatar === null ? 'reset the avatar of' : `choose face ${op.avatar} as the avatar of`} ${L(op.cluster)}`].filter(Boolean).join(', ') || `no change to ${L(op.cluster)}`;
+    case 'confirm': return `confirm ${plural(op.items.length, 'face')} as ${L(op.cluster)}`;
+    case 'reject-suggestions': return `reject ${plural(op.items.length, 'suggestion')} for ${L(op.cluster)}`;
+    case 'not-same': return `${L(op.clusters[0])} and ${L(op.clusters[1])} are not the same`;
+    case 'split-parts': return `split ${L(op.cluster)} in ${op.parts.length + (op.parts.length === 1 ? 1 : 0)}${op.parts.some((p) => p.name) ? ` (${listOf(op.parts.filter((p) => p.name).map((p) => quote(p.name!)))})` : ''}`;
+    case 'not-face': return `mark ${plural(op.items.length, 'face')} as not a face`;
     case 'dedupe': return `keep the best of ${plural(op.groups.length, 'near-duplicate group')}, reject ${plural(op.groups.reduce((n, g) => n + g.reject.length, 0), 'item')}${op.trash ? ' (files to the trash)' : ''}`;
     default: return (op as { type: string }).type;
   }
@@ -274,6 +288,127 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
         for (const c of created) touched.add(c);
         break;
       }
+      case 'person': {
+        snapshot([op.cluster]);
+        const r = db.prepare('SELECT c.hidden, c.avatar, c.group_id, g.hidden AS gh, g.avatar AS ga FROM clusters c LEFT JOIN groups g ON g.id = c.group_id WHERE c.run_id = ? AND c.cluster = ?')
+          .get(runId, op.cluster) as { hidden: number; avatar: number | null; group_id: number | null; gh: number | null; ga: number | null };
+        if (op.avatar !== undefined && op.avatar !== null) {
+          const c = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck().get(runId, op.avatar) as number | undefined;
+          if (c !== op.cluster) throw badArg('avatar', `face ${op.avatar} is not in cluster ${op.cluster} of run ${runId}`);
+        }
+        log.person = { cluster: op.cluster, hidden: r.hidden, avatar: r.avatar, group: r.group_id, gHidden: r.gh, gAvatar: r.ga };
+        applyPerson(db, runId, op);
+        break;
+      }
+      case 'confirm': {
+        if (!Array.isArray(op.items) || op.items.length === 0) throw badArg('items', 'give at least one face');
+        if (op.cluster < 0 || !clusterExists(db, runId, op.cluster)) throw new AppError('NOT_FOUND', `cluster ${op.cluster} is not in run ${runId}`);
+        const model = getRun(db, runId).model;
+        const cur = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+        const emb = db.prepare('SELECT 1 FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+        const moves: Array<[number, number]> = [], added: Array<[number, number]> = [];
+        for (const it of new Set(op.items)) {
+          const c = cur.get(runId, it) as number | undefined;
+          if (c === undefined) {
+            if (!emb.get(model, it)) throw new AppError('NOT_FOUND', `item ${it} has no ${model} embedding: it cannot join run ${runId}`);
+            added.push([it, op.cluster]);
+          } else if (c !== op.cluster) { moves.push([it, c]); touched.add(c); }
+        }
+        snapshot([...new Set([op.cluster, ...moves.map(([, c]) => c)])].filter((c) => c >= 0));
+        if (added.length) insertAdded(db, runId, added);
+        applyMoves(db, runId, moves.map(([it]) => [it, op.cluster]));
+        log.moves = moves;
+        log.added = added;
+        log.targets = moves.map(([it]) => [it, op.cluster]);
+        touched.add(op.cluster);
+        break;
+      }
+      case 'reject-suggestions': {
+        if (!Array.isArray(op.items) || op.items.length === 0) throw badArg('items', 'give at least one face');
+        if (op.cluster < 0 || !clusterExists(db, runId, op.cluster)) throw new AppError('NOT_FOUND', `cluster ${op.cluster} is not in run ${runId}`);
+        const g = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, op.cluster) as number | null;
+        const ins = db.prepare('INSERT OR IGNORE INTO suggestion_rejects (run_id, cluster, item_id, group_id, created_at) VALUES (?, ?, ?, ?, ?)');
+        const rejects: Array<[number, number, number | null]> = [];
+        for (const it of new Set(op.items)) if (ins.run(runId, op.cluster, it, g, Date.now()).changes) rejects.push([op.cluster, it, g]);
+        log.remembered = { rejects };
+        break;
+      }
+      case 'not-same': {
+        const [a, b] = [...op.clusters].sort((x, y) => x - y) as [number, number];
+        if (a === b || a < 0) throw badArg('clusters', 'give two different clusters');
+        for (const c of [a, b]) if (!clusterExists(db, runId, c)) throw new AppError('NOT_FOUND', `cluster ${c} is not in run ${runId}`);
+        const gq = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+        const ga = gq.get(runId, a) as number | null, gb = gq.get(runId, b) as number | null;
+        db.prepare('INSERT OR REPLACE INTO merge_rejects (run_id, a, b, group_a, group_b, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, a, b, ga, gb, Date.now());
+        log.remembered = { notSame: [a, b, ga, gb] };
+        break;
+      }
+      case 'split-parts': {
+        if (!Array.isArray(op.parts) || op.parts.length === 0) throw badArg('parts', 'give at least one part');
+        if (op.cluster < 0) throw badArg('cluster', 'split a cluster, not the noise');
+        snapshot([op.cluster]);
+        const members = new Set(db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck().all(runId, op.cluster) as number[]);
+        const seen = new Set<number>();
+        for (const [pi, p] of op.parts.entries()) {
+          if (!Array.isArray(p.items) || p.items.length === 0) throw badArg(`parts.${pi}.items`, 'a part has at least one item');
+          for (const it of p.items) {
+            if (seen.has(it)) throw badArg(`parts.${pi}.items`, `item ${it} is in more than one part`);
+            if (!members.has(it)) throw new AppError('CONFLICT', `item ${it} is not in cluster ${op.cluster} (any more); preview the split again`);
+            seen.add(it);
+          }
+        }
+        // every member placed: the first part keeps the cluster (and its name, unless it is given one); else every part is new
+        const keepFirst = seen.size === members.size;
+        if (keepFirst && op.parts.length < 2) throw badArg('parts', 'one part holding every member is no split');
+        const moves: Array<[number, number]> = [], targets: Array<[number, number]> = [], created: number[] = [], names: Array<[number, string]> = [];
+        let next = nextClusterId(db, runId);
+        op.parts.forEach((p, pi) => {
+          const name = p.name?.trim() || '';
+          let to: number;
+          if (pi === 0 && keepFirst) {
+            to = op.cluster;
+            if (name) db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(name, runId, op.cluster);
+          } else {
+            to = next++;
+            ensureCluster(db, runId, to, name || null);
+            created.push(to);
+            if (name) names.push([to, name]);
+          }
+          for (const it of p.items) if (to !== op.cluster) { moves.push([it, op.cluster]); targets.push([it, to]); }
+        });
+        applyMoves(db, runId, targets);
+        log.moves = moves; log.targets = targets; log.created = created; log.names = names;
+        touched.add(op.cluster);
+        for (const c of created) touched.add(c);
+        break;
+      }
+      case 'not-face': {
+        if (!Array.isArray(op.items) || op.items.length === 0) throw badArg('items', 'give at least one face');
+        if (getRun(db, runId).kind !== 'face') throw badArg('runId', `run ${runId} is not a face run`);
+        const fq = db.prepare('SELECT f.x, f.y, f.w, f.h, p.hash FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
+        const cur = db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck();
+        const ins = db.prepare('INSERT INTO not_faces (photo_hash, x, y, w, h, face_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+        const already = db.prepare('SELECT 1 FROM not_faces WHERE face_id = ?').pluck();
+        const notFaces: Array<{ face: number; hash: string; box: [number, number, number, number] }> = [];
+        const moves: Array<[number, number]> = [];
+        for (const it of new Set(op.items)) {
+          const f = fq.get(it) as { x: number; y: number; w: number; h: number; hash: string } | undefined;
+          if (!f) throw new AppError('NOT_FOUND', `face ${it} does not exist`);
+          if (!already.get(it)) {
+            ins.run(f.hash, f.x, f.y, f.w, f.h, it, Date.now());
+            notFaces.push({ face: it, hash: f.hash, box: [f.x, f.y, f.w, f.h] });
+          }
+          const c = cur.get(runId, it) as number | undefined;
+          if (c !== undefined && c !== -1) { moves.push([it, c]); touched.add(c); }
+        }
+        snapshot([...new Set(moves.map(([, c]) => c))]);
+        applyMoves(db, runId, moves.map(([it]) => [it, -1]));
+        log.moves = moves;
+        log.targets = moves.map(([it]) => [it, -1]);
+        log.remembered = { notFaces };
+        touched.add(-1);
+        break;
+      }
       case 'names': {
         snapshot([...new Set(op.clusters.map((c) => c.cluster))]);
         applyNames(db, runId, op);
@@ -289,7 +424,8 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
     db.prepare('DELETE FROM edits WHERE run_id = ? AND undone = 1').run(runId);
     const editId = Number(db.prepare('INSERT INTO edits (run_id, op, created_at) VALUES (?, ?, ?)').run(runId, JSON.stringify(log), Date.now()).lastInsertRowid);
     // renamed / accepted clusters changed too (their figures need no refresh)
-    const changed = new Set([...touched, ...(log.before ?? []).map((b) => b.cluster)]);
+    const changed = new Set([...touched, ...(log.before ?? []).map((b) => b.cluster), ...opClusters(op)]);
+    touchChanged(db, runId, changed);
     return { editId, op: log.op, clusters: [...changed], history: history(db, runId), description: log.description, runId };
   }).immediate();
 }
@@ -303,9 +439,61 @@ function applyNames(db: Db, runId: number, op: Extract<EditOp, { type: 'names' }
   }
 }
 
+/** The clusters an op names (a person's flags, remembered suggestions: changed though no member moved). */
+function opClusters(op: EditOp): number[] {
+  if (op.type === 'person' || op.type === 'reject-suggestions' || op.type === 'confirm' || op.type === 'split-parts') return [op.cluster];
+  if (op.type === 'not-same') return [...op.clusters];
+  return [];
+}
+
+/** When an edit (or its undo/redo) last changed these clusters (People's "recently changed"). */
+function touchChanged(db: Db, runId: number, clusters: Iterable<number>): void {
+  const st = db.prepare('UPDATE clusters SET changed_at = ? WHERE run_id = ? AND cluster = ?');
+  const now = Date.now();
+  for (const c of new Set(clusters)) if (c >= 0) st.run(now, runId, c);
+}
+
+/** A person's hidden flag and avatar, on the cluster and on its library group (kept across runs). */
+function applyPerson(db: Db, runId: number, op: Extract<EditOp, { type: 'person' }>): void {
+  const g = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, op.cluster) as number | null;
+  if (op.hidden !== undefined) {
+    db.prepare('UPDATE clusters SET hidden = ? WHERE run_id = ? AND cluster = ?').run(op.hidden ? 1 : 0, runId, op.cluster);
+    if (g !== null) db.prepare('UPDATE groups SET hidden = ? WHERE id = ?').run(op.hidden ? 1 : 0, g);
+  }
+  if (op.avatar !== undefined) {
+    db.prepare('UPDATE clusters SET avatar = ? WHERE run_id = ? AND cluster = ?').run(op.avatar, runId, op.cluster);
+    if (g !== null) db.prepare('UPDATE groups SET avatar = ? WHERE id = ?').run(op.avatar, g);
+  }
+}
+
+/** Rows an edit remembered, written again (redo) or forgotten (undo). */
+function remember(db: Db, runId: number, r: NonNullable<LoggedEdit['remembered']>, on: boolean): void {
+  for (const [c, it, g] of r.rejects ?? []) {
+    if (on) db.prepare('INSERT OR IGNORE INTO suggestion_rejects (run_id, cluster, item_id, group_id, created_at) VALUES (?, ?, ?, ?, ?)').run(runId, c, it, g === null ? null : db.prepare('SELECT id FROM groups WHERE id = ?').pluck().get(g) ?? null, Date.now());
+    else db.prepare('DELETE FROM suggestion_rejects WHERE run_id = ? AND cluster = ? AND item_id = ?').run(runId, c, it);
+  }
+  if (r.notSame) {
+    const [a, b, ga, gb] = r.notSame;
+    const alive = (g: number | null) => (g === null ? null : (db.prepare('SELECT id FROM groups WHERE id = ?').pluck().get(g) as number | undefined) ?? null);
+    if (on) db.prepare('INSERT OR REPLACE INTO merge_rejects (run_id, a, b, group_a, group_b, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(runId, a, b, alive(ga), alive(gb), Date.now());
+    else db.prepare('DELETE FROM merge_rejects WHERE run_id = ? AND a = ? AND b = ?').run(runId, a, b);
+  }
+  for (const f of r.notFaces ?? []) {
+    if (on) db.prepare('INSERT INTO not_faces (photo_hash, x, y, w, h, face_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(f.hash, ...f.box, db.prepare('SELECT id FROM faces WHERE id = ?').pluck().get(f.face) ?? null, Date.now());
+    else db.prepare('DELETE FROM not_faces WHERE photo_hash = ? AND x = ? AND y = ? AND w = ? AND h = ?').run(f.hash, ...f.box);
+  }
+}
+
 function revert(db: Db, runId: number, log: LoggedEdit): Set<number> {
   const touched = new Set<number>();
   const op = log.op;
+  if (log.remembered) remember(db, runId, log.remembered, false);
+  if (log.person) {
+    const p = log.person;
+    db.prepare('UPDATE clusters SET hidden = ?, avatar = ? WHERE run_id = ? AND cluster = ?').run(p.hidden, p.avatar, runId, p.cluster);
+    if (p.group !== null) db.prepare('UPDATE groups SET hidden = COALESCE(?, hidden), avatar = ? WHERE id = ?').run(p.gHidden, p.gAvatar, p.group);
+    touched.add(p.cluster);
+  }
   if (log.added) {
     const del = db.prepare('DELETE FROM assignments WHERE run_id = ? AND item_id = ?');
     for (const [it, c] of log.added) { del.run(runId, it); touched.add(c); }
@@ -337,15 +525,25 @@ function replay(db: Db, runId: number, log: LoggedEdit): Set<number> {
   if (op.type === 'rename') db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(op.name.trim() || null, runId, op.cluster);
   if (op.type === 'accept') db.prepare('UPDATE clusters SET curated = ? WHERE run_id = ? AND cluster = ?').run(op.curated === false ? 0 : 1, runId, op.cluster);
   if (op.type === 'names') applyNames(db, runId, op);
+  if (log.remembered) remember(db, runId, log.remembered, true);
+  if (op.type === 'person') { applyPerson(db, runId, op); touched.add(op.cluster); }
+  if (op.type === 'split-parts' && op.parts.length && log.targets) {
+    const first = op.parts[0];
+    const kept = !log.targets.some(([it]) => it === first.items[0]);
+    if (kept && first.name?.trim()) db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ?').run(first.name.trim(), runId, op.cluster);
+  }
   if (log.moves) {
+    const explicit = log.targets ? new Map<number, number>(log.targets) : null;
     const target = (it: number, i: number): number => {
+      if (explicit?.has(it)) return explicit.get(it)!;
       if (op.type === 'merge') return op.into ?? op.clusters[0];
       if (op.type === 'move') return op.to as number;
       if (op.type === 'reject' || op.type === 'dedupe') return -1;
       return redoSplitTargets.get(it) ?? i;
     };
     const redoSplitTargets = new Map<number, number>((log as LoggedEdit & { splitTargets?: Array<[number, number]> }).splitTargets ?? []);
-    for (const c of log.created ?? []) ensureCluster(db, runId, c, op.type === 'move' ? op.name ?? null : null);
+    const createdNames = new Map<number, string>(log.names ?? []);
+    for (const c of log.created ?? []) ensureCluster(db, runId, c, op.type === 'move' ? op.name ?? null : createdNames.get(c) ?? null);
     log.moves.forEach(([it, from], i) => {
       touched.add(from);
       const to = target(it, i);
@@ -445,6 +643,7 @@ export function undo(db: Db, runId: number): EditResult | null {
     refreshClusters(db, runId, touched);
     syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 1 WHERE id = ?').run(row.id);
+    touchChanged(db, runId, [...touched, ...opClusters(log.op)]);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
 }
@@ -459,6 +658,7 @@ export function redo(db: Db, runId: number): EditResult | null {
     refreshClusters(db, runId, touched);
     syncRunGroups(db, runId, [...touched, ...(log.before ?? []).map((b) => b.cluster)]);
     db.prepare('UPDATE edits SET undone = 0 WHERE id = ?').run(row.id);
+    touchChanged(db, runId, [...touched, ...opClusters(log.op)]);
     return { editId: row.id, op: log.op, clusters: [...touched], history: history(db, runId), description: log.description ?? log.op.type, runId };
   }).immediate();
 }

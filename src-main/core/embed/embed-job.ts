@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import { jsonReason } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
@@ -52,7 +52,9 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
   const m = resolveModel(spec);
   if (spec.batch !== undefined && (!Number.isInteger(spec.batch) || spec.batch < 1 || spec.batch > 256)) throw badArg('batch', 'expected an integer 1..256');
   ensureModel(lib.db, { name: m.name, kind: m.kind, dim: m.dim, version: m.version, source: m.source, info: m.source === 'manifest' ? { manifest: m.task, ...(manifestIdentity(m.identityThreshold) ? { identityThreshold: manifestIdentity(m.identityThreshold) } : {}) } : {} });
-  const pending = pendingPhotos(lib.db, m.name, m.version);
+  const excluded = m.kind === 'face' ? (spec.face?.excludeFolders ?? []).map((f) => (f.endsWith(sep) ? f : f + sep)) : [];
+  // photos under a folder excluded from face detection (a library setting) are not searched for faces
+  const pending = pendingPhotos(lib.db, m.name, m.version).filter((p) => !excluded.some((f) => p.path.startsWith(f)));
   const report: EmbedReport = {
     model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0, rejectedFaces: 0,
     embeddings: 0, failures: [], seconds: 0, photosPerSecond: 0,

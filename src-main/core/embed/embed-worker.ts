@@ -85,7 +85,10 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
       // a warm worker keeps the three sessions for the next job with the same files and options
       const fe = await warmModel(builtinKey('face', p.modelsDir, fo), () => FaceEmbedder.load(p.modelsDir, fo));
       const rejected0 = fe.rejectedLowQuality;
-      const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? ORDER BY id');
+      // faces drawn by hand stay as they are (a re-embed neither matches nor removes them)
+      const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? AND manual = 0 ORDER BY id');
+      // boxes marked "not a face" on this photo's content (issue 19): detections there are dropped
+      const notFaces = db.prepare('SELECT x, y, w, h FROM not_faces WHERE photo_hash = ?');
       const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
       // a face's embeddings, labels and run assignments go with it (the library's triggers)
       const delFace = db.prepare('DELETE FROM faces WHERE id = ?');
@@ -105,6 +108,14 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         if (!out.ok) { db.transaction(() => fail(ph, out.e)).immediate(); ctx.progress('faces', ++done, total); continue; }
         const now = Date.now();
         const keys: Array<[string, Buffer]> = [];
+        const nf = notFaces.all(ph.hash) as Array<{ x: number; y: number; w: number; h: number }>;
+        // each kept detection keeps its index in the photo (its crop's thumbnail key)
+        const origK = out.r.map((_, k) => k);
+        if (nf.length) {
+          const keep = out.r.map((f) => !nf.some((b) => boxIoU(b, { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }) > 0.5));
+          out.r = out.r.filter((_, k) => keep[k]);
+          origK.splice(0, origK.length, ...origK.filter((k) => keep[k]));
+        }
         // IMMEDIATE: several workers write at once, and a deferred transaction that reads first cannot take the
         // write lock once another worker has committed (SQLITE_BUSY without waiting)
         db.transaction(() => {
@@ -126,7 +137,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           });
           for (const [runId, clusters] of touched) refreshClusters(db, runId, clusters);
           out.r.forEach((f, k) => {
-            const key = faceThumbKey(ph.hash, k);
+            const key = faceThumbKey(ph.hash, origK[k]);
             let id: number;
             if (match[k] >= 0) {
               id = olds[match[k]].id;
@@ -193,4 +204,13 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
   }
   res.totalMs = performance.now() - t0;
   return { result: res };
+}
+
+/** Intersection over union of two boxes (x, y, w, h). */
+function boxIoU(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): number {
+  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  const inter = ix * iy;
+  const u = a.w * a.h + b.w * b.h - inter;
+  return u > 0 ? inter / u : 0;
 }

@@ -382,6 +382,57 @@ export const MIGRATIONS: Migration[] = [
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    // issue 19: people and faces. A person (cluster) can be hidden and given an avatar face, kept by its library group
+    // across runs; when an edit last changed it. Rejected suggestions and "not the same person" are remembered per run
+    // cluster and per group; faces marked "not a face" are remembered by photo hash and box, so a rescan or re-embed of
+    // the photo does not bring them back. Faces drawn by hand are flagged manual.
+    version: 6,
+    name: 'people and faces',
+    sql: `
+      ALTER TABLE clusters ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE clusters ADD COLUMN avatar INTEGER;
+      ALTER TABLE clusters ADD COLUMN changed_at INTEGER;
+      ALTER TABLE groups ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE groups ADD COLUMN avatar INTEGER;
+      ALTER TABLE faces ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE suggestion_rejects (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        cluster INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, cluster, item_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX suggestion_rejects_group ON suggestion_rejects(group_id, item_id);
+      CREATE TABLE merge_rejects (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        a INTEGER NOT NULL,
+        b INTEGER NOT NULL,
+        group_a INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        group_b INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, a, b)
+      ) WITHOUT ROWID;
+      CREATE TABLE not_faces (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_hash TEXT NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        face_id INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX not_faces_hash ON not_faces(photo_hash);
+      CREATE INDEX not_faces_face ON not_faces(face_id);
+      -- a face's remembered rejections go with it (its not-a-face box stays: the photo's hash and box keep it out)
+      CREATE TRIGGER faces_rejects_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+        UPDATE not_faces SET face_id = NULL WHERE face_id = OLD.id;
+      END;
+      CREATE TRIGGER photos_rejects_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

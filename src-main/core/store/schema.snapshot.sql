@@ -13,11 +13,20 @@ CREATE INDEX faces_photo ON faces(photo_id);
 -- index group_members_item
 CREATE INDEX group_members_item ON group_members(item_id);
 
+-- index not_faces_face
+CREATE INDEX not_faces_face ON not_faces(face_id);
+
+-- index not_faces_hash
+CREATE INDEX not_faces_hash ON not_faces(photo_hash);
+
 -- index photos_hash
 CREATE INDEX photos_hash ON photos(hash);
 
 -- index photos_root
 CREATE INDEX photos_root ON photos(root_id, status);
+
+-- index suggestion_rejects_group
+CREATE INDEX suggestion_rejects_group ON suggestion_rejects(group_id, item_id);
 
 -- table assignments
 CREATE TABLE assignments (
@@ -41,7 +50,7 @@ CREATE TABLE clusters (
         top TEXT NOT NULL DEFAULT '[]',
         tail TEXT NOT NULL DEFAULT '[]',
         name TEXT,
-        curated INTEGER NOT NULL DEFAULT 0, group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        curated INTEGER NOT NULL DEFAULT 0, group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL, hidden INTEGER NOT NULL DEFAULT 0, avatar INTEGER, changed_at INTEGER,
         PRIMARY KEY (run_id, cluster)
       ) WITHOUT ROWID;
 
@@ -84,7 +93,7 @@ CREATE TABLE "faces" (
         landmarks BLOB,
         thumb TEXT,
         created_at INTEGER NOT NULL
-      );
+      , manual INTEGER NOT NULL DEFAULT 0);
 
 -- table group_members
 CREATE TABLE group_members (
@@ -101,7 +110,7 @@ CREATE TABLE groups (
         curated INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
-      );
+      , hidden INTEGER NOT NULL DEFAULT 0, avatar INTEGER);
 
 -- table jobs
 CREATE TABLE jobs (
@@ -140,6 +149,17 @@ CREATE TABLE maps (
         created_at INTEGER NOT NULL
       );
 
+-- table merge_rejects
+CREATE TABLE merge_rejects (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        a INTEGER NOT NULL,
+        b INTEGER NOT NULL,
+        group_a INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        group_b INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, a, b)
+      ) WITHOUT ROWID;
+
 -- table meta
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -152,6 +172,15 @@ CREATE TABLE models (
         source TEXT NOT NULL,
         info TEXT NOT NULL DEFAULT '{}'
       , revision INTEGER NOT NULL DEFAULT 0);
+
+-- table not_faces
+CREATE TABLE not_faces (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_hash TEXT NOT NULL,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        face_id INTEGER,
+        created_at INTEGER NOT NULL
+      );
 
 -- table photos
 CREATE TABLE "photos" (
@@ -226,6 +255,16 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- table sqlite_sequence
 CREATE TABLE sqlite_sequence(name,seq);
 
+-- table suggestion_rejects
+CREATE TABLE suggestion_rejects (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        cluster INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, cluster, item_id)
+      ) WITHOUT ROWID;
+
 -- trigger assignments_item_exists
 CREATE TRIGGER assignments_item_exists BEFORE INSERT ON assignments
       WHEN NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = NEW.run_id AND (
@@ -277,6 +316,12 @@ CREATE TRIGGER faces_item_gone AFTER DELETE ON faces BEGIN
         DELETE FROM assignments WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
       END;
 
+-- trigger faces_rejects_gone
+CREATE TRIGGER faces_rejects_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+        UPDATE not_faces SET face_id = NULL WHERE face_id = OLD.id;
+      END;
+
 -- trigger group_members_item_exists
 CREATE TRIGGER group_members_item_exists BEFORE INSERT ON group_members
       WHEN NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = NEW.group_id AND (
@@ -309,6 +354,11 @@ CREATE TRIGGER photos_item_gone AFTER DELETE ON photos BEGIN
         DELETE FROM embeddings WHERE item_id = OLD.id AND model IN (SELECT name FROM models WHERE kind = 'photo');
         DELETE FROM labels WHERE kind = 'photo' AND item_id = OLD.id;
         DELETE FROM assignments WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+
+-- trigger photos_rejects_gone
+CREATE TRIGGER photos_rejects_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
       END;
 
 -- trigger runs_kind_fixed

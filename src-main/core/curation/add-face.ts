@@ -1,0 +1,51 @@
+/**
+ * A face drawn by hand (issue 19): the box on the photo (pixels of the EXIF-rotated photo) is squared, its 68
+ * landmarks found and the crop aligned and embedded exactly as the face pipeline does for a detection
+ * (core/models/face.ts: landmarks → ArcFace 5-point alignment → MobileFaceNet), stored as a face flagged manual (a
+ * re-embed of the photo keeps it) with its 'face' embedding and crop thumbnail.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AppError } from '../../common/errors.ts';
+import { faceThumbKey } from '../../common/thumbs.ts';
+import type { FaceSummary } from '../../common/types.ts';
+import { writeFileAtomicSync } from '../atomic-write.ts';
+import { vecBlob } from '../embed/store.ts';
+import type { Library } from '../library.ts';
+import { FaceEmbedder, squareBox } from '../models/face.ts';
+import { decodeRgb, rgbToJpeg } from '../models/image.ts';
+import { MODELS_DIR } from '../paths.ts';
+
+let embedderP: Promise<FaceEmbedder> | null = null;
+
+/** Thumbnail index of hand-drawn faces (apart from the detector's 0, 1, 2... of the same photo). */
+const MANUAL_THUMB_BASE = 1_000_000;
+
+export async function addManualFace(lib: Library, photoId: number, box: [number, number, number, number]): Promise<FaceSummary & { manual: boolean }> {
+  const db = lib.db;
+  const photo = db.prepare('SELECT id, path, hash, width, height FROM photos WHERE id = ?').get(photoId) as { id: number; path: string; hash: string; width: number; height: number } | undefined;
+  if (!photo) throw new AppError('NOT_FOUND', `photo ${photoId} does not exist`);
+  const model = db.prepare(`SELECT version FROM models WHERE name = 'face'`).pluck().get() as string | undefined;
+  if (model === undefined) throw new AppError('NOT_FOUND', `the library has no face embeddings yet: run an embed of the face model first (constellate embed --model face)`);
+  embedderP ??= FaceEmbedder.load(MODELS_DIR);
+  embedderP.catch(() => { embedderP = null; });
+  const fe = await embedderP;
+  const img = await decodeRgb(photo.path);
+  const [x, y, w, h] = box;
+  if (x >= img.width || y >= img.height) throw new AppError('BAD_ARGUMENT', `box: (${x}, ${y}) is outside the ${img.width} x ${img.height} photo`);
+  const sq = squareBox({ x1: x, y1: y, x2: Math.min(img.width, x + w), y2: Math.min(img.height, y + h) }, img.width, img.height);
+  const landmarks = await fe.landmarks(img, sq);
+  const { embedding, aligned } = await fe.embedAligned(img, landmarks);
+  const jpeg = await rgbToJpeg(aligned, 112, 112, 90);
+  const id = db.transaction(() => {
+    const fid = Number(db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at, manual) VALUES (?, 'manual', ?, ?, ?, ?, 1, ?, NULL, ?, 1)`)
+      .run(photo.id, sq.x, sq.y, sq.width, sq.height, vecBlob(landmarks), Date.now()).lastInsertRowid);
+    db.prepare('UPDATE faces SET thumb = ? WHERE id = ?').run(faceThumbKey(photo.hash, MANUAL_THUMB_BASE + fid), fid);
+    db.prepare('INSERT INTO embeddings (model, item_id, version, vec, extra) VALUES (?, ?, ?, ?, ?)').run('face', fid, model, vecBlob(embedding), JSON.stringify({ manual: true }));
+    return fid;
+  }).immediate();
+  const key = faceThumbKey(photo.hash, MANUAL_THUMB_BASE + id);
+  const file = lib.thumbPath(key);
+  if (!existsSync(file)) { mkdirSync(dirname(file), { recursive: true }); writeFileAtomicSync(file, jpeg, { durable: false }); }
+  return { id, photoId: photo.id, box: [sq.x, sq.y, sq.width, sq.height], score: 1, thumb: key, manual: true };
+}

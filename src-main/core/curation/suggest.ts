@@ -1,0 +1,268 @@
+/**
+ * Suggestion queues (issue 19): for one person (a cluster of a run), the faces most likely theirs, best first. The
+ * candidates are the run's noise, the items of its model embedded after it, and low-confidence members of other
+ * clusters (similarity to their centroid below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces
+ * rejected for this person (in this run or for its library group) are never offered. Each person is given by several
+ * prototypes: its stored top (central) and tail (edge) samples, as `assign` uses (core/curation/assign.ts). A candidate
+ * is offered when its best similarity to the person's prototypes reaches the threshold (never below the model's
+ * identity threshold) AND beats its best similarity to any other person (the nearest by centroid, then by prototypes)
+ * by the margin.
+ *
+ * The candidates' vectors, each person's centroid and prototypes, and each candidate's shortlist (the persons with the
+ * nearest centroids, with its prototype score for each) are kept per run (SuggestionIndex) and brought up to date
+ * after each edit by what changed: persons whose samples or size changed are read and scored again, candidates that
+ * appeared are scored in full, the others keep their figures. So a call scores only one person's prototypes, and the
+ * first call after a confirm costs little more than the others.
+ */
+import { badArg } from '../../common/errors.ts';
+import type { FaceSuggestion, SuggestionReport } from '../../common/types.ts';
+import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
+import { getRun } from '../cluster/runs.ts';
+import { blobVec, getModel } from '../embed/store.ts';
+import { identityThresholdOf } from '../models/identity.ts';
+import type { Db } from '../store/db.ts';
+import { DEFAULT_MARGIN } from './assign.ts';
+
+/** Members below this similarity to their own centroid are candidates for other persons. */
+export const LOW_CONFIDENCE = 0.5;
+/** Persons scored by prototypes per candidate, nearest centroids first. */
+const SHORTLIST = 8;
+
+type Source = FaceSuggestion['source'];
+
+interface Person { sig: string; centroid: Float32Array; protos: Float32Array; count: number }
+
+export interface SuggestionIndex {
+  key: string;
+  runId: number;
+  model: string;
+  d: number;
+  persons: Map<number, Person>;
+  /** candidates: ids, where they are (-2: not in the run), their normalized vectors (rows of Q) */
+  ids: Int32Array;
+  source: Source[];
+  cluster: Int32Array;
+  Q: Float32Array;
+  /** per candidate, SHORTLIST entries: the person (cluster id, -1 none), its centroid similarity and prototype score */
+  slC: Int32Array; slS: Float32Array; slP: Float32Array;
+  buildMs: number;
+  /** what the last refresh did */
+  refreshed: { persons: number; candidates: number };
+}
+
+/** The state of a run a suggestion index is valid for: its edits and its model's embeddings. */
+export function indexKey(db: Db, runId: number): string {
+  const e = db.prepare('SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone) AS undone FROM edits WHERE run_id = ?').get(runId) as { n: number; last: number | null; undone: number | null };
+  const rev = db.prepare('SELECT m.revision FROM models m JOIN runs r ON r.model = m.name WHERE r.id = ?').pluck().get(runId) as number | undefined;
+  const nf = db.prepare('SELECT COUNT(*) FROM not_faces').pluck().get() as number;
+  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}:${rev ?? 0}:${nf}`;
+}
+
+function dotRow(A: Float32Array, i: number, B: Float32Array, j: number, d: number): number {
+  let s = 0;
+  for (let p = 0, a = i * d, b = j * d; p < d; p++) s += A[a + p] * B[b + p];
+  return s;
+}
+
+function protoScore(Q: Float32Array, i: number, d: number, P: Float32Array, count: number): number {
+  let m = -Infinity;
+  for (let r = 0; r < count; r++) { const s = dotRow(Q, i, P, r, d); if (s > m) m = s; }
+  return m;
+}
+
+/**
+ * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
+ * samples, size or centroid changed and the candidates that appeared are read and scored.
+ */
+export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null): Promise<SuggestionIndex> {
+  const t0 = performance.now();
+  const run = getRun(db, runId);
+  const d = getModel(db, run.model).dim;
+  const key = indexKey(db, runId);
+  const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d ? prev : null;
+  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  // persons: those whose samples or size changed (or that are new) are read again
+  const rows = db.prepare(`SELECT cluster, size || ':' || COALESCE(mean_sim, '') || ':' || COALESCE(top, '') || ':' || COALESCE(tail, '') AS sig FROM clusters
+    WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster`).raw().all(runId) as Array<[number, string]>;
+  const persons = new Map<number, Person>();
+  const changed: number[] = [];
+  const cenQ = db.prepare('SELECT centroid, top, tail FROM clusters WHERE run_id = ? AND cluster = ?');
+  for (const [c, sig] of rows) {
+    const was = old?.persons.get(c);
+    if (was && was.sig === sig) { persons.set(c, was); continue; }
+    const r = cenQ.get(runId, c) as { centroid: Buffer; top: string | null; tail: string | null };
+    const centroid = Float32Array.from(blobVec(r.centroid, d));
+    normalizeRowsInPlace(centroid, 1, d);
+    const items = new Set<number>();
+    for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
+    const vs = [...items].map((it) => vecQ.get(run.model, it) as Buffer | undefined).filter((b): b is Buffer => !!b);
+    const protos = new Float32Array(vs.length * d);
+    vs.forEach((b, i) => protos.set(blobVec(b, d), i * d));
+    normalizeRowsInPlace(protos, vs.length, d);
+    persons.set(c, { sig, centroid, protos, count: vs.length });
+    changed.push(c);
+  }
+  const tPersons = performance.now();
+  const gone = old ? [...old.persons.keys()].filter((c) => !persons.has(c)) : [];
+  const stale = new Set([...changed, ...gone]);
+  // candidates, ids first: noise, low-confidence members of uncurated clusters, items not in the run
+  // (plain scans of the run's assignments and the model's embeddings; curated clusters and not-a-face marks filtered here)
+  const curated = new Set(db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND curated = 1').pluck().all(runId) as number[]);
+  const notFaces = run.kind === 'face' ? new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]) : new Set<number>();
+  const inRun = (db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? AND (cluster < 0 OR sim IS NULL OR sim < ?) ORDER BY item_id')
+    .raw().all(runId, LOW_CONFIDENCE) as Array<[number, number]>).filter(([it, c]) => !notFaces.has(it) && !curated.has(c));
+  const fresh = (db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1')
+    .pluck().all(run.model, runId) as number[]).filter((it) => !notFaces.has(it));
+  const tCands = performance.now();
+  const n = inRun.length + fresh.length;
+  const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
+  const source: Source[] = new Array(n);
+  inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
+  fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
+  const L = SHORTLIST;
+  const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
+  const oldRow = new Map<number, number>();
+  if (old) old.ids.forEach((it, i) => oldRow.set(it, i));
+  const full: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = oldRow.get(ids[i]);
+    if (o === undefined) {
+      const b = vecQ.get(run.model, ids[i]) as Buffer | undefined;
+      if (b) Q.set(blobVec(b, d), i * d);
+      full.push(i);
+      continue;
+    }
+    Q.set(old!.Q.subarray(o * d, (o + 1) * d), i * d);
+    slC.set(old!.slC.subarray(o * L, (o + 1) * L), i * L);
+    slS.set(old!.slS.subarray(o * L, (o + 1) * L), i * L);
+    slP.set(old!.slP.subarray(o * L, (o + 1) * L), i * L);
+  }
+  for (const i of full) normalizeRowsInPlace(Q.subarray(i * d, (i + 1) * d), 1, d);
+  const tCopy = performance.now();
+  // an entry enters by its centroid similarity; its prototype score is computed once the shortlist is final (NaN: to do)
+  const insert = (i: number, c: number, s: number) => {
+    const o = i * L;
+    if (!(s > slS[o + L - 1])) return;
+    let p = L - 1;
+    while (p > 0 && slS[o + p - 1] < s) { slC[o + p] = slC[o + p - 1]; slS[o + p] = slS[o + p - 1]; slP[o + p] = slP[o + p - 1]; p--; }
+    slC[o + p] = c; slS[o + p] = s; slP[o + p] = NaN;
+  };
+  const score = (i: number) => {
+    for (let r = i * L; r < (i + 1) * L; r++) {
+      if (slC[r] < 0 || !Number.isNaN(slP[r])) continue;
+      const p = persons.get(slC[r])!;
+      slP[r] = protoScore(Q, i, d, p.protos, p.count);
+    }
+  };
+  const drop = (i: number) => {
+    // entries of persons that changed or went: out of the shortlist (changed ones are scored again below)
+    const o = i * L;
+    let w = 0;
+    for (let r = 0; r < L; r++) {
+      const c = slC[o + r];
+      if (c < 0 || stale.has(c)) continue;
+      slC[o + w] = c; slS[o + w] = slS[o + r]; slP[o + w] = slP[o + r]; w++;
+    }
+    for (; w < L; w++) { slC[o + w] = -1; slS[o + w] = -Infinity; slP[o + w] = -Infinity; }
+  };
+  // candidates seen before: the changed persons only
+  if (stale.size) {
+    const ch = changed.map((c) => [c, persons.get(c)!] as const);
+    const seen = new Set(full);
+    for (let i = 0; i < n; i++) {
+      if (seen.has(i)) continue;
+      drop(i);
+      for (const [c, p] of ch) insert(i, c, dotRow(Q, i, p.centroid, 0, d));
+      score(i);
+    }
+  }
+  const tStale = performance.now();
+  // new candidates: every person, the centroid similarities by blocks of a matrix product
+  if (full.length && persons.size) {
+    const list = [...persons.entries()];
+    const g = list.length;
+    const C = new Float32Array(g * d);
+    list.forEach(([, p], j) => C.set(p.centroid, j * d));
+    const Ct = transpose(C, g, d);
+    const block = 2048;
+    for (let b0 = 0; b0 < full.length; b0 += block) {
+      const rowsB = full.slice(b0, b0 + block);
+      const A = new Float32Array(rowsB.length * d);
+      rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
+      const S = await gemm(A, rowsB.length, Ct, g, d);
+      rowsB.forEach((i, r) => {
+        for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]);
+        score(i);
+      });
+    }
+  }
+  if (process.env.CONSTELLATE_SUGGEST_TRACE) console.error(`suggest index: ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
+  return {
+    key, runId, model: run.model, d, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
+    refreshed: { persons: changed.length, candidates: full.length },
+  };
+}
+
+export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
+
+/** A person's suggestions from an index of the run as it is now (the caller keeps the index while indexKey holds). */
+export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}, gemm: Gemm = gemmJs): Promise<SuggestionReport> {
+  const t0 = performance.now();
+  const runId = idx.runId;
+  const run = getRun(db, runId);
+  const row = db.prepare('SELECT name, group_id FROM clusters WHERE run_id = ? AND cluster = ? AND size > 0').get(runId, cluster) as { name: string | null; group_id: number | null } | undefined;
+  if (!row || cluster < 0) throw badArg('cluster', `cluster ${cluster} is not a person of run ${runId}`);
+  const identity = identityThresholdOf(db, run.model);
+  const floor = identity?.similarity ?? -1;
+  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, floor);
+  const thresholdFrom = identity && threshold === identity.similarity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})`
+    : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  const limit = o.limit ?? 50;
+  const rejected = new Set(db.prepare(`SELECT item_id FROM suggestion_rejects WHERE (run_id = ? AND cluster = ?) OR (group_id IS NOT NULL AND group_id = ?)`)
+    .pluck().all(runId, cluster, row.group_id ?? -1) as number[]);
+  const person = idx.persons.get(cluster);
+  const t1 = performance.now();
+  const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
+  let skipped = 0;
+  if (person && person.count > 0) {
+    const L = SHORTLIST;
+    // every candidate against the person's prototypes in one matrix product
+    const n = idx.ids.length, P = person.count;
+    const S = n ? await gemm(idx.Q, n, transpose(person.protos, P, idx.d), P, idx.d) : new Float32Array(0);
+    for (let i = 0; i < n; i++) {
+      if (idx.cluster[i] === cluster) continue;
+      let s = -Infinity;
+      for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
+      if (!(s >= threshold)) continue;
+      if (rejected.has(idx.ids[i])) { skipped++; continue; }
+      // the best other person among the candidate's shortlist
+      let other = -Infinity, otherC = -1;
+      for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
+      if (Number.isFinite(other) && s - other < margin) continue;
+      hits.push({ i, s, second: other, secondC: otherC });
+    }
+  }
+  hits.sort((a, b) => b.s - a.s || idx.ids[a.i] - idx.ids[b.i]);
+  const chosen = hits.slice(0, limit);
+  const view = run.kind === 'face'
+    ? db.prepare('SELECT p.id AS photoId, p.path, COALESCE(f.thumb, p.hash) AS thumb, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?')
+    : db.prepare('SELECT p.id AS photoId, p.path, p.hash AS thumb, NULL AS x, NULL AS y, NULL AS w, NULL AS h FROM photos p WHERE p.id = ?');
+  const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  const suggestions: FaceSuggestion[] = [];
+  for (const h of chosen) {
+    const v = view.get(idx.ids[h.i]) as { photoId: number; path: string; thumb: string | null; x: number | null; y: number | null; w: number | null; h: number | null } | undefined;
+    if (!v) continue;
+    const finite = Number.isFinite(h.second);
+    suggestions.push({
+      item: idx.ids[h.i], path: v.path, similarity: r6(h.s), second: finite ? r6(h.second) : null, secondCluster: finite && h.secondC >= 0 ? h.secondC : null,
+      margin: finite ? r6(h.s - h.second) : null, source: idx.source[h.i], cluster: idx.cluster[h.i] === -2 ? null : idx.cluster[h.i],
+      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!],
+    });
+  }
+  const t2 = performance.now();
+  return {
+    runId, cluster, name: row.name, threshold, thresholdFrom, margin, candidates: idx.ids.length, rejected: skipped, suggestions,
+    timings: { read: Math.round((t1 - t0) * 10) / 10, score: Math.round((t2 - t1) * 10) / 10 },
+  };
+}
