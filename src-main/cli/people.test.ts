@@ -57,6 +57,8 @@ describe('people and suggestions (CLI)', () => {
     expect(r.json.suggestions[0]).toMatchObject({ item: lost, path: expect.stringMatching(/person-00\d\/\w+\.jpg$/) });
     expect(r.json.suggestions[0].similarity).toBeGreaterThanOrEqual(r.json.threshold);
     expect(cli(['suggestions', '--run', String(runId), '--cluster', String(cl[0]), ...L, '--json']).json.suggestions[0].item).toBe(lost);
+    const m = cli(['merge-suggestions', '--run', String(runId), ...L, '--json']);
+    expect([m.code, m.json.runId, m.json.suggestions]).toEqual([0, runId, []]); // four different people
   });
 
   it('an ambiguous name, an unknown name, an unknown run are refused with the exit code of bad input', () => {

@@ -74,6 +74,16 @@ describe('people of a run', () => {
     await expect(svc.setPerson({ runId, cluster: a.cluster, avatar: membersOf(b.cluster)[0] })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^avatar: face \d+ is not in cluster/) });
     await svc.undo({ runId });
     expect((await svc.listPeople({ runId })).find((p) => p.cluster === a.cluster)).toMatchObject({ avatar: a.avatar, avatarChosen: false });
+
+    // a hidden person stays hidden in a new run (its library group keeps the flag)
+    await svc.setPerson({ runId, cluster: b.cluster, hidden: true });
+    const job = await svc.jobs.wait((await svc.cluster({ model: 'face', params: { preset: 'people' } })).id);
+    const next = (job.result as { runId: number }).runId;
+    expect((await svc.listPeople({ runId: next })).map((p) => p.name)).not.toContain('Zoe');
+    expect((await svc.listPeople({ runId: next, includeHidden: true })).find((p) => p.name === 'Zoe')).toMatchObject({ hidden: true, size: 2 });
+    await svc.undo({ runId });
+    expect((await svc.listPeople({ runId: next })).map((p) => p.name)).toContain('Zoe');
+    await svc.deleteRun({ runId: next });
   }, 60_000);
 });
 

@@ -1,7 +1,8 @@
 /**
  * Suggestion queues (issue 19): for one person (a cluster of a run), the faces most likely theirs, best first. The
- * candidates are the run's noise, the items of its model embedded after it, and low-confidence members of other
- * clusters (similarity to their centroid below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces
+ * candidates are the run's noise, the items of its model embedded after it, the members of clusters nobody named or
+ * curated (proposals: not anyone's yet) and low-confidence members of named clusters (similarity to their centroid
+ * below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces
  * rejected for this person (in this run or for its library group) are never offered. Each person is given by several
  * prototypes: its stored top (central) and tail (edge) samples, as `assign` uses (core/curation/assign.ts). A candidate
  * is offered when its best similarity to the person's prototypes reaches the threshold (never below the model's
@@ -30,7 +31,7 @@ const SHORTLIST = 8;
 
 type Source = FaceSuggestion['source'];
 
-interface Person { sig: string; centroid: Float32Array; protos: Float32Array; count: number }
+interface Person { sig: string; centroid: Float32Array; protos: Float32Array; protoIds: Int32Array; count: number }
 
 export interface SuggestionIndex {
   key: string;
@@ -64,9 +65,10 @@ function dotRow(A: Float32Array, i: number, B: Float32Array, j: number, d: numbe
   return s;
 }
 
-function protoScore(Q: Float32Array, i: number, d: number, P: Float32Array, count: number): number {
+/** The best similarity of candidate row i to a person's prototypes, the candidate itself left out (a member is among its own cluster's samples). */
+function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: number): number {
   let m = -Infinity;
-  for (let r = 0; r < count; r++) { const s = dotRow(Q, i, P, r, d); if (s > m) m = s; }
+  for (let r = 0; r < p.count; r++) { if (p.protoIds[r] === self) continue; const s = dotRow(Q, i, p.protos, r, d); if (s > m) m = s; }
   return m;
 }
 
@@ -95,29 +97,32 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     normalizeRowsInPlace(centroid, 1, d);
     const items = new Set<number>();
     for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
-    const vs = [...items].map((it) => vecQ.get(run.model, it) as Buffer | undefined).filter((b): b is Buffer => !!b);
+    const found = [...items].map((it) => [it, vecQ.get(run.model, it) as Buffer | undefined] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
+    const vs = found.map((x) => x[1]);
+    const protoIds = Int32Array.from(found, (x) => x[0]);
     const protos = new Float32Array(vs.length * d);
     vs.forEach((b, i) => protos.set(blobVec(b, d), i * d));
     normalizeRowsInPlace(protos, vs.length, d);
-    persons.set(c, { sig, centroid, protos, count: vs.length });
+    persons.set(c, { sig, centroid, protos, protoIds, count: vs.length });
     changed.push(c);
   }
   const tPersons = performance.now();
   const gone = old ? [...old.persons.keys()].filter((c) => !persons.has(c)) : [];
   const stale = new Set([...changed, ...gone]);
-  // candidates, ids first: noise, low-confidence members of uncurated clusters, items not in the run
+  // candidates, ids first: noise, members of unnamed clusters, low-confidence members of named ones (none of curated ones), items not in the run
   // (plain scans of the run's assignments and the model's embeddings; curated clusters and not-a-face marks filtered here)
   const curated = new Set(db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND curated = 1').pluck().all(runId) as number[]);
   const notFaces = run.kind === 'face' ? new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]) : new Set<number>();
-  const inRun = (db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? AND (cluster < 0 OR sim IS NULL OR sim < ?) ORDER BY item_id')
-    .raw().all(runId, LOW_CONFIDENCE) as Array<[number, number]>).filter(([it, c]) => !notFaces.has(it) && !curated.has(c));
+  const named = new Set(db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND name IS NOT NULL AND name != ''`).pluck().all(runId) as number[]);
+  const inRun = (db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>)
+    .filter(([it, c, sim]) => !notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || sim === null || sim < LOW_CONFIDENCE));
   const fresh = (db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1')
     .pluck().all(run.model, runId) as number[]).filter((it) => !notFaces.has(it));
   const tCands = performance.now();
   const n = inRun.length + fresh.length;
   const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
   const source: Source[] = new Array(n);
-  inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
+  inRun.forEach(([it, c]: readonly [number, number, number | null], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
   fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
   const L = SHORTLIST;
   const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
@@ -151,7 +156,7 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     for (let r = i * L; r < (i + 1) * L; r++) {
       if (slC[r] < 0 || !Number.isNaN(slP[r])) continue;
       const p = persons.get(slC[r])!;
-      slP[r] = protoScore(Q, i, d, p.protos, p.count);
+      slP[r] = protoScore(Q, i, d, p, ids[i]);
     }
   };
   const drop = (i: number) => {
