@@ -90,12 +90,12 @@ export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ re
       const r = p.kind === 'silhouette'
         ? await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, score,
           { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress: common.onProgress, isCancelled: ctx.isCancelled })
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, score });
+        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true, score });
       return { result: { ...r, space: 'umap', scoreName: useDbcv ? 'dbcv' : 'silhouette' } };
     }
     const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)
       : p.kind === 'silhouette' ? await silhouetteSweep(p.X, p.n, p.d, p.values, common)
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare,
+        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true,
           score: useDbcv ? (labels: Int32Array) => dbcv(p.X, p.n, p.d, labels, { metric: 'cosine', seed: p.seed ?? 0 }).score : undefined });
     return { result: { ...r, space: 'raw', scoreName: p.kind === 'elbow' ? 'inertia' : useDbcv ? 'dbcv' : 'silhouette' } };
   } finally { await gemm.release(); }
