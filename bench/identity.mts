@@ -13,7 +13,7 @@ import type { ClusterParams } from '../src-main/common/types.ts';
 import { labelsFromFolders } from '../src-main/core/cluster/labels.ts';
 import { loadMatrix } from '../src-main/core/embed/store.ts';
 import { CoreService } from '../src-main/core/service.ts';
-import { sharedPath } from '../src-main/core/testing.ts';
+import { sharedPath } from '../src-main/testing/fixtures.ts';
 import { defaultPool } from '../src-main/core/workers/pool.ts';
 import { resolvePreset } from '../src-main/algo/cluster/presets.ts';
 import { FACE_IDENTITY } from '../src-main/core/models/identity.ts';

@@ -363,6 +363,11 @@ export interface SweepOptions {
   maxNoiseShare?: number;
   /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
   space?: 'raw' | 'umap';
+  /**
+   * what ranks a DBSCAN sweep's settings: 'dbcv' (default; density-based cluster validation, Moulavi et al. 2014,
+   * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
+   */
+  score?: 'silhouette' | 'dbcv';
 }
 
 export interface CatalogItem {

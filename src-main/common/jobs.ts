@@ -92,6 +92,8 @@ export interface SweepResult {
   runnerUp?: SweepPoint | null;
   /** where the score was computed: the raw embeddings, or their UMAP reduction (silhouette in UMAP space) */
   space?: 'raw' | 'umap';
+  /** what `score` is: inertia (elbow), silhouette, or DBCV (density-based cluster validation, DBSCAN sweeps) */
+  scoreName?: 'inertia' | 'silhouette' | 'dbcv';
 }
 
 export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';
@@ -112,7 +114,7 @@ export interface JobKinds {
   export: { params: ExportSpec; result: ExportRunReport };
   map: { params: MapSpec; result: MapInfo & { seconds: number } };
   sweep: {
-    params: { model: string; kind: SweepKind; values: number[]; options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number } };
+    params: { model: string; kind: SweepKind; values: number[]; options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number; score?: 'silhouette' | 'dbcv' } };
     result: { model: string; kind: SweepKind } & SweepResult;
   };
   download: { params: { id: string }; result: DownloadResult & { manifest: string | null } };

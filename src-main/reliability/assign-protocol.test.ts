@@ -128,9 +128,9 @@ describe('assign protocol (real face models)', () => {
     }
     const { svc, o } = await protocol('orl', start, later, new Set());
     expect(o.knownNew).toBeGreaterThan(180);
-    // measured 1.0 and 0.947 (180 of 190; 6 of the rest are nearest an unnamed, mixed cluster of the first run)
+    // measured 1.0 and 0.968 (184 of 190; the rest below the threshold against two members of their group)
     expect(o.precision).toBeGreaterThanOrEqual(0.99);
-    expect(o.recall).toBeGreaterThanOrEqual(0.9);
+    expect(o.recall).toBeGreaterThanOrEqual(0.95);
     await svc.close();
   }, 600_000);
 });

@@ -2,7 +2,7 @@
  * Assigning new items to existing groups (issue 18). Each group is given by its centroid and several prototypes
  * (members at its centre and at its edge). An item is scored against the groups whose centroids are nearest (a
  * shortlist, so the cost grows with the new items times the groups, never with the members), by its best similarity
- * to each group's prototypes; it joins the best group when that similarity reaches the threshold (the model's identity
+ * to each group's prototypes (or its k-th best: `agree`); it joins the best group when that similarity reaches the threshold (the model's identity
  * threshold, or the group's own floor) AND beats the second-best group by the margin. Otherwise it stays unassigned.
  * Rows are L2-normalized by the caller. Pure: typed arrays in, typed arrays out.
  */
@@ -28,6 +28,13 @@ export interface AssignOptions {
   margin?: number;
   /** groups scored per item by their prototypes, nearest centroids first (default 8) */
   shortlist?: number;
+  /**
+   * how many of a group's prototypes must agree: a group's score is its k-th most similar prototype (its best one
+   * when it has fewer; default 1 = the nearest prototype). With k = 2 an item joins a group only when two of its
+   * members (when it has two) reach the threshold: a chance impostor match against one member, whose rate grows
+   * with the number of prototypes compared, no longer suffices.
+   */
+  agree?: number;
   gemm?: Gemm;
 }
 
@@ -43,6 +50,9 @@ export interface AssignResult {
 export async function assignToGroups(Q: Float32Array, q: number, d: number, G: AssignGroups, o: AssignOptions = {}): Promise<AssignResult> {
   if (Q.length < q * d) throw badArg('items', `expected ${q} x ${d} values, got ${Q.length}`);
   const threshold = o.threshold ?? -1, margin = o.margin ?? 0.05;
+  const agree = Math.max(1, Math.floor(o.agree ?? 1));
+  if (agree > 8) throw badArg('agree', `must be at most 8, got ${o.agree}`);
+  const kth = new Float32Array(agree);
   const group = new Int32Array(q).fill(-1), best = new Float32Array(q).fill(NaN), second = new Float32Array(q).fill(NaN), reason = new Uint8Array(q);
   if (G.g === 0 || q === 0) { reason.fill(1); return { group, best, second, reason }; }
   const gemm = o.gemm ?? gemmJs;
@@ -54,6 +64,7 @@ export async function assignToGroups(Q: Float32Array, q: number, d: number, G: A
   const order = new Int32Array(G.protoGroup.length);
   const fill = protoStart.slice(0, G.g);
   for (let r = 0; r < G.protoGroup.length; r++) order[fill[G.protoGroup[r]]++] = r;
+  const Pm = G.prototypes;
   const L = Math.min(o.shortlist ?? 8, G.g);
   const top = new Int32Array(L), topS = new Float32Array(L);
   for (let i = 0; i < q; i++) {
@@ -71,13 +82,17 @@ export async function assignToGroups(Q: Float32Array, q: number, d: number, G: A
     let b = -1, bs = -Infinity, ss = -Infinity;
     for (let t = 0; t < filled; t++) {
       const g = top[t];
-      let m = -Infinity;
+      // the k best prototype similarities of the group, descending (k = agree)
+      kth.fill(-Infinity);
+      const cnt = protoStart[g + 1] - protoStart[g];
       for (let u = protoStart[g]; u < protoStart[g + 1]; u++) {
-        const r = order[u];
-        let dot = 0;
-        for (let j = 0, qo = i * d, po = r * d; j < d; j++) dot += Q[qo + j] * G.prototypes[po + j];
-        if (dot > m) m = dot;
+        const dot = dotRows(Q, i * d, Pm, order[u] * d, d);
+        if (dot <= kth[agree - 1]) continue;
+        let p = agree - 1;
+        while (p > 0 && kth[p - 1] < dot) { kth[p] = kth[p - 1]; p--; }
+        kth[p] = dot;
       }
+      const m = cnt === 0 ? -Infinity : kth[Math.min(agree, cnt) - 1];
       if (m > bs) { ss = bs; bs = m; b = g; } else if (m > ss) ss = m;
     }
     best[i] = bs; second[i] = ss;
@@ -87,6 +102,16 @@ export async function assignToGroups(Q: Float32Array, q: number, d: number, G: A
     else group[i] = b;
   }
   return { group, best, second, reason };
+}
+
+function dotRows(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+  for (; j + 3 < d; j += 4) {
+    s0 += a[ao + j] * b[bo + j]; s1 += a[ao + j + 1] * b[bo + j + 1];
+    s2 += a[ao + j + 2] * b[bo + j + 2]; s3 += a[ao + j + 3] * b[bo + j + 3];
+  }
+  for (; j < d; j++) s0 += a[ao + j] * b[bo + j];
+  return (s0 + s1) + (s2 + s3);
 }
 
 function sortDesc(idx: Int32Array, s: Float32Array, n: number): void {

@@ -76,3 +76,16 @@ describe('sweeps', () => {
     expect(r.points.every((p) => p.rejected)).toBe(true);
   });
 });
+
+describe('constrainedSweep singletonsAsNoise', () => {
+  it('points in clusters of one count as noise for the guard, and the point still reports the labels\' own noise', async () => {
+    // value 1: 8 clusters of one and a pair (no noise label); value 2: two real clusters
+    const labels = (v: number) => (v === 1 ? Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 8]) : Int32Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]));
+    const plain = await constrainedSweep('eps', [1, 2], labels, (_l, v) => (v === 1 ? 0.9 : 0.5), { maxNoiseShare: 0.5 });
+    expect(plain.best?.value).toBe(1);
+    const guarded = await constrainedSweep('eps', [1, 2], labels, (_l, v) => (v === 1 ? 0.9 : 0.5), { maxNoiseShare: 0.5, singletonsAsNoise: true });
+    expect(guarded.best?.value).toBe(2);
+    expect(guarded.points[0].rejected).toMatch(/clusters of one/);
+    expect(guarded.points[0].noiseShare).toBe(0);
+  });
+});

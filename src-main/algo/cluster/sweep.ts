@@ -112,6 +112,11 @@ export interface ConstraintOptions {
   maxNoiseShare?: number;
   /** reject answers whose largest cluster holds more than this share of the points (default 1 = off) */
   maxLargestShare?: number;
+  /**
+   * count points in clusters of one as noise for `maxNoiseShare` (default false): DBSCAN with min samples 1 calls
+   * every isolated point a cluster, which would otherwise pass the noise guard as "no noise"
+   */
+  singletonsAsNoise?: boolean;
 }
 
 /**
@@ -141,12 +146,14 @@ export async function constrainedSweep(
     for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
     const clusters = sizes.size;
     const ns = noiseShare(labels);
-    let largest = 0;
-    for (const s of sizes.values()) largest = Math.max(largest, s);
+    let largest = 0, ones = 0;
+    for (const s of sizes.values()) { largest = Math.max(largest, s); if (s === 1) ones++; }
+    // the share the noise guard sees (the point reports the labels' own noise share)
+    const guardNs = opts.singletonsAsNoise && labels.length ? ns + ones / labels.length : ns;
     const p: SweepPoint = { param, value: v, clusters, noiseShare: ns, score: NaN };
     if (clusters < minClusters) p.rejected = `${clusters} clusters < minClusters ${minClusters}`;
     else if (clusters > maxClusters) p.rejected = `${clusters} clusters > maxClusters ${maxClusters}`;
-    else if (ns > maxNoise) p.rejected = `noise share ${ns.toFixed(3)} > maxNoiseShare ${maxNoise}`;
+    else if (guardNs > maxNoise) p.rejected = `noise share ${guardNs.toFixed(3)}${guardNs !== ns ? ' (with clusters of one)' : ''} > maxNoiseShare ${maxNoise}`;
     else if (labels.length && largest / labels.length > maxLargest) p.rejected = `largest cluster holds ${(largest / labels.length).toFixed(3)} > maxLargestShare ${maxLargest}`;
     p.score = await score(labels, v);
     if (!p.rejected && Number.isNaN(p.score)) p.rejected = 'score undefined';

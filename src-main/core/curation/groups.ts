@@ -126,3 +126,12 @@ export function unassignedItems(db: Db, runId: number): { noise: number[]; notIn
     (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all(model, runId) as number[];
   return { noise, notInRun };
 }
+
+/**
+ * Items of the run's model that are not in the run (embedded after it), item order: from the keys alone (the
+ * embeddings' key index, migration 7, and the run's assignment keys), never the vectors.
+ */
+export function newItems(db: Db, runId: number): number[] {
+  return db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = (SELECT model FROM runs WHERE id = @run) AND NOT EXISTS
+    (SELECT 1 FROM assignments a WHERE a.run_id = @run AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all({ run: runId }) as number[];
+}

@@ -1,4 +1,5 @@
 /** Worker tasks of the workbench: nearest neighbours of one item, near-duplicate groups, parameter sweeps, splits. */
+import { dbcv } from '../../algo/cluster/dbcv.ts';
 import { constrainedSweep, dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
 import { runReduce } from '../../algo/cluster/reduce.ts';
 import { kmeans } from '../../algo/cluster/kmeans.ts';
@@ -64,32 +65,38 @@ export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<
   } finally { await gemm.release(); }
 }
 
-export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap' }
+export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv' }
 
 /**
  * Sweeps. With `space: 'umap'` the silhouette is computed in a 10-dimensional UMAP reduction of the embeddings (as
  * Lowe et al. 2024 found, it tracks agreement with true labels where the raw-space silhouette prefers a few big
  * clusters); the clustering itself runs on the embeddings as the run would. The guards (minimum clusters, maximum
- * noise share) apply either way, and the runner-up comes with the best.
+ * noise share) apply either way, and the runner-up comes with the best. A DBSCAN sweep is ranked by DBCV (density-based
+ * cluster validation, algo/cluster/dbcv.ts) in the same space unless `score: 'silhouette'`: the silhouette rewards
+ * compact convex groups, DBCV density-separated ones and charges noise (BENCHMARKS.md, issue 18: its pick reached the
+ * best AMI of the whole grid on both face sets where the silhouette's did not).
  */
 export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {
   const gemm = await warmGemm(workerCount());
   try {
+    const useDbcv = p.kind === 'dbscan' && (p.score ?? 'dbcv') === 'dbcv';
     const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
     if (p.space === 'umap' && p.kind !== 'elbow' && p.n > 12) {
       ctx.progress('umap', 0, 1);
       const red = await runReduce(p.X, p.n, p.d, [{ method: 'umap', dims: 10 }], { metric: 'cosine', seed: p.seed ?? 0, gemm, isCancelled: ctx.isCancelled });
       ctx.progress('umap', 1, 1);
-      const score = async (labels: Int32Array) => (await silhouette(red.W, p.n, red.d, labels, { metric: red.metric, sampleSize: 10000, seed: p.seed ?? 0 })).score;
+      const sil = async (labels: Int32Array) => (await silhouette(red.W, p.n, red.d, labels, { metric: red.metric, sampleSize: 10000, seed: p.seed ?? 0 })).score;
+      const score = useDbcv ? (labels: Int32Array) => dbcv(red.W, p.n, red.d, labels, { metric: 'euclidean', seed: p.seed ?? 0 }).score : sil;
       const r = p.kind === 'silhouette'
         ? await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, score,
           { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress: common.onProgress, isCancelled: ctx.isCancelled })
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, score });
-      return { result: { ...r, space: 'umap' } };
+        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true, score });
+      return { result: { ...r, space: 'umap', scoreName: useDbcv ? 'dbcv' : 'silhouette' } };
     }
     const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)
       : p.kind === 'silhouette' ? await silhouetteSweep(p.X, p.n, p.d, p.values, common)
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare });
-    return { result: { ...r, space: 'raw' } };
+        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true,
+          score: useDbcv ? (labels: Int32Array) => dbcv(p.X, p.n, p.d, labels, { metric: 'cosine', seed: p.seed ?? 0 }).score : undefined });
+    return { result: { ...r, space: 'raw', scoreName: p.kind === 'elbow' ? 'inertia' : useDbcv ? 'dbcv' : 'silhouette' } };
   } finally { await gemm.release(); }
 }

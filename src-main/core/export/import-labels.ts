@@ -17,7 +17,7 @@
  * its own (from this import or an earlier one), so a folder tree of portraits also gives face ground truth.
  *
  * Seeding curated groups: for the newest run of each kind that received labels, every group whose current members
- * are mostly (> 50%) one imported label gets that label as its name, unless the group already has a name or is
+ * are mostly (> 50% of those with an imported label) one imported label gets that label as its name, unless the group already has a name or is
  * curated (a user's naming is never replaced). It is also marked curated when *all* its members carry that label
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
@@ -362,10 +362,13 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind, source =
     SELECT a.cluster AS cluster, l.label AS label, COUNT(*) AS n
     FROM assignments a LEFT JOIN labels l ON l.kind = ? AND l.item_id = a.item_id AND l.source = 'import'
     WHERE a.run_id = ? AND a.cluster >= 0 GROUP BY a.cluster, l.label`).all(kind, runId) as Array<{ cluster: number; label: string | null; n: number }>;
-  const per = new Map<number, { total: number; best: string | null; bestN: number }>();
+  // members without an imported label (e.g. faces of a photo with several faces) do not vote: the majority is of the
+  // labeled members; the group is marked curated only when every member carries the label
+  const per = new Map<number, { total: number; labeled: number; best: string | null; bestN: number }>();
   for (const r of rows) {
-    const c = per.get(r.cluster) ?? { total: 0, best: null, bestN: 0 };
+    const c = per.get(r.cluster) ?? { total: 0, labeled: 0, best: null, bestN: 0 };
     c.total += r.n;
+    if (r.label !== null) c.labeled += r.n;
     if (r.label !== null && (r.n > c.bestN || (r.n === c.bestN && c.best !== null && r.label < c.best))) { c.best = r.label; c.bestN = r.n; }
     per.set(r.cluster, c);
   }
@@ -375,7 +378,7 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind, source =
   const changes: Array<{ cluster: number; name: string; curated?: boolean }> = [];
   let named = 0, curated = 0;
   for (const [cluster, c] of per) {
-    if (c.best === null || c.bestN * 2 <= c.total || !open.has(cluster)) continue;
+    if (c.best === null || c.bestN * 2 <= c.labeled || !open.has(cluster)) continue;
     const all = c.bestN === c.total;
     changes.push(all ? { cluster, name: c.best, curated: true } : { cluster, name: c.best });
     named++; if (all) curated++;

@@ -7,6 +7,9 @@ CREATE INDEX clusters_group ON clusters(group_id);
 -- index edits_run
 CREATE INDEX edits_run ON edits(run_id, id);
 
+-- index embeddings_model_item
+CREATE INDEX embeddings_model_item ON embeddings(model, item_id);
+
 -- index faces_photo
 CREATE INDEX faces_photo ON faces(photo_id);
 

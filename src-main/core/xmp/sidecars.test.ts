@@ -65,10 +65,11 @@ describe('people in XMP sidecars', () => {
     expect(r.labels!.faces).toBe(images.length - 1);
     expect(r.labels!.source).toBe('xmp');
     const names = (await b.svc.getClusters({ runId: b.runId })).map((c) => c.name).filter(Boolean).sort();
-    // distinct labels: the four people and Carla; a group is named when most of its faces agree (> 50%), so
-    // person-003 (one Carla, one person-003) and person-011 (one sidecar unreadable) stay for review
+    // distinct labels: the four people and Carla; a group is named when most of its labeled faces agree (> 50%;
+    // a face without a label does not vote), so person-003 (one Carla, one person-003) stays for review and
+    // person-011 (one sidecar unreadable, the other face labeled) is named
     expect(r.labels!.labels).toBe(5);
-    expect(names).toEqual(['person-001', 'person-002']);
+    expect(names).toEqual(['person-001', 'person-002', 'person-011']);
     await b.svc.close();
   }, 600_000);
 });
