@@ -9,7 +9,7 @@ import type { ClusterTaskPayload } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
 import { getRun, storeRun, type RunInfo } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
-import { heldGroups, linkGroups, syncRunGroups } from '../curation/groups.ts';
+import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
 import { externalScores } from '../../algo/metrics.ts';
 
 export type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
@@ -35,9 +35,14 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   }
   // curated groups are constraints: their members stay together under their names; only the rest is clustered
   let held = spec.params.holdGroups === false ? [] : heldGroups(lib.db, all.model.kind, spec.model);
+  // faces the user marked "not a face" are left out of the run (they stay out of people, assignment and suggestions)
+  const notFaces = all.model.kind === 'face' ? notFaceIds(lib.db) : new Set<number>();
+  held = held.map((g) => ({ ...g, items: g.items.filter((i) => !notFaces.has(i)) })).filter((g) => g.items.length);
   const heldItems = new Set(held.flatMap((g) => g.items));
-  if (all.n - heldItems.size < 2) { held = []; heldItems.clear(); }
-  const m = heldItems.size ? subset(all, heldItems) : { ...all, rows: null as Int32Array | null };
+  const gone = all.ids.reduce((c, i) => c + (notFaces.has(i) ? 1 : 0), 0);
+  if (all.n - gone - heldItems.size < 2) { held = []; heldItems.clear(); }
+  const drop = new Set([...heldItems, ...notFaces]);
+  const m = heldItems.size || gone ? subset(all, drop) : { ...all, rows: null as Int32Array | null };
   const labelsTrue = allLabels && m.rows ? Int32Array.from(m.rows, (r) => allLabels![r]) : allLabels;
   const sourceIds = spec.params.postprocess?.dedupeSources ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
   ctx.progress('load', 1, 1);

@@ -58,6 +58,23 @@ describe('face actions', () => {
     expect(facesOn(photo)).toHaveLength(2);
   }, 300_000);
 
+  it('a face marked "not a face" (still embedded) stays out of new runs and of assign until the mark is undone', async () => {
+    const photo = join(t.dir, 'people', 'sunflowers.jpg');
+    const [f] = facesOn(photo);
+    const first = (await svc.jobs.wait((await svc.cluster({ model: 'face', params: { algo: 'kmeans', k: 3, seed: 1 } })).id)).result as { runId: number };
+    await svc.markNotFace({ runId: first.runId, items: [f.id] });
+    const rowOf = (runId: number) => svc.lib.db.prepare('SELECT cluster FROM assignments WHERE run_id = ? AND item_id = ?').pluck().get(runId, f.id);
+    const second = (await svc.jobs.wait((await svc.cluster({ model: 'face', params: { algo: 'kmeans', k: 3, seed: 1 } })).id)).result as { runId: number };
+    expect(rowOf(second.runId)).toBe(undefined);
+    // not in the second run, yet never "new" for assign
+    const a = await svc.assign({ runId: second.runId });
+    expect(a.assigned + a.unassigned).toBe(0);
+    expect(rowOf(second.runId)).toBe(undefined);
+    await svc.undo({ runId: first.runId });
+    const third = (await svc.jobs.wait((await svc.cluster({ model: 'face', params: { algo: 'kmeans', k: 3, seed: 1 } })).id)).result as { runId: number };
+    expect(typeof rowOf(third.runId)).toBe('number');
+  }, 300_000);
+
   it('a face box drawn by hand is embedded like the detection there, flagged manual, joins the run unassigned, survives a re-embed', async () => {
     const photo = join(t.dir, 'people', 'person-001', 'neutral.jpg');
     const [det] = facesOn(photo);

@@ -118,12 +118,18 @@ export function linkGroups(db: Db, runId: number, skip: Set<number> = new Set())
   return linked;
 }
 
-/** Items of the run's model that are in no cluster of the run: noise, or embedded after it. */
+/** Faces the user marked "not a face" (by id): out of people, new runs, assignment and the suggestion queues. */
+export function notFaceIds(db: Db): Set<number> {
+  return new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]);
+}
+
+/** Items of the run's model that are in no cluster of the run: noise, or embedded after it (never a face marked "not a face"). */
 export function unassignedItems(db: Db, runId: number): { noise: number[]; notInRun: number[] } {
-  const model = db.prepare('SELECT model FROM runs WHERE id = ?').pluck().get(runId) as string;
-  const noise = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster < 0 ORDER BY item_id').pluck().all(runId) as number[];
-  const notInRun = db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = ? AND NOT EXISTS
-    (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all(model, runId) as number[];
+  const { model, kind } = db.prepare('SELECT model, kind FROM runs WHERE id = ?').get(runId) as { model: string; kind: string };
+  const gone = kind === 'face' ? notFaceIds(db) : new Set<number>();
+  const noise = (db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster < 0 ORDER BY item_id').pluck().all(runId) as number[]).filter((i) => !gone.has(i));
+  const notInRun = (db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = ? AND NOT EXISTS
+    (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all(model, runId) as number[]).filter((i) => !gone.has(i));
   return { noise, notInRun };
 }
 
@@ -132,6 +138,10 @@ export function unassignedItems(db: Db, runId: number): { noise: number[]; notIn
  * embeddings' key index, migration 7, and the run's assignment keys), never the vectors.
  */
 export function newItems(db: Db, runId: number): number[] {
-  return db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = (SELECT model FROM runs WHERE id = @run) AND NOT EXISTS
+  const ids = db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = (SELECT model FROM runs WHERE id = @run) AND NOT EXISTS
     (SELECT 1 FROM assignments a WHERE a.run_id = @run AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all({ run: runId }) as number[];
+  // faces marked "not a face" never join a group
+  if ((db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as string) !== 'face') return ids;
+  const gone = notFaceIds(db);
+  return gone.size ? ids.filter((i) => !gone.has(i)) : ids;
 }
