@@ -159,6 +159,8 @@ test('back to the first library through the recent list; its selections come bac
   await page.getByTestId('library-menu').click();
   const recent = page.getByTestId('recent-library');
   await recent.first().waitFor();
+  // the menu shows the list it had, then the one it just asked for: wait for the fresh one
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=recent-library]').length >= 2, null, { timeout: 10_000 }).catch(() => {});
   const paths = await recent.evaluateAll((rs) => rs.map((r) => r.dataset.path));
   assert.deepEqual(paths, [libB, server.library]);
   await shot('recent');

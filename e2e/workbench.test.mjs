@@ -128,6 +128,9 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   // reload: the same view, the same state, the undo history
   await page.reload();
   await page.getByTestId('cluster-detail').waitFor();
+  // the detail shows before its cluster's row has loaded: wait for the name (a wrong one fails here after the timeout)
+  await page.waitForFunction(() => document.querySelector('[data-testid=cluster-name]')?.value === 'Person A', null, { timeout: 10_000 })
+    .catch(() => {});
   assert.equal(await page.getByTestId('cluster-name').inputValue(), 'Person A');
   assert.deepEqual(await call('getClusters', { runId }), afterEdits);
   assert.equal(await page.getByTestId('undo').isDisabled(), false);
