@@ -5,16 +5,11 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
 
 let server, browser, page, problems;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-const call = (method, options) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
-  const b = await r.json();
-  if (b.error) throw new Error(b.error.message);
-  return b.result;
-}, [method, options ?? null]);
+const { call } = pageApi(() => page);
 const waitJobs = () => page.waitForFunction(() => !document.querySelector('[data-testid=jobbar]'), null, { timeout: 240_000 });
 const waitJob = async (job) => { const j = await call('waitJob', { id: job.id }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
 

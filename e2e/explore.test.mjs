@@ -10,17 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, chromiumPath, startServe, watchPage } from './harness.mjs';
+import { ARTIFACTS, SHARED, chromiumPath, startServe, watchPage, pageApi } from './harness.mjs';
 
 let server, browser, page, problems, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `explore-${name}.png`) });
-const raw = (method, options) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
-  const type = r.headers.get('content-type') ?? '';
-  if (!type.includes('json')) return { status: r.status, binary: true };
-  return { status: r.status, ...(await r.json()) };
-}, [method, options ?? null]);
-const call = async (method, options) => { const r = await raw(method, options); if (r.error) throw new Error(r.error.message); return r.result; };
+const { raw, call } = pageApi(() => page);
 const waitJob = (id) => call('waitJob', { id, timeoutMs: 300_000 });
 const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
 const mapAttr = (k) => page.getByTestId('map-view').getAttribute(`data-${k}`);

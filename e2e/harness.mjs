@@ -81,3 +81,20 @@ export function watchPage(page) {
   });
   return problems;
 }
+
+/**
+ * API calls made from inside the page (its session cookie and CSRF header, as the app's own client sends them), for
+ * tests to set up and check state: `raw` answers {status, result | error} (or {status, binary} for a non-JSON
+ * answer); `call` answers the result or throws the error's message. `getPage` is read at each call (tests assign the
+ * page in `before`).
+ */
+export function pageApi(getPage) {
+  const raw = (method, options) => getPage().evaluate(async ([m, a]) => {
+    const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
+    const type = r.headers.get('content-type') ?? '';
+    if (!type.includes('json')) return { status: r.status, binary: true };
+    return { status: r.status, ...(await r.json()) };
+  }, [method, options ?? null]);
+  const call = async (method, options) => { const r = await raw(method, options); if (r.error) throw new Error(r.error.message); return r.result; };
+  return { raw, call };
+}

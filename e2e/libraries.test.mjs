@@ -7,15 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, ROOT, SHARED, launch, startServe, watchPage } from './harness.mjs';
+import { ARTIFACTS, ROOT, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
 
 let server, browser, page, problems, libB, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `libraries-${name}.png`) });
-const raw = (method, options) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
-  return { status: r.status, ...(await r.json()) };
-}, [method, options ?? null]);
-const call = async (method, options) => { const r = await raw(method, options); if (r.error) throw new Error(r.error.message); return r.result; };
+const { raw, call } = pageApi(() => page);
 const waitJob = (id) => call('waitJob', { id, timeoutMs: 200_000 });
 const photoCount = () => page.getByTestId('photo-count').textContent();
 const copySome = (from, to, n) => {

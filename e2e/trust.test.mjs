@@ -6,19 +6,12 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
 
 let server, browser, page, problems, faces;
 let runA, runB;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `trust-${name}.png`) });
-/** one API call from the page: its result, or {error} */
-const raw = (method, options) => page.evaluate(async ([m, a]) => {
-  const r = await fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: a === null ? '' : JSON.stringify(a) });
-  const type = r.headers.get('content-type') ?? '';
-  if (!type.includes('json')) return { status: r.status, binary: true };
-  return { status: r.status, ...(await r.json()) };
-}, [method, options ?? null]);
-const call = async (method, options) => { const r = await raw(method, options); if (r.error) throw new Error(r.error.message); return r.result; };
+const { raw, call } = pageApi(() => page);
 const waitJob = async (id) => { const j = await call('waitJob', { id, timeoutMs: 200_000 }); return j; };
 const note = () => page.getByTestId('note').last().textContent();
 /** the newest toast once it matches `re` (the list follows an undo from its change event, before the call's answer
