@@ -11,6 +11,7 @@ import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, Pho
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
 import { thumbFile } from './thumb-path.ts';
+import { PreviewCache } from './scan/preview.ts';
 import { isRetryableReason } from './scan/retry.ts';
 import { refreshClusters } from './curation/edits.ts';
 
@@ -73,6 +74,17 @@ export class Library {
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
   thumbPath(key: string): string {
     return thumbFile(this.thumbDir, key);
+  }
+
+  private previewCache: PreviewCache | null = null;
+  /**
+   * The file of the viewer-size preview of the library's photo with this content hash (rendered on first use, cached
+   * in `<cache>/previews`, bounded); the only files the preview routes ever serve. Refuses anything but a hash.
+   */
+  previewPath(hash: string): Promise<string> {
+    this.previewCache ??= new PreviewCache(join(this.cacheDir, 'previews'), (h) =>
+      (this.db.prepare(`SELECT path, size FROM photos WHERE hash = ? ORDER BY status = 'ok' DESC, id LIMIT 1`).get(h) as { path: string; size: number } | undefined) ?? null);
+    return this.previewCache.file(hash);
   }
 
   info(): LibraryInfo {
