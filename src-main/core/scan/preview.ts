@@ -67,7 +67,8 @@ export class PreviewCache {
 
   /** The preview file of the library's photo with this content hash, rendered on first use. */
   file(hash: string): Promise<string> {
-    const file = previewFile(this.dir, hash); // refuses anything but a hash
+    let file: string;
+    try { file = previewFile(this.dir, hash); } catch (e) { return Promise.reject(e); } // refuses anything but a hash
     const index = this.load();
     const known = index.get(hash);
     if (known !== undefined && existsSync(file)) {
