@@ -12,7 +12,7 @@ import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
-import { PREVIEW_SIZE } from '../../common/thumbs.ts';
+import { PREVIEW_SIZE, isPhotoHash } from '../../common/thumbs.ts';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { ioError } from '../io-errors.ts';
 import { previewFile } from '../thumb-path.ts';
@@ -133,9 +133,9 @@ export class PreviewCache {
       let names: string[] = [];
       try { names = readdirSync(join(this.dir, s)); } catch { continue; }
       for (const n of names) {
-        const m = /^([0-9a-f]{16,64})\.jpg$/.exec(n);
-        if (!m) continue;
-        try { const st = statSync(join(this.dir, s, n)); found.push([m[1], st.size, st.mtimeMs]); } catch { /* raced away */ }
+        const hash = n.endsWith('.jpg') ? n.slice(0, -4) : '';
+        if (!isPhotoHash(hash)) continue; // temp files of a write in progress, strays
+        try { const st = statSync(join(this.dir, s, n)); found.push([hash, st.size, st.mtimeMs]); } catch { /* raced away */ }
       }
     }
     found.sort((a, b) => a[2] - b[2]);
