@@ -7,9 +7,10 @@
  * library's own row. A vanished file is NOT_FOUND, a file that changed since its scan is CONFLICT, an undecodable or
  * truncated one is BAD_IMAGE, each naming the file; nothing here throws anything else for a bad photo.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 import { PREVIEW_SIZE, isPhotoHash } from '../../common/thumbs.ts';
@@ -48,9 +49,8 @@ export class PreviewCache {
   private readonly dir: string;
   private readonly maxBytes: number;
   private readonly size: number;
-  /** hash → bytes on disk, least recently served first (Map order); loaded from the folder on first use */
-  private index: Map<string, number> | null = null;
-  private total = 0;
+  /** hash → bytes on disk, least recently served evicted first (its file removed); loaded from the folder on first use */
+  private index: LRUCache<string, number> | null = null;
   private readonly pending = new Map<string, Promise<string>>();
 
   constructor(dir: string, private readonly source: (hash: string) => PreviewSource | null, opts: PreviewOptions = {}) {
@@ -61,8 +61,7 @@ export class PreviewCache {
 
   /** Bytes the cache holds on disk now. */
   bytes(): number {
-    this.load();
-    return this.total;
+    return this.load().calculatedSize;
   }
 
   /** The preview file of the library's photo with this content hash, rendered on first use. */
@@ -71,10 +70,7 @@ export class PreviewCache {
     try { file = previewFile(this.dir, hash); } catch (e) { return Promise.reject(e); } // refuses anything but a hash
     const index = this.load();
     const known = index.get(hash);
-    if (known !== undefined && existsSync(file)) {
-      index.delete(hash); index.set(hash, known); // most recently served
-      return Promise.resolve(file);
-    }
+    if (known !== undefined && existsSync(file)) return Promise.resolve(file); // get() made it the most recently served
     let p = this.pending.get(hash);
     if (!p) {
       p = this.render(hash, file).finally(() => this.pending.delete(hash));
@@ -102,29 +98,13 @@ export class PreviewCache {
     await mkdir(dirname(file), { recursive: true });
     // a cache (rebuilt from the photo): checked and verified, not fsynced
     await writeFileAtomic(file, out, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
-    const index = this.load();
-    const had = index.get(hash);
-    if (had !== undefined) { this.total -= had; index.delete(hash); }
-    index.set(hash, out.byteLength);
-    this.total += out.byteLength;
-    await this.evict(hash);
+    // the newest is kept even when it alone is over the bound (the viewer is showing it)
+    this.load().set(hash, out.byteLength);
     return file;
   }
 
-  /** Removes the least recently served previews until the cache fits (never the one just made). */
-  private async evict(keep: string): Promise<void> {
-    const index = this.load();
-    for (const [h, n] of index) {
-      if (this.total <= this.maxBytes) break;
-      if (h === keep) continue;
-      index.delete(h);
-      this.total -= n;
-      try { await unlink(previewFile(this.dir, h)); } catch { /* already gone: only cache */ }
-    }
-  }
-
   /** The folder's previews, oldest first (by mtime), read once. */
-  private load(): Map<string, number> {
+  private load(): LRUCache<string, number> {
     if (this.index) return this.index;
     const found: Array<[string, number, number]> = [];
     let subs: string[] = [];
@@ -139,8 +119,16 @@ export class PreviewCache {
       }
     }
     found.sort((a, b) => a[2] - b[2]);
-    this.index = new Map(found.map(([h, n]) => [h, n]));
-    this.total = found.reduce((s, f) => s + f[1], 0);
+    const dir = this.dir;
+    this.index = new LRUCache<string, number>({
+      maxSize: this.maxBytes,
+      sizeCalculation: (n) => Math.max(1, Math.min(n, this.maxBytes)),
+      dispose: (_n, h, reason) => {
+        if (reason !== 'evict') return;
+        try { rmSync(previewFile(dir, h), { force: true }); } catch { /* only cache */ }
+      },
+    });
+    for (const [h, n] of found) this.index.set(h, n); // oldest first: the first to go
     return this.index;
   }
 }
