@@ -115,5 +115,18 @@ describe('viewer-size previews', () => {
     // a new cache over the same folder finds what is there
     const again = new PreviewCache(dir, (h) => byHash.get(h) ?? null, { maxBytes: one * 3.5 });
     expect(again.bytes()).toBe(cache.bytes());
+    // a photo no longer in the library is not served, though its preview is still cached
+    byHash.delete(daisies[5].hash);
+    await expect(again.file(daisies[5].hash)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(existsSync(files[5])).toBe(true);
+  });
+
+  it('removing the folder removes its previews and its photos are no longer served', async () => {
+    const p = await photoNamed('rotated.jpg');
+    const file = await svc.lib.previewPath(p.hash);
+    expect(existsSync(file)).toBe(true);
+    await svc.removeFolder({ rootId: p.rootId });
+    expect(existsSync(file)).toBe(false);
+    await expect(svc.lib.previewPath(p.hash)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

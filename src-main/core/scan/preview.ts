@@ -68,20 +68,21 @@ export class PreviewCache {
   file(hash: string): Promise<string> {
     let file: string;
     try { file = previewFile(this.dir, hash); } catch (e) { return Promise.reject(e); } // refuses anything but a hash
+    // a photo of the library now: a preview left in the cache by a removed folder is not served
+    const src = this.source(hash);
+    if (!src) return Promise.reject(new AppError('NOT_FOUND', `no photo of this library has the content hash ${hash}`));
     const index = this.load();
     const known = index.get(hash);
     if (known !== undefined && existsSync(file)) return Promise.resolve(file); // get() made it the most recently served
     let p = this.pending.get(hash);
     if (!p) {
-      p = this.render(hash, file).finally(() => this.pending.delete(hash));
+      p = this.render(src, hash, file).finally(() => this.pending.delete(hash));
       this.pending.set(hash, p);
     }
     return p;
   }
 
-  private async render(hash: string, file: string): Promise<string> {
-    const src = this.source(hash);
-    if (!src) throw new AppError('NOT_FOUND', `no photo of this library has the content hash ${hash}`);
+  private async render(src: PreviewSource, hash: string, file: string): Promise<string> {
     let input: Buffer;
     try {
       const st = await stat(src.path);
