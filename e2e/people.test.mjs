@@ -96,6 +96,12 @@ test('photo viewer: open a face, previous/next, Esc', async () => {
   await page.getByTestId('viewer-box').first().waitFor();
   assert.equal(await page.getByTestId('viewer-pos').textContent(), '1 / 2');
   const first = await page.getByTestId('viewer').getAttribute('data-photo');
+  // the viewer-size preview replaces the 256 px thumbnail once loaded: the photo's own 1024 px, not the thumbnail scaled up
+  await page.waitForFunction(() => document.querySelector('[data-testid=viewer-preview]')?.getAttribute('data-state') === 'loaded', null, { timeout: 30_000 });
+  const shown = await page.getByTestId('viewer-preview').evaluate((el) => ({ w: el.naturalWidth, h: el.naturalHeight, o: getComputedStyle(el).opacity }));
+  const detail = await call('getPhoto', { id: Number(first) });
+  assert.deepEqual(shown, { w: detail.width, h: detail.height, o: '1' });
+  assert.ok(shown.w > 256, `preview ${shown.w} px wide`);
   await shot('1-viewer');
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction((p) => document.querySelector('[data-testid=viewer]')?.getAttribute('data-photo') !== p, first);
@@ -162,7 +168,13 @@ test('photo viewer: name a face (a new name, then type-ahead), not a face, draw 
   await shot('3-viewer-drawn');
   await page.getByTestId('viewer-embed-drawn').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=viewer-face]').length === 2, null, { timeout: 60_000 });
-  assert.equal((await call('getPhoto', { id: photoId })).faces.length, 2);
+  const added = (await call('getPhoto', { id: photoId }));
+  assert.equal(added.faces.length, 2);
+  // the drawn box lands in photo pixels where it was dragged (0.3..0.7 x 0.25..0.65 of the shown photo)
+  const box = added.faces.map((f) => f.box).find((b) => Math.abs(b[0] - added.width * 0.3) < 3);
+  assert.ok(box, `a face box at x≈${added.width * 0.3}: ${JSON.stringify(added.faces.map((f) => f.box))}`);
+  for (const [got, want] of [[box[0], added.width * 0.3], [box[1], added.height * 0.25], [box[2], added.width * 0.4], [box[3], added.height * 0.4]])
+    assert.ok(Math.abs(got - want) <= 3, `drawn box ${JSON.stringify(box)} vs ${want}`);
   await shot('4-viewer-added');
   await page.keyboard.press('Escape');
   await page.getByTestId('viewer').waitFor({ state: 'detached' });
@@ -324,7 +336,7 @@ test('split with preview: two parts, name one, apply as one edit, undo', async (
 
 test('Review: A does nothing until the suggestion is on screen, with the faces to compare', async () => {
   // the suggestion arrives late (as on a busy library): A pressed before must not act
-  await page.route('**/api/similar', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue(); });
+  await page.route('**/api/similar', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue().catch(() => { /* the page moved on (unroute, reload) while held */ }); });
   await go('review');
   await page.getByTestId('review-item').waitFor();
   // the face of a person known to the run (its other photo is in a person): pick it in the queue

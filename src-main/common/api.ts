@@ -516,4 +516,6 @@ export type EventListener = (e: AppEvent) => void;
 export interface AppClient extends AppApi {
   onEvent(listener: EventListener): () => void;
   thumbUrl(hash: string): string;
+  /** The URL of a photo's viewer-size preview (common/thumbs.ts previewRoute), by its content hash. */
+  previewUrl(hash: string): string;
 }

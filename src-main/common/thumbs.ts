@@ -24,3 +24,25 @@ export function thumbRoute(key: string): string {
 export function thumbKeyOfRoute(pathname: string): string | null {
   return ROUTE.exec(pathname)?.[1] ?? null;
 }
+
+/**
+ * Viewer-size previews (issue 19): a photo rendered once at most PREVIEW_SIZE px on its long side, EXIF-rotated like
+ * the face boxes, keyed by the photo's content hash (never a path: only photos of the library can be named).
+ */
+export const PREVIEW_SIZE = 1600;
+const PREVIEW_ROUTE = /^\/preview\/([0-9a-f]{16,64})\.jpg$/;
+const PHOTO_HASH = /^[0-9a-f]{16,64}$/;
+
+export function isPhotoHash(hash: unknown): hash is string {
+  return typeof hash === 'string' && PHOTO_HASH.test(hash);
+}
+
+/** The route of a photo's preview under an app's base (`preview/<hash>.jpg`). */
+export function previewRoute(hash: string): string {
+  return `preview/${hash}.jpg`;
+}
+
+/** The photo hash a URL path (`/preview/<hash>.jpg`) names, or null. */
+export function previewHashOfRoute(pathname: string): string | null {
+  return PREVIEW_ROUTE.exec(pathname)?.[1] ?? null;
+}

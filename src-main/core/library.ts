@@ -10,7 +10,9 @@ import { AppError } from '../common/errors.ts';
 import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
 import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
-import { thumbFile } from './thumb-path.ts';
+import { previewFile, thumbFile } from './thumb-path.ts';
+import { isPhotoHash } from '../common/thumbs.ts';
+import { PreviewCache } from './scan/preview.ts';
 import { isRetryableReason } from './scan/retry.ts';
 import { refreshClusters } from './curation/edits.ts';
 
@@ -73,6 +75,18 @@ export class Library {
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
   thumbPath(key: string): string {
     return thumbFile(this.thumbDir, key);
+  }
+
+  private previewCache: PreviewCache | null = null;
+  private get previewDir(): string { return join(this.cacheDir, 'previews'); }
+  /**
+   * The file of the viewer-size preview of the library's photo with this content hash (rendered on first use, cached
+   * in `<cache>/previews`, bounded); the only files the preview routes ever serve. Refuses anything but a hash.
+   */
+  previewPath(hash: string): Promise<string> {
+    this.previewCache ??= new PreviewCache(this.previewDir, (h) =>
+      (this.db.prepare(`SELECT path, size FROM photos WHERE hash = ? ORDER BY status = 'ok' DESC, id LIMIT 1`).get(h) as { path: string; size: number } | undefined) ?? null);
+    return this.previewCache.file(hash);
   }
 
   info(): LibraryInfo {
@@ -176,6 +190,7 @@ export class Library {
     for (const key of new Set(thumbs)) {
       if (stillUsed.get(key, key) !== undefined) continue;
       try { rmSync(this.thumbPath(key), { force: true }); } catch { /* a thumbnail left behind is only cache */ }
+      if (isPhotoHash(key)) try { rmSync(previewFile(this.previewDir, key), { force: true }); } catch { /* only cache */ }
     }
     return report;
   }

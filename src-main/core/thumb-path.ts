@@ -6,9 +6,15 @@
  */
 import { join } from 'node:path';
 import { AppError } from '../common/errors.ts';
-import { isThumbKey } from '../common/thumbs.ts';
+import { isPhotoHash, isThumbKey } from '../common/thumbs.ts';
 
 export function thumbFile(thumbDir: string, key: string): string {
   if (!isThumbKey(key)) throw new AppError('BAD_ARGUMENT', `thumbnail key: ${JSON.stringify(String(key).slice(0, 80))} is not a cache key`);
   return join(thumbDir, key.slice(0, 2), `${key}.jpg`);
+}
+
+/** The file of a photo's viewer-size preview: `<previewDir>/<first two hex digits>/<hash>.jpg`; a non-hash is refused. */
+export function previewFile(previewDir: string, hash: string): string {
+  if (!isPhotoHash(hash)) throw new AppError('BAD_ARGUMENT', `photo hash: ${JSON.stringify(String(hash).slice(0, 80))} is not a content hash`);
+  return join(previewDir, hash.slice(0, 2), `${hash}.jpg`);
 }

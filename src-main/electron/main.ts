@@ -92,6 +92,16 @@ function registerProtocol(): void {
       if (!existsSync(file)) return new Response('not found', { status: 404 });
       return net.fetch(pathToFileURL(file).toString());
     }
+    if (target.kind === 'preview') {
+      if (!host) return new Response('not found', { status: 404 });
+      try {
+        const file = await host.service.lib.previewPath(target.hash);
+        return net.fetch(pathToFileURL(file).toString());
+      } catch (e) {
+        const p = toPayload(e);
+        return new Response(p.message, { status: p.code === 'BAD_IMAGE' ? 422 : p.code === 'NOT_FOUND' ? 404 : p.code === 'CONFLICT' ? 409 : 500, headers });
+      }
+    }
     if (target.kind !== 'file' || !existsSync(target.file) || !statSync(target.file).isFile()) return new Response('not found', { status: 404 });
     const file = target.file;
     const res = await net.fetch(pathToFileURL(file).toString());

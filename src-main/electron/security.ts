@@ -5,7 +5,7 @@
  * thumbnails only; traversal refused).
  */
 import { normalize, resolve, sep } from 'node:path';
-import { thumbKeyOfRoute } from '../common/thumbs.ts';
+import { previewHashOfRoute, thumbKeyOfRoute } from '../common/thumbs.ts';
 
 export const SCHEME = 'constellate';
 export const ORIGIN = `${SCHEME}://app`;
@@ -29,6 +29,7 @@ export function isAppUrl(url: string): boolean {
 
 export type ProtocolTarget =
   | { kind: 'thumb'; key: string }
+  | { kind: 'preview'; hash: string }
   | { kind: 'file'; file: string }
   | { kind: 'none' };
 
@@ -42,6 +43,8 @@ export function resolveProtocolUrl(rawUrl: string, rendererDir: string): Protoco
   if (url.protocol !== `${SCHEME}:` || url.host !== 'app') return { kind: 'none' };
   const thumb = thumbKeyOfRoute(url.pathname);
   if (thumb) return { kind: 'thumb', key: thumb };
+  const preview = previewHashOfRoute(url.pathname);
+  if (preview) return { kind: 'preview', hash: preview };
   let rel: string;
   try { rel = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname); } catch { return { kind: 'none' }; }
   if (rel.includes('\0') || rel.includes('\\')) return { kind: 'none' };

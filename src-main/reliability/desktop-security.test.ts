@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_METHODS } from '../common/api.ts';
 import { CSP, ORIGIN, isAppUrl, resolveProtocolUrl, webPreferences } from '../electron/security.ts';
+import { previewRoute } from '../common/thumbs.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('constellate-desktop-');
@@ -80,17 +81,21 @@ describe('custom protocol: renderer files and cached thumbnails only', () => {
     expect(resolveProtocolUrl(`${ORIGIN}/assets/app.js`, renderer)).toEqual({ kind: 'file', file: join(renderer, 'assets', 'app.js') });
     expect(resolveProtocolUrl(`${ORIGIN}/thumb/0123456789abcdef0123456789abcdef.jpg`, renderer)).toEqual({ kind: 'thumb', key: '0123456789abcdef0123456789abcdef' });
     expect(resolveProtocolUrl(`${ORIGIN}/thumb/0123456789abcdef-f2.jpg`, renderer)).toEqual({ kind: 'thumb', key: '0123456789abcdef-f2' });
+    expect(resolveProtocolUrl(`${ORIGIN}/${previewRoute('0123456789abcdef0123')}`, renderer)).toEqual({ kind: 'preview', hash: '0123456789abcdef0123' });
   });
 
   it('refuses traversal and anything outside, however encoded', () => {
     const attempts = ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%2e%2e%2fsecret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
       '/%252e%252e%252fsecret.txt', '/..%5csecret.txt', '/assets/..%5c..%5csecret.txt', '/%5c..%5c..%5csecret.txt', '/assets/%00.js', '/%00',
       '/%', '/%e0%a4%a', '/' + '../'.repeat(200) + 'etc/passwd', '/' + '%2e%2e%2f'.repeat(50) + 'etc/passwd', '/thumb/../../secret.txt',
-      '/thumb/..%2f..%2fsecret.jpg', '/thumb/0123456789abcdef%2f..%2f..%2fx.jpg', '/thumb/ZZZZ.jpg', '/thumb/0123456789abcdef.jpg/../../x'];
+      '/thumb/..%2f..%2fsecret.jpg', '/thumb/0123456789abcdef%2f..%2f..%2fx.jpg', '/thumb/ZZZZ.jpg', '/thumb/0123456789abcdef.jpg/../../x',
+      '/preview/../../secret.txt', '/preview/..%2f..%2fsecret.jpg', '/preview/0123456789abcdef%2f..%2f..%2fx.jpg', '/preview/ZZZZ.jpg',
+      '/preview/0123456789abcdef-f2.jpg', '/preview/0123456789abcdef.jpg/../../x', '/preview/%2Fetc%2Fpasswd.jpg'];
     for (const p of attempts) {
       const r = resolveProtocolUrl(`${ORIGIN}${p}`, renderer);
       if (r.kind === 'file') expect(r.file.startsWith(renderer + '/'), p).toBe(true);
       if (r.kind === 'thumb') expect(r.key, p).toMatch(/^[0-9a-f]{16,64}(-f\d+)?$/);
+      if (r.kind === 'preview') expect(r.hash, p).toMatch(/^[0-9a-f]{16,64}$/);
       // double-encoded dots stay literal names inside the renderer folder, never a way out
       expect(r.kind === 'file' && !r.file.startsWith(renderer), p).toBe(false);
     }
@@ -104,6 +109,7 @@ describe('custom protocol: renderer files and cached thumbnails only', () => {
 
   it('main.ts serves thumbnails only through Library.thumbPath and files only when they are regular files', () => {
     expect(MAIN).toMatch(/service\.lib\.thumbPath\(target\.key\)/);
+    expect(MAIN).toMatch(/service\.lib\.previewPath\(target\.hash\)/);
     expect(MAIN).toMatch(/target\.kind !== 'file' \|\| !existsSync\(target\.file\) \|\| !statSync\(target\.file\)\.isFile\(\)/);
   });
 });

@@ -99,7 +99,7 @@ describe('serve mode security', () => {
       }
       expect((await raw(`/api/${m}?token=${wrong}`, {}, 'POST', '{}')).status).toBe(401);
     }
-    for (const p of ['/', '/index.html', '/assets/app.js', '/thumb/0123456789abcdef.jpg', '/events', '/api/', '/x'.repeat(2000)]) {
+    for (const p of ['/', '/index.html', '/assets/app.js', '/thumb/0123456789abcdef.jpg', '/preview/0123456789abcdef.jpg', '/events', '/api/', '/x'.repeat(2000)]) {
       expect((await raw(p)).status, p).toBe(401);
     }
     expect(await wsStatus('/events', {})).toBe(401);
@@ -123,6 +123,8 @@ describe('serve mode security', () => {
       '/thumb/../../secret.txt', '/thumb/..%2f..%2fsecret.jpg', '/thumb/0123456789abcdef%2f..%2f..%2fx.jpg', '/thumb/%2e%2e%2f%2e%2e%2fsecret.txt',
       '/thumb/0123456789abcdef.jpg/../../../secret.txt', '/thumb/0123456789ABCDEF.jpg', '/api/../secret.txt', '/api/%2e%2e/secret.txt',
       '/api/..%2f..%2fsecret.txt', `/events/../secret.txt`,
+      '/preview/../../secret.txt', '/preview/..%2f..%2fsecret.jpg', '/preview/0123456789abcdef%2f..%2f..%2fx.jpg', '/preview/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/preview/0123456789abcdef.jpg/../../../secret.txt', '/preview/0123456789ABCDEF.jpg', '/preview/0123456789abcdef-f1.jpg',
     ];
     let refused = 0;
     for (const p of attempts) {

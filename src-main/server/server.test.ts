@@ -1,11 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeMessage, decodeMessage } from '../common/codec.ts';
 import { CoreService } from '../core/service.ts';
-import { tempDir } from '../testing/fixtures.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
+import { previewRoute } from '../common/thumbs.ts';
+import sharp from 'sharp';
 import { startServer, type RunningServer } from './server.ts';
 
 const t = tempDir();
@@ -118,5 +120,43 @@ describe('serve mode', () => {
     await svc.addRoots({ paths: [photos] });
     expect(await got).toMatchObject({ type: 'library' });
     ws.close();
+  });
+});
+
+describe('serve mode: viewer-size previews', () => {
+  it('serves a photo of the library by content hash with the token only; unknown, vanished and hostile names are refused', async () => {
+    const dir = join(t.dir, 'photos', 'pv');
+    mkdirSync(dir, { recursive: true });
+    cpSync(sharedPath('data/faces-london/person-001/neutral.jpg'), join(dir, 'a.jpg'));
+    cpSync(sharedPath('data/faces-london/person-002/neutral.jpg'), join(dir, 'b.jpg'));
+    const job = await svc.waitJob({ id: (await svc.scan()).id });
+    expect(job.state).toBe('done');
+    const photos = (await svc.listPhotos({ limit: 100 })).items;
+    const a = photos.find((p) => p.relPath.endsWith('a.jpg'))!;
+    const b = photos.find((p) => p.relPath.endsWith('b.jpg'))!;
+    const route = '/' + previewRoute(a.hash);
+    expect((await raw(route)).status).toBe(401);
+    expect((await raw(route, { 'x-constellate-token': 'wrong' })).status).toBe(401);
+    expect((await raw(route, { ...auth(), host: `evil.example:${srv.port}` })).status).toBe(403);
+    const r = await fetch(`${base}${route}`, { headers: auth() });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/jpeg');
+    const meta = await sharp(Buffer.from(await r.arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([a.width, a.height]); // 1024 px: not enlarged
+    const unknown = await raw('/' + previewRoute('0123456789abcdef0123456789abcdef'), auth());
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error.code).toBe('NOT_FOUND');
+    rmSync(join(dir, 'b.jpg'));
+    const gone = await raw('/' + previewRoute(b.hash), auth());
+    expect(gone.status).toBe(404);
+    expect(JSON.parse(gone.body).error.message).toContain(join(dir, 'b.jpg'));
+    for (const p of ['/preview/../secret.txt', '/preview/..%2f..%2fsecret.txt', `/preview/${a.hash}.jpg/../../secret.txt`, '/preview/ZZZZ.jpg',
+      `/preview/${a.hash}-f0.jpg`, `/preview/${a.hash}.png`, '/preview/%2e%2e%2fsecret.txt', '/preview/', `/preview/${a.hash}`]) {
+      const x = await raw(p, auth());
+      expect(x.status, p).toBeGreaterThanOrEqual(400);
+      expect(x.body, p).not.toContain('secret');
+    }
+    // still serving
+    expect((await raw('/api/getInfo', auth(), 'POST', '{}')).status).toBe(200);
   });
 });

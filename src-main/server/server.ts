@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { thumbKeyOfRoute } from '../common/thumbs.ts';
+import { previewHashOfRoute, thumbKeyOfRoute } from '../common/thumbs.ts';
 import { isApiMethod } from '../common/api.ts';
 import { dispatch } from '../common/dispatch.ts';
 import { decodeMessage, encodeMessage, hasBinary } from '../common/codec.ts';
@@ -162,6 +162,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   };
 
+  /** A photo's viewer-size preview, rendered on first use (a damaged or truncated photo is 422, a vanished one 404). */
+  const handlePreview = async (req: IncomingMessage, res: ServerResponse, hash: string) => {
+    let file: string;
+    try {
+      file = await host.service.lib.previewPath(hash);
+    } catch (e) {
+      const p = toPayload(e);
+      if (!res.headersSent) sendError(res, p.code === 'BAD_IMAGE' ? 422 : httpStatus(p.code), p.code, p.message);
+      return;
+    }
+    return sendFile(req, res, file, { 'cache-control': 'private, max-age=31536000, immutable' });
+  };
+
   const server = createServer(guarded((_req, res) => res, (req: IncomingMessage, res: ServerResponse) => {
     served++;
     let url: URL;
@@ -185,6 +198,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         const key = thumbKeyOfRoute(path);
         if (!key) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
         return sendFile(req, res, host.service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
+      }
+      if (path.startsWith('/preview/')) {
+        const hash = previewHashOfRoute(path);
+        if (!hash) return sendError(res, 404, 'NOT_FOUND', 'no such preview');
+        return handlePreview(req, res, hash);
       }
       if (path === '/' || path === '/index.html') {
         if (url.searchParams.has('token')) {

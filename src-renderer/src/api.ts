@@ -7,7 +7,7 @@ import { API_METHODS, type AppApi, type AppClient, type EventListener } from '@c
 import { clientOf, type Reply } from '@common/client.ts';
 import { decodeMessage } from '@common/codec.ts';
 import { AppError } from '@common/errors.ts';
-import { thumbRoute } from '@common/thumbs.ts';
+import { previewRoute, thumbRoute } from '@common/thumbs.ts';
 import type { AppEvent } from '@common/types.ts';
 import { reactive } from 'vue';
 
@@ -44,6 +44,7 @@ function ipcClient(bridge: Bridge): AppClient {
   return Object.assign(clientOf(call), {
     onEvent: (l: EventListener) => bridge.onEvent(l),
     thumbUrl: (key: string) => `constellate://app/${thumbRoute(key)}`,
+    previewUrl: (hash: string) => `constellate://app/${previewRoute(hash)}`,
   });
 }
 
@@ -92,6 +93,7 @@ function httpClient(): AppClient {
   return Object.assign(clientOf(call), {
     onEvent: (l: EventListener) => { listeners.add(l); return () => { listeners.delete(l); }; },
     thumbUrl: (key: string) => thumbRoute(key),
+    previewUrl: (hash: string) => previewRoute(hash),
   });
 }
 
