@@ -674,6 +674,41 @@ type PqState = ParquetWriter & {
 };
 
 /**
+ * One row group as hyparquet-writer's write() makes it, but the vector columns' pages written by writeVectorChunk
+ * (n = 0: a row group of no rows, which arrow-rs needs to read a file of no rows: without one it misreads the lists).
+ */
+function writeGroupPages(pqw: ParquetWriter, resolvePath: (path: string[]) => SchemaTree[], cols: ColSpec[], data: Record<string, ColData>, n: number): void {
+  const pq = pqw as PqState;
+  const w = pq.writer;
+  const groupStart = w.offset;
+  const columns: ColumnChunk[] = [];
+  for (const c of cols) {
+    const leaf = resolvePath([c.name]);
+    while (leaf[leaf.length - 1].children.length) leaf.push(leaf[leaf.length - 1].children[0]);
+    if (c.type === 'vector') {
+      const X = data[c.name] as Float32Array;
+      const r = writeVectorChunk(w, leaf, X, n, n ? X.length / n : 1);
+      columns.push(r.chunk);
+      pq.pendingIndexes.push(r);
+      continue;
+    }
+    const schemaPath = leaf.map((t) => t.element);
+    const column = {
+      columnName: schemaPath.slice(1).map((e) => e.name).join('.'), element: schemaPath[schemaPath.length - 1], schemaPath,
+      codec: pq.codec, compressors: pq.compressors, stats: pq.statistics, pageSize: 1048576, columnIndex: false, offsetIndex: true,
+    } as ColumnEncoder;
+    const r = writeColumn({ writer: w, column, pageData: encodeNestedValues(leaf as never, data[c.name] as never) });
+    columns.push(r.chunk);
+    pq.pendingIndexes.push(r);
+  }
+  let total = 0n;
+  for (const ch of columns) total += ch.meta_data?.total_uncompressed_size ?? 0n;
+  pq.num_rows += BigInt(n);
+  pq.row_groups.push({ columns, total_byte_size: total, num_rows: BigInt(n), total_compressed_size: BigInt(w.offset - groupStart) });
+  w.flush?.();
+}
+
+/**
  * Writes batches of rows to a new Parquet or Arrow file: a temp file next to it, published by rename when finished
  * (a failed or cancelled write leaves nothing). Parquet: written by parquet-wasm (arrow-rs) in one go while the rows
  * fit its memory (40x faster than hyparquet-writer here, BENCHMARKS.md), beyond that streamed by hyparquet-writer one
@@ -748,37 +783,9 @@ export class ColumnarWriter {
     this.pq!.write({ columnData: columnData as never, rowGroupSize: n });
   }
 
-  /** One row group as hyparquet-writer's write() makes it, but the vector columns' pages written by writeVectorChunk. */
   private writeGroupPages(data: Record<string, ColData>, n: number): void {
-    const pq = this.pq as PqState;
-    const w = pq.writer;
-    this.resolvePath ??= schemaPathResolver(pq.schema);
-    const groupStart = w.offset;
-    const columns: ColumnChunk[] = [];
-    for (const c of this.cols) {
-      const leaf = this.resolvePath([c.name]);
-      while (leaf[leaf.length - 1].children.length) leaf.push(leaf[leaf.length - 1].children[0]);
-      if (c.type === 'vector') {
-        const X = data[c.name] as Float32Array;
-        const r = writeVectorChunk(w, leaf, X, n, X.length / n);
-        columns.push(r.chunk);
-        pq.pendingIndexes.push(r);
-        continue;
-      }
-      const schemaPath = leaf.map((t) => t.element);
-      const column = {
-        columnName: schemaPath.slice(1).map((e) => e.name).join('.'), element: schemaPath[schemaPath.length - 1], schemaPath,
-        codec: pq.codec, compressors: pq.compressors, stats: pq.statistics, pageSize: 1048576, columnIndex: false, offsetIndex: true,
-      } as ColumnEncoder;
-      const r = writeColumn({ writer: w, column, pageData: encodeNestedValues(leaf as never, data[c.name] as never) });
-      columns.push(r.chunk);
-      pq.pendingIndexes.push(r);
-    }
-    let total = 0n;
-    for (const ch of columns) total += ch.meta_data?.total_uncompressed_size ?? 0n;
-    pq.num_rows += BigInt(n);
-    pq.row_groups.push({ columns, total_byte_size: total, num_rows: BigInt(n), total_compressed_size: BigInt(w.offset - groupStart) });
-    w.flush?.();
+    this.resolvePath ??= schemaPathResolver((this.pq as PqState).schema);
+    writeGroupPages(this.pq!, this.resolvePath, this.cols, data, n);
   }
 
   private arrowTable(): arrow.Table {
@@ -841,7 +848,10 @@ export class ColumnarWriter {
 /** A Parquet file of no rows with the columns' schema (hyparquet-writer: parquet-wasm wants a row to infer nothing from). */
 function emptyParquet(cols: ColSpec[], meta: Record<string, string>): Uint8Array {
   const w = new ByteWriter();
-  const pq = new ParquetWriter({ writer: w, schema: parquetSchemaOf(cols) as never, createdBy: 'constellate', kvMetadata: Object.entries(meta).map(([key, value]) => ({ key, value })) });
+  const schema = parquetSchemaOf(cols);
+  const pq = new ParquetWriter({ writer: w, schema: schema as never, createdBy: 'constellate', kvMetadata: Object.entries(meta).map(([key, value]) => ({ key, value })) });
+  const none: Record<string, ColData> = Object.fromEntries(cols.map((c) => [c.name, c.type === 'vector' ? new Float32Array(0) : []]));
+  writeGroupPages(pq, schemaPathResolver(schema as never), cols, none, 0);
   pq.finish();
   return new Uint8Array(w.getBuffer());
 }
