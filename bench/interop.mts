@@ -8,6 +8,8 @@
  *                                                 in a cgroup with memory.max = CAP_MB (default: half the matrix) when one can be made
  *   npx tsx bench/interop.mts blobs PREFIX [GROUP=16384]  gen_blobs.py's PREFIX_X.npy / PREFIX_y.npy as a folder of Parquet parts (BENCH_DIR/PREFIX-rgGROUP)
  *   (import, stream: BLOBS=PREFIX reads those parts instead of the bench's own blob rows; stream: GROUP=rows per row group)
+ *   npx tsx bench/interop.mts write  [N=262144] [BEFORE_N=16384]  the streaming Parquet writer (exports past 768 MB), N x 512:
+ *                                                 vector pages from the Float32Array, against hyparquet-writer's dremel encoder on BEFORE_N
  *   npx tsx bench/interop.mts dask   [M=1000]     cifar10 subset: in-app embed job vs export-job + Dask LocalCluster (2 workers), cosine per row
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { Library } from '../src-main/core/library.ts';
 import { SHARED } from '../src-main/testing/fixtures.ts';
-import { ColumnarWriter, openColumnar, readBatches } from '../src-main/core/interop/columnar.ts';
+import { ColumnarWriter, openColumnar, readBatches, readVectorRowGroup } from '../src-main/core/interop/columnar.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'src-main/cli/bin.mjs');
@@ -303,11 +305,51 @@ function daskBench(m: number): void {
   ].join('\n'));
 }
 
+/**
+ * The streaming Parquet writer (what export-embeddings uses past 768 MB of rows), N x 512 float32 in row groups of
+ * 16,384: the vector pages written straight from the Float32Array, and (on BEFORE_N rows: it is ~40x slower)
+ * hyparquet-writer's dremel encoder, the writer before. One group of blob rows is made once and written for every group,
+ * so the times are the writer's alone. Each file is read back (row count, the last group by the page reader).
+ */
+async function writeBench(n: number, before: number): Promise<void> {
+  const d = 512, group = 16384;
+  const X = blobRows(0, group, d, 100);
+  const ids = Array.from({ length: group }, (_, i) => `photo:${i + 1}`);
+  const one = async (rows: number, dremelVectors: boolean) => {
+    const file = join(work, `write-${dremelVectors ? 'dremel' : 'pages'}-${rows}.parquet`);
+    rmSync(file, { force: true });
+    const l0 = load();
+    const t0 = performance.now();
+    const w = await ColumnarWriter.create(file, 'parquet', [{ name: 'id', type: 'string' }, { name: 'embedding', type: 'vector' }], { d, streaming: true, dremelVectors });
+    for (let r0 = 0; r0 < rows; r0 += group) {
+      const m = Math.min(group, rows - r0);
+      w.write({ id: ids.slice(0, m), embedding: X.subarray(0, m * d) }, m);
+    }
+    w.finish();
+    const s = (performance.now() - t0) / 1000;
+    const src = openColumnar(file);
+    const last = readVectorRowGroup(file, src.parts.length - 1, 'embedding');
+    const ok = src.rows === rows && last !== null && last.d === d && last.X[last.X.length - 1] === X[(src.parts[src.parts.length - 1].rows) * d - 1];
+    const res = { rows, seconds: s, rowsPerS: rows / s, fileMb: mb(statSync(file).size), readBack: ok, load: [l0, load()] };
+    rmSync(file, { force: true });
+    return res;
+  };
+  const after = await one(n, false);
+  const prior = before > 0 ? await one(before, true) : null;
+  save('write', { d, group, after, before: prior }, [
+    `Streaming Parquet writer, x ${d} float32, row groups of ${group.toLocaleString('en')}:`, '',
+    '| writer | rows | write | rows/s | file | read back | load (start / end) |', '|---|---|---|---|---|---|---|',
+    `| vector pages from the Float32Array | ${n.toLocaleString('en')} | ${after.seconds.toFixed(1)} s | ${Math.round(after.rowsPerS).toLocaleString('en')} | ${after.fileMb} MB | ${after.readBack} | ${after.load.join(' / ')} |`,
+    ...(prior ? [`| hyparquet-writer dremel (before) | ${before.toLocaleString('en')} | ${prior.seconds.toFixed(1)} s | ${Math.round(prior.rowsPerS).toLocaleString('en')} | ${prior.fileMb} MB | ${prior.readBack} | ${prior.load.join(' / ')} |`] : []),
+  ].join('\n'));
+}
+
 const [part = 'libs', a1, a2, a3] = process.argv.slice(2);
 if (part === 'libs') await libs(Number(a1 ?? 100_000));
 else if (part === 'import') await importBench(Number(a1 ?? 1_000_000));
 else if (part === 'stream') await streamBench(Number(a1 ?? 1_000_000), Number(a2 ?? 1000), a3 ? Number(a3) : null);
 else if (part === 'dask') daskBench(Number(a1 ?? 1000));
+else if (part === 'write') await writeBench(Number(a1 ?? 262_144), Number(a2 ?? 16_384));
 else if (part === 'blobs') { const r = npyToParts(a1, join(work, `${basename(a1)}-rg${a2 ?? 16384}`), 65_536, Number(a2 ?? 16384)); console.log(`${a1}: ${r.n} x ${r.d} written as Parquet parts in ${r.seconds.toFixed(1)} s`); }
 else throw new Error(`unknown part ${part}: libs | import | stream | dask`);
 process.exit(0);

@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import * as arrow from 'apache-arrow';
+import { parquetMetadata } from 'hyparquet';
 import * as pw from 'parquet-wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
 import { ColumnarWriter, openColumnar, readBatches } from '../core/interop/columnar.ts';
 import { adjustedRandIndex } from '../algo/metrics.ts';
 
-function cli(args: string[], timeout = 300_000) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout });
+function cli(args: string[], timeout = 300_000, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'src-main/cli/bin.mjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: (() => { try { return JSON.parse(r.stdout); } catch { return null; } })() };
 }
 
@@ -73,6 +74,29 @@ describe('Parquet / Arrow interchange (CLI)', () => {
       expect([...got.keys()]).toEqual([...ref.keys()]);
       for (const [id, v] of ref) expect(Array.from(got.get(id)!)).toEqual(Array.from(v)); // bit for bit
     }
+  }, 120_000);
+
+  it('export-embeddings --format parquet through the streaming writer (vector pages from the Float32Array) -> import-embeddings, and parquet-wasm reads it', () => {
+    const ref = vectors('photo');
+    const out = join(t.dir, 'emb-streamed.parquet');
+    const e = cli(['export-embeddings', '--model', 'photo', '--out', out, '--format', 'parquet', ...L, '--json'], 300_000, { CONSTELLATE_PARQUET_WASM_LIMIT_MB: '0' });
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.json).toMatchObject({ model: 'photo', rows: 6, dim: 1792, format: 'parquet' });
+    // written by hyparquet-writer (the streaming path), not by parquet-wasm
+    const buf = readFileSync(out);
+    const md = parquetMetadata(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    expect(md.created_by).toBe('constellate');
+    expect(md.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === 'embedding')?.meta_data?.codec).toBe('UNCOMPRESSED');
+    const r = cli(['import-embeddings', out, '--model', 'rt-streamed', ...L, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ model: 'rt-streamed', imported: 6, unmatched: 0, dim: 1792 });
+    const got = vectors('rt-streamed');
+    expect([...got.keys()]).toEqual([...ref.keys()]);
+    for (const [id, v] of ref) expect(Array.from(got.get(id)!)).toEqual(Array.from(v)); // bit for bit
+    const tb = arrow.tableFromIPC(pw.readParquet(readFileSync(out)).intoIPCStream());
+    expect(tb.numRows).toBe(6);
+    const emb = tb.getChild('embedding')!;
+    for (let i = 0; i < 6; i++) expect((emb.get(i) as arrow.Vector).length).toBe(1792);
   }, 120_000);
 
   it('export --format parquet -> import-run reproduces the labels, with centroids, samples and metrics computed here', () => {

@@ -18,6 +18,8 @@
  *                          NODE_ENV test or development and under vitest, off otherwise)
  * - CONSTELLATE_TRASH      the trash folder rejected files go to (tests; default the freedesktop home trash,
  *                          $XDG_DATA_HOME/Trash or ~/.local/share/Trash)
+ * - CONSTELLATE_PARQUET_WASM_LIMIT_MB  Parquet exports up to this size are written by parquet-wasm, larger ones stream
+ *                          (default 768; 0 streams every export: tests of the streaming writer)
  */
 import { resolve } from 'node:path';
 
@@ -62,4 +64,10 @@ export const config = {
   trash: () => path('CONSTELLATE_TRASH'),
   /** the npm CLI running an install script (prepare-models) */
   npmExecPath: () => str('npm_execpath'),
+  /** MB (>= 0), or null: the writer's default */
+  parquetWasmLimitMb: (): number | null => {
+    const v = str('CONSTELLATE_PARQUET_WASM_LIMIT_MB');
+    const n = v === null ? NaN : Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : null;
+  },
 };

@@ -3,7 +3,8 @@
  * the values written, for files from two writers (parquet-wasm / arrow-rs, and hyparquet-writer), with dictionary and
  * PLAIN pages, several pages per column chunk, float64 lists, and the rows it must refuse (different lengths, null).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
@@ -118,5 +119,87 @@ describe('Parquet vectors read page by page', () => {
       await expect(readAll(file), name).rejects.toMatchObject({ code: 'BAD_FILE' });
       await expect(readAll(file), name).rejects.toThrow(msg);
     }
+  });
+});
+
+describe('the streaming writer writes vector pages straight from the Float32Array', () => {
+  /** parquet-wasm (arrow-rs), a second implementation: its table's ids and vectors */
+  function readWasm(file: string): { n: number; ids: unknown[]; X: Float32Array; d: number } {
+    const tb = arrow.tableFromIPC(pw.readParquet(readFileSync(file)).intoIPCStream());
+    const emb = tb.getChild('embedding');
+    const n = tb.numRows;
+    const rowsOut: Float32Array[] = [];
+    for (let i = 0; i < n; i++) rowsOut.push(Float32Array.from((emb!.get(i) as arrow.Vector).toArray() as Float32Array));
+    const d = rowsOut[0]?.length ?? 0;
+    const X = new Float32Array(n * d);
+    rowsOut.forEach((r, i) => { expect(r.length).toBe(d); X.set(r, i * d); });
+    return { n, ids: Array.from(tb.getChild('id')?.toArray() ?? []), X, d };
+  }
+
+  async function write(file: string, X: Float32Array, n: number, d: number, batch: number, dremelVectors = false): Promise<void> {
+    const w = await ColumnarWriter.create(file, 'parquet', [{ name: 'id', type: 'string' }, { name: 'embedding', type: 'vector' }], { d, streaming: true, dremelVectors });
+    for (let r0 = 0; r0 < n; r0 += batch) {
+      const m = Math.min(batch, n - r0);
+      w.write({ id: Array.from({ length: m }, (_, i) => `photo:${r0 + i + 1}`), embedding: X.subarray(r0 * d, (r0 + m) * d) }, m);
+    }
+    w.finish();
+  }
+
+  const cases: Array<[string, number, number, number]> = [
+    // name, n, d, rows per batch (= per row group)
+    ['d512-groups', 1200, 512, 500], // 512 rows a page: several pages per row group, a short last group
+    ['d3-groups', 1000, 3, 333],
+    ['d1', 70, 1, 30], // one value a row: the repetition levels are all zeros
+    ['one-row', 1, 512, 10],
+    ['one-row-d3', 1, 3, 10],
+  ];
+  for (const [name, n, d, batch] of cases) {
+    it(`${name}: n=${n}, d=${d}, row groups of ${batch}: parquet-wasm and hyparquet read the values written, bit for bit`, async () => {
+      const X = rows(n, d, 11 + d);
+      const file = join(t.dir, `fast-${name}.parquet`);
+      await write(file, X, n, d, batch);
+      const src = openColumnar(file);
+      expect(src.parts.length).toBe(Math.ceil(n / batch));
+      expect(src.rows).toBe(n);
+      // hyparquet: the project's import path (page reader), and hyparquet's own general reader
+      for (let g = 0; g < src.parts.length; g++) expect(readVectorRowGroup(file, g, 'embedding'), `group ${g}`).not.toBeNull();
+      const ours = await readAll(file);
+      expect(ours.d).toBe(d);
+      expect(Array.from(ours.X)).toEqual(Array.from(X));
+      expect(ours.ids).toEqual(Array.from({ length: n }, (_, i) => `photo:${i + 1}`));
+      const general = await parquetReadObjects({ file: await asyncBufferFromFile(file), columns: ['embedding'] });
+      expect(general.length).toBe(n);
+      const G = new Float32Array(n * d);
+      general.forEach((r, i) => G.set(r.embedding as number[], i * d));
+      expect(Array.from(G)).toEqual(Array.from(X));
+      // arrow-rs
+      const wasm = readWasm(file);
+      expect(wasm.n).toBe(n);
+      expect(wasm.d).toBe(d);
+      expect(Array.from(wasm.X)).toEqual(Array.from(X));
+      expect(wasm.ids).toEqual(ours.ids);
+    });
+  }
+
+  it('0 rows: both readers see the columns and no rows', async () => {
+    const file = join(t.dir, 'fast-empty.parquet');
+    await write(file, new Float32Array(0), 0, 512, 100);
+    expect(openColumnar(file).rows).toBe(0);
+    expect((await readAll(file)).X.length).toBe(0);
+    const tb = arrow.tableFromIPC(pw.readParquet(readFileSync(file)).intoIPCStream());
+    expect(tb.numRows).toBe(0);
+    expect(tb.schema.fields.map((f) => f.name)).toEqual(['id', 'embedding']);
+  });
+
+  it('the same values as the dremel writer (hyparquet-writer encoding each value), in a file of similar size', async () => {
+    const n = 300, d = 7;
+    const X = rows(n, d, 99);
+    const a = join(t.dir, 'fast-pages.parquet'), b = join(t.dir, 'fast-dremel.parquet');
+    await write(a, X, n, d, 128);
+    await write(b, X, n, d, 128, true);
+    expect(Array.from((await readAll(a)).X)).toEqual(Array.from((await readAll(b)).X));
+    expect(Array.from(readWasm(a).X)).toEqual(Array.from(readWasm(b).X));
+    // the vector pages are uncompressed float32 (4 bytes a value) plus a few bytes of levels a row
+    expect(statSync(a).size).toBeLessThan(n * d * 4 + n * 8 + 8192);
   });
 });
