@@ -47,16 +47,60 @@ export interface SuggestionIndex {
   /** per candidate, SHORTLIST entries: the person (cluster id, -1 none), its centroid similarity and prototype score */
   slC: Int32Array; slS: Float32Array; slP: Float32Array;
   buildMs: number;
-  /** what the last refresh did */
-  refreshed: { persons: number; candidates: number };
+  /** what the last refresh did (incremental: only the changed clusters' assignments were read) */
+  refreshed: { persons: number; candidates: number; incremental: boolean };
+  /** the run's assignments and the model's items not in the run, as of `key` */
+  members: RunMembers;
+  named: Set<number>;
+  curated: Set<number>;
+}
+
+/** The run's assignments sorted by item (sim NaN: none) and the model's items not in the run (sorted). */
+export interface RunMembers { ids: Int32Array; cluster: Int32Array; sim: Float64Array; fresh: number[] }
+
+/**
+ * The assignments brought up to date from what an edit changed: the members of the touched clusters before and now are
+ * read again (an item leaving a touched cluster went to another touched one, to noise, or out of the run).
+ */
+function updateMembers(db: Db, runId: number, model: string, old: RunMembers, touched: Set<number>): RunMembers {
+  const K = [...touched];
+  const now = new Map<number, [number, number]>();
+  for (let k0 = 0; k0 < K.length; k0 += 500) {
+    const part = K.slice(k0, k0 + 500);
+    for (const [it, c, sim] of db.prepare(`SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? AND cluster IN (${part.map(() => '?').join(',')})`).raw().all(runId, ...part) as Array<[number, number, number | null]>) now.set(it, [c, sim ?? NaN]);
+  }
+  const one = db.prepare('SELECT cluster, sim FROM assignments WHERE run_id = ? AND item_id = ?').raw();
+  const ids = Int32Array.from(old.ids), cluster = Int32Array.from(old.cluster), sim = Float64Array.from(old.sim);
+  const pos = (it: number) => { let lo = 0, hi = ids.length - 1; while (lo <= hi) { const m = (lo + hi) >> 1; if (ids[m] === it) return m; if (ids[m] < it) lo = m + 1; else hi = m - 1; } return -1; };
+  const removed = new Set<number>();
+  for (let k = 0; k < ids.length; k++) {
+    if (!touched.has(cluster[k]) || now.has(ids[k])) continue;
+    const r = one.get(runId, ids[k]) as [number, number | null] | undefined;
+    if (r) now.set(ids[k], [r[0], r[1] ?? NaN]); else removed.add(ids[k]);
+  }
+  const added: number[] = [];
+  for (const [it, [c, s]] of now) { const k = pos(it); if (k < 0) { added.push(it); continue; } cluster[k] = c; sim[k] = s; }
+  const freshSet = new Set(old.fresh);
+  for (const it of added) freshSet.delete(it);
+  const hasVec = db.prepare('SELECT 1 FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  for (const it of removed) if (hasVec.get(model, it)) freshSet.add(it);
+  const fresh = freshSet.size === old.fresh.length && !removed.size ? old.fresh : [...freshSet].sort((a, b) => a - b);
+  if (!added.length && !removed.size) return { ids, cluster, sim, fresh };
+  const rows: Array<[number, number, number]> = [];
+  for (let k = 0; k < ids.length; k++) if (!removed.has(ids[k])) rows.push([ids[k], cluster[k], sim[k]]);
+  for (const it of added) { const [c, s] = now.get(it)!; rows.push([it, c, s]); }
+  rows.sort((a, b) => a[0] - b[0]);
+  return { ids: Int32Array.from(rows, (r) => r[0]), cluster: Int32Array.from(rows, (r) => r[1]), sim: Float64Array.from(rows, (r) => r[2]), fresh };
 }
 
 /** The state of a run a suggestion index is valid for: its edits and its model's embeddings. */
 export function indexKey(db: Db, runId: number): string {
-  const e = db.prepare('SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone) AS undone FROM edits WHERE run_id = ?').get(runId) as { n: number; last: number | null; undone: number | null };
+  // (a new edit after an undo reuses the undone edit's id: the last edit's time and size tell the two apart)
+  const e = db.prepare(`SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone * id) AS undone,
+    (SELECT created_at || '.' || length(op) FROM edits WHERE run_id = ? ORDER BY id DESC LIMIT 1) AS tail FROM edits WHERE run_id = ?`).get(runId, runId) as { n: number; last: number | null; undone: number | null; tail: string | null };
   const rev = db.prepare('SELECT m.revision FROM models m JOIN runs r ON r.model = m.name WHERE r.id = ?').pluck().get(runId) as number | undefined;
   const nf = db.prepare('SELECT COUNT(*) FROM not_faces').pluck().get() as number;
-  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}:${rev ?? 0}:${nf}`;
+  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${rev ?? 0}:${nf}`;
 }
 
 function dotRow(A: Float32Array, i: number, B: Float32Array, j: number, d: number): number {
@@ -76,7 +120,7 @@ function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: numb
  * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
  * samples, size or centroid changed and the candidates that appeared are read and scored.
  */
-export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null): Promise<SuggestionIndex> {
+export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
   const d = getModel(db, run.model).dim;
@@ -110,19 +154,43 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const gone = old ? [...old.persons.keys()].filter((c) => !persons.has(c)) : [];
   const stale = new Set([...changed, ...gone]);
   // candidates, ids first: noise, members of unnamed clusters, low-confidence members of named ones (none of curated ones), items not in the run
-  // (plain scans of the run's assignments and the model's embeddings; curated clusters and not-a-face marks filtered here)
+  // (curated clusters and not-a-face marks filtered here). The run's assignments are read in full for a new index; brought up to date,
+  // only the members of the clusters the edits changed (the hint, plus persons whose figures or names changed) are read again.
   const curated = new Set(db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND curated = 1').pluck().all(runId) as number[]);
   const notFaces = run.kind === 'face' ? new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]) : new Set<number>();
   const named = new Set(db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND name IS NOT NULL AND name != ''`).pluck().all(runId) as number[]);
-  const inRun = (db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>)
-    .filter(([it, c, sim]) => !notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || sim === null || sim < LOW_CONFIDENCE));
-  const fresh = (db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1')
-    .pluck().all(run.model, runId) as number[]).filter((it) => !notFaces.has(it));
+  const touched = old && hint ? new Set<number>([...hint, ...stale]) : null;
+  if (touched && old) {
+    for (const c of named) if (!old.named.has(c)) touched.add(c);
+    for (const c of old.named) if (!named.has(c)) touched.add(c);
+    for (const c of curated) if (!old.curated.has(c)) touched.add(c);
+    for (const c of old.curated) if (!curated.has(c)) touched.add(c);
+  }
+  // a new not-a-face mark or new embeddings: read everything (rare)
+  const sameBase = !!old && old.key.split(':').slice(4).join(':') === key.split(':').slice(4).join(':');
+  let members: RunMembers;
+  let incremental = false;
+  if (old && touched && sameBase && touched.size <= 256) {
+    members = updateMembers(db, runId, run.model, old.members, touched);
+    incremental = true;
+  } else {
+    const all = db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>;
+    members = {
+      ids: Int32Array.from(all, (r) => r[0]), cluster: Int32Array.from(all, (r) => r[1]), sim: Float64Array.from(all, (r) => r[2] ?? NaN),
+      fresh: db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1').pluck().all(run.model, runId) as number[],
+    };
+  }
+  const inRun: Array<[number, number]> = [];
+  for (let k = 0; k < members.ids.length; k++) {
+    const it = members.ids[k], c = members.cluster[k], sim = members.sim[k];
+    if (!notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || Number.isNaN(sim) || sim < LOW_CONFIDENCE)) inRun.push([it, c]);
+  }
+  const fresh = members.fresh.filter((it) => !notFaces.has(it));
   const tCands = performance.now();
   const n = inRun.length + fresh.length;
   const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
   const source: Source[] = new Array(n);
-  inRun.forEach(([it, c]: readonly [number, number, number | null], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
+  inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
   fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
   const L = SHORTLIST;
   const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
@@ -189,22 +257,37 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     const C = new Float32Array(g * d);
     list.forEach(([, p], j) => C.set(p.centroid, j * d));
     const Ct = transpose(C, g, d);
-    const block = 2048;
+    // every person's prototypes side by side (one more matrix product per block gives each shortlisted person's score)
+    const off = new Map<number, [number, number]>();
+    let T = 0;
+    for (const [c, p] of list) { off.set(c, [T, p.count]); T += p.count; }
+    const Pall = new Float32Array(Math.max(1, T) * d);
+    const Pids = new Int32Array(T);
+    for (const [c, p] of list) { const [o] = off.get(c)!; Pall.set(p.protos.subarray(0, p.count * d), o * d); Pids.set(p.protoIds.subarray(0, p.count), o); }
+    const Pt = T ? transpose(Pall, T, d) : null;
+    const block = Math.max(64, Math.min(2048, Math.floor(8_000_000 / Math.max(1, T))));
     for (let b0 = 0; b0 < full.length; b0 += block) {
       const rowsB = full.slice(b0, b0 + block);
       const A = new Float32Array(rowsB.length * d);
       rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
       const S = await gemm(A, rowsB.length, Ct, g, d);
+      rowsB.forEach((i, r) => { for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]); });
+      const SP = Pt ? await gemm(A, rowsB.length, Pt, T, d) : null;
       rowsB.forEach((i, r) => {
-        for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]);
-        score(i);
+        for (let e = i * L; e < (i + 1) * L; e++) {
+          if (slC[e] < 0 || !Number.isNaN(slP[e])) continue;
+          const [o, cnt] = off.get(slC[e])!;
+          let m = -Infinity;
+          for (let q = o; q < o + cnt; q++) { if (Pids[q] === ids[i]) continue; const v = SP![r * T + q]; if (v > m) m = v; }
+          slP[e] = m;
+        }
       });
     }
   }
-  if (process.env.CONSTELLATE_SUGGEST_TRACE) console.error(`suggest index: ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
+  if (process.env.CONSTELLATE_SUGGEST_TRACE) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
   return {
     key, runId, model: run.model, d, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
-    refreshed: { persons: changed.length, candidates: full.length },
+    refreshed: { persons: changed.length, candidates: full.length, incremental }, members, named, curated,
   };
 }
 
