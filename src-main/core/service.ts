@@ -54,9 +54,9 @@ import { recentLibraries } from './recent-libraries.ts';
 import type { RecentLibrary } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 import type { PeopleQuery, SuggestionQuery } from '../common/api.ts';
-import type { AddFaceReport, MergeSuggestionReport, PersonRow, SplitPreview, SuggestionReport } from '../common/types.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport } from '../common/types.ts';
 import { listPeople, mergeSuggestions, partOf } from './curation/people.ts';
-import { buildIndex, indexKey, suggest, type SuggestionIndex } from './curation/suggest.ts';
+import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from './curation/suggest.ts';
 import { addManualFace } from './curation/add-face.ts';
 import { applyAssign } from './curation/edits.ts';
 import { createOrtGemm } from './gemm-ort.ts';
@@ -936,6 +936,13 @@ export class CoreService implements AppApi {
     const idx = await this.suggestionIndex(runId);
     this.gemmP ??= createOrtGemm(2);
     return suggest(this.lib.db, idx, int('cluster', o.cluster), { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
+  }
+
+  async suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion> {
+    const runId = int('runId', o?.runId, 1);
+    getRun(this.lib.db, runId);
+    const idx = await this.suggestionIndex(runId);
+    return suggestPersonFor(this.lib.db, idx, int('item', o.item, 1), { threshold: o.threshold, margin: o.margin });
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {

@@ -186,6 +186,33 @@ describe('the suggestion index', () => {
   }, 120_000);
 });
 
+describe('one face\'s person (Review)', () => {
+  it('suggestPerson offers a face to exactly the person whose queue offers it (same prototypes, threshold, margin)', async () => {
+    const people = await svc.listPeople({ runId, includeHidden: true });
+    const [a] = people;
+    const lost = membersOf(a.cluster)[0];
+    await svc.editRun({ runId, op: { type: 'reject', items: [lost] } });
+    const r = await svc.suggestPerson({ runId, item: lost });
+    expect(r).toMatchObject({ item: lost, from: -1, cluster: a.cluster, reason: '' });
+    expect(personOf.get(lost)).toBe(personOf.get(membersOf(a.cluster)[0]));
+    const offeredTo = new Map<number, number>();
+    for (const p of people) for (const s of (await svc.getSuggestions({ runId, cluster: p.cluster, limit: 1000 })).suggestions) offeredTo.set(s.item, p.cluster);
+    const idx = await svc.suggestionIndex(runId);
+    let checked = 0;
+    for (const item of idx.ids) {
+      const x = await svc.suggestPerson({ runId, item });
+      expect(x.cluster).toBe(offeredTo.get(item) ?? null);
+      if (x.cluster === null) expect(x.reason).not.toBe('');
+      checked++;
+    }
+    expect(checked).toBe(idx.ids.length);
+    // a confident member of a person: no other person clears the margin over its own
+    const keep = membersOf(people[1].cluster)[0];
+    expect((await svc.suggestPerson({ runId, item: keep })).cluster).toBe(null);
+    await svc.undo({ runId });
+  }, 60_000);
+});
+
 describe('merge suggestions and split with preview', () => {
   it('two halves of one person are the first merge suggestion; "not the same" is remembered and undoable', async () => {
     const [p] = await svc.listPeople({ runId });

@@ -16,7 +16,7 @@
  * first call after a confirm costs little more than the others.
  */
 import { badArg } from '../../common/errors.ts';
-import type { FaceSuggestion, SuggestionReport } from '../../common/types.ts';
+import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../cluster/runs.ts';
 import { blobVec, getModel } from '../embed/store.ts';
@@ -133,15 +133,28 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const persons = new Map<number, Person>();
   const changed: number[] = [];
   const cenQ = db.prepare('SELECT centroid, top, tail FROM clusters WHERE run_id = ? AND cluster = ?');
+  // the changed persons' samples first; many (a new index): their vectors in one scan of the model's embeddings
+  const todo: Array<[number, string, Buffer, number[]]> = [];
   for (const [c, sig] of rows) {
     const was = old?.persons.get(c);
     if (was && was.sig === sig) { persons.set(c, was); continue; }
     const r = cenQ.get(runId, c) as { centroid: Buffer; top: string | null; tail: string | null };
-    const centroid = Float32Array.from(blobVec(r.centroid, d));
-    normalizeRowsInPlace(centroid, 1, d);
     const items = new Set<number>();
     for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
-    const found = [...items].map((it) => [it, vecQ.get(run.model, it) as Buffer | undefined] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
+    todo.push([c, sig, r.centroid, [...items]]);
+  }
+  const need = todo.reduce((a, t) => a + t[3].length, 0);
+  let vecOf = (it: number) => vecQ.get(run.model, it) as Buffer | undefined;
+  if (need > 2000) {
+    const want = new Set(todo.flatMap((t) => t[3]));
+    const got = new Map<number, Buffer>();
+    for (const [it, b] of db.prepare('SELECT item_id, vec FROM embeddings WHERE model = ?').raw().iterate(run.model) as Iterable<[number, Buffer]>) if (want.has(it)) got.set(it, b);
+    vecOf = (it) => got.get(it);
+  }
+  for (const [c, sig, cen, items] of todo) {
+    const centroid = Float32Array.from(blobVec(cen, d));
+    normalizeRowsInPlace(centroid, 1, d);
+    const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
     const vs = found.map((x) => x[1]);
     const protoIds = Int32Array.from(found, (x) => x[0]);
     const protos = new Float32Array(vs.length * d);
@@ -354,3 +367,64 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     timings: { read: Math.round((t1 - t0) * 10) / 10, score: Math.round((t2 - t1) * 10) / 10 },
   };
 }
+
+/**
+ * The best person for one face by the index's figures, as `suggest` decides: the person whose prototypes it is most
+ * similar to, offered when that similarity reaches the threshold and beats every other person (its shortlist: the
+ * nearest centroids) by the margin, and the face is not that person's already nor rejected for them. A face outside the
+ * candidates (a confident member) is scored the same way from its vector.
+ */
+export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
+  const runId = idx.runId, d = idx.d, L = SHORTLIST;
+  const run = getRun(db, runId);
+  const identity = identityThresholdOf(db, run.model);
+  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  // where it is now
+  let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
+  while (lo <= hi) { const m = (lo + hi) >> 1; if (idx.members.ids[m] === item) { from = idx.members.cluster[m]; break; } if (idx.members.ids[m] < item) lo = m + 1; else hi = m - 1; }
+  const base = { runId, item, from, threshold, margin };
+  const none = (reason: string, best?: { c: number; s: number }, second?: { c: number; s: number }): PersonSuggestion => ({
+    ...base, cluster: null, name: null, similarity: best ? r6(best.s) : null, second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason,
+  });
+  // its vector and shortlist: from the index when it is a candidate, else computed here
+  let row = -1;
+  for (let i = 0; i < idx.ids.length; i++) if (idx.ids[i] === item) { row = i; break; }
+  let q: Float32Array;
+  const list: Array<{ c: number; s: number }> = [];
+  if (row >= 0) {
+    q = idx.Q.subarray(row * d, (row + 1) * d);
+    for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
+  } else {
+    const b = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck().get(run.model, item) as Buffer | undefined;
+    if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);
+    q = Float32Array.from(blobVec(b, d));
+    normalizeRowsInPlace(q, 1, d);
+    const byCentroid = [...idx.persons.entries()].map(([c, p]) => ({ c, p, s: dotRow(q, 0, p.centroid, 0, d) })).sort((a, b) => b.s - a.s).slice(0, L);
+    for (const e of byCentroid) { const s = protoScore(q, 0, d, e.p, item); if (Number.isFinite(s)) list.push({ c: e.c, s }); }
+  }
+  // the best person by prototypes over every person (as a person's queue scores every candidate), the others from the shortlist
+  let best: { c: number; s: number } | undefined;
+  for (const [c, p] of idx.persons) {
+    if (c === from || p.count === 0) continue;
+    const s = protoScore(q, 0, d, p, item);
+    if (!best || s > best.s || (s === best.s && c < best.c)) best = { c, s };
+  }
+  if (!best) return none('no other person in the run');
+  const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
+  const second = others[0];
+  const nameOf = (c: number) => (db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, c) as string | null) ?? `cluster ${c}`;
+  if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);
+  if (second && best.s - second.s < margin) {
+    return none(`${nameOf(best.c)} (${best.s.toFixed(2)}) and ${second.c === from ? 'its own person' : nameOf(second.c)} (${second.s.toFixed(2)}) are too close (margin ${margin})`, best, second);
+  }
+  const group = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as number | null;
+  const rejected = db.prepare('SELECT 1 FROM suggestion_rejects WHERE item_id = ? AND ((run_id = ? AND cluster = ?) OR (group_id IS NOT NULL AND group_id = ?))').pluck().get(item, runId, best.c, group ?? -1);
+  if (rejected) return none(`rejected for ${nameOf(best.c)} before`, best, second);
+  return {
+    ...base, cluster: best.c, name: db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as string | null,
+    similarity: r6(best.s), second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason: '',
+  };
+}
+
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
