@@ -526,3 +526,16 @@ export interface PersonSuggestion {
   /** why there is no suggestion ('' when there is one) */
   reason: string;
 }
+
+/** Tentative groups of a run's unknown faces (`getUnknownGroups`): complete linkage at the identity threshold. */
+export interface UnknownGroupsReport {
+  runId: number;
+  threshold: number;
+  thresholdFrom: string;
+  /** unassigned faces looked at (noise + embedded after the run, not-a-face left out) */
+  candidates: number;
+  /** groups found (the report holds the first `limit`) */
+  total: number;
+  /** best first: the highest least pairwise similarity, then the larger */
+  groups: Array<{ items: number[]; size: number; minSim: number; faces: ItemView[] }>;
+}

@@ -54,8 +54,9 @@ import { recentLibraries } from './recent-libraries.ts';
 import type { RecentLibrary } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 import type { PeopleQuery, SuggestionQuery } from '../common/api.ts';
-import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport } from '../common/types.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from '../common/types.ts';
 import { listPeople, mergeSuggestions, partOf } from './curation/people.ts';
+import { unknownGroups } from './curation/unknown-groups.ts';
 import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from './curation/suggest.ts';
 import { addManualFace } from './curation/add-face.ts';
 import { applyAssign } from './curation/edits.ts';
@@ -943,6 +944,12 @@ export class CoreService implements AppApi {
     getRun(this.lib.db, runId);
     const idx = await this.suggestionIndex(runId);
     return suggestPersonFor(this.lib.db, idx, int('item', o.item, 1), { threshold: o.threshold, margin: o.margin });
+  }
+
+  async getUnknownGroups({ runId, threshold, limit }: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport> {
+    int('runId', runId, 1);
+    this.gemmP ??= createOrtGemm(2);
+    return unknownGroups(this.lib.db, runId, { threshold, limit, gemm: await this.gemmP });
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {

@@ -135,6 +135,7 @@ describe('suggestion queues', () => {
     await embedJob(svc.lib, { model: 'face' }, testContext());
     const late = svc.lib.db.prepare('SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.path = ?').pluck().get(join(dir, 'again.jpg')) as number;
     expect(clusterOf(late)).toBeUndefined();
+    personOf.set(late, who); // a copy of their photo
     const r = await svc.getSuggestions({ runId, cluster: p.cluster });
     expect(r.suggestions[0]).toMatchObject({ item: late, source: 'new', cluster: null, path: join(dir, 'again.jpg') });
     const n = svc.lib.db.prepare('SELECT n FROM runs WHERE id = ?').pluck().get(runId) as number;
@@ -184,6 +185,29 @@ describe('the suggestion index', () => {
     await svc.undo({ runId });
     await same();
   }, 120_000);
+});
+
+describe('unknown faces that look alike', () => {
+  it('three people sent to noise come back as three pairs (complete linkage at the identity threshold), none mixing people', async () => {
+    const identity = identityThresholdOf(svc.lib.db, 'face')!.similarity;
+    const people = (await svc.listPeople({ runId, includeHidden: true })).filter((p) => p.size === 2).slice(0, 3);
+    expect(people.length).toBe(3);
+    const dropped = people.map((p) => membersOf(p.cluster));
+    await svc.editRun({ runId, op: { type: 'reject', items: dropped.flat() } });
+    const r = await svc.getUnknownGroups({ runId });
+    expect(r.threshold).toBe(identity);
+    expect(r.candidates).toBeGreaterThanOrEqual(6);
+    for (const g of r.groups) {
+      expect(g.size).toBeGreaterThanOrEqual(2);
+      expect(g.minSim).toBeGreaterThanOrEqual(identity);
+      expect(new Set(g.items.map((it) => personOf.get(it))).size).toBe(1);
+      expect(g.faces.map((f) => f.item)).toEqual(g.items);
+    }
+    for (let i = 1; i < r.groups.length; i++) expect(r.groups[i].minSim).toBeLessThanOrEqual(r.groups[i - 1].minSim);
+    // each dropped person's two faces are one group (with a copy of one of their photos embedded after the run, if any)
+    for (const pair of dropped) expect(r.groups.filter((g) => pair.every((it) => g.items.includes(it))).length).toBe(1);
+    await svc.undo({ runId });
+  }, 60_000);
 });
 
 describe('one face\'s person (Review)', () => {
