@@ -861,7 +861,8 @@ export class CoreService implements AppApi {
 
   async listPeople(o: PeopleQuery): Promise<PersonRow[]> {
     const rows = listPeople(this.lib.db, int('runId', o?.runId, 1), { search: o.search, sort: o.sort, includeHidden: o.includeHidden });
-    if (!this.suggestIdx.has(o.runId)) setImmediate(() => this.warmSuggestions(o.runId)); // the queues open fast
+    // a UI is attached (it listens to events): the queues open fast (a one-shot CLI call builds nothing it won't use)
+    if (this.listeners.size && !this.suggestIdx.has(o.runId)) setImmediate(() => this.warmSuggestions(o.runId));
     return rows;
   }
 
@@ -962,7 +963,7 @@ export class CoreService implements AppApi {
 
   async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
     this.gemmP ??= createOrtGemm(2);
-    if (!this.suggestIdx.has(runId)) setImmediate(() => this.warmSuggestions(runId));
+    if (this.listeners.size && !this.suggestIdx.has(runId)) setImmediate(() => this.warmSuggestions(runId));
     return mergeSuggestions(this.lib.db, int('runId', runId, 1), { limit, threshold, gemm: await this.gemmP });
   }
 
