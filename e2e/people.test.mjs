@@ -336,7 +336,7 @@ test('split with preview: two parts, name one, apply as one edit, undo', async (
 
 test('Review: A does nothing until the suggestion is on screen, with the faces to compare', async () => {
   // the suggestion arrives late (as on a busy library): A pressed before must not act
-  await page.route('**/api/similar', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue().catch(() => { /* the page moved on (unroute, reload) while held */ }); });
+  await page.route('**/api/suggestPerson', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue().catch(() => { /* the page moved on (unroute, reload) while held */ }); });
   await go('review');
   await page.getByTestId('review-item').waitFor();
   // the face of a person known to the run (its other photo is in a person): pick it in the queue
@@ -357,7 +357,7 @@ test('Review: A does nothing until the suggestion is on screen, with the faces t
   await shot('14-review');
   await page.keyboard.press('a');
   await until(async () => (await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster === to, 'accepted');
-  await page.unroute('**/api/similar');
+  await page.unroute('**/api/suggestPerson');
   // a face drawn by hand on a cheek: no person at the identity threshold, nothing offered, A does nothing
   await page.waitForFunction(() => !document.querySelector('[data-testid=review-suggesting]'));
   await shot('15-review-next');

@@ -5,7 +5,7 @@
  */
 import type { RetryReport } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
-import type { AddFaceReport, MergeSuggestionReport, PersonRow, SplitPreview, SuggestionReport } from './types.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type {
   AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
@@ -221,6 +221,10 @@ export interface AppApi {
   markNotFace(o: RunRef & { items: number[] }): Promise<EditResult>;
   /** A face box drawn by hand on a photo (pixels of the EXIF-rotated photo): embedded with the face model (the project's alignment) as a manual face; with runId it joins the run unassigned (one undoable 'assign' edit). */
   addFace(o: { photoId: number; box: [number, number, number, number]; runId?: number }): Promise<AddFaceReport>;
+  /** The person one face most likely is (Review's suggestion): the same prototypes, threshold and margin as getSuggestions; cluster null (with the reason) when none clears them. */
+  suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion>;
+  /** Tentative groups of the run's unknown faces (noise + embedded after it, not-a-face left out) that are one person with high probability: every pair at or above the identity threshold (complete linkage), two or more faces, best first. */
+  getUnknownGroups(o: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport>;
 }
 
 /** A library in the recent list. */
@@ -497,6 +501,7 @@ export const API_METHODS = [
   'openLibrary', 'listRecentLibraries',
   'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson',
   'previewSplit', 'applySplit', 'markNotFace', 'addFace',
+  'suggestPerson', 'getUnknownGroups',
 ] as const satisfies ReadonlyArray<keyof AppApi>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -226,6 +226,8 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     photoId: id(), runId: opt(id()),
     box: v.pipe(v.tuple([v.pipe(num(), v.minValue(0)), v.pipe(num(), v.minValue(0)), v.pipe(num(), v.gtValue(0)), v.pipe(num(), v.gtValue(0))]), v.check((b) => b[2] >= 8 && b[3] >= 8, 'a face box is at least 8 x 8 pixels')),
   }),
+  suggestPerson: v.strictObject({ runId: id(), item: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  getUnknownGroups: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), limit: opt(v.pipe(int(1), v.maxValue(200))) }),
 };
 
 /** The parameter an issue is about, as a dotted path (`params.k`, `op.items.3`), or `options` for the whole object. */
@@ -553,6 +555,14 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   addFace: v.object({
     face: v.object({ id: id(), photoId: id(), box: box(), score: anyNum(), thumb: nul(str()), manual: v.boolean() }),
     model: str(), runId: nul(id()), editId: nul(nint()),
+  }),
+  suggestPerson: v.object({
+    runId: id(), item: id(), from: nul(v.pipe(num(), v.integer())), cluster: nul(nint()), name: nul(str()), similarity: nul(anyNum()), second: nul(anyNum()),
+    secondCluster: nul(nint()), threshold: anyNum(), margin: anyNum(), reason: str(),
+  }),
+  getUnknownGroups: v.object({
+    runId: id(), threshold: anyNum(), thresholdFrom: str(), candidates: nint(), total: nint(),
+    groups: v.array(v.object({ items: v.array(id()), size: nint(), minSim: anyNum(), faces: v.array(itemViewSchema) })),
   }),
 };
 

@@ -508,3 +508,34 @@ export interface AddFaceReport {
   runId: number | null;
   editId: number | null;
 }
+
+/** The best person for one face (`suggestPerson`), by the same prototypes, threshold and margin as `getSuggestions`. */
+export interface PersonSuggestion {
+  runId: number;
+  item: number;
+  /** where the face is now: -1 noise, null not in the run, else its cluster */
+  from: number | null;
+  /** the suggested person, null when none clears the threshold and the margin (or the best is where it is already) */
+  cluster: number | null;
+  name: string | null;
+  similarity: number | null;
+  second: number | null;
+  secondCluster: number | null;
+  threshold: number;
+  margin: number;
+  /** why there is no suggestion ('' when there is one) */
+  reason: string;
+}
+
+/** Tentative groups of a run's unknown faces (`getUnknownGroups`): complete linkage at the identity threshold. */
+export interface UnknownGroupsReport {
+  runId: number;
+  threshold: number;
+  thresholdFrom: string;
+  /** unassigned faces looked at (noise + embedded after the run, not-a-face left out) */
+  candidates: number;
+  /** groups found (the report holds the first `limit`) */
+  total: number;
+  /** best first: the highest least pairwise similarity, then the larger */
+  groups: Array<{ items: number[]; size: number; minSim: number; faces: ItemView[] }>;
+}

@@ -54,9 +54,10 @@ import { recentLibraries } from './recent-libraries.ts';
 import type { RecentLibrary } from '../common/api.ts';
 import { adjustedMutualInfo, adjustedRandIndex, normalizedMutualInfo } from '../algo/metrics.ts';
 import type { PeopleQuery, SuggestionQuery } from '../common/api.ts';
-import type { AddFaceReport, MergeSuggestionReport, PersonRow, SplitPreview, SuggestionReport } from '../common/types.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from '../common/types.ts';
 import { listPeople, mergeSuggestions, partOf } from './curation/people.ts';
-import { buildIndex, indexKey, suggest, type SuggestionIndex } from './curation/suggest.ts';
+import { unknownGroups } from './curation/unknown-groups.ts';
+import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from './curation/suggest.ts';
 import { addManualFace } from './curation/add-face.ts';
 import { applyAssign } from './curation/edits.ts';
 import { createOrtGemm } from './gemm-ort.ts';
@@ -107,7 +108,11 @@ export class CoreService implements AppApi {
     }
   }
 
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.suggestIdx.values()].map((p) => p.catch(() => undefined)));
     await this.watcher?.close();
     this.watcher = null;
     await this.jobs.cancelAll();
@@ -353,6 +358,7 @@ export class CoreService implements AppApi {
   }
 
   private changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
+    this.suggestChanged(runId, r ? r.clusters : null);
     if (!r) { this.emit({ type: 'run', runId }); return; }
     const change: RunChange = { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters };
     // the changed clusters as they are now and the run's counts ride along, so a view patches its list without asking
@@ -854,7 +860,10 @@ export class CoreService implements AppApi {
   // --- people and faces (issue 19) ---
 
   async listPeople(o: PeopleQuery): Promise<PersonRow[]> {
-    return listPeople(this.lib.db, int('runId', o?.runId, 1), { search: o.search, sort: o.sort, includeHidden: o.includeHidden });
+    const rows = listPeople(this.lib.db, int('runId', o?.runId, 1), { search: o.search, sort: o.sort, includeHidden: o.includeHidden });
+    // a UI is attached (it listens to events): the queues open fast (a one-shot CLI call builds nothing it won't use)
+    if (this.listeners.size && !this.suggestIdx.has(o.runId)) setImmediate(() => this.warmSuggestions(o.runId));
+    return rows;
   }
 
   /** One edit through edits.ts, with the run's change event (every people action). */
@@ -878,18 +887,49 @@ export class CoreService implements AppApi {
 
   /** The suggestion index of a run as it is now (built once per state of the run). */
   async suggestionIndex(runId: number): Promise<SuggestionIndex> {
-    const key = indexKey(this.lib.db, runId);
     const cur = this.suggestIdx.get(runId);
     const prev = cur ? await cur.catch(() => null) : null;
-    if (prev && prev.key === key) return prev;
+    const key = indexKey(this.lib.db, runId);
+    const gen = this.suggestGen.get(runId) ?? 0;
+    if (prev && prev.key === key && this.suggestBuiltGen.get(runId) === gen) return prev;
+    const again = this.suggestIdx.get(runId);
+    if (again !== cur && again) return this.suggestionIndex(runId); // another call started the refresh meanwhile
     this.gemmP ??= createOrtGemm(2);
     const gemm = await this.gemmP;
-    // brought up to date from the previous state: only what the edits changed is read and scored again
-    const p = buildIndex(this.lib.db, runId, gemm, prev);
+    if (this.suggestIdx.get(runId) !== cur) return this.suggestionIndex(runId);
+    // brought up to date from the previous state: only what the edits changed is read and scored again (the clusters
+    // the edits since named; null: unknown, everything is read)
+    const hint = this.suggestHint.has(runId) ? this.suggestHint.get(runId)! : null;
+    this.suggestHint.set(runId, new Set());
+    this.suggestBuiltGen.set(runId, this.suggestGen.get(runId) ?? 0);
+    const p = buildIndex(this.lib.db, runId, gemm, prev, hint);
     this.suggestIdx.set(runId, p);
     if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
     p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });
     return p;
+  }
+
+  /** Clusters changed by edits since each run's index was last brought up to date (absent: unknown, read in full). */
+  private suggestHint = new Map<number, Set<number>>();
+  /** Edits seen per run, and as of which the run's latest index was started (an index is current only for both). */
+  private suggestGen = new Map<number, number>();
+  private suggestBuiltGen = new Map<number, number>();
+
+  /** After an edit: note what changed and bring a run's index up to date at once, so the next call finds it ready. */
+  private suggestChanged(runId: number, clusters: number[] | null): void {
+    this.suggestGen.set(runId, (this.suggestGen.get(runId) ?? 0) + 1);
+    if (!this.suggestIdx.has(runId)) { this.suggestHint.delete(runId); return; }
+    const h = this.suggestHint.get(runId);
+    if (!clusters) this.suggestHint.delete(runId);
+    else if (h) for (const c of clusters) h.add(c);
+    setImmediate(() => this.warmSuggestions(runId));
+  }
+
+  /** Build (or bring up to date) a run's suggestion index ahead of need; errors wait for the call that needs it. */
+  private warmSuggestions(runId: number): void {
+    if (this.closing) return;
+    try { getRun(this.lib.db, runId); } catch { return; }
+    this.suggestionIndex(runId).catch(() => undefined);
   }
 
   async getSuggestions(o: SuggestionQuery): Promise<SuggestionReport> {
@@ -898,6 +938,19 @@ export class CoreService implements AppApi {
     const idx = await this.suggestionIndex(runId);
     this.gemmP ??= createOrtGemm(2);
     return suggest(this.lib.db, idx, int('cluster', o.cluster), { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
+  }
+
+  async suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion> {
+    const runId = int('runId', o?.runId, 1);
+    getRun(this.lib.db, runId);
+    const idx = await this.suggestionIndex(runId);
+    return suggestPersonFor(this.lib.db, idx, int('item', o.item, 1), { threshold: o.threshold, margin: o.margin });
+  }
+
+  async getUnknownGroups({ runId, threshold, limit }: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport> {
+    int('runId', runId, 1);
+    this.gemmP ??= createOrtGemm(2);
+    return unknownGroups(this.lib.db, runId, { threshold, limit, gemm: await this.gemmP });
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
@@ -910,6 +963,7 @@ export class CoreService implements AppApi {
 
   async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
     this.gemmP ??= createOrtGemm(2);
+    if (this.listeners.size && !this.suggestIdx.has(runId)) setImmediate(() => this.warmSuggestions(runId));
     return mergeSuggestions(this.lib.db, int('runId', runId, 1), { limit, threshold, gemm: await this.gemmP });
   }
 

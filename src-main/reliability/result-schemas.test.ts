@@ -171,6 +171,8 @@ describe('result schemas', () => {
     const pc = people[0].cluster;
     expect((await api.setPerson({ runId: faceRun, cluster: pc, hidden: false })).op.type).toBe('person');
     expect((await api.getSuggestions({ runId: faceRun, cluster: pc })).cluster).toBe(pc);
+    expect((await api.getUnknownGroups({ runId: faceRun })).runId).toBe(faceRun);
+    expect((await api.suggestPerson({ runId: faceRun, item: (await api.getClusterMembers({ runId: faceRun, cluster: pc })).items[0].item })).from).toBe(pc);
     const faceIds = (await api.getClusterMembers({ runId: faceRun, cluster: pc })).items.map((i) => i.item);
     expect((await api.rejectSuggestions({ runId: faceRun, cluster: people[1].cluster, items: [faceIds[0]] })).op.type).toBe('reject-suggestions');
     expect((await api.confirmSuggestions({ runId: faceRun, cluster: pc, items: [faceIds[0]] })).op.type).toBe('confirm');

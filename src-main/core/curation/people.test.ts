@@ -135,6 +135,7 @@ describe('suggestion queues', () => {
     await embedJob(svc.lib, { model: 'face' }, testContext());
     const late = svc.lib.db.prepare('SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.path = ?').pluck().get(join(dir, 'again.jpg')) as number;
     expect(clusterOf(late)).toBeUndefined();
+    personOf.set(late, who); // a copy of their photo
     const r = await svc.getSuggestions({ runId, cluster: p.cluster });
     expect(r.suggestions[0]).toMatchObject({ item: late, source: 'new', cluster: null, path: join(dir, 'again.jpg') });
     const n = svc.lib.db.prepare('SELECT n FROM runs WHERE id = ?').pluck().get(runId) as number;
@@ -155,15 +156,83 @@ describe('the suggestion index', () => {
     const [a, b, c] = people;
     await svc.editRun({ runId, op: { type: 'reject', items: [membersOf(a.cluster)[0]] } });
     await svc.editRun({ runId, op: { type: 'move', items: [membersOf(b.cluster)[0]], to: c.cluster } });
-    const idx = await svc.suggestionIndex(runId);
-    expect(idx.refreshed.candidates).toBeLessThan(idx.ids.length);
-    const fresh = await buildIndex(svc.lib.db, runId);
-    expect(fresh.refreshed.candidates).toBe(fresh.ids.length);
-    for (const p of await svc.listPeople({ runId })) {
-      const x = await suggest(svc.lib.db, idx, p.cluster), y = await suggest(svc.lib.db, fresh, p.cluster);
-      expect(x.suggestions.map((s) => [s.item, s.similarity, s.secondCluster])).toEqual(y.suggestions.map((s) => [s.item, s.similarity, s.secondCluster]));
-    }
+    // the index, brought up to date from the edits' changed clusters only, equals a fresh index: members, candidates, suggestions
+    const same = async () => {
+      const idx = await svc.suggestionIndex(runId);
+      expect(idx.refreshed.candidates).toBeLessThan(idx.ids.length);
+      expect(idx.refreshed.incremental).toBe(true);
+      const fresh = await buildIndex(svc.lib.db, runId);
+      expect(fresh.refreshed.candidates).toBe(fresh.ids.length);
+      expect(fresh.refreshed.incremental).toBe(false);
+      expect([...idx.members.ids]).toEqual([...fresh.members.ids]);
+      expect([...idx.members.cluster]).toEqual([...fresh.members.cluster]);
+      expect(idx.members.fresh).toEqual(fresh.members.fresh);
+      expect([...idx.ids]).toEqual([...fresh.ids]);
+      expect([...idx.cluster]).toEqual([...fresh.cluster]);
+      for (const p of await svc.listPeople({ runId })) {
+        const x = await suggest(svc.lib.db, idx, p.cluster), y = await suggest(svc.lib.db, fresh, p.cluster);
+        expect(x.suggestions.map((s) => [s.item, s.similarity, s.secondCluster])).toEqual(y.suggestions.map((s) => [s.item, s.similarity, s.secondCluster]));
+      }
+    };
+    await same();
+    // a rename (a named person's confident members leave the candidates), then undo of everything, one step at a time
+    await svc.editRun({ runId, op: { type: 'rename', cluster: c.cluster, name: 'Someone' } });
+    await same();
     await svc.undo({ runId });
+    await same();
+    await svc.undo({ runId });
+    await same();
+    await svc.undo({ runId });
+    await same();
+  }, 120_000);
+});
+
+describe('unknown faces that look alike', () => {
+  it('three people sent to noise come back as three pairs (complete linkage at the identity threshold), none mixing people', async () => {
+    const identity = identityThresholdOf(svc.lib.db, 'face')!.similarity;
+    const people = (await svc.listPeople({ runId, includeHidden: true })).filter((p) => p.size === 2).slice(0, 3);
+    expect(people.length).toBe(3);
+    const dropped = people.map((p) => membersOf(p.cluster));
+    await svc.editRun({ runId, op: { type: 'reject', items: dropped.flat() } });
+    const r = await svc.getUnknownGroups({ runId });
+    expect(r.threshold).toBe(identity);
+    expect(r.candidates).toBeGreaterThanOrEqual(6);
+    for (const g of r.groups) {
+      expect(g.size).toBeGreaterThanOrEqual(2);
+      expect(g.minSim).toBeGreaterThanOrEqual(identity);
+      expect(new Set(g.items.map((it) => personOf.get(it))).size).toBe(1);
+      expect(g.faces.map((f) => f.item)).toEqual(g.items);
+    }
+    for (let i = 1; i < r.groups.length; i++) expect(r.groups[i].minSim).toBeLessThanOrEqual(r.groups[i - 1].minSim);
+    // each dropped person's two faces are one group (with a copy of one of their photos embedded after the run, if any)
+    for (const pair of dropped) expect(r.groups.filter((g) => pair.every((it) => g.items.includes(it))).length).toBe(1);
+    await svc.undo({ runId });
+  }, 60_000);
+});
+
+describe('one face\'s person (Review)', () => {
+  it('suggestPerson offers a face to exactly the person whose queue offers it (same prototypes, threshold, margin)', async () => {
+    const people = await svc.listPeople({ runId, includeHidden: true });
+    const [a] = people;
+    const lost = membersOf(a.cluster)[0];
+    await svc.editRun({ runId, op: { type: 'reject', items: [lost] } });
+    const r = await svc.suggestPerson({ runId, item: lost });
+    expect(r).toMatchObject({ item: lost, from: -1, cluster: a.cluster, reason: '' });
+    expect(personOf.get(lost)).toBe(personOf.get(membersOf(a.cluster)[0]));
+    const offeredTo = new Map<number, number>();
+    for (const p of people) for (const s of (await svc.getSuggestions({ runId, cluster: p.cluster, limit: 1000 })).suggestions) offeredTo.set(s.item, p.cluster);
+    const idx = await svc.suggestionIndex(runId);
+    let checked = 0;
+    for (const item of idx.ids) {
+      const x = await svc.suggestPerson({ runId, item });
+      expect(x.cluster).toBe(offeredTo.get(item) ?? null);
+      if (x.cluster === null) expect(x.reason).not.toBe('');
+      checked++;
+    }
+    expect(checked).toBe(idx.ids.length);
+    // a confident member of a person: no other person clears the margin over its own
+    const keep = membersOf(people[1].cluster)[0];
+    expect((await svc.suggestPerson({ runId, item: keep })).cluster).toBe(null);
     await svc.undo({ runId });
   }, 60_000);
 });

@@ -16,13 +16,15 @@
  * first call after a confirm costs little more than the others.
  */
 import { badArg } from '../../common/errors.ts';
-import type { FaceSuggestion, SuggestionReport } from '../../common/types.ts';
+import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../cluster/runs.ts';
 import { blobVec, getModel } from '../embed/store.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import { config } from '../config.ts';
 import { DEFAULT_MARGIN } from './assign.ts';
+import { notFaceIds } from './groups.ts';
 
 /** Members below this similarity to their own centroid are candidates for other persons. */
 export const LOW_CONFIDENCE = 0.5;
@@ -47,16 +49,60 @@ export interface SuggestionIndex {
   /** per candidate, SHORTLIST entries: the person (cluster id, -1 none), its centroid similarity and prototype score */
   slC: Int32Array; slS: Float32Array; slP: Float32Array;
   buildMs: number;
-  /** what the last refresh did */
-  refreshed: { persons: number; candidates: number };
+  /** what the last refresh did (incremental: only the changed clusters' assignments were read) */
+  refreshed: { persons: number; candidates: number; incremental: boolean };
+  /** the run's assignments and the model's items not in the run, as of `key` */
+  members: RunMembers;
+  named: Set<number>;
+  curated: Set<number>;
+}
+
+/** The run's assignments sorted by item (sim NaN: none) and the model's items not in the run (sorted). */
+export interface RunMembers { ids: Int32Array; cluster: Int32Array; sim: Float64Array; fresh: number[] }
+
+/**
+ * The assignments brought up to date from what an edit changed: the members of the touched clusters before and now are
+ * read again (an item leaving a touched cluster went to another touched one, to noise, or out of the run).
+ */
+function updateMembers(db: Db, runId: number, model: string, old: RunMembers, touched: Set<number>): RunMembers {
+  const K = [...touched];
+  const now = new Map<number, [number, number]>();
+  for (let k0 = 0; k0 < K.length; k0 += 500) {
+    const part = K.slice(k0, k0 + 500);
+    for (const [it, c, sim] of db.prepare(`SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? AND cluster IN (${part.map(() => '?').join(',')})`).raw().all(runId, ...part) as Array<[number, number, number | null]>) now.set(it, [c, sim ?? NaN]);
+  }
+  const one = db.prepare('SELECT cluster, sim FROM assignments WHERE run_id = ? AND item_id = ?').raw();
+  const ids = Int32Array.from(old.ids), cluster = Int32Array.from(old.cluster), sim = Float64Array.from(old.sim);
+  const pos = (it: number) => { let lo = 0, hi = ids.length - 1; while (lo <= hi) { const m = (lo + hi) >> 1; if (ids[m] === it) return m; if (ids[m] < it) lo = m + 1; else hi = m - 1; } return -1; };
+  const removed = new Set<number>();
+  for (let k = 0; k < ids.length; k++) {
+    if (!touched.has(cluster[k]) || now.has(ids[k])) continue;
+    const r = one.get(runId, ids[k]) as [number, number | null] | undefined;
+    if (r) now.set(ids[k], [r[0], r[1] ?? NaN]); else removed.add(ids[k]);
+  }
+  const added: number[] = [];
+  for (const [it, [c, s]] of now) { const k = pos(it); if (k < 0) { added.push(it); continue; } cluster[k] = c; sim[k] = s; }
+  const freshSet = new Set(old.fresh);
+  for (const it of added) freshSet.delete(it);
+  const hasVec = db.prepare('SELECT 1 FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  for (const it of removed) if (hasVec.get(model, it)) freshSet.add(it);
+  const fresh = freshSet.size === old.fresh.length && !removed.size ? old.fresh : [...freshSet].sort((a, b) => a - b);
+  if (!added.length && !removed.size) return { ids, cluster, sim, fresh };
+  const rows: Array<[number, number, number]> = [];
+  for (let k = 0; k < ids.length; k++) if (!removed.has(ids[k])) rows.push([ids[k], cluster[k], sim[k]]);
+  for (const it of added) { const [c, s] = now.get(it)!; rows.push([it, c, s]); }
+  rows.sort((a, b) => a[0] - b[0]);
+  return { ids: Int32Array.from(rows, (r) => r[0]), cluster: Int32Array.from(rows, (r) => r[1]), sim: Float64Array.from(rows, (r) => r[2]), fresh };
 }
 
 /** The state of a run a suggestion index is valid for: its edits and its model's embeddings. */
 export function indexKey(db: Db, runId: number): string {
-  const e = db.prepare('SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone) AS undone FROM edits WHERE run_id = ?').get(runId) as { n: number; last: number | null; undone: number | null };
+  // (a new edit after an undo reuses the undone edit's id: the last edit's time and size tell the two apart)
+  const e = db.prepare(`SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone * id) AS undone,
+    (SELECT created_at || '.' || length(op) FROM edits WHERE run_id = ? ORDER BY id DESC LIMIT 1) AS tail FROM edits WHERE run_id = ?`).get(runId, runId) as { n: number; last: number | null; undone: number | null; tail: string | null };
   const rev = db.prepare('SELECT m.revision FROM models m JOIN runs r ON r.model = m.name WHERE r.id = ?').pluck().get(runId) as number | undefined;
   const nf = db.prepare('SELECT COUNT(*) FROM not_faces').pluck().get() as number;
-  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}:${rev ?? 0}:${nf}`;
+  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${rev ?? 0}:${nf}`;
 }
 
 function dotRow(A: Float32Array, i: number, B: Float32Array, j: number, d: number): number {
@@ -76,7 +122,7 @@ function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: numb
  * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
  * samples, size or centroid changed and the candidates that appeared are read and scored.
  */
-export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null): Promise<SuggestionIndex> {
+export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
   const d = getModel(db, run.model).dim;
@@ -89,15 +135,28 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const persons = new Map<number, Person>();
   const changed: number[] = [];
   const cenQ = db.prepare('SELECT centroid, top, tail FROM clusters WHERE run_id = ? AND cluster = ?');
+  // the changed persons' samples first; many (a new index): their vectors in one scan of the model's embeddings
+  const todo: Array<[number, string, Buffer, number[]]> = [];
   for (const [c, sig] of rows) {
     const was = old?.persons.get(c);
     if (was && was.sig === sig) { persons.set(c, was); continue; }
     const r = cenQ.get(runId, c) as { centroid: Buffer; top: string | null; tail: string | null };
-    const centroid = Float32Array.from(blobVec(r.centroid, d));
-    normalizeRowsInPlace(centroid, 1, d);
     const items = new Set<number>();
     for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
-    const found = [...items].map((it) => [it, vecQ.get(run.model, it) as Buffer | undefined] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
+    todo.push([c, sig, r.centroid, [...items]]);
+  }
+  const need = todo.reduce((a, t) => a + t[3].length, 0);
+  let vecOf = (it: number) => vecQ.get(run.model, it) as Buffer | undefined;
+  if (need > 2000) {
+    const want = new Set(todo.flatMap((t) => t[3]));
+    const got = new Map<number, Buffer>();
+    for (const [it, b] of db.prepare('SELECT item_id, vec FROM embeddings WHERE model = ?').raw().iterate(run.model) as Iterable<[number, Buffer]>) if (want.has(it)) got.set(it, b);
+    vecOf = (it) => got.get(it);
+  }
+  for (const [c, sig, cen, items] of todo) {
+    const centroid = Float32Array.from(blobVec(cen, d));
+    normalizeRowsInPlace(centroid, 1, d);
+    const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
     const vs = found.map((x) => x[1]);
     const protoIds = Int32Array.from(found, (x) => x[0]);
     const protos = new Float32Array(vs.length * d);
@@ -110,19 +169,43 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const gone = old ? [...old.persons.keys()].filter((c) => !persons.has(c)) : [];
   const stale = new Set([...changed, ...gone]);
   // candidates, ids first: noise, members of unnamed clusters, low-confidence members of named ones (none of curated ones), items not in the run
-  // (plain scans of the run's assignments and the model's embeddings; curated clusters and not-a-face marks filtered here)
+  // (curated clusters and not-a-face marks filtered here). The run's assignments are read in full for a new index; brought up to date,
+  // only the members of the clusters the edits changed (the hint, plus persons whose figures or names changed) are read again.
   const curated = new Set(db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND curated = 1').pluck().all(runId) as number[]);
-  const notFaces = run.kind === 'face' ? new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]) : new Set<number>();
+  const notFaces = run.kind === 'face' ? notFaceIds(db) : new Set<number>();
   const named = new Set(db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND name IS NOT NULL AND name != ''`).pluck().all(runId) as number[]);
-  const inRun = (db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>)
-    .filter(([it, c, sim]) => !notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || sim === null || sim < LOW_CONFIDENCE));
-  const fresh = (db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1')
-    .pluck().all(run.model, runId) as number[]).filter((it) => !notFaces.has(it));
+  const touched = old && hint ? new Set<number>([...hint, ...stale]) : null;
+  if (touched && old) {
+    for (const c of named) if (!old.named.has(c)) touched.add(c);
+    for (const c of old.named) if (!named.has(c)) touched.add(c);
+    for (const c of curated) if (!old.curated.has(c)) touched.add(c);
+    for (const c of old.curated) if (!curated.has(c)) touched.add(c);
+  }
+  // a new not-a-face mark or new embeddings: read everything (rare)
+  const sameBase = !!old && old.key.split(':').slice(4).join(':') === key.split(':').slice(4).join(':');
+  let members: RunMembers;
+  let incremental = false;
+  if (old && touched && sameBase && touched.size <= 256) {
+    members = updateMembers(db, runId, run.model, old.members, touched);
+    incremental = true;
+  } else {
+    const all = db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>;
+    members = {
+      ids: Int32Array.from(all, (r) => r[0]), cluster: Int32Array.from(all, (r) => r[1]), sim: Float64Array.from(all, (r) => r[2] ?? NaN),
+      fresh: db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1').pluck().all(run.model, runId) as number[],
+    };
+  }
+  const inRun: Array<[number, number]> = [];
+  for (let k = 0; k < members.ids.length; k++) {
+    const it = members.ids[k], c = members.cluster[k], sim = members.sim[k];
+    if (!notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || Number.isNaN(sim) || sim < LOW_CONFIDENCE)) inRun.push([it, c]);
+  }
+  const fresh = members.fresh.filter((it) => !notFaces.has(it));
   const tCands = performance.now();
   const n = inRun.length + fresh.length;
   const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
   const source: Source[] = new Array(n);
-  inRun.forEach(([it, c]: readonly [number, number, number | null], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
+  inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
   fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
   const L = SHORTLIST;
   const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
@@ -189,22 +272,37 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     const C = new Float32Array(g * d);
     list.forEach(([, p], j) => C.set(p.centroid, j * d));
     const Ct = transpose(C, g, d);
-    const block = 2048;
+    // every person's prototypes side by side (one more matrix product per block gives each shortlisted person's score)
+    const off = new Map<number, [number, number]>();
+    let T = 0;
+    for (const [c, p] of list) { off.set(c, [T, p.count]); T += p.count; }
+    const Pall = new Float32Array(Math.max(1, T) * d);
+    const Pids = new Int32Array(T);
+    for (const [c, p] of list) { const [o] = off.get(c)!; Pall.set(p.protos.subarray(0, p.count * d), o * d); Pids.set(p.protoIds.subarray(0, p.count), o); }
+    const Pt = T ? transpose(Pall, T, d) : null;
+    const block = Math.max(64, Math.min(2048, Math.floor(8_000_000 / Math.max(1, T))));
     for (let b0 = 0; b0 < full.length; b0 += block) {
       const rowsB = full.slice(b0, b0 + block);
       const A = new Float32Array(rowsB.length * d);
       rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
       const S = await gemm(A, rowsB.length, Ct, g, d);
+      rowsB.forEach((i, r) => { for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]); });
+      const SP = Pt ? await gemm(A, rowsB.length, Pt, T, d) : null;
       rowsB.forEach((i, r) => {
-        for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]);
-        score(i);
+        for (let e = i * L; e < (i + 1) * L; e++) {
+          if (slC[e] < 0 || !Number.isNaN(slP[e])) continue;
+          const [o, cnt] = off.get(slC[e])!;
+          let m = -Infinity;
+          for (let q = o; q < o + cnt; q++) { if (Pids[q] === ids[i]) continue; const v = SP![r * T + q]; if (v > m) m = v; }
+          slP[e] = m;
+        }
       });
     }
   }
-  if (process.env.CONSTELLATE_SUGGEST_TRACE) console.error(`suggest index: ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
+  if (config.debug()) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
   return {
     key, runId, model: run.model, d, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
-    refreshed: { persons: changed.length, candidates: full.length },
+    refreshed: { persons: changed.length, candidates: full.length, incremental }, members, named, curated,
   };
 }
 
@@ -271,3 +369,64 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     timings: { read: Math.round((t1 - t0) * 10) / 10, score: Math.round((t2 - t1) * 10) / 10 },
   };
 }
+
+/**
+ * The best person for one face by the index's figures, as `suggest` decides: the person whose prototypes it is most
+ * similar to, offered when that similarity reaches the threshold and beats every other person (its shortlist: the
+ * nearest centroids) by the margin, and the face is not that person's already nor rejected for them. A face outside the
+ * candidates (a confident member) is scored the same way from its vector.
+ */
+export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
+  const runId = idx.runId, d = idx.d, L = SHORTLIST;
+  const run = getRun(db, runId);
+  const identity = identityThresholdOf(db, run.model);
+  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  // where it is now
+  let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
+  while (lo <= hi) { const m = (lo + hi) >> 1; if (idx.members.ids[m] === item) { from = idx.members.cluster[m]; break; } if (idx.members.ids[m] < item) lo = m + 1; else hi = m - 1; }
+  const base = { runId, item, from, threshold, margin };
+  const none = (reason: string, best?: { c: number; s: number }, second?: { c: number; s: number }): PersonSuggestion => ({
+    ...base, cluster: null, name: null, similarity: best ? r6(best.s) : null, second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason,
+  });
+  // its vector and shortlist: from the index when it is a candidate, else computed here
+  let row = -1;
+  for (let i = 0; i < idx.ids.length; i++) if (idx.ids[i] === item) { row = i; break; }
+  let q: Float32Array;
+  const list: Array<{ c: number; s: number }> = [];
+  if (row >= 0) {
+    q = idx.Q.subarray(row * d, (row + 1) * d);
+    for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
+  } else {
+    const b = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck().get(run.model, item) as Buffer | undefined;
+    if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);
+    q = Float32Array.from(blobVec(b, d));
+    normalizeRowsInPlace(q, 1, d);
+    const byCentroid = [...idx.persons.entries()].map(([c, p]) => ({ c, p, s: dotRow(q, 0, p.centroid, 0, d) })).sort((a, b) => b.s - a.s).slice(0, L);
+    for (const e of byCentroid) { const s = protoScore(q, 0, d, e.p, item); if (Number.isFinite(s)) list.push({ c: e.c, s }); }
+  }
+  // the best person by prototypes over every person (as a person's queue scores every candidate), the others from the shortlist
+  let best: { c: number; s: number } | undefined;
+  for (const [c, p] of idx.persons) {
+    if (c === from || p.count === 0) continue;
+    const s = protoScore(q, 0, d, p, item);
+    if (!best || s > best.s || (s === best.s && c < best.c)) best = { c, s };
+  }
+  if (!best) return none('no other person in the run');
+  const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
+  const second = others[0];
+  const nameOf = (c: number) => (db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, c) as string | null) ?? `cluster ${c}`;
+  if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);
+  if (second && best.s - second.s < margin) {
+    return none(`${nameOf(best.c)} (${best.s.toFixed(2)}) and ${second.c === from ? 'its own person' : nameOf(second.c)} (${second.s.toFixed(2)}) are too close (margin ${margin})`, best, second);
+  }
+  const group = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as number | null;
+  const rejected = db.prepare('SELECT 1 FROM suggestion_rejects WHERE item_id = ? AND ((run_id = ? AND cluster = ?) OR (group_id IS NOT NULL AND group_id = ?))').pluck().get(item, runId, best.c, group ?? -1);
+  if (rejected) return none(`rejected for ${nameOf(best.c)} before`, best, second);
+  return {
+    ...base, cluster: best.c, name: db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as string | null,
+    similarity: r6(best.s), second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason: '',
+  };
+}
+
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
