@@ -213,6 +213,8 @@ test('search by folder and file name is a selection on the map; text search says
   const folder = (await mapAttr('legend')).split('|').find((l) => l.endsWith(':3')).split(':')[0];
   await page.getByTestId('search-folder').fill(folder.split('/').pop());
   await page.getByTestId('search-run').click();
+  // the selection may already hold 3 (the Similar test's): wait for the search's own answer
+  await page.waitForFunction(() => /found/.test(document.querySelector('[data-testid=search-note]')?.textContent ?? ''));
   await page.waitForFunction(() => document.querySelector('[data-testid=selection-count]')?.textContent === '3');
   assert.equal(await mapAttr('selected'), '3');
   assert.match(await page.getByTestId('search-note').textContent(), /3 found/);
