@@ -6,16 +6,14 @@
  * and a colour change; writes screenshots to e2e/artifacts/atlas-zoom-{far,mid,close}.png.
  *   npx tsx bench/atlas.mts [N]
  */
-import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { createRng } from '../src-main/algo/rng.ts';
 import { assignGroupColours } from '../src-main/common/palette.ts';
+import { openAtlasPage } from './lib/atlas-page.mts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 100_000), K = 600;
@@ -36,8 +34,6 @@ const legend = colours.map((colour, code) => ({ code, colour, noise: code === K 
 const labels = Array.from({ length: K }, (_, c) => ({ text: `cluster ${c}`, x: cx[2 * c], y: cx[2 * c + 1], size: sizes[c] }))
   .sort((a, b) => b.size - a.size).map(({ text, x, y }) => ({ text, x, y }));
 
-const bundle = await build({ entryPoints: [join(root, 'src-renderer/src/components/atlas-gl.ts')], bundle: true, format: 'iife', globalName: 'Atlas', write: false });
-const js = bundle.outputFiles[0].text;
 const thumbs = new Map<number, Buffer>();
 async function thumb(i: number): Promise<Buffer> {
   let b = thumbs.get(i);
@@ -53,24 +49,7 @@ async function thumb(i: number): Promise<Buffer> {
   thumbs.set(i, b);
   return b;
 }
-const page0 = `<!doctype html><html><body style="margin:0;background:#111"><div style="position:relative;width:1280px;height:800px">
-<canvas id="c" width="1280" height="800" style="position:absolute;inset:0"></canvas><canvas id="o" width="1280" height="800" style="position:absolute;inset:0"></canvas></div>
-<script src="/atlas.js"></script></body></html>`;
-const server = createServer((req, res) => {
-  const url = req.url ?? '/';
-  const m = /^\/thumb\/(\d+)\.jpg$/.exec(url);
-  if (m) { void thumb(Number(m[1])).then((b) => { res.writeHead(200, { 'content-type': 'image/jpeg' }); res.end(b); }); return; }
-  if (url === '/atlas.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(js); return; }
-  if (url === '/data') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(Buffer.concat([Buffer.from(xy.buffer), Buffer.from(codes.buffer)])); return; }
-  res.writeHead(200, { 'content-type': 'text/html' }); res.end(page0);
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const port = (server.address() as { port: number }).port;
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-// tsx keeps function names with a __name helper inside the functions handed to evaluate: give the page one
-await page.addInitScript('window.__name = (f) => f');
-await page.goto(`http://127.0.0.1:${port}/`);
+const { page, close: closePage } = await openAtlasPage(root, xy, codes, thumb);
 const glInfo = await page.evaluate(() => {
   const gl = document.createElement('canvas').getContext('webgl2')!;
   const ext = gl.getExtension('WEBGL_debug_renderer_info');
@@ -147,8 +126,7 @@ const colour = await page.evaluate(({ N, K }) => {
   void K;
   return performance.now() - s;
 }, { N, K });
-await browser.close();
-server.close();
+await closePage();
 const f = (x: number) => x.toFixed(1);
 const far = r.far as { pan: { median: number; max: number }; zoom: { median: number; max: number } };
 const lines = [

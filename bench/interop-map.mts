@@ -7,19 +7,17 @@
  * Writes bench/results/interop-map.json and a screenshot e2e/artifacts/interop-map.png.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { createRng } from '../src-main/algo/rng.ts';
 import { assignGroupColours } from '../src-main/common/palette.ts';
 import { ColumnarWriter } from '../src-main/core/interop/columnar.ts';
 import { getMapData } from '../src-main/core/map/maps.ts';
 import { readNpyLabels } from '../src-main/core/npy-file.ts';
+import { openAtlasPage } from './lib/atlas-page.mts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'src-main/cli/bin.mjs');
@@ -80,24 +78,7 @@ const colours = assignGroupColours({ centroids: cent, sizes, noise: sizes.map(()
 const legend = colours.map((colour, code) => ({ code, colour, noise: false }));
 
 // 4. first draw in Chromium (software WebGL), as bench/atlas.mts measures it
-const bundle = await build({ entryPoints: [join(root, 'src-renderer/src/components/atlas-gl.ts')], bundle: true, format: 'iife', globalName: 'Atlas', write: false });
-const js = bundle.outputFiles[0].text;
-const page0 = `<!doctype html><html><body style="margin:0;background:#111"><div style="position:relative;width:1280px;height:800px">
-<canvas id="c" width="1280" height="800" style="position:absolute;inset:0"></canvas><canvas id="o" width="1280" height="800" style="position:absolute;inset:0"></canvas></div>
-<script src="/atlas.js"></script></body></html>`;
-const server = createServer((req, res) => {
-  const url = req.url ?? '/';
-  if (url === '/atlas.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(js); return; }
-  if (url === '/data') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(Buffer.concat([Buffer.from(map.xy.buffer, map.xy.byteOffset, map.xy.byteLength), Buffer.from(codes.buffer)])); return; }
-  if (url.startsWith('/thumb/')) { res.writeHead(404); res.end(); return; }
-  res.writeHead(200, { 'content-type': 'text/html' }); res.end(page0);
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const port = (server.address() as { port: number }).port;
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-await page.addInitScript('window.__name = (f) => f');
-await page.goto(`http://127.0.0.1:${port}/`);
+const { page, close } = await openAtlasPage(root, map.xy, codes);
 const ld = load();
 const r = await page.evaluate(async ({ n, legend }) => {
   const A = (window as unknown as { Atlas: typeof import('../src-renderer/src/components/atlas-gl.ts') }).Atlas;
@@ -117,8 +98,7 @@ const r = await page.evaluate(async ({ n, legend }) => {
 }, { n, legend });
 mkdirSync(join(root, 'e2e/artifacts'), { recursive: true });
 await page.screenshot({ path: join(root, 'e2e/artifacts/interop-map.png') });
-await browser.close();
-server.close();
+await close();
 
 const res = {
   library: lib, model, sampleModel, m: M, d, n,
