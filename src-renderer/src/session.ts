@@ -74,9 +74,16 @@ export function screenRunId(): number | null {
   return session.view === 'people' ? session.peopleRunId : session.runId;
 }
 
+/** bumps when another library opens: an answer asked of the old library is dropped when it lands after the switch */
+let libraryGeneration = 0;
+
 export async function loadRuns(): Promise<void> {
+  const generation = libraryGeneration;
   try {
-    session.runs = await api.listRuns();
+    const runs = await api.listRuns();
+    // the old library's runs would hide the saved run of the new one (and the newest run would take its place)
+    if (generation !== libraryGeneration) return;
+    session.runs = runs;
     if (!session.restored && state.info) {
       session.restored = true;
       const saved = loadPref<{ runId?: number | null; peopleRunId?: number | null; model?: string | null }>('selection', {});
@@ -95,7 +102,10 @@ export async function loadRuns(): Promise<void> {
 
 async function loadHistory(): Promise<void> {
   const id = screenRunId();
-  session.history = id !== null ? await api.getHistory({ runId: id }).catch(() => null) : null;
+  const generation = libraryGeneration;
+  const h = id !== null ? await api.getHistory({ runId: id }).catch(() => null) : null;
+  // another run came on screen (or another library opened) while this was asked
+  if (generation === libraryGeneration && id === screenRunId()) session.history = h;
 }
 
 /** Applies an edit to the run on screen (or the one given). */
@@ -145,6 +155,8 @@ export async function redo(): Promise<void> {
 
 /** Another library was opened: nothing of the old one's runs, clusters or edits stays; its saved selections load. */
 function resetForLibrary(): void {
+  libraryGeneration++;
+  if (runsTimer) { clearTimeout(runsTimer); runsTimer = null; }
   Object.assign(session, { runId: null, peopleRunId: null, cluster: null, item: null, itemKind: null, model: null, runs: [], history: null, runRevision: 0, log: [], restored: false });
   if (session.view === 'cluster') session.view = 'clusters';
   // the address named the old library's run and model
@@ -177,7 +189,7 @@ export function startSession(): void {
     // (an edit, undo or redo brought the counts above: no listRuns to queue ahead of the next action on the server)
     if (!change?.counts) {
       if (runsTimer) clearTimeout(runsTimer);
-      runsTimer = setTimeout(() => { runsTimer = null; void api.listRuns().then((rs) => { session.runs = rs; }).catch(() => {}); }, 30);
+      runsTimer = setTimeout(() => { runsTimer = null; const g = libraryGeneration; void api.listRuns().then((rs) => { if (g === libraryGeneration) session.runs = rs; }).catch(() => {}); }, 30);
     }
     // an edit, undo or redo of this page brings the history in its answer: no second request queued on the server
     if (runId === screenRunId() && !ownCalls) void loadHistory();
@@ -185,8 +197,9 @@ export function startSession(): void {
   api.onEvent((e) => {
     if (e.type === 'job' && e.job.state === 'done' && e.job.kind === 'cluster') {
       const r = e.job.result; // typed by the job kind
+      const generation = libraryGeneration;
       void loadRuns().then(() => {
-        if (!r) return;
+        if (!r || generation !== libraryGeneration) return;
         session.runId = r.runId;
         if (r.kind === 'face') session.peopleRunId = r.runId;
       });
