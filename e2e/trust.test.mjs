@@ -358,6 +358,31 @@ test('back up now and restore it, with a confirmation', async () => {
   await shot('backup-restored');
 });
 
+test('a slow answer for the cluster left a moment ago never replaces the one opened after it', async () => {
+  const cs = (await call('getClusters', { runId: runA })).filter((c) => c.size > 0).sort((a, b) => a.cluster - b.cluster);
+  const [c1, c2, c3] = cs.map((c) => c.cluster);
+  await page.evaluate(([r, c]) => { location.hash = `#view=cluster&run=${r}&cluster=${c}`; }, [runA, c1]);
+  await page.waitForFunction((c) => document.querySelector('[data-testid=cluster-detail]')?.dataset.shown === String(c), c1);
+  // the server is slow for c2 only: its answer lands after c3's
+  let delayed = 0;
+  await page.route('**/api/getCluster', async (route) => {
+    if (route.request().postDataJSON()?.cluster === c2) { delayed++; await new Promise((r) => setTimeout(r, 1500)); }
+    await route.continue();
+  });
+  await page.evaluate(([r, c]) => { location.hash = `#view=cluster&run=${r}&cluster=${c}`; }, [runA, c2]);
+  await page.waitForTimeout(150);
+  await page.evaluate(([r, c]) => { location.hash = `#view=cluster&run=${r}&cluster=${c}`; }, [runA, c3]);
+  await page.waitForFunction((c) => document.querySelector('[data-testid=cluster-detail]')?.dataset.shown === String(c), c3);
+  await page.waitForTimeout(2500); // c2's answer has landed by now
+  await page.unroute('**/api/getCluster');
+  assert.equal(delayed, 1);
+  assert.equal(await page.getByTestId('cluster-detail').getAttribute('data-shown'), String(c3));
+  const members = new Set((await call('getClusterMembers', { runId: runA, cluster: c3, offset: 0, limit: 1000 })).items.map((v) => v.item));
+  const top = await page.getByTestId('top-samples').locator('[data-item]').evaluateAll((ts) => ts.map((t) => Number(t.dataset.item)));
+  assert.ok(top.length > 0 && top.every((i) => members.has(i)), `top samples ${top} are members of cluster ${c3}`);
+  assert.equal(await page.getByTestId('cluster-name').getAttribute('placeholder'), `cluster ${c3}`);
+});
+
 test('a stopped server shows the reconnect banner with the last data; a restart that needs the token says so', async () => {
   await go('clusters');
   const rows = await page.getByTestId('cluster-row').count();
