@@ -544,6 +544,17 @@ export class CoreService implements AppApi {
     });
   }
 
+  /** Whether the model's matrix is in the cache at its current revision (nothing is loaded). */
+  private matrixIsCached(model: string): boolean {
+    const c = this.matrices.peek(model);
+    return !!c && c.revision === this.lib.db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model);
+  }
+
+  /** The model of a run (null: no such run). */
+  private runModel(runId: number): string | null {
+    return (this.lib.db.prepare('SELECT model FROM runs WHERE id = ?').pluck().get(runId) as string | undefined) ?? null;
+  }
+
   /** The matrix with L2-normalized rows (shared memory), made once per cached matrix in a worker. */
   private normalized(m: CachedMatrix): Promise<Float32Array> {
     if (!m.xn) {
@@ -902,7 +913,12 @@ export class CoreService implements AppApi {
     const hint = this.suggestHint.has(runId) ? this.suggestHint.get(runId)! : null;
     this.suggestHint.set(runId, new Set());
     this.suggestBuiltGen.set(runId, this.suggestGen.get(runId) ?? 0);
-    const p = buildIndex(this.lib.db, runId, gemm, prev, hint);
+    // the model's vectors from the matrix cache: a new index reads every candidate and prototype (one load of the
+    // matrix costs what that scan costs, and later calls share it); a refresh of a few persons only when it is cached
+    const model = prev?.model ?? this.runModel(runId);
+    let cached: CachedMatrix | null = null;
+    try { if (model !== null && (!prev || this.matrixIsCached(model))) cached = this.matrix(model); } catch { /* no embeddings: read as before */ }
+    const p = buildIndex(this.lib.db, runId, gemm, prev, hint, cached);
     this.suggestIdx.set(runId, p);
     if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
     p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });

@@ -7,7 +7,7 @@
  * Rows are L2-normalized by the caller. Pure: typed arrays in, typed arrays out.
  */
 import { badArg } from '../../common/errors.ts';
-import { gemmJs, transpose, type Gemm } from '../linalg.ts';
+import { dot, gemmJs, transpose, type Gemm } from '../linalg.ts';
 
 export interface AssignGroups {
   /** number of groups */
@@ -86,11 +86,11 @@ export async function assignToGroups(Q: Float32Array, q: number, d: number, G: A
       kth.fill(-Infinity);
       const cnt = protoStart[g + 1] - protoStart[g];
       for (let u = protoStart[g]; u < protoStart[g + 1]; u++) {
-        const dot = dotRows(Q, i * d, Pm, order[u] * d, d);
-        if (dot <= kth[agree - 1]) continue;
+        const sim = dot(Q, i * d, Pm, order[u] * d, d);
+        if (sim <= kth[agree - 1]) continue;
         let p = agree - 1;
-        while (p > 0 && kth[p - 1] < dot) { kth[p] = kth[p - 1]; p--; }
-        kth[p] = dot;
+        while (p > 0 && kth[p - 1] < sim) { kth[p] = kth[p - 1]; p--; }
+        kth[p] = sim;
       }
       const m = cnt === 0 ? -Infinity : kth[Math.min(agree, cnt) - 1];
       if (m > bs) { ss = bs; bs = m; b = g; } else if (m > ss) ss = m;
@@ -102,16 +102,6 @@ export async function assignToGroups(Q: Float32Array, q: number, d: number, G: A
     else group[i] = b;
   }
   return { group, best, second, reason };
-}
-
-function dotRows(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
-  for (; j + 3 < d; j += 4) {
-    s0 += a[ao + j] * b[bo + j]; s1 += a[ao + j + 1] * b[bo + j + 1];
-    s2 += a[ao + j + 2] * b[bo + j + 2]; s3 += a[ao + j + 3] * b[bo + j + 3];
-  }
-  for (; j < d; j++) s0 += a[ao + j] * b[bo + j];
-  return (s0 + s1) + (s2 + s3);
 }
 
 function sortDesc(idx: Int32Array, s: Float32Array, n: number): void {

@@ -17,7 +17,7 @@
  */
 import { badArg } from '../../common/errors.ts';
 import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
-import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
+import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../cluster/runs.ts';
 import { blobVec, getModel } from '../embed/store.ts';
 import { identityThresholdOf } from '../models/identity.ts';
@@ -105,11 +105,7 @@ export function indexKey(db: Db, runId: number): string {
   return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${rev ?? 0}:${nf}`;
 }
 
-function dotRow(A: Float32Array, i: number, B: Float32Array, j: number, d: number): number {
-  let s = 0;
-  for (let p = 0, a = i * d, b = j * d; p < d; p++) s += A[a + p] * B[b + p];
-  return s;
-}
+const dotRow = (A: Float32Array, i: number, B: Float32Array, j: number, d: number): number => dot(A, i * d, B, j * d, d);
 
 /** The best similarity of candidate row i to a person's prototypes, the candidate itself left out (a member is among its own cluster's samples). */
 function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: number): number {
@@ -122,13 +118,34 @@ function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: numb
  * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
  * samples, size or centroid changed and the candidates that appeared are read and scored.
  */
-export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null): Promise<SuggestionIndex> {
+/** The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of SQLite. */
+export interface VectorSource { ids: Int32Array; X: Float32Array; d: number }
+
+/** A row of `src` by item id (binary search over the ascending ids); undefined when the item has no vector there. */
+function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
+  let lo = 0, hi = src.ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1, v = src.ids[mid];
+    if (v === id) return src.X.subarray(mid * src.d, (mid + 1) * src.d);
+    if (v < id) lo = mid + 1; else hi = mid - 1;
+  }
+  return undefined;
+}
+
+export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
   const d = getModel(db, run.model).dim;
   const key = indexKey(db, runId);
   const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d ? prev : null;
   const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const src = vectors && vectors.d === d ? vectors : null;
+  /** one item's vector: from the matrix in memory when there is one, else from SQLite */
+  const readVec = (it: number): Float32Array | undefined => {
+    if (src) return sourceRow(src, it);
+    const b = vecQ.get(run.model, it) as Buffer | undefined;
+    return b ? blobVec(b, d) : undefined;
+  };
   // persons: those whose samples or size changed (or that are new) are read again
   const rows = db.prepare(`SELECT cluster, size || ':' || COALESCE(mean_sim, '') || ':' || COALESCE(top, '') || ':' || COALESCE(tail, '') AS sig FROM clusters
     WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster`).raw().all(runId) as Array<[number, string]>;
@@ -146,21 +163,21 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     todo.push([c, sig, r.centroid, [...items]]);
   }
   const need = todo.reduce((a, t) => a + t[3].length, 0);
-  let vecOf = (it: number) => vecQ.get(run.model, it) as Buffer | undefined;
-  if (need > 2000) {
+  let vecOf = readVec;
+  if (need > 2000 && !src) {
     const want = new Set(todo.flatMap((t) => t[3]));
-    const got = new Map<number, Buffer>();
-    for (const [it, b] of db.prepare('SELECT item_id, vec FROM embeddings WHERE model = ?').raw().iterate(run.model) as Iterable<[number, Buffer]>) if (want.has(it)) got.set(it, b);
+    const got = new Map<number, Float32Array>();
+    for (const [it, b] of db.prepare('SELECT item_id, vec FROM embeddings WHERE model = ?').raw().iterate(run.model) as Iterable<[number, Buffer]>) if (want.has(it)) got.set(it, blobVec(b, d));
     vecOf = (it) => got.get(it);
   }
   for (const [c, sig, cen, items] of todo) {
     const centroid = Float32Array.from(blobVec(cen, d));
     normalizeRowsInPlace(centroid, 1, d);
-    const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Buffer] => !!x[1]);
+    const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Float32Array] => !!x[1]);
     const vs = found.map((x) => x[1]);
     const protoIds = Int32Array.from(found, (x) => x[0]);
     const protos = new Float32Array(vs.length * d);
-    vs.forEach((b, i) => protos.set(blobVec(b, d), i * d));
+    vs.forEach((v, i) => protos.set(v, i * d));
     normalizeRowsInPlace(protos, vs.length, d);
     persons.set(c, { sig, centroid, protos, protoIds, count: vs.length });
     changed.push(c);
@@ -215,8 +232,8 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   for (let i = 0; i < n; i++) {
     const o = oldRow.get(ids[i]);
     if (o === undefined) {
-      const b = vecQ.get(run.model, ids[i]) as Buffer | undefined;
-      if (b) Q.set(blobVec(b, d), i * d);
+      const v = readVec(ids[i]);
+      if (v) Q.set(v, i * d);
       full.push(i);
       continue;
     }
@@ -272,31 +289,16 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     const C = new Float32Array(g * d);
     list.forEach(([, p], j) => C.set(p.centroid, j * d));
     const Ct = transpose(C, g, d);
-    // every person's prototypes side by side (one more matrix product per block gives each shortlisted person's score)
-    const off = new Map<number, [number, number]>();
-    let T = 0;
-    for (const [c, p] of list) { off.set(c, [T, p.count]); T += p.count; }
-    const Pall = new Float32Array(Math.max(1, T) * d);
-    const Pids = new Int32Array(T);
-    for (const [c, p] of list) { const [o] = off.get(c)!; Pall.set(p.protos.subarray(0, p.count * d), o * d); Pids.set(p.protoIds.subarray(0, p.count), o); }
-    const Pt = T ? transpose(Pall, T, d) : null;
-    const block = Math.max(64, Math.min(2048, Math.floor(8_000_000 / Math.max(1, T))));
+    const block = 1024;
     for (let b0 = 0; b0 < full.length; b0 += block) {
       const rowsB = full.slice(b0, b0 + block);
       const A = new Float32Array(rowsB.length * d);
       rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
       const S = await gemm(A, rowsB.length, Ct, g, d);
       rowsB.forEach((i, r) => { for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]); });
-      const SP = Pt ? await gemm(A, rowsB.length, Pt, T, d) : null;
-      rowsB.forEach((i, r) => {
-        for (let e = i * L; e < (i + 1) * L; e++) {
-          if (slC[e] < 0 || !Number.isNaN(slP[e])) continue;
-          const [o, cnt] = off.get(slC[e])!;
-          let m = -Infinity;
-          for (let q = o; q < o + cnt; q++) { if (Pids[q] === ids[i]) continue; const v = SP![r * T + q]; if (v > m) m = v; }
-          slP[e] = m;
-        }
-      });
+      // the shortlisted persons' prototypes only (SHORTLIST x ~a dozen rows per candidate), not every person's: a
+      // product over all prototypes cost ~25x the dot products it kept
+      for (const i of rowsB) score(i);
     }
   }
   if (config.debug()) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
