@@ -114,10 +114,6 @@ function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: numb
   return m;
 }
 
-/**
- * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
- * samples, size or centroid changed and the candidates that appeared are read and scored.
- */
 /** The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of SQLite. */
 export interface VectorSource { ids: Int32Array; X: Float32Array; d: number }
 
@@ -132,6 +128,10 @@ function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
   return undefined;
 }
 
+/**
+ * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
+ * samples, size or centroid changed and the candidates that appeared are read and scored.
+ */
 export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
