@@ -11,7 +11,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),
-          worker: resolve(__dirname, 'src-main/core/workers/worker.ts'),
+          worker: resolve(__dirname, 'src-main/core/tasks/worker.ts'),
         },
       },
     },

@@ -13,7 +13,7 @@ import type { OptionSpec } from './args.ts';
 import { PRESETS, applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
 import type { PresetRecord } from '../common/jobs.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 import { columnarMatrixMode, isColumnar } from './commands-interop.ts';
 
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {

@@ -1,7 +1,7 @@
 /** Embedding commands: embed (import-embeddings and export-embeddings: commands-interop.ts). */
 import { AppError } from '../common/errors.ts';
 import type { EmbedReport } from '../core/embed/embed-job.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const embed: Command = {
   spec: {

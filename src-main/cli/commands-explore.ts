@@ -1,7 +1,7 @@
 /** Exploration commands (issue 20): near-duplicates that cannot chain, with keep-best / reject-the-rest. */
 import { badArg } from '../common/errors.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const neardup: Command = {
   spec: {

@@ -4,7 +4,7 @@ import { AppError, badArg } from '../common/errors.ts';
 import { expandHome } from '../core/user-path.ts';
 import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportReport, type LinkMode } from '../core/export/export.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const exportCmd: Command = {
   spec: {

@@ -11,7 +11,7 @@ import type { ScanResult } from '../common/types.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { startServer } from '../server/server.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const scan: Command = {
   spec: {

@@ -16,7 +16,7 @@ import { formatOf } from '../core/interop/columnar.ts';
 import { embedFiles } from '../core/interop/embed-files.ts';
 import { runTask } from '../core/workers/pool.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const importEmb: Command = {
   spec: {

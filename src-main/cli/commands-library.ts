@@ -1,7 +1,7 @@
 /** Library upkeep: remove-folder, check (as git fsck), clusters (a run's groups). */
 import { resolve } from 'node:path';
 import { AppError } from '../common/errors.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const removeFolder: Command = {
   spec: {

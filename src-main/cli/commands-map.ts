@@ -7,7 +7,7 @@ import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
 import { runTask, toShared } from '../core/workers/pool.ts';
 import type { MapTaskPayload } from '../core/map/map-task.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 function paramsFrom(ctx: CliContext): MapParams {
   const method = ctx.opt<string>('method');

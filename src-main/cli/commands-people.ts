@@ -2,7 +2,7 @@
 import { AppError } from '../common/errors.ts';
 import type { AppApi } from '../common/api.ts';
 import type { CliContext } from './context.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 function runOf(ctx: CliContext, cmd: string): number {
   const runId = ctx.opt<number>('run');

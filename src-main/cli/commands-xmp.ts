@@ -1,6 +1,6 @@
 /** export-xmp / import-xmp: people in XMP sidecars (MWG face regions + keywords), for digiKam, Lightroom, Immich... */
 import { AppError } from '../common/errors.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const exportXmp: Command = {
   spec: {

@@ -4,7 +4,7 @@ import type { AppApi } from '../common/api.ts';
 import { checkedApi } from '../common/dispatch.ts';
 import { AppError } from '../common/errors.ts';
 import type { JobKind, JobResult } from '../common/jobs.ts';
-import type { AppEvent, JobInfo } from '../common/types.ts';
+import type { AppEvent, JobInfo } from '../common/jobs.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { isJobOf, jobResult } from '../common/schemas.ts';
 import { config } from '../core/config.ts';

@@ -1,10 +1,11 @@
 /**
  * The `constellate` command line. Every command takes --json (one JSON document on stdout, progress on stderr) and
- * exits non-zero with a one-line error on bad input. Commands are listed in COMMANDS; later features add their own.
+ * exits non-zero with a one-line error on bad input. Commands are listed in COMMANDS (each command file exports its own, typed by command.ts); later features add theirs.
  */
 import { config } from '../core/config.ts';
 import { AppError, exitCode, toPayload } from '../common/errors.ts';
-import { helpText, parseArgs, type CommandSpec } from './args.ts';
+import { helpText, parseArgs } from './args.ts';
+import type { Command } from './command.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
 import { embedCommands } from './commands-embed.ts';
@@ -16,11 +17,6 @@ import { xmpCommands } from './commands-xmp.ts';
 import { exploreCommands } from './commands-explore.ts';
 import { interopCommands } from './commands-interop.ts';
 import { peopleCommands } from './commands-people.ts';
-
-export interface Command {
-  spec: CommandSpec;
-  run(ctx: CliContext): Promise<number | void>;
-}
 
 export const COMMANDS: Command[] = [...foundationCommands, ...embedCommands, ...clusterCommands, ...mapCommands, ...exportCommands, ...libraryCommands, ...xmpCommands, ...exploreCommands, ...interopCommands, ...peopleCommands];
 

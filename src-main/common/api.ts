@@ -3,13 +3,13 @@
  * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
-import type { RetryReport } from './types.ts';
+import type { RetryReport } from './jobs.ts';
+import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
 import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
-import type {
-  AppEvent, JobInfo, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue,
-} from './types.ts';
+import type { LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from './types.ts';
+import type { AppEvent, JobInfo } from './jobs.ts';
 
 export interface PhotoQuery {
   offset?: number;
@@ -405,30 +405,6 @@ export interface ExportEmbeddingsReport {
 }
 
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
-export interface ExportRunOptions {
-  runId: number;
-  to: string;
-  format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
-  /** folders only (default copy); ignored by other formats */
-  link?: 'copy' | 'hardlink' | 'symlink';
-  dryRun?: boolean;
-  curatedOnly?: boolean;
-  includeNoise?: boolean;
-  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
-  createMissing?: boolean;
-}
-
-export interface ExportRunReport {
-  runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
-  items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
-  distance: string;
-  folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
-  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
-  planTruncated?: boolean;
-  skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
-  warnings: string[];
-}
-
 export interface ImportLabelsOptions {
   /** name (and mark curated when unanimous) the run's groups after the labels (default true) */
   seed?: boolean;
@@ -474,18 +450,10 @@ export interface ImportLabelsReport {
   editId?: number | null;
 }
 
-export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
-export interface ImportEmbeddingsFileReport {
-  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-  format: 'parquet' | 'arrow'; files: number; source: string;
-}
-export interface ExportEmbeddingsFileReport { model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string; format: 'parquet' | 'arrow' }
-export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
-export interface ImportRunReport {
-  runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
-  rows: number; source: string; named: number; carried: number;
-}
-export interface ExportJobReport { dir: string; items: number; partitions: number; model: string; kind: 'photo' | 'face'; files: string[]; driver: string; command: string[] }
+// declared in types.ts (the job-kind map, jobs.ts, uses them); importers of api.ts keep finding them here
+export type {
+  ExportRunOptions, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ExportEmbeddingsFileReport, ImportRunOptions, ImportRunReport, ExportJobReport,
+} from './types.ts';
 
 /** The method names, used by transports to build proxies and to refuse anything else. */
 export const API_METHODS = [

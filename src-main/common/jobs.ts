@@ -1,9 +1,13 @@
 /**
- * The job-kind map: every job kind with its typed params and result. `JobInfo<K>` (common/types.ts) takes them from
- * here, so a finished job's result is typed end to end (core, transports, CLI, renderer). Pure: no Node, no Electron.
+ * The job-kind map: every job kind with its typed params and result, and `JobInfo<K>`, which takes them from here, so
+ * a finished job's result is typed end to end (core, transports, CLI, renderer); the events that carry jobs (AppEvent).
+ * Below api.ts, above types.ts: it imports only types.ts and errors.ts. Pure: no Node, no Electron.
  */
-import type { ExportJobReport, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport } from './api.ts';
-import type { ClusterParams, ItemKind, MapInfo, MapParams, RunInfo, ScanResult } from './types.ts';
+import type { ErrorPayload } from './errors.ts';
+import type {
+  AssignReport, ClusterParams, ExportJobReport, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport,
+  ItemKind, JobProgress, JobState, LibraryInfo, MapInfo, MapParams, RunChange, RunInfo, ScanResult,
+} from './types.ts';
 
 export interface EmbedSpec {
   /** 'photo', 'face', or the path of a model manifest (JSON) */
@@ -131,3 +135,41 @@ export interface JobKinds {
 export type JobKind = keyof JobKinds;
 export type JobParams<K extends JobKind> = JobKinds[K]['params'];
 export type JobResult<K extends JobKind> = JobKinds[K]['result'];
+
+interface JobInfoOf<K extends JobKind> {
+  id: number;
+  kind: K;
+  state: JobState;
+  params: JobParams<K>;
+  progress: JobProgress;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: ErrorPayload | null;
+  /** set once the job is done */
+  result: JobResult<K> | null;
+}
+
+/** A job of one kind (or, by default, of any kind: narrow on `kind` to get its typed params and result). */
+export type JobInfo<K extends JobKind = JobKind> = { [P in K]: JobInfoOf<P> }[K];
+
+/** What `retryFailed` started: a scan of the folders with I/O failures, or nothing when there are none. */
+export interface RetryReport {
+  /** recorded scan failures, and those of them that are I/O failures (retried) */
+  errors: number;
+  retryable: number;
+  /** the folders scanned again */
+  rootIds: number[];
+  scan: JobInfo<'scan'> | null;
+}
+
+/** Events pushed from the core to every connected UI. */
+export type AppEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'library'; info: LibraryInfo }
+  /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
+  | { type: 'run'; runId: number; change?: RunChange }
+  /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
+  | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
+  /** a progressive snapshot of a map being computed (binary over every transport) */
+  | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };

@@ -3,20 +3,11 @@
  * draw the same map have the same setting (and key). The library keeps one map per model and setting; getMap finds
  * a map by its setting. Pure: no Node.
  */
-import type { MapParams } from './types.ts';
+import type { MapParams, MapSetting } from './types.ts';
 
-export interface MapSetting {
-  method: MapParams['method'];
-  metric: 'cosine' | 'euclidean';
-  seed: number;
-  /** UMAP */
-  nNeighbors?: number;
-  minDist?: number;
-  /** UMAP epochs; null = chosen from n (umap-learn's rule) */
-  nEpochs?: number | null;
-  /** t-SNE; null = min(30, (n - 1) / 3) */
-  perplexity?: number | null;
-}
+/** declared in types.ts (MapInfo holds one), so the contract's files import no cycle */
+export type { MapSetting } from './types.ts';
+
 
 export const UMAP_DEFAULTS = { nNeighbors: 15, minDist: 0.1 } as const;
 

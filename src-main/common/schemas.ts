@@ -7,9 +7,9 @@
 import * as v from 'valibot';
 import type { ApiArgs, ApiMethod, ApiResult, CatalogItem, ExportRunReport } from './api.ts';
 import { AppError, ERROR_CODES, type ErrorCode, type ErrorPayload } from './errors.ts';
-import type { ClusterReport, EmbedReport, JobKind, JobParams, JobResult, SweepPoint } from './jobs.ts';
+import type { ClusterReport, EmbedReport, JobInfo, JobKind, JobParams, JobResult, SweepPoint } from './jobs.ts';
 import type {
-  ClusterParams, ClusterRow, EditOp, EditResult, FaceSummary, HistoryInfo, ItemView, JobInfo, JobProgress, JobState, LibraryInfo, MapData,
+  ClusterParams, ClusterRow, EditOp, EditResult, FaceSummary, HistoryInfo, ItemView, JobProgress, JobState, LibraryInfo, MapData,
   MapInfo, MapParams, ModelInfo, PhotoDetail, PhotoSummary, Root, RunInfo, ScanIssue, ScanResult,
 } from './types.ts';
 

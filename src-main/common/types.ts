@@ -1,6 +1,5 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
 import type { ErrorPayload } from './errors.ts';
-import type { JobKind, JobParams, JobResult } from './jobs.ts';
 
 export type ItemKind = 'photo' | 'face';
 
@@ -111,16 +110,6 @@ export interface LibraryInfo {
   retryableErrors?: number;
 }
 
-/** What `retryFailed` started: a scan of the folders with I/O failures, or nothing when there are none. */
-export interface RetryReport {
-  /** recorded scan failures, and those of them that are I/O failures (retried) */
-  errors: number;
-  retryable: number;
-  /** the folders scanned again */
-  rootIds: number[];
-  scan: JobInfo<'scan'> | null;
-}
-
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface JobProgress {
@@ -130,23 +119,6 @@ export interface JobProgress {
   /** training loss per epoch so far (autoencoder / DEC runs) */
   loss?: number[];
 }
-
-interface JobInfoOf<K extends JobKind> {
-  id: number;
-  kind: K;
-  state: JobState;
-  params: JobParams<K>;
-  progress: JobProgress;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  error: ErrorPayload | null;
-  /** set once the job is done */
-  result: JobResult<K> | null;
-}
-
-/** A job of one kind (or, by default, of any kind: narrow on `kind` to get its typed params and result). */
-export type JobInfo<K extends JobKind = JobKind> = { [P in K]: JobInfoOf<P> }[K];
 
 export interface ScanResult {
   roots: number;
@@ -165,17 +137,6 @@ export interface Page<T> {
   offset: number;
   items: T[];
 }
-
-/** Events pushed from the core to every connected UI. */
-export type AppEvent =
-  | { type: 'job'; job: JobInfo }
-  | { type: 'library'; info: LibraryInfo }
-  /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
-  | { type: 'run'; runId: number; change?: RunChange }
-  /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
-  | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
-  /** a progressive snapshot of a map being computed (binary over every transport) */
-  | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
 
 export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
 
@@ -273,13 +234,27 @@ export interface MapParams {
   tsneMethod?: 'exact' | 'bh' | 'fft' | 'auto';
 }
 
+/** A map's setting: its parameters with the defaults filled in (common/map-setting.ts mapSetting, mapSettingKey). */
+export interface MapSetting {
+  method: MapParams['method'];
+  metric: 'cosine' | 'euclidean';
+  seed: number;
+  /** UMAP */
+  nNeighbors?: number;
+  minDist?: number;
+  /** UMAP epochs; null = chosen from n (umap-learn's rule) */
+  nEpochs?: number | null;
+  /** t-SNE; null = min(30, (n - 1) / 3) */
+  perplexity?: number | null;
+}
+
 export interface MapInfo {
   id: number;
   model: string;
   method: 'umap' | 'tsne' | 'pca';
   params: Record<string, unknown>;
   /** the layout's parameters with defaults filled in (common/map-setting.ts): one stored map per model and setting */
-  setting: import('./map-setting.ts').MapSetting;
+  setting: MapSetting;
   /** the setting as one canonical string */
   settingKey: string;
   n: number;
@@ -539,3 +514,41 @@ export interface UnknownGroupsReport {
   /** best first: the highest least pairwise similarity, then the larger */
   groups: Array<{ items: number[]; size: number; minSim: number; faces: ItemView[] }>;
 }
+
+// The params and results of the export, importEmbeddings, importRun and exportJob jobs (api.ts re-exports them).
+export interface ExportRunOptions {
+  runId: number;
+  to: string;
+  format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
+  /** folders only (default copy); ignored by other formats */
+  link?: 'copy' | 'hardlink' | 'symlink';
+  dryRun?: boolean;
+  curatedOnly?: boolean;
+  includeNoise?: boolean;
+  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
+  createMissing?: boolean;
+}
+
+export interface ExportRunReport {
+  runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
+  items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
+  distance: string;
+  folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
+  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
+  planTruncated?: boolean;
+  skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
+  warnings: string[];
+}
+
+export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
+export interface ImportEmbeddingsFileReport {
+  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
+  format: 'parquet' | 'arrow'; files: number; source: string;
+}
+export interface ExportEmbeddingsFileReport { model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string; format: 'parquet' | 'arrow' }
+export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
+export interface ImportRunReport {
+  runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
+  rows: number; source: string; named: number; carried: number;
+}
+export interface ExportJobReport { dir: string; items: number; partitions: number; model: string; kind: 'photo' | 'face'; files: string[]; driver: string; command: string[] }

@@ -13,7 +13,8 @@
 import { AppError, toPayload } from '../common/errors.ts';
 import type { JobKind, JobParams, JobResult } from '../common/jobs.ts';
 import type { ErrorPayload } from '../common/errors.ts';
-import type { JobInfo, JobProgress, JobState } from '../common/types.ts';
+import type { JobProgress, JobState } from '../common/types.ts';
+import type { JobInfo } from '../common/jobs.ts';
 import type { Db } from './store/db.ts';
 import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AppEvent } from '../common/types.ts';
+import type { AppEvent } from '../common/jobs.ts';
 import { CoreService } from './service.ts';
 import { sharedPath, tempDir } from '../testing/fixtures.ts';
 

@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobInfo } from '../common/types.ts';
+import type { JobInfo } from '../common/jobs.ts';
 import { Library } from '../core/library.ts';
 import { CoreService } from '../core/service.ts';
 import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';

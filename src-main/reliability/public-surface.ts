@@ -122,10 +122,15 @@ export function cliSurface(): { commonOptions: Record<string, string>; commands:
 const CLI_DIR = join(REPO_ROOT, 'src-main/cli');
 const isProdTs = (f: string) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts');
 
+/**
+ * The production files of the project's tsconfig as one program (not only what `roots` import: some types are
+ * completed by declaration merging in files nobody imports, e.g. the worker task registry's TaskRegistry).
+ */
 function program(roots: string[]): ts.Program {
   const cfg = ts.getParsedCommandLineOfConfigFile(join(REPO_ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!cfg) throw new Error('public surface: cannot read tsconfig.json');
-  return ts.createProgram(roots, { ...cfg.options, noEmit: true });
+  const prod = cfg.fileNames.filter((f) => f.startsWith(join(REPO_ROOT, 'src-main') + '/') && isProdTs(f) && !/\/src-main\/(testing|reliability)\//.test(f));
+  return ts.createProgram([...new Set([...roots, ...prod])], { ...cfg.options, noEmit: true });
 }
 
 const LEAF_CLASSES = new Set(['Int32Array', 'Float32Array', 'Float64Array', 'Uint8Array', 'Uint32Array', 'Int8Array', 'Int16Array', 'Uint16Array', 'BigInt64Array', 'Date', 'Buffer']);

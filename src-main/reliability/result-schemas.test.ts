@@ -10,7 +10,7 @@ import { API_METHODS, type AppApi, type ApiMethod } from '../common/api.ts';
 import { checkedApi } from '../common/dispatch.ts';
 import type { ClusterReport } from '../common/jobs.ts';
 import { API_RESULT_SCHEMAS, JOB_SCHEMAS, checkResult, isJobOf, jobResult } from '../common/schemas.ts';
-import type { JobInfo } from '../common/types.ts';
+import type { JobInfo } from '../common/jobs.ts';
 import { config } from '../core/config.ts';
 import { writeNpy } from '../core/npy-file.ts';
 import { CoreService } from '../core/service.ts';

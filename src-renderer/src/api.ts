@@ -8,7 +8,7 @@ import { clientOf, type Reply } from '@common/client.ts';
 import { decodeMessage } from '@common/codec.ts';
 import { AppError } from '@common/errors.ts';
 import { previewRoute, thumbRoute } from '@common/thumbs.ts';
-import type { AppEvent } from '@common/types.ts';
+import type { AppEvent } from '@common/jobs.ts';
 import { reactive } from 'vue';
 
 /**

@@ -4,7 +4,8 @@
  * Views read from here and reload on the revisions it bumps; none keeps its own stale copy.
  */
 import { reactive } from 'vue';
-import type { JobInfo, LibraryInfo, RunChange } from '@common/types.ts';
+import type { LibraryInfo, RunChange } from '@common/types.ts';
+import type { JobInfo } from '@common/jobs.ts';
 import { api, connection } from './api.ts';
 
 export const state = reactive({

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobInfo } from '../../common/types.ts';
+import type { JobInfo } from '../../common/jobs.ts';
 import { colourDistance } from '../../common/palette.ts';
 import { CoreService } from '../service.ts';
 import { REPO_ROOT, sharedPath, tempDir } from '../../testing/fixtures.ts';

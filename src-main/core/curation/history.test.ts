@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppEvent } from '../../common/types.ts';
+import type { AppEvent } from '../../common/jobs.ts';
 import { clusterJob } from '../cluster/cluster-job.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';

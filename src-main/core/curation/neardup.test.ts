@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowDot } from '../../algo/neardup.ts';
 import { normalizeRows } from '../../algo/linalg.ts';
 import type { NearDuplicateGroup } from '../../common/api.ts';
-import type { JobInfo } from '../../common/types.ts';
+import type { JobInfo } from '../../common/jobs.ts';
 import { loadMatrix } from '../embed/store.ts';
 import { CoreService } from '../service.ts';
 import { REPO_ROOT, tempDir } from '../../testing/fixtures.ts';

@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppEvent } from '../../common/types.ts';
+import type { AppEvent } from '../../common/jobs.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
 import { identityThresholdOf } from '../models/identity.ts';

@@ -17,7 +17,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, fromPayload, type ErrorPayload } from '../../common/errors.ts';
-import type { TaskName, TaskPayload, TaskResult } from './tasks.ts';
+
+/**
+ * The tasks a worker runs, by name, with their payload and result types: filled in by core/tasks/registry.ts through
+ * declaration merging (`declare module`), so the pool, which every feature imports, never imports the registry, which
+ * imports every feature.
+ */
+export interface TaskRegistry {}
+type Tasks = TaskRegistry extends { tasks: infer T } ? T : Record<never, never>;
+export type TaskName = keyof Tasks & string;
+export type TaskPayload<N extends TaskName> = Tasks[N] extends (p: infer P, ...rest: never[]) => unknown ? P : never;
+export type TaskResult<N extends TaskName> = Tasks[N] extends (...a: never[]) => Promise<{ result: infer R }> ? R : never;
 
 export interface TaskOptions {
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
@@ -37,7 +47,7 @@ export interface ToWorker { type: 'run'; id: number; task: string; payload: unkn
 function workerEntry(): { url: URL; execArgv: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
   // built app: out/main/worker.js, next to the bundle or one level up when this code sits in a shared chunk
-  // (out/main/chunks/*.js); sources: worker.ts through tsx
+  // (out/main/chunks/*.js); sources: core/tasks/worker.ts through tsx
   if (!import.meta.url.endsWith('.ts')) {
     const built = [join(here, 'worker.js'), join(here, '..', 'worker.js')].find((f) => existsSync(f));
     if (built) return { url: pathToFileURL(built), execArgv: [] };
@@ -45,7 +55,7 @@ function workerEntry(): { url: URL; execArgv: string[] } {
   }
   const require = createRequire(import.meta.url);
   const tsx = pathToFileURL(require.resolve('tsx/esm')).href;
-  return { url: pathToFileURL(join(here, 'worker.ts')), execArgv: ['--import', tsx] };
+  return { url: pathToFileURL(join(here, '../tasks/worker.ts')), execArgv: ['--import', tsx] };
 }
 
 /** Number of workers to use for parallel work: the cores, at least 1. */

@@ -1,12 +1,13 @@
 /**
- * Worker-thread entry of the pool (pool.ts): runs the tasks of tasks.ts one at a time, as they come, with progress and
- * cancellation wired to the parent. The thread stays up between tasks, so what a task loaded (warm.ts) is reused.
+ * Worker-thread entry of the pool (workers/pool.ts): runs the tasks of registry.ts one at a time, as they come, with progress and
+ * cancellation wired to the parent. The thread stays up between tasks, so what a task loaded (workers/warm.ts) is reused.
  */
 import { parentPort } from 'node:worker_threads';
 import { AppError, toPayload } from '../../common/errors.ts';
-import { TASKS, type TaskContext, type TaskFn } from './tasks.ts';
-import { countTask, endTask } from './warm.ts';
-import type { ToWorker } from './pool.ts';
+import { TASKS } from './registry.ts';
+import type { TaskContext, TaskFn } from '../workers/tasks.ts';
+import { countTask, endTask } from '../workers/warm.ts';
+import type { ToWorker } from '../workers/pool.ts';
 
 async function run(m: ToWorker): Promise<void> {
   const fn = (TASKS as Record<string, TaskFn<never, unknown>>)[m.task];
