@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embedJob } from '../src-main/core/embed/embed-job.ts';
-import type { LimitResult } from '../src-main/core/embed/limit.ts';
 import { Library } from '../src-main/core/library.ts';
 import { MODELS_DIR } from '../src-main/core/paths.ts';
 import { scanRoots } from '../src-main/core/scan/scanner.ts';
@@ -30,7 +29,7 @@ function files(dir: string): string[] {
 
 async function limit(model: 'photo' | 'face', all: string[]): Promise<{ perSec: number; facesPerSec: number }> {
   const chunks = Array.from({ length: W }, (_, w) => all.filter((_, i) => i % W === w));
-  const rs = await Promise.all(chunks.map((c) => runTask<LimitResult>('embedLimit', { model, modelsDir: MODELS_DIR, files: c })));
+  const rs = await Promise.all(chunks.map((c) => runTask('embedLimit', { model, modelsDir: MODELS_DIR, files: c })));
   const images = rs.reduce((a, r) => a + r.images, 0), faces = rs.reduce((a, r) => a + r.faces, 0);
   const ms = Math.max(...rs.map((r) => r.ms));
   return { perSec: (images / ms) * 1000, facesPerSec: (faces / ms) * 1000 };

@@ -45,7 +45,7 @@ for (const [name, m] of Object.entries(data)) {
   const r = await verificationThresholds(m.X, m.n, m.d, m.labels, FARS);
   const other = name === 'faces-orl' ? data['faces-london'] : data['faces-orl'];
   const held = [] as unknown[];
-  for (const p of r.points) held.push({ far: p.far, ...(await evaluateThreshold(other.X, other.n, other.d, other.labels, p.similarity)) });
+  for (const p of r.points) held.push({ ...(await evaluateThreshold(other.X, other.n, other.d, other.labels, p.similarity)) });
   cal[name] = { ...r, heldOut: held };
 }
 result.calibration = cal;

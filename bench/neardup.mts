@@ -11,7 +11,7 @@ import { normalizeRows } from '../src-main/algo/linalg.ts';
 import { nearDuplicateGroups, singleLinkageGroups } from '../src-main/algo/neardup.ts';
 import { loadMatrix } from '../src-main/core/embed/store.ts';
 import { CoreService } from '../src-main/core/service.ts';
-import { tempDir } from '../src-main/core/testing.ts';
+import { tempDir } from '../src-main/testing/fixtures.ts';
 import { makeDupFixture } from '../src-main/testing/neardup-data.ts';
 
 const t = tempDir();

@@ -17,7 +17,7 @@ console.log(`load before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (const [name, buf] of [['faces-london 1024x1024', london], ['4000x3000 JPEG, orientation 6', phone]] as const) {
   await renderPreview(name, buf);
   const t: number[] = [];
-  let out = Buffer.alloc(0);
+  let out: Buffer = Buffer.alloc(0);
   for (let i = 0; i < runs; i++) { const t0 = performance.now(); out = await renderPreview(name, buf); t.push(performance.now() - t0); }
   t.sort((a, b) => a - b);
   const m = await sharp(out).metadata();

@@ -13,8 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { createRng } from '../src-main/algo/rng.ts';
-import type { ClusterOutput } from '../src-main/algo/cluster/run.ts';
-import type { MapOutput } from '../src-main/algo/map/run.ts';
 import { storeRun } from '../src-main/core/cluster/runs.ts';
 import { ensureModel, vecBlob } from '../src-main/core/embed/store.ts';
 import { Library } from '../src-main/core/library.ts';
@@ -57,9 +55,9 @@ lib.db.transaction(() => {
 })();
 console.error('clustering (k-means, k = 600) and mapping (PCA) in workers');
 const params = { algo: 'kmeans' as const, k: K, seed: 0 };
-const out = await runTask<ClusterOutput>('cluster', { X, n: N, d: D, params, labelsTrue: null, sourceIds: null, stream: null });
+const out = await runTask('cluster', { X, n: N, d: D, params, labelsTrue: null, sourceIds: null, stream: null });
 const runId = storeRun(lib.db, { model: 'bench', kind: 'photo', params, out, ids });
-const map = await runTask<MapOutput>('map', { X, n: N, d: D, params: { method: 'pca' } });
+const map = await runTask('map', { X, n: N, d: D, params: { method: 'pca' } });
 lib.db.prepare('INSERT INTO maps (model, method, params, n, ids, xy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('bench', 'umap', '{"method":"pca"}', N,
   Buffer.from(ids.buffer), Buffer.from(map.xy.buffer, map.xy.byteOffset, map.xy.byteLength), Date.now());
 lib.close();

@@ -41,11 +41,11 @@ test('atlas: points, thumbnails at zoom, pick, colour change (SwiftShader)', { t
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><body style="margin:0"><canvas id="c" width="800" height="600" style="position:absolute"></canvas><canvas id="o" width="800" height="600" style="position:absolute"></canvas><script src="/atlas.js"></script></body>');
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
   try {
     const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(`http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/`);
     const far = await page.evaluate(async ({ N, legend, labels }) => {
       const buf = await (await fetch('/data')).arrayBuffer();
       const xy = new Float32Array(buf, 0, 2 * N), codes = new Int32Array(buf, 8 * N, N);

@@ -45,7 +45,7 @@ test('the built bundle finds the prepared models (resources/models of the app ro
   const verifyModel = await built('verifyModel');
   const models = fileURLToPath(new URL('../resources/models/', import.meta.url));
   // throws MODEL_MISSING / BAD_MODEL naming the file when the bundle looks in the wrong place
-  for (const [name, count] of [['photo', 1], ['face', 3]]) {
+  for (const [name, count] of /** @type {Array<[string, number]>} */ ([['photo', 1], ['face', 3]])) {
     const files = verifyModel(name);
     assert.equal(files.length, count, name);
     for (const f of files) assert.ok(f.startsWith(models), `${f} is not under ${models}`);

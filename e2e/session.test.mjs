@@ -22,7 +22,7 @@ before(async () => {
     </script>`);
   });
   await new Promise((ok) => spy.listen(0, '127.0.0.1', ok));
-  spyPort = spy.address().port;
+  spyPort = /** @type {import('node:net').AddressInfo} */ (spy.address()).port;
 });
 after(async () => { await browser?.close(); await a?.stop(); await b?.stop(); spy?.close(); });
 

@@ -48,7 +48,7 @@ test('the failing Tune parameters show their message at the field, before and af
   await page.getByTestId('tune-model').selectOption('face');
   await page.getByTestId('tune-preset').selectOption('custom'); // the purpose presets come first (issue 18)
   await page.getByTestId('tune-algo').selectOption('kmeans');
-  for (const [k, re] of [['0', /params\.k: expected an integer >= 1, got 0/], ['-3', /params\.k: expected an integer >= 1, got -3/], ['999', /k: 999 clusters asked for 20 points/]]) {
+  for (const [k, re] of /** @type {Array<[string, RegExp]>} */ ([['0', /params\.k: expected an integer >= 1, got 0/], ['-3', /params\.k: expected an integer >= 1, got -3/], ['999', /k: 999 clusters asked for 20 points/]])) {
     await page.getByTestId('tune-k').fill(k);
     await page.getByTestId('run-cluster').click();
     await page.getByTestId('tune-error').waitFor();
