@@ -6,11 +6,12 @@
  *   electron  only electron/ imports it
  *   renderer  imports only its own files, src-main/common (through @common/) and its UI packages
  *   cycles    no import cycle between production files, type-only imports included (no-circular)
+ *   tools     production code never imports the build tools (tools/: the model build, run in its own process)
  *   tests     production code never imports test or bench helpers; a non-test file in a production folder must be
  *             reachable from an entry point (else it is a test-only helper: it belongs in src-main/testing/)
  * src-main/reliability/layers.test.ts runs this on the tree and on a bad fixture (the check can fail).
  */
-const TEST = '(\\.test\\.ts$|\\.d\\.ts$|^src-main/testing/|^src-main/reliability/|^bench/|^e2e/)';
+const TEST = '(\\.test\\.ts$|\\.d\\.ts$|^src-main/testing/|^src-main/reliability/|^bench/|^e2e/|^tools/)';
 const PROD = '^src-main/(common|algo|core|cli|server|electron)/';
 // TEMPORARY (removed when the services split lands): the one cycle the no-circular rule lets through
 const SERVICE_CYCLE_EXCEPTION = '^src-main/core/(service|library-host|watch)\\.ts$';
@@ -73,6 +74,13 @@ module.exports = {
       severity: 'error',
       from: { path: ENTRIES },
       to: { path: PROD, pathNot: [TEST, ENTRIES, '^src-main/cli/bin\\.mjs$'], reachable: false },
+    },
+    {
+      name: 'no-build-tools-in-production',
+      comment: 'the model build (tools/: npm pack, TF.js -> ONNX) is not part of the runtime: `prepare-models` runs it in its own process',
+      severity: 'error',
+      from: { path: PROD, pathNot: TEST },
+      to: { path: '^tools/' },
     },
     {
       name: 'no-circular',

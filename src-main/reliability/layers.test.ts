@@ -43,7 +43,7 @@ describe('layers (dependency-cruiser)', () => {
     put('src-main/common/api.ts', `export const x = 1;\n`);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
     // the entry points reach every production file except the test-only helper
-    put('src-main/cli/main.ts', `import { x } from '../common/api.ts';\nimport { a } from '../algo/bad.ts';\nimport { c } from '../common/bad.ts';\nimport { k } from '../core/bad.ts';\nimport { s } from '../server/bad.ts';\nimport { u } from './uses-core.ts';\nexport const m = [x, a, c, k, s, u];\n`);
+    put('src-main/cli/main.ts', `import { x } from '../common/api.ts';\nimport { a } from '../algo/bad.ts';\nimport { c } from '../common/bad.ts';\nimport { k } from '../core/bad.ts';\nimport { s } from '../server/bad.ts';\nimport { u } from './uses-core.ts';\nimport { t } from '../core/uses-tool.ts';\nexport const m = [x, a, c, k, s, u, t];\n`);
     put('src-main/electron/main.ts', `import { app } from 'electron';\nexport const e = app;\n`);
     put('src-main/electron/preload.ts', `export const p = 1;\n`);
     put('src-main/core/tasks/worker.ts', `export const w = 1;\n`);
@@ -58,6 +58,10 @@ describe('layers (dependency-cruiser)', () => {
     put('src-main/core/uses-helper.test.ts', `import { helper } from './test-only-helper.ts';\nexport const t = helper;\n`);
     // cycles: a type-only one, one through an alias-free re-export chain of three files, the temporary exception
     // (service.ts <-> watch.ts, allowed until the services split lands) and a cycle through service.ts and another file
+    // the model build is a tool: a production file never imports it (a test helper may)
+    put('tools/models/build.ts', `export const build = 1;\n`);
+    put('src-main/core/uses-tool.ts', `import { build } from '../../tools/models/build.ts';\nexport const t = build;\n`);
+    put('src-main/testing/uses-tool.ts', `import { build } from '../../tools/models/build.ts';\nexport const t2 = build;\n`);
     put('src-main/core/cyc-a.ts', `import type { B } from './cyc-b.ts';\nexport interface A { b?: B }\n`);
     put('src-main/core/cyc-b.ts', `import type { A } from './cyc-a.ts';\nexport interface B { a?: A }\n`);
     put('src-main/core/tri-1.ts', `import { t2 } from './tri-2.ts';\nexport const t1 = () => t2;\n`);
@@ -82,6 +86,8 @@ describe('layers (dependency-cruiser)', () => {
     has('no-test-helpers-in-production', 'src-main/core/bad.ts', /testing\/fixture\.ts$/);
     has('renderer-through-common', 'src-renderer/src/main.ts', /core\/ok\.ts$/);
     has('renderer-no-node', 'src-renderer/src/main.ts', /fs$/);
+    has('no-build-tools-in-production', 'src-main/core/uses-tool.ts', /tools\/models\/build\.ts$/);
+    expect(got.filter((g) => g.includes('src-main/testing/uses-tool.ts'))).toEqual([]);
     has('no-circular', 'src-main/core/cyc-a.ts', /cyc-b\.ts$/);
     has('no-circular', 'src-main/core/tri-1.ts', /tri-2\.ts$/);
     has('no-circular', 'src-main/core/helper-of-service.ts', /service\.ts$/);

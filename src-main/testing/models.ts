@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultModelsDir } from '../core/models/files.ts';
-import { prepareModels } from '../core/models/prepare.ts';
+import { prepareModels } from '../../tools/models/prepare.ts';
 import { SHARED } from './fixtures.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -16,6 +16,25 @@ export type BuiltinModelName = keyof typeof MODEL_FILES;
 
 export const CHECKSUMS_FILE = 'checksums.json';
 
+/**
+ * Where the built-in models come from, as the model build (tools/models/prepare.ts, run by `prepare-models`) records
+ * it per file: a change forces re-preparation, and the photo model's version is its source.
+ */
+export const NSFWJS_SPEC = 'nsfwjs@4.3.0';
+export const FACE_SPEC = 'faceplugin-face-recognition-js@0.0.1';
+/** The TF.js -> ONNX converter's version (tools/models/tfjs-convert.ts): bump when the emitted graph changes. */
+export const CONVERTER_VERSION = 'tfjs2onnx-1';
+/** Provenance string stored per file; a change forces re-preparation. */
+export const PHOTO_SOURCE = `${NSFWJS_SPEC}/dist/models/mobilenet_v2_mid+${CONVERTER_VERSION}`;
+
+/** What `prepare-models` did per model (its --json output). */
+export interface ModelStatus {
+  name: BuiltinModelName;
+  files: string[];
+  /** 'ok': already present and valid; 'prepared': (re)built this run */
+  status: 'ok' | 'prepared';
+}
+
 export interface ChecksumsFile {
   version: number;
   /** per-file version/provenance, e.g. photo conversion version */

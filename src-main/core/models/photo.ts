@@ -1,9 +1,8 @@
 /** Photo embeddings: nsfwjs mobilenet_v2_mid converted to ONNX; 1792-d pooled features + 5 class probabilities. */
 import path from 'node:path';
 import { AppError } from '../../common/errors.ts';
-import { defaultModelsDir, verifyModel } from './files.ts';
+import { defaultModelsDir, PHOTO_SOURCE, verifyModel } from './files.ts';
 import { preprocessPhoto, type ImageInput } from './image.ts';
-import { PHOTO_SOURCE } from './prepare.ts';
 import { createSession, ort, type RuntimeOptions } from './session.ts';
 
 export const PHOTO_MODEL_NAME = 'photo';

@@ -6,7 +6,7 @@ import { convertTfjsGraph, decodeWeights, tfPadding, type TfModelJson, type TfNo
 import { loadBundledGraphModel } from './tfjs-bundle.ts';
 import { extractTgz } from './tar.ts';
 import { NSFWJS_SPEC, npmPack, PHOTO_OUTPUTS } from './prepare.ts';
-import { ensureModels, referenceDir } from '../../testing/models.ts';
+import { ensureModels, referenceDir } from '../../src-main/testing/models.ts';
 
 const sess = (b: Uint8Array) => ort.InferenceSession.create(b, { intraOpNumThreads: 1, interOpNumThreads: 1 });
 

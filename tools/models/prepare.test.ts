@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../common/errors.ts';
-import { readChecksums, sha256File, verifyModel } from './files.ts';
+import { AppError } from '../../src-main/common/errors.ts';
+import { readChecksums, sha256File, verifyModel } from '../../src-main/core/models/files.ts';
 import { FACE_SPEC, NSFWJS_SPEC, npmPack, prepareModels } from './prepare.ts';
-import { ensureModels } from '../../testing/models.ts';
+import { ensureModels } from '../../src-main/testing/models.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prepare-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

