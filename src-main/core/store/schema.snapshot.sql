@@ -115,6 +115,15 @@ CREATE TABLE groups (
         updated_at INTEGER NOT NULL
       , hidden INTEGER NOT NULL DEFAULT 0, avatar INTEGER);
 
+-- table item_states
+CREATE TABLE item_states (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL,
+        how TEXT NOT NULL CHECK (how IN ('named', 'confirmed', 'moved', 'split', 'person', 'not-face')),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+      ) WITHOUT ROWID;
+
 -- table jobs
 CREATE TABLE jobs (
         id INTEGER PRIMARY KEY,
