@@ -7,21 +7,36 @@ import type { Db } from './db.ts';
 
 export interface ClusterFigures { size: number; mean_sim: number | null; centroid: Buffer | null }
 
-export function clusterFiguresRepo(db: Db) {
+export type ClusterFiguresRepo = ReturnType<typeof makeRepo>;
+const repos = new WeakMap<Db, ClusterFiguresRepo>();
+
+/** The repository of this connection (statements prepared once). */
+export function clusterFiguresRepo(db: Db): ClusterFiguresRepo {
+  let r = repos.get(db);
+  if (!r) { r = makeRepo(db); repos.set(db, r); }
+  return r;
+}
+
+function makeRepo(db: Db) {
+  const dim = db.prepare('SELECT dim FROM models WHERE name = ?').pluck();
+  const figures = db.prepare('SELECT size, mean_sim, centroid FROM clusters WHERE run_id = ? AND cluster = ?');
+  const setFigures = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ? WHERE run_id = ? AND cluster = ?');
+  const setAll = db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ?, top = ?, tail = ? WHERE run_id = ? AND cluster = ?');
+  const drop = db.prepare('DELETE FROM clusters WHERE run_id = ? AND cluster = ?');
   const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ? ORDER BY item_id').pluck();
   const vec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
   const setSim = db.prepare('UPDATE assignments SET sim = ? WHERE run_id = ? AND item_id = ?');
   return {
-    dim: (model: string) => db.prepare('SELECT dim FROM models WHERE name = ?').pluck().get(model) as number | undefined,
+    dim: (model: string) => dim.get(model) as number | undefined,
     members: (runId: number, c: number) => members.all(runId, c) as number[],
     vec: (model: string, item: number) => vec.get(model, item) as Buffer | undefined,
     setSim: (runId: number, item: number, sim: number | null) => { setSim.run(sim, runId, item); },
-    figures: (runId: number, c: number) => db.prepare('SELECT size, mean_sim, centroid FROM clusters WHERE run_id = ? AND cluster = ?').get(runId, c) as ClusterFigures | undefined,
+    figures: (runId: number, c: number) => figures.get(runId, c) as ClusterFigures | undefined,
     setFigures(runId: number, c: number, f: { size: number; meanSim: number; centroid: Buffer; top?: string; tail?: string }): void {
-      if (f.top === undefined) db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ? WHERE run_id = ? AND cluster = ?').run(f.size, f.meanSim, f.centroid, runId, c);
-      else db.prepare('UPDATE clusters SET size = ?, mean_sim = ?, centroid = ?, top = ?, tail = ? WHERE run_id = ? AND cluster = ?').run(f.size, f.meanSim, f.centroid, f.top, f.tail, runId, c);
+      if (f.top === undefined) setFigures.run(f.size, f.meanSim, f.centroid, runId, c);
+      else setAll.run(f.size, f.meanSim, f.centroid, f.top, f.tail, runId, c);
     },
-    dropCluster: (runId: number, c: number) => { db.prepare('DELETE FROM clusters WHERE run_id = ? AND cluster = ?').run(runId, c); },
+    dropCluster: (runId: number, c: number) => { drop.run(runId, c); },
     /** non-empty clusters: by their rows' sizes (when those were refreshed), else by the members */
     clusterCount: (runId: number, bySize: boolean) => (bySize
       ? db.prepare('SELECT COUNT(*) FROM clusters WHERE run_id = ? AND size > 0')
