@@ -11,6 +11,9 @@ export type ScriptStep =
   | { op: EditOp; split?: { items: number[]; labels: number[] } }
   | { assign: { items: number[]; to: number[] } };
 
+/** a log row's op (a damaged row: its text) */
+const opOf = (json: string): unknown => { try { return (JSON.parse(json) as { op: EditOp }).op; } catch { return json; } };
+
 const r6 = (x: number | null) => (x === null ? null : Math.round(x * 1e5) / 1e5);
 
 /** Everything an edit may change (timestamps left out), in a stable order. */
@@ -26,7 +29,7 @@ export function dumpRun(db: Db, runId: number): unknown {
     suggestionRejects: q('SELECT run_id, cluster, item_id, group_id FROM suggestion_rejects ORDER BY run_id, cluster, item_id'),
     mergeRejects: q('SELECT run_id, a, b, group_a, group_b FROM merge_rejects ORDER BY run_id, a, b'),
     notFaces: q('SELECT photo_hash, x, y, w, h, face_id FROM not_faces ORDER BY photo_hash, x, y, w, h'),
-    edits: q('SELECT op, undone FROM edits WHERE run_id = ? ORDER BY id', runId).map((r) => ({ undone: r.undone, op: (JSON.parse(r.op as string) as { op: EditOp }).op })),
+    edits: q('SELECT op, undone FROM edits WHERE run_id = ? ORDER BY id', runId).map((r) => ({ undone: r.undone, op: opOf(r.op as string) })),
   };
 }
 

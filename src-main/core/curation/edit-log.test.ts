@@ -148,4 +148,19 @@ describe.skipIf(!!process.env.GEN_EDIT_FIXTURE)('the edit engine on a library wr
   it('applies, undoes and redoes the same session anew as v0.2 did', () => {
     compare('anew', expected.anew, (db, rec) => anewSession(db, runId, script, rec));
   });
+
+  it('a damaged log row is refused, naming it, and nothing changes', () => {
+    const f = join(t.dir, 'damaged.constellate');
+    writeFileSync(f, gunzipSync(readFileSync(LIB)));
+    const lib = Library.open(f);
+    try {
+      const last = lib.db.prepare('SELECT id FROM edits WHERE run_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1').pluck().get(runId) as number;
+      for (const bad of ['{"op": {"type": "merge"', '{"v": 2, "op": {"type": "rename", "cluster": 0, "name": "x"}}', 'null']) {
+        lib.db.prepare('UPDATE edits SET op = ? WHERE id = ?').run(bad, last);
+        const before = dumpRun(lib.db, runId);
+        expect(() => undo(lib.db, runId)).toThrow(expect.objectContaining({ code: 'LIBRARY_CORRUPT', message: expect.stringMatching(new RegExp(`^edit ${last} of run ${runId} is unreadable .*nothing was changed$`)) }));
+        expect(dumpRun(lib.db, runId)).toEqual(before);
+      }
+    } finally { lib.close(); }
+  });
 });

@@ -102,7 +102,7 @@ function step(db: Db, runId: number, dir: 'undo' | 'redo'): EditResult | null {
   return db.transaction(() => {
     const row = dir === 'undo' ? repo.lastDone(runId) : repo.firstUndone(runId);
     if (!row) return null;
-    const rec = fromLogRow(row.op);
+    const rec = fromLogRow(row.op, `edit ${row.id} of run ${runId}`);
     const at = Date.now();
     const touched = ordered(dir === 'undo' ? writeBackward(db, repo, runId, rec.changes, at) : writeForward(db, repo, runId, rec.changes, at));
     refreshClusters(db, runId, touched);
@@ -122,6 +122,6 @@ export function history(db: Db, runId: number): HistoryInfo {
     runId,
     canUndo: rows.some((r) => !r.undone),
     canRedo: rows.some((r) => r.undone),
-    edits: rows.map((r) => { const l = fromLogRow(r.op, false); return { id: r.id, op: l.op, undone: !!r.undone, at: r.created_at, description: l.description }; }),
+    edits: rows.map((r) => { const l = fromLogRow(r.op, `edit ${r.id} of run ${runId}`, false); return { id: r.id, op: l.op, undone: !!r.undone, at: r.created_at, description: l.description }; }),
   };
 }

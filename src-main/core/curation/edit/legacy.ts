@@ -3,6 +3,7 @@
  * needed, grown field by field. Read into a change set here, so the engine undoes and redoes them as it does its own
  * rows, and as v0.2 did (checked on a library written by v0.2: src-main/testing/fixtures/edits-v0.2.*).
  */
+import { AppError } from '../../../common/errors.ts';
 import type { EditOp } from '../../../common/types.ts';
 import type { ClusterFields } from '../../store/edits-repo.ts';
 import { emptyChangeSet, type ChangeSet, type LogRecord } from './change-set.ts';
@@ -30,9 +31,16 @@ interface LoggedEdit {
   remembered?: { rejects?: Array<[number, number, number | null]>; notSame?: [number, number, number | null, number | null]; notFaces?: Array<{ face: number; hash: string; box: [number, number, number, number] }> };
 }
 
-/** A log row of either form; `full` false: the op and its words only (the history list). */
-export function fromLogRow(json: string, full = true): LogRecord {
-  const row = JSON.parse(json) as LogRecord | LoggedEdit;
+/** A log row of either form; `full` false: the op and its words only (the history list). `where` names it in errors. */
+export function fromLogRow(json: string, where: string, full = true): LogRecord {
+  let row: LogRecord | LoggedEdit;
+  try {
+    row = JSON.parse(json) as LogRecord | LoggedEdit;
+    if (!row || typeof row !== 'object' || !row.op || typeof row.op.type !== 'string') throw new Error('no op');
+    if ('v' in row && row.v === 2 && (typeof row.changes !== 'object' || !Array.isArray(row.changes.items))) throw new Error('no change set');
+  } catch (e) {
+    throw new AppError('LIBRARY_CORRUPT', `${where} is unreadable (${(e as Error).message}); nothing was changed`);
+  }
   if ('v' in row && row.v === 2) return row;
   const l = row as LoggedEdit;
   return { v: 2, op: l.op, description: l.description ?? l.op.type, changes: full ? changesOf(l) : emptyChangeSet() };
