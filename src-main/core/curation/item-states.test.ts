@@ -89,4 +89,15 @@ describe('item states', () => {
     expect(states()).toEqual(before);
     expect(rows()).toEqual(a);
   });
+
+  it('a deleted item takes its state with it, and undo writes none for it', () => {
+    const decided = Object.keys(states()).map(Number);
+    expect(decided.length).toBeGreaterThan(2);
+    const [gone] = decided;
+    lib.db.prepare('DELETE FROM faces WHERE id = ?').run(gone);
+    expect(states()[gone]).toBeUndefined();
+    expect(Object.keys(states())).toHaveLength(decided.length - 1);
+    while (undo(lib.db, runId)) expect(states()[gone]).toBeUndefined();
+    expect(states()).toEqual({});
+  });
 });

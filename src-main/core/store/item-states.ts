@@ -12,13 +12,14 @@ export const ITEM_DECISIONS: readonly ItemDecision[] = ['named', 'confirmed', 'm
 
 export function itemStatesRepo(db: Db) {
   const get = db.prepare('SELECT how FROM item_states WHERE run_id = ? AND item_id = ?').pluck();
-  const set = db.prepare('INSERT OR REPLACE INTO item_states (run_id, item_id, how, at) VALUES (?, ?, ?, ?)');
+  // only a member of the run has a state (undo of an edit whose item was deleted since writes none)
+  const set = db.prepare('INSERT OR REPLACE INTO item_states (run_id, item_id, how, at) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ?)');
   const drop = db.prepare('DELETE FROM item_states WHERE run_id = ? AND item_id = ?');
   return {
     get: (runId: number, item: number) => (get.get(runId, item) as ItemDecision | undefined) ?? null,
     /** null: back to "placed by the run" */
     set(runId: number, item: number, how: ItemDecision | null, at: number): void {
-      if (how === null) drop.run(runId, item); else set.run(runId, item, how, at);
+      if (how === null) drop.run(runId, item); else set.run(runId, item, how, at, runId, item);
     },
     all: (runId: number) => db.prepare('SELECT item_id AS item, how, at FROM item_states WHERE run_id = ? ORDER BY item_id').all(runId) as Array<{ item: number; how: ItemDecision; at: number }>,
   };

@@ -456,6 +456,13 @@ export const MIGRATIONS: Migration[] = [
         at INTEGER NOT NULL,
         PRIMARY KEY (run_id, item_id)
       ) WITHOUT ROWID;
+      -- an item's states go with it
+      CREATE TRIGGER photos_states_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+      CREATE TRIGGER faces_states_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+      END;
     `,
   },
 ];

@@ -334,6 +334,11 @@ CREATE TRIGGER faces_rejects_gone AFTER DELETE ON faces BEGIN
         UPDATE not_faces SET face_id = NULL WHERE face_id = OLD.id;
       END;
 
+-- trigger faces_states_gone
+CREATE TRIGGER faces_states_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+      END;
+
 -- trigger group_members_item_exists
 CREATE TRIGGER group_members_item_exists BEFORE INSERT ON group_members
       WHEN NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = NEW.group_id AND (
@@ -371,6 +376,11 @@ CREATE TRIGGER photos_item_gone AFTER DELETE ON photos BEGIN
 -- trigger photos_rejects_gone
 CREATE TRIGGER photos_rejects_gone AFTER DELETE ON photos BEGIN
         DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+
+-- trigger photos_states_gone
+CREATE TRIGGER photos_states_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
       END;
 
 -- trigger runs_kind_fixed
