@@ -442,6 +442,29 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX embeddings_model_item ON embeddings(model, item_id);
     `,
   },
+  {
+    // the members of a run the user decided (named, confirmed, moved, split into a named part, made into a person, not
+    // a face), and how; written by the edit engine with each edit that decides, so undo and redo restore them. A
+    // member without a row was placed by the run.
+    version: 8,
+    name: 'item states',
+    sql: `
+      CREATE TABLE item_states (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL,
+        how TEXT NOT NULL CHECK (how IN ('named', 'confirmed', 'moved', 'split', 'person', 'not-face')),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+      ) WITHOUT ROWID;
+      -- an item's states go with it
+      CREATE TRIGGER photos_states_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+      CREATE TRIGGER faces_states_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -115,6 +115,15 @@ CREATE TABLE groups (
         updated_at INTEGER NOT NULL
       , hidden INTEGER NOT NULL DEFAULT 0, avatar INTEGER);
 
+-- table item_states
+CREATE TABLE item_states (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL,
+        how TEXT NOT NULL CHECK (how IN ('named', 'confirmed', 'moved', 'split', 'person', 'not-face')),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, item_id)
+      ) WITHOUT ROWID;
+
 -- table jobs
 CREATE TABLE jobs (
         id INTEGER PRIMARY KEY,
@@ -325,6 +334,11 @@ CREATE TRIGGER faces_rejects_gone AFTER DELETE ON faces BEGIN
         UPDATE not_faces SET face_id = NULL WHERE face_id = OLD.id;
       END;
 
+-- trigger faces_states_gone
+CREATE TRIGGER faces_states_gone AFTER DELETE ON faces BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
+      END;
+
 -- trigger group_members_item_exists
 CREATE TRIGGER group_members_item_exists BEFORE INSERT ON group_members
       WHEN NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = NEW.group_id AND (
@@ -362,6 +376,11 @@ CREATE TRIGGER photos_item_gone AFTER DELETE ON photos BEGIN
 -- trigger photos_rejects_gone
 CREATE TRIGGER photos_rejects_gone AFTER DELETE ON photos BEGIN
         DELETE FROM suggestion_rejects WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
+      END;
+
+-- trigger photos_states_gone
+CREATE TRIGGER photos_states_gone AFTER DELETE ON photos BEGIN
+        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
       END;
 
 -- trigger runs_kind_fixed
