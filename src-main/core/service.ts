@@ -485,7 +485,7 @@ export class CoreService implements AppApi {
   async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number> }> {
     const busy = this.jobs.active()[0];
     if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running: wait for it or cancel it, then restore`);
-    const r = restoreBackup(this.lib, userPath('path', String(path ?? '')));
+    const r = await restoreBackup(this.lib, userPath('path', String(path ?? '')));
     this.matrices.clear();
     this.emit({ type: 'library', info: this.lib.info() });
     for (const run of listRuns(this.lib.db)) this.emit({ type: 'run', runId: run.id });

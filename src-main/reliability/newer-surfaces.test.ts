@@ -1,0 +1,280 @@
+/**
+ * The newer surfaces as trustworthy as the old ones (issue 35): sidecars, Parquet/Arrow, backups, exports and job
+ * bundles, embed-files, imports. Each case failed on 0.2 (a hang on a FIFO, an endless read of /dev/zero, a spin on
+ * /proc, a library emptied or replaced, a wrapped label) and must now end in a clean error naming the file, with the
+ * library unchanged. FIFO cases that would freeze a process run through the CLI with a time limit.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupNow, listBackups, restoreBackup } from '../core/backups.ts';
+import { exportRun, checkTargetDry } from '../core/export/export.ts';
+import { ColumnarWriter, openColumnar, readBatches } from '../core/interop/columnar.ts';
+import { embedFiles } from '../core/interop/embed-files.ts';
+import { exportJob } from '../core/interop/export.ts';
+import { importEmbeddingsFile, importRun } from '../core/interop/import.ts';
+import { Library } from '../core/library.ts';
+import { readFileSafe, readFileSafeSync } from '../core/safe-read.ts';
+import { checkWriteTarget, makeDirSafe, writeFileSafeSync } from '../core/safe-write.ts';
+import { openLibrary } from '../core/store/db.ts';
+import { readXmp } from '../core/xmp/sidecars.ts';
+import { tempDir, testContext } from '../testing/fixtures.ts';
+import { runLibrary } from './fault-fixture.ts';
+import { checkLibrary, cliSync } from './helpers.ts';
+
+type Err = { code?: string; message?: string };
+const errOf = async (p: Promise<unknown> | (() => unknown)): Promise<Err | null> => {
+  try { await (typeof p === 'function' ? p() : p); return null; } catch (e) { return e as Err; }
+};
+const mkfifo = (p: string) => execFileSync('mkfifo', [p]);
+
+let t: { dir: string; cleanup: () => void };
+let lib: Library;
+let runId: number;
+let photos: string[];
+let file: string;
+
+beforeAll(async () => {
+  t = tempDir('constellate-newer-');
+  ({ lib, runId, photos } = await runLibrary(t.dir, 12));
+  file = lib.path;
+});
+afterAll(() => { try { lib.close(); } catch { /* closed */ } t.cleanup(); });
+
+function counts(): { photos: number; runs: number; embeddings: number } {
+  const one = (sql: string) => lib.db.prepare(sql).pluck().get() as number;
+  return { photos: one('SELECT COUNT(*) FROM photos'), runs: one('SELECT COUNT(*) FROM runs'), embeddings: one('SELECT COUNT(*) FROM embeddings') };
+}
+
+describe('the one reader', () => {
+  it('refuses a FIFO, a link to /dev/zero and an oversized file by name, sync and async, without blocking', async () => {
+    const fifo = join(t.dir, 'r.fifo');
+    mkfifo(fifo);
+    const zero = join(t.dir, 'zero.xmp');
+    symlinkSync('/dev/zero', zero);
+    const big = join(t.dir, 'big.xmp');
+    writeFileSync(big, Buffer.alloc(9 << 20, 0x20));
+    for (const [p, why] of [[fifo, /not a regular file \(a FIFO\)/], [zero, /not a regular file \(a device\)/], [big, /too large for an XMP sidecar/]] as const) {
+      const e1 = await errOf(() => readFileSafeSync(p, 'sidecar'));
+      expect(e1?.code).toBe('BAD_FILE');
+      expect(e1?.message).toContain(p);
+      expect(e1?.message).toMatch(why);
+      const e2 = await errOf(readFileSafe(p, 'sidecar'));
+      expect(e2?.code).toBe('BAD_FILE');
+      expect(e2?.message).toMatch(why);
+    }
+    expect((await errOf(() => readFileSafeSync(join(t.dir, 'none'), 'labels')))?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('sidecars', () => {
+  it('import-xmp (CLI): a FIFO sidecar and one linked to /dev/zero are reported by name, exit 2, within the time limit', () => {
+    lib.close();
+    const fifo = `${photos[0]}.xmp`, zero = `${photos[1]}.xmp`;
+    mkfifo(fifo);
+    symlinkSync('/dev/zero', zero);
+    try {
+      const before = checkLibrary(file);
+      const r = cliSync(['import-xmp', '--library', file, '--json'], {});
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(2);
+      const out = JSON.parse(r.stdout) as { failures: Array<{ path: string; reason: string }> };
+      expect(out.failures.map((f) => f.path).sort()).toEqual([fifo, zero].sort());
+      expect(out.failures.find((f) => f.path === fifo)!.reason).toMatch(/a FIFO/);
+      expect(out.failures.find((f) => f.path === zero)!.reason).toMatch(/a device/);
+      expect(r.ms).toBeLessThan(60_000);
+      const after = checkLibrary(file);
+      expect(after.photos).toBe(before.photos);
+      expect(after.runs).toEqual(before.runs);
+      expect(existsSync(`${file}.lock`)).toBe(false);
+    } finally {
+      execFileSync('rm', ['-f', fifo, zero]);
+      lib = Library.open(file, { noBackup: true });
+    }
+  });
+
+  it('readXmp: an oversized sidecar is refused by name, the others still read', () => {
+    const big = `${photos[2]}.xmp`;
+    writeFileSync(big, `<x:xmpmeta xmlns:x="adobe:ns:meta/">${' '.repeat(9 << 20)}</x:xmpmeta>`);
+    try {
+      const r = readXmp(lib);
+      expect(r.failures).toEqual([{ path: big, reason: expect.stringMatching(/too large for an XMP sidecar/) }]);
+    } finally { execFileSync('rm', ['-f', big]); }
+  });
+});
+
+describe('the one writer', () => {
+  it('keeps a 0600 file 0600, refuses a 0444 one, a library, a protected file and a folder', () => {
+    const p = join(t.dir, 'w', 'private.xmp');
+    mkdirSync(join(t.dir, 'w'), { recursive: true });
+    writeFileSync(p, 'old');
+    chmodSync(p, 0o600);
+    writeFileSafeSync(p, 'new');
+    expect(readFileSync(p, 'utf8')).toBe('new');
+    expect(statSync(p).mode & 0o777).toBe(0o600);
+    const ro = join(t.dir, 'w', 'ro.xmp');
+    writeFileSync(ro, 'keep');
+    chmodSync(ro, 0o444);
+    const e = (() => { try { writeFileSafeSync(ro, 'x'); return null; } catch (x) { return x as Err; } })();
+    expect(e?.code).toBe('IO');
+    expect(e?.message).toMatch(/read-only file/);
+    expect(readFileSync(ro, 'utf8')).toBe('keep');
+    expect(statSync(ro).mode & 0o777).toBe(0o444);
+    expect(() => checkWriteTarget(file)).toThrow(/is a library/);
+    expect(() => checkWriteTarget(p, { protect: [p] })).toThrow(/is the file being read/);
+    expect(() => checkWriteTarget(join(t.dir, 'w'))).toThrow(/not a regular file \(a folder\)/);
+    expect(readdirSync(join(t.dir, 'w')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('never creates folders or files under /proc or /sys (mkdir -p on procfs looped forever)', async () => {
+    for (const bad of ['/proc/self/constellate-export', '/proc/1/x/y', '/sys/kernel/constellate']) {
+      expect(() => makeDirSafe(bad)).toThrow(/system/);
+      expect(() => checkTargetDry(bad)).toThrow(/system/);
+    }
+    const e = await errOf(exportRun(lib, { runId, to: '/proc/self/fdinfo/constellate/out', format: 'csv' }, testContext()));
+    expect(e?.code).toBe('BAD_ARGUMENT');
+    expect(e?.message).toContain('/proc/self/fdinfo/constellate/out');
+    const j = await errOf(exportJob(lib, { model: 'photo', to: '/proc/self/task/constellate-bundle' }));
+    expect(j?.code).toBe('BAD_ARGUMENT');
+  });
+});
+
+describe('backups', () => {
+  it('a FIFO, an empty file and a foreign file named like a backup are refused; the library is unchanged', async () => {
+    const before = counts();
+    expect(before.photos).toBeGreaterThan(0);
+    const fifo = `${file}.backup-v1-1700000000001`;
+    const empty = `${file}.backup-v1-1700000000002`;
+    const foreign = `${file}.backup-v1-1700000000003`;
+    mkfifo(fifo);
+    writeFileSync(empty, '');
+    writeFileSync(foreign, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096 - 16, 1)]));
+    try {
+      for (const [p, why] of [[fifo, /a FIFO/], [empty, /an empty file/], [foreign, /not a (readable )?backup/]] as const) {
+        const e = await errOf(restoreBackup(lib, p));
+        expect(e?.code).toBe('BAD_FILE');
+        expect(e?.message).toContain(p);
+        expect(e?.message).toMatch(why);
+        expect(e?.message).not.toMatch(/constellate-restore-/);
+        expect(counts()).toEqual(before);
+      }
+    } finally { execFileSync('rm', ['-f', fifo, empty, foreign]); }
+  });
+
+  it('a backup of an emptied library is refused; a restore first backs up the current state', async () => {
+    const before = counts();
+    const b = await backupNow(lib);
+    const r = await restoreBackup(lib, b.path);
+    expect(r.safety).toMatch(/\.backup-v\d+-\d+-before-restore$/);
+    expect(listBackups(lib).map((x) => x.path)).toContain(r.safety);
+    expect(counts()).toEqual(before);
+    // a library emptied of everything, backed up: restoring it would empty this one
+    const emptyLib = join(t.dir, 'empty', 'lib.constellate');
+    mkdirSync(join(t.dir, 'empty'));
+    const el = Library.open(emptyLib, { noBackup: true });
+    const eb = await backupNow(el);
+    el.close();
+    const copy = `${file}.backup-v${eb.version}-1700000000004`;
+    writeFileSync(copy, readFileSync(eb.path));
+    const e = await errOf(restoreBackup(lib, copy));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toMatch(/empty library/);
+    expect(counts()).toEqual(before);
+  });
+
+  it('backupNow writes under a temp name: no partial file is ever listed as a backup', async () => {
+    const n = listBackups(lib).length;
+    const p = backupNow(lib);
+    // while it runs, nothing new is listed under a backup name until it is whole
+    const mid = listBackups(lib);
+    expect(mid.length).toBe(n);
+    const b = await p;
+    expect(listBackups(lib).length).toBe(n + 1);
+    expect(statSync(b.path).size).toBe(b.size);
+    expect(readdirSync(t.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('opening a library', () => {
+  it('/dev/null and /dev/zero are not libraries: refused, no -journal made in /dev', () => {
+    for (const dev of ['/dev/null', '/dev/zero']) {
+      expect(() => openLibrary(dev, { noBackup: true })).toThrow(/not a regular file/);
+      expect(existsSync(`${dev}-journal`)).toBe(false);
+      expect(existsSync(`${dev}-wal`)).toBe(false);
+    }
+  });
+});
+
+describe('Parquet / Arrow', () => {
+  async function writeVectors(path: string, ids: string[], X: Float32Array, d: number, extra: Record<string, unknown[]> = {}, cols: Array<{ name: string; type: 'string' | 'int32' | 'float64' }> = []): Promise<void> {
+    const w = await ColumnarWriter.create(path, path.endsWith('.arrow') ? 'arrow' : 'parquet', [{ name: 'path', type: 'string' }, ...cols, { name: 'embedding', type: 'vector' }], { d });
+    w.write({ path: ids, embedding: X, ...extra } as never, ids.length);
+    w.finish();
+  }
+
+  it('a FIFO named .parquet, as a part of a folder, or named .arrow is refused by name (open blocked forever)', async () => {
+    const dir = join(t.dir, 'parts');
+    mkdirSync(dir);
+    await writeVectors(join(dir, 'a.parquet'), photos.slice(0, 2), new Float32Array(8).fill(1), 4);
+    mkfifo(join(dir, 'b.parquet'));
+    mkfifo(join(t.dir, 'v.arrow'));
+    for (const p of [dir, join(dir, 'b.parquet'), join(t.dir, 'v.arrow')]) {
+      const e = await errOf(importEmbeddingsFile(lib, { file: p, model: 'fifo' }));
+      expect(e?.code).toBe('BAD_FILE');
+      expect(e?.message).toMatch(/not a regular file \(a FIFO\)/);
+    }
+    expect(lib.db.prepare(`SELECT COUNT(*) FROM models WHERE name = 'fifo'`).pluck().get()).toBe(0);
+  });
+
+  it('NaN and infinite vectors are refused (Parquet and Arrow), naming the file, column and row; nothing stored', async () => {
+    for (const ext of ['parquet', 'arrow']) {
+      const X = new Float32Array(4 * 4).fill(0.5);
+      X[2 * 4 + 1] = ext === 'parquet' ? NaN : Infinity;
+      const p = join(t.dir, `nan.${ext}`);
+      await writeVectors(p, photos.slice(0, 4), X, 4);
+      const e = await errOf(importEmbeddingsFile(lib, { file: p, model: `nan-${ext}` }));
+      expect(e?.code).toBe('BAD_FILE');
+      expect(e?.message).toContain(p);
+      expect(e?.message).toMatch(/column 'embedding': row 3 holds a non-finite value/);
+      expect(lib.db.prepare('SELECT COUNT(*) FROM models WHERE name = ?').pluck().get(`nan-${ext}`)).toBe(0);
+      const src = openColumnar(p);
+      await expect((async () => { for await (const _ of readBatches(src, { vectors: ['embedding'] })) void _; })()).rejects.toThrow(/non-finite/);
+    }
+  });
+
+  it('duplicate ids are refused by name instead of "imported 2x" with one stored', async () => {
+    const p = join(t.dir, 'dup.parquet');
+    await writeVectors(p, [photos[0], photos[1], photos[0]], new Float32Array(12).fill(0.25), 4);
+    const e = await errOf(importEmbeddingsFile(lib, { file: p, model: 'dup' }));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toMatch(/row 3 repeats the item of row 1/);
+    expect(lib.db.prepare(`SELECT COUNT(*) FROM models WHERE name = 'dup'`).pluck().get()).toBe(0);
+  });
+
+  it('import-run: cluster labels of 2^31 and above are refused (they wrapped: 0 and 2^32 merged)', async () => {
+    const p = join(t.dir, 'run-big.parquet');
+    const w = await ColumnarWriter.create(p, 'parquet', [{ name: 'path', type: 'string' }, { name: 'cluster', type: 'float64' }]);
+    w.write({ path: photos.slice(0, 4), cluster: [0, 2 ** 32, 2 ** 31, 1] }, 4);
+    w.finish();
+    const runs = counts().runs;
+    const e = await errOf(importRun(lib, { file: p, model: 'blobs' }));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toMatch(/row 2: cluster label 4294967296 is out of range/);
+    expect(counts().runs).toBe(runs);
+  });
+
+  it('embed-files --out never replaces a library or the bundle manifest (checked before any work)', async () => {
+    const manifest = join(t.dir, 'bundle-items.parquet');
+    await writeVectors(manifest, photos.slice(0, 2), new Float32Array(8).fill(1), 4);
+    const libBytes = statSync(file).size;
+    const e1 = await errOf(embedFiles({ manifest, rows: '0:1', out: file }));
+    expect(e1?.code).toBe('BAD_ARGUMENT');
+    expect(e1?.message).toMatch(/is a library/);
+    expect(statSync(file).size).toBe(libBytes);
+    const e2 = await errOf(embedFiles({ manifest, rows: '0:1', out: manifest }));
+    expect(e2?.code).toBe('BAD_ARGUMENT');
+    expect(e2?.message).toMatch(/is the file being read/);
+    expect(openColumnar(manifest).rows).toBe(2);
+  });
+});
