@@ -55,7 +55,7 @@ export function fileTypeName(st: Pick<Stats, 'isFIFO' | 'isCharacterDevice' | 'i
 export function readError(file: string, e: unknown, kind?: ReadKind): AppError {
   if (e instanceof AppError) return e;
   const c = errorCode(e);
-  if (c === 'ENOENT' || c === 'ENOTDIR') return new AppError('NOT_FOUND', `${file}: no such file`);
+  if (c === 'ENOENT' || c === 'ENOTDIR') return new AppError('NOT_FOUND', `${file}: cannot read (${c}), no such file`);
   if (c === 'EFTYPE') return new AppError('BAD_FILE', `${file}: ${(e as Error).message}${kind ? `, not ${KIND_NAME[kind]}` : ''}`);
   if (c === 'EFBIG') return new AppError('BAD_FILE', `${file}: ${(e as Error).message.replace(/^file too large/, `too large${kind ? ` for ${KIND_NAME[kind]}` : ''}`)}`);
   if (c === 'EISDIR') return new AppError('BAD_FILE', `${file}: is a folder${kind ? `, not ${KIND_NAME[kind]}` : ''}`);

@@ -278,3 +278,24 @@ describe('Parquet / Arrow', () => {
     expect(openColumnar(manifest).rows).toBe(2);
   });
 });
+
+describe('label, id and .npy files', () => {
+  it('a FIFO or /dev/zero as ids, labels or .npy file is refused by name; a quoted newline in an ids path is one path', async () => {
+    const { readIdsFile } = await import('../core/embed/io.ts');
+    const { readNpyMatrix } = await import('../core/npy-file.ts');
+    const { labelsFromFile } = await import('../core/cluster/labels.ts');
+    const fifo = join(t.dir, 'ids.fifo');
+    mkfifo(fifo);
+    for (const p of [fifo, '/dev/zero']) {
+      for (const fn of [() => readIdsFile(p), () => readNpyMatrix(p), () => labelsFromFile(lib.db, 'photo', new Int32Array([1]), p)]) {
+        const e = await errOf(fn);
+        expect(e?.code).toBe('BAD_FILE');
+        expect(e?.message).toContain(p);
+        expect(e?.message).toMatch(/not a regular file \((a FIFO|a device)\)/);
+      }
+    }
+    const ids = join(t.dir, 'ids-newline.csv');
+    writeFileSync(ids, 'path\n"/photos/two\nlines.jpg"\n/photos/plain.jpg\n');
+    expect(readIdsFile(ids).map((r) => r.path)).toEqual(['/photos/two\nlines.jpg', '/photos/plain.jpg']);
+  });
+});
