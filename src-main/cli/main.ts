@@ -4,6 +4,7 @@
  */
 import { config } from '../core/config.ts';
 import { AppError, exitCode, toPayload } from '../common/errors.ts';
+import { installStopGuard } from './signals.ts';
 import { helpText, parseArgs, type CommandSpec } from './args.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
@@ -43,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   let ctx: CliContext | null = null;
+  // SIGTERM/SIGINT always end the process with the lock released (cli/signals.ts)
+  const unguard = installStopGuard();
   try {
     if (!cmd) throw new AppError('BAD_ARGUMENT', `unknown command '${name}' (try constellate --help)`);
     const parsed = parseArgs(cmd.spec, argv.slice(1));
@@ -62,5 +65,6 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode(p.code);
   } finally {
     await ctx?.close().catch(() => undefined);
+    unguard();
   }
 }

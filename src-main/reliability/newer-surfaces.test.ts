@@ -299,3 +299,37 @@ describe('label, id and .npy files', () => {
     expect(readIdsFile(ids).map((r) => r.path)).toEqual(['/photos/two\nlines.jpg', '/photos/plain.jpg']);
   });
 });
+
+describe('stop signals', () => {
+  async function child(grace: number): Promise<{ proc: import('node:child_process').ChildProcess; exit: Promise<{ code: number | null; ms: number }>; lockFile: string }> {
+    const { spawn } = await import('node:child_process');
+    const { REPO_ROOT } = await import('../testing/fixtures.ts');
+    const libFile = join(t.dir, `guard-${grace}.constellate`);
+    writeFileSync(libFile, '');
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src-main/reliability/stop-guard-child.ts'), libFile, String(grace)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((ok) => proc.stdout!.on('data', (c) => { if (String(c).includes('ready')) ok(); }));
+    let t0 = 0;
+    const exit = new Promise<{ code: number | null; ms: number }>((ok) => proc.on('close', (code) => ok({ code, ms: performance.now() - t0 })));
+    return { proc: Object.assign(proc, { sent: () => { t0 = performance.now(); } }), exit, lockFile: `${libFile}.lock` };
+  }
+
+  it('SIGTERM ends the process and releases the lock even when the graceful stop never comes; a second SIGINT at once', async () => {
+    const a = await child(400);
+    expect(existsSync(a.lockFile)).toBe(true);
+    (a.proc as unknown as { sent(): void }).sent();
+    a.proc.kill('SIGTERM');
+    const ra = await a.exit;
+    expect(ra.code).toBe(130);
+    expect(existsSync(a.lockFile)).toBe(false);
+
+    const b = await child(60_000);
+    (b.proc as unknown as { sent(): void }).sent();
+    b.proc.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    b.proc.kill('SIGINT');
+    const rb = await b.exit;
+    expect(rb.code).toBe(130);
+    expect(rb.ms).toBeLessThan(30_000);
+    expect(existsSync(b.lockFile)).toBe(false);
+  });
+});
