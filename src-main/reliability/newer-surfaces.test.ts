@@ -333,3 +333,41 @@ describe('stop signals', () => {
     expect(existsSync(b.lockFile)).toBe(false);
   });
 });
+
+describe('check', () => {
+  it('sees stored NaN vectors, a leaked import spool / sidecar temp, and a library emptied since its last backup', async () => {
+    const { checkLibrary: check } = await import('../core/check.ts');
+    const kinds = () => check(lib).problems.map((p) => p.kind);
+    expect(kinds()).not.toContain('non-finite-vector');
+    const row = lib.db.prepare(`SELECT item_id, vec FROM embeddings WHERE model = 'blobs' LIMIT 1`).get() as { item_id: number; vec: Buffer };
+    const bad = Buffer.from(row.vec);
+    bad.writeFloatLE(NaN, 4);
+    lib.db.prepare(`UPDATE embeddings SET vec = ? WHERE model = 'blobs' AND item_id = ?`).run(bad, row.item_id);
+    try {
+      expect(check(lib).problems.find((p) => p.kind === 'non-finite-vector')).toMatchObject({ count: 1, message: expect.stringMatching(/model blobs/) });
+    } finally {
+      lib.db.prepare(`UPDATE embeddings SET vec = ? WHERE model = 'blobs' AND item_id = ?`).run(row.vec, row.item_id);
+    }
+    // a dead process's spool and sidecar temp (pid 2^22 + 1 is above Linux's pid_max default range of live pids here)
+    const dead = 4194301;
+    mkdirSync(lib.cacheDir, { recursive: true });
+    const spool = join(lib.cacheDir, `.import-${dead}-1700000000000.f32`);
+    const side = join(photos[3].replace(/[^/]+$/, ''), `.${photos[3].split('/').pop()}.xmp.${dead}.k3j4h5.tmp`);
+    writeFileSync(spool, Buffer.alloc(1024));
+    writeFileSync(side, '<x/>');
+    try {
+      const p = check(lib).problems.find((x) => x.kind === 'leaked-temp');
+      expect(p?.count).toBe(2);
+    } finally { execFileSync('rm', ['-f', spool, side]); }
+    expect(kinds()).not.toContain('leaked-temp');
+    // emptied since the last backup: a separate library with a backup, then everything removed
+    const dir = join(t.dir, 'emptied');
+    const { lib: l2 } = await runLibrary(dir, 4);
+    try {
+      await backupNow(l2);
+      expect(check(l2).problems.map((p) => p.kind)).not.toContain('emptied');
+      l2.db.exec('DELETE FROM runs; DELETE FROM photos;');
+      expect(check(l2).problems.find((p) => p.kind === 'emptied')?.message).toMatch(/holds 4 photos and 1 runs/);
+    } finally { l2.close(); }
+  });
+});
