@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupNow, listBackups, restoreBackup } from '../core/backups.ts';
 import { exportRun, checkTargetDry } from '../core/export/export.ts';
@@ -369,5 +369,59 @@ describe('check', () => {
       l2.db.exec('DELETE FROM runs; DELETE FROM photos;');
       expect(check(l2).problems.find((p) => p.kind === 'emptied')?.message).toMatch(/holds 4 photos and 1 runs/);
     } finally { l2.close(); }
+  });
+});
+
+describe('keep-best trash', () => {
+  it('moves only the scanned file: a photo replaced since the scan, or reached through a folder swapped for a symlink, is refused and nothing moves', async () => {
+    const { CoreService } = await import('../core/service.ts');
+    const { renameSync, cpSync } = await import('node:fs');
+    const trash = join(t.dir, 'Trash');
+    const prev = process.env.CONSTELLATE_TRASH;
+    process.env.CONSTELLATE_TRASH = trash;
+    lib.close();
+    const svc = CoreService.open(file);
+    try {
+      const ids = (svc.lib.db.prepare('SELECT id, path FROM photos ORDER BY id').all() as Array<{ id: number; path: string }>);
+      const [a, b] = ids;
+      const edits = () => svc.lib.db.prepare('SELECT COUNT(*) FROM edits').pluck().get() as number;
+      const e0 = edits();
+      // b replaced since the scan (another photo's bytes under its name)
+      const orig = readFileSync(b.path);
+      writeFileSync(b.path, readFileSync(ids[5].path));
+      const e = await errOf(svc.keepBestDuplicates({ runId, groups: [{ items: [a.id, b.id], keep: a.id }], trash: true }));
+      expect(e?.code).toBe('CONFLICT');
+      expect(e?.message).toContain(b.path);
+      expect(e?.message).toMatch(/changed since the scan/);
+      expect(existsSync(b.path)).toBe(true);
+      expect(edits()).toBe(e0);
+      writeFileSync(b.path, orig);
+      // the library folder swapped for a symlink to a copy elsewhere (same names, same bytes): outside, refused
+      const root = dirname(b.path);
+      const elsewhere = join(t.dir, 'elsewhere');
+      cpSync(root, elsewhere, { recursive: true });
+      renameSync(root, `${root}.orig`);
+      symlinkSync(elsewhere, root);
+      try {
+        const e2 = await errOf(svc.keepBestDuplicates({ runId, groups: [{ items: [a.id, b.id], keep: a.id }], trash: true }));
+        expect(e2?.code).toBe('CONFLICT');
+        expect(e2?.message).toMatch(/symbolic link/);
+        expect(existsSync(join(elsewhere, b.path.split('/').pop()!))).toBe(true);
+        expect(edits()).toBe(e0);
+      } finally {
+        execFileSync('rm', ['-f', root]);
+        renameSync(`${root}.orig`, root);
+      }
+      expect(existsSync(join(trash, 'files')) ? readdirSync(join(trash, 'files')) : []).toEqual([]);
+      // the unchanged file still goes (and comes back with undo)
+      const r = await svc.keepBestDuplicates({ runId, groups: [{ items: [a.id, b.id], keep: a.id }], trash: true });
+      expect(r.files!.trashed).toEqual([b.path]);
+      await svc.undo({ runId });
+      expect(existsSync(b.path)).toBe(true);
+    } finally {
+      await svc.close();
+      if (prev === undefined) delete process.env.CONSTELLATE_TRASH; else process.env.CONSTELLATE_TRASH = prev;
+      lib = Library.open(file, { noBackup: true });
+    }
   });
 });
