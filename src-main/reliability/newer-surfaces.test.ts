@@ -425,3 +425,34 @@ describe('keep-best trash', () => {
     }
   });
 });
+
+describe('serve: body limits and error codes', () => {
+  it('a binary-codec body over the API limit is refused (413) like a JSON one; every error code is an ErrorCode', async () => {
+    const { CoreService } = await import('../core/service.ts');
+    const { startServer } = await import('../server/server.ts');
+    const { ERROR_CODES } = await import('../common/errors.ts');
+    const renderer = join(t.dir, 'renderer');
+    mkdirSync(renderer, { recursive: true });
+    writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>x</title>');
+    const svc = CoreService.open(join(t.dir, 'serve-lib.constellate'));
+    const srv = await startServer({ service: svc, rendererDir: renderer });
+    try {
+      const post = async (path: string, headers: Record<string, string>, body: Uint8Array | string) => {
+        const r = await fetch(`http://127.0.0.1:${srv.port}${path}`, { method: 'POST', headers, body });
+        return { status: r.status, error: ((await r.json().catch(() => ({}))) as { error?: { code: string } }).error };
+      };
+      const big = new Uint8Array(5 << 20);
+      const bin = await post('/api/listPhotos', { 'x-constellate-token': srv.token, 'content-type': 'application/x-constellate' }, big);
+      expect(bin.status).toBe(413);
+      const json = await post('/api/listPhotos', { 'x-constellate-token': srv.token, 'content-type': 'application/json' }, `"${'x'.repeat(5 << 20)}"`);
+      expect(json.status).toBe(413);
+      const noAuth = await post('/api/getInfo', {}, '{}');
+      expect(noAuth.status).toBe(401);
+      for (const e of [bin.error, json.error, noAuth.error]) expect(ERROR_CODES).toContain(e?.code);
+      expect((await post('/api/getInfo', { 'x-constellate-token': srv.token }, '')).status).toBe(200);
+    } finally {
+      await srv.close();
+      await svc.close();
+    }
+  });
+});
