@@ -456,3 +456,41 @@ describe('serve: body limits and error codes', () => {
     }
   });
 });
+
+describe('watched folders', () => {
+  it('a new subfolder is watched; a root renamed away and made again is watched again and scanned', async () => {
+    const { CoreService } = await import('../core/service.ts');
+    const { FolderWatcher } = await import('../core/watch.ts');
+    const { makePhotos } = await import('./fault-fixture.ts');
+    const { renameSync, copyFileSync } = await import('node:fs');
+    const base = join(t.dir, 'watched');
+    const root = join(base, 'photos');
+    const made = await makePhotos(root, 3);
+    const svc = CoreService.open(join(base, 'w.constellate'));
+    const cycles: Array<{ rootIds: number[]; added: number }> = [];
+    const watcher = new FolderWatcher(svc, 150, (s) => cycles.push({ rootIds: s.rootIds, added: s.scan?.added ?? -1 }), 150);
+    const until = async (ok: () => boolean, ms = 30_000) => { const end = Date.now() + ms; while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50)); return ok(); };
+    try {
+      await svc.addRoots({ paths: [root] });
+      await svc.waitJob({ id: (await svc.scan()).id });
+      await svc.setSettings({ watchModels: [] });
+      watcher.update({ ...(await svc.getSettings()), watch: true });
+      expect(watcher.watchedFolders()).toEqual([root]);
+      mkdirSync(join(root, 'sub'));
+      expect(await until(() => watcher.watchedFolders().includes(join(root, 'sub')))).toBe(true);
+      copyFileSync(made[0], join(root, 'sub', 'copy.jpg'));
+      expect(await until(() => cycles.some((c) => c.added >= 1))).toBe(true);
+      // renamed away, and a folder of that name made again with a new photo
+      const n = cycles.length;
+      renameSync(root, `${root}.away`);
+      mkdirSync(root);
+      await makePhotos(join(root, 'again'), 1, 64);
+      expect(await until(() => watcher.watchedFolders().includes(root))).toBe(true);
+      expect(await until(() => cycles.length > n && cycles.slice(n).some((c) => c.added >= 1))).toBe(true);
+      expect(watcher.watchedFolders()).toContain(join(root, 'again'));
+    } finally {
+      await watcher.close();
+      await svc.close();
+    }
+  });
+});
