@@ -10,6 +10,7 @@ import { config } from '../config.ts';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import path from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import { CHECKSUMS_FILE, defaultModelsDir, MODEL_FILES, readChecksums, sha256File, type BuiltinModelName, type ChecksumsFile } from './files.ts';
@@ -98,10 +99,9 @@ export async function npmPack(spec: string, cacheDirIn: string): Promise<string>
   return dest;
 }
 
+/** The project's checked atomic write (every write checked, fsynced, size verified, then renamed). */
 function writeAtomic(file: string, data: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, data);
 }
 
 function valid(modelsDir: string, file: string, sums: ChecksumsFile | undefined): boolean {
