@@ -494,3 +494,18 @@ describe('watched folders', () => {
     }
   });
 });
+
+describe('messages', () => {
+  it('a job failing on its own file (an export target on a full disk) names that file, not "cannot write the library"', async () => {
+    const { JobManager } = await import('../core/jobs.ts');
+    const jobs = new JobManager(lib.db);
+    const job = jobs.start('export', {} as never, async (): Promise<never> => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/mnt/usb/export/items.csv', syscall: 'write' });
+    });
+    const end = await jobs.wait(job.id);
+    expect(end.state).toBe('failed');
+    expect(end.error?.code).toBe('IO');
+    expect(end.error?.message).toMatch(/^\/mnt\/usb\/export\/items\.csv: cannot write \(the disk is full \(ENOSPC\)\)/);
+    expect(end.error?.message).not.toMatch(/library/);
+  });
+});
