@@ -7,7 +7,7 @@
  *   node --import tsx bench/soak-newer.mts [rounds=2] [--out FILE]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ColumnarWriter } from '../src-main/core/interop/columnar.ts';
@@ -77,7 +77,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     c.setup?.();
     const withLib = c.args.includes('--library') || c.args[0] === 'embed-files' ? c.args : [...c.args, '--library', file];
     const t1 = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', process.execPath, BIN, ...withLib, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, CONSTELLATE_WORKERS: '2' } });
+    // timeout(1) kills the CLI itself after 60 s (a SIGKILL to /usr/bin/time would leave a hung CLI behind)
+    const r0 = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', 'timeout', '-s', 'KILL', '60', process.execPath, BIN, ...withLib, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL', env: { ...process.env, CONSTELLATE_WORKERS: '2' } });
+    const r = { ...r0, signal: r0.signal ?? (r0.status === 137 ? 'SIGKILL' as const : null), status: r0.status === 137 ? null : r0.status };
     const ms = Math.round(performance.now() - t1);
     c.cleanup?.();
     const rss = Math.round(Number(/MAXRSS (\d+)/.exec(r.stderr ?? '')?.[1] ?? 0) / 1024);
@@ -85,7 +87,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     if (r.signal || r.status === null) problems.push(`killed after ${ms} ms (${r.signal ?? 'timeout'})`);
     else if (r.status !== 2 && r.status !== 3) problems.push(`exit ${r.status}: ${(r.stdout || r.stderr).split('\n')[0].slice(0, 160)}`);
     if (rss > 1024) problems.push(`peak RSS ${rss} MiB`);
-    if (existsSync(`${file}.lock`)) problems.push('lock left behind');
+    // a lock left behind is counted and removed, so that one case does not lock the library for the next ones
+    if (existsSync(`${file}.lock`)) { problems.push('lock left behind'); rmSync(`${file}.lock`, { force: true }); }
     if (fingerprint() !== before) problems.push('library changed');
     s.exits.push(r.status ?? -1);
     s.maxMs = Math.max(s.maxMs, ms);

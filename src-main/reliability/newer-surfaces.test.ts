@@ -509,3 +509,24 @@ describe('messages', () => {
     expect(end.error?.message).not.toMatch(/library/);
   });
 });
+
+describe('run_dask.py', () => {
+  it('a truncated existing part is not counted as done; a whole one is', async () => {
+    const { DASK_DRIVER } = await import('../core/interop/dask-driver.ts');
+    const dir = join(t.dir, 'dask');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'run_dask.py'), DASK_DRIVER);
+    const whole = join(dir, 'whole.parquet');
+    const w = await ColumnarWriter.create(whole, 'parquet', [{ name: 'id', type: 'string' }]);
+    w.write({ id: ['photo:1', 'photo:2'] }, 2);
+    w.finish();
+    const bytes = readFileSync(whole);
+    writeFileSync(join(dir, 'cut.parquet'), bytes.subarray(0, bytes.length - 5));
+    writeFileSync(join(dir, 'empty.parquet'), '');
+    const py = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location('drv', sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+print(json.dumps([m.whole_part(p) for p in sys.argv[2:]]))`;
+    const out = execFileSync('/usr/bin/python3', ['-c', py, join(dir, 'run_dask.py'), whole, join(dir, 'cut.parquet'), join(dir, 'empty.parquet'), join(dir, 'none.parquet')], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([true, false, false, false]);
+  });
+});
