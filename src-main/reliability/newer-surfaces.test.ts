@@ -530,3 +530,13 @@ print(json.dumps([m.whole_part(p) for p in sys.argv[2:]]))`;
     expect(JSON.parse(out)).toEqual([true, false, false, false]);
   });
 });
+
+describe('XMP regions', () => {
+  it('a sidecar with more face regions than a photo can hold is refused by name (it was quadratic: 120,000 regions 116 s)', async () => {
+    const { readXmpPeople, MAX_XMP_REGIONS } = await import('../core/xmp/xmp.ts');
+    const li = (i: number) => `<rdf:li rdf:parseType="Resource"><mwg-rs:Name>P${i % 7}</mwg-rs:Name><mwg-rs:Type>Face</mwg-rs:Type><mwg-rs:Area stArea:x="${((i % 100) / 100 + 0.005).toFixed(4)}" stArea:y="${(Math.floor(i / 100) % 100 / 100 + 0.005).toFixed(4)}" stArea:w="0.01" stArea:h="0.01" stArea:unit="normalized"/></rdf:li>`;
+    const doc = (n: number) => `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#"><mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag>${Array.from({ length: n }, (_, i) => li(i)).join('')}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>`;
+    expect(readXmpPeople(doc(MAX_XMP_REGIONS), 'ok.xmp').regions).toHaveLength(MAX_XMP_REGIONS);
+    expect(() => readXmpPeople(doc(MAX_XMP_REGIONS + 1), 'many.xmp')).toThrow(/many\.xmp: 2001 face regions, at most 2000 per photo/);
+  });
+});
