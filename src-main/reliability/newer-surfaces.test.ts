@@ -542,3 +542,16 @@ describe('XMP regions', () => {
     expect(() => readXmpPeople(doc(MAX_XMP_REGIONS + 1), 'many.xmp')).toThrow(/many\.xmp: 2001 face regions, at most 2000 per photo/);
   });
 });
+
+describe('.npy + ids import', () => {
+  it('a path repeated in the ids file is refused naming both rows, nothing stored (it said "imported 2x")', async () => {
+    const { importEmbeddings } = await import('../core/embed/io.ts');
+    const { writeNpy } = await import('../core/npy-file.ts');
+    writeNpy(join(t.dir, 'dup.npy'), new Float32Array(12).fill(0.5), [3, 4]);
+    writeFileSync(join(t.dir, 'dup-ids.csv'), ['path', photos[0], photos[1], photos[0]].join('\n'));
+    const e = await errOf(() => importEmbeddings(lib, join(t.dir, 'dup.npy'), join(t.dir, 'dup-ids.csv'), 'dup-npy'));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toMatch(/row 3 repeats the item of row 1/);
+    expect(lib.db.prepare(`SELECT COUNT(*) FROM models WHERE name = 'dup-npy'`).pluck().get()).toBe(0);
+  });
+});

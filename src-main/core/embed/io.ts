@@ -95,6 +95,7 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
     ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec`);
   const report: ImportReport = { model: modelName, kind, rows: M.rows, dim: M.cols, imported: 0, unmatched: 0, unmatchedPaths: [], facesCreated: 0 };
   const version = `imported:${resolve(npyPath)}@${Date.now()}`;
+  const seen = new Map<number, number>();
   db.transaction(() => {
     ensureModel(db, { name: modelName, kind, dim: M.cols, version, source: 'imported', info: { npy: resolve(npyPath), ids: resolve(idsPath) } });
     const d = M.cols;
@@ -112,6 +113,10 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
         if (f !== undefined) item = f;
         else { item = Number(insFace.run(pid, x, y, w, h, Date.now()).lastInsertRowid); report.facesCreated++; }
       }
+      // one vector per item: a repeated id would be counted twice and stored once
+      const first = seen.get(item);
+      if (first !== undefined) throw new AppError('BAD_FILE', `${idsPath}: row ${i + 1} repeats the item of row ${first} (${ids[i].path}); each item may have one vector`);
+      seen.set(item, i + 1);
       upsert.run(modelName, item, version, vecBlob(M.data.subarray(i * d, (i + 1) * d)));
       report.imported++;
     }
