@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import { fsyncDir, tempNameFor, writeAllSync } from './atomic-write.ts';
-import { ioError } from './io-errors.ts';
+import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 import type { Library } from './library.ts';
 import { openRegularSync, readRangeSync } from './safe-read.ts';
 import { LATEST_VERSION } from './store/migrations.ts';
@@ -138,6 +138,12 @@ export async function restoreBackup(lib: Library, path: string): Promise<{ resto
     } finally {
       db.prepare('DETACH DATABASE b').run();
     }
+  } catch (e) {
+    // never a raw error (a 500 in serve mode): the disk is IO naming the library, anything else names the backup
+    const n = named(e);
+    if (n instanceof AppError) throw n;
+    if (isSqliteIoError(e) || isFsIoError(e)) throw ioError(lib.path, e, 'cannot restore into the library');
+    throw new AppError('BAD_FILE', `${path}: cannot be restored (${(e as Error).message?.split('\n')[0] ?? String(e)}); nothing was restored`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

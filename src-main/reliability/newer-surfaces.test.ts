@@ -555,3 +555,21 @@ describe('.npy + ids import', () => {
     expect(lib.db.prepare(`SELECT COUNT(*) FROM models WHERE name = 'dup-npy'`).pluck().get()).toBe(0);
   });
 });
+
+describe('restore errors', () => {
+  it('a backup that breaks mid-restore is a BAD_FILE naming it (was a raw error, a 500 in serve mode); the library is unchanged', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const before = counts();
+    const b = await backupNow(lib);
+    const broken = `${file}.backup-v${b.version}-1700000000005`;
+    writeFileSync(broken, readFileSync(b.path));
+    const db = new Database(broken);
+    db.exec('DROP TABLE settings');
+    db.close();
+    const e = await errOf(restoreBackup(lib, broken));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toContain(broken);
+    expect(e?.message).toMatch(/nothing was restored/);
+    expect(counts()).toEqual(before);
+  });
+});
