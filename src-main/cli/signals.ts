@@ -6,7 +6,7 @@
  */
 import { releaseAllLocks } from '../core/store/lock.ts';
 
-export const STOP_GRACE_MS = 10_000;
+export const STOP_GRACE_MS = 30_000;
 
 export function installStopGuard(graceMs = STOP_GRACE_MS, exit: (code: number) => void = (c) => process.exit(c)): () => void {
   let signals = 0;
