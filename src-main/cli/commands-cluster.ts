@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ClusterOutput } from '../algo/cluster/run.ts';
 import { parseReduce } from '../algo/cluster/reduce.ts';
 import { encoderBytesOf, writeEncoderOnnx } from '../core/models/encoder-onnx.ts';
-import { writeFileSync } from 'node:fs';
+import { checkWriteTarget, writeFileSafeSync } from '../core/safe-write.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { ClusterParams } from '../common/types.ts';
 import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
@@ -166,13 +166,15 @@ const cluster: Command = {
     if (ctx.opt('out')) throw badArg('--out', 'is for matrix mode (--embeddings); library runs are stored in the library');
     const model = ctx.opt<string>('model');
     if (!model) throw badArg('--model', 'is required (or --embeddings X.npy for matrix mode)');
+    // --save-encoder is checked before the run (never a library, a folder or under /proc) and written by the one writer
+    if (ctx.opt('save-encoder')) checkWriteTarget(resolve(ctx.opt<string>('save-encoder')!), { what: 'save-encoder' });
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.cluster({ model, params, labels: ctx.opt<string>('labels') ?? null }));
     const r = ctx.result(job);
     let encoder: string | null = null;
     if (ctx.opt('save-encoder')) {
       encoder = resolve(ctx.opt<string>('save-encoder')!);
-      writeFileSync(encoder, encoderBytesOf(r.record, r.runId));
+      writeFileSafeSync(encoder, encoderBytesOf(r.record, r.runId), { what: 'save-encoder' });
     }
     // the encoder's weights stay in the library; the JSON names its shape
     const { base64: _b, ...encoderInfo } = (r.record.encoder ?? {}) as Record<string, unknown>;

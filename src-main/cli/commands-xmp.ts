@@ -15,7 +15,8 @@ const exportXmp: Command = {
     const lines = [`run ${r.runId}: ${r.regions} named faces in ${r.photos} photos; sidecars ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ${r.failed} failed`];
     for (const f of r.failures.slice(0, 5)) lines.push(`  failed: ${f.path}: ${f.reason}`);
     ctx.out(r, lines.join('\n'));
-    if (r.failed > 0) process.exitCode = 3;
+    // returned, not set on process.exitCode: bin.mjs sets the exit code from main's return value (0 overwrote it)
+    if (r.failed > 0) return 3;
   },
 };
 
@@ -31,6 +32,8 @@ const importXmp: Command = {
     for (const f of r.failures.slice(0, 5)) lines.push(`  unreadable: ${f.path}: ${f.reason}`);
     for (const s of r.labels?.seeded ?? []) lines.push(`run ${s.runId} (${s.kind}): ${s.named} groups named, ${s.curated} marked curated`);
     ctx.out(r, lines.join('\n'));
+    // sidecars that are not files (a FIFO, a link to /dev/zero) or too large were refused by name: bad input, exit 2
+    if (r.failures.length > 0) return 2;
   },
 };
 

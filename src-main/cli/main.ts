@@ -6,6 +6,7 @@ import { config } from '../core/config.ts';
 import { AppError, exitCode, toPayload } from '../common/errors.ts';
 import { helpText, parseArgs } from './args.ts';
 import type { Command } from './command.ts';
+import { installStopGuard } from './signals.ts';
 import { CliContext } from './context.ts';
 import { foundationCommands } from './commands-foundation.ts';
 import { embedCommands } from './commands-embed.ts';
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   let ctx: CliContext | null = null;
+  // SIGTERM/SIGINT always end the process with the lock released (cli/signals.ts)
+  const unguard = installStopGuard();
   try {
     if (!cmd) throw new AppError('BAD_ARGUMENT', `unknown command '${name}' (try constellate --help)`);
     const parsed = parseArgs(cmd.spec, argv.slice(1));
@@ -58,5 +61,6 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode(p.code);
   } finally {
     await ctx?.close().catch(() => undefined);
+    unguard();
   }
 }

@@ -6,7 +6,7 @@
  * removed and an AppError('IO') names the file and the cause ("the disk is full (ENOSPC)"); nothing truncated is ever
  * left under a final name.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../common/errors.ts';
@@ -51,6 +51,8 @@ export interface AtomicOptions {
   tmp?: string;
   /** fsync the file and folder (default true); caches that can be rebuilt (thumbnails) skip it */
   durable?: boolean;
+  /** permission bits of the file (default 0644 less the umask); set exactly, so a 0600 file stays 0600 */
+  mode?: number;
 }
 
 export function writeFileAtomicSync(file: string, data: string | Uint8Array | Uint8Array[], opts: AtomicOptions = {}): void {
@@ -59,7 +61,8 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array | Ui
   const expected = parts.reduce((s, p) => s + p.length, 0);
   let fd: number | null = null;
   try {
-    fd = openSync(tmp, 'wx', 0o644);
+    fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
+    if (opts.mode !== undefined) fchmodSync(fd, opts.mode);
     for (const p of parts) writeAllSync(fd, p, tmp);
     if (opts.durable !== false) fsyncSync(fd);
     const size = fstatSync(fd).size;

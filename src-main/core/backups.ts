@@ -5,17 +5,20 @@
  * replaces the library's content in one transaction: everything the backup holds comes back; the job history stays.
  * Item ids are never reused (AUTOINCREMENT keeps its high-water mark).
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../common/errors.ts';
+import { fsyncDir, tempNameFor, writeAllSync } from './atomic-write.ts';
+import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 import type { Library } from './library.ts';
+import { openRegularSync, readRangeSync } from './safe-read.ts';
 import { LATEST_VERSION } from './store/migrations.ts';
-import { openLibrary } from './store/db.ts';
+import { APPLICATION_ID, openLibrary, openReadOnly } from './store/db.ts';
 
 export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
 
-const NAME = /\.backup-v(\d+)-(\d+)(-now)?$/;
+const NAME = /\.backup-v(\d+)-(\d+)(-now|-before-restore)?$/;
 
 export function listBackups(lib: Library): BackupInfo[] {
   const dir = dirname(lib.path), base = basename(lib.path);
@@ -28,27 +31,94 @@ export function listBackups(lib: Library): BackupInfo[] {
   }).sort((a, b) => b.at - a.at);
 }
 
-export async function backupNow(lib: Library): Promise<BackupInfo> {
+export async function backupNow(lib: Library, suffix = 'now'): Promise<BackupInfo> {
   const at = Date.now();
-  const dest = `${lib.path}.backup-v${LATEST_VERSION}-${at}-now`;
-  try { await lib.db.backup(dest); } catch (e) { throw new AppError('IO', `${dest}: cannot write the backup (${(e as Error).message})`); }
+  const dest = `${lib.path}.backup-v${LATEST_VERSION}-${at}-${suffix}`;
+  // written under a hidden temp name and renamed when whole: a backup killed midway is never listed as one
+  const tmp = tempNameFor(dest);
+  try {
+    await lib.db.backup(tmp);
+    const fd = openSync(tmp, 'r+');
+    try { fsyncSync(fd); } finally { closeSync(fd); }
+    renameSync(tmp, dest);
+    fsyncDir(dirname(dest));
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* not made */ }
+    throw new AppError('IO', `${dest}: cannot write the backup (${ioError(dest, e).message.replace(`${dest}: cannot write (`, '').replace(/\)$/, '')})`);
+  }
   return { path: dest, version: LATEST_VERSION, at, size: statSync(dest).size, preMigration: false };
+}
+
+/** Copies a backup through the one reader (a FIFO or a device named like a backup is refused, never waited on). */
+function copyBackup(path: string, dest: string): void {
+  const src = openRegularSync(path, 'backup');
+  let out: number | null = null;
+  try {
+    if (src.size < 100) throw new AppError('BAD_FILE', `${path}: ${src.size === 0 ? 'an empty file' : `${src.size} bytes`}, not a backup of a library; nothing was restored`);
+    out = openSync(dest, 'wx', 0o600);
+    const buf = Buffer.allocUnsafe(Math.min(src.size, 8 << 20));
+    for (let off = 0; off < src.size;) {
+      const n = readRangeSync(src, buf, off, Math.min(buf.length, src.size - off));
+      if (n === 0) throw new AppError('BAD_FILE', `${path}: shrank while it was read; nothing was restored`);
+      writeAllSync(out, buf.subarray(0, n), dest);
+      off += n;
+    }
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    throw new AppError('IO', `${path}: cannot copy the backup to restore it (${ioError(dest, e).message})`);
+  } finally {
+    closeSync(src.fd);
+    if (out !== null) closeSync(out);
+  }
+}
+
+/** Checks the copy is a non-empty Constellate library before anything of the current one is touched. */
+function checkBackupCopy(path: string, copy: string): void {
+  let ro;
+  try { ro = openReadOnly(copy); } catch { throw new AppError('BAD_FILE', `${path}: not a backup of a library (not an SQLite database); nothing was restored`); }
+  try {
+    let appId: number, tables: string[];
+    try {
+      appId = ro.pragma('application_id', { simple: true }) as number;
+      tables = ro.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+    } catch (e) {
+      throw new AppError('BAD_FILE', `${path}: not a readable backup (${(e as Error).message.split('\n')[0]}); nothing was restored`);
+    }
+    if (appId !== APPLICATION_ID || !tables.includes('schema_migrations')) throw new AppError('BAD_FILE', `${path}: not a backup of a Constellate library; nothing was restored`);
+    const count = (t: string) => (tables.includes(t) ? (ro.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number) : 0);
+    if (count('roots') + count('photos') + count('runs') + count('embeddings') === 0) {
+      throw new AppError('BAD_FILE', `${path}: the backup holds an empty library (no folders, photos, embeddings or runs); nothing was restored`);
+    }
+  } finally {
+    ro.close();
+  }
 }
 
 /** tables restored, parents first (the job history is the running app's and stays) */
 const ORDER = ['roots', 'photos', 'faces', 'models', 'embeddings', 'processed', 'scan_issues', 'groups', 'group_members', 'runs', 'clusters', 'assignments', 'edits', 'labels', 'maps', 'exports', 'settings', 'suggestion_rejects', 'merge_rejects', 'not_faces'];
 const KEEP = new Set(['jobs', 'meta', 'schema_migrations', 'sqlite_sequence']);
 
-export function restoreBackup(lib: Library, path: string): { restored: string; tables: Record<string, number> } {
+/**
+ * Restores a backup: only a whole, non-empty Constellate library (a FIFO, an empty or foreign file named like a
+ * backup is refused with the library unchanged), and only after a backup of the current state (`-before-restore`),
+ * so a restore can itself be undone by restoring that one.
+ */
+export async function restoreBackup(lib: Library, path: string): Promise<{ restored: string; tables: Record<string, number>; safety: string }> {
   const known = listBackups(lib).find((b) => b.path === path);
   if (!known) throw new AppError('NOT_FOUND', `${path}: not a backup of this library (backups: ${listBackups(lib).map((b) => basename(b.path)).join(', ') || 'none'})`);
   const tmp = mkdtempSync(join(tmpdir(), 'constellate-restore-'));
   const copy = join(tmp, 'restore.constellate');
+  // errors about the temp copy name the backup the user chose
+  const named = (e: unknown): unknown => (e instanceof AppError && e.message.includes(copy) ? new AppError(e.code, e.message.replaceAll(copy, path)) : e);
   try {
-    copyFileSync(path, copy);
+    copyBackup(path, copy);
+    checkBackupCopy(path, copy);
     // an older schema (a pre-migration backup) is brought up to date on the copy
-    const opened = openLibrary(copy, { noBackup: true });
-    opened.db.close();
+    try {
+      const opened = openLibrary(copy, { noBackup: true });
+      opened.db.close();
+    } catch (e) { throw named(e); }
+    const safety = (await backupNow(lib, 'before-restore')).path;
     const db = lib.db;
     db.prepare('ATTACH DATABASE ? AS b').run(copy);
     try {
@@ -64,10 +134,16 @@ export function restoreBackup(lib: Library, path: string): { restored: string; t
         const bad = db.pragma('foreign_key_check') as unknown[];
         if (bad.length) throw new AppError('LIBRARY_CORRUPT', `${path}: the backup does not hold together (${bad.length} foreign key problems); nothing was restored`);
       }).immediate();
-      return { restored: path, tables: counts };
+      return { restored: path, tables: counts, safety };
     } finally {
       db.prepare('DETACH DATABASE b').run();
     }
+  } catch (e) {
+    // never a raw error (a 500 in serve mode): the disk is IO naming the library, anything else names the backup
+    const n = named(e);
+    if (n instanceof AppError) throw n;
+    if (isSqliteIoError(e) || isFsIoError(e)) throw ioError(lib.path, e, 'cannot restore into the library');
+    throw new AppError('BAD_FILE', `${path}: cannot be restored (${(e as Error).message?.split('\n')[0] ?? String(e)}); nothing was restored`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { CheckProblem, CheckReport } from '../common/types.ts';
+import { fileProblems } from './check-files.ts';
 import type { Library } from './library.ts';
 
 const EXISTS_FOR = (kindCol: string, idCol: string) => `(
@@ -79,6 +80,8 @@ export function checkLibrary(lib: Library): CheckReport {
     if (!thumbExists(lib, k)) faceThumbs++;
   }
   add('missing-thumbnail', faceThumbs, `face thumbnails missing from ${lib.thumbDir}`);
+  // non-finite vectors, leaked temp/spool files, a library emptied since its last backup (core/check-files.ts)
+  problems.push(...fileProblems(lib));
   return { ok: problems.length === 0, problems };
 }
 

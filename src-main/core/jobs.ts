@@ -137,7 +137,10 @@ export class JobManager {
       } catch (e) {
         // a disk that is full or read-only is an I/O failure naming the library, not an internal error; when the
         // job's own progress write failed first, that is the cause
-        const err = entry.writeError ?? (isSqliteIoError(e) || isFsIoError(e) ? ioError(this.db.name, e, 'cannot write the library') : e);
+        // a file system error naming its own file (an export target on a full disk, a bad path) names that file, not
+        // the library
+        const own = isFsIoError(e) && typeof (e as { path?: unknown }).path === 'string' ? ioError(String((e as { path: string }).path), e, 'cannot write') : null;
+        const err = entry.writeError ?? own ?? (isSqliteIoError(e) || isFsIoError(e) ? ioError(this.db.name, e, 'cannot write the library') : e);
         const p = toPayload(err);
         return this.finish(entry, p.code === 'CANCELLED' && !entry.writeError ? 'cancelled' : 'failed', null, p);
       }

@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from './atomic-write.ts';
 import { basename } from 'node:path';
-import { AppError } from '../common/errors.ts';
+import { readFileSafeSync } from './safe-read.ts';
 import { decodeNpyLabels, decodeNpyMatrix, encodeNpy, type Matrix } from '../common/npy.ts';
 
+/** Through the one reader: a FIFO or a device named .npy is refused by name instead of blocking or reading forever. */
 function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new AppError('BAD_FILE', `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  return readFileSafeSync(path, 'npy');
 }
 
 export function readNpyMatrix(path: string): Matrix {

@@ -46,6 +46,7 @@ import { userPath } from './user-path.ts';
 import { backupNow, listBackups, restoreBackup, type BackupInfo } from './backups.ts';
 import { bestOf, itemQualities, KEEP_RULE } from './curation/neardup.ts';
 import { moveToTrash, restoreFromTrash, type Trashed } from './curation/trash.ts';
+import { checkTrashable } from './curation/trash-guard.ts';
 import { rowDot } from '../algo/neardup.ts';
 import { exportEmbeddingsFile, exportJob } from './interop/export.ts';
 import { importEmbeddingsFile, importRun } from './interop/import.ts';
@@ -486,7 +487,7 @@ export class CoreService implements AppApi {
   async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number> }> {
     const busy = this.jobs.active()[0];
     if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running: wait for it or cancel it, then restore`);
-    const r = restoreBackup(this.lib, userPath('path', String(path ?? '')));
+    const r = await restoreBackup(this.lib, userPath('path', String(path ?? '')));
     this.matrices.clear();
     this.emit({ type: 'library', info: this.lib.info() });
     for (const run of listRuns(this.lib.db)) this.emit({ type: 'run', runId: run.id });
@@ -717,11 +718,8 @@ export class CoreService implements AppApi {
 
   /** Moves the photos' files to the trash, all or none (a failure puts back the ones already moved). */
   private trashPhotos(photoIds: number[]): Trashed[] {
-    const paths = photoIds.map((id) => {
-      const p = this.lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck().get(id) as string | undefined;
-      if (!p) throw new AppError('NOT_FOUND', `photo ${id} does not exist`);
-      return p;
-    });
+    // only the files scanned, inside the library's folders (identity: size + content hash; curation/trash-guard.ts)
+    const paths = checkTrashable(this.lib.db, photoIds);
     const moved: Trashed[] = [];
     try {
       for (const p of paths) moved.push(moveToTrash(p));

@@ -15,6 +15,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, constants as fsc } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../common/errors.ts';
 
 /** Parses a Cookie header; values that are not valid percent-encoding are kept as sent, never thrown on. */
 export function parseCookies(h: string | undefined): Record<string, string> {
@@ -68,8 +69,10 @@ export class Sessions {
   }
 }
 
+/** A body refused: the HTTP status and the ErrorCode answered (413 too large and 400 are BAD_ARGUMENT, 503 busy IO). */
 export class BodyError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  readonly code: ErrorCode;
+  constructor(readonly status: number, message: string) { super(message); this.code = status === 503 ? 'IO' : 'BAD_ARGUMENT'; }
 }
 
 export interface BodyLimits {
@@ -118,7 +121,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
 }
 
 /** Answers with a JSON error; after an unread body the connection is closed so its rest is not parsed as a request. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, close = false): void {
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, close = false): void {
   if (res.headersSent) { res.destroy(); return; }
   const body = JSON.stringify({ error: { code, message } });
   const h: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' };
@@ -138,7 +141,7 @@ export function serveFile(res: ServerResponse, file: string, headers: Record<str
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return sendError(res, 404, 'NOT_FOUND', 'not found');
-    if (code === 'EACCES' || code === 'EPERM') return sendError(res, 403, 'FORBIDDEN', 'file not readable');
+    if (code === 'EACCES' || code === 'EPERM') return sendError(res, 403, 'IO', 'file not readable (permission denied)');
     return sendError(res, 500, 'INTERNAL', `cannot open file (${code ?? 'error'})`);
   }
   let size: number;

@@ -11,6 +11,7 @@ import { config } from '../../src-main/core/config.ts';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-write.ts';
 import path from 'node:path';
 import { AppError } from '../../src-main/common/errors.ts';
 import {
@@ -92,10 +93,9 @@ export async function npmPack(spec: string, cacheDirIn: string): Promise<string>
   return dest;
 }
 
+/** The project's checked atomic write (every write checked, fsynced, size verified, then renamed). */
 function writeAtomic(file: string, data: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, data);
 }
 
 function valid(modelsDir: string, file: string, sums: ChecksumsFile | undefined): boolean {

@@ -3,7 +3,7 @@
  * (`imported`), or a file mapping paths to labels (CSV `path,label[,x,y,w,h]` or JSON lines).
  */
 import { readCsv } from '../csv.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSafeSync } from '../safe-read.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
@@ -44,10 +44,7 @@ export function labelsFromLibrary(db: Db, kind: ItemKind, ids: Int32Array): True
 
 /** Reads `path,label` rows (CSV with header, or JSON lines {"path","label"}) and maps them onto items by photo path. */
 export function labelsFromFile(db: Db, kind: ItemKind, ids: Int32Array, file: string): TrueLabels {
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new AppError('BAD_FILE', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readFileSafeSync(file, 'labels', undefined, 'utf8');
   const base = dirname(resolve(file));
   const byPath = new Map<string, string>();
   const lines = text.split(/\r?\n/).filter((l) => l.trim());

@@ -3,7 +3,8 @@
  * pool of worker threads (one per core, each with a single-threaded ONNX session) that write their results directly
  * into the library.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFileSafeSync } from '../safe-read.ts';
 import { createHash } from 'node:crypto';
 import { resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
@@ -38,7 +39,8 @@ export function resolveModel(spec: EmbedSpec): ResolvedModel {
     throw badArg('model', `expected photo, face or a model manifest (.json), got ${JSON.stringify(spec.model)}`);
   }
   let raw: unknown;
-  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+  try { raw = JSON.parse(readFileSafeSync(path, 'manifest', undefined, 'utf8')); } catch (e) {
+    if (e instanceof AppError) throw e.code === 'BAD_FILE' ? new AppError('BAD_MODEL', e.message) : e;
     throw new AppError('BAD_MODEL', `${path}: cannot read the manifest (${e instanceof SyntaxError ? jsonReason(e) : ((e as NodeJS.ErrnoException).code ?? 'read error')})`);
   }
   const m = validateManifest(raw, path);

@@ -6,6 +6,7 @@
  */
 import { writeFileSync, mkdirSync, renameSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../atomic-write.ts';
+import { readFileSafeSync } from '../safe-read.ts';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
 import { faceThumbKey } from '../../common/thumbs.ts';
@@ -24,7 +25,7 @@ function builtinKey(name: 'photo' | 'face', modelsDir: string, opts: unknown): s
 /** The cache key of a manifest model: the manifest and the model file it names. */
 function manifestKey(manifestPath: string): string {
   let file = '';
-  try { file = join(dirname(manifestPath), String((JSON.parse(readFileSync(manifestPath, 'utf8')) as { file?: unknown }).file)); } catch { /* load reports it */ }
+  try { file = join(dirname(manifestPath), String((JSON.parse(readFileSafeSync(manifestPath, 'manifest', undefined, 'utf8')) as { file?: unknown }).file)); } catch { /* load reports it */ }
   return 'manifest:' + fileKey([manifestPath, file]);
 }
 import { blobVec, openWorkerDb, vecBlob } from './store.ts';

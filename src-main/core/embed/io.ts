@@ -6,6 +6,7 @@
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-write.ts';
+import { readFileSafeSync } from '../safe-read.ts';
 import { csvRow, readCsv } from '../csv.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import { headerSummary } from '../../common/redact.ts';
@@ -27,10 +28,8 @@ export function csvField(v: string | number | null | undefined): string {
 }
 
 export function readIdsFile(file: string): IdRow[] {
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new AppError('BAD_FILE', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  // the one reader: a FIFO or a device named as the ids file is refused by name, the size is bounded
+  const text = readFileSafeSync(file, 'ids', undefined, 'utf8');
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
@@ -51,13 +50,18 @@ export function readIdsFile(file: string): IdRow[] {
     });
     return rows;
   }
-  const header = parseCsvLine(lines[0]).map((h) => h.trim().toLowerCase());
+  // the whole text through the CSV tokenizer (not split on line breaks first: a quoted path may hold a newline)
+  let recs: string[][];
+  try { recs = readCsv(text).filter((r) => r.some((f) => f.trim() !== '')); } catch (e) {
+    throw new AppError('BAD_FILE', `${file}: not a CSV file (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+  }
+  const header = (recs[0] ?? ['']).map((h) => h.trim().toLowerCase());
   const pi = header.indexOf('path');
   if (pi < 0) throw new AppError('BAD_FILE', `${file}: the CSV header must have a 'path' column (${headerSummary(header, ['path'])})`);
   const bi = ['x', 'y', 'w', 'h'].map((k) => header.indexOf(k));
   const hasBox = bi.every((i) => i >= 0);
-  for (let li = 1; li < lines.length; li++) {
-    const f = parseCsvLine(lines[li]);
+  for (let li = 1; li < recs.length; li++) {
+    const f = recs[li];
     const p = (f[pi] ?? '').trim();
     if (!p) throw new AppError('BAD_FILE', `${file}:${li + 1}: empty path`);
     let box: IdRow['box'] = null;
@@ -91,6 +95,7 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
     ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec`);
   const report: ImportReport = { model: modelName, kind, rows: M.rows, dim: M.cols, imported: 0, unmatched: 0, unmatchedPaths: [], facesCreated: 0 };
   const version = `imported:${resolve(npyPath)}@${Date.now()}`;
+  const seen = new Map<number, number>();
   db.transaction(() => {
     ensureModel(db, { name: modelName, kind, dim: M.cols, version, source: 'imported', info: { npy: resolve(npyPath), ids: resolve(idsPath) } });
     const d = M.cols;
@@ -108,6 +113,10 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
         if (f !== undefined) item = f;
         else { item = Number(insFace.run(pid, x, y, w, h, Date.now()).lastInsertRowid); report.facesCreated++; }
       }
+      // one vector per item: a repeated id would be counted twice and stored once
+      const first = seen.get(item);
+      if (first !== undefined) throw new AppError('BAD_FILE', `${idsPath}: row ${i + 1} repeats the item of row ${first} (${ids[i].path}); each item may have one vector`);
+      seen.set(item, i + 1);
       upsert.run(modelName, item, version, vecBlob(M.data.subarray(i * d, (i + 1) * d)));
       report.imported++;
     }

@@ -13,6 +13,7 @@ import type { ExportRunReport } from '../../common/api.ts';
 import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, link, rename, symlink, unlink } from 'node:fs/promises';
 import { CheckedTempFile, fsyncDir, verifyCopy } from '../atomic-write.ts';
+import { checkNotPseudoFs } from '../safe-write.ts';
 import { describeIoError, ioError } from '../io-errors.ts';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
@@ -78,6 +79,8 @@ function cannotWrite(dir: string, e: unknown): AppError {
 
 /** Makes sure `dir` is a folder we can create files in (creating it); one clear error naming it otherwise. */
 function ensureWritableDir(dir: string): void {
+  // never under /proc or /sys: a recursive mkdir on procfs loops forever on ENOENT
+  checkNotPseudoFs(dir, 'to');
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -98,6 +101,7 @@ function ensureWritableDir(dir: string): void {
 
 /** Checks without creating anything that `dir` is or can become a folder (its nearest existing ancestor is a folder). */
 export function checkTargetDry(dir: string): void {
+  checkNotPseudoFs(dir, 'to');
   let p = dir;
   for (;;) {
     let st;

@@ -24,7 +24,8 @@
 import { readCsv } from '../csv.ts';
 import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFileSafeSync } from '../safe-read.ts';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
@@ -126,10 +127,7 @@ async function readColumnarEntries(file: string, lib: Library): Promise<{ mode: 
 export const parseCsv = readCsv;
 
 function readEntries(file: string): { mode: 'csv' | 'json'; entries: Entry[]; ignored: number } {
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
-    throw new AppError('BAD_FILE', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  let text = readFileSafeSync(file, 'labels', undefined, 'utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));

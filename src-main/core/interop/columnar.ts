@@ -7,7 +7,7 @@
  * Every problem with a file (not Parquet/Arrow, truncated, a missing column, a column of the wrong type, rows of
  * different lengths) is a BAD_FILE naming the file and the column.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync, fstatSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData, type SchemaElement } from 'hyparquet';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
@@ -28,7 +28,10 @@ import { endianness } from 'node:os';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { AppError } from '../../common/errors.ts';
-import { fsyncDir } from '../atomic-write.ts';
+import { fsyncDir, writeAllSync } from '../atomic-write.ts';
+import { ioError } from '../io-errors.ts';
+import { checkWriteTarget } from '../safe-write.ts';
+import { openRegularSync, readFileSafeSync } from '../safe-read.ts';
 import { config } from '../config.ts';
 
 export type ColumnarFormat = 'parquet' | 'arrow';
@@ -99,7 +102,8 @@ function parquetFiles(path: string): string[] {
 }
 
 function readParquetMeta(file: string): FileMetaData {
-  const fd = openSync(file, 'r');
+  // the one reader: regular files only (a FIFO part is refused by name instead of freezing the process)
+  const fd = openRegularSync(file, 'columnar').fd;
   try {
     const size = fstatSync(fd).size;
     if (size < 12) throw badFile(file, `not a Parquet file (${size} bytes)`);
@@ -170,7 +174,7 @@ function arrowKind(t: arrow.DataType): Pick<ColumnInfo, 'type' | 'element'> {
 
 function readArrowTable(file: string): arrow.Table {
   let bytes: Buffer;
-  try { bytes = readFileSync(file); } catch (e) { throw new AppError('NOT_FOUND', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+  bytes = readFileSafeSync(file, 'columnar');
   try {
     const t = arrow.tableFromIPC(bytes);
     if (t.schema.fields.length === 0) throw new Error('no columns');
@@ -310,6 +314,21 @@ function arrowVectors(file: string, name: string, v: arrow.Vector, expectD: numb
 }
 
 /**
+ * Every vector of a batch finite, or a BAD_FILE naming the file, the column and the first row that is not (NaN and
+ * infinities are refused as by the .npy importer: one of them poisons every distance to it).
+ */
+function finiteBatch(file: string, b: Batch): Batch {
+  for (const [name, { X, d }] of Object.entries(b.vectors)) {
+    for (let i = 0; i < X.length; i++) {
+      if (!Number.isFinite(X[i])) {
+        throw badFile(file, `column '${name}': row ${b.start + Math.floor(i / Math.max(d, 1)) + 1} holds a non-finite value (${X[i]}); vectors must be finite`);
+      }
+    }
+  }
+  return b;
+}
+
+/**
  * Reads the source part by part (a Parquet row group, an Arrow record batch) with only the asked columns; memory is
  * one part at a time. `from`/`to` select parts by index (for a streaming reader that revisits one part).
  */
@@ -324,7 +343,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
     for (const pi of order) {
       if (opts.signal?.aborted) throw new AppError('CANCELLED', 'reading cancelled');
       const part = src.parts[pi];
-      yield arrowBatch(src.path, t.batches[part.group], part, req, dims);
+      yield finiteBatch(src.path, arrowBatch(src.path, t.batches[part.group], part, req, dims));
     }
     return;
   }
@@ -336,7 +355,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
       const part = src.parts[pi];
       if (fdFile !== part.file) {
         if (fd >= 0) closeSync(fd);
-        fd = openSync(part.file, 'r'); fdFile = part.file;
+        fd = openRegularSync(part.file, 'columnar').fd; fdFile = part.file;
       }
       const size = fstatSync(fd).size;
       let md = metas.get(part.file);
@@ -384,7 +403,7 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
         out.vectors[c] = r;
       }
       for (const c of lists) out.lists[c] = Array.from(flat(c) as ArrayLike<ArrayLike<number> | null>, (x) => (x ? Array.from(x, Number) : null));
-      yield out;
+      yield finiteBatch(part.file, out);
     }
   } finally {
     if (fd >= 0) closeSync(fd);
@@ -478,7 +497,7 @@ function readVectorChunk(file: { slice(a: number, b?: number): ArrayBuffer }, md
 /** One row group's vector column by the page reader alone (null where readBatches falls back to hyparquet's reader). */
 export function readVectorRowGroup(path: string, group: number, name: string): { X: Float32Array; d: number } | null {
   const md = readParquetMeta(path);
-  const fd = openSync(path, 'r');
+  const fd = openRegularSync(path, 'columnar').fd;
   try {
     return readVectorChunk(fileBuffer(path, fd, fstatSync(fd).size), md, group, name, Number(md.row_groups[group].num_rows), null);
   } finally { closeSync(fd); }
@@ -564,7 +583,7 @@ function fdWriter(fd: number): ByteWriter {
   const flush = () => {
     const chunk = new Uint8Array(w.buffer, 0, w.index);
     let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    writeAllSync(fd, chunk, 'the Parquet file');
     w.index = 0;
   };
   w.ensure = (size: number) => {
@@ -728,6 +747,8 @@ export class ColumnarWriter {
   private limit = wasmWriteLimit();
   private vectorPages = endianness() === 'LE';
   private resolvePath: ((path: string[]) => SchemaTree[]) | null = null;
+  /** the replaced file's permission bits, kept */
+  private mode: number | null = null;
   private constructor(readonly file: string, readonly format: ColumnarFormat, readonly cols: ColSpec[], readonly meta: Record<string, string>, readonly d: number) {
     this.tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`);
   }
@@ -737,8 +758,11 @@ export class ColumnarWriter {
    * streaming writer encodes vector columns through hyparquet-writer's dremel encoder (a JS array per row, 40x slower;
    * for benchmarks and tests) instead of writing their pages straight from the Float32Array.
    */
-  static async create(file: string, format: ColumnarFormat, cols: ColSpec[], opts: { meta?: Record<string, string>; d?: number; streaming?: boolean; dremelVectors?: boolean } = {}): Promise<ColumnarWriter> {
+  static async create(file: string, format: ColumnarFormat, cols: ColSpec[], opts: { meta?: Record<string, string>; d?: number; streaming?: boolean; dremelVectors?: boolean; what?: string; protect?: string[] } = {}): Promise<ColumnarWriter> {
+    // the one writer's checks: never over a library, a protected file (a bundle's manifest), a non-file or under /proc
+    const target = checkWriteTarget(file, { what: opts.what, protect: opts.protect });
     const w = new ColumnarWriter(resolve(file), format, cols, { 'constellate.writer': 'constellate', ...(opts.meta ?? {}) }, opts.d ?? 0);
+    w.mode = target.mode;
     if (opts.streaming) w.limit = 0;
     if (opts.dremelVectors) w.vectorPages = false;
     if (format === 'parquet') w.fd = openSync(w.tmp, 'wx');
@@ -818,18 +842,18 @@ export class ColumnarWriter {
     try {
       if (this.format === 'parquet' && this.pq) {
         this.pq.finish();
-        closeSync(this.fd); this.fd = -1;
+        this.seal();
       } else if (this.format === 'parquet') {
         const props = new pw.WriterPropertiesBuilder().setMaxRowGroupSize(Math.max(1, this.maxBatch)).setCompression(pw.Compression.SNAPPY)
           .setCreatedBy('constellate (parquet-wasm)').setKeyValueMetadata(new Map(Object.entries(this.meta))).build();
         const bytes = this.rows === 0 ? emptyParquet(this.cols, this.meta) : pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(this.arrowTable(), 'stream')), props);
-        let off = 0;
-        while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
-        closeSync(this.fd); this.fd = -1;
+        writeAllSync(this.fd, bytes, this.tmp);
+        this.seal();
       } else {
         const bytes = arrow.tableToIPC(this.arrowTable(), 'file');
-        const fd = openSync(this.tmp, 'wx');
-        try { let off = 0; while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off); } finally { closeSync(fd); }
+        this.fd = openSync(this.tmp, 'wx');
+        writeAllSync(this.fd, bytes, this.tmp);
+        this.seal(bytes.length);
       }
       this.batches = [];
       renameSync(this.tmp, this.file);
@@ -837,8 +861,17 @@ export class ColumnarWriter {
       return { file: this.file, rows: this.rows };
     } catch (e) {
       this.abort();
-      throw e;
+      throw ioError(this.file, e);
     }
+  }
+
+  /** The checked atomic write's end: permissions kept, fsynced, size verified, closed (the caller renames). */
+  private seal(expected?: number): void {
+    if (this.mode !== null) fchmodSync(this.fd, this.mode);
+    fsyncSync(this.fd);
+    const size = fstatSync(this.fd).size;
+    if (expected !== undefined && size !== expected) throw Object.assign(new Error(`size ${size} instead of ${expected}`), { code: 'EIO' });
+    closeSync(this.fd); this.fd = -1;
   }
 
   abort(): void {

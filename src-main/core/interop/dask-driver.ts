@@ -28,10 +28,29 @@ def part_name(a, b):
     return "part-%09d-%09d.parquet" % (a, b)
 
 
+def whole_part(path):
+    """Whether an existing part is a whole Parquet file (PAR1 at both ends, a footer that fits): a truncated one
+    (a worker killed while a non-atomic copy landed it) is not done."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        size = os.path.getsize(path)
+        if size < 12:
+            return False
+        with open(path, "rb") as f:
+            head = f.read(4)
+            f.seek(size - 8)
+            tail = f.read(8)
+        meta = int.from_bytes(tail[:4], "little")
+        return head == b"PAR1" and tail[4:] == b"PAR1" and meta + 12 <= size
+    except OSError:
+        return False
+
+
 def embed_partition(here, command, a, b):
     """One partition: run embed-files; returns its JSON ({rows, out}); raises (so Dask retries) on failure."""
     out = os.path.join(here, "out", part_name(a, b))
-    if os.path.exists(out):
+    if whole_part(out):
         return {"rows": b - a, "range": [a, b], "out": out, "skipped": True}
     subs = {"{items}": os.path.join(here, "items.parquet"), "{a}": str(a), "{b}": str(b), "{out}": out}
     args = []

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import { FaceEmbedder, PhotoEmbedder } from '../models/index.ts';
 import { decodeRgb } from '../models/image.ts';
+import { checkWriteTarget } from '../safe-write.ts';
 import { ColumnarWriter, badFile, column, openColumnar, readBatches } from './columnar.ts';
 
 export interface EmbedFilesOptions { manifest: string; rows: string; out: string; threads?: number; batch?: number }
@@ -24,6 +25,9 @@ export function parseRows(s: string): [number, number] {
 export async function embedFiles(o: EmbedFilesOptions, onProgress?: (stage: string, done: number, total: number) => void, signal?: AbortSignal): Promise<EmbedFilesReport> {
   const t0 = performance.now();
   const [a, b] = parseRows(o.rows);
+  // before any work: --out is never a library, the manifest itself, a folder or under /proc (the one writer's checks)
+  const guard = { what: 'out', protect: [resolve(o.manifest)] };
+  checkWriteTarget(resolve(o.out), guard);
   const src = openColumnar(resolve(o.manifest));
   if (src.format !== 'parquet' || src.files.length !== 1) throw badFile(src.path, 'expected a job bundle items.parquet');
   if (b > src.rows) throw badArg('rows', `${a}:${b} is past the end of ${src.path} (${src.rows} rows)`);
@@ -91,7 +95,7 @@ export async function embedFiles(o: EmbedFilesOptions, onProgress?: (stage: stri
   for (let i = 0; i < total; i++) if (ok[i]) { outIds.push(ids[i]); X.set(vecs.subarray(i * dim, (i + 1) * dim), t * dim); t++; }
   const out = resolve(o.out);
   const w = await ColumnarWriter.create(out, 'parquet', [{ name: 'id', type: 'string' }, { name: 'embedding', type: 'vector' }],
-    { d: dim, meta: { 'constellate.model': model, 'constellate.version': src.meta['constellate.version'] ?? '', 'constellate.rows': `${a}:${b}` } });
+    { d: dim, meta: { 'constellate.model': model, 'constellate.version': src.meta['constellate.version'] ?? '', 'constellate.rows': `${a}:${b}` }, ...guard });
   try { w.write({ id: outIds, embedding: X }, keep); w.finish(); } catch (e) { w.abort(); throw e; }
   void join;
   return { rows: [a, b], out, embedded: keep, failed, failures, model, dim, seconds: (performance.now() - t0) / 1000 };

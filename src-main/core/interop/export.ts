@@ -11,7 +11,7 @@
  *                       `constellate embed-files --manifest DIR/items.parquet --rows A:B --out DIR/out/part-XXXXX.parquet`
  *   DIR/out/            the parts, read back by `constellate import-embeddings DIR/out --model NAME`
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, badArg } from '../../common/errors.ts';
@@ -25,6 +25,7 @@ import { readChecksums, sha256File } from '../models/files.ts';
 import { FACE_DIM, FACE_MODEL_VERSION } from '../models/face.ts';
 import { PHOTO_DIM, PHOTO_MODEL_VERSION } from '../models/photo.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
+import { checkNotPseudoFs, makeDirSafe, writeFileSafeSync } from '../safe-write.ts';
 import { ColumnarWriter, type ColSpec, type ColumnarFormat } from './columnar.ts';
 import { DASK_DRIVER } from './dask-driver.ts';
 
@@ -92,13 +93,15 @@ export async function exportJob(lib: Library, o: ExportJobOptions, ctx?: JobCont
   const partRows = o.partitionRows ?? (kind === 'face' ? 400 : 500);
   if (!Number.isInteger(partRows) || partRows < 1) throw badArg('partition-rows', `expected an integer >= 1, got ${partRows}`);
   const dir = resolve(o.to);
+  checkNotPseudoFs(dir, 'to');
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw badArg('to', `${dir} is a file`);
     const taken = readdirSync(dir).filter((f) => f === 'items.parquet' || f === 'out' || f === 'job.json');
     if (taken.length) throw new AppError('CONFLICT', `${dir}: already holds a job bundle (${taken.join(', ')}); choose an empty folder`);
   }
-  mkdirSync(join(dir, 'model'), { recursive: true });
-  mkdirSync(join(dir, 'out'), { recursive: true });
+  // the one writer's folders: never under /proc or /sys (a recursive mkdir there loops on ENOENT)
+  makeDirSafe(join(dir, 'model'), 'to');
+  makeDirSafe(join(dir, 'out'), 'to');
   const db = lib.db;
   ctx?.progress('items', 0, 1);
   type ItemRow = { id: number; path: string; hash: string; x?: number; y?: number; w?: number; h?: number; landmarks?: Buffer | null };
@@ -155,7 +158,7 @@ export async function exportJob(lib: Library, o: ExportJobOptions, ctx?: JobCont
     contract: 'each partition [a, b) of items.parquet is embedded by one command; it writes out/part-<a>-<b>.parquet (id, embedding) atomically and prints {"rows", "out"}; a part that exists is done',
   };
   writeFileAtomicSync(join(dir, 'job.json'), JSON.stringify(job, null, 2) + '\n');
-  writeFileSync(join(dir, 'run_dask.py'), DASK_DRIVER, { mode: 0o755 });
+  writeFileSafeSync(join(dir, 'run_dask.py'), DASK_DRIVER, { mode: 0o755 });
   ctx?.progress('model', 1, 1);
   return { dir, items: rows.length, partitions: partitions.length, model: name, kind, files: ['items.parquet', 'job.json', 'run_dask.py', ...Object.keys(files).map((f) => `model/${f}`), 'model/checksums.json', 'model/manifest.json'], driver: join(dir, 'run_dask.py'), command };
 }

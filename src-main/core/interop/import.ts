@@ -5,7 +5,8 @@
  * content). Each import reads the file once, part by part, before it stores anything, and then stores everything in
  * one transaction: a bad file (a wrong or missing column, a truncated part) stores nothing.
  */
-import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { writeAllSync } from '../atomic-write.ts';
 import { join, resolve } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ClusterParams, ItemKind } from '../../common/types.ts';
@@ -166,6 +167,7 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
   const spool = join(lib.cacheDir, `.import-${process.pid}-${Date.now()}.f32`);
   const fd = openSync(spool, 'w+');
   const targets: Array<Exclude<Target, null>> = [];
+  const firstRow = new Map<string, number>();
   const report: ImportEmbeddingsFileReport = {
     model: modelName, kind: 'photo', rows: src.rows, dim: 0, imported: 0, unmatched: 0, unmatchedPaths: [], facesCreated: 0,
     format: src.format, files: src.files.length, source: src.path,
@@ -184,6 +186,11 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
       for (let i = 0; i < b.n; i++) {
         const { t, label } = resolveRow(b, i, b.start + i);
         if (!t) { report.unmatched++; if (report.unmatchedPaths.length < 20) report.unmatchedPaths.push(label); continue; }
+        // one vector per item: a repeated id would be counted twice and stored once (the last one silently winning)
+        const tk = 'item' in t ? `${t.kind}:${t.item}` : `${t.photo}:${t.box.join(',')}`;
+        const first = firstRow.get(tk);
+        if (first !== undefined) throw badFile(src.path, `row ${b.start + i + 1} repeats the item of row ${first} (${label}); each item may have one vector`);
+        firstRow.set(tk, b.start + i + 1);
         const k: ItemKind = 'kind' in t ? t.kind : 'face';
         if (kind === null) kind = k;
         else if (kind !== k) throw badFile(src.path, `row ${b.start + i + 1} is a ${k} and earlier rows are ${kind}s: one model's embeddings are of one kind`);
@@ -192,7 +199,7 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
         kept++;
       }
       const bytes = new Uint8Array(X.buffer, X.byteOffset, kept * d * 4);
-      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      writeAllSync(fd, bytes, spool);
       done += b.n;
       ctx?.progress('read', done, src.rows);
     }
@@ -307,6 +314,8 @@ export async function importRun(lib: Library, o: ImportRunOptions, ctx?: JobCont
         else { if (!strLabels.has(s)) strLabels.set(s, strLabels.size); l = strLabels.get(s)!; if (!names.has(l)) names.set(l, s); }
       } else if (lv === null || lv === undefined) l = -1;
       else l = Number(lv);
+      // labels are stored as 32-bit integers: 2^31 and above would wrap (0 and 2^32 merged, 2^31 made noise)
+      if (Number.isInteger(l) && l > 0x7fffffff) throw badFile(src.path, `column '${ccol}', row ${b.start + i + 1}: cluster label ${JSON.stringify(typeof lv === 'bigint' ? String(lv) : lv)} is out of range (at most ${0x7fffffff})`);
       if (!Number.isInteger(l) || l < -1) throw badFile(src.path, `column '${ccol}', row ${b.start + i + 1}: ${JSON.stringify(lv)} is not a cluster label (an integer >= -1 or a string)`);
       if (pcol) {
         const pv = b.cols[pcol][i];

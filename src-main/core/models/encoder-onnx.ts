@@ -5,7 +5,7 @@
  * kept in the run record (base64 of that ONNX).
  */
 import { basename } from 'node:path';
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSafeSync } from '../safe-write.ts';
 import * as ort from 'onnxruntime-node';
 import type { DenseNet } from '../../algo/nn/dense.ts';
 import { AppError } from '../../common/errors.ts';
@@ -36,11 +36,9 @@ export function encoderOnnx(net: DenseNet, meta: Record<string, string> = {}): U
   });
 }
 
-/** Writes the ONNX model atomically (temp file + rename). */
+/** Writes the ONNX model through the one writer (checked atomic write; never over a library, under /proc, ...). */
 export function writeEncoderOnnx(path: string, net: DenseNet): void {
-  const tmp = `${path}.${process.pid}.${basename(path)}.partial`;
-  writeFileSync(tmp, encoderOnnx(net));
-  renameSync(tmp, path);
+  writeFileSafeSync(path, encoderOnnx(net), { what: 'save-encoder' });
 }
 
 export interface EncoderRecord { format: 'onnx'; layers: DenseNet['layers']; inputDim: number; codeDim: number; bytes: number; base64: string }

@@ -34,6 +34,8 @@ export function inspectLibrary(path: string): { exists: boolean; version: number
   if (!existsSync(path)) return { exists: false, version: 0 };
   const st = statSync(path);
   if (st.isDirectory()) throw new AppError('NOT_A_LIBRARY', `${path}: is a folder, not a library file`);
+  // a device (/dev/null, /dev/zero), a FIFO or a socket: SQLite would make its -journal next to it (in /dev)
+  if (!st.isFile()) throw new AppError('NOT_A_LIBRARY', `${path}: not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}), not a library file`);
   if (st.size === 0) return { exists: true, version: 0 };
   const header = readHeader(path)!;
   if (header.length < 100 || header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') {

@@ -153,6 +153,16 @@ export function acquireLock(library: string): LibraryLock {
   throw new AppError('LIBRARY_LOCKED', `${library}: cannot take the lock ${file} (it keeps changing: another Constellate is opening this library)`);
 }
 
+/** Releases every lock this process holds (a forced stop: SIGTERM/SIGINT whose graceful end did not come in time). */
+export function releaseAllLocks(): number {
+  let n = 0;
+  for (const [file, h] of [...held]) {
+    held.delete(file);
+    try { h.lock.release(); n++; } catch { /* best effort: the process is ending */ }
+  }
+  return n;
+}
+
 function refHandle(file: string, lock: LibraryLock): LibraryLock {
   let released = false;
   return {

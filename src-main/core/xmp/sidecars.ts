@@ -6,11 +6,12 @@
  * an existing one of either is updated in place (atomically, everything else in it kept), otherwise `photo.jpg.xmp`
  * is created. Originals are never touched.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ExportXmpReport } from '../../common/api.ts';
 import { AppError } from '../../common/errors.ts';
-import { writeFileAtomicSync } from '../atomic-write.ts';
+import { readFileSafeSync } from '../safe-read.ts';
+import { writeFileSafeSync } from '../safe-write.ts';
 import { fsPath, hasByteEscapes } from '../fs-names.ts';
 import { describeIoError, ioError } from '../io-errors.ts';
 import type { Library } from '../library.ts';
@@ -68,14 +69,16 @@ export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (don
     const target = existingSidecar(photo.path) ?? `${photo.path}.xmp`;
     try {
       if (hasByteEscapes(target)) throw new AppError('BAD_FILE', `${target}: a file name that is not valid UTF-8 cannot get a sidecar yet`);
-      const before = existsSync(fsPath(target)) ? readFileSync(fsPath(target), 'utf8') : null;
+      // the one reader: a FIFO or a link to /dev/zero is refused by name, a sidecar has a size bound
+      const before = existsSync(fsPath(target)) ? readFileSafeSync(target, 'sidecar', undefined, 'utf8') : null;
       const xml = writeXmpPeople(before, {
         dims: { w: photo.pw, h: photo.ph },
         regions: faces.map((f) => ({ ...normalized(f), name: f.name })),
       }, target);
       if (xml === before) report.unchanged++;
       else {
-        try { writeFileAtomicSync(target, xml); } catch (e) { throw e instanceof AppError ? e : ioError(target, e); }
+        // the one writer: its permissions kept (0600 stays 0600), a read-only sidecar is not replaced
+        try { writeFileSafeSync(target, xml, { what: 'sidecar' }); } catch (e) { throw e instanceof AppError ? e : ioError(target, e); }
         if (before === null) report.created++; else report.updated++;
       }
       report.regions += faces.length;
@@ -102,7 +105,7 @@ export function readXmp(lib: Library): ReadXmpResult {
     if (!file) continue;
     let people;
     try {
-      people = readXmpPeople(readFileSync(fsPath(file), 'utf8'), file);
+      people = readXmpPeople(readFileSafeSync(file, 'sidecar', undefined, 'utf8'), file);
     } catch (e) {
       if (res.failures.length < 20) res.failures.push({ path: file, reason: e instanceof AppError ? e.message : describeIoError(e) });
       continue;
