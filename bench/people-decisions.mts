@@ -76,7 +76,7 @@ async function report(p: Part, tail: TailModel, tailSet: string) {
   const thresholds = { sure: th.sure, maybe: th.maybe, link: th.link, fixed: 0.465 };
   const row: Record<string, unknown> = {
     set: p.name, faces: p.n, junkFaces: p.junk, tail: tailSet,
-    thresholds: { sure: r4(th.sure), maybe: r4(th.maybe), link: r4(th.link), expectedFalseMergesSure: 0.1, expectedFalseMergesMaybe: r4(th.farMaybe * th.pairs), loc: r4(th.loc), scale: r4(th.scale) },
+    thresholds: { sure: r4(th.sure), maybe: r4(th.maybe), link: r4(th.link), expectedFalseMergesSure: r4(th.farSure * th.pairs), expectedFalseMergesMaybe: r4(th.farMaybe * th.pairs), loc: r4(th.loc), scale: r4(th.scale) },
     outcome: labeledOutcome(p, thresholds),
   };
   const link: Record<string, unknown> = {};

@@ -12,9 +12,9 @@
  *   median and MAD place the impostor distribution of THIS library (another camera, another population); the threshold
  *   at a per-pair false-accept rate f is loc + scale * b * (a - ln f).
  *
- * The sure threshold holds `falseMerges` expected impostor pairs above it over all n(n-1)/2 pairs of the library (so it
- * tightens as n grows); the uncertain ("maybe") threshold holds `maybeFalseMerges` (default n / 4: a face offered as
- * "maybe" is wrong for about one face in four at most) and is never above the sure one. `link` is the similarity the
+ * The sure threshold holds `falseMerges` (default 1) expected impostor pairs above it over all n(n-1)/2 pairs of the
+ * library (so it tightens as n grows); the uncertain ("maybe") threshold holds `maybeFalseMerges` (default n / 4: a
+ * face offered as "maybe" is wrong for about one face in four at most) and is never above the sure one. `link` is the similarity the
  * `people` preset's average linkage (./people-link.ts) joins groups at: the model's `LINK_FAR`, tightened to `maybe`.
  * Large libraries are sampled (`maxPairs` random pairs, injected Rng). Pure numeric code.
  */
@@ -128,7 +128,7 @@ export function thresholdAt(tail: TailModel, loc: number, scale: number, far: nu
 
 /** Sure and uncertain thresholds for this library (see the file comment). */
 export function libraryThresholds(X: Float32Array, n: number, d: number, tail: TailModel, o: { falseMerges?: number; maybeFalseMerges?: number; linkFar?: number; maxPairs?: number; rng?: Rng } = {}): LibraryThresholds {
-  const falseMerges = o.falseMerges ?? 0.1;
+  const falseMerges = o.falseMerges ?? 1;
   const maybeFalseMerges = o.maybeFalseMerges ?? Math.max(falseMerges, n / 4);
   if (!(falseMerges > 0)) throw badArg('falseMerges', `must be > 0, got ${o.falseMerges}`);
   if (!(maybeFalseMerges >= falseMerges)) throw badArg('maybeFalseMerges', `must be >= falseMerges (${falseMerges}), got ${o.maybeFalseMerges}`);
