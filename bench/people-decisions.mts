@@ -10,7 +10,7 @@
  * - linking: AMI (on the labeled faces; junk faces count in the groups but not in the AMI), groups, largest group's
  *   share of all faces, for single link (components above the link similarity: the chaining baseline), average link on
  *   the kNN graph (the proposed method), exact average and complete linkage, all at the library's `link` threshold.
- *   npx tsx bench/people-decisions.mts [--cache DIR] [--cifar 30] [--out bench/results/people-decisions.json]
+ *   npx tsx bench/people-decisions.mts [--cache DIR] [--cifar 300] [--out bench/results/people-decisions.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,7 +25,7 @@ import { faceSet, type FaceSet } from './lib/face-sets.mts';
 
 const opt = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
 const cache = opt('cache');
-const cifar = Number(opt('cifar') ?? 30);
+const cifar = Number(opt('cifar') ?? 300);
 const out = opt('out') ?? 'bench/results/people-decisions.json';
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 

@@ -56,7 +56,7 @@ async function build(name: FaceSetName, cifarPerClass: number): Promise<FaceSet>
 }
 
 /** The set, from the cache folder when it holds it, else built (and cached when `cache` is given). */
-export async function faceSet(name: FaceSetName, cache?: string, cifarPerClass = 30): Promise<FaceSet> {
+export async function faceSet(name: FaceSetName, cache?: string, cifarPerClass = 300): Promise<FaceSet> {
   const base = cache ? join(cache, `${name}${name === 'mixed' ? `-c${cifarPerClass}` : ''}`) : '';
   if (cache && existsSync(`${base}.json`)) {
     const h = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { n: number; d: number; junk: number; paths: string[] };
