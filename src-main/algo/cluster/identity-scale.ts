@@ -126,8 +126,20 @@ export function thresholdAt(tail: TailModel, loc: number, scale: number, far: nu
   return Math.min(0.9999, loc + scale * tail.b * (tail.a - Math.log(far)));
 }
 
+export interface ThresholdOptions {
+  /** expected impostor pairs above the sure threshold over the library's pairs (default 1) */
+  falseMerges?: number;
+  /** expected impostor pairs above the maybe threshold (default n / 4) */
+  maybeFalseMerges?: number;
+  /** per-pair false-accept rate of the link threshold before `maybe` tightens it (default LINK_FAR) */
+  linkFar?: number;
+  /** pairs sampled above this many (default 250,000; needs `rng`) */
+  maxPairs?: number;
+  rng?: Rng;
+}
+
 /** Sure and uncertain thresholds for this library (see the file comment). */
-export function libraryThresholds(X: Float32Array, n: number, d: number, tail: TailModel, o: { falseMerges?: number; maybeFalseMerges?: number; linkFar?: number; maxPairs?: number; rng?: Rng } = {}): LibraryThresholds {
+export function libraryThresholds(X: Float32Array, n: number, d: number, tail: TailModel, o: ThresholdOptions = {}): LibraryThresholds {
   const falseMerges = o.falseMerges ?? 1;
   const maybeFalseMerges = o.maybeFalseMerges ?? Math.max(falseMerges, n / 4);
   if (!(falseMerges > 0)) throw badArg('falseMerges', `must be > 0, got ${o.falseMerges}`);

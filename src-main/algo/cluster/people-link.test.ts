@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { adjustedMutualInfo } from '../metrics.ts';
 import { createRng, type Rng } from '../rng.ts';
-import { exactLink, graphAverageLink, relabelBySize } from './people-link.ts';
+import { calibrateImpostorTail } from './identity-scale.ts';
+import { exactLink, graphAverageLink, peopleGroups, relabelBySize } from './people-link.ts';
 
 /** `people` identities in d dims: unit centres, each face = centre + N(0, sigma^2) noise (cosine ~ 1 / (1 + d sigma^2)). */
 function population(rng: Rng, people: number, per: number, d: number, sigma: number): { X: Float32Array; labels: Int32Array; n: number } {
@@ -83,6 +84,24 @@ describe('average linkage on the kNN graph', () => {
     const c = await exactLink(pop.X, pop.n, d, { similarity: 0.4, linkage: 'complete' });
     expect(c.labels.filter((l) => l < 0).length).toBeGreaterThanOrEqual(a.labels.filter((l) => l < 0).length);
     expect(c.groups + c.labels.filter((l) => l < 0).length).toBeGreaterThan(a.groups + a.labels.filter((l) => l < 0).length);
+  });
+
+  it('peopleGroups links at the library\'s own link threshold, calibrated on another population', async () => {
+    const cal = population(createRng(20), 40, 10, d, 0.09);
+    const tail = calibrateImpostorTail(cal.X, cal.n, d, cal.labels);
+    const rng = createRng(21);
+    const pop = population(rng, 80, 4, d, 0.09);
+    const junk = chain(rng, 100, d, 0.11);
+    const n = pop.n + 100;
+    const X = new Float32Array(n * d); X.set(pop.X); X.set(junk, pop.n * d);
+    const r = await peopleGroups(X, n, d, tail);
+    expect(r.thresholds.link).toBeGreaterThanOrEqual(r.thresholds.maybe);
+    expect(r.thresholds.link).toBeLessThanOrEqual(r.thresholds.sure);
+    const again = await graphAverageLink(X, n, d, { similarity: r.thresholds.link });
+    expect(Array.from(r.labels)).toEqual(Array.from(again.labels));
+    const known = Array.from({ length: pop.n }, (_, i) => i);
+    expect(adjustedMutualInfo(known.map((i) => pop.labels[i]), known.map((i) => (r.labels[i] < 0 ? -1 - i : r.labels[i])))).toBeGreaterThanOrEqual(0.99);
+    expect(r.largest).toBeLessThanOrEqual(0.05 * n);
   });
 
   it('numbers groups by decreasing size and leaves lone faces as -1', () => {

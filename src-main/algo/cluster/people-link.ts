@@ -17,6 +17,7 @@ import { badArg } from '../../common/errors.ts';
 import { knnExact } from '../knn.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { agglomerative } from './agglomerative.ts';
+import { libraryThresholds, type LibraryThresholds, type TailModel, type ThresholdOptions } from './identity-scale.ts';
 
 export interface LinkOptions {
   /** cosine similarity the mean cross similarity of two groups must reach to join them */
@@ -149,4 +150,15 @@ export async function exactLink(X: Float32Array, n: number, d: number, o: LinkOp
   if (n < 2) return relabelBySize(new Int32Array(n).map((_, i) => i), n);
   const r = await agglomerative(X, n, d, { linkage: o.linkage, metric: 'cosine', distanceThreshold: 1 - o.similarity, gemm: o.gemm, isCancelled: o.isCancelled, maxExact: Math.max(n, 10000) });
   return relabelBySize(r.labels, n);
+}
+
+/**
+ * The `people` preset's grouping in one call: the library's thresholds from the model's calibrated impostor tail
+ * (./identity-scale.ts), then average linkage on the kNN graph at its `link` similarity. The thresholds come back for
+ * `assign` (sure) and the queues (sure / maybe).
+ */
+export async function peopleGroups(X: Float32Array, n: number, d: number, tail: TailModel, o: Omit<LinkOptions, 'similarity'> & ThresholdOptions = {}): Promise<LinkResult & { thresholds: LibraryThresholds }> {
+  const thresholds = libraryThresholds(X, n, d, tail, o);
+  const r = await graphAverageLink(X, n, d, { similarity: thresholds.link, k: o.k, gemm: o.gemm, isCancelled: o.isCancelled });
+  return { ...r, thresholds };
 }
