@@ -11,7 +11,7 @@ import { config } from '../../src-main/core/config.ts';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { writeFileAtomicSync } from '../atomic-write.ts';
+import { writeFileAtomicSync } from '../../src-main/core/atomic-write.ts';
 import path from 'node:path';
 import { AppError } from '../../src-main/common/errors.ts';
 import {
