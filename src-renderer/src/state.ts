@@ -3,6 +3,7 @@
  * selections, all kept current by the core's events (the one event channel of AppApi: IPC or serve mode's WebSocket).
  * Views read from here and reload on the revisions it bumps; none keeps its own stale copy.
  */
+import { readable } from './words.ts';
 import { reactive } from 'vue';
 import type { JobInfo, LibraryInfo, RunChange } from '@common/types.ts';
 import { api, connection } from './api.ts';
@@ -132,7 +133,7 @@ export function toast(text: string, kind: 'info' | 'error' = 'info', ms = 6000):
 export function showError(e: unknown): void {
   // a lost connection is the banner's to tell, not a raw "Failed to fetch" per call
   if (connection.state !== 'ok') return;
-  state.error = e instanceof Error ? e.message : String(e);
+  state.error = readable(e instanceof Error ? e.message : String(e));
   setTimeout(() => { state.error = ''; }, 8000);
 }
 
