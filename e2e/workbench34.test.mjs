@@ -1,0 +1,198 @@
+// Issue 34 in Chromium via serve mode, on real photos (faces-london): one split with its preview everywhere (Clusters
+// opens People's), what the model separates (Tune, each run), Ctrl+Z in the Library, Similar switched from a face to
+// the photo model, readable refusals, Tune's purpose and remembered values, the navigation by keyboard, and People
+// visited while the server is down. Screenshots in e2e/artifacts/w34-*.png.
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+
+let server, browser, page, problems, photoRun, faceRun, photos;
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `w34-${name}.png`) });
+const { call } = pageApi(() => page);
+const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
+const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const notes = () => page.getByTestId('note').allTextContents();
+const LONDON = join(SHARED, 'data/faces-london');
+const everyone = readdirSync(LONDON).sort();
+const edits = async (runId) => (await call('getHistory', { runId })).edits.filter((e) => !e.undone).length;
+async function until(fn, what, ms = 20_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+/** opens the app at a view (the address keeps view, run, cluster, item, model) */
+async function open(hash) {
+  await page.goto(`${server.url}#${hash}`);
+  await page.waitForLoadState('networkidle');
+}
+
+before(async () => {
+  server = await startServe();
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
+  problems = watchPage(page);
+  photos = join(server.dir, 'faces');
+  for (const p of everyone.slice(0, 8)) cpSync(join(LONDON, p), join(photos, p), { recursive: true });
+  await page.goto(server.url);
+  await page.getByTestId('library-view').waitFor();
+  const [root] = await call('addRoots', { paths: [photos] });
+  await waitJob(await call('scan', { rootIds: [root.id] }));
+  await waitJob(await call('embed', { model: 'photo' }));
+  await waitJob(await call('embed', { model: 'face' }));
+  photoRun = (await waitJob(await call('cluster', { model: 'photo', params: { algo: 'kmeans', k: 2, seed: 0 } }))).result.runId;
+  faceRun = (await waitJob(await call('cluster', { model: 'face', params: { preset: 'people' } }))).result.runId;
+  await page.reload();
+  await page.getByTestId('library-view').waitFor();
+}, { timeout: 600_000 });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+test('the navigation is reachable with Tab and opens with Enter', async () => {
+  await page.locator('body').click({ position: { x: 700, y: 600 } });
+  let on = '';
+  for (let i = 0; i < 40 && on !== 'nav-clusters'; i++) {
+    await page.keyboard.press('Tab');
+    on = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
+  }
+  assert.equal(on, 'nav-clusters', 'Tab reaches the Clusters item');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('clusters-view').waitFor();
+  await shot('01-nav-focus');
+});
+
+test('Tune says what the model separates; the purpose follows the kind; a refused value is said plainly and not remembered', async () => {
+  await go('tune');
+  await page.getByTestId('tune-model').selectOption('photo');
+  const note = page.getByTestId('tune-model-note');
+  assert.equal(await note.getAttribute('data-level'), 'limited');
+  assert.match(await note.textContent(), /style and colour/);
+  assert.match(await note.textContent(), /catalog model/);
+  assert.match(await note.textContent(), /your own embeddings/);
+  assert.match(await note.textContent(), /labeling session/);
+  await page.getByTestId('tune-preset').selectOption('objects');
+  await shot('02-tune-photo-note');
+  // faces chosen: the photo preset does not stay
+  await page.getByTestId('tune-model').selectOption('face');
+  assert.equal(await page.getByTestId('tune-preset').inputValue(), 'people');
+  assert.equal(await page.getByTestId('tune-model-note').getAttribute('data-level'), 'fit');
+  // a refused value: a sentence naming the parameter, and not brought back after leaving Tune
+  await page.getByTestId('tune-preset').selectOption('custom');
+  await page.getByTestId('tune-algo').selectOption('hdbscan');
+  await page.getByTestId('tune-mcs').fill('5');
+  await page.getByTestId('tune-mcs').fill('1');
+  await page.getByTestId('run-cluster').click();
+  const err = await page.getByTestId('tune-error').textContent();
+  assert.match(err, /^min cluster size: must be a whole number of at least 2 \(got 1\)$/);
+  await page.getByTestId('tune-algo').selectOption('dbscan');
+  await page.getByTestId('tune-eps').fill('-0.2');
+  await page.getByTestId('run-cluster').click();
+  assert.equal(await page.getByTestId('tune-error').textContent(), 'radius (eps): must be at least 0 (got -0.2)');
+  await shot('03-tune-refusal');
+  await page.getByTestId('tune-algo').selectOption('hdbscan');
+  await go('library');
+  await go('tune');
+  assert.equal(await page.getByTestId('tune-mcs').inputValue(), '5', 'the refused 1 is not remembered');
+  assert.deepEqual(problems, []);
+});
+
+test('Clusters: "Split" opens the preview (nothing changes until Apply), names the new part, says what happened, one edit', async () => {
+  const [big] = (await call('getClusters', { runId: photoRun })).sort((a, b) => b.size - a.size);
+  await open(`view=cluster&run=${photoRun}&cluster=${big.cluster}`);
+  await page.getByTestId('cluster-detail').waitFor();
+  // the run says what its model separates
+  await page.getByTestId('run-model-note').waitFor({ state: 'detached' }).catch(() => {});
+  const n = await edits(photoRun);
+  await page.getByTestId('split').click();
+  await page.getByTestId('split-preview').waitFor();
+  assert.equal((await call('getCluster', { runId: photoRun, cluster: big.cluster })).size, big.size, 'opening the split changes nothing');
+  await page.getByTestId('split-compute').click();
+  await page.getByTestId('split-part').nth(1).waitFor();
+  const sizes = await page.getByTestId('split-part').evaluateAll((els) => els.map((e) => Number(e.dataset.size)));
+  assert.equal(sizes.reduce((a, b) => a + b, 0), big.size);
+  assert.match(await page.getByTestId('split-part').first().textContent(), /photos/);
+  assert.equal(await edits(photoRun), n, 'a preview is not an edit');
+  await page.getByTestId('split-part-name').nth(1).fill('Second half');
+  await shot('04-clusters-split-preview');
+  await page.getByTestId('split-apply').click();
+  await until(async () => (await notes()).some((t) => /Split into 2 parts: part 1 stays here .*part 2 → Second half/.test(t)), 'the split message');
+  const after = await call('getClusters', { runId: photoRun });
+  assert.equal(after.find((c) => c.name === 'Second half')?.size, sizes[1]);
+  assert.equal(await edits(photoRun), n + 1, 'one edit');
+  await page.getByTestId('split-preview').waitFor({ state: 'detached' });
+  await shot('05-clusters-split-applied');
+  // the run's groups say what the built-in photo model separates
+  await go('clusters');
+  assert.match(await page.getByTestId('run-model-note').textContent(), /style and colour/);
+  await shot('06-clusters-run-note');
+  assert.deepEqual(problems, []);
+});
+
+test('Ctrl+Z in the Library undoes nothing (no run is on screen) and says where the last edit was', async () => {
+  const n = await edits(photoRun);
+  await go('library');
+  await page.keyboard.press('Control+z');
+  await until(async () => (await notes()).some((t) => /Nothing to undo in the Library/.test(t)), 'the Library note');
+  assert.ok((await notes()).some((t) => new RegExp(`last edit was in run ${photoRun}`).test(t)));
+  await page.waitForTimeout(300);
+  assert.equal(await edits(photoRun), n, 'the split is still there');
+  assert.equal(await page.getByTestId('undo').isDisabled(), true);
+  await shot('07-library-ctrl-z');
+  // in Clusters, on that run, Ctrl+Z undoes it
+  await go('clusters');
+  await page.keyboard.press('Control+z');
+  await until(async () => (await edits(photoRun)) === n - 1, 'undo in Clusters');
+  assert.deepEqual(problems, []);
+});
+
+test('Similar: a face switched to the photo model shows photos like its photo, never the old face results or a raw error', async () => {
+  const faces = await call('getItems', { kind: 'face', ids: [1, 2, 3, 4], runId: faceRun });
+  const face = faces[0];
+  await open(`view=similar&item=${face.item}&kind=face&model=face`);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=similar-view]')?.dataset.results) > 0);
+  await page.getByTestId('similar-model').selectOption('photo');
+  await page.getByTestId('similar-query-note').waitFor();
+  await page.waitForFunction((p) => document.querySelector('[data-testid=similar-view]')?.dataset.for === `item ${p}` && Number(document.querySelector('[data-testid=similar-view]')?.dataset.results) > 0, face.photoId);
+  const kinds = await page.locator('[data-testid=similar-view] [data-testid=item]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-kind')))]);
+  assert.ok(!kinds.includes('face'), `photos only, got ${kinds}`);
+  assert.equal(await page.getByTestId('toast').count(), 0, 'no error toast');
+  await shot('08-similar-face-to-photo');
+  // a photo asked of the face model: said in the view, no results, no toast
+  await open(`view=similar&item=${face.photoId}&kind=photo&model=face`);
+  await page.getByTestId('similar-problem').waitFor();
+  assert.match(await page.getByTestId('similar-problem').textContent(), /compares faces and this is a photo/);
+  assert.equal(await page.getByTestId('similar-view').getAttribute('data-results'), '0');
+  assert.equal(await page.getByTestId('toast').count(), 0);
+  await shot('09-similar-photo-on-face-model');
+  assert.deepEqual(problems, []);
+});
+
+test('words: a face run says "person", never "cluster N"; counts are singular when one', async () => {
+  await open(`view=review&run=${faceRun}`);
+  await page.getByTestId('review-view').waitFor();
+  await page.waitForLoadState('networkidle');
+  const text = await page.getByTestId('review-view').textContent();
+  assert.doesNotMatch(text, /cluster \d/);
+  await shot('10-review-words');
+  assert.deepEqual(problems, []);
+});
+
+test('People while the server is down: says the library cannot be reached, not "No people in this run", no page errors', async () => {
+  await open('view=library');
+  await page.getByTestId('library-view').waitFor();
+  await server.kill();
+  await page.getByTestId('reconnecting').waitFor({ timeout: 20_000 });
+  await go('people');
+  await page.waitForTimeout(1500);
+  const text = await page.getByTestId('people-view').textContent();
+  assert.doesNotMatch(text, /No people in this run/);
+  assert.match(text, /cannot be reached|can't be reached|connection/i);
+  await shot('11-people-server-down');
+  // the refused connections are the browser's own lines about the server being down; anything else is a fault
+  const errors = problems.filter((p) => p.startsWith('pageerror') || (p.startsWith('console') && !/ERR_CONNECTION_REFUSED/.test(p)));
+  assert.deepEqual(errors, []);
+});
