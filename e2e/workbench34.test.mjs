@@ -181,6 +181,100 @@ test('words: a face run says "person", never "cluster N"; counts are singular wh
   assert.deepEqual(problems, []);
 });
 
+test('Duplicates: a model switch keeps a run to edit (or says why not); faces get no keep-best; keep best in all asks first', async () => {
+  await open(`view=duplicates&run=${faceRun}&model=face`);
+  await page.getByTestId('duplicates-view').waitFor();
+  // faces: the same person's two photos are not copies, so keep-best is not offered
+  await page.getByTestId('dup-faces-note').waitFor();
+  assert.equal(await page.getByTestId('dup-keep-all').count(), 0);
+  await page.getByTestId('dup-threshold').fill('0.5');
+  await page.getByTestId('find-duplicates').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=duplicates-view]')?.dataset.groups !== '');
+  assert.equal(await page.getByTestId('dup-keep').count(), 0);
+  await shot('12-duplicates-faces');
+  // to the photo model: the picker shows the photo run, keep-best is there
+  await page.getByTestId('dup-model').selectOption('photo');
+  await page.waitForFunction((r) => document.querySelector('[data-testid=run-picker]')?.value === String(r), photoRun);
+  assert.equal(await page.getByTestId('dup-no-run').count(), 0);
+  await page.getByTestId('dup-threshold').fill('0.9');
+  await page.getByTestId('find-duplicates').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=duplicates-view]')?.dataset.groups !== '');
+  const groups = Number(await page.getByTestId('duplicates-view').getAttribute('data-groups'));
+  assert.ok(groups >= 1, 'the neutral and smiling photos of a person are near-duplicates for the photo model');
+  // the keep tile still shows its folder
+  assert.match(await page.getByTestId('dup-group').first().textContent(), /keep · person-/);
+  const n = await edits(photoRun);
+  await page.getByTestId('dup-keep-all').click();
+  await page.getByTestId('dup-keep-all-ask').waitFor();
+  await shot('13-duplicates-confirm');
+  await page.waitForTimeout(300);
+  assert.equal(await edits(photoRun), n, 'one click rejects nothing');
+  await page.getByTestId('dup-keep-all-cancel').click();
+  await page.getByTestId('dup-keep-all').waitFor();
+  assert.equal(await edits(photoRun), n);
+  assert.deepEqual(problems, []);
+});
+
+test('a cancelled embed says what was kept and that Embed continues, with its parameters in words', async () => {
+  const more = join(server.dir, 'more');
+  for (const p of everyone.slice(8, 20)) cpSync(join(LONDON, p), join(more, p), { recursive: true });
+  await open('view=library');
+  const [root] = await call('addRoots', { paths: [more] });
+  await waitJob(await call('scan', { rootIds: [root.id] }));
+  const job = await call('embed', { model: 'photo' });
+  await call('cancelJob', { id: job.id });
+  const j = await call('waitJob', { id: job.id, timeoutMs: 60_000 });
+  assert.equal(j.state, 'cancelled');
+  await page.getByTestId('jobs-button').click();
+  const entry = page.locator(`[data-testid=job-entry][data-job="${job.id}"]`);
+  await entry.waitFor();
+  assert.match(await entry.getByTestId('job-result').textContent(), /cancelled.*kept.*Embed again continues/);
+  const params = await entry.getByTestId('job-params').textContent();
+  assert.doesNotMatch(params, /[{}"]/, 'no raw JSON');
+  assert.match(params, /model photo/);
+  await shot('14-embed-cancelled');
+  await page.getByTestId('jobs-button').click();
+  assert.deepEqual(problems, []);
+});
+
+test('Map: a wheel step zooms by at most 1.5x, zooming out returns to the whole map, Fit resets; a map finished after a reload is shown', async () => {
+  await open('view=map&model=photo');
+  const job = await call('computeMap', { model: 'photo', params: { method: 'pca' } });
+  // a reload while the job runs: the finished map is shown when it ends
+  await page.reload();
+  await page.getByTestId('map-view').waitFor();
+  const done = await waitJob(job);
+  await page.waitForFunction((id) => document.querySelector('[data-testid=map-view]')?.dataset.mapId === String(id), done.result.id, { timeout: 30_000 })
+    .catch(async (e) => { await shot('fail-map'); throw new Error(`${e.message}: map ${done.result.id}, shown ${await page.getByTestId('map-view').getAttribute('data-map-id')}`); });
+  assert.equal(Number(await page.getByTestId('map-view').getAttribute('data-points')), done.result.n);
+  await page.getByTestId('atlas-canvas').waitFor();
+  const view = () => page.evaluate(() => { const v = document.querySelector('.atlas').atlas.view; return { ...v }; });
+  const box = await page.getByTestId('atlas-canvas').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.3);
+  const z0 = (await view()).zoom;
+  await page.mouse.wheel(0, -2000);
+  await page.waitForTimeout(100);
+  const z1 = (await view()).zoom;
+  assert.ok(z1 > z0 && z1 <= z0 * 1.5 + 1e-9, `one step zooms by at most 1.5x (${z0} -> ${z1})`);
+  for (let i = 0; i < 4; i++) { await page.mouse.wheel(0, -2000); await page.waitForTimeout(50); }
+  assert.ok((await view()).zoom > 3);
+  await shot('15-map-zoomed');
+  for (let i = 0; i < 8; i++) { await page.mouse.wheel(0, 2000); await page.waitForTimeout(50); }
+  const back = await view();
+  assert.ok(back.zoom <= 1, `zoomed out (${back.zoom})`);
+  // centred again: the whole map is in view
+  const centred = await page.evaluate(() => { const a = document.querySelector('.atlas').atlas; const b = a.bounds; return Math.abs(a.view.cx - (b.x0 + b.x1) / 2) < 1e-9 && Math.abs(a.view.cy - (b.y0 + b.y1) / 2) < 1e-9; });
+  assert.ok(centred);
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -2000);
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await page.mouse.down(); await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.6, { steps: 4 }); await page.mouse.up();
+  await page.getByTestId('map-fit').click();
+  const fitted = await view();
+  assert.equal(fitted.zoom, 1);
+  await shot('16-map-fit');
+  assert.deepEqual(problems, []);
+});
+
 test('People while the server is down: says the library cannot be reached, not "No people in this run", no page errors', async () => {
   await open('view=library');
   await page.getByTestId('library-view').waitFor();

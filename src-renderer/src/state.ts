@@ -140,7 +140,14 @@ export function showError(e: unknown): void {
 /** One line saying what a finished job did (or why it failed). */
 export function jobSummary(j: JobInfo): string {
   if (j.state === 'failed') return j.error?.message ?? 'failed';
-  if (j.state === 'cancelled') return 'cancelled';
+  if (j.state === 'cancelled') {
+    const { done, total } = j.progress;
+    const when = total ? ` after ${done.toLocaleString('en')} of ${total.toLocaleString('en')}` : '';
+    if (j.kind === 'embed') return `cancelled${when}: the embeddings made so far are kept, and Embed again continues with the rest (nothing is computed twice)`;
+    if (j.kind === 'scan') return `cancelled${when}: the photos scanned so far are kept; a new scan continues with the rest`;
+    if (j.kind === 'cluster' || j.kind === 'map' || j.kind === 'sweep') return `cancelled${when}: nothing was stored, the earlier runs and maps are as they were`;
+    return `cancelled${when}`;
+  }
   if (j.state !== 'done' || !j.result) return j.progress.stage || j.state;
   switch (j.kind) {
     case 'scan': return `${j.result.added} added, ${j.result.updated} changed, ${j.result.missing} missing, ${j.result.errors} unreadable (${j.result.photos} photos)`;
@@ -152,6 +159,14 @@ export function jobSummary(j: JobInfo): string {
     case 'download': return `${j.result.path} (${j.result.size} bytes)`;
     default: return 'done';
   }
+}
+
+/** A job's parameters in words ("model photo · batch 16"), never raw JSON. */
+export function jobParams(p: unknown): string {
+  if (!p || typeof p !== 'object') return '';
+  const show = (v: unknown): string => (Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')}… (${v.length})` : v.join(', '))
+    : v && typeof v === 'object' ? Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => `${k} ${show(x)}`).join(', ') : String(v));
+  return Object.entries(p as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => `${k} ${show(v)}`).join(' · ').slice(0, 300);
 }
 
 // --- per-library persisted selections (localStorage keyed by the library's path) ---
