@@ -84,8 +84,10 @@ test('the cluster detail has one action bar (the grid\'s), and its grid selects'
   assert.equal(await page.getByTestId('grid-selected').textContent(), '3 selected');
   await shot('cluster-detail');
   // a move through the bar is one edit; undo takes it back
-  await page.getByTestId('grid-move-target').selectOption('new');
-  await page.getByTestId('grid-move').click();
+  // "Move to…" is a searchable list; "a new group…" asks for its name (Enter or Create; empty leaves it unnamed)
+  await page.getByTestId('grid-move-target').click();
+  await page.locator('[data-testid=grid-move-option][data-value="new"]').click();
+  await page.getByTestId('grid-new-create').click();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, big.size - 3);
   await page.keyboard.press('Control+z');
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, big.size);

@@ -263,6 +263,7 @@ test('unknown faces: a tentative pair becomes a person in one action; a grid sel
   await grid.locator(`[data-testid=item][data-item="${other[1]}"]`).click({ modifiers: ['Control'] });
   assert.equal(await grid.getByTestId('grid-selected').textContent(), '2 selected');
   await grid.getByTestId('grid-new-group').click();
+  await grid.getByTestId('grid-new-create').click();
   await until(async () => { const v = await call('getItems', { kind: 'face', ids: other, runId }); return v[0].cluster >= 0 && v[0].cluster === v[1].cluster; }, 'a new person of the pair');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=unknown-group]').length === 0);
 });

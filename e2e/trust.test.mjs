@@ -254,6 +254,7 @@ test('the selectable grid: shift-click range, ctrl-click, keyboard, action bar (
   assert.equal(picked.length, 2);
   await shot('grid-selection');
   await page.getByTestId('grid-new-group').click();
+  await page.getByTestId('grid-new-create').click();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size - 2);
   const after = await call('getClusters', { runId: runA });
   const created = after.find((c) => c.size === 2 && !cs.some((x) => x.cluster === c.cluster));

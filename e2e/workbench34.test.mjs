@@ -215,6 +215,37 @@ test('Duplicates: a model switch keeps a run to edit (or says why not); faces ge
   assert.deepEqual(problems, []);
 });
 
+test('"Move to…": a searchable list, named groups first, with thumbnails; "New group" asks for a name', async () => {
+  const cs = (await call('getClusters', { runId: photoRun })).sort((a, b) => b.size - a.size);
+  const [from, to] = cs;
+  await call('editRun', { runId: photoRun, op: { type: 'rename', cluster: to.cluster, name: 'Zed named' } });
+  const n = await edits(photoRun);
+  await open(`view=cluster&run=${photoRun}&cluster=${from.cluster}`);
+  await page.getByTestId('cluster-detail').waitFor();
+  await page.getByTestId('grid').getByTestId('item').nth(0).click();
+  await page.getByTestId('grid-move-target').click();
+  await page.getByTestId('grid-move-list').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=grid-move-option] img'));
+  const labels = await page.getByTestId('grid-move-option').allTextContents();
+  assert.match(labels[0], /^Zed named \(/, `named first: ${labels}`);
+  assert.ok(labels.some((l) => /a new group/.test(l)) && labels.some((l) => /noise/.test(l)));
+  await page.getByTestId('grid-move-target').fill('zed');
+  assert.equal(await page.getByTestId('grid-move-option').count(), 1);
+  await shot('17-move-picker');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('grid-move').click();
+  await until(async () => (await call('getCluster', { runId: photoRun, cluster: to.cluster })).size === to.size + 1, 'moved');
+  assert.equal(await edits(photoRun), n + 1);
+  // New group… asks for a name
+  await page.getByTestId('grid').getByTestId('item').nth(0).click();
+  await page.getByTestId('grid-new-group').click();
+  await page.getByTestId('grid-new-name').fill('Picked by hand');
+  await shot('18-new-group-name');
+  await page.keyboard.press('Enter');
+  await until(async () => (await call('getClusters', { runId: photoRun })).some((c) => c.name === 'Picked by hand' && c.size === 1), 'the named new group');
+  assert.deepEqual(problems, []);
+});
+
 test('a cancelled embed says what was kept and that Embed continues, with its parameters in words', async () => {
   const more = join(server.dir, 'more');
   for (const p of everyone.slice(8, 20)) cpSync(join(LONDON, p), join(more, p), { recursive: true });
@@ -275,11 +306,41 @@ test('Map: a wheel step zooms by at most 1.5x, zooming out returns to the whole 
   assert.deepEqual(problems, []);
 });
 
+test('Export: a face run says its folders hold crops (no link choice); a refusal is not shown under an older success', async () => {
+  await open(`view=export&run=${faceRun}`);
+  await page.getByTestId('export-view').waitFor();
+  await page.getByTestId('export-face-note').waitFor();
+  assert.equal(await page.getByTestId('export-link').count(), 0);
+  const out = join(server.dir, 'export-faces');
+  await page.getByTestId('export-to').fill(out);
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('confirm-create').click();
+  await page.getByTestId('export-report').waitFor({ timeout: 60_000 });
+  // then a refused one: its error alone, not below the older export's report
+  await page.getByTestId('export-to').fill('relative/dir');
+  await page.getByTestId('export-run').click();
+  await page.getByTestId('export-error').waitFor();
+  assert.equal(await page.getByTestId('export-report').count(), 0);
+  await shot('19-export-refused');
+  // a photo run offers the link choice
+  await open(`view=export&run=${photoRun}`);
+  await page.getByTestId('export-link').waitFor();
+  assert.equal(await page.getByTestId('export-face-note').count(), 0);
+  // the refused relative path is the one expected 400 (the door's answer to a bad argument)
+  assert.deepEqual(problems.filter((p) => !/HTTP 400: .*\/api\/checkExportTarget$/.test(p)), []);
+  problems.length = 0;
+});
+
 test('People while the server is down: says the library cannot be reached, not "No people in this run", no page errors', async () => {
   await open('view=library');
   await page.getByTestId('library-view').waitFor();
+  assert.equal(await page.getByTestId('embed-photo').isDisabled(), false);
   await server.kill();
   await page.getByTestId('reconnecting').waitFor({ timeout: 20_000 });
+  // nothing can be started while the library cannot be reached
+  await page.waitForFunction(() => document.querySelector('[data-testid=embed-photo]')?.disabled && document.querySelector('[data-testid=embed-face]')?.disabled);
+  await go('tune');
+  assert.equal(await page.getByTestId('run-cluster').isDisabled(), true);
   await go('people');
   await page.waitForTimeout(1500);
   const text = await page.getByTestId('people-view').textContent();

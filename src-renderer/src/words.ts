@@ -32,7 +32,7 @@ export function inRunWords(text: string, kind: 'photo' | 'face' | null | undefin
 const PARAM_WORDS: Record<string, string> = {
   k: 'number of groups (k)', eps: 'radius (eps)', minClusterSize: 'min cluster size', minSamples: 'min samples', attachNoise: 'attach left-overs at',
   minSim: 'min similarity', minSize: 'min size', seed: 'seed', reduce: 'reduce', epochs: 'epochs', tol: 'tol', threshold: 'threshold',
-  a: 'the first run', b: 'the second run', runId: 'run', model: 'model', to: 'folder', items: 'items', cluster: 'group', name: 'name',
+  a: 'the first run', b: 'the second run',
 };
 
 /**
@@ -45,8 +45,8 @@ export function readable(message: string): string {
   if (!m) return message;
   const path = m[1].replace(/^(params|options|o)\./, '');
   const key = path.split('.').pop() ?? path;
-  if (!(key in PARAM_WORDS) && !/^params\./.test(m[1])) return message;
-  const what = PARAM_WORDS[key] ?? key;
+  // the clustering parameters and the compared runs get their plain names; any other parameter keeps its own name
+  const what = /^params\./.test(m[1]) || key === 'a' || key === 'b' ? PARAM_WORDS[key] ?? key : m[1];
   let why = m[2].replace(/\s*\((cluster|sweep|embed|map|[a-zA-Z]+)\)\s*$/, '').replace(/^Invalid (value|type): /, '');
   why = why
     .replace(/^expected an integer >= (-?[\d.]+), got (.+)$/, 'must be a whole number of at least $1 (got $2)')
