@@ -352,7 +352,7 @@ test('Review: the default key A keeps a noise face in noise; T takes the suggest
   await page.waitForTimeout(200);
   assert.equal(await edits(), n, 'T before the suggestion is on screen does nothing');
   assert.equal((await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster, -1);
-  assert.match(await page.getByTestId('review-accept').textContent(), /Keep as noise/);
+  assert.match(await page.getByTestId('review-accept').textContent(), /Keep unknown/);
   await page.locator('[data-testid=review-suggestion][data-shown=true]').waitFor({ timeout: 20_000 })
     .catch(async (e) => { await shot('fail-review'); throw new Error(`${e.message}\n${await page.getByTestId('review-item').textContent()}`); });
   assert.ok(await page.locator('[data-testid=review-compare] [data-testid=item]').count() >= 1);

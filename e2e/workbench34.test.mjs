@@ -181,16 +181,40 @@ test('words: a face run says "person", never "cluster N"; counts are singular wh
   assert.deepEqual(problems, []);
 });
 
-test('Duplicates: a model switch keeps a run to edit (or says why not); faces get no keep-best; keep best in all asks first', async () => {
+test('People: "1 face", undo titles in person words, and a person emptied by rejects goes back to People with a note, not a red toast', async () => {
+  const people = await call('listPeople', { runId: faceRun });
+  const p = people.find((x) => x.size === 2);
+  assert.ok(p, 'a person with two faces');
+  await open(`view=people`);
+  await page.getByTestId('people-view').waitFor();
+  await page.locator(`[data-testid=person][data-cluster="${p.cluster}"]`).getByTestId('person-open').click();
+  const detail = page.locator(`[data-testid=person-detail][data-cluster="${p.cluster}"]`);
+  await detail.waitFor();
+  await detail.getByTestId('grid').getByTestId('item').first().click();
+  await detail.getByTestId('grid-reject').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=person-detail-size]')?.textContent === '1 face');
+  // the undo button says what it would undo in this run's words
+  await page.waitForFunction(() => !document.querySelector('[data-testid=undo]')?.disabled);
+  assert.doesNotMatch(await page.getByTestId('undo').getAttribute('title'), /cluster \d/);
+  await detail.getByTestId('grid').getByTestId('item').first().click();
+  await detail.getByTestId('grid-reject').click();
+  await until(async () => (await notes()).some((t) => /has no faces left/.test(t)), 'the note');
+  await page.getByTestId('people-view').waitFor();
+  assert.equal(await page.locator('[data-testid=person-detail]').count(), 0);
+  assert.equal(await page.getByTestId('toast').count(), 0, 'no red toast');
+  await shot('20-person-emptied');
+  // the reads that found the person gone are how the view learns it (404 / 400 answers, said as the note above)
+  assert.deepEqual(problems.filter((p) => !/HTTP 404: .*\/api\/getCluster$|HTTP 400: .*\/api\/getSuggestions$/.test(p)), []);
+  problems.length = 0;
+});
+
+test('Duplicates: a model switch keeps a run to edit; faces say keep-best would take real faces out; keep best in all asks first', async () => {
   await open(`view=duplicates&run=${faceRun}&model=face`);
   await page.getByTestId('duplicates-view').waitFor();
-  // faces: the same person's two photos are not copies, so keep-best is not offered
+  // faces: the same person's two photos are not copies; said before anything is kept
   await page.getByTestId('dup-faces-note').waitFor();
-  assert.equal(await page.getByTestId('dup-keep-all').count(), 0);
-  await page.getByTestId('dup-threshold').fill('0.5');
-  await page.getByTestId('find-duplicates').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=duplicates-view]')?.dataset.groups !== '');
-  assert.equal(await page.getByTestId('dup-keep').count(), 0);
+  assert.match(await page.getByTestId('dup-faces-note').textContent(), /same person in two different photos/);
+  await page.waitForFunction((r) => document.querySelector('[data-testid=run-picker]')?.value === String(r), faceRun);
   await shot('12-duplicates-faces');
   // to the photo model: the picker shows the photo run, keep-best is there
   await page.getByTestId('dup-model').selectOption('photo');

@@ -87,7 +87,7 @@ export function screenRunId(): number | null {
 /** Ctrl+Z / Ctrl+Y where no run is on screen: says where the last edit was and how to undo it, changes nothing. */
 function noRunHere(what: 'undo' | 'redo'): void {
   const last = [...session.log].reverse().find((x) => x.action === 'edit' || x.action === 'import');
-  toast(`Nothing to ${what} in the Library: it shows no run${last ? `. Your last edit was in run ${last.runId} (${last.description}): open Clusters or People on it to ${what}` : ''}`);
+  toast(`Nothing to ${what} in the Library: it shows no run${last ? `. Your last edit was in run ${last.runId} (${runWords(last.description, last.runId)}): open Clusters or People on it to ${what}` : ''}`);
 }
 
 /** bumps when another library opens: an answer asked of the old library is dropped when it lands after the switch */
@@ -143,7 +143,7 @@ export async function edit(op: EditOp, runId: number | null = screenRunId()): Pr
 
 function elsewhere(runId: number): string {
   const last = [...session.log].reverse().find((x) => x.action === 'edit' || x.action === 'import');
-  return last && last.runId !== runId ? ` (your last edit was in run ${last.runId}: ${last.description})` : '';
+  return last && last.runId !== runId ? ` (your last edit was in run ${last.runId}: ${runWords(last.description, last.runId)})` : '';
 }
 
 /** Undoes the last edit of the run on screen and says what it undid, and in which run. */
