@@ -197,7 +197,13 @@ test('near-duplicates: groups at their true minimum, keep best + undo, keep best
   await page.waitForFunction(() => document.querySelector('[data-testid=dup-group]')?.dataset.open === 'true');
   for (let t = 0; t < 50 && (await noiseCount()) !== before; t++) await page.waitForTimeout(100);
   assert.equal(await noiseCount(), before);
+  // a bulk reject asks first: one click changes nothing
   await page.getByTestId('dup-keep-all').click();
+  await page.getByTestId('dup-keep-all-ask').waitFor();
+  assert.match(await page.getByTestId('dup-keep-all-ask').textContent(), /Reject \d+ items? in \d+ groups?/);
+  await page.waitForTimeout(200);
+  assert.equal(await noiseCount(), before, 'one click rejects nothing');
+  await page.getByTestId('dup-keep-all-confirm').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=duplicates-view]')?.dataset.open === '0');
   await shot('duplicates-kept');
   await page.getByTestId('undo').click();

@@ -1,7 +1,7 @@
 // Issue 19 in Chromium via serve mode, on real faces (faces-london): the photo viewer (open, prev/next, Esc, name a
 // face, not a face), People (search, sort, stable order, merge, hide, avatar), unknown faces -> a new person,
-// suggestion queues (confirm / reject), merge suggestions, split with preview + undo, Review's A on a suggestion on
-// screen only. Screenshots in e2e/artifacts/people-*.png.
+// suggestion queues (confirm / reject), merge suggestions, split with preview + undo, Review's A keeping noise and T
+// taking a suggestion on screen only. Screenshots in e2e/artifacts/people-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -263,6 +263,7 @@ test('unknown faces: a tentative pair becomes a person in one action; a grid sel
   await grid.locator(`[data-testid=item][data-item="${other[1]}"]`).click({ modifiers: ['Control'] });
   assert.equal(await grid.getByTestId('grid-selected').textContent(), '2 selected');
   await grid.getByTestId('grid-new-group').click();
+  await grid.getByTestId('grid-new-create').click();
   await until(async () => { const v = await call('getItems', { kind: 'face', ids: other, runId }); return v[0].cluster >= 0 && v[0].cluster === v[1].cluster; }, 'a new person of the pair');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=unknown-group]').length === 0);
 });
@@ -334,31 +335,44 @@ test('split with preview: two parts, name one, apply as one edit, undo', async (
   await page.getByTestId('person-back').click();
 });
 
-test('Review: A does nothing until the suggestion is on screen, with the faces to compare', async () => {
-  // the suggestion arrives late (as on a busy library): A pressed before must not act
+test('Review: the default key A keeps a noise face in noise; T takes the suggestion only once it is on screen', async () => {
+  // the suggestion arrives late (as on a busy library): T pressed before must not act
   await page.route('**/api/suggestPerson', async (r) => { await new Promise((ok) => setTimeout(ok, 1500)); await r.continue().catch(() => { /* the page moved on (unroute, reload) while held */ }); });
   await go('review');
   await page.getByTestId('review-item').waitFor();
   // the face of a person known to the run (its other photo is in a person): pick it in the queue
   const item = faces.get(`${everyone[12]}/smiling.jpg`).item;
+  const pick = async () => {
+    await page.locator(`[data-testid=review-view] .tiles [data-testid=item][data-item="${item}"]`).click();
+    await page.waitForFunction((i) => document.querySelector('[data-testid=review-item]')?.getAttribute('data-item') === String(i), item);
+  };
+  await pick();
   const n = await edits();
-  await page.locator(`[data-testid=review-view] .tiles [data-testid=item][data-item="${item}"]`).click();
-  await page.waitForFunction((i) => document.querySelector('[data-testid=review-item]')?.getAttribute('data-item') === String(i), item);
-  await page.keyboard.press('a');
+  await page.keyboard.press('t');
   await page.waitForTimeout(200);
-  assert.equal(await edits(), n, 'A before the suggestion is on screen does nothing');
+  assert.equal(await edits(), n, 'T before the suggestion is on screen does nothing');
   assert.equal((await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster, -1);
-  assert.equal(await page.getByTestId('review-accept').isDisabled(), true);
+  assert.match(await page.getByTestId('review-accept').textContent(), /Keep unknown/);
   await page.locator('[data-testid=review-suggestion][data-shown=true]').waitFor({ timeout: 20_000 })
     .catch(async (e) => { await shot('fail-review'); throw new Error(`${e.message}\n${await page.getByTestId('review-item').textContent()}`); });
   assert.ok(await page.locator('[data-testid=review-compare] [data-testid=item]').count() >= 1);
   const to = Number(await page.getByTestId('review-suggestion').getAttribute('data-cluster'));
   assert.equal(to, faces.get(`${everyone[12]}/neutral.jpg`).cluster, 'the face goes to its own person');
   await shot('14-review');
+  // the default key with the suggestion on screen: the face stays noise, the queue goes on
   await page.keyboard.press('a');
-  await until(async () => (await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster === to, 'accepted');
+  await page.waitForFunction((i) => document.querySelector('[data-testid=review-item]')?.getAttribute('data-item') !== String(i), item);
+  assert.equal(await edits(), n, 'A on a noise face moves nothing');
+  assert.equal((await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster, -1);
+  // back to it (a new visit lists it again), then T with the suggestion on screen takes it
+  await go('library');
+  await go('review');
+  await pick();
+  await page.locator('[data-testid=review-suggestion][data-shown=true]').waitFor({ timeout: 20_000 });
+  await page.keyboard.press('t');
+  await until(async () => (await call('getItems', { kind: 'face', ids: [item], runId }))[0].cluster === to, 'taken');
+  assert.equal(await edits(), n + 1);
   await page.unroute('**/api/suggestPerson');
-  // a face drawn by hand on a cheek: no person at the identity threshold, nothing offered, A does nothing
   await page.waitForFunction(() => !document.querySelector('[data-testid=review-suggesting]'));
   await shot('15-review-next');
   assert.deepEqual(problems, []);

@@ -48,7 +48,8 @@ test('the failing Tune parameters show their message at the field, before and af
   await page.getByTestId('tune-model').selectOption('face');
   await page.getByTestId('tune-preset').selectOption('custom'); // the purpose presets come first (issue 18)
   await page.getByTestId('tune-algo').selectOption('kmeans');
-  for (const [k, re] of /** @type {Array<[string, RegExp]>} */ ([['0', /params\.k: expected an integer >= 1, got 0/], ['-3', /params\.k: expected an integer >= 1, got -3/], ['999', /k: 999 clusters asked for 20 points/]])) {
+  // the contract's refusals in words: the parameter's plain name, no schema jargon
+  for (const [k, re] of /** @type {Array<[string, RegExp]>} */ ([['0', /^number of groups \(k\): must be a whole number of at least 1 \(got 0\)$/], ['-3', /^number of groups \(k\): must be a whole number of at least 1 \(got -3\)$/], ['999', /k: 999 clusters asked for 20 points/]])) {
     await page.getByTestId('tune-k').fill(k);
     await page.getByTestId('run-cluster').click();
     await page.getByTestId('tune-error').waitFor();
@@ -60,18 +61,18 @@ test('the failing Tune parameters show their message at the field, before and af
   await page.getByTestId('tune-algo').selectOption('hdbscan');
   await page.getByTestId('tune-mcs').fill('1');
   await page.getByTestId('run-cluster').click();
-  assert.match(await page.getByTestId('tune-error').textContent(), /params\.minClusterSize: expected an integer >= 2, got 1/);
+  assert.match(await page.getByTestId('tune-error').textContent(), /^min cluster size: must be a whole number of at least 2 \(got 1\)$/);
   await page.getByTestId('tune-algo').selectOption('dbscan');
   await page.getByTestId('tune-eps').fill('-0.2');
   await page.getByTestId('run-cluster').click();
-  assert.match(await page.getByTestId('tune-error').textContent(), /params\.eps/);
+  assert.match(await page.getByTestId('tune-error').textContent(), /^radius \(eps\): must be at least 0 \(got -0\.2\)$/);
   assert.match(await page.getByTestId('tune-eps').getAttribute('class'), /invalid/);
   await shot('tune-eps-error');
-  // the form persists across views and reloads (per library)
+  // the form persists across views and reloads (per library), but never a refused value (issue 34): eps is back at its last accepted one
   await go('clusters');
   await go('tune');
   assert.equal(await page.getByTestId('tune-algo').inputValue(), 'dbscan');
-  assert.equal(await page.getByTestId('tune-eps').inputValue(), '-0.2');
+  assert.equal(await page.getByTestId('tune-eps').inputValue(), '0.3');
   await page.reload();
   await page.getByTestId('tune-view').waitFor();
   await page.waitForFunction(() => document.querySelector('[data-testid=tune-algo]')?.value === 'dbscan');
@@ -127,20 +128,20 @@ test('People keeps its own run; Ctrl+Z in another view says what it undid and in
   await go('review');
   await page.keyboard.press('Control+z');
   await page.getByTestId('note').last().waitFor();
-  assert.equal(await note(), `Nothing to undo in run ${runA} (your last edit was in run ${runB}: rename 'cluster ${cluster}' → 'Anna')`);
+  assert.equal(await note(), `Nothing to undo in run ${runA} (your last edit was in run ${runB}: rename 'person ${cluster}' → 'Anna')`);
   assert.equal((await call('getClusters', { runId: runB })).find((c) => c.cluster === cluster).name, 'Anna');
   await shot('undo-elsewhere');
   await go('people');
   await page.keyboard.press('Control+z');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=note]')].some((n) => n.textContent.startsWith('Undid')));
   const undid = await page.evaluate(() => [...document.querySelectorAll('[data-testid=note]')].map((n) => n.textContent).find((t) => t.startsWith('Undid')));
-  assert.equal(undid, `Undid in run ${runB}: rename 'cluster ${cluster}' → 'Anna'`);
+  assert.equal(undid, `Undid in run ${runB}: rename 'person ${cluster}' → 'Anna'`);
   assert.equal((await call('getClusters', { runId: runB })).find((c) => c.cluster === cluster).name, null);
   await page.waitForFunction((c) => document.querySelector(`[data-testid=person-name][data-cluster="${c}"]`)?.value === '', cluster);
   // the history panel lists the session's edits with their run
   await page.keyboard.press('h');
   await page.getByTestId('history-panel').waitFor();
-  assert.match(await page.getByTestId('history-panel').textContent(), new RegExp(`run ${runB} · undo: rename 'cluster ${cluster}' → 'Anna'`));
+  assert.match(await page.getByTestId('history-panel').textContent(), new RegExp(`run ${runB} · undo: rename 'person ${cluster}' → 'Anna'`));
   await shot('history');
   await page.keyboard.press('Escape');
   // reload: People keeps run B, Clusters keeps run A
@@ -254,13 +255,14 @@ test('the selectable grid: shift-click range, ctrl-click, keyboard, action bar (
   assert.equal(picked.length, 2);
   await shot('grid-selection');
   await page.getByTestId('grid-new-group').click();
+  await page.getByTestId('grid-new-create').click();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size - 2);
   const after = await call('getClusters', { runId: runA });
   const created = after.find((c) => c.size === 2 && !cs.some((x) => x.cluster === c.cluster));
   assert.ok(created, 'a new group of the 2 selected');
   await page.keyboard.press('Control+z');
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=grid] [data-testid=item]').length === n, size);
-  assert.match(await noteMatching(new RegExp(`^Undid in run ${runA}: move 2 items to a new cluster$`)), new RegExp(`^Undid in run ${runA}: move 2 items to a new cluster$`));
+  assert.match(await noteMatching(new RegExp(`^Undid in run ${runA}: move 2 items to a new person$`)), new RegExp(`^Undid in run ${runA}: move 2 items to a new person$`));
   await page.keyboard.press('Control+z');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=note]')].some((n) => /^Undid in run \d+: merge /.test(n.textContent)));
 });
@@ -380,7 +382,7 @@ test('a slow answer for the cluster left a moment ago never replaces the one ope
   const members = new Set((await call('getClusterMembers', { runId: runA, cluster: c3, offset: 0, limit: 1000 })).items.map((v) => v.item));
   const top = await page.getByTestId('top-samples').locator('[data-item]').evaluateAll((ts) => ts.map((t) => Number(t.dataset.item)));
   assert.ok(top.length > 0 && top.every((i) => members.has(i)), `top samples ${top} are members of cluster ${c3}`);
-  assert.equal(await page.getByTestId('cluster-name').getAttribute('placeholder'), `cluster ${c3}`);
+  assert.equal(await page.getByTestId('cluster-name').getAttribute('placeholder'), `person ${c3}`);
 });
 
 test('a stopped server shows the reconnect banner with the last data; a restart that needs the token says so', async () => {

@@ -98,7 +98,8 @@ test('scan, embed, cluster, map, curate with undo/redo, reload', async () => {
   const merged = before.find((c) => c.size === 4);
   assert.ok(merged, 'the merged cluster has 4 members');
   await page.getByTestId('top-samples').getByTestId('item').first().click();
-  await page.getByTestId('grid-move-target').selectOption(String(merged.cluster));
+  await page.getByTestId('grid-move-target').click();
+  await page.locator(`[data-testid=grid-move-option][data-value="${merged.cluster}"]`).click();
   await page.getByTestId('grid-move').click();
   await page.waitForFunction(async ([r, c]) => {
     const res = await fetch('api/getClusters', { method: 'POST', headers: { 'x-constellate-csrf': '1' }, body: JSON.stringify({ runId: r }) });

@@ -10,6 +10,11 @@ import vm from 'node:vm';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_METHODS } from '../common/api.ts';
+import { clientOf, type Reply } from '../common/client.ts';
+import { reply } from '../common/dispatch.ts';
+import { AppError } from '../common/errors.ts';
+import { CoreService } from '../core/service.ts';
+import { bridgeCopy, copyingContextBridge } from '../testing/context-bridge.ts';
 import { CSP, ORIGIN, isAppUrl, resolveProtocolUrl, webPreferences } from '../electron/security.ts';
 import { previewRoute } from '../common/thumbs.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
@@ -115,16 +120,16 @@ describe('custom protocol: renderer files and cached thumbnails only', () => {
 });
 
 /** Runs a bundled CommonJS preload in a fresh VM context with a fake `electron`; returns what it exposed and touched. */
-function runPreload(code: string) {
+function runPreload(code: string, opts: { bridge?: { exposeInMainWorld(k: string, v: unknown): void }; invoke?: (ch: string, ...a: unknown[]) => Promise<unknown> } = {}) {
   const requires: string[] = [];
   const exposed = new Map<string, unknown>();
   const invokes: Array<[string, unknown[]]> = [];
   const listeners = new Map<string, Set<(...a: unknown[]) => void>>();
   let reply: unknown = { ok: true, result: 42 };
   const electron = {
-    contextBridge: { exposeInMainWorld: (k: string, v: unknown) => exposed.set(k, v) },
+    contextBridge: opts.bridge ?? { exposeInMainWorld: (k: string, v: unknown) => exposed.set(k, v) },
     ipcRenderer: {
-      invoke: async (ch: string, ...a: unknown[]) => { invokes.push([ch, a]); return reply; },
+      invoke: async (ch: string, ...a: unknown[]) => { invokes.push([ch, a]); return opts.invoke ? opts.invoke(ch, ...a) : reply; },
       on: (ch: string, h: (...a: unknown[]) => void) => { (listeners.get(ch) ?? listeners.set(ch, new Set()).get(ch)!).add(h); },
       removeListener: (ch: string, h: (...a: unknown[]) => void) => { listeners.get(ch)?.delete(h); },
     },
@@ -148,13 +153,18 @@ async function checkPreload(code: string, methods: readonly string[]) {
   for (const k of Object.keys(api)) expect(typeof api[k], k).toBe('function');
   // no ipcRenderer, no generic send/invoke escape hatch
   expect(Object.keys(api).some((k) => /ipc|invoke|send|require|process/i.test(k))).toBe(false);
-  // a method call goes out on the one channel with its own name
-  expect(await api.getInfo()).toBe(42);
+  // a method call goes out on the one channel with its own name and answers the door's reply object, never throwing
+  expect(structuredClone(await api.getInfo())).toEqual({ ok: true, result: 42 });
   expect(p.invokes.at(-1)).toEqual(['constellate:call', ['getInfo', undefined]]);
-  expect(await api.getPhoto({ id: 9 })).toBe(42);
+  expect(structuredClone(await api.getPhoto({ id: 9 }))).toEqual({ ok: true, result: 42 });
   expect(p.invokes.at(-1)).toEqual(['constellate:call', ['getPhoto', { id: 9 }]]);
   p.setReply({ ok: false, error: { code: 'NOT_FOUND', message: 'photo 9 does not exist' } });
-  await expect(api.getPhoto({ id: 9 })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'photo 9 does not exist' });
+  expect(structuredClone(await api.getPhoto({ id: 9 }))).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'photo 9 does not exist' } });
+  // a malformed answer or an unknown code is never passed on raw
+  p.setReply({ ok: false, error: { code: 'EVIL', message: 'x', extra: 1 } });
+  expect(structuredClone(await api.getPhoto({ id: 9 }))).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'x' } });
+  p.setReply(undefined);
+  expect(structuredClone(await api.getPhoto({ id: 9 }))).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   // events: subscribe and unsubscribe on the one event channel; the listener gets the payload only (no IPC event object)
   const got: unknown[] = [];
   const off = api.onEvent((e: unknown) => got.push(e)) as () => void;
@@ -183,5 +193,66 @@ describe('preload', () => {
     const list = /var API_METHODS = (\[[^\]]*\])/.exec(code);
     expect(list).not.toBeNull();
     await checkPreload(code, JSON.parse(list![1]));
+  });
+});
+
+describe('the desktop bridge, crossed as Electron copies it (structured clone, errors rebuilt from their message)', () => {
+  const svcDir = tempDir('constellate-bridge-');
+  let svc: CoreService;
+  afterAll(async () => { await svc?.close(); svcDir.cleanup(); });
+
+  it('the copying bridge itself: errors lose their code, prototypes are dropped, typed arrays are copied, never shared', async () => {
+    const world: Record<string, unknown> = {};
+    const seen: unknown[] = [];
+    copyingContextBridge(world).exposeInMainWorld('x', {
+      fail: async () => { throw new AppError('NOT_FOUND', 'photo 9 does not exist'); },
+      failNow: () => { throw new AppError('BAD_ARGUMENT', 'id: bad'); },
+      echo: async (v: unknown) => { seen.push(v); return v; },
+    });
+    const x = world.x as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const err = await x.fail().catch((e: unknown) => e) as Error & { code?: string };
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(AppError);
+    expect(err.message).toBe('photo 9 does not exist');
+    expect(err.code).toBeUndefined();
+    expect(() => x.failNow()).toThrow(/id: bad/);
+    const v = new Float32Array([1, 2, 3]);
+    const arg = { v, e: new AppError('IO', 'disk') };
+    const back = await x.echo(arg) as { v: Float32Array; e: Error & { code?: string } };
+    expect(seen[0]).not.toBe(arg);
+    expect(back.v).toEqual(v);
+    expect(back.v).not.toBe(v);
+    v[0] = 9;
+    expect(back.v[0]).toBe(1);
+    expect(back.e.code).toBeUndefined();
+    expect(() => copyingContextBridge(world).exposeInMainWorld('x', {})).toThrow(/existing property/);
+    expect(() => bridgeCopy(Symbol('s'))).toThrow();
+  });
+
+  it('every error code reaches the renderer through the preload and the bridge (the old throwing preload lost them)', async () => {
+    svc = CoreService.open(join(svcDir.dir, 'lib.constellate'));
+    const r = await build({ entryPoints: [join(REPO_ROOT, 'src-main/electron/preload.ts')], bundle: true, platform: 'node', format: 'cjs',
+      external: ['electron'], write: false, logLevel: 'silent' });
+    const world: Record<string, unknown> = {};
+    // the main process's door behind ipcRenderer.invoke, arguments and replies copied as IPC copies them
+    const invoke = async (_ch: string, m: unknown, a: unknown) => structuredClone(await reply(svc, m, structuredClone(a)));
+    runPreload(r.outputFiles[0].text, { bridge: copyingContextBridge(world), invoke });
+    const bridged = world.constellate as Record<string, (o?: unknown) => Promise<Reply>>;
+    // the renderer's IPC client: the generic proxy over the bridged methods' replies
+    const client = clientOf((m, a) => bridged[m](a)) as unknown as Record<string, (o?: unknown) => Promise<unknown>>;
+    expect(await client.getInfo()).toMatchObject({ photos: 0 });
+    await expect(client.getPhoto({ id: 999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.getPhoto({ id: -1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/id/) });
+    await expect(client.getPhoto({ id: 999 })).rejects.toBeInstanceOf(AppError);
+    // Export's "create the folder?" question hangs on NOT_FOUND: it arrives as NOT_FOUND, naming the folder
+    const missing = join(svcDir.dir, 'no', 'such', 'folder');
+    await expect(client.exportRun({ runId: 1, to: missing, format: 'csv' })).rejects.toMatchObject({ code: expect.stringMatching(/NOT_FOUND|BAD_ARGUMENT/) });
+
+    // the preload as it was: the generic proxy inside the isolated world, throwing AppError across the bridge
+    const oldWorld: Record<string, unknown> = {};
+    copyingContextBridge(oldWorld).exposeInMainWorld('constellate', clientOf(async (m, a) => invoke('constellate:call', m, a) as Promise<Reply>));
+    const old = oldWorld.constellate as Record<string, (o?: unknown) => Promise<unknown>>;
+    const lostCode = await old.getPhoto({ id: 999 }).catch((e: { code?: string }) => e.code ?? 'INTERNAL');
+    expect(lostCode).toBe('INTERNAL');
   });
 });

@@ -3,10 +3,9 @@
  * HTTP + WebSocket. Both are the one generic client proxy (common/client.ts) over their transport's `call`; views
  * never know which one they use. Errors are AppError with the contract's ErrorCode.
  */
-import { API_METHODS, type AppApi, type AppClient, type EventListener } from '@common/api.ts';
+import { API_METHODS, type AppClient, type EventListener } from '@common/api.ts';
 import { clientOf, type Reply } from '@common/client.ts';
 import { decodeMessage } from '@common/codec.ts';
-import { AppError } from '@common/errors.ts';
 import { previewRoute, thumbRoute } from '@common/thumbs.ts';
 import type { AppEvent } from '@common/jobs.ts';
 import { reactive } from 'vue';
@@ -30,15 +29,21 @@ function back(): void {
   connection.onReconnect?.();
 }
 
-type Bridge = AppApi & { onEvent(l: (e: AppEvent) => void): () => void };
+/**
+ * What the preload exposes: every AppApi method answering the door's reply object (it never throws: Electron's
+ * contextBridge would copy the error without its code), plus onEvent.
+ */
+type Bridge = Record<(typeof API_METHODS)[number], (o?: unknown) => Promise<Reply>> & { onEvent(l: (e: AppEvent) => void): () => void };
 
 function ipcClient(bridge: Bridge): AppClient {
   const call = async (m: (typeof API_METHODS)[number], arg: unknown): Promise<Reply> => {
     try {
-      return { ok: true, result: await (bridge[m] as (o: unknown) => Promise<unknown>)(arg) };
+      const r = await bridge[m](arg);
+      if (r && typeof r === 'object' && 'ok' in r) return r;
+      return { ok: false, error: { code: 'INTERNAL', message: `${m}: the desktop bridge gave no reply` } };
     } catch (e) {
-      const err = e as { code?: string; message: string };
-      return { ok: false, error: { code: (err.code ?? 'INTERNAL') as AppError['code'], message: err.message.replace(/^Error invoking remote method '[^']+': /, '') } };
+      // an older preload that throws: the code did not survive the bridge
+      return { ok: false, error: { code: 'INTERNAL', message: String((e as Error)?.message ?? e).replace(/^Error invoking remote method '[^']+': /, '') } };
     }
   };
   return Object.assign(clientOf(call), {

@@ -7,6 +7,7 @@ import { reactive, watch } from 'vue';
 import type { EditOp, HistoryInfo, ItemKind, RunChange, RunInfo } from '@common/types.ts';
 import { api } from './api.ts';
 import { loadPref, onLibrarySwitch, onRunChange, savePref, showError, state, toast } from './state.ts';
+import { inRunWords } from './words.ts';
 
 export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export' | 'duplicates';
 
@@ -65,13 +66,28 @@ export function go(view: ViewName, extra: Partial<{ runId: number | null; cluste
   Object.assign(session, extra);
 }
 
+/** Text about run `runId` in its words: a face run's groups are people ("person 9"), a photo run's clusters. */
+export function runWords(text: string, runId: number | null = screenRunId()): string {
+  return inRunWords(text, session.runs.find((r) => r.id === runId)?.kind);
+}
+
 export function currentRun(): RunInfo | null {
   return session.runs.find((r) => r.id === session.runId) ?? null;
 }
 
-/** The run the view on screen shows (People: its face run; every other view: the session's run). */
+/** Views that show no run: undo and redo there touch nothing (an edit of a run that is not on screen is never undone). */
+const RUNLESS_VIEWS: ReadonlySet<ViewName> = new Set(['library']);
+
+/** The run the view on screen shows (People: its face run; the Library: none; every other view: the session's run). */
 export function screenRunId(): number | null {
+  if (RUNLESS_VIEWS.has(session.view)) return null;
   return session.view === 'people' ? session.peopleRunId : session.runId;
+}
+
+/** Ctrl+Z / Ctrl+Y where no run is on screen: says where the last edit was and how to undo it, changes nothing. */
+function noRunHere(what: 'undo' | 'redo'): void {
+  const last = [...session.log].reverse().find((x) => x.action === 'edit' || x.action === 'import');
+  toast(`Nothing to ${what} in the Library: it shows no run${last ? `. Your last edit was in run ${last.runId} (${runWords(last.description, last.runId)}): open Clusters or People on it to ${what}` : ''}`);
 }
 
 /** bumps when another library opens: an answer asked of the old library is dropped when it lands after the switch */
@@ -127,29 +143,29 @@ export async function edit(op: EditOp, runId: number | null = screenRunId()): Pr
 
 function elsewhere(runId: number): string {
   const last = [...session.log].reverse().find((x) => x.action === 'edit' || x.action === 'import');
-  return last && last.runId !== runId ? ` (your last edit was in run ${last.runId}: ${last.description})` : '';
+  return last && last.runId !== runId ? ` (your last edit was in run ${last.runId}: ${runWords(last.description, last.runId)})` : '';
 }
 
 /** Undoes the last edit of the run on screen and says what it undid, and in which run. */
 export async function undo(): Promise<void> {
   const runId = screenRunId();
-  if (runId === null) return;
+  if (runId === null) { if (RUNLESS_VIEWS.has(session.view)) noRunHere('undo'); return; }
   try {
     const r = await own(api.undo({ runId }));
     if (!r) { toast(`Nothing to undo in run ${runId}${elsewhere(runId)}`); return; }
     session.history = r.history;
-    toast(`Undid in run ${runId}: ${r.description ?? r.op.type}${elsewhere(runId)}`);
+    toast(runWords(`Undid in run ${runId}: ${r.description ?? r.op.type}${elsewhere(runId)}`, runId));
   } catch (e) { showError(e); }
 }
 
 export async function redo(): Promise<void> {
   const runId = screenRunId();
-  if (runId === null) return;
+  if (runId === null) { if (RUNLESS_VIEWS.has(session.view)) noRunHere('redo'); return; }
   try {
     const r = await own(api.redo({ runId }));
     if (!r) { toast(`Nothing to redo in run ${runId}`); return; }
     session.history = r.history;
-    toast(`Redid in run ${runId}: ${r.description ?? r.op.type}`);
+    toast(runWords(`Redid in run ${runId}: ${r.description ?? r.op.type}`, runId));
   } catch (e) { showError(e); }
 }
 
@@ -169,7 +185,7 @@ export function startSession(): void {
   readHash();
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
-  watch(() => [session.runId, session.peopleRunId, session.view === 'people'], loadHistory);
+  watch(() => screenRunId(), loadHistory);
   watch(() => [session.runId, session.peopleRunId, session.model], () => {
     if (session.restored) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
   });

@@ -3,6 +3,7 @@
  * selections, all kept current by the core's events (the one event channel of AppApi: IPC or serve mode's WebSocket).
  * Views read from here and reload on the revisions it bumps; none keeps its own stale copy.
  */
+import { readable } from './words.ts';
 import { reactive } from 'vue';
 import type { LibraryInfo, RunChange } from '@common/types.ts';
 import type { JobInfo } from '@common/jobs.ts';
@@ -133,14 +134,21 @@ export function toast(text: string, kind: 'info' | 'error' = 'info', ms = 6000):
 export function showError(e: unknown): void {
   // a lost connection is the banner's to tell, not a raw "Failed to fetch" per call
   if (connection.state !== 'ok') return;
-  state.error = e instanceof Error ? e.message : String(e);
+  state.error = readable(e instanceof Error ? e.message : String(e));
   setTimeout(() => { state.error = ''; }, 8000);
 }
 
 /** One line saying what a finished job did (or why it failed). */
 export function jobSummary(j: JobInfo): string {
   if (j.state === 'failed') return j.error?.message ?? 'failed';
-  if (j.state === 'cancelled') return 'cancelled';
+  if (j.state === 'cancelled') {
+    const { done, total } = j.progress;
+    const when = total ? ` after ${done.toLocaleString('en')} of ${total.toLocaleString('en')}` : '';
+    if (j.kind === 'embed') return `cancelled${when}: the embeddings made so far are kept, and Embed again continues with the rest (nothing is computed twice)`;
+    if (j.kind === 'scan') return `cancelled${when}: the photos scanned so far are kept; a new scan continues with the rest`;
+    if (j.kind === 'cluster' || j.kind === 'map' || j.kind === 'sweep') return `cancelled${when}: nothing was stored, the earlier runs and maps are as they were`;
+    return `cancelled${when}`;
+  }
   if (j.state !== 'done' || !j.result) return j.progress.stage || j.state;
   switch (j.kind) {
     case 'scan': return `${j.result.added} added, ${j.result.updated} changed, ${j.result.missing} missing, ${j.result.errors} unreadable (${j.result.photos} photos)`;
@@ -152,6 +160,14 @@ export function jobSummary(j: JobInfo): string {
     case 'download': return `${j.result.path} (${j.result.size} bytes)`;
     default: return 'done';
   }
+}
+
+/** A job's parameters in words ("model photo · batch 16"), never raw JSON. */
+export function jobParams(p: unknown): string {
+  if (!p || typeof p !== 'object') return '';
+  const show = (v: unknown): string => (Array.isArray(v) ? (v.length > 6 ? `${v.slice(0, 6).join(', ')}… (${v.length})` : v.join(', '))
+    : v && typeof v === 'object' ? Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => `${k} ${show(x)}`).join(', ') : String(v));
+  return Object.entries(p as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => `${k} ${show(v)}`).join(' · ').slice(0, 300);
 }
 
 // --- per-library persisted selections (localStorage keyed by the library's path) ---

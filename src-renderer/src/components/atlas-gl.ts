@@ -223,6 +223,14 @@ export class AtlasRenderer {
     this.view.zoom = Math.max(0.5, Math.min(20000, this.view.zoom * f));
     const [ax, ay] = this.toData(px, py);
     this.view.cx += dx - ax; this.view.cy += dy - ay;
+    // zoomed back out to the whole map: it is centred again (zooming out always returns to where it started)
+    if (this.view.zoom <= 1) { const b = this.bounds; this.view.cx = (b.x0 + b.x1) / 2; this.view.cy = (b.y0 + b.y1) / 2; }
+  }
+
+  /** The whole map in view (zoom-to-fit / reset). */
+  fit(): void {
+    const b = this.bounds;
+    this.view = { cx: (b.x0 + b.x1) / 2, cy: (b.y0 + b.y1) / 2, zoom: 1 };
   }
 
   panBy(dxPx: number, dyPx: number): void {
