@@ -25,7 +25,8 @@ import { readChecksums, sha256File } from '../models/files.ts';
 import { FACE_DIM, FACE_MODEL_VERSION } from '../models/face.ts';
 import { PHOTO_DIM, PHOTO_MODEL_VERSION } from '../models/photo.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
-import { ColumnarWriter, type ColSpec, type ColumnarFormat } from './columnar.ts';
+import { type ColumnarFormat } from './columnar.ts';
+import { ColumnarWriter, type ColSpec } from './columnar-write.ts';
 import { DASK_DRIVER } from './dask-driver.ts';
 
 export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: ColumnarFormat }
