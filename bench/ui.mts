@@ -16,7 +16,7 @@ import { createRng } from '../src-main/algo/rng.ts';
 import type { ClusterOutput } from '../src-main/algo/cluster/run.ts';
 import type { MapOutput } from '../src-main/algo/map/run.ts';
 import { storeRun } from '../src-main/core/cluster/runs.ts';
-import { ensureModel, vecBlob } from '../src-main/core/embed/store.ts';
+import { ensureModel, vecBlob } from '../src-main/core/store/embeddings.ts';
 import { Library } from '../src-main/core/library.ts';
 import { writeThumb } from '../src-main/core/scan/thumbs.ts';
 import { runTask } from '../src-main/core/workers/pool.ts';

@@ -3,11 +3,12 @@ import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
 import { badArg } from '../../common/errors.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { itemSources, loadMatrix } from '../embed/store.ts';
+import { itemSources, loadMatrix } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
 import type { ClusterTaskPayload } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
-import { getRun, storeRun, type RunInfo } from './runs.ts';
+import { getRun, updateRunRecord, type RunInfo } from '../store/runs.ts';
+import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
 import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
 import { externalScores } from '../../algo/metrics.ts';
@@ -82,18 +83,18 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     const rec = JSON.parse(lib.db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string);
     if (carried.from !== null) rec.carriedNames = carried;
     rec.groups = { held: heldRecord, linked };
-    const upd: Record<string, unknown> = { record: JSON.stringify(rec) };
+    const upd: { record: string; metrics?: string } = { record: JSON.stringify(rec) };
     if (heldRecord.length && allLabels) {
       // the metrics against true labels cover every item, held ones included
       const rows = lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
       const at = new Map(Array.from(all.ids, (id, i) => [id, i]));
       const keep = rows.filter(([id]) => allLabels![at.get(id)!] >= 0);
       const e = externalScores(keep.map(([id]) => allLabels![at.get(id)!]), keep.map(([, c]) => c));
-      const metrics = JSON.parse(lib.db.prepare('SELECT metrics FROM runs WHERE id = ?').pluck().get(runId) as string);
+      const metrics = { ...getRun(lib.db, runId).metrics } as Record<string, number>;
       Object.assign(metrics, { ami: e.ami, ari: e.ari, nmi: e.nmi, homogeneity: e.homogeneity, completeness: e.completeness, vMeasure: e.vMeasure, labeled: keep.length, clusteredAmi: metrics.ami });
       upd.metrics = JSON.stringify(metrics);
     }
-    lib.db.prepare(`UPDATE runs SET record = ?${upd.metrics ? ', metrics = ?' : ''} WHERE id = ?`).run(...[upd.record, ...(upd.metrics ? [upd.metrics] : []), runId]);
+    updateRunRecord(lib.db, runId, upd.record, upd.metrics);
     return runId;
   }).immediate();
   const run = getRun(lib.db, runId);

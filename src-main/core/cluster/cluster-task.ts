@@ -6,7 +6,7 @@ import { plateauLinkSimilarity } from '../../algo/cluster/identity.ts';
 import { runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { warmGemm } from '../workers/warm.ts';
-import { openWorkerDb } from '../embed/store.ts';
+import { openWorkerDb } from '../store/embeddings.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
-import { itemSources } from '../embed/store.ts';
+import { itemSources } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
 
 export interface TrueLabels {

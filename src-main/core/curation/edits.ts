@@ -5,9 +5,9 @@
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import type { EditOp, EditResult, HistoryInfo, ItemKind } from '../../common/types.ts';
-import { blobVec, vecBlob } from '../embed/store.ts';
+import { blobVec, vecBlob } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import { clusterStats } from '../../algo/cluster/postprocess.ts';
 import { joinGroups, syncRunGroups } from './groups.ts';
 

@@ -17,7 +17,7 @@ import { ioError } from '../io-errors.ts';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { RunInfo } from '../../common/types.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { openReadOnly, type Db } from '../store/db.ts';

@@ -18,7 +18,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { getModel, loadMatrix } from '../embed/store.ts';
+import { getModel, loadMatrix } from '../store/embeddings.ts';
 import { checkExportFile } from '../embed/io.ts';
 import { MODEL_FILES, defaultModelsDir } from '../models/index.ts';
 import { readChecksums, sha256File } from '../models/files.ts';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { AppError } from '../../common/errors.ts';
-import { readPhotoFile } from './read-file.ts';
+import { readPhotoFile } from '../read-file.ts';
 import { isRetryableReason } from './retry.ts';
 import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';

@@ -8,7 +8,7 @@ import type { ItemKind, ItemView, JobInfo } from '../../common/types.ts';
 import { readSnapshot } from '../jobs.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from '../embed/io.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import { readSettings } from '../settings.ts';
 import { itemViews } from '../curation/items.ts';
 import { runTask } from '../workers/pool.ts';

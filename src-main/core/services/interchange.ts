@@ -7,7 +7,7 @@ import type { ExportRunOptions, ImportLabelsOptions, ImportLabelsReport, ExportX
 import { AppError, badArg } from '../../common/errors.ts';
 import type { JobInfo } from '../../common/types.ts';
 import { importEmbeddings } from '../embed/io.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import { checkExportOptions, exportRun } from '../export/export.ts';
 import { checkTargetDry } from '../export/target.ts';
 import { importLabels } from '../export/import-labels.ts';
@@ -15,7 +15,7 @@ import { exportXmp, readXmp } from '../xmp/sidecars.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { history } from '../curation/edits.ts';
-import { getModel } from '../embed/store.ts';
+import { getModel } from '../store/embeddings.ts';
 import { existsSync as fileExists, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { userPath } from '../user-path.ts';

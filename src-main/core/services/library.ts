@@ -11,7 +11,7 @@ import { checkLibrary } from '../check.ts';
 import type { LibrarySettings } from '../../common/types.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { isRetryableReason } from '../scan/retry.ts';
-import { listRuns } from '../cluster/runs.ts';
+import { listRuns } from '../store/runs.ts';
 import { readSettings, writeSettings } from '../settings.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
