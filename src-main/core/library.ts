@@ -12,9 +12,8 @@ import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
 import { previewFile, thumbFile } from './thumb-path.ts';
 import { isPhotoHash } from '../common/thumbs.ts';
-import { PreviewCache } from './scan/preview.ts';
-import { isRetryableReason } from './scan/retry.ts';
-import { refreshClusters } from './curation/edits.ts';
+import { PreviewCache } from './preview.ts';
+import { isRetryableReason } from './retry-reasons.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
 export function userDataDir(): string {
@@ -155,10 +154,10 @@ export class Library {
 
   /**
    * Removes a folder and everything of it: its photos, their faces, and (through the library's triggers) their
-   * embeddings, labels and run assignments; the runs' groups that lose members are recomputed (a group left empty
-   * goes), and thumbnails no other photo shares are deleted. Ids are never given out again.
+   * embeddings, labels and run assignments; the runs' groups that lose members are recomputed by `refreshClusters`
+   * (the edit engine's, given by the caller; a group left empty goes), and thumbnails no other photo shares are deleted. Ids are never given out again.
    */
-  removeRoot(id: number): RemoveFolderReport {
+  removeRoot(id: number, refreshClusters: (db: Db, runId: number, clusters: number[]) => void): RemoveFolderReport {
     const root = this.root(id);
     const db = this.db;
     const thumbs: string[] = [];

@@ -55,6 +55,9 @@ describe('layers (dependency-cruiser)', () => {
     put('src-main/server/bad.ts', `export const s = 1;\n`);
     put('src-main/testing/fixture.ts', `export const T = 1;\n`);
     put('src-main/core/test-only-helper.ts', `import { k } from './ok.ts';\nexport const helper = k;\n`);
+    // core/'s rooms in order: a repository (store/) never reaches up into a domain service
+    put('src-main/core/store/up.ts', `import { v } from '../services/v.ts';\nexport const u = v;\n`);
+    put('src-main/core/services/v.ts', `export const v = 1;\n`);
     put('src-main/core/uses-helper.test.ts', `import { helper } from './test-only-helper.ts';\nexport const t = helper;\n`);
     put('src-renderer/src/main.ts', `import { x } from '@common/api.ts';\nimport { k } from '../../src-main/core/ok.ts';\nimport { readFileSync } from 'node:fs';\nexport const r = [x, k, readFileSync];\n`);
 
@@ -71,6 +74,7 @@ describe('layers (dependency-cruiser)', () => {
     has('no-test-helpers-in-production', 'src-main/core/bad.ts', /testing\/fixture\.ts$/);
     has('renderer-through-common', 'src-renderer/src/main.ts', /core\/ok\.ts$/);
     has('renderer-no-node', 'src-renderer/src/main.ts', /fs$/);
+    has('core-room-order-store', 'src-main/core/store/up.ts', /core\/services\/v\.ts$/);
     expect(got.some((g) => g.startsWith('production-file-used-by-production:') && g.includes('src-main/core/test-only-helper.ts')), got.join('\n')).toBe(true);
     // what is allowed stays allowed: electron/ imports electron, the renderer imports @common/, tests import helpers
     expect(got.filter((g) => g.includes('src-main/electron/main.ts') || g.includes('@common') || g.includes('/common/api.ts') || g.includes('uses-helper.test.ts'))).toEqual([]);

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { AppError } from '../../common/errors.ts';
 import { readPhotoFile } from '../read-file.ts';
-import { isRetryableReason } from './retry.ts';
+import { isRetryableReason } from '../retry-reasons.ts';
 import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';

@@ -10,7 +10,7 @@ import type { CheckReport, RemoveFolderReport, JobInfo, LibraryInfo, Page, Photo
 import { checkLibrary } from '../check.ts';
 import type { LibrarySettings } from '../../common/types.ts';
 import { scanRoots } from '../scan/scanner.ts';
-import { isRetryableReason } from '../scan/retry.ts';
+import { isRetryableReason } from '../retry-reasons.ts';
 import { listRuns } from '../store/runs.ts';
 import { readSettings, writeSettings } from '../settings.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
@@ -23,6 +23,7 @@ import { recentLibraries } from '../recent-libraries.ts';
 import type { RecentLibrary } from '../../common/api.ts';
 import { FolderWatcher, type WatchTarget } from '../watch.ts';
 import { scanIssueReasons } from '../store/photos.ts';
+import { refreshClusters } from '../curation/edits.ts';
 import { DomainService } from './context.ts';
 
 export class LibraryService extends DomainService {
@@ -59,7 +60,7 @@ export class LibraryService extends DomainService {
       ? ((j.params as { rootIds?: number[] } | null)?.rootIds ?? []).includes(id)
       : j.kind !== 'download');
     if (busy) throw new AppError('CONFLICT', `folder ${root.path} is in use by job ${busy.id} (${busy.kind}, ${busy.state}); wait for it to finish or cancel it, then remove the folder`);
-    const r = this.lib.removeRoot(id);
+    const r = this.lib.removeRoot(id, refreshClusters); // the edit engine refreshes the clusters that lost members
     this.watcher?.update(readSettings(this.lib.db));
     this.emit({ type: 'library', info: this.lib.info() });
     return r;
