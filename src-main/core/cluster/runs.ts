@@ -3,11 +3,11 @@ import { encoderBytesOf, encoderRecord } from '../models/encoder-onnx.ts';
 import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Db } from '../store/db.ts';
-import { getRun, insertRun } from '../store/runs.ts';
+import { getRun, insertRun, type RunRecord } from '../store/runs.ts';
 
 /** What a run keeps besides its metrics: the algorithm's record, the post-processing report, the autoencoder's loss per
  * epoch and the trained encoder (ONNX, base64) so new items can be encoded the same way. */
-function runRecord(out: ClusterOutput): Record<string, unknown> {
+function runRecord(out: ClusterOutput): RunRecord {
   return { ...out.record, report: out.report, ...(out.loss ? { loss: out.loss } : {}), ...(out.encoder ? { encoder: encoderRecord(out.encoder) } : {}) };
 }
 

@@ -69,6 +69,7 @@ describe('services on an in-memory library', () => {
     expect(job.state).toBe('done');
     const [run] = await api.listRuns();
     expect(run).toMatchObject({ model: 'synth', clusters: 2, n: 6 });
+    expect(run.record).toMatchObject({ version: 1, algo: 'kmeans' });
     const { ids, clusters } = await api.getAssignments({ runId: run.id });
     expect(ids).toHaveLength(6);
     const idOf = new Map((await api.listPhotos({ limit: 100 })).items.map((p) => [p.path, p.id]));

@@ -4,30 +4,70 @@
  */
 import { AppError } from '../../common/errors.ts';
 import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
+import type { PresetRecord } from '../../common/jobs.ts';
 import type { ClusterRow, ItemKind, RunInfo } from '../../common/types.ts';
 import type { Db } from './db.ts';
 import { vecBlob } from './embeddings.ts';
 
 export type { ClusterRow, RunInfo };
 
+/** The shape of `runs.record` this version writes (a record without `version` was written before it had one). */
+export const RUN_RECORD_VERSION = 1;
+
+/**
+ * What a run keeps besides its parameters and metrics (`runs.record`, JSON): the algorithm's own record (algo,
+ * metric, reduce, inertia, ...), the post-processing report, the loss per epoch and the trained encoder (ONNX,
+ * base64), what a preset chose, the user's name for the run, where names and held groups came from, and what an
+ * imported run was read from. Read with parseRunRecord, written with serializeRunRecord (never cast from JSON).
+ */
+export interface RunRecord {
+  version?: number;
+  algo?: string;
+  name?: string;
+  preset?: PresetRecord;
+  report?: unknown;
+  loss?: number[];
+  encoder?: { format: 'onnx'; base64?: string };
+  carriedNames?: unknown;
+  groups?: { held: unknown[]; linked: unknown };
+  imported?: Record<string, unknown>;
+  reduce?: unknown;
+  [key: string]: unknown;
+}
+
+/** A stored record (JSON), checked to be an object; a record of a newer version than this one is refused. */
+export function parseRunRecord(json: string, runId?: number): RunRecord {
+  const v = JSON.parse(json) as unknown;
+  const where = runId === undefined ? 'a run' : `run ${runId}`;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AppError('LIBRARY_CORRUPT', `${where}: its record is not an object`);
+  const r = v as RunRecord;
+  if (typeof r.version === 'number' && r.version > RUN_RECORD_VERSION) throw new AppError('LIBRARY_TOO_NEW', `${where}: its record is of version ${r.version} (this version knows up to ${RUN_RECORD_VERSION})`);
+  return r;
+}
+
+/** The record as stored: JSON, stamped with this version. */
+export function serializeRunRecord(r: RunRecord): string {
+  return JSON.stringify({ ...r, version: RUN_RECORD_VERSION });
+}
+
 interface RunRow { id: number; model: string; kind: ItemKind; algo: string; params: string; metrics: string; timings: string; record: string; n: number; clusters: number; noise: number; created_at: number }
 
 function toRun(r: RunRow): RunInfo {
   return {
     id: r.id, model: r.model, kind: r.kind, algo: r.algo, params: JSON.parse(r.params), metrics: JSON.parse(r.metrics),
-    timings: JSON.parse(r.timings), record: JSON.parse(r.record), n: r.n, clusters: r.clusters, noise: r.noise, createdAt: r.created_at,
+    timings: JSON.parse(r.timings), record: parseRunRecord(r.record, r.id), n: r.n, clusters: r.clusters, noise: r.noise, createdAt: r.created_at,
   };
 }
 
 /** Stores a run: its row (with `record`, what the run keeps besides its metrics), assignments and cluster summaries, in one transaction. */
-export function insertRun(db: Db, a: { model: string; kind: ItemKind; params: ClusterParams; out: ClusterOutput; ids: Int32Array; record: Record<string, unknown> }): number {
+export function insertRun(db: Db, a: { model: string; kind: ItemKind; params: ClusterParams; out: ClusterOutput; ids: Int32Array; record: RunRecord }): number {
   const { out, ids } = a;
   const st = out.stats;
   const toItems = (s: Array<{ index: number; sim: number }>) => s.map((x) => ({ item: ids[x.index], sim: Math.round(x.sim * 1e6) / 1e6 }));
   return db.transaction(() => {
     const runId = Number(db.prepare(`INSERT INTO runs (model, kind, algo, params, metrics, timings, record, n, clusters, noise, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(a.model, a.kind, a.params.algo, JSON.stringify(a.params), JSON.stringify(out.metrics),
-      JSON.stringify(out.timings), JSON.stringify(a.record), ids.length, out.metrics.clusters, out.metrics.noise, Date.now()).lastInsertRowid);
+      JSON.stringify(out.timings), serializeRunRecord(a.record), ids.length, out.metrics.clusters, out.metrics.noise, Date.now()).lastInsertRowid);
     const ins = db.prepare('INSERT INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (let i = 0; i < ids.length; i++) {
       const s = st.sims[i];
@@ -119,8 +159,20 @@ export function commonAssignments(db: Db, a: number, b: number): Array<{ ca: num
 }
 
 /** Replaces a run's record (JSON). */
-export function writeRunRecord(db: Db, runId: number, record: Record<string, unknown>): void {
-  db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(JSON.stringify(record), runId);
+export function writeRunRecord(db: Db, runId: number, record: RunRecord): void {
+  db.prepare('UPDATE runs SET record = ? WHERE id = ?').run(serializeRunRecord(record), runId);
+}
+
+/** A stored run's record (NOT_FOUND: no such run). */
+export function readRunRecord(db: Db, runId: number): RunRecord {
+  const json = db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
+  if (json === undefined) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
+  return parseRunRecord(json, runId);
+}
+
+/** Counts a run's items again (after items were added to it or taken from it). */
+export function recountRun(db: Db, runId: number): void {
+  db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
 }
 
 /** Deletes a run with its clusters, assignments and edits in one transaction; says how much went. */
@@ -139,7 +191,8 @@ export function deleteRunRows(db: Db, runId: number): { clusters: number; named:
   }).immediate();
 }
 
-/** Replaces a stored run's record (JSON) and, when given, its metrics (JSON). */
-export function updateRunRecord(db: Db, runId: number, record: string, metrics?: string): void {
-  db.prepare(`UPDATE runs SET record = ?${metrics ? ', metrics = ?' : ''} WHERE id = ?`).run(...[record, ...(metrics ? [metrics] : []), runId]);
+/** Replaces a stored run's record and, when given, its metrics. */
+export function updateRunRecord(db: Db, runId: number, record: RunRecord, metrics?: Record<string, unknown>): void {
+  const m = metrics ? JSON.stringify(metrics) : undefined;
+  db.prepare(`UPDATE runs SET record = ?${m ? ', metrics = ?' : ''} WHERE id = ?`).run(...[serializeRunRecord(record), ...(m ? [m] : []), runId]);
 }
