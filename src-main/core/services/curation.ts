@@ -10,7 +10,7 @@ import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { applyEdit, history, redo, undo } from '../curation/edits.ts';
 import { assignRun } from '../curation/assign.ts';
-import { readSettings } from '../settings.ts';
+import { readSettings } from '../store/settings.ts';
 import { blobVec, getModel } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
 import { bestOf, itemQualities, KEEP_RULE } from '../curation/neardup.ts';

@@ -9,7 +9,7 @@ import { readSnapshot } from '../jobs.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from '../embed/io.ts';
 import { getRun } from '../store/runs.ts';
-import { readSettings } from '../settings.ts';
+import { readSettings } from '../store/settings.ts';
 import { itemViews } from '../curation/items.ts';
 import { runTask } from '../workers/pool.ts';
 import { bestOf, itemQualities, KEEP_RULE } from '../curation/neardup.ts';

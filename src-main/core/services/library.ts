@@ -12,7 +12,7 @@ import type { LibrarySettings } from '../../common/types.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { isRetryableReason } from '../retry-reasons.ts';
 import { listRuns } from '../store/runs.ts';
-import { readSettings, writeSettings } from '../settings.ts';
+import { readSettings, writeSettings } from '../store/settings.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
 import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';

@@ -142,3 +142,9 @@ export function vectorsOf(db: Db, model: string, ids: ArrayLike<number>, d: numb
   }
   return X;
 }
+
+/** The photos a model failed on, with why (the first `limit`, by model and path). */
+export function embedFailures(db: Db, limit = 5000): Array<{ model: string; path: string; reason: string }> {
+  return db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
+    JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT ?`).all(limit) as Array<{ model: string; path: string; reason: string }>;
+}
