@@ -148,3 +148,14 @@ export function embedFailures(db: Db, limit = 5000): Array<{ model: string; path
   return db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
     JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT ?`).all(limit) as Array<{ model: string; path: string; reason: string }>;
 }
+
+/** A model's source and its stored info (JSON text); undefined: no such model. */
+export function modelSourceInfo(db: Db, model: string): { source: string; info: string } | undefined {
+  return db.prepare('SELECT source, info FROM models WHERE name = ?').get(model) as { source: string; info: string } | undefined;
+}
+
+/** Each item's label (an imported one first), null where it has none. */
+export function itemLabels(db: Db, kind: ItemKind, ids: ArrayLike<number>): Array<string | null> {
+  const q = db.prepare(`SELECT label FROM labels WHERE kind = ? AND item_id = ? ORDER BY source = 'import' DESC LIMIT 1`).pluck();
+  return Array.from(ids, (id) => (q.get(kind, id) as string | undefined) ?? null);
+}
