@@ -11,7 +11,7 @@ import { evaluateThreshold, plateauLinkSimilarity, verificationThresholds } from
 import { runClustering } from '../src-main/algo/cluster/run.ts';
 import type { ClusterParams } from '../src-main/common/types.ts';
 import { labelsFromFolders } from '../src-main/core/cluster/labels.ts';
-import { loadMatrix } from '../src-main/core/embed/store.ts';
+import { loadMatrix } from '../src-main/core/store/embeddings.ts';
 import { CoreService } from '../src-main/core/service.ts';
 import { sharedPath } from '../src-main/testing/fixtures.ts';
 import { defaultPool } from '../src-main/core/workers/pool.ts';

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createRng } from '../src-main/algo/rng.ts';
 import { assignGroupColours } from '../src-main/common/palette.ts';
-import { ColumnarWriter } from '../src-main/core/interop/columnar.ts';
+import { ColumnarWriter } from '../src-main/core/interop/columnar-write.ts';
 import { getMapData } from '../src-main/core/map/maps.ts';
 import { readNpyLabels } from '../src-main/core/npy-file.ts';
 import { openAtlasPage } from './lib/atlas-page.mts';

@@ -22,7 +22,8 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { Library } from '../src-main/core/library.ts';
 import { SHARED } from '../src-main/testing/fixtures.ts';
-import { ColumnarWriter, openColumnar, readBatches, readVectorRowGroup } from '../src-main/core/interop/columnar.ts';
+import { openColumnar, readBatches, readVectorRowGroup } from '../src-main/core/interop/columnar.ts';
+import { ColumnarWriter } from '../src-main/core/interop/columnar-write.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'src-main/cli/bin.mjs');

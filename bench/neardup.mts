@@ -9,7 +9,7 @@ import os from 'node:os';
 import { knnExact } from '../src-main/algo/knn.ts';
 import { normalizeRows } from '../src-main/algo/linalg.ts';
 import { nearDuplicateGroups, singleLinkageGroups } from '../src-main/algo/neardup.ts';
-import { loadMatrix } from '../src-main/core/embed/store.ts';
+import { loadMatrix } from '../src-main/core/store/embeddings.ts';
 import { CoreService } from '../src-main/core/service.ts';
 import { tempDir } from '../src-main/testing/fixtures.ts';
 import { makeDupFixture } from '../src-main/testing/neardup-data.ts';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
-import { renderPreview } from '../src-main/core/scan/preview.ts';
+import { renderPreview } from '../src-main/core/preview.ts';
 import { sharedPath } from '../src-main/testing/fixtures.ts';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;

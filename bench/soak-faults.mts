@@ -16,7 +16,7 @@ import { applyEdit, undo } from '../src-main/core/curation/edits.ts';
 import { exportRun, findExportTemps } from '../src-main/core/export/export.ts';
 import { JobManager } from '../src-main/core/jobs.ts';
 import { Library } from '../src-main/core/library.ts';
-import { readPhotoFile } from '../src-main/core/scan/read-file.ts';
+import { readPhotoFile } from '../src-main/core/read-file.ts';
 import { readImage, scanRoots } from '../src-main/core/scan/scanner.ts';
 import { tempDir, testContext } from '../src-main/testing/fixtures.ts';
 import { CAN_MOUNT, fillDisk, smallDisk } from '../src-main/reliability/fault-mounts.ts';

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ColumnarWriter } from '../src-main/core/interop/columnar.ts';
+import { ColumnarWriter } from '../src-main/core/interop/columnar-write.ts';
 import { runLibrary } from '../src-main/reliability/fault-fixture.ts';
 import { BIN, checkLibrary } from '../src-main/reliability/helpers.ts';
 import { REPO_ROOT, tempDir } from '../src-main/testing/fixtures.ts';

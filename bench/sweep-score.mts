@@ -19,7 +19,7 @@ import { runReduce } from '../src-main/algo/cluster/reduce.ts';
 import { adjustedMutualInfo, noiseShare, silhouette } from '../src-main/algo/metrics.ts';
 import { createRng } from '../src-main/algo/rng.ts';
 import { labelsFromFolders } from '../src-main/core/cluster/labels.ts';
-import { loadMatrix } from '../src-main/core/embed/store.ts';
+import { loadMatrix } from '../src-main/core/store/embeddings.ts';
 import { readNpyLabels, readNpyMatrix } from '../src-main/core/npy-file.ts';
 import { CoreService } from '../src-main/core/service.ts';
 import { sharedPath } from '../src-main/testing/fixtures.ts';

@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { createRng } from '../src-main/algo/rng.ts';
 import { storeRun } from '../src-main/core/cluster/runs.ts';
-import { ensureModel, vecBlob } from '../src-main/core/embed/store.ts';
+import { ensureModel, vecBlob } from '../src-main/core/store/embeddings.ts';
 import { Library } from '../src-main/core/library.ts';
 import { writeThumb } from '../src-main/core/scan/thumbs.ts';
 import { runTask } from '../src-main/core/workers/pool.ts';

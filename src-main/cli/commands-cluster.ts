@@ -129,7 +129,7 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const stop = () => c.abort();
   process.once('SIGINT', stop);
   const t0 = performance.now();
-  let out: ClusterOutput;
+  let out: Awaited<ReturnType<typeof clusterMatrix>>;
   try {
     out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report, peopleLink: preset?.linkFrom !== undefined ? { from: preset.linkFrom } : null });
   } finally {
@@ -137,7 +137,7 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   }
   const wall = performance.now() - t0;
   if (preset) {
-    const link = out.record.peopleLink as { eps: number; similarity: number } | undefined;
+    const link = out.peopleLink;
     if (link) { params = { ...params, eps: link.eps }; preset.chose = { ...preset.chose, eps: link.eps }; preset.why.push(`linking similarity ${link.similarity} (found on the data)`); }
     out.record.preset = preset;
   }

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { CoreService } from '../core/service.ts';
+import { embedFailures } from '../core/store/embeddings.ts';
 import { join, resolve } from 'node:path';
 import { expandHome } from '../core/user-path.ts';
 import { pathToFileURL } from 'node:url';
@@ -60,8 +61,7 @@ const info: Command = {
       i = await svc.getInfo();
       roots = await svc.listRoots();
       issues = ctx.opt<boolean>('errors') ? svc.lib.scanIssues(0, 5000).items : undefined;
-      embedIssues = ctx.opt<boolean>('errors') ? svc.lib.db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
-        JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT 5000`).all() as Array<{ model: string; path: string; reason: string }> : undefined;
+      embedIssues = ctx.opt<boolean>('errors') ? embedFailures(svc.lib.db, 5000) : undefined;
     } finally {
       if (scratch) { await svc.close(); rmSync(scratch, { recursive: true, force: true }); }
     }

@@ -12,7 +12,8 @@ import { parquetMetadata } from 'hyparquet';
 import * as pw from 'parquet-wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, sharedPath, tempDir } from '../testing/fixtures.ts';
-import { ColumnarWriter, openColumnar, readBatches } from '../core/interop/columnar.ts';
+import { openColumnar, readBatches } from '../core/interop/columnar.ts';
+import { ColumnarWriter } from '../core/interop/columnar-write.ts';
 import { adjustedRandIndex } from '../algo/metrics.ts';
 
 function cli(args: string[], timeout = 300_000, env: Record<string, string> = {}) {

@@ -8,13 +8,12 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../common/types.ts';
-import { openLibrary, type Db, type OpenOptions } from './store/db.ts';
+import { openLibrary, openMemoryLibrary, type Db, type OpenOptions } from './store/db.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
 import { previewFile, thumbFile } from './thumb-path.ts';
 import { isPhotoHash } from '../common/thumbs.ts';
-import { PreviewCache } from './scan/preview.ts';
-import { isRetryableReason } from './scan/retry.ts';
-import { refreshClusters } from './curation/edits.ts';
+import { PreviewCache } from './preview.ts';
+import { isRetryableReason } from './retry-reasons.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
 export function userDataDir(): string {
@@ -40,28 +39,33 @@ export class Library {
   /** the writer lock (null for read-only opens, which take none) */
   private lock: LibraryLock | null;
 
-  private constructor(path: string, opts: OpenOptions) {
+  private constructor(path: string, opts: OpenOptions, memory?: { cacheDir: string }) {
     // one writer per library: a second app instance gets LIBRARY_LOCKED before anything is migrated or written
-    this.lock = opts.readonly ? null : acquireLock(path);
+    this.lock = opts.readonly || memory ? null : acquireLock(path);
     let opened;
     try {
       // SQLite's WAL and -shm go next to the real file, the one the lock is keyed on (a symlink's target)
-      opened = openLibrary(this.lock ? this.lock.file.slice(0, -'.lock'.length) : path, opts);
+      opened = memory ? openMemoryLibrary() : openLibrary(this.lock ? this.lock.file.slice(0, -'.lock'.length) : path, opts);
     } catch (e) {
       this.lock?.release();
       throw e;
     }
     this.db = opened.db;
-    this.path = path;
+    this.path = opened.path === ':memory:' ? ':memory:' : path;
     this.version = opened.version;
     this.backup = opened.backup;
-    this.cacheDir = join(dirname(path), `${basename(path)}.cache`);
+    this.cacheDir = memory ? memory.cacheDir : join(dirname(path), `${basename(path)}.cache`);
     this.thumbDir = join(this.cacheDir, 'thumbs');
     if (!opts.readonly) mkdirSync(this.thumbDir, { recursive: true });
   }
 
   static open(path: string, opts: OpenOptions = {}): Library {
     return new Library(resolve(path), opts);
+  }
+
+  /** A library in memory (`:memory:`: nothing on disk but its thumbnails under `cacheDir`; the fast service tests). */
+  static inMemory(cacheDir: string): Library {
+    return new Library(':memory:', {}, { cacheDir });
   }
 
   close(): void {
@@ -155,10 +159,10 @@ export class Library {
 
   /**
    * Removes a folder and everything of it: its photos, their faces, and (through the library's triggers) their
-   * embeddings, labels and run assignments; the runs' groups that lose members are recomputed (a group left empty
-   * goes), and thumbnails no other photo shares are deleted. Ids are never given out again.
+   * embeddings, labels and run assignments; the runs' groups that lose members are recomputed by `refreshClusters`
+   * (the edit engine's, given by the caller; a group left empty goes), and thumbnails no other photo shares are deleted. Ids are never given out again.
    */
-  removeRoot(id: number): RemoveFolderReport {
+  removeRoot(id: number, refreshClusters: (db: Db, runId: number, clusters: number[]) => void): RemoveFolderReport {
     const root = this.root(id);
     const db = this.db;
     const thumbs: string[] = [];

@@ -19,7 +19,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 import { AppError } from '../common/errors.ts';
 import { fsPath } from './fs-names.ts';
 import { describeIoError, errorCode } from './io-errors.ts';
-import { readPhotoFile, readTimeoutMs } from './scan/read-file.ts';
+import { readPhotoFile, readTimeoutMs } from './read-file.ts';
 
 /** What a file is to the app; each kind has its size bound. */
 export type ReadKind = 'sidecar' | 'labels' | 'ids' | 'manifest' | 'json' | 'npy' | 'columnar' | 'backup';

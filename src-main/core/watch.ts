@@ -8,13 +8,17 @@
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
 import type { AssignReport, LibrarySettings, ScanResult } from '../common/types.ts';
-import type { CoreService } from './service.ts';
+import type { AppApi } from '../common/api.ts';
+import type { Library } from './library.ts';
+import { newestRunOf } from './store/runs.ts';
 
 const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.bmp']);
 
 function isDir(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }
 }
+/** What a watcher drives: the library's folders, and scans, embeds and assigns through the AppApi. */
+export type WatchTarget = Pick<AppApi, 'scan' | 'waitJob' | 'getSettings' | 'embed' | 'assign'> & { readonly lib: Library };
 
 export interface WatchSummary { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] }
 
@@ -31,7 +35,7 @@ export class FolderWatcher {
   private running: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly svc: CoreService, private readonly quietMs = 1500, private readonly onCycle?: (s: WatchSummary) => void, private readonly pollMs = POLL_MS) {}
+  constructor(private readonly svc: WatchTarget, private readonly quietMs = 1500, private readonly onCycle?: (s: WatchSummary) => void, private readonly pollMs = POLL_MS) {}
 
   /**
    * Follows the settings: watches every root while `watch` is on. Each folder gets its own non-recursive watcher
@@ -191,7 +195,7 @@ export class FolderWatcher {
           if (e.kind !== 'embed' || e.state !== 'done' || !e.result) continue;
           s.embedded[model] = e.result.processed;
           if (e.result.assigned) { s.assigned.push(e.result.assigned); continue; }
-          const runId = svc.lib.db.prepare('SELECT id FROM runs WHERE model = ? ORDER BY id DESC LIMIT 1').pluck().get(e.result.model) as number | undefined;
+          const runId = newestRunOf(svc.lib.db, e.result.model);
           if (runId !== undefined && e.result.processed > 0) s.assigned.push(await svc.assign({ runId }));
         } catch { /* a model not available here (not prepared, no manifest) is skipped */ }
       }

@@ -18,7 +18,7 @@ import { openLibrary } from '../core/store/db.ts';
 import { REPO_ROOT, tempDir, testContext } from '../testing/fixtures.ts';
 import { makePhotos, runLibrary } from './fault-fixture.ts';
 import { isInside, readImage, scanRoots } from '../core/scan/scanner.ts';
-import { readPhotoFile } from '../core/scan/read-file.ts';
+import { readPhotoFile } from '../core/read-file.ts';
 import { resizeRgb } from '../core/models/image.ts';
 import { cliSync } from './helpers.ts';
 import { CAN_MOUNT, fillDisk, readOnlyView, smallDisk, type Mounted } from './fault-mounts.ts';

@@ -9,8 +9,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupNow, listBackups, restoreBackup } from '../core/backups.ts';
-import { exportRun, checkTargetDry } from '../core/export/export.ts';
-import { ColumnarWriter, openColumnar, readBatches } from '../core/interop/columnar.ts';
+import { exportRun } from '../core/export/export.ts';
+import { checkTargetDry } from '../core/export/target.ts';
+import { openColumnar, readBatches } from '../core/interop/columnar.ts';
+import { ColumnarWriter } from '../core/interop/columnar-write.ts';
 import { embedFiles } from '../core/interop/embed-files.ts';
 import { exportJob } from '../core/interop/export.ts';
 import { importEmbeddingsFile, importRun } from '../core/interop/import.ts';

@@ -3,11 +3,12 @@ import type { ClusterOutput, ClusterParams } from '../../algo/cluster/run.ts';
 import { badArg } from '../../common/errors.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { itemSources, loadMatrix } from '../embed/store.ts';
+import { itemSources, loadMatrix } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
-import type { ClusterTaskPayload } from './cluster-task.ts';
+import type { ClusterTaskPayload, ClusterTaskResult } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
-import { getRun, storeRun, type RunInfo } from './runs.ts';
+import { getRun, readRunRecord, recountRun, runAssignments, updateRunRecord, type RunInfo } from '../store/runs.ts';
+import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
 import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
 import { externalScores } from '../../algo/metrics.ts';
@@ -60,7 +61,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   // what the preset chose and why, with the linking similarity found on the data (people)
   let params = spec.params;
   if (spec.preset) {
-    const link = out.record.peopleLink as (PresetRecord['link'] & { eps: number }) | undefined;
+    const link = out.peopleLink;
     const preset: PresetRecord = { ...spec.preset, why: [...spec.preset.why] };
     if (link) {
       params = { ...params, eps: link.eps };
@@ -68,7 +69,6 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
       preset.link = l;
       preset.chose = { ...preset.chose, eps: link.eps };
       preset.why.push(`linking similarity ${link.similarity}: the least strict similarity >= ${link.from} at which the number of groups of two or more (${link.maxGroups} at most) stops growing`);
-      delete out.record.peopleLink;
     }
     out.record.preset = preset;
   }
@@ -79,21 +79,22 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     const linked = linkGroups(lib.db, runId, new Set(held.map((g) => g.id)));
     const carried = carryOver(lib.db, runId);
     syncRunGroups(lib.db, runId);
-    const rec = JSON.parse(lib.db.prepare('SELECT record FROM runs WHERE id = ?').pluck().get(runId) as string);
+    const rec = readRunRecord(lib.db, runId);
     if (carried.from !== null) rec.carriedNames = carried;
     rec.groups = { held: heldRecord, linked };
-    const upd: Record<string, unknown> = { record: JSON.stringify(rec) };
+    let metricsUpd: Record<string, unknown> | undefined;
     if (heldRecord.length && allLabels) {
       // the metrics against true labels cover every item, held ones included
-      const rows = lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number]>;
+      const asg = runAssignments(lib.db, runId);
+      const rows = Array.from(asg.ids, (id, t): [number, number] => [id, asg.clusters[t]]);
       const at = new Map(Array.from(all.ids, (id, i) => [id, i]));
       const keep = rows.filter(([id]) => allLabels![at.get(id)!] >= 0);
       const e = externalScores(keep.map(([id]) => allLabels![at.get(id)!]), keep.map(([, c]) => c));
-      const metrics = JSON.parse(lib.db.prepare('SELECT metrics FROM runs WHERE id = ?').pluck().get(runId) as string);
+      const metrics = { ...getRun(lib.db, runId).metrics } as Record<string, number>;
       Object.assign(metrics, { ami: e.ami, ari: e.ari, nmi: e.nmi, homogeneity: e.homogeneity, completeness: e.completeness, vMeasure: e.vMeasure, labeled: keep.length, clusteredAmi: metrics.ami });
-      upd.metrics = JSON.stringify(metrics);
+      metricsUpd = metrics;
     }
-    lib.db.prepare(`UPDATE runs SET record = ?${upd.metrics ? ', metrics = ?' : ''} WHERE id = ?`).run(...[upd.record, ...(upd.metrics ? [upd.metrics] : []), runId]);
+    updateRunRecord(lib.db, runId, rec, metricsUpd);
     return runId;
   }).immediate();
   const run = getRun(lib.db, runId);
@@ -121,13 +122,13 @@ function holdGroups(db: Library['db'], runId: number, held: Array<{ id: number; 
     out.push({ group: g.id, name: g.name, cluster: c, size: g.items.length });
   }
   refreshClusters(db, runId, out.map((h) => h.cluster));
-  db.prepare('UPDATE runs SET n = (SELECT COUNT(*) FROM assignments WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+  recountRun(db, runId);
   return out;
 }
 
 /** Matrix mode: cluster the rows of X with no library at all. */
 export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
-  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; peopleLink?: { from: number } | null } = {}): Promise<ClusterOutput> {
+  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; peopleLink?: { from: number } | null } = {}): Promise<ClusterTaskResult> {
   if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
   return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null, peopleLink: opts.peopleLink ?? null } satisfies ClusterTaskPayload, opts);
 }

@@ -3,10 +3,11 @@
  * onnxruntime's MatMul with all cores, and mini-batch k-means in a library streams its batches from SQLite.
  */
 import { plateauLinkSimilarity } from '../../algo/cluster/identity.ts';
+import type { PresetRecord } from '../../common/jobs.ts';
 import { runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { warmGemm } from '../workers/warm.ts';
-import { openWorkerDb } from '../embed/store.ts';
+import { openWorkerDb } from '../store/embeddings.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
@@ -23,6 +24,12 @@ export interface ClusterTaskPayload {
   /** the people preset: compute the linking similarity on the data from this floor (sets params.eps) */
   peopleLink?: { from: number } | null;
 }
+
+/** The linking similarity the people preset found on the data (and the eps it set). */
+export type PeopleLink = NonNullable<PresetRecord['link']> & { eps: number };
+
+/** A clustering, with what the people preset found beside it (not inside the run's record). */
+export type ClusterTaskResult = ClusterOutput & { peopleLink: PeopleLink | null };
 
 /** Rows of a model's embeddings read from the library by position in `ids`. */
 function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): RowSource & { close(): void } {
@@ -46,7 +53,7 @@ function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): 
   };
 }
 
-export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Promise<{ result: ClusterOutput; transfer: ArrayBuffer[] }> {
+export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Promise<{ result: ClusterTaskResult; transfer: ArrayBuffer[] }> {
   const gemm = await warmGemm(workerCount());
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
   const sgdRunner = createParallelSgdRunner(workerCount());
@@ -54,12 +61,12 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   const nnGemm = trains ? await warmGemm(1) : undefined;
   try {
     let params = p.params;
-    let link: Record<string, unknown> | null = null;
+    let link: PeopleLink | null = null;
     if (p.peopleLink) {
       ctx.progress('link', 0, 1);
       const r = await plateauLinkSimilarity(p.X, p.n, p.d, p.peopleLink.from, { gemm, isCancelled: ctx.isCancelled });
       params = { ...params, eps: Math.round((1 - r.similarity) * 1e4) / 1e4 };
-      link = { similarity: r.similarity, from: p.peopleLink.from, maxGroups: r.maxGroups, grid: r.grid, eps: params.eps };
+      link = { similarity: r.similarity, from: p.peopleLink.from, maxGroups: r.maxGroups, grid: r.grid, eps: params.eps! };
       ctx.progress('link', 1, 1);
     }
     const out = await runClustering(
@@ -68,12 +75,12 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
       { gemm, nnGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
     );
     // how the reduction's SGD was shared out (the embedding does not depend on it)
-    if (link) out.record.peopleLink = link;
     if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });
     const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
       .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))
       .map((a) => a.buffer as ArrayBuffer);
-    return { result: out, transfer: [...new Set(transfer)] };
+    const result: ClusterTaskResult = { ...out, peopleLink: link };
+    return { result, transfer: [...new Set(transfer)] };
   } finally {
     sgdRunner.close();
     source?.close();

@@ -7,7 +7,7 @@ import { readFileSafeSync } from '../safe-read.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
-import { itemSources } from '../embed/store.ts';
+import { itemLabels, itemSources } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
 
 export interface TrueLabels {
@@ -36,8 +36,7 @@ export function labelsFromFolders(db: Db, kind: ItemKind, ids: Int32Array): True
 }
 
 export function labelsFromLibrary(db: Db, kind: ItemKind, ids: Int32Array): TrueLabels {
-  const q = db.prepare(`SELECT label FROM labels WHERE kind = ? AND item_id = ? ORDER BY source = 'import' DESC LIMIT 1`).pluck();
-  const t = encode(Array.from(ids, (id) => (q.get(kind, id) as string | undefined) ?? null));
+  const t = encode(itemLabels(db, kind, ids));
   if (t.known === 0) throw new AppError('NOT_FOUND', `labels: no imported labels for these ${kind}s; run constellate import-labels first`);
   return t;
 }

@@ -10,7 +10,7 @@ import { AppError } from '../../common/errors.ts';
 import { faceThumbKey } from '../../common/thumbs.ts';
 import type { FaceSummary } from '../../common/types.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
-import { vecBlob } from '../embed/store.ts';
+import { vecBlob } from '../store/embeddings.ts';
 import type { Library } from '../library.ts';
 import { FaceEmbedder, squareBox } from '../models/face.ts';
 import { decodeRgb, rgbToJpeg } from '../models/image.ts';

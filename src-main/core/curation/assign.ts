@@ -8,9 +8,9 @@
 import { assignToGroups } from '../../algo/cluster/assign.ts';
 import { normalizeRowsInPlace } from '../../algo/linalg.ts';
 import type { AssignReport } from '../../common/types.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import { AppError } from '../../common/errors.ts';
-import { getModel } from '../embed/store.ts';
+import { getModel } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 import { applyAssign } from './edits.ts';

@@ -2,6 +2,7 @@
  * Issue 20's exploration API on photos-flowers (200 real photos, 5 folders) with the real photo model: similar with k
  * and "more like these", map settings stored per setting (API and CLI), colour by any field, search as a selection.
  */
+import { checkedApi } from '../../common/dispatch.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +69,8 @@ describe('similar: k and more like these', () => {
     const e = await svc.editRun({ runId, op: { type: 'move', items: r.map((v) => v.item), to: 'new', name: 'like daisies' } });
     expect(e.op.type).toBe('move');
     await svc.undo({ runId });
-    await expect(svc.similar({ model: 'photo', item: { kind: 'photo', id: daisies[0] }, items: sel } as never)).rejects.toThrow();
+    // shapes are the door's (every transport and direct call goes through it): both item and items is BAD_ARGUMENT there
+    await expect(checkedApi(svc).similar({ model: 'photo', item: { kind: 'photo', id: daisies[0] }, items: sel })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^item:/) });
   }, 120_000);
 });
 

@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobVec } from '../embed/store.ts';
+import { blobVec } from '../store/embeddings.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 

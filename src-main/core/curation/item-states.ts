@@ -3,7 +3,7 @@
  * confirmed from a queue, moved, split into a named part, made into a person, marked not a face; written by the edit
  * engine with the edit that decided it, and restored by undo/redo) or placed by the run.
  */
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import type { Db } from '../store/db.ts';
 import { itemStatesRepo, type ItemDecision } from '../store/item-states.ts';
 

@@ -1,7 +1,7 @@
 /** What the UI shows of a run's items: members of a cluster, the review queue, item views. */
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind, ItemView, Page } from '../../common/types.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import type { Db } from '../store/db.ts';
 
 const PHOTO_VIEW = `SELECT p.id AS item, 'photo' AS kind, p.id AS photoId, p.path, p.folder, p.hash AS thumb, NULL AS x, NULL AS y, NULL AS w, NULL AS h`;

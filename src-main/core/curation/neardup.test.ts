@@ -14,7 +14,7 @@ import { rowDot } from '../../algo/neardup.ts';
 import { normalizeRows } from '../../algo/linalg.ts';
 import type { NearDuplicateGroup } from '../../common/api.ts';
 import type { JobInfo } from '../../common/jobs.ts';
-import { loadMatrix } from '../embed/store.ts';
+import { loadMatrix } from '../store/embeddings.ts';
 import { CoreService } from '../service.ts';
 import { REPO_ROOT, tempDir } from '../../testing/fixtures.ts';
 import { makeDupFixture, type DupFixture } from '../../testing/neardup-data.ts';

@@ -6,8 +6,8 @@
 import { AppError, badArg } from '../../common/errors.ts';
 import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } from '../../common/types.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
-import { getRun } from '../cluster/runs.ts';
-import { blobVec, getModel } from '../embed/store.ts';
+import { getRun } from '../store/runs.ts';
+import { blobVec, getModel } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { SearchOptions, SearchResult } from '../../common/api.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import { MODELS_DIR } from '../paths.ts';
 import type { Db } from '../store/db.ts';
 import { itemViews } from './items.ts';

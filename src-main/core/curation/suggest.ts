@@ -18,8 +18,8 @@
 import { badArg } from '../../common/errors.ts';
 import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
 import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
-import { getRun } from '../cluster/runs.ts';
-import { blobVec, getModel } from '../embed/store.ts';
+import { getRun } from '../store/runs.ts';
+import { blobVec, getModel } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 import { config } from '../config.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { adjustedMutualInfo } from '../../algo/metrics.ts';
 import { dbscan } from '../../algo/cluster/dbscan.ts';
 import { labelsFromFolders } from '../cluster/labels.ts';
-import { loadMatrix } from '../embed/store.ts';
+import { loadMatrix } from '../store/embeddings.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 import { sweepTask } from './tasks.ts';

@@ -7,8 +7,8 @@
 import type { UnknownGroupsReport } from '../../common/types.ts';
 import { nearDuplicateGroups } from '../../algo/neardup.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
-import { getRun } from '../cluster/runs.ts';
-import { blobVec, getModel } from '../embed/store.ts';
+import { getRun } from '../store/runs.ts';
+import { blobVec, getModel } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 import { itemViews } from './items.ts';

@@ -16,7 +16,7 @@ import { FACE_DIM, FACE_MODEL_VERSION, PHOTO_DIM, PHOTO_MODEL_VERSION, validateM
 import { MODELS_DIR } from '../paths.ts';
 import { defaultPool, runTask, workerCount } from '../workers/pool.ts';
 import type { EmbedTaskPayload, EmbedTaskResult } from './embed-worker.ts';
-import { ensureModel, pendingPhotos } from './store.ts';
+import { ensureModel, pendingPhotos } from '../store/embeddings.ts';
 
 export type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 import type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';

@@ -28,7 +28,7 @@ function manifestKey(manifestPath: string): string {
   try { file = join(dirname(manifestPath), String((JSON.parse(readFileSafeSync(manifestPath, 'manifest', undefined, 'utf8')) as { file?: unknown }).file)); } catch { /* load reports it */ }
   return 'manifest:' + fileKey([manifestPath, file]);
 }
-import { blobVec, openWorkerDb, vecBlob } from './store.ts';
+import { blobVec, openWorkerDb, vecBlob } from '../store/embeddings.ts';
 
 export interface EmbedTaskPayload {
   library: string;

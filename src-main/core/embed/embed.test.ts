@@ -7,7 +7,7 @@ import { scanRoots } from '../scan/scanner.ts';
 import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
 import { embedJob } from './embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from './io.ts';
-import { loadMatrix } from './store.ts';
+import { loadMatrix } from '../store/embeddings.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());

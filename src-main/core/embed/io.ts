@@ -13,7 +13,7 @@ import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Library } from '../library.ts';
 import { readNpyMatrix, writeNpy } from '../npy-file.ts';
-import { ensureModel, getModel, loadMatrix, vecBlob } from './store.ts';
+import { ensureModel, getModel, loadMatrix, vecBlob } from '../store/embeddings.ts';
 
 export interface IdRow { path: string; box: [number, number, number, number] | null }
 

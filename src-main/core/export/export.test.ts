@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterJob } from '../cluster/cluster-job.ts';
 import { labelsFromLibrary } from '../cluster/labels.ts';
 import { embedJob } from '../embed/embed-job.ts';
-import { loadMatrix } from '../embed/store.ts';
+import { loadMatrix } from '../store/embeddings.ts';
 import { Library } from '../library.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';

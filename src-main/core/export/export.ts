@@ -10,24 +10,24 @@
  */
 import { fsPath } from '../fs-names.ts';
 import type { ExportRunReport } from '../../common/api.ts';
-import { closeSync, constants, existsSync, openSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { copyFile, link, rename, symlink, unlink } from 'node:fs/promises';
-import { CheckedTempFile, fsyncDir, verifyCopy } from '../atomic-write.ts';
-import { checkNotPseudoFs } from '../safe-write.ts';
-import { describeIoError, ioError } from '../io-errors.ts';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { constants, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFile, link, symlink } from 'node:fs/promises';
+import { CheckedTempFile, verifyCopy } from '../atomic-write.ts';
+import { ioError } from '../io-errors.ts';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
-import type { ItemKind, RunInfo } from '../../common/types.ts';
-import { getRun } from '../cluster/runs.ts';
+import type { RunInfo } from '../../common/types.ts';
+import { getRun } from '../store/runs.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { openReadOnly, type Db } from '../store/db.ts';
 import { csvField } from '../embed/io.ts';
 import { renderHtmlReport } from './html.ts';
-import { ColumnarWriter } from '../interop/columnar.ts';
+import { ColumnarWriter } from '../interop/columnar-write.ts';
 import { faceCrop } from './images.ts';
 import { RunReader, runGroups, type ExportItem, type Group } from './items.ts';
 import { NameSet, safeFileName, safeName } from './names.ts';
+import { TEMP_PREFIX, Temps, cannotWrite, checkTargetDry, ensureWritableDir, linkFree, listNames, publish } from './target.ts';
 
 export const EXPORT_FORMATS = ['folders', 'csv', 'json', 'html', 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -54,7 +54,6 @@ export type ExportReport = ExportRunReport;
 export const DISTANCE_DOC = 'similarity = cosine similarity to the group centroid (the normalized mean of the L2-normalized embeddings of its current members); distance = 1 - similarity (cosine distance; euclidean between L2-normalized vectors = sqrt(2 * distance))';
 
 const PLAN_MAX = 10_000;
-const TEMP_PREFIX = '.constellate-export-';
 
 export function checkExportOptions(o: ExportOptions): Required<Pick<ExportOptions, 'link'>> & ExportOptions {
   if (!o || typeof o !== 'object') throw badArg('options', 'expected {runId, to, format}');
@@ -66,144 +65,6 @@ export function checkExportOptions(o: ExportOptions): Required<Pick<ExportOption
   return { ...o, link };
 }
 
-function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
-}
-
-/** A target that is not a folder (under a file, ENOTDIR/EEXIST) is bad input; permission, disk full, I/O are IO. */
-function cannotWrite(dir: string, e: unknown): AppError {
-  if (e instanceof AppError) return e;
-  const c = errCode(e);
-  return new AppError(c === 'ENOTDIR' || c === 'EEXIST' ? 'BAD_ARGUMENT' : 'IO', `${dir}: cannot write there (${describeIoError(e)})`);
-}
-
-/** Makes sure `dir` is a folder we can create files in (creating it); one clear error naming it otherwise. */
-function ensureWritableDir(dir: string): void {
-  // never under /proc or /sys: a recursive mkdir on procfs loops forever on ENOENT
-  checkNotPseudoFs(dir, 'to');
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw cannotWrite(dir, e);
-  }
-  let st;
-  try { st = statSync(dir); } catch (e) { throw cannotWrite(dir, e); }
-  if (!st.isDirectory()) throw new AppError('BAD_ARGUMENT', `${dir}: cannot write there (not a folder)`);
-  const probe = join(dir, `${TEMP_PREFIX}probe-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    // exclusive create: never touches an existing file
-    closeSync(openSync(probe, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY));
-    unlinkSync(probe);
-  } catch (e) {
-    throw cannotWrite(dir, e);
-  }
-}
-
-/** Checks without creating anything that `dir` is or can become a folder (its nearest existing ancestor is a folder). */
-export function checkTargetDry(dir: string): void {
-  checkNotPseudoFs(dir, 'to');
-  let p = dir;
-  for (;;) {
-    let st;
-    try { st = statSync(p); } catch (e) {
-      const c = (e as NodeJS.ErrnoException).code;
-      if (c === 'ENOENT') { const up = dirname(p); if (up === p) return; p = up; continue; }
-      throw cannotWrite(dir, e);
-    }
-    if (!st.isDirectory()) throw new AppError('BAD_ARGUMENT', `${dir}: cannot write there (${p === dir ? 'not a folder' : `${p} is a file, ENOTDIR`})`);
-    return;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-/**
- * Names in a folder. Temp files left by an export that was killed (SIGKILL, power loss) are ours, carry the dead
- * process's pid, and are removed here (only when `clean`; never anything else).
- */
-function listNames(dir: string, clean = false): { all: string[]; nonDirs: string[] } {
-  try {
-    let ents = readdirSync(dir, { withFileTypes: true });
-    if (clean) {
-      ents = ents.filter((e) => {
-        const m = /^\.constellate-export-(\d+)-.*\.tmp$/.exec(e.name);
-        if (!m || !e.isFile() || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) return true;
-        try { unlinkSync(join(dir, e.name)); return false; } catch { return true; }
-      });
-    }
-    return { all: ents.map((e) => e.name), nonDirs: ents.filter((e) => !e.isDirectory()).map((e) => e.name) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { all: [], nonDirs: [] };
-    throw cannotWrite(dir, e);
-  }
-}
-
-/** Temp files of this export; removed if it ends early. */
-class Temps {
-  private set = new Set<string>();
-  name(dir: string, ext = ''): string {
-    const p = join(dir, `${TEMP_PREFIX}${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}${ext}.tmp`);
-    this.set.add(p);
-    return p;
-  }
-  done(p: string): void { this.set.delete(p); }
-  removeAll(): void {
-    for (const p of this.set) { try { unlinkSync(p); } catch { /* already gone */ } }
-    this.set.clear();
-  }
-}
-
-/**
- * Moves a finished temp file to the first free name in `dir`, never replacing anything: link() fails on an existing
- * name (EEXIST) and we try the next; where hard links are unsupported (FAT, some network shares) a checked rename.
- */
-async function publish(tmp: string, dir: string, names: NameSet, wanted: string): Promise<{ name: string; collided: boolean }> {
-  let name = names.take(wanted);
-  let collided = name !== wanted;
-  for (let tries = 0; tries < 10_000; tries++) {
-    const target = join(dir, name);
-    try {
-      await link(tmp, fsPath(target));
-      await unlink(tmp);
-      fsyncDir(dir);
-      return { name, collided };
-    } catch (e) {
-      const c = (e as NodeJS.ErrnoException).code;
-      if (c === 'EEXIST') { name = names.take(wanted); collided = true; continue; }
-      if (c === 'EPERM' || c === 'ENOTSUP' || c === 'EOPNOTSUPP' || c === 'ENOSYS' || c === 'EXDEV' || c === 'EMLINK') {
-        if (existsSync(fsPath(target))) { name = names.take(wanted); collided = true; continue; }
-        await rename(tmp, fsPath(target));
-        fsyncDir(dir);
-        return { name, collided };
-      }
-      throw cannotWrite(dir, e);
-    }
-  }
-  throw new AppError('IO', `${dir}: no free name for ${wanted}`);
-}
-
-/** Creates a link/symlink at the first free name; both are atomic and fail on an existing name. */
-async function linkFree(kind: 'hardlink' | 'symlink', src: string, dir: string, names: NameSet, wanted: string): Promise<{ name: string; collided: boolean }> {
-  let name = names.take(wanted);
-  let collided = name !== wanted;
-  for (let tries = 0; tries < 10_000; tries++) {
-    const target = join(dir, name);
-    try {
-      if (kind === 'hardlink') await link(fsPath(src), fsPath(target));
-      else await symlink(fsPath(src), fsPath(target));
-      return { name, collided };
-    } catch (e) {
-      const c = (e as NodeJS.ErrnoException).code;
-      if (c === 'EEXIST') { name = names.take(wanted); collided = true; continue; }
-      if (kind === 'hardlink' && c === 'EXDEV') throw new AppError('IO', `${dir}: --link hardlink needs the same file system as the photos (${src}); use --link copy or symlink`);
-      if (kind === 'symlink' && c === 'EPERM' && process.platform === 'win32') throw new AppError('IO', `${dir}: Windows refused to create a symbolic link (needs Developer Mode or admin rights); use --link copy or hardlink`);
-      throw cannotWrite(dir, e);
-    }
-  }
-  throw new AppError('IO', `${dir}: no free name for ${wanted}`);
-}
 
 function itemFileName(it: ExportItem): string {
   const base = basename(it.path ?? `item-${it.item}`);

@@ -10,7 +10,8 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../testing/fixtures.ts';
-import { ColumnarWriter, openColumnar, readBatches, readVectorRowGroup } from './columnar.ts';
+import { openColumnar, readBatches, readVectorRowGroup } from './columnar.ts';
+import { ColumnarWriter } from './columnar-write.ts';
 
 const t = tempDir('constellate-columnar-');
 afterAll(() => t.cleanup());

@@ -9,7 +9,8 @@ import { AppError, badArg } from '../../common/errors.ts';
 import { FaceEmbedder, PhotoEmbedder } from '../models/index.ts';
 import { decodeRgb } from '../models/image.ts';
 import { checkWriteTarget } from '../safe-write.ts';
-import { ColumnarWriter, badFile, column, openColumnar, readBatches } from './columnar.ts';
+import { badFile, column, openColumnar, readBatches } from './columnar.ts';
+import { ColumnarWriter } from './columnar-write.ts';
 
 export interface EmbedFilesOptions { manifest: string; rows: string; out: string; threads?: number; batch?: number }
 export interface EmbedFilesReport { rows: [number, number]; out: string; embedded: number; failed: number; failures: Array<{ id: string; path: string; reason: string }>; model: string; dim: number; seconds: number }

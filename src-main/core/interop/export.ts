@@ -18,7 +18,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
-import { getModel, loadMatrix } from '../embed/store.ts';
+import { getModel, loadMatrix } from '../store/embeddings.ts';
 import { checkExportFile } from '../embed/io.ts';
 import { MODEL_FILES, defaultModelsDir } from '../models/index.ts';
 import { readChecksums, sha256File } from '../models/files.ts';
@@ -26,7 +26,8 @@ import { FACE_DIM, FACE_MODEL_VERSION } from '../models/face.ts';
 import { PHOTO_DIM, PHOTO_MODEL_VERSION } from '../models/photo.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
 import { checkNotPseudoFs, makeDirSafe, writeFileSafeSync } from '../safe-write.ts';
-import { ColumnarWriter, type ColSpec, type ColumnarFormat } from './columnar.ts';
+import { type ColumnarFormat } from './columnar.ts';
+import { ColumnarWriter, type ColSpec } from './columnar-write.ts';
 import { DASK_DRIVER } from './dask-driver.ts';
 
 export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: ColumnarFormat }

@@ -9,7 +9,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import { assignGroupColours, hex, NOISE_COLOUR, oklabToRgb } from '../../common/palette.ts';
 import type { MapField, MapFieldName, MapFieldOptions } from '../../common/api.ts';
 import type { ItemKind } from '../../common/types.ts';
-import { getRun } from '../cluster/runs.ts';
+import { getRun } from '../store/runs.ts';
 import type { Db } from '../store/db.ts';
 import { getMapData } from './maps.ts';
 

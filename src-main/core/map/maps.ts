@@ -3,7 +3,7 @@ import type { MapOutput, MapParams } from '../../algo/map/run.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind, MapData, MapInfo } from '../../common/types.ts';
 import { mapSetting, mapSettingKey } from '../../common/map-setting.ts';
-import { loadMatrix } from '../embed/store.ts';
+import { loadMatrix } from '../store/embeddings.ts';
 import { readSnapshot, type JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import type { Db } from '../store/db.ts';

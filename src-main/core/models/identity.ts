@@ -6,6 +6,7 @@
  */
 import type { IdentityThreshold } from '../../common/types.ts';
 import type { Db } from '../store/db.ts';
+import { modelSourceInfo } from '../store/embeddings.ts';
 
 /**
  * The built-in face model (MobileFaceNet, 512-d): calibrated on faces-orl (386 faces found in 400 crops, 1,689
@@ -31,7 +32,7 @@ export function manifestIdentity(raw: unknown): IdentityThreshold | null {
 
 /** The identity threshold of a model in this library: built in, or stated by its manifest; null when it has none. */
 export function identityThresholdOf(db: Db, model: string): IdentityThreshold | null {
-  const r = db.prepare('SELECT source, info FROM models WHERE name = ?').get(model) as { source: string; info: string } | undefined;
+  const r = modelSourceInfo(db, model);
   if (!r) return null;
   if (r.source === 'builtin') return BUILTIN_IDENTITY[model] ?? null;
   try {

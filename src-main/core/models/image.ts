@@ -1,5 +1,5 @@
 /** Image decoding with sharp: EXIF rotate, alpha removed, sRGB 3-channel. Errors → BAD_IMAGE / BAD_FILE. */
-import { readPhotoFile } from '../scan/read-file.ts';
+import { readPhotoFile } from '../read-file.ts';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 import { config } from '../config.ts';

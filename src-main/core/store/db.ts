@@ -121,6 +121,14 @@ export function openLibrary(path: string, opts: OpenOptions = {}): OpenedLibrary
   }
 }
 
+/** A library that lives in memory (`:memory:`, migrated, no file, no lock): the fast tier of service tests. */
+export function openMemoryLibrary(): OpenedLibrary {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return { db, path: ':memory:', version: LATEST_VERSION, backup: null };
+}
+
 /**
  * A read-only connection. On read-only media SQLite cannot open a WAL library (it needs to create `-shm`):
  * SQLITE_CANTOPEN. Then, when no WAL content is next to the file, the library is read into memory as a snapshot

@@ -6,7 +6,7 @@
  */
 import { AppError, badArg } from '../../../common/errors.ts';
 import type { EditOp, EditResult, HistoryInfo } from '../../../common/types.ts';
-import { getRun } from '../../cluster/runs.ts';
+import { getRun } from '../../store/runs.ts';
 import type { Db } from '../../store/db.ts';
 import { editsRepo, type EditsRepo } from '../../store/edits-repo.ts';
 import { joinGroups, syncRunGroups } from '../groups.ts';

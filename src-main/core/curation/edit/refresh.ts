@@ -3,8 +3,8 @@
  * edited cluster's figures are what a run on the same members would store; or, for items assign added, incrementally.
  */
 import { clusterStats } from '../../../algo/cluster/postprocess.ts';
-import { getRun } from '../../cluster/runs.ts';
-import { blobVec, vecBlob } from '../../embed/store.ts';
+import { getRun } from '../../store/runs.ts';
+import { blobVec, vecBlob } from '../../store/embeddings.ts';
 import { clusterFiguresRepo } from '../../store/cluster-figures-repo.ts';
 import type { Db } from '../../store/db.ts';
 

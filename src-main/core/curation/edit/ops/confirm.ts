@@ -1,5 +1,5 @@
 import { AppError } from '../../../../common/errors.ts';
-import { getRun } from '../../../cluster/runs.ts';
+import { getRun } from '../../../store/runs.ts';
 import { decide, defineOp, nonEmpty, notInRun, plural, snapshot } from './op.ts';
 
 /** Suggested faces confirmed as a person's: members of the run move in, faces embedded after the run join it. */

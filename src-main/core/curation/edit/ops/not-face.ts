@@ -1,5 +1,5 @@
 import { AppError, badArg } from '../../../../common/errors.ts';
-import { getRun } from '../../../cluster/runs.ts';
+import { getRun } from '../../../store/runs.ts';
 import { decide, defineOp, nonEmpty, plural, snapshot } from './op.ts';
 
 /** Faces that are not faces: out of the run's people (to noise), remembered by photo and box so a rescan skips them. */

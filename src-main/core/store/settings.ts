@@ -1,8 +1,8 @@
 /** Library settings (migration 5's settings table): key -> JSON value, with defaults. */
 import { isAbsolute, resolve } from 'node:path';
-import { badArg } from '../common/errors.ts';
-import type { LibrarySettings } from '../common/types.ts';
-import type { Db } from './store/db.ts';
+import { badArg } from '../../common/errors.ts';
+import type { LibrarySettings } from '../../common/types.ts';
+import type { Db } from './db.ts';
 
 export const DEFAULT_SETTINGS: LibrarySettings = { autoAssign: false, watch: false, watchModels: ['face'], faceMinQuality: null, faceExcludedFolders: [] };
 

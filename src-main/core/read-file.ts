@@ -5,10 +5,10 @@
  * timeout or when the job is cancelled (a hung network mount). Errors carry an errno-like `code` and read as the
  * scanner's reasons ('not a regular file (a FIFO)', 'file too large …', 'read timed out …').
  */
-import { fsPath } from '../fs-names.ts';
+import { fsPath } from './fs-names.ts';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { config } from '../config.ts';
+import { config } from './config.ts';
 
 /** Largest photo file read (default 1 GiB; CONSTELLATE_MAX_PHOTO_BYTES). */
 export function maxPhotoBytes(): number {

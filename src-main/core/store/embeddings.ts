@@ -1,11 +1,13 @@
 /**
- * Embeddings in the library: float32 BLOBs keyed by (model, item), with the model's version; photos a model has
- * processed (found faces or not, failed or not) are recorded so that a re-run embeds only what is new or changed.
+ * The embeddings repository: float32 BLOBs keyed by (model, item), with the model's version and revision (bumped by
+ * every write: the services' matrix cache is keyed by it); photos a model has processed (found faces or not, failed
+ * or not) are recorded so that a re-run embeds only what is new or changed; "the vectors of these item ids" is
+ * `vectorsOf`.
  */
 import Database from 'better-sqlite3';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 export interface ModelRow {
   name: string;
@@ -109,4 +111,51 @@ export function itemSources(db: Db, kind: ItemKind, ids: Int32Array): { photoIds
     paths[i] = r?.path ?? '';
   }
   return { photoIds, folders, paths };
+}
+
+/** A model's revision (bumped by every write of its embeddings); undefined: no such model. */
+export function modelRevision(db: Db, model: string): number | undefined {
+  return db.prepare('SELECT revision FROM models WHERE name = ?').pluck().get(model) as number | undefined;
+}
+
+/** How many items a model has embeddings of. */
+export function embeddingCount(db: Db, model: string): number {
+  return db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(model) as number;
+}
+
+/**
+ * The vectors of these item ids under a model, one row each in id order (in shared memory with `shared`, so workers
+ * read them without a copy). An item without an embedding: a zero row, or NOT_FOUND naming it with `strict`.
+ */
+export function vectorsOf(db: Db, model: string, ids: ArrayLike<number>, d: number, opts: { shared?: boolean; strict?: boolean } = {}): Float32Array {
+  const X = new Float32Array(opts.shared ? new SharedArrayBuffer(ids.length * d * 4) : new ArrayBuffer(ids.length * d * 4));
+  const bytes = new Uint8Array(X.buffer);
+  const q = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  for (let i = 0; i < ids.length; i++) {
+    const b = q.get(model, ids[i]) as Buffer | undefined;
+    if (!b) {
+      if (opts.strict) throw new AppError('NOT_FOUND', `item ${ids[i]} has no ${model} embedding`);
+      continue;
+    }
+    if (b.byteLength !== d * 4) throw new AppError('LIBRARY_CORRUPT', `embedding: stored vector has ${b.byteLength / 4} values, expected ${d}`);
+    bytes.set(b, i * d * 4);
+  }
+  return X;
+}
+
+/** The photos a model failed on, with why (the first `limit`, by model and path). */
+export function embedFailures(db: Db, limit = 5000): Array<{ model: string; path: string; reason: string }> {
+  return db.prepare(`SELECT pr.model, p.path, pr.error AS reason FROM processed pr
+    JOIN photos p ON p.id = pr.photo_id WHERE pr.error IS NOT NULL ORDER BY pr.model, p.path LIMIT ?`).all(limit) as Array<{ model: string; path: string; reason: string }>;
+}
+
+/** A model's source and its stored info (JSON text); undefined: no such model. */
+export function modelSourceInfo(db: Db, model: string): { source: string; info: string } | undefined {
+  return db.prepare('SELECT source, info FROM models WHERE name = ?').get(model) as { source: string; info: string } | undefined;
+}
+
+/** Each item's label (an imported one first), null where it has none. */
+export function itemLabels(db: Db, kind: ItemKind, ids: ArrayLike<number>): Array<string | null> {
+  const q = db.prepare(`SELECT label FROM labels WHERE kind = ? AND item_id = ? ORDER BY source = 'import' DESC LIMIT 1`).pluck();
+  return Array.from(ids, (id) => (q.get(kind, id) as string | undefined) ?? null);
 }

@@ -12,11 +12,11 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
-import { AppError } from '../../common/errors.ts';
-import { PREVIEW_SIZE, isPhotoHash } from '../../common/thumbs.ts';
-import { writeFileAtomic } from '../atomic-write.ts';
-import { ioError } from '../io-errors.ts';
-import { previewFile } from '../thumb-path.ts';
+import { AppError } from '../common/errors.ts';
+import { PREVIEW_SIZE, isPhotoHash } from '../common/thumbs.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { ioError } from './io-errors.ts';
+import { previewFile } from './thumb-path.ts';
 
 /** The row a hash names: the photo's file and its size when scanned. */
 export interface PreviewSource {

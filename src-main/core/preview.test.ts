@@ -3,10 +3,10 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncate
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../common/errors.ts';
-import { PREVIEW_SIZE } from '../../common/thumbs.ts';
-import { CoreService } from '../service.ts';
-import { sharedPath, tempDir } from '../../testing/fixtures.ts';
+import { AppError } from '../common/errors.ts';
+import { PREVIEW_SIZE } from '../common/thumbs.ts';
+import { CoreService } from './service.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
 import { PreviewCache } from './preview.ts';
 
 const t = tempDir();

@@ -1,0 +1,36 @@
+/**
+ * Exploring a library: maps (computed, listed, read), map fields and item search.
+ */
+import type { SearchOptions, SearchResult, MapField, MapFieldOptions } from '../../common/api.ts';
+import type { MapData, MapInfo, MapParams } from '../../common/types.ts';
+import type { JobInfo } from '../../common/jobs.ts';
+import { readSnapshot } from '../jobs.ts';
+import { getMapData, listMaps, mapJob } from '../map/maps.ts';
+import { mapField } from '../map/fields.ts';
+import { searchItems } from '../curation/search.ts';
+import { DomainService } from './context.ts';
+
+export class ExploreService extends DomainService {
+  async computeMap({ model, params }: { model: string; params: MapParams }): Promise<JobInfo<'map'>> {
+    const spec = { model, params };
+    return this.jobs.start('map', spec, (ctx) => mapJob(this.lib, spec, ctx, (xy, ids, stage, done, total) =>
+      this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
+  }
+
+  async listMaps(o?: { model?: string }): Promise<MapInfo[]> {
+    const all = listMaps(this.lib.db);
+    return o?.model === undefined ? all : all.filter((m) => m.model === o.model);
+  }
+
+  async getMap(query: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData> {
+    return getMapData(this.lib.db, query);
+  }
+
+  async getMapField(o: MapFieldOptions): Promise<MapField> {
+    return readSnapshot(this.lib.db, () => mapField(this.lib.db, o));
+  }
+
+  async searchItems(o: SearchOptions): Promise<SearchResult> {
+    return readSnapshot(this.lib.db, () => searchItems(this.lib.db, o));
+  }
+}

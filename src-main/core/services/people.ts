@@ -1,0 +1,218 @@
+/**
+ * People of a face run: the person list, suggestions (with the per-run suggestion index it keeps up to date after
+ * every edit), merge suggestions, splits, "not a face" and faces drawn by hand.
+ */
+import type { RunRef } from '../../common/api.ts';
+import { AppError, badArg } from '../../common/errors.ts';
+import type { EditOp, EditResult } from '../../common/types.ts';
+import { readSnapshot } from '../jobs.ts';
+import { getRun } from '../store/runs.ts';
+import { applyEdit } from '../curation/edits.ts';
+import { blobVec, getModel } from '../store/embeddings.ts';
+import { runTask } from '../workers/pool.ts';
+import type { PeopleQuery, SuggestionQuery } from '../../common/api.ts';
+import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from '../../common/types.ts';
+import { listPeople, mergeSuggestions, partOf } from '../curation/people.ts';
+import { unknownGroups } from '../curation/unknown-groups.ts';
+import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from '../curation/suggest.ts';
+import { addManualFace } from '../curation/add-face.ts';
+import { applyAssign } from '../curation/edits.ts';
+import { createOrtGemm } from '../gemm-ort.ts';
+import { clusterItemIds, runModel } from '../store/runs.ts';
+import { vectorsOf } from '../store/embeddings.ts';
+import { DomainService, type CachedMatrix, type ServiceContext } from './context.ts';
+
+export class PeopleService extends DomainService {
+  constructor(ctx: ServiceContext) {
+    super(ctx);
+    ctx.onRunEdited((runId, clusters) => this.suggestChanged(runId, clusters));
+  }
+
+  /** Waits for the suggestion indexes being built (the library closes). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.suggestIdx.values()].map((p) => p.catch(() => undefined)));
+  }
+
+  async listPeople(o: PeopleQuery): Promise<PersonRow[]> {
+    const rows = listPeople(this.lib.db, o?.runId, { search: o.search, sort: o.sort, includeHidden: o.includeHidden });
+    // a UI is attached (it listens to events): the queues open fast (a one-shot CLI call builds nothing it won't use)
+    if (this.listeners.size && !this.suggestIdx.has(o.runId)) setImmediate(() => this.warmSuggestions(o.runId));
+    return rows;
+  }
+
+  /** One edit through edits.ts, with the run's change event (every people action). */
+  private edit(runId: number, op: EditOp): EditResult {
+    const r = applyEdit(this.lib.db, runId, op);
+    this.changed(runId, 'edit', r);
+    return r;
+  }
+
+  async setPerson({ runId, cluster, hidden, avatar }: RunRef & { cluster: number; hidden?: boolean; avatar?: number | null }): Promise<EditResult> {
+    if (hidden === undefined && avatar === undefined) throw badArg('hidden', 'give hidden and/or avatar');
+    const op: EditOp = { type: 'person', cluster: cluster };
+    if (hidden !== undefined) op.hidden = hidden;
+    if (avatar !== undefined) op.avatar = avatar;
+    return this.edit(runId, op);
+  }
+
+  /** Suggestion indexes of runs (one per run, valid while the run's edits and its model's embeddings are unchanged). */
+  private suggestIdx = new Map<number, Promise<SuggestionIndex>>();
+
+  private gemmP: ReturnType<typeof createOrtGemm> | null = null;
+
+  /** The suggestion index of a run as it is now (built once per state of the run). */
+  async suggestionIndex(runId: number): Promise<SuggestionIndex> {
+    const cur = this.suggestIdx.get(runId);
+    const prev = cur ? await cur.catch(() => null) : null;
+    const key = indexKey(this.lib.db, runId);
+    const gen = this.suggestGen.get(runId) ?? 0;
+    if (prev && prev.key === key && this.suggestBuiltGen.get(runId) === gen) return prev;
+    const again = this.suggestIdx.get(runId);
+    if (again !== cur && again) return this.suggestionIndex(runId); // another call started the refresh meanwhile
+    this.gemmP ??= createOrtGemm(2);
+    const gemm = await this.gemmP;
+    if (this.suggestIdx.get(runId) !== cur) return this.suggestionIndex(runId);
+    // brought up to date from the previous state: only what the edits changed is read and scored again (the clusters
+    // the edits since named; null: unknown, everything is read)
+    const hint = this.suggestHint.has(runId) ? this.suggestHint.get(runId)! : null;
+    this.suggestHint.set(runId, new Set());
+    this.suggestBuiltGen.set(runId, this.suggestGen.get(runId) ?? 0);
+    // the model's vectors from the matrix cache: a new index reads every candidate and prototype (one load of the
+    // matrix costs what that scan costs, and later calls share it); a refresh of a few persons only when it is cached
+    const model = prev?.model ?? runModel(this.lib.db, runId);
+    let cached: CachedMatrix | null = null;
+    try { if (model !== null && (!prev || this.ctx.matrices.isCached(model))) cached = this.matrix(model); } catch { /* no embeddings: read as before */ }
+    const p = buildIndex(this.lib.db, runId, gemm, prev, hint, cached);
+    this.suggestIdx.set(runId, p);
+    if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
+    p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });
+    return p;
+  }
+
+  /** Clusters changed by edits since each run's index was last brought up to date (absent: unknown, read in full). */
+  private suggestHint = new Map<number, Set<number>>();
+
+  /** Edits seen per run, and as of which the run's latest index was started (an index is current only for both). */
+  private suggestGen = new Map<number, number>();
+
+  private suggestBuiltGen = new Map<number, number>();
+
+  /** After an edit: note what changed and bring a run's index up to date at once, so the next call finds it ready. */
+  private suggestChanged(runId: number, clusters: number[] | null): void {
+    this.suggestGen.set(runId, (this.suggestGen.get(runId) ?? 0) + 1);
+    if (!this.suggestIdx.has(runId)) { this.suggestHint.delete(runId); return; }
+    const h = this.suggestHint.get(runId);
+    if (!clusters) this.suggestHint.delete(runId);
+    else if (h) for (const c of clusters) h.add(c);
+    setImmediate(() => this.warmSuggestions(runId));
+  }
+
+  /** Build (or bring up to date) a run's suggestion index ahead of need; errors wait for the call that needs it. */
+  private warmSuggestions(runId: number): void {
+    if (this.ctx.closing) return;
+    try { getRun(this.lib.db, runId); } catch { return; }
+    this.suggestionIndex(runId).catch(() => undefined);
+  }
+
+  async getSuggestions(o: SuggestionQuery): Promise<SuggestionReport> {
+    const runId = o.runId;
+    getRun(this.lib.db, runId);
+    const idx = await this.suggestionIndex(runId);
+    this.gemmP ??= createOrtGemm(2);
+    return suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
+  }
+
+  async suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion> {
+    const runId = o.runId;
+    getRun(this.lib.db, runId);
+    const idx = await this.suggestionIndex(runId);
+    return suggestPersonFor(this.lib.db, idx, o.item, { threshold: o.threshold, margin: o.margin });
+  }
+
+  async getUnknownGroups({ runId, threshold, limit }: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport> {
+    this.gemmP ??= createOrtGemm(2);
+    return unknownGroups(this.lib.db, runId, { threshold, limit, gemm: await this.gemmP });
+  }
+
+  async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'confirm', cluster: cluster, items });
+  }
+
+  async rejectSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'reject-suggestions', cluster: cluster, items });
+  }
+
+  async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
+    this.gemmP ??= createOrtGemm(2);
+    if (this.listeners.size && !this.suggestIdx.has(runId)) setImmediate(() => this.warmSuggestions(runId));
+    return mergeSuggestions(this.lib.db, runId, { limit, threshold, gemm: await this.gemmP });
+  }
+
+  async notSamePerson({ runId, clusters }: RunRef & { clusters: [number, number] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'not-same', clusters: clusters });
+  }
+
+  async previewSplit({ runId, cluster, k, algo, items: brushed }: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview> {
+    const { items, X, d } = readSnapshot(this.lib.db, () => {
+      const run = getRun(this.lib.db, runId);
+      const items = clusterItemIds(this.lib.db, runId, cluster);
+      if (items.length < 2) throw new AppError('CONFLICT', `cluster ${cluster} has ${items.length} member(s): nothing to split`);
+      const d = getModel(this.lib.db, run.model).dim;
+      return { items, X: vectorsOf(this.lib.db, run.model, items, d, { shared: true }), d };
+    });
+    // normalized rows for the parts' figures
+    const Xn = Float32Array.from(X);
+    for (let i = 0; i < items.length; i++) {
+      let s = 0; for (let p = 0; p < d; p++) s += Xn[i * d + p] ** 2;
+      const r = s > 0 ? 1 / Math.sqrt(s) : 0; for (let p = 0; p < d; p++) Xn[i * d + p] *= r;
+    }
+    const rowsOf = (idx: number[]) => { const out = new Float32Array(idx.length * d); idx.forEach((i, j) => out.set(Xn.subarray(i * d, (i + 1) * d), j * d)); return out; };
+    const toParts = (groups: number[][]) => groups.filter((g) => g.length > 0).map((g) => partOf(g.map((i) => items[i]), rowsOf(g), d));
+    if (brushed) {
+      const sel = new Set(brushed);
+      const pos = new Map(items.map((it, i) => [it, i]));
+      for (const it of sel) if (!pos.has(it)) throw badArg('items', `item ${it} is not in cluster ${cluster} of run ${runId}`);
+      const inSel = items.map((_, i) => i).filter((i) => sel.has(items[i])), rest = items.map((_, i) => i).filter((i) => !sel.has(items[i]));
+      if (rest.length === 0) throw badArg('items', 'the selection is the whole cluster: nothing to split off');
+      return { runId, cluster, algo: 'selection', parts: toParts([inSel, rest]) };
+    }
+    const kk = k ?? 2;
+    if (!Number.isInteger(kk) || kk < 2 || kk > items.length) throw badArg('k', `split into 2..${items.length} parts, got ${kk}`);
+    const params = algo === 'hdbscan'
+      ? { algo: 'hdbscan' as const, minClusterSize: Math.max(2, Math.min(5, Math.floor(items.length / 4))) }
+      : { algo: 'kmeans' as const, k: kk, nInit: 3 };
+    const labels = await this.readJob('split', { runId, cluster, k: kk, algo: params.algo }, async (ctx) => {
+      const out = await runTask('cluster', { X, n: items.length, d, params, labelsTrue: null, sourceIds: null, stream: null }, { signal: ctx.signal, onProgress: (st, dn, t) => ctx.progress(st, dn, t) });
+      return out.labels;
+    }, (l) => ({ members: l.length }));
+    const byLabel = new Map<number, number[]>();
+    const left: number[] = [];
+    labels.forEach((l, i) => { if (l < 0) left.push(i); else { const g = byLabel.get(l) ?? []; g.push(i); byLabel.set(l, g); } });
+    const groups = [...byLabel.values()].sort((a, b) => b.length - a.length || a[0] - b[0]);
+    return { runId, cluster, algo: params.algo, parts: toParts([...groups, left]) };
+  }
+
+  async applySplit({ runId, cluster, parts }: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult> {
+    return this.edit(runId, { type: 'split-parts', cluster: cluster, parts: parts.map((p) => (p.name === undefined ? { items: p.items } : { items: p.items, name: p.name })) });
+  }
+
+  async markNotFace({ runId, items }: RunRef & { items: number[] }): Promise<EditResult> {
+    return this.edit(runId, { type: 'not-face', items });
+  }
+
+  async addFace({ photoId, box, runId }: { photoId: number; box: [number, number, number, number]; runId?: number }): Promise<AddFaceReport> {
+    if (runId !== undefined) {
+      const run = getRun(this.lib.db, runId);
+      if (run.kind !== 'face') throw badArg('runId', `run ${runId} is not a face run`);
+    }
+    const face = await addManualFace(this.lib, photoId, box);
+    let editId: number | null = null;
+    if (runId !== undefined) {
+      const r = applyAssign(this.lib.db, runId, [face.id], [-1]);
+      editId = r.editId;
+      this.emit({ type: 'run', runId, change: { action: 'edit', editId: r.editId, description: `add a face drawn by hand on photo ${photoId} (unassigned)`, clusters: [-1] } });
+    }
+    this.emit({ type: 'library', info: this.lib.info() });
+    return { face, model: 'face', runId: runId ?? null, editId };
+  }
+}
