@@ -1,4 +1,4 @@
-/** Exploration commands (issue 20): near-duplicates that cannot chain, with keep-best / reject-the-rest. */
+/** Exploration commands: near-duplicates that cannot chain, with keep-best / reject-the-rest. */
 import { badArg } from '../common/errors.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';

@@ -1,5 +1,5 @@
 /**
- * Interchange with other engines (issue 22): Parquet / Arrow in and out of embeddings, runs clustered elsewhere, job
+ * Interchange with other engines: Parquet / Arrow in and out of embeddings, runs clustered elsewhere, job
  * bundles for a distributed engine (Dask) and their per-partition embedder, and clustering streamed from Parquet.
  *
  *   import-embeddings FILE.parquet|FILE.arrow|DIR|X.npy --model NAME [--id-column id] [--vector-column embedding] [--ids ids.csv]

@@ -1,4 +1,4 @@
-/** People and faces (issue 19): people of a run, a person's suggestion queue, merge suggestions. */
+/** People and faces: people of a run, a person's suggestion queue, merge suggestions. */
 import { AppError } from '../common/errors.ts';
 import type { AppApi } from '../common/api.ts';
 import type { CliContext } from './context.ts';

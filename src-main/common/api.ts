@@ -117,7 +117,7 @@ export interface AppApi {
   nearDuplicates(o: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
-  // --- interchange with other engines (Parquet / Arrow, job bundles; issue 22) ---
+  // --- interchange with other engines (Parquet / Arrow, job bundles) ---
   /** Starts a job importing a model's embeddings from a Parquet file, a folder of Parquet parts or an Arrow IPC file. */
   importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>>;
   /** Writes a model's embeddings as Parquet or Arrow (id, path, sha256, box, embedding). */
@@ -147,7 +147,7 @@ export interface AppApi {
   /** Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs. */
   restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number> }>;
 
-  // --- exploration (issue 20) ---
+  // --- exploration ---
   /**
    * Items side by side: size, pixels, bytes, format, date, sharpness, with the item to keep by the rule and, with a
    * model, their pairwise similarities.
@@ -171,7 +171,7 @@ export interface AppApi {
    */
   searchItems(o: SearchOptions): Promise<SearchResult>;
 
-  // --- library groups and assignment (issue 18) ---
+  // --- library groups and assignment ---
   /**
    * Places the items of the run's model that are not in the run yet (embedded after it) into the run's groups when
    * close enough (several prototypes per group, the model's identity threshold, a margin over the second-best group);
@@ -182,7 +182,7 @@ export interface AppApi {
   getSettings(o?: NoOptions): Promise<LibrarySettings>;
   setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings>;
 
-  // --- libraries (issue 17) ---
+  // --- libraries ---
   /**
    * Switches the app instance (desktop, serve) to the library file at `path` (`~` expanded; relative refused), opened
    * as at start (lock, migrations, the backup before migrating); `create` makes a new one where no file is. The old
@@ -194,7 +194,7 @@ export interface AppApi {
   /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
   listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
 
-  // --- people and faces (issue 19; every change one undoable edit of the run, with its 'run' event) ---
+  // --- people and faces (every change one undoable edit of the run, with its 'run' event) ---
   /** The people (clusters) of a face run: search by name (substring, case-insensitive), sorted by name, size (default) or most recently changed; hidden ones only with includeHidden. */
   listPeople(o: PeopleQuery): Promise<PersonRow[]>;
   /** Hides / unhides a person and/or chooses its avatar face (null: back to the default); kept by its library group across runs. EditOp 'person'. */

@@ -15,7 +15,7 @@ export interface EmbedSpec {
   workers?: number;
   batch?: number;
   modelsDir?: string;
-  /** excludeFolders (issue 19): photos under these folders are not searched for faces (the library setting) */
+  /** excludeFolders: photos under these folders are not searched for faces (the library setting) */
   face?: { scoreThreshold?: number; minFaceSize?: number; minQuality?: number; excludeFolders?: string[] };
 }
 
@@ -126,7 +126,7 @@ export interface JobKinds {
   similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number; selection?: number; combine?: 'mean' | 'max' }; result: { items: number } };
   neardup: { params: { model: string; threshold: number }; result: { groups: number } };
   split: { params: { runId: number; cluster: number; k?: number; algo?: string }; result: Record<string, unknown> };
-  /** interchange with other engines (issue 22) */
+  /** interchange with other engines */
   importEmbeddings: { params: ImportEmbeddingsFileOptions; result: ImportEmbeddingsFileReport };
   importRun: { params: ImportRunOptions; result: ImportRunReport };
   exportJob: { params: { model: string; to: string; partitionRows?: number }; result: ExportJobReport };

@@ -99,7 +99,7 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
     groups: v.pipe(v.array(v.strictObject({ keep: id(), reject: items() })), v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
     trash: opt(v.boolean()),
   }),
-  // issue 19: people and faces
+  // people and faces
   v.strictObject({ type: v.literal('person'), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
   v.strictObject({ type: v.literal('confirm'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   v.strictObject({ type: v.literal('reject-suggestions'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
@@ -211,7 +211,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
-  // issue 19: people and faces
+  // people and faces
   listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
   getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
@@ -525,7 +525,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()) }),
   openLibrary: libraryInfoSchema,
   listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
-  // issue 19: people and faces
+  // people and faces
   listPeople: v.array(v.object({
     cluster: nint(), name: nul(str()), size: nint(), hidden: v.boolean(), curated: v.boolean(), avatar: nul(nint()), avatarChosen: v.boolean(),
     changedAt: nul(anyNum()), thumb: nul(str()), meanSim: nul(anyNum()),

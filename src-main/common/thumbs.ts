@@ -26,7 +26,7 @@ export function thumbKeyOfRoute(pathname: string): string | null {
 }
 
 /**
- * Viewer-size previews (issue 19): a photo rendered once at most PREVIEW_SIZE px on its long side, EXIF-rotated like
+ * Viewer-size previews: a photo rendered once at most PREVIEW_SIZE px on its long side, EXIF-rotated like
  * the face boxes, keyed by the photo's content hash (never a path: only photos of the library can be named).
  */
 export const PREVIEW_SIZE = 1600;

@@ -284,7 +284,7 @@ export type EditOp =
   | { type: 'dedupe'; groups: Array<{ keep: number; reject: number[] }>; trash?: boolean }
   /** new items placed by `assign` (to: each item's cluster, -1 = left unassigned for review); not an editRun op */
   | { type: 'assign'; items: number[]; to: number[] }
-  // --- people and faces (issue 19) ---
+  // --- people and faces ---
   /** a person's (cluster's) hidden flag and/or avatar face (null: the default, its most central face) */
   | { type: 'person'; cluster: number; hidden?: boolean; avatar?: number | null }
   /** suggested faces confirmed as the person's: members of the run move in, faces embedded after the run join it */
@@ -357,14 +357,14 @@ export interface AssignReport {
   timings?: { read: number; score: number; edit: number };
 }
 
-/** Library settings (issue 18). */
+/** Library settings. */
 export interface LibrarySettings {
   /** after an embed, assign the new items to the newest run of that model */
   autoAssign: boolean;
   /** watch the library's folders: new or changed photos are scanned, embedded (these models) and assigned */
   watch: boolean;
   watchModels: string[];
-  /** issue 19: the face quality floor of this library's embeds (null: the default, FACE_MIN_QUALITY) */
+  /** the face quality floor of this library's embeds (null: the default, FACE_MIN_QUALITY) */
   faceMinQuality: number | null;
   /** folders (absolute paths) whose photos are not searched for faces */
   faceExcludedFolders: string[];
@@ -384,7 +384,7 @@ export interface ItemView {
   sim: number | null;
 }
 
-// --- people and faces (issue 19) ---
+// --- people and faces ---
 
 /** One person of a face run (a cluster, named or not), as the People view and `constellate people` list them. */
 export interface PersonRow {

@@ -1,5 +1,5 @@
 /**
- * The parts of `check` that look past the rows (issue 35): stored vectors that are not finite (NaN/Inf poison every
+ * The parts of `check` that look past the rows: stored vectors that are not finite (NaN/Inf poison every
  * distance to them), temp and spool files left by a process that was killed (an import's spool in the cache, a
  * sidecar's or backup's temp next to it), and a library emptied since its last backup (everything gone that a backup
  * still holds: the sign of a bad restore or a runaway removal).

@@ -1,5 +1,5 @@
 /**
- * Viewer-size previews (issue 19): a photo of the library rendered once to a JPEG of at most PREVIEW_SIZE px on its
+ * Viewer-size previews: a photo of the library rendered once to a JPEG of at most PREVIEW_SIZE px on its
  * long side, EXIF-rotated exactly like the thumbnails and the face boxes (sharp's rotate(): the boxes stored with a
  * face are in pixels of the rotated photo, so the viewer maps them onto this image by proportion), cached on disk in
  * the library's cache next to the thumbnails, keyed by the content hash, and bounded in size (least recently served

@@ -1,5 +1,5 @@
 /**
- * Watched folders (issue 18, library setting `watch`): new or changed photos in a library folder are scanned,
+ * Watched folders (library setting `watch`): new or changed photos in a library folder are scanned,
  * embedded (the setting's `watchModels`) and assigned to the newest run of each model without the CLI. The desktop
  * app and serve mode start it (`svc.watchFolders()`); CLI commands do not. Changes are collected per folder and
  * handled after a quiet period, one cycle at a time, through the usual jobs (progress and cancel as always); each

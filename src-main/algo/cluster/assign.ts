@@ -1,5 +1,5 @@
 /**
- * Assigning new items to existing groups (issue 18). Each group is given by its centroid and several prototypes
+ * Assigning new items to existing groups. Each group is given by its centroid and several prototypes
  * (members at its centre and at its edge). An item is scored against the groups whose centroids are nearest (a
  * shortlist, so the cost grows with the new items times the groups, never with the members), by its best similarity
  * to each group's prototypes (or its k-th best: `agree`); it joins the best group when that similarity reaches the threshold (the model's identity

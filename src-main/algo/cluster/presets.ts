@@ -1,5 +1,5 @@
 /**
- * Presets by purpose (issue 18): a preset picks the algorithm and its parameters from the model (its identity
+ * Presets by purpose: a preset picks the algorithm and its parameters from the model (its identity
  * threshold) and the data (number of items, dimension), and says why. Explicit parameters override the preset's values
  * (`applyPreset`); an explicit algorithm other than the preset's keeps only the explicit parameters.
  *

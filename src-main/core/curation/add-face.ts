@@ -1,5 +1,5 @@
 /**
- * A face drawn by hand (issue 19): the box on the photo (pixels of the EXIF-rotated photo) is squared, its 68
+ * A face drawn by hand: the box on the photo (pixels of the EXIF-rotated photo) is squared, its 68
  * landmarks found and the crop aligned and embedded exactly as the face pipeline does for a detection
  * (core/models/face.ts: landmarks → ArcFace 5-point alignment → MobileFaceNet), stored as a face flagged manual (a
  * re-embed of the photo keeps it) with its 'face' embedding and crop thumbnail.

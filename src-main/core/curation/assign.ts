@@ -31,7 +31,7 @@ export interface AssignOptions {
 /**
  * Two members of a group must agree (when it has two): the identity threshold is a pairwise false-accept rate, and
  * an unknown face is compared with every prototype of every shortlisted group, so one chance match against one member
- * is far likelier than against two (issue 18: faces-orl with 10 unknown people, 2 of 91 unknown faces placed with the
+ * is far likelier than against two (faces-orl with 10 unknown people, 2 of 91 unknown faces placed with the
  * nearest prototype, none with two; recall of the known unchanged within one face). */
 export const DEFAULT_AGREE = 2;
 

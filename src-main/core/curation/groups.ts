@@ -1,5 +1,5 @@
 /**
- * Library-level groups (issue 18, migration 5). A run proposes clusters; a cluster the user names or curates is backed
+ * Library-level groups (migration 5). A run proposes clusters; a cluster the user names or curates is backed
  * by a group of the library (clusters.group_id) that keeps its name and members across runs:
  * - every edit, undo, redo, label seeding and assignment syncs the touched clusters' groups (`syncRunGroups`);
  * - a new run links each named group to the new cluster holding most of its members (and most of that cluster is

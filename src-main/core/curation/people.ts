@@ -1,5 +1,5 @@
 /**
- * People of a run (issue 19): the clusters of a face run as persons (name, size, hidden, avatar, when last changed),
+ * People of a run: the clusters of a face run as persons (name, size, hidden, avatar, when last changed),
  * merge suggestions (pairs probably one identity, by average linkage) and the figures of a split preview. Reads only;
  * every change goes through core/curation/edits.ts as one undoable edit.
  */

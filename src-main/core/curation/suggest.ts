@@ -1,5 +1,5 @@
 /**
- * Suggestion queues (issue 19): for one person (a cluster of a run), the faces most likely theirs, best first. The
+ * Suggestion queues: for one person (a cluster of a run), the faces most likely theirs, best first. The
  * candidates are the run's noise, the items of its model embedded after it, the members of clusters nobody named or
  * curated (proposals: not anyone's yet) and low-confidence members of named clusters (similarity to their centroid
  * below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces

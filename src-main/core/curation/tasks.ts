@@ -73,7 +73,7 @@ export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'el
  * clusters); the clustering itself runs on the embeddings as the run would. The guards (minimum clusters, maximum
  * noise share) apply either way, and the runner-up comes with the best. A DBSCAN sweep is ranked by DBCV (density-based
  * cluster validation, algo/cluster/dbcv.ts) in the same space unless `score: 'silhouette'`: the silhouette rewards
- * compact convex groups, DBCV density-separated ones and charges noise (BENCHMARKS.md, issue 18: its pick reached the
+ * compact convex groups, DBCV density-separated ones and charges noise (BENCHMARKS.md: its pick reached the
  * best AMI of the whole grid on both face sets where the silhouette's did not).
  */
 export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {

@@ -1,5 +1,5 @@
 /**
- * What may go to the trash (issue 35): only the file that was scanned. Before anything is moved, every file is checked
+ * What may go to the trash: only the file that was scanned. Before anything is moved, every file is checked
  * against its photo row: still a regular file (not a symlink), every folder from the library folder down to it still
  * a real folder (a folder swapped for a symlink to elsewhere is refused) and its real folder inside the library's, the same size and the same content hash
  * (a photo replaced since the scan is refused). The bytes are hashed through a descriptor whose inode is compared

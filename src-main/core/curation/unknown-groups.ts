@@ -1,5 +1,5 @@
 /**
- * Tentative groups of unknown faces (issue 19): the run's unassigned faces (its noise and the faces embedded after it,
+ * Tentative groups of unknown faces: the run's unassigned faces (its noise and the faces embedded after it,
  * never those marked not a face) that are one person with high probability. Complete linkage at the model's identity
  * threshold (algo/neardup.ts): every pair of a group is at or above it, so a chain a~b~c with a and c apart never
  * makes one group. Groups of two or more, best first (highest least pairwise similarity, then larger).

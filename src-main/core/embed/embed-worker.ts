@@ -88,7 +88,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
       const rejected0 = fe.rejectedLowQuality;
       // faces drawn by hand stay as they are (a re-embed neither matches nor removes them)
       const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? AND manual = 0 ORDER BY id');
-      // boxes marked "not a face" on this photo's content (issue 19): detections there are dropped
+      // boxes marked "not a face" on this photo's content: detections there are dropped
       const notFaces = db.prepare('SELECT x, y, w, h FROM not_faces WHERE photo_hash = ?');
       const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
       // a face's embeddings, labels and run assignments go with it (the library's triggers)

@@ -14,7 +14,7 @@ import { getMaxDefinitionLevel, getMaxRepetitionLevel, getTreePath } from 'hypar
 /**
  * One row group's list<float> column read page by page into one Float32Array: hyparquet's page decoding (dictionary,
  * PLAIN, BYTE_STREAM_SPLIT; v1 and v2 pages; its codecs) without its list assembly, which makes a JS array per row and
- * dominated the import (8x slower at 512-d, BENCHMARKS.md issue 22). Null (the caller falls back to the general reader)
+ * dominated the import (8x slower at 512-d, BENCHMARKS.md). Null (the caller falls back to the general reader)
  * unless every row is a non-null list of the same length.
  */
 export function readVectorChunk(file: { slice(a: number, b?: number): ArrayBuffer }, md: FileMetaData, group: number, name: string, rows: number, expectD: number | null): { X: Float32Array; d: number } | null {

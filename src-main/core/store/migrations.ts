@@ -342,7 +342,7 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    // issue 18: named and curated groups are the library's, not one run's. A run's cluster that is named or curated
+    // named and curated groups are the library's, not one run's. A run's cluster that is named or curated
     // points at its group (clusters.group_id); the group keeps its members and name across runs, and a new run holds
     // the curated ones (core/curation/groups.ts).
     version: 5,
@@ -383,7 +383,7 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    // issue 19: people and faces. A person (cluster) can be hidden and given an avatar face, kept by its library group
+    // people and faces. A person (cluster) can be hidden and given an avatar face, kept by its library group
     // across runs; when an edit last changed it. Rejected suggestions and "not the same person" are remembered per run
     // cluster and per group; faces marked "not a face" are remembered by photo hash and box, so a rescan or re-embed of
     // the photo does not bring them back. Faces drawn by hand are flagged manual.
@@ -434,7 +434,7 @@ export const MIGRATIONS: Migration[] = [
       `,
     },
     {
-    // issue 18: the items of a model not in a run yet (assign) are found from the keys alone: a covering index of the
+    // the items of a model not in a run yet (assign) are found from the keys alone: a covering index of the
     // embeddings' keys, so the lookup does not walk the table's rows and their vectors (20,000 vectors: ~100 ms -> ~10 ms)
     version: 7,
     name: 'embedding keys',
