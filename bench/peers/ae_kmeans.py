@@ -6,6 +6,12 @@ on the codes. One JSON line on stdout: fit_s (training + encoding + k-means, dat
 epoch, nmi/ami with labels.
 
 usage: ae_kmeans.py X.npy K [y.npy] [--hidden 32] [--epochs 5] [--batch 256] [--seed 0] [--threads 2] [--n-init 1]
+                    [--recipe tutorial|literature] [--validation 0.1] [--schedule constant|cosine --planned N]
+                    [--umap N] [--cluster kmeans|ward|gmm]
+--recipe literature (issue 32): DEC's / N2D's recipe, a linear code layer, linear output and MSE; --validation holds out
+a seeded share of the rows (the loss reported per epoch is the training loss, as ours); --schedule cosine decays the lr
+to 5 % over --planned epochs (ours: the epochs a default run plans); --umap N then umap-learn to N dims (n_neighbors 30,
+min_dist 0, as ours) and --cluster the clustering on the codes (N2D: gmm).
 """
 import argparse, json, time, sys
 import numpy as np
@@ -18,17 +24,21 @@ ap.add_argument('X'); ap.add_argument('k', type=int); ap.add_argument('y', nargs
 ap.add_argument('--hidden', default='32'); ap.add_argument('--epochs', type=int, default=5)
 ap.add_argument('--batch', type=int, default=256); ap.add_argument('--seed', type=int, default=0)
 ap.add_argument('--threads', type=int, default=2); ap.add_argument('--n-init', type=int, default=1)
+ap.add_argument('--recipe', default='tutorial'); ap.add_argument('--validation', type=float, default=0.0)
+ap.add_argument('--schedule', default='constant'); ap.add_argument('--planned', type=int, default=0)
+ap.add_argument('--umap', type=int, default=0); ap.add_argument('--cluster', default='kmeans')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed); np.random.seed(a.seed)
 X = np.load(a.X).astype(np.float32)
 n, d = X.shape
 hidden = [int(h) for h in a.hidden.split('-')]
-bce = bool(X.min() >= 0 and X.max() <= 1)
+lit = a.recipe == 'literature'
+bce = bool(X.min() >= 0 and X.max() <= 1) and not lit
 sizes = [d] + hidden
 layers = []
 for i in range(len(hidden)):
-    layers += [torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU()]
+    layers += [torch.nn.Linear(sizes[i], sizes[i + 1])] + ([] if (lit and i == len(hidden) - 1) else [torch.nn.ReLU()])
 enc = torch.nn.Sequential(*layers)
 dl = []
 for i in range(len(hidden), 0, -1):
@@ -46,25 +56,47 @@ Xt = torch.from_numpy(X)
 g = torch.Generator().manual_seed(a.seed)
 t0 = time.perf_counter()
 curve = []
+idx = torch.randperm(n, generator=g) if a.validation > 0 else torch.arange(n)
+ntr = n - int(n * a.validation)
+tr = idx[:ntr]
+steps = (ntr + a.batch - 1) // a.batch
+planned = a.planned or a.epochs
+u = 0
 for e in range(a.epochs):
-    perm = torch.randperm(n, generator=g)
+    perm = tr[torch.randperm(ntr, generator=g)]
     s = 0.0
-    for i in range(0, n, a.batch):
+    for i in range(0, ntr, a.batch):
+        if a.schedule == 'cosine':
+            frac = u / max(1, planned * steps)
+            for pg in opt.param_groups: pg['lr'] = 1e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
+        u += 1
         xb = Xt[perm[i:i + a.batch]]
         opt.zero_grad()
         l = lossf(model(xb), xb)
         l.backward(); opt.step()
         s += l.item() * xb.shape[0]
-    curve.append(s / n)
+    curve.append(s / ntr)
 with torch.no_grad():
     Z = enc(Xt).numpy()
 t1 = time.perf_counter()
-km = KMeans(n_clusters=a.k, n_init=a.n_init, random_state=a.seed).fit(Z)
+if a.umap:
+    import umap
+    Z = umap.UMAP(n_components=a.umap, n_neighbors=30, min_dist=0.0, random_state=a.seed).fit_transform(Z)
+tu = time.perf_counter()
+if a.cluster == 'ward':
+    from sklearn.cluster import AgglomerativeClustering
+    labels = AgglomerativeClustering(n_clusters=a.k, linkage='ward').fit_predict(Z)
+elif a.cluster == 'gmm':
+    from sklearn.mixture import GaussianMixture
+    labels = GaussianMixture(n_components=a.k, covariance_type='full', random_state=a.seed).fit(Z).predict(Z)
+else:
+    labels = KMeans(n_clusters=a.k, n_init=a.n_init, random_state=a.seed).fit(Z).labels_
 t2 = time.perf_counter()
 out = {'peer': 'pytorch-ae+sklearn-kmeans', 'torch': torch.__version__, 'n': n, 'd': d, 'hidden': hidden, 'loss_kind': 'bce' if bce else 'mse',
        'epochs': a.epochs, 'batch': a.batch, 'threads': a.threads, 'n_init': a.n_init,
-       'fit_s': t2 - t0, 'train_s': t1 - t0, 'kmeans_s': t2 - t1, 'loss': curve}
+       'recipe': a.recipe, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'updates': u,
+       'fit_s': t2 - t0, 'train_s': t1 - t0, 'umap_s': tu - t1, 'kmeans_s': t2 - tu, 'loss': curve}
 if a.y:
     y = np.load(a.y)
-    out['nmi'] = float(normalized_mutual_info_score(y, km.labels_)); out['ami'] = float(adjusted_mutual_info_score(y, km.labels_))
+    out['nmi'] = float(normalized_mutual_info_score(y, labels)); out['ami'] = float(adjusted_mutual_info_score(y, labels))
 print(json.dumps(out))

@@ -49,17 +49,35 @@ describe('cluster --reduce ae / --algo dec (CLI)', () => {
   }, 300_000);
 
   it('matrix mode: --algo dec --k 10 and chains ae:32,umap:10', () => {
-    const r = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'dec', '--k', '10', '--seed', '0', '--json', '--max-iter', '300']);
-    expect(r.code).toBe(0);
+    // the default DEC: the literature net (here 3 epochs and 30 steps, to keep the test short)
+    const r = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'dec', '--k', '10', '--seed', '0', '--json', '--epochs', '3', '--max-iter', '30']);
+    expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.nmi).toBeGreaterThan(0.3);
-    expect(j.loss).toHaveLength(5);
-    expect(j.record.dec).toMatchObject({ tol: 0.001, updateInterval: 140 });
+    expect(j.loss).toHaveLength(3);
+    expect(j.record.dec).toMatchObject({ tol: 0.001, updateInterval: 140, architecture: '784-500-500-2000-10-2000-500-500-784', recipe: 'literature', maxIter: 30, steps: 30, stopReason: 'max-iter' });
     const c = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'kmeans', '--k', '10', '--reduce', 'ae:32,umap:10', '--epochs', '2', '--json']);
     expect(c.code).toBe(0);
     const cj = JSON.parse(c.stdout);
     expect(cj.record.reduce.steps.map((s: { method: string }) => s.method)).toEqual(['ae', 'umap']);
     expect(cj.record.reduce.encoder).toBe('ae:32');
+  }, 300_000);
+
+  it('matrix mode: --algo gmm picks k by BIC without --k, takes it with --k; bad --covariance names the flag', () => {
+    const r = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'gmm', '--reduce', 'pca:5', '--seed', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.record.gmm.selectedBy).toBe('bic');
+    expect(j.record.gmm.bicByK.length).toBeGreaterThan(5);
+    expect(j.clusters).toBe(j.record.gmm.k);
+    const k = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'gmm', '--k', '10', '--reduce', 'pca:5', '--covariance', 'diag', '--seed', '0', '--json']);
+    expect(k.code, k.stderr).toBe(0);
+    const kj = JSON.parse(k.stdout);
+    expect(kj.record.gmm).toMatchObject({ k: 10, selectedBy: 'given', covariance: 'diag' });
+    expect(kj.nmi).toBeGreaterThan(0.3);
+    const bad = cli(['cluster', '--embeddings', Xf, '--algo', 'gmm', '--k', '10', '--covariance', 'tied', '--json']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--covariance: expected full or diag/);
   }, 300_000);
 
   it('bad chains and options exit non-zero with a one-line error naming the flag', () => {

@@ -22,7 +22,7 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   'vector-column': { type: 'string', help: 'matrix mode from Parquet/Arrow: the list-of-float32 column (default embedding)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
   preset: { type: 'string', help: 'people | themes | objects | duplicates: the algorithm and parameters chosen from the model and the data (no --algo needed; explicit flags override)' },
-  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec (optional with --preset)' },
+  algo: { type: 'string', help: 'kmeans | minibatch-kmeans | hdbscan | dbscan | ward | dec | gmm (optional with --preset; gmm without --k picks k by BIC)' },
   'no-hold': { type: 'flag', help: 'library runs: do not hold the curated groups (by default each stays together under its name and only the rest is clustered)' },
   k: { type: 'number', help: 'clusters (k-means family, ward)' },
   'min-cluster-size': { type: 'number', help: 'HDBSCAN min_cluster_size (default 5)' },
@@ -33,13 +33,15 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   'attach-noise': { type: 'number', help: 'HDBSCAN: noise joins its nearest cluster above this cosine to the centroid' },
   linkage: { type: 'string', help: 'agglomerative linkage: ward | average | complete' },
   'distance-threshold': { type: 'number', help: 'agglomerative: cut at this merge distance instead of --k' },
-  reduce: { type: 'string', help: 'reductions chained left to right: umap:N, pca:N, ae:32 or ae:512-256-32 (autoencoder; last = code size), e.g. ae:32,umap:10; none. Ward defaults to umap:50; dec takes its autoencoder from a last ae step (default ae:32)' },
-  epochs: { type: 'number', help: 'autoencoder / DEC pretraining epochs (default 5)' },
+  reduce: { type: 'string', help: 'reductions chained left to right: umap:N, pca:N, ae (the literature\'s 500-500-2000-10: linear code, MSE), ae:32 or ae:512-256-32 (the tutorial\'s ReLU recipe; last = code size), e.g. ae,umap:10 (N2D, with --algo gmm); none. Ward defaults to umap:50; dec takes its autoencoder from a last ae step (default ae)' },
+  epochs: { type: 'number', help: 'autoencoder / DEC pretraining: exactly this many epochs (default: enough for --min-updates updates, early stopping on a held-out 10% loss)' },
+  'min-updates': { type: 'number', help: 'autoencoder / DEC pretraining: mini-batch updates at least when --epochs is not given (default 500)' },
+  covariance: { type: 'string', help: 'gmm: full (default) | diag' },
   'ae-batch-size': { type: 'number', help: 'autoencoder / DEC mini-batch size (default 256)' },
-  patience: { type: 'number', help: 'autoencoder early stopping: epochs without improvement' },
+  patience: { type: 'number', help: 'autoencoder early stopping: epochs without a held-out improvement (default 4; with --epochs only when given)' },
   tol: { type: 'number', help: 'DEC: stop when fewer than this share of labels change (default 0.001)' },
   'update-interval': { type: 'number', help: 'DEC: steps between target-distribution updates (default 140)' },
-  'max-iter': { type: 'number', help: 'DEC: most refinement steps (default 20000)' },
+  'max-iter': { type: 'number', help: 'DEC: most refinement steps (default: 10 passes over the data; it also stops when the changed labels plateau)' },
   'save-encoder': { type: 'string', help: 'write the trained encoder (ae / pca head, or DEC) as an ONNX model to this file' },
   metric: { type: 'string', help: 'cosine (default) | euclidean' },
   seed: { type: 'number', help: 'random seed (default 0)' },
@@ -57,7 +59,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
   const algo = ctx.opt<string>('algo');
   const preset = ctx.opt<string>('preset');
   if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw badArg('--preset', `expected one of ${PRESETS.join(', ')}, got ${preset}`);
-  if (!algo && !preset) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan or ward (or --preset people|themes|objects|duplicates)');
+  if (!algo && !preset) throw badArg('--algo', 'is required: kmeans, minibatch-kmeans, hdbscan, dbscan, ward, dec or gmm (or --preset people|themes|objects|duplicates)');
   const reduceOpt = ctx.opt<string>('reduce');
   let reduce: string | undefined;
   if (reduceOpt !== undefined) {
@@ -70,6 +72,8 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
   if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
   const linkage = ctx.opt<string>('linkage');
   if (linkage !== undefined && !['ward', 'average', 'complete'].includes(linkage)) throw badArg('--linkage', `expected ward, average or complete, got ${linkage}`);
+  const covariance = ctx.opt<string>('covariance');
+  if (covariance !== undefined && covariance !== 'full' && covariance !== 'diag') throw badArg('--covariance', `expected full or diag, got ${covariance}`);
   const pp = { dedupeSources: !!ctx.opt('dedupe-sources'), minSim: ctx.opt<number>('min-sim') ?? null, minSize: ctx.opt<number>('min-size') };
   const p: ClusterParams = {
     algo: algo as ClusterParams['algo'], metric: metric as ClusterParams['metric'], seed: ctx.opt<number>('seed'), k: ctx.opt<number>('k'),
@@ -79,7 +83,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
     samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
     patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
-    maxIter: ctx.opt<number>('max-iter'), preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined, maxEpochs: ctx.opt<number>('max-epochs'),
+    maxIter: ctx.opt<number>('max-iter'), minUpdates: ctx.opt<number>('min-updates'), covariance: covariance as ClusterParams['covariance'], preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined, maxEpochs: ctx.opt<number>('max-epochs'),
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];

@@ -35,7 +35,7 @@ export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
  */
 export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
   v.looseObject({
-    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'])),
+    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'])),
     preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
     holdGroups: opt(v.boolean()),
     metric: opt(picklist(['cosine', 'euclidean'])),
@@ -52,8 +52,18 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     linkage: opt(picklist(['ward', 'average', 'complete'])),
     distanceThreshold: opt(v.pipe(num(), v.gtValue(0))),
     reduce: opt(v.union([v.literal(0), v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
-      v.pipe(v.string(), v.regex(/^(none|(umap|pca|ae):[0-9-]+(,(umap|pca|ae):[0-9-]+)*)$/))],
-      'expected umap dimensions 0 (none) or 2..100, or a chain such as ae:32,umap:10 / pca:50,umap:10')),
+      v.pipe(v.string(), v.regex(/^(none|(ae|(umap|pca|ae):[0-9-]+)(,(ae|(umap|pca|ae):[0-9-]+))*)$/))],
+      'expected umap dimensions 0 (none) or 2..100, or a chain such as ae,umap:10 / ae:32,umap:10 / pca:50,umap:10')),
+    // autoencoder / DEC training (issue 32: these passed the door unchecked before)
+    epochs: opt(int(1)),
+    aeBatchSize: opt(int(1)),
+    patience: opt(int(1)),
+    minUpdates: opt(int(1)),
+    tol: opt(v.pipe(num(), v.minValue(0), v.ltValue(1))),
+    updateInterval: opt(int(1)),
+    maxIter: opt(int(1)),
+    maxEpochs: opt(int(1)),
+    covariance: opt(picklist(['full', 'diag'])),
     postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
     samples: opt(int(0)),
   }),

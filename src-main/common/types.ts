@@ -138,7 +138,7 @@ export interface Page<T> {
   items: T[];
 }
 
-export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec';
+export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec' | 'gmm';
 
 /** Presets by purpose (algo/cluster/presets.ts): the algorithm and parameters chosen from the model and the data. */
 export type ClusterPreset = 'people' | 'themes' | 'objects' | 'duplicates';
@@ -174,10 +174,16 @@ export interface ClusterParams {
   distanceThreshold?: number;
   /** umap dimensions (number), or a chain such as 'ae:32', 'ae:512-256-32', 'pca:50,umap:10', 'ae:32,umap:10', 'none' */
   reduce?: number | string;
-  /** autoencoder / DEC: epochs (default 5), batch size (default 256), early-stopping patience in epochs */
+  /**
+   * autoencoder / DEC pretraining (algo/nn/autoencoder.ts): exact epochs (default: enough for minUpdates updates,
+   * early stopping on a held-out loss), batch size (default 256), early-stopping patience in epochs, updates at least
+   */
   epochs?: number;
   aeBatchSize?: number;
   patience?: number;
+  minUpdates?: number;
+  /** gmm: covariance type (default full) */
+  covariance?: 'full' | 'diag';
   /** DEC: stop when fewer than tol of the labels change between target updates (default 0.001) */
   tol?: number;
   updateInterval?: number;

@@ -5,6 +5,11 @@
  * every `updateInterval` mini-batch steps (140, the reference implementation's value for MNIST), and training stops
  * when fewer than `tol` (0.001) of the hard labels changed between two target updates. SGD with momentum (lr 0.01,
  * momentum 0.9) as the reference. Pure: injected Gemm, seeded.
+ *
+ * A stopping rule that ends (issue 32; the reference's tol alone ran 20,000 steps on 50 overlapping clusters): besides
+ * tol, stop when the share of changed labels has not reached a new low for `patience` target updates (a plateau: the
+ * assignments oscillate instead of settling), and after at most `maxEpochs` passes over the data (`maxIter` steps when
+ * given). The result says which rule ended it and after how many steps.
  */
 import { badArg } from '../../common/errors.ts';
 import { gemmJs, type Gemm } from '../linalg.ts';
@@ -13,13 +18,19 @@ import { encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderR
 import { createRng, shuffleInPlace } from '../rng.ts';
 import { cancelled, kmeans } from './kmeans.ts';
 
+export const DEC_DEFAULTS = { batchSize: 256, updateInterval: 140, maxIter: 20000, maxEpochs: 10, patience: 5, tol: 0.001 } as const;
+
 export interface DecOptions {
   ae?: AutoencoderOptions;
   /** a pretrained autoencoder (skips pretraining) */
   pretrained?: AutoencoderResult;
   tol?: number;
   updateInterval?: number;
+  /** most refinement steps (default: maxEpochs passes over the data) */
   maxIter?: number;
+  maxEpochs?: number;
+  /** target updates without a new low in the share of changed labels before stopping (default 5) */
+  patience?: number;
   batchSize?: number;
   lr?: number;
   momentum?: number;
@@ -42,6 +53,9 @@ export interface DecResult {
   initLabels: Int32Array;
   iterations: number;
   converged: boolean;
+  /** 'tol': fewer than tol labels changed; 'plateau': no new low for `patience` updates; 'max-iter' */
+  stopReason: 'tol' | 'plateau' | 'max-iter';
+  maxIter: number;
   kl: number[];
   changed: number[];
   timings: { pretrain: number; kmeans: number; refine: number };
@@ -111,11 +125,18 @@ export function klGrad(Z: Float32Array, r: number, dim: number, mu: Float32Array
 
 export async function dec(X: Float32Array, n: number, d: number, k: number, o: DecOptions = {}): Promise<DecResult> {
   if (!Number.isInteger(k) || k < 2 || k > n) throw badArg('k', `DEC needs 2 <= k <= n, got ${k}`);
-  const tol = o.tol ?? 0.001;
+  const tol = o.tol ?? DEC_DEFAULTS.tol;
   if (!(tol >= 0 && tol < 1)) throw badArg('tol', `must be in [0, 1), got ${tol}`);
   const gemm = o.gemm ?? gemmJs;
   const seed = o.seed ?? 0;
-  const updateInterval = o.updateInterval ?? 140, maxIter = o.maxIter ?? 20000, batch = Math.min(o.batchSize ?? 256, n);
+  const intArg = (name: string, v: number | undefined) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw badArg(name, `expected an integer >= 1, got ${v}`);
+  };
+  intArg('update-interval', o.updateInterval); intArg('max-iter', o.maxIter); intArg('max-epochs', o.maxEpochs); intArg('patience', o.patience); intArg('batch-size', o.batchSize);
+  const batch = Math.min(o.batchSize ?? DEC_DEFAULTS.batchSize, n);
+  const updateInterval = o.updateInterval ?? DEC_DEFAULTS.updateInterval;
+  const maxIter = o.maxIter ?? Math.min(DEC_DEFAULTS.maxIter, Math.ceil(((o.maxEpochs ?? DEC_DEFAULTS.maxEpochs) * n) / batch));
+  const patience = o.patience ?? DEC_DEFAULTS.patience;
   const t0 = performance.now();
   const ae = o.pretrained ?? await trainAutoencoder(X, n, d, {
     seed, gemm, isCancelled: o.isCancelled, ...o.ae, onProgress: (dn, t) => o.onProgress?.('pretrain', dn, t),
@@ -137,7 +158,8 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
   let labels: Int32Array = km.labels.slice();
   let P: Float32Array = new Float32Array(0);
   const klCurve: number[] = [], changed: number[] = [];
-  let converged = false, it = 0, pos = 0;
+  let converged = false, it = 0, pos = 0, bestChanged = Infinity, since = 0;
+  let stopReason: DecResult['stopReason'] = 'max-iter';
   for (; it < maxIter; it++) {
     if (o.isCancelled?.()) throw cancelled('DEC');
     if (it % updateInterval === 0) {
@@ -151,7 +173,11 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
       klCurve.push(kl(P, q, n)); changed.push(ch / n);
       o.onUpdate?.(it, klCurve[klCurve.length - 1], ch / n);
       o.onProgress?.('dec', it, maxIter);
-      if (it > 0 && ch / n < tol) { converged = true; break; }
+      if (it > 0 && ch / n < tol) { converged = true; stopReason = 'tol'; break; }
+      if (it > 0) {
+        if (ch < bestChanged) { bestChanged = ch; since = 0; }
+        else if (++since >= patience) { stopReason = 'plateau'; break; }
+      }
     }
     const r = Math.min(batch, n - pos);
     const Xb = gatherRows(X, d, perm, pos, r, buf);
@@ -168,9 +194,15 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
     const gr = await backward(encoder, acts, r, dZ, gemm);
     opt.step(ps, [...gradList(gr), g.dMu]);
   }
+  if (stopReason === 'max-iter' && it % updateInterval !== 0) {
+    // the labels of the final encoder and centres, not those of the last target update
+    Z = await predict(encoder, X, n, gemm);
+    labels = argmaxRows(softAssign(Z, n, dim, mu, k).q, n, k);
+  }
+  o.onProgress?.('dec', maxIter, maxIter);
   const t3 = performance.now();
   return {
-    labels, centres: mu, encoder, ae, initLabels: km.labels, iterations: it, converged, kl: klCurve, changed,
+    labels, centres: mu, encoder, ae, initLabels: km.labels, iterations: it, converged, stopReason, maxIter, kl: klCurve, changed,
     timings: { pretrain: t1 - t0, kmeans: t2 - t1, refine: t3 - t2 },
   };
 }

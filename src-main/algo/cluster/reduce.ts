@@ -1,6 +1,7 @@
 /**
  * Reductions before a clustering, chained left to right: `umap:N`, `pca:N` and `ae:H1-H2-...-CODE` (a dense
- * autoencoder, algo/nn), e.g. `ae:32,umap:10` (the N2D recipe) or `pca:50,umap:10`. The linear and learned steps at the
+ * autoencoder, algo/nn; bare `ae` is the literature's 500-500-2000-10, `ae:32` the tutorial's net), e.g. `ae,umap:10`
+ * (the N2D recipe) or `pca:50,umap:10`. The linear and learned steps at the
  * head of the chain make one encoder network (PCA is a linear layer, the autoencoder's encoder its ReLU layers), which
  * travels with the run so that new items are encoded the same way. Pure: injected Gemm and SGD runner, seeded.
  */
@@ -9,11 +10,22 @@ import type { Gemm } from '../linalg.ts';
 import { Umap, type SgdRunner } from '../map/umap.ts';
 import { pca } from '../map/pca.ts';
 import type { DenseNet } from '../nn/dense.ts';
-import { encode, encoderOf, trainAutoencoder } from '../nn/autoencoder.ts';
+import { DEFAULT_HIDDEN, encode, encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
 
-export type ReduceStep = { method: 'umap'; dims: number } | { method: 'pca'; dims: number } | { method: 'ae'; hidden: number[] };
+/**
+ * An autoencoder step: `recipe: 'literature'` (bare `ae`) is DEC's and N2D's d-500-500-2000-10 with a linear code layer,
+ * a linear output and mean squared error; explicit sizes (`ae:32`) keep the tutorial's recipe (ReLU code, sigmoid
+ * output with binary cross-entropy on [0, 1] data, else linear + MSE).
+ */
+export type AeStep = { method: 'ae'; hidden: number[]; recipe?: 'literature' };
+export type ReduceStep = { method: 'umap'; dims: number } | { method: 'pca'; dims: number } | AeStep;
 
-/** `umap:N`, `pca:N`, `ae:32` or `ae:512-256-32`, comma-separated; `none` / `0` / '' is no reduction; a number is umap:N. */
+/** The training options a recipe fixes. */
+export function recipeOptions(s: AeStep): Pick<AutoencoderOptions, 'loss' | 'codeActivation'> {
+  return s.recipe === 'literature' ? { loss: 'mse', codeActivation: 'linear' } : {};
+}
+
+/** `umap:N`, `pca:N`, `ae` (500-500-2000-10), `ae:32` or `ae:512-256-32`, comma-separated; `none` / `0` / '' is no reduction; a number is umap:N. */
 export function parseReduce(v: number | string | undefined | null): ReduceStep[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
@@ -23,8 +35,9 @@ export function parseReduce(v: number | string | undefined | null): ReduceStep[]
   const s = v.trim();
   if (s === '' || s === 'none' || s === '0') return [];
   return s.split(',').map((part) => {
+    if (part.trim() === 'ae') return { method: 'ae', hidden: [...DEFAULT_HIDDEN], recipe: 'literature' };
     const m = /^(umap|pca|ae):(\d+(?:-\d+)*)$/.exec(part.trim());
-    if (!m) throw badArg('reduce', `expected umap:N, pca:N, ae:32 or ae:512-256-32 (comma-separated) or none, got ${JSON.stringify(part)}`);
+    if (!m) throw badArg('reduce', `expected umap:N, pca:N, ae, ae:32 or ae:512-256-32 (comma-separated) or none, got ${JSON.stringify(part)}`);
     const nums = m[2].split('-').map(Number);
     if (m[1] === 'ae') {
       if (nums.some((h) => h < 1 || h > 65536)) throw badArg('reduce', `autoencoder layer sizes must be 1..65536, got ${m[2]}`);
@@ -39,7 +52,7 @@ export function parseReduce(v: number | string | undefined | null): ReduceStep[]
 }
 
 export function formatReduce(steps: ReduceStep[]): string {
-  return steps.length === 0 ? 'none' : steps.map((s) => (s.method === 'ae' ? `ae:${s.hidden.join('-')}` : `${s.method}:${s.dims}`)).join(',');
+  return steps.length === 0 ? 'none' : steps.map((s) => (s.method === 'ae' ? (s.recipe === 'literature' ? 'ae' : `ae:${s.hidden.join('-')}`) : `${s.method}:${s.dims}`)).join(',');
 }
 
 export interface ReduceOptions {
@@ -51,10 +64,8 @@ export interface ReduceOptions {
   sgdRunner?: SgdRunner;
   isCancelled?: () => boolean;
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
-  /** autoencoder training: epochs (default 5), batch size (default 256), early stopping patience */
-  epochs?: number;
-  batchSize?: number;
-  patience?: number;
+  /** autoencoder training (algo/nn/autoencoder.ts AE_DEFAULTS): exact epochs, batch size, early-stopping patience, ... */
+  ae?: Pick<AutoencoderOptions, 'epochs' | 'batchSize' | 'patience' | 'minUpdates' | 'maxEpochs' | 'lr' | 'validation'>;
 }
 
 export interface ReduceResult {
@@ -123,22 +134,14 @@ export async function runReduce(X: Float32Array, n: number, d: number, steps: Re
       W = r.projected; wd = k; metric = 'euclidean';
     } else {
       const lossSoFar: number[] = [];
-      const epochs = o.epochs ?? 5;
       const r = await trainAutoencoder(W, n, wd, {
-        hidden: s.hidden, epochs: o.epochs, batchSize: o.batchSize, patience: o.patience, seed: o.seed, gemm: o.nnGemm ?? o.gemm,
+        ...o.ae, ...recipeOptions(s), hidden: s.hidden, seed: o.seed, gemm: o.nnGemm ?? o.gemm,
         isCancelled: o.isCancelled, onProgress: (dn, tt) => o.onProgress?.('autoencoder', dn, tt),
-        onEpoch: (e, l) => { lossSoFar.push(l); o.onProgress?.('autoencoder-epoch', e, epochs, { epoch: e, loss: lossSoFar.slice() }); },
+        onEpoch: (e, l, _vl, _net, planned) => { lossSoFar.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: lossSoFar.slice() }); },
       });
       const enc = encoderOf(r);
       W = await encode(enc, W, n, o.nnGemm ?? o.gemm);
-      const lossKind = r.loss;
-      records.push({
-        method: 'ae', architecture: [wd, ...s.hidden, ...s.hidden.slice(0, -1).reverse(), wd].join('-'), hidden: s.hidden,
-        code: s.hidden[s.hidden.length - 1], activation: 'relu', output: lossKind === 'bce' ? 'sigmoid' : 'linear',
-        loss: lossKind, lossNote: lossKind === 'bce' ? 'binary cross-entropy (input in [0, 1])' : 'mean squared error: the input is not in [0, 1], so the sigmoid/BCE recipe does not apply',
-        optimizer: 'adam', lr: 1e-3, epochs: r.epochs, epochsAsked: epochs, batchSize: Math.min(o.batchSize ?? 256, n), stoppedEarly: r.stoppedEarly,
-        lossCurve: r.lossCurve, epochMs: r.epochMs.map((v) => Math.round(v)),
-      });
+      records.push({ method: 'ae', recipe: s.recipe ?? 'tutorial', ...aeRecord(wd, s.hidden, r, o.seed) });
       loss = r.lossCurve;
       if (encoderOpen) { encoder = appendNet(encoder, enc); covers.push(s); }
       wd = s.hidden[s.hidden.length - 1]; metric = 'euclidean';
@@ -146,4 +149,18 @@ export async function runReduce(X: Float32Array, n: number, d: number, steps: Re
     if (steps.length > 1) timings[`reduce_${si}_${s.method}`] = performance.now() - t;
   }
   return { W, d: wd, metric, steps: records, encoder, encoderCovers: covers.length ? formatReduce(covers) : null, loss, timings };
+}
+
+/** What an autoencoder training ran, for a run's record (also DEC's pretraining). */
+export function aeRecord(d: number, hidden: number[], r: AutoencoderResult, seed: number): Record<string, unknown> {
+  const trainMs = r.epochMs.reduce((a, b) => a + b, 0);
+  return {
+    architecture: [d, ...hidden, ...hidden.slice(0, -1).reverse(), d].join('-'), hidden,
+    code: hidden[hidden.length - 1], activation: 'relu', codeActivation: r.net.layers[hidden.length - 1].act, output: r.loss === 'bce' ? 'sigmoid' : 'linear', seed,
+    loss: r.loss, lossNote: r.loss === 'bce' ? 'binary cross-entropy (input in [0, 1])' : r.net.layers[hidden.length - 1].act === 'linear' ? 'mean squared error (the DEC / N2D recipe)' : 'mean squared error: the input is not in [0, 1], so the sigmoid/BCE recipe does not apply',
+    optimizer: 'adam', lr: r.lr, schedule: r.schedule, epochs: r.epochs, epochsPlanned: r.epochsPlanned, bestEpoch: r.bestEpoch, updates: r.updates,
+    batchSize: r.batchSize, validationRows: r.validationRows, stoppedEarly: r.stoppedEarly,
+    lossCurve: r.lossCurve, valLossCurve: r.valLossCurve, epochMs: r.epochMs.map((v) => Math.round(v)),
+    epochsPerSecond: trainMs > 0 ? Math.round((r.epochs / (trainMs / 1000)) * 1000) / 1000 : null,
+  };
 }

@@ -10,8 +10,10 @@ import type { Gemm } from '../linalg.ts';
 import { daviesBouldin, externalScores, silhouette, sizeDistribution } from '../metrics.ts';
 import type { SgdRunner } from '../map/umap.ts';
 import type { DenseNet } from '../nn/dense.ts';
-import { dec } from './dec.ts';
-import { formatReduce, parseReduce, runReduce, type ReduceStep } from './reduce.ts';
+import { DEC_DEFAULTS, dec } from './dec.ts';
+import { gmm } from './gmm.ts';
+import { aeRecord, formatReduce, parseReduce, recipeOptions, runReduce, type AeStep, type ReduceStep } from './reduce.ts';
+import { DEFAULT_HIDDEN } from '../nn/autoencoder.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
 import { hdbscan } from './hdbscan.ts';
@@ -19,7 +21,7 @@ import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
 import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
 
-export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'] as const;
+export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'] as const;
 export type Algo = (typeof ALGOS)[number];
 export type Linkage = NonNullable<ClusterParams['linkage']>;
 
@@ -98,6 +100,9 @@ export function checkParams(p: ClusterParams, n: number): void {
     throw badArg('reduce', `dec trains its own encoder: give at most pca steps then one ae:... step last, got ${formatReduce(steps)}`);
   }
   posInt('epochs', p.epochs); posInt('update-interval', p.updateInterval); posInt('max-iter', p.maxIter);
+  posInt('patience', p.patience); posInt('ae-batch-size', p.aeBatchSize); posInt('min-updates', p.minUpdates);
+  if (p.covariance !== undefined && p.covariance !== 'full' && p.covariance !== 'diag') throw badArg('covariance', `expected full or diag, got ${p.covariance}`);
+  if (p.algo === 'gmm' && p.k === undefined && n < 4) throw badArg('k', `gmm picks k by BIC on at least 4 items, got ${n}`);
   if (p.tol !== undefined && !(p.tol >= 0 && p.tol < 1)) throw badArg('tol', `must be in [0, 1), got ${p.tol}`);
   if (p.attachNoise !== undefined && !(p.attachNoise >= -1 && p.attachNoise <= 1)) throw badArg('attach-noise', `must be a cosine similarity in [-1, 1], got ${p.attachNoise}`);
   if (p.linkage && !['ward', 'average', 'complete'].includes(p.linkage)) throw badArg('linkage', `expected ward, average or complete, got ${p.linkage}`);
@@ -120,18 +125,20 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
 
   // optional reduction chain (ward defaults to umap:50, as in Lowe et al. 2024); dec's own autoencoder is the last ae step
   let steps: ReduceStep[] = parseReduce(p.reduce) ?? (p.algo === 'ward' && (p.linkage ?? 'ward') === 'ward' ? [{ method: 'umap', dims: 50 }] : []);
-  let decHidden: number[] = [32];
+  let decStep: AeStep = { method: 'ae', hidden: [...DEFAULT_HIDDEN], recipe: 'literature' };
   if (p.algo === 'dec' && steps.length > 0 && steps[steps.length - 1].method === 'ae') {
-    decHidden = (steps[steps.length - 1] as { hidden: number[] }).hidden;
+    decStep = steps[steps.length - 1] as AeStep;
     steps = steps.slice(0, -1);
   }
+  const decHidden = decStep.hidden;
+  const aeTraining = { epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience, minUpdates: p.minUpdates };
   let W = X, wd = d, wmetric: 'cosine' | 'euclidean' = metric;
   let encoder: DenseNet | null = null, loss: number[] | null = null;
   if (steps.length > 0) {
     const tr = performance.now();
     const r = await runReduce(X, n, d, steps, {
       metric, seed, gemm: o.gemm, nnGemm: o.nnGemm, sgdRunner: o.sgdRunner, isCancelled: o.isCancelled, onProgress: o.onProgress,
-      epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience,
+      ae: aeTraining,
     });
     Object.assign(timings, r.timings);
     timings.reduce = performance.now() - tr;
@@ -185,8 +192,8 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     }
     case 'dec': {
       const r = await dec(W, n, wd, p.k!, {
-        ae: { hidden: decHidden, epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience,
-          onEpoch: (e, l) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, p.epochs ?? 5, { epoch: e, loss: aeLoss.slice() }); } },
+        ae: { ...aeTraining, ...recipeOptions(decStep), hidden: decHidden,
+          onEpoch: (e, l, _vl, _net, planned) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: aeLoss.slice() }); } },
         tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit,
         gemm: o.nnGemm ?? o.gemm, isCancelled: o.isCancelled, onProgress: (s, dn, t) => o.onProgress?.(s === 'pretrain' ? 'autoencoder' : s, dn, t),
       });
@@ -196,18 +203,30 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       encoder = encoder ? { layers: [...encoder.layers, ...r.encoder.layers], W: [...encoder.W, ...r.encoder.W], b: [...encoder.b, ...r.encoder.b] } : (steps.length === 0 ? r.encoder : null);
       loss = ae.lossCurve;
       const nmiInit = input.labelsTrue && input.labelsTrue.length === n ? externalScores(input.labelsTrue, r.initLabels).nmi : undefined;
+      const pre = aeRecord(wd, decHidden, ae, seed);
       Object.assign(record, {
         dec: {
-          architecture: [wd, ...decHidden, ...decHidden.slice(0, -1).reverse(), wd].join('-'), hidden: decHidden, loss: ae.loss,
-          lossNote: ae.loss === 'bce' ? 'binary cross-entropy (input in [0, 1])' : 'mean squared error: the input is not in [0, 1]',
-          pretrainEpochs: ae.epochs, batchSize: Math.min(p.aeBatchSize ?? 256, n), lossCurve: ae.lossCurve, epochMs: ae.epochMs.map((v) => Math.round(v)),
-          tol: p.tol ?? 0.001, updateInterval: p.updateInterval ?? 140, maxIter: p.maxIter ?? 20000, iterations: r.iterations, converged: r.converged,
+          ...pre, recipe: decStep.recipe ?? 'tutorial', pretrain: `${pre.architecture}, ${ae.epochs} epochs, ${ae.updates} updates`,
+          pretrainEpochs: ae.epochs,
+          tol: p.tol ?? DEC_DEFAULTS.tol, updateInterval: p.updateInterval ?? DEC_DEFAULTS.updateInterval, maxIter: r.maxIter,
+          iterations: r.iterations, steps: r.iterations, converged: r.converged, stopReason: r.stopReason, targetUpdates: r.kl.length,
           kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', kmeansNInit: p.nInit ?? 20,
           ...(nmiInit !== undefined ? { initNmi: nmiInit } : {}),
           timings: { pretrain: Math.round(r.timings.pretrain), kmeans: Math.round(r.timings.kmeans), refine: Math.round(r.timings.refine) },
         },
       });
       timings.pretrain = r.timings.pretrain;
+      break;
+    }
+    case 'gmm': {
+      const r = await gmm(W, n, wd, { k: p.k, covariance: p.covariance, seed, nInit: p.nInit, ...base, onProgress: progress('gmm') });
+      raw = r.labels; probabilities = r.probabilities;
+      Object.assign(record, {
+        gmm: {
+          k: r.k, selectedBy: r.selectedBy, covariance: r.covariance, logLikelihood: r.logLikelihood, bic: r.bic, iterations: r.iterations,
+          converged: r.converged, bicByK: r.bicByK, space: steps.length > 0 ? formatReduce(steps) : 'input rows as given (euclidean)',
+        },
+      });
       break;
     }
     case 'ward': {

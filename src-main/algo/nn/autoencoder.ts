@@ -1,9 +1,15 @@
 /**
- * A dense autoencoder, the deep-clustering write-up's recipe by default: input -> hidden... -> code (ReLU) -> mirrored
- * hidden (ReLU) -> output (sigmoid, binary cross-entropy) when every input value lies in [0, 1]; otherwise a linear
- * output with mean squared error (recorded as `loss: 'mse'`). Adam (lr 1e-3), 5 epochs, batch 256, seeded Glorot
- * initialization and per-epoch shuffling, optional early stopping, cancellation between batches, progress per batch and
- * the loss per epoch. Pure (injected Gemm and seed; no I/O).
+ * A dense autoencoder: input -> hidden... -> code (ReLU) -> mirrored hidden (ReLU) -> output (sigmoid, binary
+ * cross-entropy) when every input value lies in [0, 1]; otherwise a linear output with mean squared error (recorded as
+ * `loss: 'mse'`). Seeded Glorot initialization, Adam, shuffled mini-batches, cancellation between batches, progress per
+ * batch and the loss per epoch. Pure (injected Gemm and seed; no I/O).
+ *
+ * Defaults that train enough (issue 32): the architecture is the deep-clustering literature's d-500-500-2000-10 (DEC,
+ * IDEC, N2D); the number of epochs follows the data: enough epochs for `minUpdates` mini-batch updates (at least
+ * `minEpochs`, at most `maxEpochs`), a cosine learning-rate decay over them, and early stopping on the reconstruction
+ * loss of a held-out share of the rows (`validation`, 10 %), keeping the weights of the best held-out epoch. With an
+ * explicit `epochs` the run trains exactly that many epochs on all rows at a constant learning rate (the tutorial's
+ * regimen), unless `patience` asks for early stopping on a held-out share.
  */
 import { badArg } from '../../common/errors.ts';
 import { cancelled } from '../cluster/kmeans.ts';
@@ -11,23 +17,54 @@ import { gemmJs, type Gemm } from '../linalg.ts';
 import { createRng, shuffleInPlace } from '../rng.ts';
 import { adam, backward, forward, gatherRows, gradList, initNet, lossAndGrad, params, predict, subNet, type DenseNet, type LayerSpec, type LossKind } from './dense.ts';
 
+/** The literature's architecture for deep clustering (Xie et al. 2016; McConville et al. 2020): d-500-500-2000-10. */
+export const DEFAULT_HIDDEN: readonly number[] = [500, 500, 2000, 10];
+/** The write-up's tutorial net (`ae:32`). */
+export const TUTORIAL_HIDDEN: readonly number[] = [32];
+
+export const AE_DEFAULTS = {
+  batchSize: 256,
+  lr: 1e-3,
+  /** mini-batch updates the default run makes at least (unless early stopping ends it) */
+  minUpdates: 500,
+  minEpochs: 10,
+  maxEpochs: 200,
+  /** share of the rows held out for the early-stopping loss (none below 200 rows) */
+  validation: 0.1,
+  /** epochs without a held-out improvement of more than minDelta (relative) before stopping */
+  patience: 4,
+  minDelta: 1e-3,
+  /** the cosine schedule's floor, as a share of lr */
+  lrFloor: 0.05,
+} as const;
+
 export interface AutoencoderOptions {
-  /** hidden sizes of the encoder, the last one is the code size (default [32]) */
+  /** hidden sizes of the encoder, the last one is the code size (default DEFAULT_HIDDEN) */
   hidden?: number[];
+  /** exact number of epochs (early stopping only with `patience`); default: from minUpdates */
   epochs?: number;
+  minUpdates?: number;
+  minEpochs?: number;
+  maxEpochs?: number;
   batchSize?: number;
   lr?: number;
+  /** 'cosine' (default without `epochs`): lr decays to lrFloor * lr over the planned epochs; 'constant' (default with `epochs`) */
+  schedule?: 'cosine' | 'constant';
+  /** share of rows held out for early stopping (0 = stop on the training loss) */
+  validation?: number;
   seed?: number;
   /** 'auto' (default): bce when all of X is in [0, 1], else mse */
   loss?: LossKind | 'auto';
-  /** early stopping: stop when the epoch loss has not improved by more than minDelta (relative) for `patience` epochs */
+  /** the code layer's activation: 'relu' (the tutorial's) or 'linear' (DEC's and N2D's embedding layer) */
+  codeActivation?: 'relu' | 'linear';
+  /** early stopping: stop when the held-out (else training) loss has not improved by more than minDelta (relative) for `patience` epochs */
   patience?: number;
   minDelta?: number;
   gemm?: Gemm;
   isCancelled?: () => boolean;
   onProgress?: (done: number, total: number) => void;
-  /** called after every epoch with its mean training loss */
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** called after every epoch with its mean training loss and held-out loss (null without a held-out set) */
+  onEpoch?: (epoch: number, loss: number, valLoss: number | null, net: DenseNet, planned: number) => void | Promise<void>;
 }
 
 export interface Autoencoder {
@@ -40,10 +77,21 @@ export interface Autoencoder {
 export interface AutoencoderResult extends Autoencoder {
   /** mean training loss of each epoch run */
   lossCurve: number[];
+  /** held-out loss after each epoch (empty without a held-out set) */
+  valLossCurve: number[];
   epochs: number;
+  /** epochs the schedule was planned for */
+  epochsPlanned: number;
+  /** the epoch whose weights were kept (1-based) */
+  bestEpoch: number;
+  updates: number;
+  validationRows: number;
   stoppedEarly: boolean;
   /** milliseconds per epoch */
   epochMs: number[];
+  batchSize: number;
+  lr: number;
+  schedule: 'cosine' | 'constant';
 }
 
 export function inUnitInterval(X: Float32Array, len: number): boolean {
@@ -52,58 +100,118 @@ export function inUnitInterval(X: Float32Array, len: number): boolean {
 }
 
 /** Layer specs of the autoencoder d -> hidden... -> code -> ...hidden reversed -> d. */
-export function autoencoderLayers(d: number, hidden: number[], loss: LossKind): LayerSpec[] {
+export function autoencoderLayers(d: number, hidden: number[], loss: LossKind, codeActivation: 'relu' | 'linear' = 'relu'): LayerSpec[] {
   const sizes = [d, ...hidden];
   const enc: LayerSpec[] = [];
-  for (let l = 0; l < hidden.length; l++) enc.push({ in: sizes[l], out: sizes[l + 1], act: 'relu' });
+  for (let l = 0; l < hidden.length; l++) enc.push({ in: sizes[l], out: sizes[l + 1], act: l === hidden.length - 1 ? codeActivation : 'relu' });
   const dec: LayerSpec[] = [];
   for (let l = hidden.length; l > 0; l--) dec.push({ in: sizes[l], out: sizes[l - 1], act: l === 1 ? (loss === 'bce' ? 'sigmoid' : 'linear') : 'relu' });
   return [...enc, ...dec];
 }
 
+const posInt = (name: string, v: number | undefined, min = 1) => {
+  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw badArg(name, `expected an integer >= ${min}, got ${v}`);
+};
+
+/** The epochs a default run plans for n training rows: enough for minUpdates updates, within [minEpochs, maxEpochs]. */
+export function plannedEpochs(nTrain: number, batch: number, o: Pick<AutoencoderOptions, 'epochs' | 'minUpdates' | 'minEpochs' | 'maxEpochs'> = {}): number {
+  if (o.epochs !== undefined) return o.epochs;
+  const steps = Math.ceil(nTrain / batch);
+  const want = Math.ceil((o.minUpdates ?? AE_DEFAULTS.minUpdates) / steps);
+  return Math.min(o.maxEpochs ?? AE_DEFAULTS.maxEpochs, Math.max(o.minEpochs ?? AE_DEFAULTS.minEpochs, want));
+}
+
+async function meanLoss(net: DenseNet, X: Float32Array, idx: Int32Array, from: number, d: number, kind: LossKind, gemm: Gemm, buf: Float32Array, batch: number): Promise<number> {
+  let sum = 0;
+  const m = idx.length - from;
+  for (let s = from; s < idx.length; s += batch) {
+    const r = Math.min(batch, idx.length - s);
+    const Xb = gatherRows(X, d, idx, s, r, buf);
+    const acts = await forward(net, Xb, r, gemm);
+    sum += lossAndGrad(kind, acts[acts.length - 1], Xb, r * d).loss * r;
+  }
+  return sum / m;
+}
+
 export async function trainAutoencoder(X: Float32Array, n: number, d: number, o: AutoencoderOptions = {}): Promise<AutoencoderResult> {
-  const hidden = o.hidden ?? [32];
+  const hidden = o.hidden ?? [...DEFAULT_HIDDEN];
   if (hidden.length === 0 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badArg('reduce', `autoencoder sizes must be positive integers, got ${hidden.join('-')}`);
-  const epochs = o.epochs ?? 5, batch = Math.min(o.batchSize ?? 256, n);
-  if (!Number.isInteger(epochs) || epochs < 1) throw badArg('epochs', `expected an integer >= 1, got ${epochs}`);
-  if (!Number.isInteger(batch) || batch < 1) throw badArg('batch-size', `expected an integer >= 1, got ${o.batchSize}`);
+  posInt('epochs', o.epochs); posInt('min-updates', o.minUpdates); posInt('min-epochs', o.minEpochs); posInt('max-epochs', o.maxEpochs);
+  posInt('patience', o.patience); posInt('batch-size', o.batchSize);
+  if (o.lr !== undefined && !(o.lr > 0 && o.lr < 1)) throw badArg('lr', `must be in (0, 1), got ${o.lr}`);
+  // an explicit epoch count is the tutorial's fixed regimen (all rows, constant lr) unless patience asks for early stopping
+  const fixed = o.epochs !== undefined;
+  const validation = o.validation ?? (n >= 200 && !(fixed && o.patience === undefined) ? AE_DEFAULTS.validation : 0);
+  if (!(validation >= 0 && validation <= 0.5)) throw badArg('validation', `must be in [0, 0.5], got ${validation}`);
+  if (o.minDelta !== undefined && !(o.minDelta >= 0 && o.minDelta < 1)) throw badArg('min-delta', `must be in [0, 1), got ${o.minDelta}`);
+  if (o.schedule !== undefined && o.schedule !== 'cosine' && o.schedule !== 'constant') throw badArg('schedule', `expected cosine or constant, got ${o.schedule}`);
   const loss: LossKind = o.loss && o.loss !== 'auto' ? o.loss : inUnitInterval(X, n * d) ? 'bce' : 'mse';
   const gemm = o.gemm ?? gemmJs;
   const rng = createRng(o.seed ?? 0);
-  const net = initNet(autoencoderLayers(d, hidden, loss), rng);
+  const codeActivation = o.codeActivation ?? 'relu';
+  if (codeActivation !== 'relu' && codeActivation !== 'linear') throw badArg('code-activation', `expected relu or linear, got ${String(codeActivation)}`);
+  const net = initNet(autoencoderLayers(d, hidden, loss, codeActivation), rng);
   const ps = params(net);
-  const opt = adam(ps.map((p) => p.length), o.lr ?? 1e-3);
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
+  const lr0 = o.lr ?? AE_DEFAULTS.lr;
+  const schedule = o.schedule ?? (fixed ? 'constant' : 'cosine');
+  let lrNow = lr0;
+  const opt = adam(ps.map((p) => p.length), () => lrNow);
+  // a seeded held-out share: the last nVal rows of a permutation
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const nVal = Math.floor(n * validation);
+  if (nVal > 0) shuffleInPlace(all, rng);
+  const nTrain = n - nVal;
+  const perm = all.subarray(0, nTrain);
+  const batch = Math.min(o.batchSize ?? AE_DEFAULTS.batchSize, nTrain);
+  const epochs = plannedEpochs(nTrain, batch, o);
+  // early stopping: on by default (explicit epochs: only with patience)
+  const patience = o.patience ?? (o.epochs === undefined ? AE_DEFAULTS.patience : undefined);
+  const minDelta = o.minDelta ?? AE_DEFAULTS.minDelta;
   const buf = new Float32Array(batch * d);
-  const steps = Math.ceil(n / batch);
-  const lossCurve: number[] = [], epochMs: number[] = [];
-  let best = Infinity, since = 0, stoppedEarly = false;
+  const steps = Math.ceil(nTrain / batch);
+  const lossCurve: number[] = [], valLossCurve: number[] = [], epochMs: number[] = [];
+  let ref = Infinity, bestAbs = Infinity, bestEpoch = 0, since = 0, stoppedEarly = false, updates = 0;
+  let bestParams: Float32Array[] | null = null;
   for (let e = 0; e < epochs; e++) {
     const te = performance.now();
     shuffleInPlace(perm, rng);
     let sum = 0;
-    for (let s = 0, step = 0; s < n; s += batch, step++) {
+    for (let s = 0, step = 0; s < nTrain; s += batch, step++) {
       if (o.isCancelled?.()) throw cancelled('autoencoder training');
-      const r = Math.min(batch, n - s);
+      if (schedule === 'cosine') {
+        const frac = (e * steps + step) / Math.max(1, epochs * steps);
+        const floor = AE_DEFAULTS.lrFloor;
+        lrNow = lr0 * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * frac)));
+      }
+      const r = Math.min(batch, nTrain - s);
       const Xb = gatherRows(X, d, perm, s, r, buf);
       const acts = await forward(net, Xb, r, gemm);
       const { loss: l, dZ } = lossAndGrad(loss, acts[acts.length - 1], Xb, r * d);
       const g = await backward(net, acts, r, dZ, gemm);
       opt.step(ps, gradList(g));
+      updates++;
       sum += l * r;
       o.onProgress?.(e * steps + step + 1, epochs * steps);
     }
-    const el = sum / n;
+    const el = sum / nTrain;
     lossCurve.push(el);
+    const vl = nVal > 0 ? await meanLoss(net, X, all, nTrain, d, loss, gemm, buf, batch) : null;
+    if (vl !== null) valLossCurve.push(vl);
     epochMs.push(performance.now() - te);
-    o.onEpoch?.(e + 1, el);
-    if (o.patience !== undefined) {
-      if (el < best * (1 - (o.minDelta ?? 1e-4))) { best = el; since = 0; }
-      else if (++since >= o.patience) { stoppedEarly = e + 1 < epochs; break; }
-    }
+    await o.onEpoch?.(e + 1, el, vl, net, epochs);
+    const watched = vl ?? el;
+    if (watched < bestAbs) { bestAbs = watched; bestEpoch = e + 1; if (vl !== null && patience !== undefined) bestParams = ps.map((p) => p.slice()); }
+    if (watched < ref * (1 - minDelta)) { ref = watched; since = 0; }
+    else if (patience !== undefined && ++since >= patience) { stoppedEarly = e + 1 < epochs; break; }
   }
-  return { net, encoderLayers: hidden.length, loss, lossCurve, epochs: lossCurve.length, stoppedEarly, epochMs };
+  // keep the weights of the best held-out epoch
+  if (bestParams && bestEpoch < lossCurve.length) for (let i = 0; i < ps.length; i++) ps[i].set(bestParams[i]);
+  else bestEpoch = lossCurve.length;
+  return {
+    net, encoderLayers: hidden.length, loss, lossCurve, valLossCurve, epochs: lossCurve.length, epochsPlanned: epochs, bestEpoch, updates,
+    validationRows: nVal, stoppedEarly, epochMs, batchSize: batch, lr: lr0, schedule,
+  };
 }
 
 /** The encoder (first layers) of an autoencoder, as a network of its own. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { backward, forward, initNet, lossAndGrad, type DenseNet, type LossKind } from './dense.ts';
-import { autoencoderLayers, encode, encoderOf, trainAutoencoder } from './autoencoder.ts';
+import { AE_DEFAULTS, autoencoderLayers, encode, encoderOf, plannedEpochs, trainAutoencoder } from './autoencoder.ts';
+import { dec } from '../cluster/dec.ts';
 import { klGrad, softAssign, targetDistribution } from '../cluster/dec.ts';
 
 async function lossOf(net: DenseNet, X: Float32Array, T: Float32Array, rows: number, kind: LossKind): Promise<number> {
@@ -118,5 +119,55 @@ describe('autoencoder training', () => {
   it('rejects bad sizes with a clear parameter error', async () => {
     await expect(trainAutoencoder(X, n, d, { hidden: [0] })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(trainAutoencoder(X, n, d, { epochs: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(trainAutoencoder(X, n, d, { hidden: [8], minUpdates: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^min-updates/) });
+    await expect(trainAutoencoder(X, n, d, { hidden: [8], validation: 0.9 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^validation/) });
+    await expect(trainAutoencoder(X, n, d, { hidden: [8], lr: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^lr/) });
+    await expect(trainAutoencoder(X, n, d, { hidden: [8], patience: 1.5 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^patience/) });
+  });
+
+  it('by default plans epochs from a minimum of updates, holds out 10 % for early stopping and decays the lr', async () => {
+    // 540 training rows, batch 64 -> 9 steps an epoch: 500 updates -> 56 epochs (within [10, 200])
+    expect(plannedEpochs(540, 64)).toBe(Math.ceil(AE_DEFAULTS.minUpdates / 9));
+    expect(plannedEpochs(540, 64, { minUpdates: 20 })).toBe(AE_DEFAULTS.minEpochs);
+    expect(plannedEpochs(54000, 256, {})).toBe(AE_DEFAULTS.minEpochs);
+    expect(plannedEpochs(100, 256, { minUpdates: 100000 })).toBe(AE_DEFAULTS.maxEpochs);
+    expect(plannedEpochs(540, 64, { epochs: 3 })).toBe(3);
+    const r = await trainAutoencoder(X, n, d, { hidden: [8], batchSize: 64, minUpdates: 60, seed: 0 });
+    expect(r.validationRows).toBe(60);
+    expect(r.schedule).toBe('cosine');
+    expect(r.epochsPlanned).toBe(AE_DEFAULTS.minEpochs);
+    expect(r.valLossCurve).toHaveLength(r.epochs);
+    expect(r.updates).toBe(r.epochs * 9);
+    expect(r.valLossCurve[r.epochs - 1]).toBeLessThan(r.valLossCurve[0]);
+    // the explicit regimen: all rows, constant lr, no held-out loss
+    const f = await trainAutoencoder(X, n, d, { hidden: [8], batchSize: 64, epochs: 2, seed: 0 });
+    expect(f).toMatchObject({ validationRows: 0, schedule: 'constant', epochs: 2, updates: 20 });
+    expect(f.valLossCurve).toEqual([]);
+  });
+
+  it('stops early on the held-out loss and keeps the weights of its best epoch', async () => {
+    // a tiny training share and a large lr overfit fast: the held-out loss turns up while the training loss falls
+    const small = X.subarray(0, 240 * d);
+    const seen: Array<{ e: number; w: Float32Array }> = [];
+    const r = await trainAutoencoder(small, 240, d, { hidden: [64, 32], batchSize: 8, lr: 0.05, validation: 0.5, patience: 2, minDelta: 0, maxEpochs: 60, minUpdates: 1e5, seed: 3,
+      onEpoch: (e, _l, _v, net) => { seen.push({ e, w: net.W[0].slice() }); } });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.epochs).toBeLessThan(60);
+    const bestVal = Math.min(...r.valLossCurve);
+    expect(r.valLossCurve[r.bestEpoch - 1]).toBe(bestVal);
+    expect(r.bestEpoch).toBeLessThan(r.epochs);
+    expect(Array.from(r.net.W[0])).toEqual(Array.from(seen[r.bestEpoch - 1].w));
+  });
+
+  it('DEC ends by a stopping rule long before its step cap and reports the steps it took', async () => {
+    const r = await dec(X, n, d, 3, { ae: { hidden: [8], epochs: 5, batchSize: 64 }, batchSize: 64, updateInterval: 10, maxIter: 20000, seed: 0 });
+    expect(['tol', 'plateau']).toContain(r.stopReason);
+    expect(r.iterations).toBeLessThan(2000);
+    expect(r.iterations % 10).toBe(0);
+    expect(r.changed.length).toBe(r.iterations / 10 + 1);
+    if (r.stopReason === 'tol') expect(r.changed[r.changed.length - 1]).toBeLessThan(0.001);
+    const capped = await dec(X, n, d, 3, { pretrained: r.ae, batchSize: 64, updateInterval: 10, maxIter: 15, tol: 0, patience: 100, seed: 0 });
+    expect(capped).toMatchObject({ stopReason: 'max-iter', iterations: 15, converged: false });
+    await expect(dec(X, n, d, 3, { pretrained: r.ae, updateInterval: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^update-interval/) });
   });
 });

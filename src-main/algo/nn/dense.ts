@@ -154,8 +154,8 @@ export function lossAndGrad(kind: LossKind, Y: Float32Array, T: Float32Array, co
 
 export interface Optimizer { step(params: Float32Array[], grads: Float32Array[]): void }
 
-/** Adam (Kingma & Ba 2015) with bias correction; Keras' defaults (epsilon 1e-7). */
-export function adam(sizes: number[], lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7): Optimizer {
+/** Adam (Kingma & Ba 2015) with bias correction; Keras' defaults (epsilon 1e-7); lr may be a schedule read at every step. */
+export function adam(sizes: number[], lr: number | (() => number) = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7): Optimizer {
   const m = sizes.map((s) => new Float32Array(s));
   const v = sizes.map((s) => new Float32Array(s));
   let t = 0;
@@ -163,7 +163,7 @@ export function adam(sizes: number[], lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps
     step(params, grads) {
       t++;
       const c1 = 1 - beta1 ** t, c2 = 1 - beta2 ** t;
-      const a = lr * Math.sqrt(c2) / c1;
+      const a = (typeof lr === 'number' ? lr : lr()) * Math.sqrt(c2) / c1;
       const epsHat = eps * Math.sqrt(c2);
       for (let p = 0; p < params.length; p++) {
         const P = params[p], G = grads[p], M = m[p], V = v[p];

@@ -57,7 +57,7 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   const gemm = await warmGemm(workerCount());
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
   const sgdRunner = createParallelSgdRunner(workerCount());
-  const trains = p.params.algo === 'dec' || /\b(ae|pca):/.test(String(p.params.reduce ?? ''));
+  const trains = p.params.algo === 'dec' || /\b(ae|pca)\b/.test(String(p.params.reduce ?? ''));
   const nnGemm = trains ? await warmGemm(1) : undefined;
   try {
     let params = p.params;
