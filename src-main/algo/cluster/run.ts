@@ -19,6 +19,20 @@ import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
 import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
 
+/**
+ * Density clustering (HDBSCAN, DBSCAN) switches from the exact all-pairs path to the approximate kNN graph above this
+ * many rows unless `exact` says otherwise. Measured in BENCHMARKS.md ("Past 100,000 items"): at this size the graph is
+ * already faster and agrees with the exact path.
+ */
+export const GRAPH_MIN_ROWS = 30000;
+
+/** Which density path a run of n rows takes. */
+export function densityPath(p: Pick<ClusterParams, 'exact'>, n: number): 'exact' | 'graph' {
+  if (p.exact === true) return 'exact';
+  if (p.exact === false) return n >= 3 ? 'graph' : 'exact';
+  return n >= GRAPH_MIN_ROWS ? 'graph' : 'exact';
+}
+
 export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec'] as const;
 export type Algo = (typeof ALGOS)[number];
 export type Linkage = NonNullable<ClusterParams['linkage']>;
@@ -169,7 +183,9 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     }
     case 'hdbscan': {
       // cosine = euclidean on L2-normalized rows (the reference hdbscan's convention; same order as cosine)
+      const path = densityPath(p, n);
       const r = await hdbscan(W, n, wd, {
+        graph: path === 'graph' ? { seed } : undefined,
         minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples, metric: 'euclidean', normalize: wmetric === 'cosine',
         clusterSelectionMethod: p.selection ?? 'eom', clusterSelectionEpsilon: p.eps ?? 0, allowSingleCluster: p.allowSingleCluster,
         attachNoise: p.attachNoise !== undefined ? { threshold: p.attachNoise } : undefined, returnTree: false,
@@ -179,7 +195,8 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       Object.assign(record, {
         minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples ?? p.minClusterSize ?? 5, selection: p.selection ?? 'eom',
         selectionEpsilon: p.eps ?? 0, epsUnits: wmetric === 'cosine' ? 'euclidean on L2-normalized rows' : 'euclidean',
-        attached: r.attached?.length ?? 0, mst: r.stats,
+        attached: r.attached?.length ?? 0, mst: r.stats, path,
+        ...(r.stats.graph ? { graph: { ...r.stats.graph, recallOf: `${r.stats.graph.k}-NN on ${r.stats.graph.recallSample} sampled rows vs exact` } } : {}),
       });
       break;
     }
