@@ -14,7 +14,7 @@
  * Pure numeric code: no I/O; the distance blocks go through the injected Gemm.
  */
 import { AppError, badArg } from '../../common/errors.ts';
-import { dot, normalizeRows, type Gemm } from '../linalg.ts';
+import { dot, isUnitRows, normalizeRows, type Gemm } from '../linalg.ts';
 import { mutualReachabilityMst } from './mst.ts';
 import { graphMutualReachabilityMst } from './mst-graph.ts';
 import { approxKnnGraph, graphRecall } from '../knn-graph.ts';
@@ -122,7 +122,7 @@ export async function hdbscan(X: Float32Array, n: number, d: number, opts: Hdbsc
   let W: Float32Array;
   if (opts.graph) {
     // approximate path: no centring needed; unit rows are used in place (no copy of a large matrix)
-    W = (cosine || opts.normalize) && !unitRows(X, n, d) ? normalizeRows(X, n, d) : X;
+    W = (cosine || opts.normalize) && !isUnitRows(X, n, d) ? normalizeRows(X, n, d) : X;
     const r = await graphPath(W, n, d, p.minSamples, opts);
     const t1 = Date.now();
     return finish(X, W, n, d, p, opts, cosine, r.mst.core, r.mst.from, r.mst.to, r.mst.weight, t0, t1, { candidateComponents: r.stats.graphComponents, fullPasses: 0, path: 'graph', graph: r.stats });
@@ -157,16 +157,6 @@ export async function hdbscan(X: Float32Array, n: number, d: number, opts: Hdbsc
   }
   eu.set(mst.from, e); ev.set(mst.to, e); ew.set(mst.weight, e);
   return finish(X, W, n, d, p, opts, cosine, core, eu, ev, ew, t0, t1, { candidateComponents: mst.stats.candidateComponents, fullPasses: mst.stats.fullPasses, path: 'exact' });
-}
-
-/** Are all rows unit length (to float32 rounding)? Then normalizing would only copy. */
-function unitRows(X: Float32Array, n: number, d: number): boolean {
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let p = 0, o = i * d; p < d; p++) s += X[o + p] * X[o + p];
-    if (Math.abs(s - 1) > 1e-4) return false;
-  }
-  return true;
 }
 
 /** Approximate kNN graph, its recall on a sample, and the spanning tree on it. */

@@ -14,6 +14,9 @@ import { dec } from './dec.ts';
 import { formatReduce, parseReduce, runReduce, type ReduceStep } from './reduce.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
+import { dbscanOnGraph } from './dbscan-graph.ts';
+import { approxKnnGraph, graphRecall } from '../knn-graph.ts';
+import { isUnitRows, normalizeRows } from '../linalg.ts';
 import { hdbscan } from './hdbscan.ts';
 import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
@@ -176,9 +179,25 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       break;
     }
     case 'dbscan': {
-      const r = await dbscan(W, n, wd, p.eps!, p.minSamples ?? 5, { metric: wmetric, ...base, onProgress: progress('dbscan') });
-      raw = r.labels;
-      Object.assign(record, { eps: p.eps, minSamples: p.minSamples ?? 5, epsUnits: wmetric === 'cosine' ? '1 - cos' : 'euclidean' });
+      const path = densityPath(p, n);
+      const minSamples = p.minSamples ?? 5;
+      let graph: Record<string, unknown> | undefined;
+      if (path === 'graph') {
+        // eps-neighbourhoods read from the approximate kNN graph (euclidean on unit rows for cosine)
+        const cos = wmetric === 'cosine';
+        const U = cos && !isUnitRows(W, n, wd) ? normalizeRows(W, n, wd) : W;
+        const k = Math.min(n - 1, Math.max(minSamples, 16));
+        const tg = performance.now();
+        const g = await approxKnnGraph(U, n, wd, k, { gemm: o.gemm, seed, isCancelled: o.isCancelled, onProgress: progress('knn-graph') });
+        const graphMs = performance.now() - tg;
+        const rc = await graphRecall(U, n, wd, g, { sample: 200, gemm: o.gemm, isCancelled: o.isCancelled });
+        raw = dbscanOnGraph(g, p.eps!, minSamples, cos).labels;
+        graph = { k, ...g.stats, meanCandidates: Math.round(g.stats.meanCandidates), recall: Math.round(rc.recall * 1e4) / 1e4, recallSample: rc.sample, graphMs: Math.round(graphMs),
+          recallOf: `${k}-NN on ${rc.sample} sampled rows vs exact`, note: `eps-neighbourhoods limited to the ${k} listed neighbours` };
+      } else {
+        raw = (await dbscan(W, n, wd, p.eps!, minSamples, { metric: wmetric, ...base, onProgress: progress('dbscan') })).labels;
+      }
+      Object.assign(record, { eps: p.eps, minSamples, epsUnits: wmetric === 'cosine' ? '1 - cos' : 'euclidean', path, ...(graph ? { graph } : {}) });
       break;
     }
     case 'hdbscan': {
