@@ -34,6 +34,17 @@ describe('approxKnnGraph (candidate search in k-means cells)', () => {
     expect(rw.recall).toBeLessThan(r.recall);
   });
 
+  it('two-level cells (coarse then fine) keep the recall', async () => {
+    const g = await approxKnnGraph(X, n, d, 10, { gemm, cellSize: 64, probes: 2, seed: 3, twoLevelAbove: 20 });
+    expect(g.stats.cells).toBeGreaterThan(60);
+    const r = await graphRecall(X, n, d, g, { gemm, sample: 300 });
+    expect(r.recall).toBeGreaterThan(0.8);
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(g.indices.subarray(i * 10, i * 10 + 10));
+      expect(new Set(row).size).toBe(10);
+    }
+  });
+
   it('recall of the exact graph is 1, and its distances agree', async () => {
     const m = 1500;
     const ex = await knnExact(X, m, d, 8, { metric: 'euclidean', gemm });

@@ -33,6 +33,8 @@ export interface KnnGraphOptions {
   cellSize?: number;
   /** cells each row is a candidate in (default 2) */
   probes?: number;
+  /** more cells than this: two-level cells (default 400) */
+  twoLevelAbove?: number;
   /** Lloyd steps of the cell k-means (default 6) */
   kmeansIter?: number;
   seed?: number;
@@ -50,59 +52,78 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
   const cellSize = opts.cellSize ?? 256;
   if (!Number.isInteger(cellSize) || cellSize < 2) throw badArg('cellSize', `must be an integer >= 2, got ${cellSize}`);
   const gemm = opts.gemm ?? gemmJs;
-  const C = Math.max(1, Math.round(n / cellSize));
-  const probes = Math.min(C, Math.max(1, opts.probes ?? 2));
+  const C0 = Math.max(1, Math.round(n / cellSize));
+  const probes = Math.min(C0, Math.max(1, opts.probes ?? 2));
+  const twoLevelAbove = opts.twoLevelAbove ?? 400;
   const rng = createRng(opts.seed ?? 0);
   const sq = rowSqNorms(X, n, d);
   const check = () => { if (opts.isCancelled?.()) throw cancelled(); };
 
-  // 1. cells: k-means on a sample, initialized on random sample rows
-  let centroids: Float32Array;
-  if (C === 1) centroids = new Float32Array(d);
+  // 1-2. cells (k-means on a sample, initialized on random sample rows) and each row's `probes` nearest cells. Past
+  // `twoLevelAbove` cells, two levels: sqrt(C) coarse cells, fine cells inside each, and each row scored only against
+  // the fine cells of its two nearest coarse ones (n * (sqrt(C) + 2 C / sqrt(C)) * d instead of n * C * d)
+  let C = C0;
+  let near: Int32Array;
+  const kIter = opts.kmeansIter ?? 6;
+  if (C0 === 1) near = new Int32Array(n * probes);
   else {
-    const s = Math.min(n, Math.max(C * 16, 4096));
+    const s = Math.min(n, Math.max(C0 * (C0 > twoLevelAbove ? 4 : 16), 4096));
     const pick = sampleDistinct(n, s, rng);
     const S = new Float32Array(s * d);
     for (let t = 0; t < s; t++) S.set(X.subarray(pick[t] * d, pick[t] * d + d), t * d);
-    const init = S.slice(0, C * d);
-    const km = await kmeans(S, s, d, C, { metric: 'euclidean', init, maxIter: opts.kmeansIter ?? 6, gemm, isCancelled: opts.isCancelled });
-    centroids = km.centroids;
-  }
-  check();
-
-  // 2. each row's `probes` nearest cells
-  const near = new Int32Array(n * probes);
-  if (C === 1) near.fill(0);
-  else {
-    const Ct = transpose(centroids, C, d);
-    const csq = rowSqNorms(centroids, C, d);
-    const block = Math.max(64, Math.min(n, Math.floor((8 << 20) / C)));
-    const bs = new Float32Array(probes), bi = new Int32Array(probes);
-    for (let b0 = 0; b0 < n; b0 += block) {
-      check();
-      const b1 = Math.min(n, b0 + block);
-      const P = await gemm(X.subarray(b0 * d, b1 * d), b1 - b0, Ct, C, d);
-      for (let r = 0; r < b1 - b0; r++) {
-        bs.fill(Infinity); bi.fill(-1);
-        const o = r * C;
-        for (let c = 0; c < C; c++) {
-          const v = csq[c] - 2 * P[o + c];
-          if (v < bs[probes - 1]) {
-            let t = probes - 1;
-            while (t > 0 && bs[t - 1] > v) { bs[t] = bs[t - 1]; bi[t] = bi[t - 1]; t--; }
-            bs[t] = v; bi[t] = c;
+    if (C0 <= twoLevelAbove) {
+      const km = await kmeans(S, s, d, C0, { metric: 'euclidean', init: S.slice(0, C0 * d), maxIter: kIter, gemm, isCancelled: opts.isCancelled });
+      near = (await nearestCentroids(X, null, n, d, km.centroids, C0, probes, gemm, check)).idx;
+    } else {
+      const C1 = Math.max(2, Math.round(Math.sqrt(C0)));
+      const coarse = await kmeans(S, s, d, C1, { metric: 'euclidean', init: S.slice(0, C1 * d), maxIter: kIter, gemm, isCancelled: opts.isCancelled });
+      // fine cells per coarse cell, in proportion to its share of the sample
+      const fine: Float32Array[] = [];
+      const fineStart = new Int32Array(C1 + 1);
+      for (let g = 0; g < C1; g++) {
+        check();
+        const mem: number[] = [];
+        for (let t = 0; t < s; t++) if (coarse.labels[t] === g) mem.push(t);
+        let kg = Math.max(1, Math.round((C0 * mem.length) / s));
+        const Sg = new Float32Array(mem.length * d);
+        mem.forEach((t, u) => Sg.set(S.subarray(t * d, t * d + d), u * d));
+        if (mem.length === 0) { fine.push(coarse.centroids.slice(g * d, g * d + d)); kg = 1; }
+        else if (mem.length <= kg) { fine.push(Sg); kg = mem.length; }
+        else fine.push((await kmeans(Sg, mem.length, d, kg, { metric: 'euclidean', init: Sg.slice(0, kg * d), maxIter: kIter, gemm, isCancelled: opts.isCancelled })).centroids);
+        fineStart[g + 1] = fineStart[g] + kg;
+      }
+      C = fineStart[C1];
+      const top2 = (await nearestCentroids(X, null, n, d, coarse.centroids, C1, 2, gemm, check)).idx;
+      const best = new Float32Array(n * probes).fill(Infinity);
+      near = new Int32Array(n * probes).fill(-1);
+      for (let g = 0; g < C1; g++) {
+        const rows: number[] = [];
+        for (let i = 0; i < n; i++) if (top2[i * 2] === g || top2[i * 2 + 1] === g) rows.push(i);
+        const kg = fineStart[g + 1] - fineStart[g];
+        const r = await nearestCentroids(X, Int32Array.from(rows), rows.length, d, fine[g], kg, Math.min(probes, kg), gemm, check);
+        const pg = Math.min(probes, kg);
+        for (let u = 0; u < rows.length; u++) {
+          const o = rows[u] * probes;
+          for (let t = 0; t < pg; t++) {
+            const v = r.score[u * pg + t];
+            if (!(v < best[o + probes - 1])) break;
+            let x = probes - 1;
+            while (x > 0 && best[o + x - 1] > v) { best[o + x] = best[o + x - 1]; near[o + x] = near[o + x - 1]; x--; }
+            best[o + x] = v; near[o + x] = fineStart[g] + r.idx[u * pg + t];
           }
         }
-        near.set(bi, (b0 + r) * probes);
       }
+      // a row with fewer than `probes` fine cells in its two coarse ones repeats its nearest
+      for (let i = 0; i < n; i++) for (let t = 1; t < probes; t++) if (near[i * probes + t] < 0) near[i * probes + t] = near[i * probes];
     }
   }
+  check();
 
   // 3. per cell: queries (nearest cell) x candidates (probing rows)
   const qStart = new Int32Array(C + 1), cStart = new Int32Array(C + 1);
   for (let i = 0; i < n; i++) {
     qStart[near[i * probes] + 1]++;
-    for (let p = 0; p < probes; p++) cStart[near[i * probes + p] + 1]++;
+    for (let p = 0; p < probes; p++) if (firstProbe(near, i, probes, p)) cStart[near[i * probes + p] + 1]++;
   }
   for (let c = 0; c < C; c++) { qStart[c + 1] += qStart[c]; cStart[c + 1] += cStart[c]; }
   const qList = new Int32Array(n), cList = new Int32Array(n * probes);
@@ -110,7 +131,7 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
     const qf = qStart.slice(0, C), cf = cStart.slice(0, C);
     for (let i = 0; i < n; i++) {
       qList[qf[near[i * probes]]++] = i;
-      for (let p = 0; p < probes; p++) cList[cf[near[i * probes + p]]++] = i;
+      for (let p = 0; p < probes; p++) if (firstProbe(near, i, probes, p)) cList[cf[near[i * probes + p]]++] = i;
     }
   }
   const indices = new Int32Array(n * k).fill(-1);
@@ -187,6 +208,52 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
     opts.onProgress?.(qStart[c + 1], n);
   }
   return { n, k, indices, distances, stats: { cells: C, probes, meanCandidates: products / n, products } };
+}
+
+/**
+ * The `P` nearest of C centroids (euclidean) of each listed row of X (all rows when `rows` is null), nearest first:
+ * blocked products with the transposed centroids. Scores are |c|^2 - 2 x.c (squared distance minus |x|^2).
+ */
+async function nearestCentroids(
+  X: Float32Array, rows: Int32Array | null, m: number, d: number, cent: Float32Array, C: number, P: number, gemm: Gemm, check: () => void,
+): Promise<{ idx: Int32Array; score: Float32Array }> {
+  const Ct = transpose(cent, C, d);
+  const csq = rowSqNorms(cent, C, d);
+  const block = Math.max(64, Math.min(m, Math.floor((8 << 20) / Math.max(C, d))));
+  const idx = new Int32Array(m * P), score = new Float32Array(m * P);
+  const bs = new Float32Array(P), bi = new Int32Array(P);
+  const A = rows ? new Float32Array(Math.min(m, block) * d) : null;
+  for (let b0 = 0; b0 < m; b0 += block) {
+    check();
+    const b1 = Math.min(m, b0 + block);
+    let src: Float32Array;
+    if (rows) {
+      for (let u = b0; u < b1; u++) A!.set(X.subarray(rows[u] * d, rows[u] * d + d), (u - b0) * d);
+      src = A!.subarray(0, (b1 - b0) * d);
+    } else src = X.subarray(b0 * d, b1 * d);
+    const G = await gemm(src, b1 - b0, Ct, C, d);
+    for (let r = 0; r < b1 - b0; r++) {
+      bs.fill(Infinity); bi.fill(-1);
+      const o = r * C;
+      for (let c = 0; c < C; c++) {
+        const v = csq[c] - 2 * G[o + c];
+        if (v < bs[P - 1]) {
+          let t = P - 1;
+          while (t > 0 && bs[t - 1] > v) { bs[t] = bs[t - 1]; bi[t] = bi[t - 1]; t--; }
+          bs[t] = v; bi[t] = c;
+        }
+      }
+      idx.set(bi, (b0 + r) * P); score.set(bs, (b0 + r) * P);
+    }
+  }
+  return { idx, score };
+}
+
+/** Is row i's p-th probed cell not one of its earlier ones? */
+function firstProbe(near: Int32Array, i: number, probes: number, p: number): boolean {
+  const c = near[i * probes + p];
+  for (let t = 0; t < p; t++) if (near[i * probes + t] === c) return false;
+  return true;
 }
 
 /** s distinct indices in [0, n), in increasing order. */

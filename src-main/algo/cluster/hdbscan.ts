@@ -170,7 +170,8 @@ async function graphPath(W: Float32Array, n: number, d: number, minSamples: numb
   });
   const graphMs = Date.now() - tg;
   const tr = Date.now();
-  const recallSample = Math.min(n, go.recallSample ?? 200);
+  // default sample: 200 rows up to 100k, fewer beyond (the exact check is a product of the sample with all n rows)
+  const recallSample = Math.min(n, go.recallSample ?? Math.max(50, Math.min(200, Math.round(2e7 / n))));
   const rc = recallSample > 0 ? await graphRecall(W, n, d, g, { sample: recallSample, gemm: opts.gemm, isCancelled: opts.isCancelled }) : null;
   const recallMs = Date.now() - tr;
   const mst = await graphMutualReachabilityMst(W, n, d, minSamples, g, { gemm: opts.gemm, seed: go.seed, isCancelled: opts.isCancelled });

@@ -190,7 +190,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
         const tg = performance.now();
         const g = await approxKnnGraph(U, n, wd, k, { gemm: o.gemm, seed, isCancelled: o.isCancelled, onProgress: progress('knn-graph') });
         const graphMs = performance.now() - tg;
-        const rc = await graphRecall(U, n, wd, g, { sample: 200, gemm: o.gemm, isCancelled: o.isCancelled });
+        const rc = await graphRecall(U, n, wd, g, { sample: Math.max(50, Math.min(200, Math.round(2e7 / n))), gemm: o.gemm, isCancelled: o.isCancelled });
         raw = dbscanOnGraph(g, p.eps!, minSamples, cos).labels;
         graph = { k, ...g.stats, meanCandidates: Math.round(g.stats.meanCandidates), recall: Math.round(rc.recall * 1e4) / 1e4, recallSample: rc.sample, graphMs: Math.round(graphMs),
           recallOf: `${k}-NN on ${rc.sample} sampled rows vs exact`, note: `eps-neighbourhoods limited to the ${k} listed neighbours` };
