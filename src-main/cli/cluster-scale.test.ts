@@ -78,3 +78,28 @@ describe('cluster in matrix mode at scale: path switch, --exact, streamed input,
     expect(err.message).toContain('cut.npy');
   });
 });
+
+describe('cluster in matrix mode from Parquet for the algorithms that need every row', () => {
+  it('HDBSCAN on a Parquet file gives the labels of the same rows as .npy', async () => {
+    const { ColumnarWriter } = await import('../core/interop/columnar.ts');
+    const M = readNpyMatrix(C3X);
+    const pq = join(t.dir, 'c3.parquet');
+    const w = await ColumnarWriter.create(pq, 'parquet', [{ name: 'id', type: 'int32' }, { name: 'embedding', type: 'vector' }], { d: M.cols });
+    for (let r0 = 0; r0 < M.rows; r0 += 1500) {
+      const r1 = Math.min(M.rows, r0 + 1500);
+      w.write({ id: Int32Array.from({ length: r1 - r0 }, (_, i) => r0 + i), embedding: M.data.slice(r0 * M.cols, r1 * M.cols) }, r1 - r0);
+    }
+    w.finish();
+    const a = join(t.dir, 'pq_L.npy'), b = join(t.dir, 'npy_L.npy');
+    const args = ['--algo', 'hdbscan', '--min-cluster-size', '6', '--min-samples', '6', '--json'];
+    const rp = cli(['cluster', '--embeddings', pq, ...args, '--out', a]);
+    expect(rp.code, rp.stdout + rp.stderr).toBe(0);
+    const rn = cli(['cluster', '--embeddings', C3X, ...args, '--out', b]);
+    expect(rn.code, rn.stderr).toBe(0);
+    expect(Array.from(readNpyLabels(a))).toEqual(Array.from(readNpyLabels(b)));
+    // a missing vector column is named
+    const bad = cli(['cluster', '--embeddings', pq, ...args, '--vector-column', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.message).toContain('nope');
+  }, 600_000);
+});

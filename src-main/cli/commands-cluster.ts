@@ -14,10 +14,11 @@ import type { PresetRecord } from '../common/jobs.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './main.ts';
 import { columnarMatrixMode, isColumnar } from './commands-interop.ts';
+import { readColumnarMatrixShared } from '../core/interop/columnar-matrix.ts';
 
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
-  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, or stream them from a .parquet / folder of parts / .arrow (minibatch-kmeans; no library)' },
+  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, .parquet / folder of parts / .arrow (minibatch-kmeans streams row groups; the others read them into shared memory batch by batch; no library)' },
   'vector-column': { type: 'string', help: 'matrix mode from Parquet/Arrow: the list-of-float32 column (default embedding)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
   preset: { type: 'string', help: 'people | themes | objects | duplicates: the algorithm and parameters chosen from the model and the data (no --algo needed; explicit flags override)' },
@@ -110,9 +111,10 @@ function saveEncoder(ctx: CliContext, encoder: ClusterOutput['encoder'] | null):
 async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
   const file = resolve(ctx.opt<string>('embeddings')!);
   if (ctx.opt('model')) throw badArg('--model', 'not used with --embeddings (matrix mode needs no library)');
-  if (isColumnar(file)) return columnarMatrixMode(ctx, params, file);
+  // mini-batch k-means streams Parquet / Arrow row groups; every other path reads them into shared memory batch by batch
+  if (isColumnar(file) && (params.algo === 'minibatch-kmeans' || !params.algo)) return columnarMatrixMode(ctx, params, file);
   // streamed into shared memory: the matrix is in memory once (no whole-file read, no second copy)
-  const M = readNpyMatrixShared(file);
+  const M = isColumnar(file) ? await readColumnarMatrixShared(file, ctx.opt<string>('vector-column') ?? 'embedding') : readNpyMatrixShared(file);
   const labelsOpt = ctx.opt<string>('labels');
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;
   if (labelsTrue && labelsTrue.length !== M.rows) throw badArg('--labels', `${labelsTrue.length} labels for ${M.rows} rows of ${file}`);
