@@ -24,7 +24,8 @@ export interface KnnGraph {
   indices: Int32Array;
   /** n*k euclidean distances matching `indices` (Infinity where -1) */
   distances: Float32Array;
-  stats: { cells: number; probes: number; meanCandidates: number; products: number };
+  /** largestCell: candidates of the largest cell (uneven cells cost their size squared) */
+  stats: { cells: number; probes: number; meanCandidates: number; products: number; largestCell: number };
 }
 
 export interface KnnGraphOptions {
@@ -67,7 +68,8 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
   const kIter = opts.kmeansIter ?? 6;
   if (C0 === 1) near = new Int32Array(n * probes);
   else {
-    const s = Math.min(n, Math.max(C0 * (C0 > twoLevelAbove ? 4 : 16), 4096));
+    // 16 sample rows per cell: with fewer, fine cells come out uneven and a large cell costs its size squared
+    const s = Math.min(n, Math.max(C0 * 16, 4096));
     const pick = sampleDistinct(n, s, rng);
     const S = new Float32Array(s * d);
     for (let t = 0; t < s; t++) S.set(X.subarray(pick[t] * d, pick[t] * d + d), t * d);
@@ -207,7 +209,7 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
     }
     opts.onProgress?.(qStart[c + 1], n);
   }
-  return { n, k, indices, distances, stats: { cells: C, probes, meanCandidates: products / n, products } };
+  return { n, k, indices, distances, stats: { cells: C, probes, meanCandidates: products / n, products, largestCell: maxCand } };
 }
 
 /**

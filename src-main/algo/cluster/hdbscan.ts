@@ -59,7 +59,7 @@ export interface HdbscanOptions {
 
 /** What the approximate path did (absent on the exact path). */
 export interface HdbscanGraphStats {
-  k: number; cells: number; probes: number; meanCandidates: number; recall: number | null; recallSample: number;
+  k: number; cells: number; probes: number; meanCandidates: number; largestCell: number; recall: number | null; recallSample: number;
   graphComponents: number; joinRounds: number; joinEdges: number; joinPairs: number; graphMs: number; recallMs: number;
 }
 
@@ -177,7 +177,7 @@ async function graphPath(W: Float32Array, n: number, d: number, minSamples: numb
   const mst = await graphMutualReachabilityMst(W, n, d, minSamples, g, { gemm: opts.gemm, seed: go.seed, isCancelled: opts.isCancelled });
   opts.onProgress?.(n, n);
   const stats: HdbscanGraphStats = {
-    k, cells: g.stats.cells, probes: g.stats.probes, meanCandidates: Math.round(g.stats.meanCandidates), recall: rc ? Math.round(rc.recall * 1e4) / 1e4 : null,
+    k, cells: g.stats.cells, probes: g.stats.probes, meanCandidates: Math.round(g.stats.meanCandidates), largestCell: g.stats.largestCell, recall: rc ? Math.round(rc.recall * 1e4) / 1e4 : null,
     recallSample: rc ? rc.sample : 0, ...mst.stats, graphMs, recallMs,
   };
   return { mst, stats };
