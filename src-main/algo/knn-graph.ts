@@ -34,6 +34,8 @@ export interface KnnGraphOptions {
   cellSize?: number;
   /** cells each row is a candidate in (default 2) */
   probes?: number;
+  /** two-level cells: coarse cells whose fine cells each row is scored against (default 8; 300k: recall 0.87 with 2, 0.93 with 4, 0.96 with 8) */
+  coarseProbes?: number;
   /** more cells than this: two-level cells (default 400) */
   twoLevelAbove?: number;
   /** Lloyd steps of the cell k-means (default 6) */
@@ -95,12 +97,13 @@ export async function approxKnnGraph(X: Float32Array, n: number, d: number, k: n
         fineStart[g + 1] = fineStart[g] + kg;
       }
       C = fineStart[C1];
-      const top2 = (await nearestCentroids(X, null, n, d, coarse.centroids, C1, 2, gemm, check)).idx;
+      const cp = Math.min(C1, Math.max(1, opts.coarseProbes ?? 8));
+      const top2 = (await nearestCentroids(X, null, n, d, coarse.centroids, C1, cp, gemm, check)).idx;
       const best = new Float32Array(n * probes).fill(Infinity);
       near = new Int32Array(n * probes).fill(-1);
       for (let g = 0; g < C1; g++) {
         const rows: number[] = [];
-        for (let i = 0; i < n; i++) if (top2[i * 2] === g || top2[i * 2 + 1] === g) rows.push(i);
+        for (let i = 0; i < n; i++) for (let t = 0; t < cp; t++) if (top2[i * cp + t] === g) { rows.push(i); break; }
         const kg = fineStart[g + 1] - fineStart[g];
         const r = await nearestCentroids(X, Int32Array.from(rows), rows.length, d, fine[g], kg, Math.min(probes, kg), gemm, check);
         const pg = Math.min(probes, kg);
