@@ -85,6 +85,12 @@ export function normalizeRowsInPlace(X: Float32Array, n: number, d: number): Flo
   return X;
 }
 
+/** Are all rows unit length (to float32 rounding)? Then normalizing would only copy. */
+export function isUnitRows(X: Float32Array, n: number, d: number): boolean {
+  for (let i = 0; i < n; i++) if (Math.abs(dot(X, i * d, X, i * d, d) - 1) > 1e-4) return false;
+  return true;
+}
+
 /** A normalized copy. */
 export function normalizeRows(X: Float32Array, n: number, d: number): Float32Array {
   return normalizeRowsInPlace(X.slice(0, n * d), n, d);

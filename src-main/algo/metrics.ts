@@ -13,7 +13,7 @@
  * Formulas follow scikit-learn 1.2 (natural logs, arithmetic normalization for AMI/NMI).
  */
 import { badArg, AppError } from '../common/errors.ts';
-import { gemmJs, normalizeRows, rowSqNorms, transpose, type Gemm } from './linalg.ts';
+import { gemmJs, isUnitRows, normalizeRows, rowSqNorms, transpose, type Gemm } from './linalg.ts';
 import { createRng, shuffleInPlace } from './rng.ts';
 
 export type NoiseMode = 'label' | 'singletons';
@@ -345,7 +345,8 @@ export async function silhouette(X: Float32Array, n: number, d: number, labels: 
 export function daviesBouldin(X: Float32Array, n: number, d: number, labels: ArrayLike<number>, opts: { metric?: 'cosine' | 'euclidean' } = {}): number {
   if (labels.length !== n) throw badArg('labels', `length ${labels.length} differs from n=${n}`);
   const metric = opts.metric ?? 'cosine';
-  const Y = metric === 'cosine' ? normalizeRows(X, n, d) : X;
+  // unit rows (the usual embedding file) are used as they are: no copy of a large matrix
+  const Y = metric === 'cosine' && !isUnitRows(X, n, d) ? normalizeRows(X, n, d) : X;
   const map = new Map<number, number>();
   for (let i = 0; i < n; i++) if (labels[i] >= 0 && !map.has(labels[i])) map.set(labels[i], map.size);
   const L = map.size;

@@ -7,18 +7,18 @@ import { checkWriteTarget, writeFileSafeSync } from '../core/safe-write.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { ClusterParams } from '../common/types.ts';
 import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
-import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
-import { toShared } from '../core/workers/pool.ts';
+import { readNpyLabels, readNpyMatrixShared, writeNpy } from '../core/npy-file.ts';
 import type { OptionSpec } from './args.ts';
 import { PRESETS, applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
 import type { PresetRecord } from '../common/jobs.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 import { columnarMatrixMode, isColumnar } from './commands-interop.ts';
+import { readColumnarMatrixShared } from '../core/interop/columnar-matrix.ts';
 
 export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'embeddings in the library to cluster (photo, face, or an imported name)' },
-  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, or stream them from a .parquet / folder of parts / .arrow (minibatch-kmeans; no library)' },
+  embeddings: { type: 'string', help: 'matrix mode: cluster the rows of this .npy, .parquet / folder of parts / .arrow (minibatch-kmeans streams row groups; the others read them into shared memory batch by batch; no library)' },
   'vector-column': { type: 'string', help: 'matrix mode from Parquet/Arrow: the list-of-float32 column (default embedding)' },
   out: { type: 'string', help: 'matrix mode: write int32 labels (-1 = noise) to this .npy' },
   preset: { type: 'string', help: 'people | themes | objects | duplicates: the algorithm and parameters chosen from the model and the data (no --algo needed; explicit flags override)' },
@@ -29,6 +29,7 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   'min-samples': { type: 'number', help: 'HDBSCAN / DBSCAN min_samples' },
   eps: { type: 'number', help: 'DBSCAN radius (cosine distance 1 - cos); HDBSCAN cluster_selection_epsilon' },
   selection: { type: 'string', help: 'HDBSCAN cluster selection: eom | leaf' },
+  exact: { type: 'flag', help: 'HDBSCAN / DBSCAN: the exact all-pairs path at any size (default: an approximate kNN graph above 30,000 rows; the run records which path ran)' },
   'allow-single-cluster': { type: 'flag', help: 'HDBSCAN allow_single_cluster' },
   'attach-noise': { type: 'number', help: 'HDBSCAN: noise joins its nearest cluster above this cosine to the centroid' },
   linkage: { type: 'string', help: 'agglomerative linkage: ward | average | complete' },
@@ -83,7 +84,7 @@ export function paramsFrom(ctx: CliContext): ClusterParams {
     linkage: linkage as ClusterParams['linkage'], distanceThreshold: ctx.opt<number>('distance-threshold'), reduce,
     samples: ctx.opt<number>('samples'), epochs: ctx.opt<number>('epochs'), aeBatchSize: ctx.opt<number>('ae-batch-size'),
     patience: ctx.opt<number>('patience'), tol: ctx.opt<number>('tol'), updateInterval: ctx.opt<number>('update-interval'),
-    maxIter: ctx.opt<number>('max-iter'), minUpdates: ctx.opt<number>('min-updates'), covariance: covariance as ClusterParams['covariance'], preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined, maxEpochs: ctx.opt<number>('max-epochs'),
+    maxIter: ctx.opt<number>('max-iter'), minUpdates: ctx.opt<number>('min-updates'), covariance: covariance as ClusterParams['covariance'], preset: preset as ClusterParams['preset'], holdGroups: ctx.opt('no-hold') ? false : undefined, exact: ctx.opt('exact') ? true : undefined, maxEpochs: ctx.opt<number>('max-epochs'),
     postprocess: pp.dedupeSources || pp.minSim !== null || pp.minSize !== undefined ? pp : undefined,
   };
   for (const k of Object.keys(p) as Array<keyof ClusterParams>) if (p[k] === undefined) delete p[k];
@@ -114,12 +115,14 @@ function saveEncoder(ctx: CliContext, encoder: ClusterOutput['encoder'] | null):
 async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void> {
   const file = resolve(ctx.opt<string>('embeddings')!);
   if (ctx.opt('model')) throw badArg('--model', 'not used with --embeddings (matrix mode needs no library)');
-  if (isColumnar(file)) return columnarMatrixMode(ctx, params, file);
-  const M = readNpyMatrix(file);
+  // mini-batch k-means streams Parquet / Arrow row groups; every other path reads them into shared memory batch by batch
+  if (isColumnar(file) && (params.algo === 'minibatch-kmeans' || !params.algo)) return columnarMatrixMode(ctx, params, file);
+  // streamed into shared memory: the matrix is in memory once (no whole-file read, no second copy)
+  const M = isColumnar(file) ? await readColumnarMatrixShared(file, ctx.opt<string>('vector-column') ?? 'embedding') : readNpyMatrixShared(file);
   const labelsOpt = ctx.opt<string>('labels');
   const labelsTrue = labelsOpt ? readNpyLabels(resolve(labelsOpt)) : null;
   if (labelsTrue && labelsTrue.length !== M.rows) throw badArg('--labels', `${labelsTrue.length} labels for ${M.rows} rows of ${file}`);
-  const X = toShared(M.data);
+  const X = M.data;
   let preset: PresetRecord | undefined;
   if (params.preset) {
     const choice = resolvePreset(params.preset, { n: M.rows, d: M.cols, kind: 'photo', identity: null });
@@ -153,6 +156,8 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
     ...out.metrics, loss: out.loss ?? null, encoder: encoderPath, embeddings: file, n: M.rows, d: M.cols, algo: params.algo, params, clusters: out.metrics.clusters, noise: out.metrics.noise,
     noiseShare: out.metrics.noiseShare, timings: seconds({ ...out.timings, wall }), metrics: out.metrics,
     record: out.record, ...s, report: out.report, out: outPath ? resolve(outPath) : null,
+    // the process's peak resident memory so far (main thread and workers), MiB
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   ctx.out(result, humanSummary(`${params.algo} on ${M.rows} x ${M.cols} in ${(wall / 1000).toFixed(1)} s` + (outPath ? `; labels written to ${outPath}` : ''), out.metrics as never, s.top10));
 }

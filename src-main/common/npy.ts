@@ -49,7 +49,7 @@ export function dtypeSize(descr: string): number {
   return Number(m[1]);
 }
 
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const s = (h & 0x8000) >> 15, e = (h & 0x7c00) >> 10, f = h & 0x03ff;
   if (e === 0) return (s ? -1 : 1) * Math.pow(2, -14) * (f / 1024);
   if (e === 0x1f) return f ? NaN : (s ? -Infinity : Infinity);

@@ -38,6 +38,7 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'])),
     preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
     holdGroups: opt(v.boolean()),
+    exact: opt(v.boolean()),
     metric: opt(picklist(['cosine', 'euclidean'])),
     seed: opt(int(0)),
     k: opt(int(1)),

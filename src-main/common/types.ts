@@ -196,6 +196,11 @@ export interface ClusterParams {
   preset?: ClusterPreset;
   /** library runs: keep each curated group together under its name and cluster only the rest (default true) */
   holdGroups?: boolean;
+  /**
+   * HDBSCAN / DBSCAN: true = the exact all-pairs path at any size; false = the approximate kNN-graph path at any size;
+   * absent = the graph above GRAPH_MIN_ROWS rows (algo/cluster/run.ts). The run's record.path says which ran.
+   */
+  exact?: boolean;
 }
 
 /** Clustering parameters as asked: with a preset the algorithm may be left out (the preset picks it). */

@@ -38,12 +38,15 @@ export function matMulModelBytes(): Uint8Array {
 }
 
 /** Create a Gemm on an ORT session with the given intra-op threads (1 per worker by default). */
-export async function createOrtGemm(threads = 1): Promise<Gemm & { release(): Promise<void>; forget(): void }> {
+export async function createOrtGemm(threads = 1, opts: { spin?: boolean } = {}): Promise<Gemm & { release(): Promise<void>; forget(): void }> {
   const session = await ort.InferenceSession.create(matMulModelBytes(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
+    // spin: false = the intra-op threads sleep between products instead of spinning, so JavaScript loops between many
+    // small products (the kNN graph's cells) keep their core
+    ...(opts.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   });
   let cachedBt: Float32Array | null = null;
   let cachedTensor: ort.Tensor | null = null;

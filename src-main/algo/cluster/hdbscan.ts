@@ -14,8 +14,10 @@
  * Pure numeric code: no I/O; the distance blocks go through the injected Gemm.
  */
 import { AppError, badArg } from '../../common/errors.ts';
-import { dot, normalizeRows, type Gemm } from '../linalg.ts';
+import { dot, isUnitRows, normalizeRows, type Gemm } from '../linalg.ts';
 import { mutualReachabilityMst } from './mst.ts';
+import { graphMutualReachabilityMst } from './mst-graph.ts';
+import { approxKnnGraph, graphRecall } from '../knn-graph.ts';
 import { numpyArgsort, primOrder } from './hdbscan-prim.ts';
 import { condenseTree, glosh, selectClusters, singleLinkageFromMst, type CondensedTree, type SelectionMethod } from './hdbscan-tree.ts';
 
@@ -44,8 +46,21 @@ export interface HdbscanOptions {
   gemm?: Gemm;
   /** candidate neighbours per point in the MST's first stage (default 24) */
   mstCandidates?: number;
+  /**
+   * Approximate path for large n: core distances and spanning tree from an approximate kNN graph (knn-graph.ts:
+   * candidate search in k-means cells), Boruvka on the graph, exact edges between near components where it is
+   * disconnected (mst-graph.ts); its recall against exact neighbours is measured on `recallSample` rows (0 = skip).
+   * Absent: the exact path (all-pairs tiles, mst.ts).
+   */
+  graph?: { k?: number; cellSize?: number; probes?: number; recallSample?: number; seed?: number };
   onProgress?: (done: number, total: number) => void;
   isCancelled?: () => boolean;
+}
+
+/** What the approximate path did (absent on the exact path). */
+export interface HdbscanGraphStats {
+  k: number; cells: number; probes: number; meanCandidates: number; largestCell: number; recall: number | null; recallSample: number;
+  graphComponents: number; joinRounds: number; joinEdges: number; joinPairs: number; graphMs: number; recallMs: number;
 }
 
 export interface HdbscanResult {
@@ -63,7 +78,7 @@ export interface HdbscanResult {
   attached?: Int32Array;
   /** core distances (metric units) */
   coreDistances: Float32Array;
-  stats: { mstMs: number; treeMs: number; candidateComponents: number; fullPasses: number };
+  stats: { mstMs: number; treeMs: number; candidateComponents: number; fullPasses: number; path: 'exact' | 'graph'; graph?: HdbscanGraphStats };
 }
 
 function checkOptions(n: number, d: number, o: HdbscanOptions): Required<Pick<HdbscanOptions,
@@ -105,6 +120,13 @@ export async function hdbscan(X: Float32Array, n: number, d: number, opts: Hdbsc
   // working copy: unit rows for cosine / normalize, else centred rows (euclidean is shift-invariant; float32 products
   // of centred rows lose less to cancellation)
   let W: Float32Array;
+  if (opts.graph) {
+    // approximate path: no centring needed; unit rows are used in place (no copy of a large matrix)
+    W = (cosine || opts.normalize) && !isUnitRows(X, n, d) ? normalizeRows(X, n, d) : X;
+    const r = await graphPath(W, n, d, p.minSamples, opts);
+    const t1 = Date.now();
+    return finish(X, W, n, d, p, opts, cosine, r.mst.core, r.mst.from, r.mst.to, r.mst.weight, t0, t1, { candidateComponents: r.stats.graphComponents, fullPasses: 0, path: 'graph', graph: r.stats });
+  }
   if (cosine || opts.normalize) W = normalizeRows(X, n, d);
   else {
     W = X.slice(0, n * d);
@@ -134,6 +156,39 @@ export async function hdbscan(X: Float32Array, n: number, d: number, opts: Hdbsc
     }
   }
   eu.set(mst.from, e); ev.set(mst.to, e); ew.set(mst.weight, e);
+  return finish(X, W, n, d, p, opts, cosine, core, eu, ev, ew, t0, t1, { candidateComponents: mst.stats.candidateComponents, fullPasses: mst.stats.fullPasses, path: 'exact' });
+}
+
+/** Approximate kNN graph, its recall on a sample, and the spanning tree on it. */
+async function graphPath(W: Float32Array, n: number, d: number, minSamples: number, opts: HdbscanOptions) {
+  const go = opts.graph!;
+  const k = Math.min(n - 1, Math.max(minSamples, go.k ?? 16));
+  const tg = Date.now();
+  const g = await approxKnnGraph(W, n, d, k, {
+    gemm: opts.gemm, cellSize: go.cellSize, probes: go.probes, seed: go.seed, isCancelled: opts.isCancelled,
+    onProgress: opts.onProgress ? (done, total) => opts.onProgress!(Math.round(done * 0.8), total) : undefined,
+  });
+  const graphMs = Date.now() - tg;
+  const tr = Date.now();
+  // default sample: 200 rows up to 100k, fewer beyond (the exact check is a product of the sample with all n rows)
+  const recallSample = Math.min(n, go.recallSample ?? Math.max(50, Math.min(200, Math.round(2e7 / n))));
+  const rc = recallSample > 0 ? await graphRecall(W, n, d, g, { sample: recallSample, gemm: opts.gemm, isCancelled: opts.isCancelled }) : null;
+  const recallMs = Date.now() - tr;
+  const mst = await graphMutualReachabilityMst(W, n, d, minSamples, g, { gemm: opts.gemm, seed: go.seed, isCancelled: opts.isCancelled });
+  opts.onProgress?.(n, n);
+  const stats: HdbscanGraphStats = {
+    k, cells: g.stats.cells, probes: g.stats.probes, meanCandidates: Math.round(g.stats.meanCandidates), largestCell: g.stats.largestCell, recall: rc ? Math.round(rc.recall * 1e4) / 1e4 : null,
+    recallSample: rc ? rc.sample : 0, ...mst.stats, graphMs, recallMs,
+  };
+  return { mst, stats };
+}
+
+/** Single linkage, condensed tree, selection and scores from spanning-tree (+ tie) edges. */
+function finish(
+  X: Float32Array, W: Float32Array, n: number, d: number, p: ReturnType<typeof checkOptions>, opts: HdbscanOptions, cosine: boolean,
+  core: Float64Array, eu: Int32Array, ev: Int32Array, ew: Float64Array, t0: number, t1: number,
+  mstStats: Pick<HdbscanResult['stats'], 'candidateComponents' | 'fullPasses' | 'path' | 'graph'>,
+): HdbscanResult {
   const prim = primOrder(n, eu, ev, ew);
   // cosine distance 1 - cos = e^2 / 2 for the euclidean distance e between unit rows (monotone: same tree)
   const weight = prim.weight;
@@ -164,7 +219,7 @@ export async function hdbscan(X: Float32Array, n: number, d: number, opts: Hdbsc
     condensedTree: opts.returnTree === false ? undefined : tree,
     attached,
     coreDistances: Float32Array.from(core),
-    stats: { mstMs: t1 - t0, treeMs: t2 - t1, candidateComponents: mst.stats.candidateComponents, fullPasses: mst.stats.fullPasses },
+    stats: { mstMs: t1 - t0, treeMs: t2 - t1, ...mstStats },
   };
 }
 

@@ -16,10 +16,27 @@ import { aeRecord, formatReduce, parseReduce, recipeOptions, runReduce, type AeS
 import { DEFAULT_HIDDEN } from '../nn/autoencoder.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
+import { dbscanOnGraph } from './dbscan-graph.ts';
+import { approxKnnGraph, graphRecall } from '../knn-graph.ts';
+import { isUnitRows, normalizeRows } from '../linalg.ts';
 import { hdbscan } from './hdbscan.ts';
 import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
 import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
+
+/**
+ * Density clustering (HDBSCAN, DBSCAN) switches from the exact all-pairs path to the approximate kNN graph above this
+ * many rows unless `exact` says otherwise. Measured in BENCHMARKS.md ("Past 100,000 items"): at this size the graph is
+ * already faster and agrees with the exact path.
+ */
+export const GRAPH_MIN_ROWS = 30000;
+
+/** Which density path a run of n rows takes. */
+export function densityPath(p: Pick<ClusterParams, 'exact'>, n: number): 'exact' | 'graph' {
+  if (p.exact === true) return 'exact';
+  if (p.exact === false) return n >= 3 ? 'graph' : 'exact';
+  return n >= GRAPH_MIN_ROWS ? 'graph' : 'exact';
+}
 
 export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'] as const;
 export type Algo = (typeof ALGOS)[number];
@@ -169,14 +186,32 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       break;
     }
     case 'dbscan': {
-      const r = await dbscan(W, n, wd, p.eps!, p.minSamples ?? 5, { metric: wmetric, ...base, onProgress: progress('dbscan') });
-      raw = r.labels;
-      Object.assign(record, { eps: p.eps, minSamples: p.minSamples ?? 5, epsUnits: wmetric === 'cosine' ? '1 - cos' : 'euclidean' });
+      const path = densityPath(p, n);
+      const minSamples = p.minSamples ?? 5;
+      let graph: Record<string, unknown> | undefined;
+      if (path === 'graph') {
+        // eps-neighbourhoods read from the approximate kNN graph (euclidean on unit rows for cosine)
+        const cos = wmetric === 'cosine';
+        const U = cos && !isUnitRows(W, n, wd) ? normalizeRows(W, n, wd) : W;
+        const k = Math.min(n - 1, Math.max(minSamples, 16));
+        const tg = performance.now();
+        const g = await approxKnnGraph(U, n, wd, k, { gemm: o.gemm, seed, isCancelled: o.isCancelled, onProgress: progress('knn-graph') });
+        const graphMs = performance.now() - tg;
+        const rc = await graphRecall(U, n, wd, g, { sample: Math.max(50, Math.min(200, Math.round(2e7 / n))), gemm: o.gemm, isCancelled: o.isCancelled });
+        raw = dbscanOnGraph(g, p.eps!, minSamples, cos).labels;
+        graph = { k, ...g.stats, meanCandidates: Math.round(g.stats.meanCandidates), recall: Math.round(rc.recall * 1e4) / 1e4, recallSample: rc.sample, graphMs: Math.round(graphMs),
+          recallOf: `${k}-NN on ${rc.sample} sampled rows vs exact`, note: `eps-neighbourhoods limited to the ${k} listed neighbours` };
+      } else {
+        raw = (await dbscan(W, n, wd, p.eps!, minSamples, { metric: wmetric, ...base, onProgress: progress('dbscan') })).labels;
+      }
+      Object.assign(record, { eps: p.eps, minSamples, epsUnits: wmetric === 'cosine' ? '1 - cos' : 'euclidean', path, ...(graph ? { graph } : {}) });
       break;
     }
     case 'hdbscan': {
       // cosine = euclidean on L2-normalized rows (the reference hdbscan's convention; same order as cosine)
+      const path = densityPath(p, n);
       const r = await hdbscan(W, n, wd, {
+        graph: path === 'graph' ? { seed } : undefined,
         minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples, metric: 'euclidean', normalize: wmetric === 'cosine',
         clusterSelectionMethod: p.selection ?? 'eom', clusterSelectionEpsilon: p.eps ?? 0, allowSingleCluster: p.allowSingleCluster,
         attachNoise: p.attachNoise !== undefined ? { threshold: p.attachNoise } : undefined, returnTree: false,
@@ -186,7 +221,8 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       Object.assign(record, {
         minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples ?? p.minClusterSize ?? 5, selection: p.selection ?? 'eom',
         selectionEpsilon: p.eps ?? 0, epsUnits: wmetric === 'cosine' ? 'euclidean on L2-normalized rows' : 'euclidean',
-        attached: r.attached?.length ?? 0, mst: r.stats,
+        attached: r.attached?.length ?? 0, mst: r.stats, path,
+        ...(r.stats.graph ? { graph: { ...r.stats.graph, recallOf: `${r.stats.graph.k}-NN on ${r.stats.graph.recallSample} sampled rows vs exact` } } : {}),
       });
       break;
     }

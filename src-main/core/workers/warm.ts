@@ -30,14 +30,16 @@ export function endTask(): void {
  * A MatMul Gemm on `threads` intra-op threads, created once per thread count and kept. Its `release()` is a no-op (the
  * session lives as long as the worker), so task code can keep its try/finally release.
  */
-export async function warmGemm(threads: number): Promise<Gemm & { release(): Promise<void> }> {
-  let g = gemms.get(threads);
+export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): Promise<Gemm & { release(): Promise<void> }> {
+  // sessions that do not spin are kept apart (negative keys)
+  const key = opts.spin === false ? -threads : threads;
+  let g = gemms.get(key);
   if (g) stats.gemmReused++;
   else {
     stats.gemmSessions++;
-    g = createOrtGemm(threads);
-    gemms.set(threads, g);
-    g.catch(() => gemms.delete(threads));
+    g = createOrtGemm(threads, opts);
+    gemms.set(key, g);
+    g.catch(() => gemms.delete(key));
   }
   const inner = await g;
   const out = ((A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => inner(A, m, Bt, n, d)) as Gemm & { release(): Promise<void> };
