@@ -54,3 +54,20 @@ export function sampleReaders(db: Db): {
     face: (id) => faceQ.get(id) as { path: string; hash: string; x: number; y: number; w: number; h: number; thumb: string | null } | undefined,
   };
 }
+
+/** Records a finished export of a run; returns its id. */
+export function insertExportRow(db: Db, runId: number, dir: string, format: string, count: number, createdAt: number): number {
+  return Number(db.prepare('INSERT INTO exports (run_id, dir, format, count, created_at) VALUES (?, ?, ?, ?, ?)')
+    .run(runId, dir, format, count, createdAt).lastInsertRowid);
+}
+
+/** Opens one read transaction on a connection and reads once, so its snapshot starts now (throws as the reads do). */
+export function beginReadSnapshot(db: Db): void {
+  db.exec('BEGIN');
+  db.prepare('SELECT COUNT(*) FROM runs').get(); // the snapshot starts at the first read
+}
+
+/** Ends the read transaction of beginReadSnapshot (an error, e.g. none open, is ignored). */
+export function endReadSnapshot(db: Db): void {
+  try { db.exec('COMMIT'); } catch { /* ignore */ }
+}
