@@ -7,7 +7,7 @@ import { itemSources, loadMatrix } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
 import type { ClusterTaskPayload, ClusterTaskResult } from './cluster-task.ts';
 import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
-import { getRun, readRunRecord, recountRun, runAssignments, updateRunRecord, type RunInfo } from '../store/runs.ts';
+import { getRun, heldGroupWriter, readRunRecord, recountRun, runAssignments, updateRunRecord, type RunInfo } from '../store/runs.ts';
 import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
 import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
@@ -111,14 +111,13 @@ function subset(m: ReturnType<typeof loadMatrix>, drop: Set<number>): ReturnType
 
 /** Adds each held group to a new run as one cluster under its name (curated), after the clustered ones. */
 function holdGroups(db: Library['db'], runId: number, held: Array<{ id: number; name: string | null; items: number[] }>): Array<{ group: number; name: string | null; cluster: number; size: number }> {
-  let next = ((db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck().get(runId) as number | null) ?? -1) + 1;
-  const insA = db.prepare('INSERT INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, NULL, NULL, NULL)');
-  const insC = db.prepare('INSERT INTO clusters (run_id, cluster, size, name, curated, group_id) VALUES (?, ?, 0, ?, 1, ?)');
+  const w = heldGroupWriter(db);
+  let next = w.nextCluster(runId);
   const out: Array<{ group: number; name: string | null; cluster: number; size: number }> = [];
   for (const g of held) {
     const c = next++;
-    insC.run(runId, c, g.name, g.id);
-    for (const it of g.items) insA.run(runId, it, c, c);
+    w.addCluster(runId, c, g.name, g.id);
+    for (const it of g.items) w.assign(runId, it, c);
     out.push({ group: g.id, name: g.name, cluster: c, size: g.items.length });
   }
   refreshClusters(db, runId, out.map((h) => h.cluster));

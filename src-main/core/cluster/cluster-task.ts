@@ -7,7 +7,7 @@ import type { PresetRecord } from '../../common/jobs.ts';
 import { densityPath, runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { warmGemm } from '../workers/warm.ts';
-import { openWorkerDb } from '../store/embeddings.ts';
+import { embeddingRowsReader, openWorkerDb } from '../store/embeddings.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
 import type { TaskContext } from '../workers/tasks.ts';
@@ -34,7 +34,7 @@ export type ClusterTaskResult = ClusterOutput & { peopleLink: PeopleLink | null 
 /** Rows of a model's embeddings read from the library by position in `ids`. */
 function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): RowSource & { close(): void } {
   const db = openWorkerDb(s.library);
-  const stmt = db.prepare(`SELECT item_id, vec FROM embeddings WHERE model = ? AND item_id IN (SELECT value FROM json_each(?))`);
+  const rowsOf = embeddingRowsReader(db);
   return {
     n: s.ids.length, d,
     readRows(indices: Int32Array): Float32Array {
@@ -43,7 +43,7 @@ function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): 
       for (let t = 0; t < indices.length; t++) { items[t] = s.ids[indices[t]]; want.set(items[t], t); }
       const out = new Float32Array(indices.length * d);
       const bytes = new Uint8Array(out.buffer);
-      for (const r of stmt.iterate(s.model, JSON.stringify(items)) as Iterable<{ item_id: number; vec: Buffer }>) {
+      for (const r of rowsOf(s.model, items)) {
         const t = want.get(r.item_id);
         if (t !== undefined) bytes.set(r.vec, t * d * 4);
       }

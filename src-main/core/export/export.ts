@@ -21,6 +21,7 @@ import { getRun } from '../store/runs.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { openReadOnly, type Db } from '../store/db.ts';
+import { beginReadSnapshot, endReadSnapshot, insertExportRow } from '../store/export-repo.ts';
 import { csvField } from '../embed/io.ts';
 import { renderHtmlReport } from './html.ts';
 import { ColumnarWriter } from '../interop/columnar-write.ts';
@@ -80,8 +81,7 @@ function groupLabel(g: Group): string {
 }
 
 function recordExport(lib: Library, runId: number, dir: string, format: string, count: number): number {
-  return Number(lib.db.prepare('INSERT INTO exports (run_id, dir, format, count, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run(runId, dir, format, count, Date.now()).lastInsertRowid);
+  return insertExportRow(lib.db, runId, dir, format, count, Date.now());
 }
 
 export async function exportRun(lib: Library, options: ExportOptions, ctx: JobContext): Promise<ExportReport> {
@@ -102,13 +102,12 @@ function openSnapshot(lib: Library): { lib: Library; close(): void } {
   let db: Db;
   try {
     db = openReadOnly(lib.path);
-    db.exec('BEGIN');
-    db.prepare('SELECT COUNT(*) FROM runs').get(); // the snapshot starts at the first read
+    beginReadSnapshot(db);
   } catch {
     return { lib, close: () => undefined }; // e.g. an in-memory snapshot of read-only media: already consistent
   }
   const view = Object.create(lib, { db: { value: db } }) as Library;
-  return { lib: view, close: () => { try { db.exec('COMMIT'); } catch { /* ignore */ } db.close(); } };
+  return { lib: view, close: () => { endReadSnapshot(db); db.close(); } };
 }
 
 async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptions & { link: LinkMode }, ctx: JobContext): Promise<ExportReport> {

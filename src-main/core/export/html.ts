@@ -11,6 +11,7 @@
 import type { RunInfo, Sample } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
+import { clusterSampleRows, sampleReaders } from '../store/export-repo.ts';
 import { sampleDataUri } from './images.ts';
 import type { Group } from './items.ts';
 
@@ -76,19 +77,18 @@ caption{font-weight:600;text-align:left}.kv th{background:#f5f5f5}.two{display:f
 export async function renderHtmlReport(lib: Library, run: RunInfo, groups: Group[], ctx: JobContext): Promise<string> {
   const db = lib.db;
   const stored = new Map<number, { top: Sample[]; tail: Sample[]; meanSim: number | null }>();
-  for (const r of db.prepare('SELECT cluster, top, tail, mean_sim FROM clusters WHERE run_id = ?').iterate(run.id) as Iterable<{ cluster: number; top: string; tail: string; mean_sim: number | null }>) {
+  for (const r of clusterSampleRows(db, run.id)) {
     stored.set(r.cluster, { top: JSON.parse(r.top), tail: JSON.parse(r.tail), meanSim: r.mean_sim });
   }
-  const photoQ = db.prepare('SELECT path, hash FROM photos WHERE id = ?');
-  const faceQ = db.prepare('SELECT p.path, p.hash, f.x, f.y, f.w, f.h, f.thumb FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
+  const q = sampleReaders(db);
   const img = async (s: Sample): Promise<string> => {
     let uri: string | null = null;
     let title = `item ${s.item}`;
     if (run.kind === 'photo') {
-      const p = photoQ.get(s.item) as { path: string; hash: string } | undefined;
+      const p = q.photo(s.item);
       if (p) { title = p.path; uri = await sampleDataUri(lib, { kind: 'photo', path: p.path, hash: p.hash, box: null, thumb: null }); }
     } else {
-      const f = faceQ.get(s.item) as { path: string; hash: string; x: number; y: number; w: number; h: number; thumb: string | null } | undefined;
+      const f = q.face(s.item);
       if (f) { title = `${f.path} face ${s.item}`; uri = await sampleDataUri(lib, { kind: 'face', path: f.path, hash: f.hash, box: [f.x, f.y, f.w, f.h], thumb: f.thumb }); }
     }
     const sim = typeof s.sim === 'number' ? s.sim.toFixed(3) : '-';

@@ -33,6 +33,7 @@ import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
+import { groupLabelVotes, hasImportedLabelOf, inheritReaders, labelItemReaders, labelMatchers, newestRunOfKinds, openClusters, runExists, runKind, storeImportedLabels } from '../store/labels-repo.ts';
 import { IMAGE_EXTENSIONS } from '../scan/scanner.ts';
 import { readFaceTag } from './images.ts';
 import { applyEdit } from '../curation/edits.ts';
@@ -89,8 +90,7 @@ async function readColumnarEntries(file: string, lib: Library): Promise<{ mode: 
   const boxList = has('box') ? 'box' : null;
   const boxCols = ['x', 'y', 'w', 'h'].every(has) ? ['x', 'y', 'w', 'h'] : [];
   const base = dirname(resolve(file));
-  const itemQ = { photo: lib.db.prepare('SELECT path, NULL AS x, NULL AS y, NULL AS w, NULL AS h FROM photos WHERE id = ?'),
-    face: lib.db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?') };
+  const itemQ = labelItemReaders(lib.db);
   const entries: Entry[] = [];
   let ignored = 0;
   for await (const b of readBatches(src, { scalars: [lcol, ...(byPath ? ['path'] : []), ...(icol && !byPath ? [icol] : []), ...boxCols], lists: boxList ? [boxList] : [] })) {
@@ -112,7 +112,7 @@ async function readColumnarEntries(file: string, lib: Library): Promise<{ mode: 
       } else {
         const m = /^(photo|face):(\d+)$/.exec(String(b.cols[icol!][i]));
         if (!m) throw badFile(file, `column '${icol}', row ${b.start + i + 1}: expected kind:id (photo:N or face:N)`);
-        const r = itemQ[m[1] as 'photo' | 'face'].get(Number(m[2])) as { path: string; x: number | null; y: number; w: number; h: number } | undefined;
+        const r = itemQ[m[1] as 'photo' | 'face'](Number(m[2]));
         if (!r) { ignored++; continue; }
         path = r.path;
         box = r.x === null ? null : [r.x, r.y, r.w, r.h];
@@ -215,9 +215,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
   let st;
   try { st = statSync(src); } catch { throw new AppError('NOT_FOUND', `${src}: no such file or folder`); }
   const db = lib.db;
-  const photoByPath = db.prepare(`SELECT id, hash FROM photos WHERE path = ? AND status = 'ok'`);
-  const photosByHash = db.prepare(`SELECT id FROM photos WHERE hash = ? AND status = 'ok' ORDER BY id`).pluck();
-  const facesOf = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ?');
+  const q = labelMatchers(db);
   const report: ImportLabelsReport = {
     source: src, mode: st.isDirectory() ? 'folders' : 'csv', rows: 0, matched: 0, photos: 0, faces: 0, inherited: 0,
     unmatched: 0, unmatchedPaths: [], ignored: 0, conflicts: 0, labels: 0, seeded: [], runId: null, editId: null,
@@ -236,7 +234,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
   const matchFace = (photoIds: number[], box: [number, number, number, number]): number | null => {
     let best: number | null = null, bestIou = 0.5;
     for (const pid of photoIds) {
-      for (const f of facesOf.all(pid) as Array<{ id: number; x: number; y: number; w: number; h: number }>) {
+      for (const f of q.facesOf(pid)) {
         const v = iou(box, [f.x, f.y, f.w, f.h]);
         if (v >= bestIou) { bestIou = v; best = f.id; }
       }
@@ -245,12 +243,12 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
   };
   /** library photos for a path: by path, else (an existing file elsewhere) by content */
   const photosFor = async (p: string): Promise<{ ids: number[]; buf: Buffer | null }> => {
-    const r = photoByPath.get(p) as { id: number; hash: string } | undefined;
+    const r = q.photoByPath(p);
     if (r) return { ids: [r.id], buf: null };
     if (!existsSync(p)) return { ids: [], buf: null };
     const h = await hashFile(p);
     if (!h) return { ids: [], buf: null };
-    return { ids: photosByHash.all(h.hash) as number[], buf: h.buf };
+    return { ids: q.photosByHash(h.hash), buf: h.buf };
   };
 
   if (st.isDirectory()) {
@@ -268,17 +266,17 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
       if (h) {
         const tag = readFaceTag(h.buf);
         if (tag) {
-          const fid = matchFace(photosByHash.all(tag.hash) as number[], tag.box);
+          const fid = matchFace(q.photosByHash(tag.hash), tag.box);
           if (fid !== null) { put(faceLabels, fid, label); hit = true; }
         }
         if (!hit) {
-          const ids = photosByHash.all(h.hash) as number[];
+          const ids = q.photosByHash(h.hash);
           for (const id of ids) put(photoLabels, id, label);
           hit = ids.length > 0;
         }
       }
       if (!hit) {
-        const r = photoByPath.get(im.path) as { id: number } | undefined;
+        const r = q.photoByPath(im.path);
         if (r) { put(photoLabels, r.id, label); hit = true; }
       }
       if (hit) report.matched++; else unmatched(im.path);
@@ -301,7 +299,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
         if (fid !== null) { put(faceLabels, fid, e.label); hit = true; }
       } else if (buf && readFaceTag(buf)) {
         const tag = readFaceTag(buf)!;
-        const fid = matchFace(photosByHash.all(tag.hash) as number[], tag.box);
+        const fid = matchFace(q.photosByHash(tag.hash), tag.box);
         if (fid !== null) { put(faceLabels, fid, e.label); hit = true; }
       } else if (ids.length) {
         for (const id of ids) put(photoLabels, id, e.label);
@@ -316,18 +314,12 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
       (report.unmatchedPaths[0] ? ` (first: ${report.unmatchedPaths[0]})` : '') + '; scan their folder first');
   }
   // faces inherit a single-face photo's label
-  const onlyFace = db.prepare('SELECT id FROM faces WHERE photo_id = ?').pluck();
-  const hasOwn = db.prepare(`SELECT 1 FROM labels WHERE kind = 'face' AND item_id = ? AND source = 'import'`).pluck();
+  const inh = inheritReaders(db);
   for (const [pid, label] of photoLabels) {
-    const fs = onlyFace.all(pid) as number[];
-    if (fs.length === 1 && !faceLabels.has(fs[0]) && !hasOwn.get(fs[0])) { faceLabels.set(fs[0], label); report.inherited++; }
+    const fs = inh.facesOfPhoto(pid);
+    if (fs.length === 1 && !faceLabels.has(fs[0]) && !inh.hasOwnLabel(fs[0])) { faceLabels.set(fs[0], label); report.inherited++; }
   }
-  const ins = db.prepare(`INSERT INTO labels (kind, item_id, label, source) VALUES (?, ?, ?, 'import')
-    ON CONFLICT(kind, item_id, source) DO UPDATE SET label = excluded.label`);
-  db.transaction(() => {
-    for (const [id, l] of photoLabels) ins.run('photo', id, l);
-    for (const [id, l] of faceLabels) ins.run('face', id, l);
-  })();
+  storeImportedLabels(db, photoLabels, faceLabels);
   report.photos = photoLabels.size;
   report.faces = faceLabels.size;
   report.labels = new Set([...photoLabels.values(), ...faceLabels.values()]).size;
@@ -335,15 +327,15 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
     // the run the user chose, else the newest run of a kind that got labels
     let runId: number | undefined = opts.runId;
     if (runId !== undefined) {
-      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId)) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
+      if (!runExists(db, runId)) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
     } else {
       // a kind this import labeled, or whose items carry imported labels already (a face keeps its label on re-import)
-      const has = db.prepare(`SELECT 1 FROM labels WHERE kind = ? AND source = 'import' LIMIT 1`);
-      const kinds = (['photo', 'face'] as const).filter((k) => (k === 'photo' ? photoLabels : faceLabels).size > 0 || has.get(k) !== undefined);
-      runId = kinds.length ? db.prepare(`SELECT id FROM runs WHERE kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`).pluck().get(...kinds) as number | undefined : undefined;
+      const has = hasImportedLabelOf(db);
+      const kinds = (['photo', 'face'] as const).filter((k) => (k === 'photo' ? photoLabels : faceLabels).size > 0 || has(k));
+      runId = kinds.length ? newestRunOfKinds(db, kinds) : undefined;
     }
     if (runId !== undefined) {
-      const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind;
+      const kind = runKind(db, runId) as ItemKind;
       report.runId = runId;
       const s = seedGroups(lib, runId, kind, `import labels from ${basename(src)}`);
       report.seeded.push({ runId, kind, named: s.named, curated: s.curated });
@@ -356,10 +348,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
 /** Names (and, when unanimous, marks curated) the run's unnamed, uncurated groups whose members are mostly one imported label. */
 export function seedGroups(lib: Library, runId: number, kind: ItemKind, source = 'import labels'): { named: number; curated: number; editId: number | null; clusters: number[] } {
   const db = lib.db;
-  const rows = db.prepare(`
-    SELECT a.cluster AS cluster, l.label AS label, COUNT(*) AS n
-    FROM assignments a LEFT JOIN labels l ON l.kind = ? AND l.item_id = a.item_id AND l.source = 'import'
-    WHERE a.run_id = ? AND a.cluster >= 0 GROUP BY a.cluster, l.label`).all(kind, runId) as Array<{ cluster: number; label: string | null; n: number }>;
+  const rows = groupLabelVotes(db, runId, kind);
   // members without an imported label (e.g. faces of a photo with several faces) do not vote: the majority is of the
   // labeled members; the group is marked curated only when every member carries the label
   const per = new Map<number, { total: number; labeled: number; best: string | null; bestN: number }>();
@@ -371,7 +360,7 @@ export function seedGroups(lib: Library, runId: number, kind: ItemKind, source =
     per.set(r.cluster, c);
   }
   // only unnamed, uncurated groups are named: what a person named stays theirs
-  const cur = db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND curated = 0 AND (name IS NULL OR name = '')`).pluck().all(runId) as number[];
+  const cur = openClusters(db, runId);
   const open = new Set(cur);
   const changes: Array<{ cluster: number; name: string; curated?: boolean }> = [];
   let named = 0, curated = 0;

@@ -12,6 +12,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { ItemKind, RunInfo } from '../../common/types.ts';
 import type { Db } from '../store/db.ts';
+import { prepareRunItems, runGroupRows, type RunItemRow } from '../store/export-repo.ts';
 
 export interface Group {
   cluster: number;
@@ -42,11 +43,7 @@ export interface GroupSelection { curatedOnly?: boolean; includeNoise?: boolean 
 
 /** Groups of a run by current size (largest first), noise last when included. */
 export function runGroups(db: Db, runId: number, sel: GroupSelection = {}): Group[] {
-  const rows = db.prepare(`
-    SELECT a.cluster AS cluster, COUNT(*) AS size, c.name AS name, COALESCE(c.curated, 0) AS curated
-    FROM assignments a LEFT JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster
-    WHERE a.run_id = ? GROUP BY a.cluster ORDER BY (a.cluster < 0), COUNT(*) DESC, a.cluster`).all(runId) as
-    Array<{ cluster: number; size: number; name: string | null; curated: number }>;
+  const rows = runGroupRows(db, runId);
   const out: Group[] = [];
   for (const r of rows) {
     const g: Group = { cluster: r.cluster, name: r.cluster < 0 ? null : r.name, curated: r.cluster >= 0 && !!r.curated, size: r.size };
@@ -57,23 +54,6 @@ export function runGroups(db: Db, runId: number, sel: GroupSelection = {}): Grou
   return out;
 }
 
-function itemsSql(kind: ItemKind, noise: boolean): string {
-  const where = noise ? 'a.run_id = ? AND a.cluster < 0' : 'a.run_id = ? AND a.cluster = ?';
-  return kind === 'photo'
-    ? `SELECT a.item_id AS item, a.cluster AS cluster, p.id AS photo, p.path AS path, p.hash AS hash, p.status AS status,
-         NULL AS x, NULL AS y, NULL AS w, NULL AS h, NULL AS thumb, e.vec AS vec
-       FROM assignments a LEFT JOIN photos p ON p.id = a.item_id
-       LEFT JOIN embeddings e ON e.model = ? AND e.item_id = a.item_id
-       WHERE ${where} ORDER BY a.item_id`
-    : `SELECT a.item_id AS item, a.cluster AS cluster, p.id AS photo, p.path AS path, p.hash AS hash, p.status AS status,
-         f.x AS x, f.y AS y, f.w AS w, f.h AS h, f.thumb AS thumb, e.vec AS vec
-       FROM assignments a LEFT JOIN faces f ON f.id = a.item_id LEFT JOIN photos p ON p.id = f.photo_id
-       LEFT JOIN embeddings e ON e.model = ? AND e.item_id = a.item_id
-       WHERE ${where} ORDER BY a.item_id`;
-}
-
-type Row = { item: number; cluster: number; photo: number | null; path: string | null; hash: string | null; status: string | null;
-  x: number | null; y: number | null; w: number | null; h: number | null; thumb: string | null; vec: Buffer | null };
 
 function asF32(b: Buffer): Float32Array {
   if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
@@ -87,14 +67,14 @@ export class RunReader {
   private stmt(noise: boolean): Statement<unknown[]> {
     const k = String(noise);
     let s = this.stmts.get(k);
-    if (!s) { s = this.db.prepare<unknown[]>(itemsSql(this.run.kind, noise)); this.stmts.set(k, s); }
+    if (!s) { s = prepareRunItems(this.db, this.run.kind, noise); this.stmts.set(k, s); }
     return s;
   }
 
-  private iterate(cluster: number): IterableIterator<Row> {
+  private iterate(cluster: number): IterableIterator<RunItemRow> {
     const noise = cluster < 0;
     const s = this.stmt(noise);
-    return (noise ? s.iterate(this.run.model, this.run.id) : s.iterate(this.run.model, this.run.id, cluster)) as IterableIterator<Row>;
+    return (noise ? s.iterate(this.run.model, this.run.id) : s.iterate(this.run.model, this.run.id, cluster)) as IterableIterator<RunItemRow>;
   }
 
   /** The group's centroid (normalized mean of normalized member vectors), or null for noise or no vectors. */

@@ -19,6 +19,7 @@ import type { ItemKind } from '../../common/types.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { getModel, loadMatrix } from '../store/embeddings.ts';
+import { bundleItemRows, itemFileReaders } from '../store/interop-repo.ts';
 import { checkExportFile } from '../embed/io.ts';
 import { MODEL_FILES, defaultModelsDir } from '../models/index.ts';
 import { readChecksums, sha256File } from '../models/files.ts';
@@ -39,8 +40,7 @@ export async function exportEmbeddingsFile(lib: Library, modelName: string, out:
   const model = getModel(lib.db, modelName);
   const outPath = checkExportFile(lib, 'out', out, force);
   const m = loadMatrix(lib.db, modelName);
-  const photoQ = lib.db.prepare('SELECT path, hash FROM photos WHERE id = ?');
-  const faceQ = lib.db.prepare('SELECT p.path, p.hash, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
+  const q = itemFileReaders(lib.db);
   const cols: ColSpec[] = [
     { name: 'id', type: 'string' }, { name: 'path', type: 'string', nullable: true }, { name: 'sha256', type: 'string', nullable: true },
     { name: 'box', type: 'f64list', nullable: true }, { name: 'embedding', type: 'vector' },
@@ -54,10 +54,10 @@ export async function exportEmbeddingsFile(lib: Library, modelName: string, out:
         const it = m.ids[i];
         id.push(`${model.kind}:${it}`);
         if (model.kind === 'photo') {
-          const r = photoQ.get(it) as { path: string; hash: string } | undefined;
+          const r = q.photo(it);
           path.push(r?.path ?? null); sha.push(r?.hash ?? null); box.push(null);
         } else {
-          const r = faceQ.get(it) as { path: string; hash: string; x: number; y: number; w: number; h: number } | undefined;
+          const r = q.face(it);
           path.push(r?.path ?? null); sha.push(r?.hash ?? null); box.push(r ? [r.x, r.y, r.w, r.h] : null);
         }
       }
@@ -105,11 +105,7 @@ export async function exportJob(lib: Library, o: ExportJobOptions, ctx?: JobCont
   makeDirSafe(join(dir, 'out'), 'to');
   const db = lib.db;
   ctx?.progress('items', 0, 1);
-  type ItemRow = { id: number; path: string; hash: string; x?: number; y?: number; w?: number; h?: number; landmarks?: Buffer | null };
-  const rows = kind === 'photo'
-    ? db.prepare(`SELECT id, path, hash FROM photos WHERE status = 'ok' ORDER BY id`).all() as ItemRow[]
-    : db.prepare(`SELECT f.id, p.path, p.hash, f.x, f.y, f.w, f.h, f.landmarks FROM faces f JOIN photos p ON p.id = f.photo_id
-        WHERE p.status = 'ok' AND f.landmarks IS NOT NULL ORDER BY f.id`).all() as ItemRow[];
+  const rows = bundleItemRows(db, kind);
   if (rows.length === 0) {
     throw new AppError('NOT_FOUND', kind === 'photo' ? 'no photos in this library: scan a folder first' : 'no detected faces with landmarks in this library: run constellate embed --model face first');
   }

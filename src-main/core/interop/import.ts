@@ -14,6 +14,7 @@ import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { ensureModel, getModel, loadMatrix, vecBlob } from '../store/embeddings.ts';
 import { getRun } from '../store/runs.ts';
+import { importWriters, itemMatchers, nameUnnamedClusters } from '../store/interop-repo.ts';
 import { storeRun } from '../cluster/runs.ts';
 import { carryOver } from '../curation/edits.ts';
 import { runTask } from '../workers/pool.ts';
@@ -88,12 +89,8 @@ type Target = { item: number; kind: ItemKind } | { photo: number; box: [number, 
 /** Resolves the rows of one batch to items of the library. */
 function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: string) {
   const db = lib.db;
-  const photoByPath = db.prepare(`SELECT id FROM photos WHERE path = ? AND status = 'ok'`).pluck();
-  const photoByHash = db.prepare(`SELECT id FROM photos WHERE hash = ? AND status = 'ok' ORDER BY id LIMIT 1`).pluck();
-  const findFace = db.prepare('SELECT id FROM faces WHERE photo_id = ? AND abs(x - ?) < 0.5 AND abs(y - ?) < 0.5 AND abs(w - ?) < 0.5 AND abs(h - ?) < 0.5').pluck();
   // item ids: the ids of one batch looked up in one query per kind (not one per row: 1,000,000 rows, BENCHMARKS.md)
-  const photosIn = db.prepare(`SELECT id FROM photos WHERE status = 'ok' AND id IN (SELECT value FROM json_each(?))`).pluck();
-  const facesIn = db.prepare('SELECT id FROM faces WHERE id IN (SELECT value FROM json_each(?))').pluck();
+  const q = itemMatchers(db);
   let batchOf: unknown = null;
   let parsed: Array<{ kind: ItemKind; id: number } | null> = [];
   const found = { photo: new Set<number>(), face: new Set<number>() };
@@ -107,8 +104,8 @@ function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: stri
     parsed = Array.from(col as ArrayLike<unknown>, parseId);
     const want = { photo: [] as number[], face: [] as number[] };
     for (const x of parsed) if (x) want[x.kind].push(x.id);
-    found.photo = new Set(want.photo.length ? photosIn.all(JSON.stringify(want.photo)) as number[] : []);
-    found.face = new Set(want.face.length ? facesIn.all(JSON.stringify(want.face)) as number[] : []);
+    found.photo = new Set(want.photo.length ? q.photosIn(want.photo) : []);
+    found.face = new Set(want.face.length ? q.facesIn(want.face) : []);
     batchOf = col;
   };
   const base = resolve(file, '..');
@@ -122,16 +119,16 @@ function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: stri
     if (k.by === 'sha256') {
       const v = b.cols[k.col][i];
       if (typeof v !== 'string') throw badFile(file, `column '${k.col}', row ${row + 1}: expected a hex sha256, got ${JSON.stringify(v)}`);
-      const id = photoByHash.get(v.trim().toLowerCase().slice(0, 32)) as number | undefined;
+      const id = q.photoByHash(v.trim().toLowerCase().slice(0, 32));
       return { t: id !== undefined ? { item: id, kind: 'photo' } : null, label: v };
     }
     const pv = b.cols[k.col][i];
     if (typeof pv !== 'string' || !pv) throw badFile(file, `column '${k.col}', row ${row + 1}: expected a path, got ${JSON.stringify(pv)}`);
     const p = pv.startsWith('/') ? pv : resolve(base, pv);
-    let photo = photoByPath.get(p) as number | undefined;
+    let photo = q.photoByPath(p);
     if (photo === undefined && k.sha) {
       const h = b.cols[k.sha][i];
-      if (typeof h === 'string' && h) photo = photoByHash.get(h.trim().toLowerCase().slice(0, 32)) as number | undefined;
+      if (typeof h === 'string' && h) photo = q.photoByHash(h.trim().toLowerCase().slice(0, 32));
     }
     let box: [number, number, number, number] | null = null;
     if (k.box) {
@@ -143,7 +140,7 @@ function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: stri
     }
     if (photo === undefined) return { t: null, label: p };
     if (!box) return { t: { item: photo, kind: 'photo' }, label: p };
-    const f = findFace.get(photo, ...box) as number | undefined;
+    const f = q.findFace(photo, ...box);
     return { t: f !== undefined ? { item: f, kind: 'face' } : { photo, box }, label: p };
   };
 }
@@ -213,9 +210,7 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
     const d = report.dim;
     const db = lib.db;
     const version = `imported:${src.path}@${Date.now()}`;
-    const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, created_at) VALUES (?, 'imported', ?, ?, ?, ?, 1, ?)`);
-    const upsert = db.prepare(`INSERT INTO embeddings (model, item_id, version, vec) VALUES (?, ?, ?, ?)
-      ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec`);
+    const wr = importWriters(db);
     const chunk = 4096;
     const buf = new Float32Array(chunk * d);
     const bytes = new Uint8Array(buf.buffer);
@@ -232,9 +227,9 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
         }
         for (let t = 0; t < m; t++) {
           const tg = targets[r0 + t];
-          const item = 'item' in tg ? tg.item : Number(insFace.run(tg.photo, ...tg.box, Date.now()).lastInsertRowid);
+          const item = 'item' in tg ? tg.item : wr.insertFace(tg.photo, ...tg.box, Date.now());
           if (!('item' in tg)) report.facesCreated++;
-          upsert.run(modelName, item, version, vecBlob(buf.subarray(t * d, (t + 1) * d)));
+          wr.upsertVec(modelName, item, version, vecBlob(buf.subarray(t * d, (t + 1) * d)));
           report.imported++;
         }
       }
@@ -353,11 +348,7 @@ export async function importRun(lib: Library, o: ImportRunOptions, ctx?: JobCont
   const runId = storeRun(lib.db, { model: o.model, kind: model.kind, params, out, ids });
   const carried = carryOver(lib.db, runId);
   // names from the file for the groups the user has not named
-  let named = 0;
-  if (names.size) {
-    const set = lib.db.prepare('UPDATE clusters SET name = ? WHERE run_id = ? AND cluster = ? AND name IS NULL');
-    lib.db.transaction(() => { for (const [c, nm] of names) named += set.run(nm, runId, c).changes; })();
-  }
+  const named = names.size ? nameUnnamedClusters(lib.db, runId, names) : 0;
   const run = getRun(lib.db, runId);
   return {
     runId, model: o.model, kind: model.kind, items: n, clusters: run.clusters, noise: run.noise, unmatched, unmatchedIds,

@@ -8,16 +8,12 @@
 import { AppError, badArg } from '../../common/errors.ts';
 import { assignGroupColours, hex, NOISE_COLOUR, oklabToRgb } from '../../common/palette.ts';
 import type { MapField, MapFieldName, MapFieldOptions } from '../../common/api.ts';
-import type { ItemKind } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import type { Db } from '../store/db.ts';
+import { dateByItem, faceScores, folderByItem, labelByItem, runClusterByItem, runClusterNames, runCuratedByItem, runSimByItem } from '../store/maps.ts';
 import { getMapData } from './maps.ts';
 
 const NONE = '(none)';
-
-function byItem<T>(db: Db, sql: string, ...args: unknown[]): Map<number, T> {
-  return new Map(db.prepare(sql).raw().all(...args) as Array<[number, T]>);
-}
 
 /** A sequential ramp (OKLab lightness and hue sweep, dark blue to yellow), `n` steps. */
 function ramp(n: number): string[] {
@@ -26,10 +22,6 @@ function ramp(n: number): string[] {
     const L = 0.35 + 0.55 * t, h = ((260 - 170 * t) * Math.PI) / 180, C = 0.12;
     return hex(oklabToRgb(L, C * Math.cos(h), C * Math.sin(h)));
   });
-}
-
-function photoCol(kind: ItemKind, col: string): string {
-  return kind === 'photo' ? `SELECT id, ${col} FROM photos` : `SELECT f.id, p.${col} FROM faces f JOIN photos p ON p.id = f.photo_id`;
 }
 
 export function mapField(db: Db, o: MapFieldOptions): MapField {
@@ -49,44 +41,44 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
   switch (o.field) {
     case 'cluster': {
       needRun();
-      const a = byItem<number>(db, 'SELECT item_id, cluster FROM assignments WHERE run_id = ?', o.runId);
-      const names = byItem<string | null>(db, 'SELECT cluster, name FROM clusters WHERE run_id = ?', o.runId);
+      const a = runClusterByItem(db, o.runId);
+      const names = runClusterNames(db, o.runId);
       cat = Array.from(ids, (id) => { const c = a.get(id); return c === undefined || c < 0 ? null : String(c); });
       labelOf = (v) => names.get(Number(v)) ?? `cluster ${v}`;
       break;
     }
     case 'curated': {
       needRun();
-      const a = byItem<number>(db, 'SELECT a.item_id, c.curated FROM assignments a JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster WHERE a.run_id = ? AND a.cluster >= 0', o.runId);
+      const a = runCuratedByItem(db, o.runId);
       cat = Array.from(ids, (id) => { const c = a.get(id); return c === undefined ? null : c ? 'curated' : 'not curated'; });
       break;
     }
     case 'folder': {
-      const f = byItem<string>(db, photoCol(kind, 'folder'));
+      const f = folderByItem(db, kind);
       cat = Array.from(ids, (id) => f.get(id) ?? null);
       break;
     }
     case 'label': {
       const source = o.labelSource ?? 'import';
-      const l = byItem<string>(db, 'SELECT item_id, label FROM labels WHERE kind = ? AND source = ?', kind, source);
+      const l = labelByItem(db, kind, source);
       cat = Array.from(ids, (id) => l.get(id) ?? null);
       break;
     }
     case 'score': {
       const which = o.score ?? 'similarity';
       let s: Map<number, number | null>;
-      if (which === 'similarity') { needRun(); s = byItem(db, 'SELECT item_id, sim FROM assignments WHERE run_id = ? AND cluster >= 0', o.runId); }
+      if (which === 'similarity') { needRun(); s = runSimByItem(db, o.runId); }
       else {
         if (kind !== 'face') throw badArg('score', `detection scores are of faces; map ${o.mapId} shows photos`);
-        s = byItem(db, 'SELECT id, score FROM faces');
+        s = faceScores(db);
       }
       values = Float64Array.from(ids, (id) => s.get(id) ?? NaN);
       break;
     }
     case 'date': {
-      const d = byItem<[string | null, number]>(db, kind === 'photo' ? 'SELECT id, json_array(taken_at, mtime_ms) FROM photos' : 'SELECT f.id, json_array(p.taken_at, p.mtime_ms) FROM faces f JOIN photos p ON p.id = f.photo_id');
+      const d = dateByItem(db, kind);
       values = Float64Array.from(ids, (id) => {
-        const r = d.get(id) as unknown as string | undefined;
+        const r = d.get(id);
         if (r === undefined) return NaN;
         const [taken, mtime] = JSON.parse(r) as [string | null, number];
         const t = taken ? Date.parse(`${taken.replace(/^(\d{4}):(\d\d):(\d\d)/, '$1-$2-$3')}Z`) : NaN;

@@ -159,3 +159,9 @@ export function itemLabels(db: Db, kind: ItemKind, ids: ArrayLike<number>): Arra
   const q = db.prepare(`SELECT label FROM labels WHERE kind = ? AND item_id = ? ORDER BY source = 'import' DESC LIMIT 1`).pluck();
   return Array.from(ids, (id) => (q.get(kind, id) as string | undefined) ?? null);
 }
+
+/** Prepares once a reader of a model's vectors for a list of items (in no set order; items without a vector are skipped). */
+export function embeddingRowsReader(db: Db): (model: string, items: number[]) => Iterable<{ item_id: number; vec: Buffer }> {
+  const stmt = db.prepare(`SELECT item_id, vec FROM embeddings WHERE model = ? AND item_id IN (SELECT value FROM json_each(?))`);
+  return (model, items) => stmt.iterate(model, JSON.stringify(items)) as Iterable<{ item_id: number; vec: Buffer }>;
+}

@@ -15,6 +15,7 @@ import { writeFileSafeSync } from '../safe-write.ts';
 import { fsPath, hasByteEscapes } from '../fs-names.ts';
 import { describeIoError, ioError } from '../io-errors.ts';
 import type { Library } from '../library.ts';
+import { namedRunFaces, okPhotoSizes, photoFaceBoxes, runKindRow, type XmpFaceRow } from '../store/xmp-repo.ts';
 import { readXmpPeople, regionIou, writeXmpPeople, type XmpRegion } from './xmp.ts';
 
 export interface XmpLabelEntry { path: string; label: string; box: [number, number, number, number] }
@@ -43,22 +44,16 @@ function existingSidecar(photoPath: string): string | null {
   return sidecarCandidates(photoPath).find((p) => existsSync(fsPath(p))) ?? null;
 }
 
-interface FaceRow { photoId: number; path: string; pw: number; ph: number; faceId: number; x: number; y: number; w: number; h: number }
+type FaceRow = XmpFaceRow;
 
 const normalized = (f: FaceRow): XmpRegion => ({ name: null, x: f.x / f.pw, y: f.y / f.ph, w: f.w / f.pw, h: f.h / f.ph });
 
 /** Writes the named faces of a face run into the photos' XMP sidecars. */
 export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {}): ExportXmpReport {
-  const run = lib.db.prepare('SELECT id, kind FROM runs WHERE id = ?').get(runId) as { id: number; kind: string } | undefined;
+  const run = runKindRow(lib.db, runId);
   if (!run) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
   if (run.kind !== 'face') throw new AppError('BAD_ARGUMENT', `run: run ${runId} groups photos; XMP people need a face run`);
-  const rows = lib.db.prepare(`
-    SELECT p.id AS photoId, p.path AS path, p.width AS pw, p.height AS ph, f.id AS faceId, f.x AS x, f.y AS y, f.w AS w, f.h AS h,
-           c.name AS name
-    FROM assignments a JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster
-    JOIN faces f ON f.id = a.item_id JOIN photos p ON p.id = f.photo_id
-    WHERE a.run_id = ? AND a.cluster >= 0 AND c.name IS NOT NULL AND c.name != '' AND p.status = 'ok'
-    ORDER BY p.id, f.id`).all(runId) as Array<FaceRow & { name: string }>;
+  const rows = namedRunFaces(lib.db, runId);
   const byPhoto = new Map<number, Array<FaceRow & { name: string }>>();
   for (const r of rows) (byPhoto.get(r.photoId) ?? byPhoto.set(r.photoId, []).get(r.photoId)!).push(r);
   const report: ExportXmpReport = { runId, photos: byPhoto.size, regions: 0, created: 0, updated: 0, unchanged: 0, failed: 0, failures: [] };
@@ -96,9 +91,8 @@ export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (don
  * (IoU >= 0.3: other tools draw tighter boxes than the library's square ones; else the face whose centre lies in it).
  */
 export function readXmp(lib: Library): ReadXmpResult {
-  const photos = lib.db.prepare(`SELECT id, path, width AS pw, height AS ph FROM photos WHERE status = 'ok' ORDER BY id`)
-    .all() as Array<{ id: number; path: string; pw: number; ph: number }>;
-  const facesOf = lib.db.prepare('SELECT id AS faceId, x, y, w, h FROM faces WHERE photo_id = ? ORDER BY id');
+  const photos = okPhotoSizes(lib.db);
+  const facesOf = photoFaceBoxes(lib.db);
   const res: ReadXmpResult = { sidecars: 0, regions: 0, matched: 0, unmatched: 0, failures: [], entries: [] };
   for (const p of photos) {
     const file = existingSidecar(p.path);
@@ -111,7 +105,7 @@ export function readXmp(lib: Library): ReadXmpResult {
       continue;
     }
     res.sidecars++;
-    const faces = (facesOf.all(p.id) as Array<{ faceId: number; x: number; y: number; w: number; h: number }>)
+    const faces = facesOf(p.id)
       .map((f) => ({ ...f, photoId: p.id, path: p.path, pw: p.pw, ph: p.ph }));
     const taken = new Set<number>();
     for (const r of people.regions) {
