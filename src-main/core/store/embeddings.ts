@@ -159,3 +159,9 @@ export function itemLabels(db: Db, kind: ItemKind, ids: ArrayLike<number>): Arra
   const q = db.prepare(`SELECT label FROM labels WHERE kind = ? AND item_id = ? ORDER BY source = 'import' DESC LIMIT 1`).pluck();
   return Array.from(ids, (id) => (q.get(kind, id) as string | undefined) ?? null);
 }
+
+/** A reader of one item's stored vector blob of a model (prepared once): undefined when it has none. */
+export function vectorBlobReader(db: Db): (model: string, itemId: number) => Buffer | undefined {
+  const vq = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  return (model, itemId) => vq.get(model, itemId) as Buffer | undefined;
+}
