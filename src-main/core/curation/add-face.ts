@@ -10,7 +10,7 @@ import { AppError } from '../../common/errors.ts';
 import { faceThumbKey } from '../../common/thumbs.ts';
 import type { FaceSummary } from '../../common/types.ts';
 import { writeFileAtomicSync } from '../atomic-write.ts';
-import { vecBlob } from '../store/embeddings.ts';
+import { facePhoto, faceModelVersion, insertManualFace } from '../store/faces.ts';
 import type { Library } from '../library.ts';
 import { FaceEmbedder, squareBox } from '../models/face.ts';
 import { decodeRgb, rgbToJpeg } from '../models/image.ts';
@@ -23,9 +23,9 @@ const MANUAL_THUMB_BASE = 1_000_000;
 
 export async function addManualFace(lib: Library, photoId: number, box: [number, number, number, number]): Promise<FaceSummary & { manual: boolean }> {
   const db = lib.db;
-  const photo = db.prepare('SELECT id, path, hash, width, height FROM photos WHERE id = ?').get(photoId) as { id: number; path: string; hash: string; width: number; height: number } | undefined;
+  const photo = facePhoto(db, photoId);
   if (!photo) throw new AppError('NOT_FOUND', `photo ${photoId} does not exist`);
-  const model = db.prepare(`SELECT version FROM models WHERE name = 'face'`).pluck().get() as string | undefined;
+  const model = faceModelVersion(db);
   if (model === undefined) throw new AppError('NOT_FOUND', `the library has no face embeddings yet: run an embed of the face model first (constellate embed --model face)`);
   embedderP ??= FaceEmbedder.load(MODELS_DIR);
   embedderP.catch(() => { embedderP = null; });
@@ -37,13 +37,7 @@ export async function addManualFace(lib: Library, photoId: number, box: [number,
   const landmarks = await fe.landmarks(img, sq);
   const { embedding, aligned } = await fe.embedAligned(img, landmarks);
   const jpeg = await rgbToJpeg(aligned, 112, 112, 90);
-  const id = db.transaction(() => {
-    const fid = Number(db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at, manual) VALUES (?, 'manual', ?, ?, ?, ?, 1, ?, NULL, ?, 1)`)
-      .run(photo.id, sq.x, sq.y, sq.width, sq.height, vecBlob(landmarks), Date.now()).lastInsertRowid);
-    db.prepare('UPDATE faces SET thumb = ? WHERE id = ?').run(faceThumbKey(photo.hash, MANUAL_THUMB_BASE + fid), fid);
-    db.prepare('INSERT INTO embeddings (model, item_id, version, vec, extra) VALUES (?, ?, ?, ?, ?)').run('face', fid, model, vecBlob(embedding), JSON.stringify({ manual: true }));
-    return fid;
-  }).immediate();
+  const id = insertManualFace(db, { photo, box: sq, landmarks, embedding, model, thumbBase: MANUAL_THUMB_BASE });
   const key = faceThumbKey(photo.hash, MANUAL_THUMB_BASE + id);
   const file = lib.thumbPath(key);
   if (!existsSync(file)) { mkdirSync(dirname(file), { recursive: true }); writeFileAtomicSync(file, jpeg, { durable: false }); }

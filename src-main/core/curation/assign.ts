@@ -13,6 +13,7 @@ import { AppError } from '../../common/errors.ts';
 import { getModel } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
@@ -41,8 +42,7 @@ function readVectors(db: Db, model: string, ids: number[], out: Float32Array, d:
   if (ids.length === 0) return found;
   const row = new Map<number, number>();
   ids.forEach((id, i) => row.set(id, i));
-  const q = db.prepare('SELECT e.item_id, e.vec FROM embeddings e WHERE e.model = ? AND e.item_id IN (SELECT value FROM json_each(?))').raw();
-  for (const [id, vec] of q.iterate(model, JSON.stringify(ids)) as IterableIterator<[number, Buffer]>) {
+  for (const [id, vec] of vectorBlobsOf(db, model, ids)) {
     const i = row.get(id);
     if (i === undefined) continue;
     putVec(out, i, vec, d, 'embedding');
@@ -93,8 +93,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const empty: AssignReport = { runId, assigned: 0, unassigned: 0, groups: 0, editId: null, threshold, thresholdFrom, margin, joined: [], reasons: { belowThreshold: 0, ambiguous: 0, nearestUnnamed: 0 }, targets: 'groups' };
   if (items.length === 0) return empty;
   // the groups: the run's clusters (centroid, central and edge members as prototypes), one statement
-  const rows = db.prepare(`SELECT cluster, name, curated, centroid, top, tail FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster`)
-    .all(runId) as Array<{ cluster: number; name: string | null; curated: number; centroid: Buffer; top: string; tail: string }>;
+  const rows = assignClusterRows(db, runId);
   // the targets: the run's named or curated groups when it has any (unnamed clusters still compete for the margin:
   // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
   const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;

@@ -12,6 +12,7 @@ import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Library } from '../library.ts';
 import { THUMB_SIZE } from '../scan/thumbs.ts';
+import { itemQualityRows } from '../store/items.ts';
 
 export const KEEP_RULE = 'most pixels, then sharper by more than 20% (variance of the Laplacian of the greyscale thumbnail), then largest file, then lowest id';
 /** sharpness ratios within this are a tie */
@@ -54,16 +55,9 @@ async function sharpness(lib: Library, thumb: string | null, path: string, box: 
   }
 }
 
-interface QRow { item: number; photoId: number; path: string; folder: string; thumb: string | null; width: number; height: number; size: number; format: string; taken_at: string | null; x: number | null; y: number | null; w: number | null; h: number | null }
-
 /** What each item is, in the order of `ids`; an unknown id is NOT_FOUND. */
 export async function itemQualities(lib: Library, kind: ItemKind, ids: number[]): Promise<ItemQuality[]> {
-  const sql = kind === 'photo'
-    ? `SELECT p.id AS item, p.id AS photoId, p.path, p.folder, p.hash AS thumb, p.width, p.height, p.size, p.format, p.taken_at, NULL AS x, NULL AS y, NULL AS w, NULL AS h
-       FROM photos p WHERE p.id IN (SELECT value FROM json_each(?))`
-    : `SELECT f.id AS item, p.id AS photoId, p.path, p.folder, COALESCE(f.thumb, p.hash) AS thumb, p.width, p.height, p.size, p.format, p.taken_at, f.x, f.y, f.w, f.h
-       FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id IN (SELECT value FROM json_each(?))`;
-  const rows = new Map((lib.db.prepare(sql).all(JSON.stringify(ids)) as QRow[]).map((r) => [r.item, r]));
+  const rows = new Map(itemQualityRows(lib.db, kind, ids).map((r) => [r.item, r]));
   const out: ItemQuality[] = [];
   for (const id of ids) {
     const r = rows.get(id);

@@ -7,27 +7,19 @@ import { AppError, badArg } from '../../common/errors.ts';
 import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } from '../../common/types.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../store/runs.ts';
-import { blobVec, getModel } from '../store/embeddings.ts';
+import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import { clustersNamed, mergeClusterRows, mergeRejects, personNames, personReaders, personRows, runMergeRejects } from '../store/people.ts';
 
 export interface PeopleOptions { search?: string; sort?: 'name' | 'size' | 'recent'; includeHidden?: boolean }
-
-interface PersonDbRow {
-  cluster: number; name: string | null; size: number; curated: number; hidden: number; gHidden: number | null; avatar: number | null; gAvatar: number | null;
-  changedAt: number | null; top: string | null; meanSim: number | null; group_id: number | null;
-}
 
 /** The people of a run: every cluster (not the noise), hidden ones only when asked. */
 export function listPeople(db: Db, runId: number, o: PeopleOptions = {}): PersonRow[] {
   getRun(db, runId);
-  const rows = db.prepare(`SELECT c.cluster, c.name, c.size, c.curated, c.hidden, g.hidden AS gHidden, c.avatar, g.avatar AS gAvatar, c.changed_at AS changedAt,
-      c.top, c.mean_sim AS meanSim, c.group_id FROM clusters c LEFT JOIN groups g ON g.id = c.group_id WHERE c.run_id = ? AND c.cluster >= 0 AND c.size > 0`)
-    .all(runId) as PersonDbRow[];
-  const member = db.prepare('SELECT 1 FROM assignments WHERE run_id = ? AND item_id = ? AND cluster = ?').pluck();
-  const thumbQ = db.prepare('SELECT COALESCE(f.thumb, p.hash) FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?').pluck();
+  const rows = personRows(db, runId);
+  const read = personReaders(db);
   const kind = getRun(db, runId).kind;
-  const photoThumb = db.prepare('SELECT hash FROM photos WHERE id = ?').pluck();
   const q = o.search?.trim().toLowerCase() ?? '';
   const out: PersonRow[] = [];
   for (const r of rows) {
@@ -35,12 +27,12 @@ export function listPeople(db: Db, runId: number, o: PeopleOptions = {}): Person
     if (hidden && !o.includeHidden) continue;
     const label = (r.name ?? `cluster ${r.cluster}`).toLowerCase();
     if (q && !label.includes(q)) continue;
-    const chosen = [r.group_id !== null ? r.gAvatar : null, r.avatar].find((a) => a !== null && a !== undefined && member.get(runId, a, r.cluster));
+    const chosen = [r.group_id !== null ? r.gAvatar : null, r.avatar].find((a) => a !== null && a !== undefined && read.isMember(runId, a, r.cluster));
     let avatar: number | null = chosen ?? null;
     if (avatar === null) {
       try { avatar = (JSON.parse(r.top ?? '[]') as Array<{ item: number }>)[0]?.item ?? null; } catch { avatar = null; }
     }
-    const thumb = avatar === null ? null : ((kind === 'face' ? thumbQ.get(avatar) : photoThumb.get(avatar)) as string | undefined) ?? null;
+    const thumb = avatar === null ? null : (kind === 'face' ? read.faceThumb(avatar) : read.photoThumb(avatar)) ?? null;
     out.push({
       cluster: r.cluster, name: r.name, size: r.size, hidden, curated: r.curated === 1, avatar, avatarChosen: chosen !== undefined && chosen !== null,
       changedAt: r.changedAt, thumb, meanSim: r.meanSim,
@@ -57,9 +49,9 @@ export function listPeople(db: Db, runId: number, o: PeopleOptions = {}): Person
 
 /** The cluster of a run a person's name means: refused when no person or several have it (naming their clusters). */
 export function personByName(db: Db, runId: number, name: string): number {
-  const rows = db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND cluster >= 0 AND size > 0 AND name = ? COLLATE NOCASE ORDER BY cluster').pluck().all(runId, name.trim()) as number[];
+  const rows = clustersNamed(db, runId, name.trim());
   if (rows.length === 0) {
-    const names = db.prepare('SELECT name FROM clusters WHERE run_id = ? AND name IS NOT NULL AND size > 0 ORDER BY name LIMIT 11').pluck().all(runId) as string[];
+    const names = personNames(db, runId, 11);
     throw new AppError('NOT_FOUND', `no person named '${name}' in run ${runId} (people: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}${names.length ? '' : 'none named'})`);
   }
   if (rows.length > 1) throw badArg('person', `'${name}' is ambiguous in run ${runId}: clusters ${rows.join(', ')} have that name; give --cluster`);
@@ -82,19 +74,17 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   const identity = identityThresholdOf(db, run.model);
   const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
   const thresholdFrom = identity && threshold === identity.similarity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
-  const rows = db.prepare(`SELECT c.cluster, c.name, c.size, c.mean_sim AS meanSim, c.centroid, c.group_id, c.top, c.tail, c.avatar FROM clusters c
-    WHERE c.run_id = ? AND c.cluster >= 0 AND c.size > 0 AND c.centroid IS NOT NULL ORDER BY c.cluster`).all(runId) as Array<{
-      cluster: number; name: string | null; size: number; meanSim: number | null; centroid: Buffer; group_id: number | null; top: string; tail: string; avatar: number | null }>;
+  const rows = mergeClusterRows(db, runId);
   const g = rows.length;
   const C = new Float32Array(g * d);
   rows.forEach((r, i) => C.set(blobVec(r.centroid, d), i * d));
   normalizeRowsInPlace(C, g, d);
   const S = g > 1 ? Float32Array.from(await (o.gemm ?? gemmJs)(C, g, transpose(C, g, d), g, d)) : new Float32Array(g * g);
   const groupRejected = new Set<string>();
-  for (const r of db.prepare('SELECT a, b, group_a, group_b FROM merge_rejects WHERE run_id = ? OR (group_a IS NOT NULL AND group_b IS NOT NULL)').all(runId) as Array<{ a: number; b: number; group_a: number | null; group_b: number | null }>) {
+  for (const r of mergeRejects(db, runId)) {
     if (r.group_a !== null && r.group_b !== null) { groupRejected.add(`${r.group_a}:${r.group_b}`); groupRejected.add(`${r.group_b}:${r.group_a}`); }
   }
-  const ownRejected = new Set((db.prepare('SELECT a, b FROM merge_rejects WHERE run_id = ?').all(runId) as Array<{ a: number; b: number }>).map((r) => `${r.a}:${r.b}`));
+  const ownRejected = new Set(runMergeRejects(db, runId).map((r) => `${r.a}:${r.b}`));
   const pairs: Array<{ i: number; j: number; s: number }> = [];
   for (let i = 0; i < g; i++) {
     const mi = rows[i].meanSim ?? 1;
@@ -109,14 +99,14 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   }
   pairs.sort((a, b) => b.s - a.s || a.i - b.i || a.j - b.j);
   const top = pairs.slice(0, o.limit ?? 50);
-  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const vecQ = vectorBlobReader(db);
   const sampleVecs = new Map<number, Float32Array[]>();
   const samplesOf = (i: number): Float32Array[] => {
     let v = sampleVecs.get(i);
     if (!v) {
       const ids = new Set<number>();
       for (const col of [rows[i].top, rows[i].tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) ids.add(x.item); } catch { /* none */ } }
-      v = [...ids].map((id) => vecQ.get(run.model, id) as Buffer | undefined).filter((b): b is Buffer => !!b).map((b) => { const x = blobVec(b, d); normalizeRowsInPlace(x, 1, d); return x; });
+      v = [...ids].map((id) => vecQ(run.model, id)).filter((b): b is Buffer => !!b).map((b) => { const x = blobVec(b, d); normalizeRowsInPlace(x, 1, d); return x; });
       sampleVecs.set(i, v);
     }
     return v;

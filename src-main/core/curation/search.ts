@@ -10,6 +10,7 @@ import type { SearchOptions, SearchResult } from '../../common/api.ts';
 import { getRun } from '../store/runs.ts';
 import { MODELS_DIR } from '../paths.ts';
 import type { Db } from '../store/db.ts';
+import { searchRows, type SearchFilter } from '../store/items.ts';
 import { itemViews } from './items.ts';
 
 /** The text encoder text search would use (CLIP ViT-B/32's, with its BPE tokenizer). */
@@ -34,31 +35,22 @@ export function searchItems(db: Db, o: SearchOptions): SearchResult {
   if (o.group === undefined && o.folder === undefined && o.fileName === undefined && o.from === undefined && o.to === undefined) {
     throw badArg('options', 'give at least one of group, folder, fileName, from, to, text');
   }
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const photo = kind === 'photo' ? 'p' : 'p';
-  let from = kind === 'photo' ? 'photos p' : 'faces f JOIN photos p ON p.id = f.photo_id';
-  const idCol = kind === 'photo' ? 'p.id' : 'f.id';
+  const filter: SearchFilter = {};
   if (o.group !== undefined) {
     if (o.runId === undefined) throw badArg('runId', 'searching by group name needs a run');
     const run = getRun(db, o.runId);
     if (run.kind !== kind) throw badArg('kind', `run ${o.runId} groups ${run.kind}s`);
-    from += ' JOIN assignments a ON a.run_id = ? AND a.item_id = ' + idCol + ' JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster';
-    args.push(o.runId);
-    where.push(`instr(lower(COALESCE(c.name, 'cluster ' || c.cluster)), lower(?)) > 0`);
-    args.push(o.group);
+    filter.group = { runId: o.runId, name: o.group };
   }
-  if (o.folder !== undefined) { where.push(`instr(lower(${photo}.folder), lower(?)) > 0`); args.push(o.folder); }
+  if (o.folder !== undefined) filter.folder = o.folder;
   if (o.from !== undefined || o.to !== undefined) {
-    // the photo's date: EXIF taken_at when it has one (its wall-clock time, read as UTC like the days given), else the file's mtime
+    // the photo's date: EXIF taken_at when it has one, else the file's mtime (store/items.ts)
     const lo = o.from === undefined ? -8.64e15 : dateMs('from', o.from, false);
     const hi = o.to === undefined ? 8.64e15 : dateMs('to', o.to, true);
     if (lo > hi) throw badArg('from', `${o.from} is after ${o.to}`);
-    where.push(`COALESCE(CAST(unixepoch(replace(substr(p.taken_at, 1, 10), ':', '-') || substr(p.taken_at, 11), 'subsec') * 1000 AS INTEGER), p.mtime_ms) BETWEEN ? AND ?`);
-    args.push(Math.round(lo), Math.round(hi));
+    filter.dateMs = [Math.round(lo), Math.round(hi)];
   }
-  where.push(`p.status = 'ok'`);
-  const rows = db.prepare(`SELECT ${idCol} AS id, p.path FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${idCol}`).raw().all(...args) as Array<[number, string]>;
+  const rows = searchRows(db, kind, filter);
   const needle = o.fileName?.toLowerCase();
   const ids = needle === undefined ? rows.map((r) => r[0]) : rows.filter((r) => basename(r[1]).toLowerCase().includes(needle)).map((r) => r[0]);
   const limit = Math.min(o.limit ?? 200, 5000);

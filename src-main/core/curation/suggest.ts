@@ -19,12 +19,17 @@ import { badArg } from '../../common/errors.ts';
 import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
 import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../store/runs.ts';
-import { blobVec, getModel } from '../store/embeddings.ts';
+import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import {
+  allVectorBlobs, assignmentReader, clusterAssignments, clusterGroup, clusterName, curatedClusters, hasVectorReader, isRejectedFor, namedClusters,
+  personOf, personSamplesReader, personSignatures, rejectedForPerson, runAssignments, suggestionIndexState, suggestionViewReader,
+} from '../store/suggestions.ts';
+import { itemsNotInRun } from '../store/unknown-groups.ts';
 import { config } from '../config.ts';
 import { DEFAULT_MARGIN } from './assign.ts';
-import { notFaceIds } from './groups.ts';
+import { notFaceIds } from '../store/groups.ts';
 
 /** Members below this similarity to their own centroid are candidates for other persons. */
 export const LOW_CONFIDENCE = 0.5;
@@ -69,23 +74,23 @@ function updateMembers(db: Db, runId: number, model: string, old: RunMembers, to
   const now = new Map<number, [number, number]>();
   for (let k0 = 0; k0 < K.length; k0 += 500) {
     const part = K.slice(k0, k0 + 500);
-    for (const [it, c, sim] of db.prepare(`SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? AND cluster IN (${part.map(() => '?').join(',')})`).raw().all(runId, ...part) as Array<[number, number, number | null]>) now.set(it, [c, sim ?? NaN]);
+    for (const [it, c, sim] of clusterAssignments(db, runId, part)) now.set(it, [c, sim ?? NaN]);
   }
-  const one = db.prepare('SELECT cluster, sim FROM assignments WHERE run_id = ? AND item_id = ?').raw();
+  const one = assignmentReader(db);
   const ids = Int32Array.from(old.ids), cluster = Int32Array.from(old.cluster), sim = Float64Array.from(old.sim);
   const pos = (it: number) => { let lo = 0, hi = ids.length - 1; while (lo <= hi) { const m = (lo + hi) >> 1; if (ids[m] === it) return m; if (ids[m] < it) lo = m + 1; else hi = m - 1; } return -1; };
   const removed = new Set<number>();
   for (let k = 0; k < ids.length; k++) {
     if (!touched.has(cluster[k]) || now.has(ids[k])) continue;
-    const r = one.get(runId, ids[k]) as [number, number | null] | undefined;
+    const r = one(runId, ids[k]);
     if (r) now.set(ids[k], [r[0], r[1] ?? NaN]); else removed.add(ids[k]);
   }
   const added: number[] = [];
   for (const [it, [c, s]] of now) { const k = pos(it); if (k < 0) { added.push(it); continue; } cluster[k] = c; sim[k] = s; }
   const freshSet = new Set(old.fresh);
   for (const it of added) freshSet.delete(it);
-  const hasVec = db.prepare('SELECT 1 FROM embeddings WHERE model = ? AND item_id = ?').pluck();
-  for (const it of removed) if (hasVec.get(model, it)) freshSet.add(it);
+  const hasVec = hasVectorReader(db);
+  for (const it of removed) if (hasVec(model, it)) freshSet.add(it);
   const fresh = freshSet.size === old.fresh.length && !removed.size ? old.fresh : [...freshSet].sort((a, b) => a - b);
   if (!added.length && !removed.size) return { ids, cluster, sim, fresh };
   const rows: Array<[number, number, number]> = [];
@@ -98,11 +103,8 @@ function updateMembers(db: Db, runId: number, model: string, old: RunMembers, to
 /** The state of a run a suggestion index is valid for: its edits and its model's embeddings. */
 export function indexKey(db: Db, runId: number): string {
   // (a new edit after an undo reuses the undone edit's id: the last edit's time and size tell the two apart)
-  const e = db.prepare(`SELECT COUNT(*) AS n, MAX(id) AS last, SUM(undone * id) AS undone,
-    (SELECT created_at || '.' || length(op) FROM edits WHERE run_id = ? ORDER BY id DESC LIMIT 1) AS tail FROM edits WHERE run_id = ?`).get(runId, runId) as { n: number; last: number | null; undone: number | null; tail: string | null };
-  const rev = db.prepare('SELECT m.revision FROM models m JOIN runs r ON r.model = m.name WHERE r.id = ?').pluck().get(runId) as number | undefined;
-  const nf = db.prepare('SELECT COUNT(*) FROM not_faces').pluck().get() as number;
-  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${rev ?? 0}:${nf}`;
+  const e = suggestionIndexState(db, runId);
+  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${e.rev ?? 0}:${e.notFaces}`;
 }
 
 const dotRow = (A: Float32Array, i: number, B: Float32Array, j: number, d: number): number => dot(A, i * d, B, j * d, d);
@@ -138,26 +140,25 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const d = getModel(db, run.model).dim;
   const key = indexKey(db, runId);
   const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d ? prev : null;
-  const vecQ = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const vecQ = vectorBlobReader(db);
   const src = vectors && vectors.d === d ? vectors : null;
   /** one item's vector: from the matrix in memory when there is one, else from SQLite */
   const readVec = (it: number): Float32Array | undefined => {
     if (src) return sourceRow(src, it);
-    const b = vecQ.get(run.model, it) as Buffer | undefined;
+    const b = vecQ(run.model, it);
     return b ? blobVec(b, d) : undefined;
   };
   // persons: those whose samples or size changed (or that are new) are read again
-  const rows = db.prepare(`SELECT cluster, size || ':' || COALESCE(mean_sim, '') || ':' || COALESCE(top, '') || ':' || COALESCE(tail, '') AS sig FROM clusters
-    WHERE run_id = ? AND cluster >= 0 AND size > 0 AND centroid IS NOT NULL ORDER BY cluster`).raw().all(runId) as Array<[number, string]>;
+  const rows = personSignatures(db, runId);
   const persons = new Map<number, Person>();
   const changed: number[] = [];
-  const cenQ = db.prepare('SELECT centroid, top, tail FROM clusters WHERE run_id = ? AND cluster = ?');
+  const cenQ = personSamplesReader(db);
   // the changed persons' samples first; many (a new index): their vectors in one scan of the model's embeddings
   const todo: Array<[number, string, Buffer, number[]]> = [];
   for (const [c, sig] of rows) {
     const was = old?.persons.get(c);
     if (was && was.sig === sig) { persons.set(c, was); continue; }
-    const r = cenQ.get(runId, c) as { centroid: Buffer; top: string | null; tail: string | null };
+    const r = cenQ(runId, c);
     const items = new Set<number>();
     for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
     todo.push([c, sig, r.centroid, [...items]]);
@@ -167,7 +168,7 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   if (need > 2000 && !src) {
     const want = new Set(todo.flatMap((t) => t[3]));
     const got = new Map<number, Float32Array>();
-    for (const [it, b] of db.prepare('SELECT item_id, vec FROM embeddings WHERE model = ?').raw().iterate(run.model) as Iterable<[number, Buffer]>) if (want.has(it)) got.set(it, blobVec(b, d));
+    for (const [it, b] of allVectorBlobs(db, run.model)) if (want.has(it)) got.set(it, blobVec(b, d));
     vecOf = (it) => got.get(it);
   }
   for (const [c, sig, cen, items] of todo) {
@@ -188,9 +189,9 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   // candidates, ids first: noise, members of unnamed clusters, low-confidence members of named ones (none of curated ones), items not in the run
   // (curated clusters and not-a-face marks filtered here). The run's assignments are read in full for a new index; brought up to date,
   // only the members of the clusters the edits changed (the hint, plus persons whose figures or names changed) are read again.
-  const curated = new Set(db.prepare('SELECT cluster FROM clusters WHERE run_id = ? AND curated = 1').pluck().all(runId) as number[]);
+  const curated = new Set(curatedClusters(db, runId));
   const notFaces = run.kind === 'face' ? notFaceIds(db) : new Set<number>();
-  const named = new Set(db.prepare(`SELECT cluster FROM clusters WHERE run_id = ? AND name IS NOT NULL AND name != ''`).pluck().all(runId) as number[]);
+  const named = new Set(namedClusters(db, runId));
   const touched = old && hint ? new Set<number>([...hint, ...stale]) : null;
   if (touched && old) {
     for (const c of named) if (!old.named.has(c)) touched.add(c);
@@ -206,10 +207,10 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     members = updateMembers(db, runId, run.model, old.members, touched);
     incremental = true;
   } else {
-    const all = db.prepare('SELECT item_id, cluster, sim FROM assignments WHERE run_id = ? ORDER BY item_id').raw().all(runId) as Array<[number, number, number | null]>;
+    const all = runAssignments(db, runId);
     members = {
       ids: Int32Array.from(all, (r) => r[0]), cluster: Int32Array.from(all, (r) => r[1]), sim: Float64Array.from(all, (r) => r[2] ?? NaN),
-      fresh: db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1').pluck().all(run.model, runId) as number[],
+      fresh: itemsNotInRun(db, run.model, runId),
     };
   }
   const inRun: Array<[number, number]> = [];
@@ -315,7 +316,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const t0 = performance.now();
   const runId = idx.runId;
   const run = getRun(db, runId);
-  const row = db.prepare('SELECT name, group_id FROM clusters WHERE run_id = ? AND cluster = ? AND size > 0').get(runId, cluster) as { name: string | null; group_id: number | null } | undefined;
+  const row = personOf(db, runId, cluster);
   if (!row || cluster < 0) throw badArg('cluster', `cluster ${cluster} is not a person of run ${runId}`);
   const identity = identityThresholdOf(db, run.model);
   const floor = identity?.similarity ?? -1;
@@ -324,8 +325,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
-  const rejected = new Set(db.prepare(`SELECT item_id FROM suggestion_rejects WHERE (run_id = ? AND cluster = ?) OR (group_id IS NOT NULL AND group_id = ?)`)
-    .pluck().all(runId, cluster, row.group_id ?? -1) as number[]);
+  const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
   const person = idx.persons.get(cluster);
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
@@ -350,13 +350,11 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   }
   hits.sort((a, b) => b.s - a.s || idx.ids[a.i] - idx.ids[b.i]);
   const chosen = hits.slice(0, limit);
-  const view = run.kind === 'face'
-    ? db.prepare('SELECT p.id AS photoId, p.path, COALESCE(f.thumb, p.hash) AS thumb, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?')
-    : db.prepare('SELECT p.id AS photoId, p.path, p.hash AS thumb, NULL AS x, NULL AS y, NULL AS w, NULL AS h FROM photos p WHERE p.id = ?');
+  const view = suggestionViewReader(db, run.kind);
   const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
   const suggestions: FaceSuggestion[] = [];
   for (const h of chosen) {
-    const v = view.get(idx.ids[h.i]) as { photoId: number; path: string; thumb: string | null; x: number | null; y: number | null; w: number | null; h: number | null } | undefined;
+    const v = view(idx.ids[h.i]);
     if (!v) continue;
     const finite = Number.isFinite(h.second);
     suggestions.push({
@@ -400,7 +398,7 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
     q = idx.Q.subarray(row * d, (row + 1) * d);
     for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
   } else {
-    const b = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck().get(run.model, item) as Buffer | undefined;
+    const b = vectorBlobReader(db)(run.model, item);
     if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);
     q = Float32Array.from(blobVec(b, d));
     normalizeRowsInPlace(q, 1, d);
@@ -417,16 +415,16 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
   if (!best) return none('no other person in the run');
   const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
   const second = others[0];
-  const nameOf = (c: number) => (db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, c) as string | null) ?? `cluster ${c}`;
+  const nameOf = (c: number) => clusterName(db, runId, c) ?? `cluster ${c}`;
   if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);
   if (second && best.s - second.s < margin) {
     return none(`${nameOf(best.c)} (${best.s.toFixed(2)}) and ${second.c === from ? 'its own person' : nameOf(second.c)} (${second.s.toFixed(2)}) are too close (margin ${margin})`, best, second);
   }
-  const group = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as number | null;
-  const rejected = db.prepare('SELECT 1 FROM suggestion_rejects WHERE item_id = ? AND ((run_id = ? AND cluster = ?) OR (group_id IS NOT NULL AND group_id = ?))').pluck().get(item, runId, best.c, group ?? -1);
+  const group = clusterGroup(db, runId, best.c);
+  const rejected = isRejectedFor(db, item, runId, best.c, group ?? -1);
   if (rejected) return none(`rejected for ${nameOf(best.c)} before`, best, second);
   return {
-    ...base, cluster: best.c, name: db.prepare('SELECT name FROM clusters WHERE run_id = ? AND cluster = ?').pluck().get(runId, best.c) as string | null,
+    ...base, cluster: best.c, name: clusterName(db, runId, best.c),
     similarity: r6(best.s), second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason: '',
   };
 }

@@ -11,6 +11,7 @@ import { closeSync, lstatSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import type { Db } from '../store/db.ts';
+import { scannedFileReader } from '../store/trash-guard.ts';
 import { openRegularSync, readRangeSync } from '../safe-read.ts';
 
 function refuse(path: string, why: string): AppError {
@@ -38,9 +39,9 @@ function hashOf(path: string, ino: number): string {
 
 /** Checks each photo's file is the one scanned, inside its library folder; returns the paths (in order) or throws. */
 export function checkTrashable(db: Db, photoIds: number[]): string[] {
-  const q = db.prepare('SELECT p.path, p.size, p.hash, r.path AS root FROM photos p JOIN roots r ON r.id = p.root_id WHERE p.id = ?');
+  const scanned = scannedFileReader(db);
   return photoIds.map((id) => {
-    const row = q.get(id) as { path: string; size: number; hash: string; root: string } | undefined;
+    const row = scanned(id);
     if (!row) throw new AppError('NOT_FOUND', `photo ${id} does not exist`);
     const { path } = row;
     let st;

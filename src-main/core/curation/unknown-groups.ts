@@ -8,11 +8,12 @@ import type { UnknownGroupsReport } from '../../common/types.ts';
 import { nearDuplicateGroups } from '../../algo/neardup.ts';
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../store/runs.ts';
-import { blobVec, getModel } from '../store/embeddings.ts';
+import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import { itemsNotInRun, noiseItems } from '../store/unknown-groups.ts';
 import { itemViews } from './items.ts';
-import { notFaceIds } from './groups.ts';
+import { notFaceIds } from '../store/groups.ts';
 
 /** Neighbours kept per face for the grouping (a group is at most this size plus one). */
 const K = 16;
@@ -26,13 +27,13 @@ export async function unknownGroups(db: Db, runId: number, o: { threshold?: numb
     : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
   const limit = o.limit ?? 50;
   const notFaces = run.kind === 'face' ? notFaceIds(db) : new Set<number>();
-  const noise = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = -1 ORDER BY item_id').pluck().all(runId) as number[];
-  const fresh = db.prepare('SELECT item_id FROM embeddings WHERE model = ? EXCEPT SELECT item_id FROM assignments WHERE run_id = ? ORDER BY 1').pluck().all(run.model, runId) as number[];
+  const noise = noiseItems(db, runId);
+  const fresh = itemsNotInRun(db, run.model, runId);
   const ids = [...noise, ...fresh].filter((it) => !notFaces.has(it));
-  const vq = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  const vq = vectorBlobReader(db);
   const n = ids.length;
   const X = new Float32Array(n * d);
-  ids.forEach((it, i) => { const b = vq.get(run.model, it) as Buffer | undefined; if (b) X.set(blobVec(b, d), i * d); });
+  ids.forEach((it, i) => { const b = vq(run.model, it); if (b) X.set(blobVec(b, d), i * d); });
   normalizeRowsInPlace(X, n, d);
   // each face's nearest unknown faces at or above the threshold (blocks of one matrix product)
   const k = Math.min(K, Math.max(1, n - 1));

@@ -165,3 +165,9 @@ export function embeddingRowsReader(db: Db): (model: string, items: number[]) =>
   const stmt = db.prepare(`SELECT item_id, vec FROM embeddings WHERE model = ? AND item_id IN (SELECT value FROM json_each(?))`);
   return (model, items) => stmt.iterate(model, JSON.stringify(items)) as Iterable<{ item_id: number; vec: Buffer }>;
 }
+
+/** A reader of one item's stored vector blob of a model (prepared once): undefined when it has none. */
+export function vectorBlobReader(db: Db): (model: string, itemId: number) => Buffer | undefined {
+  const vq = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
+  return (model, itemId) => vq.get(model, itemId) as Buffer | undefined;
+}

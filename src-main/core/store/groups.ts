@@ -1,0 +1,147 @@
+/**
+ * The groups repository: library-level groups (migration 5). A run proposes clusters; a cluster the user names or curates is backed
+ * by a group of the library (clusters.group_id) that keeps its name and members across runs:
+ * - every edit, undo, redo, label seeding and assignment syncs the touched clusters' groups (`syncRunGroups`);
+ * - a new run links each named group to the new cluster holding most of its members (and most of that cluster is
+ *   the group's), and holds the curated ones: their members are not clustered again, each stays one cluster under its
+ *   name (`heldGroups`, used by the cluster job);
+ * - an item is unassigned in a run when it is in no cluster of that run: noise, or embedded after the run
+ *   (`unassignedItems`).
+ * An item is in at most one group of its kind: joining a group takes it out of any other.
+ */
+import type { ItemKind } from '../../common/types.ts';
+import type { Db } from './db.ts';
+
+export interface GroupRow { id: number; kind: ItemKind; name: string | null; curated: boolean; size: number }
+
+/** Makes the groups of a run's named or curated clusters match them (all clusters, or the given ones). */
+export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>): void {
+  const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind | undefined;
+  if (!kind) return;
+  const now = Date.now();
+  const rows = (clusters
+    ? [...new Set(clusters)].filter((c) => c >= 0).map((c) => db.prepare('SELECT cluster, name, curated, group_id FROM clusters WHERE run_id = ? AND cluster = ?').get(runId, c))
+    : db.prepare('SELECT cluster, name, curated, group_id FROM clusters WHERE run_id = ?').all(runId))
+    .filter(Boolean) as Array<{ cluster: number; name: string | null; curated: number; group_id: number | null }>;
+  const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck();
+  const setGroup = db.prepare('UPDATE clusters SET group_id = ? WHERE run_id = ? AND cluster = ?');
+  const updGroup = db.prepare('UPDATE groups SET name = ?, curated = ?, updated_at = ? WHERE id = ?');
+  const insGroup = db.prepare('INSERT INTO groups (kind, name, curated, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
+  // members of the group that are in this run but no longer in its cluster leave it
+  const dropMoved = db.prepare(`DELETE FROM group_members WHERE group_id = @g AND item_id IN
+    (SELECT m.item_id FROM group_members m CROSS JOIN assignments a ON a.run_id = @run AND a.item_id = m.item_id WHERE m.group_id = @g AND a.cluster != @c)`);
+  const leaveOthers = db.prepare(`DELETE FROM group_members WHERE item_id = ? AND group_id != ? AND (SELECT kind FROM groups g WHERE g.id = group_members.group_id) = ?`);
+  const join = db.prepare('INSERT OR IGNORE INTO group_members (group_id, item_id) VALUES (?, ?)');
+  const referenced = db.prepare('SELECT 1 FROM clusters WHERE group_id = ? LIMIT 1').pluck();
+  const delGroup = db.prepare('DELETE FROM groups WHERE id = ?');
+  for (const r of rows) {
+    const grouped = (r.name !== null && r.name !== '') || r.curated === 1;
+    if (!grouped) {
+      if (r.group_id !== null) {
+        // the user took the name and the curated mark away: the cluster is a proposal again
+        setGroup.run(null, runId, r.cluster);
+        if (!referenced.get(r.group_id)) delGroup.run(r.group_id);
+      }
+      continue;
+    }
+    let g = r.group_id;
+    if (g === null) {
+      g = Number(insGroup.run(kind, r.name, r.curated, now, now).lastInsertRowid);
+      setGroup.run(g, runId, r.cluster);
+    } else updGroup.run(r.name, r.curated, now, g);
+    dropMoved.run({ g, run: runId, c: r.cluster });
+    for (const it of members.all(runId, r.cluster) as number[]) {
+      leaveOthers.run(it, g, kind);
+      join.run(g, it);
+    }
+  }
+}
+
+/** New members of a run's clusters join the clusters' library groups (assign: cost grows with the new items only). */
+export function joinGroups(db: Db, runId: number, added: Array<[number, number]>): void {
+  const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind;
+  const gq = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  const leaveOthers = db.prepare(`DELETE FROM group_members WHERE item_id = ? AND group_id != ? AND (SELECT kind FROM groups g WHERE g.id = group_members.group_id) = ?`);
+  const join = db.prepare('INSERT OR IGNORE INTO group_members (group_id, item_id) VALUES (?, ?)');
+  const touch = db.prepare('UPDATE groups SET updated_at = ? WHERE id = ?');
+  const groups = new Set<number>();
+  for (const [it, c] of added) {
+    if (c < 0) continue;
+    const g = gq.get(runId, c) as number | null | undefined;
+    if (g === null || g === undefined) continue;
+    leaveOthers.run(it, g, kind);
+    join.run(g, it);
+    groups.add(g);
+  }
+  const now = Date.now();
+  for (const g of groups) touch.run(now, g);
+}
+
+/** The library's groups of a kind, largest first. */
+export function listGroups(db: Db, kind?: ItemKind): GroupRow[] {
+  const rows = db.prepare(`SELECT g.id, g.kind, g.name, g.curated, (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS size
+    FROM groups g ${kind ? 'WHERE g.kind = ?' : ''} ORDER BY size DESC, g.id`).all(...(kind ? [kind] : [])) as Array<Omit<GroupRow, 'curated'> & { curated: number }>;
+  return rows.map((r) => ({ ...r, curated: !!r.curated }));
+}
+
+/** Curated groups of a kind with their members that have an embedding of the model (what a new run holds). */
+export function heldGroups(db: Db, kind: ItemKind, model: string): Array<{ id: number; name: string | null; items: number[] }> {
+  const groups = db.prepare('SELECT id, name FROM groups WHERE kind = ? AND curated = 1 ORDER BY id').all(kind) as Array<{ id: number; name: string | null }>;
+  const q = db.prepare(`SELECT m.item_id FROM group_members m JOIN embeddings e ON e.model = ? AND e.item_id = m.item_id
+    WHERE m.group_id = ? ORDER BY m.item_id`).pluck();
+  return groups.map((g) => ({ ...g, items: q.all(model, g.id) as number[] })).filter((g) => g.items.length > 0);
+}
+
+/**
+ * Links the library's named (not held) groups to a new run's clusters by overlap: the cluster holding most of the
+ * group's members in this run, when those are most of the group there and most of the cluster. Returns how many.
+ */
+export function linkGroups(db: Db, runId: number, skip: Set<number> = new Set()): number {
+  const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind;
+  const groups = db.prepare(`SELECT id, name, curated FROM groups WHERE kind = ? ORDER BY id`).all(kind) as Array<{ id: number; name: string | null; curated: number }>;
+  const best = db.prepare(`SELECT a.cluster AS c, COUNT(*) AS n FROM group_members m JOIN assignments a ON a.run_id = ? AND a.item_id = m.item_id
+    WHERE m.group_id = ? AND a.cluster >= 0 GROUP BY a.cluster ORDER BY n DESC, a.cluster LIMIT 1`);
+  const inRun = db.prepare('SELECT COUNT(*) FROM group_members m JOIN assignments a ON a.run_id = ? AND a.item_id = m.item_id WHERE m.group_id = ?').pluck();
+  const size = db.prepare('SELECT size, group_id FROM clusters WHERE run_id = ? AND cluster = ?');
+  const set = db.prepare('UPDATE clusters SET name = ?, curated = ?, group_id = ? WHERE run_id = ? AND cluster = ?');
+  let linked = 0;
+  for (const g of groups) {
+    if (skip.has(g.id)) continue;
+    const b = best.get(runId, g.id) as { c: number; n: number } | undefined;
+    if (!b) continue;
+    const there = inRun.get(runId, g.id) as number;
+    const c = size.get(runId, b.c) as { size: number; group_id: number | null };
+    if (c.group_id !== null || b.n * 2 <= there || b.n * 2 <= c.size) continue;
+    set.run(g.name, g.curated, g.id, runId, b.c);
+    linked++;
+  }
+  return linked;
+}
+
+/** Faces the user marked "not a face" (by id): out of people, new runs, assignment and the suggestion queues. */
+export function notFaceIds(db: Db): Set<number> {
+  return new Set(db.prepare('SELECT face_id FROM not_faces WHERE face_id IS NOT NULL').pluck().all() as number[]);
+}
+
+/** Items of the run's model that are in no cluster of the run: noise, or embedded after it (never a face marked "not a face"). */
+export function unassignedItems(db: Db, runId: number): { noise: number[]; notInRun: number[] } {
+  const { model, kind } = db.prepare('SELECT model, kind FROM runs WHERE id = ?').get(runId) as { model: string; kind: string };
+  const gone = kind === 'face' ? notFaceIds(db) : new Set<number>();
+  const noise = (db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster < 0 ORDER BY item_id').pluck().all(runId) as number[]).filter((i) => !gone.has(i));
+  const notInRun = (db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = ? AND NOT EXISTS
+    (SELECT 1 FROM assignments a WHERE a.run_id = ? AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all(model, runId) as number[]).filter((i) => !gone.has(i));
+  return { noise, notInRun };
+}
+
+/**
+ * Items of the run's model that are not in the run (embedded after it), item order: from the keys alone (the
+ * embeddings' key index, migration 7, and the run's assignment keys), never the vectors.
+ */
+export function newItems(db: Db, runId: number): number[] {
+  const ids = db.prepare(`SELECT e.item_id FROM embeddings e WHERE e.model = (SELECT model FROM runs WHERE id = @run) AND NOT EXISTS
+    (SELECT 1 FROM assignments a WHERE a.run_id = @run AND a.item_id = e.item_id) ORDER BY e.item_id`).pluck().all({ run: runId }) as number[];
+  // faces marked "not a face" never join a group
+  if ((db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as string) !== 'face') return ids;
+  const gone = notFaceIds(db);
+  return gone.size ? ids.filter((i) => !gone.has(i)) : ids;
+}

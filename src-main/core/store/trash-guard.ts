@@ -1,0 +1,10 @@
+/** The trash guard's repository: what the scan stored of a photo's file (path, size, hash) and its library folder. */
+import type { Db } from './db.ts';
+
+export interface ScannedFileRow { path: string; size: number; hash: string; root: string }
+
+/** A reader of photos' scanned files (prepared once): undefined for an unknown photo. */
+export function scannedFileReader(db: Db): (photoId: number) => ScannedFileRow | undefined {
+  const q = db.prepare('SELECT p.path, p.size, p.hash, r.path AS root FROM photos p JOIN roots r ON r.id = p.root_id WHERE p.id = ?');
+  return (photoId) => q.get(photoId) as ScannedFileRow | undefined;
+}
