@@ -55,7 +55,7 @@ export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
     reduce: opt(v.union([v.literal(0), v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
       v.pipe(v.string(), v.regex(/^(none|(ae|(umap|pca|ae):[0-9-]+)(,(ae|(umap|pca|ae):[0-9-]+))*)$/))],
       'expected umap dimensions 0 (none) or 2..100, or a chain such as ae,umap:10 / ae:32,umap:10 / pca:50,umap:10')),
-    // autoencoder / DEC training (issue 32: these passed the door unchecked before)
+    // autoencoder / DEC training (checked here like every other parameter)
     epochs: opt(int(1)),
     aeBatchSize: opt(int(1)),
     patience: opt(int(1)),

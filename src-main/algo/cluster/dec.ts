@@ -6,7 +6,7 @@
  * when fewer than `tol` (0.001) of the hard labels changed between two target updates. SGD with momentum (lr 0.01,
  * momentum 0.9) as the reference. Pure: injected Gemm, seeded.
  *
- * A stopping rule that ends (issue 32; the reference's tol alone ran 20,000 steps on 50 overlapping clusters): besides
+ * A stopping rule that ends (the reference's tol alone ran 20,000 steps on 50 overlapping clusters): besides
  * tol, stop when the share of changed labels has not reached a new low for `patience` target updates (a plateau: the
  * assignments oscillate instead of settling), and after at most `maxEpochs` passes over the data (`maxIter` steps when
  * given). The result says which rule ended it and after how many steps.

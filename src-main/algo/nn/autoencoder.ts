@@ -4,7 +4,7 @@
  * `loss: 'mse'`). Seeded Glorot initialization, Adam, shuffled mini-batches, cancellation between batches, progress per
  * batch and the loss per epoch. Pure (injected Gemm and seed; no I/O).
  *
- * Defaults that train enough (issue 32): the architecture is the deep-clustering literature's d-500-500-2000-10 (DEC,
+ * Defaults that train enough: the architecture is the deep-clustering literature's d-500-500-2000-10 (DEC,
  * IDEC, N2D); the number of epochs follows the data: enough epochs for `minUpdates` mini-batch updates (at least
  * `minEpochs`, at most `maxEpochs`), a cosine learning-rate decay over them, and early stopping on the reconstruction
  * loss of a held-out share of the rows (`validation`, 10 %), keeping the weights of the best held-out epoch. With an
