@@ -13,6 +13,7 @@ import { fsyncDir, tempNameFor, writeAllSync } from './atomic-write.ts';
 import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 import type { Library } from './library.ts';
 import { openRegularSync, readRangeSync } from './safe-read.ts';
+import { backupCopyFacts, replaceTablesFrom, tableRowCount } from './store/backups-repo.ts';
 import { LATEST_VERSION } from './store/migrations.ts';
 import { APPLICATION_ID, openLibrary, openReadOnly } from './store/db.ts';
 
@@ -79,13 +80,12 @@ function checkBackupCopy(path: string, copy: string): void {
   try {
     let appId: number, tables: string[];
     try {
-      appId = ro.pragma('application_id', { simple: true }) as number;
-      tables = ro.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+      ({ appId, tables } = backupCopyFacts(ro));
     } catch (e) {
       throw new AppError('BAD_FILE', `${path}: not a readable backup (${(e as Error).message.split('\n')[0]}); nothing was restored`);
     }
     if (appId !== APPLICATION_ID || !tables.includes('schema_migrations')) throw new AppError('BAD_FILE', `${path}: not a backup of a Constellate library; nothing was restored`);
-    const count = (t: string) => (tables.includes(t) ? (ro.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number) : 0);
+    const count = (t: string) => (tables.includes(t) ? tableRowCount(ro, t) : 0);
     if (count('roots') + count('photos') + count('runs') + count('embeddings') === 0) {
       throw new AppError('BAD_FILE', `${path}: the backup holds an empty library (no folders, photos, embeddings or runs); nothing was restored`);
     }
@@ -119,25 +119,8 @@ export async function restoreBackup(lib: Library, path: string): Promise<{ resto
       opened.db.close();
     } catch (e) { throw named(e); }
     const safety = (await backupNow(lib, 'before-restore')).path;
-    const db = lib.db;
-    db.prepare('ATTACH DATABASE ? AS b').run(copy);
-    try {
-      const tables = (db.prepare(`SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[]).filter((t) => !KEEP.has(t));
-      const order = [...ORDER.filter((t) => tables.includes(t)), ...tables.filter((t) => !ORDER.includes(t))];
-      const counts: Record<string, number> = {};
-      db.transaction(() => {
-        for (const t of [...order].reverse()) db.prepare(`DELETE FROM main."${t}"`).run();
-        for (const t of order) {
-          const cols = (db.prepare(`PRAGMA main.table_info("${t}")`).all() as Array<{ name: string }>).map((c) => `"${c.name}"`).join(', ');
-          counts[t] = db.prepare(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM b."${t}"`).run().changes;
-        }
-        const bad = db.pragma('foreign_key_check') as unknown[];
-        if (bad.length) throw new AppError('LIBRARY_CORRUPT', `${path}: the backup does not hold together (${bad.length} foreign key problems); nothing was restored`);
-      }).immediate();
-      return { restored: path, tables: counts, safety };
-    } finally {
-      db.prepare('DETACH DATABASE b').run();
-    }
+    const tables = replaceTablesFrom(lib.db, copy, path, ORDER, KEEP);
+    return { restored: path, tables, safety };
   } catch (e) {
     // never a raw error (a 500 in serve mode): the disk is IO naming the library, anything else names the backup
     const n = named(e);

@@ -11,6 +11,7 @@ import { listBackups } from './backups.ts';
 import type { Library } from './library.ts';
 import { openRegularSync } from './safe-read.ts';
 import { pidAlive } from './store/lock.ts';
+import { modelNames, modelVectorBlobs, okPhotoPaths, photoAndRunCounts } from './store/check-repo.ts';
 import { openReadOnly } from './store/db.ts';
 
 /** `.name.<pid>.<rand>.tmp` / `.name.<pid>.<rand>.partial` (the checked writers), `.import-<pid>-<ms>.f32` (spools). */
@@ -34,7 +35,7 @@ function leakedIn(dir: string, out: Set<string>): void {
 export function leakedTempFiles(lib: Library): string[] {
   const found = new Set<string>();
   const dirs = new Set<string>([dirname(lib.path), lib.cacheDir]);
-  for (const p of lib.db.prepare(`SELECT path FROM photos WHERE status = 'ok'`).pluck().iterate() as Iterable<string>) dirs.add(dirname(p));
+  for (const p of okPhotoPaths(lib.db)) dirs.add(dirname(p));
   for (const d of dirs) leakedIn(d, found);
   return [...found].sort();
 }
@@ -42,9 +43,9 @@ export function leakedTempFiles(lib: Library): string[] {
 /** Items per model whose stored vector holds NaN or an infinity. */
 export function nonFiniteVectors(lib: Library): Array<{ model: string; count: number }> {
   const out: Array<{ model: string; count: number }> = [];
-  for (const model of lib.db.prepare('SELECT name FROM models ORDER BY name').pluck().all() as string[]) {
+  for (const model of modelNames(lib.db)) {
     let count = 0;
-    for (const b of lib.db.prepare('SELECT vec FROM embeddings WHERE model = ?').pluck().iterate(model) as Iterable<Buffer>) {
+    for (const b of modelVectorBlobs(lib.db, model)) {
       const n = b.byteLength >> 2;
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(b.readFloatLE(i * 4))) { count++; break; }
@@ -57,8 +58,8 @@ export function nonFiniteVectors(lib: Library): Array<{ model: string; count: nu
 
 /** The newest backup that holds photos or runs while the library holds neither: what it had, or null. */
 export function emptiedSinceBackup(lib: Library): { backup: string; photos: number; runs: number } | null {
-  const one = (sql: string) => lib.db.prepare(sql).pluck().get() as number;
-  if (one('SELECT COUNT(*) FROM photos') + one('SELECT COUNT(*) FROM runs') > 0) return null;
+  const own = photoAndRunCounts(lib.db);
+  if (own.photos + own.runs > 0) return null;
   for (const b of listBackups(lib)) {
     try {
       // the one reader's check first: a FIFO named like a backup is never opened by SQLite
@@ -66,8 +67,7 @@ export function emptiedSinceBackup(lib: Library): { backup: string; photos: numb
       if (statSync(b.path).size === 0) continue;
       const db = openReadOnly(b.path);
       try {
-        const photos = db.prepare('SELECT COUNT(*) FROM photos').pluck().get() as number;
-        const runs = db.prepare('SELECT COUNT(*) FROM runs').pluck().get() as number;
+        const { photos, runs } = photoAndRunCounts(db);
         if (photos + runs > 0) return { backup: b.path, photos, runs };
         return null;
       } finally { db.close(); }

@@ -16,6 +16,7 @@ import type { ErrorPayload } from '../common/errors.ts';
 import type { JobProgress, JobState } from '../common/types.ts';
 import type { JobInfo } from '../common/jobs.ts';
 import type { Db } from './store/db.ts';
+import { getJobRow, insertQueuedJob, listJobRows, markJobRunning, markUnfinishedJobsInterrupted, writeJobEnd, writeJobEndState, writeJobProgress, type JobRow } from './store/jobs-repo.ts';
 import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 
 export interface JobContext {
@@ -81,7 +82,7 @@ export class JobManager {
     // whatever a killed process left running is now interrupted (a read-only open, beside a live writer, leaves them)
     // (on a full or read-only disk the rows stay as they are until an open that can write)
     if (!db.readonly) {
-      try { db.prepare(`UPDATE jobs SET state = 'interrupted', finished_at = ? WHERE state IN ('running', 'queued')`).run(Date.now()); } catch (e) {
+      try { markUnfinishedJobsInterrupted(db, Date.now()); } catch (e) {
         if (!isSqliteIoError(e)) throw e;
       }
     }
@@ -105,8 +106,7 @@ export class JobManager {
   start<K extends JobKind>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<JobResult<K>>, opts: { writes?: boolean } = {}): JobInfo<K> {
     const writes = opts.writes ?? jobWrites(kind);
     const now = Date.now();
-    const id = Number(this.db.prepare(`INSERT INTO jobs (kind, state, params, created_at) VALUES (?, 'queued', ?, ?)`)
-      .run(kind, JSON.stringify(params ?? {}), now).lastInsertRowid);
+    const id = insertQueuedJob(this.db, kind, JSON.stringify(params ?? {}), now);
     const controller = new AbortController();
     const info = {
       id, kind, state: 'queued', params, progress: { stage: 'queued', done: 0, total: 0 },
@@ -129,7 +129,7 @@ export class JobManager {
       info.state = 'running';
       info.startedAt = Date.now();
       try {
-        this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?`).run(info.startedAt, id);
+        markJobRunning(this.db, id, info.startedAt);
         this.emit(info);
         const result = await fn(ctx);
         if (entry.writeError) throw entry.writeError;
@@ -165,7 +165,7 @@ export class JobManager {
     if (!entry.writeError && (now - entry.lastWrite > 250 || pr.done === pr.total)) {
       entry.lastWrite = now;
       try {
-        this.db.prepare(`UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?`).run(pr.stage, pr.done, pr.total, entry.info.id);
+        writeJobProgress(this.db, entry.info.id, pr.stage, pr.done, pr.total);
       } catch (e) {
         // disk full / read-only / I/O error: the job stops at its next checkpoint with this error
         entry.writeError = ioError(this.db.name, e, 'cannot write the library');
@@ -181,9 +181,10 @@ export class JobManager {
     info.finishedAt = Date.now();
     info.result = (result ?? null) as JobInfo['result'];
     info.error = error;
-    const write = () => this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, result = ?, error = ?, stage = ?, done = ?, total = ? WHERE id = ?`)
-      .run(state, info.finishedAt, JSON.stringify(info.result), error ? JSON.stringify(error) : null,
-        info.progress.stage, info.progress.done, info.progress.total, info.id);
+    const write = () => writeJobEnd(this.db, info.id, {
+      state, finishedAt: info.finishedAt, resultJson: JSON.stringify(info.result), errorJson: error ? JSON.stringify(error) : null,
+      stage: info.progress.stage, done: info.progress.done, total: info.progress.total,
+    });
     try {
       write();
     } catch (e) {
@@ -191,8 +192,7 @@ export class JobManager {
       const why = ioError(this.db.name, e, 'cannot write the library');
       if (info.state === 'done') { info.state = 'failed'; info.result = null; info.error = toPayload(why); }
       try {
-        this.db.prepare(`UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?`)
-          .run(info.state, info.finishedAt, JSON.stringify(info.error ?? toPayload(why)), info.id);
+        writeJobEndState(this.db, info.id, info.state, info.finishedAt, JSON.stringify(info.error ?? toPayload(why)));
       } catch { /* nothing more can be written now; the next open marks the row 'interrupted' */ }
     }
     this.running.delete(info.id);
@@ -230,20 +230,15 @@ export class JobManager {
   get(id: number): JobInfo {
     const r = this.running.get(id);
     if (r) return structuredClone(r.info);
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = getJobRow(this.db, id);
     if (!row) throw new AppError('NOT_FOUND', `job ${id} does not exist`);
     return rowToJob(row);
   }
 
   list(limit = 50): JobInfo[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[];
+    const rows = listJobRows(this.db, limit);
     return rows.map((row) => (this.running.has(row.id) ? structuredClone(this.running.get(row.id)!.info) : rowToJob(row)));
   }
-}
-
-interface JobRow {
-  id: number; kind: JobKind; state: JobState; params: string; stage: string; done: number; total: number;
-  error: string | null; result: string | null; created_at: number; started_at: number | null; finished_at: number | null;
 }
 
 function rowToJob(r: JobRow): JobInfo {

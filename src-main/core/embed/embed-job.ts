@@ -17,6 +17,7 @@ import { MODELS_DIR } from '../paths.ts';
 import { defaultPool, runTask, workerCount } from '../workers/pool.ts';
 import type { EmbedTaskPayload, EmbedTaskResult } from './embed-worker.ts';
 import { ensureModel, pendingPhotos } from '../store/embeddings.ts';
+import { embeddingCount } from '../store/embed-repo.ts';
 
 export type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 import type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
@@ -96,7 +97,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) throw failed.reason;
   }
-  report.embeddings = lib.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model = ?').pluck().get(m.name) as number;
+  report.embeddings = embeddingCount(lib.db, m.name);
   report.seconds = (performance.now() - t0) / 1000;
   report.photosPerSecond = report.seconds > 0 ? (report.processed + report.failed) / report.seconds : 0;
   report.failures = report.failures.slice(0, 50);

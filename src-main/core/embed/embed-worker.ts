@@ -29,6 +29,7 @@ function manifestKey(manifestPath: string): string {
   return 'manifest:' + fileKey([manifestPath, file]);
 }
 import { blobVec, openWorkerDb, vecBlob } from '../store/embeddings.ts';
+import { detectedFaceStatements, embedWriteStatements } from '../store/embed-repo.ts';
 
 export interface EmbedTaskPayload {
   library: string;
@@ -66,15 +67,10 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
   const t0 = performance.now();
   const db = openWorkerDb(p.library);
   const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, rejectedFaces: 0, failures: [], inferenceMs: 0, totalMs: 0 };
-  const markOk = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, NULL)
-    ON CONFLICT(model, photo_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, error = NULL`);
-  const markBad = db.prepare(`INSERT INTO processed (model, photo_id, version, hash, error) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT(model, photo_id) DO UPDATE SET version = excluded.version, hash = excluded.hash, error = excluded.error`);
-  const upsertVec = db.prepare(`INSERT INTO embeddings (model, item_id, version, vec, extra) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec, extra = excluded.extra`);
+  const writes = embedWriteStatements(db);
   const fail = (ph: { id: number; path: string; hash: string }, e: unknown) => {
     const reason = toPayload(e).message;
-    markBad.run(p.modelName, ph.id, p.version, ph.hash, reason);
+    writes.markBad(p.modelName, ph.id, p.version, ph.hash, reason);
     res.failed++;
     if (res.failures.length < 20) res.failures.push({ path: ph.path, reason });
   };
@@ -86,17 +82,10 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
       // a warm worker keeps the three sessions for the next job with the same files and options
       const fe = await warmModel(builtinKey('face', p.modelsDir, fo), () => FaceEmbedder.load(p.modelsDir, fo));
       const rejected0 = fe.rejectedLowQuality;
-      // faces drawn by hand stay as they are (a re-embed neither matches nor removes them)
-      const oldFaces = db.prepare('SELECT id, x, y, w, h FROM faces WHERE photo_id = ? AND manual = 0 ORDER BY id');
-      // boxes marked "not a face" on this photo's content: detections there are dropped
-      const notFaces = db.prepare('SELECT x, y, w, h FROM not_faces WHERE photo_hash = ?');
-      const oldVec = db.prepare('SELECT vec FROM embeddings WHERE model = ? AND item_id = ?').pluck();
-      // a face's embeddings, labels and run assignments go with it (the library's triggers)
-      const delFace = db.prepare('DELETE FROM faces WHERE id = ?');
-      const inRuns = db.prepare(`SELECT run_id AS runId, cluster FROM assignments WHERE item_id = ? AND run_id IN (SELECT id FROM runs WHERE kind = 'face')`);
-      const updFace = db.prepare(`UPDATE faces SET detector = 'faceplugin-fr', x = ?, y = ?, w = ?, h = ?, score = ?, landmarks = ?, thumb = ? WHERE id = ?`);
-      const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, landmarks, thumb, created_at)
-        VALUES (?, 'faceplugin-fr', ?, ?, ?, ?, ?, ?, ?, ?)`);
+      // faces drawn by hand stay as they are (a re-embed neither matches nor removes them); boxes marked "not a
+      // face" on this photo's content: detections there are dropped; a face's embeddings, labels and run assignments
+      // go with it (the library's triggers)
+      const fq = detectedFaceStatements(db);
       // overlap: start the next photo's detection while the current one's results are written
       let next = total > 0 ? fe.detectAndEmbed(p.photos[0].path).then((r) => ({ ok: true as const, r }), (e) => ({ ok: false as const, e })) : null;
       for (let i = 0; i < total; i++) {
@@ -109,7 +98,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         if (!out.ok) { db.transaction(() => fail(ph, out.e)).immediate(); ctx.progress('faces', ++done, total); continue; }
         const now = Date.now();
         const keys: Array<[string, Buffer]> = [];
-        const nf = notFaces.all(ph.hash) as Array<{ x: number; y: number; w: number; h: number }>;
+        const nf = fq.notFaces(ph.hash);
         // each kept detection keeps its index in the photo (its crop's thumbnail key)
         const origK = out.r.map((_, k) => k);
         if (nf.length) {
@@ -122,19 +111,19 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         db.transaction(() => {
           // a changed photo (re-encoded, edited) keeps the ids of the faces found again, so that names, curated groups
           // and run assignments stay on them; only faces that appeared or disappeared are added or removed
-          const olds = oldFaces.all(ph.id) as Array<{ id: number; x: number; y: number; w: number; h: number }>;
+          const olds = fq.oldFaces(ph.id);
           const match = matchFaces(
-            olds.map((o) => { const b = oldVec.get(p.modelName, o.id) as Buffer | undefined; return { box: o, vec: b ? blobVec(b, b.byteLength / 4) : null }; }),
+            olds.map((o) => { const b = fq.oldVector(p.modelName, o.id); return { box: o, vec: b ? blobVec(b, b.byteLength / 4) : null }; }),
             out.r.map((f) => ({ box: { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }, vec: f.embedding })));
           const kept = new Set(Array.from(match).filter((o) => o >= 0));
           const touched = new Map<number, Set<number>>();
           olds.forEach((o, i) => {
             if (kept.has(i)) return;
-            for (const a of inRuns.all(o.id) as Array<{ runId: number; cluster: number }>) {
+            for (const a of fq.faceRunClusters(o.id)) {
               if (!touched.has(a.runId)) touched.set(a.runId, new Set());
               touched.get(a.runId)!.add(a.cluster);
             }
-            delFace.run(o.id);
+            fq.deleteFace(o.id);
           });
           for (const [runId, clusters] of touched) refreshClusters(db, runId, clusters);
           out.r.forEach((f, k) => {
@@ -142,14 +131,14 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
             let id: number;
             if (match[k] >= 0) {
               id = olds[match[k]].id;
-              updFace.run(f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, id);
+              fq.updateFace(id, { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }, f.score, vecBlob(f.landmarks), key);
             } else {
-              id = Number(insFace.run(ph.id, f.box.x, f.box.y, f.box.width, f.box.height, f.score, vecBlob(f.landmarks), key, now).lastInsertRowid);
+              id = fq.insertFace(ph.id, { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }, f.score, vecBlob(f.landmarks), key, now);
             }
-            upsertVec.run(p.modelName, id, p.version, vecBlob(f.embedding), null);
+            writes.upsertVector(p.modelName, id, p.version, vecBlob(f.embedding), null);
             keys.push([key, f.alignedJpeg]);
           });
-          markOk.run(p.modelName, ph.id, p.version, ph.hash);
+          writes.markOk(p.modelName, ph.id, p.version, ph.hash);
         }).immediate();
         for (const [key, jpeg] of keys) writeThumbAtomic(thumbFile(p.thumbDir, key), jpeg);
         res.faces += out.r.length;
@@ -188,8 +177,8 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           good.forEach((x, j) => {
             const v = feats.subarray(j * dim, (j + 1) * dim);
             const extra = probs ? vecBlob(probs.subarray(j * 5, j * 5 + 5)) : null;
-            upsertVec.run(p.modelName, x.ph.id, p.version, vecBlob(v), extra);
-            markOk.run(p.modelName, x.ph.id, p.version, x.ph.hash);
+            writes.upsertVector(p.modelName, x.ph.id, p.version, vecBlob(v), extra);
+            writes.markOk(p.modelName, x.ph.id, p.version, x.ph.hash);
             res.processed++;
           });
           for (const x of items) if (x.t === null) fail(x.ph, x.e);

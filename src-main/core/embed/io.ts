@@ -14,6 +14,7 @@ import type { ItemKind } from '../../common/types.ts';
 import type { Library } from '../library.ts';
 import { readNpyMatrix, writeNpy } from '../npy-file.ts';
 import { ensureModel, getModel, loadMatrix, vecBlob } from '../store/embeddings.ts';
+import { exportStatements, importStatements } from '../store/embed-repo.ts';
 
 export interface IdRow { path: string; box: [number, number, number, number] | null }
 
@@ -88,11 +89,7 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
   if (anyBox && ids.some((r) => r.box === null)) throw new AppError('BAD_FILE', `${idsPath}: either every row has a face box or none does`);
   const kind: ItemKind = anyBox ? 'face' : 'photo';
   const db = lib.db;
-  const photoByPath = db.prepare(`SELECT id FROM photos WHERE path = ? AND status = 'ok'`).pluck();
-  const findFace = db.prepare('SELECT id FROM faces WHERE photo_id = ? AND abs(x - ?) < 0.5 AND abs(y - ?) < 0.5 AND abs(w - ?) < 0.5 AND abs(h - ?) < 0.5').pluck();
-  const insFace = db.prepare(`INSERT INTO faces (photo_id, detector, x, y, w, h, score, created_at) VALUES (?, 'imported', ?, ?, ?, ?, 1, ?)`);
-  const upsert = db.prepare(`INSERT INTO embeddings (model, item_id, version, vec) VALUES (?, ?, ?, ?)
-    ON CONFLICT(model, item_id) DO UPDATE SET version = excluded.version, vec = excluded.vec`);
+  const st = importStatements(db);
   const report: ImportReport = { model: modelName, kind, rows: M.rows, dim: M.cols, imported: 0, unmatched: 0, unmatchedPaths: [], facesCreated: 0 };
   const version = `imported:${resolve(npyPath)}@${Date.now()}`;
   const seen = new Map<number, number>();
@@ -100,7 +97,7 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
     ensureModel(db, { name: modelName, kind, dim: M.cols, version, source: 'imported', info: { npy: resolve(npyPath), ids: resolve(idsPath) } });
     const d = M.cols;
     for (let i = 0; i < ids.length; i++) {
-      const pid = photoByPath.get(ids[i].path) as number | undefined;
+      const pid = st.photoByPath(ids[i].path);
       if (pid === undefined) {
         report.unmatched++;
         if (report.unmatchedPaths.length < 20) report.unmatchedPaths.push(ids[i].path);
@@ -109,15 +106,15 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
       let item = pid;
       if (kind === 'face') {
         const [x, y, w, h] = ids[i].box!;
-        const f = findFace.get(pid, x, y, w, h) as number | undefined;
+        const f = st.findFace(pid, x, y, w, h);
         if (f !== undefined) item = f;
-        else { item = Number(insFace.run(pid, x, y, w, h, Date.now()).lastInsertRowid); report.facesCreated++; }
+        else { item = st.insertImportedFace(pid, x, y, w, h, Date.now()); report.facesCreated++; }
       }
       // one vector per item: a repeated id would be counted twice and stored once
       const first = seen.get(item);
       if (first !== undefined) throw new AppError('BAD_FILE', `${idsPath}: row ${i + 1} repeats the item of row ${first} (${ids[i].path}); each item may have one vector`);
       seen.set(item, i + 1);
-      upsert.run(modelName, item, version, vecBlob(M.data.subarray(i * d, (i + 1) * d)));
+      st.upsertVector(modelName, item, version, vecBlob(M.data.subarray(i * d, (i + 1) * d)));
       report.imported++;
     }
     if (report.imported === 0) {
@@ -171,12 +168,11 @@ export function exportEmbeddings(lib: Library, modelName: string, out: string, i
   const idsPath = checkExportFile(lib, 'ids', idsOut ?? resolve(out).replace(/\.npy$/, '.ids.csv'), force);
   if (idsPath === outPath) throw badArg('ids', `${idsPath}: is also the .npy output; name another file`);
   const lines: string[] = [model.kind === 'face' ? 'path,x,y,w,h' : 'path'];
-  const photoQ = lib.db.prepare('SELECT path FROM photos WHERE id = ?').pluck();
-  const faceQ = lib.db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
+  const q = exportStatements(lib.db);
   for (let i = 0; i < m.n; i++) {
-    if (model.kind === 'photo') lines.push(csvField(photoQ.get(m.ids[i]) as string));
+    if (model.kind === 'photo') lines.push(csvField(q.photoPath(m.ids[i])));
     else {
-      const f = faceQ.get(m.ids[i]) as { path: string; x: number; y: number; w: number; h: number };
+      const f = q.facePathAndBox(m.ids[i]);
       lines.push([csvField(f.path), f.x, f.y, f.w, f.h].join(','));
     }
   }

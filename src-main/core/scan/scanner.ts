@@ -19,6 +19,7 @@ import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
+import { finishRootScan, okPhotoCount, scanStatements, type ScannedPhoto } from '../store/scan-repo.ts';
 import { writeThumb } from './thumbs.ts';
 
 export { isRetryableReason };
@@ -225,18 +226,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
   const db = lib.db;
   const roots = rootIds.map((id) => lib.root(id));
   const result: ScanResult = { roots: roots.length, seen: 0, added: 0, updated: 0, unchanged: 0, moved: 0, missing: 0, errors: 0, photos: 0 };
-  const byPath = db.prepare('SELECT id, size, mtime_ms AS mtimeMs, status, hash FROM photos WHERE path = ?');
-  const issueByPath = db.prepare('SELECT size, mtime_ms AS mtimeMs, reason FROM scan_issues WHERE path = ?');
-  const byHash = db.prepare(`SELECT id, path, status FROM photos WHERE hash = ? ORDER BY status = 'missing' DESC, id`);
-  const insert = db.prepare(`INSERT INTO photos (root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format,
-      orientation, taken_at, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)`);
-  const update = db.prepare(`UPDATE photos SET root_id = ?, path = ?, rel_path = ?, folder = ?, size = ?, mtime_ms = ?, hash = ?,
-      width = ?, height = ?, format = ?, orientation = ?, taken_at = ?, status = 'ok', updated_at = ? WHERE id = ?`);
-  const touchOk = db.prepare(`UPDATE photos SET status = 'ok', updated_at = ? WHERE id = ?`);
-  const setIssue = db.prepare(`INSERT INTO scan_issues (path, root_id, size, mtime_ms, reason, at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
-      reason = excluded.reason, at = excluded.at`);
-  const clearIssue = db.prepare('DELETE FROM scan_issues WHERE path = ?');
+  const st = scanStatements(db);
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const failedRoots: string[] = [];
 
@@ -246,7 +236,7 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
     const { files, issues, rootFailed, failedDirs } = await walkRoot(root.path, opts, (n) => ctx.progress(`walk ${root.path}`, n, 0), ctx.isCancelled);
     ctx.checkCancelled();
     const now = Date.now();
-    db.transaction(() => { for (const i of issues) setIssue.run(i.path, root.id, null, null, i.reason, now); })();
+    db.transaction(() => { for (const i of issues) st.setIssue(i.path, root.id, null, null, i.reason, now); })();
     result.errors += issues.length;
     if (rootFailed) {
       // a vanished or unreadable root (unplugged disk, unmounted share) is a failure, never 'every photo is gone'
@@ -272,41 +262,45 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
           const c = o.c;
           const rel = relative(root.path, c.path);
           const folder = basename(dirname(c.path));
-          if (o.kind === 'issue') { setIssue.run(c.path, root.id, c.size, c.mtimeMs, o.reason, t); result.errors++; continue; }
+          if (o.kind === 'issue') { st.setIssue(c.path, root.id, c.size, c.mtimeMs, o.reason, t); result.errors++; continue; }
           if (o.kind === 'skip') continue;
           if (o.kind !== 'image') {
             if (o.kind === 'stillBad') result.errors++;
-            else { if (o.kind === 'touch') touchOk.run(t, o.id!); result.unchanged++; }
+            else { if (o.kind === 'touch') st.touchOk(o.id!, t); result.unchanged++; }
             continue;
           }
           const img = o.img;
-          clearIssue.run(c.path);
+          st.clearIssue(c.path);
+          const row: ScannedPhoto = {
+            rootId: root.id, path: c.path, relPath: rel, folder, size: c.size, mtimeMs: c.mtimeMs, hash: img.hash,
+            width: img.width, height: img.height, format: img.format, orientation: img.orientation, takenAt: img.takenAt,
+          };
           if (o.existingId !== null) {
-            update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, o.existingId);
+            st.updatePhoto(o.existingId, row, t);
             result.updated++;
             continue;
           }
           // a file at a new path whose content is known: a move or rename when the old file is gone
-          const same = byHash.all(img.hash) as Array<{ id: number; path: string; status: string }>;
+          const same = st.photosByHash(img.hash);
           const moved = same.find((r) => r.path !== c.path && (r.status === 'missing' || !existsSync(fsPath(r.path))));
           if (moved) {
-            update.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, moved.id);
+            st.updatePhoto(moved.id, row, t);
             result.moved++;
           } else {
-            insert.run(root.id, c.path, rel, folder, c.size, c.mtimeMs, img.hash, img.width, img.height, img.format, img.orientation, img.takenAt, t, t);
+            st.insertPhoto(row, t);
             result.added++;
           }
         }
       })();
     };
     const processOne = async (c: Candidate): Promise<Outcome> => {
-      const existing = byPath.get(c.path) as { id: number; size: number; mtimeMs: number; status: string; hash: string } | undefined;
+      const existing = st.photoByPath(c.path);
       if (existing && existing.size === c.size && existing.mtimeMs === c.mtimeMs) {
         if (existing.status === 'ok') return { kind: 'unchanged', c };
         if (existsSync(lib.thumbPath(existing.hash))) return { kind: 'touch', c, id: existing.id };
       }
       if (!existing) {
-        const issue = issueByPath.get(c.path) as { size: number | null; mtimeMs: number | null; reason: string } | undefined;
+        const issue = st.issueByPath(c.path);
         // an unchanged file that failed for its content stays refused; an I/O failure (gone for a moment, permission,
         // full thumbnail cache, timeout) is tried again
         if (issue && issue.size === c.size && issue.mtimeMs === c.mtimeMs && !isRetryableReason(issue.reason)) return { kind: 'stillBad', c };
@@ -344,19 +338,14 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
     // what was not seen in a complete walk is gone (or was skipped as hidden): mark missing, never delete
     const t = Date.now();
     db.transaction(() => {
-      const rows = db.prepare(`SELECT id, path FROM photos WHERE root_id = ? AND status = 'ok'`).all(root.id) as Array<{ id: number; path: string }>;
-      const mark = db.prepare(`UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?`);
       // photos under a folder whose listing failed are not known to be gone: left as they are
       const unknown = (p: string) => failedDirs.some((d) => isInside(d, p));
-      for (const r of rows) if (!seen.has(r.path) && !unknown(r.path)) { mark.run(t, r.id); result.missing++; }
-      const issueRows = db.prepare('SELECT path FROM scan_issues WHERE root_id = ?').pluck().all(root.id) as string[];
       const walkIssuePaths = new Set(issues.map((i) => i.path));
-      const drop = db.prepare('DELETE FROM scan_issues WHERE path = ?');
-      for (const p of issueRows) if (!seen.has(p) && !walkIssuePaths.has(p) && !unknown(p)) drop.run(p);
-      db.prepare('UPDATE roots SET last_scan_at = ? WHERE id = ?').run(t, root.id);
+      result.missing += finishRootScan(db, root.id, t, (p) => !seen.has(p) && !unknown(p),
+        (p) => !seen.has(p) && !walkIssuePaths.has(p) && !unknown(p));
     })();
   }
-  result.photos = db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`).pluck().get() as number;
+  result.photos = okPhotoCount(db);
   ctx.progress('done', result.seen, result.seen);
   if (failedRoots.length > 0) {
     throw new AppError('IO', `cannot scan ${failedRoots.join('; ')}: its photos were left as they were` +
