@@ -17,6 +17,7 @@ import { AppError, badArg } from '../../common/errors.ts';
 import { gemmJs, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
 import { knnQuery } from '../knn.ts';
 import { createRng } from '../rng.ts';
+import { UnionFind } from './mst.ts';
 
 export interface GraphMst {
   from: Int32Array;
@@ -36,24 +37,6 @@ export interface GraphMstOptions {
   boundaryRows?: number;
   seed?: number;
   isCancelled?: () => boolean;
-}
-
-class UnionFind {
-  readonly parent: Int32Array;
-  constructor(n: number) { this.parent = new Int32Array(n); for (let i = 0; i < n; i++) this.parent[i] = i; }
-  find(x: number): number {
-    const p = this.parent;
-    let r = x;
-    while (p[r] !== r) r = p[r];
-    while (p[x] !== r) { const nx = p[x]; p[x] = r; x = nx; }
-    return r;
-  }
-  union(a: number, b: number): boolean {
-    const ra = this.find(a), rb = this.find(b);
-    if (ra === rb) return false;
-    if (ra < rb) this.parent[rb] = ra; else this.parent[ra] = rb;
-    return true;
-  }
 }
 
 const cancelled = (): AppError => new AppError('CANCELLED', 'HDBSCAN spanning tree cancelled');

@@ -43,7 +43,8 @@ export interface MrMst {
   stats: { candidateComponents: number; fullPasses: number; candidates: number };
 }
 
-class UnionFind {
+/** Disjoint sets with path compression and union by rank (Kruskal here, Boruvka on the kNN graph in mst-graph.ts). */
+export class UnionFind {
   readonly parent: Int32Array;
   readonly rank: Uint8Array;
   constructor(n: number) {
