@@ -96,6 +96,8 @@ export interface AppApi {
   undo(o: RunRef): Promise<EditResult | null>;
   redo(o: RunRef): Promise<EditResult | null>;
   getHistory(o: RunRef): Promise<HistoryInfo>;
+  /** How many members of a run the user decided, by how (named, moved, person, confirmed, split, not-face), and how many the run placed. */
+  getItemStates(o: RunRef): Promise<ItemStatesReport>;
   /** Members of a cluster (-1 = noise), most similar to the centroid first ('asc': least similar first). */
   getClusterMembers(o: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>>;
   /** Items of a kind by id, with their cluster in a run when runId is given. */
@@ -344,6 +346,9 @@ export interface BackupInfo { path: string; version: number; at: number; size: n
 
 export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
 
+/** A run's item states, counted: members the user decided (by how) and members placed by the run (decided + placed = the run's members). */
+export interface ItemStatesReport { runId: number; decided: number; placed: number; byHow: Record<string, number> }
+
 /** The options object of a method. */
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
 /** What a method resolves with. */
@@ -459,7 +464,7 @@ export type {
 export const API_METHODS = [
   'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
   'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getClusterMembers', 'getItems',
+  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getItemStates', 'getClusterMembers', 'getItems',
   'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
   'retryFailed',
   'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',

@@ -117,6 +117,7 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('not-same'), clusters: v.tuple([clusterRef(), clusterRef()]) }),
   v.strictObject({ type: v.literal('split-parts'), cluster: clusterRef(), parts: splitPartsSchema() }),
   v.strictObject({ type: v.literal('not-face'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('forget-decisions'), items: v.pipe(items(), v.maxLength(100_000)) }),
   // written by `assign` (listed so a run's history, which holds them, checks)
   v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);
@@ -168,6 +169,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   undo: v.strictObject({ runId: id() }),
   redo: v.strictObject({ runId: id() }),
   getHistory: v.strictObject({ runId: id() }),
+  getItemStates: v.strictObject({ runId: id() }),
   getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
@@ -491,6 +493,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   undo: nul(editResultSchema),
   redo: nul(editResultSchema),
   getHistory: historySchema,
+  getItemStates: v.object({ runId: id(), decided: nint(), placed: nint(), byHow: v.record(v.string(), nint()) }),
   getClusterMembers: pageOf(itemViewSchema),
   getItems: v.array(itemViewSchema),
   getReviewQueue: pageOf(itemViewSchema),

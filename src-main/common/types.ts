@@ -307,7 +307,9 @@ export type EditOp =
   /** a cluster split into given parts (a previewSplit's, or a brushed selection), each optionally named */
   | { type: 'split-parts'; cluster: number; parts: Array<{ items: number[]; name?: string }> }
   /** faces that are not faces: out of the run's people (to noise) and remembered by photo and box, so a rescan does not bring them back */
-  | { type: 'not-face'; items: number[] };
+  | { type: 'not-face'; items: number[] }
+  /** members whose decisions are forgotten: placed by the run again, where they are (nothing moves) */
+  | { type: 'forget-decisions'; items: number[] };
 
 /** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
 export interface RunChange {

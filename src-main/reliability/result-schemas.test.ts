@@ -139,6 +139,7 @@ describe('result schemas', () => {
     expect((await api.undo({ runId }))?.editId).toBe(edit.editId);
     expect((await api.redo({ runId }))?.editId).toBe(edit.editId);
     expect((await api.getHistory({ runId })).edits.length).toBe(1);
+    expect((await api.getItemStates({ runId })).runId).toBe(runId);
     const members = await api.getClusterMembers({ runId, cluster: clusters[0].cluster, limit: 5 });
     expect(members.items.length).toBeGreaterThan(0);
     expect((await api.getItems({ kind: 'photo', ids: [daisy.id], runId })).length).toBe(1);

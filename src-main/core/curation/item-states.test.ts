@@ -76,6 +76,38 @@ describe('item states', () => {
     expect(d.of(item)).toMatchObject({ state: 'decided', how: how.how });
   });
 
+  it('forget-decisions puts members back to placed by the run, where they are; undo and redo restore how each was decided', () => {
+    const before = states();
+    const rows = () => lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').all(runId);
+    const a = rows();
+    // one member decided each way, and one placed by the run (it stays placed, and is no part of the change)
+    const byHow = new Map<string, number>();
+    for (const [it, how] of Object.entries(before)) if (!byHow.has(how)) byHow.set(how, Number(it));
+    expect(byHow.size).toBe(6);
+    const forgotten = [...byHow.values()];
+    const placed = (lib.db.prepare('SELECT item_id FROM assignments WHERE run_id = ?').pluck().all(runId) as number[]).find((it) => !(it in before))!;
+    expect(placed).toBeDefined();
+    const r = applyEdit(lib.db, runId, { type: 'forget-decisions', items: [...forgotten, placed, forgotten[0]] });
+    expect(r.description).toBe('forget the decisions on 7 items: placed by the run again');
+    const want = { ...before };
+    for (const it of forgotten) delete want[it];
+    expect(states()).toEqual(want);
+    for (const it of [...forgotten, placed]) expect(runItemStates(lib.db, runId).of(it)).toEqual({ state: 'placed' });
+    expect(rows()).toEqual(a); // nothing moved
+    expect(r.history.edits.at(-1)).toMatchObject({ op: { type: 'forget-decisions' } });
+    undo(lib.db, runId);
+    expect(states()).toEqual(before);
+    redo(lib.db, runId);
+    expect(states()).toEqual(want);
+    expect(rows()).toEqual(a);
+    undo(lib.db, runId);
+    expect(states()).toEqual(before);
+    // refused whole: an item not in the run, no items
+    expect(() => applyEdit(lib.db, runId, { type: 'forget-decisions', items: [forgotten[0], 123456] })).toThrow(/item 123456 is not in run/);
+    expect(() => applyEdit(lib.db, runId, { type: 'forget-decisions', items: [] })).toThrow(/give at least one item/);
+    expect(states()).toEqual(before);
+  });
+
   it('an edit that fails decides nothing and changes no row', () => {
     const before = states();
     const rows = () => lib.db.prepare('SELECT item_id, cluster FROM assignments WHERE run_id = ? ORDER BY item_id').all(runId);

@@ -2,13 +2,13 @@
  * Curation of a run: edits with undo/redo and history, keeping the best of near duplicates (files to the trash and
  * back), and assigning new items to a run's groups.
  */
-import type { RunRef } from '../../common/api.ts';
+import type { ItemStatesReport, RunRef } from '../../common/api.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { EditOp, EditResult, HistoryInfo } from '../../common/types.ts';
 import { readSnapshot } from '../jobs.ts';
 import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
-import { applyEdit, history, redo, undo } from '../curation/edits.ts';
+import { applyEdit, history, redo, runItemStates, undo } from '../curation/edits.ts';
 import { assignRun } from '../curation/assign.ts';
 import { readSettings } from '../store/settings.ts';
 import { blobVec, getModel } from '../store/embeddings.ts';
@@ -16,7 +16,7 @@ import { runTask } from '../workers/pool.ts';
 import { bestOf, itemQualities, KEEP_RULE } from '../curation/neardup.ts';
 import { moveToTrash, restoreFromTrash, type Trashed } from '../curation/trash.ts';
 import { checkTrashable } from '../curation/trash-guard.ts';
-import { clusterItemIds, newestRunOf, runHasItem } from '../store/runs.ts';
+import { clusterItemIds, newestRunOf, runAssignments, runHasItem } from '../store/runs.ts';
 import { vectorsOf } from '../store/embeddings.ts';
 import { photoPath } from '../store/photos.ts';
 import { DomainService } from './context.ts';
@@ -83,6 +83,17 @@ export class CurationService extends DomainService {
   async getHistory({ runId }: RunRef): Promise<HistoryInfo> {
     getRun(this.lib.db, runId);
     return history(this.lib.db, runId);
+  }
+
+  async getItemStates({ runId }: RunRef): Promise<ItemStatesReport> {
+    // the states and the members from one snapshot (never half of an edit)
+    return readSnapshot(this.lib.db, () => {
+      const { decided } = runItemStates(this.lib.db, runId); // NOT_FOUND for a run that does not exist
+      const byHow: Record<string, number> = {};
+      for (const { how } of decided.values()) byHow[how] = (byHow[how] ?? 0) + 1;
+      const members = runAssignments(this.lib.db, runId).ids.length;
+      return { runId, decided: decided.size, placed: members - decided.size, byHow };
+    });
   }
 
   async keepBestDuplicates({ runId, groups, trash = false }: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }> {

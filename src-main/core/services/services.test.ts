@@ -103,12 +103,32 @@ describe('services on an in-memory library', () => {
     await expect(api.editRun({ runId: run.id, op: { type: 'rename', cluster: 99, name: 'x' } })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('counts a run\'s item states: decided by how, and placed; undo and redo restore them; a run that is not there is NOT_FOUND', async () => {
+    const [run] = await api.listRuns();
+    // the rename before named the three members of the named cluster
+    const named = { runId: run.id, decided: 3, placed: 3, byHow: { named: 3 } };
+    expect(await api.getItemStates({ runId: run.id })).toEqual(named);
+    const other = (await api.getClusters({ runId: run.id })).find((c) => c.name === null)!;
+    const to = (await api.getClusters({ runId: run.id })).find((c) => c.name === 'Daisies')!;
+    const moved = (await api.getClusterMembers({ runId: run.id, cluster: other.cluster, limit: 2 })).items.map((i) => i.item);
+    await api.editRun({ runId: run.id, op: { type: 'move', items: moved, to: to.cluster } });
+    const after = { runId: run.id, decided: 5, placed: 1, byHow: { named: 3, moved: 2 } };
+    expect(await api.getItemStates({ runId: run.id })).toEqual(after);
+    await api.undo({ runId: run.id });
+    expect(await api.getItemStates({ runId: run.id })).toEqual(named);
+    await api.redo({ runId: run.id });
+    expect(await api.getItemStates({ runId: run.id })).toEqual(after);
+    await api.undo({ runId: run.id });
+    await expect(api.getItemStates({ runId: run.id + 100 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(api.getItemStates({ runId: 0 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
   it('renames and deletes a run; a run that is gone is NOT_FOUND everywhere', async () => {
     const [run] = await api.listRuns();
     expect((await api.renameRun({ runId: run.id, name: 'flowers' })).record.name).toBe('flowers');
     const del = await api.deleteRun({ runId: run.id });
-    expect(del).toMatchObject({ runId: run.id, clusters: 2, named: 1, items: 6, edits: 1 });
-    for (const call of [() => api.getRun({ runId: run.id }), () => api.getClusters({ runId: run.id }), () => api.undo({ runId: run.id })]) {
+    expect(del).toMatchObject({ runId: run.id, clusters: 2, named: 1, items: 6, edits: 2 }); // the rename and the undone move
+    for (const call of [() => api.getRun({ runId: run.id }), () => api.getClusters({ runId: run.id }), () => api.undo({ runId: run.id }), () => api.getItemStates({ runId: run.id })]) {
       await expect(call()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     }
   });

@@ -28,8 +28,8 @@ export interface ChangeSet {
   groups: Array<{ cluster: number; group: number | null; before: GroupFields; after: GroupFields }>;
   /** rows the edit remembered (undo forgets them) */
   remembered: Remembered[];
-  /** items the edit decided: how, and each one's state before (null: placed by the run) */
-  decided: Array<{ how: ItemDecision; items: number[]; before: Array<ItemDecision | null> }>;
+  /** items the edit decided: how (null: back to placed by the run), and each one's state before (null: placed by the run) */
+  decided: Array<{ how: ItemDecision | null; items: number[]; before: Array<ItemDecision | null> }>;
   /** the clusters whose figures the edit recomputes when first applied */
   refresh: number[];
 }

@@ -8,6 +8,7 @@ import accept from './accept.ts';
 import assign from './assign.ts';
 import confirm from './confirm.ts';
 import dedupe from './dedupe.ts';
+import forgetDecisions from './forget-decisions.ts';
 import merge from './merge.ts';
 import move from './move.ts';
 import names from './names.ts';
@@ -23,6 +24,7 @@ import split from './split.ts';
 export const OPS: { [T in EditOp['type']]: OpModule<T> } = {
   rename, accept, merge, split, move, reject, names, dedupe, assign, person, confirm,
   'reject-suggestions': rejectSuggestions, 'not-same': notSame, 'split-parts': splitParts, 'not-face': notFace,
+  'forget-decisions': forgetDecisions,
 };
 
 export function opModule(type: string): OpModule<EditOp['type']> | undefined {
