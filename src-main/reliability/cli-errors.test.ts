@@ -93,7 +93,7 @@ const cases = (): Case[] => [
   ['args: batch 0', ['embed', '--model', 'photo', '--batch', '0'], /batch: expected an integer >= 1, got 0/],
   ['args: k not a number', ['cluster', '--model', 'photo', '--algo', 'kmeans', '--k', 'abc'], /--k: expected a number/],
   ['args: unknown algo', ['cluster', '--embeddings', d('good.npy'), '--algo', 'magic', '--k', '2', '--out', d('l.npy')], /algo: expected one of .*got "magic"/],
-  ['args: bad reduce', ['cluster', '--model', 'photo', '--algo', 'kmeans', '--k', '2', '--reduce', 'umap:x'], /--reduce: expected umap:N, pca:N, ae:32 or ae:512-256-32 \(comma-separated\) or none, got "umap:x"/],
+  ['args: bad reduce', ['cluster', '--model', 'photo', '--algo', 'kmeans', '--k', '2', '--reduce', 'umap:x'], /--reduce: expected umap:N, pca:N, ae, ae:32 or ae:512-256-32 \(comma-separated\) or none, got "umap:x"/],
   ['args: unknown model', ['cluster', '--model', 'nosuch', '--algo', 'kmeans', '--k', '2'], /model "nosuch": no embeddings in this library/],
   ['args: scan a file', ['scan', d('good.npy')], /good\.npy is not a folder/],
   ['args: library is a folder', ['info', '--library', photos], /photos: is a folder, not a library file/, ],
