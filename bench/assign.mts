@@ -9,11 +9,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { postprocess } from '../src-main/algo/cluster/postprocess.ts';
 import { createRng } from '../src-main/algo/rng.ts';
-import { storeRun } from '../src-main/core/cluster/runs.ts';
 import { syncRunGroups } from '../src-main/core/curation/groups.ts';
-import { Library } from '../src-main/core/library.ts';
+import { syntheticRun } from './lib/synthetic-run.mts';
 import { CoreService } from '../src-main/core/service.ts';
 
 const opt = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
@@ -28,29 +26,7 @@ const item = (g: number) => { const v = new Float32Array(d); const c = centres[g
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-assign-'));
 const file = join(dir, 'assign.constellate');
-const lib = Library.open(file);
-const now = Date.now() - 60_000;
-const X = new Float32Array(N * d);
-const truth = new Int32Array(N);
-const ids = new Int32Array(N);
-lib.db.transaction(() => {
-  const root = Number(lib.db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)').run('/bench/photos', now).lastInsertRowid);
-  const ph = lib.db.prepare(`INSERT INTO photos (root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format, added_at, updated_at)
-    VALUES (?, ?, ?, ?, 1000, ?, ?, 64, 64, 'jpeg', ?, ?)`);
-  lib.db.prepare(`INSERT INTO models (name, kind, dim, version, source) VALUES ('bench', 'photo', ?, '1', 'imported')`).run(d);
-  const em = lib.db.prepare(`INSERT INTO embeddings (model, item_id, version, vec) VALUES ('bench', ?, '1', ?)`);
-  for (let i = 0; i < N; i++) {
-    const g = i % G;
-    const v = item(g);
-    X.set(v, i * d); truth[i] = g;
-    ids[i] = Number(ph.run(root, `/bench/photos/g${g}/${i}.jpg`, `g${g}/${i}.jpg`, `g${g}`, now, `h${i}`, now, now).lastInsertRowid);
-    em.run(ids[i], Buffer.from(v.buffer, v.byteOffset, d * 4));
-  }
-})();
-const pp = postprocess(X, N, d, truth);
-const ClusterOut = { labels: pp.labels, rawLabels: truth, probabilities: null, outlierScores: null, stats: pp.stats, report: pp.report,
-  metrics: { clusters: G, noise: 0, noiseShare: 0 }, timings: {}, record: { synthetic: true }, encoder: null, loss: null };
-const runId = storeRun(lib.db, { model: 'bench', kind: 'photo', params: { algo: 'dbscan', eps: 0.5 }, out: ClusterOut as never, ids });
+const { lib, runId } = syntheticRun(file, N, G, d, item);
 lib.db.prepare(`UPDATE clusters SET name = 'person-' || cluster WHERE run_id = ?`).run(runId);
 syncRunGroups(lib.db, runId);
 // the new items, embedded after the run

@@ -10,12 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { postprocess } from '../src-main/algo/cluster/postprocess.ts';
 import { createRng } from '../src-main/algo/rng.ts';
 import type { EditOp, EditResult } from '../src-main/common/types.ts';
-import { storeRun } from '../src-main/core/cluster/runs.ts';
 import * as engine from '../src-main/core/curation/edits.ts';
 import { Library } from '../src-main/core/library.ts';
+import { syntheticRun } from './lib/synthetic-run.mts';
 import type { Db } from '../src-main/core/store/db.ts';
 import { dumpRun } from '../src-main/testing/edit-log.ts';
 import { REPO_ROOT } from '../src-main/testing/fixtures.ts';
@@ -34,7 +33,9 @@ async function loadV02(dir: string): Promise<Engine> {
   const src = execFileSync('git', ['show', `${V02}:src-main/core/curation/edits.ts`], { cwd: REPO_ROOT, encoding: 'utf8' });
   const here = join(REPO_ROOT, 'src-main/core/curation');
   const file = join(dir, 'edits-v02.ts');
-  writeFileSync(file, src.replace(/from '(\.{1,2}\/[^']+)'/g, (_, p: string) => `from '${resolve(here, p)}'`));
+  // modules v0.2 imported that have moved since (the repositories now live in core/store/)
+  const moved: Record<string, string> = { '../embed/store.ts': '../store/embeddings.ts', '../cluster/runs.ts': '../store/runs.ts' };
+  writeFileSync(file, src.replace(/from '(\.{1,2}\/[^']+)'/g, (_, p: string) => `from '${resolve(here, moved[p] ?? p)}'`));
   return await import(file) as Engine;
 }
 
@@ -42,30 +43,11 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-edits-'));
 try {
   const rng = createRng(11);
   const file = join(dir, 'edits.constellate');
-  const lib = Library.open(file);
-  const X = new Float32Array(N * d);
-  const truth = new Int32Array(N), ids = new Int32Array(N);
-  const now = Date.now() - 60_000;
   const centres = Array.from({ length: G }, () => Float32Array.from({ length: d }, () => rng.normal()));
-  lib.db.transaction(() => {
-    const root = Number(lib.db.prepare('INSERT INTO roots (path, added_at) VALUES (?, ?)').run('/bench/photos', now).lastInsertRowid);
-    const ph = lib.db.prepare(`INSERT INTO photos (root_id, path, rel_path, folder, size, mtime_ms, hash, width, height, format, added_at, updated_at)
-      VALUES (?, ?, ?, ?, 1000, ?, ?, 64, 64, 'jpeg', ?, ?)`);
-    lib.db.prepare(`INSERT INTO models (name, kind, dim, version, source) VALUES ('bench', 'photo', ?, '1', 'imported')`).run(d);
-    const em = lib.db.prepare(`INSERT INTO embeddings (model, item_id, version, vec) VALUES ('bench', ?, '1', ?)`);
-    for (let i = 0; i < N; i++) {
-      const g = i % G;
-      const v = new Float32Array(d);
-      for (let j = 0; j < d; j++) v[j] = centres[g][j] + rng.normal();
-      X.set(v, i * d); truth[i] = g;
-      ids[i] = Number(ph.run(root, `/bench/photos/g${g}/${i}.jpg`, `g${g}/${i}.jpg`, `g${g}`, now, `h${i}`, now, now).lastInsertRowid);
-      em.run(ids[i], Buffer.from(v.buffer, v.byteOffset, d * 4));
-    }
-  })();
-  const pp = postprocess(X, N, d, truth);
-  const runId = storeRun(lib.db, {
-    model: 'bench', kind: 'photo', params: { algo: 'dbscan', eps: 0.5 }, ids,
-    out: { labels: pp.labels, rawLabels: truth, probabilities: null, outlierScores: null, stats: pp.stats, report: pp.report, metrics: { clusters: G, noise: 0, noiseShare: 0 }, timings: {}, record: { synthetic: true }, encoder: null, loss: null } as never,
+  const { lib, ids, runId } = syntheticRun(file, N, G, d, (g) => {
+    const v = new Float32Array(d);
+    for (let j = 0; j < d; j++) v[j] = centres[g][j] + rng.normal();
+    return v;
   });
   lib.close();
 
