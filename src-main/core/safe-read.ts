@@ -90,12 +90,12 @@ export function openRegularSync(file: string, kind: ReadKind, maxBytes?: number)
   }
 }
 
-/** Reads `length` bytes at `position` of a checked file (fewer only at its end). */
-export function readRangeSync(f: CheckedFile, buf: Uint8Array, position: number, length = buf.length): number {
+/** Reads `length` bytes at `position` of a checked file into `buf` from `at` (fewer only at its end). */
+export function readRangeSync(f: CheckedFile, buf: Uint8Array, position: number, length = buf.length, at = 0): number {
   let off = 0;
   try {
     while (off < length) {
-      const n = readSync(f.fd, buf, off, length - off, position + off);
+      const n = readSync(f.fd, buf, at + off, length - off, position + off);
       if (n <= 0) break;
       off += n;
     }

@@ -318,7 +318,7 @@ export class ColumnarWriter {
         writeAllSync(this.fd, bytes, this.tmp);
         this.seal();
       } else {
-        const bytes = arrow.tableToIPC(this.arrowTable(), 'file');
+        const bytes = arrow.tableToIPC(inBatches(this.arrowTable(), ARROW_BATCH_BYTES), 'file');
         this.fd = openSync(this.tmp, 'wx');
         writeAllSync(this.fd, bytes, this.tmp);
         this.seal(bytes.length);
@@ -369,4 +369,19 @@ function concatF32(parts: Float32Array[]): Float32Array {
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
+}
+
+/** Bytes of one record batch the Arrow writer aims at: readers (ours streams batch by batch) hold one at a time. */
+const ARROW_BATCH_BYTES = 64 << 20;
+
+/** The table cut into record batches of about `bytes` each (the rows are the same, in order). */
+function inBatches(t: arrow.Table, bytes: number): arrow.Table {
+  if (t.numRows === 0) return t;
+  let rowBytes = 0;
+  for (const f of t.schema.fields) rowBytes += arrow.DataType.isFixedSizeList(f.type) ? (f.type as arrow.FixedSizeList).listSize * 4 : 16;
+  const per = Math.max(1, Math.floor(bytes / Math.max(1, rowBytes)));
+  if (t.numRows <= per) return t;
+  const batches: arrow.RecordBatch[] = [];
+  for (let s = 0; s < t.numRows; s += per) batches.push(...t.slice(s, Math.min(t.numRows, s + per)).batches);
+  return new arrow.Table(t.schema, batches);
 }

@@ -1,18 +1,19 @@
 /**
  * Columnar files in and out: Parquet (read with hyparquet one row group at a time, written with hyparquet-writer one
- * row group per batch) and Arrow IPC files (apache-arrow). Vectors are a list column of float32 (a variable list, or
+ * row group per batch) and Arrow IPC files (apache-arrow, one record batch at a time: columnar-arrow.ts). Vectors are a list column of float32 (a variable list, or
  * Arrow's fixed-size list) and land in one Float32Array per batch; no JS object is made per value. A folder is a set of
  * Parquet parts (`*.parquet`, read in name order), the layout Dask, Spark and Ray write.
  *
  * Every problem with a file (not Parquet/Arrow, truncated, a missing column, a column of the wrong type, rows of
  * different lengths) is a BAD_FILE naming the file and the column.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync, fstatSync } from 'node:fs';
+import { closeSync, readSync, readdirSync, statSync, fstatSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parquetMetadata, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
 import * as arrow from 'apache-arrow';
 import { AppError } from '../../common/errors.ts';
-import { openRegularSync, readFileSafeSync } from '../safe-read.ts';
+import { openRegularSync } from '../safe-read.ts';
+import { ArrowBatchReader, arrowLayout, type ArrowLayout } from './columnar-arrow.ts';
 import { readVectorChunk } from './columnar-pages.ts';
 
 export type ColumnarFormat = 'parquet' | 'arrow';
@@ -153,34 +154,23 @@ function arrowKind(t: arrow.DataType): Pick<ColumnInfo, 'type' | 'element'> {
   return { type: 'other' };
 }
 
-function readArrowTable(file: string): arrow.Table {
-  let bytes: Buffer;
-  bytes = readFileSafeSync(file, 'columnar');
-  try {
-    const t = arrow.tableFromIPC(bytes);
-    if (t.schema.fields.length === 0) throw new Error('no columns');
-    return t;
-  } catch (e) {
-    throw badFile(file, `not a readable Arrow IPC file (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
-const arrowTables = new WeakMap<ColumnarSource, arrow.Table>();
+const arrowLayouts = new WeakMap<ColumnarSource, ArrowLayout>();
 
 /** Opens a Parquet file, a folder of Parquet parts or an Arrow IPC file: its columns, rows and parts, nothing read yet. */
 export function openColumnar(path: string): ColumnarSource {
   const p = resolve(path);
   const fmt = formatOf(p);
   if (fmt === 'arrow') {
-    const t = readArrowTable(p);
+    // headers only: each record batch is read when it is asked for (a large file is never in memory whole)
+    const layout = arrowLayout(p);
     const parts: Part[] = [];
     let start = 0;
-    t.batches.forEach((b, g) => { parts.push({ file: p, start, rows: b.numRows, group: g }); start += b.numRows; });
+    layout.batches.forEach((b, g) => { parts.push({ file: p, start, rows: b.rows, group: g }); start += b.rows; });
     const src: ColumnarSource = {
-      path: p, format: 'arrow', files: [p], rows: t.numRows, parts, meta: Object.fromEntries(t.schema.metadata),
-      columns: t.schema.fields.map((f) => ({ name: f.name, raw: String(f.type), ...arrowKind(f.type) })),
+      path: p, format: 'arrow', files: [p], rows: start, parts, meta: Object.fromEntries(layout.schema.metadata),
+      columns: layout.schema.fields.map((f) => ({ name: f.name, raw: String(f.type), ...arrowKind(f.type) })),
     };
-    arrowTables.set(src, t);
+    arrowLayouts.set(src, layout);
     return src;
   }
   if (fmt !== 'parquet') throw badFile(p, 'expected a .parquet file, a folder of .parquet parts or an .arrow file');
@@ -320,11 +310,15 @@ export async function* readBatches(src: ColumnarSource, req: ReadRequest, opts: 
   const order = opts.parts ?? src.parts.map((_, i) => i);
   const dims: Record<string, number | null> = Object.fromEntries(vecs.map((v) => [v, null]));
   if (src.format === 'arrow') {
-    const t = arrowTables.get(src) ?? readArrowTable(src.path);
-    for (const pi of order) {
-      if (opts.signal?.aborted) throw new AppError('CANCELLED', 'reading cancelled');
-      const part = src.parts[pi];
-      yield finiteBatch(src.path, arrowBatch(src.path, t.batches[part.group], part, req, dims));
+    const reader = new ArrowBatchReader(src.path, arrowLayouts.get(src) ?? arrowLayout(src.path));
+    try {
+      for (const pi of order) {
+        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'reading cancelled');
+        const part = src.parts[pi];
+        yield finiteBatch(src.path, arrowBatch(src.path, reader.batch(part.group), part, req, dims));
+      }
+    } finally {
+      reader.close();
     }
     return;
   }
@@ -408,7 +402,7 @@ function arrowBatch(file: string, b: { getChild(name: string): arrow.Vector | nu
     const v = b.getChild(c)!;
     const plain = v.nullCount === 0 && (arrow.DataType.isInt(v.type) || arrow.DataType.isFloat(v.type));
     if (plain && (v.type as arrow.Int).bitWidth === 64 && arrow.DataType.isInt(v.type)) out.cols[c] = Array.from(v.toArray() as BigInt64Array, Number);
-    else if (plain) out.cols[c] = v.toArray() as ArrayLike<unknown>;
+    else if (plain) out.cols[c] = (v.toArray() as Int32Array).slice(); // a copy: an Arrow batch's buffer is reused for the next
     else out.cols[c] = Array.from({ length: v.length }, (_, i) => { const x = v.get(i); return typeof x === 'bigint' ? Number(x) : x; });
   }
   for (const c of req.vectors ?? []) {
