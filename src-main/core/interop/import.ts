@@ -291,7 +291,8 @@ export async function importRun(lib: Library, o: ImportRunOptions, ctx?: JobCont
   const probs: number[] = [];
   const names = new Map<number, string>();
   const strLabels = new Map<string, number>();
-  const seen = new Set<number>();
+  /** matrix row -> the file's row that named it first (1-based) */
+  const seen = new Map<number, number>();
   let unmatched = 0;
   const unmatchedIds: string[] = [];
   let done = 0;
@@ -300,7 +301,10 @@ export async function importRun(lib: Library, o: ImportRunOptions, ctx?: JobCont
     for (let i = 0; i < b.n; i++) {
       const { t, label } = resolveRow(b, i, b.start + i);
       const r = t && 'item' in t && t.kind === model.kind ? rowOf.get(t.item) : undefined;
-      if (r === undefined || seen.has(r)) { unmatched++; if (unmatchedIds.length < 20) unmatchedIds.push(label); continue; }
+      if (r === undefined) { unmatched++; if (unmatchedIds.length < 20) unmatchedIds.push(label); continue; }
+      // one label per item: a repeated item is no unmatched row, it is a file that contradicts itself (or a bad join)
+      const first = seen.get(r);
+      if (first !== undefined) throw badFile(src.path, `row ${b.start + i + 1} repeats the item of row ${first} (${label}); each item may have one cluster label`);
       const lv = b.cols[ccol][i];
       let l: number;
       if (typeof lv === 'string') {
@@ -320,7 +324,7 @@ export async function importRun(lib: Library, o: ImportRunOptions, ctx?: JobCont
         probs.push(p);
       }
       if (ncol && l >= 0) { const nv = b.cols[ncol][i]; if (typeof nv === 'string' && nv && !names.has(l)) names.set(l, nv); }
-      seen.add(r);
+      seen.set(r, b.start + i + 1);
       rows.push(r); labs.push(l);
     }
     done += b.n;
