@@ -8,7 +8,7 @@
  * truncated one is BAD_IMAGE, each naming the file; nothing here throws anything else for a bad photo.
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
@@ -16,6 +16,8 @@ import { AppError } from '../common/errors.ts';
 import { PREVIEW_SIZE, isPhotoHash } from '../common/thumbs.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { ioError } from './io-errors.ts';
+import { checkDecodeBudget, checkSides } from './models/image.ts';
+import { readPhotoFile } from './read-file.ts';
 import { previewFile } from './thumb-path.ts';
 
 /** The row a hash names: the photo's file and its size when scanned. */
@@ -31,10 +33,18 @@ export interface PreviewOptions {
   size?: number;
 }
 
-/** Renders a photo's bytes to the preview JPEG (EXIF-rotated, at most `size` px on the long side, never enlarged). */
+/**
+ * Renders a photo's bytes to the preview JPEG (EXIF-rotated, at most `size` px on the long side, never enlarged),
+ * within the decode budget: a progressive JPEG or interlaced PNG that must be held whole beyond it (a 14000 px
+ * progressive JPEG swapped in cost +600 MB per request) is a BAD_IMAGE naming the file, refused from its header.
+ */
 export async function renderPreview(path: string, input: Buffer, size = PREVIEW_SIZE): Promise<Buffer> {
   try {
-    return await sharp(input, { failOn: 'truncated', limitInputPixels: 200_000_000 })
+    const img = sharp(input, { failOn: 'truncated', limitInputPixels: 200_000_000 });
+    const meta = await img.metadata();
+    if (meta.width && meta.height) checkSides(meta.width, meta.height);
+    checkDecodeBudget(meta);
+    return await img
       .rotate()
       .resize(size, size, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
@@ -52,6 +62,10 @@ export class PreviewCache {
   /** hash → bytes on disk, least recently served evicted first (its file removed); loaded from the folder on first use */
   private index: LRUCache<string, number> | null = null;
   private readonly pending = new Map<string, Promise<string>>();
+  /** renders at once (each may hold the decode budget); more wait their turn */
+  static RENDERS = 2;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(dir: string, private readonly source: (hash: string) => PreviewSource | null, opts: PreviewOptions = {}) {
     this.dir = dir;
@@ -83,16 +97,35 @@ export class PreviewCache {
   }
 
   private async render(src: PreviewSource, hash: string, file: string): Promise<string> {
+    // at most RENDERS at once: each decode holds up to the decode budget
+    while (this.running >= PreviewCache.RENDERS) await new Promise<void>((ok) => this.waiting.push(ok));
+    this.running++;
+    try {
+      return await this.renderNow(src, hash, file);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async renderNow(src: PreviewSource, hash: string, file: string): Promise<string> {
     let input: Buffer;
     try {
       const st = await stat(src.path);
       if (!st.isFile()) throw new AppError('BAD_FILE', `${src.path}: is not a file`);
       if (st.size !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${st.size} bytes); rescan its folder`);
-      input = await readFile(src.path);
+      // the photo reader: the type checked on the open descriptor (a FIFO swapped in is never waited on), an image
+      // signature first, never more than the size scanned (a larger file swapped in after the stat is not read whole),
+      // a time bound
+      input = await readPhotoFile(src.path, { maxBytes: src.size });
+      if (input.length !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${input.length} bytes); rescan its folder`);
     } catch (e) {
       if (e instanceof AppError) throw e;
       const code = (e as { code?: string }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new AppError('NOT_FOUND', `${src.path}: the photo's file is gone (moved or deleted); rescan its folder`);
+      if (code === 'EFBIG') throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (larger than its ${src.size} bytes); rescan its folder`);
+      if (code === 'EFTYPE') throw new AppError('BAD_FILE', `${src.path}: ${(e as Error).message}`);
+      if (code === 'ETIMEDOUT') throw new AppError('IO', `${src.path}: ${(e as Error).message}`);
       throw ioError(src.path, e, 'cannot read the photo');
     }
     const out = await renderPreview(src.path, input, this.size);

@@ -4,15 +4,17 @@
  * reader's and the decode budget's bounds, `import-xmp` off the event loop, a restore bringing back the files a later
  * keep-best trash moved away, and export-xmp's leaked temps swept. Each case failed before its fix.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnarWriter } from '../core/interop/columnar-write.ts';
 import { openColumnar, readBatches } from '../core/interop/columnar.ts';
 import { importRun } from '../core/interop/import.ts';
 import { Library } from '../core/library.ts';
+import { PreviewCache } from '../core/preview.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 import { runLibrary } from './fault-fixture.ts';
 
@@ -160,3 +162,54 @@ describe('import-run', () => {
   });
 });
 
+
+describe("serve's previews", () => {
+  it('a progressive JPEG beyond the decode budget is a BAD_IMAGE from its header (it cost +600 MB per request)', async () => {
+    const big = join(t.dir, 'progressive.jpg');
+    await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#808080' } }).jpeg({ progressive: true, quality: 50 }).toFile(big);
+    const size = readFileSync(big).byteLength;
+    const cache = new PreviewCache(join(t.dir, 'previews'), () => ({ path: big, size }));
+    const old = process.env.CONSTELLATE_DECODE_BUDGET_MB;
+    process.env.CONSTELLATE_DECODE_BUDGET_MB = '8'; // 3000 x 3000 at 4:2:0 needs ~26 MiB of coefficients
+    try {
+      const e = await errOf(cache.file('a'.repeat(32)));
+      expect(e?.code).toBe('BAD_IMAGE');
+      expect(e?.message).toContain(big);
+      expect(e?.message).toMatch(/progressive JPEG needs about \d+ MiB to decode, budget 8 MiB/);
+    } finally {
+      if (old === undefined) delete process.env.CONSTELLATE_DECODE_BUDGET_MB; else process.env.CONSTELLATE_DECODE_BUDGET_MB = old;
+    }
+    // within the budget it renders
+    const ok = await cache.file('a'.repeat(32));
+    expect((await sharp(ok).metadata()).width).toBeLessThanOrEqual(1600);
+  });
+
+  it('a larger file or a FIFO swapped in for the photo is refused by name, nothing read past the scanned size', async () => {
+    const p = join(t.dir, 'swapped.jpg');
+    writeFileSync(p, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4 << 20)]));
+    const cache = new PreviewCache(join(t.dir, 'previews2'), () => ({ path: p, size: 1000 }));
+    const e1 = await errOf(cache.file('b'.repeat(32)));
+    expect(e1?.code).toBe('CONFLICT');
+    expect(e1?.message).toContain(p);
+    const fifo = join(t.dir, 'fifo.jpg');
+    execFileSync('mkfifo', [fifo]);
+    const c2 = new PreviewCache(join(t.dir, 'previews3'), () => ({ path: fifo, size: 0 }));
+    const e2 = await errOf(c2.file('c'.repeat(32)));
+    expect(e2?.code).toBe('BAD_FILE');
+    expect(e2?.message).toContain(fifo);
+  });
+
+  it('many previews asked at once are rendered a few at a time, all of them', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const f = join(t.dir, `many-${i}.jpg`);
+      await sharp({ create: { width: 400 + i, height: 300, channels: 3, background: '#336699' } }).jpeg().toFile(f);
+      files.push(f);
+    }
+    const hashes = files.map((_, i) => String(i).repeat(32));
+    const cache = new PreviewCache(join(t.dir, 'previews4'), (h) => { const f = files[hashes.indexOf(h)]; return { path: f, size: readFileSync(f).byteLength }; });
+    const out = await Promise.all(hashes.map((h) => cache.file(h)));
+    expect(out.every((f) => existsSync(f))).toBe(true);
+    expect(new Set(out).size).toBe(6);
+  });
+});
