@@ -6,15 +6,37 @@
  * removed and an AppError('IO') names the file and the cause ("the disk is full (ENOSPC)"); nothing truncated is ever
  * left under a final name.
  */
-import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import { ioError } from './io-errors.ts';
+import { pidAlive } from './store/lock.ts';
 
 /** A temp name next to `file` (same folder, so the final rename is atomic). */
 export function tempNameFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+}
+
+/** A temp named by tempNameFor: `.NAME.<pid>.<random>.tmp` (NAME, the pid). */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+/**
+ * Removes the temps in `dir` that a process that is gone left behind (killed between writing and renaming), for the
+ * targets `which` accepts; a live process's temp (this one's or another's) is left. Returns the paths removed.
+ */
+export function removeLeakedTemps(dir: string, which: (target: string) => boolean = () => true): string[] {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return []; }
+  const out: string[] = [];
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (!m || !which(m[1]!)) continue;
+    const pid = Number(m[2]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    try { unlinkSync(join(dir, n)); out.push(join(dir, n)); } catch { /* gone already, or not ours to remove */ }
+  }
+  return out;
 }
 
 function toBytes(data: string | Uint8Array): Uint8Array {

@@ -15,6 +15,8 @@ import { openColumnar, readBatches } from '../core/interop/columnar.ts';
 import { importRun } from '../core/interop/import.ts';
 import { Library } from '../core/library.ts';
 import { PreviewCache } from '../core/preview.ts';
+import { readXmp } from '../core/xmp/sidecars.ts';
+import { writeXmpPeople } from '../core/xmp/xmp.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 import { runLibrary } from './fault-fixture.ts';
 
@@ -211,5 +213,28 @@ describe("serve's previews", () => {
     const out = await Promise.all(hashes.map((h) => cache.file(h)));
     expect(out.every((f) => existsSync(f))).toBe(true);
     expect(new Set(out).size).toBe(6);
+  });
+});
+
+describe('import-xmp', () => {
+  it('reads sidecars without holding the event loop (serve answered nothing until the last sidecar was read)', async () => {
+    const regions = Array.from({ length: 1_900 }, (_, i) => ({ name: `p${i}`, x: (i % 40) / 40, y: Math.floor(i / 40) / 50, w: 0.02, h: 0.02 }));
+    const xml = writeXmpPeople(null, { dims: { w: 1000, h: 1000 }, regions });
+    for (const p of photos) writeFileSync(`${p}.xmp`, xml);
+    try {
+      let ticks = 0, last = performance.now(), gap = 0;
+      const timer = setInterval(() => { const now = performance.now(); gap = Math.max(gap, now - last); last = now; ticks++; }, 2);
+      const t0 = performance.now();
+      const r = await readXmp(lib);
+      const total = performance.now() - t0;
+      clearInterval(timer);
+      expect(r.sidecars).toBe(photos.length);
+      expect(r.regions).toBe(photos.length * 1_900);
+      // the timer ran while the sidecars were read: no stall near the whole read's length
+      expect(ticks).toBeGreaterThan(3);
+      expect(gap).toBeLessThan(total / 2);
+    } finally {
+      for (const p of photos) execFileSync('rm', ['-f', `${p}.xmp`]);
+    }
   });
 });

@@ -57,11 +57,11 @@ export class InterchangeService extends DomainService {
   }
 
   async exportXmp({ runId }: RunRef): Promise<ExportXmpReport> {
-    return exportXmp(this.lib, runId);
+    return await exportXmp(this.lib, runId);
   }
 
   async importXmp(options: ImportLabelsOptions = {}): Promise<ImportXmpReport> {
-    const r = readXmp(this.lib);
+    const r = await readXmp(this.lib);
     const report: ImportXmpReport = { sidecars: r.sidecars, regions: r.regions, matched: r.matched, unmatched: r.unmatched, failures: r.failures, labels: null };
     if (r.entries.length === 0) return report;
     // the matched regions go through import-labels as JSON rows with the library's own face boxes: one way in for labels

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,16 @@ describe('people in XMP sidecars', () => {
       expect(x.keywords).toEqual([f.split('/').at(-2)]);
       expect(sha(f)).toBe(before.get(f));
     }
+    // what an export killed between writing and renaming leaves: a hidden temp beside the sidecar; a dead process's
+    // goes with the next export, a live one's (another export running now) stays
+    const folder = join(photos, PEOPLE[0]!), name = images[0]!.split('/').at(-1)!;
+    const dead = join(folder, `.${name}.xmp.4194301.k3j4h5.tmp`), live = join(folder, `.${name}.xmp.${process.ppid}.a1b2c3.tmp`);
+    const other = join(folder, `.notes.txt.4194301.k3j4h5.tmp`);
+    for (const f of [dead, live, other]) writeFileSync(f, '<x/>');
     // written again: nothing changes
     expect(await a.svc.exportXmp({ runId: a.runId })).toMatchObject({ created: 0, updated: 0, unchanged: images.length });
+    expect([existsSync(dead), existsSync(live), existsSync(other)]).toEqual([false, true, true]);
+    rmSync(live); rmSync(other);
     // a photo run is refused, a missing run named
     await expect(a.svc.exportXmp({ runId: 999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await a.svc.close();

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ExportXmpReport } from '../../common/api.ts';
 import { AppError } from '../../common/errors.ts';
-import { readFileSafeSync } from '../safe-read.ts';
+import { readFileSafe } from '../safe-read.ts';
+import { removeLeakedTemps } from '../atomic-write.ts';
 import { writeFileSafeSync } from '../safe-write.ts';
 import { fsPath, hasByteEscapes } from '../fs-names.ts';
 import { describeIoError, ioError } from '../io-errors.ts';
@@ -48,8 +49,15 @@ type FaceRow = XmpFaceRow;
 
 const normalized = (f: FaceRow): XmpRegion => ({ name: null, x: f.x / f.pw, y: f.y / f.ph, w: f.w / f.pw, h: f.h / f.ph });
 
-/** Writes the named faces of a face run into the photos' XMP sidecars. */
-export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {}): ExportXmpReport {
+/** Photos looked at between two turns of the event loop (serve mode answers getInfo and the rest meanwhile). */
+const YIELD_EVERY = 64;
+const turn = (): Promise<void> => new Promise((ok) => setImmediate(ok));
+
+/**
+ * Writes the named faces of a face run into the photos' XMP sidecars. Sidecars are read off the main thread and the
+ * loop yields to the event loop; temps a killed export left beside the sidecars it writes are removed first.
+ */
+export async function exportXmp(lib: Library, runId: number, opts: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {}): Promise<ExportXmpReport> {
   const run = runKindRow(lib.db, runId);
   if (!run) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
   if (run.kind !== 'face') throw new AppError('BAD_ARGUMENT', `run: run ${runId} groups photos; XMP people need a face run`);
@@ -58,14 +66,19 @@ export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (don
   for (const r of rows) (byPhoto.get(r.photoId) ?? byPhoto.set(r.photoId, []).get(r.photoId)!).push(r);
   const report: ExportXmpReport = { runId, photos: byPhoto.size, regions: 0, created: 0, updated: 0, unchanged: 0, failed: 0, failures: [] };
   let done = 0;
+  const swept = new Set<string>();
   for (const faces of byPhoto.values()) {
     if (opts.isCancelled?.()) throw new AppError('CANCELLED', 'XMP export cancelled');
+    if (done % YIELD_EVERY === YIELD_EVERY - 1) await turn();
     const photo = faces[0]!;
     const target = existingSidecar(photo.path) ?? `${photo.path}.xmp`;
     try {
       if (hasByteEscapes(target)) throw new AppError('BAD_FILE', `${target}: a file name that is not valid UTF-8 cannot get a sidecar yet`);
-      // the one reader: a FIFO or a link to /dev/zero is refused by name, a sidecar has a size bound
-      const before = existsSync(fsPath(target)) ? readFileSafeSync(target, 'sidecar', undefined, 'utf8') : null;
+      // sidecar temps a killed export left in this folder (a dead process's) go first, once per folder
+      const dir = dirname(target);
+      if (!swept.has(dir)) { swept.add(dir); removeLeakedTemps(dir, (name) => /\.xmp$/i.test(name)); }
+      // the one reader: a FIFO or a link to /dev/zero is refused by name, a sidecar has a size bound, off the main thread
+      const before = existsSync(fsPath(target)) ? (await readFileSafe(target, 'sidecar')).toString('utf8') : null;
       const xml = writeXmpPeople(before, {
         dims: { w: photo.pw, h: photo.ph },
         regions: faces.map((f) => ({ ...normalized(f), name: f.name })),
@@ -90,16 +103,19 @@ export function exportXmp(lib: Library, runId: number, opts: { onProgress?: (don
  * Named face regions of every library photo's sidecar, each matched to the face detected here that it overlaps most
  * (IoU >= 0.3: other tools draw tighter boxes than the library's square ones; else the face whose centre lies in it).
  */
-export function readXmp(lib: Library): ReadXmpResult {
+export async function readXmp(lib: Library): Promise<ReadXmpResult> {
   const photos = okPhotoSizes(lib.db);
   const facesOf = photoFaceBoxes(lib.db);
   const res: ReadXmpResult = { sidecars: 0, regions: 0, matched: 0, unmatched: 0, failures: [], entries: [] };
+  let seen = 0;
   for (const p of photos) {
+    // the event loop turns between sidecars (and every few photos without one): serve mode keeps answering
+    if (++seen % YIELD_EVERY === 0) await turn();
     const file = existingSidecar(p.path);
     if (!file) continue;
     let people;
     try {
-      people = readXmpPeople(readFileSafeSync(file, 'sidecar', undefined, 'utf8'), file);
+      people = readXmpPeople((await readFileSafe(file, 'sidecar')).toString('utf8'), file);
     } catch (e) {
       if (res.failures.length < 20) res.failures.push({ path: file, reason: e instanceof AppError ? e.message : describeIoError(e) });
       continue;
