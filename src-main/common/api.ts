@@ -146,8 +146,11 @@ export interface AppApi {
   listBackups(o?: NoOptions): Promise<BackupInfo[]>;
   /** Backs the library up now (consistent while open), next to it as `<library>.backup-v<schema>-<time>-now`. */
   backupNow(o?: NoOptions): Promise<BackupInfo>;
-  /** Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs. */
-  restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number> }>;
+  /**
+   * Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs.
+   * Photos of the backup that a later keep-best moved to the trash come back to their places (`fromTrash`).
+   */
+  restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number>; fromTrash: string[] }>;
 
   // --- exploration ---
   /**

@@ -536,7 +536,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   checkExportTarget: v.object({ to: str(), exists: v.boolean() }),
   listBackups: v.array(backupInfoSchema),
   backupNow: backupInfoSchema,
-  restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()) }),
+  restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()), fromTrash: v.array(str()) }),
   openLibrary: libraryInfoSchema,
   listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
   // people and faces

@@ -22,7 +22,7 @@ import { describeIoError, errorCode } from './io-errors.ts';
 import { readPhotoFile, readTimeoutMs } from './read-file.ts';
 
 /** What a file is to the app; each kind has its size bound. */
-export type ReadKind = 'sidecar' | 'labels' | 'ids' | 'manifest' | 'json' | 'npy' | 'columnar' | 'backup';
+export type ReadKind = 'sidecar' | 'labels' | 'ids' | 'manifest' | 'json' | 'npy' | 'columnar' | 'backup' | 'trashinfo';
 
 const MiB = 1 << 20;
 
@@ -36,11 +36,12 @@ export const READ_LIMITS: Readonly<Record<ReadKind, number>> = {
   npy: 16 * 1024 * MiB,
   columnar: Number.MAX_SAFE_INTEGER,
   backup: Number.MAX_SAFE_INTEGER,
+  trashinfo: 64 * 1024,
 };
 
 const KIND_NAME: Record<ReadKind, string> = {
   sidecar: 'an XMP sidecar', labels: 'a labels file', ids: 'an ids file', manifest: 'a manifest', json: 'a JSON file',
-  npy: 'a .npy file', columnar: 'a Parquet/Arrow file', backup: 'a backup',
+  npy: 'a .npy file', columnar: 'a Parquet/Arrow file', backup: 'a backup', trashinfo: 'a trash info file',
 };
 
 export function fileTypeName(st: Pick<Stats, 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket' | 'isDirectory'>): string {

@@ -238,3 +238,46 @@ describe('import-xmp', () => {
     }
   });
 });
+
+describe('restore after a keep-best trash', () => {
+  it("the backup's photos that a later keep-best moved to the trash come back to their places (the undo was gone)", async () => {
+    const { CoreService } = await import('../core/service.ts');
+    const dir = join(t.dir, 'trash-lib');
+    const made = await runLibrary(dir, 6);
+    const file = made.lib.path, runId = made.runId;
+    made.lib.close();
+    const trash = join(dir, 'Trash');
+    const prev = process.env.CONSTELLATE_TRASH;
+    process.env.CONSTELLATE_TRASH = trash;
+    const svc = CoreService.open(file);
+    try {
+      const ids = svc.lib.db.prepare('SELECT id, path FROM photos ORDER BY id').all() as Array<{ id: number; path: string }>;
+      const backup = await svc.backupNow();
+      const bytes = ids.map((x) => readFileSync(x.path));
+      const r = await svc.keepBestDuplicates({ runId, groups: [{ items: [ids[0]!.id, ids[1]!.id, ids[2]!.id], keep: ids[0]!.id }], trash: true });
+      expect(r.files?.trashed.sort()).toEqual([ids[1]!.path, ids[2]!.path].sort());
+      expect(existsSync(ids[1]!.path)).toBe(false);
+      // another file trashed under a photo's name, with other bytes: not the photo, stays in the trash
+      const stray = join(dir, 'stray', ids[3]!.path.split('/').pop()!);
+      execFileSync('mkdir', ['-p', join(dir, 'stray')]);
+      writeFileSync(stray, 'not the photo');
+      const { moveToTrash } = await import('../core/curation/trash.ts');
+      const strayT = moveToTrash(stray);
+      writeFileSync(join(trash, 'info', strayT.info.split('/').pop()!), `[Trash Info]\nPath=${ids[3]!.path}\nDeletionDate=2026-01-01T00:00:00\n`);
+      const moved = readFileSync(ids[3]!.path);
+      execFileSync('rm', [ids[3]!.path]);
+      const out = await svc.restoreBackup({ path: backup.path });
+      expect(out.fromTrash.sort()).toEqual([ids[1]!.path, ids[2]!.path].sort());
+      expect(readFileSync(ids[1]!.path).equals(bytes[1]!)).toBe(true);
+      expect(readFileSync(ids[2]!.path).equals(bytes[2]!)).toBe(true);
+      expect(existsSync(ids[3]!.path)).toBe(false);
+      expect(existsSync(strayT.trashed)).toBe(true);
+      writeFileSync(ids[3]!.path, moved);
+      // a second restore finds nothing to bring back
+      expect((await svc.restoreBackup({ path: backup.path })).fromTrash).toEqual([]);
+    } finally {
+      await svc.close();
+      if (prev === undefined) delete process.env.CONSTELLATE_TRASH; else process.env.CONSTELLATE_TRASH = prev;
+    }
+  });
+});

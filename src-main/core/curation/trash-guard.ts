@@ -18,11 +18,14 @@ function refuse(path: string, why: string): AppError {
   return new AppError('CONFLICT', `${path}: ${why}; nothing was moved to the trash (scan again, then retry)`);
 }
 
-/** The content hash the scanner stores: the first 32 hex digits of the file's sha256. */
-function hashOf(path: string, ino: number): string {
+/**
+ * The content hash the scanner stores: the first 32 hex digits of the file's sha256, read through the one reader
+ * (a regular file only); with `ino`, the descriptor's inode must be that one.
+ */
+export function contentHash(path: string, ino?: number): string {
   const f = openRegularSync(path, 'columnar');
   try {
-    if (f.stat.ino !== ino) throw refuse(path, 'was replaced while it was checked');
+    if (ino !== undefined && f.stat.ino !== ino) throw refuse(path, 'was replaced while it was checked');
     const h = createHash('sha256');
     const buf = Buffer.allocUnsafe(Math.min(Math.max(f.size, 1), 8 << 20));
     for (let off = 0; off < f.size;) {
@@ -65,7 +68,7 @@ export function checkTrashable(db: Db, photoIds: number[]): string[] {
       throw refuse(path, `its folder now leads outside the library folder ${row.root} (to ${realDir})`);
     }
     if (st.size !== row.size) throw refuse(path, `changed since the scan (${st.size} bytes, ${row.size} when scanned)`);
-    if (hashOf(path, st.ino) !== row.hash) throw refuse(path, 'changed since the scan (its content is not the photo scanned)');
+    if (contentHash(path, st.ino) !== row.hash) throw refuse(path, 'changed since the scan (its content is not the photo scanned)');
     return path;
   });
 }

@@ -20,6 +20,7 @@ import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'no
 import { join as joinPath } from 'node:path';
 import { userPath } from '../user-path.ts';
 import { backupNow, listBackups, restoreBackup, type BackupInfo } from '../backups.ts';
+import { untrashScanned } from '../curation/trash-restore.ts';
 import { recentLibraries } from '../recent-libraries.ts';
 import type { RecentLibrary } from '../../common/api.ts';
 import { FolderWatcher, type WatchTarget } from '../watch.ts';
@@ -160,10 +161,12 @@ export class LibraryService extends DomainService {
     return backupNow(this.lib);
   }
 
-  async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number> }> {
+  async restoreBackup({ path }: { path: string }): Promise<{ restored: string; tables: Record<string, number>; fromTrash: string[] }> {
     const busy = this.jobs.active()[0];
     if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running: wait for it or cancel it, then restore`);
-    const r = await restoreBackup(this.lib, userPath('path', path));
+    const restored = await restoreBackup(this.lib, userPath('path', path));
+    // the photos of the backup that a later keep-best moved to the trash (their undo went with the edits replaced)
+    const r = { ...restored, fromTrash: untrashScanned(this.lib.db).restored };
     this.ctx.matrices.clear();
     this.emit({ type: 'library', info: this.lib.info() });
     for (const run of listRuns(this.lib.db)) this.emit({ type: 'run', runId: run.id });

@@ -8,3 +8,8 @@ export function scannedFileReader(db: Db): (photoId: number) => ScannedFileRow |
   const q = db.prepare('SELECT p.path, p.size, p.hash, r.path AS root FROM photos p JOIN roots r ON r.id = p.root_id WHERE p.id = ?');
   return (photoId) => q.get(photoId) as ScannedFileRow | undefined;
 }
+
+/** Every photo's scanned file (path, size, hash): what a restored library expects to find on disk. */
+export function scannedFiles(db: Db): Array<{ path: string; size: number; hash: string }> {
+  return db.prepare('SELECT path, size, hash FROM photos ORDER BY id').all() as Array<{ path: string; size: number; hash: string }>;
+}
