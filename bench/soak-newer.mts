@@ -7,7 +7,7 @@
  *   node --import tsx bench/soak-newer.mts [rounds=2] [--out FILE]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ColumnarWriter } from '../src-main/core/interop/columnar-write.ts';
@@ -41,6 +41,10 @@ mkdirSync(d('parts'), { recursive: true });
 await parquet(join(d('parts'), 'a.parquet'), pv, { path: photos.slice(0, 2), embedding: vec(2) }, 2, 4);
 fifo(join(d('parts'), 'b.parquet'));
 writeFileSync(d('ids.csv'), ['path', ...photos].join('\n'));
+await parquet(d('run-dup.parquet'), [{ name: 'path', type: 'string' }, { name: 'cluster', type: 'float64' }], { path: [photos[0], photos[1], photos[2], photos[1]], cluster: [0, 1, 0, 1] }, 4);
+// an Arrow file whose footer length says 2^31 - 1 bytes
+const arrowBad = await parquet(d('footer.arrow'), pv, { path: photos.slice(0, 4), embedding: vec(4) }, 4, 4);
+{ const b = readFileSync(arrowBad); b.writeInt32LE(0x7fffffff, b.byteLength - 10); writeFileSync(arrowBad, b); }
 
 type Case = { name: string; args: string[]; setup?: () => void; cleanup?: () => void };
 const sidecar0 = `${photos[0]}.xmp`, sidecar1 = `${photos[1]}.xmp`;
@@ -61,6 +65,8 @@ const cases: Case[] = [
   { name: 'embed-files: --out is the library', args: ['embed-files', '--manifest', manifest, '--rows', '0:1', '--out', file], },
   { name: 'embed-files: --out is the manifest', args: ['embed-files', '--manifest', manifest, '--rows', '0:1', '--out', manifest] },
   { name: 'info: the library is /dev/null', args: ['info', '--library', '/dev/null'] },
+  { name: 'import-run: an item repeated', args: ['import-run', d('run-dup.parquet'), '--model', 'blobs'] },
+  { name: 'import-embeddings: .arrow footer of 2^31', args: ['import-embeddings', arrowBad, '--model', 'x'] },
 ];
 
 // SOAK_SKIP: a regular expression of case names left out (the baseline run on 0.2 skips the /dev/zero cases, which

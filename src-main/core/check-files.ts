@@ -1,8 +1,8 @@
 /**
  * The parts of `check` that look past the rows: stored vectors that are not finite (NaN/Inf poison every
- * distance to them), temp and spool files left by a process that was killed (an import's spool in the cache, a
- * sidecar's or backup's temp next to it), and a library emptied since its last backup (everything gone that a backup
- * still holds: the sign of a bad restore or a runaway removal).
+ * distance to them), run members left without a vector of the run's model, temp and spool files left by a process
+ * that was killed (an import's spool in the cache, a sidecar's or backup's temp next to it), and a library emptied
+ * since its last backup (everything gone that a backup still holds: the sign of a bad restore or a runaway removal).
  */
 import { closeSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import { listBackups } from './backups.ts';
 import type { Library } from './library.ts';
 import { openRegularSync } from './safe-read.ts';
 import { pidAlive } from './store/lock.ts';
-import { modelNames, modelVectorBlobs, okPhotoPaths, photoAndRunCounts } from './store/check-repo.ts';
+import { membersWithoutVectors, modelNames, modelVectorBlobs, okPhotoPaths, photoAndRunCounts } from './store/check-repo.ts';
 import { openReadOnly } from './store/db.ts';
 
 /** `.name.<pid>.<rand>.tmp` / `.name.<pid>.<rand>.partial` (the checked writers), `.import-<pid>-<ms>.f32` (spools). */
@@ -81,6 +81,9 @@ export function fileProblems(lib: Library): CheckProblem[] {
   const problems: CheckProblem[] = [];
   for (const { model, count } of nonFiniteVectors(lib)) {
     problems.push({ kind: 'non-finite-vector', count, message: `model ${model}: ${count} stored vectors hold NaN or an infinity (re-embed or re-import them)` });
+  }
+  for (const { runId, model, count } of membersWithoutVectors(lib.db)) {
+    problems.push({ kind: 'member-without-vector', count, message: `run ${runId}: ${count} members have no ${model} embedding any more (re-embed them, or re-run the clustering)` });
   }
   const leaked = leakedTempFiles(lib);
   if (leaked.length) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnarWriter } from '../core/interop/columnar-write.ts';
 import { openColumnar, readBatches } from '../core/interop/columnar.ts';
 import { importRun } from '../core/interop/import.ts';
+import { checkLibrary as check } from '../core/check.ts';
 import { Library } from '../core/library.ts';
 import { PreviewCache } from '../core/preview.ts';
 import { readXmp } from '../core/xmp/sidecars.ts';
@@ -279,5 +280,18 @@ describe('restore after a keep-best trash', () => {
       await svc.close();
       if (prev === undefined) delete process.env.CONSTELLATE_TRASH; else process.env.CONSTELLATE_TRASH = prev;
     }
+  });
+});
+
+describe('check', () => {
+  it('sees run members left without a vector of their model (it said ok)', async () => {
+    const { lib: l2, runId } = await runLibrary(join(t.dir, 'novec'), 6);
+    try {
+      expect(check(l2).problems.map((p) => p.kind)).not.toContain('member-without-vector');
+      const item = l2.db.prepare('SELECT item_id FROM assignments WHERE run_id = ? LIMIT 1').pluck().get(runId) as number;
+      l2.db.prepare(`DELETE FROM embeddings WHERE model = 'blobs' AND item_id = ?`).run(item);
+      const p = check(l2).problems.find((x) => x.kind === 'member-without-vector');
+      expect(p).toMatchObject({ count: 1, message: expect.stringMatching(new RegExp(`run ${runId}: 1 members have no blobs embedding`)) });
+    } finally { l2.close(); }
   });
 });

@@ -105,3 +105,10 @@ export function photoAndRunCounts(db: Db): { photos: number; runs: number } {
   const runs = db.prepare('SELECT COUNT(*) FROM runs').pluck().get() as number;
   return { photos, runs };
 }
+
+/** Per run: members whose item exists but holds no vector of the run's model (each edit, split or suggestion over them fails). */
+export function membersWithoutVectors(db: Db): Array<{ runId: number; model: string; count: number }> {
+  return db.prepare(`SELECT a.run_id AS runId, r.model AS model, COUNT(*) AS count FROM assignments a JOIN runs r ON r.id = a.run_id
+    WHERE ${EXISTS_FOR('r.kind', 'a.item_id')} AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model = r.model AND e.item_id = a.item_id)
+    GROUP BY a.run_id, r.model ORDER BY a.run_id`).all() as Array<{ runId: number; model: string; count: number }>;
+}
