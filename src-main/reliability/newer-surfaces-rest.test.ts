@@ -5,9 +5,10 @@
  * keep-best trash moved away, and export-xmp's leaked temps swept. Each case failed before its fix.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
+import { BufferRegion, FieldNode, Message, RecordBatch as MetaRecordBatch } from 'apache-arrow/ipc/metadata/message';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnarWriter } from '../core/interop/columnar-write.ts';
@@ -147,6 +148,29 @@ describe('Arrow files, one record batch at a time', () => {
     const e3 = await errOf(() => openColumnar(s));
     expect(e3?.code).toBe('BAD_FILE');
     expect(e3?.message).toContain(s);
+  });
+});
+
+describe('Arrow: a record batch too large to hold', () => {
+  it('is refused by name from its header, nothing of it read (a sparse 300 MiB batch)', async () => {
+    const frame = (fb: Uint8Array) => {
+      const padded = Math.ceil((fb.byteLength + 8) / 8) * 8 - 8;
+      const out = Buffer.alloc(8 + padded);
+      out.writeUInt32LE(0xffffffff, 0); out.writeInt32LE(padded, 4); out.set(fb, 8);
+      return out;
+    };
+    const schema = new arrow.Schema([new arrow.Field('x', new arrow.Float32(), false)]);
+    const body = 300 * 1024 * 1024, n = body / 4;
+    const header = new MetaRecordBatch(n, [new FieldNode(n, 0)], [new BufferRegion(0, 0), new BufferRegion(0, body)], null);
+    const p = join(t.dir, 'huge-batch.arrow');
+    const head = Buffer.concat([frame(Message.encode(Message.from(schema))), frame(Message.encode(Message.from(header, body)))]);
+    writeFileSync(p, head);
+    truncateSync(p, head.byteLength + body); // a hole: 300 MiB of zeros that take no disk
+    appendFileSync(p, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+    const e = await errOf(() => openColumnar(p));
+    expect(e?.code).toBe('BAD_FILE');
+    expect(e?.message).toContain(p);
+    expect(e?.message).toMatch(/record batch 1 is 300 MiB, above the 256 MiB read at once/);
   });
 });
 

@@ -16,8 +16,11 @@ import { AppError } from '../../common/errors.ts';
 import { openRegularSync, readRangeSync, type CheckedFile } from '../safe-read.ts';
 
 const MiB = 1 << 20;
-/** The largest record batch read (its bytes are in memory while it is turned into vectors). */
-export const ARROW_BATCH_LIMIT = 1024 * MiB;
+/**
+ * The largest record batch read: its bytes and the vectors copied out of them are in memory together (about twice
+ * this at the peak), so an import stays well under 1 GB whatever the file's size.
+ */
+export const ARROW_BATCH_LIMIT = 256 * MiB;
 /** The largest message header or footer (flatbuffers of a schema and block list; real ones are kilobytes). */
 const META_LIMIT = 64 * MiB;
 /** Dictionaries are prepended to every batch read; together they are bounded. */
