@@ -22,21 +22,27 @@ export function tempNameFor(file: string): string {
 const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /**
- * Removes the temps in `dir` that a process that is gone left behind (killed between writing and renaming), for the
- * targets `which` accepts; a live process's temp (this one's or another's) is left. Returns the paths removed.
+ * Removes the files in `dir` that a process that is gone left behind: `pidOf` gives the pid a name belongs to (null:
+ * not such a file); a live process's file (this one's or another's) is left. Returns the paths removed.
  */
-export function removeLeakedTemps(dir: string, which: (target: string) => boolean = () => true): string[] {
+export function removeDeadProcessFiles(dir: string, pidOf: (name: string) => number | null): string[] {
   let names: string[];
   try { names = readdirSync(dir); } catch { return []; }
   const out: string[] = [];
   for (const n of names) {
-    const m = TEMP_NAME.exec(n);
-    if (!m || !which(m[1]!)) continue;
-    const pid = Number(m[2]);
-    if (pid === process.pid || pidAlive(pid)) continue;
+    const pid = pidOf(n);
+    if (pid === null || pid === process.pid || pidAlive(pid)) continue;
     try { unlinkSync(join(dir, n)); out.push(join(dir, n)); } catch { /* gone already, or not ours to remove */ }
   }
   return out;
+}
+
+/** The temps (tempNameFor's) in `dir` of the targets `which` accepts, left by a process that is gone, removed. */
+export function removeLeakedTemps(dir: string, which: (target: string) => boolean = () => true): string[] {
+  return removeDeadProcessFiles(dir, (n) => {
+    const m = TEMP_NAME.exec(n);
+    return m && which(m[1]!) ? Number(m[2]) : null;
+  });
 }
 
 function toBytes(data: string | Uint8Array): Uint8Array {

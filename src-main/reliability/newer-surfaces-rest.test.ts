@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColumnarWriter } from '../core/interop/columnar-write.ts';
 import { openColumnar, readBatches } from '../core/interop/columnar.ts';
-import { importRun } from '../core/interop/import.ts';
+import { importEmbeddingsFile, importRun } from '../core/interop/import.ts';
 import { checkLibrary as check } from '../core/check.ts';
 import { Library } from '../core/library.ts';
 import { PreviewCache } from '../core/preview.ts';
@@ -171,6 +171,24 @@ describe('Arrow: a record batch too large to hold', () => {
     expect(e?.code).toBe('BAD_FILE');
     expect(e?.message).toContain(p);
     expect(e?.message).toMatch(/record batch 1 is 300 MiB, above the 256 MiB read at once/);
+  });
+});
+
+describe('import spools', () => {
+  it("an import first removes the spools of killed imports (a dead pid's), not a running one's", async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(lib.cacheDir, { recursive: true });
+    const dead = join(lib.cacheDir, '.import-4194301-1700000000000.f32'), live = join(lib.cacheDir, `.import-${process.ppid}-1700000000001.f32`);
+    writeFileSync(dead, Buffer.alloc(1 << 20));
+    writeFileSync(live, Buffer.alloc(16));
+    try {
+      const p = join(t.dir, 'sweep.parquet');
+      const w = await ColumnarWriter.create(p, 'parquet', [{ name: 'path', type: 'string' }, { name: 'embedding', type: 'vector' }], { d: 4 });
+      w.write({ path: photos.slice(0, 2), embedding: new Float32Array(8).fill(0.5) } as never, 2);
+      w.finish();
+      await importEmbeddingsFile(lib, { file: p, model: 'sweep' });
+      expect([existsSync(dead), existsSync(live)]).toEqual([false, true]);
+    } finally { execFileSync('rm', ['-f', dead, live]); }
   });
 });
 

@@ -6,7 +6,7 @@
  * one transaction: a bad file (a wrong or missing column, a truncated part) stores nothing.
  */
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { writeAllSync } from '../atomic-write.ts';
+import { removeDeadProcessFiles, writeAllSync } from '../atomic-write.ts';
 import { join, resolve } from 'node:path';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ClusterParams, ItemKind } from '../../common/types.ts';
@@ -146,6 +146,8 @@ function resolver(lib: Library, k: Key, defaultKind: ItemKind | null, file: stri
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** An import's spool in the library's cache: `.import-<pid>-<ms>.f32`. */
+const SPOOL_NAME = /^\.import-(\d+)-\d+\.f32$/;
 
 /**
  * A model's embeddings from a Parquet file, a folder of parts or an Arrow file. Phase 1 reads every part and spools
@@ -162,6 +164,8 @@ export async function importEmbeddingsFile(lib: Library, o: ImportEmbeddingsFile
   const existing = (() => { try { return getModel(lib.db, modelName); } catch { return null; } })();
   const resolveRow = resolver(lib, key, existing?.kind ?? null, src.path);
   mkdirSync(lib.cacheDir, { recursive: true });
+  // spools of imports that were killed (a dead process's) go first: five kills left 341 MB behind
+  removeDeadProcessFiles(lib.cacheDir, (n) => { const m = SPOOL_NAME.exec(n); return m ? Number(m[1]) : null; });
   const spool = join(lib.cacheDir, `.import-${process.pid}-${Date.now()}.f32`);
   const fd = openSync(spool, 'w+');
   const targets: Array<Exclude<Target, null>> = [];
