@@ -16,11 +16,12 @@ import { listRuns } from '../store/runs.ts';
 import { readSettings, writeSettings } from '../store/settings.ts';
 import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
-import { existsSync as fileExists, writeFileSync, mkdirSync as mkdirp } from 'node:fs';
+import { existsSync as fileExists, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { userPath } from '../user-path.ts';
 import { backupNow, listBackups, restoreBackup, type BackupInfo } from '../backups.ts';
 import { untrashScanned } from '../curation/trash-restore.ts';
+import { writeFileSafeSync } from '../safe-write.ts';
 import { recentLibraries } from '../recent-libraries.ts';
 import type { RecentLibrary } from '../../common/api.ts';
 import { FolderWatcher, type WatchTarget } from '../watch.ts';
@@ -197,7 +198,8 @@ export class LibraryService extends DomainService {
       let manifest: string | null = null;
       if (e.manifest) {
         manifest = joinPath(dir, `${e.id}.json`);
-        writeFileSync(manifest, JSON.stringify(e.manifest, null, 2));
+        // the one writer: checked, atomic, never over a library or a non-file
+        writeFileSafeSync(manifest, JSON.stringify(e.manifest, null, 2), { what: 'the model manifest' });
       }
       return { ...r, manifest };
     });
