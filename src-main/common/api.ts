@@ -377,6 +377,11 @@ export interface SweepOptions {
    * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
    */
   score?: 'silhouette' | 'dbcv';
+  /**
+   * known labels to rank by ('folders', 'imported' or a labels file, as for cluster): every kind is then scored by the
+   * AMI against them (ARI beside it) and the best is the one that agrees most; items without a label are left out
+   */
+  labels?: string | null;
 }
 
 export interface CatalogItem {

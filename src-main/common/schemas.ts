@@ -185,7 +185,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
     minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
-    score: opt(picklist(['silhouette', 'dbcv'])),
+    score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(v.nullable(text())),
   }),
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
@@ -351,6 +351,7 @@ const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
 });
 const scanResultSchema: v.GenericSchema<ScanResult> = v.object({
   roots: nint(), seen: nint(), added: nint(), updated: nint(), unchanged: nint(), moved: nint(), missing: nint(), errors: nint(), photos: nint(),
+  vanished: opt(v.array(v.object({ rootId: id(), path: str(), reason: str(), photos: nint() }))),
 });
 const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
@@ -374,7 +375,7 @@ const importLabelsReportSchema = v.object({
 const sizeRow = v.object({ cluster: nint(), size: nint() });
 const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInfoEntries, runId: id(), top10: v.array(sizeRow), tail10: v.array(sizeRow) });
 const sweepPointSchema: v.GenericSchema<SweepPoint> = v.object({
-  param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()),
+  param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()), ari: opt(anyNum()),
 });
 const sweepKindSchema = picklist(['elbow', 'silhouette', 'dbscan']);
 const downloadResultEntries = { path: str(), size: nint(), sha256: str(), resumedFrom: nint() };
@@ -401,9 +402,12 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   sweep: {
     params: v.object({
       model: str(), kind: sweepKindSchema, values: v.array(anyNum()),
-      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(['silhouette', 'dbcv'])) }),
+      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(nul(str())) }),
     }),
-    result: v.object({ model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv'])) }),
+    result: v.object({
+      model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv', 'ami'])),
+      labels: opt(v.object({ source: str(), known: nint(), classes: nint() })),
+    }),
   },
   download: { params: v.object({ id: str() }), result: v.object({ ...downloadResultEntries, manifest: nul(str()) }) },
   similar: {

@@ -130,7 +130,14 @@ export interface ScanResult {
   missing: number;
   errors: number;
   photos: number;
+  /**
+   * folders that could not be opened at all (gone, unmounted, no permission): each with its reason and the photos the
+   * library still holds from it, left as they were (not counted missing nor unreadable: reconnect it, or remove it)
+   */
+  vanished?: VanishedFolder[];
 }
+
+export interface VanishedFolder { rootId: number; path: string; reason: string; photos: number }
 
 export interface Page<T> {
   total: number;
