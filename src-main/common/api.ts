@@ -195,6 +195,12 @@ export interface AppApi {
   openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo>;
   /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
   listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
+  /**
+   * Whether `path` is a library that openLibrary can open (or, with `create`, a place to make one), checked before
+   * asking the user: refused with the reason (a folder, another kind of file, an empty file, damaged, newer, missing
+   * without `create`) and nothing opened, created or changed.
+   */
+  checkLibrary(o: { path: string; create?: boolean }): Promise<LibraryCheck>;
 
   // --- people and faces (every change one undoable edit of the run, with its 'run' event) ---
   /** The people (clusters) of a face run: search by name (substring, case-insensitive), sorted by name, size (default) or most recently changed; hidden ones only with includeHidden. */
@@ -228,6 +234,9 @@ export interface AppApi {
   /** Tentative groups of the run's unknown faces (noise + embedded after it, not-a-face left out) that are one person with high probability: every pair at or above the identity threshold (complete linkage), two or more faces, best first. */
   getUnknownGroups(o: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport>;
 }
+
+/** checkLibrary: the library file at `path` (absolute), whether it is there yet, whether it is the one open now, its schema version (0: a new one). */
+export interface LibraryCheck { path: string; exists: boolean; current: boolean; version: number }
 
 /** A library in the recent list. */
 export interface RecentLibrary {
@@ -476,7 +485,7 @@ export const API_METHODS = [
   'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
   'assign', 'getSettings', 'setSettings',
   'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
-  'openLibrary', 'listRecentLibraries',
+  'openLibrary', 'listRecentLibraries', 'checkLibrary',
   'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson',
   'previewSplit', 'applySplit', 'markNotFace', 'addFace',
   'suggestPerson', 'getUnknownGroups',
