@@ -68,6 +68,7 @@ export interface ClusterReport extends RunInfo {
 
 export interface ExportSpec {
   runId: number; to: string; format: ExportRunReport['format']; link: 'copy' | 'hardlink' | 'symlink';
+  faces?: 'crops' | 'photos';
   dryRun: boolean; curatedOnly: boolean; includeNoise: boolean;
 }
 

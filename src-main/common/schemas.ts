@@ -151,7 +151,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
     runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), createMissing: opt(v.boolean()),
-    link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
+    link: opt(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   exportXmp: v.strictObject({ runId: id() }),
   importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
@@ -342,7 +342,7 @@ const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
 });
 const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
   runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), to: str(),
-  link: nul(picklist(['copy', 'hardlink', 'symlink'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
+  link: nul(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
   dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
   folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
   plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(['copy', 'hardlink', 'symlink', 'crop', 'write']) }))),
@@ -395,7 +395,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   export: {
     params: v.object({
       runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),
-      dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
+      faces: opt(picklist(['crops', 'photos'])), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
     }),
     result: exportRunReportSchema,
   },
