@@ -111,8 +111,9 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
   } else {
     const vals = values!;
     const finite = Array.from(vals).filter(Number.isFinite);
-    const bins = Math.max(1, Math.min(o.bins ?? 8, 64));
     const lo = finite.length ? Math.min(...finite) : 0, hi = finite.length ? Math.max(...finite) : 0;
+    // dates: a bin spans a second at least (photos copied in one second are one bin, not eight that read the same)
+    const bins = Math.max(1, Math.min(o.bins ?? 8, 64, o.field === 'date' ? Math.ceil((hi - lo) / 1000) : Infinity));
     const w = hi > lo ? (hi - lo) / bins : 1;
     const colours = ramp(bins);
     const count = new Float64Array(bins + 1);
