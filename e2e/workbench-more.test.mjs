@@ -68,6 +68,13 @@ test('Tune: with "true labels: folder names" the sweep is ranked by AMI against 
   assert.equal(await page.getByTestId('sweep-best').getAttribute('data-value'), '8');
   assert.match(await page.getByTestId('sweep-best').textContent(), /best: 8 \(8 groups, AMI \d\.\d\d\)/);
   await shot('01-sweep-ami');
+  // leaving Tune and coming back: the same chart, with the kind it was made with and what it was scored by
+  await go('library');
+  await go('tune');
+  assert.equal(await page.getByTestId('sweep-kind').inputValue(), 'silhouette');
+  assert.equal(await page.getByTestId('tune-labels').inputValue(), 'folders');
+  assert.match(await page.getByTestId('sweep-scored').textContent(), /agreement with the true labels \(folder names/);
+  assert.match(await page.getByTestId('sweep-kind').locator('option:checked').textContent(), /scored by AMI against the true labels/);
   // without labels the sweep says what it was scored by instead, and how to rank by labels
   await page.getByTestId('tune-labels').selectOption('');
   await page.getByTestId('sweep-to').fill('4');
@@ -87,6 +94,8 @@ test('a folder that vanished: the rescan says which folder and how many photos i
     await warning.waitFor({ timeout: 60_000 });
     const text = await warning.getByTestId('job-error').textContent();
     assert.equal(text, `not scanned: ${extra} (no longer exists): its 4 photos were left as they were. The other folders were scanned. Reconnect the folder and scan again, or remove it from the library.`);
+    // the folder's row says it too
+    assert.match(await page.getByTestId('folder-vanished').textContent(), /not scanned: no longer exists/);
     await shot('02-vanished-folder');
     const info = await call('getInfo');
     assert.equal(info.photos, before.photos, 'its photos are kept');
