@@ -9,12 +9,13 @@ import type { Command } from './command.ts';
 const exportCmd: Command = {
   spec: {
     name: 'export', summary: 'export a run\'s groups as folders (copies, links or face crops), CSV, JSON or an HTML report', positionals: [0, 0],
-    usage: 'constellate export --run ID --to DIR --format folders|csv|json|html [--link copy|hardlink|symlink] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]',
+    usage: 'constellate export --run ID --to DIR --format folders|csv|json|html [--link copy|hardlink|symlink] [--faces crops|photos] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]',
     options: {
       run: { type: 'number', help: 'the run to export (the runId printed by constellate cluster)' },
       to: { type: 'string', help: 'target folder (created if missing; existing files are never overwritten)' },
       format: { type: 'string', help: 'folders | csv | json | html' },
-      link: { type: 'string', help: 'folders: copy (default) | hardlink | symlink; face runs always write crops' },
+      link: { type: 'string', help: 'folders: copy (default) | hardlink | symlink; face crops are always new files' },
+      faces: { type: 'string', help: 'folders of a face run: crops (default, one file per face) | photos (each person\'s original photos, once each, by --link)' },
       'dry-run': { type: 'flag', help: 'list what would be written and write nothing' },
       'curated-only': { type: 'flag', help: 'only groups marked curated' },
       'include-noise': { type: 'flag', help: 'also export noise / rejected items (as the group "noise")' },
@@ -32,10 +33,13 @@ const exportCmd: Command = {
     const link = ctx.opt<string>('link');
     if (link !== undefined && !LINK_MODES.includes(link as LinkMode)) throw badArg('--link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(link)}`);
     if (link !== undefined && format !== 'folders') throw badArg('--link', `only applies to --format folders`);
+    const faces = ctx.opt<string>('faces');
+    if (faces !== undefined && faces !== 'crops' && faces !== 'photos') throw badArg('--faces', `expected crops or photos, got ${JSON.stringify(faces)}`);
+    if (faces !== undefined && format !== 'folders') throw badArg('--faces', `only applies to --format folders`);
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.exportRun({
       // relative to the shell's folder (the service refuses relative paths: a UI has no such folder)
-      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined,
+      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined, ...(faces ? { faces: faces as 'crops' | 'photos' } : {}),
       dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
     }));
     const r = ctx.result(job);
@@ -45,7 +49,7 @@ const exportCmd: Command = {
       for (const p of r.plan ?? []) lines.push(`  ${p.action} ${p.from ?? ''}${p.from ? ' -> ' : ''}${p.to}`);
       if (r.planTruncated) lines.push(`  ... (${r.files - (r.plan?.length ?? 0)} more)`);
     }
-    const how = r.kind === 'face' ? 'face crops' : r.link === 'copy' ? 'copies' : `${r.link}s`;
+    const how = r.kind === 'face' && r.faces !== 'photos' ? 'face crops' : `${r.kind === 'face' ? 'original photos, ' : ''}${r.link === 'copy' ? 'copies' : `${r.link}s`}`;
     lines.push(`${r.dryRun ? 'would export' : 'exported'} ${r.items - r.skipped} ${r.kind}s in ${r.groups} groups as ${r.format}` +
       `${r.format === 'folders' ? ` (${r.files} files, ${how})` : ''}` +
       ` to ${r.out ?? r.to}; ${r.collisions} name collision${r.collisions === 1 ? '' : 's'} resolved, ${r.skipped} skipped`);

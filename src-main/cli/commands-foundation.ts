@@ -9,6 +9,7 @@ import { expandHome } from '../core/user-path.ts';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { AppError, fromPayload, type ErrorPayload } from '../common/errors.ts';
+import { vanishedWords } from '../common/scan-words.ts';
 import type { ModelStatus } from '../core/models/files.ts';
 import type { ScanResult } from '../common/types.ts';
 import { REPO_ROOT } from '../core/paths.ts';
@@ -33,7 +34,8 @@ const scan: Command = {
     const out = { jobId: job.id, ...r, photos: info.photos, errors: info.errors, missing: info.missing, library: info.library };
     ctx.out(out, `${info.photos} photos in the library (${r.added} added, ${r.updated} changed, ${r.moved} moved, ` +
       `${r.unchanged} unchanged, ${r.missing} now missing); ${info.errors} files could not be read` +
-      (info.errors ? ' (constellate info --errors lists them)' : ''));
+      (info.errors ? ' (constellate info --errors lists them)' : '') +
+      (r.vanished?.length ? `\nnot scanned: ${vanishedWords(r.vanished)} (reconnect the folder and scan again, or remove it)` : ''));
   },
 };
 

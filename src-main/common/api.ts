@@ -198,6 +198,12 @@ export interface AppApi {
   openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo>;
   /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
   listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
+  /**
+   * Whether `path` is a library that openLibrary can open (or, with `create`, a place to make one), checked before
+   * asking the user: refused with the reason (a folder, another kind of file, an empty file, damaged, newer, missing
+   * without `create`) and nothing opened, created or changed.
+   */
+  checkLibrary(o: { path: string; create?: boolean }): Promise<LibraryCheck>;
 
   // --- people and faces (every change one undoable edit of the run, with its 'run' event) ---
   /** The people (clusters) of a face run: search by name (substring, case-insensitive), sorted by name, size (default) or most recently changed; hidden ones only with includeHidden. */
@@ -231,6 +237,9 @@ export interface AppApi {
   /** Tentative groups of the run's unknown faces (noise + embedded after it, not-a-face left out) that are one person with high probability: every pair at or above the identity threshold (complete linkage), two or more faces, best first. */
   getUnknownGroups(o: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport>;
 }
+
+/** checkLibrary: the library file at `path` (absolute), whether it is there yet, whether it is the one open now, its schema version (0: a new one). */
+export interface LibraryCheck { path: string; exists: boolean; current: boolean; version: number }
 
 /** A library in the recent list. */
 export interface RecentLibrary {
@@ -380,6 +389,11 @@ export interface SweepOptions {
    * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
    */
   score?: 'silhouette' | 'dbcv';
+  /**
+   * known labels to rank by ('folders', 'imported' or a labels file, as for cluster): every kind is then scored by the
+   * AMI against them (ARI beside it) and the best is the one that agrees most; items without a label are left out
+   */
+  labels?: string | null;
 }
 
 export interface CatalogItem {
@@ -474,7 +488,7 @@ export const API_METHODS = [
   'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
   'assign', 'getSettings', 'setSettings',
   'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
-  'openLibrary', 'listRecentLibraries',
+  'openLibrary', 'listRecentLibraries', 'checkLibrary',
   'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson',
   'previewSplit', 'applySplit', 'markNotFace', 'addFace',
   'suggestPerson', 'getUnknownGroups',

@@ -68,6 +68,7 @@ export interface ClusterReport extends RunInfo {
 
 export interface ExportSpec {
   runId: number; to: string; format: ExportRunReport['format']; link: 'copy' | 'hardlink' | 'symlink';
+  faces?: 'crops' | 'photos';
   dryRun: boolean; curatedOnly: boolean; includeNoise: boolean;
 }
 
@@ -86,6 +87,8 @@ export interface SweepPoint {
   rejected?: string;
   /** elbow: the knee */
   knee?: boolean;
+  /** a sweep against known labels: the adjusted Rand index beside the AMI in `score` */
+  ari?: number;
 }
 
 export interface SweepResult {
@@ -96,8 +99,13 @@ export interface SweepResult {
   runnerUp?: SweepPoint | null;
   /** where the score was computed: the raw embeddings, or their UMAP reduction (silhouette in UMAP space) */
   space?: 'raw' | 'umap';
-  /** what `score` is: inertia (elbow), silhouette, or DBCV (density-based cluster validation, DBSCAN sweeps) */
-  scoreName?: 'inertia' | 'silhouette' | 'dbcv';
+  /**
+   * what `score` is: inertia (elbow), silhouette, DBCV (density-based cluster validation, DBSCAN sweeps), or AMI
+   * (adjusted mutual information against the known labels the sweep was given; each point carries its ARI too)
+   */
+  scoreName?: 'inertia' | 'silhouette' | 'dbcv' | 'ami';
+  /** the labels an AMI sweep was scored against ('folders', 'imported' or a file), and how many items they name */
+  labels?: { source: string; known: number; classes: number };
 }
 
 export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';
@@ -118,7 +126,7 @@ export interface JobKinds {
   export: { params: ExportSpec; result: ExportRunReport };
   map: { params: MapSpec; result: MapInfo & { seconds: number } };
   sweep: {
-    params: { model: string; kind: SweepKind; values: number[]; options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number; score?: 'silhouette' | 'dbcv' } };
+    params: { model: string; kind: SweepKind; values: number[]; options: { minSamples?: number; minClusters?: number; maxNoiseShare?: number; score?: 'silhouette' | 'dbcv'; labels?: string | null } };
     result: { model: string; kind: SweepKind } & SweepResult;
   };
   download: { params: { id: string }; result: DownloadResult & { manifest: string | null } };

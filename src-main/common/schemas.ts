@@ -151,7 +151,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
     runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), createMissing: opt(v.boolean()),
-    link: opt(picklist(['copy', 'hardlink', 'symlink'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
+    link: opt(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   exportXmp: v.strictObject({ runId: id() }),
   importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
@@ -185,7 +185,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
     minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
-    score: opt(picklist(['silhouette', 'dbcv'])),
+    score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(v.nullable(text())),
   }),
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
@@ -224,6 +224,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
+  checkLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   // people and faces
   listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
@@ -341,7 +342,7 @@ const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
 });
 const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
   runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), to: str(),
-  link: nul(picklist(['copy', 'hardlink', 'symlink'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
+  link: nul(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
   dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
   folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
   plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(['copy', 'hardlink', 'symlink', 'crop', 'write']) }))),
@@ -351,6 +352,7 @@ const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
 });
 const scanResultSchema: v.GenericSchema<ScanResult> = v.object({
   roots: nint(), seen: nint(), added: nint(), updated: nint(), unchanged: nint(), moved: nint(), missing: nint(), errors: nint(), photos: nint(),
+  vanished: opt(v.array(v.object({ rootId: id(), path: str(), reason: str(), photos: nint() }))),
 });
 const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
@@ -374,7 +376,7 @@ const importLabelsReportSchema = v.object({
 const sizeRow = v.object({ cluster: nint(), size: nint() });
 const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInfoEntries, runId: id(), top10: v.array(sizeRow), tail10: v.array(sizeRow) });
 const sweepPointSchema: v.GenericSchema<SweepPoint> = v.object({
-  param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()),
+  param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()), ari: opt(anyNum()),
 });
 const sweepKindSchema = picklist(['elbow', 'silhouette', 'dbscan']);
 const downloadResultEntries = { path: str(), size: nint(), sha256: str(), resumedFrom: nint() };
@@ -393,7 +395,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   export: {
     params: v.object({
       runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),
-      dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
+      faces: opt(picklist(['crops', 'photos'])), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
     }),
     result: exportRunReportSchema,
   },
@@ -401,9 +403,12 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   sweep: {
     params: v.object({
       model: str(), kind: sweepKindSchema, values: v.array(anyNum()),
-      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(['silhouette', 'dbcv'])) }),
+      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(nul(str())) }),
     }),
-    result: v.object({ model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv'])) }),
+    result: v.object({
+      model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv', 'ami'])),
+      labels: opt(v.object({ source: str(), known: nint(), classes: nint() })),
+    }),
   },
   download: { params: v.object({ id: str() }), result: v.object({ ...downloadResultEntries, manifest: nul(str()) }) },
   similar: {
@@ -539,6 +544,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()), fromTrash: v.array(str()) }),
   openLibrary: libraryInfoSchema,
   listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
+  checkLibrary: v.object({ path: str(), exists: v.boolean(), current: v.boolean(), version: nint() }),
   // people and faces
   listPeople: v.array(v.object({
     cluster: nint(), name: nul(str()), size: nint(), hidden: v.boolean(), curated: v.boolean(), avatar: nul(nint()), avatarChosen: v.boolean(),

@@ -130,7 +130,14 @@ export interface ScanResult {
   missing: number;
   errors: number;
   photos: number;
+  /**
+   * folders that could not be opened at all (gone, unmounted, no permission): each with its reason and the photos the
+   * library still holds from it, left as they were (not counted missing nor unreadable: reconnect it, or remove it)
+   */
+  vanished?: VanishedFolder[];
 }
+
+export interface VanishedFolder { rootId: number; path: string; reason: string; photos: number }
 
 export interface Page<T> {
   total: number;
@@ -535,6 +542,11 @@ export interface ExportRunOptions {
   format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
   /** folders only (default copy); ignored by other formats */
   link?: 'copy' | 'hardlink' | 'symlink';
+  /**
+   * folders of a face run: each face as a crop (default, a new file), or the original photos of each person (each
+   * photo once per person, copied or linked by `link`); ignored for photo runs and other formats
+   */
+  faces?: 'crops' | 'photos';
   dryRun?: boolean;
   curatedOnly?: boolean;
   includeNoise?: boolean;
@@ -544,6 +556,8 @@ export interface ExportRunOptions {
 
 export interface ExportRunReport {
   runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
+  /** a face run's folders: crops, or the original photos (each once per group); absent for photo runs and other formats */
+  faces?: 'crops' | 'photos';
   items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
   distance: string;
   folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;

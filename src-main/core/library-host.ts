@@ -6,20 +6,13 @@
  * a library) leaves the old one open and serving; the error says why. The recent libraries are kept outside any
  * library, in the user data folder (`recent-libraries.json`).
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { RecentLibrary } from '../common/api.ts';
 import { AppError } from '../common/errors.ts';
 import type { LibraryInfo } from '../common/types.ts';
 import type { AppEvent } from '../common/jobs.ts';
-import { recentLibraries, recentLibrariesFile, rememberLibrary } from './recent-libraries.ts';
+import { checkLibraryPath, recentLibraries, recentLibrariesFile, rememberLibrary } from './recent-libraries.ts';
 import { CoreService, type CoreListener } from './service.ts';
-import { userPath } from './user-path.ts';
 
-function samePath(a: string, b: string): boolean {
-  if (a === b) return true;
-  try { return realpathSync(a) === realpathSync(b); } catch { return false; }
-}
 
 export class LibraryHost {
   private current: CoreService;
@@ -62,18 +55,13 @@ export class LibraryHost {
    * library open before stays open and this throws the reason.
    */
   async open(path: string, create = false): Promise<LibraryInfo> {
-    const abs = userPath('path', path);
     const old = this.current;
-    if (samePath(abs, old.lib.path)) return old.lib.info();
+    const checked = checkLibraryPath(path, create, old.lib.path);
+    const abs = checked.path;
+    if (checked.current) return old.lib.info();
     if (this.opening) throw new AppError('CONFLICT', 'another library is being opened: wait for it');
     const busy = old.jobs.active()[0];
     if (busy) throw new AppError('CONFLICT', `job ${busy.id} (${busy.kind}) is running in ${old.lib.path}: wait for it or cancel it, then open another library`);
-    if (!existsSync(abs)) {
-      if (!create) throw new AppError('NOT_FOUND', `${abs}: no library there (choose "New library" to make one)`);
-      let dir;
-      try { dir = statSync(dirname(abs)); } catch { throw new AppError('NOT_FOUND', `${dirname(abs)}: no such folder for the new library`); }
-      if (!dir.isDirectory()) throw new AppError('BAD_ARGUMENT', `path: ${dirname(abs)} is not a folder`);
-    }
     this.opening = true;
     try {
       // the new one first: a library that cannot be opened leaves the old one serving, untouched

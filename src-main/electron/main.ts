@@ -12,8 +12,7 @@ import { parseArgs, reply } from '../common/dispatch.ts';
 import { AppError, toPayload } from '../common/errors.ts';
 import type { LibraryInfo } from '../common/types.ts';
 import { LibraryHost } from '../core/library-host.ts';
-import { recentLibraries } from '../core/recent-libraries.ts';
-import { userPath } from '../core/user-path.ts';
+import { checkLibraryPath, recentLibraries } from '../core/recent-libraries.ts';
 import { defaultLibraryPath } from '../core/library.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { config } from '../core/config.ts';
@@ -58,10 +57,10 @@ async function openService(path: string, create = true): Promise<LibraryInfo> {
 async function withoutLibrary(method: unknown, arg: unknown): Promise<unknown> {
   if (method === 'openLibrary') {
     const o = parseArgs('openLibrary', arg);
-    const path = userPath('path', o.path);
-    if (!o.create && !existsSync(path)) throw new AppError('NOT_FOUND', `${path}: no library there (choose "New library" to make one)`);
+    const path = checkLibraryPath(o.path, o.create === true, null).path;
     return openService(path, o.create === true);
   }
+  if (method === 'checkLibrary') { const o = parseArgs('checkLibrary', arg); return checkLibraryPath(o.path, o.create === true, null); }
   if (method === 'listRecentLibraries') return recentLibraries(null);
   throw new AppError('CONFLICT', 'no library is open: open one (File > Open Library…)');
 }

@@ -207,6 +207,7 @@ describe('result schemas', () => {
     await expect(api.openLibrary({ path: join(t.dir, 'other.constellate'), create: true })).rejects.toMatchObject({ code: 'CONFLICT' });
     host = new LibraryHost(svc, { recentFile: join(t.dir, 'recent.json') });
     expect((await api.listRecentLibraries()).map((r) => [r.name, r.current])).toEqual([['lib.constellate', true]]);
+    expect(await api.checkLibrary({ path: join(t.dir, 'other.constellate'), create: true })).toEqual({ path: join(t.dir, 'other.constellate'), exists: false, current: false, version: 0 });
     expect((await api.openLibrary({ path: join(t.dir, 'other.constellate'), create: true })).library).toBe(join(t.dir, 'other.constellate'));
 
     expect([...API_METHODS].filter((m) => !called.has(m))).toEqual([]);

@@ -7,6 +7,7 @@ import { readable } from './words.ts';
 import { reactive } from 'vue';
 import type { LibraryInfo, RunChange } from '@common/types.ts';
 import type { JobInfo } from '@common/jobs.ts';
+import { vanishedWords } from '@common/scan-words.ts';
 import { api, connection } from './api.ts';
 
 export const state = reactive({
@@ -80,8 +81,15 @@ export function activeJobs(): JobInfo[] {
 }
 
 /** Failed jobs the user has not dismissed yet (they stay on screen, red, until then). */
+/** A finished job the user must hear about until dismissed: a scan that could not open some of its folders. */
+export function jobWarning(j: JobInfo): string | null {
+  if (j.state !== 'done' || j.kind !== 'scan' || !j.result?.vanished?.length) return null;
+  return `not scanned: ${vanishedWords(j.result.vanished)}. The other folders were scanned. Reconnect the folder and scan again, or remove it from the library.`;
+}
+
+/** Failed jobs, and done ones with a warning, not dismissed: newest first. */
 export function failedJobs(): JobInfo[] {
-  return [...state.jobs.values()].filter((j) => j.state === 'failed' && !state.dismissed.has(j.id)).sort((a, b) => b.id - a.id);
+  return [...state.jobs.values()].filter((j) => (j.state === 'failed' || jobWarning(j)) && !state.dismissed.has(j.id)).sort((a, b) => b.id - a.id);
 }
 
 const QUIET_KINDS = new Set(['similar', 'neardup', 'split']);
@@ -151,7 +159,8 @@ export function jobSummary(j: JobInfo): string {
   }
   if (j.state !== 'done' || !j.result) return j.progress.stage || j.state;
   switch (j.kind) {
-    case 'scan': return `${j.result.added} added, ${j.result.updated} changed, ${j.result.missing} missing, ${j.result.errors} unreadable (${j.result.photos} photos)`;
+    case 'scan': return `${j.result.added} added, ${j.result.updated} changed, ${j.result.missing} missing, ${j.result.errors} unreadable (${j.result.photos} photos)` +
+      (j.result.vanished?.length ? `; not scanned: ${vanishedWords(j.result.vanished)} (reconnect the folder and scan again, or remove it)` : '');
     case 'embed': return `${j.result.processed} processed, ${j.result.failed} failed, ${j.result.embeddings} embeddings (${j.result.model})`;
     case 'cluster': return `run ${j.result.runId}: ${j.result.clusters} clusters, ${j.result.noise} noise`;
     case 'export': return `${j.result.dryRun ? 'dry run: would write' : 'wrote'} ${j.result.files} files, ${j.result.groups} groups, ${j.result.items} items to ${j.result.out ?? j.result.to}; ${j.result.skipped} skipped, ${j.result.collisions} collisions`;

@@ -5,7 +5,7 @@
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import type { Gemm } from '../linalg.ts';
-import { noiseShare, silhouette } from '../metrics.ts';
+import { adjustedMutualInfo, adjustedRandIndex, noiseShare, silhouette } from '../metrics.ts';
 import { dbscan } from './dbscan.ts';
 import { kmeans, type KMeansOptions } from './kmeans.ts';
 
@@ -182,4 +182,34 @@ export async function dbscanEpsSweep(X: Float32Array, n: number, d: number, epsV
   const score = opts.score ?? (async (labels: Int32Array) =>
     (await silhouette(X, n, d, labels, { metric: opts.metric, sampleSize: opts.sampleSize, seed: opts.seed, gemm: opts.gemm })).score);
   return constrainedSweep('eps', epsValues, async (eps) => (await dbscan(X, n, d, eps, minSamples, { metric: opts.metric, gemm: opts.gemm, isCancelled: opts.isCancelled })).labels, score, opts);
+}
+
+/**
+ * Agreement with known labels: the AMI and ARI of a labelling against `labelsTrue` over the items whose true label is
+ * known (negative = unknown, left out); noise points count as clusters of one (they earn no "same group" credit).
+ */
+export function labelAgreement(labelsTrue: Int32Array): (labels: Int32Array) => { ami: number; ari: number } {
+  const keep: number[] = [];
+  const classes = new Set<number>();
+  for (let i = 0; i < labelsTrue.length; i++) if (labelsTrue[i] >= 0) { keep.push(i); classes.add(labelsTrue[i]); }
+  if (classes.size < 2) throw badArg('labels', `the labels name ${classes.size} class${classes.size === 1 ? '' : 'es'} among these items; a sweep against labels needs at least 2`);
+  const t = Int32Array.from(keep, (i) => labelsTrue[i]);
+  return (labels) => {
+    if (labels.length !== labelsTrue.length) throw badArg('labels', `${labelsTrue.length} labels for ${labels.length} rows`);
+    const p = Int32Array.from(keep, (i) => labels[i]);
+    return { ami: adjustedMutualInfo(t, p, { noise: 'singletons' }), ari: adjustedRandIndex(t, p, { noise: 'singletons' }) };
+  };
+}
+
+/**
+ * Ranking a sweep by agreement with known labels: `score` (for constrainedSweep or dbscanEpsSweep) gives a labelling's
+ * AMI against `labelsTrue` and keeps its ARI, which `annotate` then writes onto the sweep's points.
+ */
+export function labelledScore(labelsTrue: Int32Array): { score: (labels: Int32Array, value: number) => number; annotate: (r: SweepResult) => SweepResult } {
+  const agree = labelAgreement(labelsTrue);
+  const ari = new Map<number, number>();
+  return {
+    score: (labels, value) => { const a = agree(labels); ari.set(value, a.ari); return a.ami; },
+    annotate: (r) => { for (const p of r.points) p.ari = ari.get(p.value); return r; },
+  };
 }

@@ -6,7 +6,7 @@ import type { Library } from '../library.ts';
 import { itemSources, loadMatrix } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
 import type { ClusterTaskPayload, ClusterTaskResult } from './cluster-task.ts';
-import { labelsFromFile, labelsFromFolders, labelsFromLibrary } from './labels.ts';
+import { trueLabels } from './labels.ts';
 import { getRun, heldGroupWriter, readRunRecord, recountRun, runAssignments, updateRunRecord, type RunInfo } from '../store/runs.ts';
 import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
@@ -29,10 +29,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   const all = loadMatrix(lib.db, spec.model);
   let allLabels: Int32Array | null = null;
   if (spec.labels) {
-    const t = spec.labels === 'folders' ? labelsFromFolders(lib.db, all.model.kind, all.ids)
-      : spec.labels === 'imported' ? labelsFromLibrary(lib.db, all.model.kind, all.ids)
-        : labelsFromFile(lib.db, all.model.kind, all.ids, spec.labels);
-    allLabels = t.labels;
+    allLabels = trueLabels(lib.db, all.model.kind, all.ids, spec.labels).labels;
   }
   // curated groups are constraints: their members stay together under their names; only the rest is clustered
   let held = spec.params.holdGroups === false ? [] : heldGroups(lib.db, all.model.kind, spec.model);

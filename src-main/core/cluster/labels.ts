@@ -31,6 +31,16 @@ function encode(values: Array<string | null>): TrueLabels {
   return { labels, names: [...map.keys()], known };
 }
 
+/**
+ * The true labels a clustering or a sweep is measured against: `folders` (each photo's folder name), `imported` (the
+ * library's imported labels) or a labels file, for the items `ids` of one kind.
+ */
+export function trueLabels(db: Db, kind: ItemKind, ids: Int32Array, source: string): TrueLabels {
+  return source === 'folders' ? labelsFromFolders(db, kind, ids)
+    : source === 'imported' ? labelsFromLibrary(db, kind, ids)
+      : labelsFromFile(db, kind, ids, source);
+}
+
 export function labelsFromFolders(db: Db, kind: ItemKind, ids: Int32Array): TrueLabels {
   return encode(itemSources(db, kind, ids).folders);
 }

@@ -1,6 +1,6 @@
 /** Worker tasks of the workbench: nearest neighbours of one item, near-duplicate groups, parameter sweeps, splits. */
 import { dbcv } from '../../algo/cluster/dbcv.ts';
-import { constrainedSweep, dbscanEpsSweep, elbowSweep, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
+import { constrainedSweep, dbscanEpsSweep, elbowSweep, labelledScore, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
 import { runReduce } from '../../algo/cluster/reduce.ts';
 import { kmeans } from '../../algo/cluster/kmeans.ts';
 import { silhouette } from '../../algo/metrics.ts';
@@ -65,7 +65,7 @@ export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<
   } finally { await gemm.release(); }
 }
 
-export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv' }
+export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv'; labelsTrue?: Int32Array | null }
 
 /**
  * Sweeps. With `space: 'umap'` the silhouette is computed in a 10-dimensional UMAP reduction of the embeddings (as
@@ -74,13 +74,24 @@ export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'el
  * noise share) apply either way, and the runner-up comes with the best. A DBSCAN sweep is ranked by DBCV (density-based
  * cluster validation, algo/cluster/dbcv.ts) in the same space unless `score: 'silhouette'`: the silhouette rewards
  * compact convex groups, DBCV density-separated ones and charges noise (BENCHMARKS.md: its pick reached the
- * best AMI of the whole grid on both face sets where the silhouette's did not).
+ * best AMI of the whole grid on both face sets where the silhouette's did not). Given the true labels (`labelsTrue`,
+ * -1 where unknown), every kind is ranked by the AMI against them instead (k-means per k, DBSCAN per eps; the ARI
+ * beside it), on the embeddings, under the same guards: known labels are the truth the other scores only estimate.
  */
 export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {
   const gemm = await warmGemm(workerCount());
   try {
     const useDbcv = p.kind === 'dbscan' && (p.score ?? 'dbcv') === 'dbcv';
     const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
+    if (p.labelsTrue) {
+      const agree = labelledScore(p.labelsTrue);
+      const onProgress = (d: number, t: number) => ctx.progress(`sweep ${p.kind} (AMI)`, d, t);
+      const guards = { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress, isCancelled: ctx.isCancelled };
+      const r = agree.annotate(p.kind === 'dbscan'
+        ? await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, ...guards, singletonsAsNoise: true, score: agree.score })
+        : await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, agree.score, guards));
+      return { result: { ...r, space: 'raw', scoreName: 'ami' } };
+    }
     if (p.space === 'umap' && p.kind !== 'elbow' && p.n > 12) {
       ctx.progress('umap', 0, 1);
       const red = await runReduce(p.X, p.n, p.d, [{ method: 'umap', dims: 10 }], { metric: 'cosine', seed: p.seed ?? 0, gemm, isCancelled: ctx.isCancelled });

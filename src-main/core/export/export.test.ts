@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -477,6 +477,30 @@ describe('face runs', () => {
     expect(truth.known).toBe(a.size);
     expect(samePartition(a, new Map([...ids].map((id, i) => [id, truth.labels[i]])))).toBe(true);
     expect(imp.seeded[0]).toMatchObject({ runId, kind: 'face' });
+  });
+
+  it('faces: photos writes each person\'s original photos (once each, linked as asked), not crops; a bad value is refused', async () => {
+    const to = join(t.dir, 'out-face-photos');
+    const a = assignment(lib, runId);
+    const photoOf = new Map((lib.db.prepare('SELECT f.id, p.path FROM faces f JOIN photos p ON p.id = f.photo_id').all() as Array<{ id: number; path: string }>).map((f) => [f.id, f.path]));
+    // the (group, photo) pairs: a photo with two faces of one person is written once for that person
+    const pairs = new Set([...a].map(([id, c]) => `${c}\t${photoOf.get(id)}`));
+    const dry = await exp(lib, { runId, to, format: 'folders', faces: 'photos', link: 'symlink', dryRun: true });
+    expect(dry.plan!.every((p) => p.action === 'symlink' && p.from !== null && !/-face\d+\.jpg$/.test(p.to))).toBe(true);
+    expect(dry.files).toBe(pairs.size);
+    const r = await exp(lib, { runId, to, format: 'folders', faces: 'photos', link: 'symlink' });
+    expect(r).toMatchObject({ kind: 'face', faces: 'photos', link: 'symlink', files: pairs.size, skipped: 0 });
+    const got = files(to);
+    expect(got).toHaveLength(pairs.size);
+    for (const f of got) {
+      expect(lstatSync(join(to, f)).isSymbolicLink()).toBe(true);
+      const cluster = Number(/^cluster-(\d+)\//.exec(f)![1]);
+      const target = readlinkSync(join(to, f));
+      expect(pairs.has(`${cluster}\t${target}`)).toBe(true);
+    }
+    // the default stays crops
+    expect((await exp(lib, { runId, to: join(t.dir, 'out-face-crops2'), format: 'folders', dryRun: true })).faces).toBe('crops');
+    await expect(exp(lib, { runId, to, format: 'folders', faces: 'originals' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^faces: expected crops or photos/) });
   });
 
   it('CSV rows carry the face box, import back through it, and the HTML report shows the face samples', async () => {

@@ -42,6 +42,8 @@ export interface ExportOptions {
   format: ExportFormat;
   /** folders: how photo files get there (default copy); face crops are always new files; ignored by other formats */
   link?: LinkMode;
+  /** folders of a face run: a crop per face (default), or each person's original photos (once per group, by `link`) */
+  faces?: 'crops' | 'photos';
   dryRun?: boolean;
   /** only groups marked curated */
   curatedOnly?: boolean;
@@ -63,13 +65,14 @@ export function checkExportOptions(o: ExportOptions): Required<Pick<ExportOption
   if (!EXPORT_FORMATS.includes(o.format)) throw badArg('format', `expected ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(o.format)}`);
   const link = o.link ?? 'copy';
   if (!LINK_MODES.includes(link)) throw badArg('link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(o.link)}`);
+  if (o.faces !== undefined && o.faces !== 'crops' && o.faces !== 'photos') throw badArg('faces', `expected crops or photos, got ${JSON.stringify(o.faces)}`);
   return { ...o, link };
 }
 
 
-function itemFileName(it: ExportItem): string {
+function itemFileName(it: ExportItem, wholePhoto: boolean): string {
   const base = basename(it.path ?? `item-${it.item}`);
-  if (it.kind === 'face') {
+  if (it.kind === 'face' && !wholePhoto) {
     const stem = base.slice(0, base.length - extname(base).length) || 'face';
     return safeFileName(`${stem}-face${it.item}.jpg`, 'face');
   }
@@ -117,6 +120,7 @@ async function exportFromSnapshot(lib: Library, snapLib: Library, o: ExportOptio
   const groups = runGroups(snapLib.db, run.id, o.format === 'parquet' ? { ...o, includeNoise: true } : o);
   const report: ExportReport = {
     runId: run.id, kind: run.kind, model: run.model, format: o.format, to, link: o.format === 'folders' ? o.link : null,
+    ...(o.format === 'folders' && run.kind === 'face' ? { faces: o.faces ?? 'crops' } : {}),
     items: groups.reduce((s, g) => s + g.size, 0), groups: groups.length, files: 0, skipped: 0, collisions: 0,
     dryRun: !!o.dryRun, out: null, exportId: null, distance: DISTANCE_DOC, warnings: [],
   };
@@ -166,16 +170,22 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
     const dir = join(to, folder);
     const names = new NameSet(listNames(dir, !o.dryRun).all);
     let made = false;
+    // a person's original photos: each photo once in its folder, however many of its faces the person has
+    const wholePhotos = o.faces === 'photos';
+    const photosDone = new Set<string>();
     for (const it of reader.items(g.cluster)) {
       ctx.checkCancelled();
-      const fname = itemFileName(it);
+      const asPhoto = it.kind === 'face' && wholePhotos;
+      if (asPhoto && it.path && photosDone.has(it.path)) { ctx.progress('export', ++done, total); continue; }
+      if (asPhoto && it.path) photosDone.add(it.path);
+      const fname = itemFileName(it, wholePhotos);
       if (!it.path || it.status !== 'ok' || !existsSync(fsPath(it.path))) {
         skip(it, !it.path ? 'the photo is no longer in the library' : 'the photo file is missing');
         ctx.progress('export', ++done, total);
         continue;
       }
-      if (it.kind === 'face' && (!it.box || !it.hash)) { skip(it, 'the face has no box'); ctx.progress('export', ++done, total); continue; }
-      const action = it.kind === 'face' ? 'crop' : o.link;
+      if (it.kind === 'face' && !asPhoto && (!it.box || !it.hash)) { skip(it, 'the face has no box'); ctx.progress('export', ++done, total); continue; }
+      const action = it.kind === 'face' && !asPhoto ? 'crop' : o.link;
       if (o.dryRun) {
         const name = names.take(fname);
         if (name !== fname) report.collisions++;
@@ -191,7 +201,7 @@ async function exportFolders(lib: Library, run: RunInfo, groups: Group[], to: st
       }
       let r: { name: string; collided: boolean };
       try {
-        if (it.kind === 'face') {
+        if (it.kind === 'face' && !asPhoto) {
           let jpeg: Buffer;
           try { jpeg = await faceCrop(it.path, it.hash!, it.box!); } catch (e) {
             skip(it, `cannot read the photo (${(e as Error).message.split('\n')[0]})`);

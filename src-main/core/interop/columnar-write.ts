@@ -46,6 +46,29 @@ function parquetSchemaOf(cols: ColSpec[]): SchemaElement[] {
   return s;
 }
 
+/**
+ * The `ARROW:schema` key of a Parquet file (base64 of the Arrow IPC schema message, as arrow-rs and Arrow C++ write
+ * it): vector columns declared FixedSizeList<float32>[d], the convention of LanceDB, Hugging Face datasets and Ray, so
+ * an Arrow reader (pyarrow, arrow-rs, parquet-wasm) gets fixed-size lists back rather than variable lists. Field names
+ * and nullability follow parquetSchemaOf. Null when d is not known (no rows).
+ */
+export function arrowSchemaKey(cols: ColSpec[], d: number): string | null {
+  if (!(d > 0) && cols.some((c) => c.type === 'vector')) return null;
+  const fields = cols.map((c) => {
+    const nullable = !!c.nullable;
+    const type = c.type === 'vector' ? new arrow.FixedSizeList(d, new arrow.Field('element', new arrow.Float32(), false))
+      : c.type === 'f64list' ? new arrow.List(new arrow.Field('element', new arrow.Float64(), false))
+        : c.type === 'string' ? new arrow.Utf8() : c.type === 'int32' ? new arrow.Int32() : c.type === 'float64' ? new arrow.Float64() : new arrow.Bool();
+    return new arrow.Field(c.name, type as arrow.DataType, nullable);
+  });
+  const ipc = arrow.tableToIPC(new arrow.Table(new arrow.Schema(fields)), 'stream');
+  // the first message of the stream is the schema: continuation marker, metadata length, flatbuffer (no body)
+  const view = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
+  if (view.getUint32(0, true) !== 0xffffffff) return null;
+  const len = view.getInt32(4, true);
+  return Buffer.from(ipc.subarray(0, 8 + len)).toString('base64');
+}
+
 /** hyparquet-writer's Writer on a file descriptor: its buffer flushed to the file past 1 MB (as its own node fileWriter). */
 function fdWriter(fd: number): ByteWriter {
   const w = new ByteWriter() as ByteWriter & { index: number };
@@ -248,9 +271,11 @@ export class ColumnarWriter {
       for (const c of this.cols) this.bytes += c.type === 'vector' ? (data[c.name] as Float32Array).byteLength : n * (c.type === 'string' ? 64 : c.type === 'f64list' ? 48 : 8);
       if (this.format === 'arrow' || this.bytes < this.limit) return;
       // too large for parquet-wasm: stream everything so far and the rest through hyparquet-writer
+      const vec = this.cols.find((c) => c.type === 'vector');
+      const arrowKey = arrowSchemaKey(this.cols, this.d || (vec ? (this.batches[0][vec.name] as Float32Array).length / this.ns[0] : 0));
       this.pq = new ParquetWriter({
         writer: fdWriter(this.fd), schema: parquetSchemaOf(this.cols) as never, createdBy: 'constellate',
-        kvMetadata: Object.entries(this.meta).map(([key, value]) => ({ key, value })),
+        kvMetadata: [...Object.entries(this.meta).map(([key, value]) => ({ key, value })), ...(arrowKey ? [{ key: 'ARROW:schema', value: arrowKey }] : [])],
       });
       const pending = this.batches, ns = this.ns;
       this.batches = []; this.ns = [];

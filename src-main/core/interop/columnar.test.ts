@@ -125,16 +125,17 @@ describe('Parquet vectors read page by page', () => {
 
 describe('the streaming writer writes vector pages straight from the Float32Array', () => {
   /** parquet-wasm (arrow-rs), a second implementation: its table's ids and vectors */
-  function readWasm(file: string): { n: number; ids: unknown[]; X: Float32Array; d: number } {
+  function readWasm(file: string): { n: number; ids: unknown[]; X: Float32Array; d: number; type: arrow.DataType | undefined } {
     const tb = arrow.tableFromIPC(pw.readParquet(readFileSync(file)).intoIPCStream());
     const emb = tb.getChild('embedding');
+    const type = emb?.type;
     const n = tb.numRows;
     const rowsOut: Float32Array[] = [];
     for (let i = 0; i < n; i++) rowsOut.push(Float32Array.from((emb!.get(i) as arrow.Vector).toArray() as Float32Array));
     const d = rowsOut[0]?.length ?? 0;
     const X = new Float32Array(n * d);
     rowsOut.forEach((r, i) => { expect(r.length).toBe(d); X.set(r, i * d); });
-    return { n, ids: Array.from(tb.getChild('id')?.toArray() ?? []), X, d };
+    return { n, ids: Array.from(tb.getChild('id')?.toArray() ?? []), X, d, type };
   }
 
   async function write(file: string, X: Float32Array, n: number, d: number, batch: number, dremelVectors = false): Promise<void> {
@@ -179,6 +180,10 @@ describe('the streaming writer writes vector pages straight from the Float32Arra
       expect(wasm.d).toBe(d);
       expect(Array.from(wasm.X)).toEqual(Array.from(X));
       expect(wasm.ids).toEqual(ours.ids);
+      // declared a fixed-size list of float32 (ARROW:schema), as LanceDB, Hugging Face datasets and Ray write vectors
+      expect(arrow.DataType.isFixedSizeList(wasm.type!), String(wasm.type)).toBe(true);
+      expect((wasm.type as arrow.FixedSizeList).listSize).toBe(d);
+      expect(String((wasm.type as arrow.FixedSizeList).children[0].type)).toBe('Float32');
     });
   }
 

@@ -111,8 +111,9 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
   } else {
     const vals = values!;
     const finite = Array.from(vals).filter(Number.isFinite);
-    const bins = Math.max(1, Math.min(o.bins ?? 8, 64));
     const lo = finite.length ? Math.min(...finite) : 0, hi = finite.length ? Math.max(...finite) : 0;
+    // dates: a bin spans a second at least (photos copied in one second are one bin, not eight that read the same)
+    const bins = Math.max(1, Math.min(o.bins ?? 8, 64, o.field === 'date' ? Math.ceil((hi - lo) / 1000) : Infinity));
     const w = hi > lo ? (hi - lo) / bins : 1;
     const colours = ramp(bins);
     const count = new Float64Array(bins + 1);
@@ -121,10 +122,9 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
       codes[i] = Number.isFinite(v) ? Math.min(bins - 1, Math.floor((v - lo) / w)) : bins;
       count[codes[i]]++;
     }
-    const fmt = (x: number) => o.field === 'date' ? new Date(x).toISOString().slice(0, 10) : x.toFixed(3);
     for (let b = 0; b < bins; b++) {
       const a = lo + b * w, z = b === bins - 1 ? hi : lo + (b + 1) * w;
-      legend.push({ code: b, value: null, label: `${fmt(a)} – ${fmt(z)}`, count: count[b], colour: colours[b], noise: false, min: a, max: z });
+      legend.push({ code: b, value: null, label: binLabel(o.field === 'date', a, z, hi > lo ? w : 0), count: count[b], colour: colours[b], noise: false, min: a, max: z });
     }
     legend.push({ code: bins, value: null, label: 'no value', count: count[bins], colour: NOISE_COLOUR, noise: true });
   }
@@ -133,3 +133,21 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
 }
 
 export type { MapFieldName };
+
+/**
+ * A bin's legend label, precise enough that neighbouring bins read differently: dates to the day when a bin spans a
+ * day or more, else to the minute or the second (the date left out of the end when it is the start's); numbers with
+ * as many decimals as the width needs. A bin of one value (width 0) shows that value alone.
+ */
+export function binLabel(isDate: boolean, a: number, z: number, width: number): string {
+  if (isDate) {
+    const iso = (x: number) => new Date(x).toISOString();
+    const unit = width >= 86_400_000 ? 10 : width >= 60_000 ? 16 : 19;
+    const fa = iso(a).slice(0, unit).replace('T', ' '), fz = iso(z).slice(0, unit).replace('T', ' ');
+    if (width === 0 || fa === fz) return fa;
+    return unit > 10 && fa.slice(0, 10) === fz.slice(0, 10) ? `${fa} – ${fz.slice(11)}` : `${fa} – ${fz}`;
+  }
+  const digits = width > 0 ? Math.min(8, Math.max(0, Math.ceil(-Math.log10(width)) + 1)) : 3;
+  const fa = a.toFixed(digits), fz = z.toFixed(digits);
+  return width === 0 || fa === fz ? fa : `${fa} – ${fz}`;
+}

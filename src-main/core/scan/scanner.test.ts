@@ -137,3 +137,42 @@ describe('incremental scan of a folder that changes', () => {
     lib2.close();
   });
 });
+
+describe('a folder that vanished', () => {
+  it('is reported (which folder, its photos, why) while the other folders are scanned; not an unreadable file, nothing marked missing', async () => {
+    const v = tempDir();
+    try {
+      const a = join(v.dir, 'a'), b = join(v.dir, 'b');
+      mkdirSync(a); mkdirSync(b);
+      const flowers = readdirSync(sharedPath('data/photos-flowers/daisy')).sort().slice(0, 5);
+      flowers.slice(0, 3).forEach((f) => copyFileSync(sharedPath('data/photos-flowers/daisy', f), join(a, f)));
+      flowers.slice(3).forEach((f) => copyFileSync(sharedPath('data/photos-flowers/daisy', f), join(b, f)));
+      const lib = Library.open(join(v.dir, 'v.constellate'), { noBackup: true });
+      try {
+        const ra = lib.addRoot(a), rb = lib.addRoot(b);
+        await scanRoots(lib, [ra.id, rb.id], testContext());
+        renameSync(a, join(v.dir, 'a-away'));
+        const rose = readdirSync(sharedPath('data/photos-flowers/roses')).sort()[0];
+        copyFileSync(sharedPath('data/photos-flowers/roses', rose), join(b, 'new.jpg'));
+        const r = await scanRoots(lib, [ra.id, rb.id], testContext());
+        expect(r.vanished).toEqual([{ rootId: ra.id, path: a, reason: 'no longer exists', photos: 3 }]);
+        expect(r.errors).toBe(0);
+        expect(r.missing).toBe(0);
+        expect(r.added).toBe(1);
+        expect(r.photos).toBe(6);
+        expect(lib.info().errors).toBe(0);
+        // every folder gone: the scan fails, naming the folder and what it kept
+        renameSync(b, join(v.dir, 'b-away'));
+        const err = await scanRoots(lib, [ra.id, rb.id], testContext()).then(() => null, (e) => e as { code: string; message: string });
+        expect(err?.code).toBe('IO');
+        expect(err?.message).toBe(`cannot scan ${a} (no longer exists): its 3 photos were left as they were; ${b} (no longer exists): its 3 photos were left as they were`);
+        // back again: nothing reported
+        renameSync(join(v.dir, 'a-away'), a); renameSync(join(v.dir, 'b-away'), b);
+        const back = await scanRoots(lib, [ra.id, rb.id], testContext());
+        expect(back.vanished).toBeUndefined();
+        expect(back.photos).toBe(6);
+        expect(back.missing).toBe(0);
+      } finally { lib.close(); }
+    } finally { v.cleanup(); }
+  }, 120_000);
+});

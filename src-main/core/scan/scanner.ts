@@ -14,12 +14,13 @@ import { isRetryableReason } from '../retry-reasons.ts';
 import { fsPath, nameFromBytes } from '../fs-names.ts';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
-import type { ScanResult } from '../../common/types.ts';
+import type { ScanResult, VanishedFolder } from '../../common/types.ts';
+import { vanishedWords } from '../../common/scan-words.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { checkDecodeBudget, checkSides } from '../models/image.ts';
 import { exifTakenAt } from './exif.ts';
-import { finishRootScan, okPhotoCount, scanStatements, type ScannedPhoto } from '../store/scan-repo.ts';
+import { finishRootScan, okPhotoCount, rootOkPhotoCount, scanStatements, type ScannedPhoto } from '../store/scan-repo.ts';
 import { writeThumb } from './thumbs.ts';
 
 export { isRetryableReason };
@@ -228,21 +229,23 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
   const result: ScanResult = { roots: roots.length, seen: 0, added: 0, updated: 0, unchanged: 0, moved: 0, missing: 0, errors: 0, photos: 0 };
   const st = scanStatements(db);
   const concurrency = Math.max(1, opts.concurrency ?? 4);
-  const failedRoots: string[] = [];
+  const vanished: VanishedFolder[] = [];
 
   for (const root of roots) {
     ctx.checkCancelled();
     ctx.progress(`walk ${root.path}`, 0, 0);
     const { files, issues, rootFailed, failedDirs } = await walkRoot(root.path, opts, (n) => ctx.progress(`walk ${root.path}`, n, 0), ctx.isCancelled);
     ctx.checkCancelled();
+    if (rootFailed) {
+      // a vanished or unreadable folder (unplugged disk, unmounted share) is reported as such, never as an unreadable
+      // file nor as 'every photo is gone': its photos are left as they were
+      const reason = (issues[0]?.reason ?? 'cannot open folder').replace(/^cannot open folder: /, '');
+      vanished.push({ rootId: root.id, path: root.path, reason, photos: rootOkPhotoCount(db, root.id) });
+      continue;
+    }
     const now = Date.now();
     db.transaction(() => { for (const i of issues) st.setIssue(i.path, root.id, null, null, i.reason, now); })();
     result.errors += issues.length;
-    if (rootFailed) {
-      // a vanished or unreadable root (unplugged disk, unmounted share) is a failure, never 'every photo is gone'
-      failedRoots.push(`${root.path} (${issues[0]?.reason ?? 'cannot open folder'})`);
-      continue;
-    }
     const seen = new Set<string>();
     let done = 0;
     const total = files.length;
@@ -347,9 +350,8 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
   }
   result.photos = okPhotoCount(db);
   ctx.progress('done', result.seen, result.seen);
-  if (failedRoots.length > 0) {
-    throw new AppError('IO', `cannot scan ${failedRoots.join('; ')}: its photos were left as they were` +
-      (roots.length > failedRoots.length ? ` (the other folders were scanned: ${result.seen} files)` : ''));
-  }
+  // nothing could be scanned: a failure naming each folder; otherwise the scan is done and says which folders vanished
+  if (vanished.length > 0 && vanished.length === roots.length) throw new AppError('IO', `cannot scan ${vanishedWords(vanished)}`);
+  if (vanished.length > 0) result.vanished = vanished;
   return result;
 }

@@ -10,6 +10,7 @@ import { readSnapshot } from '../jobs.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { exportEmbeddings, importEmbeddings } from '../embed/io.ts';
 import { getRun } from '../store/runs.ts';
+import { trueLabels } from '../cluster/labels.ts';
 import { readSettings } from '../store/settings.ts';
 import { itemViews } from '../curation/items.ts';
 import { runTask } from '../workers/pool.ts';
@@ -113,11 +114,15 @@ export class EmbeddingsService extends DomainService {
     return { items, best: bestOf(items).item, rule: KEEP_RULE, sims };
   }
 
-  async sweep({ model, kind, values, space = 'umap', ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
+  async sweep({ model, kind, values, space = 'umap', labels, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
     const m = this.matrix(model);
-    return this.jobs.start('sweep', { model, kind, values, options }, async (ctx) => {
-      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, space, ...options }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
-      return { model, kind, ...r };
+    // known labels rank the sweep by agreement with them (read before the job starts: a bad labels file is refused at once)
+    const t = labels ? trueLabels(this.lib.db, m.kind, m.ids, labels) : null;
+    if (t && t.names.length < 2) throw badArg('labels', `${labels} names ${t.names.length} class${t.names.length === 1 ? '' : 'es'} among the ${m.n} ${m.kind}s of ${model}; ranking a sweep by labels needs at least 2`);
+    const used = t ? { source: labels!, known: t.known, classes: t.names.length } : undefined;
+    return this.jobs.start('sweep', { model, kind, values, options: labels ? { ...options, labels } : options }, async (ctx) => {
+      const r = await runTask('sweep', { X: m.X, n: m.n, d: m.d, kind, values, space, ...options, labelsTrue: t?.labels ?? null }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
+      return used ? { model, kind, ...r, labels: used } : { model, kind, ...r };
     });
   }
 }

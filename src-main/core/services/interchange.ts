@@ -32,7 +32,7 @@ export class InterchangeService extends DomainService {
     checkTargetDry(o.to); // a target under a file fails here, before a job starts
     // a UI asks before a folder is created (the CLI creates it, as its help says)
     if (options.createMissing === false && !o.dryRun && !fileExists(o.to)) throw new AppError('CONFLICT', `${o.to} does not exist: export would create it`);
-    const spec = { runId: o.runId, to: o.to, format: o.format, link: o.link, dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
+    const spec = { runId: o.runId, to: o.to, format: o.format, link: o.link, ...(o.faces ? { faces: o.faces } : {}), dryRun: !!o.dryRun, curatedOnly: !!o.curatedOnly, includeNoise: !!o.includeNoise };
     return this.jobs.start('export', spec, (ctx) => exportRun(this.lib, spec, ctx));
   }
 

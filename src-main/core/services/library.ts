@@ -22,8 +22,8 @@ import { userPath } from '../user-path.ts';
 import { backupNow, listBackups, restoreBackup, type BackupInfo } from '../backups.ts';
 import { untrashScanned } from '../curation/trash-restore.ts';
 import { writeFileSafeSync } from '../safe-write.ts';
-import { recentLibraries } from '../recent-libraries.ts';
-import type { RecentLibrary } from '../../common/api.ts';
+import { checkLibraryPath, recentLibraries } from '../recent-libraries.ts';
+import type { LibraryCheck, RecentLibrary } from '../../common/api.ts';
 import { FolderWatcher, type WatchTarget } from '../watch.ts';
 import { scanIssueReasons } from '../store/photos.ts';
 import { refreshClusters } from '../curation/edits.ts';
@@ -209,6 +209,10 @@ export class LibraryService extends DomainService {
     const host = this.ctx.host;
     if (!host) throw new AppError('CONFLICT', `this instance serves ${this.lib.path} only (the CLI): give another library with --library`);
     return host.open(o.path, o.create === true);
+  }
+
+  async checkLibrary(o: { path: string; create?: boolean }): Promise<LibraryCheck> {
+    return checkLibraryPath(o.path, o.create === true, this.lib.path);
   }
 
   async listRecentLibraries(_o?: NoOptions): Promise<RecentLibrary[]> {

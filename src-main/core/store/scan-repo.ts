@@ -65,6 +65,11 @@ export function finishRootScan(db: Db, rootId: number, at: number, gone: (path: 
   return missing;
 }
 
+/** The readable photos of one folder (what a vanished folder still holds in the library). */
+export function rootOkPhotoCount(db: Db, rootId: number): number {
+  return db.prepare(`SELECT COUNT(*) FROM photos WHERE root_id = ? AND status = 'ok'`).pluck().get(rootId) as number;
+}
+
 /** The number of readable photos in the library. */
 export function okPhotoCount(db: Db): number {
   return db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'ok'`).pluck().get() as number;
