@@ -67,6 +67,42 @@ describe('mini-batch k-means on the reference matrices', () => {
     expect(calls).toBeGreaterThan(a.steps);
   });
 
+  it('an in-memory matrix is gathered into reused batch buffers: a non-finite row in a batch is refused naming the source', async () => {
+    const n = 200, d = 8;
+    const Z = new Float32Array(n * d);
+    for (let i = 0; i < Z.length; i++) Z[i] = Math.sin(i * 0.37) + 1.5;
+    Z[150 * d + 3] = Number.POSITIVE_INFINITY;
+    const src = matrixSource(Z, n, d);
+    let reads = 0;
+    const own = src.readRows.bind(src);
+    src.readRows = (idx) => { reads++; return own(idx); };
+    // init sample of 3 rows (read through readRows); row 150 comes in a mini-batch, gathered by the driver
+    const r = minibatchKmeans(src, { k: 2, seed: 0, batchSize: 1, initSize: 3, gemm });
+    await expect(r).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^source: contains a non-finite value at index 3/) });
+    expect(reads).toBe(1);
+  });
+
+  it('runClustering multiplies on smallGemm when every product of mini-batch k-means is small, on gemm otherwise', async () => {
+    const { runClustering } = await import('./run.ts');
+    const counting = () => {
+      const f = ((A: Float32Array, m: number, Bt: Float32Array, k: number, dd: number) => { f.calls++; return gemm(A, m, Bt, k, dd); }) as Gemm & { calls: number };
+      f.calls = 0;
+      return f;
+    };
+    const big = counting(), small = counting();
+    // c3: 1,024 x 50 x 128 multiply-adds per product, small
+    const a = await runClustering({ X: X.data, n: X.rows, d: X.cols }, { algo: 'minibatch-kmeans', k: 50, seed: 0 }, { gemm: big, smallGemm: small });
+    expect(small.calls).toBeGreaterThan(a.record.steps as number);
+    const fitCalls = small.calls;
+    // the metrics (silhouette) still multiply on gemm
+    expect(big.calls).toBeGreaterThan(0);
+    big.calls = 0; small.calls = 0;
+    // 1,024 x 600 x 128 > 2^25: the fit multiplies on gemm
+    await runClustering({ X: X.data, n: X.rows, d: X.cols }, { algo: 'minibatch-kmeans', k: 600, seed: 0, batchSize: 1024 }, { gemm: big, smallGemm: small });
+    expect(small.calls).toBe(0);
+    expect(big.calls).toBeGreaterThan(fitCalls);
+  });
+
   it('partialFit / predict', async () => {
     const m = new MiniBatchKMeans(50, X.cols, { seed: 1, gemm });
     const before = X.data.slice(0, 2048 * X.cols);

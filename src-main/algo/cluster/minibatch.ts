@@ -21,10 +21,13 @@ export interface RowSource {
   readRows(indices: Int32Array): Promise<Float32Array> | Float32Array;
 }
 
+/** The matrices behind matrixSource's sources: the driver gathers and prepares their rows in one pass. */
+const MATRICES = new WeakMap<RowSource, Float32Array>();
+
 /** A RowSource over an in-memory matrix. */
 export function matrixSource(X: Float32Array, n: number, d: number): RowSource {
   if (X.length < n * d) throw badArg('X', `must hold n*d=${n * d} values, got ${X.length}`);
-  return {
+  const src: RowSource = {
     n, d,
     readRows(indices: Int32Array): Float32Array {
       const out = new Float32Array(indices.length * d);
@@ -37,6 +40,8 @@ export function matrixSource(X: Float32Array, n: number, d: number): RowSource {
       return out;
     },
   };
+  MATRICES.set(src, X);
+  return src;
 }
 
 export interface MiniBatchOptions {
@@ -95,6 +100,39 @@ function prepare(batch: Float32Array, m: number, d: number, metric: ClusterMetri
     } else sq[i] = s;
   }
   return { B, sq };
+}
+
+/**
+ * `prepare` of the rows of X at `indices`, gathered into `out` in the same pass (the same values as a copy then
+ * prepare: no per-row views, no second pass over the copy).
+ */
+function gatherPrepared(X: Float32Array, n: number, d: number, indices: Int32Array, out: Float32Array, metric: ClusterMetric, param: string): { B: Float32Array; sq: Float32Array } {
+  const m = indices.length;
+  const sq = new Float32Array(m);
+  const cos = metric === 'cosine';
+  for (let t = 0; t < m; t++) {
+    const i = indices[t];
+    if (!(i >= 0 && i < n)) throw badArg('indices', `row ${i} out of range [0, ${n})`);
+    const o = i * d, q = t * d;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, p = 0;
+    for (; p + 3 < d; p += 4) {
+      const a = X[o + p], b = X[o + p + 1], c = X[o + p + 2], e = X[o + p + 3];
+      s0 += a * a; s1 += b * b; s2 += c * c; s3 += e * e;
+    }
+    for (; p < d; p++) s0 += X[o + p] * X[o + p];
+    const s = s0 + s1 + s2 + s3;
+    if (!Number.isFinite(s)) checkFiniteRows(X.subarray(o, o + d), d, param);
+    if (cos && s > 0) {
+      // stored as float32: the same value as scaling a float32 copy in place
+      const inv = 1 / Math.sqrt(s);
+      for (let r = 0; r < d; r++) out[q + r] = X[o + r] * inv;
+      sq[t] = 1;
+    } else {
+      for (let r = 0; r < d; r++) out[q + r] = X[o + r];
+      sq[t] = s;
+    }
+  }
+  return { B: out, sq };
 }
 
 /** Incremental mini-batch k-means with sklearn `partial_fit` semantics. */
@@ -275,7 +313,11 @@ export async function minibatchKmeans(source: RowSource, opts: MiniBatchOptions 
   const bs = Math.min(batchSize, n);
   const model = new MiniBatchKMeans(k, d, opts);
   const rng = createRng(((opts.seed ?? 0) ^ 0x5bd1e995) >>> 0);
-  const read = async (idx: Int32Array): Promise<{ B: Float32Array; sq: Float32Array }> => {
+  // an in-memory matrix gets two batch buffers, used in turn (one batch is prefetched while the
+  // other is processed) and one for the predict blocks: no allocation, and no garbage, per batch
+  const X = MATRICES.get(source);
+  const read = async (idx: Int32Array, buf?: Float32Array): Promise<{ B: Float32Array; sq: Float32Array }> => {
+    if (X && buf) return gatherPrepared(X, n, d, idx, buf, metric, 'source');
     const rows = await source.readRows(idx);
     if (!(rows instanceof Float32Array) || rows.length < idx.length * d) throw badArg('source.readRows', `returned ${rows?.length} values for ${idx.length} rows of ${d}`);
     return prepare(rows, idx.length, d, metric, FRESH.has(rows), 'source');
@@ -311,18 +353,21 @@ export async function minibatchKmeans(source: RowSource, opts: MiniBatchOptions 
   let step = 0, epochs = 0;
   let stop = false;
   // prefetch the next batch while the current one is processed (useful for async sources)
+  const bufs = X ? [new Float32Array(bs * d), new Float32Array(bs * d)] : null;
+  let turn = 0;
+  const nextBuf = (): Float32Array | undefined => (bufs ? bufs[turn++ & 1] : undefined);
   const batchIdx = (e: Int32Array, s: number): Int32Array => e.slice(s * bs, Math.min(n, (s + 1) * bs)).sort();
   for (let epoch = 0; epoch < maxEpochs && !stop; epoch++) {
     epochs++;
     shuffleInPlace(perm, rng);
     const order = perm.slice();
-    let next: Promise<{ B: Float32Array; sq: Float32Array }> = read(batchIdx(order, 0));
+    let next: Promise<{ B: Float32Array; sq: Float32Array }> = read(batchIdx(order, 0), nextBuf());
     for (let s = 0; s < stepsPerEpoch; s++) {
       if (opts.isCancelled?.()) throw cancelled('mini-batch k-means');
       const idx = s * bs;
       const m = Math.min(n, idx + bs) - idx;
       const { B, sq } = await next;
-      if (s + 1 < stepsPerEpoch) next = read(batchIdx(order, s + 1));
+      if (s + 1 < stepsPerEpoch) next = read(batchIdx(order, s + 1), nextBuf());
       const { inertia, shift2 } = await model.stepPrepared(B, m, sq, tolAbs > 0);
       step++;
       opts.onProgress?.(step, totalSteps);
@@ -343,11 +388,12 @@ export async function minibatchKmeans(source: RowSource, opts: MiniBatchOptions 
   const block = Math.max(bs, 4096);
   let inertia = 0;
   const lab = new Int32Array(block);
+  const predictBuf = X ? new Float32Array(Math.min(n, block) * d) : undefined;
   for (let b0 = 0; b0 < n; b0 += block) {
     if (opts.isCancelled?.()) throw cancelled('mini-batch k-means');
     const b1 = Math.min(n, b0 + block);
     const idx = Int32Array.from({ length: b1 - b0 }, (_, t) => b0 + t);
-    const { B, sq } = await read(idx);
+    const { B, sq } = await read(idx, predictBuf);
     inertia += await assignNearest(B, b1 - b0, d, sq, Ct, csq, k, opts.gemm ?? gemmJs, lab, null);
     labels.set(lab.subarray(0, b1 - b0), b0);
   }

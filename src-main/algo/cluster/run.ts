@@ -90,6 +90,11 @@ export interface RunOptions {
   gemm?: Gemm;
   /** products of the autoencoder / DEC training (small matrices: one thread is fastest); defaults to gemm */
   nnGemm?: Gemm;
+  /**
+   * one-thread products for fits whose every product is small (mini-batch k-means with a small k x d): threads that
+   * wake for each small product cost more than they share out, most of all on a busy machine; defaults to gemm
+   */
+  smallGemm?: Gemm;
   /** runs the UMAP reduction's SGD epochs (default: this thread); the result does not depend on it */
   sgdRunner?: SgdRunner;
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
@@ -127,6 +132,12 @@ export function checkParams(p: ClusterParams, n: number): void {
   if (pp?.minSim != null && !(pp.minSim >= -1 && pp.minSim <= 1)) throw badArg('min-sim', `must be in [-1, 1], got ${pp.minSim}`);
   if (pp?.minSize !== undefined) posInt('min-size', pp.minSize);
 }
+
+/**
+ * Multiply-adds of one product (rows x centres x dims) up to which mini-batch k-means multiplies on one thread
+ * (Fashion-MNIST 1,024 x 10 x 784 = 8M: one thread; 1,024 x 237 x 512 = 124M: all of them).
+ */
+const SMALL_PRODUCT = 1 << 25;
 
 export async function runClustering(input: ClusterInput, p: ClusterParams, o: RunOptions = {}): Promise<ClusterOutput> {
   const { X, n, d } = input;
@@ -180,7 +191,12 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     }
     case 'minibatch-kmeans': {
       const src = steps.length > 0 || !input.source ? matrixSource(W, n, wd) : input.source;
-      const r = await minibatchKmeans(src, { k: p.k!, metric: wmetric, seed, batchSize: p.batchSize ?? 1024, nInit: p.nInit, ...base, onProgress: progress('minibatch-kmeans') });
+      const batchSize = p.batchSize ?? 1024;
+      const small = Math.min(batchSize, n) * p.k! * wd <= SMALL_PRODUCT;
+      const r = await minibatchKmeans(src, {
+        k: p.k!, metric: wmetric, seed, batchSize, nInit: p.nInit, ...base, gemm: (small ? o.smallGemm : undefined) ?? o.gemm,
+        onProgress: progress('minibatch-kmeans'),
+      });
       raw = r.labels;
       Object.assign(record, { inertia: r.inertia, steps: r.steps, epochs: r.epochs, streamed: src !== undefined && src === input.source });
       break;

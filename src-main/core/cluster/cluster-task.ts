@@ -6,7 +6,7 @@ import { plateauLinkSimilarity } from '../../algo/cluster/identity.ts';
 import type { PresetRecord } from '../../common/jobs.ts';
 import { densityPath, runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
-import { warmGemm } from '../workers/warm.ts';
+import { lazyWarmGemm, warmGemm } from '../workers/warm.ts';
 import { embeddingRowsReader, openWorkerDb } from '../store/embeddings.ts';
 import { workerCount } from '../workers/pool.ts';
 import { createParallelSgdRunner } from '../workers/sgd-runner.ts';
@@ -57,7 +57,10 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   // the kNN-graph path alternates many small products with JavaScript loops: ORT threads that spin would take the core
   // the loops need (measured, same process and load: the graph of 50k x 512 in 8.6-11.5 s spinning, 4.4-6.9 s not)
   const graph = (p.params.algo === 'hdbscan' || p.params.algo === 'dbscan') && densityPath(p.params, p.n) === 'graph';
-  const gemm = await warmGemm(workerCount(), graph ? { spin: false } : {});
+  // sessions are made on their first product (when the worker has none yet), so their creation is timed inside the
+  // step that needs them (a cold process's fit includes it)
+  const gemm = lazyWarmGemm(workerCount(), graph ? { spin: false } : {});
+  const smallGemm = lazyWarmGemm(1);
   const source = p.stream && p.params.algo === 'minibatch-kmeans' ? sqliteSource(p.stream, p.d) : undefined;
   const sgdRunner = createParallelSgdRunner(workerCount());
   const trains = p.params.algo === 'dec' || /\b(ae|pca)\b/.test(String(p.params.reduce ?? ''));
@@ -75,7 +78,7 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
     const out = await runClustering(
       { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
       params,
-      { gemm, nnGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
+      { gemm, nnGemm, smallGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
     );
     // how the reduction's SGD was shared out (the embedding does not depend on it)
     if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });

@@ -5,7 +5,7 @@ import { PhotoEmbedder } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
 import { tempDir } from '../../testing/fixtures.ts';
 import { LRUCache } from 'lru-cache';
-import { MAX_MODELS, fileKey, warmGemm, warmModel, warmModelCache, warmStats } from './warm.ts';
+import { MAX_MODELS, fileKey, lazyWarmGemm, warmGemm, warmModel, warmModelCache, warmStats } from './warm.ts';
 
 const t = tempDir();
 afterAll(() => t.cleanup());
@@ -22,6 +22,20 @@ describe('warm sessions', () => {
     expect(Array.from(await a(A, 2, Bt, 2, 2))).toEqual(Array.from(await b(A, 2, Bt, 2, 2)));
     await a.release(); // a no-op: the session stays for the next task
     expect(Array.from(await b(A, 2, Bt, 2, 2))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a lazy MatMul session is created on its first product, not before, and then kept', async () => {
+    const threads = 3; // a thread count no other test here uses
+    const s0 = warmStats();
+    const g = lazyWarmGemm(threads);
+    expect(warmStats().gemmSessions).toBe(s0.gemmSessions);
+    const A = Float32Array.from([1, 2, 3, 4]), Bt = Float32Array.from([0, 1, 1, 0]);
+    expect(Array.from(await g(A, 2, Bt, 2, 2))).toEqual([2, 1, 4, 3]);
+    expect(warmStats().gemmSessions - s0.gemmSessions).toBe(1);
+    await g(A, 2, Bt, 2, 2);
+    await lazyWarmGemm(threads)(A, 2, Bt, 2, 2);
+    expect(warmStats().gemmSessions - s0.gemmSessions).toBe(1);
+    await g.release();
   });
 
   it('reuses a loaded model while its files are unchanged, and loads again when a file changes', async () => {

@@ -47,6 +47,20 @@ export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): 
   return out;
 }
 
+/**
+ * warmGemm created on its first product, not before: a task that never multiplies on it pays no session, and one
+ * that does pays the creation (when the thread has none yet) inside the timed step that first needs it.
+ */
+export function lazyWarmGemm(threads: number, opts: { spin?: boolean } = {}): Gemm & { release(): Promise<void> } {
+  let g: Promise<Gemm> | null = null;
+  const out = (async (A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => {
+    g ??= warmGemm(threads, opts);
+    return (await g)(A, m, Bt, n, d);
+  }) as Gemm & { release(): Promise<void> };
+  out.release = async () => {};
+  return out;
+}
+
 /** Identity of model files on disk: path, size and modification time of each (plus any extra key, e.g. a checksum). */
 export function fileKey(files: string[], extra = ''): string {
   return files.map((f) => {
