@@ -7,7 +7,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { itemSources, loadMatrix } from '../../src-main/core/embed/store.ts';
+import { itemSources, loadMatrix } from '../../src-main/core/store/embeddings.ts';
 import { CoreService } from '../../src-main/core/service.ts';
 import { sharedPath } from '../../src-main/testing/fixtures.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../rng.ts';
 import { calibrateImpostorTail, libraryThresholds, pairSimilarities, robustLocScale, thresholdAt } from './identity-scale.ts';
-import { verificationThresholds } from './identity.ts';
+import { verificationThresholds } from '../../testing/identity-verification.ts';
 
 /** `people` identities in d dims: unit centres, each face = centre + N(0, sigma^2) noise. */
 function population(rng: Rng, people: number, per: number, d: number, sigma: number): { X: Float32Array; labels: Int32Array; n: number } {

@@ -1,5 +1,5 @@
 /**
- * Identity thresholds that scale with the library (issue 30). A fixed threshold calibrated at a false-accept rate f on
+ * Identity thresholds that scale with the library. A fixed threshold calibrated at a false-accept rate f on
  * a set of P impostor pairs lets through about f * P' impostor pairs in a library of P' pairs: the tail of the impostor
  * distribution reaches higher as the population grows. Here the threshold is set for a stated number of false merges
  * over the library's OWN pairs, from two parts:
@@ -13,12 +13,13 @@
  *   at a per-pair false-accept rate f is loc + scale * b * (a - ln f).
  *
  * The sure threshold holds `falseMerges` (default 1) expected impostor pairs above it over all n(n-1)/2 pairs of the
- * library (so it tightens as n grows); the uncertain ("maybe") threshold holds `maybeFalseMerges` (default n / 4: a
+ * library (so it tightens as n grows; never looser than SURE_FAR_MAX per pair); the uncertain ("maybe") threshold holds `maybeFalseMerges` (default n / 4: a
  * face offered as "maybe" is wrong for about one face in four at most) and is never above the sure one. `link` is the similarity the
  * `people` preset's average linkage (./people-link.ts) joins groups at: the model's `LINK_FAR`, tightened to `maybe`.
  * Large libraries are sampled (`maxPairs` random pairs, injected Rng). Pure numeric code.
  */
 import { badArg } from '../../common/errors.ts';
+import type { LibraryZones } from '../../common/types.ts';
 import { dot, normalizeRows } from '../linalg.ts';
 import type { Rng } from '../rng.ts';
 
@@ -53,6 +54,15 @@ export interface LibraryThresholds extends PairStats {
  * give ORL's best AMI, 0.375-0.45 = rates 2e-3 .. 3e-4; see BENCHMARKS.md "People decisions").
  */
 export const LINK_FAR = 1e-3;
+
+/**
+ * In a small library one expected false pair is a loose per-pair rate (16 faces: 1 in 120 pairs): the sure threshold
+ * is never looser than the per-pair rate the face model was calibrated at (1e-4, core/models/identity.ts), the maybe
+ * threshold never looser than 1e-2 (about faces-london's own n / 4 rate, 60 faces). Libraries past ~140 faces (sure)
+ * and ~50 faces (maybe) are not affected: their rates are already below these.
+ */
+export const SURE_FAR_MAX = 1e-4;
+export const MAYBE_FAR_MAX = 1e-2;
 
 function median(a: Float32Array | Float64Array): number {
   const s = Float64Array.from(a).sort();
@@ -121,7 +131,7 @@ export function calibrateImpostorTail(X: Float32Array, n: number, d: number, lab
 }
 
 /** The similarity at a per-pair false-accept rate `far` for a library whose pairs have this loc / scale. */
-export function thresholdAt(tail: TailModel, loc: number, scale: number, far: number): number {
+export function thresholdAt(tail: Pick<TailModel, 'a' | 'b'>, loc: number, scale: number, far: number): number {
   if (!(far > 0 && far < 1)) throw badArg('far', `must be in (0, 1), got ${far}`);
   return Math.min(0.9999, loc + scale * tail.b * (tail.a - Math.log(far)));
 }
@@ -133,22 +143,53 @@ export interface ThresholdOptions {
   maybeFalseMerges?: number;
   /** per-pair false-accept rate of the link threshold before `maybe` tightens it (default LINK_FAR) */
   linkFar?: number;
+  /** the loosest per-pair rates sure and maybe may reach in a small library (defaults SURE_FAR_MAX, MAYBE_FAR_MAX) */
+  maxFarSure?: number;
+  maxFarMaybe?: number;
   /** pairs sampled above this many (default 250,000; needs `rng`) */
   maxPairs?: number;
   rng?: Rng;
+  /** how many faces the calibration set's location / scale count as beside the library's (default PRIOR_FACES) */
+  priorFaces?: number;
 }
 
+/** The tail a library's thresholds need: its shape, and (optional) the calibration set's own location and scale. */
+export type TailLike = Pick<TailModel, 'a' | 'b'> & { loc?: number; scale?: number };
+
+/**
+ * The location and scale of a small library's pairs are unsteady (its few faces make strongly dependent pairs: 16
+ * faces of faces-london give a scale of 0.082, its 60 faces 0.113): they are shrunk towards the calibration set's, which
+ * counts as this many faces (n / (n + PRIOR_FACES) is the library's weight). With 50, eight London people are linked
+ * exactly as all thirty are (BENCHMARKS.md "People decisions"; 20 already does); a library of thousands of faces is
+ * not moved.
+ */
+export const PRIOR_FACES = 50;
+
 /** Sure and uncertain thresholds for this library (see the file comment). */
-export function libraryThresholds(X: Float32Array, n: number, d: number, tail: TailModel, o: ThresholdOptions = {}): LibraryThresholds {
+export function libraryThresholds(X: Float32Array, n: number, d: number, tail: TailLike, o: ThresholdOptions = {}): LibraryThresholds {
   const falseMerges = o.falseMerges ?? 1;
   const maybeFalseMerges = o.maybeFalseMerges ?? Math.max(falseMerges, n / 4);
   if (!(falseMerges > 0)) throw badArg('falseMerges', `must be > 0, got ${o.falseMerges}`);
   if (!(maybeFalseMerges >= falseMerges)) throw badArg('maybeFalseMerges', `must be >= falseMerges (${falseMerges}), got ${o.maybeFalseMerges}`);
   const { sims, pairs } = pairSimilarities(X, n, d, o);
-  const { loc, scale } = robustLocScale(sims);
-  const farSure = Math.min(0.5, falseMerges / pairs), farMaybe = Math.min(0.5, maybeFalseMerges / pairs);
+  const own = robustLocScale(sims);
+  const n0 = tail.loc !== undefined && tail.scale !== undefined ? (o.priorFaces ?? PRIOR_FACES) : 0;
+  if (!(n0 >= 0)) throw badArg('priorFaces', `must be >= 0, got ${o.priorFaces}`);
+  const w = n / (n + n0);
+  const loc = w * own.loc + (1 - w) * (tail.loc ?? 0), scale = w * own.scale + (1 - w) * (tail.scale ?? 0);
+  const farSure = Math.min(o.maxFarSure ?? SURE_FAR_MAX, falseMerges / pairs), farMaybe = Math.min(o.maxFarMaybe ?? MAYBE_FAR_MAX, maybeFalseMerges / pairs);
   const sure = thresholdAt(tail, loc, scale, farSure);
   const maybe = Math.min(sure, thresholdAt(tail, loc, scale, farMaybe));
   const link = Math.min(sure, Math.max(maybe, thresholdAt(tail, loc, scale, o.linkFar ?? LINK_FAR)));
   return { pairs, sampled: sims.length, loc, scale, farSure, farMaybe, sure, maybe, link };
+}
+
+/** A library's zones (common/types.ts LibraryZones) from a model's tail: its thresholds, rounded for the run's record. */
+export function libraryZones(X: Float32Array, n: number, d: number, tail: TailLike & { set: string }, o: ThresholdOptions = {}): LibraryZones {
+  const t = libraryThresholds(X, n, d, tail, o);
+  const r = (x: number, p = 1e4) => Math.round(x * p) / p;
+  return {
+    sure: r(t.sure), maybe: r(t.maybe), link: r(t.link), n, pairs: t.pairs, sampled: t.sampled, loc: r(t.loc, 1e6), scale: r(t.scale, 1e6),
+    farSure: t.farSure, farMaybe: t.farMaybe, tail: { ...tail },
+  };
 }

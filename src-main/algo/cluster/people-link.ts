@@ -1,5 +1,5 @@
 /**
- * Linking faces into people without chaining (issue 30). Single link joins two groups as soon as ONE pair is similar,
+ * Linking faces into people without chaining. Single link joins two groups as soon as ONE pair is similar,
  * so a run of look-alike detections (drawn faces, an eye, a cheek) becomes one huge "person". Here a pair of groups is
  * joined only when the AVERAGE similarity of all their cross pairs reaches the threshold:
  *
@@ -17,7 +17,7 @@ import { badArg } from '../../common/errors.ts';
 import { knnExact } from '../knn.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { agglomerative } from './agglomerative.ts';
-import { libraryThresholds, type LibraryThresholds, type TailModel, type ThresholdOptions } from './identity-scale.ts';
+import { libraryThresholds, type LibraryThresholds, type TailLike, type ThresholdOptions } from './identity-scale.ts';
 
 export interface LinkOptions {
   /** cosine similarity the mean cross similarity of two groups must reach to join them */
@@ -157,7 +157,7 @@ export async function exactLink(X: Float32Array, n: number, d: number, o: LinkOp
  * (./identity-scale.ts), then average linkage on the kNN graph at its `link` similarity. The thresholds come back for
  * `assign` (sure) and the queues (sure / maybe).
  */
-export async function peopleGroups(X: Float32Array, n: number, d: number, tail: TailModel, o: Omit<LinkOptions, 'similarity'> & ThresholdOptions = {}): Promise<LinkResult & { thresholds: LibraryThresholds }> {
+export async function peopleGroups(X: Float32Array, n: number, d: number, tail: TailLike, o: Omit<LinkOptions, 'similarity'> & ThresholdOptions = {}): Promise<LinkResult & { thresholds: LibraryThresholds }> {
   const thresholds = libraryThresholds(X, n, d, tail, o);
   const r = await graphAverageLink(X, n, d, { similarity: thresholds.link, k: o.k, gemm: o.gemm, isCancelled: o.isCancelled });
   return { ...r, thresholds };
