@@ -12,6 +12,8 @@ import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import { buildIndex, suggest } from './suggest.ts';
+import { runZones, zoneOf } from './zones.ts';
+import { readRunRecord, writeRunRecord } from '../store/runs.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
@@ -191,6 +193,24 @@ describe('the suggestion index', () => {
     await svc.undo({ runId });
     await same();
   }, 120_000);
+});
+
+describe('the run\'s identity zones', () => {
+  it('a run without them in its record (older or imported) gets them on first use, the same as its worker computed, kept', async () => {
+    const stored = (await svc.getRun({ runId })).record.identity as LibraryZones;
+    const rec = readRunRecord(svc.lib.db, runId);
+    delete rec.identity;
+    writeRunRecord(svc.lib.db, runId, rec);
+    expect((await svc.getRun({ runId })).record.identity).toBeUndefined();
+    const z = runZones(svc.lib.db, runId)!;
+    expect(z).toEqual(stored);
+    expect((await svc.getRun({ runId })).record.identity).toEqual(stored);
+    // a wrong record (maybe above sure) is not trusted: computed again
+    writeRunRecord(svc.lib.db, runId, { ...rec, identity: { ...stored, maybe: stored.sure + 0.1 } });
+    expect(runZones(svc.lib.db, runId)).toEqual(stored);
+    // zones of a similarity
+    expect([zoneOf(z, z.sure), zoneOf(z, (z.sure + z.maybe) / 2), zoneOf(z, z.maybe - 1e-6)]).toEqual(['sure', 'maybe', null]);
+  });
 });
 
 describe('unknown faces that look alike', () => {
