@@ -167,6 +167,12 @@ export interface IdentityThreshold {
  * library's pairs (assign places only above it; queues offer above it as sure), `maybe` about n / 4 (queues offer
  * between maybe and sure as uncertain; nothing below maybe), `link` the similarity the people preset links at.
  */
+/**
+ * The default face quality floor of a face embed (feature norm; measured in core/models/face.ts), shown where the
+ * floor is set.
+ */
+export const FACE_MIN_QUALITY_DEFAULT = 2.2;
+
 export interface LibraryZones {
   sure: number;
   maybe: number;
