@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { evaluateThreshold, plateauLinkSimilarity, verificationThresholds } from '../src-main/algo/cluster/identity.ts';
+import { evaluateThreshold, plateauLinkSimilarity, verificationThresholds } from '../src-main/testing/identity-verification.ts';
 import { runClustering } from '../src-main/algo/cluster/run.ts';
 import type { ClusterParams } from '../src-main/common/types.ts';
 import { labelsFromFolders } from '../src-main/core/cluster/labels.ts';

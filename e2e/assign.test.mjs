@@ -32,6 +32,9 @@ test('people preset, name, add photos, assign, review', async () => {
   await page.getByTestId('add-folder').click();
   await page.waitForFunction(() => document.querySelector('[data-testid=photo-count]')?.textContent === '10', null, { timeout: 60_000 });
   await waitJobs();
+  // where faces are embedded, the quality floor (its default shown) and the excluded folders are offered
+  assert.equal(await page.getByTestId('face-quality').getAttribute('placeholder'), 'default 2.2');
+  assert.match(await page.getByTestId('face-settings').textContent(), /empty: default 2\.2/);
   await page.getByTestId('embed-face').click();
   await page.getByTestId('jobbar').waitFor({ timeout: 10_000 }).catch(() => {});
   await waitJobs();

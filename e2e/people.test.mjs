@@ -275,6 +275,8 @@ test('suggestion queue: confirm one, reject one (remembered), nothing below the 
   await page.getByTestId('suggestion').first().waitFor();
   assert.equal(await page.getByTestId('suggestion').count(), 1);
   assert.match(await page.getByTestId('suggestions-threshold').textContent(), /≥ 0\.\d\d/);
+  assert.match(await page.getByTestId('suggestions-threshold').textContent(), /sure from 0\.\d\d, maybe from 0\.\d\d/);
+  assert.equal(await page.getByTestId('suggestion-zone').first().textContent(), await page.getByTestId('suggestion').first().getAttribute('data-zone'));
   assert.equal(await page.locator('[data-testid=suggestions-strip] [data-testid=item]').count(), 2);
   await shot('10-suggestions');
   await page.getByTestId('suggestion-confirm').first().click();
@@ -292,19 +294,27 @@ test('suggestion queue: confirm one, reject one (remembered), nothing below the 
   await page.getByTestId('person-back').click();
 });
 
-test('merge suggestions: both strips side by side, merge one pair, "not the same" the other', async () => {
-  const ms = page.getByTestId('merge-suggestion');
+test('merge suggestions: both strips side by side, sure and maybe marked, merge one pair, "not the same" the other', async () => {
+  // the two people cut in two are the sure pairs; an uncertain pair may be offered too, marked maybe
+  const ms = page.locator('[data-testid=merge-suggestion][data-zone=sure]');
   await ms.first().waitFor();
   assert.equal(await ms.count(), 2);
+  assert.match(await ms.first().getByTestId('merge-suggestion-merge').getAttribute('class') ?? '', /primary/);
+  assert.match(await ms.first().getByTestId('merge-suggestion-zone').textContent(), /sure/);
+  // at the uncertain zone "Not the same" is as prominent as "Merge"
+  for (const m of await page.locator('[data-testid=merge-suggestion][data-zone=maybe]').all()) {
+    assert.match(await m.getByTestId('merge-suggestion-zone').textContent(), /maybe/);
+    assert.equal((await m.getByTestId('merge-suggestion-merge').getAttribute('class')) ?? '', (await m.getByTestId('merge-suggestion-not-same').getAttribute('class')) ?? '');
+  }
   await page.getByTestId('merge-suggestions').scrollIntoViewIfNeeded();
   await shot('11-merge-suggestions');
   const n = (await people()).length;
   await ms.first().getByTestId('merge-suggestion-merge').click();
   await until(async () => (await people()).length === n - 1, 'merged pair');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=merge-suggestion]').length === 1);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=merge-suggestion][data-zone=sure]').length === 1);
   const a = Number(await ms.first().getAttribute('data-a')), b = Number(await ms.first().getAttribute('data-b'));
   await ms.first().getByTestId('merge-suggestion-not-same').click();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=merge-suggestion]').length === 0);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=merge-suggestion][data-zone=sure]').length === 0);
   const left = (await call('getMergeSuggestions', { runId })).suggestions;
   assert.equal(left.some((s) => [s.a.cluster, s.b.cluster].sort().join() === [a, b].sort().join()), false);
 });

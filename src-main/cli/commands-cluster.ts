@@ -6,7 +6,8 @@ import { encoderBytesOf, writeEncoderOnnx } from '../core/models/encoder-onnx.ts
 import { checkWriteTarget, writeFileSafeSync } from '../core/safe-write.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { ClusterParams } from '../common/types.ts';
-import { clusterMatrix, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
+import { clusterMatrix, peopleWhy, summarize, type ClusterReport } from '../core/cluster/cluster-job.ts';
+import { DEFAULT_TAIL } from '../core/models/identity.ts';
 import { readNpyLabels, readNpyMatrixShared, writeNpy } from '../core/npy-file.ts';
 import type { OptionSpec } from './args.ts';
 import { PRESETS, applyPreset, resolvePreset } from '../algo/cluster/presets.ts';
@@ -125,11 +126,11 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const X = M.data;
   let preset: PresetRecord | undefined;
   if (params.preset) {
-    const choice = resolvePreset(params.preset, { n: M.rows, d: M.cols, kind: 'photo', identity: null });
+    const choice = resolvePreset(params.preset, { n: M.rows, d: M.cols, kind: 'photo', identity: null }, DEFAULT_TAIL);
     const applied = applyPreset(choice, params);
     params = applied.params;
-    const linked = choice.linkFrom !== undefined && applied.params.eps === choice.params.eps && params.algo === choice.params.algo;
-    preset = { name: choice.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { linkFrom: choice.linkFrom } : {}) };
+    const linked = choice.tail !== undefined && applied.params.distanceThreshold === choice.params.distanceThreshold && params.algo === choice.params.algo && params.linkage === 'average';
+    preset = { name: choice.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { tail: choice.tail } : {}) };
   }
   const report = ctx.progress();
   const c = new AbortController();
@@ -138,14 +139,17 @@ async function matrixMode(ctx: CliContext, params: ClusterParams): Promise<void>
   const t0 = performance.now();
   let out: Awaited<ReturnType<typeof clusterMatrix>>;
   try {
-    out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report, peopleLink: preset?.linkFrom !== undefined ? { from: preset.linkFrom } : null });
+    out = await clusterMatrix(X, M.rows, M.cols, params, labelsTrue, { signal: c.signal, onProgress: report, zones: preset?.tail ? { tail: preset.tail, people: true } : null });
   } finally {
     process.off('SIGINT', stop);
   }
   const wall = performance.now() - t0;
   if (preset) {
     const link = out.peopleLink;
-    if (link) { params = { ...params, eps: link.eps }; preset.chose = { ...preset.chose, eps: link.eps }; preset.why.push(`linking similarity ${link.similarity} (found on the data)`); }
+    if (link) {
+      const { distanceThreshold, ...l } = link;
+      params = { ...params, distanceThreshold }; preset.chose = { ...preset.chose, distanceThreshold }; preset.link = l; preset.why.push(peopleWhy(link));
+    }
     out.record.preset = preset;
   }
   const outPath = ctx.opt<string>('out');

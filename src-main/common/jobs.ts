@@ -54,10 +54,10 @@ export interface PresetRecord {
   why: string[];
   /** explicit parameters that replaced the preset's values */
   overridden: string[];
-  /** people: the linking similarity is computed on the data from this floor in the worker */
-  linkFrom?: number;
-  /** people: what that computation found (the grid of similarities and groups of two or more) */
-  link?: { similarity: number; from: number; maxGroups: number; grid: Array<{ similarity: number; groups: number; singletons: number }> };
+  /** people: the linking similarity is computed on the data in the worker, with this impostor tail */
+  tail?: { a: number; b: number; set: string };
+  /** people: what that computation found (the library's thresholds; the groups of average linkage on the kNN graph) */
+  link?: { similarity: number; sure: number; maybe: number; n: number; k: number; groups: number; largest: number };
 }
 
 export interface ClusterReport extends RunInfo {

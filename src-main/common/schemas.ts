@@ -552,18 +552,18 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   })),
   setPerson: editResultSchema,
   getSuggestions: v.object({
-    runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), margin: anyNum(), candidates: nint(), rejected: nint(),
+    runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(), margin: anyNum(), candidates: nint(), rejected: nint(),
     suggestions: v.array(v.object({
       item: id(), path: str(), similarity: anyNum(), second: nul(anyNum()), secondCluster: nul(nint()), margin: nul(anyNum()),
-      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()),
+      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(['sure', 'maybe']),
     })),
     timings: v.object({ read: anyNum(), score: anyNum() }),
   }),
   confirmSuggestions: editResultSchema,
   rejectSuggestions: editResultSchema,
   getMergeSuggestions: v.object({
-    runId: id(), threshold: anyNum(), thresholdFrom: str(),
-    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum() })),
+    runId: id(), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(),
+    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum(), zone: picklist(['sure', 'maybe']) })),
   }),
   notSamePerson: editResultSchema,
   previewSplit: v.object({

@@ -161,7 +161,45 @@ export interface IdentityThreshold {
   set: string;
   /** what it gives on the other labeled set (never measured on its own calibration data) */
   heldOut?: { set: string; far: number; tar: number };
+  /**
+   * the model's impostor tail, standardized by the median / MAD of all pair similarities of a library: P(z > t) =
+   * exp(a - t / b); with it, each library's own sure / maybe thresholds are derived from its pairs (see LibraryZones)
+   */
+  tail?: { a: number; b: number; set: string; loc?: number; scale?: number };
 }
+
+/**
+ * Identity thresholds of one library (a run's faces), from the model's impostor tail and the library's own pair
+ * similarities, computed once per run and kept in its record: `sure` holds about one expected false pair over all the
+ * library's pairs (assign places only above it; queues offer above it as sure), `maybe` about n / 4 (queues offer
+ * between maybe and sure as uncertain; nothing below maybe), `link` the similarity the people preset links at.
+ */
+/**
+ * The default face quality floor of a face embed (feature norm; measured in core/models/face.ts), shown where the
+ * floor is set.
+ */
+export const FACE_MIN_QUALITY_DEFAULT = 2.2;
+
+export interface LibraryZones {
+  sure: number;
+  maybe: number;
+  link: number;
+  /** faces the figures were computed on, their pairs and how many were sampled */
+  n: number;
+  pairs: number;
+  sampled: number;
+  /** median and robust scale of the library's pair similarities */
+  loc: number;
+  scale: number;
+  /** per-pair false-accept rates held at sure and maybe */
+  farSure: number;
+  farMaybe: number;
+  /** the tail used (with the calibration set's location / scale that small libraries are shrunk towards) */
+  tail: { a: number; b: number; set: string; loc?: number; scale?: number };
+}
+
+/** Where a suggestion stands: above the library's sure threshold, or between its maybe and sure thresholds. */
+export type SuggestionZone = 'sure' | 'maybe';
 
 /** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
 export interface ClusterParams {
@@ -443,6 +481,8 @@ export interface FaceSuggestion {
   photoId: number;
   thumb: string | null;
   box: [number, number, number, number] | null;
+  /** 'sure': at or above the library's sure threshold; 'maybe': between its maybe and sure thresholds (uncertain) */
+  zone: SuggestionZone;
 }
 
 export interface SuggestionReport {
@@ -452,6 +492,8 @@ export interface SuggestionReport {
   /** the similarity a suggestion reaches at least (the model's identity threshold, or given) and where it came from */
   threshold: number;
   thresholdFrom: string;
+  /** the similarity from which a suggestion is sure (>= threshold); below it, down to threshold, it is 'maybe' */
+  sure: number;
   margin: number;
   /** candidates scored (noise, new, low-confidence members), and those left out as rejected before */
   candidates: number;
@@ -468,12 +510,16 @@ export interface MergeSuggestion {
   similarity: number;
   /** the highest pair similarity */
   max: number;
+  /** 'sure': the two people's faces are as alike as the library's sure threshold; 'maybe': only its maybe threshold */
+  zone: SuggestionZone;
 }
 
 export interface MergeSuggestionReport {
   runId: number;
   threshold: number;
   thresholdFrom: string;
+  /** the similarity from which a merge is sure (>= threshold) */
+  sure: number;
   suggestions: MergeSuggestion[];
 }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { assignToGroups } from './assign.ts';
-import { evaluateThreshold, plateauLinkSimilarity, verificationThresholds } from './identity.ts';
+import { evaluateThreshold, plateauLinkSimilarity, verificationThresholds } from '../../testing/identity-verification.ts';
 import { applyPreset, resolvePreset } from './presets.ts';
 import { constrainedSweep } from './sweep.ts';
 
@@ -44,12 +44,16 @@ describe('identity threshold', () => {
 });
 
 describe('presets', () => {
-  it('people: single link from the identity threshold; explicit parameters override; another algorithm keeps only the explicit ones', () => {
-    const c = resolvePreset('people', { n: 500, d: 512, kind: 'face', identity: { similarity: 0.465, far: 1e-4, set: 'faces-orl' } });
-    expect(c.params).toMatchObject({ algo: 'dbscan', minSamples: 1, eps: 0.535 });
-    expect(c.linkFrom).toBe(0.465);
+  it('people: average linkage with the model\'s tail (else the fallback one); explicit parameters override; another algorithm keeps only the explicit ones', () => {
+    const tail = { a: 1.7, b: 0.35, set: 'faces-orl' };
+    const c = resolvePreset('people', { n: 500, d: 512, kind: 'face', identity: { similarity: 0.465, far: 1e-4, set: 'faces-orl', tail } }, { a: 0, b: 1, set: 'fallback' });
+    expect(c.params).toMatchObject({ algo: 'ward', linkage: 'average', metric: 'cosine' });
+    expect(c.tail).toEqual(tail);
     expect(c.why.join(' ')).toMatch(/identity threshold is cosine 0.465/);
-    expect(applyPreset(c, { eps: 0.4 })).toMatchObject({ params: { algo: 'dbscan', eps: 0.4, minSamples: 1, preset: 'people' }, overridden: ['eps'] });
+    expect(c.why.join(' ')).toMatch(/do not chain/);
+    expect(resolvePreset('people', { n: 500, d: 512, kind: 'face', identity: null }, { a: 0, b: 1, set: 'fallback' }).tail?.set).toBe('fallback');
+    expect(resolvePreset('people', { n: 500, d: 512, kind: 'face', identity: null }).tail).toBeUndefined();
+    expect(applyPreset(c, { distanceThreshold: 0.4 })).toMatchObject({ params: { algo: 'ward', linkage: 'average', distanceThreshold: 0.4, preset: 'people' }, overridden: ['distanceThreshold'] });
     expect(applyPreset(c, { algo: 'kmeans', k: 5 }).params).toEqual({ algo: 'kmeans', k: 5, preset: 'people' });
     for (const p of ['themes', 'objects', 'duplicates'] as const) {
       const x = resolvePreset(p, { n: 20000, d: 1792, kind: 'photo' });

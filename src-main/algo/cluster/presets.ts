@@ -3,10 +3,13 @@
  * threshold) and the data (number of items, dimension), and says why. Explicit parameters override the preset's values
  * (`applyPreset`); an explicit algorithm other than the preset's keeps only the explicit parameters.
  *
- * - people: faces, few or many photos per person. Single link (DBSCAN, min samples 1: every face is a core point, so
- *   a face seen once is a person of one photo, never mixed into another) at a cosine similarity derived from the
- *   model's identity threshold: the least strict similarity at or above the threshold at which the number of groups of
- *   two or more stops growing (algo/cluster/identity.ts plateauLinkSimilarity, computed on the data in the worker).
+ * - people: faces, few or many photos per person. Average linkage on the kNN graph (algo/cluster/people-link.ts): two
+ *   groups join only when the MEAN similarity of their cross pairs reaches the linking similarity, so a run of
+ *   look-alike detections (drawn faces, an eye, a cheek) cannot chain into one huge person as single link does; a face
+ *   seen once stays a person of one photo (noise). The linking similarity is the library's own (computed on the data
+ *   in the worker from the model's impostor tail and the library's pair similarities, algo/cluster/identity-scale.ts),
+ *   with the library's sure / maybe thresholds beside it. Exactly: `ward` with average linkage cut at a distance
+ *   threshold, limited to the kNN graph.
  * - themes: whole photos, a few large groups. UMAP to 10 dimensions, then HDBSCAN (excess of mass) with a minimum
  *   group size that grows with the collection; noise joins its nearest theme when similar enough.
  * - objects: many small groups (object crops). HDBSCAN leaf selection (many fine clusters) with a small minimum
@@ -24,39 +27,41 @@ export interface PresetContext {
   d: number;
   kind: ItemKind;
   /** the model's identity threshold (cosine similarity at which two faces are the same person), when it has one */
-  identity?: { similarity: number; far: number; set: string } | null;
+  identity?: { similarity: number; far: number; set: string; tail?: PeopleTail } | null;
 }
+
+/** A model's standardized impostor tail (see algo/cluster/identity-scale.ts). */
+export interface PeopleTail { a: number; b: number; set: string; loc?: number; scale?: number }
 
 export interface PresetChoice {
   preset: ClusterPreset;
   params: ClusterParams;
   why: string[];
-  /** people: the linking similarity is computed on the data from this floor (unless eps was given) */
-  linkFrom?: number;
+  /** people: the linking similarity is computed on the data with this impostor tail (unless a distance threshold was given) */
+  tail?: PeopleTail;
 }
 
-/** The fallback floor of the people preset for a model without an identity threshold. */
+/** The placeholder linking similarity of the people preset until the worker computes the library's own. */
 export const PEOPLE_DEFAULT_FLOOR = 0.4;
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
 
 /**
- * The preset's parameters for this data. `link` (people only) is the linking similarity when already known (the
- * plateau computed on the data); without it the floor is used and `linkFrom` tells the caller to compute it.
+ * The preset's parameters for this data. `fallbackTail` (people) is the impostor tail used when the model states
+ * none; `tail` in the choice tells the caller to compute the linking similarity on the data with it.
  */
-export function resolvePreset(preset: ClusterPreset, c: PresetContext, link?: number): PresetChoice {
+export function resolvePreset(preset: ClusterPreset, c: PresetContext, fallbackTail?: PeopleTail): PresetChoice {
   if (!(PRESETS as readonly string[]).includes(preset)) throw badArg('preset', `expected one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
   const why: string[] = [];
   switch (preset) {
     case 'people': {
-      const floor = c.identity?.similarity ?? PEOPLE_DEFAULT_FLOOR;
+      const tail = c.identity?.tail ?? fallbackTail;
       if (c.identity) why.push(`the model's identity threshold is cosine ${c.identity.similarity} (false-accept rate ${c.identity.far}, calibrated on ${c.identity.set})`);
-      else why.push(`the model has no identity threshold: the linking similarity starts at ${PEOPLE_DEFAULT_FLOOR}`);
       if (c.kind !== 'face') why.push('these are whole photos, not faces: people works best on the face model');
-      const s = link ?? floor;
-      why.push('single link (DBSCAN, min samples 1): two faces closer than the linking similarity are the same person; a face seen once stays a person of one photo');
-      if (link !== undefined) why.push(`linking similarity ${s}: the least strict similarity >= ${floor} at which the number of people with two or more photos stops growing`);
-      return { preset, params: { algo: 'dbscan', metric: 'cosine', minSamples: 1, eps: round(1 - s) }, why, linkFrom: link === undefined ? floor : undefined };
+      why.push('average linkage on the 10-NN graph: two groups of faces join only when the mean similarity of all their cross pairs reaches the linking similarity, so look-alike detections do not chain into one person; a face seen once stays a person of one photo');
+      if (tail) why.push(`the linking similarity and the sure / maybe thresholds are the library's own: from the impostor tail of ${tail.set} and this library's pair similarities, tightening as the library grows`);
+      else why.push(`no impostor tail: linking similarity ${PEOPLE_DEFAULT_FLOOR}`);
+      return { preset, params: { algo: 'ward', linkage: 'average', metric: 'cosine', distanceThreshold: round(1 - PEOPLE_DEFAULT_FLOOR) }, why, ...(tail ? { tail } : {}) };
     }
     case 'themes': {
       const mcs = clamp(Math.round(Math.sqrt(c.n) / 2), 5, 200);

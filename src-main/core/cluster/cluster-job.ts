@@ -12,6 +12,7 @@ import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
 import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
 import { externalScores } from '../../algo/metrics.ts';
+import { identityThresholdOf } from '../models/identity.ts';
 
 export type { ClusterSpec, ClusterReport } from '../../common/jobs.ts';
 import type { ClusterSpec, ClusterReport, PresetRecord } from '../../common/jobs.ts';
@@ -47,7 +48,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   const payload: ClusterTaskPayload = {
     X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
     stream: spec.params.algo === 'minibatch-kmeans' && !m.rows ? { library: lib.path, model: spec.model, ids: m.ids } : null,
-    peopleLink: spec.preset?.linkFrom !== undefined ? { from: spec.preset.linkFrom } : null,
+    zones: zonesFor(lib, spec, heldItems.size ? (gone ? subset(all, notFaces) : all) : null),
   };
   let loss: number[] | undefined;
   const out = await runTask('cluster', payload, {
@@ -61,11 +62,11 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
     const link = out.peopleLink;
     const preset: PresetRecord = { ...spec.preset, why: [...spec.preset.why] };
     if (link) {
-      params = { ...params, eps: link.eps };
-      const { eps: _e, ...l } = link;
+      const { distanceThreshold, ...l } = link;
+      params = { ...params, distanceThreshold };
       preset.link = l;
-      preset.chose = { ...preset.chose, eps: link.eps };
-      preset.why.push(`linking similarity ${link.similarity}: the least strict similarity >= ${link.from} at which the number of groups of two or more (${link.maxGroups} at most) stops growing`);
+      preset.chose = { ...preset.chose, distanceThreshold };
+      preset.why.push(peopleWhy(link));
     }
     out.record.preset = preset;
   }
@@ -98,6 +99,20 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   return { ...run, runId, ...summarize(out) };
 }
 
+/** The identity zones a run computes in its worker: with the people preset's tail, or the face model's own (any algorithm). */
+function zonesFor(lib: Library, spec: ClusterSpec, faces: { X: Float32Array; n: number } | null): ClusterTaskPayload['zones'] {
+  // on every face of the library (held groups too) when some are not clustered
+  const on = faces ? { faces: { X: faces.X, n: faces.n } } : {};
+  if (spec.preset?.tail) return { tail: spec.preset.tail, people: true, ...on };
+  const tail = identityThresholdOf(lib.db, spec.model)?.tail;
+  return tail ? { tail, people: false, ...on } : null;
+}
+
+/** What the people preset found on the data, in words (the run's record). */
+export function peopleWhy(l: NonNullable<ClusterTaskResult['peopleLink']>): string {
+  return `this library of ${l.n} faces: linking similarity ${l.similarity}, sure ${l.sure}, maybe ${l.maybe}; ${l.groups} people of two or more faces, the largest ${l.largest} (${(100 * l.largest / Math.max(1, l.n)).toFixed(1)}%)`;
+}
+
 /** The rows of a loaded matrix whose items are not in `drop` (shared memory, for the worker). */
 function subset(m: ReturnType<typeof loadMatrix>, drop: Set<number>): ReturnType<typeof loadMatrix> & { rows: Int32Array } {
   const rows = Int32Array.from(Array.from(m.ids.keys()).filter((i) => !drop.has(m.ids[i])));
@@ -124,7 +139,7 @@ function holdGroups(db: Library['db'], runId: number, held: Array<{ id: number; 
 
 /** Matrix mode: cluster the rows of X with no library at all. */
 export async function clusterMatrix(X: Float32Array, n: number, d: number, params: ClusterParams, labelsTrue: Int32Array | null,
-  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; peopleLink?: { from: number } | null } = {}): Promise<ClusterTaskResult> {
+  opts: { signal?: AbortSignal; onProgress?: (stage: string, done: number, total: number) => void; zones?: ClusterTaskPayload['zones'] } = {}): Promise<ClusterTaskResult> {
   if (labelsTrue && labelsTrue.length !== n) throw badArg('labels', `${labelsTrue.length} labels for ${n} rows`);
-  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null, peopleLink: opts.peopleLink ?? null } satisfies ClusterTaskPayload, opts);
+  return runTask('cluster', { X, n, d, params, labelsTrue, sourceIds: null, stream: null, zones: opts.zones ?? null } satisfies ClusterTaskPayload, opts);
 }

@@ -2,9 +2,13 @@
  * The clustering task, run in a worker thread: the matrix arrives in shared memory, the distance blocks go through
  * onnxruntime's MatMul with all cores, and mini-batch k-means in a library streams its batches from SQLite.
  */
-import { plateauLinkSimilarity } from '../../algo/cluster/identity.ts';
 import type { PresetRecord } from '../../common/jobs.ts';
-import { densityPath, runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
+import type { LibraryZones } from '../../common/types.ts';
+import { assessLabels, densityPath, runClustering, type ClusterOutput, type ClusterParams } from '../../algo/cluster/run.ts';
+import { graphAverageLink } from '../../algo/cluster/people-link.ts';
+import { libraryZones } from '../../algo/cluster/identity-scale.ts';
+import type { PeopleTail } from '../../algo/cluster/presets.ts';
+import { createRng } from '../../algo/rng.ts';
 import type { RowSource } from '../../algo/cluster/minibatch.ts';
 import { lazyWarmGemm, warmGemm } from '../workers/warm.ts';
 import { embeddingRowsReader, openWorkerDb } from '../store/embeddings.ts';
@@ -21,15 +25,21 @@ export interface ClusterTaskPayload {
   sourceIds?: Int32Array | null;
   /** stream mini-batches from this library's embeddings instead of X */
   stream?: { library: string; model: string; ids: Int32Array } | null;
-  /** the people preset: compute the linking similarity on the data from this floor (sets params.eps) */
-  peopleLink?: { from: number } | null;
+  /**
+   * the library's identity zones (sure / maybe / link) computed on X with this impostor tail; `people`: the run is the
+   * people preset's average linkage on the kNN graph at the zones' linking similarity (sets params.distanceThreshold)
+   */
+  zones?: { tail: PeopleTail; people: boolean; faces?: { X: Float32Array; n: number } } | null;
 }
 
-/** The linking similarity the people preset found on the data (and the eps it set). */
-export type PeopleLink = NonNullable<PresetRecord['link']> & { eps: number };
+/** Neighbours per face in the people preset's graph. */
+export const PEOPLE_K = 10;
 
-/** A clustering, with what the people preset found beside it (not inside the run's record). */
-export type ClusterTaskResult = ClusterOutput & { peopleLink: PeopleLink | null };
+/** What the people preset found on the data. */
+export type PeopleLink = NonNullable<PresetRecord['link']> & { distanceThreshold: number };
+
+/** A clustering, with the library's zones and what the people preset found beside it (not inside the run's record). */
+export type ClusterTaskResult = ClusterOutput & { zones: LibraryZones | null; peopleLink: PeopleLink | null };
 
 /** Rows of a model's embeddings read from the library by position in `ids`. */
 function sqliteSource(s: NonNullable<ClusterTaskPayload['stream']>, d: number): RowSource & { close(): void } {
@@ -66,26 +76,40 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
   const trains = p.params.algo === 'dec' || /\b(ae|pca)\b/.test(String(p.params.reduce ?? ''));
   const nnGemm = trains ? await warmGemm(1) : undefined;
   try {
-    let params = p.params;
+    // the zones on every face of the library when given (a run after curation clusters only the undecided ones)
+    const zf = p.zones?.faces ?? { X: p.X, n: p.n };
+    const zones = p.zones && zf.n >= 2 ? libraryZones(zf.X, zf.n, p.d, p.zones.tail, { rng: createRng(p.params.seed ?? 0) }) : null;
+    const input = { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source };
+    const opts = { gemm, nnGemm, smallGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s: string, d: number, t: number, x?: unknown) => ctx.progress(s, d, t, x) };
+    let out: ClusterOutput;
     let link: PeopleLink | null = null;
-    if (p.peopleLink) {
+    if (zones && p.zones?.people) {
+      // the people preset: average linkage on the kNN graph at the library's own linking similarity
       ctx.progress('link', 0, 1);
-      const r = await plateauLinkSimilarity(p.X, p.n, p.d, p.peopleLink.from, { gemm, isCancelled: ctx.isCancelled });
-      params = { ...params, eps: Math.round((1 - r.similarity) * 1e4) / 1e4 };
-      link = { similarity: r.similarity, from: p.peopleLink.from, maxGroups: r.maxGroups, grid: r.grid, eps: params.eps! };
+      const t0 = performance.now();
+      const r = await graphAverageLink(p.X, p.n, p.d, { similarity: zones.link, k: PEOPLE_K, gemm, isCancelled: ctx.isCancelled });
+      const fit = performance.now() - t0;
       ctx.progress('link', 1, 1);
+      const distanceThreshold = Math.round((1 - zones.link) * 1e4) / 1e4;
+      const params = { ...p.params, distanceThreshold };
+      const a = await assessLabels(input, r.labels, params, opts);
+      link = { similarity: zones.link, sure: zones.sure, maybe: zones.maybe, n: p.n, k: Math.min(PEOPLE_K, p.n - 1), groups: r.groups, largest: r.largest, distanceThreshold };
+      out = {
+        labels: a.labels, rawLabels: r.labels, probabilities: null, outlierScores: null, stats: a.stats, metrics: a.metrics, report: a.report,
+        timings: { ...a.timings, fit, total: performance.now() - t0 },
+        record: { algo: 'ward', metric: 'cosine', linkage: 'average', distanceThreshold, method: `average linkage on the ${link.k}-NN graph (groups joined best-first while the mean cross similarity >= ${zones.link})` },
+        encoder: null, loss: null,
+      };
+    } else {
+      out = await runClustering(input, p.params, opts);
     }
-    const out = await runClustering(
-      { X: p.X, n: p.n, d: p.d, labelsTrue: p.labelsTrue, sourceIds: p.sourceIds, source },
-      params,
-      { gemm, nnGemm, smallGemm, sgdRunner, isCancelled: ctx.isCancelled, onProgress: (s, d, t, x) => ctx.progress(s, d, t, x) },
-    );
+    if (zones) out.record.identity = zones;
     // how the reduction's SGD was shared out (the embedding does not depend on it)
     if (out.record.reduce) Object.assign(out.record.reduce as object, { sgd: { threads: workerCount(), ...sgdRunner.stats() } });
     const transfer = [out.labels, out.rawLabels, out.stats.sims, out.stats.centroids, out.probabilities, out.outlierScores]
       .filter((a): a is Int32Array | Float32Array => !!a && !(a.buffer instanceof SharedArrayBuffer))
       .map((a) => a.buffer as ArrayBuffer);
-    const result: ClusterTaskResult = { ...out, peopleLink: link };
+    const result: ClusterTaskResult = { ...out, zones, peopleLink: link };
     return { result, transfer: [...new Set(transfer)] };
   } finally {
     sgdRunner.close();

@@ -1,7 +1,7 @@
 /**
  * `assign`: the items of a run's model that are not in the run yet (embedded after it) join the run's groups when
- * close enough (algo/cluster/assign.ts: prototypes per group, the model's identity threshold, a margin over the
- * second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
+ * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold (./zones.ts; the model's
+ * identity threshold for a model without zones), a margin over the second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
  * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
  * the new items, not with the library.
  */
@@ -17,15 +17,16 @@ import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
+import { runZones, zonesFrom } from './zones.ts';
 
 export interface AssignOptions {
-  /** similarity to a group's nearest prototype (default: the model's identity threshold) */
+  /** similarity to a group's nearest prototypes (default: the library's sure threshold, else the model's identity threshold) */
   threshold?: number;
   /** how much the best group must beat the second best (default 0.05) */
   margin?: number;
   /** prototypes per group: this many central and this many edge members (default 4 + 4) */
   prototypes?: number;
-  /** how many of a group's prototypes must reach the threshold (its k-th best decides; default 2, see algo) */
+  /** how many of a group's prototypes must reach the threshold (its k-th best decides; default 1 at the library's sure threshold, else 2) */
   agree?: number;
 }
 
@@ -33,7 +34,10 @@ export interface AssignOptions {
  * Two members of a group must agree (when it has two): the identity threshold is a pairwise false-accept rate, and
  * an unknown face is compared with every prototype of every shortlisted group, so one chance match against one member
  * is far likelier than against two (faces-orl with 10 unknown people, 2 of 91 unknown faces placed with the
- * nearest prototype, none with two; recall of the known unchanged within one face). */
+ * nearest prototype, none with two; recall of the known unchanged within one face). With the library's sure threshold
+ * (./zones.ts) one prototype is enough: that threshold already holds about one impostor pair over ALL the library's
+ * pairs, the multiplicity the second member guarded against (faces-london protocol: 20 of 20 placed, 0 of 20 unknown
+ * faces; faces-orl: 181 of 190, all right; with two, 178 of 190). */
 export const DEFAULT_AGREE = 2;
 
 /** Reads the vectors of `ids` (model `model`) into rows of `out` (row i = ids[i]) in one statement; which were found. */
@@ -84,8 +88,10 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const model = getModel(db, run.model);
   const d = model.dim;
   const identity = identityThresholdOf(db, run.model);
-  const threshold = o.threshold ?? identity?.similarity ?? null;
-  const thresholdFrom = o.threshold !== undefined ? 'given' : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
+  const zones = o.threshold === undefined ? runZones(db, runId) : null;
+  const threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
+  const thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
+    : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
   const margin = o.margin ?? DEFAULT_MARGIN;
   const P = o.prototypes ?? 4;
   const t0 = performance.now();
@@ -132,7 +138,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   normalizeRowsInPlace(Q, items.length, d);
   const t1 = performance.now();
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
-    { threshold: threshold ?? -1, margin, agree: o.agree ?? DEFAULT_AGREE, gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
+    { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
   const to = Array.from(r.group, (gi) => {
     if (gi < 0) return -1;

@@ -7,10 +7,13 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../common/jobs.ts';
+import type { LibraryZones } from '../../common/types.ts';
 import { embedJob } from '../embed/embed-job.ts';
 import { Library } from '../library.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 import { buildIndex, suggest } from './suggest.ts';
+import { runZones, zoneOf } from './zones.ts';
+import { readRunRecord, writeRunRecord } from '../store/runs.ts';
 import { scanRoots } from '../scan/scanner.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir, testContext } from '../../testing/fixtures.ts';
@@ -88,24 +91,29 @@ describe('people of a run', () => {
 });
 
 describe('suggestion queues', () => {
-  it('a face sent to noise is suggested back to its person first, above the identity threshold; rejected ones never again; confirm is one edit', async () => {
-    const identity = identityThresholdOf(svc.lib.db, 'face')!.similarity;
+  it('a face sent to noise is suggested back to its person first, sure, above the library\'s zones; rejected ones never again; confirm is one edit', async () => {
+    // the run's zones, computed once in its worker and kept in its record
+    const zones = (await svc.getRun({ runId })).record.identity as LibraryZones;
+    expect(zones).toMatchObject({ n: 2 * PEOPLE.length, tail: { set: 'faces-orl' } });
+    expect(zones.maybe).toBeLessThan(zones.sure);
     const [p] = await svc.listPeople({ runId, sort: 'size' });
     const [keep, lost] = membersOf(p.cluster);
     await svc.editRun({ runId, op: { type: 'reject', items: [lost] } });
     expect(clusterOf(lost)).toBe(-1);
     const r = await svc.getSuggestions({ runId, cluster: p.cluster });
-    expect(r.threshold).toBe(identity);
-    expect(r.suggestions[0]).toMatchObject({ item: lost, source: 'noise', cluster: -1 });
+    expect([r.threshold, r.sure]).toEqual([zones.maybe, zones.sure]);
+    expect(r.thresholdFrom).toMatch(/this library's maybe threshold \(16 faces/);
+    expect(r.suggestions[0]).toMatchObject({ item: lost, source: 'noise', cluster: -1, zone: 'sure' });
     for (const s of r.suggestions) {
-      expect(s.similarity).toBeGreaterThanOrEqual(identity);
-      expect(personOf.get(s.item)).toBe(personOf.get(keep));
+      expect(s.similarity).toBeGreaterThanOrEqual(zones.maybe);
+      expect(s.zone).toBe(s.similarity >= zones.sure ? 'sure' : 'maybe');
+      if (s.zone === 'sure') expect(personOf.get(s.item)).toBe(personOf.get(keep));
     }
-    // a lower threshold asked for is never below the model's
-    expect((await svc.getSuggestions({ runId, cluster: p.cluster, threshold: -1 })).threshold).toBe(identity);
-    // the other persons get no suggestion of it (every other London person is a different identity)
+    // a lower threshold asked for is never below the library's maybe threshold
+    expect((await svc.getSuggestions({ runId, cluster: p.cluster, threshold: -1 })).threshold).toBe(zones.maybe);
+    // the other persons never offer it as sure (every other London person is a different identity)
     for (const q of (await svc.listPeople({ runId })).filter((x) => x.cluster !== p.cluster)) {
-      expect((await svc.getSuggestions({ runId, cluster: q.cluster })).suggestions.map((s) => s.item)).not.toContain(lost);
+      expect((await svc.getSuggestions({ runId, cluster: q.cluster })).suggestions.filter((s) => s.zone === 'sure').map((s) => s.item)).not.toContain(lost);
     }
 
     const rej = await svc.rejectSuggestions({ runId, cluster: p.cluster, items: [lost] });
@@ -187,6 +195,24 @@ describe('the suggestion index', () => {
   }, 120_000);
 });
 
+describe('the run\'s identity zones', () => {
+  it('a run without them in its record (older or imported) gets them on first use, the same as its worker computed, kept', async () => {
+    const stored = (await svc.getRun({ runId })).record.identity as LibraryZones;
+    const rec = readRunRecord(svc.lib.db, runId);
+    delete rec.identity;
+    writeRunRecord(svc.lib.db, runId, rec);
+    expect((await svc.getRun({ runId })).record.identity).toBeUndefined();
+    const z = runZones(svc.lib.db, runId)!;
+    expect(z).toEqual(stored);
+    expect((await svc.getRun({ runId })).record.identity).toEqual(stored);
+    // a wrong record (maybe above sure) is not trusted: computed again
+    writeRunRecord(svc.lib.db, runId, { ...rec, identity: { ...stored, maybe: stored.sure + 0.1 } });
+    expect(runZones(svc.lib.db, runId)).toEqual(stored);
+    // zones of a similarity
+    expect([zoneOf(z, z.sure), zoneOf(z, (z.sure + z.maybe) / 2), zoneOf(z, z.maybe - 1e-6)]).toEqual(['sure', 'maybe', null]);
+  });
+});
+
 describe('unknown faces that look alike', () => {
   it('three people sent to noise come back as three pairs (complete linkage at the identity threshold), none mixing people', async () => {
     const identity = identityThresholdOf(svc.lib.db, 'face')!.similarity;
@@ -245,9 +271,14 @@ describe('merge suggestions and split with preview', () => {
     const half = split.clusters.find((c) => c !== p.cluster && c >= 0)!;
     expect(membersOf(half)).toEqual([x]);
     const m = await svc.getMergeSuggestions({ runId });
-    expect(m.threshold).toBe(identityThresholdOf(svc.lib.db, 'face')!.similarity);
+    const zones = (await svc.getRun({ runId })).record.identity as LibraryZones;
+    expect([m.threshold, m.sure]).toEqual([zones.maybe, zones.sure]);
     expect([m.suggestions[0].a.cluster, m.suggestions[0].b.cluster].sort()).toEqual([p.cluster, half].sort());
-    for (const s of m.suggestions) expect(s.similarity).toBeGreaterThanOrEqual(m.threshold);
+    expect(m.suggestions[0].zone).toBe('sure');
+    for (const s of m.suggestions) {
+      expect(s.similarity).toBeGreaterThanOrEqual(m.threshold);
+      expect(s.zone).toBe(s.similarity >= m.sure ? 'sure' : 'maybe');
+    }
     await svc.notSamePerson({ runId, clusters: [half, p.cluster] });
     expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].includes(half))).toBe(false);
     await svc.undo({ runId });

@@ -8,7 +8,7 @@ import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } fro
 import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
-import { identityThresholdOf } from '../models/identity.ts';
+import { queueThresholds } from './zones.ts';
 import type { Db } from '../store/db.ts';
 import { clustersNamed, mergeClusterRows, mergeRejects, personNames, personReaders, personRows, runMergeRejects } from '../store/people.ts';
 
@@ -66,14 +66,13 @@ export interface MergeOptions { limit?: number; threshold?: number; gemm?: Gemm 
  * normalized members and whose mean similarity is the members' mean cosine to it, meanSim(a) x meanSim(b) x
  * cos(centroid a, centroid b): exact, from the stored figures, in one matrix product. The highest pair similarity is
  * measured on the pairs' stored samples (top and tail). Pairs marked "not the same" (in this run, or between the same
- * library groups) are left out.
+ * library groups) are left out. Offered from the library's maybe threshold, sure from its sure threshold (./zones.ts),
+ * best first (so the sure ones come first).
  */
 export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = {}): Promise<MergeSuggestionReport> {
   const run = getRun(db, runId);
   const d = getModel(db, run.model).dim;
-  const identity = identityThresholdOf(db, run.model);
-  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
-  const thresholdFrom = identity && threshold === identity.similarity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
+  const { threshold, thresholdFrom, sure } = queueThresholds(db, runId, run.model, o.threshold);
   const rows = mergeClusterRows(db, runId);
   const g = rows.length;
   const C = new Float32Array(g * d);
@@ -119,9 +118,9 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   const suggestions: MergeSuggestion[] = top.map(({ i, j, s }) => {
     let max = -1;
     for (const x of samplesOf(i)) for (const y of samplesOf(j)) { let t = 0; for (let p = 0; p < d; p++) t += x[p] * y[p]; if (t > max) max = t; }
-    return { a: person(i), b: person(j), similarity: Math.round(s * 1e6) / 1e6, max: Math.round(Math.max(max, s) * 1e6) / 1e6 };
+    return { a: person(i), b: person(j), similarity: Math.round(s * 1e6) / 1e6, max: Math.round(Math.max(max, s) * 1e6) / 1e6, zone: s >= sure ? 'sure' as const : 'maybe' as const };
   });
-  return { runId, threshold, thresholdFrom, suggestions };
+  return { runId, threshold, thresholdFrom, sure, suggestions };
 }
 
 /** A split part's figures: size, mean similarity to its centre and the members nearest it (X: the part's rows, normalized). */

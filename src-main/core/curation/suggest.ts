@@ -5,9 +5,10 @@
  * below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces
  * rejected for this person (in this run or for its library group) are never offered. Each person is given by several
  * prototypes: its stored top (central) and tail (edge) samples, as `assign` uses (core/curation/assign.ts). A candidate
- * is offered when its best similarity to the person's prototypes reaches the threshold (never below the model's
- * identity threshold) AND beats its best similarity to any other person (the nearest by centroid, then by prototypes)
- * by the margin.
+ * is offered when its best similarity to the person's prototypes reaches the threshold AND beats its best similarity to
+ * any other person (the nearest by centroid, then by prototypes) by the margin. The threshold is the library's own
+ * (./zones.ts): from its maybe threshold a face is offered as uncertain (`zone: 'maybe'`), from its sure threshold as
+ * sure; a model without zones keeps its identity threshold (every offer sure).
  *
  * The candidates' vectors, each person's centroid and prototypes, and each candidate's shortlist (the persons with the
  * nearest centroids, with its prototype score for each) are kept per run (SuggestionIndex) and brought up to date
@@ -20,8 +21,8 @@ import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../c
 import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
-import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
+import { queueThresholds } from './zones.ts';
 import {
   allVectorBlobs, assignmentReader, clusterAssignments, clusterGroup, clusterName, curatedClusters, hasVectorReader, isRejectedFor, namedClusters,
   personOf, personSamplesReader, personSignatures, rejectedForPerson, runAssignments, suggestionIndexState, suggestionViewReader,
@@ -318,11 +319,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const run = getRun(db, runId);
   const row = personOf(db, runId, cluster);
   if (!row || cluster < 0) throw badArg('cluster', `cluster ${cluster} is not a person of run ${runId}`);
-  const identity = identityThresholdOf(db, run.model);
-  const floor = identity?.similarity ?? -1;
-  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, floor);
-  const thresholdFrom = identity && threshold === identity.similarity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})`
-    : o.threshold !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
+  const { threshold, thresholdFrom, sure } = queueThresholds(db, runId, run.model, o.threshold);
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
@@ -360,12 +357,12 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     suggestions.push({
       item: idx.ids[h.i], path: v.path, similarity: r6(h.s), second: finite ? r6(h.second) : null, secondCluster: finite && h.secondC >= 0 ? h.secondC : null,
       margin: finite ? r6(h.s - h.second) : null, source: idx.source[h.i], cluster: idx.cluster[h.i] === -2 ? null : idx.cluster[h.i],
-      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!],
+      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure ? 'sure' : 'maybe',
     });
   }
   const t2 = performance.now();
   return {
-    runId, cluster, name: row.name, threshold, thresholdFrom, margin, candidates: idx.ids.length, rejected: skipped, suggestions,
+    runId, cluster, name: row.name, threshold, thresholdFrom, sure, margin, candidates: idx.ids.length, rejected: skipped, suggestions,
     timings: { read: Math.round((t1 - t0) * 10) / 10, score: Math.round((t2 - t1) * 10) / 10 },
   };
 }
@@ -379,8 +376,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
 export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
-  const identity = identityThresholdOf(db, run.model);
-  const threshold = Math.max(o.threshold ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
+  const { threshold } = queueThresholds(db, runId, run.model, o.threshold);
   const margin = o.margin ?? DEFAULT_MARGIN;
   // where it is now
   let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;

@@ -7,6 +7,7 @@
  *   fr_landmark: input 'input' [1,1,64,64] gray/256 → 'output' [1,136] (x,y pairs in [0,1] of the crop)
  *   fr_feature:  input 'input' [1,3,112,112] RGB (v-127)/128 → 'output' [1,512]
  */
+import { FACE_MIN_QUALITY_DEFAULT } from '../../common/types.ts';
 import { AppError } from '../../common/errors.ts';
 import { alignFace112, landmarks68To5 } from '../../algo/face-align.ts';
 import { defaultModelsDir, verifyModel } from './files.ts';
@@ -40,7 +41,7 @@ export interface FaceOptions extends RuntimeOptions {
  * detected in photos-flowers have norms 1.45–2.05, the 60 faces of faces-london 3.13–4.77, 385 of the 386 faces of
  * faces-orl 2.24–4.83 (the one left, 1.79, is a poor detection), the two real faces in the flower photos 3.75 and 3.99.
  */
-export const FACE_MIN_QUALITY = 2.2;
+export const FACE_MIN_QUALITY = FACE_MIN_QUALITY_DEFAULT;
 
 export interface FaceBox {
   x: number;

@@ -9,7 +9,7 @@ import { readSnapshot } from '../jobs.ts';
 import type { PresetRecord } from '../../common/jobs.ts';
 import type { ClusterParams, ClusterRequest } from '../../common/types.ts';
 import { applyPreset, resolvePreset } from '../../algo/cluster/presets.ts';
-import { identityThresholdOf } from '../models/identity.ts';
+import { DEFAULT_TAIL, identityThresholdOf } from '../models/identity.ts';
 import { clusterJob } from '../cluster/cluster-job.ts';
 import { getRun, listRuns, runCluster, runClusters } from '../store/runs.ts';
 import { clusterMembers, itemViews, reviewQueue } from '../curation/items.ts';
@@ -30,11 +30,11 @@ export class RunsService extends DomainService {
     let preset: PresetRecord | undefined;
     if (req.preset) {
       // the preset picks the algorithm and parameters from the model and the data; explicit ones override it
-      const choice = resolvePreset(req.preset, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) });
+      const choice = resolvePreset(req.preset, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) }, DEFAULT_TAIL);
       const applied = applyPreset(choice, req);
       params = applied.params;
-      const linked = choice.linkFrom !== undefined && req.eps === undefined && params.algo === choice.params.algo;
-      preset = { name: req.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { linkFrom: choice.linkFrom } : {}) };
+      const linked = choice.tail !== undefined && req.distanceThreshold === undefined && params.algo === choice.params.algo && (params.linkage ?? 'ward') === 'average';
+      preset = { name: req.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { tail: choice.tail } : {}) };
     }
     const { checkParams } = await import('../../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
     checkParams(params, n);

@@ -11,9 +11,9 @@
  *   higher s breaks people apart into singletons (the count of groups of >= 2 stops growing, then falls).
  * Pure: typed arrays in, numbers out; the products go through the injected Gemm.
  */
-import { badArg } from '../../common/errors.ts';
-import { knnExact } from '../knn.ts';
-import { gemmJs, normalizeRows, transpose, type Gemm } from '../linalg.ts';
+import { badArg } from '../common/errors.ts';
+import { knnExact } from '../algo/knn.ts';
+import { gemmJs, normalizeRows, transpose, type Gemm } from '../algo/linalg.ts';
 
 export interface ThresholdPoint { far: number; similarity: number; tar: number }
 

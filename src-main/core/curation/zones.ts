@@ -1,0 +1,77 @@
+/**
+ * A run's identity zones (common/types.ts LibraryZones): the sure and maybe thresholds of this library, from the
+ * model's impostor tail and the library's own pair similarities (algo/cluster/identity-scale.ts). Computed once per
+ * run, in the clustering worker for runs made since (kept in the run's record as `identity`), or here on first use for
+ * a run that has none yet (an older or imported run), then kept in its record the same way. `assign` places only
+ * above `sure`; the queues offer above `sure` as sure, between `maybe` and `sure` as uncertain, nothing below `maybe`;
+ * merge suggestions are ranked with the same zones. A model without a tail has no zones (null): the callers keep its
+ * identity threshold, or their defaults.
+ */
+import { libraryZones } from '../../algo/cluster/identity-scale.ts';
+import { createRng } from '../../algo/rng.ts';
+import type { LibraryZones, SuggestionZone } from '../../common/types.ts';
+import { identityThresholdOf } from '../models/identity.ts';
+import type { Db } from '../store/db.ts';
+import { vectorBlobsOf } from '../store/assign.ts';
+import { getModel } from '../store/embeddings.ts';
+import { getRun, readRunRecord, runAssignments, updateRunRecord } from '../store/runs.ts';
+
+/** Whether a stored record's `identity` is a complete set of zones. */
+function isZones(z: unknown): z is LibraryZones {
+  const o = z as LibraryZones | null;
+  return !!o && typeof o === 'object' && [o.sure, o.maybe, o.link, o.n].every((x) => typeof x === 'number' && Number.isFinite(x)) && o.maybe <= o.sure;
+}
+
+/** The run's zones: from its record, else computed on its faces now and kept in the record; null without a tail. */
+export function runZones(db: Db, runId: number): LibraryZones | null {
+  const run = getRun(db, runId);
+  const stored = (run.record as { identity?: unknown }).identity;
+  if (isZones(stored)) return stored;
+  const tail = identityThresholdOf(db, run.model)?.tail;
+  if (!tail) return null;
+  const { ids } = runAssignments(db, runId);
+  const d = getModel(db, run.model).dim;
+  const X = new Float32Array(ids.length * d);
+  let n = 0;
+  for (const [, vec] of vectorBlobsOf(db, run.model, Array.from(ids))) {
+    if (vec.byteLength !== d * 4) continue;
+    new Uint8Array(X.buffer, n * d * 4, d * 4).set(vec);
+    n++;
+  }
+  if (n < 2) return null;
+  const zones = libraryZones(X.subarray(0, n * d), n, d, tail, { rng: createRng(0) });
+  const rec = readRunRecord(db, runId);
+  rec.identity = zones;
+  updateRunRecord(db, runId, rec);
+  return zones;
+}
+
+/** The zone of a similarity (null: below maybe, not offered). */
+export function zoneOf(z: Pick<LibraryZones, 'sure' | 'maybe'>, similarity: number): SuggestionZone | null {
+  return similarity >= z.sure ? 'sure' : similarity >= z.maybe ? 'maybe' : null;
+}
+
+/** Words for a threshold taken from the zones. */
+export function zonesFrom(z: LibraryZones, which: 'sure' | 'maybe'): string {
+  const far = which === 'sure' ? z.farSure : z.farMaybe;
+  const expected = far * z.pairs;
+  return `this library's ${which} threshold (${z.n} faces: per-pair false-accept rate ${far.toExponential(1)}, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} impostor pair(s) of ${z.pairs} expected above it; tail of ${z.tail.set})`;
+}
+
+/**
+ * The least similarity a queue offers and the one from which an offer is sure: the run's zones (maybe, sure); a given
+ * threshold above maybe replaces it (nothing is offered below maybe; sure is never below the threshold). Without zones: the model's identity threshold (never below it),
+ * or 0.5, and every offer is sure.
+ */
+export function queueThresholds(db: Db, runId: number, model: string, given?: number): { threshold: number; thresholdFrom: string; sure: number } {
+  const zones = runZones(db, runId);
+  if (zones) {
+    const threshold = Math.max(given ?? zones.maybe, zones.maybe);
+    return { threshold, thresholdFrom: threshold !== zones.maybe ? 'given' : zonesFrom(zones, 'maybe'), sure: Math.max(zones.sure, threshold) };
+  }
+  const identity = identityThresholdOf(db, model);
+  const threshold = Math.max(given ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);
+  const thresholdFrom = identity && threshold === identity.similarity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})`
+    : given !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
+  return { threshold, thresholdFrom, sure: threshold };
+}
