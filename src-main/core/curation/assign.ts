@@ -17,6 +17,7 @@ import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
+import { runConstraints } from './constraints.ts';
 
 export interface AssignOptions {
   /** similarity to a group's nearest prototype (default: the model's identity threshold) */
@@ -134,11 +135,11 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
     { threshold: threshold ?? -1, margin, agree: o.agree ?? DEFAULT_AGREE, gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
-  const to = Array.from(r.group, (gi) => {
+  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
     if (gi < 0) return -1;
     if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
     return rows[gi].cluster;
-  });
+  }));
   const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
   const t3 = performance.now();
