@@ -176,3 +176,42 @@ describe('people who stay as the user left them', () => {
     expect(q.suggestions.filter((x) => inPerson.has(x.photoId!))).toEqual([]);
   }, 600_000);
 });
+
+describe('names imported before any face run', () => {
+  it('become people of the next run, with their faces decided', async () => {
+    const u = tempDir();
+    try {
+      const dir = join(u.dir, 'photos');
+      mkdirSync(dir);
+      const rows: string[] = ['path,label'];
+      const people = readdirSync(sharedPath('data/faces-london')).sort().slice(0, 6);
+      people.forEach((p, i) => ['neutral.jpg', 'smiling.jpg'].forEach((f, j) => {
+        const dst = join(dir, `x${(i * 37 + j * 11) % 97}-${i}${j}.jpg`);
+        copyFileSync(sharedPath('data/faces-london', p, f), dst);
+        // labels for the first four people only
+        if (i < 4) rows.push(`${dst},Who ${String.fromCharCode(65 + i)}`);
+      }));
+      const csv = join(u.dir, 'labels.csv');
+      writeFileSync(csv, `${rows.join('\n')}\n`);
+      const f = join(u.dir, 'imp.constellate');
+      const lib = Library.open(f);
+      await scanRoots(lib, [lib.addRoot(dir).id], testContext());
+      await embedJob(lib, { model: 'face' }, testContext());
+      lib.close();
+      const s = CoreService.open(f);
+      try {
+        const rep = await s.importLabels({ source: csv });
+        expect(rep.runId ?? null).toBeNull();
+        // k-means with k = 1: only the names imported can keep the four people apart
+        const job = await s.jobs.wait((await s.cluster({ model: 'face', params: { algo: 'kmeans', k: 1, seed: 1 } as never })).id);
+        expect(job.state).toBe('done');
+        const runId = (job.result as { runId: number }).runId;
+        const cs = await s.getClusters({ runId });
+        expect(cs.filter((c) => c.name).map((c) => [c.name, c.size]).sort()).toEqual([['Who A', 2], ['Who B', 2], ['Who C', 2], ['Who D', 2]]);
+        const states = await s.getItemStates({ runId });
+        expect(JSON.stringify(states)).toContain('named');
+      } finally { await s.close(); }
+    } finally { u.cleanup(); }
+  }, 600_000);
+});
+
