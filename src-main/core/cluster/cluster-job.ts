@@ -54,14 +54,17 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   held = held.map((g) => ({ ...g, items: g.items.filter((i) => !notFaces.has(i)) })).filter((g) => g.items.length);
   const heldItems = new Set(held.flatMap((g) => g.items));
   const gone = all.ids.reduce((c, i) => c + (notFaces.has(i) ? 1 : 0), 0);
-  if (all.n - gone - heldItems.size < 2) { held = []; heldItems.clear(); }
-  const drop = new Set([...heldItems, ...notFaces]);
-  const m = heldItems.size || gone ? subset(all, drop) : { ...all, rows: null as Int32Array | null };
+  // fewer than two faces left to cluster: the held ones are clustered too (the worker needs rows), then put back
+  // with their people
+  const reclaim = all.n - gone - heldItems.size < 2;
+  const drop = new Set([...(reclaim ? [] : heldItems), ...notFaces]);
+  const m = drop.size ? subset(all, drop) : { ...all, rows: null as Int32Array | null };
   const labelsTrue = allLabels && m.rows ? Int32Array.from(m.rows, (r) => allLabels![r]) : allLabels;
   // two faces of one photo are never one person, whatever the algorithm: after clustering, the one nearest the
   // cluster's centre stays and the others become noise (only photos with two or more faces change anything)
-  const cannotLink = kind === 'face';
-  const sourceIds = spec.params.postprocess?.dedupeSources || cannotLink ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
+  const photos = spec.params.postprocess?.dedupeSources || kind === 'face' ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
+  const cannotLink = kind === 'face' && !!photos && new Set(photos).size < photos.length;
+  const sourceIds = spec.params.postprocess?.dedupeSources || cannotLink ? photos : null;
   const taskParams: ClusterParams = cannotLink ? { ...spec.params, postprocess: { ...spec.params.postprocess, dedupeSources: true } } : spec.params;
   ctx.progress('load', 1, 1);
   const payload: ClusterTaskPayload = {
@@ -91,7 +94,7 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   }
   const runId = lib.db.transaction(() => {
     const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params, out, ids: m.ids });
-    const heldRecord = held.length ? holdGroups(lib.db, runId, held) : [];
+    const heldRecord = held.length ? holdGroups(lib.db, runId, held, reclaim) : [];
     // the decisions come with their faces into this run (undo in this run starts from them)
     const states = itemStatesRepo(lib.db);
     for (const it of heldItems) {
@@ -133,8 +136,10 @@ function subset(m: ReturnType<typeof loadMatrix>, drop: Set<number>): ReturnType
 }
 
 /** Adds each held group to a new run as one cluster under its name (curated as the group is), after the clustered ones. */
-function holdGroups(db: Library['db'], runId: number, held: HeldGroup[]): Array<{ group: number | null; name: string | null; cluster: number; size: number }> {
+function holdGroups(db: Library['db'], runId: number, held: HeldGroup[], clustered: boolean): Array<{ group: number | null; name: string | null; cluster: number; size: number }> {
   const w = heldGroupWriter(db);
+  // held items the run clustered leave the clusters it put them in
+  const left = clustered ? [...new Set(runAssignments(db, runId).clusters)] : [];
   let next = w.nextCluster(runId);
   const out: Array<{ group: number | null; name: string | null; cluster: number; size: number }> = [];
   for (const g of held) {
@@ -144,7 +149,7 @@ function holdGroups(db: Library['db'], runId: number, held: HeldGroup[]): Array<
     for (const it of g.items) w.assign(runId, it, c);
     out.push({ group: g.id, name: g.name, cluster: c, size: g.items.length });
   }
-  refreshClusters(db, runId, out.map((h) => h.cluster));
+  refreshClusters(db, runId, [...left, ...out.map((h) => h.cluster)]);
   recountRun(db, runId);
   return out;
 }

@@ -210,6 +210,13 @@ describe('names imported before any face run', () => {
         expect(cs.filter((c) => c.name).map((c) => [c.name, c.size]).sort()).toEqual([['Who A', 2], ['Who B', 2], ['Who C', 2], ['Who D', 2]]);
         const states = await s.getItemStates({ runId });
         expect(JSON.stringify(states)).toContain('named');
+        // every face decided: the next run has nothing left to cluster, and still keeps every person
+        const rest = cs.find((c) => !c.name)!;
+        await s.editRun({ runId, op: { type: 'rename', cluster: rest.cluster, name: 'Rest' } });
+        const again = await s.jobs.wait((await s.cluster({ model: 'face', params: { algo: 'kmeans', k: 2, seed: 1 } as never })).id);
+        expect(again.state, JSON.stringify(again.error)).toBe('done');
+        const cs2 = await s.getClusters({ runId: (again.result as { runId: number }).runId });
+        expect(cs2.map((c) => [c.name, c.size]).sort()).toEqual([['Rest', 4], ['Who A', 2], ['Who B', 2], ['Who C', 2], ['Who D', 2]]);
       } finally { await s.close(); }
     } finally { u.cleanup(); }
   }, 600_000);
