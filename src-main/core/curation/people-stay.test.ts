@@ -6,8 +6,8 @@
  * photo's two faces in one person. The truth (which London/ORL person a face is) is read from the source paths here,
  * in the test only.
  */
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Library } from '../library.ts';
@@ -102,6 +102,19 @@ describe('people who stay as the user left them', () => {
     const hiddenC = named.reduce((a, b) => (byCluster.get(b)!.length > byCluster.get(a)!.length ? b : a));
     const hiddenName = (await nameOf(r1)).get(hiddenC)!;
     await svc.setPerson({ runId: r1, cluster: hiddenC, hidden: true });
+    // choose an avatar for a named person (its last face, not the most central one)
+    const avatarC = named.find((c) => c !== hiddenC && byCluster.get(c)!.length >= 2)!;
+    const avatarFace = byCluster.get(avatarC)!.at(-1)!.item;
+    const avatarName = (await nameOf(r1)).get(avatarC)!;
+    await svc.setPerson({ runId: r1, cluster: avatarC, avatar: avatarFace });
+    // the same faces after a re-encode and a move of their photos (the decisions follow the face, not the file)
+    const reenc = byCluster.get(named[1])![0].path;
+    writeFileSync(reenc, await sharp(readFileSync(reenc)).jpeg({ quality: 80 }).toBuffer());
+    const movedFrom = byCluster.get(named[2])![0].path;
+    renameSync(movedFrom, join(dirname(movedFrom), 'renamed-0.jpg'));
+    truth.set(join(dirname(movedFrom), 'renamed-0.jpg'), truth.get(movedFrom)!);
+    expect((await svc.jobs.wait((await svc.scan()).id)).state).toBe('done');
+    expect((await svc.jobs.wait((await svc.embed({ model: 'face' })).id)).state).toBe('done');
     // make a person from two faces of one ORL person, and mark three other ORL faces "not a face"
     const orl = f1.filter((f) => truth.get(f.path)?.startsWith('orl-'));
     const s01 = orl.filter((f) => truth.get(f.path) === 'orl-s1').slice(0, 2);
@@ -133,6 +146,7 @@ describe('people who stay as the user left them', () => {
       }
       const people = await svc.listPeople({ runId: r, includeHidden: true });
       expect(people.find((p) => p.name === hiddenName)?.hidden).toBe(true);
+      expect(people.find((p) => p.name === avatarName)).toMatchObject({ avatar: avatarFace, avatarChosen: true });
       expect((await svc.listPeople({ runId: r })).some((p) => p.name === hiddenName)).toBe(false);
       for (const it of notFaces) expect(where.get(it)?.cluster ?? -1).toBe(-1);
       expect(sharedPhotos(fs), `${JSON.stringify(params)}: photos whose two faces share a person`).toBe(0);
