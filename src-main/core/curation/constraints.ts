@@ -37,6 +37,8 @@ export interface RunConstraints {
   sharesPhoto(item: number, cluster: number): boolean;
   /** the two clusters may never be merged or offered as one person */
   keepApart(a: number, b: number): boolean;
+  /** the photo a face is in (undefined: not a face run, or no such face): two faces of one photo are two people */
+  photoOf(item: number): number | undefined;
   /** targets for new items (assign), with the ones that would put two faces of one photo in one person set to -1 (unassigned) */
   placeable(items: readonly number[], to: readonly number[]): number[];
 }
@@ -51,6 +53,7 @@ export function runConstraints(db: Db, runId: number): RunConstraints {
   const photosIn = (c: number) => { let s = photoSets.get(c); if (!s) { s = photos.photosIn(c); photoSets.set(c, s); } return s; };
   return {
     sharesPhoto: (item, cluster) => faces && photos.sharesPhoto(item, cluster),
+    photoOf: (item) => (faces ? photos.photoOf(item) : undefined),
     keepApart(a, b) {
       if (a === b) return false;
       clusterPairs ??= notSameClusterPairs(db, runId);
