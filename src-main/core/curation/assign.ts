@@ -139,7 +139,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
     if (gi < 0) return -1;
     if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
     return rows[gi].cluster;
-  }));
+  }), r.best);
   const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
   const t3 = performance.now();

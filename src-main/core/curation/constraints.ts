@@ -39,8 +39,11 @@ export interface RunConstraints {
   keepApart(a: number, b: number): boolean;
   /** the photo a face is in (undefined: not a face run, or no such face): two faces of one photo are two people */
   photoOf(item: number): number | undefined;
-  /** targets for new items (assign), with the ones that would put two faces of one photo in one person set to -1 (unassigned) */
-  placeable(items: readonly number[], to: readonly number[]): number[];
+  /**
+   * targets for new items (assign), with the ones that would put two faces of one photo in one person set to -1
+   * (unassigned); between two new faces of one photo the one with the higher `score` (its similarity) stays
+   */
+  placeable(items: readonly number[], to: readonly number[], score?: ArrayLike<number>): number[];
 }
 
 /** The constraints on a run as it is now (cheap to make: rows are read when asked). Photo runs have only the user's pairs. */
@@ -71,19 +74,22 @@ export function runConstraints(db: Db, runId: number): RunConstraints {
       for (const p of small) if (big.has(p)) return true;
       return false;
     },
-    placeable(items, to) {
-      if (!faces) return [...to];
+    placeable(items, to, score) {
+      const out = [...to];
+      if (!faces) return out;
       const taken = new Set<string>();
-      return items.map((it, i) => {
+      const order = items.map((_, i) => i);
+      if (score) order.sort((a, b) => score[b] - score[a] || a - b);
+      for (const i of order) {
         const c = to[i];
-        if (c < 0) return c;
-        const p = photos.photoOf(it);
-        if (p === undefined) return c;
-        // another face of the photo already in the person, or placed there earlier in this batch
-        if (taken.has(`${p}:${c}`) || photos.sharesPhoto(it, c)) return -1;
+        if (c < 0) continue;
+        const p = photos.photoOf(items[i]);
+        if (p === undefined) continue;
+        // another face of the photo already in the person, or placed there before in this batch
+        if (taken.has(`${p}:${c}`) || photos.sharesPhoto(items[i], c)) { out[i] = -1; continue; }
         taken.add(`${p}:${c}`);
-        return c;
-      });
+      }
+      return out;
     },
   };
 }
