@@ -82,7 +82,7 @@ test('in People: name, hide, split, make a person — each on screen, named in u
   const clusters = [...byCluster.keys()].sort((a, b) => a - b);
   // name four people by typing in their cards
   for (const c of clusters.slice(0, 4)) {
-    const name = `P ${truth.get(byCluster.get(c)[0].path).slice(-3)}`;
+    const name = `P ${(truth.get(byCluster.get(c).find((f) => truth.has(f.path))?.path) ?? `x${c}`).slice(-3)}`;
     const input = page.locator(`[data-testid=person-name][data-cluster="${c}"]`);
     await input.fill(name);
     await input.press('Enter');
@@ -114,7 +114,7 @@ test('in People: name, hide, split, make a person — each on screen, named in u
   assert.equal(await page.locator(`[data-testid=merge-suggestion][data-a="${Math.min(...parts)}"][data-b="${Math.max(...parts)}"]`).count(), 0);
   // every act is named in the history (what undo would take back)
   const words = (await descriptions(r1)).join('\n');
-  for (const w of [/rename .* → 'P /, /hide /, /split .* \('Part A', 'Part B'\)/, /move 2 items to a new cluster 'Made'/]) assert.match(words, w);
+  for (const w of [/rename .* → 'P /, /hide /, /split .* \('Part A', 'Part B'\)/, /move \d+ items? to a new cluster 'Made'/]) assert.match(words, w);
   await shot('1-people');
   // a reload keeps all of it
   await page.reload();
