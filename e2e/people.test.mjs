@@ -147,13 +147,14 @@ test('photo viewer: name a face (a new name, then type-ahead), not a face, draw 
   assert.equal((await person(c0)).size, 2);
   assert.equal((await person(c1)).size, 2);
 
-  // not a face: out of people (unknown), undoable
+  // not a face: out of people and out of the viewer's overlay at once, undoable
   const face = Number(await page.getByTestId('viewer-face').first().getAttribute('data-face'));
   await page.getByTestId('viewer-not-face').first().click();
   await until(async () => (await call('getItems', { kind: 'face', ids: [face], runId }))[0].cluster === -1, 'not a face');
-  await page.waitForFunction(() => document.querySelector('[data-testid=viewer-face-person]')?.textContent === 'unknown');
+  await page.waitForFunction((f) => !document.querySelector(`[data-testid=viewer-face][data-face="${f}"]`), face);
   await undo();
   assert.equal((await call('getItems', { kind: 'face', ids: [face], runId }))[0].cluster, c1);
+  await page.waitForFunction((f) => !!document.querySelector(`[data-testid=viewer-face][data-face="${f}"]`), face);
 
   // draw a missed face by hand: drag a box, add and embed it
   const photoId = Number(await page.getByTestId('viewer').getAttribute('data-photo'));

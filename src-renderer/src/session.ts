@@ -217,7 +217,8 @@ export function startSession(): void {
       void loadRuns().then(() => {
         if (!r || generation !== libraryGeneration) return;
         session.runId = r.runId;
-        if (r.kind === 'face') session.peopleRunId = r.runId;
+        // People on screen stays on the run the person is curating (it says a newer run exists and offers it)
+        if (r.kind === 'face' && (session.peopleRunId === null || session.view !== 'people')) session.peopleRunId = r.runId;
       });
     }
   });

@@ -10,7 +10,8 @@ import { trueLabels } from './labels.ts';
 import { getRun, heldGroupWriter, readRunRecord, recountRun, runAssignments, updateRunRecord, type RunInfo } from '../store/runs.ts';
 import { storeRun } from './runs.ts';
 import { carryOver, refreshClusters } from '../curation/edits.ts';
-import { heldGroups, linkGroups, notFaceIds, syncRunGroups } from '../curation/groups.ts';
+import { heldGroups, importedNames, linkGroups, notFaceIds, syncRunGroups, type HeldGroup } from '../curation/groups.ts';
+import { itemStatesRepo, libraryDecisions } from '../store/item-states.ts';
 import { externalScores } from '../../algo/metrics.ts';
 import { identityThresholdOf } from '../models/identity.ts';
 
@@ -32,21 +33,40 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   if (spec.labels) {
     allLabels = trueLabels(lib.db, all.model.kind, all.ids, spec.labels).labels;
   }
-  // curated groups are constraints: their members stay together under their names; only the rest is clustered
-  let held = spec.params.holdGroups === false ? [] : heldGroups(lib.db, all.model.kind, spec.model);
+  // the user's decisions are constraints: the people they decided (curated groups whole, and the decided members of
+  // every other group) stay together under their names, hidden and avatars with them; only the rest is clustered
+  const kind = all.model.kind;
+  const decisions = libraryDecisions(lib.db, kind);
+  let held: HeldGroup[] = spec.params.holdGroups === false ? [] : heldGroups(lib.db, kind, spec.model, new Set(decisions.keys()));
+  // names imported before any run (label files, XMP sidecars) become people of this run
+  const seeded = new Set<number>();
+  if (spec.params.holdGroups !== false) {
+    for (const [name, items] of importedNames(lib.db, kind, spec.model, new Set(decisions.keys()))) {
+      const same = held.find((g) => g.name === name);
+      if (same) same.items.push(...items); else held.push({ id: null, name, curated: false, items });
+      for (const i of items) seeded.add(i);
+    }
+  }
   // faces the user marked "not a face" are left out of the run (they stay out of people, assignment and suggestions)
-  const notFaces = all.model.kind === 'face' ? notFaceIds(lib.db) : new Set<number>();
+  const notFaces = kind === 'face' ? notFaceIds(lib.db) : new Set<number>();
   held = held.map((g) => ({ ...g, items: g.items.filter((i) => !notFaces.has(i)) })).filter((g) => g.items.length);
   const heldItems = new Set(held.flatMap((g) => g.items));
   const gone = all.ids.reduce((c, i) => c + (notFaces.has(i) ? 1 : 0), 0);
-  if (all.n - gone - heldItems.size < 2) { held = []; heldItems.clear(); }
-  const drop = new Set([...heldItems, ...notFaces]);
-  const m = heldItems.size || gone ? subset(all, drop) : { ...all, rows: null as Int32Array | null };
+  // fewer than two faces left to cluster: the held ones are clustered too (the worker needs rows), then put back
+  // with their people
+  const reclaim = all.n - gone - heldItems.size < 2;
+  const drop = new Set([...(reclaim ? [] : heldItems), ...notFaces]);
+  const m = drop.size ? subset(all, drop) : { ...all, rows: null as Int32Array | null };
   const labelsTrue = allLabels && m.rows ? Int32Array.from(m.rows, (r) => allLabels![r]) : allLabels;
-  const sourceIds = spec.params.postprocess?.dedupeSources ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
+  // two faces of one photo are never one person, whatever the algorithm: after clustering, the one nearest the
+  // cluster's centre stays and the others become noise (only photos with two or more faces change anything)
+  const photos = spec.params.postprocess?.dedupeSources || kind === 'face' ? itemSources(lib.db, m.model.kind, m.ids).photoIds : null;
+  const cannotLink = kind === 'face' && !!photos && new Set(photos).size < photos.length;
+  const sourceIds = spec.params.postprocess?.dedupeSources || cannotLink ? photos : null;
+  const taskParams: ClusterParams = cannotLink ? { ...spec.params, postprocess: { ...spec.params.postprocess, dedupeSources: true } } : spec.params;
   ctx.progress('load', 1, 1);
   const payload: ClusterTaskPayload = {
-    X: m.X, n: m.n, d: m.d, params: spec.params, labelsTrue, sourceIds,
+    X: m.X, n: m.n, d: m.d, params: taskParams, labelsTrue, sourceIds,
     stream: spec.params.algo === 'minibatch-kmeans' && !m.rows ? { library: lib.path, model: spec.model, ids: m.ids } : null,
     zones: zonesFor(lib, spec, heldItems.size ? (gone ? subset(all, notFaces) : all) : null),
   };
@@ -72,9 +92,15 @@ export async function clusterJob(lib: Library, spec: ClusterSpec, ctx: JobContex
   }
   const runId = lib.db.transaction(() => {
     const runId = storeRun(lib.db, { model: spec.model, kind: m.model.kind, params, out, ids: m.ids });
-    const heldRecord = held.length ? holdGroups(lib.db, runId, held) : [];
+    const heldRecord = held.length ? holdGroups(lib.db, runId, held, reclaim) : [];
+    // the decisions come with their faces into this run (undo in this run starts from them)
+    const states = itemStatesRepo(lib.db);
+    for (const it of heldItems) {
+      const d = decisions.get(it) ?? (seeded.has(it) ? { how: 'named' as const, at: Date.now() } : undefined);
+      if (d) states.set(runId, it, d.how, d.at);
+    }
     // the library's named groups find their clusters in the new run; then names of the previous run by overlap
-    const linked = linkGroups(lib.db, runId, new Set(held.map((g) => g.id)));
+    const linked = linkGroups(lib.db, runId, new Set(held.flatMap((g) => (g.id === null ? [] : [g.id]))));
     const carried = carryOver(lib.db, runId);
     syncRunGroups(lib.db, runId);
     const rec = readRunRecord(lib.db, runId);
@@ -121,18 +147,21 @@ function subset(m: ReturnType<typeof loadMatrix>, drop: Set<number>): ReturnType
   return { model: m.model, ids: Int32Array.from(rows, (r) => m.ids[r]), X, n: rows.length, d: m.d, rows };
 }
 
-/** Adds each held group to a new run as one cluster under its name (curated), after the clustered ones. */
-function holdGroups(db: Library['db'], runId: number, held: Array<{ id: number; name: string | null; items: number[] }>): Array<{ group: number; name: string | null; cluster: number; size: number }> {
+/** Adds each held group to a new run as one cluster under its name (curated as the group is), after the clustered ones. */
+function holdGroups(db: Library['db'], runId: number, held: HeldGroup[], clustered: boolean): Array<{ group: number | null; name: string | null; cluster: number; size: number }> {
   const w = heldGroupWriter(db);
+  // held items the run clustered leave the clusters it put them in
+  const left = clustered ? [...new Set(runAssignments(db, runId).clusters)] : [];
   let next = w.nextCluster(runId);
-  const out: Array<{ group: number; name: string | null; cluster: number; size: number }> = [];
+  const out: Array<{ group: number | null; name: string | null; cluster: number; size: number }> = [];
   for (const g of held) {
     const c = next++;
-    w.addCluster(runId, c, g.name, g.id);
+    // a group imported names make has no row yet: syncing the run's groups creates it
+    w.addCluster(runId, c, g.name, g.id, g.curated);
     for (const it of g.items) w.assign(runId, it, c);
     out.push({ group: g.id, name: g.name, cluster: c, size: g.items.length });
   }
-  refreshClusters(db, runId, out.map((h) => h.cluster));
+  refreshClusters(db, runId, [...left, ...out.map((h) => h.cluster)]);
   recountRun(db, runId);
   return out;
 }

@@ -18,6 +18,7 @@ import { applyAssign } from './edits.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
 import { runZones, zonesFrom } from './zones.ts';
+import { runConstraints } from './constraints.ts';
 
 export interface AssignOptions {
   /** similarity to a group's nearest prototypes (default: the library's sure threshold, else the model's identity threshold) */
@@ -140,11 +141,11 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
     { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
-  const to = Array.from(r.group, (gi) => {
+  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
     if (gi < 0) return -1;
     if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
     return rows[gi].cluster;
-  });
+  }), r.best);
   const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
   const t3 = performance.now();

@@ -3,4 +3,4 @@
  * and members across runs. The rules and their SQL live in the groups repository (core/store/groups.ts); this module
  * is their door for the curation, cluster and import code.
  */
-export { heldGroups, joinGroups, linkGroups, listGroups, newItems, notFaceIds, syncRunGroups, unassignedItems, type GroupRow } from '../store/groups.ts';
+export { heldGroups, importedNames, joinGroups, linkGroups, listGroups, newItems, notFaceIds, syncRunGroups, unassignedItems, type GroupRow, type HeldGroup } from '../store/groups.ts';

@@ -264,11 +264,19 @@ describe('one face\'s person (Review)', () => {
 });
 
 describe('merge suggestions and split with preview', () => {
-  it('two halves of one person are the first merge suggestion; "not the same" is remembered and undoable', async () => {
+  it('two halves of one person are the first merge suggestion; "not the same" is remembered and undoable; a split\'s parts are never offered', async () => {
     const [p] = await svc.listPeople({ runId });
     const [x] = membersOf(p.cluster);
+    // the parts of a split are two people by the user's word: never offered for merging
     const split = await svc.applySplit({ runId, cluster: p.cluster, parts: [{ items: [x], name: 'half' }] });
-    const half = split.clusters.find((c) => c !== p.cluster && c >= 0)!;
+    const part = split.clusters.find((c) => c !== p.cluster && c >= 0)!;
+    expect(membersOf(part)).toEqual([x]);
+    expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].includes(part))).toBe(false);
+    await svc.undo({ runId });
+    expect(membersOf(p.cluster)).toHaveLength(2);
+    // a face moved out to a new cluster by hand is the same person's half: offered first
+    const moved = await svc.editRun({ runId, op: { type: 'move', items: [x], to: 'new' } });
+    const half = moved.clusters.find((c) => c !== p.cluster && c >= 0)!;
     expect(membersOf(half)).toEqual([x]);
     const m = await svc.getMergeSuggestions({ runId });
     const zones = (await svc.getRun({ runId })).record.identity as LibraryZones;
@@ -283,7 +291,7 @@ describe('merge suggestions and split with preview', () => {
     expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].includes(half))).toBe(false);
     await svc.undo({ runId });
     expect((await svc.getMergeSuggestions({ runId })).suggestions[0].b.cluster).toBe(Math.max(half, p.cluster));
-    await svc.undo({ runId }); // the split
+    await svc.undo({ runId }); // the move
     expect(membersOf(p.cluster)).toHaveLength(2);
   }, 60_000);
 

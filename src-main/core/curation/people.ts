@@ -10,6 +10,7 @@ import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import { queueThresholds } from './zones.ts';
 import type { Db } from '../store/db.ts';
+import { runConstraints } from './constraints.ts';
 import { clustersNamed, mergeClusterRows, mergeRejects, personNames, personReaders, personRows, runMergeRejects } from '../store/people.ts';
 
 export interface PeopleOptions { search?: string; sort?: 'name' | 'size' | 'recent'; includeHidden?: boolean }
@@ -85,6 +86,7 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   }
   const ownRejected = new Set(runMergeRejects(db, runId).map((r) => `${r.a}:${r.b}`));
   const pairs: Array<{ i: number; j: number; s: number }> = [];
+  const apart = runConstraints(db, runId);
   for (let i = 0; i < g; i++) {
     const mi = rows[i].meanSim ?? 1;
     for (let j = i + 1; j < g; j++) {
@@ -93,6 +95,7 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
       if (ownRejected.has(`${rows[i].cluster}:${rows[j].cluster}`)) continue;
       const ga = rows[i].group_id, gb = rows[j].group_id;
       if (ga !== null && gb !== null && groupRejected.has(`${ga}:${gb}`)) continue;
+      if (apart.keepApart(rows[i].cluster, rows[j].cluster)) continue;
       pairs.push({ i, j, s });
     }
   }

@@ -31,6 +31,7 @@ import { itemsNotInRun } from '../store/unknown-groups.ts';
 import { config } from '../config.ts';
 import { DEFAULT_MARGIN } from './assign.ts';
 import { notFaceIds } from '../store/groups.ts';
+import { runConstraints } from './constraints.ts';
 
 /** Members below this similarity to their own centroid are candidates for other persons. */
 export const LOW_CONFIDENCE = 0.5;
@@ -324,6 +325,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
   const person = idx.persons.get(cluster);
+  const apart = runConstraints(db, runId);
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
   let skipped = 0;
@@ -337,7 +339,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       let s = -Infinity;
       for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
       if (!(s >= threshold)) continue;
-      if (rejected.has(idx.ids[i])) { skipped++; continue; }
+      if (rejected.has(idx.ids[i]) || apart.sharesPhoto(idx.ids[i], cluster)) { skipped++; continue; }
       // the best other person among the candidate's shortlist
       let other = -Infinity, otherC = -1;
       for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
@@ -419,6 +421,7 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
   const group = clusterGroup(db, runId, best.c);
   const rejected = isRejectedFor(db, item, runId, best.c, group ?? -1);
   if (rejected) return none(`rejected for ${nameOf(best.c)} before`, best, second);
+  if (runConstraints(db, runId).sharesPhoto(item, best.c)) return none(`another face of its photo is ${nameOf(best.c)}`, best, second);
   return {
     ...base, cluster: best.c, name: clusterName(db, runId, best.c),
     similarity: r6(best.s), second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason: '',

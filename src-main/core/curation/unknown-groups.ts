@@ -14,6 +14,7 @@ import type { Db } from '../store/db.ts';
 import { itemsNotInRun, noiseItems } from '../store/unknown-groups.ts';
 import { itemViews } from './items.ts';
 import { notFaceIds } from '../store/groups.ts';
+import { runConstraints } from './constraints.ts';
 
 /** Neighbours kept per face for the grouping (a group is at most this size plus one). */
 const K = 16;
@@ -57,7 +58,11 @@ export async function unknownGroups(db: Db, runId: number, o: { threshold?: numb
       }
     }
   }
-  const groups = n >= 2 ? nearDuplicateGroups(X, n, d, { indices, sims, k }, threshold, { maxGroup: K + 1 }) : [];
+  // two faces of one photo are two people: a group keeps the first face of each photo
+  const photoOf = runConstraints(db, runId).photoOf;
+  const groups = (n >= 2 ? nearDuplicateGroups(X, n, d, { indices, sims, k }, threshold, { maxGroup: K + 1 }) : [])
+    .map((g) => { const seen = new Set<number>(); return { ...g, rows: g.rows.filter((r) => { const p = photoOf(ids[r]); if (p === undefined) return true; if (seen.has(p)) return false; seen.add(p); return true; }) }; })
+    .filter((g) => g.rows.length >= 2);
   groups.sort((a, b) => b.minSim - a.minSim || b.rows.length - a.rows.length || a.rows[0] - b.rows[0]);
   const chosen = groups.slice(0, limit);
   const kind = run.kind === 'face' ? 'face' : 'photo';

@@ -84,12 +84,42 @@ export function listGroups(db: Db, kind?: ItemKind): GroupRow[] {
   return rows.map((r) => ({ ...r, curated: !!r.curated }));
 }
 
-/** Curated groups of a kind with their members that have an embedding of the model (what a new run holds). */
-export function heldGroups(db: Db, kind: ItemKind, model: string): Array<{ id: number; name: string | null; items: number[] }> {
-  const groups = db.prepare('SELECT id, name FROM groups WHERE kind = ? AND curated = 1 ORDER BY id').all(kind) as Array<{ id: number; name: string | null }>;
+/** A group a new run holds: its members are not clustered again, they stay one cluster under the group's name. */
+export interface HeldGroup { id: number | null; name: string | null; curated: boolean; items: number[] }
+
+/**
+ * The groups a new run holds, with their members that have an embedding of the model: every member of a curated
+ * group, and the members the user decided (`decided`) of every other group. A group with no such member is not held.
+ */
+export function heldGroups(db: Db, kind: ItemKind, model: string, decided: ReadonlySet<number> = new Set()): HeldGroup[] {
+  const groups = db.prepare('SELECT id, name, curated FROM groups WHERE kind = ? ORDER BY id').all(kind) as Array<{ id: number; name: string | null; curated: number }>;
   const q = db.prepare(`SELECT m.item_id FROM group_members m JOIN embeddings e ON e.model = ? AND e.item_id = m.item_id
     WHERE m.group_id = ? ORDER BY m.item_id`).pluck();
-  return groups.map((g) => ({ ...g, items: q.all(model, g.id) as number[] })).filter((g) => g.items.length > 0);
+  return groups.map((g) => {
+    const all = q.all(model, g.id) as number[];
+    return { id: g.id, name: g.name, curated: g.curated === 1, items: g.curated === 1 ? all : all.filter((i) => decided.has(i)) };
+  }).filter((g) => g.items.length > 0);
+}
+
+/**
+ * Names imported (label files, XMP sidecars) on items of a kind that no run has held yet and no group has: by name,
+ * the items with an embedding of the model (what the next run makes people of). `skip`: items the user decided.
+ */
+export function importedNames(db: Db, kind: ItemKind, model: string, skip: ReadonlySet<number> = new Set()): Map<string, number[]> {
+  const rows = db.prepare(`SELECT l.item_id AS item, l.label FROM labels l JOIN embeddings e ON e.model = @model AND e.item_id = l.item_id
+    WHERE l.kind = @kind AND l.source = 'import'
+      AND NOT EXISTS (SELECT 1 FROM assignments a JOIN runs r ON r.id = a.run_id AND r.kind = @kind WHERE a.item_id = l.item_id)
+      AND NOT EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id AND g.kind = @kind WHERE m.item_id = l.item_id)
+    ORDER BY l.item_id`).all({ kind, model }) as Array<{ item: number; label: string }>;
+  const out = new Map<string, number[]>();
+  for (const r of rows) {
+    const name = r.label.trim();
+    if (!name || skip.has(r.item)) continue;
+    const l = out.get(name) ?? [];
+    l.push(r.item);
+    out.set(name, l);
+  }
+  return out;
 }
 
 /**
@@ -144,4 +174,52 @@ export function newItems(db: Db, runId: number): number[] {
   if ((db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as string) !== 'face') return ids;
   const gone = notFaceIds(db);
   return gone.size ? ids.filter((i) => !gone.has(i)) : ids;
+}
+
+/**
+ * Pairs of library groups the user said are not one person ("not the same", or parts of one split), each pair in both
+ * orders as "a:b". A pair remembered before its clusters had groups is read through the groups they have now.
+ */
+export function notSameGroupPairs(db: Db): Set<string> {
+  const rows = db.prepare(`SELECT COALESCE(x.group_a, (SELECT c.group_id FROM clusters c WHERE c.run_id = x.run_id AND c.cluster = x.a)) AS ga,
+      COALESCE(x.group_b, (SELECT c.group_id FROM clusters c WHERE c.run_id = x.run_id AND c.cluster = x.b)) AS gb
+    FROM merge_rejects x`).all() as Array<{ ga: number | null; gb: number | null }>;
+  const out = new Set<string>();
+  for (const r of rows) if (r.ga !== null && r.gb !== null && r.ga !== r.gb) { out.add(`${r.ga}:${r.gb}`); out.add(`${r.gb}:${r.ga}`); }
+  return out;
+}
+
+/** Pairs of a run's clusters remembered as not one person in that run, as "a:b" in both orders. */
+export function notSameClusterPairs(db: Db, runId: number): Set<string> {
+  const out = new Set<string>();
+  for (const r of db.prepare('SELECT a, b FROM merge_rejects WHERE run_id = ?').all(runId) as Array<{ a: number; b: number }>) { out.add(`${r.a}:${r.b}`); out.add(`${r.b}:${r.a}`); }
+  return out;
+}
+
+/** Readers of a face run's photos: a face's photo, the photos of a cluster's members, a cluster's library group. */
+export function runPhotoReaders(db: Db, runId: number): {
+  photoOf: (face: number) => number | undefined;
+  photosIn: (cluster: number) => Set<number>;
+  sharesPhoto: (face: number, cluster: number) => boolean;
+  groupOf: (cluster: number) => number | null;
+} {
+  const photo = db.prepare('SELECT photo_id FROM faces WHERE id = ?').pluck();
+  const photos = db.prepare('SELECT DISTINCT f.photo_id FROM assignments a JOIN faces f ON f.id = a.item_id WHERE a.run_id = ? AND a.cluster = ?').pluck();
+  const shares = db.prepare(`SELECT 1 FROM faces f JOIN assignments a ON a.run_id = ? AND a.item_id = f.id AND a.cluster = ?
+    WHERE f.photo_id = (SELECT photo_id FROM faces WHERE id = ?) AND f.id != ? LIMIT 1`).pluck();
+  const group = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  return {
+    photoOf: (face) => photo.get(face) as number | undefined,
+    photosIn: (cluster) => new Set(photos.all(runId, cluster) as number[]),
+    sharesPhoto: (face, cluster) => cluster >= 0 && shares.get(runId, cluster, face, face) !== undefined,
+    groupOf: (cluster) => (group.get(runId, cluster) as number | null | undefined) ?? null,
+  };
+}
+
+/** The log rows (not undone) of the split edits of a kind's runs, with a reader of any run's cluster's library group. */
+export function splitEditRows(db: Db, kind: ItemKind): { rows: Array<{ runId: number; op: string }>; groupOf: (runId: number, cluster: number) => number | null } {
+  const rows = db.prepare(`SELECT e.run_id AS runId, e.op FROM edits e JOIN runs r ON r.id = e.run_id AND r.kind = ?
+    WHERE e.undone = 0 AND e.op LIKE '%"type":"split%' ORDER BY e.id`).all(kind) as Array<{ runId: number; op: string }>;
+  const g = db.prepare('SELECT group_id FROM clusters WHERE run_id = ? AND cluster = ?').pluck();
+  return { rows, groupOf: (runId, cluster) => (g.get(runId, cluster) as number | null | undefined) ?? null };
 }

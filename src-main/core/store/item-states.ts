@@ -24,3 +24,13 @@ export function itemStatesRepo(db: Db) {
     all: (runId: number) => db.prepare('SELECT item_id AS item, how, at FROM item_states WHERE run_id = ? ORDER BY item_id').all(runId) as Array<{ item: number; how: ItemDecision; at: number }>,
   };
 }
+
+/**
+ * The library's decisions on items of a kind: every item decided in some run of that kind, with its latest decision
+ * (a new run carries them, so they outlive every run). "Not a face" is left out: the not_faces rows keep those.
+ */
+export function libraryDecisions(db: Db, kind: string): Map<number, { how: ItemDecision; at: number }> {
+  const rows = db.prepare(`SELECT s.item_id AS item, s.how, MAX(s.at) AS at FROM item_states s JOIN runs r ON r.id = s.run_id
+    WHERE r.kind = ? AND s.how != 'not-face' GROUP BY s.item_id`).all(kind) as Array<{ item: number; how: ItemDecision; at: number }>;
+  return new Map(rows.map((r) => [r.item, { how: r.how, at: r.at }]));
+}

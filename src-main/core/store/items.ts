@@ -45,7 +45,8 @@ export function clusterMemberRows(db: Db, kind: ItemKind, runId: number, cluster
   return db.prepare(sql).all(runId, cluster, limit, offset) as ItemViewRow[];
 }
 
-const REVIEW_WHERE = `a.cluster < 0 OR a.sim < ?`;
+// a face marked "not a face" leaves the queue at once (it sits in the run's noise until the next run leaves it out)
+const REVIEW_WHERE = `(a.cluster < 0 OR a.sim < ?) AND NOT EXISTS (SELECT 1 FROM not_faces n JOIN runs r ON r.id = a.run_id AND r.kind = 'face' WHERE n.face_id = a.item_id)`;
 
 /** How many items of a run are in its review queue (noise, or below maxSim to their centroid). */
 export function reviewQueueCount(db: Db, runId: number, maxSim: number): number {

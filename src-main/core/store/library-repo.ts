@@ -122,7 +122,9 @@ export function photoDetailRow(db: Db, id: number): PhotoDetail | undefined {
 
 /** A photo's faces, by id. */
 export function facesOfPhoto(db: Db, photoId: number): Array<{ id: number; photoId: number; x: number; y: number; w: number; h: number; score: number; thumb: string | null }> {
-  return db.prepare('SELECT id, photo_id AS photoId, x, y, w, h, score, thumb FROM faces WHERE photo_id = ? ORDER BY id').all(photoId) as Array<{ id: number; photoId: number; x: number; y: number; w: number; h: number; score: number; thumb: string | null }>;
+  // a face the user marked "not a face" is no face of the photo any more (undo of the mark brings it back)
+  return db.prepare(`SELECT id, photo_id AS photoId, x, y, w, h, score, thumb FROM faces f WHERE photo_id = ?
+    AND NOT EXISTS (SELECT 1 FROM not_faces n WHERE n.face_id = f.id) ORDER BY id`).all(photoId) as Array<{ id: number; photoId: number; x: number; y: number; w: number; h: number; score: number; thumb: string | null }>;
 }
 
 /** One page of scan issues, by path, with the total. */

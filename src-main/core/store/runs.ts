@@ -199,13 +199,14 @@ export function updateRunRecord(db: Db, runId: number, record: RunRecord, metric
 
 /** Prepares once the writers that add held groups to a run: the next free cluster number, a curated cluster row of a
  * group (size 0 until refreshed), and an item's assignment to a cluster (as its original one, without figures). */
-export function heldGroupWriter(db: Db): { nextCluster: (runId: number) => number; addCluster: (runId: number, cluster: number, name: string | null, groupId: number) => void; assign: (runId: number, item: number, cluster: number) => void } {
+export function heldGroupWriter(db: Db): { nextCluster: (runId: number) => number; addCluster: (runId: number, cluster: number, name: string | null, groupId: number | null, curated?: boolean) => void; assign: (runId: number, item: number, cluster: number) => void } {
   const max = db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck();
-  const insA = db.prepare('INSERT INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, NULL, NULL, NULL)');
-  const insC = db.prepare('INSERT INTO clusters (run_id, cluster, size, name, curated, group_id) VALUES (?, ?, 0, ?, 1, ?)');
+  // OR REPLACE: a held item the run clustered (too few others to cluster without it) moves to its held cluster
+  const insA = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, NULL, NULL, NULL)');
+  const insC = db.prepare('INSERT INTO clusters (run_id, cluster, size, name, curated, group_id) VALUES (?, ?, 0, ?, ?, ?)');
   return {
     nextCluster: (runId) => ((max.get(runId) as number | null) ?? -1) + 1,
-    addCluster: (runId, cluster, name, groupId) => { insC.run(runId, cluster, name, groupId); },
+    addCluster: (runId, cluster, name, groupId, curated = true) => { insC.run(runId, cluster, name, curated ? 1 : 0, groupId); },
     assign: (runId, item, cluster) => { insA.run(runId, item, cluster, cluster); },
   };
 }
