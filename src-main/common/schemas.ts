@@ -227,6 +227,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   // people and faces
   listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
+  learn: v.strictObject({ runId: id() }),
   getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
   confirmSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   rejectSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
@@ -545,6 +546,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
     changedAt: nul(anyNum()), thumb: nul(str()), meanSim: nul(anyNum()),
   })),
   setPerson: editResultSchema,
+  learn: v.object({ runId: id(), model: text(), pairs: nint(), heldOut: nint(), before: nul(range(0, 1)), after: nul(range(0, 1)), version: id(), dims: id(), seconds: anyNum(), used: v.boolean() }),
   getSuggestions: v.object({
     runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), margin: anyNum(), candidates: nint(), rejected: nint(),
     suggestions: v.array(v.object({

@@ -124,7 +124,7 @@ export function trainMap(start: MetricModel, X: Float32Array, n: number, example
   const Z0 = mapScores(model, Y, rows.length);
   const P = new Float64Array(G * k);
   for (const e of ex) if (e.sign > 0) { const j = gOf.get(e.cls)!, i = rowPos.get(e.row)!; for (let b = 0; b < k; b++) P[j * k + b] += Z0[i * k + b]; }
-  const epochs = o.epochs ?? 80, lr = o.lr ?? 0.01, s = o.scale ?? 16, decay = o.decay ?? 1e-3;
+  const epochs = o.epochs ?? 100, lr = o.lr ?? 0.03, s = o.scale ?? 16, decay = o.decay ?? 1e-3;
   const rng = createRng(o.seed ?? 0);
   // Adam state
   const mW = new Float64Array(p * k), vW = new Float64Array(p * k), mP = new Float64Array(G * k), vP = new Float64Array(G * k);
