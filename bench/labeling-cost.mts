@@ -121,6 +121,9 @@ async function session(lib: string, runId: number, mode: string, truth?: string)
       child.on('exit', () => fail(new Error(`serve exited: ${err}`)));
     });
     const token = new URL(first.url).searchParams.get('token')!;
+    // a session without learning learns nothing in the background either
+    const set = await fetch(`http://127.0.0.1:${first.port}/api/setSettings?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ learnInBackground: mode === 'learn' }) });
+    if (!set.ok) throw new Error(`setSettings: ${set.status} ${await set.text()}`);
     const t0 = performance.now();
     const r = await new Promise<string>((ok, fail) => {
       const o = spawn('/usr/bin/python3', [join(shared, 'tools/labeling_oracle.py'), String(first.port), token, String(runId), ...(mode === 'learn' ? [] : [mode])],

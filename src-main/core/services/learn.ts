@@ -2,13 +2,15 @@
  * Labeling sessions that learn: `learn {runId}` trains a metric for the run's model from the user's explicit decisions
  * in a worker (core/learn/), stores it with the model in the library, and keeps the model's matrix through it for the
  * queues (the people service asks `metricVectors`). While a UI listens, it retrains in the background as decisions
- * accumulate (a quiet moment after edits, cancelled by the next edit or a close), never blocking a call.
+ * accumulate (a quiet moment after edits, cancelled by the next edit or a close; library setting
+ * `learnInBackground`), never blocking a call.
  */
 import type { LearnReport, RunRef } from '../../common/api.ts';
 import { AppError } from '../../common/errors.ts';
 import { getRun } from '../store/runs.ts';
 import { modelRevision } from '../store/embeddings.ts';
 import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
+import { readSettings } from '../store/settings.ts';
 import { vecBlob, blobVec } from '../store/embeddings.ts';
 import { decisionsOf } from '../learn/decisions.ts';
 import { runTask, toShared } from '../workers/pool.ts';
@@ -151,7 +153,7 @@ export class LearnService extends DomainService {
       if (this.ctx.closing) return;
       try {
         const count = explicitDecisionCount(this.lib.db, runId);
-        if (count - (this.trainedAt.get(runId) ?? 0) < RETRAIN_AFTER) return;
+        if (!readSettings(this.lib.db).learnInBackground || count - (this.trainedAt.get(runId) ?? 0) < RETRAIN_AFTER) return;
         this.train(runId).catch(() => undefined);
       } catch { /* the run went: nothing to learn */ }
     }, QUIET_MS);
