@@ -40,7 +40,7 @@ export class CoreService {
     const ctx = this.ctx = new ServiceContext(lib);
     this.library = new LibraryService(ctx);
     this.curation = new CurationService(ctx);
-    this.learned = new LearnService(ctx);
+    this.learned = new LearnService(ctx, (runId) => this.people.suggestionIndex(runId));
     this.people = new PeopleService(ctx, this.learned);
     const api = assembleApi([
       this.library,

@@ -3,7 +3,7 @@
  * user's explicit decisions only ("item r belongs to group c", "item r does not belong to group c").
  *
  * Pipeline: rows L2-normalized -> centered PCA to p dimensions (unsupervised, all items: it keeps the cosine structure
- * of the data) -> W (p x k, started at the identity) -> L2-normalized. W and one proxy per group are trained with a
+ * of the data) -> W (p x k, started at the first k axes) -> L2-normalized. W and one proxy per group are trained with a
  * proxy softmax loss (scale s): a member's similarity to its group's proxy against every other group's, and for a
  * "not in c" decision -log(1 - p_c); W is held near its start by weight decay toward the identity, so few decisions
  * bend the metric without forgetting the embedding's own structure. Adam on mini-batches, seeded, cancellable.
@@ -27,8 +27,10 @@ export interface MetricModel {
 }
 
 export interface TrainOptions {
-  /** PCA dimension (default min(d, n - 1, 128)); the output keeps it (k = p) */
+  /** PCA dimension (default min(d, n - 1, 128)) */
   p?: number;
+  /** output dimension (default min(p, 64)): the map starts at the first k axes */
+  k?: number;
   epochs?: number;
   lr?: number;
   /** softmax scale on cosine similarities */
@@ -53,9 +55,14 @@ export async function basisOf(X: Float32Array, n: number, d: number, o: TrainOpt
   const Xn = Float32Array.from(X.subarray(0, n * d));
   normalizeRowsInPlace(Xn, n, d);
   const r = await pca(Xn, n, d, p, { seed: o.seed ?? 0, gemm: o.gemm ?? gemmJs, isCancelled: o.isCancelled });
-  const W = new Float32Array(p * p);
-  for (let i = 0; i < p; i++) W[i * p + i] = 1;
-  return { d, p, k: p, mean: r.mean, basis: r.components, W };
+  return { d, p, k: Math.min(p, o.k ?? 64), mean: r.mean, basis: r.components, W: identityMap(p, Math.min(p, o.k ?? 64)) };
+}
+
+/** The starting map: the first k PCA axes as they are (p x k). */
+export function identityMap(p: number, k: number): Float32Array {
+  const W = new Float32Array(p * k);
+  for (let i = 0; i < Math.min(p, k); i++) W[i * k + i] = 1;
+  return W;
 }
 
 /** The PCA scores of rows (n x p): (normalize(x) - mean) . axes. */

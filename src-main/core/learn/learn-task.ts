@@ -5,7 +5,7 @@
  */
 import { AppError } from '../../common/errors.ts';
 import { normalizeRows } from '../../algo/linalg.ts';
-import { basisOf, holdOut, nearestMeanAccuracy, projectRows, trainMap, type MetricExample, type MetricModel } from '../../algo/metric/projection.ts';
+import { basisOf, holdOut, identityMap, nearestMeanAccuracy, projectRows, trainMap, type MetricExample, type MetricModel } from '../../algo/metric/projection.ts';
 import { warmGemm } from '../workers/warm.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 
@@ -15,7 +15,7 @@ export interface LearnPayload {
   /** the decisions: row, group, sign (1 member, -1 not a member) */
   rows: Int32Array; groups: Int32Array; signs: Int8Array;
   /** the stored PCA start, when the model's embeddings are those it was made from */
-  start: { mean: Float32Array; basis: Float32Array; p: number } | null;
+  start: { mean: Float32Array; basis: Float32Array; p: number; k: number } | null;
   seed: number;
   heldOutShare: number;
 }
@@ -35,9 +35,7 @@ export async function learnTask(p: LearnPayload, ctx: TaskContext): Promise<{ re
   ctx.progress('basis', 0, 1);
   let start: MetricModel;
   if (p.start) {
-    const W = new Float32Array(p.start.p * p.start.p);
-    for (let i = 0; i < p.start.p; i++) W[i * p.start.p + i] = 1;
-    start = { d: p.d, p: p.start.p, k: p.start.p, mean: p.start.mean, basis: p.start.basis, W };
+    start = { d: p.d, p: p.start.p, k: p.start.k, mean: p.start.mean, basis: p.start.basis, W: identityMap(p.start.p, p.start.k) };
   } else {
     const gemm = await warmGemm(1);
     start = await basisOf(p.X, p.n, p.d, { seed: p.seed, gemm, isCancelled });

@@ -39,7 +39,8 @@ export class LearnService extends DomainService {
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  constructor(ctx: ServiceContext) {
+  /** `ready`: what must be done before learn answers (the run's suggestion index made again in the new metric, so a queue answers at once) */
+  constructor(ctx: ServiceContext, private readonly ready: (runId: number) => Promise<unknown> = async () => undefined) {
     super(ctx);
     ctx.onRunEdited((runId) => this.edited(runId));
   }
@@ -112,7 +113,7 @@ export class LearnService extends DomainService {
       const repo = learnedMetricsRepo(db);
       const stored = repo.get(run.model);
       const start = stored && stored.modelRevision === m.revision && stored.d === m.d
-        ? { mean: blobVec(stored.mean, stored.d, 'metric mean'), basis: blobVec(stored.basis, stored.p * stored.d, 'metric axes'), p: stored.p }
+        ? { mean: blobVec(stored.mean, stored.d, 'metric mean'), basis: blobVec(stored.basis, stored.p * stored.d, 'metric axes'), p: stored.p, k: stored.k }
         : null;
       const r = await runTask('learn', {
         X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, seed: SEED, heldOutShare: 0.2,
@@ -126,6 +127,7 @@ export class LearnService extends DomainService {
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
+      if (usable(r)) await this.ready(runId).catch(() => undefined);
       const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
       const report: LearnReport = {
         runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
