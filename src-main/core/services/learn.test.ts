@@ -14,7 +14,7 @@ import { writeNpy } from '../npy-file.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 
-const D = 24, G = 4, PER = 20;
+const D = 24, G = 4, PER = 40;
 
 describe('learn: a metric from the session\'s explicit decisions', () => {
   const tmp = tempDir('constellate-learn-');
@@ -73,7 +73,7 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     // the user moves half of each group's photos to the group's cluster (cluster g holds group g from now on)
     const moved: number[] = [];
     for (let g = 0; g < G; g++) {
-      const items = Array.from(ids).filter((it) => truth.get(it) === g).slice(0, PER / 2);
+      const items = Array.from(ids).filter((it) => truth.get(it) === g).slice(0, (PER * 3) / 4);
       await api.editRun({ runId, op: { type: 'move', items, to: clusters[g] } });
       moved.push(...items);
     }

@@ -11,6 +11,7 @@ import { getRun } from '../store/runs.ts';
 import { modelRevision } from '../store/embeddings.ts';
 import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
 import { readSettings } from '../store/settings.ts';
+import { config } from '../config.ts';
 import { vecBlob, blobVec } from '../store/embeddings.ts';
 import { decisionsOf } from '../learn/decisions.ts';
 import { runTask, toShared } from '../workers/pool.ts';
@@ -156,8 +157,8 @@ export class LearnService extends DomainService {
       try {
         const count = explicitDecisionCount(this.lib.db, runId);
         if (!readSettings(this.lib.db).learnInBackground || count - (this.trainedAt.get(runId) ?? 0) < RETRAIN_AFTER) return;
-        this.train(runId).catch(() => undefined);
-      } catch { /* the run went: nothing to learn */ }
+        this.train(runId).catch((e) => { if (config.debug()) console.error('background learning:', e); });
+      } catch (e) { if (config.debug()) console.error('background learning:', e); }
     }, QUIET_MS);
     timer.unref?.();
     this.timers.set(runId, timer);
