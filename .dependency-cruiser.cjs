@@ -27,6 +27,7 @@ const CORE_ROOMS = [
   ['library', '^src-main/core/library\\.ts$'],
   ['scan', '^src-main/core/scan/'],
   ['curation', '^src-main/core/curation/'],
+  ['learn', '^src-main/core/learn/'],
   ['embed', '^src-main/core/embed/'],
   ['cluster', '^src-main/core/cluster/'],
   ['map', '^src-main/core/map/'],

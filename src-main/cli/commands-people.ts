@@ -89,4 +89,18 @@ const mergeSuggestions: Command = {
   },
 };
 
-export const peopleCommands: Command[] = [people, suggestions, mergeSuggestions];
+const learn: Command = {
+  spec: {
+    name: 'learn', summary: 'learn a metric for the run\'s model from the explicit decisions of the run (confirmed and rejected suggestions, moves, split parts); the queues then use it', positionals: [0, 0],
+    usage: 'constellate learn --run ID [--library F] [--json]',
+    options: { run: { type: 'number', help: 'run id' } },
+  },
+  async run(ctx) {
+    const runId = runOf(ctx, 'learn');
+    const r = await ctx.api().learn({ runId });
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+    ctx.out(r, `run ${runId}: learned a ${r.dims}-d metric for ${r.model} (version ${r.version}) from ${r.pairs} decision(s) in ${r.seconds} s; held out ${r.heldOut}: accuracy ${pct(r.before)} before, ${pct(r.after)} after${r.used ? "" : " (not used: no better than the model's own)"}`);
+  },
+};
+
+export const peopleCommands: Command[] = [people, suggestions, mergeSuggestions, learn];

@@ -236,6 +236,13 @@ export interface AppApi {
   suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion>;
   /** Tentative groups of the run's unknown faces (noise + embedded after it, not-a-face left out) that are one person with high probability: every pair at or above the identity threshold (complete linkage), two or more faces, best first. */
   getUnknownGroups(o: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport>;
+  /**
+   * Learns a metric for the run's model from the user's explicit decisions in the run (confirmed and rejected
+   * suggestions, moves, split parts, made people, "not the same" pairs; never members only named with their group),
+   * in a worker, seeded; answers once trained. Held-out decisions give the accuracy before (raw cosine) and after.
+   * The queues, assign and the map of the model then use it; kept in the library with the model.
+   */
+  learn(o: RunRef): Promise<LearnReport>;
 }
 
 /** checkLibrary: the library file at `path` (absolute), whether it is there yet, whether it is the one open now, its schema version (0: a new one). */
@@ -357,6 +364,15 @@ export interface CompareReport {
 export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
 
 export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
+
+/** What `learn` trained: the model it is for, the decisions used (pairs), held out, and held-out accuracy before/after (null: none held out). */
+export interface LearnReport {
+  runId: number; model: string; pairs: number; heldOut: number; before: number | null; after: number | null;
+  /** the metric's version for the model (one more per training) and output dimension */
+  version: number; dims: number; seconds: number;
+  /** whether the queues use it: only a metric better than the model's own cosine on the held-out decisions */
+  used: boolean;
+}
 
 /** A run's item states, counted: members the user decided (by how) and members placed by the run (decided + placed = the run's members). */
 export interface ItemStatesReport { runId: number; decided: number; placed: number; byHow: Record<string, number> }
@@ -489,7 +505,7 @@ export const API_METHODS = [
   'assign', 'getSettings', 'setSettings',
   'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
   'openLibrary', 'listRecentLibraries', 'checkLibrary',
-  'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson',
+  'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson', 'learn',
   'previewSplit', 'applySplit', 'markNotFace', 'addFace',
   'suggestPerson', 'getUnknownGroups',
 ] as const satisfies ReadonlyArray<keyof AppApi>;

@@ -426,6 +426,8 @@ export interface LibrarySettings {
   faceMinQuality: number | null;
   /** folders (absolute paths) whose photos are not searched for faces */
   faceExcludedFolders: string[];
+  /** while a UI is open, relearn a run's metric in the background as its explicit decisions accumulate */
+  learnInBackground: boolean;
 }
 
 /** An item of a run with what the UI shows of it. */

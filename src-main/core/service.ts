@@ -16,6 +16,7 @@ import { InterchangeService } from './services/interchange.ts';
 import { LibraryService } from './services/library.ts';
 import { PeopleService } from './services/people.ts';
 import { RunsService } from './services/runs.ts';
+import { LearnService } from './services/learn.ts';
 import type { SuggestionIndex } from './curation/suggest.ts';
 import type { FolderWatcher } from './watch.ts';
 
@@ -32,13 +33,15 @@ export class CoreService {
   private readonly library: LibraryService;
   private readonly curation: CurationService;
   private readonly people: PeopleService;
+  private readonly learned: LearnService;
 
   constructor(lib: Library) {
     this.lib = lib;
     const ctx = this.ctx = new ServiceContext(lib);
     this.library = new LibraryService(ctx);
     this.curation = new CurationService(ctx);
-    this.people = new PeopleService(ctx);
+    this.learned = new LearnService(ctx, (runId) => this.people.suggestionIndex(runId));
+    this.people = new PeopleService(ctx, this.learned);
     const api = assembleApi([
       this.library,
       new EmbeddingsService(ctx, this.curation),
@@ -47,6 +50,7 @@ export class CoreService {
       this.curation,
       this.people,
       new InterchangeService(ctx),
+      this.learned,
     ]);
     Object.assign(this, api);
   }
@@ -64,6 +68,7 @@ export class CoreService {
 
   async close(): Promise<void> {
     this.ctx.closing = true;
+    await this.learned.settle();
     await this.people.settle();
     await this.library.stopWatching();
     await this.ctx.jobs.cancelAll();

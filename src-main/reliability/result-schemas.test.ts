@@ -179,6 +179,8 @@ describe('result schemas', () => {
     expect((await api.confirmSuggestions({ runId: faceRun, cluster: pc, items: [faceIds[0]] })).op.type).toBe('confirm');
     expect((await api.getMergeSuggestions({ runId: faceRun })).runId).toBe(faceRun);
     expect((await api.notSamePerson({ runId: faceRun, clusters: [people[0].cluster, people[1].cluster] })).op.type).toBe('not-same');
+    // a labeling session that learns: from the confirm, reject and not-same decisions above
+    expect((await api.learn({ runId: faceRun })).runId).toBe(faceRun);
     const pv = await api.previewSplit({ runId: faceRun, cluster: pc, k: 2 });
     expect(pv.parts.length).toBe(2);
     expect((await api.applySplit({ runId: faceRun, cluster: pc, parts: pv.parts.map((x) => ({ items: x.items })) })).op.type).toBe('split-parts');

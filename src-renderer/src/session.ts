@@ -9,7 +9,7 @@ import { api } from './api.ts';
 import { loadPref, onLibrarySwitch, onRunChange, savePref, showError, state, toast } from './state.ts';
 import { inRunWords } from './words.ts';
 
-export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export' | 'duplicates';
+export type ViewName = 'library' | 'map' | 'clusters' | 'cluster' | 'people' | 'review' | 'similar' | 'tune' | 'export' | 'duplicates' | 'label';
 
 export const session = reactive({
   view: 'library' as ViewName,

@@ -32,6 +32,14 @@ import { config } from '../config.ts';
 import { DEFAULT_MARGIN } from './assign.ts';
 import { notFaceIds } from '../store/groups.ts';
 import { runConstraints } from './constraints.ts';
+import { explicitMembers } from '../store/learned-metrics.ts';
+
+/** The run's members placed explicitly by the user (confirmed, moved, split, made a person), and by cluster in item order. */
+function explicitlyPlaced(db: Db, runId: number): { items: Set<number>; byCluster: Map<number, number[]> } {
+  const items = new Set<number>(), byCluster = new Map<number, number[]>();
+  for (const m of explicitMembers(db, runId)) { items.add(m.item); const l = byCluster.get(m.cluster) ?? []; l.push(m.item); byCluster.set(m.cluster, l); }
+  return { items, byCluster };
+}
 
 /** Members below this similarity to their own centroid are candidates for other persons. */
 export const LOW_CONFIDENCE = 0.5;
@@ -47,6 +55,8 @@ export interface SuggestionIndex {
   runId: number;
   model: string;
   d: number;
+  /** the version of the learned metric the vectors went through (0: the model's own vectors) */
+  learned: number;
   persons: Map<number, Person>;
   /** candidates: ids, where they are (-2: not in the run), their normalized vectors (rows of Q) */
   ids: Int32Array;
@@ -118,8 +128,17 @@ function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: numb
   return m;
 }
 
-/** The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of SQLite. */
-export interface VectorSource { ids: Int32Array; X: Float32Array; d: number }
+/**
+ * The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of
+ * SQLite. `learned` (the version of the model's learned metric): the rows are the vectors through that metric (d its
+ * dimension), and each person's centroid is the mean of its prototypes there.
+ */
+export interface VectorSource { ids: Int32Array; X: Float32Array; d: number; learned?: number }
+
+/** The default threshold of a queue in a learned metric (cosine there, where one group's members gather). */
+export const LEARNED_THRESHOLD = 0.5;
+/** Explicitly placed members added to a person's prototypes in a learned metric or a run of photos, the latest first. */
+const EXPLICIT_PROTOS = 24;
 
 /** A row of `src` by item id (binary search over the ascending ids); undefined when the item has no vector there. */
 function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
@@ -139,11 +158,15 @@ function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
 export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
-  const d = getModel(db, run.model).dim;
+  const learned = vectors?.learned ?? 0;
+  const d = learned ? vectors!.d : getModel(db, run.model).dim;
   const key = indexKey(db, runId);
-  const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d ? prev : null;
+  const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d && prev.learned === learned ? prev : null;
   const vecQ = vectorBlobReader(db);
   const src = vectors && vectors.d === d ? vectors : null;
+  // explicit decisions: never candidates (never moved again); in a learned metric or a photo run, prototypes too
+  const explicit = explicitlyPlaced(db, runId);
+  const wide = learned > 0 || run.kind !== 'face';
   /** one item's vector: from the matrix in memory when there is one, else from SQLite */
   const readVec = (it: number): Float32Array | undefined => {
     if (src) return sourceRow(src, it);
@@ -163,7 +186,8 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     const r = cenQ(runId, c);
     const items = new Set<number>();
     for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
-    todo.push([c, sig, r.centroid, [...items]]);
+    if (wide) for (const it of (explicit.byCluster.get(c) ?? []).slice(-EXPLICIT_PROTOS)) items.add(it);
+    todo.push([c, sig + (wide ? `:${(explicit.byCluster.get(c) ?? []).slice(-EXPLICIT_PROTOS).join(',')}` : ''), r.centroid, [...items]]);
   }
   const need = todo.reduce((a, t) => a + t[3].length, 0);
   let vecOf = readVec;
@@ -174,10 +198,12 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     vecOf = (it) => got.get(it);
   }
   for (const [c, sig, cen, items] of todo) {
-    const centroid = Float32Array.from(blobVec(cen, d));
-    normalizeRowsInPlace(centroid, 1, d);
     const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Float32Array] => !!x[1]);
     const vs = found.map((x) => x[1]);
+    // in a learned metric the stored centroid (the model's space) does not apply: the mean of the prototypes there
+    const centroid = learned ? new Float32Array(d) : Float32Array.from(blobVec(cen, d));
+    if (learned) for (const v of vs) { const u = Float32Array.from(v); normalizeRowsInPlace(u, 1, d); for (let t = 0; t < d; t++) centroid[t] += u[t]; }
+    normalizeRowsInPlace(centroid, 1, d);
     const protoIds = Int32Array.from(found, (x) => x[0]);
     const protos = new Float32Array(vs.length * d);
     vs.forEach((v, i) => protos.set(v, i * d));
@@ -218,7 +244,9 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const inRun: Array<[number, number]> = [];
   for (let k = 0; k < members.ids.length; k++) {
     const it = members.ids[k], c = members.cluster[k], sim = members.sim[k];
-    if (!notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || Number.isNaN(sim) || sim < LOW_CONFIDENCE)) inRun.push([it, c]);
+    if (explicit.items.has(it)) continue;
+    // (a run of photos, or a learned metric: every member of a named group not placed explicitly, the margin decides)
+    if (!notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || wide || Number.isNaN(sim) || sim < LOW_CONFIDENCE)) inRun.push([it, c]);
   }
   const fresh = members.fresh.filter((it) => !notFaces.has(it));
   const tCands = performance.now();
@@ -306,7 +334,7 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   }
   if (config.debug()) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
   return {
-    key, runId, model: run.model, d, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
+    key, runId, model: run.model, d, learned, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
     refreshed: { persons: changed.length, candidates: full.length, incremental }, members, named, curated,
   };
 }
@@ -320,7 +348,12 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const run = getRun(db, runId);
   const row = personOf(db, runId, cluster);
   if (!row || cluster < 0) throw badArg('cluster', `cluster ${cluster} is not a person of run ${runId}`);
-  const { threshold, thresholdFrom, sure } = queueThresholds(db, runId, run.model, o.threshold);
+  const { threshold, thresholdFrom, sure } = idx.learned
+    ? (() => {
+      const t = o.threshold ?? LEARNED_THRESHOLD;
+      return { threshold: t, sure: t, thresholdFrom: o.threshold !== undefined ? 'given (learned metric)' : `default ${LEARNED_THRESHOLD} in the learned metric (version ${idx.learned})` };
+    })()
+    : queueThresholds(db, runId, run.model, o.threshold);
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
@@ -378,7 +411,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
 export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
-  const { threshold } = queueThresholds(db, runId, run.model, o.threshold);
+  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold).threshold;
   const margin = o.margin ?? DEFAULT_MARGIN;
   // where it is now
   let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
@@ -395,6 +428,8 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
   if (row >= 0) {
     q = idx.Q.subarray(row * d, (row + 1) * d);
     for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
+  } else if (idx.learned) {
+    return none('not a candidate: placed by the user, curated or without an embedding');
   } else {
     const b = vectorBlobReader(db)(run.model, item);
     if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);

@@ -21,9 +21,10 @@ import { createOrtGemm } from '../gemm-ort.ts';
 import { clusterItemIds, runModel } from '../store/runs.ts';
 import { vectorsOf } from '../store/embeddings.ts';
 import { DomainService, type CachedMatrix, type ServiceContext } from './context.ts';
+import type { LearnService } from './learn.ts';
 
 export class PeopleService extends DomainService {
-  constructor(ctx: ServiceContext) {
+  constructor(ctx: ServiceContext, private readonly learned: LearnService) {
     super(ctx);
     ctx.onRunEdited((runId, clusters) => this.suggestChanged(runId, clusters));
   }
@@ -66,7 +67,9 @@ export class PeopleService extends DomainService {
     const prev = cur ? await cur.catch(() => null) : null;
     const key = indexKey(this.lib.db, runId);
     const gen = this.suggestGen.get(runId) ?? 0;
-    if (prev && prev.key === key && this.suggestBuiltGen.get(runId) === gen) return prev;
+    const model0 = prev?.model ?? runModel(this.lib.db, runId);
+    const version = model0 === null ? 0 : this.learned.metricVersion(model0);
+    if (prev && prev.key === key && this.suggestBuiltGen.get(runId) === gen && prev.learned === version) return prev;
     const again = this.suggestIdx.get(runId);
     if (again !== cur && again) return this.suggestionIndex(runId); // another call started the refresh meanwhile
     this.gemmP ??= createOrtGemm(2);
@@ -81,8 +84,12 @@ export class PeopleService extends DomainService {
     // matrix costs what that scan costs, and later calls share it); a refresh of a few persons only when it is cached
     const model = prev?.model ?? runModel(this.lib.db, runId);
     let cached: CachedMatrix | null = null;
-    try { if (model !== null && (!prev || this.ctx.matrices.isCached(model))) cached = this.matrix(model); } catch { /* no embeddings: read as before */ }
-    const p = buildIndex(this.lib.db, runId, gemm, prev, hint, cached);
+    // a learned metric for the model: the vectors through it (an index made in another metric starts over)
+    const learned = version && model !== null ? await this.learned.metricVectors(model) : null;
+    if (this.suggestIdx.get(runId) !== cur) return this.suggestionIndex(runId);
+    try { if (!learned && model !== null && (!prev || this.ctx.matrices.isCached(model))) cached = this.matrix(model); } catch { /* no embeddings: read as before */ }
+    const src = learned ? { ids: learned.ids, X: learned.X, d: learned.d, learned: learned.version } : cached;
+    const p = buildIndex(this.lib.db, runId, gemm, prev && prev.learned === (learned?.version ?? 0) ? prev : null, hint, src);
     this.suggestIdx.set(runId, p);
     if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
     p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });

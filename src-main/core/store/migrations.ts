@@ -465,6 +465,31 @@ export const MIGRATIONS: Migration[] = [
       END;
     `,
   },
+  {
+    // a metric learned from a labeling session's explicit decisions, one per embedding model of the library: the PCA
+    // start (mean, axes) and the learned map, with what it was trained on and its held-out accuracy before and after
+    version: 9,
+    name: 'learned metrics',
+    sql: `
+      CREATE TABLE learned_metrics (
+        model TEXT PRIMARY KEY REFERENCES models(name) ON DELETE CASCADE,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        d INTEGER NOT NULL,
+        p INTEGER NOT NULL,
+        k INTEGER NOT NULL,
+        mean BLOB NOT NULL,
+        basis BLOB NOT NULL,
+        w BLOB NOT NULL,
+        pairs INTEGER NOT NULL,
+        held_out INTEGER NOT NULL,
+        before REAL,
+        after REAL,
+        model_revision INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -149,6 +149,25 @@ CREATE TABLE labels (
         PRIMARY KEY (kind, item_id, source)
       ) WITHOUT ROWID;
 
+-- table learned_metrics
+CREATE TABLE learned_metrics (
+        model TEXT PRIMARY KEY REFERENCES models(name) ON DELETE CASCADE,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        d INTEGER NOT NULL,
+        p INTEGER NOT NULL,
+        k INTEGER NOT NULL,
+        mean BLOB NOT NULL,
+        basis BLOB NOT NULL,
+        w BLOB NOT NULL,
+        pairs INTEGER NOT NULL,
+        held_out INTEGER NOT NULL,
+        before REAL,
+        after REAL,
+        model_revision INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+
 -- table maps
 CREATE TABLE maps (
         id INTEGER PRIMARY KEY,

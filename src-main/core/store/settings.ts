@@ -4,7 +4,7 @@ import { badArg } from '../../common/errors.ts';
 import type { LibrarySettings } from '../../common/types.ts';
 import type { Db } from './db.ts';
 
-export const DEFAULT_SETTINGS: LibrarySettings = { autoAssign: false, watch: false, watchModels: ['face'], faceMinQuality: null, faceExcludedFolders: [] };
+export const DEFAULT_SETTINGS: LibrarySettings = { autoAssign: false, watch: false, watchModels: ['face'], faceMinQuality: null, faceExcludedFolders: [], learnInBackground: true };
 
 export function readSettings(db: Db): LibrarySettings {
   const out: LibrarySettings = { ...DEFAULT_SETTINGS, watchModels: [...DEFAULT_SETTINGS.watchModels], faceExcludedFolders: [] };

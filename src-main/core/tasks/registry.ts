@@ -16,6 +16,7 @@ import { nearDupTask, normalizeTask, similarTask, sweepTask } from '../curation/
 import { warmGemm, warmStats } from '../workers/warm.ts';
 import { assessTask } from '../interop/import.ts';
 import { streamKmeansTask } from '../interop/stream-cluster.ts';
+import { learnTask, projectTask } from '../learn/learn-task.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
 export interface KnnPayload { X: Float32Array; n: number; d: number; k: number; metric: Metric }
@@ -48,6 +49,8 @@ export const TASKS = {
   warmStats: warmStatsTask,
   assess: assessTask,
   streamKmeans: streamKmeansTask,
+  learn: learnTask,
+  projectMetric: projectTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 

@@ -1,0 +1,92 @@
+/**
+ * How long `learn` takes and how fast a queue answers after it, on N made-up items (tiny distinct images) carrying rows
+ * of the c1 matrix (512-d, or mapped to --dim D by a seeded random projection, e.g. 1792 as the photo model's): a
+ * k-means run, then a tenth of the items moved to their group's cluster (explicit decisions) and a few rejections.
+ * Prints JSON: the first learn (with its PCA start), a second (the start reused), the first queue after learning (the
+ * index rebuilt in the learned metric) and the next ones; the load average beside them.
+ *   node --import tsx bench/learn-speed.mts [N=3000] [--dim D]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { checkedApi } from '../src-main/common/dispatch.ts';
+import { createRng } from '../src-main/algo/rng.ts';
+import { writeNpy } from '../src-main/core/npy-file.ts';
+import { CoreService } from '../src-main/core/service.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = process.env.CONSTELLATE_SHARED ?? resolve(root, '../shared');
+const argv = process.argv.slice(2);
+const N = Number(argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--dim') ?? 3000);
+const dimAt = argv.indexOf('--dim');
+const DIM = dimAt >= 0 ? Number(argv[dimAt + 1]) : 512;
+
+function readNpy(path: string): { data: ArrayBuffer; shape: number[]; f32: boolean } {
+  const b = readFileSync(path);
+  const hl = b.readUInt16LE(8);
+  const header = b.subarray(10, 10 + hl).toString('latin1');
+  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const bytes = b.subarray(10 + hl);
+  return { data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), shape, f32: header.includes('<f4') };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-learn-'));
+const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
+try {
+  const Xr = readNpy(join(shared, 'data/matrices/c1_18969x512_X.npy')), yr = readNpy(join(shared, 'data/matrices/c1_18969x512_y.npy'));
+  const X0 = new Float32Array(Xr.data), y0 = new Int32Array(yr.data), d0 = Xr.shape[1];
+  const rng = createRng(3);
+  const pick = Array.from({ length: y0.length }, (_, i) => i);
+  for (let i = pick.length - 1; i > 0; i--) { const j = rng.int(i + 1); [pick[i], pick[j]] = [pick[j], pick[i]]; }
+  const rows = pick.slice(0, N);
+  const P = DIM === d0 ? null : Float32Array.from({ length: d0 * DIM }, () => rng.normal() / Math.sqrt(DIM));
+  const X = new Float32Array(N * DIM);
+  rows.forEach((r, t) => {
+    if (!P) { X.set(X0.subarray(r * d0, (r + 1) * d0), t * DIM); return; }
+    for (let a = 0; a < d0; a++) { const v = X0[r * d0 + a]; if (v === 0) continue; for (let b = 0; b < DIM; b++) X[t * DIM + b] += v * P[a * DIM + b]; }
+  });
+  const tree = join(dir, 'items');
+  mkdirSync(tree, { recursive: true });
+  const paths: string[] = [];
+  for (let t = 0; t < N; t++) {
+    const p = join(tree, `i${t}.png`);
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: t & 255, g: (t >> 8) & 255, b: 99 } } }).png().toFile(p);
+    paths.push(p);
+  }
+  writeNpy(join(dir, 'X.npy'), X, [N, DIM]);
+  writeFileSync(join(dir, 'ids.csv'), 'path\n' + paths.map((p) => `"${p}"`).join('\n') + '\n');
+  const svc = CoreService.open(join(dir, 'speed.constellate'));
+  const api = checkedApi(svc);
+  const [rootRow] = await api.addRoots({ paths: [tree] });
+  await api.waitJob({ id: (await api.scan({ rootIds: [rootRow.id] })).id });
+  await api.importEmbeddings({ npy: join(dir, 'X.npy'), ids: join(dir, 'ids.csv'), model: 'mine' });
+  const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: 100, seed: 1 } })).id, timeoutMs: 600_000 });
+  if (job.state !== 'done') throw new Error(`cluster: ${JSON.stringify(job.error)}`);
+  const runId = (await api.listRuns())[0].id;
+  const idOf = new Map((await api.listPhotos({ limit: 100_000 })).items.map((p) => [p.path, p.id]));
+  const truth = new Map(paths.map((p, t) => [idOf.get(p)!, y0[rows[t]]]));
+  // each true group goes to the cluster holding most of it; a tenth of the items are moved there explicitly
+  const { ids, clusters } = await api.getAssignments({ runId });
+  const votes = new Map<number, Map<number, number>>();
+  ids.forEach((it, i) => { const g = truth.get(it)!; const m = votes.get(g) ?? new Map(); m.set(clusters[i], (m.get(clusters[i]) ?? 0) + 1); votes.set(g, m); });
+  const home = new Map([...votes].map(([g, m]) => [g, [...m].sort((a, b) => b[1] - a[1])[0][0]]));
+  const byTarget = new Map<number, number[]>();
+  Array.from(ids).filter((_, i) => i % 10 === 0).forEach((it) => { const c = home.get(truth.get(it)!)!; const l = byTarget.get(c) ?? []; l.push(it); byTarget.set(c, l); });
+  for (const [c, items] of byTarget) await api.editRun({ runId, op: { type: 'move', items, to: c } });
+  const t1 = performance.now();
+  const first = await api.learn({ runId });
+  const learn1 = (performance.now() - t1) / 1000;
+  const t2 = performance.now();
+  const second = await api.learn({ runId });
+  const learn2 = (performance.now() - t2) / 1000;
+  const cl = [...byTarget.keys()].slice(0, 6);
+  const q: number[] = [];
+  for (const c of cl) { const t = performance.now(); await api.getSuggestions({ runId, cluster: c, limit: 200 }); q.push(Math.round(performance.now() - t)); }
+  console.log(JSON.stringify({ n: N, d: DIM, decisions: first.pairs, learnFirstS: Math.round(learn1 * 100) / 100, learnAgainS: Math.round(learn2 * 100) / 100,
+    heldOut: first.heldOut, before: first.before, after: first.after, used: second.used, queueMs: q, load: load() }));
+  await svc.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,111 @@
+/**
+ * `learn {runId}` on a real library file: real photos (flowers), imported embeddings made up here so that the groups
+ * differ only along a few weak directions under strong nuisance ones (the embedding does not separate them; the
+ * user's decisions must teach the metric that). Decisions are made through the API as a person makes them.
+ */
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppApi } from '../../common/api.ts';
+import { checkedApi } from '../../common/dispatch.ts';
+import { createRng } from '../../algo/rng.ts';
+import { Library } from '../library.ts';
+import { writeNpy } from '../npy-file.ts';
+import { CoreService } from '../service.ts';
+import { sharedPath, tempDir } from '../../testing/fixtures.ts';
+
+const D = 24, G = 4, PER = 40;
+
+describe('learn: a metric from the session\'s explicit decisions', () => {
+  const tmp = tempDir('constellate-learn-');
+  const lib = join(tmp.dir, 'learn.constellate');
+  let svc: CoreService;
+  let api: AppApi;
+  let runId = 0;
+  const truth = new Map<number, number>();
+
+  beforeAll(async () => {
+    const folders = readdirSync(sharedPath('data/photos-flowers')).filter((f) => !f.includes('.')).sort().slice(0, G);
+    const paths: string[] = [];
+    folders.forEach((folder, g) => {
+      mkdirSync(join(tmp.dir, 'photos', `f${g}`), { recursive: true });
+      for (const f of readdirSync(sharedPath('data/photos-flowers', folder)).filter((x) => x.endsWith('.jpg')).sort().slice(0, PER)) {
+        copyFileSync(sharedPath('data/photos-flowers', folder, f), join(tmp.dir, 'photos', `f${g}`, f));
+        paths.push(join(tmp.dir, 'photos', `f${g}`, f));
+      }
+    });
+    svc = CoreService.open(lib);
+    api = checkedApi(svc);
+    const [root] = await api.addRoots({ paths: [join(tmp.dir, 'photos')] });
+    await api.waitJob({ id: (await api.scan({ rootIds: [root.id] })).id });
+    const rng = createRng(7);
+    const centers = Array.from({ length: G }, () => Array.from({ length: 4 }, () => rng.normal()));
+    const X = new Float32Array(paths.length * D);
+    paths.forEach((_, i) => {
+      const g = Math.floor(i / PER);
+      for (let t = 0; t < D; t++) X[i * D + t] = t < 4 ? centers[g][t] + rng.normal() * 0.3 : rng.normal() * 2.5 + 1;
+    });
+    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
+    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
+    await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
+    const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: G, seed: 1 } })).id });
+    expect(job.state).toBe('done');
+    runId = (await api.listRuns())[0].id;
+    const idOf = new Map((await api.listPhotos({ limit: 1000 })).items.map((p) => [p.path, p.id]));
+    paths.forEach((p, i) => truth.set(idOf.get(p)!, Math.floor(i / PER)));
+  });
+  afterAll(async () => { await svc?.close(); tmp.cleanup(); });
+
+  it('with no explicit decision it learns nothing usable; names alone are not decisions', async () => {
+    const clusters = await api.getClusters({ runId });
+    for (const [g, c] of clusters.entries()) await api.editRun({ runId, op: { type: 'rename', cluster: c.cluster, name: `g${g}` } });
+    const r = await api.learn({ runId });
+    expect(r).toMatchObject({ runId, model: 'mine', pairs: 0, heldOut: 0, before: null, after: null, used: false });
+    // a photo run's queue answers with the keys of a face run's
+    const q = await api.getSuggestions({ runId, cluster: clusters[0].cluster, limit: 10 });
+    expect(q).toMatchObject({ runId, cluster: clusters[0].cluster, name: 'g0' });
+    expect(q.thresholdFrom).not.toMatch(/learned/);
+  });
+
+  it('learns from moves and rejections: held-out accuracy rises, the queues use it, decided items are never offered', async () => {
+    const clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+    const { ids } = await api.getAssignments({ runId });
+    // the user moves half of each group's photos to the group's cluster (cluster g holds group g from now on)
+    const moved: number[] = [];
+    for (let g = 0; g < G; g++) {
+      const items = Array.from(ids).filter((it) => truth.get(it) === g).slice(0, (PER * 3) / 4);
+      await api.editRun({ runId, op: { type: 'move', items, to: clusters[g] } });
+      moved.push(...items);
+    }
+    // and says a few others are not in a group
+    const other = Array.from(ids).filter((it) => !moved.includes(it) && truth.get(it) !== 0).slice(0, 3);
+    await api.rejectSuggestions({ runId, cluster: clusters[0], items: other });
+    const r = await api.learn({ runId });
+    expect(r.pairs).toBe(moved.length + other.length);
+    expect(r.heldOut).toBeGreaterThan(0);
+    expect(r.after!).toBeGreaterThan(r.before!);
+    expect(r.used).toBe(true);
+    expect(r.version).toBe(2);
+    const q = await api.getSuggestions({ runId, cluster: clusters[1], limit: 50 });
+    expect(q.thresholdFrom).toMatch(/learned metric/);
+    for (const s of q.suggestions) expect(moved).not.toContain(s.item);
+    // what the learned queue offers is mostly right
+    if (q.suggestions.length) expect(q.suggestions.filter((s) => truth.get(s.item) === 1).length / q.suggestions.length).toBeGreaterThan(0.5);
+  });
+
+  it('keeps the metric in the library (a reopened library uses it), refuses bad arguments, and a second call cancels the first', async () => {
+    await svc.close();
+    svc = CoreService.open(lib);
+    api = checkedApi(svc);
+    const clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+    const q = await api.getSuggestions({ runId, cluster: clusters[2], limit: 5 });
+    expect(q.thresholdFrom).toMatch(/learned metric \(version 2\)/);
+    await expect(api.learn({ runId: runId + 50 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(api.learn({ runId: 0 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(api.learn({ runId, extra: 1 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    const first = api.learn({ runId });
+    const second = api.learn({ runId });
+    await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect((await second).version).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Labeling sessions that learn: `learn {runId}` trains a metric for the run's model from the user's explicit decisions
+ * in a worker (core/learn/), stores it with the model in the library, and keeps the model's matrix through it for the
+ * queues (the people service asks `metricVectors`). While a UI listens, it retrains in the background as decisions
+ * accumulate (a quiet moment after edits, cancelled by the next edit or a close; library setting
+ * `learnInBackground`), never blocking a call.
+ */
+import type { LearnReport, RunRef } from '../../common/api.ts';
+import { AppError } from '../../common/errors.ts';
+import { getRun } from '../store/runs.ts';
+import { modelRevision } from '../store/embeddings.ts';
+import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
+import { readSettings } from '../store/settings.ts';
+import { config } from '../config.ts';
+import { vecBlob, blobVec } from '../store/embeddings.ts';
+import { decisionsOf } from '../learn/decisions.ts';
+import { runTask, toShared } from '../workers/pool.ts';
+import { DomainService, type ServiceContext } from './context.ts';
+
+/** A model's vectors through its learned metric (rows by ascending item id, unit rows), as the suggestion index reads them. */
+export interface MetricVectors { ids: Int32Array; X: Float32Array; d: number; version: number; revision: number }
+
+/** New explicit decisions since the last training that make a background retraining worth it. */
+const RETRAIN_AFTER = 10;
+/** Quiet time after the last edit before a background retraining starts. */
+const QUIET_MS = 1500;
+const SEED = 1;
+
+/** Whether a metric is better than the model's own cosine on the decisions it held out. */
+export function usable(m: { before: number | null; after: number | null }): boolean {
+  return m.before !== null && m.after !== null && m.after > m.before;
+}
+
+export class LearnService extends DomainService {
+  /** per model: its matrix through the stored metric */
+  private vectors = new Map<string, Promise<MetricVectors | null>>();
+  /** per run: the training in progress (at most one) */
+  private training = new Map<number, { done: Promise<LearnReport>; abort: AbortController }>();
+  /** per run: the decision count the last training saw */
+  private trainedAt = new Map<number, number>();
+  private timers = new Map<number, ReturnType<typeof setTimeout>>();
+
+  /** `ready`: what must be done before learn answers (the run's suggestion index made again in the new metric, so a queue answers at once) */
+  constructor(ctx: ServiceContext, private readonly ready: (runId: number) => Promise<unknown> = async () => undefined) {
+    super(ctx);
+    ctx.onRunEdited((runId) => this.edited(runId));
+  }
+
+  async learn({ runId }: RunRef): Promise<LearnReport> {
+    getRun(this.lib.db, runId);
+    if (this.lib.db.readonly) throw new AppError('CONFLICT', 'the library is open read-only: a learned metric cannot be stored');
+    const cur = this.training.get(runId);
+    if (cur) { cur.abort.abort(); await cur.done.catch(() => undefined); }
+    return this.train(runId);
+  }
+
+  /** Stops background work (the library closes). */
+  async settle(): Promise<void> {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const t of this.training.values()) t.abort.abort();
+    await Promise.all([...this.training.values()].map((t) => t.done.catch(() => undefined)));
+  }
+
+  /** The model's vectors through its learned metric, or null when none is stored (or it was made from other embeddings). */
+  metricVectors(model: string): Promise<MetricVectors | null> {
+    const stamp = learnedMetricsRepo(this.lib.db).stamp(model);
+    const revision = modelRevision(this.lib.db, model) ?? -1;
+    if (!stamp || stamp.modelRevision !== revision) return Promise.resolve(null);
+    const cur = this.vectors.get(model);
+    if (cur) {
+      const p = cur.then((v) => (v && v.version === stamp.version && v.revision === revision ? v : this.loadVectors(model)));
+      return p;
+    }
+    return this.loadVectors(model);
+  }
+
+  /**
+   * The version of a model's metric the queues use (0: none, the model's own vectors), cheap: what a suggestion index
+   * is keyed by. A metric is used only once it beat the model's own cosine on held-out decisions.
+   */
+  metricVersion(model: string): number {
+    const stamp = learnedMetricsRepo(this.lib.db).stamp(model);
+    return stamp && stamp.modelRevision === (modelRevision(this.lib.db, model) ?? -1) && usable(stamp) ? stamp.version : 0;
+  }
+
+  private loadVectors(model: string): Promise<MetricVectors | null> {
+    const p = (async (): Promise<MetricVectors | null> => {
+      const row = learnedMetricsRepo(this.lib.db).get(model);
+      if (!row) return null;
+      const m = this.matrix(model);
+      if (m.revision !== row.modelRevision || m.d !== row.d) return null;
+      const Z = await runTask('projectMetric', {
+        X: m.X, n: m.n, d: m.d, p: row.p, k: row.k,
+        mean: blobVec(row.mean, row.d, 'metric mean'), basis: blobVec(row.basis, row.p * row.d, 'metric axes'), W: blobVec(row.w, row.p * row.k, 'metric map'),
+      });
+      return { ids: m.ids, X: Z, d: row.k, version: row.version, revision: row.modelRevision };
+    })();
+    this.vectors.set(model, p);
+    p.catch(() => { if (this.vectors.get(model) === p) this.vectors.delete(model); });
+    return p;
+  }
+
+  private train(runId: number): Promise<LearnReport> {
+    const abort = new AbortController();
+    const done = (async (): Promise<LearnReport> => {
+      const t0 = performance.now();
+      const db = this.lib.db;
+      const run = getRun(db, runId);
+      const m = this.matrix(run.model);
+      const rowOf = m.rowOf ??= new Map(Array.from(m.ids, (id, i) => [id, i] as const));
+      const dec = decisionsOf(db, runId, (it) => rowOf.get(it));
+      const count = explicitDecisionCount(db, runId);
+      const repo = learnedMetricsRepo(db);
+      const stored = repo.get(run.model);
+      const start = stored && stored.modelRevision === m.revision && stored.d === m.d
+        ? { mean: blobVec(stored.mean, stored.d, 'metric mean'), basis: blobVec(stored.basis, stored.p * stored.d, 'metric axes'), p: stored.p, k: stored.k }
+        : null;
+      const r = await runTask('learn', {
+        X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, seed: SEED, heldOutShare: 0.2,
+      }, { signal: abort.signal });
+      if (abort.signal.aborted) throw new AppError('CANCELLED', 'learning cancelled');
+      if (modelRevision(db, run.model) !== m.revision) throw new AppError('CONFLICT', `the ${run.model} embeddings changed while learning: learn again`);
+      const version = repo.put({
+        model: run.model, runId, d: m.d, p: r.p, k: r.k, mean: vecBlob(r.mean), basis: vecBlob(r.basis), w: vecBlob(r.W),
+        pairs: r.pairs, heldOut: r.heldOut, before: r.before, after: r.after, modelRevision: m.revision, createdAt: Date.now(),
+      });
+      const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
+      this.vectors.set(run.model, Promise.resolve(vec));
+      this.trainedAt.set(runId, count);
+      if (usable(r)) await this.ready(runId).catch(() => undefined);
+      const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
+      const report: LearnReport = {
+        runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
+        seconds: Math.round((performance.now() - t0) / 10) / 100, used: usable(r),
+      };
+      this.emit({ type: 'run', runId });
+      return report;
+    })();
+    const entry = { done, abort };
+    this.training.set(runId, entry);
+    const clear = () => { if (this.training.get(runId) === entry) this.training.delete(runId); };
+    done.then(clear, clear);
+    return done;
+  }
+
+  /** After an edit while a UI listens: retrain once the decisions grew enough and the user paused (the running one is cancelled). */
+  private edited(runId: number): void {
+    if (!this.listeners.size || this.ctx.closing || this.lib.db.readonly) return;
+    const cur = this.training.get(runId);
+    if (cur) cur.abort.abort();
+    const t = this.timers.get(runId);
+    if (t) clearTimeout(t);
+    const timer = setTimeout(() => {
+      this.timers.delete(runId);
+      if (this.ctx.closing) return;
+      try {
+        const count = explicitDecisionCount(this.lib.db, runId);
+        if (!readSettings(this.lib.db).learnInBackground || count - (this.trainedAt.get(runId) ?? 0) < RETRAIN_AFTER) return;
+        this.train(runId).catch((e) => { if (config.debug()) console.error('background learning:', e); });
+      } catch (e) { if (config.debug()) console.error('background learning:', e); }
+    }, QUIET_MS);
+    timer.unref?.();
+    this.timers.set(runId, timer);
+  }
+}
