@@ -62,7 +62,7 @@ for (const [name, m] of Object.entries(data)) {
   const from = (cal[otherName] as { points: Array<{ far: number; similarity: number }> }).points;
   for (const t of [{ far: 1e-4, similarity: from[2].similarity, set: otherName }, { far: FACE_IDENTITY.far, similarity: FACE_IDENTITY.similarity, set: FACE_IDENTITY.set }]) {
     const plateau = await plateauLinkSimilarity(m.X, m.n, m.d, t.similarity);
-    const chosen = resolvePreset('people', { n: m.n, d: m.d, kind: 'face', identity: t }, plateau.similarity);
+    const chosen = resolvePreset('people', { n: m.n, d: m.d, kind: 'face', identity: t });
     presets.push({ set: name, threshold: t, link: plateau.similarity, params: chosen.params, ...(await ami(m, chosen.params)) });
   }
 }
