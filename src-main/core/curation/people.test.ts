@@ -271,7 +271,8 @@ describe('merge suggestions and split with preview', () => {
     const split = await svc.applySplit({ runId, cluster: p.cluster, parts: [{ items: [x], name: 'half' }] });
     const part = split.clusters.find((c) => c !== p.cluster && c >= 0)!;
     expect(membersOf(part)).toEqual([x]);
-    expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].includes(part))).toBe(false);
+    // (the part may meet another person in the uncertain zone; never the person it was split from)
+    expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].sort().join() === [part, p.cluster].sort().join())).toBe(false);
     await svc.undo({ runId });
     expect(membersOf(p.cluster)).toHaveLength(2);
     // a face moved out to a new cluster by hand is the same person's half: offered first
