@@ -63,4 +63,20 @@ describe('library groups', () => {
     expect(unassignedItems(svc.lib.db, r3.runId)).toEqual({ noise: [], notInRun: [] });
     expect((await svc.check()).ok).toBe(true);
   }, 300_000);
+
+  it('a person hidden without a name is kept by the next run too, hidden', async () => {
+    const r1 = (await run({ preset: 'people' })).runId;
+    const members = async (runId: number, cluster: number) => (await svc.getClusterMembers({ runId, cluster, offset: 0, limit: 100 })).items.map((i) => i.item).sort((a, b) => a - b);
+    const cs = (await svc.getClusters({ runId: r1 })).filter((c) => !c.name && c.size >= 2);
+    expect(cs.length).toBeGreaterThanOrEqual(3);
+    const hiddenItems = await members(r1, cs[0].cluster);
+    await svc.setPerson({ runId: r1, cluster: cs[0].cluster, hidden: true });
+    for (const params of [{ algo: 'kmeans', k: 2, seed: 3 }, { algo: 'hdbscan', minClusterSize: 2, minSamples: 2 }]) {
+      const r = (await run(params)).runId;
+      const people = await svc.listPeople({ runId: r, includeHidden: true });
+      const hidden = people.filter((p) => p.hidden);
+      expect(hidden).toHaveLength(1);
+      expect(await members(r, hidden[0].cluster)).toEqual(hiddenItems);
+    }
+  }, 300_000);
 });

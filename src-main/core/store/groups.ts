@@ -14,19 +14,24 @@ import type { Db } from './db.ts';
 
 export interface GroupRow { id: number; kind: ItemKind; name: string | null; curated: boolean; size: number }
 
-/** Makes the groups of a run's named or curated clusters match them (all clusters, or the given ones). */
+/** A cluster with what makes it the library's: a name, the curated mark, hidden. */
+const CLUSTER_GROUP_ROW = 'SELECT c.cluster, c.name, c.curated, c.hidden, c.group_id FROM clusters c';
+
+/** Makes the groups of a run's named, curated or hidden clusters match them (all clusters, or the given ones). */
 export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>): void {
   const kind = db.prepare('SELECT kind FROM runs WHERE id = ?').pluck().get(runId) as ItemKind | undefined;
   if (!kind) return;
   const now = Date.now();
+  const one = db.prepare(`${CLUSTER_GROUP_ROW} WHERE c.run_id = ? AND c.cluster = ?`);
   const rows = (clusters
-    ? [...new Set(clusters)].filter((c) => c >= 0).map((c) => db.prepare('SELECT cluster, name, curated, group_id FROM clusters WHERE run_id = ? AND cluster = ?').get(runId, c))
-    : db.prepare('SELECT cluster, name, curated, group_id FROM clusters WHERE run_id = ?').all(runId))
-    .filter(Boolean) as Array<{ cluster: number; name: string | null; curated: number; group_id: number | null }>;
+    ? [...new Set(clusters)].filter((c) => c >= 0).map((c) => one.get(runId, c))
+    : db.prepare(`${CLUSTER_GROUP_ROW} WHERE c.run_id = ?`).all(runId))
+    .filter(Boolean) as Array<{ cluster: number; name: string | null; curated: number; hidden: number; group_id: number | null }>;
+  // a person the user hid is the library's even without a name (the next run keeps it, hidden)
   const members = db.prepare('SELECT item_id FROM assignments WHERE run_id = ? AND cluster = ?').pluck();
   const setGroup = db.prepare('UPDATE clusters SET group_id = ? WHERE run_id = ? AND cluster = ?');
   const updGroup = db.prepare('UPDATE groups SET name = ?, curated = ?, updated_at = ? WHERE id = ?');
-  const insGroup = db.prepare('INSERT INTO groups (kind, name, curated, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
+  const insGroup = db.prepare('INSERT INTO groups (kind, name, curated, hidden, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
   // members of the group that are in this run but no longer in its cluster leave it
   const dropMoved = db.prepare(`DELETE FROM group_members WHERE group_id = @g AND item_id IN
     (SELECT m.item_id FROM group_members m CROSS JOIN assignments a ON a.run_id = @run AND a.item_id = m.item_id WHERE m.group_id = @g AND a.cluster != @c)`);
@@ -35,7 +40,7 @@ export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>
   const referenced = db.prepare('SELECT 1 FROM clusters WHERE group_id = ? LIMIT 1').pluck();
   const delGroup = db.prepare('DELETE FROM groups WHERE id = ?');
   for (const r of rows) {
-    const grouped = (r.name !== null && r.name !== '') || r.curated === 1;
+    const grouped = (r.name !== null && r.name !== '') || r.curated === 1 || r.hidden === 1;
     if (!grouped) {
       if (r.group_id !== null) {
         // the user took the name and the curated mark away: the cluster is a proposal again
@@ -46,7 +51,7 @@ export function syncRunGroups(db: Db, runId: number, clusters?: Iterable<number>
     }
     let g = r.group_id;
     if (g === null) {
-      g = Number(insGroup.run(kind, r.name, r.curated, now, now).lastInsertRowid);
+      g = Number(insGroup.run(kind, r.name, r.curated, r.hidden ? 1 : 0, now, now).lastInsertRowid);
       setGroup.run(g, runId, r.cluster);
     } else updGroup.run(r.name, r.curated, now, g);
     dropMoved.run({ g, run: runId, c: r.cluster });

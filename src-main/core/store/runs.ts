@@ -203,10 +203,12 @@ export function heldGroupWriter(db: Db): { nextCluster: (runId: number) => numbe
   const max = db.prepare('SELECT MAX(cluster) FROM clusters WHERE run_id = ?').pluck();
   // OR REPLACE: a held item the run clustered (too few others to cluster without it) moves to its held cluster
   const insA = db.prepare('INSERT OR REPLACE INTO assignments (run_id, item_id, cluster, original, sim, prob, outlier) VALUES (?, ?, ?, ?, NULL, NULL, NULL)');
-  const insC = db.prepare('INSERT INTO clusters (run_id, cluster, size, name, curated, group_id) VALUES (?, ?, 0, ?, ?, ?)');
+  // a held cluster is hidden when its library group is (the person was hidden in an earlier run)
+  const insC = db.prepare(`INSERT INTO clusters (run_id, cluster, size, name, curated, group_id, hidden)
+    VALUES (?, ?, 0, ?, ?, ?, COALESCE((SELECT hidden FROM groups WHERE id = ?), 0))`);
   return {
     nextCluster: (runId) => ((max.get(runId) as number | null) ?? -1) + 1,
-    addCluster: (runId, cluster, name, groupId, curated = true) => { insC.run(runId, cluster, name, curated ? 1 : 0, groupId); },
+    addCluster: (runId, cluster, name, groupId, curated = true) => { insC.run(runId, cluster, name, curated ? 1 : 0, groupId, groupId); },
     assign: (runId, item, cluster) => { insA.run(runId, item, cluster, cluster); },
   };
 }

@@ -1,5 +1,5 @@
 import { badArg } from '../../../../common/errors.ts';
-import { defineOp, snapshot } from './op.ts';
+import { decide, defineOp, snapshot } from './op.ts';
 
 /** A person's hidden flag and/or avatar face, on the cluster and on its library group (kept across runs). */
 export default defineOp({
@@ -16,6 +16,8 @@ export default defineOp({
     // only the fields the op sets are written forward (redo writes them to the group linked then)
     const set: { hidden?: number; avatar?: number | null } = {};
     if (op.hidden !== undefined) set.hidden = op.hidden ? 1 : 0;
+    // hiding a person decides its faces as they are (the next run keeps them together, hidden, named or not)
+    if (op.hidden) decide(ctx, cs, 'person', ctx.repo.members(ctx.runId, op.cluster), { keep: true });
     if (op.avatar !== undefined) set.avatar = op.avatar;
     Object.assign(ch.after, set);
     const g = r.group_id !== null ? ctx.repo.group(r.group_id) : undefined;
