@@ -16,6 +16,7 @@ import { nearDupTask, normalizeTask, similarTask, sweepTask } from '../curation/
 import { warmGemm, warmStats } from '../workers/warm.ts';
 import { assessTask } from '../interop/import.ts';
 import { streamKmeansTask } from '../interop/stream-cluster.ts';
+import { faceFoldersTask } from '../embed/face-folders-task.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
 export interface KnnPayload { X: Float32Array; n: number; d: number; k: number; metric: Metric }
@@ -48,6 +49,7 @@ export const TASKS = {
   warmStats: warmStatsTask,
   assess: assessTask,
   streamKmeans: streamKmeansTask,
+  faceFolders: faceFoldersTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 
