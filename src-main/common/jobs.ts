@@ -36,6 +36,25 @@ export interface EmbedReport {
   failures: Array<{ path: string; reason: string }>;
   seconds: number;
   photosPerSecond: number;
+  /**
+   * Face models: per folder of the library, the faces detected, the detections this job dropped under the quality
+   * floor, and how many of the folder's faces are near-identical to another of its faces; `flagged` (with its reason)
+   * where those shares are high, so the folder may be excluded or the floor raised.
+   */
+  faceFolders?: FaceFolderNotice[];
+}
+
+export interface FaceFolderNotice {
+  /** the folder (its path, without a trailing separator) */
+  folder: string;
+  /** faces of the folder stored in the library */
+  faces: number;
+  /** detections of this job in the folder dropped by the quality floor */
+  rejected: number;
+  /** stored faces of the folder whose nearest neighbour in the folder is at or above the near-identical similarity */
+  nearIdentical: number;
+  flagged: boolean;
+  reason: string | null;
 }
 
 export interface ClusterSpec {

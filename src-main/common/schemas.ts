@@ -358,6 +358,7 @@ const scanResultSchema: v.GenericSchema<ScanResult> = v.object({
 const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
   model: str(), kind: itemKindSchema, dim: nint(), version: str(), pending: nint(), processed: nint(), failed: nint(), faces: nint(),
   rejectedFaces: nint(), embeddings: nint(), failures: v.array(v.object({ path: str(), reason: str() })), seconds: anyNum(), photosPerSecond: anyNum(),
+  faceFolders: opt(v.array(v.object({ folder: str(), faces: nint(), rejected: nint(), nearIdentical: nint(), flagged: v.boolean(), reason: nul(str()) }))),
 });
 const importEmbeddingsFileReportSchema = v.object({
   model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),

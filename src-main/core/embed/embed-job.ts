@@ -22,6 +22,7 @@ import { embeddingCount } from '../store/embed-repo.ts';
 export type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 import type { EmbedSpec, EmbedReport } from '../../common/jobs.ts';
 import { manifestIdentity } from '../models/identity.ts';
+import { faceFolderNotice } from './face-folders.ts';
 
 interface ResolvedModel { task: string; name: string; kind: ItemKind; dim: number; version: string; source: 'builtin' | 'manifest'; identityThreshold?: unknown }
 
@@ -62,6 +63,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     model: m.name, kind: m.kind, dim: m.dim, version: m.version, pending: pending.length, processed: 0, failed: 0, faces: 0, rejectedFaces: 0,
     embeddings: 0, failures: [], seconds: 0, photosPerSecond: 0,
   };
+  const rejectedByFolder: Record<string, number> = {};
   // a stage of its own until the workers report items: no "0 / 1318" (and no ETA) while the model loads
   ctx.progress('loading model', 0, 0);
   // even with nothing pending, one worker loads the model: a damaged model file is reported, not hidden
@@ -87,6 +89,7 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     }));
     for (const r of results) {
       if (r.status === 'fulfilled') {
+        for (const [f, c] of Object.entries(r.value.rejectedByFolder)) rejectedByFolder[f] = (rejectedByFolder[f] ?? 0) + c;
         report.processed += r.value.processed;
         report.failed += r.value.failed;
         report.faces += r.value.faces;
@@ -98,6 +101,10 @@ export async function embedJob(lib: Library, spec: EmbedSpec, ctx: JobContext): 
     if (failed) throw failed.reason;
   }
   report.embeddings = embeddingCount(lib.db, m.name);
+  if (m.kind === 'face') {
+    ctx.progress('face folders', 0, 0);
+    report.faceFolders = await faceFolderNotice(lib, m.name, m.dim, rejectedByFolder, ctx.signal);
+  }
   report.seconds = (performance.now() - t0) / 1000;
   report.photosPerSecond = report.seconds > 0 ? (report.processed + report.failed) / report.seconds : 0;
   report.failures = report.failures.slice(0, 50);

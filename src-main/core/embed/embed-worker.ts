@@ -50,6 +50,8 @@ export interface EmbedTaskResult {
   faces: number;
   /** detections dropped by the face quality floor */
   rejectedFaces: number;
+  /** face models: detections dropped by the quality floor, by photo folder */
+  rejectedByFolder: Record<string, number>;
   /** first few failures, for the report */
   failures: Array<{ path: string; reason: string }>;
   inferenceMs: number;
@@ -66,7 +68,7 @@ function writeThumbAtomic(file: string, bytes: Buffer): void {
 export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {
   const t0 = performance.now();
   const db = openWorkerDb(p.library);
-  const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, rejectedFaces: 0, failures: [], inferenceMs: 0, totalMs: 0 };
+  const res: EmbedTaskResult = { processed: 0, failed: 0, faces: 0, rejectedFaces: 0, rejectedByFolder: {}, failures: [], inferenceMs: 0, totalMs: 0 };
   const writes = embedWriteStatements(db);
   const fail = (ph: { id: number; path: string; hash: string }, e: unknown) => {
     const reason = toPayload(e).message;
@@ -94,6 +96,13 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
         const t1 = performance.now();
         const out = await next!;
         res.inferenceMs += performance.now() - t1;
+        // the next photo's detection starts below: the counter now holds this photo's drops exactly
+        const dropped = fe.rejectedLowQuality - rejected0 - res.rejectedFaces;
+        if (dropped > 0) {
+          res.rejectedFaces += dropped;
+          const folder = dirname(ph.path);
+          res.rejectedByFolder[folder] = (res.rejectedByFolder[folder] ?? 0) + dropped;
+        }
         next = i + 1 < total ? fe.detectAndEmbed(p.photos[i + 1].path).then((r) => ({ ok: true as const, r }), (e) => ({ ok: false as const, e })) : null;
         if (!out.ok) { db.transaction(() => fail(ph, out.e)).immediate(); ctx.progress('faces', ++done, total); continue; }
         const now = Date.now();

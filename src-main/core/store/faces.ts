@@ -31,3 +31,15 @@ export function insertManualFace(db: Db, f: {
     return fid;
   }).immediate();
 }
+
+export interface FaceFolderVectorRow { folder: string; vec: Buffer }
+
+/**
+ * The stored faces of a model with their photo's folder (the path up to its last separator, which is kept) and their
+ * vector, folder by folder; faces drawn by hand are left out (they are the user's, not the detector's).
+ */
+export function faceVectorsByFolder(db: Db, model: string): FaceFolderVectorRow[] {
+  return db.prepare(`SELECT rtrim(p.path, replace(replace(p.path, '/', ''), '\\', '')) AS folder, e.vec AS vec
+    FROM faces f JOIN photos p ON p.id = f.photo_id JOIN embeddings e ON e.model = ? AND e.item_id = f.id
+    WHERE f.manual = 0 ORDER BY folder, f.id`).all(model) as FaceFolderVectorRow[];
+}

@@ -17,6 +17,7 @@ import { warmGemm, warmStats } from '../workers/warm.ts';
 import { assessTask } from '../interop/import.ts';
 import { streamKmeansTask } from '../interop/stream-cluster.ts';
 import { learnTask, projectTask } from '../learn/learn-task.ts';
+import { faceFoldersTask } from '../embed/face-folders-task.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
 export interface KnnPayload { X: Float32Array; n: number; d: number; k: number; metric: Metric }
@@ -51,6 +52,7 @@ export const TASKS = {
   streamKmeans: streamKmeansTask,
   learn: learnTask,
   projectMetric: projectTask,
+  faceFolders: faceFoldersTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 
