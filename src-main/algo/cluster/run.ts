@@ -173,9 +173,12 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   let outlierScores: Float32Array | null = null;
   switch (p.algo) {
     case 'kmeans': {
-      const r = await kmeans(W, n, wd, p.k!, { metric: wmetric, seed, nInit: p.nInit ?? 1, ...base, onProgress: progress('kmeans') });
+      // on a learned code (a few dimensions) restarts are cheap and the start matters: best of 10 by default
+      const onCodes = steps.length > 0 && steps[steps.length - 1].method === 'ae';
+      const nInit = p.nInit ?? (onCodes ? 10 : 1);
+      const r = await kmeans(W, n, wd, p.k!, { metric: wmetric, seed, nInit, ...base, onProgress: progress('kmeans') });
       raw = r.labels;
-      Object.assign(record, { inertia: r.inertia, iterations: r.iterations });
+      Object.assign(record, { inertia: r.inertia, iterations: r.iterations, ...(onCodes ? { nInit, codeMetric: wmetric } : {}) });
       break;
     }
     case 'minibatch-kmeans': {
