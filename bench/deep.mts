@@ -48,7 +48,7 @@ function ours(tag: string, k: number, seed: number, name: string, extra: string[
   const ae = j.record?.reduce?.steps?.find((s: { method: string }) => s.method === 'ae') ?? j.record?.dec;
   const detail: Record<string, unknown> = {};
   if (ae) Object.assign(detail, { epochs: ae.epochs, epochsPlanned: ae.epochsPlanned, updates: ae.updates, bestEpoch: ae.bestEpoch, stoppedEarly: ae.stoppedEarly, epochsPerSecond: ae.epochsPerSecond, validationRows: ae.validationRows, schedule: ae.schedule, lossCurve: ae.lossCurve });
-  if (j.record?.dec) Object.assign(detail, { decSteps: j.record.dec.steps, decStop: j.record.dec.stopReason, initNmi: j.record.dec.initNmi });
+  if (j.record?.dec) Object.assign(detail, { decSteps: j.record.dec.steps, decStop: j.record.dec.stopReason, decInit: j.record.dec.init, initNmi: j.record.dec.initNmi });
   return { rec: keep({ data: tag, seed, side: 'ours', name, wallS, fitS: ((j.timings.reduce ?? 0) + j.timings.fit), nmi: j.nmi, ami: j.ami, loadBefore: lb, loadAfter: la(), detail }), j };
 }
 
