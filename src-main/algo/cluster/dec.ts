@@ -1,5 +1,6 @@
 /**
- * Deep Embedded Clustering (Xie, Girshick & Farhadi 2016): pretrain an autoencoder, k-means on its codes, then refine
+ * Deep Embedded Clustering (Xie, Girshick & Farhadi 2016): pretrain an autoencoder, cluster its codes (a Gaussian
+ * mixture by default: the codes' clusters are elongated; k-means, the paper's start, on request), then refine
  * the encoder and the cluster centres together by minimizing KL(P || Q), where Q is the Student-t (alpha = 1) soft
  * assignment of codes to centres and P the sharpened target q^2 / f normalized per row. P is recomputed on all points
  * every `updateInterval` mini-batch steps (140, the reference implementation's value for MNIST), and training stops

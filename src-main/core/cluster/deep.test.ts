@@ -91,7 +91,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
     }
   }, 300_000);
 
-  it('DEC refines the AE + k-means start: NMI above its floor, a stopping rule ends it, records KL, label changes and steps', async () => {
+  it('DEC refines its start (a Gaussian mixture on the AE codes): NMI above its floor, a stopping rule ends it, records KL, label changes and steps', async () => {
     const gemm = await createOrtGemm(1);
     try {
       const out = await runClustering({ X, n: N, d, labelsTrue: labels }, { algo: 'dec', k: 10, seed: 0, samples: 0, reduce: 'ae:32', epochs: 5, maxIter: 3000 }, { gemm });
