@@ -27,7 +27,10 @@ const peerOn = !args.includes('--no-peer');
 const peerThreads = arg('--peer-threads', '2');
 const outFile = path.resolve(REPO, arg('--out', 'bench/results/deep.jsonl'));
 mkdirSync(path.dirname(outFile), { recursive: true });
-const mat = (tag: string) => ({ x: path.resolve(SHARED, `data/matrices/${tag}_X.npy`), y: path.resolve(SHARED, `data/matrices/${tag}_y.npy`) });
+// a set is a tag under ../shared/data/matrices, or an absolute path prefix (PREFIX_X.npy, PREFIX_y.npy: e.g. MNIST digits made locally)
+const mat = (tag: string) => (path.isAbsolute(tag)
+  ? { x: `${tag}_X.npy`, y: `${tag}_y.npy` }
+  : { x: path.resolve(SHARED, `data/matrices/${tag}_X.npy`), y: path.resolve(SHARED, `data/matrices/${tag}_y.npy`) });
 const la = () => loadavg()[0];
 
 interface Rec { data: string; seed: number; side: 'ours' | 'peer'; name: string; wallS: number; fitS?: number; nmi: number; ami: number; loadBefore: number; loadAfter: number; detail?: Record<string, unknown> }
@@ -45,7 +48,7 @@ function ours(tag: string, k: number, seed: number, name: string, extra: string[
   const ae = j.record?.reduce?.steps?.find((s: { method: string }) => s.method === 'ae') ?? j.record?.dec;
   const detail: Record<string, unknown> = {};
   if (ae) Object.assign(detail, { epochs: ae.epochs, epochsPlanned: ae.epochsPlanned, updates: ae.updates, bestEpoch: ae.bestEpoch, stoppedEarly: ae.stoppedEarly, epochsPerSecond: ae.epochsPerSecond, validationRows: ae.validationRows, schedule: ae.schedule, lossCurve: ae.lossCurve });
-  if (j.record?.dec) Object.assign(detail, { decSteps: j.record.dec.steps, decStop: j.record.dec.stopReason, initNmi: j.record.dec.initNmi });
+  if (j.record?.dec) Object.assign(detail, { decSteps: j.record.dec.steps, decStop: j.record.dec.stopReason, decInit: j.record.dec.init, initNmi: j.record.dec.initNmi });
   return { rec: keep({ data: tag, seed, side: 'ours', name, wallS, fitS: ((j.timings.reduce ?? 0) + j.timings.fit), nmi: j.nmi, ami: j.ami, loadBefore: lb, loadAfter: la(), detail }), j };
 }
 
@@ -68,13 +71,14 @@ for (const { tag, k } of sets) {
     if (cases.has(1) || cases.has(2)) ours(tag, k, seed, 'kmeans (plain)', ['--algo', 'kmeans']);
     if (cases.has(1)) {
       const { j } = ours(tag, k, seed, 'ae + kmeans', ['--algo', 'kmeans', '--reduce', 'ae']);
-      peer(tag, k, seed, 'ae + kmeans', j.record.reduce.steps[0], ['--cluster', 'kmeans']);
+      // the same clustering on the codes as ours: its metric, its number of k-means starts
+      peer(tag, k, seed, 'ae + kmeans', j.record.reduce.steps[0], ['--cluster', 'kmeans', '--metric', j.record.codeMetric ?? 'euclidean', '--n-init', String(j.record.nInit ?? 1)]);
     }
     if (cases.has(2)) ours(tag, k, seed, 'dec', ['--algo', 'dec']);
     if (cases.has(3) || cases.has(4)) ours(tag, k, seed, 'umap:50 + ward (plain)', ['--algo', 'ward', '--reduce', 'umap:50']);
     if (cases.has(3)) {
       const { j } = ours(tag, k, seed, 'ae,umap:10 + ward', ['--algo', 'ward', '--reduce', 'ae,umap:10']);
-      peer(tag, k, seed, 'ae,umap:10 + ward', j.record.reduce.steps[0], ['--umap', '10', '--cluster', 'ward']);
+      peer(tag, k, seed, 'ae,umap:10 + ward', j.record.reduce.steps[0], ['--umap', '10', '--cluster', 'ward', '--metric', j.record.reduce.steps[1]?.metric ?? 'euclidean']);
     }
     if (cases.has(4)) ours(tag, k, seed, 'ae,umap:10 + gmm (N2D)', ['--algo', 'gmm', '--reduce', 'ae,umap:10']);
   }

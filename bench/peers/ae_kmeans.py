@@ -7,11 +7,12 @@ epoch, nmi/ami with labels.
 
 usage: ae_kmeans.py X.npy K [y.npy] [--hidden 32] [--epochs 5] [--batch 256] [--seed 0] [--threads 2] [--n-init 1]
                     [--recipe tutorial|literature] [--validation 0.1] [--schedule constant|cosine --planned N]
-                    [--umap N] [--cluster kmeans|ward|gmm]
+                    [--umap N] [--cluster kmeans|ward|gmm] [--metric euclidean|cosine]
 --recipe literature (issue 32): DEC's / N2D's recipe, a linear code layer, linear output and MSE; --validation holds out
 a seeded share of the rows (the loss reported per epoch is the training loss, as ours); --schedule cosine decays the lr
 to 5 % over --planned epochs (ours: the epochs a default run plans); --umap N then umap-learn to N dims (n_neighbors 30,
-min_dist 0, as ours) and --cluster the clustering on the codes (N2D: gmm).
+min_dist 0, as ours) and --cluster the clustering on the codes (N2D: gmm). --metric cosine compares the codes by angle, as
+ours does by default: UMAP with metric='cosine', k-means on L2-normalized codes (spherical k-means' assignment rule).
 """
 import argparse, json, time, sys
 import numpy as np
@@ -27,6 +28,7 @@ ap.add_argument('--threads', type=int, default=2); ap.add_argument('--n-init', t
 ap.add_argument('--recipe', default='tutorial'); ap.add_argument('--validation', type=float, default=0.0)
 ap.add_argument('--schedule', default='constant'); ap.add_argument('--planned', type=int, default=0)
 ap.add_argument('--umap', type=int, default=0); ap.add_argument('--cluster', default='kmeans')
+ap.add_argument('--metric', default='euclidean')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed); np.random.seed(a.seed)
@@ -81,7 +83,9 @@ with torch.no_grad():
 t1 = time.perf_counter()
 if a.umap:
     import umap
-    Z = umap.UMAP(n_components=a.umap, n_neighbors=30, min_dist=0.0, random_state=a.seed).fit_transform(Z)
+    Z = umap.UMAP(n_components=a.umap, n_neighbors=30, min_dist=0.0, metric=a.metric, random_state=a.seed).fit_transform(Z)
+elif a.metric == 'cosine':
+    Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 tu = time.perf_counter()
 if a.cluster == 'ward':
     from sklearn.cluster import AgglomerativeClustering
@@ -94,7 +98,7 @@ else:
 t2 = time.perf_counter()
 out = {'peer': 'pytorch-ae+sklearn-kmeans', 'torch': torch.__version__, 'n': n, 'd': d, 'hidden': hidden, 'loss_kind': 'bce' if bce else 'mse',
        'epochs': a.epochs, 'batch': a.batch, 'threads': a.threads, 'n_init': a.n_init,
-       'recipe': a.recipe, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'updates': u,
+       'recipe': a.recipe, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'metric': a.metric, 'updates': u,
        'fit_s': t2 - t0, 'train_s': t1 - t0, 'umap_s': tu - t1, 'kmeans_s': t2 - tu, 'loss': curve}
 if a.y:
     y = np.load(a.y)

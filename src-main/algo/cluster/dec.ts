@@ -1,5 +1,6 @@
 /**
- * Deep Embedded Clustering (Xie, Girshick & Farhadi 2016): pretrain an autoencoder, k-means on its codes, then refine
+ * Deep Embedded Clustering (Xie, Girshick & Farhadi 2016): pretrain an autoencoder, cluster its codes (a Gaussian
+ * mixture by default: the codes' clusters are elongated; k-means, the paper's start, on request), then refine
  * the encoder and the cluster centres together by minimizing KL(P || Q), where Q is the Student-t (alpha = 1) soft
  * assignment of codes to centres and P the sharpened target q^2 / f normalized per row. P is recomputed on all points
  * every `updateInterval` mini-batch steps (140, the reference implementation's value for MNIST), and training stops
@@ -16,9 +17,10 @@ import { gemmJs, type Gemm } from '../linalg.ts';
 import { backward, forward, gatherRows, gradList, params, predict, sgdMomentum, type DenseNet } from '../nn/dense.ts';
 import { encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
 import { createRng, shuffleInPlace } from '../rng.ts';
+import { gmm } from './gmm.ts';
 import { cancelled, kmeans } from './kmeans.ts';
 
-export const DEC_DEFAULTS = { batchSize: 256, updateInterval: 140, maxIter: 20000, maxEpochs: 10, patience: 5, tol: 0.001 } as const;
+export const DEC_DEFAULTS = { batchSize: 256, updateInterval: 140, maxIter: 20000, maxEpochs: 10, patience: 5, tol: 0.001, init: 'gmm' } as const;
 
 export interface DecOptions {
   ae?: AutoencoderOptions;
@@ -35,6 +37,11 @@ export interface DecOptions {
   lr?: number;
   momentum?: number;
   nInit?: number;
+  /**
+   * the start of the refinement: 'kmeans' (the paper's: k-means centres on the codes) or 'gmm' (the means of a seeded
+   * full-covariance Gaussian mixture on the codes, whose elongated clusters k-means splits)
+   */
+  init?: 'kmeans' | 'gmm';
   seed?: number;
   gemm?: Gemm;
   isCancelled?: () => boolean;
@@ -49,8 +56,9 @@ export interface DecResult {
   centres: Float32Array;
   encoder: DenseNet;
   ae: AutoencoderResult;
-  /** labels of the k-means initialisation (AE + k-means) */
+  /** labels of the initialisation (AE + k-means, or AE + GMM) */
   initLabels: Int32Array;
+  init: 'kmeans' | 'gmm';
   iterations: number;
   converged: boolean;
   /** 'tol': fewer than tol labels changed; 'plateau': no new low for `patience` updates; 'max-iter' */
@@ -145,8 +153,16 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
   const encoder = encoderOf(ae);
   const dim = encoder.layers[encoder.layers.length - 1].out;
   let Z: Float32Array = await predict(encoder, X, n, gemm);
-  const km = await kmeans(Z, n, dim, k, { metric: 'euclidean', seed, nInit: o.nInit ?? 20, gemm, isCancelled: o.isCancelled });
-  const mu = km.centroids.slice();
+  const init = o.init ?? DEC_DEFAULTS.init;
+  if (init !== 'kmeans' && init !== 'gmm') throw badArg('init', `expected kmeans or gmm, got ${String(init)}`);
+  let mu: Float32Array, initLabels: Int32Array;
+  if (init === 'gmm') {
+    const g = await gmm(Z, n, dim, { k, seed, gemm, isCancelled: o.isCancelled });
+    mu = Float32Array.from(g.means); initLabels = g.labels;
+  } else {
+    const km = await kmeans(Z, n, dim, k, { metric: 'euclidean', seed, nInit: o.nInit ?? 20, gemm, isCancelled: o.isCancelled });
+    mu = km.centroids.slice(); initLabels = km.labels;
+  }
   const t2 = performance.now();
   const ps = [...params(encoder), mu];
   const opt = sgdMomentum(ps.map((p) => p.length), o.lr ?? 0.01, o.momentum ?? 0.9);
@@ -155,7 +171,7 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
   for (let i = 0; i < n; i++) perm[i] = i;
   shuffleInPlace(perm, rng);
   const buf = new Float32Array(batch * d), Pb = new Float32Array(batch * k);
-  let labels: Int32Array = km.labels.slice();
+  let labels: Int32Array = initLabels.slice();
   let P: Float32Array = new Float32Array(0);
   const klCurve: number[] = [], changed: number[] = [];
   let converged = false, it = 0, pos = 0, bestChanged = Infinity, since = 0;
@@ -202,7 +218,7 @@ export async function dec(X: Float32Array, n: number, d: number, k: number, o: D
   o.onProgress?.('dec', maxIter, maxIter);
   const t3 = performance.now();
   return {
-    labels, centres: mu, encoder, ae, initLabels: km.labels, iterations: it, converged, stopReason, maxIter, kl: klCurve, changed,
+    labels, centres: mu, encoder, ae, initLabels, init, iterations: it, converged, stopReason, maxIter, kl: klCurve, changed,
     timings: { pretrain: t1 - t0, kmeans: t2 - t1, refine: t3 - t2 },
   };
 }

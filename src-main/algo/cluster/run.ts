@@ -184,9 +184,12 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   let outlierScores: Float32Array | null = null;
   switch (p.algo) {
     case 'kmeans': {
-      const r = await kmeans(W, n, wd, p.k!, { metric: wmetric, seed, nInit: p.nInit ?? 1, ...base, onProgress: progress('kmeans') });
+      // on a learned code (a few dimensions) restarts are cheap and the start matters: best of 10 by default
+      const onCodes = steps.length > 0 && steps[steps.length - 1].method === 'ae';
+      const nInit = p.nInit ?? (onCodes ? 10 : 1);
+      const r = await kmeans(W, n, wd, p.k!, { metric: wmetric, seed, nInit, ...base, onProgress: progress('kmeans') });
       raw = r.labels;
-      Object.assign(record, { inertia: r.inertia, iterations: r.iterations });
+      Object.assign(record, { inertia: r.inertia, iterations: r.iterations, ...(onCodes ? { nInit, codeMetric: wmetric } : {}) });
       break;
     }
     case 'minibatch-kmeans': {
@@ -246,7 +249,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       const r = await dec(W, n, wd, p.k!, {
         ae: { ...aeTraining, ...recipeOptions(decStep), hidden: decHidden,
           onEpoch: (e, l, _vl, _net, planned) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: aeLoss.slice() }); } },
-        tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit,
+        tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit, init: DEC_DEFAULTS.init,
         gemm: o.nnGemm ?? o.gemm, isCancelled: o.isCancelled, onProgress: (s, dn, t) => o.onProgress?.(s === 'pretrain' ? 'autoencoder' : s, dn, t),
       });
       raw = r.labels;
@@ -262,7 +265,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
           pretrainEpochs: ae.epochs,
           tol: p.tol ?? DEC_DEFAULTS.tol, updateInterval: p.updateInterval ?? DEC_DEFAULTS.updateInterval, maxIter: r.maxIter,
           iterations: r.iterations, steps: r.iterations, converged: r.converged, stopReason: r.stopReason, targetUpdates: r.kl.length,
-          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', kmeansNInit: p.nInit ?? 20,
+          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', init: r.init, ...(r.init === 'kmeans' ? { kmeansNInit: p.nInit ?? 20 } : {}),
           ...(nmiInit !== undefined ? { initNmi: nmiInit } : {}),
           timings: { pretrain: Math.round(r.timings.pretrain), kmeans: Math.round(r.timings.kmeans), refine: Math.round(r.timings.refine) },
         },

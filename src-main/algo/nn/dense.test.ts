@@ -4,6 +4,8 @@ import { backward, forward, initNet, lossAndGrad, type DenseNet, type LossKind }
 import { AE_DEFAULTS, autoencoderLayers, encode, encoderOf, plannedEpochs, trainAutoencoder } from './autoencoder.ts';
 import { dec } from '../cluster/dec.ts';
 import { klGrad, softAssign, targetDistribution } from '../cluster/dec.ts';
+import { gmm } from '../cluster/gmm.ts';
+import { kmeans } from '../cluster/kmeans.ts';
 
 async function lossOf(net: DenseNet, X: Float32Array, T: Float32Array, rows: number, kind: LossKind): Promise<number> {
   const acts = await forward(net, X, rows, undefined);
@@ -169,5 +171,17 @@ describe('autoencoder training', () => {
     const capped = await dec(X, n, d, 3, { pretrained: r.ae, batchSize: 64, updateInterval: 10, maxIter: 15, tol: 0, patience: 100, seed: 0 });
     expect(capped).toMatchObject({ stopReason: 'max-iter', iterations: 15, converged: false });
     await expect(dec(X, n, d, 3, { pretrained: r.ae, updateInterval: 0 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^update-interval/) });
+  });
+
+  it('DEC starts from a Gaussian mixture on the codes by default, from k-means on request; a bad start names the parameter', async () => {
+    const ae = await trainAutoencoder(X, n, d, { hidden: [8], epochs: 3, batchSize: 64, seed: 0 });
+    const codes = await encode(encoderOf(ae), X, n);
+    const g = await dec(X, n, d, 3, { pretrained: ae, batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(g.init).toBe('gmm');
+    expect(Array.from(g.initLabels)).toEqual(Array.from((await gmm(codes, n, 8, { k: 3, seed: 0 })).labels));
+    const k = await dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(k.init).toBe('kmeans');
+    expect(Array.from(k.initLabels)).toEqual(Array.from((await kmeans(codes, n, 8, 3, { metric: 'euclidean', seed: 0, nInit: 20 })).labels));
+    await expect(dec(X, n, d, 3, { pretrained: ae, init: 'spectral' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^init/) });
   });
 });

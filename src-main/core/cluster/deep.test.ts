@@ -91,7 +91,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
     }
   }, 300_000);
 
-  it('DEC refines the AE + k-means start: NMI above its floor, a stopping rule ends it, records KL, label changes and steps', async () => {
+  it('DEC refines its start (a Gaussian mixture on the AE codes): NMI above its floor, a stopping rule ends it, records KL, label changes and steps', async () => {
     const gemm = await createOrtGemm(1);
     try {
       const out = await runClustering({ X, n: N, d, labelsTrue: labels }, { algo: 'dec', k: 10, seed: 0, samples: 0, reduce: 'ae:32', epochs: 5, maxIter: 3000 }, { gemm });
@@ -108,6 +108,21 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
       await gemm.release();
     }
   }, 180_000);
+
+  it('k-means on learned codes: the run\'s metric on the codes (cosine unless asked), best of 10 starts unless --n-init says otherwise', async () => {
+    const m = 400, Xs = X.slice(0, m * d), ys = labels.slice(0, m);
+    const base = { algo: 'kmeans' as const, k: 10, reduce: 'ae:8', seed: 0, samples: 0, epochs: 1 };
+    const a = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, base);
+    expect(a.record).toMatchObject({ metric: 'cosine', nInit: 10, codeMetric: 'cosine' });
+    const e = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, metric: 'euclidean', nInit: 1 });
+    expect(e.record).toMatchObject({ metric: 'euclidean', nInit: 1, codeMetric: 'euclidean' });
+    // a UMAP step after the autoencoder compares the codes by the run's metric too
+    const c = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, reduce: 'ae:8,umap:5' });
+    expect((c.record.reduce as { steps: Array<Record<string, unknown>> }).steps[1]).toMatchObject({ method: 'umap', metric: 'cosine' });
+    // the plain path keeps one start
+    const p = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { algo: 'kmeans', k: 10, seed: 0, samples: 0 });
+    expect(p.record.nInit).toBeUndefined();
+  }, 120_000);
 
   it('is cancellable during training', async () => {
     let calls = 0;
