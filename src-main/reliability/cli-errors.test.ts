@@ -143,5 +143,5 @@ describe('bad files and arguments through the CLI', () => {
     });
     expect(failures).toEqual([]);
     console.log(`RELIABILITY cli-errors ${JSON.stringify({ cases: all.length })}`);
-  });
+  }, 600_000); // some 50 cold CLI processes, two at a time: minutes on a busy 2-core machine (not a speed check)
 });
