@@ -289,7 +289,8 @@ describe('merge suggestions and split with preview', () => {
       expect(s.zone).toBe(s.similarity >= m.sure ? 'sure' : 'maybe');
     }
     await svc.notSamePerson({ runId, clusters: [half, p.cluster] });
-    expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].includes(half))).toBe(false);
+    // (the one-face half may still meet someone else in the uncertain zone; never the person it is not)
+    expect((await svc.getMergeSuggestions({ runId })).suggestions.some((s) => [s.a.cluster, s.b.cluster].sort().join() === [half, p.cluster].sort().join())).toBe(false);
     await svc.undo({ runId });
     expect((await svc.getMergeSuggestions({ runId })).suggestions[0].b.cluster).toBe(Math.max(half, p.cluster));
     await svc.undo({ runId }); // the move
