@@ -12,7 +12,7 @@
  * consistent snapshot while the writer goes on.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../common/errors.ts';
@@ -181,24 +181,44 @@ function refHandle(file: string, lock: LibraryLock): LibraryLock {
 }
 
 /**
- * Removes a stale lock without removing a fresh one that another process created meanwhile: the file is first moved
- * aside (atomic), then checked to be the stale one; if it is not, it is moved back.
+ * Removes a stale lock without removing a fresh one that another process created meanwhile. Every takeover happens
+ * under a guard file (`<lock>.takeover`, created with O_EXCL): under it the lock is read again and removed only when
+ * it is still the stale one that was seen. Nothing else removes a lock that is not its own, and a new lock can only be
+ * created where none is, so of several processes racing for one stale lock exactly one ends up holding the library.
+ * (Moving the lock aside and back, as before, could put a live lock back over a newer one: two holders.)
  */
 function takeOverStale(file: string, seen: LockInfo | 'unreadable'): void {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const guard = `${file}.takeover`;
+  const until = Date.now() + 3000;
+  let fd: number | null = null;
+  while (fd === null) {
+    try {
+      fd = openSync(guard, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return; // no guard can be made: the caller tries again
+      if (guardLeftByDeadProcess(guard)) { try { unlinkSync(guard); } catch { /* another one removed it */ } continue; }
+      if (Date.now() > until) return;
+      sleepMs(5);
+    }
+  }
   try {
-    renameSync(file, aside);
-  } catch {
-    return; // gone already: the caller tries again
+    try { writeSync(fd, String(process.pid)); } catch { /* the pid is a hint for a guard left behind */ }
+    closeSync(fd);
+    const cur = readLock(file);
+    const same = seen === 'unreadable' ? cur === 'unreadable' : cur !== null && cur !== 'unreadable' && cur.nonce === seen.nonce && cur.pid === seen.pid;
+    if (same) { try { unlinkSync(file); } catch { /* gone already */ } }
+  } finally {
+    try { unlinkSync(guard); } catch { /* ignore */ }
   }
-  const got = readLock(aside);
-  const same = seen === 'unreadable' ? got === 'unreadable' : got !== null && got !== 'unreadable' && got.nonce === seen.nonce && got.pid === seen.pid;
-  if (!same) {
-    // we moved a live lock: put it back unless a third process took the slot
-    try { renameSync(aside, file); } catch { /* ignore */ }
-    return;
-  }
-  try { unlinkSync(aside); } catch { /* ignore */ }
+}
+
+/** A takeover guard whose process died (or one never written, older than 2 s): it may be removed. */
+function guardLeftByDeadProcess(guard: string): boolean {
+  let text: string;
+  try { text = readFileSync(guard, 'utf8'); } catch { return false; }
+  const pid = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(pid)) return Date.now() - fileAgeHint(guard) > 2000;
+  return pid !== process.pid && !pidAlive(pid);
 }
 
 /** mtime of the lock file (a lock being written right now has 'now'), 0 when it cannot be read. */
