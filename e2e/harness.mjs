@@ -98,3 +98,14 @@ export function pageApi(getPage) {
   const call = async (method, options) => { const r = await raw(method, options); if (r.error) throw new Error(r.error.message); return r.result; };
   return { raw, call };
 }
+
+/** Polls `fn` every 150 ms until it returns something truthy (that value), or throws naming `what` after `ms`. */
+export async function until(fn, what, ms = 20_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until as untilMs } from './harness.mjs';
 
 let server, browser, page, problems, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `label-${name}.png`) });
@@ -46,15 +46,7 @@ before(async () => {
 }, { timeout: 600_000 });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-async function until(fn, what, ms = 30_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = (fn, what, ms = 30_000) => untilMs(fn, what, ms);
 
 test('the Label view: the next group to decide, keyboard decisions, counts, learning, undo', async () => {
   await page.keyboard.press('0');

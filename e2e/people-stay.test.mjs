@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
 
 let server, browser, page, problems, r1, groupPhoto;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `stay-${name}.png`) });
@@ -21,15 +21,6 @@ const everyone = readdirSync(LONDON).sort().slice(0, 12);
 /** photo path -> true person (the test's own knowledge; the app never sees it) */
 const truth = new Map();
 
-async function until(fn, what, ms = 20_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 async function members(runId) {
   const cs = await call('getClusters', { runId });
   const out = [];

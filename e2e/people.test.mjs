@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
 
 let server, browser, page, problems, runId, photos;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `people-${name}.png`) });
@@ -46,15 +46,6 @@ after(async () => { await browser?.close(); await server?.stop(); });
 const people = () => call('listPeople', { runId, includeHidden: true });
 const person = async (c) => (await people()).find((p) => p.cluster === c);
 /** polls `fn` (an async predicate over the API) until it holds */
-async function until(fn, what, ms = 20_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 const edits = async () => (await call('getHistory', { runId })).edits.filter((e) => !e.undone).length;
 const undo = async () => { const n = await edits(); await page.getByTestId('undo').click(); await until(async () => (await edits()) === n - 1, 'undo'); };
 const card = (c) => page.locator(`[data-testid=person][data-cluster="${c}"]`);

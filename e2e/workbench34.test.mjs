@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
 
 let server, browser, page, problems, photoRun, faceRun, photos;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `w34-${name}.png`) });
@@ -17,15 +17,6 @@ const notes = () => page.getByTestId('note').allTextContents();
 const LONDON = join(SHARED, 'data/faces-london');
 const everyone = readdirSync(LONDON).sort();
 const edits = async (runId) => (await call('getHistory', { runId })).edits.filter((e) => !e.undone).length;
-async function until(fn, what, ms = 20_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 /** opens the app at a view (the address keeps view, run, cluster, item, model) */
 async function open(hash) {
   await page.goto(`${server.url}#${hash}`);
