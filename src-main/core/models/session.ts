@@ -1,9 +1,9 @@
 /**
  * onnxruntime-node session creation with single-threaded defaults and clear model errors. Every session takes its
- * intra-op threads from the process-wide thread budget (workers/budget.ts) and gives them back when it is released.
+ * intra-op threads from the process-wide thread budget (core/thread-budget.ts) and gives them back when it is released.
  */
 import { config } from '../config.ts';
-import { sessionThreads } from '../workers/budget.ts';
+import { sessionThreads } from '../thread-budget.ts';
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import { AppError } from '../../common/errors.ts';

@@ -9,13 +9,13 @@
  * `idleMs` without work. Tasks are typed by the registry in tasks.ts: `runTask('similar', payload)` checks the
  * payload and types the result.
  *
- * Every worker takes its place from the process-wide thread budget (budget.ts) before it starts and gives it back when
+ * Every worker takes its place from the process-wide thread budget (../thread-budget.ts) before it starts and gives it back when
  * it ends, with what its own sessions and pools still held: when the budget has no place, tasks wait in the queue
  * (a pool with no worker of its own tries again every few milliseconds) and the pool never exceeds it. Closing a pool
  * is disposing it (`await pool[Symbol.asyncDispose]()`).
  */
 import { config } from '../config.ts';
-import { takeThreads, threadBudget, releaseHeld, workerBudget, type ThreadLease } from './budget.ts';
+import { takeThreads, threadBudget, releaseHeld, workerBudget, type ThreadLease } from '../thread-budget.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
@@ -72,7 +72,7 @@ export function workerCount(): number {
 }
 
 /**
- * The most worker threads one pool runs at once: the process-wide thread budget (budget.ts: CONSTELLATE_MAX_THREADS,
+ * The most worker threads one pool runs at once: the process-wide thread budget (../thread-budget.ts: CONSTELLATE_MAX_THREADS,
  * else the cores, at least 4), which every pool shares with the others and with ORT's intra-op threads.
  */
 export function maxThreads(): number {

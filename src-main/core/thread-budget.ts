@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, workerData } from 'node:worker_threads';
-import { config } from '../config.ts';
+import { config } from './config.ts';
 
 const USED = 0, LIMIT = 1, PEAK = 2, TAKEN = 3;
 const WORDS = 4;
