@@ -1,12 +1,12 @@
 /**
  * `assign`: the items of a run's model that are not in the run yet (embedded after it) join the run's groups when
- * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold (./zones.ts; the model's
+ * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold for the prototypes compared now (./zones.ts comparisonZones; the model's
  * identity threshold for a model without zones), a margin over the second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
  * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
  * the new items, not with the library.
  */
 import { assignToGroups } from '../../algo/cluster/assign.ts';
-import { normalizeRowsInPlace } from '../../algo/linalg.ts';
+import { dot, normalizeRowsInPlace } from '../../algo/linalg.ts';
 import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { AppError } from '../../common/errors.ts';
@@ -17,7 +17,7 @@ import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
 import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
-import { runZones, zonesFrom } from './zones.ts';
+import { comparisonFrom, comparisonZones, runZones, zonesFrom } from './zones.ts';
 import { runConstraints } from './constraints.ts';
 
 export interface AssignOptions {
@@ -90,8 +90,8 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const d = model.dim;
   const identity = identityThresholdOf(db, run.model);
   const zones = o.threshold === undefined ? runZones(db, runId) : null;
-  const threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
-  const thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
+  let threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
+  let thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
     : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
   const margin = o.margin ?? DEFAULT_MARGIN;
   const P = o.prototypes ?? 4;
@@ -105,26 +105,44 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
   const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
   const groupsOnly = rows.some(isGroup);
-  const g = rows.length;
+  // the groups scored: one per cluster, except that clusters under one name are one person split (one group: a face
+  // between two of them is not ambiguous; it joins the cluster of its most similar prototype among them)
+  const groupOfRow = new Int32Array(rows.length);
+  const groupRows: number[][] = [];
+  const byName = new Map<string, number>();
+  rows.forEach((r, gi) => {
+    let k = r.name ? byName.get(r.name) : undefined;
+    if (k === undefined) { k = groupRows.length; groupRows.push([]); if (r.name) byName.set(r.name, k); }
+    groupRows[k].push(gi); groupOfRow[gi] = k;
+  });
+  const g = groupRows.length;
+  const rowCentroids = new Float32Array(rows.length * d);
   const centroids = new Float32Array(g * d);
   const floors = new Float32Array(g).fill(1);
-  // prototypes: the first P of each group's top (central) and tail (edge) samples; the group's floor is the least
+  // prototypes: the first P of each cluster's top (central) and tail (edge) samples; the group's floor is the least
   // similarity to its centre among them
   const protoItems: number[] = [];
   const protoGroupL: number[] = [];
+  const protoRowL: number[] = [];
   rows.forEach((r, gi) => {
-    putVec(centroids, gi, r.centroid, d, 'centroid');
+    putVec(rowCentroids, gi, r.centroid, d, 'centroid');
+    const k = groupOfRow[gi];
     const seen = new Set<number>();
     for (const list of [r.top, r.tail]) {
       const xs = JSON.parse(list) as Array<{ item: number; sim: number }>;
-      for (let k = 0; k < P && k < xs.length; k++) {
-        const { item, sim } = xs[k];
-        if (sim < floors[gi]) floors[gi] = sim;
+      for (let t = 0; t < P && t < xs.length; t++) {
+        const { item, sim } = xs[t];
+        if (sim < floors[k]) floors[k] = sim;
         if (seen.has(item)) continue;
-        seen.add(item); protoItems.push(item); protoGroupL.push(gi);
+        seen.add(item); protoItems.push(item); protoGroupL.push(k); protoRowL.push(gi);
       }
     }
   });
+  normalizeRowsInPlace(rowCentroids, rows.length, d);
+  for (let gi = 0; gi < rows.length; gi++) {
+    const o = groupOfRow[gi] * d;
+    for (let t = 0; t < d; t++) centroids[o + t] += rowCentroids[gi * d + t];
+  }
   normalizeRowsInPlace(centroids, g, d);
   // the vectors of the prototypes and of the new items, each read once straight into its matrix
   const prototypes = new Float32Array(protoItems.length * d);
@@ -132,8 +150,15 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const keep: number[] = [];
   for (let i = 0; i < protoItems.length; i++) if (protoFound[i]) keep.push(i);
   const protoGroup = Int32Array.from(keep, (i) => protoGroupL[i]);
+  const protoRow = Int32Array.from(keep, (i) => protoRowL[i]);
   const P2 = keep.length === protoItems.length ? prototypes : Float32Array.from(keep.flatMap((i) => Array.from(prototypes.subarray(i * d, (i + 1) * d))));
   normalizeRowsInPlace(P2, keep.length, d);
+  // the library's zones for the comparisons made now: each new face against every prototype read
+  if (zones) {
+    const c = comparisonZones(zones, keep.length);
+    threshold = c.sure;
+    thresholdFrom = comparisonFrom(c, zones);
+  }
   const Q = new Float32Array(items.length * d);
   readVectors(db, run.model, items, Q, d);
   normalizeRowsInPlace(Q, items.length, d);
@@ -141,10 +166,23 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
     { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
-  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
-    if (gi < 0) return -1;
-    if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
-    return rows[gi].cluster;
+  /** the cluster an item placed in group k joins: its only cluster, or the one of its most similar prototype */
+  const rowOf = (i: number, k: number): number => {
+    const rs = groupRows[k];
+    if (rs.length === 1) return rs[0];
+    let b = rs[0], bs = -Infinity;
+    for (let p = 0; p < protoGroup.length; p++) {
+      if (protoGroup[p] !== k) continue;
+      const s = dot(Q, i * d, P2, p * d, d);
+      if (s > bs) { bs = s; b = protoRow[p]; }
+    }
+    return b;
+  };
+  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (k, i) => {
+    if (k < 0) return -1;
+    const row = rows[rowOf(i, k)];
+    if (groupsOnly && !isGroup(row)) { proposals++; return -1; }
+    return row.cluster;
   }), r.best);
   const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
@@ -155,7 +193,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   let below = 0, ambiguous = 0;
   for (const x of r.reason) { if (x === 1) below++; else if (x === 2) ambiguous++; }
   return {
-    ...empty, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
+    ...empty, threshold, thresholdFrom, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
     joined: [...per].sort((a, b) => b[1] - a[1]).map(([cluster, added]) => ({ cluster, name: names.get(cluster) ?? null, added })),
     reasons: { belowThreshold: below, ambiguous, nearestUnnamed: proposals },
     targets: groupsOnly ? 'groups' : 'clusters',

@@ -341,6 +341,13 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
 
 export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
 
+/** How many prototypes a candidate is compared with: every person's (the zones' sure threshold follows it). */
+function prototypesOf(idx: SuggestionIndex): number {
+  let n = 0;
+  for (const p of idx.persons.values()) n += p.count;
+  return n;
+}
+
 /** A person's suggestions from an index of the run as it is now (the caller keeps the index while indexKey holds). */
 export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}, gemm: Gemm = gemmJs): Promise<SuggestionReport> {
   const t0 = performance.now();
@@ -353,12 +360,19 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       const t = o.threshold ?? LEARNED_THRESHOLD;
       return { threshold: t, sure: t, thresholdFrom: o.threshold !== undefined ? 'given (learned metric)' : `default ${LEARNED_THRESHOLD} in the learned metric (version ${idx.learned})` };
     })()
-    : queueThresholds(db, runId, run.model, o.threshold);
+    : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx));
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
   const person = idx.persons.get(cluster);
   const apart = runConstraints(db, runId);
+  // clusters named as this person is (one person split over clusters): never its competitor for the margin
+  const names = new Map<number, string | null>();
+  const sameName = (c: number): boolean => {
+    if (!row.name) return false;
+    if (!names.has(c)) names.set(c, clusterName(db, runId, c));
+    return names.get(c) === row.name;
+  };
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
   let skipped = 0;
@@ -372,10 +386,11 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       let s = -Infinity;
       for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
       if (!(s >= threshold)) continue;
+      if (idx.cluster[i] >= 0 && sameName(idx.cluster[i])) continue;
       if (rejected.has(idx.ids[i]) || apart.sharesPhoto(idx.ids[i], cluster)) { skipped++; continue; }
-      // the best other person among the candidate's shortlist
+      // the best other person among the candidate's shortlist (a cluster under the same name is this person, split)
       let other = -Infinity, otherC = -1;
-      for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
+      for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other && !sameName(idx.slC[r])) { other = idx.slP[r]; otherC = idx.slC[r]; }
       if (Number.isFinite(other) && s - other < margin) continue;
       hits.push({ i, s, second: other, secondC: otherC });
     }
@@ -411,7 +426,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
 export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
-  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold).threshold;
+  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx)).threshold;
   const margin = o.margin ?? DEFAULT_MARGIN;
   // where it is now
   let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
@@ -446,7 +461,11 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
     if (!best || s > best.s || (s === best.s && c < best.c)) best = { c, s };
   }
   if (!best) return none('no other person in the run');
-  const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
+  // clusters under the best person's name are that person (split): not its competitors; a face in one of them is theirs already
+  const bestName = clusterName(db, runId, best.c);
+  const sameAsBest = (c: number) => !!bestName && c !== best!.c && clusterName(db, runId, c) === bestName;
+  if (from !== null && from >= 0 && sameAsBest(from)) return none(`already ${bestName}'s (another cluster under that name)`, best);
+  const others = list.filter((e) => e.c !== best!.c && !sameAsBest(e.c)).sort((a, b) => b.s - a.s);
   const second = others[0];
   const nameOf = (c: number) => clusterName(db, runId, c) ?? `cluster ${c}`;
   if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);
