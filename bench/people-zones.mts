@@ -11,7 +11,8 @@
  *             prototypes of every person, not over the library's pairs): per-comparison rate alpha / prototypes
  * and, for each, assign's precision / recall / unknown faces placed (margin 0.05 over the second-best person) and,
  * for the queues, the own new face first and the faces offered as sure that are wrong or of unknown people.
- *   npx tsx bench/people-zones.mts [--cache DIR] [--cifar 300] [--alpha 0.01]
+ * With --link, the people preset's linking rate (LINK_FAR) compared too (exact average linkage, the model's tail).
+ *   npx tsx bench/people-zones.mts [--cache DIR] [--cifar 300] [--alpha 0.001,0.003,0.01] [--grid] [--link]
  * The tail is fitted on ORL half A (even person folders) only; reported on ORL half B (its own protocol: alternate
  * folders of half B known), London and the mixed library.
  */
@@ -145,5 +146,43 @@ for (const [c, t] of cases) {
   console.log(`\n## ${r.set} (tail ${r.tail}): run ${r.runFaces} faces, now ${r.faces}, ${r.known} known, ${r.prototypes} prototypes, ${r.newFaces} new; zones run ${JSON.stringify(r.zonesRun)} now ${JSON.stringify(r.zonesNow)}`);
   for (const [k, o] of Object.entries(r.rules)) console.log(`${k.padEnd(14)} ${JSON.stringify(o)}`);
   if (process.argv.includes('--grid')) for (const [far, o] of r.grid) console.log(`  far ${far.toExponential(1)} ${JSON.stringify(o)}`);
+}
+
+// --link: the people preset's linking rate (LINK_FAR) compared: exact average linkage at each set's link similarity
+// (model's tail), AMI, groups that mix two people and extra groups of one person
+if (process.argv.includes('--link')) {
+  const { exactLink } = await import('../src-main/algo/cluster/people-link.ts');
+  const { adjustedMutualInfo } = await import('../src-main/algo/metrics.ts');
+  const part = (s: FaceSet, name: string, keep: (i: number) => boolean) => {
+    const rows = [...s.labels.keys()].filter(keep);
+    const X = new Float32Array(rows.length * s.d);
+    rows.forEach((r, t) => X.set(s.X.subarray(r * s.d, (r + 1) * s.d), t * s.d));
+    return { name, X, n: rows.length, d: s.d, labels: Int32Array.from(rows, (r) => s.labels[r]) };
+  };
+  const startOrl = protocolSplit('orl', orl, () => true);
+  const parts = [
+    part(orl, 'orl half A (calibration)', (i) => halfA(orl.labels[i])), part(orl, 'orl half B', (i) => !halfA(orl.labels[i])),
+    part(orl, 'orl protocol run (97 faces)', (i) => startOrl.start.includes(i)), part(orl, 'orl', () => true), part(london, 'london', () => true), part(mixed, 'mixed', () => true),
+  ];
+  for (const p of parts) {
+    const out: string[] = [];
+    for (const linkFar of [3e-3, 1e-3, 5e-4, 3e-4, 1e-4, 3e-5]) {
+      const th = libraryThresholds(p.X, p.n, p.d, tailModel, { rng: createRng(0), linkFar });
+      const r = await exactLink(p.X, p.n, p.d, { similarity: th.link, linkage: 'average' });
+      const known = [...p.labels.keys()].filter((i) => p.labels[i] >= 0);
+      const ami = adjustedMutualInfo(known.map((i) => p.labels[i]), known.map((i) => (r.labels[i] < 0 ? -1 - i : r.labels[i])));
+      const people = new Map<number, Set<number>>(), groups = new Map<number, Set<number>>();
+      for (const i of known) {
+        if (r.labels[i] < 0) continue;
+        if (!groups.has(r.labels[i])) groups.set(r.labels[i], new Set());
+        groups.get(r.labels[i])!.add(p.labels[i]);
+        if (!people.has(p.labels[i])) people.set(p.labels[i], new Set());
+        people.get(p.labels[i])!.add(r.labels[i]);
+      }
+      const mixing = [...groups.values()].filter((x) => x.size > 1).length, splits = [...people.values()].reduce((a, x) => a + x.size - 1, 0);
+      out.push(`${linkFar.toExponential(0)}: link ${th.link.toFixed(3)} AMI ${ami.toFixed(3)} mixing ${mixing} splits ${splits} groups ${r.groups}`);
+    }
+    console.log(`link ${p.name} (${p.n} faces)\n  ${out.join('\n  ')}`);
+  }
 }
 console.log(`load ${load()}`);
