@@ -341,6 +341,14 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
 
 export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
 
+/** The names of an index's named clusters (read once per index: a rename makes a new index). */
+const indexNames = new WeakMap<SuggestionIndex, Map<number, string | null>>();
+function namesOf(db: Db, idx: SuggestionIndex): Map<number, string | null> {
+  let m = indexNames.get(idx);
+  if (!m) { m = new Map([...idx.named].map((c) => [c, clusterName(db, idx.runId, c)])); indexNames.set(idx, m); }
+  return m;
+}
+
 /** How many prototypes a candidate is compared with: every person's (the zones' sure threshold follows it). */
 function prototypesOf(idx: SuggestionIndex): number {
   let n = 0;
@@ -366,21 +374,23 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
   const person = idx.persons.get(cluster);
   const apart = runConstraints(db, runId);
-  // clusters named as this person is (one person split over clusters): never its competitor for the margin
-  const names = new Map<number, string | null>();
-  const sameName = (c: number): boolean => {
-    if (!row.name) return false;
-    if (!names.has(c)) names.set(c, clusterName(db, runId, c));
-    return names.get(c) === row.name;
-  };
+  // clusters named as this person is (one person split over clusters): never its competitor for the margin, and
+  // their prototypes are this person's too
+  const names = namesOf(db, idx);
+  const sameName = (c: number): boolean => !!row.name && names.get(c) === row.name;
+  const split = row.name ? [...idx.persons.entries()].filter(([c, p]) => c !== cluster && p.count > 0 && sameName(c)).map(([, p]) => p) : [];
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
   let skipped = 0;
   if (person && person.count > 0) {
     const L = SHORTLIST;
-    // every candidate against the person's prototypes in one matrix product
-    const n = idx.ids.length, P = person.count;
-    const S = n ? await gemm(idx.Q, n, transpose(person.protos, P, idx.d), P, idx.d) : new Float32Array(0);
+    // every candidate against the person's prototypes (with those of its other clusters) in one matrix product
+    const all = [person, ...split];
+    const P = all.reduce((a, p) => a + p.count, 0);
+    const protos = all.length === 1 ? person.protos : new Float32Array(P * idx.d);
+    if (all.length > 1) { let o = 0; for (const p of all) { protos.set(p.protos.subarray(0, p.count * idx.d), o); o += p.count * idx.d; } }
+    const n = idx.ids.length;
+    const S = n ? await gemm(idx.Q, n, transpose(protos, P, idx.d), P, idx.d) : new Float32Array(0);
     for (let i = 0; i < n; i++) {
       if (idx.cluster[i] === cluster) continue;
       let s = -Infinity;
