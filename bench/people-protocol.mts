@@ -123,15 +123,23 @@ async function protocol(name: string) {
     const named = (await svc.getClusters({ runId })).filter((c) => c.name);
     let asked = 0, firstHit = 0, withNew = 0, unknownSure = 0, sureOffered = 0, sureWrong = 0, maybeOffered = 0;
     const tq = performance.now();
+    const whoAll = new Map<number, string>([...members.filter((m) => isPerson(m.path)).map((m) => [m.item, `${setOfPath(m.path)}/${personOfPath(m.path)}`] as [number, string]), ...whoNew]);
+    const misses: Array<Record<string, unknown>> = [];
     for (const c of named) {
       const m = (await svc.getClusterMembers({ runId, cluster: c.cluster, offset: 0, limit: 1 })).items[0];
       const who = `${setOfPath(m.path)}/${personOfPath(m.path)}`;
       const hasNew = [...whoNew.values()].includes(who);
       const r = await svc.getSuggestions({ runId, cluster: c.cluster, limit: 50 });
       asked++;
-      if (hasNew) { withNew++; if (r.suggestions[0] && whoNew.get(r.suggestions[0].item) === who) firstHit++; }
+      const first = r.suggestions[0];
+      if (hasNew) {
+        withNew++;
+        if (first && whoNew.get(first.item) === who) firstHit++;
+        else misses.push({ who, clustersNamedSo: named.filter((x) => x.name === c.name).length, first: first ? whoAll.get(first.item) ?? 'junk' : null, fromRun: first ? !whoNew.has(first.item) : null, similarity: first?.similarity ?? null, zone: first?.zone ?? null });
+      }
       for (const s of r.suggestions) {
-        const w = whoNew.get(s.item);
+        // who the offered face is (a run face in the noise or a low-confidence member is someone too)
+        const w = whoAll.get(s.item);
         if (s.zone === 'sure') { sureOffered++; if (w !== who) sureWrong++; if (w && unknown.has(w)) unknownSure++; } else maybeOffered++;
       }
     }
@@ -141,17 +149,25 @@ async function protocol(name: string) {
     const placed = db.prepare(`SELECT a.item_id AS id, c.name FROM assignments a JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster WHERE a.run_id = ? AND a.cluster >= 0`).all(runId) as Array<{ id: number; name: string | null }>;
     let knownNew = 0, right = 0, wrong = 0, unknownPlaced = 0;
     for (const [, w] of whoNew) if (!unknown.has(w)) knownNew++;
+    // what the run's cluster a wrong face joined holds (a person merged by the preset: the name is its majority's)
+    const startOf = new Map<number, Map<string, number>>();
+    for (const m of members) if (m.cluster >= 0 && isPerson(m.path)) {
+      const k = `${setOfPath(m.path)}/${personOfPath(m.path)}`, t = startOf.get(m.cluster) ?? new Map<string, number>();
+      t.set(k, (t.get(k) ?? 0) + 1); startOf.set(m.cluster, t);
+    }
+    const clusterOf = new Map((db.prepare(`SELECT item_id AS id, cluster FROM assignments WHERE run_id = ?`).all(runId) as Array<{ id: number; cluster: number }>).map((x) => [x.id, x.cluster]));
+    const wrongs: Array<{ who: string; to: string | null; holds: Record<string, number> }> = [];
     for (const p of placed) {
       const w = whoNew.get(p.id);
       if (!w) continue;
-      if (unknown.has(w)) unknownPlaced++;
-      else if (p.name === w.split('/')[1]) right++; else wrong++;
+      if (unknown.has(w)) { unknownPlaced++; wrongs.push({ who: `${w} (unknown)`, to: p.name, holds: Object.fromEntries(startOf.get(clusterOf.get(p.id)!) ?? []) }); }
+      else if (p.name === w.split('/')[1]) right++; else { wrong++; wrongs.push({ who: w, to: p.name, holds: Object.fromEntries(startOf.get(clusterOf.get(p.id)!) ?? []) }); }
     }
     return {
       set: name, faces, people: ids.size, junkFaces: members.length - lab.length, zones: { sure: zones.sure, maybe: zones.maybe, link: zones.link, n: zones.n },
       preset: { ami: presetAmi, clusters: clusters.filter((c) => c.cluster >= 0).length, largest, largestShare: r4(largest / Math.max(1, faces)) },
-      queues: { persons: asked, withNewFace: withNew, firstHit, firstHitRate: withNew ? r4(firstHit / withNew) : null, sureOffered, sureWrong, unknownOfferedSure: unknownSure, maybeOffered, ms: Math.round(queueMs) },
-      assign: { threshold: a.threshold, knownNew, unknownNew: newFaces.length - knownNew, placed: right + wrong, right, precision: right + wrong ? r4(right / (right + wrong)) : 1, recall: knownNew ? r4(right / knownNew) : null, unknownPlaced },
+      queues: { persons: asked, withNewFace: withNew, firstHit, firstHitRate: withNew ? r4(firstHit / withNew) : null, sureOffered, sureWrong, unknownOfferedSure: unknownSure, maybeOffered, ms: Math.round(queueMs), misses },
+      assign: { threshold: a.threshold, knownNew, unknownNew: newFaces.length - knownNew, placed: right + wrong, right, precision: right + wrong ? r4(right / (right + wrong)) : 1, recall: knownNew ? r4(right / knownNew) : null, unknownPlaced, wrongs },
       seconds: Math.round((performance.now() - t0) / 1000), load: load(),
     };
   } finally { await svc.close(); rmSync(dir, { recursive: true, force: true }); }

@@ -44,5 +44,10 @@ test('a face embed flags the folders of petals and copies, and one click exclude
   await page.getByTestId('face-folder-flagged').filter({ hasText: 'roses' }).getByTestId('face-folder-exclude').click();
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=face-folder-exclude]')].some((b) => b.textContent === 'Excluded'));
   assert.deepEqual((await call('getSettings', {})).faceExcludedFolders, [join(photos, 'roses')]);
+  // the notice stays with the library: a reload of the UI shows the last face embed's folders again
+  await page.reload();
+  await page.getByTestId('face-folder-notice').waitFor({ timeout: 30_000 });
+  const again = await page.getByTestId('face-folder-flagged').allTextContents();
+  assert.deepEqual(again.map((r) => r.match(/photos\/([a-z]+)/)?.[1]).sort(), ['copies', 'roses'], again.join('\n'));
   assert.deepEqual(problems, []);
 });

@@ -16,7 +16,7 @@ import type { ErrorPayload } from '../common/errors.ts';
 import type { JobProgress, JobState } from '../common/types.ts';
 import type { JobInfo } from '../common/jobs.ts';
 import type { Db } from './store/db.ts';
-import { getJobRow, insertQueuedJob, listJobRows, markJobRunning, markUnfinishedJobsInterrupted, writeJobEnd, writeJobEndState, writeJobProgress, type JobRow } from './store/jobs-repo.ts';
+import { getJobRow, insertQueuedJob, listJobRows, markJobRunning, newestFaceNoticeJobRow, markUnfinishedJobsInterrupted, writeJobEnd, writeJobEndState, writeJobProgress, type JobRow } from './store/jobs-repo.ts';
 import { ioError, isFsIoError, isSqliteIoError } from './io-errors.ts';
 
 export interface JobContext {
@@ -235,8 +235,14 @@ export class JobManager {
     return rowToJob(row);
   }
 
+  /**
+   * The newest `limit` jobs, newest first; and after them, when older, the newest face embed that searched photos
+   * (its folder notice is the library's until the next one: a UI opened later still shows it, whatever came since).
+   */
   list(limit = 50): JobInfo[] {
     const rows = listJobRows(this.db, limit);
+    const notice = newestFaceNoticeJobRow(this.db);
+    if (notice && !rows.some((r) => r.id === notice.id)) rows.push(notice);
     return rows.map((row) => (this.running.has(row.id) ? structuredClone(this.running.get(row.id)!.info) : rowToJob(row)));
   }
 }

@@ -45,10 +45,11 @@ async function protocol(name: string, start: string, later: string, unknown: Set
   await done(svc.scan(), svc);
   await done(svc.embed({ model: 'face', workers: 2 }), svc);
   const report = await svc.assign({ runId: run.runId });
-  // assign places only above the library's sure threshold, kept in the run's record
-  const zones = (await svc.getRun({ runId: run.runId })).record.identity as { sure: number };
-  expect(report.threshold).toBe(zones.sure);
-  expect(report.thresholdFrom).toMatch(/this library's sure threshold/);
+  // assign places only above the library's sure threshold for the prototypes it compares now (from the run's zones,
+  // kept in its record: never below their maybe threshold)
+  const zones = (await svc.getRun({ runId: run.runId })).record.identity as { sure: number; maybe: number };
+  expect(report.threshold).toBeGreaterThanOrEqual(zones.maybe);
+  expect(report.thresholdFrom).toMatch(/this library's sure threshold for \d+ prototype\(s\) compared per face/);
   const db = svc.lib.db;
   const rows = db.prepare(`SELECT f.id, p.folder, p.path, a.cluster, c.name FROM faces f JOIN photos p ON p.id = f.photo_id
     JOIN assignments a ON a.run_id = ? AND a.item_id = f.id LEFT JOIN clusters c ON c.run_id = a.run_id AND c.cluster = a.cluster
@@ -133,8 +134,9 @@ describe('assign protocol (real face models)', () => {
     }
     const { svc, o } = await protocol('orl', start, later, new Set());
     expect(o.knownNew).toBeGreaterThan(180);
-    // measured 1.0 and 0.953 (181 of 190, the rest below this library's sure threshold, 0.524); at the fixed 0.465 with
-    // two members agreeing it was 184 of 190
+    // measured 1.0 and 0.953 (181 of 190, the rest below the run's sure threshold, 0.524); at the fixed 0.465 with
+    // two members agreeing it was 184 of 190; at the sure threshold for the ~195 prototypes compared (per-face rate)
+    // the offline replay (bench/people-zones.mts) gives 183 of 190
     expect(o.precision).toBeGreaterThanOrEqual(0.99);
     expect(o.recall).toBeGreaterThanOrEqual(0.95);
     await svc.close();

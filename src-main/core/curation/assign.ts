@@ -1,6 +1,6 @@
 /**
  * `assign`: the items of a run's model that are not in the run yet (embedded after it) join the run's groups when
- * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold (./zones.ts; the model's
+ * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold for the prototypes compared now (./zones.ts comparisonZones; the model's
  * identity threshold for a model without zones), a margin over the second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
  * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
  * the new items, not with the library. The scoring runs in a worker (./people-tasks.ts) on the vectors in shared memory.
@@ -15,7 +15,7 @@ import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
 import { runTask, sharedFloat32 } from '../workers/pool.ts';
 import { newItems } from './groups.ts';
-import { runZones, zonesFrom } from './zones.ts';
+import { comparisonFrom, comparisonZones, runZones, zonesFrom } from './zones.ts';
 import { runConstraints } from './constraints.ts';
 
 export interface AssignOptions {
@@ -81,8 +81,8 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const d = model.dim;
   const identity = identityThresholdOf(db, run.model);
   const zones = o.threshold === undefined ? runZones(db, runId) : null;
-  const threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
-  const thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
+  let threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
+  let thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
     : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
   const margin = o.margin ?? DEFAULT_MARGIN;
   const P = o.prototypes ?? 4;
@@ -96,42 +96,67 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
   const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
   const groupsOnly = rows.some(isGroup);
-  const g = rows.length;
-  const centroids = sharedFloat32(g * d);
+  // the groups scored: one per cluster, except that clusters under one name are one person split (one group: a face
+  // between two of them is not ambiguous; it joins the cluster of its most similar prototype among them)
+  const groupOfRow = new Int32Array(rows.length);
+  const groupRows: number[][] = [];
+  const byName = new Map<string, number>();
+  rows.forEach((r, gi) => {
+    let k = r.name ? byName.get(r.name) : undefined;
+    if (k === undefined) { k = groupRows.length; groupRows.push([]); if (r.name) byName.set(r.name, k); }
+    groupRows[k].push(gi); groupOfRow[gi] = k;
+  });
+  const g = groupRows.length;
+  const rowCentroids = sharedFloat32(rows.length * d);
   const floors = new Float32Array(g).fill(1);
-  // prototypes: the first P of each group's top (central) and tail (edge) samples; the group's floor is the least
+  // prototypes: the first P of each cluster's top (central) and tail (edge) samples; the group's floor is the least
   // similarity to its centre among them
   const protoItems: number[] = [];
   const protoGroupL: number[] = [];
+  const protoRowL: number[] = [];
   rows.forEach((r, gi) => {
-    putVec(centroids, gi, r.centroid, d, 'centroid');
+    putVec(rowCentroids, gi, r.centroid, d, 'centroid');
+    const k = groupOfRow[gi];
     const seen = new Set<number>();
     for (const list of [r.top, r.tail]) {
       const xs = JSON.parse(list) as Array<{ item: number; sim: number }>;
-      for (let k = 0; k < P && k < xs.length; k++) {
-        const { item, sim } = xs[k];
-        if (sim < floors[gi]) floors[gi] = sim;
+      for (let t = 0; t < P && t < xs.length; t++) {
+        const { item, sim } = xs[t];
+        if (sim < floors[k]) floors[k] = sim;
         if (seen.has(item)) continue;
-        seen.add(item); protoItems.push(item); protoGroupL.push(gi);
+        seen.add(item); protoItems.push(item); protoGroupL.push(k); protoRowL.push(gi);
       }
     }
   });
   // the vectors of the prototypes and of the new items, each read once straight into its matrix (shared memory)
   const prototypes = sharedFloat32(protoItems.length * d);
   const protoFound = readVectors(db, run.model, protoItems, prototypes, d);
+  const keep: number[] = [];
+  for (let i = 0; i < protoItems.length; i++) if (protoFound[i]) keep.push(i);
+  const protoRow = Int32Array.from(keep, (i) => protoRowL[i]);
+  // the library's zones for the comparisons made now: each new face against every prototype read
+  if (zones) {
+    const c = comparisonZones(zones, keep.length);
+    threshold = c.sure;
+    thresholdFrom = comparisonFrom(c, zones);
+  }
   const Q = sharedFloat32(items.length * d);
   readVectors(db, run.model, items, Q, d);
   const t1 = performance.now();
-  // normalized and scored in a worker (algo/cluster/assign.ts)
+  // normalized and scored in a worker (algo/cluster/assign.ts): the clusters under one name summed into one group's
+  // centroid, and for each placed item its most similar prototype of that group (which cluster of a split person)
   const r = await runTask('assign', {
-    Q, n: items.length, d, g, centroids, prototypes, found: protoFound, protoGroup: Int32Array.from(protoGroupL), floors: threshold === null ? floors : null,
+    Q, n: items.length, d, g, rowCentroids, groupOfRow, prototypes, found: protoFound, protoGroup: Int32Array.from(protoGroupL), floors: threshold === null ? floors : null,
     threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE),
   });
   let proposals = 0;
-  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
-    if (gi < 0) return -1;
-    if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
-    return rows[gi].cluster;
+  /** the cluster an item placed in group k joins: its only cluster, or the one of its most similar prototype */
+  const rowOf = (i: number, k: number): number => groupRows[k].length === 1 ? groupRows[k][0] : protoRow[r.nearestProto[i]];
+  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (k, i) => {
+    if (k < 0) return -1;
+    const row = rows[rowOf(i, k)];
+    if (groupsOnly && !isGroup(row)) { proposals++; return -1; }
+    return row.cluster;
   }), r.best);
   const t2 = performance.now();
   const edit = applyAssign(db, runId, items, to);
@@ -142,7 +167,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   let below = 0, ambiguous = 0;
   for (const x of r.reason) { if (x === 1) below++; else if (x === 2) ambiguous++; }
   return {
-    ...empty, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
+    ...empty, threshold, thresholdFrom, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
     joined: [...per].sort((a, b) => b[1] - a[1]).map(([cluster, added]) => ({ cluster, name: names.get(cluster) ?? null, added })),
     reasons: { belowThreshold: below, ambiguous, nearestUnnamed: proposals },
     targets: groupsOnly ? 'groups' : 'clusters',

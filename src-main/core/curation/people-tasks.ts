@@ -102,16 +102,27 @@ export async function mergeMaxTask(p: MergeMaxPayload, _ctx: TaskContext): Promi
 export interface AssignPayload {
   /** the new items' rows (normalized here, in place) */
   Q: Float32Array; n: number; d: number;
-  g: number; centroids: Float32Array;
+  /** the groups scored: each cluster's centroid row and its group (clusters under one name are one group) */
+  g: number; rowCentroids: Float32Array; groupOfRow: Int32Array;
   /** the prototypes' rows (those found: `found`), their groups, and the groups' floors (null: the threshold decides) */
   prototypes: Float32Array; found: Uint8Array; protoGroup: Int32Array; floors: Float32Array | null;
   threshold: number; margin: number; agree: number;
 }
 
-/** algo/cluster/assign.ts on the new items, the centroids and prototypes normalized here. */
-export async function assignTask(p: AssignPayload, _ctx: TaskContext): Promise<{ result: AssignResult; transfer: ArrayBuffer[] }> {
+/** assign's answer, and for each placed item its most similar prototype of its group (an index among those found; -1 when unplaced) */
+export type AssignTaskResult = AssignResult & { nearestProto: Int32Array };
+
+/** algo/cluster/assign.ts on the new items, the centroids (a group's clusters summed) and prototypes normalized here. */
+export async function assignTask(p: AssignPayload, _ctx: TaskContext): Promise<{ result: AssignTaskResult; transfer: ArrayBuffer[] }> {
   const { d, g } = p;
-  normalizeRowsInPlace(p.centroids, g, d);
+  const rows = p.groupOfRow.length;
+  normalizeRowsInPlace(p.rowCentroids, rows, d);
+  const centroids = new Float32Array(g * d);
+  for (let gi = 0; gi < rows; gi++) {
+    const o = p.groupOfRow[gi] * d;
+    for (let t = 0; t < d; t++) centroids[o + t] += p.rowCentroids[gi * d + t];
+  }
+  normalizeRowsInPlace(centroids, g, d);
   const keep: number[] = [];
   for (let i = 0; i < p.found.length; i++) if (p.found[i]) keep.push(i);
   let P2 = p.prototypes;
@@ -122,9 +133,21 @@ export async function assignTask(p: AssignPayload, _ctx: TaskContext): Promise<{
   const protoGroup = Int32Array.from(keep, (i) => p.protoGroup[i]);
   normalizeRowsInPlace(P2, keep.length, d);
   normalizeRowsInPlace(p.Q, p.n, d);
-  const r = await assignToGroups(p.Q, p.n, d, { g, centroids: p.centroids, prototypes: P2, protoGroup, floors: p.floors ?? undefined },
+  const r = await assignToGroups(p.Q, p.n, d, { g, centroids, prototypes: P2, protoGroup, floors: p.floors ?? undefined },
     { threshold: p.threshold, margin: p.margin, agree: p.agree, gemm: p.n * g > 1e5 ? await warmGemm(2) : undefined });
-  return { result: r, transfer: [r.group.buffer, r.best.buffer, r.second.buffer, r.reason.buffer] as ArrayBuffer[] };
+  const nearestProto = new Int32Array(p.n).fill(-1);
+  for (let i = 0; i < p.n; i++) {
+    const k = r.group[i];
+    if (k < 0) continue;
+    let bs = -Infinity;
+    for (let q = 0; q < protoGroup.length; q++) {
+      if (protoGroup[q] !== k) continue;
+      const s = dot(p.Q, i * d, P2, q * d, d);
+      if (s > bs) { bs = s; nearestProto[i] = q; }
+    }
+  }
+  const result: AssignTaskResult = { ...r, nearestProto };
+  return { result, transfer: [r.group.buffer, r.best.buffer, r.second.buffer, r.reason.buffer, nearestProto.buffer] as ArrayBuffer[] };
 }
 
 // --- suggestion index and queues ---
@@ -239,6 +262,8 @@ export interface SuggestScorePayload {
   Q: Float32Array; n: number; d: number; L: number;
   /** where each candidate is (its cluster), and the person's cluster and prototypes */
   cluster: Int32Array; person: number; protos: Float32Array; P: number;
+  /** the other clusters under the person's name (one person split): not candidates, not competitors */
+  same: Int32Array;
   slC: Int32Array; slP: Float32Array; threshold: number;
 }
 
@@ -250,14 +275,16 @@ export async function suggestScoreTask(p: SuggestScorePayload, _ctx: TaskContext
   const { Q, n, d, L, P, cluster, slC, slP, threshold } = p;
   const S = n ? await (await warmGemm(2))(Q, n, transpose(p.protos, P, d), P, d) : new Float32Array(0);
   const I: number[] = [], V: number[] = [], O: number[] = [], OC: number[] = [];
+  const same = new Set(p.same);
   for (let i = 0; i < n; i++) {
     if (cluster[i] === p.person) continue;
     let s = -Infinity;
     for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
     if (!(s >= threshold)) continue;
-    // the best other person among the candidate's shortlist
+    if (cluster[i] >= 0 && same.has(cluster[i])) continue;
+    // the best other person among the candidate's shortlist (a cluster under the same name is this person, split)
     let other = -Infinity, otherC = -1;
-    for (let r = i * L; r < (i + 1) * L; r++) if (slC[r] >= 0 && slC[r] !== p.person && slP[r] > other) { other = slP[r]; otherC = slC[r]; }
+    for (let r = i * L; r < (i + 1) * L; r++) if (slC[r] >= 0 && slC[r] !== p.person && !same.has(slC[r]) && slP[r] > other) { other = slP[r]; otherC = slC[r]; }
     I.push(i); V.push(s); O.push(other); OC.push(otherC);
   }
   const out = { i: Int32Array.from(I), s: Float32Array.from(V), other: Float32Array.from(O), otherC: Int32Array.from(OC) };

@@ -283,6 +283,21 @@ export async function buildIndex(db: Db, runId: number, prev: SuggestionIndex | 
 
 export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
 
+/** The names of an index's named clusters (read once per index: a rename makes a new index). */
+const indexNames = new WeakMap<SuggestionIndex, Map<number, string | null>>();
+function namesOf(db: Db, idx: SuggestionIndex): Map<number, string | null> {
+  let m = indexNames.get(idx);
+  if (!m) { m = new Map([...idx.named].map((c) => [c, clusterName(db, idx.runId, c)])); indexNames.set(idx, m); }
+  return m;
+}
+
+/** How many prototypes a candidate is compared with: every person's (the zones' sure threshold follows it). */
+function prototypesOf(idx: SuggestionIndex): number {
+  let n = 0;
+  for (const p of idx.persons.values()) n += p.count;
+  return n;
+}
+
 /** A person's suggestions from an index of the run as it is now (the caller keeps the index while indexKey holds). */
 export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}): Promise<SuggestionReport> {
   const t0 = performance.now();
@@ -295,20 +310,30 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       const t = o.threshold ?? LEARNED_THRESHOLD;
       return { threshold: t, sure: t, thresholdFrom: o.threshold !== undefined ? 'given (learned metric)' : `default ${LEARNED_THRESHOLD} in the learned metric (version ${idx.learned})` };
     })()
-    : queueThresholds(db, runId, run.model, o.threshold);
+    : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx));
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
   const person = idx.persons.get(cluster);
   const apart = runConstraints(db, runId);
+  // clusters named as this person is (one person split over clusters): never its competitor for the margin, and
+  // their prototypes are this person's too
+  const names = namesOf(db, idx);
+  const sameName = (c: number): boolean => !!row.name && names.get(c) === row.name;
+  const split = row.name ? [...idx.persons.entries()].filter(([c, p]) => c !== cluster && p.count > 0 && sameName(c)).map(([, p]) => p) : [];
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
   let skipped = 0;
   if (person && person.count > 0) {
-    // every candidate against the person's prototypes, in a worker: those at or above the threshold, with the best
-    // other person of each one's shortlist
+    // every candidate against the person's prototypes (with those of its other clusters under the same name), in a
+    // worker: those at or above the threshold, with the best other person of each one's shortlist
+    const all = [person, ...split];
+    const P = all.reduce((a, p) => a + p.count, 0);
+    let protos = person.protos;
+    if (all.length > 1) { protos = sharedFloat32(P * idx.d); let o = 0; for (const p of all) { protos.set(p.protos.subarray(0, p.count * idx.d), o); o += p.count * idx.d; } }
+    const same = Int32Array.from([...idx.persons.keys()].filter((c) => c !== cluster && sameName(c)));
     const r = await runTask('suggestScore', {
-      Q: idx.Q, n: idx.ids.length, d: idx.d, L: SHORTLIST, cluster: idx.cluster, person: cluster, protos: person.protos, P: person.count,
+      Q: idx.Q, n: idx.ids.length, d: idx.d, L: SHORTLIST, cluster: idx.cluster, person: cluster, same, protos, P,
       slC: idx.slC, slP: idx.slP, threshold,
     });
     for (let k = 0; k < r.i.length; k++) {
@@ -349,7 +374,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
 export async function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): Promise<PersonSuggestion> {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
-  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold).threshold;
+  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx)).threshold;
   const margin = o.margin ?? DEFAULT_MARGIN;
   // where it is now
   let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
@@ -381,7 +406,11 @@ export async function suggestPersonFor(db: Db, idx: SuggestionIndex, item: numbe
   const best = scored.best ?? undefined;
   list = scored.list;
   if (!best) return none('no other person in the run');
-  const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
+  // clusters under the best person's name are that person (split): not its competitors; a face in one of them is theirs already
+  const bestName = clusterName(db, runId, best.c);
+  const sameAsBest = (c: number) => !!bestName && c !== best!.c && clusterName(db, runId, c) === bestName;
+  if (from !== null && from >= 0 && sameAsBest(from)) return none(`already ${bestName}'s (another cluster under that name)`, best);
+  const others = list.filter((e) => e.c !== best!.c && !sameAsBest(e.c)).sort((a, b) => b.s - a.s);
   const second = others[0];
   const nameOf = (c: number) => clusterName(db, runId, c) ?? `cluster ${c}`;
   if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);

@@ -7,7 +7,7 @@
  * merge suggestions are ranked with the same zones. A model without a tail has no zones (null): the callers keep its
  * identity threshold, or their defaults.
  */
-import { libraryZones } from '../../algo/cluster/identity-scale.ts';
+import { libraryZones, SURE_FAR_MAX, thresholdAt } from '../../algo/cluster/identity-scale.ts';
 import { createRng } from '../../algo/rng.ts';
 import type { LibraryZones, SuggestionZone } from '../../common/types.ts';
 import { identityThresholdOf } from '../models/identity.ts';
@@ -46,6 +46,36 @@ export function runZones(db: Db, runId: number): LibraryZones | null {
   return zones;
 }
 
+/**
+ * The false-accept rate per face that `assign` and the queues hold for the comparisons they make NOW: a face is
+ * compared with every prototype of every person of the run, so its chance of one impostor prototype above a threshold
+ * grows with the number of prototypes (people x samples), not with the library's pairs. The sure threshold is the
+ * similarity at the per-comparison rate FACE_FAR / prototypes (Bonferroni over the prototypes compared), from the
+ * run's stored location / scale and the model's tail (cheap: no pair is read again), never looser than the model's
+ * calibrated per-pair rate (SURE_FAR_MAX). 0.003: about one unknown face in 330 placed, for a goal of none of ~200
+ * (BENCHMARKS.md "People decisions that follow the library's size": calibrated with ORL half A's tail, reported on
+ * ORL half B, London and the mixed library).
+ */
+export const FACE_FAR = 0.003;
+
+/**
+ * The zones for comparisons made now against `prototypes` prototypes (the run's persons' samples, as many as are
+ * compared): sure at the per-face rate FACE_FAR, maybe the run's (never above sure). The library's pair-count sure
+ * (`zones.sure`, one impostor pair over all the run's pairs) keeps deciding the preset; this one follows the persons
+ * and samples there are when a face is placed or offered, so it tightens as people are added, not as faces arrive.
+ */
+export function comparisonZones(z: LibraryZones, prototypes: number, faceFar = FACE_FAR): { sure: number; maybe: number; far: number; prototypes: number } {
+  const p = Number.isFinite(prototypes) && prototypes >= 1 ? Math.floor(prototypes) : 1;
+  const far = Math.min(SURE_FAR_MAX, faceFar / p);
+  const sure = Math.round(thresholdAt(z.tail, z.loc, z.scale, far) * 1e4) / 1e4;
+  return { sure: Math.max(sure, z.maybe), maybe: Math.min(z.maybe, sure), far, prototypes: p };
+}
+
+/** Words for the comparison zones' sure threshold. */
+export function comparisonFrom(c: { far: number; prototypes: number }, z: LibraryZones): string {
+  return `this library's sure threshold for ${c.prototypes} prototype(s) compared per face (per-face false-accept rate ${FACE_FAR}, per comparison ${c.far.toExponential(1)}; location / scale of the run's ${z.n} faces; tail of ${z.tail.set})`;
+}
+
 /** The zone of a similarity (null: below maybe, not offered). */
 export function zoneOf(z: Pick<LibraryZones, 'sure' | 'maybe'>, similarity: number): SuggestionZone | null {
   return similarity >= z.sure ? 'sure' : similarity >= z.maybe ? 'maybe' : null;
@@ -59,15 +89,18 @@ export function zonesFrom(z: LibraryZones, which: 'sure' | 'maybe'): string {
 }
 
 /**
- * The least similarity a queue offers and the one from which an offer is sure: the run's zones (maybe, sure); a given
+ * The least similarity a queue offers and the one from which an offer is sure: the run's zones (maybe, sure; with
+ * `prototypes`, the sure threshold for that many prototypes compared per face: comparisonZones); a given
  * threshold above maybe replaces it (nothing is offered below maybe; sure is never below the threshold). Without zones: the model's identity threshold (never below it),
  * or 0.5, and every offer is sure.
  */
-export function queueThresholds(db: Db, runId: number, model: string, given?: number): { threshold: number; thresholdFrom: string; sure: number } {
+export function queueThresholds(db: Db, runId: number, model: string, given?: number, prototypes?: number): { threshold: number; thresholdFrom: string; sure: number } {
   const zones = runZones(db, runId);
   if (zones) {
-    const threshold = Math.max(given ?? zones.maybe, zones.maybe);
-    return { threshold, thresholdFrom: threshold !== zones.maybe ? 'given' : zonesFrom(zones, 'maybe'), sure: Math.max(zones.sure, threshold) };
+    // with the prototypes a queue compares (its persons' samples): the sure threshold for them, as assign's
+    const z = prototypes === undefined ? zones : { ...zones, ...comparisonZones(zones, prototypes) };
+    const threshold = Math.max(given ?? z.maybe, z.maybe);
+    return { threshold, thresholdFrom: threshold !== z.maybe ? 'given' : zonesFrom(zones, 'maybe'), sure: Math.max(z.sure, threshold) };
   }
   const identity = identityThresholdOf(db, model);
   const threshold = Math.max(given ?? identity?.similarity ?? 0.5, identity?.similarity ?? -1);

@@ -49,3 +49,13 @@ export function getJobRow(db: Db, id: number): JobRow | undefined {
 export function listJobRows(db: Db, limit: number): JobRow[] {
   return db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[];
 }
+
+/**
+ * The newest finished face embed that searched photos for faces: its report holds the library's last face folder
+ * notice (per folder faces kept, dropped under the floor, near-identical). An embed with nothing new to search does
+ * not replace it.
+ */
+export function newestFaceNoticeJobRow(db: Db): JobRow | undefined {
+  return db.prepare(`SELECT * FROM jobs WHERE kind = 'embed' AND state = 'done' AND json_extract(result, '$.kind') = 'face'
+    AND json_extract(result, '$.processed') > 0 AND json_extract(result, '$.faceFolders') IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as JobRow | undefined;
+}
