@@ -11,7 +11,7 @@ import type { ModelManifest } from './manifest.ts';
 export interface CatalogEntry {
   id: string;
   title: string;
-  kind: 'image-embedding' | 'face-detector' | 'face-embedding';
+  kind: 'image-embedding' | 'face-detector' | 'face-embedding' | 'text-encoder';
   url: string;
   /** file name to store under the models dir */
   file: string;
@@ -24,6 +24,8 @@ export interface CatalogEntry {
   unverified: string[];
   /** manifest for image-embedding models (file relative to the models dir) */
   manifest?: ModelManifest;
+  /** more files fetched by the same download (a text encoder's tokenizer), stored next to `file` */
+  extra?: Array<{ url: string; file: string; size: number | null; sha256: string | null }>;
   notes?: string;
 }
 
@@ -58,8 +60,23 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       normalize: true,
       resize: 'cover',
       version: 'openai/clip-vit-base-patch32',
+      // the text side of the same model (catalog 'clip-vit-b32-text'), for text search
+      text: { file: 'clip-vit-b32-text.onnx', tokenizer: 'clip-vit-b32-tokenizer.json', inputName: 'input_ids', outputName: 'text_embeds', maxLength: 77 },
     },
-    notes: 'About 350 MB (float32).',
+    notes: 'About 350 MB (float32). With clip-vit-b32-text installed, photos embedded with it can be searched by text.',
+  },
+  {
+    id: 'clip-vit-b32-text',
+    title: 'CLIP ViT-B/32 text encoder and tokenizer (OpenAI, ONNX export by Xenova/transformers.js)',
+    kind: 'text-encoder',
+    url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model.onnx',
+    file: 'clip-vit-b32-text.onnx',
+    size: null,
+    sha256: null,
+    license: 'MIT',
+    unverified: ['size', 'sha256', 'text.inputName', 'text.outputName'],
+    extra: [{ url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/tokenizer.json', file: 'clip-vit-b32-tokenizer.json', size: null, sha256: null }],
+    notes: 'About 250 MB (float32). Text search over the photos embedded with clip-vit-b32-vision (the same space).',
   },
   {
     id: 'dinov2-small',

@@ -180,7 +180,7 @@ export class LibraryService extends DomainService {
       const manifestPath = e.manifest ? joinPath(dir, `${e.id}.json`) : null;
       return {
         id: e.id, title: e.title, kind: e.kind, url: e.url, size: e.size, sha256: e.sha256, license: e.license, unverified: [...e.unverified],
-        installed: fileExists(joinPath(dir, e.file)), manifestPath: manifestPath && fileExists(manifestPath) ? manifestPath : null, notes: e.notes,
+        installed: [e.file, ...(e.extra ?? []).map((x) => x.file)].every((f) => fileExists(joinPath(dir, f))), manifestPath: manifestPath && fileExists(manifestPath) ? manifestPath : null, notes: e.notes,
       };
     });
   }
@@ -195,6 +195,13 @@ export class LibraryService extends DomainService {
         sha256: e.sha256 ?? undefined, size: e.size ?? undefined, signal: ctx.signal,
         onProgress: (got, total) => ctx.progress('download', got, total ?? 0),
       });
+      // the files that go with it (a text encoder's tokenizer), each verified the same way
+      for (const x of e.extra ?? []) {
+        await downloadModel(x.url, joinPath(dir, x.file), {
+          sha256: x.sha256 ?? undefined, size: x.size ?? undefined, signal: ctx.signal,
+          onProgress: (got, total) => ctx.progress(`download ${x.file}`, got, total ?? 0),
+        });
+      }
       let manifest: string | null = null;
       if (e.manifest) {
         manifest = joinPath(dir, `${e.id}.json`);
