@@ -6,6 +6,7 @@
  * only enforces `sha256`/`size` when they are non-null, so unverified entries still download, and the
  * manifest check (`ManifestModel.create`) validates the real input/output names and shapes at load.
  */
+import { config } from '../config.ts';
 import type { ModelManifest } from './manifest.ts';
 
 export interface CatalogEntry {
@@ -131,6 +132,13 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     notes: 'About 37 MB; 128-d output from a 112×112 aligned face (needs the face alignment, not a plain manifest resize).',
   },
 ];
+
+/** Where a catalog file is fetched from: its publisher's URL, or the same path under CONSTELLATE_CATALOG_MIRROR. */
+export function catalogUrl(url: string, mirror: string | null = config.catalogMirror()): string {
+  if (mirror === null) return url;
+  const u = new URL(url);
+  return mirror.replace(/\/+$/, '') + u.pathname;
+}
 
 export function catalogEntry(id: string): CatalogEntry | undefined {
   return MODEL_CATALOG.find((e) => e.id === id);

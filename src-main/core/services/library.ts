@@ -14,7 +14,7 @@ import { scanRoots } from '../scan/scanner.ts';
 import { isRetryableReason } from '../retry-reasons.ts';
 import { listRuns } from '../store/runs.ts';
 import { readSettings, writeSettings } from '../store/settings.ts';
-import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
+import { MODEL_CATALOG, catalogEntry, catalogUrl, downloadModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
 import { existsSync as fileExists, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
@@ -191,13 +191,13 @@ export class LibraryService extends DomainService {
     const dir = joinPath(MODELS_DIR, 'catalog');
     return this.jobs.start('download', { id }, async (ctx) => {
       mkdirp(dir, { recursive: true });
-      const r = await downloadModel(e.url, joinPath(dir, e.file), {
+      const r = await downloadModel(catalogUrl(e.url), joinPath(dir, e.file), {
         sha256: e.sha256 ?? undefined, size: e.size ?? undefined, signal: ctx.signal,
         onProgress: (got, total) => ctx.progress('download', got, total ?? 0),
       });
       // the files that go with it (a text encoder's tokenizer), each verified the same way
       for (const x of e.extra ?? []) {
-        await downloadModel(x.url, joinPath(dir, x.file), {
+        await downloadModel(catalogUrl(x.url), joinPath(dir, x.file), {
           sha256: x.sha256 ?? undefined, size: x.size ?? undefined, signal: ctx.signal,
           onProgress: (got, total) => ctx.progress(`download ${x.file}`, got, total ?? 0),
         });
