@@ -1,7 +1,8 @@
 // What the new-user walkthrough (e2e/walkthrough.mjs) found, each as a check that failed before its fix: the Library
 // view reached while the server is stopped logged two unhandled page errors (the photo grid's page load) and kept
 // "Add folder and scan", "Rescan all" and "Back up now" enabled; the empty Clusters view's "Tune" link was the
-// browser's dark blue on the dark panel. Screenshots in e2e/artifacts/wf-*.png.
+// browser's dark blue on the dark panel; Tune's photo-model note called "choose the algorithm myself" the preset
+// “custom”. Screenshots in e2e/artifacts/wf-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,22 @@ test('the empty Clusters view says where to cluster with a link that reads on th
   assert.equal(colour, accent);
   await link.click();
   await page.getByTestId('tune-view').waitFor();
+  assert.deepEqual(problems, []);
+});
+
+test('Tune with "choose the algorithm myself" on the photo model: the note does not call that choice a preset', async () => {
+  const j = await call('waitJob', { id: (await call('embed', { model: 'photo' })).id, timeoutMs: 240_000 });
+  assert.equal(j.state, 'done');
+  await page.goto(`${server.url}#view=tune`);
+  await page.getByTestId('tune-view').waitFor();
+  await page.getByTestId('tune-model').selectOption('photo');
+  await page.getByTestId('tune-preset').selectOption('custom');
+  const note = await page.getByTestId('tune-model-note').textContent();
+  assert.doesNotMatch(note, /“custom”/);
+  assert.match(note, /No algorithm or parameter can change that: any of them groups photos that look alike\./);
+  await page.getByTestId('tune-preset').selectOption('themes');
+  assert.match(await page.getByTestId('tune-model-note').textContent(), /Presets cannot change that: “themes” groups photos that look alike\./);
+  await shot('02-tune-custom-note');
   assert.deepEqual(problems, []);
 });
 
