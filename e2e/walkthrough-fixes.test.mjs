@@ -2,7 +2,7 @@
 // view reached while the server is stopped logged two unhandled page errors (the photo grid's page load) and kept
 // "Add folder and scan", "Rescan all" and "Back up now" enabled; the empty Clusters view's "Tune" link was the
 // browser's dark blue on the dark panel; Tune's photo-model note called "choose the algorithm myself" the preset
-// “custom”. Screenshots in e2e/artifacts/wf-*.png.
+// “custom”; Clusters opened while the server is stopped showed an empty table. Screenshots in e2e/artifacts/wf-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,10 +53,12 @@ test('Tune with "choose the algorithm myself" on the photo model: the note does 
   await page.getByTestId('tune-preset').selectOption('themes');
   assert.match(await page.getByTestId('tune-model-note').textContent(), /Presets cannot change that: “themes” groups photos that look alike\./);
   await shot('02-tune-custom-note');
+  const run = await call('waitJob', { id: (await call('cluster', { model: 'photo', params: { algo: 'kmeans', k: 2, seed: 1 } })).id, timeoutMs: 120_000 });
+  assert.equal(run.state, 'done');
   assert.deepEqual(problems, []);
 });
 
-test('server stopped: the Library view reached afterwards logs no page error, and its write buttons wait for the connection', async () => {
+test('server stopped: the Library view reached afterwards logs no page error, its write buttons wait for the connection, and Clusters says why it has no rows', async () => {
   // a fresh page on the Map: nothing of the Library view's reads is kept from before
   await page.goto(`${server.url}#view=map`);
   await page.reload();
@@ -73,5 +75,10 @@ test('server stopped: the Library view reached afterwards logs no page error, an
     if (id !== 'embed-photo' && id !== 'embed-face') assert.match(await page.getByTestId(id).getAttribute('title') ?? '', /cannot be reached: wait for the connection/);
   }
   await shot('01-library-offline');
+  // Clusters, not read before the connection was lost: said, not an empty table
+  await page.getByTestId('nav-clusters').click();
+  await page.getByTestId('clusters-unreachable').waitFor({ timeout: 10_000 });
+  assert.match(await page.getByTestId('clusters-unreachable').textContent(), /cannot be reached \(the connection is lost\): the clusters of this run show as soon as it is back/);
+  await shot('03-clusters-offline');
   assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
 });
