@@ -86,5 +86,8 @@ test('with a CLIP model (a tiny one) embedded: words rank the photos, the named 
   await until(async () => (await grid.count()) === 5, 'five tiles');
   const names = await grid.evaluateAll((tiles) => tiles.map((t) => (t.getAttribute('title') ?? '').split('/').pop()));
   assert.deepEqual(names.slice(0, 3), ['red.jpg', 'yellow.jpg', 'white.jpg']);
+  // each tile shows its similarity to the words: red 1, yellow 1/sqrt 2, white 1/sqrt 3 (JPEG noise aside)
+  const sims = (await grid.locator('[data-testid=tile-sim]').allTextContents()).map((t) => Number(t.trim()));
+  assert.ok(sims[0] >= 0.99 && Math.abs(sims[1] - 0.71) <= 0.02 && Math.abs(sims[2] - 0.58) <= 0.02, `tile scores ${sims}`);
   assert.deepEqual(problems, []);
 });
