@@ -50,6 +50,14 @@ test('before a CLIP model: the refusal says which models text search needs, and 
   await page.goto(`${server.url}#view=map`);
   await page.getByTestId('map-view').waitFor();
   assert.equal(await page.getByTestId('search-text').isDisabled(), false);
+  // the search fields are the app's dark fields: typed text was light grey on the browser's white before
+  for (const id of ['search-text', 'search-group', 'search-folder', 'search-file', 'search-from', 'legend-filter']) {
+    const field = page.getByTestId(id);
+    if (!(await field.count())) continue;
+    const [bg, fg] = await field.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]);
+    assert.equal(bg, 'rgb(20, 22, 27)', `${id}: background ${bg}`);
+    assert.equal(fg, 'rgb(230, 232, 238)', `${id}: text ${fg}`);
+  }
   await page.getByTestId('search-text-why').click();
   assert.match(await page.getByTestId('search-text-note').textContent(), /needs a CLIP model: its image encoder .* and its text encoder with its tokenizer, both from the model catalog/);
   await searchWords('a red photo');
