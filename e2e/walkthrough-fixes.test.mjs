@@ -2,7 +2,7 @@
 // view reached while the server is stopped logged two unhandled page errors (the photo grid's page load) and kept
 // "Add folder and scan", "Rescan all" and "Back up now" enabled; the empty Clusters view's "Tune" link was the
 // browser's dark blue on the dark panel; Tune's photo-model note called "choose the algorithm myself" the preset
-// “custom”; Clusters opened while the server is stopped showed an empty table. Screenshots in e2e/artifacts/wf-*.png.
+// “custom”; a face clustering's toast counted "clusters" and "noise"; Clusters opened while the server is stopped showed an empty table. Screenshots in e2e/artifacts/wf-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +55,20 @@ test('Tune with "choose the algorithm myself" on the photo model: the note does 
   await shot('02-tune-custom-note');
   const run = await call('waitJob', { id: (await call('cluster', { model: 'photo', params: { algo: 'kmeans', k: 2, seed: 1 } })).id, timeoutMs: 120_000 });
   assert.equal(run.state, 'done');
+  assert.deepEqual(problems, []);
+});
+
+test('a finished face clustering is told in people, not clusters', async () => {
+  const faces = await call('waitJob', { id: (await call('embed', { model: 'face' })).id, timeoutMs: 240_000 });
+  assert.equal(faces.state, 'done');
+  const job = await call('cluster', { model: 'face', params: { preset: 'people' } });
+  const done = await call('waitJob', { id: job.id, timeoutMs: 120_000 });
+  assert.equal(done.state, 'done');
+  const people = done.result.clusters, unknown = done.result.noise;
+  const want = `run ${done.result.runId}: ${people} ${people === 1 ? 'person' : 'people'}, ${unknown} unknown face${unknown === 1 ? '' : 's'}`;
+  await until(async () => (await page.getByTestId('toasts').textContent())?.includes(want), `the toast "${want}"`);
+  assert.doesNotMatch(await page.getByTestId('toasts').textContent() ?? '', new RegExp(`run ${done.result.runId}: \\d+ clusters`));
+  await shot('04-face-cluster-toast');
   assert.deepEqual(problems, []);
 });
 
