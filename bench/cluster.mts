@@ -43,7 +43,7 @@ const umapWard = (): ClusterCase['ours'] => async ({ X, n, d, k, gemm }) => {
     console.error(`umap50+ward: reduce init ${(t.reduceInit / 1000).toFixed(1)} s, SGD ${((t.reduce - t.reduceInit) / 1000).toFixed(1)} s, ward ${(t.fit / 1000).toFixed(1)} s (${String(out.record.method)})`);
     return out.labels;
   } finally {
-    sgdRunner.close();
+    sgdRunner[Symbol.dispose]();
   }
 };
 

@@ -83,7 +83,7 @@ async function worker(name: string): Promise<void> {
     await u.initializeFit(M.data, n, d);
     const tInit = performance.now();
     Y = await u.run();
-    sgdRunner.close();
+    sgdRunner[Symbol.dispose]();
     detail = `init (kNN + graph + spectral) ${((tInit - t0) / 1000).toFixed(1)} s, ${u.nEpochs} epochs ${((performance.now() - tInit) / 1000).toFixed(1)} s`;
   } else {
     // as the map task runs it: the gradient's phases on all cores
@@ -93,7 +93,7 @@ async function worker(name: string): Promise<void> {
     const tInit = performance.now();
     Y = await t.run();
     const st = runner.stats();
-    runner.close();
+    runner[Symbol.dispose]();
     detail = `repulsion iterations ${JSON.stringify(t.methodIterations)}: init (PCA-50 + kNN + P) ${((tInit - t0) / 1000).toFixed(1)} s, ${t.nIter} iterations ${((performance.now() - tInit) / 1000).toFixed(1)} s ` +
       `(phases on ${workerCount()} threads ${st.parallelCalls}, on one ${st.serialCalls}: the runner picks the faster per phase)`;
   }

@@ -13,7 +13,8 @@
  * - CONSTELLATE_DEBUG      print the stack of internal errors in the CLI
  * - CONSTELLATE_SHARED     the shared data sets and peers (tests, benches; default ../shared)
  * - CONSTELLATE_DECODE_BUDGET_MB, CONSTELLATE_MAX_PHOTO_BYTES, CONSTELLATE_READ_TIMEOUT_MS   image decode and read bounds
- * - CONSTELLATE_MAX_THREADS, CONSTELLATE_WORKER_IDLE_MS   the worker pool's bound and idle time
+ * - CONSTELLATE_MAX_THREADS  the process-wide thread budget (thread-budget.ts; default the cores, at least 4)
+ * - CONSTELLATE_WORKER_IDLE_MS  how long an idle pooled worker stays
  * - CONSTELLATE_CHECK_RESULTS  '1' / '0': the API doors validate every result against its schema (default: on under
  *                          NODE_ENV test or development and under vitest, off otherwise)
  * - CONSTELLATE_TRASH      the trash folder rejected files go to (tests; default the freedesktop home trash,

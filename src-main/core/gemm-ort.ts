@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Gemm } from '../algo/linalg.ts';
+import { budgetedSession } from './models/session.ts';
 
 // --- a minimal protobuf writer, enough for a one-node ONNX graph ---
 function varint(v: number): number[] {
@@ -37,9 +38,9 @@ export function matMulModelBytes(): Uint8Array {
   return new Uint8Array(model);
 }
 
-/** Create a Gemm on an ORT session with the given intra-op threads (1 per worker by default). */
+/** Create a Gemm on an ORT session with the given intra-op threads (1 per worker by default; as many as the thread budget gives). */
 export async function createOrtGemm(threads = 1, opts: { spin?: boolean } = {}): Promise<Gemm & { release(): Promise<void>; forget(): void }> {
-  const session = await ort.InferenceSession.create(matMulModelBytes(), {
+  const session = await budgetedSession(matMulModelBytes(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionProviders: ['cpu'],

@@ -1,6 +1,6 @@
 /**
  * scripts/house-check.mjs measures the floors of the house (file cycles, core/ room circles, SQL outside core/store/,
- * core/ files over 500 lines, issue numbers in production code). Here on a fixture tree with one of each, and on the
+ * core/ files over 500 lines, issue numbers in production code and in README/BENCHMARKS). Here on a fixture tree with one of each, and on the
  * repository (runs, prints the measures as JSON).
  */
 import { spawnSync } from 'node:child_process';
@@ -45,10 +45,13 @@ describe('house check', () => {
     // tests and test helpers are not production code
     put('src-main/core/x.test.ts', `import { s } from './scan/s.ts';\nexport const q = 'DELETE FROM photos'; // issue 5\n`);
     put('src-main/testing/h.ts', `export const q = 'DELETE FROM photos'; // issue 5\n`);
+    // the docs: an issue number in BENCHMARKS.md counts, a README that names none does not
+    put('README.md', `# Fixture\n\nPeople and faces: see the People section.\n`);
+    put('BENCHMARKS.md', `# Benchmarks\n\n## Suggestion latency (issue #19)\n`);
 
     const { status, report } = check(root);
     expect(status).toBe(1);
-    const d = report.details as { fileCycles: string[][]; roomCircles: string[][]; sqlFiles: string[]; coreFilesOver500: Array<{ file: string }>; issueNumberFiles: string[] };
+    const d = report.details as { fileCycles: string[][]; roomCircles: string[][]; sqlFiles: string[]; coreFilesOver500: Array<{ file: string }>; issueNumberFiles: string[]; issueNumberDocs: string[] };
     expect(d.fileCycles.map((c) => c.join(' ')).sort()).toEqual([
       'src-main/common/a.ts src-main/common/b.ts',
       'src-main/common/c.ts src-renderer/src/r.ts',
@@ -58,14 +61,15 @@ describe('house check', () => {
     expect(d.sqlFiles.sort()).toEqual(['src-main/core/fragment.ts', 'src-main/core/lower.ts']);
     expect(d.coreFilesOver500.map((x) => x.file)).toEqual(['src-main/core/big.ts']);
     expect(d.issueNumberFiles).toEqual(['src-main/cli/notes.ts']);
-    expect([report.fileCycles, report.roomCircles, report.sqlFiles, report.coreFilesOver500, report.issueNumberFiles]).toEqual([3, 1, 2, 1, 1]);
+    expect(d.issueNumberDocs).toEqual(['BENCHMARKS.md']);
+    expect([report.fileCycles, report.roomCircles, report.sqlFiles, report.coreFilesOver500, report.issueNumberFiles, report.issueNumberDocs]).toEqual([3, 1, 2, 1, 1, 1]);
   });
 
   it('measures the repository (the numbers are the issue\'s "Done when" floors)', () => {
     const r = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8', cwd: REPO_ROOT });
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['root', 'files', 'fileCycles', 'roomCircles', 'roomCircleSizes', 'sqlFiles', 'coreFilesOver500', 'issueNumberFiles']);
+    expect(Object.keys(report)).toEqual(['root', 'files', 'fileCycles', 'roomCircles', 'roomCircleSizes', 'sqlFiles', 'coreFilesOver500', 'issueNumberFiles', 'issueNumberDocs']);
     expect(report.files).toBeGreaterThan(150);
   });
 });

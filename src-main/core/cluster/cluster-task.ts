@@ -112,7 +112,7 @@ export async function clusterTask(p: ClusterTaskPayload, ctx: TaskContext): Prom
     const result: ClusterTaskResult = { ...out, zones, peopleLink: link };
     return { result, transfer: [...new Set(transfer)] };
   } finally {
-    sgdRunner.close();
+    sgdRunner[Symbol.dispose]();
     source?.close();
     await gemm.release();
     await nnGemm?.release();

@@ -21,7 +21,7 @@ describe('UMAP-50 + Ward (the product path) vs the reference umap-learn + sklear
       expect(out.metrics.ami).toBeGreaterThanOrEqual(refAmi - 0.02);
       expect(out.record.reduce).toMatchObject({ method: 'umap', dims: 50, nNeighbors: 30, minDist: 0 });
     } finally {
-      sgdRunner.close();
+      sgdRunner[Symbol.dispose]();
       await gemm.release();
     }
   }, 300_000);

@@ -3,10 +3,8 @@
  * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold (./zones.ts; the model's
  * identity threshold for a model without zones), a margin over the second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
  * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
- * the new items, not with the library.
+ * the new items, not with the library. The scoring runs in a worker (./people-tasks.ts) on the vectors in shared memory.
  */
-import { assignToGroups } from '../../algo/cluster/assign.ts';
-import { normalizeRowsInPlace } from '../../algo/linalg.ts';
 import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { AppError } from '../../common/errors.ts';
@@ -15,7 +13,7 @@ import { identityThresholdOf } from '../models/identity.ts';
 import type { Db } from '../store/db.ts';
 import { assignClusterRows, vectorBlobsOf } from '../store/assign.ts';
 import { applyAssign } from './edits.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
+import { runTask, sharedFloat32 } from '../workers/pool.ts';
 import { newItems } from './groups.ts';
 import { runZones, zonesFrom } from './zones.ts';
 import { runConstraints } from './constraints.ts';
@@ -64,13 +62,6 @@ function putVec(out: Float32Array, i: number, b: Buffer, d: number, name: string
 
 export const DEFAULT_MARGIN = 0.05;
 
-/** One ORT MatMul session for the centroid shortlist of large assignments (made on first use, kept). */
-let gemmP: ReturnType<typeof createOrtGemm> | null = null;
-function sharedGemm(): ReturnType<typeof createOrtGemm> {
-  gemmP ??= createOrtGemm(2);
-  return gemmP;
-}
-
 /**
  * While assigning, the connection maps the library file into memory (SQLite's mmap_size) so that the prototypes' and
  * new items' vectors (each 2 KB, in overflow pages) are read without a system call per page: 8,000 vectors ~60 ms
@@ -106,7 +97,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
   const groupsOnly = rows.some(isGroup);
   const g = rows.length;
-  const centroids = new Float32Array(g * d);
+  const centroids = sharedFloat32(g * d);
   const floors = new Float32Array(g).fill(1);
   // prototypes: the first P of each group's top (central) and tail (edge) samples; the group's floor is the least
   // similarity to its centre among them
@@ -125,21 +116,17 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
       }
     }
   });
-  normalizeRowsInPlace(centroids, g, d);
-  // the vectors of the prototypes and of the new items, each read once straight into its matrix
-  const prototypes = new Float32Array(protoItems.length * d);
+  // the vectors of the prototypes and of the new items, each read once straight into its matrix (shared memory)
+  const prototypes = sharedFloat32(protoItems.length * d);
   const protoFound = readVectors(db, run.model, protoItems, prototypes, d);
-  const keep: number[] = [];
-  for (let i = 0; i < protoItems.length; i++) if (protoFound[i]) keep.push(i);
-  const protoGroup = Int32Array.from(keep, (i) => protoGroupL[i]);
-  const P2 = keep.length === protoItems.length ? prototypes : Float32Array.from(keep.flatMap((i) => Array.from(prototypes.subarray(i * d, (i + 1) * d))));
-  normalizeRowsInPlace(P2, keep.length, d);
-  const Q = new Float32Array(items.length * d);
+  const Q = sharedFloat32(items.length * d);
   readVectors(db, run.model, items, Q, d);
-  normalizeRowsInPlace(Q, items.length, d);
   const t1 = performance.now();
-  const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
-    { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
+  // normalized and scored in a worker (algo/cluster/assign.ts)
+  const r = await runTask('assign', {
+    Q, n: items.length, d, g, centroids, prototypes, found: protoFound, protoGroup: Int32Array.from(protoGroupL), floors: threshold === null ? floors : null,
+    threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE),
+  });
   let proposals = 0;
   const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
     if (gi < 0) return -1;

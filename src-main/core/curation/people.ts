@@ -5,7 +5,8 @@
  */
 import { AppError, badArg } from '../../common/errors.ts';
 import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } from '../../common/types.ts';
-import { gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
+import { normalizeRowsInPlace } from '../../algo/linalg.ts';
+import { runTask, sharedFloat32 } from '../workers/pool.ts';
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import { queueThresholds } from './zones.ts';
@@ -59,7 +60,7 @@ export function personByName(db: Db, runId: number, name: string): number {
   return rows[0];
 }
 
-export interface MergeOptions { limit?: number; threshold?: number; gemm?: Gemm }
+export interface MergeOptions { limit?: number; threshold?: number }
 
 /**
  * Pairs of a run's clusters that are probably one identity. The average-linkage similarity of two clusters (the mean
@@ -68,7 +69,7 @@ export interface MergeOptions { limit?: number; threshold?: number; gemm?: Gemm 
  * cos(centroid a, centroid b): exact, from the stored figures, in one matrix product. The highest pair similarity is
  * measured on the pairs' stored samples (top and tail). Pairs marked "not the same" (in this run, or between the same
  * library groups) are left out. Offered from the library's maybe threshold, sure from its sure threshold (./zones.ts),
- * best first (so the sure ones come first).
+ * best first (so the sure ones come first). The products and the loops over the vectors run in a worker (./people-tasks.ts).
  */
 export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = {}): Promise<MergeSuggestionReport> {
   const run = getRun(db, runId);
@@ -76,10 +77,10 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   const { threshold, thresholdFrom, sure } = queueThresholds(db, runId, run.model, o.threshold);
   const rows = mergeClusterRows(db, runId);
   const g = rows.length;
-  const C = new Float32Array(g * d);
+  const C = sharedFloat32(g * d);
   rows.forEach((r, i) => C.set(blobVec(r.centroid, d), i * d));
-  normalizeRowsInPlace(C, g, d);
-  const S = g > 1 ? Float32Array.from(await (o.gemm ?? gemmJs)(C, g, transpose(C, g, d), g, d)) : new Float32Array(g * g);
+  // the pairs at or above the threshold, in a worker
+  const above = await runTask('mergePairs', { C, g, d, meanSim: Float64Array.from(rows, (r) => r.meanSim ?? 1), threshold });
   const groupRejected = new Set<string>();
   for (const r of mergeRejects(db, runId)) {
     if (r.group_a !== null && r.group_b !== null) { groupRejected.add(`${r.group_a}:${r.group_b}`); groupRejected.add(`${r.group_b}:${r.group_a}`); }
@@ -87,40 +88,39 @@ export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = 
   const ownRejected = new Set(runMergeRejects(db, runId).map((r) => `${r.a}:${r.b}`));
   const pairs: Array<{ i: number; j: number; s: number }> = [];
   const apart = runConstraints(db, runId);
-  for (let i = 0; i < g; i++) {
-    const mi = rows[i].meanSim ?? 1;
-    for (let j = i + 1; j < g; j++) {
-      const s = mi * (rows[j].meanSim ?? 1) * S[i * g + j];
-      if (s < threshold) continue;
-      if (ownRejected.has(`${rows[i].cluster}:${rows[j].cluster}`)) continue;
-      const ga = rows[i].group_id, gb = rows[j].group_id;
-      if (ga !== null && gb !== null && groupRejected.has(`${ga}:${gb}`)) continue;
-      if (apart.keepApart(rows[i].cluster, rows[j].cluster)) continue;
-      pairs.push({ i, j, s });
-    }
+  for (let k = 0; k < above.i.length; k++) {
+    const i = above.i[k], j = above.j[k], s = above.s[k];
+    if (ownRejected.has(`${rows[i].cluster}:${rows[j].cluster}`)) continue;
+    const ga = rows[i].group_id, gb = rows[j].group_id;
+    if (ga !== null && gb !== null && groupRejected.has(`${ga}:${gb}`)) continue;
+    if (apart.keepApart(rows[i].cluster, rows[j].cluster)) continue;
+    pairs.push({ i, j, s });
   }
   pairs.sort((a, b) => b.s - a.s || a.i - b.i || a.j - b.j);
   const top = pairs.slice(0, o.limit ?? 50);
+  // the highest pair similarity of each pair shown, on their stored samples (read here, compared in a worker)
   const vecQ = vectorBlobReader(db);
-  const sampleVecs = new Map<number, Float32Array[]>();
-  const samplesOf = (i: number): Float32Array[] => {
-    let v = sampleVecs.get(i);
-    if (!v) {
-      const ids = new Set<number>();
-      for (const col of [rows[i].top, rows[i].tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) ids.add(x.item); } catch { /* none */ } }
-      v = [...ids].map((id) => vecQ(run.model, id)).filter((b): b is Buffer => !!b).map((b) => { const x = blobVec(b, d); normalizeRowsInPlace(x, 1, d); return x; });
-      sampleVecs.set(i, v);
-    }
-    return v;
-  };
+  const slot = new Map<number, number>();
+  const sampleBlobs: Buffer[][] = [];
+  for (const { i, j } of top) for (const c of [i, j]) {
+    if (slot.has(c)) continue;
+    const ids = new Set<number>();
+    for (const col of [rows[c].top, rows[c].tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) ids.add(x.item); } catch { /* none */ } }
+    slot.set(c, sampleBlobs.length);
+    sampleBlobs.push([...ids].map((id) => vecQ(run.model, id)).filter((b): b is Buffer => !!b));
+  }
+  const off = new Int32Array(sampleBlobs.length + 1);
+  sampleBlobs.forEach((bs, k) => { off[k + 1] = off[k] + bs.length; });
+  const X = sharedFloat32(off[sampleBlobs.length] * d);
+  sampleBlobs.forEach((bs, k) => bs.forEach((b, r) => X.set(blobVec(b, d), (off[k] + r) * d)));
+  const maxes = top.length ? await runTask('mergeMax', { X, off, d, a: Int32Array.from(top, (t) => slot.get(t.i)!), b: Int32Array.from(top, (t) => slot.get(t.j)!) }) : new Float64Array(0);
   const avatarOf = (i: number) => {
     if (rows[i].avatar !== null) return rows[i].avatar;
     try { return (JSON.parse(rows[i].top ?? '[]') as Array<{ item: number }>)[0]?.item ?? null; } catch { return null; }
   };
   const person = (i: number) => ({ cluster: rows[i].cluster, name: rows[i].name, size: rows[i].size, avatar: avatarOf(i) });
-  const suggestions: MergeSuggestion[] = top.map(({ i, j, s }) => {
-    let max = -1;
-    for (const x of samplesOf(i)) for (const y of samplesOf(j)) { let t = 0; for (let p = 0; p < d; p++) t += x[p] * y[p]; if (t > max) max = t; }
+  const suggestions: MergeSuggestion[] = top.map(({ i, j, s }, k) => {
+    const max = maxes[k];
     return { a: person(i), b: person(j), similarity: Math.round(s * 1e6) / 1e6, max: Math.round(Math.max(max, s) * 1e6) / 1e6, zone: s >= sure ? 'sure' as const : 'maybe' as const };
   });
   return { runId, threshold, thresholdFrom, sure, suggestions };

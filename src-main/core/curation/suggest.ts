@@ -15,10 +15,14 @@
  * after each edit by what changed: persons whose samples or size changed are read and scored again, candidates that
  * appeared are scored in full, the others keep their figures. So a call scores only one person's prototypes, and the
  * first call after a confirm costs little more than the others.
+ *
+ * This file reads the library and routes; the index's vectors and figures live in shared memory and every loop over
+ * them (the scoring of the index, of a queue, of one face) runs in a worker (./people-tasks.ts).
  */
 import { badArg } from '../../common/errors.ts';
 import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
-import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
+import { runTask, sharedFloat32 } from '../workers/pool.ts';
+import type { IndexPerson } from './people-tasks.ts';
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
@@ -48,7 +52,7 @@ const SHORTLIST = 8;
 
 type Source = FaceSuggestion['source'];
 
-interface Person { sig: string; centroid: Float32Array; protos: Float32Array; protoIds: Int32Array; count: number }
+type Person = IndexPerson;
 
 export interface SuggestionIndex {
   key: string;
@@ -119,15 +123,6 @@ export function indexKey(db: Db, runId: number): string {
   return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${e.rev ?? 0}:${e.notFaces}`;
 }
 
-const dotRow = (A: Float32Array, i: number, B: Float32Array, j: number, d: number): number => dot(A, i * d, B, j * d, d);
-
-/** The best similarity of candidate row i to a person's prototypes, the candidate itself left out (a member is among its own cluster's samples). */
-function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: number): number {
-  let m = -Infinity;
-  for (let r = 0; r < p.count; r++) { if (p.protoIds[r] === self) continue; const s = dotRow(Q, i, p.protos, r, d); if (s > m) m = s; }
-  return m;
-}
-
 /**
  * The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of
  * SQLite. `learned` (the version of the model's learned metric): the rows are the vectors through that metric (d its
@@ -155,7 +150,7 @@ function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
  * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
  * samples, size or centroid changed and the candidates that appeared are read and scored.
  */
-export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null): Promise<SuggestionIndex> {
+export async function buildIndex(db: Db, runId: number, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null, signal?: AbortSignal): Promise<SuggestionIndex> {
   const t0 = performance.now();
   const run = getRun(db, runId);
   const learned = vectors?.learned ?? 0;
@@ -200,14 +195,13 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   for (const [c, sig, cen, items] of todo) {
     const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Float32Array] => !!x[1]);
     const vs = found.map((x) => x[1]);
-    // in a learned metric the stored centroid (the model's space) does not apply: the mean of the prototypes there
-    const centroid = learned ? new Float32Array(d) : Float32Array.from(blobVec(cen, d));
-    if (learned) for (const v of vs) { const u = Float32Array.from(v); normalizeRowsInPlace(u, 1, d); for (let t = 0; t < d; t++) centroid[t] += u[t]; }
-    normalizeRowsInPlace(centroid, 1, d);
+    // raw here, made ready in the index task: in a learned metric the stored centroid (the model's space) does not
+    // apply: the mean of the prototypes there
+    const centroid = sharedFloat32(d);
+    if (!learned) centroid.set(blobVec(cen, d));
     const protoIds = Int32Array.from(found, (x) => x[0]);
-    const protos = new Float32Array(vs.length * d);
+    const protos = sharedFloat32(vs.length * d);
     vs.forEach((v, i) => protos.set(v, i * d));
-    normalizeRowsInPlace(protos, vs.length, d);
     persons.set(c, { sig, centroid, protos, protoIds, count: vs.length });
     changed.push(c);
   }
@@ -251,12 +245,13 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
   const fresh = members.fresh.filter((it) => !notFaces.has(it));
   const tCands = performance.now();
   const n = inRun.length + fresh.length;
-  const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
+  const sab = (k: number) => new SharedArrayBuffer(k * 4);
+  const ids = new Int32Array(sab(n)), cluster = new Int32Array(sab(n)), Q = sharedFloat32(n * d);
   const source: Source[] = new Array(n);
   inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
   fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
   const L = SHORTLIST;
-  const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
+  const slC = new Int32Array(sab(n * L)).fill(-1), slS = new Float32Array(sab(n * L)).fill(-Infinity), slP = new Float32Array(sab(n * L)).fill(-Infinity);
   const oldRow = new Map<number, number>();
   if (old) old.ids.forEach((it, i) => oldRow.set(it, i));
   const full: number[] = [];
@@ -273,65 +268,12 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
     slS.set(old!.slS.subarray(o * L, (o + 1) * L), i * L);
     slP.set(old!.slP.subarray(o * L, (o + 1) * L), i * L);
   }
-  for (const i of full) normalizeRowsInPlace(Q.subarray(i * d, (i + 1) * d), 1, d);
   const tCopy = performance.now();
-  // an entry enters by its centroid similarity; its prototype score is computed once the shortlist is final (NaN: to do)
-  const insert = (i: number, c: number, s: number) => {
-    const o = i * L;
-    if (!(s > slS[o + L - 1])) return;
-    let p = L - 1;
-    while (p > 0 && slS[o + p - 1] < s) { slC[o + p] = slC[o + p - 1]; slS[o + p] = slS[o + p - 1]; slP[o + p] = slP[o + p - 1]; p--; }
-    slC[o + p] = c; slS[o + p] = s; slP[o + p] = NaN;
-  };
-  const score = (i: number) => {
-    for (let r = i * L; r < (i + 1) * L; r++) {
-      if (slC[r] < 0 || !Number.isNaN(slP[r])) continue;
-      const p = persons.get(slC[r])!;
-      slP[r] = protoScore(Q, i, d, p, ids[i]);
-    }
-  };
-  const drop = (i: number) => {
-    // entries of persons that changed or went: out of the shortlist (changed ones are scored again below)
-    const o = i * L;
-    let w = 0;
-    for (let r = 0; r < L; r++) {
-      const c = slC[o + r];
-      if (c < 0 || stale.has(c)) continue;
-      slC[o + w] = c; slS[o + w] = slS[o + r]; slP[o + w] = slP[o + r]; w++;
-    }
-    for (; w < L; w++) { slC[o + w] = -1; slS[o + w] = -Infinity; slP[o + w] = -Infinity; }
-  };
-  // candidates seen before: the changed persons only
-  if (stale.size) {
-    const ch = changed.map((c) => [c, persons.get(c)!] as const);
-    const seen = new Set(full);
-    for (let i = 0; i < n; i++) {
-      if (seen.has(i)) continue;
-      drop(i);
-      for (const [c, p] of ch) insert(i, c, dotRow(Q, i, p.centroid, 0, d));
-      score(i);
-    }
-  }
+  // the changed persons made ready, the shortlists brought up to date, in a worker (people-tasks.ts), in place
+  await runTask('suggestIndex', {
+    d, L, learned: learned > 0, persons: [...persons.entries()], changed, stale: [...stale], ids, n, Q, full: Int32Array.from(full), slC, slS, slP,
+  }, { signal });
   const tStale = performance.now();
-  // new candidates: every person, the centroid similarities by blocks of a matrix product
-  if (full.length && persons.size) {
-    const list = [...persons.entries()];
-    const g = list.length;
-    const C = new Float32Array(g * d);
-    list.forEach(([, p], j) => C.set(p.centroid, j * d));
-    const Ct = transpose(C, g, d);
-    const block = 1024;
-    for (let b0 = 0; b0 < full.length; b0 += block) {
-      const rowsB = full.slice(b0, b0 + block);
-      const A = new Float32Array(rowsB.length * d);
-      rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
-      const S = await gemm(A, rowsB.length, Ct, g, d);
-      rowsB.forEach((i, r) => { for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]); });
-      // the shortlisted persons' prototypes only (SHORTLIST x ~a dozen rows per candidate), not every person's: a
-      // product over all prototypes cost ~25x the dot products it kept
-      for (const i of rowsB) score(i);
-    }
-  }
   if (config.debug()) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
   return {
     key, runId, model: run.model, d, learned, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
@@ -342,7 +284,7 @@ export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, pre
 export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
 
 /** A person's suggestions from an index of the run as it is now (the caller keeps the index while indexKey holds). */
-export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}, gemm: Gemm = gemmJs): Promise<SuggestionReport> {
+export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}): Promise<SuggestionReport> {
   const t0 = performance.now();
   const runId = idx.runId;
   const run = getRun(db, runId);
@@ -363,19 +305,15 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
   let skipped = 0;
   if (person && person.count > 0) {
-    const L = SHORTLIST;
-    // every candidate against the person's prototypes in one matrix product
-    const n = idx.ids.length, P = person.count;
-    const S = n ? await gemm(idx.Q, n, transpose(person.protos, P, idx.d), P, idx.d) : new Float32Array(0);
-    for (let i = 0; i < n; i++) {
-      if (idx.cluster[i] === cluster) continue;
-      let s = -Infinity;
-      for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
-      if (!(s >= threshold)) continue;
+    // every candidate against the person's prototypes, in a worker: those at or above the threshold, with the best
+    // other person of each one's shortlist
+    const r = await runTask('suggestScore', {
+      Q: idx.Q, n: idx.ids.length, d: idx.d, L: SHORTLIST, cluster: idx.cluster, person: cluster, protos: person.protos, P: person.count,
+      slC: idx.slC, slP: idx.slP, threshold,
+    });
+    for (let k = 0; k < r.i.length; k++) {
+      const i = r.i[k], s = r.s[k], other = r.other[k], otherC = r.otherC[k];
       if (rejected.has(idx.ids[i]) || apart.sharesPhoto(idx.ids[i], cluster)) { skipped++; continue; }
-      // the best other person among the candidate's shortlist
-      let other = -Infinity, otherC = -1;
-      for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
       if (Number.isFinite(other) && s - other < margin) continue;
       hits.push({ i, s, second: other, secondC: otherC });
     }
@@ -408,7 +346,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
  * nearest centroids) by the margin, and the face is not that person's already nor rejected for them. A face outside the
  * candidates (a confident member) is scored the same way from its vector.
  */
-export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
+export async function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): Promise<PersonSuggestion> {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
   const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold).threshold;
@@ -424,27 +362,24 @@ export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: 
   let row = -1;
   for (let i = 0; i < idx.ids.length; i++) if (idx.ids[i] === item) { row = i; break; }
   let q: Float32Array;
-  const list: Array<{ c: number; s: number }> = [];
+  let list: Array<{ c: number; s: number }> | null = null;
   if (row >= 0) {
     q = idx.Q.subarray(row * d, (row + 1) * d);
+    list = [];
     for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
   } else if (idx.learned) {
     return none('not a candidate: placed by the user, curated or without an embedding');
   } else {
     const b = vectorBlobReader(db)(run.model, item);
     if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);
-    q = Float32Array.from(blobVec(b, d));
-    normalizeRowsInPlace(q, 1, d);
-    const byCentroid = [...idx.persons.entries()].map(([c, p]) => ({ c, p, s: dotRow(q, 0, p.centroid, 0, d) })).sort((a, b) => b.s - a.s).slice(0, L);
-    for (const e of byCentroid) { const s = protoScore(q, 0, d, e.p, item); if (Number.isFinite(s)) list.push({ c: e.c, s }); }
+    q = sharedFloat32(d);
+    q.set(blobVec(b, d));
   }
-  // the best person by prototypes over every person (as a person's queue scores every candidate), the others from the shortlist
-  let best: { c: number; s: number } | undefined;
-  for (const [c, p] of idx.persons) {
-    if (c === from || p.count === 0) continue;
-    const s = protoScore(q, 0, d, p, item);
-    if (!best || s > best.s || (s === best.s && c < best.c)) best = { c, s };
-  }
+  // the best person by prototypes over every person (as a person's queue scores every candidate), the others from the
+  // shortlist (made from the centroids when the face is not a candidate): in a worker
+  const scored = await runTask('suggestPerson', { q, raw: row < 0, d, L, item, from, persons: [...idx.persons.entries()], list });
+  const best = scored.best ?? undefined;
+  list = scored.list;
   if (!best) return none('no other person in the run');
   const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
   const second = others[0];

@@ -1,5 +1,6 @@
 /**
- * Columnar files out: Parquet (hyparquet-writer, one row group per batch; parquet-wasm for large files) and Arrow IPC
+ * Columnar files out: Parquet (parquet-wasm up to 768 MB of rows; beyond, hyparquet-writer streaming one row group per
+ * batch, the vector pages written straight from the Float32Array) and Arrow IPC
  * files, written to a temporary file and renamed into place (the writing half of core/interop/columnar.ts).
  */
 import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';

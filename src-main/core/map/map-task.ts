@@ -34,8 +34,8 @@ export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ re
     });
     return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
   } finally {
-    sgdRunner.close();
-    tsneRunner.close();
+    sgdRunner[Symbol.dispose]();
+    tsneRunner[Symbol.dispose]();
     await gemm.release();
   }
 }

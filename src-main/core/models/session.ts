@@ -1,5 +1,9 @@
-/** onnxruntime-node session creation with single-threaded defaults and clear model errors. */
+/**
+ * onnxruntime-node session creation with single-threaded defaults and clear model errors. Every session takes its
+ * intra-op threads from the process-wide thread budget (core/thread-budget.ts) and gives them back when it is released.
+ */
 import { config } from '../config.ts';
+import { sessionThreads } from '../thread-budget.ts';
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import { AppError } from '../../common/errors.ts';
@@ -16,6 +20,26 @@ export function executionProviders(opts?: RuntimeOptions): string[] {
   return dev === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
 }
 
+/**
+ * The one door to ort.InferenceSession.create: the intra-op threads asked for (default 1) are what the thread budget
+ * gives (the calling thread plus the extra ones free now); the session's release() gives them back.
+ */
+export async function budgetedSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  const { intraOpNumThreads, lease } = sessionThreads(options.intraOpNumThreads);
+  let session: ort.InferenceSession;
+  try {
+    session = typeof model === 'string'
+      ? await ort.InferenceSession.create(model, { ...options, intraOpNumThreads })
+      : await ort.InferenceSession.create(model, { ...options, intraOpNumThreads });
+  } catch (e) {
+    lease[Symbol.dispose]();
+    throw e;
+  }
+  const release = session.release.bind(session);
+  session.release = async () => { try { await release(); } finally { lease[Symbol.dispose](); } };
+  return session;
+}
+
 export async function createSession(file: string, opts?: RuntimeOptions): Promise<ort.InferenceSession> {
   if (!fs.existsSync(file)) throw new AppError('MODEL_MISSING', `${file}: model file missing; ${RESTORE_HINT}`);
   const base: ort.InferenceSession.SessionOptions = {
@@ -25,11 +49,11 @@ export async function createSession(file: string, opts?: RuntimeOptions): Promis
   };
   const eps = executionProviders(opts);
   try {
-    return await ort.InferenceSession.create(file, { ...base, executionProviders: eps });
+    return await budgetedSession(file, { ...base, executionProviders: eps });
   } catch (e) {
     if (eps[0] !== 'cpu') {
       try {
-        return await ort.InferenceSession.create(file, { ...base, executionProviders: ['cpu'] });
+        return await budgetedSession(file, { ...base, executionProviders: ['cpu'] });
       } catch {
         /* fall through to the error below */
       }

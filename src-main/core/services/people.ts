@@ -17,7 +17,6 @@ import { unknownGroups } from '../curation/unknown-groups.ts';
 import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from '../curation/suggest.ts';
 import { addManualFace } from '../curation/add-face.ts';
 import { applyAssign } from '../curation/edits.ts';
-import { createOrtGemm } from '../gemm-ort.ts';
 import { clusterItemIds, runModel } from '../store/runs.ts';
 import { vectorsOf } from '../store/embeddings.ts';
 import { DomainService, type CachedMatrix, type ServiceContext } from './context.ts';
@@ -59,8 +58,6 @@ export class PeopleService extends DomainService {
   /** Suggestion indexes of runs (one per run, valid while the run's edits and its model's embeddings are unchanged). */
   private suggestIdx = new Map<number, Promise<SuggestionIndex>>();
 
-  private gemmP: ReturnType<typeof createOrtGemm> | null = null;
-
   /** The suggestion index of a run as it is now (built once per state of the run). */
   async suggestionIndex(runId: number): Promise<SuggestionIndex> {
     const cur = this.suggestIdx.get(runId);
@@ -72,9 +69,6 @@ export class PeopleService extends DomainService {
     if (prev && prev.key === key && this.suggestBuiltGen.get(runId) === gen && prev.learned === version) return prev;
     const again = this.suggestIdx.get(runId);
     if (again !== cur && again) return this.suggestionIndex(runId); // another call started the refresh meanwhile
-    this.gemmP ??= createOrtGemm(2);
-    const gemm = await this.gemmP;
-    if (this.suggestIdx.get(runId) !== cur) return this.suggestionIndex(runId);
     // brought up to date from the previous state: only what the edits changed is read and scored again (the clusters
     // the edits since named; null: unknown, everything is read)
     const hint = this.suggestHint.has(runId) ? this.suggestHint.get(runId)! : null;
@@ -89,7 +83,7 @@ export class PeopleService extends DomainService {
     if (this.suggestIdx.get(runId) !== cur) return this.suggestionIndex(runId);
     try { if (!learned && model !== null && (!prev || this.ctx.matrices.isCached(model))) cached = this.matrix(model); } catch { /* no embeddings: read as before */ }
     const src = learned ? { ids: learned.ids, X: learned.X, d: learned.d, learned: learned.version } : cached;
-    const p = buildIndex(this.lib.db, runId, gemm, prev && prev.learned === (learned?.version ?? 0) ? prev : null, hint, src);
+    const p = buildIndex(this.lib.db, runId, prev && prev.learned === (learned?.version ?? 0) ? prev : null, hint, src);
     this.suggestIdx.set(runId, p);
     if (this.suggestIdx.size > 4) this.suggestIdx.delete(this.suggestIdx.keys().next().value as number);
     p.catch(() => { if (this.suggestIdx.get(runId) === p) this.suggestIdx.delete(runId); });
@@ -125,8 +119,7 @@ export class PeopleService extends DomainService {
     const runId = o.runId;
     getRun(this.lib.db, runId);
     const idx = await this.suggestionIndex(runId);
-    this.gemmP ??= createOrtGemm(2);
-    return suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin }, await this.gemmP);
+    return suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin });
   }
 
   async suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion> {
@@ -137,8 +130,7 @@ export class PeopleService extends DomainService {
   }
 
   async getUnknownGroups({ runId, threshold, limit }: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport> {
-    this.gemmP ??= createOrtGemm(2);
-    return unknownGroups(this.lib.db, runId, { threshold, limit, gemm: await this.gemmP });
+    return unknownGroups(this.lib.db, runId, { threshold, limit });
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
@@ -150,9 +142,8 @@ export class PeopleService extends DomainService {
   }
 
   async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
-    this.gemmP ??= createOrtGemm(2);
     if (this.listeners.size && !this.suggestIdx.has(runId)) setImmediate(() => this.warmSuggestions(runId));
-    return mergeSuggestions(this.lib.db, runId, { limit, threshold, gemm: await this.gemmP });
+    return mergeSuggestions(this.lib.db, runId, { limit, threshold });
   }
 
   async notSamePerson({ runId, clusters }: RunRef & { clusters: [number, number] }): Promise<EditResult> {

@@ -18,6 +18,7 @@ import { assessTask } from '../interop/import.ts';
 import { streamKmeansTask } from '../interop/stream-cluster.ts';
 import { learnTask, projectTask } from '../learn/learn-task.ts';
 import { faceFoldersTask } from '../embed/face-folders-task.ts';
+import { assignTask, mergeMaxTask, mergePairsTask, suggestIndexTask, suggestPersonTask, suggestScoreTask, unknownGroupsTask } from '../curation/people-tasks.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
 export interface KnnPayload { X: Float32Array; n: number; d: number; k: number; metric: Metric }
@@ -53,6 +54,13 @@ export const TASKS = {
   learn: learnTask,
   projectMetric: projectTask,
   faceFolders: faceFoldersTask,
+  unknownGroups: unknownGroupsTask,
+  mergePairs: mergePairsTask,
+  mergeMax: mergeMaxTask,
+  assign: assignTask,
+  suggestIndex: suggestIndexTask,
+  suggestScore: suggestScoreTask,
+  suggestPerson: suggestPersonTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 

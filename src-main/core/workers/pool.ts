@@ -8,14 +8,20 @@
  * burst of calls costs queue entries, not threads. An idle worker does not keep the process alive and ends after
  * `idleMs` without work. Tasks are typed by the registry in tasks.ts: `runTask('similar', payload)` checks the
  * payload and types the result.
+ *
+ * Every worker takes its place from the process-wide thread budget (../thread-budget.ts) before it starts and gives it back when
+ * it ends, with what its own sessions and pools still held: when the budget has no place, tasks wait in the queue
+ * (a pool with no worker of its own tries again every few milliseconds) and the pool never exceeds it. Closing a pool
+ * is disposing it (`await pool[Symbol.asyncDispose]()`).
  */
 import { config } from '../config.ts';
+import { takeThreads, threadBudget, releaseHeld, workerBudget, type ThreadLease } from '../thread-budget.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { AppError, fromPayload, type ErrorPayload } from '../../common/errors.ts';
 
 /**
@@ -66,13 +72,11 @@ export function workerCount(): number {
 }
 
 /**
- * The most worker threads one pool runs at once: CONSTELLATE_MAX_THREADS, else the cores plus 2 (at least 4), so that
- * an embedding job on every core still leaves threads for read jobs (a sweep, a map, `similar`) beside it.
+ * The most worker threads one pool runs at once: the process-wide thread budget (../thread-budget.ts: CONSTELLATE_MAX_THREADS,
+ * else the cores, at least 4), which every pool shares with the others and with ORT's intra-op threads.
  */
 export function maxThreads(): number {
-  const env = (config.positive('CONSTELLATE_MAX_THREADS') ?? NaN);
-  if (Number.isInteger(env) && env > 0) return env;
-  return Math.max(4, cpus().length + 2);
+  return threadBudget();
 }
 
 interface Pending {
@@ -90,6 +94,9 @@ interface Slot {
   worker: Worker;
   current: Pending | null;
   idleTimer: NodeJS.Timeout | null;
+  /** its place in the thread budget, and what it holds there itself (given back when it ends) */
+  lease: ThreadLease;
+  held: Int32Array[];
 }
 
 export interface PoolStats {
@@ -105,8 +112,12 @@ export interface PoolStats {
   finished: number;
 }
 
-export class WorkerPool {
+/** How often a pool that got no place in the thread budget tries again while tasks wait. */
+const BUDGET_RETRY_MS = 5;
+
+export class WorkerPool implements AsyncDisposable {
   private slots = new Set<Slot>();
+  private retry: NodeJS.Timeout | null = null;
   private queue: Pending[] = [];
   private nextId = 1;
   private counts = { created: 0, peak: 0, finished: 0 };
@@ -115,7 +126,8 @@ export class WorkerPool {
 
   constructor(opts: { maxThreads?: number; idleMs?: number } = {}) {
     this.maxThreads = Math.max(1, Math.floor(opts.maxThreads ?? maxThreads()));
-    this.idleMs = opts.idleMs ?? (config.positive('CONSTELLATE_WORKER_IDLE_MS') ?? 30_000);
+    // a pool nested in a worker (helpers of one task) gives its places back soon
+    this.idleMs = opts.idleMs ?? (config.positive('CONSTELLATE_WORKER_IDLE_MS') ?? (isMainThread ? 30_000 : 1_000));
   }
 
   run<N extends TaskName>(task: N, payload: TaskPayload<N>, opts: TaskOptions = {}): Promise<TaskResult<N>> {
@@ -148,7 +160,13 @@ export class WorkerPool {
   }
 
   /** Ends every worker (running tasks fail with INTERNAL, queued ones are dropped with CANCELLED). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** The same as disposing the pool. */
   async close(): Promise<void> {
+    if (this.retry) { clearTimeout(this.retry); this.retry = null; }
     for (const p of this.queue.splice(0)) this.settle(p, () => p.reject(new AppError('CANCELLED', `${p.task}: the worker pool was closed`)));
     await Promise.all([...this.slots].map((s) => this.drop(s, new AppError('INTERNAL', 'the worker pool was closed'))));
   }
@@ -165,7 +183,10 @@ export class WorkerPool {
       for (const s of this.slots) if (!s.current) { slot = s; break; }
       if (!slot) {
         if (this.slots.size >= this.maxThreads) return;
-        try { slot = this.spawn(); } catch (e) {
+        const lease = takeThreads(1, 1);
+        if (!lease) { this.waitForBudget(); return; }
+        try { slot = this.spawn(lease); } catch (e) {
+          lease[Symbol.dispose]();
           const p = this.queue.shift()!;
           this.settle(p, () => p.reject(e));
           continue;
@@ -175,10 +196,17 @@ export class WorkerPool {
     }
   }
 
-  private spawn(): Slot {
+  /** No place in the budget: try again soon while tasks wait and this pool has no worker to free up. */
+  private waitForBudget(): void {
+    if (this.retry || this.slots.size > 0) return; // a worker of its own ending or finishing pumps again
+    this.retry = setTimeout(() => { this.retry = null; this.pump(); }, BUDGET_RETRY_MS);
+  }
+
+  private spawn(lease: ThreadLease): Slot {
     const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { execArgv, workerData: { pooled: true } });
-    const slot: Slot = { worker, current: null, idleTimer: null };
+    const wb = workerBudget();
+    const worker = new Worker(url, { execArgv, workerData: { pooled: true, ...wb } });
+    const slot: Slot = { worker, current: null, idleTimer: null, lease, held: wb.held };
     this.slots.add(slot);
     this.counts.created++;
     this.counts.peak = Math.max(this.counts.peak, this.slots.size);
@@ -223,6 +251,9 @@ export class WorkerPool {
     slot.current = null;
     if (p && err) this.settle(p, () => p.reject(err));
     await slot.worker.terminate().catch(() => {});
+    // its place, and what its sessions and pools never gave back (their threads ended with it)
+    releaseHeld(slot.held);
+    slot.lease[Symbol.dispose]();
     this.pump();
   }
 }

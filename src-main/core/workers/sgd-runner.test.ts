@@ -28,7 +28,7 @@ describe('parallel UMAP SGD runner', () => {
           // the same runner, a new state (another seed): helpers restart on it
           expect(await fit(runner, 4)).toEqual(await fit(undefined, 4));
         } finally {
-          runner.close();
+          runner[Symbol.dispose]();
         }
       }
     } finally {

@@ -64,15 +64,15 @@ function chunkBounds(st: SgdState, count: number): Int32Array {
   return b;
 }
 
-export interface ParallelSgdRunner extends SgdRunner {
-  close(): void;
+/** Disposing the runner stops its helpers. */
+export interface ParallelSgdRunner extends SgdRunner, Disposable {
   /** chunks run so far, and how many of them by the helpers */
   stats(): { chunks: number; helperChunks: number };
 }
 
 /**
- * An SgdRunner on `threads` threads (the caller plus helpers); on one thread, the serial runner. close() stops the
- * helpers; a runner given another state stops the old helpers and starts new ones. By default the caller starts
+ * An SgdRunner on `threads` threads (the caller plus helpers); on one thread, the serial runner. Disposing it stops
+ * the helpers; a runner given another state stops the old helpers and starts new ones. By default the caller starts
  * working at once and helpers join when they are up; `startWaitMs` makes a (re)start wait up to that long for them.
  */
 export function createParallelSgdRunner(threads: number, opts: { startWaitMs?: number } = {}): ParallelSgdRunner {
@@ -81,14 +81,18 @@ export function createParallelSgdRunner(threads: number, opts: { startWaitMs?: n
   if (helpers === 0) {
     return {
       epoch(st, epoch, src) { serialSgdRunner.epoch(st, epoch, src); chunks++; own++; },
-      close() {},
+      [Symbol.dispose]() {},
       stats: () => ({ chunks, helperChunks: 0 }),
     };
   }
   let current: SgdState | null = null;
   let ctrl: Int32Array | null = null;
   let gen = 0;
+  // helpers still queued (no place in the thread budget yet) are dropped when the runner stops
+  let helperTasks: AbortController | null = null;
   const stop = () => {
+    helperTasks?.abort();
+    helperTasks = null;
     if (ctrl) { Atomics.store(ctrl, STOP, 1); Atomics.notify(ctrl, GEN); }
     ctrl = null; current = null;
   };
@@ -100,9 +104,10 @@ export function createParallelSgdRunner(threads: number, opts: { startWaitMs?: n
     Atomics.store(ctrl, NCHUNK, nChunks);
     current = st;
     gen = 0;
+    helperTasks = new AbortController();
     for (let h = 0; h < helpers; h++) {
       // a failed helper sets FAILED itself; one that cannot start at all only leaves its chunks to the others
-      runTask('sgd', { st, ctrl, slot: h + 1 } satisfies SgdHelperPayload).catch(() => {});
+      runTask('sgd', { st, ctrl, slot: h + 1 } satisfies SgdHelperPayload, { signal: helperTasks.signal }).catch(() => {});
     }
     const until = Date.now() + (opts.startWaitMs ?? 0);
     for (let r = Atomics.load(ctrl, READY); r < helpers && Date.now() < until; r = Atomics.load(ctrl, READY)) {
@@ -133,7 +138,7 @@ export function createParallelSgdRunner(threads: number, opts: { startWaitMs?: n
         Atomics.wait(c, DONE, done, 100);
       }
     },
-    close: stop,
+    [Symbol.dispose]: stop,
     stats: () => ({ chunks, helperChunks: chunks - own }),
   };
 }

@@ -27,7 +27,7 @@ describe('parallel t-SNE gradient runner', () => {
             console.log(`${method}, ${threads} threads: helpers ran ${helperChunks} of ${chunks} chunks`);
             expect(helperChunks).toBeGreaterThan(0);
           } finally {
-            runner.close();
+            runner[Symbol.dispose]();
           }
         }
       }
@@ -38,7 +38,7 @@ describe('parallel t-SNE gradient runner', () => {
         const s = runner.stats();
         expect(s.serialCalls + s.parallelCalls).toBeGreaterThan(0);
       } finally {
-        runner.close();
+        runner[Symbol.dispose]();
       }
     } finally {
       await gemm.release();

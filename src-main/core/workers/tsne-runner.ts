@@ -53,15 +53,15 @@ export async function tsneHelperTask(p: TsneHelperPayload, ctx: TaskContext): Pr
   return { result: null };
 }
 
-export interface ParallelTsneRunner extends TsneRunner {
-  close(): void;
+/** Disposing the runner stops its helpers. */
+export interface ParallelTsneRunner extends TsneRunner, Disposable {
   /** chunks run so far, and how many of them by the helpers */
   stats(): { chunks: number; helperChunks: number; serialCalls: number; parallelCalls: number };
 }
 
 /**
- * A TsneRunner on `threads` threads (the caller plus helpers); on one thread, the serial runner. close() stops the
- * helpers; a state that is not the current one (a new fit, or grids that grew) stops the old helpers and starts new
+ * A TsneRunner on `threads` threads (the caller plus helpers); on one thread, the serial runner. Disposing it stops
+ * the helpers; a state that is not the current one (a new fit, or grids that grew) stops the old helpers and starts new
  * ones. `startWaitMs` makes a (re)start wait up to that long for the helpers (tests); by default the caller starts at
  * once and helpers join when they are up. `adaptive: false` always uses all threads (tests).
  */
@@ -71,7 +71,7 @@ export function createParallelTsneRunner(threads: number, opts: { startWaitMs?: 
   if (helpers === 0) {
     return {
       run(st, phase, count) { serialTsneRunner.run(st, phase, count); chunks += count; own += count; },
-      close() {},
+      [Symbol.dispose]() {},
       stats: () => ({ chunks, helperChunks: 0, serialCalls: 0, parallelCalls: 0 }),
     };
   }
@@ -82,7 +82,11 @@ export function createParallelTsneRunner(threads: number, opts: { startWaitMs?: 
   // per phase: running mean ms on all threads and on the caller alone, calls so far
   const timing = new Map<number, { par: number; ser: number; calls: number }>();
   const adaptive = opts.adaptive ?? true;
+  // helpers still queued (no place in the thread budget yet) are dropped when the runner stops
+  let helperTasks: AbortController | null = null;
   const stop = () => {
+    helperTasks?.abort();
+    helperTasks = null;
     if (ctrl) { Atomics.store(ctrl, STOP, 1); Atomics.notify(ctrl, GEN); }
     ctrl = null; current = null;
   };
@@ -91,7 +95,8 @@ export function createParallelTsneRunner(threads: number, opts: { startWaitMs?: 
     ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
     current = st;
     gen = 0;
-    for (let h = 0; h < helpers; h++) runTask('tsne', { st, ctrl } satisfies TsneHelperPayload).catch(() => {});
+    helperTasks = new AbortController();
+    for (let h = 0; h < helpers; h++) runTask('tsne', { st, ctrl } satisfies TsneHelperPayload, { signal: helperTasks.signal }).catch(() => {});
     const until = Date.now() + (opts.startWaitMs ?? 0);
     for (let r = Atomics.load(ctrl, READY); r < helpers && Date.now() < until; r = Atomics.load(ctrl, READY)) {
       Atomics.wait(ctrl, READY, r, Math.max(1, until - Date.now()));
@@ -117,7 +122,7 @@ export function createParallelTsneRunner(threads: number, opts: { startWaitMs?: 
       if (parallel) tm.par = Number.isNaN(tm.par) ? ms : 0.7 * tm.par + 0.3 * ms;
       else tm.ser = Number.isNaN(tm.ser) ? ms : 0.7 * tm.ser + 0.3 * ms;
     },
-    close: stop,
+    [Symbol.dispose]: stop,
     stats: () => ({ chunks, helperChunks: chunks - own, serialCalls, parallelCalls }),
   };
   function runParallel(st: TsneState, phase: number, count: number): void {

@@ -1,0 +1,169 @@
+/**
+ * REFERENCE ONLY (tests): core/curation/assign.ts as it was before its loops moved into worker tasks (core/curation/people-tasks.ts),
+ * on the main thread, kept verbatim (imports re-pointed) so that core/curation/people-workers.test.ts can hold the
+ * worker versions to the same answers on a real library. Not used by the app.
+ */
+/**
+ * `assign`: the items of a run's model that are not in the run yet (embedded after it) join the run's groups when
+ * close enough (algo/cluster/assign.ts: prototypes per group, the library's sure threshold (./zones.ts; the model's
+ * identity threshold for a model without zones), a margin over the second-best group); the rest stay unassigned (the run's noise, for review). One undoable edit. Reads only the new
+ * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
+ * the new items, not with the library.
+ */
+import { assignToGroups } from '../../algo/cluster/assign.ts';
+import { normalizeRowsInPlace } from '../../algo/linalg.ts';
+import type { AssignReport } from '../../common/types.ts';
+import { getRun } from '../../core/store/runs.ts';
+import { AppError } from '../../common/errors.ts';
+import { getModel } from '../../core/store/embeddings.ts';
+import { identityThresholdOf } from '../../core/models/identity.ts';
+import type { Db } from '../../core/store/db.ts';
+import { assignClusterRows, vectorBlobsOf } from '../../core/store/assign.ts';
+import { applyAssign } from '../../core/curation/edits.ts';
+import { createOrtGemm } from '../../core/gemm-ort.ts';
+import { newItems } from '../../core/curation/groups.ts';
+import { runZones, zonesFrom } from '../../core/curation/zones.ts';
+import { runConstraints } from '../../core/curation/constraints.ts';
+
+export interface AssignOptions {
+  /** similarity to a group's nearest prototypes (default: the library's sure threshold, else the model's identity threshold) */
+  threshold?: number;
+  /** how much the best group must beat the second best (default 0.05) */
+  margin?: number;
+  /** prototypes per group: this many central and this many edge members (default 4 + 4) */
+  prototypes?: number;
+  /** how many of a group's prototypes must reach the threshold (its k-th best decides; default 1 at the library's sure threshold, else 2) */
+  agree?: number;
+}
+
+/**
+ * Two members of a group must agree (when it has two): the identity threshold is a pairwise false-accept rate, and
+ * an unknown face is compared with every prototype of every shortlisted group, so one chance match against one member
+ * is far likelier than against two (faces-orl with 10 unknown people, 2 of 91 unknown faces placed with the
+ * nearest prototype, none with two; recall of the known unchanged within one face). With the library's sure threshold
+ * (./zones.ts) one prototype is enough: that threshold already holds about one impostor pair over ALL the library's
+ * pairs, the multiplicity the second member guarded against (faces-london protocol: 20 of 20 placed, 0 of 20 unknown
+ * faces; faces-orl: 181 of 190, all right; with two, 178 of 190). */
+export const DEFAULT_AGREE = 2;
+
+/** Reads the vectors of `ids` (model `model`) into rows of `out` (row i = ids[i]) in one statement; which were found. */
+function readVectors(db: Db, model: string, ids: number[], out: Float32Array, d: number): Uint8Array {
+  const found = new Uint8Array(ids.length);
+  if (ids.length === 0) return found;
+  const row = new Map<number, number>();
+  ids.forEach((id, i) => row.set(id, i));
+  for (const [id, vec] of vectorBlobsOf(db, model, ids)) {
+    const i = row.get(id);
+    if (i === undefined) continue;
+    putVec(out, i, vec, d, 'embedding');
+    found[i] = 1;
+  }
+  return found;
+}
+
+/** Copies a stored vector blob into row i of `out` (no intermediate array). */
+function putVec(out: Float32Array, i: number, b: Buffer, d: number, name: string): void {
+  if (b.byteLength !== d * 4) throw new AppError('LIBRARY_CORRUPT', `${name}: stored vector has ${b.byteLength / 4} values, expected ${d}`);
+  new Uint8Array(out.buffer, out.byteOffset + i * d * 4, d * 4).set(b);
+}
+
+export const DEFAULT_MARGIN = 0.05;
+
+/** One ORT MatMul session for the centroid shortlist of large assignments (made on first use, kept). */
+let gemmP: ReturnType<typeof createOrtGemm> | null = null;
+function sharedGemm(): ReturnType<typeof createOrtGemm> {
+  gemmP ??= createOrtGemm(2);
+  return gemmP;
+}
+
+/**
+ * While assigning, the connection maps the library file into memory (SQLite's mmap_size) so that the prototypes' and
+ * new items' vectors (each 2 KB, in overflow pages) are read without a system call per page: 8,000 vectors ~60 ms
+ * instead of ~150-250 ms on a busy machine. The connection's own setting is restored afterwards.
+ */
+const ASSIGN_MMAP = 1 << 30;
+
+export async function assignRun(db: Db, runId: number, o: AssignOptions = {}): Promise<AssignReport> {
+  const before = db.pragma('mmap_size', { simple: true }) as number;
+  if (before < ASSIGN_MMAP) db.pragma(`mmap_size = ${ASSIGN_MMAP}`);
+  try { return await assignRunMapped(db, runId, o); } finally { if (before < ASSIGN_MMAP) db.pragma(`mmap_size = ${before}`); }
+}
+
+async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise<AssignReport> {
+  const run = getRun(db, runId);
+  const model = getModel(db, run.model);
+  const d = model.dim;
+  const identity = identityThresholdOf(db, run.model);
+  const zones = o.threshold === undefined ? runZones(db, runId) : null;
+  const threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
+  const thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
+    : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  const P = o.prototypes ?? 4;
+  const t0 = performance.now();
+  const items = newItems(db, runId);
+  const empty: AssignReport = { runId, assigned: 0, unassigned: 0, groups: 0, editId: null, threshold, thresholdFrom, margin, joined: [], reasons: { belowThreshold: 0, ambiguous: 0, nearestUnnamed: 0 }, targets: 'groups' };
+  if (items.length === 0) return empty;
+  // the groups: the run's clusters (centroid, central and edge members as prototypes), one statement
+  const rows = assignClusterRows(db, runId);
+  // the targets: the run's named or curated groups when it has any (unnamed clusters still compete for the margin:
+  // an item nearest an unnamed cluster stays for review); a run nobody named yet offers all its clusters
+  const isGroup = (r: (typeof rows)[number]) => (r.name !== null && r.name !== '') || r.curated === 1;
+  const groupsOnly = rows.some(isGroup);
+  const g = rows.length;
+  const centroids = new Float32Array(g * d);
+  const floors = new Float32Array(g).fill(1);
+  // prototypes: the first P of each group's top (central) and tail (edge) samples; the group's floor is the least
+  // similarity to its centre among them
+  const protoItems: number[] = [];
+  const protoGroupL: number[] = [];
+  rows.forEach((r, gi) => {
+    putVec(centroids, gi, r.centroid, d, 'centroid');
+    const seen = new Set<number>();
+    for (const list of [r.top, r.tail]) {
+      const xs = JSON.parse(list) as Array<{ item: number; sim: number }>;
+      for (let k = 0; k < P && k < xs.length; k++) {
+        const { item, sim } = xs[k];
+        if (sim < floors[gi]) floors[gi] = sim;
+        if (seen.has(item)) continue;
+        seen.add(item); protoItems.push(item); protoGroupL.push(gi);
+      }
+    }
+  });
+  normalizeRowsInPlace(centroids, g, d);
+  // the vectors of the prototypes and of the new items, each read once straight into its matrix
+  const prototypes = new Float32Array(protoItems.length * d);
+  const protoFound = readVectors(db, run.model, protoItems, prototypes, d);
+  const keep: number[] = [];
+  for (let i = 0; i < protoItems.length; i++) if (protoFound[i]) keep.push(i);
+  const protoGroup = Int32Array.from(keep, (i) => protoGroupL[i]);
+  const P2 = keep.length === protoItems.length ? prototypes : Float32Array.from(keep.flatMap((i) => Array.from(prototypes.subarray(i * d, (i + 1) * d))));
+  normalizeRowsInPlace(P2, keep.length, d);
+  const Q = new Float32Array(items.length * d);
+  readVectors(db, run.model, items, Q, d);
+  normalizeRowsInPlace(Q, items.length, d);
+  const t1 = performance.now();
+  const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
+    { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
+  let proposals = 0;
+  const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
+    if (gi < 0) return -1;
+    if (groupsOnly && !isGroup(rows[gi])) { proposals++; return -1; }
+    return rows[gi].cluster;
+  }), r.best);
+  const t2 = performance.now();
+  const edit = applyAssign(db, runId, items, to);
+  const t3 = performance.now();
+  const per = new Map<number, number>();
+  for (const c of to) if (c >= 0) per.set(c, (per.get(c) ?? 0) + 1);
+  const names = new Map(rows.map((x) => [x.cluster, x.name]));
+  let below = 0, ambiguous = 0;
+  for (const x of r.reason) { if (x === 1) below++; else if (x === 2) ambiguous++; }
+  return {
+    ...empty, assigned: to.filter((c) => c >= 0).length, unassigned: to.filter((c) => c < 0).length, groups: per.size, editId: edit.editId,
+    joined: [...per].sort((a, b) => b[1] - a[1]).map(([cluster, added]) => ({ cluster, name: names.get(cluster) ?? null, added })),
+    reasons: { belowThreshold: below, ambiguous, nearestUnnamed: proposals },
+    targets: groupsOnly ? 'groups' : 'clusters',
+    timings: { read: Math.round(t1 - t0), score: Math.round(t2 - t1), edit: Math.round(t3 - t2) },
+  };
+}

@@ -1,0 +1,471 @@
+/**
+ * REFERENCE ONLY (tests): core/curation/suggest.ts as it was before its loops moved into worker tasks (core/curation/people-tasks.ts),
+ * on the main thread, kept verbatim (imports re-pointed) so that core/curation/people-workers.test.ts can hold the
+ * worker versions to the same answers on a real library. Not used by the app.
+ */
+/**
+ * Suggestion queues: for one person (a cluster of a run), the faces most likely theirs, best first. The
+ * candidates are the run's noise, the items of its model embedded after it, the members of clusters nobody named or
+ * curated (proposals: not anyone's yet) and low-confidence members of named clusters (similarity to their centroid
+ * below LOW_CONFIDENCE, not curated); faces marked "not a face" and faces
+ * rejected for this person (in this run or for its library group) are never offered. Each person is given by several
+ * prototypes: its stored top (central) and tail (edge) samples, as `assign` uses (core/curation/assign.ts). A candidate
+ * is offered when its best similarity to the person's prototypes reaches the threshold AND beats its best similarity to
+ * any other person (the nearest by centroid, then by prototypes) by the margin. The threshold is the library's own
+ * (./zones.ts): from its maybe threshold a face is offered as uncertain (`zone: 'maybe'`), from its sure threshold as
+ * sure; a model without zones keeps its identity threshold (every offer sure).
+ *
+ * The candidates' vectors, each person's centroid and prototypes, and each candidate's shortlist (the persons with the
+ * nearest centroids, with its prototype score for each) are kept per run (SuggestionIndex) and brought up to date
+ * after each edit by what changed: persons whose samples or size changed are read and scored again, candidates that
+ * appeared are scored in full, the others keep their figures. So a call scores only one person's prototypes, and the
+ * first call after a confirm costs little more than the others.
+ */
+import { badArg } from '../../common/errors.ts';
+import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
+import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../algo/linalg.ts';
+import { getRun } from '../../core/store/runs.ts';
+import { blobVec, getModel, vectorBlobReader } from '../../core/store/embeddings.ts';
+import type { Db } from '../../core/store/db.ts';
+import { queueThresholds } from '../../core/curation/zones.ts';
+import {
+  allVectorBlobs, assignmentReader, clusterAssignments, clusterGroup, clusterName, curatedClusters, hasVectorReader, isRejectedFor, namedClusters,
+  personOf, personSamplesReader, personSignatures, rejectedForPerson, runAssignments, suggestionIndexState, suggestionViewReader,
+} from '../../core/store/suggestions.ts';
+import { itemsNotInRun } from '../../core/store/unknown-groups.ts';
+import { config } from '../../core/config.ts';
+import { DEFAULT_MARGIN } from '../../core/curation/assign.ts';
+import { notFaceIds } from '../../core/store/groups.ts';
+import { runConstraints } from '../../core/curation/constraints.ts';
+import { explicitMembers } from '../../core/store/learned-metrics.ts';
+
+/** The run's members placed explicitly by the user (confirmed, moved, split, made a person), and by cluster in item order. */
+function explicitlyPlaced(db: Db, runId: number): { items: Set<number>; byCluster: Map<number, number[]> } {
+  const items = new Set<number>(), byCluster = new Map<number, number[]>();
+  for (const m of explicitMembers(db, runId)) { items.add(m.item); const l = byCluster.get(m.cluster) ?? []; l.push(m.item); byCluster.set(m.cluster, l); }
+  return { items, byCluster };
+}
+
+/** Members below this similarity to their own centroid are candidates for other persons. */
+export const LOW_CONFIDENCE = 0.5;
+/** Persons scored by prototypes per candidate, nearest centroids first. */
+const SHORTLIST = 8;
+
+type Source = FaceSuggestion['source'];
+
+interface Person { sig: string; centroid: Float32Array; protos: Float32Array; protoIds: Int32Array; count: number }
+
+export interface SuggestionIndex {
+  key: string;
+  runId: number;
+  model: string;
+  d: number;
+  /** the version of the learned metric the vectors went through (0: the model's own vectors) */
+  learned: number;
+  persons: Map<number, Person>;
+  /** candidates: ids, where they are (-2: not in the run), their normalized vectors (rows of Q) */
+  ids: Int32Array;
+  source: Source[];
+  cluster: Int32Array;
+  Q: Float32Array;
+  /** per candidate, SHORTLIST entries: the person (cluster id, -1 none), its centroid similarity and prototype score */
+  slC: Int32Array; slS: Float32Array; slP: Float32Array;
+  buildMs: number;
+  /** what the last refresh did (incremental: only the changed clusters' assignments were read) */
+  refreshed: { persons: number; candidates: number; incremental: boolean };
+  /** the run's assignments and the model's items not in the run, as of `key` */
+  members: RunMembers;
+  named: Set<number>;
+  curated: Set<number>;
+}
+
+/** The run's assignments sorted by item (sim NaN: none) and the model's items not in the run (sorted). */
+export interface RunMembers { ids: Int32Array; cluster: Int32Array; sim: Float64Array; fresh: number[] }
+
+/**
+ * The assignments brought up to date from what an edit changed: the members of the touched clusters before and now are
+ * read again (an item leaving a touched cluster went to another touched one, to noise, or out of the run).
+ */
+function updateMembers(db: Db, runId: number, model: string, old: RunMembers, touched: Set<number>): RunMembers {
+  const K = [...touched];
+  const now = new Map<number, [number, number]>();
+  for (let k0 = 0; k0 < K.length; k0 += 500) {
+    const part = K.slice(k0, k0 + 500);
+    for (const [it, c, sim] of clusterAssignments(db, runId, part)) now.set(it, [c, sim ?? NaN]);
+  }
+  const one = assignmentReader(db);
+  const ids = Int32Array.from(old.ids), cluster = Int32Array.from(old.cluster), sim = Float64Array.from(old.sim);
+  const pos = (it: number) => { let lo = 0, hi = ids.length - 1; while (lo <= hi) { const m = (lo + hi) >> 1; if (ids[m] === it) return m; if (ids[m] < it) lo = m + 1; else hi = m - 1; } return -1; };
+  const removed = new Set<number>();
+  for (let k = 0; k < ids.length; k++) {
+    if (!touched.has(cluster[k]) || now.has(ids[k])) continue;
+    const r = one(runId, ids[k]);
+    if (r) now.set(ids[k], [r[0], r[1] ?? NaN]); else removed.add(ids[k]);
+  }
+  const added: number[] = [];
+  for (const [it, [c, s]] of now) { const k = pos(it); if (k < 0) { added.push(it); continue; } cluster[k] = c; sim[k] = s; }
+  const freshSet = new Set(old.fresh);
+  for (const it of added) freshSet.delete(it);
+  const hasVec = hasVectorReader(db);
+  for (const it of removed) if (hasVec(model, it)) freshSet.add(it);
+  const fresh = freshSet.size === old.fresh.length && !removed.size ? old.fresh : [...freshSet].sort((a, b) => a - b);
+  if (!added.length && !removed.size) return { ids, cluster, sim, fresh };
+  const rows: Array<[number, number, number]> = [];
+  for (let k = 0; k < ids.length; k++) if (!removed.has(ids[k])) rows.push([ids[k], cluster[k], sim[k]]);
+  for (const it of added) { const [c, s] = now.get(it)!; rows.push([it, c, s]); }
+  rows.sort((a, b) => a[0] - b[0]);
+  return { ids: Int32Array.from(rows, (r) => r[0]), cluster: Int32Array.from(rows, (r) => r[1]), sim: Float64Array.from(rows, (r) => r[2]), fresh };
+}
+
+/** The state of a run a suggestion index is valid for: its edits and its model's embeddings. */
+export function indexKey(db: Db, runId: number): string {
+  // (a new edit after an undo reuses the undone edit's id: the last edit's time and size tell the two apart)
+  const e = suggestionIndexState(db, runId);
+  return `${runId}:${e.n}:${e.last ?? 0}:${e.undone ?? 0}/${e.tail ?? ''}:${e.rev ?? 0}:${e.notFaces}`;
+}
+
+const dotRow = (A: Float32Array, i: number, B: Float32Array, j: number, d: number): number => dot(A, i * d, B, j * d, d);
+
+/** The best similarity of candidate row i to a person's prototypes, the candidate itself left out (a member is among its own cluster's samples). */
+function protoScore(Q: Float32Array, i: number, d: number, p: Person, self: number): number {
+  let m = -Infinity;
+  for (let r = 0; r < p.count; r++) { if (p.protoIds[r] === self) continue; const s = dotRow(Q, i, p.protos, r, d); if (s > m) m = s; }
+  return m;
+}
+
+/**
+ * The model's vectors already in memory (the service's cached matrix, rows by ascending item id), read instead of
+ * SQLite. `learned` (the version of the model's learned metric): the rows are the vectors through that metric (d its
+ * dimension), and each person's centroid is the mean of its prototypes there.
+ */
+export interface VectorSource { ids: Int32Array; X: Float32Array; d: number; learned?: number }
+
+/** The default threshold of a queue in a learned metric (cosine there, where one group's members gather). */
+export const LEARNED_THRESHOLD = 0.5;
+/** Explicitly placed members added to a person's prototypes in a learned metric or a run of photos, the latest first. */
+const EXPLICIT_PROTOS = 24;
+
+/** A row of `src` by item id (binary search over the ascending ids); undefined when the item has no vector there. */
+function sourceRow(src: VectorSource, id: number): Float32Array | undefined {
+  let lo = 0, hi = src.ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1, v = src.ids[mid];
+    if (v === id) return src.X.subarray(mid * src.d, (mid + 1) * src.d);
+    if (v < id) lo = mid + 1; else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/**
+ * The run's suggestion index, built (prev = null) or brought up to date from the previous one: only the persons whose
+ * samples, size or centroid changed and the candidates that appeared are read and scored.
+ */
+export async function buildIndex(db: Db, runId: number, gemm: Gemm = gemmJs, prev: SuggestionIndex | null = null, hint: Iterable<number> | null = null, vectors: VectorSource | null = null): Promise<SuggestionIndex> {
+  const t0 = performance.now();
+  const run = getRun(db, runId);
+  const learned = vectors?.learned ?? 0;
+  const d = learned ? vectors!.d : getModel(db, run.model).dim;
+  const key = indexKey(db, runId);
+  const old = prev && prev.runId === runId && prev.model === run.model && prev.d === d && prev.learned === learned ? prev : null;
+  const vecQ = vectorBlobReader(db);
+  const src = vectors && vectors.d === d ? vectors : null;
+  // explicit decisions: never candidates (never moved again); in a learned metric or a photo run, prototypes too
+  const explicit = explicitlyPlaced(db, runId);
+  const wide = learned > 0 || run.kind !== 'face';
+  /** one item's vector: from the matrix in memory when there is one, else from SQLite */
+  const readVec = (it: number): Float32Array | undefined => {
+    if (src) return sourceRow(src, it);
+    const b = vecQ(run.model, it);
+    return b ? blobVec(b, d) : undefined;
+  };
+  // persons: those whose samples or size changed (or that are new) are read again
+  const rows = personSignatures(db, runId);
+  const persons = new Map<number, Person>();
+  const changed: number[] = [];
+  const cenQ = personSamplesReader(db);
+  // the changed persons' samples first; many (a new index): their vectors in one scan of the model's embeddings
+  const todo: Array<[number, string, Buffer, number[]]> = [];
+  for (const [c, sig] of rows) {
+    const was = old?.persons.get(c);
+    if (was && was.sig === sig) { persons.set(c, was); continue; }
+    const r = cenQ(runId, c);
+    const items = new Set<number>();
+    for (const col of [r.top, r.tail]) { try { for (const x of JSON.parse(col ?? '[]') as Array<{ item: number }>) items.add(x.item); } catch { /* none */ } }
+    if (wide) for (const it of (explicit.byCluster.get(c) ?? []).slice(-EXPLICIT_PROTOS)) items.add(it);
+    todo.push([c, sig + (wide ? `:${(explicit.byCluster.get(c) ?? []).slice(-EXPLICIT_PROTOS).join(',')}` : ''), r.centroid, [...items]]);
+  }
+  const need = todo.reduce((a, t) => a + t[3].length, 0);
+  let vecOf = readVec;
+  if (need > 2000 && !src) {
+    const want = new Set(todo.flatMap((t) => t[3]));
+    const got = new Map<number, Float32Array>();
+    for (const [it, b] of allVectorBlobs(db, run.model)) if (want.has(it)) got.set(it, blobVec(b, d));
+    vecOf = (it) => got.get(it);
+  }
+  for (const [c, sig, cen, items] of todo) {
+    const found = items.map((it) => [it, vecOf(it)] as const).filter((x): x is readonly [number, Float32Array] => !!x[1]);
+    const vs = found.map((x) => x[1]);
+    // in a learned metric the stored centroid (the model's space) does not apply: the mean of the prototypes there
+    const centroid = learned ? new Float32Array(d) : Float32Array.from(blobVec(cen, d));
+    if (learned) for (const v of vs) { const u = Float32Array.from(v); normalizeRowsInPlace(u, 1, d); for (let t = 0; t < d; t++) centroid[t] += u[t]; }
+    normalizeRowsInPlace(centroid, 1, d);
+    const protoIds = Int32Array.from(found, (x) => x[0]);
+    const protos = new Float32Array(vs.length * d);
+    vs.forEach((v, i) => protos.set(v, i * d));
+    normalizeRowsInPlace(protos, vs.length, d);
+    persons.set(c, { sig, centroid, protos, protoIds, count: vs.length });
+    changed.push(c);
+  }
+  const tPersons = performance.now();
+  const gone = old ? [...old.persons.keys()].filter((c) => !persons.has(c)) : [];
+  const stale = new Set([...changed, ...gone]);
+  // candidates, ids first: noise, members of unnamed clusters, low-confidence members of named ones (none of curated ones), items not in the run
+  // (curated clusters and not-a-face marks filtered here). The run's assignments are read in full for a new index; brought up to date,
+  // only the members of the clusters the edits changed (the hint, plus persons whose figures or names changed) are read again.
+  const curated = new Set(curatedClusters(db, runId));
+  const notFaces = run.kind === 'face' ? notFaceIds(db) : new Set<number>();
+  const named = new Set(namedClusters(db, runId));
+  const touched = old && hint ? new Set<number>([...hint, ...stale]) : null;
+  if (touched && old) {
+    for (const c of named) if (!old.named.has(c)) touched.add(c);
+    for (const c of old.named) if (!named.has(c)) touched.add(c);
+    for (const c of curated) if (!old.curated.has(c)) touched.add(c);
+    for (const c of old.curated) if (!curated.has(c)) touched.add(c);
+  }
+  // a new not-a-face mark or new embeddings: read everything (rare)
+  const sameBase = !!old && old.key.split(':').slice(4).join(':') === key.split(':').slice(4).join(':');
+  let members: RunMembers;
+  let incremental = false;
+  if (old && touched && sameBase && touched.size <= 256) {
+    members = updateMembers(db, runId, run.model, old.members, touched);
+    incremental = true;
+  } else {
+    const all = runAssignments(db, runId);
+    members = {
+      ids: Int32Array.from(all, (r) => r[0]), cluster: Int32Array.from(all, (r) => r[1]), sim: Float64Array.from(all, (r) => r[2] ?? NaN),
+      fresh: itemsNotInRun(db, run.model, runId),
+    };
+  }
+  const inRun: Array<[number, number]> = [];
+  for (let k = 0; k < members.ids.length; k++) {
+    const it = members.ids[k], c = members.cluster[k], sim = members.sim[k];
+    if (explicit.items.has(it)) continue;
+    // (a run of photos, or a learned metric: every member of a named group not placed explicitly, the margin decides)
+    if (!notFaces.has(it) && !curated.has(c) && (c < 0 || !named.has(c) || wide || Number.isNaN(sim) || sim < LOW_CONFIDENCE)) inRun.push([it, c]);
+  }
+  const fresh = members.fresh.filter((it) => !notFaces.has(it));
+  const tCands = performance.now();
+  const n = inRun.length + fresh.length;
+  const ids = new Int32Array(n), cluster = new Int32Array(n), Q = new Float32Array(n * d);
+  const source: Source[] = new Array(n);
+  inRun.forEach(([it, c], i) => { ids[i] = it; cluster[i] = c; source[i] = c < 0 ? 'noise' : 'member'; });
+  fresh.forEach((it, k) => { const i = inRun.length + k; ids[i] = it; cluster[i] = -2; source[i] = 'new'; });
+  const L = SHORTLIST;
+  const slC = new Int32Array(n * L).fill(-1), slS = new Float32Array(n * L).fill(-Infinity), slP = new Float32Array(n * L).fill(-Infinity);
+  const oldRow = new Map<number, number>();
+  if (old) old.ids.forEach((it, i) => oldRow.set(it, i));
+  const full: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = oldRow.get(ids[i]);
+    if (o === undefined) {
+      const v = readVec(ids[i]);
+      if (v) Q.set(v, i * d);
+      full.push(i);
+      continue;
+    }
+    Q.set(old!.Q.subarray(o * d, (o + 1) * d), i * d);
+    slC.set(old!.slC.subarray(o * L, (o + 1) * L), i * L);
+    slS.set(old!.slS.subarray(o * L, (o + 1) * L), i * L);
+    slP.set(old!.slP.subarray(o * L, (o + 1) * L), i * L);
+  }
+  for (const i of full) normalizeRowsInPlace(Q.subarray(i * d, (i + 1) * d), 1, d);
+  const tCopy = performance.now();
+  // an entry enters by its centroid similarity; its prototype score is computed once the shortlist is final (NaN: to do)
+  const insert = (i: number, c: number, s: number) => {
+    const o = i * L;
+    if (!(s > slS[o + L - 1])) return;
+    let p = L - 1;
+    while (p > 0 && slS[o + p - 1] < s) { slC[o + p] = slC[o + p - 1]; slS[o + p] = slS[o + p - 1]; slP[o + p] = slP[o + p - 1]; p--; }
+    slC[o + p] = c; slS[o + p] = s; slP[o + p] = NaN;
+  };
+  const score = (i: number) => {
+    for (let r = i * L; r < (i + 1) * L; r++) {
+      if (slC[r] < 0 || !Number.isNaN(slP[r])) continue;
+      const p = persons.get(slC[r])!;
+      slP[r] = protoScore(Q, i, d, p, ids[i]);
+    }
+  };
+  const drop = (i: number) => {
+    // entries of persons that changed or went: out of the shortlist (changed ones are scored again below)
+    const o = i * L;
+    let w = 0;
+    for (let r = 0; r < L; r++) {
+      const c = slC[o + r];
+      if (c < 0 || stale.has(c)) continue;
+      slC[o + w] = c; slS[o + w] = slS[o + r]; slP[o + w] = slP[o + r]; w++;
+    }
+    for (; w < L; w++) { slC[o + w] = -1; slS[o + w] = -Infinity; slP[o + w] = -Infinity; }
+  };
+  // candidates seen before: the changed persons only
+  if (stale.size) {
+    const ch = changed.map((c) => [c, persons.get(c)!] as const);
+    const seen = new Set(full);
+    for (let i = 0; i < n; i++) {
+      if (seen.has(i)) continue;
+      drop(i);
+      for (const [c, p] of ch) insert(i, c, dotRow(Q, i, p.centroid, 0, d));
+      score(i);
+    }
+  }
+  const tStale = performance.now();
+  // new candidates: every person, the centroid similarities by blocks of a matrix product
+  if (full.length && persons.size) {
+    const list = [...persons.entries()];
+    const g = list.length;
+    const C = new Float32Array(g * d);
+    list.forEach(([, p], j) => C.set(p.centroid, j * d));
+    const Ct = transpose(C, g, d);
+    const block = 1024;
+    for (let b0 = 0; b0 < full.length; b0 += block) {
+      const rowsB = full.slice(b0, b0 + block);
+      const A = new Float32Array(rowsB.length * d);
+      rowsB.forEach((i, r) => A.set(Q.subarray(i * d, (i + 1) * d), r * d));
+      const S = await gemm(A, rowsB.length, Ct, g, d);
+      rowsB.forEach((i, r) => { for (let j = 0; j < g; j++) insert(i, list[j][0], S[r * g + j]); });
+      // the shortlisted persons' prototypes only (SHORTLIST x ~a dozen rows per candidate), not every person's: a
+      // product over all prototypes cost ~25x the dot products it kept
+      for (const i of rowsB) score(i);
+    }
+  }
+  if (config.debug()) console.error(`suggest index ${key} (prev ${old?.key}, hint ${hint ? [...hint].join(",") : null}, incremental ${incremental}): ${changed.length} persons, ${full.length} candidates scored again, ${Math.round(performance.now() - t0)} ms (persons ${Math.round(tPersons - t0)}, candidate ids ${Math.round(tCands - tPersons)}, copy ${Math.round(tCopy - tCands)}, stale ${Math.round(tStale - tCopy)})`);
+  return {
+    key, runId, model: run.model, d, learned, persons, ids, source, cluster, Q, slC, slS, slP, buildMs: performance.now() - t0,
+    refreshed: { persons: changed.length, candidates: full.length, incremental }, members, named, curated,
+  };
+}
+
+export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
+
+/** A person's suggestions from an index of the run as it is now (the caller keeps the index while indexKey holds). */
+export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: SuggestOptions = {}, gemm: Gemm = gemmJs): Promise<SuggestionReport> {
+  const t0 = performance.now();
+  const runId = idx.runId;
+  const run = getRun(db, runId);
+  const row = personOf(db, runId, cluster);
+  if (!row || cluster < 0) throw badArg('cluster', `cluster ${cluster} is not a person of run ${runId}`);
+  const { threshold, thresholdFrom, sure } = idx.learned
+    ? (() => {
+      const t = o.threshold ?? LEARNED_THRESHOLD;
+      return { threshold: t, sure: t, thresholdFrom: o.threshold !== undefined ? 'given (learned metric)' : `default ${LEARNED_THRESHOLD} in the learned metric (version ${idx.learned})` };
+    })()
+    : queueThresholds(db, runId, run.model, o.threshold);
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  const limit = o.limit ?? 50;
+  const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
+  const person = idx.persons.get(cluster);
+  const apart = runConstraints(db, runId);
+  const t1 = performance.now();
+  const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
+  let skipped = 0;
+  if (person && person.count > 0) {
+    const L = SHORTLIST;
+    // every candidate against the person's prototypes in one matrix product
+    const n = idx.ids.length, P = person.count;
+    const S = n ? await gemm(idx.Q, n, transpose(person.protos, P, idx.d), P, idx.d) : new Float32Array(0);
+    for (let i = 0; i < n; i++) {
+      if (idx.cluster[i] === cluster) continue;
+      let s = -Infinity;
+      for (let r = i * P; r < (i + 1) * P; r++) if (S[r] > s) s = S[r];
+      if (!(s >= threshold)) continue;
+      if (rejected.has(idx.ids[i]) || apart.sharesPhoto(idx.ids[i], cluster)) { skipped++; continue; }
+      // the best other person among the candidate's shortlist
+      let other = -Infinity, otherC = -1;
+      for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
+      if (Number.isFinite(other) && s - other < margin) continue;
+      hits.push({ i, s, second: other, secondC: otherC });
+    }
+  }
+  hits.sort((a, b) => b.s - a.s || idx.ids[a.i] - idx.ids[b.i]);
+  const chosen = hits.slice(0, limit);
+  const view = suggestionViewReader(db, run.kind);
+  const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  const suggestions: FaceSuggestion[] = [];
+  for (const h of chosen) {
+    const v = view(idx.ids[h.i]);
+    if (!v) continue;
+    const finite = Number.isFinite(h.second);
+    suggestions.push({
+      item: idx.ids[h.i], path: v.path, similarity: r6(h.s), second: finite ? r6(h.second) : null, secondCluster: finite && h.secondC >= 0 ? h.secondC : null,
+      margin: finite ? r6(h.s - h.second) : null, source: idx.source[h.i], cluster: idx.cluster[h.i] === -2 ? null : idx.cluster[h.i],
+      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure ? 'sure' : 'maybe',
+    });
+  }
+  const t2 = performance.now();
+  return {
+    runId, cluster, name: row.name, threshold, thresholdFrom, sure, margin, candidates: idx.ids.length, rejected: skipped, suggestions,
+    timings: { read: Math.round((t1 - t0) * 10) / 10, score: Math.round((t2 - t1) * 10) / 10 },
+  };
+}
+
+/**
+ * The best person for one face by the index's figures, as `suggest` decides: the person whose prototypes it is most
+ * similar to, offered when that similarity reaches the threshold and beats every other person (its shortlist: the
+ * nearest centroids) by the margin, and the face is not that person's already nor rejected for them. A face outside the
+ * candidates (a confident member) is scored the same way from its vector.
+ */
+export function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): PersonSuggestion {
+  const runId = idx.runId, d = idx.d, L = SHORTLIST;
+  const run = getRun(db, runId);
+  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold).threshold;
+  const margin = o.margin ?? DEFAULT_MARGIN;
+  // where it is now
+  let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;
+  while (lo <= hi) { const m = (lo + hi) >> 1; if (idx.members.ids[m] === item) { from = idx.members.cluster[m]; break; } if (idx.members.ids[m] < item) lo = m + 1; else hi = m - 1; }
+  const base = { runId, item, from, threshold, margin };
+  const none = (reason: string, best?: { c: number; s: number }, second?: { c: number; s: number }): PersonSuggestion => ({
+    ...base, cluster: null, name: null, similarity: best ? r6(best.s) : null, second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason,
+  });
+  // its vector and shortlist: from the index when it is a candidate, else computed here
+  let row = -1;
+  for (let i = 0; i < idx.ids.length; i++) if (idx.ids[i] === item) { row = i; break; }
+  let q: Float32Array;
+  const list: Array<{ c: number; s: number }> = [];
+  if (row >= 0) {
+    q = idx.Q.subarray(row * d, (row + 1) * d);
+    for (let r = row * L; r < (row + 1) * L; r++) if (idx.slC[r] >= 0 && Number.isFinite(idx.slP[r])) list.push({ c: idx.slC[r], s: idx.slP[r] });
+  } else if (idx.learned) {
+    return none('not a candidate: placed by the user, curated or without an embedding');
+  } else {
+    const b = vectorBlobReader(db)(run.model, item);
+    if (!b) throw badArg('item', `item ${item} has no ${run.model} embedding`);
+    q = Float32Array.from(blobVec(b, d));
+    normalizeRowsInPlace(q, 1, d);
+    const byCentroid = [...idx.persons.entries()].map(([c, p]) => ({ c, p, s: dotRow(q, 0, p.centroid, 0, d) })).sort((a, b) => b.s - a.s).slice(0, L);
+    for (const e of byCentroid) { const s = protoScore(q, 0, d, e.p, item); if (Number.isFinite(s)) list.push({ c: e.c, s }); }
+  }
+  // the best person by prototypes over every person (as a person's queue scores every candidate), the others from the shortlist
+  let best: { c: number; s: number } | undefined;
+  for (const [c, p] of idx.persons) {
+    if (c === from || p.count === 0) continue;
+    const s = protoScore(q, 0, d, p, item);
+    if (!best || s > best.s || (s === best.s && c < best.c)) best = { c, s };
+  }
+  if (!best) return none('no other person in the run');
+  const others = list.filter((e) => e.c !== best!.c).sort((a, b) => b.s - a.s);
+  const second = others[0];
+  const nameOf = (c: number) => clusterName(db, runId, c) ?? `cluster ${c}`;
+  if (!(best.s >= threshold)) return none(`the nearest person, ${nameOf(best.c)}, is at similarity ${best.s.toFixed(2)}, below the threshold ${threshold.toFixed(2)}`, best, second);
+  if (second && best.s - second.s < margin) {
+    return none(`${nameOf(best.c)} (${best.s.toFixed(2)}) and ${second.c === from ? 'its own person' : nameOf(second.c)} (${second.s.toFixed(2)}) are too close (margin ${margin})`, best, second);
+  }
+  const group = clusterGroup(db, runId, best.c);
+  const rejected = isRejectedFor(db, item, runId, best.c, group ?? -1);
+  if (rejected) return none(`rejected for ${nameOf(best.c)} before`, best, second);
+  if (runConstraints(db, runId).sharesPhoto(item, best.c)) return none(`another face of its photo is ${nameOf(best.c)}`, best, second);
+  return {
+    ...base, cluster: best.c, name: clusterName(db, runId, best.c),
+    similarity: r6(best.s), second: second ? r6(second.s) : null, secondCluster: second ? second.c : null, reason: '',
+  };
+}
+
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
