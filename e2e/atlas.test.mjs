@@ -56,6 +56,14 @@ test('atlas: points, thumbnails at zoom, pick, colour change (SwiftShader)', { t
       return { thumbs: at.draw() };
     }, { N, legend, labels });
     assert.equal(far.thumbs, 0, 'far out: points only');
+    // the whole map keeps half a thumbnail (32 px) of margin on every side: a thumbnail at the edge is never cut off
+    const edge = await page.evaluate(() => {
+      const at = window.at, xy = window.xy, w = at.canvas.width, h = at.canvas.height;
+      let lo = Infinity;
+      for (let i = 0; i < xy.length / 2; i++) { const [px, py] = at.toScreen(xy[2 * i], xy[2 * i + 1]); lo = Math.min(lo, px, py, w - px, h - py); }
+      return lo;
+    });
+    assert.ok(edge >= 32, `the nearest point is ${edge.toFixed(1)} px from the edge`);
     // cluster 0 (red) is on screen
     const red = await page.evaluate(() => {
       const gl = window.at.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight, p = new Uint8Array(w * h * 4);

@@ -158,7 +158,8 @@ async function mapAgrees(runId) {
     const post = (m, a) => fetch(`api/${m}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-constellate-csrf': '1' }, body: JSON.stringify(a) });
     const cs = (await (await post('getClusters', { runId: r })).json()).result;
     const sizes = cs.map((c) => [c.cluster, c.size]).sort((a, b) => b[1] - a[1]);
-    return { names: Object.fromEntries(cs.map((c) => [c.cluster, c.name ?? `cluster ${c.cluster}`])), sizes };
+    // a face run's unnamed groups read "person N" on the map, as in People
+    return { names: Object.fromEntries(cs.map((c) => [c.cluster, c.name ?? `person ${c.cluster}`])), sizes };
   }, runId);
   const sig = await page.getByTestId('map-view').getAttribute('data-assign-sig');
   const legend = (await page.getByTestId('map-view').getAttribute('data-legend')).split('|').filter(Boolean);

@@ -1,7 +1,7 @@
 // The workbench, what was left, in Chromium via serve mode on real photos (faces-london in two folders): the sweep
 // ranked by the true labels chosen in Tune; a folder that vanished reported by the rescan (which folder, its photos);
 // "is this a library?" checked before the library menu asks to open it; a face run exported as each person's original
-// photos; the map's date legend in bins that read differently; text search said to be unavailable, and why.
+// photos; the map's date legend in bins that read differently.
 // Screenshots in e2e/artifacts/wm-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
@@ -165,7 +165,7 @@ test('Export of a face run: the original photos of each person (linked), once ea
   assert.deepEqual(problems, []);
 });
 
-test('Map: the date legend bins read differently (photos of one day are binned to the second), and text search says why it is not available', async () => {
+test('Map: the date legend bins read differently (photos of one day are binned to the second)', async () => {
   const job = await call('computeMap', { model: 'photo', params: { method: 'pca' } });
   await waitJob(job);
   await open('view=map&model=photo');
@@ -177,9 +177,6 @@ test('Map: the date legend bins read differently (photos of one day are binned t
   assert.equal(new Set(labels).size, labels.length, labels.join(' | '));
   for (const l of labels) assert.doesNotMatch(l, /^(\d{4}-\d\d-\d\d) – \1$/, `a bin that says nothing: ${l}`);
   await shot('05-map-date-legend');
-  assert.equal(await page.getByTestId('search-text').isDisabled(), true);
-  await page.getByTestId('search-text-why').click();
-  assert.match(await page.getByTestId('search-text-note').textContent(), /needs CLIP's text encoder and its tokenizer.*This version does not include them.*Search by group name, folder, date or file name instead/);
-  await shot('06-text-search-why');
+  // text search (what it needs, its results): e2e/text-search.test.mjs
   assert.deepEqual(problems, []);
 });

@@ -89,3 +89,19 @@ export async function similarToRows(Xn: Float32Array, n: number, d: number, rows
   for (const r of sel) scores[r] = -Infinity;
   return topKScores(scores, Math.min(k, n - sel.length));
 }
+
+/**
+ * The k rows of Xn (rows L2-normalized) most similar (cosine) to a vector from outside the matrix (a text's embedding,
+ * L2-normalized, d floats), among the rows `among` only when given.
+ */
+export async function similarToVector(Xn: Float32Array, n: number, d: number, q: Float32Array, k: number, gemm: Gemm, among?: Int32Array): Promise<TopK> {
+  if (q.length !== d) throw badArg('query', `expected ${d} values, got ${q.length}`);
+  if (!Number.isInteger(k) || k < 1) throw badArg('k', `must be a positive integer, got ${k}`);
+  const scores = (await gemm(Xn.subarray(0, n * d), n, q, 1, d)).slice(0, n);
+  if (!among) return topKScores(scores, Math.min(k, n));
+  const keep = new Uint8Array(n);
+  for (const r of among) if (r >= 0 && r < n) keep[r] = 1;
+  let m = 0;
+  for (let j = 0; j < n; j++) if (keep[j]) m++; else scores[j] = -Infinity;
+  return topKScores(scores, Math.min(k, m));
+}

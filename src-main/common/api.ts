@@ -289,7 +289,9 @@ export interface SearchOptions {
   /** dates (YYYY-MM-DD, inclusive, or ISO times) of the photo: EXIF date taken, else the file's modification time */
   from?: string;
   to?: string;
+  /** words to search for (CLIP text search): the photos nearest to them, best first; the other fields narrow them */
   text?: string;
+  /** text search: the photo model whose text encoder ranks (default: the first one with a text encoder) */
   model?: string;
   /** views returned (default 200, at most 5000); `ids` has every match */
   limit?: number;
@@ -300,6 +302,9 @@ export interface SearchResult {
   total: number;
   ids: Int32Array;
   items: ItemView[];
+  /** text search: the cosine similarity of each of `ids` to the text (best first), and the model that ranked them */
+  scores?: Float32Array;
+  model?: string;
 }
 
 export type MapFieldName = 'cluster' | 'folder' | 'label' | 'curated' | 'score' | 'date';

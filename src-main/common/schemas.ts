@@ -522,7 +522,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
       centroid: opt(v.tuple([anyNum(), anyNum()])), min: opt(anyNum()), max: opt(anyNum()),
     })),
   }),
-  searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema) }),
+  searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema), scores: opt(v.instance(Float32Array)), model: opt(str()) }),
   importEmbeddingsFile: jobInfoOf('importEmbeddings'),
   exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(['parquet', 'arrow']) }),
   importRun: jobInfoOf('importRun'),

@@ -21,6 +21,8 @@
  *                          $XDG_DATA_HOME/Trash or ~/.local/share/Trash)
  * - CONSTELLATE_PARQUET_WASM_LIMIT_MB  Parquet exports up to this size are written by parquet-wasm, larger ones stream
  *                          (default 768; 0 streams every export: tests of the streaming writer)
+ * - CONSTELLATE_CATALOG_MIRROR  a base URL the model catalog downloads from instead of the publishers' hosts (each
+ *                          file at the same path under it: an offline mirror, or a test server)
  */
 import { resolve } from 'node:path';
 
@@ -52,6 +54,7 @@ export const config = {
     return env === 'test' || env === 'development' || str('VITEST') !== null;
   },
   shared: () => path('CONSTELLATE_SHARED'),
+  catalogMirror: () => str('CONSTELLATE_CATALOG_MIRROR'),
   /** a positive number, or null (then the caller's default) */
   positive: (name: 'CONSTELLATE_DECODE_BUDGET_MB' | 'CONSTELLATE_MAX_PHOTO_BYTES' | 'CONSTELLATE_READ_TIMEOUT_MS' | 'CONSTELLATE_MAX_THREADS' | 'CONSTELLATE_WORKER_IDLE_MS'): number | null => {
     const v = Number(str(name));

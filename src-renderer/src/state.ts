@@ -3,7 +3,7 @@
  * selections, all kept current by the core's events (the one event channel of AppApi: IPC or serve mode's WebSocket).
  * Views read from here and reload on the revisions it bumps; none keeps its own stale copy.
  */
-import { readable } from './words.ts';
+import { count, readable } from './words.ts';
 import { reactive } from 'vue';
 import type { LibraryInfo, RunChange } from '@common/types.ts';
 import type { JobInfo } from '@common/jobs.ts';
@@ -162,7 +162,9 @@ export function jobSummary(j: JobInfo): string {
     case 'scan': return `${j.result.added} added, ${j.result.updated} changed, ${j.result.missing} missing, ${j.result.errors} unreadable (${j.result.photos} photos)` +
       (j.result.vanished?.length ? `; not scanned: ${vanishedWords(j.result.vanished)} (reconnect the folder and scan again, or remove it)` : '');
     case 'embed': return `${j.result.processed} processed, ${j.result.failed} failed, ${j.result.embeddings} embeddings (${j.result.model})`;
-    case 'cluster': return `run ${j.result.runId}: ${j.result.clusters} clusters, ${j.result.noise} noise`;
+    case 'cluster': return j.result.kind === 'face'
+      ? `run ${j.result.runId}: ${count(j.result.clusters, 'person', 'people')}, ${count(j.result.noise, 'unknown face')}`
+      : `run ${j.result.runId}: ${count(j.result.clusters, 'cluster')}, ${j.result.noise} noise`;
     case 'export': return `${j.result.dryRun ? 'dry run: would write' : 'wrote'} ${j.result.files} files, ${j.result.groups} groups, ${j.result.items} items to ${j.result.out ?? j.result.to}; ${j.result.skipped} skipped, ${j.result.collisions} collisions`;
     case 'map': return `${j.result.method} map of ${j.result.model}`;
     case 'sweep': return `${j.result.points.length} points, best ${j.result.best?.value ?? 'none'}`;

@@ -1,20 +1,15 @@
 /**
  * Search the library's items: by group name (in a run), folder, date range and file name, combined with AND; the
- * result is a selection (every matching id as a typed array, plus the first page as item views). Text search needs a
- * CLIP text encoder next to the image encoder; where none is installed it is MODEL_MISSING, saying what to install.
+ * result is a selection (every matching id as a typed array, plus the first page as item views). Text search (CLIP's
+ * text encoder next to the image encoder) ranks the items that pass those filters: text-search.ts.
  */
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { AppError, badArg } from '../../common/errors.ts';
+import { basename } from 'node:path';
+import { badArg } from '../../common/errors.ts';
 import type { SearchOptions, SearchResult } from '../../common/api.ts';
 import { getRun } from '../store/runs.ts';
-import { MODELS_DIR } from '../paths.ts';
 import type { Db } from '../store/db.ts';
 import { searchRows, type SearchFilter } from '../store/items.ts';
 import { itemViews } from './items.ts';
-
-/** The text encoder text search would use (CLIP ViT-B/32's, with its BPE tokenizer). */
-export const TEXT_ENCODER_FILES = ['catalog/clip-vit-b32-text.onnx', 'catalog/clip-vit-b32-tokenizer.json'];
 
 function dateMs(name: string, v: string, end: boolean): number {
   // a day (YYYY-MM-DD) covers the whole day: `to` is its end
@@ -24,17 +19,14 @@ function dateMs(name: string, v: string, end: boolean): number {
   return day && end ? t + 86_400_000 - 1 : t;
 }
 
-export function searchItems(db: Db, o: SearchOptions): SearchResult {
-  if (o.text !== undefined) {
-    const missing = TEXT_ENCODER_FILES.filter((f) => !existsSync(join(MODELS_DIR, f)));
-    throw new AppError('MODEL_MISSING', missing.length
-      ? `text search needs a CLIP text encoder; none is installed (missing ${missing.join(', ')} in ${MODELS_DIR}). Search by group, folder, date or file name instead`
-      : 'text search: the CLIP text encoder is installed but this build cannot tokenize text for it yet');
-  }
+/** Whether the search has any filter besides text. */
+export function hasFilters(o: SearchOptions): boolean {
+  return o.group !== undefined || o.folder !== undefined || o.fileName !== undefined || o.from !== undefined || o.to !== undefined;
+}
+
+/** The ids (in id order) of the items that pass the filters (group, folder, dates, file name). */
+export function filteredIds(db: Db, o: SearchOptions): number[] {
   const kind = o.kind;
-  if (o.group === undefined && o.folder === undefined && o.fileName === undefined && o.from === undefined && o.to === undefined) {
-    throw badArg('options', 'give at least one of group, folder, fileName, from, to, text');
-  }
   const filter: SearchFilter = {};
   if (o.group !== undefined) {
     if (o.runId === undefined) throw badArg('runId', 'searching by group name needs a run');
@@ -52,7 +44,12 @@ export function searchItems(db: Db, o: SearchOptions): SearchResult {
   }
   const rows = searchRows(db, kind, filter);
   const needle = o.fileName?.toLowerCase();
-  const ids = needle === undefined ? rows.map((r) => r[0]) : rows.filter((r) => basename(r[1]).toLowerCase().includes(needle)).map((r) => r[0]);
+  return needle === undefined ? rows.map((r) => r[0]) : rows.filter((r) => basename(r[1]).toLowerCase().includes(needle)).map((r) => r[0]);
+}
+
+export function searchItems(db: Db, o: SearchOptions): SearchResult {
+  if (!hasFilters(o)) throw badArg('options', 'give at least one of group, folder, fileName, from, to, text');
+  const ids = filteredIds(db, o);
   const limit = Math.min(o.limit ?? 200, 5000);
-  return { kind, total: ids.length, ids: Int32Array.from(ids), items: itemViews(db, kind, ids.slice(0, limit), o.runId) };
+  return { kind: o.kind, total: ids.length, ids: Int32Array.from(ids), items: itemViews(db, o.kind, ids.slice(0, limit), o.runId) };
 }

@@ -6,7 +6,7 @@ import { kmeans } from '../../algo/cluster/kmeans.ts';
 import { silhouette } from '../../algo/metrics.ts';
 import { knnExact } from '../../algo/knn.ts';
 import { normalizeRows, normalizeRowsInPlace } from '../../algo/linalg.ts';
-import { similarRows, similarToRows } from '../../algo/topk.ts';
+import { similarRows, similarToRows, similarToVector } from '../../algo/topk.ts';
 import { nearDuplicateGroups, type NearDupGroup } from '../../algo/neardup.ts';
 import { AppError } from '../../common/errors.ts';
 import { workerCount } from '../workers/pool.ts';
@@ -20,6 +20,10 @@ export interface SimilarPayload {
   /** "more like these": several rows (then `row` is ignored), combined by the normalized mean or the max similarity */
   rows?: number[];
   combine?: 'mean' | 'max';
+  /** a vector from outside the matrix (a text's embedding, L2-normalized): ranked against it instead (`row` ignored) */
+  query?: Float32Array;
+  /** with `query`: only these rows are ranked (a search's other filters) */
+  among?: Int32Array;
 }
 
 export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<{ result: { indices: Int32Array; sims: Float32Array } }> {
@@ -28,7 +32,8 @@ export async function similarTask(p: SimilarPayload, ctx: TaskContext): Promise<
   const gemm = await warmGemm(1);
   const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
   if (ctx.isCancelled()) throw new AppError('CANCELLED', 'similar items: cancelled');
-  const r = p.rows && p.rows.length > 0
+  const r = p.query ? await similarToVector(Xn, p.n, p.d, p.query, p.k, gemm, p.among)
+    : p.rows && p.rows.length > 0
     ? await similarToRows(Xn, p.n, p.d, p.rows, p.k, p.combine ?? 'mean', gemm)
     : await similarRows(Xn, p.n, p.d, p.row, Math.min(p.k, p.n - 1), gemm);
   return { result: r };

@@ -6,12 +6,13 @@
  * only enforces `sha256`/`size` when they are non-null, so unverified entries still download, and the
  * manifest check (`ManifestModel.create`) validates the real input/output names and shapes at load.
  */
+import { config } from '../config.ts';
 import type { ModelManifest } from './manifest.ts';
 
 export interface CatalogEntry {
   id: string;
   title: string;
-  kind: 'image-embedding' | 'face-detector' | 'face-embedding';
+  kind: 'image-embedding' | 'face-detector' | 'face-embedding' | 'text-encoder';
   url: string;
   /** file name to store under the models dir */
   file: string;
@@ -24,6 +25,8 @@ export interface CatalogEntry {
   unverified: string[];
   /** manifest for image-embedding models (file relative to the models dir) */
   manifest?: ModelManifest;
+  /** more files fetched by the same download (a text encoder's tokenizer), stored next to `file` */
+  extra?: Array<{ url: string; file: string; size: number | null; sha256: string | null }>;
   notes?: string;
 }
 
@@ -58,8 +61,23 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       normalize: true,
       resize: 'cover',
       version: 'openai/clip-vit-base-patch32',
+      // the text side of the same model (catalog 'clip-vit-b32-text'), for text search
+      text: { file: 'clip-vit-b32-text.onnx', tokenizer: 'clip-vit-b32-tokenizer.json', inputName: 'input_ids', outputName: 'text_embeds', maxLength: 77 },
     },
-    notes: 'About 350 MB (float32).',
+    notes: 'About 350 MB (float32). With clip-vit-b32-text installed, photos embedded with it can be searched by text.',
+  },
+  {
+    id: 'clip-vit-b32-text',
+    title: 'CLIP ViT-B/32 text encoder and tokenizer (OpenAI, ONNX export by Xenova/transformers.js)',
+    kind: 'text-encoder',
+    url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/onnx/text_model.onnx',
+    file: 'clip-vit-b32-text.onnx',
+    size: null,
+    sha256: null,
+    license: 'MIT',
+    unverified: ['size', 'sha256', 'text.inputName', 'text.outputName'],
+    extra: [{ url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/tokenizer.json', file: 'clip-vit-b32-tokenizer.json', size: null, sha256: null }],
+    notes: 'About 250 MB (float32). Text search over the photos embedded with clip-vit-b32-vision (the same space).',
   },
   {
     id: 'dinov2-small',
@@ -114,6 +132,13 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     notes: 'About 37 MB; 128-d output from a 112×112 aligned face (needs the face alignment, not a plain manifest resize).',
   },
 ];
+
+/** Where a catalog file is fetched from: its publisher's URL, or the same path under CONSTELLATE_CATALOG_MIRROR. */
+export function catalogUrl(url: string, mirror: string | null = config.catalogMirror()): string {
+  if (mirror === null) return url;
+  const u = new URL(url);
+  return mirror.replace(/\/+$/, '') + u.pathname;
+}
 
 export function catalogEntry(id: string): CatalogEntry | undefined {
   return MODEL_CATALOG.find((e) => e.id === id);

@@ -8,6 +8,7 @@
  *   "outputName": "image_embeds", "dim": 512, "normalize": true,
  *   "resize": "cover"            // optional: "fill" (default) or "cover" (shortest side + centre crop)
  *   "version": "..."             // optional
+ *   "text": { ... }              // optional: its CLIP text encoder and tokenizer (text-encoder.ts), for text search
  * }
  * value = (pixel * scale - mean[c]) / std[c]
  */
@@ -19,6 +20,7 @@ import { AppError } from '../../common/errors.ts';
 import { jsonReason } from '../../common/redact.ts';
 import { inputLabel, type ImageInput } from './image.ts';
 import { createSession, ort, type RuntimeOptions } from './session.ts';
+import { validateTextSpec, type TextEncoderSpec } from './text-encoder.ts';
 
 export interface ModelManifest {
   name: string;
@@ -35,6 +37,8 @@ export interface ModelManifest {
   normalize: boolean;
   resize?: 'fill' | 'cover';
   version?: string;
+  /** the text encoder of the same space (CLIP), for text search */
+  text?: TextEncoderSpec;
 }
 
 function bad(where: string, field: string, why: string): AppError {
@@ -80,6 +84,7 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
     dim: m.dim as number, normalize: m.normalize,
     resize: (m.resize as 'fill' | 'cover' | undefined) ?? 'fill',
     version: m.version as string | undefined,
+    ...(m.text !== undefined ? { text: validateTextSpec(m.text, where) } : {}),
   };
 }
 

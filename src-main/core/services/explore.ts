@@ -1,5 +1,5 @@
 /**
- * Exploring a library: maps (computed, listed, read), map fields and item search.
+ * Exploring a library: maps (computed, listed, read), map fields and item search (by filters, or by text with CLIP).
  */
 import type { SearchOptions, SearchResult, MapField, MapFieldOptions } from '../../common/api.ts';
 import type { MapData, MapInfo, MapParams } from '../../common/types.ts';
@@ -8,6 +8,7 @@ import { readSnapshot } from '../jobs.ts';
 import { getMapData, listMaps, mapJob } from '../map/maps.ts';
 import { mapField } from '../map/fields.ts';
 import { searchItems } from '../curation/search.ts';
+import { searchByText } from '../curation/text-search.ts';
 import { DomainService } from './context.ts';
 
 export class ExploreService extends DomainService {
@@ -31,6 +32,12 @@ export class ExploreService extends DomainService {
   }
 
   async searchItems(o: SearchOptions): Promise<SearchResult> {
+    if (o.text !== undefined) {
+      return searchByText(this.lib.db, o, async (model) => {
+        const m = this.matrix(model);
+        return { ids: m.ids, X: await this.normalized(m), n: m.n, d: m.d };
+      });
+    }
     return readSnapshot(this.lib.db, () => searchItems(this.lib.db, o));
   }
 }

@@ -14,7 +14,7 @@ import { scanRoots } from '../scan/scanner.ts';
 import { isRetryableReason } from '../retry-reasons.ts';
 import { listRuns } from '../store/runs.ts';
 import { readSettings, writeSettings } from '../store/settings.ts';
-import { MODEL_CATALOG, catalogEntry, downloadModel } from '../models/index.ts';
+import { MODEL_CATALOG, catalogEntry, catalogUrl, downloadModel } from '../models/index.ts';
 import { MODELS_DIR } from '../paths.ts';
 import { existsSync as fileExists, mkdirSync as mkdirp } from 'node:fs';
 import { join as joinPath } from 'node:path';
@@ -180,7 +180,7 @@ export class LibraryService extends DomainService {
       const manifestPath = e.manifest ? joinPath(dir, `${e.id}.json`) : null;
       return {
         id: e.id, title: e.title, kind: e.kind, url: e.url, size: e.size, sha256: e.sha256, license: e.license, unverified: [...e.unverified],
-        installed: fileExists(joinPath(dir, e.file)), manifestPath: manifestPath && fileExists(manifestPath) ? manifestPath : null, notes: e.notes,
+        installed: [e.file, ...(e.extra ?? []).map((x) => x.file)].every((f) => fileExists(joinPath(dir, f))), manifestPath: manifestPath && fileExists(manifestPath) ? manifestPath : null, notes: e.notes,
       };
     });
   }
@@ -191,10 +191,17 @@ export class LibraryService extends DomainService {
     const dir = joinPath(MODELS_DIR, 'catalog');
     return this.jobs.start('download', { id }, async (ctx) => {
       mkdirp(dir, { recursive: true });
-      const r = await downloadModel(e.url, joinPath(dir, e.file), {
+      const r = await downloadModel(catalogUrl(e.url), joinPath(dir, e.file), {
         sha256: e.sha256 ?? undefined, size: e.size ?? undefined, signal: ctx.signal,
         onProgress: (got, total) => ctx.progress('download', got, total ?? 0),
       });
+      // the files that go with it (a text encoder's tokenizer), each verified the same way
+      for (const x of e.extra ?? []) {
+        await downloadModel(catalogUrl(x.url), joinPath(dir, x.file), {
+          sha256: x.sha256 ?? undefined, size: x.size ?? undefined, signal: ctx.signal,
+          onProgress: (got, total) => ctx.progress(`download ${x.file}`, got, total ?? 0),
+        });
+      }
       let manifest: string | null = null;
       if (e.manifest) {
         manifest = joinPath(dir, `${e.id}.json`);

@@ -197,8 +197,9 @@ export class AtlasRenderer {
 
   /** data units per pixel along x and y */
   private unitsPerPixel(): number {
-    const b = this.bounds, w = this.canvas.width, h = this.canvas.height;
-    return Math.max((b.x1 - b.x0) / w, (b.y1 - b.y0) / h) * 1.05 / this.view.zoom;
+    // the whole map (zoom 1) keeps half a thumbnail of margin on every side, so none at the edge is cut off
+    const b = this.bounds, m = CELL + 8, w = Math.max(1, this.canvas.width - m), h = Math.max(1, this.canvas.height - m);
+    return Math.max((b.x1 - b.x0) / w, (b.y1 - b.y0) / h) * 1.02 / this.view.zoom;
   }
 
   /** Screen pixel (CSS px of the canvas) to data coordinates. */
