@@ -75,3 +75,16 @@ export function queueThresholds(db: Db, runId: number, model: string, given?: nu
     : given !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
   return { threshold, thresholdFrom, sure: threshold };
 }
+
+/**
+ * The zones of a run without identity zones (photos, imported vectors: their similarities say nothing about identity by
+ * themselves), by the margin over the best other group instead: sure from `sure` over it, uncertain from the queue's
+ * margin up to there. Offers below the margin (low-confidence members a little nearer their own group) are not made:
+ * measured on photos-flowers and faces-orl through the photo model, they were right 4-25% of the time, each wrong one
+ * costing a reject, and in a learned metric they lowered the share of right offers (BENCHMARKS.md, labeling sessions
+ * that learn).
+ */
+export function uncertainBand(margin: number): { sure: number } {
+  return { sure: Math.max(margin, UNCERTAIN_SURE) };
+}
+const UNCERTAIN_SURE = 0.15;

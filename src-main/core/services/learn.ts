@@ -39,6 +39,8 @@ export class LearnService extends DomainService {
   /** per run: the decision count the last training saw */
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
+  private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
 
   /** `ready`: what must be done before learn answers (the run's suggestion index made again in the new metric, so a queue answers at once) */
   constructor(ctx: ServiceContext, private readonly ready: (runId: number) => Promise<unknown> = async () => undefined) {
@@ -116,9 +118,12 @@ export class LearnService extends DomainService {
       const start = stored && stored.modelRevision === m.revision && stored.d === m.d
         ? { mean: blobVec(stored.mean, stored.d, 'metric mean'), basis: blobVec(stored.basis, stored.p * stored.d, 'metric axes'), p: stored.p, k: stored.k }
         : null;
+      const kept = this.scores.get(run.model);
+      const scores = start && kept && kept.revision === m.revision && kept.d === m.d && kept.p === start.p ? kept.Y : null;
       const r = await runTask('learn', {
-        X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, seed: SEED, heldOutShare: 0.2,
+        X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, scores, seed: SEED, heldOutShare: 0.2,
       }, { signal: abort.signal });
+      if (r.scores) this.scores.set(run.model, { revision: m.revision, d: m.d, p: r.p, Y: toShared(r.scores) });
       if (abort.signal.aborted) throw new AppError('CANCELLED', 'learning cancelled');
       if (modelRevision(db, run.model) !== m.revision) throw new AppError('CONFLICT', `the ${run.model} embeddings changed while learning: learn again`);
       const version = repo.put({
