@@ -19,6 +19,7 @@ import { createOrtGemm } from '../gemm-ort.ts';
 import { newItems } from './groups.ts';
 import { runZones, zonesFrom } from './zones.ts';
 import { runConstraints } from './constraints.ts';
+import { explicitMembers } from '../store/learned-metrics.ts';
 
 export interface AssignOptions {
   /** similarity to a group's nearest prototypes (default: the library's sure threshold, else the model's identity threshold) */
@@ -29,7 +30,15 @@ export interface AssignOptions {
   prototypes?: number;
   /** how many of a group's prototypes must reach the threshold (its k-th best decides; default 1 at the library's sure threshold, else 2) */
   agree?: number;
+  /**
+   * The model's learned metric (one that beat its cosine on held-out decisions): prototypes and new items are compared
+   * through it (each group's centre the mean of its prototypes there), from its own threshold unless one is given
+   */
+  metric?: LearnedMap | null;
 }
+
+/** A learned metric as assign uses it: rows of the model's space (unit rows) to k-d unit rows. */
+export interface LearnedMap { version: number; k: number; threshold: number; project(X: Float32Array, n: number): Promise<Float32Array> }
 
 /**
  * Two members of a group must agree (when it has two): the identity threshold is a pairwise false-accept rate, and
@@ -63,6 +72,8 @@ function putVec(out: Float32Array, i: number, b: Buffer, d: number, name: string
 }
 
 export const DEFAULT_MARGIN = 0.05;
+/** Members placed explicitly by the user added to a group's prototypes in a learned metric, the latest first. */
+const EXPLICIT_PROTOTYPES = 24;
 
 /** One ORT MatMul session for the centroid shortlist of large assignments (made on first use, kept). */
 let gemmP: ReturnType<typeof createOrtGemm> | null = null;
@@ -125,6 +136,17 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
       }
     }
   });
+  // in a learned metric the members the user placed explicitly are prototypes too (the latest of each group), as the queues use them
+  if (o.metric) {
+    const at = new Map(rows.map((r, gi) => [r.cluster, gi]));
+    const per = new Map<number, number[]>();
+    for (const x of explicitMembers(db, runId)) { const l = per.get(x.cluster) ?? []; l.push(x.item); per.set(x.cluster, l); }
+    for (const [c, list] of per) {
+      const gi = at.get(c);
+      if (gi === undefined) continue;
+      for (const item of list.slice(-EXPLICIT_PROTOTYPES)) { protoItems.push(item); protoGroupL.push(gi); }
+    }
+  }
   normalizeRowsInPlace(centroids, g, d);
   // the vectors of the prototypes and of the new items, each read once straight into its matrix
   const prototypes = new Float32Array(protoItems.length * d);
@@ -138,8 +160,12 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   readVectors(db, run.model, items, Q, d);
   normalizeRowsInPlace(Q, items.length, d);
   const t1 = performance.now();
-  const r = await assignToGroups(Q, items.length, d, { g, centroids, prototypes: P2, protoGroup, floors: threshold === null ? floors : undefined },
-    { threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
+  const m = o.metric ?? null;
+  const space = m ? await learnedSpace(m, Q, items.length, P2, protoGroup, g) : { Q, d, centroids, prototypes: P2 };
+  const t = m && o.threshold === undefined ? m.threshold : threshold;
+  if (m) { empty.threshold = t; empty.thresholdFrom = o.threshold !== undefined ? 'given (learned metric)' : `default ${m.threshold} in the learned metric (version ${m.version})`; }
+  const r = await assignToGroups(space.Q, items.length, space.d, { g, centroids: space.centroids, prototypes: space.prototypes, protoGroup, floors: t === null ? floors : undefined },
+    { threshold: t ?? -1, margin, agree: o.agree ?? (zones || m ? 1 : DEFAULT_AGREE), gemm: items.length * g > 1e5 ? await sharedGemm() : undefined });
   let proposals = 0;
   const to = runConstraints(db, runId).placeable(items, Array.from(r.group, (gi) => {
     if (gi < 0) return -1;
@@ -161,4 +187,14 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
     targets: groupsOnly ? 'groups' : 'clusters',
     timings: { read: Math.round(t1 - t0), score: Math.round(t2 - t1), edit: Math.round(t3 - t2) },
   };
+}
+
+/** New items and prototypes through a learned metric; each group's centre the normalized mean of its prototypes there. */
+async function learnedSpace(m: LearnedMap, Q: Float32Array, n: number, P: Float32Array, protoGroup: Int32Array, g: number) {
+  const k = m.k;
+  const Qk = await m.project(Q, n), Pk = await m.project(P, protoGroup.length);
+  const centroids = new Float32Array(g * k);
+  protoGroup.forEach((gi, i) => { for (let b = 0; b < k; b++) centroids[gi * k + b] += Pk[i * k + b]; });
+  normalizeRowsInPlace(centroids, g, k);
+  return { Q: Qk, d: k, centroids, prototypes: Pk };
 }

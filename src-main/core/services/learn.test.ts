@@ -14,7 +14,7 @@ import { writeNpy } from '../npy-file.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 
-const D = 24, G = 4, PER = 40;
+const D = 24, G = 4, PER = 40, HELD = 4;
 
 describe('learn: a metric from the session\'s explicit decisions', () => {
   const tmp = tempDir('constellate-learn-');
@@ -45,8 +45,13 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
       const g = Math.floor(i / PER);
       for (let t = 0; t < D; t++) X[i * D + t] = t < 4 ? centers[g][t] + rng.normal() * 0.3 : rng.normal() * 2.5 + 1;
     });
-    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
-    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
+    // the last HELD photos of each group get their embeddings only later (new items for assign)
+    const now = paths.map((_, i) => i).filter((i) => i % PER < PER - HELD), later = paths.map((_, i) => i).filter((i) => i % PER >= PER - HELD);
+    const rowsOf = (idx: number[]) => { const Y = new Float32Array(idx.length * D); idx.forEach((i, r) => Y.set(X.subarray(i * D, (i + 1) * D), r * D)); return Y; };
+    writeNpy(join(tmp.dir, 'x.npy'), rowsOf(now), [now.length, D]);
+    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + now.map((i) => paths[i]).join('\n') + '\n');
+    writeNpy(join(tmp.dir, 'new.npy'), rowsOf(later), [later.length, D]);
+    writeFileSync(join(tmp.dir, 'new.csv'), 'path\n' + later.map((i) => paths[i]).join('\n') + '\n');
     await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
     const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: G, seed: 1 } })).id });
     expect(job.state).toBe('done');
@@ -109,5 +114,29 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     const second = api.learn({ runId });
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((await second).version).toBeGreaterThanOrEqual(3);
+  });
+
+  it('assign compares new items through the learned metric and moves no item already in the run', async () => {
+    expect((await api.learn({ runId })).used).toBe(true);
+    const before = await api.getAssignments({ runId });
+    // each cluster holds the group of most of its members (three quarters of each group were moved there)
+    const votes = new Map<number, number[]>();
+    Array.from(before.ids).forEach((it, i) => { const v = votes.get(before.clusters[i]) ?? new Array(G).fill(0); v[truth.get(it)!]++; votes.set(before.clusters[i], v); });
+    const groupOf = new Map([...votes].map(([c, v]) => [c, v.indexOf(Math.max(...v))]));
+    // the held-back photos get their embeddings now: new items of the model, not in the run yet
+    await api.importEmbeddings({ npy: join(tmp.dir, 'new.npy'), ids: join(tmp.dir, 'new.csv'), model: 'mine' });
+    const a = await api.assign({ runId });
+    expect(a.thresholdFrom).toMatch(/learned metric/);
+    const after = await api.getAssignments({ runId });
+    const was = new Map(Array.from(before.ids, (it, i) => [it, before.clusters[i]]));
+    const placed: number[] = [];
+    Array.from(after.ids).forEach((it, i) => {
+      if (was.has(it)) expect([it, after.clusters[i]]).toEqual([it, was.get(it)]);
+      else if (after.clusters[i] >= 0) placed.push(groupOf.get(after.clusters[i]) === truth.get(it) ? 1 : 0);
+    });
+    expect(placed.length).toBe(a.assigned);
+    // (the groups differ only along weak directions: the learned metric places most new items, and rightly)
+    expect(a.assigned).toBeGreaterThanOrEqual(G * HELD / 2);
+    expect(placed.reduce((x, y) => x + y, 0) / placed.length).toBeGreaterThan(0.8);
   });
 });

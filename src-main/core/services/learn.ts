@@ -12,7 +12,9 @@ import { modelRevision } from '../store/embeddings.ts';
 import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
 import { readSettings } from '../store/settings.ts';
 import { config } from '../config.ts';
-import { vecBlob, blobVec } from '../store/embeddings.ts';
+import { vecBlob, blobVec, getModel } from '../store/embeddings.ts';
+import type { LearnedMap } from '../curation/assign.ts';
+import { LEARNED_THRESHOLD } from '../curation/suggest.ts';
 import { decisionsOf } from '../learn/decisions.ts';
 import { runTask, toShared } from '../workers/pool.ts';
 import { DomainService, type ServiceContext } from './context.ts';
@@ -84,6 +86,20 @@ export class LearnService extends DomainService {
   metricVersion(model: string): number {
     const stamp = learnedMetricsRepo(this.lib.db).stamp(model);
     return stamp && stamp.modelRevision === (modelRevision(this.lib.db, model) ?? -1) && usable(stamp) ? stamp.version : 0;
+  }
+
+  /**
+   * The model's stored metric as assign uses it, when it beat the model's cosine on held-out decisions: a map of any
+   * vector of the model (new items embedded since included), applied in a worker.
+   */
+  assignMetric(model: string): LearnedMap | null {
+    const row = learnedMetricsRepo(this.lib.db).get(model);
+    if (!row || !usable(row) || row.d !== getModel(this.lib.db, model).dim) return null;
+    const map = { mean: blobVec(row.mean, row.d, 'metric mean'), basis: blobVec(row.basis, row.p * row.d, 'metric axes'), W: blobVec(row.w, row.p * row.k, 'metric map') };
+    return {
+      version: row.version, k: row.k, threshold: LEARNED_THRESHOLD,
+      project: (X, n) => runTask('projectMetric', { X, n, d: row.d, p: row.p, k: row.k, ...map }),
+    };
   }
 
   private loadVectors(model: string): Promise<MetricVectors | null> {
