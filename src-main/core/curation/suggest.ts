@@ -22,7 +22,7 @@ import { dot, gemmJs, normalizeRowsInPlace, transpose, type Gemm } from '../../a
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
-import { queueThresholds, uncertainBand } from './zones.ts';
+import { canBeSure, queueThresholds } from './zones.ts';
 import {
   allVectorBlobs, assignmentReader, clusterAssignments, clusterGroup, clusterName, curatedClusters, hasVectorReader, isRejectedFor, namedClusters,
   personOf, personSamplesReader, personSignatures, rejectedForPerson, runAssignments, suggestionIndexState, suggestionViewReader,
@@ -360,9 +360,9 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const person = idx.persons.get(cluster);
   const apart = runConstraints(db, runId);
   const t1 = performance.now();
-  const hits: Array<{ i: number; s: number; second: number; secondC: number; maybe: boolean }> = [];
-  // a run of photos or imported vectors (no identity zones): the zones by the margin (./zones.ts uncertainBand)
-  const band = run.kind !== 'face' ? uncertainBand(margin) : null;
+  const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
+  // a run of photos or imported vectors: every offer uncertain (./zones.ts canBeSure)
+  const uncertain = !canBeSure(run.kind);
   let skipped = 0;
   if (person && person.count > 0) {
     const L = SHORTLIST;
@@ -379,7 +379,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       let other = -Infinity, otherC = -1;
       for (let r = i * L; r < (i + 1) * L; r++) if (idx.slC[r] >= 0 && idx.slC[r] !== cluster && idx.slP[r] > other) { other = idx.slP[r]; otherC = idx.slC[r]; }
       if (Number.isFinite(other) && s - other < margin) continue;
-      hits.push({ i, s, second: other, secondC: otherC, maybe: !!band && Number.isFinite(other) && s - other < band.sure });
+      hits.push({ i, s, second: other, secondC: otherC });
     }
   }
   hits.sort((a, b) => b.s - a.s || idx.ids[a.i] - idx.ids[b.i]);
@@ -394,7 +394,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     suggestions.push({
       item: idx.ids[h.i], path: v.path, similarity: r6(h.s), second: finite ? r6(h.second) : null, secondCluster: finite && h.secondC >= 0 ? h.secondC : null,
       margin: finite ? r6(h.s - h.second) : null, source: idx.source[h.i], cluster: idx.cluster[h.i] === -2 ? null : idx.cluster[h.i],
-      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure && !h.maybe ? 'sure' : 'maybe',
+      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure && !uncertain ? 'sure' : 'maybe',
     });
   }
   const t2 = performance.now();

@@ -77,14 +77,12 @@ export function queueThresholds(db: Db, runId: number, model: string, given?: nu
 }
 
 /**
- * The zones of a run without identity zones (photos, imported vectors: their similarities say nothing about identity by
- * themselves), by the margin over the best other group instead: sure from `sure` over it, uncertain from the queue's
- * margin up to there. Offers below the margin (low-confidence members a little nearer their own group) are not made:
- * measured on photos-flowers and faces-orl through the photo model, they were right 4-25% of the time, each wrong one
- * costing a reject, and in a learned metric they lowered the share of right offers (BENCHMARKS.md, labeling sessions
- * that learn).
+ * Whether a run's offers can be sure at all: only where the run has identity zones or its model an identity threshold
+ * (faces). A run of photos or imported vectors has neither, and its similarities and margins say nothing calibrated:
+ * measured through the labeling oracle, offers of such runs were right 0-33% of the time at margins up to 0.18
+ * (photos-flowers, faces-orl through the photo model, c1 as imported vectors; BENCHMARKS.md, labeling sessions that
+ * learn), so every offer of theirs is uncertain.
  */
-export function uncertainBand(margin: number): { sure: number } {
-  return { sure: Math.max(margin, UNCERTAIN_SURE) };
+export function canBeSure(kind: string): boolean {
+  return kind === 'face';
 }
-const UNCERTAIN_SURE = 0.15;

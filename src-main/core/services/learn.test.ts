@@ -96,8 +96,9 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     for (const s of q.suggestions) expect(moved).not.toContain(s.item);
     // what the learned queue offers is mostly right
     if (q.suggestions.length) expect(q.suggestions.filter((s) => truth.get(s.item) === 1).length / q.suggestions.length).toBeGreaterThan(0.5);
-    // a run without identity zones: an offer is sure only with a wide margin over every other group, else uncertain
-    for (const s of q.suggestions) expect([s.item, s.zone]).toEqual([s.item, s.margin === null || s.margin >= 0.15 ? 'sure' : 'maybe']);
+    // a run without identity zones (imported vectors): nothing calibrates its similarities, every offer is uncertain
+    expect(q.suggestions.length).toBeGreaterThan(0);
+    for (const s of q.suggestions) expect([s.item, s.zone]).toEqual([s.item, 'maybe']);
   });
 
   it('keeps the metric in the library (a reopened library uses it), refuses bad arguments, and a second call cancels the first', async () => {
