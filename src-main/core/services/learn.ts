@@ -149,7 +149,8 @@ export class LearnService extends DomainService {
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
-      if (usable(r)) await this.ready(runId).catch(() => undefined);
+      // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once
+      await this.ready(runId).catch(() => undefined);
       const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
       const report: LearnReport = {
         runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
