@@ -46,7 +46,7 @@ export class CoreService {
       this.library,
       new EmbeddingsService(ctx, this.curation),
       new RunsService(ctx),
-      new ExploreService(ctx),
+      new ExploreService(ctx, (model) => this.learned.mapRows(model)),
       this.curation,
       this.people,
       new InterchangeService(ctx),

@@ -61,6 +61,23 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
   });
   afterAll(async () => { await svc?.close(); tmp.cleanup(); });
 
+  /** A PCA map of the model and how well it keeps the groups apart: share of items nearest their own group's mean on it. */
+  let rawSeparation = NaN;
+  async function pcaMap(): Promise<{ separation: number; metric: unknown }> {
+    const job = await api.waitJob({ id: (await api.computeMap({ model: 'mine', params: { method: 'pca' } })).id });
+    expect(job.state).toBe('done');
+    const m = await api.getMap({ model: 'mine', method: 'pca' });
+    const mean = Array.from({ length: G }, () => [0, 0, 0]);
+    m.ids.forEach((it, i) => { const g = truth.get(it)!; mean[g][0] += m.xy[2 * i]; mean[g][1] += m.xy[2 * i + 1]; mean[g][2]++; });
+    let right = 0;
+    m.ids.forEach((it, i) => {
+      let best = -1, bd = Infinity;
+      mean.forEach(([x, y, c], g) => { const dd = (m.xy[2 * i] - x / c) ** 2 + (m.xy[2 * i + 1] - y / c) ** 2; if (dd < bd) { bd = dd; best = g; } });
+      if (best === truth.get(it)) right++;
+    });
+    return { separation: right / m.ids.length, metric: m.params.metric };
+  }
+
   it('with no explicit decision it learns nothing usable; names alone are not decisions', async () => {
     const clusters = await api.getClusters({ runId });
     for (const [g, c] of clusters.entries()) await api.editRun({ runId, op: { type: 'rename', cluster: c.cluster, name: `g${g}` } });
@@ -70,6 +87,10 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     const q = await api.getSuggestions({ runId, cluster: clusters[0].cluster, limit: 10 });
     expect(q).toMatchObject({ runId, cluster: clusters[0].cluster, name: 'g0' });
     expect(q.thresholdFrom).not.toMatch(/learned/);
+    // no metric used: the map is of the model's own vectors
+    const map = await pcaMap();
+    expect(map.metric).toBeUndefined();
+    rawSeparation = map.separation;
   });
 
   it('learns from moves and rejections: held-out accuracy rises, the queues use it, decided items are never offered', async () => {
@@ -115,6 +136,16 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     const second = api.learn({ runId });
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((await second).version).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the map is made in the learned metric once it is used, and keeps the groups apart better than the model\'s own', async () => {
+    const r = await api.learn({ runId });
+    expect(r.used).toBe(true);
+    const map = await pcaMap();
+    expect(map.metric).toBe(r.version);
+    // (the groups differ only along weak directions under strong nuisance ones: the model's own PCA map mixes them)
+    expect(rawSeparation).toBeLessThan(0.6);
+    expect(map.separation).toBeGreaterThan(rawSeparation + 0.25);
   });
 
   it('assign compares new items through the learned metric and moves no item already in the run', async () => {

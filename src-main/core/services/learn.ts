@@ -88,6 +88,11 @@ export class LearnService extends DomainService {
     return stamp && stamp.modelRevision === (modelRevision(this.lib.db, model) ?? -1) && usable(stamp) ? stamp.version : 0;
   }
 
+  /** The model's vectors through its learned metric for a map, when the queues use that metric (null: the model's own). */
+  async mapRows(model: string): Promise<MetricVectors | null> {
+    return this.metricVersion(model) ? this.metricVectors(model) : null;
+  }
+
   /**
    * The model's stored metric as assign uses it, when it beat the model's cosine on held-out decisions: a map of any
    * vector of the model (new items embedded since included), applied in a worker.
