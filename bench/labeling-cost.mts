@@ -3,7 +3,9 @@
  * once per mode, and `../shared/tools/labeling_oracle.py` (a simulated person who knows the truth: each item's folder,
  * or a JSON map given by ORACLE_TRUTH) labels the run through a real `constellate serve` of each copy, calling `learn`
  * between rounds unless `nolearn`. Prints one JSON line per mode and a Markdown table row per set.
- *   node --import tsx bench/labeling-cost.mts SET [SET...] [--modes nolearn,learn] [--out FILE]
+ *   node --import tsx bench/labeling-cost.mts SET [SET...] [--modes nolearn,learn] [--out FILE] [--keep DIR]
+ * --keep DIR: the built, clustered library of each set is kept under DIR/SET and used again by the next run (the
+ *   sessions always work on copies), so a change of the queues or of learning is measured on the same clustering.
  * SET: flowers | orl-photo | cifar2000 | c1[:N] (the c1 matrix imported as embeddings of N made-up items, default 3000)
  *      | london-face | orl-face (face runs: --model face, the people preset)
  */
@@ -20,9 +22,10 @@ const data = join(shared, 'data');
 const bin = join(root, 'src-main/cli/bin.mjs');
 const argv = process.argv.slice(2);
 const flag = (n: string) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
-const sets = argv.filter((a, i) => !a.startsWith('--') && !['--modes', '--out'].includes(argv[i - 1] ?? ''));
+const sets = argv.filter((a, i) => !a.startsWith('--') && !['--modes', '--out', '--keep'].includes(argv[i - 1] ?? ''));
 const modes = (flag('--modes') ?? 'nolearn,learn').split(',');
 const out = flag('--out');
+const keep = flag('--keep');
 
 function cli(lib: string, args: string[]): Record<string, unknown> {
   const r = execFileSync(process.execPath, [bin, ...args, '--library', lib, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -141,10 +144,18 @@ async function session(lib: string, runId: number, mode: string, truth?: string)
 
 const rows: string[] = [];
 for (const set of sets) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-labeling-'));
+  const kept = keep ? join(resolve(keep), set.replace(/[^a-z0-9-]/gi, '_')) : null;
+  const dir = kept ?? mkdtempSync(join(tmpdir(), 'bench-labeling-'));
   try {
     const t0 = performance.now();
-    const b = await build(set, dir);
+    const meta = kept ? join(kept, 'built.json') : null;
+    let b: Awaited<ReturnType<typeof build>>;
+    if (meta && existsSync(meta)) b = JSON.parse(readFileSync(meta, 'utf8')) as typeof b;
+    else {
+      if (kept) { rmSync(kept, { recursive: true, force: true }); mkdirSync(kept, { recursive: true }); }
+      b = await build(set, dir);
+      if (meta) writeFileSync(meta, JSON.stringify(b));
+    }
     const buildS = Math.round(performance.now() - t0) / 1000;
     const res: Record<string, Record<string, unknown>> = {};
     for (const mode of modes) {
@@ -161,7 +172,7 @@ for (const set of sets) {
       rows.push(`| ${set} | ${a.items} | ${a.people} | ${a.clusters} | ${a.perItem} | ${l.perItem} | ${ratio.toFixed(3)} | ${l.surePrecision ?? 'n/a'} | ${a.wrongAtEnd}/${l.wrongAtEnd} | ${l.learnOk}/${l.learnCalls} |`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
   }
 }
 if (rows.length) {

@@ -2,7 +2,8 @@
  * How long `learn` takes and how fast a queue answers after it, on N made-up items (tiny distinct images) carrying rows
  * of the c1 matrix (512-d, or mapped to --dim D by a seeded random projection, e.g. 1792 as the photo model's): a
  * k-means run, then a tenth of the items moved to their group's cluster (explicit decisions) and a few rejections.
- * Prints JSON: the first learn (with its PCA start), a second (the start reused), the first queue after learning (the
+ * Prints JSON: the first learn (with its PCA start and every item's scores under it), a second and a third (both kept), wall and
+ * CPU seconds, the first queue after learning (the
  * index rebuilt in the learned metric) and the next ones; the load average beside them.
  *   node --import tsx bench/learn-speed.mts [N=3000] [--dim D]
  */
@@ -75,16 +76,22 @@ try {
   const byTarget = new Map<number, number[]>();
   Array.from(ids).filter((_, i) => i % 10 === 0).forEach((it) => { const c = home.get(truth.get(it)!)!; const l = byTarget.get(c) ?? []; l.push(it); byTarget.set(c, l); });
   for (const [c, items] of byTarget) await api.editRun({ runId, op: { type: 'move', items, to: c } });
-  const t1 = performance.now();
+  // wall and CPU seconds (every thread of this process: the service, its workers), the load beside them
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const t1 = performance.now(), c1 = cpu(), l1 = load();
   const first = await api.learn({ runId });
-  const learn1 = (performance.now() - t1) / 1000;
-  const t2 = performance.now();
+  const learn1 = (performance.now() - t1) / 1000, cpu1 = cpu() - c1;
+  const t2 = performance.now(), c2 = cpu(), l2 = load();
   const second = await api.learn({ runId });
-  const learn2 = (performance.now() - t2) / 1000;
+  const learn2 = (performance.now() - t2) / 1000, cpu2 = cpu() - c2;
+  const t3 = performance.now(), c3 = cpu();
+  await api.learn({ runId });
+  const learn3 = (performance.now() - t3) / 1000, cpu3 = cpu() - c3;
   const cl = [...byTarget.keys()].slice(0, 6);
   const q: number[] = [];
   for (const c of cl) { const t = performance.now(); await api.getSuggestions({ runId, cluster: c, limit: 200 }); q.push(Math.round(performance.now() - t)); }
-  console.log(JSON.stringify({ n: N, d: DIM, decisions: first.pairs, learnFirstS: Math.round(learn1 * 100) / 100, learnAgainS: Math.round(learn2 * 100) / 100,
+  console.log(JSON.stringify({ n: N, d: DIM, decisions: first.pairs, learnFirstS: Math.round(learn1 * 100) / 100, learnFirstCpuS: Math.round(cpu1 * 100) / 100, loadFirst: l1,
+    learnAgainS: Math.round(learn2 * 100) / 100, learnAgainCpuS: Math.round(cpu2 * 100) / 100, loadAgain: l2, learnThirdS: Math.round(learn3 * 100) / 100, learnThirdCpuS: Math.round(cpu3 * 100) / 100,
     heldOut: first.heldOut, before: first.before, after: first.after, used: second.used, queueMs: q, load: load() }));
   await svc.close();
 } finally {

@@ -39,14 +39,14 @@ export class CoreService {
     this.lib = lib;
     const ctx = this.ctx = new ServiceContext(lib);
     this.library = new LibraryService(ctx);
-    this.curation = new CurationService(ctx);
+    this.curation = new CurationService(ctx, (model) => this.learned.assignMetric(model));
     this.learned = new LearnService(ctx, (runId) => this.people.suggestionIndex(runId));
     this.people = new PeopleService(ctx, this.learned);
     const api = assembleApi([
       this.library,
       new EmbeddingsService(ctx, this.curation),
       new RunsService(ctx),
-      new ExploreService(ctx),
+      new ExploreService(ctx, (model) => this.learned.mapRows(model)),
       this.curation,
       this.people,
       new InterchangeService(ctx),

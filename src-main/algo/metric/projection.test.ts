@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { basisOf, holdOut, nearestMeanAccuracy, projectRows, trainMap, type MetricExample } from './projection.ts';
+import { basisOf, holdOut, mapScores, nearestMeanAccuracy, projectRows, scoresByGemm, scoresOf, trainMap, type MetricExample } from './projection.ts';
 
 /**
  * Groups told apart only along a few low-variance directions, under high-variance nuisance directions that mix them:
@@ -47,6 +47,41 @@ describe('learned metric', () => {
     expect(Array.from(a.W)).toEqual(Array.from(b.W));
     expect(Array.from(a.W)).not.toEqual(Array.from(c.W));
     expect(Array.from(start.W.slice(0, 3))).toEqual([1, 0, 0]);
+  });
+
+  it('every row\'s PCA scores made once by a float32 product serve each training: the same scores, the same map, the same rows', async () => {
+    const { X, y, n, d } = nuisanceSet(300, 4, 8);
+    const start = await basisOf(X, n, d, { p: 20, k: 12 });
+    const Y = await scoresByGemm(start, X, n);
+    const ref = scoresOf(start, X, n);
+    let worst = 0;
+    for (let t = 0; t < ref.length; t++) worst = Math.max(worst, Math.abs(Y[t] - ref[t]));
+    expect(worst).toBeLessThan(1e-4);
+    const ex: MetricExample[] = Array.from({ length: 80 }, (_, i) => ({ row: i * 3, cls: y[i * 3], sign: 1 as const }));
+    const a = trainMap(start, X, n, ex, { seed: 3, epochs: 15 }), b = trainMap(start, X, n, ex, { seed: 3, epochs: 15, scores: Y });
+    let dw = 0;
+    for (let t = 0; t < a.W.length; t++) dw = Math.max(dw, Math.abs(a.W[t] - b.W[t]));
+    expect(dw).toBeLessThan(1e-3);
+    const Za = projectRows(b, X, n), Zb = mapScores(b, Y, n);
+    let dz = 0;
+    for (let t = 0; t < Za.length; t++) dz = Math.max(dz, Math.abs(Za[t] - Zb[t]));
+    expect(dz).toBeLessThan(1e-4);
+    expect(() => trainMap(start, X, n, ex, { scores: Y.subarray(0, 10) })).toThrow(/scores/);
+  });
+
+  it('stops early once the loss no longer falls (groups apart already), and trains on while it does', async () => {
+    const rng = createRng(9), n = 200, d = 10;
+    const X = new Float32Array(n * d), y = new Int32Array(n);
+    for (let i = 0; i < n; i++) { y[i] = i % 2; for (let t = 0; t < d; t++) X[i * d + t] = (t === y[i] ? 10 : 0) + rng.normal() * 0.1 + 1; }
+    const start = await basisOf(X, n, d, { p: 8, k: 4 });
+    const ex: MetricExample[] = Array.from({ length: 60 }, (_, i) => ({ row: i, cls: y[i], sign: 1 as const }));
+    let ran = 0;
+    trainMap(start, X, n, ex, { seed: 1, epochs: 300, onProgress: (e) => { ran = e; } });
+    expect(ran).toBeGreaterThan(8);
+    expect(ran).toBeLessThan(300);
+    let all = 0;
+    trainMap(start, X, n, ex, { seed: 1, epochs: 300, patience: Infinity, onProgress: (e) => { all = e; } });
+    expect(all).toBe(300);
   });
 
   it('refuses bad input by name, cancels, and leaves the metric as it was with fewer than two groups', async () => {

@@ -40,6 +40,10 @@ export interface TrainOptions {
   seed?: number;
   /** decisions per step (default 64) */
   batch?: number;
+  /** early stopping: epochs without the epoch's mean loss falling 0.3% below its best before training stops (default 8) */
+  patience?: number;
+  /** the PCA scores of every row of X under the start (scoresOf), computed once and kept: read instead of computed */
+  scores?: Float32Array;
   gemm?: Gemm;
   isCancelled?: () => boolean;
   onProgress?: (done: number, total: number) => void;
@@ -85,12 +89,35 @@ export function scoresOf(m: MetricModel, X: Float32Array, n: number): Float32Arr
   return Y;
 }
 
+/**
+ * The PCA scores of rows as scoresOf, through a float32 matrix product (blocks of rows normalized and centered, times
+ * the axes): what is computed once per PCA start and kept, so a retraining maps every item with a p x k product only.
+ */
+export async function scoresByGemm(m: MetricModel, X: Float32Array, n: number, gemm: Gemm = gemmJs, isCancelled?: () => boolean): Promise<Float32Array> {
+  const { d, p } = m;
+  if (X.length < n * d) throw badArg('X', `has ${X.length} values, expected n*d = ${n * d}`);
+  const Bt = new Float32Array(d * p);
+  for (let c = 0; c < p; c++) for (let t = 0; t < d; t++) Bt[t * p + c] = m.basis[c * d + t];
+  const Y = new Float32Array(n * p);
+  const block = Math.max(1, Math.floor((8 << 20) / Math.max(1, d)));
+  for (let b0 = 0; b0 < n; b0 += block) {
+    if (isCancelled?.()) throw new AppError('CANCELLED', 'learning cancelled');
+    const rows = Math.min(n, b0 + block) - b0;
+    const A = Float32Array.from(X.subarray(b0 * d, (b0 + rows) * d));
+    normalizeRowsInPlace(A, rows, d);
+    for (let r = 0; r < rows; r++) for (let t = 0; t < d; t++) A[r * d + t] -= m.mean[t];
+    Y.set(await gemm(A, rows, Bt, p, d), b0 * p);
+  }
+  return Y;
+}
+
 /** Rows through the model: n x k, unit rows (cosine similarity in the learned metric is their dot product). */
 export function projectRows(m: MetricModel, X: Float32Array, n: number): Float32Array {
   return mapScores(m, scoresOf(m, X, n), n);
 }
 
-function mapScores(m: MetricModel, Y: Float32Array, n: number): Float32Array {
+/** PCA scores (n x p, scoresOf or scoresByGemm) through the model's map: n x k unit rows. */
+export function mapScores(m: MetricModel, Y: Float32Array, n: number): Float32Array {
   const { p, k, W } = m;
   const Z = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
@@ -124,9 +151,16 @@ export function trainMap(start: MetricModel, X: Float32Array, n: number, example
   const ex = examples.filter((e) => gOf.has(e.cls));
   const rows = [...new Set(ex.map((e) => e.row))].sort((a, b) => a - b);
   const rowPos = new Map(rows.map((r, i) => [r, i]));
-  const sub = new Float32Array(rows.length * start.d);
-  rows.forEach((r, i) => sub.set(X.subarray(r * start.d, (r + 1) * start.d), i * start.d));
-  const Y = scoresOf(start, sub, rows.length);
+  let Y: Float32Array;
+  if (o.scores) {
+    if (o.scores.length < n * p) throw badArg('scores', `has ${o.scores.length} values, expected n*p = ${n * p}`);
+    Y = new Float32Array(rows.length * p);
+    rows.forEach((r, i) => Y.set(o.scores!.subarray(r * p, (r + 1) * p), i * p));
+  } else {
+    const sub = new Float32Array(rows.length * start.d);
+    rows.forEach((r, i) => sub.set(X.subarray(r * start.d, (r + 1) * start.d), i * start.d));
+    Y = scoresOf(start, sub, rows.length);
+  }
   // proxies start at the members' means in the starting metric
   const Z0 = mapScores(model, Y, rows.length);
   const P = new Float64Array(G * k);
@@ -139,11 +173,12 @@ export function trainMap(start: MetricModel, X: Float32Array, n: number, example
   const u = new Float64Array(k), z = new Float64Array(k), dz = new Float64Array(k), du = new Float64Array(k);
   const Pn = new Float64Array(G * k), pNorm = new Float64Array(G), cos = new Float64Array(G), prob = new Float64Array(G);
   const order = new Int32Array(ex.length).map((_, i) => i);
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8, batch = o.batch ?? 64;
-  let step = 0;
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8, batch = o.batch ?? 64, patience = o.patience ?? 8;
+  let step = 0, best = Infinity, since = 0, loss = 0;
   for (let ep = 0; ep < epochs; ep++) {
     cancelled(o);
     shuffleInPlace(order, rng);
+    loss = 0;
     for (let b0 = 0; b0 < order.length; b0 += batch) {
     step++;
     gW.fill(0); gP.fill(0);
@@ -166,6 +201,7 @@ export function trainMap(start: MetricModel, X: Float32Array, n: number, example
       let sum = 0;
       for (let j = 0; j < G; j++) { prob[j] = Math.exp(s * cos[j] - mx); sum += prob[j]; }
       for (let j = 0; j < G; j++) prob[j] /= sum;
+      loss -= Math.log(Math.max(1e-12, e.sign > 0 ? prob[c] : 1 - prob[c]));
       // dL/dlogit_j: member: p_j - [j = c]; not a member: -log(1 - p_c) -> p_c (p_j - [j = c]) / (1 - p_c) ... written out
       dz.fill(0);
       for (let j = 0; j < G; j++) {
@@ -199,6 +235,9 @@ export function trainMap(start: MetricModel, X: Float32Array, n: number, example
     }
     }
     o.onProgress?.(ep + 1, epochs);
+    // early stopping: the epoch's mean loss has not fallen 0.3% below its best for `patience` epochs
+    loss /= ex.length;
+    if (loss < best * (1 - 0.003)) { best = loss; since = 0; } else if (++since >= patience) break;
   }
   return model;
 }

@@ -17,6 +17,7 @@ import { runTask, sharedFloat32 } from '../workers/pool.ts';
 import { newItems } from './groups.ts';
 import { comparisonFrom, comparisonZones, runZones, zonesFrom } from './zones.ts';
 import { runConstraints } from './constraints.ts';
+import { explicitMembers } from '../store/learned-metrics.ts';
 
 export interface AssignOptions {
   /** similarity to a group's nearest prototypes (default: the library's sure threshold, else the model's identity threshold) */
@@ -27,7 +28,15 @@ export interface AssignOptions {
   prototypes?: number;
   /** how many of a group's prototypes must reach the threshold (its k-th best decides; default 1 at the library's sure threshold, else 2) */
   agree?: number;
+  /**
+   * The model's learned metric (one that beat its cosine on held-out decisions): prototypes and new items are compared
+   * through it (each group's centre the mean of its prototypes there), from its own threshold unless one is given
+   */
+  metric?: LearnedMap | null;
 }
+
+/** A learned metric as assign uses it: rows of the model's space (unit rows) to k-d unit rows. */
+export interface LearnedMap { version: number; k: number; threshold: number; project(X: Float32Array, n: number): Promise<Float32Array> }
 
 /**
  * Two members of a group must agree (when it has two): the identity threshold is a pairwise false-accept rate, and
@@ -61,6 +70,8 @@ function putVec(out: Float32Array, i: number, b: Buffer, d: number, name: string
 }
 
 export const DEFAULT_MARGIN = 0.05;
+/** Members placed explicitly by the user added to a group's prototypes in a learned metric, the latest first. */
+const EXPLICIT_PROTOTYPES = 24;
 
 /**
  * While assigning, the connection maps the library file into memory (SQLite's mmap_size) so that the prototypes' and
@@ -128,6 +139,17 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
       }
     }
   });
+  // in a learned metric the members the user placed explicitly are prototypes too (the latest of each group), as the queues use them
+  if (o.metric) {
+    const at = new Map(rows.map((r, gi) => [r.cluster, gi]));
+    const per = new Map<number, number[]>();
+    for (const x of explicitMembers(db, runId)) { const l = per.get(x.cluster) ?? []; l.push(x.item); per.set(x.cluster, l); }
+    for (const [c, list] of per) {
+      const gi = at.get(c);
+      if (gi === undefined) continue;
+      for (const item of list.slice(-EXPLICIT_PROTOTYPES)) { protoItems.push(item); protoGroupL.push(groupOfRow[gi]); protoRowL.push(gi); }
+    }
+  }
   // the vectors of the prototypes and of the new items, each read once straight into its matrix (shared memory)
   const prototypes = sharedFloat32(protoItems.length * d);
   const protoFound = readVectors(db, run.model, protoItems, prototypes, d);
@@ -143,11 +165,16 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const Q = sharedFloat32(items.length * d);
   readVectors(db, run.model, items, Q, d);
   const t1 = performance.now();
+  // in a learned metric: new items and prototypes projected (each group's centre the mean of its prototypes there)
+  const m = o.metric ?? null;
+  if (m && o.threshold === undefined) { threshold = m.threshold; thresholdFrom = `default ${m.threshold} in the learned metric (version ${m.version})`; }
+  else if (m) thresholdFrom = 'given (learned metric)';
+  const space = m ? { Q: await m.project(Q, items.length), prototypes: await m.project(prototypes, protoItems.length), d: m.k } : { Q, prototypes, d };
   // normalized and scored in a worker (algo/cluster/assign.ts): the clusters under one name summed into one group's
   // centroid, and for each placed item its most similar prototype of that group (which cluster of a split person)
   const r = await runTask('assign', {
-    Q, n: items.length, d, g, rowCentroids, groupOfRow, prototypes, found: protoFound, protoGroup: Int32Array.from(protoGroupL), floors: threshold === null ? floors : null,
-    threshold: threshold ?? -1, margin, agree: o.agree ?? (zones ? 1 : DEFAULT_AGREE),
+    Q: space.Q, n: items.length, d: space.d, g, rowCentroids: m ? null : rowCentroids, groupOfRow, prototypes: space.prototypes, found: protoFound, protoGroup: Int32Array.from(protoGroupL), floors: threshold === null ? floors : null,
+    threshold: threshold ?? -1, margin, agree: o.agree ?? (zones || m ? 1 : DEFAULT_AGREE),
   });
   let proposals = 0;
   /** the cluster an item placed in group k joins: its only cluster, or the one of its most similar prototype */

@@ -102,8 +102,11 @@ export async function mergeMaxTask(p: MergeMaxPayload, _ctx: TaskContext): Promi
 export interface AssignPayload {
   /** the new items' rows (normalized here, in place) */
   Q: Float32Array; n: number; d: number;
-  /** the groups scored: each cluster's centroid row and its group (clusters under one name are one group) */
-  g: number; rowCentroids: Float32Array; groupOfRow: Int32Array;
+  /**
+   * the groups scored: each cluster's centroid row and its group (clusters under one name are one group); null
+   * rowCentroids: each group's centre is the mean of its prototypes (in a learned metric)
+   */
+  g: number; rowCentroids: Float32Array | null; groupOfRow: Int32Array;
   /** the prototypes' rows (those found: `found`), their groups, and the groups' floors (null: the threshold decides) */
   prototypes: Float32Array; found: Uint8Array; protoGroup: Int32Array; floors: Float32Array | null;
   threshold: number; margin: number; agree: number;
@@ -116,13 +119,14 @@ export type AssignTaskResult = AssignResult & { nearestProto: Int32Array };
 export async function assignTask(p: AssignPayload, _ctx: TaskContext): Promise<{ result: AssignTaskResult; transfer: ArrayBuffer[] }> {
   const { d, g } = p;
   const rows = p.groupOfRow.length;
-  normalizeRowsInPlace(p.rowCentroids, rows, d);
   const centroids = new Float32Array(g * d);
-  for (let gi = 0; gi < rows; gi++) {
-    const o = p.groupOfRow[gi] * d;
-    for (let t = 0; t < d; t++) centroids[o + t] += p.rowCentroids[gi * d + t];
+  if (p.rowCentroids) {
+    normalizeRowsInPlace(p.rowCentroids, rows, d);
+    for (let gi = 0; gi < rows; gi++) {
+      const o = p.groupOfRow[gi] * d;
+      for (let t = 0; t < d; t++) centroids[o + t] += p.rowCentroids[gi * d + t];
+    }
   }
-  normalizeRowsInPlace(centroids, g, d);
   const keep: number[] = [];
   for (let i = 0; i < p.found.length; i++) if (p.found[i]) keep.push(i);
   let P2 = p.prototypes;
@@ -132,6 +136,8 @@ export async function assignTask(p: AssignPayload, _ctx: TaskContext): Promise<{
   }
   const protoGroup = Int32Array.from(keep, (i) => p.protoGroup[i]);
   normalizeRowsInPlace(P2, keep.length, d);
+  if (!p.rowCentroids) protoGroup.forEach((k, i) => { for (let t = 0; t < d; t++) centroids[k * d + t] += P2[i * d + t]; });
+  normalizeRowsInPlace(centroids, g, d);
   normalizeRowsInPlace(p.Q, p.n, d);
   const r = await assignToGroups(p.Q, p.n, d, { g, centroids, prototypes: P2, protoGroup, floors: p.floors ?? undefined },
     { threshold: p.threshold, margin: p.margin, agree: p.agree, gemm: p.n * g > 1e5 ? await warmGemm(2) : undefined });

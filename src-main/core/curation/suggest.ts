@@ -26,7 +26,7 @@ import type { IndexPerson } from './people-tasks.ts';
 import { getRun } from '../store/runs.ts';
 import { blobVec, getModel, vectorBlobReader } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
-import { queueThresholds } from './zones.ts';
+import { canBeSure, queueThresholds } from './zones.ts';
 import {
   allVectorBlobs, assignmentReader, clusterAssignments, clusterGroup, clusterName, curatedClusters, hasVectorReader, isRejectedFor, namedClusters,
   personOf, personSamplesReader, personSignatures, rejectedForPerson, runAssignments, suggestionIndexState, suggestionViewReader,
@@ -323,6 +323,8 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
   const split = row.name ? [...idx.persons.entries()].filter(([c, p]) => c !== cluster && p.count > 0 && sameName(c)).map(([, p]) => p) : [];
   const t1 = performance.now();
   const hits: Array<{ i: number; s: number; second: number; secondC: number }> = [];
+  // a run of photos or imported vectors: every offer uncertain (./zones.ts canBeSure)
+  const uncertain = !canBeSure(run.kind);
   let skipped = 0;
   if (person && person.count > 0) {
     // every candidate against the person's prototypes (with those of its other clusters under the same name), in a
@@ -355,7 +357,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
     suggestions.push({
       item: idx.ids[h.i], path: v.path, similarity: r6(h.s), second: finite ? r6(h.second) : null, secondCluster: finite && h.secondC >= 0 ? h.secondC : null,
       margin: finite ? r6(h.s - h.second) : null, source: idx.source[h.i], cluster: idx.cluster[h.i] === -2 ? null : idx.cluster[h.i],
-      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure ? 'sure' : 'maybe',
+      photoId: v.photoId, thumb: v.thumb, box: v.x === null ? null : [v.x, v.y!, v.w!, v.h!], zone: h.s >= sure && !uncertain ? 'sure' : 'maybe',
     });
   }
   const t2 = performance.now();

@@ -108,3 +108,14 @@ export function queueThresholds(db: Db, runId: number, model: string, given?: nu
     : given !== undefined ? 'given' : 'default 0.5 (the model states no identity threshold)';
   return { threshold, thresholdFrom, sure: threshold };
 }
+
+/**
+ * Whether a run's offers can be sure at all: only where the run has identity zones or its model an identity threshold
+ * (faces). A run of photos or imported vectors has neither, and its similarities and margins say nothing calibrated:
+ * measured through the labeling oracle, offers of such runs were right 0-33% of the time at margins up to 0.18
+ * (photos-flowers, faces-orl through the photo model, c1 as imported vectors; BENCHMARKS.md, labeling sessions that
+ * learn), so every offer of theirs is uncertain.
+ */
+export function canBeSure(kind: string): boolean {
+  return kind === 'face';
+}

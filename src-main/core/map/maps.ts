@@ -13,15 +13,20 @@ import type { MapTaskPayload } from './map-task.ts';
 
 export interface MapSpec { model: string; params: MapParams }
 
+/** The model's vectors through its learned metric (rows by ascending item id), when the metric is used: the map is made of them. */
+export interface MetricRows { ids: Int32Array; X: Float32Array; d: number; version: number }
+
 function blobTo<T extends Float32Array | Int32Array>(b: Buffer, C: { new(n: number): T; BYTES_PER_ELEMENT: number }): T {
   const out = new C(b.byteLength / C.BYTES_PER_ELEMENT);
   new Uint8Array(out.buffer).set(b);
   return out;
 }
 
-export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFrame?: (xy: Float32Array, ids: Int32Array, stage: string, done: number, total: number) => void): Promise<MapInfo & { seconds: number }> {
+export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFrame?: (xy: Float32Array, ids: Int32Array, stage: string, done: number, total: number) => void,
+  metric: MetricRows | null = null): Promise<MapInfo & { seconds: number }> {
   ctx.progress('load', 0, 1);
-  const m = readSnapshot(lib.db, () => loadMatrix(lib.db, spec.model)); // one consistent copy
+  // (in a learned metric: its rows, with the metric's version kept in the map's parameters)
+  const m = metric ? { ids: metric.ids, X: metric.X, n: metric.ids.length, d: metric.d } : readSnapshot(lib.db, () => loadMatrix(lib.db, spec.model)); // one consistent copy
   ctx.progress('load', 1, 1);
   const out = await runTask('map', { X: m.X, n: m.n, d: m.d, params: spec.params } satisfies MapTaskPayload, {
     signal: ctx.signal,
@@ -36,7 +41,7 @@ export async function mapJob(lib: Library, spec: MapSpec, ctx: JobContext, onFra
   const insert = mapInserter(lib.db);
   const id = lib.db.transaction(() => {
     for (const old of listMaps(lib.db).filter((x) => x.model === spec.model && x.settingKey === key)) deleteMap(lib.db, old.id);
-    return insert({ model: spec.model, method: spec.params.method, params: JSON.stringify({ ...spec.params, seconds: out.seconds }), n: m.n,
+    return insert({ model: spec.model, method: spec.params.method, params: JSON.stringify({ ...spec.params, seconds: out.seconds, ...(metric ? { metric: metric.version } : {}) }), n: m.n,
       ids: Buffer.from(m.ids.buffer, m.ids.byteOffset, m.ids.byteLength), xy: Buffer.from(out.xy.buffer, out.xy.byteOffset, out.xy.byteLength), createdAt: Date.now() });
   }).immediate();
   return { ...getMapInfo(lib.db, id), seconds: out.seconds };

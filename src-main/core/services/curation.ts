@@ -9,7 +9,7 @@ import { readSnapshot } from '../jobs.ts';
 import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { applyEdit, history, redo, runItemStates, undo } from '../curation/edits.ts';
-import { assignRun } from '../curation/assign.ts';
+import { assignRun, type LearnedMap } from '../curation/assign.ts';
 import { readSettings } from '../store/settings.ts';
 import { blobVec, getModel } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
@@ -19,9 +19,12 @@ import { checkTrashable } from '../curation/trash-guard.ts';
 import { clusterItemIds, newestRunOf, runAssignments, runHasItem } from '../store/runs.ts';
 import { vectorsOf } from '../store/embeddings.ts';
 import { photoPath } from '../store/photos.ts';
-import { DomainService } from './context.ts';
+import { DomainService, type ServiceContext } from './context.ts';
 
 export class CurationService extends DomainService {
+  /** `metric`: the model's learned metric, when one is used (assign compares through it) */
+  constructor(ctx: ServiceContext, private readonly metric: (model: string) => LearnedMap | null = () => null) { super(ctx); }
+
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
     let split: { items: number[]; labels: Int32Array } | undefined;
     if (op.type === 'split') {
@@ -150,7 +153,7 @@ export class CurationService extends DomainService {
   }
 
   async assign({ runId, threshold, margin }: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport> {
-    const r = await assignRun(this.lib.db, runId, { threshold, margin });
+    const r = await assignRun(this.lib.db, runId, { threshold, margin, metric: this.metric(getRun(this.lib.db, runId).model) });
     if (r.editId !== null) {
       this.emit({ type: 'run', runId, change: {
         action: 'edit', editId: r.editId, description: `assign ${r.assigned} new item${r.assigned === 1 ? '' : 's'} to ${r.groups} group${r.groups === 1 ? '' : 's'}`,

@@ -5,17 +5,20 @@ import type { SearchOptions, SearchResult, MapField, MapFieldOptions } from '../
 import type { MapData, MapInfo, MapParams } from '../../common/types.ts';
 import type { JobInfo } from '../../common/jobs.ts';
 import { readSnapshot } from '../jobs.ts';
-import { getMapData, listMaps, mapJob } from '../map/maps.ts';
+import { getMapData, listMaps, mapJob, type MetricRows } from '../map/maps.ts';
 import { mapField } from '../map/fields.ts';
 import { searchItems } from '../curation/search.ts';
 import { searchByText } from '../curation/text-search.ts';
-import { DomainService } from './context.ts';
+import { DomainService, type ServiceContext } from './context.ts';
 
 export class ExploreService extends DomainService {
+  /** `metric`: the model's vectors through its learned metric when one is used (the map is made of them), else null */
+  constructor(ctx: ServiceContext, private readonly metric: (model: string) => Promise<MetricRows | null> = async () => null) { super(ctx); }
+
   async computeMap({ model, params }: { model: string; params: MapParams }): Promise<JobInfo<'map'>> {
     const spec = { model, params };
-    return this.jobs.start('map', spec, (ctx) => mapJob(this.lib, spec, ctx, (xy, ids, stage, done, total) =>
-      this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy })));
+    return this.jobs.start('map', spec, async (ctx) => mapJob(this.lib, spec, ctx, (xy, ids, stage, done, total) =>
+      this.emit({ type: 'mapFrame', jobId: ctx.jobId, model, method: params.method, stage, done, total, ids, xy }), await this.metric(model)));
   }
 
   async listMaps(o?: { model?: string }): Promise<MapInfo[]> {

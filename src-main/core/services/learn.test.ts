@@ -14,7 +14,7 @@ import { writeNpy } from '../npy-file.ts';
 import { CoreService } from '../service.ts';
 import { sharedPath, tempDir } from '../../testing/fixtures.ts';
 
-const D = 24, G = 4, PER = 40;
+const D = 24, G = 4, PER = 40, HELD = 4;
 
 describe('learn: a metric from the session\'s explicit decisions', () => {
   const tmp = tempDir('constellate-learn-');
@@ -45,8 +45,13 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
       const g = Math.floor(i / PER);
       for (let t = 0; t < D; t++) X[i * D + t] = t < 4 ? centers[g][t] + rng.normal() * 0.3 : rng.normal() * 2.5 + 1;
     });
-    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
-    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
+    // the last HELD photos of each group get their embeddings only later (new items for assign)
+    const now = paths.map((_, i) => i).filter((i) => i % PER < PER - HELD), later = paths.map((_, i) => i).filter((i) => i % PER >= PER - HELD);
+    const rowsOf = (idx: number[]) => { const Y = new Float32Array(idx.length * D); idx.forEach((i, r) => Y.set(X.subarray(i * D, (i + 1) * D), r * D)); return Y; };
+    writeNpy(join(tmp.dir, 'x.npy'), rowsOf(now), [now.length, D]);
+    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + now.map((i) => paths[i]).join('\n') + '\n');
+    writeNpy(join(tmp.dir, 'new.npy'), rowsOf(later), [later.length, D]);
+    writeFileSync(join(tmp.dir, 'new.csv'), 'path\n' + later.map((i) => paths[i]).join('\n') + '\n');
     await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
     const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: G, seed: 1 } })).id });
     expect(job.state).toBe('done');
@@ -55,6 +60,23 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     paths.forEach((p, i) => truth.set(idOf.get(p)!, Math.floor(i / PER)));
   });
   afterAll(async () => { await svc?.close(); tmp.cleanup(); });
+
+  /** A PCA map of the model and how well it keeps the groups apart: share of items nearest their own group's mean on it. */
+  let rawSeparation = NaN;
+  async function pcaMap(): Promise<{ separation: number; metric: unknown }> {
+    const job = await api.waitJob({ id: (await api.computeMap({ model: 'mine', params: { method: 'pca' } })).id });
+    expect(job.state).toBe('done');
+    const m = await api.getMap({ model: 'mine', method: 'pca' });
+    const mean = Array.from({ length: G }, () => [0, 0, 0]);
+    m.ids.forEach((it, i) => { const g = truth.get(it)!; mean[g][0] += m.xy[2 * i]; mean[g][1] += m.xy[2 * i + 1]; mean[g][2]++; });
+    let right = 0;
+    m.ids.forEach((it, i) => {
+      let best = -1, bd = Infinity;
+      mean.forEach(([x, y, c], g) => { const dd = (m.xy[2 * i] - x / c) ** 2 + (m.xy[2 * i + 1] - y / c) ** 2; if (dd < bd) { bd = dd; best = g; } });
+      if (best === truth.get(it)) right++;
+    });
+    return { separation: right / m.ids.length, metric: m.params.metric };
+  }
 
   it('with no explicit decision it learns nothing usable; names alone are not decisions', async () => {
     const clusters = await api.getClusters({ runId });
@@ -65,6 +87,10 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     const q = await api.getSuggestions({ runId, cluster: clusters[0].cluster, limit: 10 });
     expect(q).toMatchObject({ runId, cluster: clusters[0].cluster, name: 'g0' });
     expect(q.thresholdFrom).not.toMatch(/learned/);
+    // no metric used: the map is of the model's own vectors
+    const map = await pcaMap();
+    expect(map.metric).toBeUndefined();
+    rawSeparation = map.separation;
   });
 
   it('learns from moves and rejections: held-out accuracy rises, the queues use it, decided items are never offered', async () => {
@@ -91,6 +117,9 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     for (const s of q.suggestions) expect(moved).not.toContain(s.item);
     // what the learned queue offers is mostly right
     if (q.suggestions.length) expect(q.suggestions.filter((s) => truth.get(s.item) === 1).length / q.suggestions.length).toBeGreaterThan(0.5);
+    // a run without identity zones (imported vectors): nothing calibrates its similarities, every offer is uncertain
+    expect(q.suggestions.length).toBeGreaterThan(0);
+    for (const s of q.suggestions) expect([s.item, s.zone]).toEqual([s.item, 'maybe']);
   });
 
   it('keeps the metric in the library (a reopened library uses it), refuses bad arguments, and a second call cancels the first', async () => {
@@ -107,5 +136,39 @@ describe('learn: a metric from the session\'s explicit decisions', () => {
     const second = api.learn({ runId });
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((await second).version).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the map is made in the learned metric once it is used, and keeps the groups apart better than the model\'s own', async () => {
+    const r = await api.learn({ runId });
+    expect(r.used).toBe(true);
+    const map = await pcaMap();
+    expect(map.metric).toBe(r.version);
+    // (the groups differ only along weak directions under strong nuisance ones: the model's own PCA map mixes them)
+    expect(rawSeparation).toBeLessThan(0.6);
+    expect(map.separation).toBeGreaterThan(rawSeparation + 0.25);
+  });
+
+  it('assign compares new items through the learned metric and moves no item already in the run', async () => {
+    expect((await api.learn({ runId })).used).toBe(true);
+    const before = await api.getAssignments({ runId });
+    // each cluster holds the group of most of its members (three quarters of each group were moved there)
+    const votes = new Map<number, number[]>();
+    Array.from(before.ids).forEach((it, i) => { const v = votes.get(before.clusters[i]) ?? new Array(G).fill(0); v[truth.get(it)!]++; votes.set(before.clusters[i], v); });
+    const groupOf = new Map([...votes].map(([c, v]) => [c, v.indexOf(Math.max(...v))]));
+    // the held-back photos get their embeddings now: new items of the model, not in the run yet
+    await api.importEmbeddings({ npy: join(tmp.dir, 'new.npy'), ids: join(tmp.dir, 'new.csv'), model: 'mine' });
+    const a = await api.assign({ runId });
+    expect(a.thresholdFrom).toMatch(/learned metric/);
+    const after = await api.getAssignments({ runId });
+    const was = new Map(Array.from(before.ids, (it, i) => [it, before.clusters[i]]));
+    const placed: number[] = [];
+    Array.from(after.ids).forEach((it, i) => {
+      if (was.has(it)) expect([it, after.clusters[i]]).toEqual([it, was.get(it)]);
+      else if (after.clusters[i] >= 0) placed.push(groupOf.get(after.clusters[i]) === truth.get(it) ? 1 : 0);
+    });
+    expect(placed.length).toBe(a.assigned);
+    // (the groups differ only along weak directions: the learned metric places most new items, and rightly)
+    expect(a.assigned).toBeGreaterThanOrEqual(G * HELD / 2);
+    expect(placed.reduce((x, y) => x + y, 0) / placed.length).toBeGreaterThan(0.8);
   });
 });

@@ -12,7 +12,9 @@ import { modelRevision } from '../store/embeddings.ts';
 import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
 import { readSettings } from '../store/settings.ts';
 import { config } from '../config.ts';
-import { vecBlob, blobVec } from '../store/embeddings.ts';
+import { vecBlob, blobVec, getModel } from '../store/embeddings.ts';
+import type { LearnedMap } from '../curation/assign.ts';
+import { LEARNED_THRESHOLD } from '../curation/suggest.ts';
 import { decisionsOf } from '../learn/decisions.ts';
 import { runTask, toShared } from '../workers/pool.ts';
 import { DomainService, type ServiceContext } from './context.ts';
@@ -39,6 +41,8 @@ export class LearnService extends DomainService {
   /** per run: the decision count the last training saw */
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
+  private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
 
   /** `ready`: what must be done before learn answers (the run's suggestion index made again in the new metric, so a queue answers at once) */
   constructor(ctx: ServiceContext, private readonly ready: (runId: number) => Promise<unknown> = async () => undefined) {
@@ -84,6 +88,25 @@ export class LearnService extends DomainService {
     return stamp && stamp.modelRevision === (modelRevision(this.lib.db, model) ?? -1) && usable(stamp) ? stamp.version : 0;
   }
 
+  /** The model's vectors through its learned metric for a map, when the queues use that metric (null: the model's own). */
+  async mapRows(model: string): Promise<MetricVectors | null> {
+    return this.metricVersion(model) ? this.metricVectors(model) : null;
+  }
+
+  /**
+   * The model's stored metric as assign uses it, when it beat the model's cosine on held-out decisions: a map of any
+   * vector of the model (new items embedded since included), applied in a worker.
+   */
+  assignMetric(model: string): LearnedMap | null {
+    const row = learnedMetricsRepo(this.lib.db).get(model);
+    if (!row || !usable(row) || row.d !== getModel(this.lib.db, model).dim) return null;
+    const map = { mean: blobVec(row.mean, row.d, 'metric mean'), basis: blobVec(row.basis, row.p * row.d, 'metric axes'), W: blobVec(row.w, row.p * row.k, 'metric map') };
+    return {
+      version: row.version, k: row.k, threshold: LEARNED_THRESHOLD,
+      project: (X, n) => runTask('projectMetric', { X, n, d: row.d, p: row.p, k: row.k, ...map }),
+    };
+  }
+
   private loadVectors(model: string): Promise<MetricVectors | null> {
     const p = (async (): Promise<MetricVectors | null> => {
       const row = learnedMetricsRepo(this.lib.db).get(model);
@@ -116,9 +139,12 @@ export class LearnService extends DomainService {
       const start = stored && stored.modelRevision === m.revision && stored.d === m.d
         ? { mean: blobVec(stored.mean, stored.d, 'metric mean'), basis: blobVec(stored.basis, stored.p * stored.d, 'metric axes'), p: stored.p, k: stored.k }
         : null;
+      const kept = this.scores.get(run.model);
+      const scores = start && kept && kept.revision === m.revision && kept.d === m.d && kept.p === start.p ? kept.Y : null;
       const r = await runTask('learn', {
-        X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, seed: SEED, heldOutShare: 0.2,
+        X: toShared(m.X), n: m.n, d: m.d, rows: dec.rows, groups: dec.groups, signs: dec.signs, start, scores, seed: SEED, heldOutShare: 0.2,
       }, { signal: abort.signal });
+      if (r.scores) this.scores.set(run.model, { revision: m.revision, d: m.d, p: r.p, Y: toShared(r.scores) });
       if (abort.signal.aborted) throw new AppError('CANCELLED', 'learning cancelled');
       if (modelRevision(db, run.model) !== m.revision) throw new AppError('CONFLICT', `the ${run.model} embeddings changed while learning: learn again`);
       const version = repo.put({
@@ -128,7 +154,8 @@ export class LearnService extends DomainService {
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
-      if (usable(r)) await this.ready(runId).catch(() => undefined);
+      // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once
+      await this.ready(runId).catch(() => undefined);
       const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
       const report: LearnReport = {
         runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
