@@ -13,68 +13,14 @@ import type {
   MapInfo, MapParams, ModelInfo, PhotoDetail, PhotoSummary, Root, RunInfo, ScanIssue, ScanResult,
 } from './types.ts';
 
-/** `expected WHAT, got VALUE`: the project's wording for a bad parameter */
-const m = (what: string) => (issue: v.BaseIssue<unknown>) => `expected ${what}, got ${issue.received}`;
-const num = () => v.pipe(v.number(m('a number')), v.finite(m('a finite number')));
-const int = (min = 0) => v.pipe(v.number(m(`an integer >= ${min}`)), v.integer(m(`an integer >= ${min}`)), v.minValue(min, m(`an integer >= ${min}`)));
-const id = () => int(1);
-const text = () => v.pipe(v.string(m('a non-empty string')), v.minLength(1, m('a non-empty string')));
-const range = (lo: number, hi: number) => v.pipe(num(), v.minValue(lo, m(`a number in [${lo}, ${hi}]`)), v.maxValue(hi, m(`a number in [${lo}, ${hi}]`)));
-const opt = v.optional;
-const picklist = <const T extends readonly string[]>(xs: T) => v.picklist(xs, m(`one of ${xs.join(', ')}`));
+import { id, int, itemKindSchema, m, num, opt, picklist, range, text } from './schema-kit.ts';
+import { clusterParamsSchema } from './cluster-contract.ts';
+
 /** the options object of a method that takes none (an empty object, or nothing) */
 const none = opt(v.strictObject({}));
 
-export const itemKindSchema = picklist(['photo', 'face']);
+export { clusterParamsSchema, itemKindSchema };
 export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
-
-/**
- * Clustering parameters, checked at submit time (ranges and what each algorithm needs), so a bad run is refused when
- * asked, never queued to fail in a worker. Loose object: engine-specific extra fields pass through to the algorithm's
- * own check (algo/cluster/run.ts), which also runs at submit time against the number of items.
- */
-export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
-  v.looseObject({
-    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'])),
-    preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
-    holdGroups: opt(v.boolean()),
-    exact: opt(v.boolean()),
-    metric: opt(picklist(['cosine', 'euclidean'])),
-    seed: opt(int(0)),
-    k: opt(int(1)),
-    nInit: opt(int(1)),
-    batchSize: opt(int(1)),
-    minClusterSize: opt(int(2)),
-    minSamples: opt(int(1)),
-    eps: opt(v.pipe(num(), v.minValue(0))),
-    selection: opt(picklist(['eom', 'leaf'])),
-    allowSingleCluster: opt(v.boolean()),
-    attachNoise: opt(range(-1, 1)),
-    linkage: opt(picklist(['ward', 'average', 'complete'])),
-    distanceThreshold: opt(v.pipe(num(), v.gtValue(0))),
-    reduce: opt(v.union([v.literal(0), v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
-      v.pipe(v.string(), v.regex(/^(none|(ae|(umap|pca|ae):[0-9-]+)(,(ae|(umap|pca|ae):[0-9-]+))*)$/))],
-      'expected umap dimensions 0 (none) or 2..100, or a chain such as ae,umap:10 / ae:32,umap:10 / pca:50,umap:10')),
-    // autoencoder / DEC training (checked here like every other parameter)
-    epochs: opt(int(1)),
-    aeBatchSize: opt(int(1)),
-    patience: opt(int(1)),
-    minUpdates: opt(int(1)),
-    tol: opt(v.pipe(num(), v.minValue(0), v.ltValue(1))),
-    updateInterval: opt(int(1)),
-    maxIter: opt(int(1)),
-    maxEpochs: opt(int(1)),
-    covariance: opt(picklist(['full', 'diag'])),
-    postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
-    samples: opt(int(0)),
-  }),
-  v.forward(v.check((p) => p.algo !== undefined || p.preset !== undefined, 'is required (or give a preset: people, themes, objects, duplicates)'), ['algo']),
-  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined && !p.preset), 'is required for k-means and dec'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined && !p.preset), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
-  v.forward(v.check((p) => !(p.algo !== 'hdbscan' && p.eps === 0), 'must be > 0'), ['eps']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined && !p.preset), 'ward needs k or distanceThreshold'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k !== undefined && p.distanceThreshold !== undefined), 'give either k or distanceThreshold, not both'), ['distanceThreshold']),
-) as v.GenericSchema<ClusterParams>;
 
 export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
   method: picklist(['umap', 'tsne', 'pca']),
@@ -393,7 +339,8 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
     }),
     result: embedReportSchema,
   },
-  cluster: { params: v.object({ model: str(), params: clusterParamsSchema, labels: opt(nul(str())) }), result: clusterReportSchema },
+  // a job's parameters are planned (the preset resolved): its algorithm is always set
+  cluster: { params: v.object({ model: str(), params: clusterParamsSchema as unknown as v.GenericSchema<ClusterParams>, labels: opt(nul(str())) }), result: clusterReportSchema },
   export: {
     params: v.object({
       runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),

@@ -1,7 +1,11 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
 import type { ErrorPayload } from './errors.ts';
+import type { ITEM_KINDS } from './schema-kit.ts';
 
-export type ItemKind = 'photo' | 'face';
+export type ItemKind = (typeof ITEM_KINDS)[number];
+// the clustering contract (algorithms, presets, parameters) is written once, in common/cluster-contract.ts
+import type { ClusterParams } from './cluster-contract.ts';
+export type { ClusterAlgo, ClusterParams, ClusterPreset, ClusterRequest } from './cluster-contract.ts';
 
 /** One item of the library wherever it travels: a photo or a face (their ids are separate: photo 7 is not face 7). */
 export interface ItemRef {
@@ -145,11 +149,6 @@ export interface Page<T> {
   items: T[];
 }
 
-export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec' | 'gmm';
-
-/** Presets by purpose (algo/cluster/presets.ts): the algorithm and parameters chosen from the model and the data. */
-export type ClusterPreset = 'people' | 'themes' | 'objects' | 'duplicates';
-
 /**
  * A model's identity threshold: the cosine similarity at which two items are the same person (or object), measured on
  * labeled verification pairs at a stated false-accept rate (core/models/identity.ts).
@@ -200,56 +199,6 @@ export interface LibraryZones {
 
 /** Where a suggestion stands: above the library's sure threshold, or between its maybe and sure thresholds. */
 export type SuggestionZone = 'sure' | 'maybe';
-
-/** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
-export interface ClusterParams {
-  algo: ClusterAlgo;
-  metric?: 'cosine' | 'euclidean';
-  seed?: number;
-  k?: number;
-  nInit?: number;
-  batchSize?: number;
-  minClusterSize?: number;
-  minSamples?: number;
-  eps?: number;
-  selection?: 'eom' | 'leaf';
-  allowSingleCluster?: boolean;
-  attachNoise?: number;
-  linkage?: 'ward' | 'average' | 'complete';
-  distanceThreshold?: number;
-  /** umap dimensions (number), or a chain such as 'ae:32', 'ae:512-256-32', 'pca:50,umap:10', 'ae:32,umap:10', 'none' */
-  reduce?: number | string;
-  /**
-   * autoencoder / DEC pretraining (algo/nn/autoencoder.ts): exact epochs (default: enough for minUpdates updates,
-   * early stopping on a held-out loss), batch size (default 256), early-stopping patience in epochs, updates at least
-   */
-  epochs?: number;
-  aeBatchSize?: number;
-  patience?: number;
-  minUpdates?: number;
-  /** gmm: covariance type (default full) */
-  covariance?: 'full' | 'diag';
-  /** DEC: stop when fewer than tol of the labels change between target updates (default 0.001) */
-  tol?: number;
-  updateInterval?: number;
-  maxIter?: number;
-  /** mini-batch k-means streamed from Parquet: passes over the file at most */
-  maxEpochs?: number;
-  postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
-  samples?: number;
-  /** the preset the run started from (its choice and reasons are in the run's record.preset) */
-  preset?: ClusterPreset;
-  /** library runs: keep each curated group together under its name and cluster only the rest (default true) */
-  holdGroups?: boolean;
-  /**
-   * HDBSCAN / DBSCAN: true = the exact all-pairs path at any size; false = the approximate kNN-graph path at any size;
-   * absent = the graph above GRAPH_MIN_ROWS rows (algo/cluster/run.ts). The run's record.path says which ran.
-   */
-  exact?: boolean;
-}
-
-/** Clustering parameters as asked: with a preset the algorithm may be left out (the preset picks it). */
-export type ClusterRequest = Omit<ClusterParams, 'algo'> & { algo?: ClusterAlgo };
 
 export interface RunInfo {
   id: number;

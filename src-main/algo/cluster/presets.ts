@@ -18,9 +18,11 @@
  * Pure: no I/O.
  */
 import { badArg } from '../../common/errors.ts';
-import type { ClusterParams, ClusterPreset, ItemKind } from '../../common/types.ts';
+import type { ItemKind } from '../../common/types.ts';
+import { CLUSTER_PRESETS, type ClusterParams, type ClusterPreset } from '../../common/cluster-contract.ts';
 
-export const PRESETS = ['people', 'themes', 'objects', 'duplicates'] as const satisfies readonly ClusterPreset[];
+/** The presets (the contract's list: common/cluster-contract.ts). */
+export const PRESETS = CLUSTER_PRESETS;
 
 export interface PresetContext {
   n: number;

@@ -12,13 +12,14 @@
  * regimen), unless `patience` asks for early stopping on a held-out share.
  */
 import { badArg } from '../../common/errors.ts';
+import { DEFAULT_HIDDEN } from '../../common/cluster-contract.ts';
 import { cancelled } from '../cluster/kmeans.ts';
 import { gemmJs, type Gemm } from '../linalg.ts';
 import { createRng, shuffleInPlace } from '../rng.ts';
 import { adam, backward, forward, gatherRows, gradList, initNet, lossAndGrad, params, predict, subNet, type DenseNet, type LayerSpec, type LossKind } from './dense.ts';
 
-/** The literature's architecture for deep clustering (Xie et al. 2016; McConville et al. 2020): d-500-500-2000-10. */
-export const DEFAULT_HIDDEN: readonly number[] = [500, 500, 2000, 10];
+/** The literature's architecture for deep clustering, d-500-500-2000-10: the `reduce` parameter's bare `ae` (common/cluster-contract.ts). */
+export { DEFAULT_HIDDEN };
 /** The write-up's tutorial net (`ae:32`). */
 export const TUTORIAL_HIDDEN: readonly number[] = [32];
 
