@@ -28,16 +28,87 @@ export const CLUSTER_ALGOS = Object.keys(CLUSTER_ALGO_INFO) as ClusterAlgo[];
 /** The algorithms that take k (the k-means family, dec; ward takes k or a distance threshold). */
 export const ALGOS_WITH_K = CLUSTER_ALGOS.filter((a) => CLUSTER_ALGO_INFO[a].needsK);
 
+/** What a preset chooses from: the data (items, dimension, kind) and the model's identity threshold and impostor tail. */
+export interface PresetData {
+  n: number;
+  d: number;
+  kind: Kind;
+  /** the model's identity threshold (cosine similarity at which two faces are the same person), when it has one */
+  identity?: { similarity: number; far: number; set: string } | null;
+  /** the impostor tail the people preset computes its linking similarity with (the model's, else a stand-in) */
+  tail?: PeopleTail;
+}
+/** A model's standardized impostor tail (see algo/cluster/identity-scale.ts). */
+export interface PeopleTail { a: number; b: number; set: string; loc?: number; scale?: number }
+/** A preset's choice: the parameters, why, and (people) the tail to compute the linking similarity on the data with. */
+export interface PresetPick { params: ClusterParams; why: string[]; tail?: PeopleTail }
+
+/** The placeholder linking similarity of the people preset until the worker computes the library's own. */
+export const PEOPLE_DEFAULT_FLOOR = 0.4;
+const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
 /**
- * Presets by purpose (their choice of algorithm and parameters from the model and the data: algo/cluster/presets.ts),
- * with the kinds of items each is for and a line of help.
+ * Presets by purpose: each picks the algorithm and its parameters from the model and the data, and says why, with
+ * the kinds of items it is for and a line of help (explicit parameters override its values: algo/cluster/presets.ts).
+ * - people: faces, few or many photos per person. Average linkage on the kNN graph (algo/cluster/people-link.ts): two
+ *   groups join only when the MEAN similarity of their cross pairs reaches the linking similarity, so a run of
+ *   look-alike detections (drawn faces, an eye, a cheek) cannot chain into one huge person as single link does; a face
+ *   seen once stays a person of one photo (noise). The linking similarity is the library's own (computed on the data
+ *   in the worker from the model's impostor tail and the library's pair similarities, algo/cluster/identity-scale.ts),
+ *   with the library's sure / maybe thresholds beside it. Exactly: `ward` with average linkage cut at a distance
+ *   threshold, limited to the kNN graph.
+ * - themes: whole photos, a few large groups. UMAP to 10 dimensions, then HDBSCAN (excess of mass) with a minimum
+ *   group size that grows with the collection; noise joins its nearest theme when similar enough.
+ * - objects: many small groups (object crops). HDBSCAN leaf selection (many fine clusters) with a small minimum
+ *   size, on a UMAP reduction for large or high-dimensional sets; left-overs join a group at cosine >= 0.6.
+ * - duplicates: near-identical items: single link at cosine similarity 0.95; lone items are left out (noise).
  */
 export const CLUSTER_PRESET_INFO = {
-  people: { kinds: ['face'], help: 'faces: one group per person, whether they have few photos or many (uses the face model\'s identity threshold)' },
-  themes: { kinds: ['photo'], help: 'whole photos: a few large groups of what the photos show' },
-  objects: { kinds: ['photo'], help: 'many small groups: object crops, products, individual things' },
-  duplicates: { kinds: ['photo', 'face'], help: 'near-identical copies: the same photo resized, re-encoded or lightly edited' },
-} as const satisfies Record<string, { kinds: readonly Kind[]; help: string }>;
+  people: {
+    kinds: ['face'], help: 'faces: one group per person, whether they have few photos or many (uses the face model\'s identity threshold)',
+    choose: (c: PresetData): PresetPick => {
+      const why: string[] = [];
+      if (c.identity) why.push(`the model's identity threshold is cosine ${c.identity.similarity} (false-accept rate ${c.identity.far}, calibrated on ${c.identity.set})`);
+      if (c.kind !== 'face') why.push('these are whole photos, not faces: people works best on the face model');
+      why.push('average linkage on the 10-NN graph: two groups of faces join only when the mean similarity of all their cross pairs reaches the linking similarity, so look-alike detections do not chain into one person; a face seen once stays a person of one photo');
+      if (c.tail) why.push(`the linking similarity and the sure / maybe thresholds are the library's own: from the impostor tail of ${c.tail.set} and this library's pair similarities, tightening as the library grows`);
+      else why.push(`no impostor tail: linking similarity ${PEOPLE_DEFAULT_FLOOR}`);
+      return { params: { algo: 'ward', linkage: 'average', metric: 'cosine', distanceThreshold: round4(1 - PEOPLE_DEFAULT_FLOOR) }, why, ...(c.tail ? { tail: c.tail } : {}) };
+    },
+  },
+  themes: {
+    kinds: ['photo'], help: 'whole photos: a few large groups of what the photos show',
+    choose: (c: PresetData): PresetPick => {
+      const mcs = clamp(Math.round(Math.sqrt(c.n) / 2), 5, 200);
+      return {
+        params: { algo: 'hdbscan', metric: 'cosine', reduce: 'umap:10', minClusterSize: mcs, minSamples: Math.min(5, mcs), selection: 'eom', attachNoise: 0.5 },
+        why: [`whole photos in a few large groups: UMAP to 10 dimensions then HDBSCAN (excess of mass), min group size ${mcs} (half the square root of ${c.n} items, 5..200)`,
+          'photos left over join their nearest theme at cosine >= 0.5 to its centre'],
+      };
+    },
+  },
+  objects: {
+    kinds: ['photo'], help: 'many small groups: object crops, products, individual things',
+    choose: (c: PresetData): PresetPick => {
+      const mcs = clamp(Math.round(Math.log2(Math.max(2, c.n)) / 2), 3, 10);
+      const reduce = c.n > 2000 || c.d > 256 ? 'umap:10' : undefined;
+      return {
+        params: { algo: 'hdbscan', metric: 'cosine', minClusterSize: mcs, minSamples: mcs, selection: 'leaf', attachNoise: 0.6, ...(reduce ? { reduce } : {}) },
+        why: [`many small groups: HDBSCAN leaf selection (the finest stable clusters), min group size ${mcs} (grows with log2 of ${c.n} items, 3..10)`,
+          reduce ? `UMAP to 10 dimensions first (${c.n} items of ${c.d} dimensions)` : `no reduction (${c.n} items of ${c.d} dimensions)`,
+          'items left over join their nearest group at cosine >= 0.6 to its centre (stricter than themes: small groups are easily mixed)'],
+      };
+    },
+  },
+  duplicates: {
+    kinds: ['photo', 'face'], help: 'near-identical copies: the same photo resized, re-encoded or lightly edited',
+    choose: (): PresetPick => ({
+      params: { algo: 'dbscan', metric: 'cosine', eps: 0.05, minSamples: 2 },
+      why: ['near-identical items: single link at cosine similarity 0.95 (DBSCAN eps 0.05, min samples 2); items with no near copy are left out'],
+    }),
+  },
+} as const satisfies Record<string, { kinds: readonly Kind[]; help: string; choose: (c: PresetData) => PresetPick }>;
 export type ClusterPreset = keyof typeof CLUSTER_PRESET_INFO;
 export const CLUSTER_PRESETS = Object.keys(CLUSTER_PRESET_INFO) as ClusterPreset[];
 /** The presets meant for items of this kind. */
