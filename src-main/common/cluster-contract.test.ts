@@ -21,7 +21,7 @@ describe('cluster contract', () => {
     expect(flags.algo.type).toBe('string');
     expect(flags.reduce.type).toBe('string');
     expect(flags['ae-batch-size'].help).toMatch(/default 256/);
-    expect(flags.preset.help).toMatch(/^people \| themes \| objects \| duplicates:/);
+    expect(flags.preset.help).toMatch(/^people \| themes \| objects \| duplicates\b.*: the algorithm and parameters chosen/);
     expect(CLUSTER_DEFAULTS.minClusterSize).toBe(5);
   });
 
