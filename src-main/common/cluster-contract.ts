@@ -63,6 +63,7 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
  * - objects: many small groups (object crops). HDBSCAN leaf selection (many fine clusters) with a small minimum
  *   size, on a UMAP reduction for large or high-dimensional sets; left-overs join a group at cosine >= 0.6.
  * - duplicates: near-identical items: single link at cosine similarity 0.95; lone items are left out (noise).
+ * - overview: a first look at any set: k-means with k = sqrt(n / 2) (the rule of thumb), every item placed.
  */
 export const CLUSTER_PRESET_INFO = {
   people: {
@@ -107,6 +108,16 @@ export const CLUSTER_PRESET_INFO = {
       params: { algo: 'dbscan', metric: 'cosine', eps: 0.05, minSamples: 2 },
       why: ['near-identical items: single link at cosine similarity 0.95 (DBSCAN eps 0.05, min samples 2); items with no near copy are left out'],
     }),
+  },
+  overview: {
+    kinds: ['photo', 'face'], help: 'a quick first look: about the square root of n/2 groups, every item in one (k-means)',
+    choose: (c: PresetData): PresetPick => {
+      const k = clamp(Math.round(Math.sqrt(c.n / 2)), 2, Math.min(200, c.n));
+      return {
+        params: { algo: 'kmeans', metric: 'cosine', k },
+        why: [`a first look: k-means with k = ${k} (the rule of thumb k = sqrt(n / 2) for ${c.n} items, 2..200); every item is placed, none left over as noise`],
+      };
+    },
   },
 } as const satisfies Record<string, { kinds: readonly Kind[]; help: string; choose: (c: PresetData) => PresetPick }>;
 export type ClusterPreset = keyof typeof CLUSTER_PRESET_INFO;
