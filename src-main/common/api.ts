@@ -4,6 +4,7 @@
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
 import type { RetryReport } from './jobs.ts';
+import type { COLUMNAR_FORMATS, LABEL_MODES, MAP_FIELDS, PEOPLE_SORTS, SWEEP_KINDS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
@@ -123,7 +124,7 @@ export interface AppApi {
   /** Starts a job importing a model's embeddings from a Parquet file, a folder of Parquet parts or an Arrow IPC file. */
   importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>>;
   /** Writes a model's embeddings as Parquet or Arrow (id, path, sha256, box, embedding). */
-  exportEmbeddingsFile(o: { model: string; out: string; format: 'parquet' | 'arrow'; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
+  exportEmbeddingsFile(o: { model: string; out: string; format: (typeof COLUMNAR_FORMATS)[number]; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
   /** Starts a job storing a run clustered elsewhere (item, cluster label, optional probability) with centroids, samples and metrics computed here. */
   importRun(o: ImportRunOptions): Promise<JobInfo<'importRun'>>;
   /** Starts a job writing a job bundle (items.parquet, model files, Dask driver) for an existing distributed engine. */
@@ -264,7 +265,7 @@ export interface RecentLibrary {
 export interface PeopleQuery {
   runId: number;
   search?: string;
-  sort?: 'name' | 'size' | 'recent';
+  sort?: (typeof PEOPLE_SORTS)[number];
   includeHidden?: boolean;
 }
 
@@ -302,7 +303,7 @@ export interface SearchResult {
   items: ItemView[];
 }
 
-export type MapFieldName = 'cluster' | 'folder' | 'label' | 'curated' | 'score' | 'date';
+export type MapFieldName = (typeof MAP_FIELDS)[number];
 
 export interface MapFieldOptions {
   mapId: number;
@@ -393,7 +394,7 @@ export interface SimilarOptions {
 
 export interface SweepOptions {
   model: string;
-  kind: 'elbow' | 'silhouette' | 'dbscan';
+  kind: (typeof SWEEP_KINDS)[number];
   values: number[];
   minSamples?: number;
   minClusters?: number;
@@ -479,7 +480,7 @@ export interface ImportXmpReport {
 }
 
 export interface ImportLabelsReport {
-  source: string; mode: 'csv' | 'json' | 'folders' | 'parquet'; rows: number; matched: number; photos: number; faces: number; inherited: number;
+  source: string; mode: (typeof LABEL_MODES)[number]; rows: number; matched: number; photos: number; faces: number; inherited: number;
   unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
   seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
   /** the run whose groups were named (null: none) */

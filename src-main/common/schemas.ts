@@ -13,7 +13,9 @@ import type {
   MapInfo, MapParams, ModelInfo, PhotoDetail, PhotoSummary, Root, RunInfo, ScanIssue, ScanResult,
 } from './types.ts';
 
-import { id, int, itemKindSchema, m, num, opt, picklist, range, text } from './schema-kit.ts';
+import {
+  COLUMNAR_FORMATS, EXPORT_ACTIONS, EXPORT_FORMATS, LABEL_MODES, FACE_EXPORTS, JOB_STATES, LINK_MODES, MAP_FIELDS, MAP_METHODS, METRICS, PEOPLE_SORTS, SUGGESTION_ZONES, SWEEP_KINDS, TSNE_METHODS, id, int, itemKindSchema, m, num, opt, picklist, range, text,
+} from './schema-kit.ts';
 import { clusterParamsSchema } from './cluster-contract.ts';
 
 /** the options object of a method that takes none (an empty object, or nothing) */
@@ -23,14 +25,14 @@ export { clusterParamsSchema, itemKindSchema };
 export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
 
 export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
-  method: picklist(['umap', 'tsne', 'pca']),
+  method: picklist(MAP_METHODS),
   seed: opt(int(0)),
-  metric: opt(picklist(['cosine', 'euclidean'])),
+  metric: opt(picklist(METRICS)),
   nNeighbors: opt(int(2)),
   minDist: opt(v.pipe(num(), v.minValue(0))),
   perplexity: opt(v.pipe(num(), v.gtValue(0))),
   nEpochs: opt(int(1)),
-  tsneMethod: opt(picklist(['exact', 'bh', 'fft', 'auto'])),
+  tsneMethod: opt(picklist(TSNE_METHODS)),
 });
 
 const clusterRef = () => int(0);
@@ -96,8 +98,8 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
   exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), createMissing: opt(v.boolean()),
-    link: opt(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
+    runId: id(), to: text(), format: picklist(EXPORT_FORMATS), createMissing: opt(v.boolean()),
+    link: opt(picklist(LINK_MODES)), faces: opt(picklist(FACE_EXPORTS)), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
   }),
   exportXmp: v.strictObject({ runId: id() }),
   importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
@@ -108,7 +110,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   computeMap: v.strictObject({ model: text(), params: mapParamsSchema }),
   listMaps: opt(v.strictObject({ model: opt(text()) })),
   getMap: v.pipe(
-    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])), setting: opt(mapParamsSchema) }),
+    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(MAP_METHODS)), setting: opt(mapParamsSchema) }),
     v.forward(v.check((q) => q.id !== undefined || q.model !== undefined, 'give a map id or a model'), ['model']),
   ),
   editRun: v.strictObject({ runId: id(), op: editOpSchema }),
@@ -128,7 +130,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   ),
   nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
   sweep: v.strictObject({
-    model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
+    model: text(), kind: picklist(SWEEP_KINDS),
     values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
     minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
     score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(v.nullable(text())),
@@ -151,7 +153,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     trash: opt(v.boolean()),
   }),
   getMapField: v.strictObject({
-    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), runId: opt(id()), labelSource: opt(text()),
+    mapId: id(), field: picklist(MAP_FIELDS), runId: opt(id()), labelSource: opt(text()),
     score: opt(picklist(['similarity', 'detection'])), bins: opt(v.pipe(int(1), v.maxValue(64))),
   }),
   searchItems: v.strictObject({
@@ -165,14 +167,14 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
     faceMinQuality: opt(v.nullable(v.pipe(num(), v.minValue(0, m('a number >= 0'))))), faceExcludedFolders: opt(v.pipe(v.array(text()), v.maxLength(1000))),
   }),
   importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
-  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
+  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(COLUMNAR_FORMATS), force: opt(v.boolean()) }),
   importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
   checkLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   // people and faces
-  listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
+  listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(PEOPLE_SORTS)), includeHidden: opt(v.boolean()) }),
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
   learn: v.strictObject({ runId: id() }),
   getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
@@ -228,7 +230,7 @@ const box = () => v.tuple([anyNum(), anyNum(), anyNum(), anyNum()]);
 const pageOf = <T extends v.GenericSchema>(item: T) => v.object({ total: nint(), offset: nint(), items: v.array(item) });
 
 const errorPayloadSchema: v.GenericSchema<ErrorPayload> = v.object({ code: v.picklist(ERROR_CODES as ErrorCode[]), message: str() });
-const jobStateSchema: v.GenericSchema<JobState> = v.picklist(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+const jobStateSchema: v.GenericSchema<JobState> = picklist(JOB_STATES);
 const jobProgressSchema: v.GenericSchema<JobProgress> = v.object({ stage: str(), done: anyNum(), total: anyNum(), loss: opt(v.array(anyNum())) });
 
 const modelInfoSchema: v.GenericSchema<ModelInfo> = v.object({
@@ -262,9 +264,9 @@ const clusterRowSchema: v.GenericSchema<ClusterRow> = v.object({
   cluster: nint(), size: nint(), meanSim: nul(anyNum()), name: nul(str()), curated: v.boolean(), top: v.array(sampleSchema), tail: v.array(sampleSchema),
 });
 const mapInfoEntries = {
-  id: id(), model: str(), method: v.picklist(['umap', 'tsne', 'pca']), params: rec(), n: nint(), createdAt: anyNum(),
+  id: id(), model: str(), method: v.picklist(MAP_METHODS), params: rec(), n: nint(), createdAt: anyNum(),
   setting: v.object({
-    method: v.picklist(['umap', 'tsne', 'pca']), metric: v.picklist(['cosine', 'euclidean']), seed: anyNum(),
+    method: v.picklist(MAP_METHODS), metric: v.picklist(METRICS), seed: anyNum(),
     nNeighbors: opt(anyNum()), minDist: opt(anyNum()), nEpochs: opt(nul(anyNum())), perplexity: opt(nul(anyNum())),
   }),
   settingKey: str(),
@@ -288,11 +290,11 @@ const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
   installed: v.boolean(), manifestPath: nul(str()), notes: opt(str()),
 });
 const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
-  runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), to: str(),
-  link: nul(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
+  runId: id(), kind: itemKindSchema, model: str(), format: picklist(EXPORT_FORMATS), to: str(),
+  link: nul(picklist(LINK_MODES)), faces: opt(picklist(FACE_EXPORTS)), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
   dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
   folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
-  plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(['copy', 'hardlink', 'symlink', 'crop', 'write']) }))),
+  plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(EXPORT_ACTIONS) }))),
   planTruncated: opt(v.boolean()),
   skippedItems: opt(v.array(v.object({ item: nint(), path: nul(str()), reason: str() }))),
   warnings: v.array(str()),
@@ -308,7 +310,7 @@ const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
 });
 const importEmbeddingsFileReportSchema = v.object({
   model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),
-  format: picklist(['parquet', 'arrow']), files: nint(), source: str(),
+  format: picklist(COLUMNAR_FORMATS), files: nint(), source: str(),
 });
 const librarySettingsSchema = v.object({
   autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()), faceMinQuality: nul(anyNum()), faceExcludedFolders: v.array(str()), learnInBackground: v.boolean(),
@@ -316,7 +318,7 @@ const librarySettingsSchema = v.object({
 const personLiteSchema = v.object({ cluster: nint(), name: nul(str()), size: nint(), avatar: nul(nint()) });
 const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
-  source: str(), mode: picklist(['csv', 'json', 'folders', 'parquet']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
+  source: str(), mode: picklist(LABEL_MODES), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
   unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
   seeded: v.array(v.object({ runId: id(), kind: itemKindSchema, named: nint(), curated: nint() })),
   runId: opt(nul(id())), editId: opt(nul(nint())),
@@ -326,7 +328,7 @@ const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInf
 const sweepPointSchema: v.GenericSchema<SweepPoint> = v.object({
   param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()), ari: opt(anyNum()),
 });
-const sweepKindSchema = picklist(['elbow', 'silhouette', 'dbscan']);
+const sweepKindSchema = picklist(SWEEP_KINDS);
 const downloadResultEntries = { path: str(), size: nint(), sha256: str(), resumedFrom: nint() };
 
 /** Every job kind's params and result schemas (the job-kind map, validated). */
@@ -343,8 +345,8 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
   cluster: { params: v.object({ model: str(), params: clusterParamsSchema as unknown as v.GenericSchema<ClusterParams>, labels: opt(nul(str())) }), result: clusterReportSchema },
   export: {
     params: v.object({
-      runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),
-      faces: opt(picklist(['crops', 'photos'])), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
+      runId: id(), to: str(), format: picklist(EXPORT_FORMATS), link: picklist(LINK_MODES),
+      faces: opt(picklist(FACE_EXPORTS)), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
     }),
     result: exportRunReportSchema,
   },
@@ -462,7 +464,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   }),
   keepBestDuplicates: v.intersect([editResultSchema, v.object({ kept: v.array(nint()), rejected: v.array(nint()), rule: str() })]),
   getMapField: v.object({
-    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), kind: itemKindSchema, n: nint(),
+    mapId: id(), field: picklist(MAP_FIELDS), kind: itemKindSchema, n: nint(),
     ids: v.instance(Int32Array), codes: v.instance(Int32Array), values: nul(v.instance(Float32Array)),
     legend: v.array(v.object({
       code: v.number(), label: str(), value: nul(str()), count: nint(), colour: str(), noise: v.boolean(),
@@ -471,7 +473,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   }),
   searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema) }),
   importEmbeddingsFile: jobInfoOf('importEmbeddings'),
-  exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(['parquet', 'arrow']) }),
+  exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(COLUMNAR_FORMATS) }),
   importRun: jobInfoOf('importRun'),
   exportJob: jobInfoOf('exportJob'),
   assign: v.object({
@@ -505,7 +507,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
     runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(), margin: anyNum(), candidates: nint(), rejected: nint(),
     suggestions: v.array(v.object({
       item: id(), path: str(), similarity: anyNum(), second: nul(anyNum()), secondCluster: nul(nint()), margin: nul(anyNum()),
-      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(['sure', 'maybe']),
+      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(SUGGESTION_ZONES),
     })),
     timings: v.object({ read: anyNum(), score: anyNum() }),
   }),
@@ -513,7 +515,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   rejectSuggestions: editResultSchema,
   getMergeSuggestions: v.object({
     runId: id(), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(),
-    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum(), zone: picklist(['sure', 'maybe']) })),
+    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum(), zone: picklist(SUGGESTION_ZONES) })),
   }),
   notSamePerson: editResultSchema,
   previewSplit: v.object({

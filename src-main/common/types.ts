@@ -1,6 +1,6 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
 import type { ErrorPayload } from './errors.ts';
-import type { ITEM_KINDS } from './schema-kit.ts';
+import type { EXPORT_ACTIONS, EXPORT_FORMATS, FACE_EXPORTS, ITEM_KINDS, JOB_STATES, LINK_MODES, MAP_METHODS, METRICS, SUGGESTION_ZONES, TSNE_METHODS, COLUMNAR_FORMATS } from './schema-kit.ts';
 
 export type ItemKind = (typeof ITEM_KINDS)[number];
 // the clustering contract (algorithms, presets, parameters) is written once, in common/cluster-contract.ts
@@ -114,7 +114,7 @@ export interface LibraryInfo {
   retryableErrors?: number;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+export type JobState = (typeof JOB_STATES)[number];
 
 export interface JobProgress {
   stage: string;
@@ -198,7 +198,7 @@ export interface LibraryZones {
 }
 
 /** Where a suggestion stands: above the library's sure threshold, or between its maybe and sure thresholds. */
-export type SuggestionZone = 'sure' | 'maybe';
+export type SuggestionZone = (typeof SUGGESTION_ZONES)[number];
 
 export interface RunInfo {
   id: number;
@@ -227,22 +227,25 @@ export interface ClusterRow {
   tail: Sample[];
 }
 
+export type MapMethod = (typeof MAP_METHODS)[number];
+export type Metric = (typeof METRICS)[number];
+
 export interface MapParams {
-  method: 'umap' | 'tsne' | 'pca';
+  method: MapMethod;
   seed?: number;
-  metric?: 'cosine' | 'euclidean';
+  metric?: Metric;
   nNeighbors?: number;
   minDist?: number;
   perplexity?: number;
   nEpochs?: number;
   /** t-SNE repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default; Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the map's extent) */
-  tsneMethod?: 'exact' | 'bh' | 'fft' | 'auto';
+  tsneMethod?: (typeof TSNE_METHODS)[number];
 }
 
 /** A map's setting: its parameters with the defaults filled in (common/map-setting.ts mapSetting, mapSettingKey). */
 export interface MapSetting {
-  method: MapParams['method'];
-  metric: 'cosine' | 'euclidean';
+  method: MapMethod;
+  metric: Metric;
   seed: number;
   /** UMAP */
   nNeighbors?: number;
@@ -256,7 +259,7 @@ export interface MapSetting {
 export interface MapInfo {
   id: number;
   model: string;
-  method: 'umap' | 'tsne' | 'pca';
+  method: MapMethod;
   params: Record<string, unknown>;
   /** the layout's parameters with defaults filled in (common/map-setting.ts): one stored map per model and setting */
   setting: MapSetting;
@@ -536,14 +539,14 @@ export interface UnknownGroupsReport {
 export interface ExportRunOptions {
   runId: number;
   to: string;
-  format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
+  format: (typeof EXPORT_FORMATS)[number];
   /** folders only (default copy); ignored by other formats */
-  link?: 'copy' | 'hardlink' | 'symlink';
+  link?: (typeof LINK_MODES)[number];
   /**
    * folders of a face run: each face as a crop (default, a new file), or the original photos of each person (each
    * photo once per person, copied or linked by `link`); ignored for photo runs and other formats
    */
-  faces?: 'crops' | 'photos';
+  faces?: (typeof FACE_EXPORTS)[number];
   dryRun?: boolean;
   curatedOnly?: boolean;
   includeNoise?: boolean;
@@ -554,11 +557,11 @@ export interface ExportRunOptions {
 export interface ExportRunReport {
   runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
   /** a face run's folders: crops, or the original photos (each once per group); absent for photo runs and other formats */
-  faces?: 'crops' | 'photos';
+  faces?: (typeof FACE_EXPORTS)[number];
   items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
   distance: string;
   folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
-  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
+  plan?: Array<{ cluster: number; from: string | null; to: string; action: (typeof EXPORT_ACTIONS)[number] }>;
   planTruncated?: boolean;
   skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
   warnings: string[];
@@ -567,9 +570,9 @@ export interface ExportRunReport {
 export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
 export interface ImportEmbeddingsFileReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-  format: 'parquet' | 'arrow'; files: number; source: string;
+  format: (typeof COLUMNAR_FORMATS)[number]; files: number; source: string;
 }
-export interface ExportEmbeddingsFileReport { model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string; format: 'parquet' | 'arrow' }
+export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: (typeof COLUMNAR_FORMATS)[number] }
 export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
 export interface ImportRunReport {
   runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];

@@ -22,6 +22,7 @@
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
 import { readCsv } from '../csv.ts';
+import type { LABEL_MODES } from '../../common/schema-kit.ts';
 import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -48,7 +49,7 @@ export interface ImportLabelsOptions {
 
 export interface ImportLabelsReport {
   source: string;
-  mode: 'csv' | 'json' | 'folders' | 'parquet';
+  mode: (typeof LABEL_MODES)[number];
   /** rows (files) or images (folders) read */
   rows: number;
   /** rows/images matched to at least one library item */
