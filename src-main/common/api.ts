@@ -3,7 +3,13 @@
  * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
+import type * as v from 'valibot';
 import type { RetryReport } from './jobs.ts';
+// argument shapes are inferred from their schemas (written once, in arg-schemas.ts)
+import type {
+  embedOptionsSchema, importLabelsOptionsSchema, mapFieldOptionsSchema, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema,
+  suggestionQuerySchema, sweepOptionsSchema,
+} from './arg-schemas.ts';
 import type { COLUMNAR_FORMATS, LABEL_MODES, MAP_FIELDS, PEOPLE_SORTS, SWEEP_KINDS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
@@ -12,12 +18,7 @@ import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp
 import type { LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from './types.ts';
 import type { AppEvent, JobInfo } from './jobs.ts';
 
-export interface PhotoQuery {
-  offset?: number;
-  limit?: number;
-  rootId?: number;
-  status?: 'ok' | 'missing';
-}
+export type PhotoQuery = v.InferOutput<typeof photoQuerySchema>;
 
 /** Options of a method that takes none. */
 export type NoOptions = Record<string, never>;
@@ -262,39 +263,11 @@ export interface RecentLibrary {
   current: boolean;
 }
 
-export interface PeopleQuery {
-  runId: number;
-  search?: string;
-  sort?: (typeof PEOPLE_SORTS)[number];
-  includeHidden?: boolean;
-}
+export type PeopleQuery = v.InferOutput<typeof peopleQuerySchema>;
 
-export interface SuggestionQuery {
-  runId: number;
-  cluster: number;
-  /** suggestions returned (default 50, at most 1000) */
-  limit?: number;
-  /** at least this similarity (default: the model's identity threshold; never lower) */
-  threshold?: number;
-  /** over the second-best person (default 0.05) */
-  margin?: number;
-}
+export type SuggestionQuery = v.InferOutput<typeof suggestionQuerySchema>;
 
-export interface SearchOptions {
-  kind: ItemKind;
-  /** with `group`: the run whose group names are searched (and the views carry their cluster in it) */
-  runId?: number;
-  group?: string;
-  folder?: string;
-  fileName?: string;
-  /** dates (YYYY-MM-DD, inclusive, or ISO times) of the photo: EXIF date taken, else the file's modification time */
-  from?: string;
-  to?: string;
-  text?: string;
-  model?: string;
-  /** views returned (default 200, at most 5000); `ids` has every match */
-  limit?: number;
-}
+export type SearchOptions = v.InferOutput<typeof searchOptionsSchema>;
 
 export interface SearchResult {
   kind: ItemKind;
@@ -305,18 +278,7 @@ export interface SearchResult {
 
 export type MapFieldName = (typeof MAP_FIELDS)[number];
 
-export interface MapFieldOptions {
-  mapId: number;
-  field: MapFieldName;
-  /** cluster, curated and score 'similarity' are of a run */
-  runId?: number;
-  /** label: the labels' source (default 'import') */
-  labelSource?: string;
-  /** score: 'similarity' (a member's cosine to its cluster centroid in the run) or 'detection' (the face detector's score) */
-  score?: 'similarity' | 'detection';
-  /** score and date: number of bins (default 8) */
-  bins?: number;
-}
+export type MapFieldOptions = v.InferOutput<typeof mapFieldOptionsSchema>;
 
 export interface MapField {
   mapId: number; field: MapFieldName; kind: ItemKind; n: number;
@@ -383,35 +345,9 @@ export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
 /** What a method resolves with. */
 export type ApiResult<M extends keyof AppApi> = Awaited<ReturnType<AppApi[M]>>;
 
-export interface SimilarOptions {
-  model: string;
-  item?: ItemRef;
-  items?: ItemRef[];
-  k?: number;
-  combine?: 'mean' | 'max';
-  runId?: number;
-}
+export type SimilarOptions = v.InferOutput<typeof similarOptionsSchema>;
 
-export interface SweepOptions {
-  model: string;
-  kind: (typeof SWEEP_KINDS)[number];
-  values: number[];
-  minSamples?: number;
-  minClusters?: number;
-  maxNoiseShare?: number;
-  /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
-  space?: 'raw' | 'umap';
-  /**
-   * what ranks a DBSCAN sweep's settings: 'dbcv' (default; density-based cluster validation, Moulavi et al. 2014,
-   * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
-   */
-  score?: 'silhouette' | 'dbcv';
-  /**
-   * known labels to rank by ('folders', 'imported' or a labels file, as for cluster): every kind is then scored by the
-   * AMI against them (ARI beside it) and the best is the one that agrees most; items without a label are left out
-   */
-  labels?: string | null;
-}
+export type SweepOptions = v.InferOutput<typeof sweepOptionsSchema>;
 
 export interface CatalogItem {
   id: string; title: string; kind: string; url: string; size: number | null; sha256: string | null; license: string;
@@ -425,15 +361,7 @@ export interface ClusterOptions {
   labels?: string | null;
 }
 
-export interface EmbedOptions {
-  model: string;
-  batch?: number;
-  workers?: number;
-  minFaceSize?: number;
-  scoreThreshold?: number;
-  /** face quality floor (feature norm; default 2.2, 0 keeps every detection) */
-  minFaceQuality?: number;
-}
+export type EmbedOptions = v.InferOutput<typeof embedOptionsSchema>;
 
 export interface ImportEmbeddingsReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
@@ -444,12 +372,7 @@ export interface ExportEmbeddingsReport {
 }
 
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
-export interface ImportLabelsOptions {
-  /** name (and mark curated when unanimous) the run's groups after the labels (default true) */
-  seed?: boolean;
-  /** the run whose groups are named, as one undoable edit (default: the newest run of a kind that got labels) */
-  runId?: number;
-}
+export type ImportLabelsOptions = v.InferOutput<typeof importLabelsOptionsSchema>;
 
 export interface ExportXmpReport {
   runId: number;

@@ -21,20 +21,12 @@ import { clusterParamsSchema } from './cluster-contract.ts';
 /** the options object of a method that takes none (an empty object, or nothing) */
 const none = opt(v.strictObject({}));
 
-export { clusterParamsSchema, itemKindSchema };
-export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
+import {
+  embedOptionsSchema, exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importLabelsOptionsSchema, importRunOptionsSchema, itemRefSchema, mapFieldOptionsSchema,
+  mapParamsSchema, page, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema, suggestionQuerySchema, sweepOptionsSchema,
+} from './arg-schemas.ts';
 
-export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
-  method: picklist(MAP_METHODS),
-  seed: opt(int(0)),
-  metric: opt(picklist(METRICS)),
-  nNeighbors: opt(int(2)),
-  minDist: opt(v.pipe(num(), v.minValue(0))),
-  perplexity: opt(v.pipe(num(), v.gtValue(0))),
-  nEpochs: opt(int(1)),
-  tsneMethod: opt(picklist(TSNE_METHODS)),
-});
-
+export { clusterParamsSchema, itemKindSchema, itemRefSchema, mapParamsSchema };
 const clusterRef = () => int(0);
 const items = () => v.pipe(v.array(id()), v.minLength(1));
 const nint0 = () => v.pipe(v.number(), v.integer());
@@ -70,7 +62,6 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);
 
-const page = { offset: opt(int(0)), limit: opt(int(1)) };
 
 /** One schema per method, for its one options object (compile-time checked against the AppApi signatures). */
 export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
@@ -79,17 +70,14 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   addRoots: v.strictObject({ paths: v.pipe(v.array(text()), v.minLength(1, 'give at least one folder')) }),
   removeRoot: v.strictObject({ rootId: id() }),
   scan: opt(v.strictObject({ rootIds: opt(v.array(id())) })),
-  listPhotos: opt(v.strictObject({ ...page, rootId: opt(id()), status: opt(picklist(['ok', 'missing'])) })),
+  listPhotos: opt(photoQuerySchema),
   getPhoto: v.strictObject({ id: id() }),
   listScanIssues: opt(v.strictObject(page)),
   listJobs: none,
   getJob: v.strictObject({ id: id() }),
   waitJob: v.strictObject({ id: id(), timeoutMs: opt(int(0)) }),
   cancelJob: v.strictObject({ id: id() }),
-  embed: v.strictObject({
-    model: text(), batch: opt(int(1)), workers: opt(int(1)), minFaceSize: opt(v.pipe(num(), v.minValue(0))),
-    scoreThreshold: opt(v.pipe(num(), v.gtValue(0), v.ltValue(1))), minFaceQuality: opt(v.pipe(num(), v.minValue(0))),
-  }),
+  embed: embedOptionsSchema,
   importEmbeddings: v.strictObject({ npy: text(), ids: text(), model: text() }),
   exportEmbeddings: v.strictObject({ model: text(), out: text(), ids: opt(text()), force: opt(v.boolean()) }),
   cluster: v.strictObject({ model: text(), params: clusterParamsSchema, labels: opt(v.nullable(text())) }),
@@ -97,12 +85,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getRun: v.strictObject({ runId: id() }),
   getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
-  exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(EXPORT_FORMATS), createMissing: opt(v.boolean()),
-    link: opt(picklist(LINK_MODES)), faces: opt(picklist(FACE_EXPORTS)), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
-  }),
+  exportRun: exportRunOptionsSchema,
   exportXmp: v.strictObject({ runId: id() }),
-  importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
+  importXmp: opt(importLabelsOptionsSchema),
   importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()), runId: opt(id()) }),
   getAssignments: v.strictObject({ runId: id() }),
   getCatalog: none,
@@ -121,20 +106,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
-  similar: v.pipe(
-    v.strictObject({
-      model: text(), item: opt(itemRefSchema), items: opt(v.pipe(v.array(itemRefSchema), v.minLength(1, 'give at least one item'), v.maxLength(10_000))),
-      k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(['mean', 'max'])), runId: opt(id()),
-    }),
-    v.forward(v.check((q) => (q.item === undefined) !== (q.items === undefined), 'give either item or items (a selection)'), ['item']),
-  ),
+  similar: similarOptionsSchema,
   nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
-  sweep: v.strictObject({
-    model: text(), kind: picklist(SWEEP_KINDS),
-    values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
-    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
-    score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(v.nullable(text())),
-  }),
+  sweep: sweepOptionsSchema,
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
@@ -152,32 +126,26 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
       v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
     trash: opt(v.boolean()),
   }),
-  getMapField: v.strictObject({
-    mapId: id(), field: picklist(MAP_FIELDS), runId: opt(id()), labelSource: opt(text()),
-    score: opt(picklist(['similarity', 'detection'])), bins: opt(v.pipe(int(1), v.maxValue(64))),
-  }),
-  searchItems: v.strictObject({
-    kind: itemKindSchema, runId: opt(id()), group: opt(text()), folder: opt(text()), fileName: opt(text()),
-    from: opt(text()), to: opt(text()), text: opt(text()), model: opt(text()), limit: opt(v.pipe(int(1), v.maxValue(5000))),
-  }),
+  getMapField: mapFieldOptionsSchema,
+  searchItems: searchOptionsSchema,
   assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
   getSettings: none,
   setSettings: v.strictObject({
     autoAssign: opt(v.boolean()), learnInBackground: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())),
     faceMinQuality: opt(v.nullable(v.pipe(num(), v.minValue(0, m('a number >= 0'))))), faceExcludedFolders: opt(v.pipe(v.array(text()), v.maxLength(1000))),
   }),
-  importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
+  importEmbeddingsFile: importEmbeddingsFileOptionsSchema,
   exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(COLUMNAR_FORMATS), force: opt(v.boolean()) }),
-  importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
+  importRun: importRunOptionsSchema,
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
   checkLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   // people and faces
-  listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(PEOPLE_SORTS)), includeHidden: opt(v.boolean()) }),
+  listPeople: peopleQuerySchema,
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
   learn: v.strictObject({ runId: id() }),
-  getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  getSuggestions: suggestionQuerySchema,
   confirmSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   rejectSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   getMergeSuggestions: v.strictObject({ runId: id(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)) }),

@@ -1,5 +1,8 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
+import type * as v from 'valibot';
 import type { ErrorPayload } from './errors.ts';
+// argument shapes are inferred from their schemas (written once, in arg-schemas.ts)
+import type { exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importRunOptionsSchema, itemRefSchema, mapParamsSchema } from './arg-schemas.ts';
 import type { EXPORT_ACTIONS, EXPORT_FORMATS, FACE_EXPORTS, ITEM_KINDS, JOB_STATES, LINK_MODES, MAP_METHODS, METRICS, SUGGESTION_ZONES, TSNE_METHODS, COLUMNAR_FORMATS } from './schema-kit.ts';
 
 export type ItemKind = (typeof ITEM_KINDS)[number];
@@ -8,10 +11,7 @@ import type { ClusterParams } from './cluster-contract.ts';
 export type { ClusterAlgo, ClusterParams, ClusterPreset, ClusterRequest } from './cluster-contract.ts';
 
 /** One item of the library wherever it travels: a photo or a face (their ids are separate: photo 7 is not face 7). */
-export interface ItemRef {
-  kind: ItemKind;
-  id: number;
-}
+export type ItemRef = v.InferOutput<typeof itemRefSchema>;
 
 /** Many items of one kind, as a typed array (maps of 100,000 points stay cheap). */
 export interface ItemIds {
@@ -230,17 +230,7 @@ export interface ClusterRow {
 export type MapMethod = (typeof MAP_METHODS)[number];
 export type Metric = (typeof METRICS)[number];
 
-export interface MapParams {
-  method: MapMethod;
-  seed?: number;
-  metric?: Metric;
-  nNeighbors?: number;
-  minDist?: number;
-  perplexity?: number;
-  nEpochs?: number;
-  /** t-SNE repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default; Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the map's extent) */
-  tsneMethod?: (typeof TSNE_METHODS)[number];
-}
+export type MapParams = v.InferOutput<typeof mapParamsSchema>;
 
 /** A map's setting: its parameters with the defaults filled in (common/map-setting.ts mapSetting, mapSettingKey). */
 export interface MapSetting {
@@ -536,23 +526,7 @@ export interface UnknownGroupsReport {
 }
 
 // The params and results of the export, importEmbeddings, importRun and exportJob jobs (api.ts re-exports them).
-export interface ExportRunOptions {
-  runId: number;
-  to: string;
-  format: (typeof EXPORT_FORMATS)[number];
-  /** folders only (default copy); ignored by other formats */
-  link?: (typeof LINK_MODES)[number];
-  /**
-   * folders of a face run: each face as a crop (default, a new file), or the original photos of each person (each
-   * photo once per person, copied or linked by `link`); ignored for photo runs and other formats
-   */
-  faces?: (typeof FACE_EXPORTS)[number];
-  dryRun?: boolean;
-  curatedOnly?: boolean;
-  includeNoise?: boolean;
-  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
-  createMissing?: boolean;
-}
+export type ExportRunOptions = v.InferOutput<typeof exportRunOptionsSchema>;
 
 export interface ExportRunReport {
   runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
@@ -567,13 +541,13 @@ export interface ExportRunReport {
   warnings: string[];
 }
 
-export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
+export type ImportEmbeddingsFileOptions = v.InferOutput<typeof importEmbeddingsFileOptionsSchema>;
 export interface ImportEmbeddingsFileReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
   format: (typeof COLUMNAR_FORMATS)[number]; files: number; source: string;
 }
 export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: (typeof COLUMNAR_FORMATS)[number] }
-export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
+export type ImportRunOptions = v.InferOutput<typeof importRunOptionsSchema>;
 export interface ImportRunReport {
   runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
   rows: number; source: string; named: number; carried: number;
