@@ -403,12 +403,29 @@ export interface ImportXmpReport {
 }
 
 export interface ImportLabelsReport {
-  source: string; mode: (typeof LABEL_MODES)[number]; rows: number; matched: number; photos: number; faces: number; inherited: number;
-  unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
-  seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
-  /** the run whose groups were named (null: none) */
+  source: string;
+  mode: (typeof LABEL_MODES)[number];
+  /** rows (files) or images (folders) read */
+  rows: number;
+  /** rows/images matched to at least one library item */
+  matched: number;
+  /** labels written, by kind (photo / face; inherited face labels included) */
+  photos: number;
+  faces: number;
+  /** faces labeled from their single-face photo */
+  inherited: number;
+  unmatched: number;
+  unmatchedPaths: string[];
+  /** rows without a label, and images directly inside the folder (no label folder) */
+  ignored: number;
+  /** items given different labels by different rows (the last one wins) */
+  conflicts: number;
+  /** distinct labels */
+  labels: number;
+  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
+  /** the run whose groups were named (null when none was: no run, or seed off) */
   runId?: number | null;
-  /** the one undoable edit that named them (null: nothing named) */
+  /** the one undoable edit that named them (null when nothing was named) */
   editId?: number | null;
 }
 

@@ -11,7 +11,9 @@ import { deleteMap, mapDataById, mapInserter, mapRow, mapRows, modelKindOf, newe
 import { runTask } from '../workers/pool.ts';
 import type { MapTaskPayload } from './map-task.ts';
 
-export interface MapSpec { model: string; params: MapParams }
+// the contract's (common/jobs.ts)
+import type { MapSpec } from '../../common/jobs.ts';
+export type { MapSpec };
 
 function blobTo<T extends Float32Array | Int32Array>(b: Buffer, C: { new(n: number): T; BYTES_PER_ELEMENT: number }): T {
   const out = new C(b.byteLength / C.BYTES_PER_ELEMENT);
