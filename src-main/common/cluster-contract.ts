@@ -133,7 +133,10 @@ export const COVARIANCES = ['full', 'diag'] as const;
 export interface ParamDef<S extends v.GenericSchema = v.GenericSchema> {
   schema: S;
   help: string;
-  /** the CLI flag (default: the field in kebab-case); `negate`: a flag that sets the field false (--no-hold) */
+  /**
+   * the CLI flag (default: the field in kebab-case; '' for a group whose parts have flags of their own, as
+   * postprocess); `negate`: a flag that sets the field false (--no-hold)
+   */
   flag?: string;
   negate?: boolean;
   /** the flag's value on the CLI (default: from the schema: a boolean is a flag, a number a number, else a string) */
