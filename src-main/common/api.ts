@@ -5,7 +5,10 @@
  */
 import type * as v from 'valibot';
 import type { RetryReport } from './jobs.ts';
-// argument shapes are inferred from their schemas (written once, in arg-schemas.ts)
+// argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
+import type {
+  backupInfoSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+} from './result-shapes.ts';
 import type {
   embedOptionsSchema, importLabelsOptionsSchema, mapFieldOptionsSchema, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema,
   suggestionQuerySchema, sweepOptionsSchema,
@@ -247,21 +250,9 @@ export interface AppApi {
   learn(o: RunRef): Promise<LearnReport>;
 }
 
-/** checkLibrary: the library file at `path` (absolute), whether it is there yet, whether it is the one open now, its schema version (0: a new one). */
-export interface LibraryCheck { path: string; exists: boolean; current: boolean; version: number }
+export type LibraryCheck = v.InferOutput<typeof libraryCheckSchema>;
 
-/** A library in the recent list. */
-export interface RecentLibrary {
-  path: string;
-  /** the file name, for menus */
-  name: string;
-  /** when it was last opened (ms since 1970) */
-  openedAt: number;
-  /** whether the file is still there */
-  exists: boolean;
-  /** whether it is the library open now */
-  current: boolean;
-}
+export type RecentLibrary = v.InferOutput<typeof recentLibrarySchema>;
 
 export type PeopleQuery = v.InferOutput<typeof peopleQuerySchema>;
 
@@ -324,21 +315,13 @@ export interface CompareReport {
   sims: number[][] | null;
 }
 
-export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
+export type BackupInfo = v.InferOutput<typeof backupInfoSchema>;
 
-export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
+export type DeleteRunReport = v.InferOutput<typeof deleteRunReportSchema>;
 
-/** What `learn` trained: the model it is for, the decisions used (pairs), held out, and held-out accuracy before/after (null: none held out). */
-export interface LearnReport {
-  runId: number; model: string; pairs: number; heldOut: number; before: number | null; after: number | null;
-  /** the metric's version for the model (one more per training) and output dimension */
-  version: number; dims: number; seconds: number;
-  /** whether the queues use it: only a metric better than the model's own cosine on the held-out decisions */
-  used: boolean;
-}
+export type LearnReport = v.InferOutput<typeof learnReportSchema>;
 
-/** A run's item states, counted: members the user decided (by how) and members placed by the run (decided + placed = the run's members). */
-export interface ItemStatesReport { runId: number; decided: number; placed: number; byHow: Record<string, number> }
+export type ItemStatesReport = v.InferOutput<typeof itemStatesReportSchema>;
 
 /** The options object of a method. */
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
@@ -374,19 +357,7 @@ export interface ExportEmbeddingsReport {
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
 export type ImportLabelsOptions = v.InferOutput<typeof importLabelsOptionsSchema>;
 
-export interface ExportXmpReport {
-  runId: number;
-  /** photos with at least one named face */
-  photos: number;
-  /** face regions written */
-  regions: number;
-  created: number;
-  updated: number;
-  /** sidecars that already said the same (not rewritten) */
-  unchanged: number;
-  failed: number;
-  failures: Array<{ path: string; reason: string }>;
-}
+export type ExportXmpReport = v.InferOutput<typeof exportXmpReportSchema>;
 
 export interface ImportXmpReport {
   /** sidecars read */

@@ -25,6 +25,10 @@ import {
   embedOptionsSchema, exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importLabelsOptionsSchema, importRunOptionsSchema, itemRefSchema, mapFieldOptionsSchema,
   mapParamsSchema, page, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema, suggestionQuerySchema, sweepOptionsSchema,
 } from './arg-schemas.ts';
+import {
+  backupInfoSchema, checkReportSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+  removeFolderReportSchema,
+} from './result-shapes.ts';
 
 export { clusterParamsSchema, itemKindSchema, itemRefSchema, mapParamsSchema };
 const clusterRef = () => int(0);
@@ -284,7 +288,6 @@ const librarySettingsSchema = v.object({
   autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()), faceMinQuality: nul(anyNum()), faceExcludedFolders: v.array(str()), learnInBackground: v.boolean(),
 });
 const personLiteSchema = v.object({ cluster: nint(), name: nul(str()), size: nint(), avatar: nul(nint()) });
-const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
   source: str(), mode: picklist(LABEL_MODES), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
   unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
@@ -377,8 +380,8 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   listRoots: v.array(rootSchema),
   addRoots: v.array(rootSchema),
   removeRoot: voidSchema,
-  removeFolder: v.object({ removed: str(), photos: nint(), faces: nint() }),
-  check: v.object({ ok: v.boolean(), problems: v.array(v.object({ kind: str(), message: str(), count: nint() })) }),
+  removeFolder: removeFolderReportSchema,
+  check: checkReportSchema,
   scan: jobInfoOf('scan'),
   listPhotos: pageOf(photoSummarySchema),
   getPhoto: photoDetailSchema,
@@ -398,10 +401,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   getClusters: v.array(clusterRowSchema),
   exportRun: jobInfoOf('export'),
   importLabels: importLabelsReportSchema,
-  exportXmp: v.object({
-    runId: id(), photos: nint(), regions: nint(), created: nint(), updated: nint(), unchanged: nint(), failed: nint(),
-    failures: v.array(v.object({ path: str(), reason: str() })),
-  }),
+  exportXmp: exportXmpReportSchema,
   importXmp: v.object({
     sidecars: nint(), regions: nint(), matched: nint(), unmatched: nint(), failures: v.array(v.object({ path: str(), reason: str() })),
     labels: nul(importLabelsReportSchema),
@@ -417,7 +417,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   undo: nul(editResultSchema),
   redo: nul(editResultSchema),
   getHistory: historySchema,
-  getItemStates: v.object({ runId: id(), decided: nint(), placed: nint(), byHow: v.record(v.string(), nint()) }),
+  getItemStates: itemStatesReportSchema,
   getClusterMembers: pageOf(itemViewSchema),
   getItems: v.array(itemViewSchema),
   getReviewQueue: pageOf(itemViewSchema),
@@ -456,21 +456,21 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
   retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),
   renameRun: runInfoSchema,
-  deleteRun: v.object({ runId: id(), clusters: nint(), named: nint(), items: nint(), edits: nint() }),
+  deleteRun: deleteRunReportSchema,
   checkExportTarget: v.object({ to: str(), exists: v.boolean() }),
   listBackups: v.array(backupInfoSchema),
   backupNow: backupInfoSchema,
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()), fromTrash: v.array(str()) }),
   openLibrary: libraryInfoSchema,
-  listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
-  checkLibrary: v.object({ path: str(), exists: v.boolean(), current: v.boolean(), version: nint() }),
+  listRecentLibraries: v.array(recentLibrarySchema),
+  checkLibrary: libraryCheckSchema,
   // people and faces
   listPeople: v.array(v.object({
     cluster: nint(), name: nul(str()), size: nint(), hidden: v.boolean(), curated: v.boolean(), avatar: nul(nint()), avatarChosen: v.boolean(),
     changedAt: nul(anyNum()), thumb: nul(str()), meanSim: nul(anyNum()),
   })),
   setPerson: editResultSchema,
-  learn: v.object({ runId: id(), model: text(), pairs: nint(), heldOut: nint(), before: nul(range(0, 1)), after: nul(range(0, 1)), version: id(), dims: id(), seconds: anyNum(), used: v.boolean() }),
+  learn: learnReportSchema,
   getSuggestions: v.object({
     runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(), margin: anyNum(), candidates: nint(), rejected: nint(),
     suggestions: v.array(v.object({

@@ -1,7 +1,8 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
 import type * as v from 'valibot';
 import type { ErrorPayload } from './errors.ts';
-// argument shapes are inferred from their schemas (written once, in arg-schemas.ts)
+// argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
+import type { checkProblemSchema, checkReportSchema, removeFolderReportSchema } from './result-shapes.ts';
 import type { exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importRunOptionsSchema, itemRefSchema, mapParamsSchema } from './arg-schemas.ts';
 import type { EXPORT_ACTIONS, EXPORT_FORMATS, FACE_EXPORTS, ITEM_KINDS, JOB_STATES, LINK_MODES, MAP_METHODS, METRICS, SUGGESTION_ZONES, TSNE_METHODS, COLUMNAR_FORMATS } from './schema-kit.ts';
 
@@ -19,25 +20,11 @@ export interface ItemIds {
   ids: Int32Array;
 }
 
-/** What removing a folder removed. */
-export interface RemoveFolderReport {
-  /** the folder's path */
-  removed: string;
-  photos: number;
-  faces: number;
-}
+export type RemoveFolderReport = v.InferOutput<typeof removeFolderReportSchema>;
 
-/** One finding of the library check (`constellate check`). */
-export interface CheckProblem {
-  kind: string;
-  message: string;
-  count: number;
-}
+export type CheckProblem = v.InferOutput<typeof checkProblemSchema>;
 
-export interface CheckReport {
-  ok: boolean;
-  problems: CheckProblem[];
-}
+export type CheckReport = v.InferOutput<typeof checkReportSchema>;
 
 export interface Root {
   id: number;
