@@ -37,6 +37,9 @@ describe('cluster contract', () => {
     const cases: Array<[unknown, string, string]> = [
       [{ algo: 'hdbscan', minClusterSize: 1 }, '--min-cluster-size: expected an integer >= 2, got 1', 'minClusterSize: expected an integer >= 2, got 1'],
       [{ algo: 'magic' }, '--algo: expected one of', 'algo: expected one of'],
+      [{ algo: 'gmm', covariance: 'tied' }, '--covariance: expected full or diag, got tied', 'covariance: expected one of full, diag, got "tied"'],
+      [{ algo: 'ward', k: 2, linkage: 'single' }, '--linkage: expected ward, average or complete, got single', 'linkage: expected one of ward, average, complete'],
+      [{ preset: 'faces' }, '--preset: expected one of people, themes, objects, duplicates', 'preset: expected one of people, themes'],
       [{}, '--algo: is required (or give a preset', 'algo: is required (or give a preset'],
       [{ algo: 'kmeans' }, '--k: is required for k-means', 'k: is required for k-means'],
       [{ algo: 'ward', k: 3, distanceThreshold: 0.4 }, '--distance-threshold: give either --k or --distance-threshold', 'distanceThreshold: give either k or distanceThreshold'],

@@ -306,12 +306,22 @@ export function checkClusterRequest(p: unknown, names: 'flag' | 'field', planned
   const say = (x: (typeof RULES)[keyof typeof RULES]) => x.say((f) => nameOf([f], names));
   if (!r.success) {
     const issue = r.issues[0];
+    const keys = (issue.path ?? []).map((k) => String(k.key));
     const broken = Object.values(RULES).find((x) => x.message === issue.message);
-    throw badArg(nameOf((issue.path ?? []).map((k) => String(k.key)), names), broken ? say(broken) : issue.message);
+    throw badArg(nameOf(keys, names), broken ? say(broken) : names === 'flag' ? flagMessage(keys, issue) : issue.message);
   }
   const out = r.output as ClusterRequest;
   if (planned) for (const x of Object.values(RULES)) if (!x.ok(out, true)) throw badArg(nameOf([x.field], names), say(x));
   return out;
+}
+
+/** A bad choice on the command line, in the CLI's words: `expected eom or leaf, got tree` (the algorithm keeps the API's). */
+function flagMessage(keys: string[], issue: v.BaseIssue<unknown>): string {
+  const def = keys.length === 1 && keys[0] !== 'algo' ? (CLUSTER_PARAMS as Record<string, ParamDef>)[keys[0]] : undefined;
+  const options = (def?.schema as { options?: readonly string[] } | undefined)?.options;
+  if (issue.type !== 'picklist' || !options) return issue.message;
+  const list = options.length <= 3 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : `one of ${options.join(', ')}`;
+  return `expected ${list}, got ${String(issue.input)}`;
 }
 
 function nameOf(keys: string[], names: 'flag' | 'field'): string {
