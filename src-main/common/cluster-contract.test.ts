@@ -40,7 +40,7 @@ describe('cluster contract', () => {
       [{ algo: 'gmm', covariance: 'tied' }, '--covariance: expected full or diag, got tied', 'covariance: expected one of full, diag, got "tied"'],
       [{ algo: 'ward', k: 2, linkage: 'single' }, '--linkage: expected ward, average or complete, got single', 'linkage: expected one of ward, average, complete'],
       [{ preset: 'faces' }, '--preset: expected one of people, themes, objects, duplicates', 'preset: expected one of people, themes'],
-      [{}, '--algo: is required (or give a preset', 'algo: is required (or give a preset'],
+      [{}, '--algo: is required: kmeans, minibatch-kmeans, hdbscan, dbscan, ward, dec or gmm (or --preset people|themes|objects|duplicates', 'algo: is required (or give a preset'],
       [{ algo: 'kmeans' }, '--k: is required for k-means', 'k: is required for k-means'],
       [{ algo: 'ward', k: 3, distanceThreshold: 0.4 }, '--distance-threshold: give either --k or --distance-threshold', 'distanceThreshold: give either k or distanceThreshold'],
       [{ algo: 'kmeans', k: 2, postprocess: { minSim: 3 } }, '--min-sim: expected a number in [-1, 1]', 'postprocess.minSim: expected a number in [-1, 1]'],

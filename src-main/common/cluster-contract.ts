@@ -227,7 +227,8 @@ const needsK = (p: ClusterRequest) => p.algo !== undefined && p.algo !== 'ward' 
 type Namer = (field: string) => string;
 const rule = (field: string, say: (name: Namer) => string, ok: (p: ClusterRequest, planned?: boolean) => boolean) => ({ field, say, message: say((f) => f), ok });
 const RULES = {
-  algo: rule('algo', () => `is required (or give a preset: ${CLUSTER_PRESETS.join(', ')})`, (p) => p.algo !== undefined || p.preset !== undefined),
+  algo: rule('algo', (n) => (n('preset') === 'preset' ? `is required (or give a preset: ${CLUSTER_PRESETS.join(', ')})`
+    : `is required: ${CLUSTER_ALGOS.slice(0, -1).join(', ')} or ${CLUSTER_ALGOS[CLUSTER_ALGOS.length - 1]} (or ${n('preset')} ${CLUSTER_PRESETS.join('|')})`), (p) => p.algo !== undefined || p.preset !== undefined),
   k: rule('k', () => 'is required for k-means and dec', (p, planned = false) => !(needsK(p) && p.k === undefined && (planned || !p.preset))),
   eps: rule('eps', () => 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)', (p, planned = false) => !(p.algo === 'dbscan' && p.eps === undefined && (planned || !p.preset))),
   epsZero: rule('eps', () => 'must be > 0', (p) => !(p.algo !== 'hdbscan' && p.eps === 0)),
