@@ -58,4 +58,17 @@ describe('cluster --embeddings --preset people', () => {
     expect(link.largest).toBeLessThanOrEqual(0.05 * lib.n);
     expect(Math.max(...j.top10.map((c: { size: number }) => c.size))).toBe(link.largest);
   });
+
+  it('plans as a library run does (core/cluster/plan.ts): a threshold given is used as given, not replaced by the data\'s', () => {
+    const d = 32;
+    const lib = library(createRng(7), 12, 4, 20, d);
+    const Xf = join(t.dir, 'X2.npy');
+    writeNpy(Xf, lib.X, [lib.n, d]);
+    const r = cli(['cluster', '--embeddings', Xf, '--preset', 'people', '--distance-threshold', '0.6', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.params).toMatchObject({ algo: 'ward', linkage: 'average', distanceThreshold: 0.6, preset: 'people' });
+    expect(j.record.preset.tail).toBeUndefined();
+    expect(j.record.preset.link).toBeUndefined();
+  });
 });

@@ -9,12 +9,12 @@ import type { Command } from './command.ts';
 const exportCmd: Command = {
   spec: {
     name: 'export', summary: 'export a run\'s groups as folders (copies, links or face crops), CSV, JSON or an HTML report', positionals: [0, 0],
-    usage: 'constellate export --run ID --to DIR --format folders|csv|json|html [--link copy|hardlink|symlink] [--faces crops|photos] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]',
+    usage: `constellate export --run ID --to DIR --format ${EXPORT_FORMATS.join('|')} [--link ${LINK_MODES.join('|')}] [--faces crops|photos] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]`,
     options: {
       run: { type: 'number', help: 'the run to export (the runId printed by constellate cluster)' },
       to: { type: 'string', help: 'target folder (created if missing; existing files are never overwritten)' },
-      format: { type: 'string', help: 'folders | csv | json | html' },
-      link: { type: 'string', help: 'folders: copy (default) | hardlink | symlink; face crops are always new files' },
+      format: { type: 'string', help: EXPORT_FORMATS.join(' | ') },
+      link: { type: 'string', help: `folders: ${LINK_MODES.join(' | ')} (default ${LINK_MODES[0]}); face crops are always new files` },
       faces: { type: 'string', help: 'folders of a face run: crops (default, one file per face) | photos (each person\'s original photos, once each, by --link)' },
       'dry-run': { type: 'flag', help: 'list what would be written and write nothing' },
       'curated-only': { type: 'flag', help: 'only groups marked curated' },

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { MapOutput } from '../algo/map/run.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { MapParams } from '../common/types.ts';
+import { MAP_METHODS, TSNE_METHODS } from '../common/schema-kit.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
 import { runTask, toShared } from '../core/workers/pool.ts';
 import type { MapTaskPayload } from '../core/map/map-task.ts';
@@ -11,8 +12,8 @@ import type { Command } from './command.ts';
 
 function paramsFrom(ctx: CliContext): MapParams {
   const method = ctx.opt<string>('method');
-  if (!method) throw badArg('--method', 'is required: umap, tsne or pca');
-  if (!['umap', 'tsne', 'pca'].includes(method)) throw badArg('--method', `expected umap, tsne or pca, got ${method}`);
+  if (!method) throw badArg('--method', `is required: ${MAP_METHODS.join(', ')}`);
+  if (!(MAP_METHODS as readonly string[]).includes(method)) throw badArg('--method', `expected ${MAP_METHODS.join(', ')}, got ${method}`);
   const metric = ctx.opt<string>('metric');
   if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
   const p: MapParams = {
@@ -25,7 +26,7 @@ function paramsFrom(ctx: CliContext): MapParams {
   if (p.nNeighbors !== undefined && (!Number.isInteger(p.nNeighbors) || p.nNeighbors < 2)) throw badArg(ctx.opt('neighbors') !== undefined ? '--neighbors' : '--n-neighbors', `expected an integer >= 2, got ${p.nNeighbors}`);
   if (p.minDist !== undefined && !(p.minDist >= 0)) throw badArg('--min-dist', `expected a number >= 0, got ${p.minDist}`);
   if (p.perplexity !== undefined && !(p.perplexity > 0)) throw badArg('--perplexity', `expected a number > 0, got ${p.perplexity}`);
-  if (p.tsneMethod !== undefined && !['exact', 'bh', 'fft', 'auto'].includes(p.tsneMethod)) throw badArg('--tsne-method', `expected exact, bh, fft or auto, got ${p.tsneMethod}`);
+  if (p.tsneMethod !== undefined && !TSNE_METHODS.includes(p.tsneMethod)) throw badArg('--tsne-method', `expected ${TSNE_METHODS.join(', ')}, got ${p.tsneMethod}`);
   if (p.tsneMethod !== undefined && p.method !== 'tsne') throw badArg('--tsne-method', `is for --method tsne, got --method ${p.method}`);
   return p;
 }
@@ -33,14 +34,14 @@ function paramsFrom(ctx: CliContext): MapParams {
 const map: Command = {
   spec: {
     name: 'map', summary: 'compute a 2-D map (UMAP, t-SNE or PCA) of a model\'s embeddings or of a .npy matrix', positionals: [0, 0],
-    usage: 'constellate map --model NAME --method umap|tsne|pca [--neighbors N] [--min-dist D] [--perplexity P] [--seed S] [--library F] [--json]\n' +
-      '       constellate map --embeddings X.npy --method umap|tsne|pca [--seed N] --out xy.npy [--labels y.npy] --json',
+    usage: `constellate map --model NAME --method ${MAP_METHODS.join('|')} [--neighbors N] [--min-dist D] [--perplexity P] [--seed S] [--library F] [--json]\n` +
+      `       constellate map --embeddings X.npy --method ${MAP_METHODS.join('|')} [--seed N] --out xy.npy [--labels y.npy] --json`,
     options: {
       model: { type: 'string', help: 'embeddings in the library' },
       embeddings: { type: 'string', help: 'matrix mode: map the rows of this .npy' },
       out: { type: 'string', help: 'matrix mode: write the N x 2 float32 map here' },
       labels: { type: 'string', help: 'matrix mode: y.npy to report 10-NN label agreement (and trustworthiness)' },
-      method: { type: 'string', help: 'umap | tsne | pca' },
+      method: { type: 'string', help: MAP_METHODS.join(' | ') },
       seed: { type: 'number', help: 'random seed (default 0): same seed, same map' },
       metric: { type: 'string', help: 'cosine (default) | euclidean' },
       neighbors: { type: 'number', help: 'UMAP n_neighbors (default 15)' },

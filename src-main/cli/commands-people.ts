@@ -1,6 +1,7 @@
 /** People and faces: people of a run, a person's suggestion queue, merge suggestions. */
 import { AppError } from '../common/errors.ts';
 import type { AppApi } from '../common/api.ts';
+import { PEOPLE_SORTS } from '../common/schema-kit.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 
@@ -14,7 +15,7 @@ function runOf(ctx: CliContext, cmd: string): number {
 const people: Command = {
   spec: {
     name: 'people', summary: 'the people of a face run: cluster, name, size, hidden (search, sort)', positionals: [0, 0],
-    usage: 'constellate people --run ID [--search TEXT] [--sort name|size|recent] [--hidden] [--library F] [--json]',
+    usage: `constellate people --run ID [--search TEXT] [--sort ${PEOPLE_SORTS.join('|')}] [--hidden] [--library F] [--json]`,
     options: {
       run: { type: 'number', help: 'run id' },
       search: { type: 'string', help: 'names containing this (case-insensitive)' },
@@ -25,8 +26,8 @@ const people: Command = {
   async run(ctx) {
     const runId = runOf(ctx, 'people');
     const sort = ctx.opt<string>('sort');
-    if (sort !== undefined && !['name', 'size', 'recent'].includes(sort)) throw new AppError('BAD_ARGUMENT', `--sort: expected name, size or recent, got ${sort}`);
-    const rows = (await ctx.api({ readFallback: true }).listPeople({ runId, search: ctx.opt<string>('search'), sort: sort as 'name' | 'size' | 'recent' | undefined, includeHidden: !!ctx.opt('hidden') }))
+    if (sort !== undefined && !(PEOPLE_SORTS as readonly string[]).includes(sort)) throw new AppError('BAD_ARGUMENT', `--sort: expected ${PEOPLE_SORTS.join(', ')}, got ${sort}`);
+    const rows = (await ctx.api({ readFallback: true }).listPeople({ runId, search: ctx.opt<string>('search'), sort: sort as (typeof PEOPLE_SORTS)[number] | undefined, includeHidden: !!ctx.opt('hidden') }))
       .map((p) => ({ cluster: p.cluster, name: p.name, size: p.size, hidden: p.hidden, curated: p.curated, avatar: p.avatar, changedAt: p.changedAt }));
     ctx.out(rows, rows.map((p) => `${String(p.cluster).padStart(5)}  ${String(p.size).padStart(6)}  ${p.hidden ? 'hidden' : '      '}  ${p.name ?? ''}`).join('\n') || 'no people');
   },

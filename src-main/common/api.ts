@@ -3,7 +3,17 @@
  * promise. Three transports carry it unchanged: Electron IPC (preload exposes exactly these methods),
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
+import type * as v from 'valibot';
 import type { RetryReport } from './jobs.ts';
+// argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
+import type {
+  backupInfoSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+} from './result-shapes.ts';
+import type {
+  embedOptionsSchema, importLabelsOptionsSchema, mapFieldOptionsSchema, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema,
+  suggestionQuerySchema, sweepOptionsSchema,
+} from './arg-schemas.ts';
+import type { COLUMNAR_FORMATS, LABEL_MODES, MAP_FIELDS, PEOPLE_SORTS, SWEEP_KINDS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
 import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
@@ -11,12 +21,7 @@ import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp
 import type { LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from './types.ts';
 import type { AppEvent, JobInfo } from './jobs.ts';
 
-export interface PhotoQuery {
-  offset?: number;
-  limit?: number;
-  rootId?: number;
-  status?: 'ok' | 'missing';
-}
+export type PhotoQuery = v.InferOutput<typeof photoQuerySchema>;
 
 /** Options of a method that takes none. */
 export type NoOptions = Record<string, never>;
@@ -123,7 +128,7 @@ export interface AppApi {
   /** Starts a job importing a model's embeddings from a Parquet file, a folder of Parquet parts or an Arrow IPC file. */
   importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>>;
   /** Writes a model's embeddings as Parquet or Arrow (id, path, sha256, box, embedding). */
-  exportEmbeddingsFile(o: { model: string; out: string; format: 'parquet' | 'arrow'; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
+  exportEmbeddingsFile(o: { model: string; out: string; format: (typeof COLUMNAR_FORMATS)[number]; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
   /** Starts a job storing a run clustered elsewhere (item, cluster label, optional probability) with centroids, samples and metrics computed here. */
   importRun(o: ImportRunOptions): Promise<JobInfo<'importRun'>>;
   /** Starts a job writing a job bundle (items.parquet, model files, Dask driver) for an existing distributed engine. */
@@ -245,57 +250,15 @@ export interface AppApi {
   learn(o: RunRef): Promise<LearnReport>;
 }
 
-/** checkLibrary: the library file at `path` (absolute), whether it is there yet, whether it is the one open now, its schema version (0: a new one). */
-export interface LibraryCheck { path: string; exists: boolean; current: boolean; version: number }
+export type LibraryCheck = v.InferOutput<typeof libraryCheckSchema>;
 
-/** A library in the recent list. */
-export interface RecentLibrary {
-  path: string;
-  /** the file name, for menus */
-  name: string;
-  /** when it was last opened (ms since 1970) */
-  openedAt: number;
-  /** whether the file is still there */
-  exists: boolean;
-  /** whether it is the library open now */
-  current: boolean;
-}
+export type RecentLibrary = v.InferOutput<typeof recentLibrarySchema>;
 
-export interface PeopleQuery {
-  runId: number;
-  search?: string;
-  sort?: 'name' | 'size' | 'recent';
-  includeHidden?: boolean;
-}
+export type PeopleQuery = v.InferOutput<typeof peopleQuerySchema>;
 
-export interface SuggestionQuery {
-  runId: number;
-  cluster: number;
-  /** suggestions returned (default 50, at most 1000) */
-  limit?: number;
-  /** at least this similarity (default: the model's identity threshold; never lower) */
-  threshold?: number;
-  /** over the second-best person (default 0.05) */
-  margin?: number;
-}
+export type SuggestionQuery = v.InferOutput<typeof suggestionQuerySchema>;
 
-export interface SearchOptions {
-  kind: ItemKind;
-  /** with `group`: the run whose group names are searched (and the views carry their cluster in it) */
-  runId?: number;
-  group?: string;
-  folder?: string;
-  fileName?: string;
-  /** dates (YYYY-MM-DD, inclusive, or ISO times) of the photo: EXIF date taken, else the file's modification time */
-  from?: string;
-  to?: string;
-  /** words to search for (CLIP text search): the photos nearest to them, best first; the other fields narrow them */
-  text?: string;
-  /** text search: the photo model whose text encoder ranks (default: the first one with a text encoder) */
-  model?: string;
-  /** views returned (default 200, at most 5000); `ids` has every match */
-  limit?: number;
-}
+export type SearchOptions = v.InferOutput<typeof searchOptionsSchema>;
 
 export interface SearchResult {
   kind: ItemKind;
@@ -307,20 +270,9 @@ export interface SearchResult {
   model?: string;
 }
 
-export type MapFieldName = 'cluster' | 'folder' | 'label' | 'curated' | 'score' | 'date';
+export type MapFieldName = (typeof MAP_FIELDS)[number];
 
-export interface MapFieldOptions {
-  mapId: number;
-  field: MapFieldName;
-  /** cluster, curated and score 'similarity' are of a run */
-  runId?: number;
-  /** label: the labels' source (default 'import') */
-  labelSource?: string;
-  /** score: 'similarity' (a member's cosine to its cluster centroid in the run) or 'detection' (the face detector's score) */
-  score?: 'similarity' | 'detection';
-  /** score and date: number of bins (default 8) */
-  bins?: number;
-}
+export type MapFieldOptions = v.InferOutput<typeof mapFieldOptionsSchema>;
 
 export interface MapField {
   mapId: number; field: MapFieldName; kind: ItemKind; n: number;
@@ -366,56 +318,22 @@ export interface CompareReport {
   sims: number[][] | null;
 }
 
-export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
+export type BackupInfo = v.InferOutput<typeof backupInfoSchema>;
 
-export interface DeleteRunReport { runId: number; clusters: number; named: number; items: number; edits: number }
+export type DeleteRunReport = v.InferOutput<typeof deleteRunReportSchema>;
 
-/** What `learn` trained: the model it is for, the decisions used (pairs), held out, and held-out accuracy before/after (null: none held out). */
-export interface LearnReport {
-  runId: number; model: string; pairs: number; heldOut: number; before: number | null; after: number | null;
-  /** the metric's version for the model (one more per training) and output dimension */
-  version: number; dims: number; seconds: number;
-  /** whether the queues use it: only a metric better than the model's own cosine on the held-out decisions */
-  used: boolean;
-}
+export type LearnReport = v.InferOutput<typeof learnReportSchema>;
 
-/** A run's item states, counted: members the user decided (by how) and members placed by the run (decided + placed = the run's members). */
-export interface ItemStatesReport { runId: number; decided: number; placed: number; byHow: Record<string, number> }
+export type ItemStatesReport = v.InferOutput<typeof itemStatesReportSchema>;
 
 /** The options object of a method. */
 export type ApiArgs<M extends keyof AppApi> = Parameters<AppApi[M]>[0];
 /** What a method resolves with. */
 export type ApiResult<M extends keyof AppApi> = Awaited<ReturnType<AppApi[M]>>;
 
-export interface SimilarOptions {
-  model: string;
-  item?: ItemRef;
-  items?: ItemRef[];
-  k?: number;
-  combine?: 'mean' | 'max';
-  runId?: number;
-}
+export type SimilarOptions = v.InferOutput<typeof similarOptionsSchema>;
 
-export interface SweepOptions {
-  model: string;
-  kind: 'elbow' | 'silhouette' | 'dbscan';
-  values: number[];
-  minSamples?: number;
-  minClusters?: number;
-  maxNoiseShare?: number;
-  /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
-  space?: 'raw' | 'umap';
-  /**
-   * what ranks a DBSCAN sweep's settings: 'dbcv' (default; density-based cluster validation, Moulavi et al. 2014,
-   * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
-   */
-  score?: 'silhouette' | 'dbcv';
-  /**
-   * known labels to rank by ('folders', 'imported' or a labels file, as for cluster): every kind is then scored by the
-   * AMI against them (ARI beside it) and the best is the one that agrees most; items without a label are left out
-   */
-  labels?: string | null;
-}
+export type SweepOptions = v.InferOutput<typeof sweepOptionsSchema>;
 
 export interface CatalogItem {
   id: string; title: string; kind: string; url: string; size: number | null; sha256: string | null; license: string;
@@ -429,15 +347,7 @@ export interface ClusterOptions {
   labels?: string | null;
 }
 
-export interface EmbedOptions {
-  model: string;
-  batch?: number;
-  workers?: number;
-  minFaceSize?: number;
-  scoreThreshold?: number;
-  /** face quality floor (feature norm; default 2.2, 0 keeps every detection) */
-  minFaceQuality?: number;
-}
+export type EmbedOptions = v.InferOutput<typeof embedOptionsSchema>;
 
 export interface ImportEmbeddingsReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
@@ -448,26 +358,9 @@ export interface ExportEmbeddingsReport {
 }
 
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
-export interface ImportLabelsOptions {
-  /** name (and mark curated when unanimous) the run's groups after the labels (default true) */
-  seed?: boolean;
-  /** the run whose groups are named, as one undoable edit (default: the newest run of a kind that got labels) */
-  runId?: number;
-}
+export type ImportLabelsOptions = v.InferOutput<typeof importLabelsOptionsSchema>;
 
-export interface ExportXmpReport {
-  runId: number;
-  /** photos with at least one named face */
-  photos: number;
-  /** face regions written */
-  regions: number;
-  created: number;
-  updated: number;
-  /** sidecars that already said the same (not rewritten) */
-  unchanged: number;
-  failed: number;
-  failures: Array<{ path: string; reason: string }>;
-}
+export type ExportXmpReport = v.InferOutput<typeof exportXmpReportSchema>;
 
 export interface ImportXmpReport {
   /** sidecars read */
@@ -484,12 +377,29 @@ export interface ImportXmpReport {
 }
 
 export interface ImportLabelsReport {
-  source: string; mode: 'csv' | 'json' | 'folders' | 'parquet'; rows: number; matched: number; photos: number; faces: number; inherited: number;
-  unmatched: number; unmatchedPaths: string[]; ignored: number; conflicts: number; labels: number;
-  seeded: Array<{ runId: number; kind: 'photo' | 'face'; named: number; curated: number }>;
-  /** the run whose groups were named (null: none) */
+  source: string;
+  mode: (typeof LABEL_MODES)[number];
+  /** rows (files) or images (folders) read */
+  rows: number;
+  /** rows/images matched to at least one library item */
+  matched: number;
+  /** labels written, by kind (photo / face; inherited face labels included) */
+  photos: number;
+  faces: number;
+  /** faces labeled from their single-face photo */
+  inherited: number;
+  unmatched: number;
+  unmatchedPaths: string[];
+  /** rows without a label, and images directly inside the folder (no label folder) */
+  ignored: number;
+  /** items given different labels by different rows (the last one wins) */
+  conflicts: number;
+  /** distinct labels */
+  labels: number;
+  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
+  /** the run whose groups were named (null when none was: no run, or seed off) */
   runId?: number | null;
-  /** the one undoable edit that named them (null: nothing named) */
+  /** the one undoable edit that named them (null when nothing was named) */
   editId?: number | null;
 }
 

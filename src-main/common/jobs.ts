@@ -1,13 +1,14 @@
 /**
  * The job-kind map: every job kind with its typed params and result, and `JobInfo<K>`, which takes them from here, so
  * a finished job's result is typed end to end (core, transports, CLI, renderer); the events that carry jobs (AppEvent).
- * Below api.ts, above types.ts: it imports only types.ts and errors.ts. Pure: no Node, no Electron.
+ * Below api.ts, above types.ts: it imports only types.ts, schema-kit.ts (its enums) and errors.ts. Pure: no Node, no Electron.
  */
 import type { ErrorPayload } from './errors.ts';
 import type {
-  AssignReport, ClusterParams, ExportJobReport, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport,
+  AssignReport, ClusterParams, ExportJobReport, ExportRunOptions, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport,
   ItemKind, JobProgress, JobState, LibraryInfo, MapInfo, MapParams, RunChange, RunInfo, ScanResult,
 } from './types.ts';
+import type { SWEEP_KINDS } from './schema-kit.ts';
 
 export interface EmbedSpec {
   /** 'photo', 'face', or the path of a model manifest (JSON) */
@@ -86,8 +87,8 @@ export interface ClusterReport extends RunInfo {
 }
 
 export interface ExportSpec {
-  runId: number; to: string; format: ExportRunReport['format']; link: 'copy' | 'hardlink' | 'symlink';
-  faces?: 'crops' | 'photos';
+  runId: number; to: string; format: ExportRunReport['format']; link: NonNullable<ExportRunOptions['link']>;
+  faces?: ExportRunOptions['faces'];
   dryRun: boolean; curatedOnly: boolean; includeNoise: boolean;
 }
 
@@ -127,7 +128,7 @@ export interface SweepResult {
   labels?: { source: string; known: number; classes: number };
 }
 
-export type SweepKind = 'elbow' | 'silhouette' | 'dbscan';
+export type SweepKind = (typeof SWEEP_KINDS)[number];
 
 export interface DownloadResult {
   path: string;

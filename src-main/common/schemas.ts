@@ -13,80 +13,24 @@ import type {
   MapInfo, MapParams, ModelInfo, PhotoDetail, PhotoSummary, Root, RunInfo, ScanIssue, ScanResult,
 } from './types.ts';
 
-/** `expected WHAT, got VALUE`: the project's wording for a bad parameter */
-const m = (what: string) => (issue: v.BaseIssue<unknown>) => `expected ${what}, got ${issue.received}`;
-const num = () => v.pipe(v.number(m('a number')), v.finite(m('a finite number')));
-const int = (min = 0) => v.pipe(v.number(m(`an integer >= ${min}`)), v.integer(m(`an integer >= ${min}`)), v.minValue(min, m(`an integer >= ${min}`)));
-const id = () => int(1);
-const text = () => v.pipe(v.string(m('a non-empty string')), v.minLength(1, m('a non-empty string')));
-const range = (lo: number, hi: number) => v.pipe(num(), v.minValue(lo, m(`a number in [${lo}, ${hi}]`)), v.maxValue(hi, m(`a number in [${lo}, ${hi}]`)));
-const opt = v.optional;
-const picklist = <const T extends readonly string[]>(xs: T) => v.picklist(xs, m(`one of ${xs.join(', ')}`));
+import {
+  COLUMNAR_FORMATS, EXPORT_ACTIONS, EXPORT_FORMATS, LABEL_MODES, FACE_EXPORTS, JOB_STATES, LINK_MODES, MAP_FIELDS, MAP_METHODS, METRICS, PEOPLE_SORTS, SUGGESTION_ZONES, SWEEP_KINDS, TSNE_METHODS, id, int, itemKindSchema, m, num, opt, picklist, range, text,
+} from './schema-kit.ts';
+import { clusterParamsSchema } from './cluster-contract.ts';
+
 /** the options object of a method that takes none (an empty object, or nothing) */
 const none = opt(v.strictObject({}));
 
-export const itemKindSchema = picklist(['photo', 'face']);
-export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
+import {
+  embedOptionsSchema, exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importLabelsOptionsSchema, importRunOptionsSchema, itemRefSchema, mapFieldOptionsSchema,
+  mapParamsSchema, page, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema, suggestionQuerySchema, sweepOptionsSchema,
+} from './arg-schemas.ts';
+import {
+  backupInfoSchema, checkReportSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+  removeFolderReportSchema,
+} from './result-shapes.ts';
 
-/**
- * Clustering parameters, checked at submit time (ranges and what each algorithm needs), so a bad run is refused when
- * asked, never queued to fail in a worker. Loose object: engine-specific extra fields pass through to the algorithm's
- * own check (algo/cluster/run.ts), which also runs at submit time against the number of items.
- */
-export const clusterParamsSchema: v.GenericSchema<ClusterParams> = v.pipe(
-  v.looseObject({
-    algo: opt(picklist(['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'])),
-    preset: opt(picklist(['people', 'themes', 'objects', 'duplicates'])),
-    holdGroups: opt(v.boolean()),
-    exact: opt(v.boolean()),
-    metric: opt(picklist(['cosine', 'euclidean'])),
-    seed: opt(int(0)),
-    k: opt(int(1)),
-    nInit: opt(int(1)),
-    batchSize: opt(int(1)),
-    minClusterSize: opt(int(2)),
-    minSamples: opt(int(1)),
-    eps: opt(v.pipe(num(), v.minValue(0))),
-    selection: opt(picklist(['eom', 'leaf'])),
-    allowSingleCluster: opt(v.boolean()),
-    attachNoise: opt(range(-1, 1)),
-    linkage: opt(picklist(['ward', 'average', 'complete'])),
-    distanceThreshold: opt(v.pipe(num(), v.gtValue(0))),
-    reduce: opt(v.union([v.literal(0), v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
-      v.pipe(v.string(), v.regex(/^(none|(ae|(umap|pca|ae):[0-9-]+)(,(ae|(umap|pca|ae):[0-9-]+))*)$/))],
-      'expected umap dimensions 0 (none) or 2..100, or a chain such as ae,umap:10 / ae:32,umap:10 / pca:50,umap:10')),
-    // autoencoder / DEC training (checked here like every other parameter)
-    epochs: opt(int(1)),
-    aeBatchSize: opt(int(1)),
-    patience: opt(int(1)),
-    minUpdates: opt(int(1)),
-    tol: opt(v.pipe(num(), v.minValue(0), v.ltValue(1))),
-    updateInterval: opt(int(1)),
-    maxIter: opt(int(1)),
-    maxEpochs: opt(int(1)),
-    covariance: opt(picklist(['full', 'diag'])),
-    postprocess: opt(v.strictObject({ dedupeSources: opt(v.boolean()), minSim: opt(v.nullable(range(-1, 1))), minSize: opt(int(1)) })),
-    samples: opt(int(0)),
-  }),
-  v.forward(v.check((p) => p.algo !== undefined || p.preset !== undefined, 'is required (or give a preset: people, themes, objects, duplicates)'), ['algo']),
-  v.forward(v.check((p) => !((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined && !p.preset), 'is required for k-means and dec'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'dbscan' && p.eps === undefined && !p.preset), 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)'), ['eps']),
-  v.forward(v.check((p) => !(p.algo !== 'hdbscan' && p.eps === 0), 'must be > 0'), ['eps']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined && !p.preset), 'ward needs k or distanceThreshold'), ['k']),
-  v.forward(v.check((p) => !(p.algo === 'ward' && p.k !== undefined && p.distanceThreshold !== undefined), 'give either k or distanceThreshold, not both'), ['distanceThreshold']),
-) as v.GenericSchema<ClusterParams>;
-
-export const mapParamsSchema: v.GenericSchema<MapParams> = v.strictObject({
-  method: picklist(['umap', 'tsne', 'pca']),
-  seed: opt(int(0)),
-  metric: opt(picklist(['cosine', 'euclidean'])),
-  nNeighbors: opt(int(2)),
-  minDist: opt(v.pipe(num(), v.minValue(0))),
-  perplexity: opt(v.pipe(num(), v.gtValue(0))),
-  nEpochs: opt(int(1)),
-  tsneMethod: opt(picklist(['exact', 'bh', 'fft', 'auto'])),
-});
-
+export { clusterParamsSchema, itemKindSchema, itemRefSchema, mapParamsSchema };
 const clusterRef = () => int(0);
 const items = () => v.pipe(v.array(id()), v.minLength(1));
 const nint0 = () => v.pipe(v.number(), v.integer());
@@ -122,7 +66,6 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);
 
-const page = { offset: opt(int(0)), limit: opt(int(1)) };
 
 /** One schema per method, for its one options object (compile-time checked against the AppApi signatures). */
 export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
@@ -131,17 +74,14 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   addRoots: v.strictObject({ paths: v.pipe(v.array(text()), v.minLength(1, 'give at least one folder')) }),
   removeRoot: v.strictObject({ rootId: id() }),
   scan: opt(v.strictObject({ rootIds: opt(v.array(id())) })),
-  listPhotos: opt(v.strictObject({ ...page, rootId: opt(id()), status: opt(picklist(['ok', 'missing'])) })),
+  listPhotos: opt(photoQuerySchema),
   getPhoto: v.strictObject({ id: id() }),
   listScanIssues: opt(v.strictObject(page)),
   listJobs: none,
   getJob: v.strictObject({ id: id() }),
   waitJob: v.strictObject({ id: id(), timeoutMs: opt(int(0)) }),
   cancelJob: v.strictObject({ id: id() }),
-  embed: v.strictObject({
-    model: text(), batch: opt(int(1)), workers: opt(int(1)), minFaceSize: opt(v.pipe(num(), v.minValue(0))),
-    scoreThreshold: opt(v.pipe(num(), v.gtValue(0), v.ltValue(1))), minFaceQuality: opt(v.pipe(num(), v.minValue(0))),
-  }),
+  embed: embedOptionsSchema,
   importEmbeddings: v.strictObject({ npy: text(), ids: text(), model: text() }),
   exportEmbeddings: v.strictObject({ model: text(), out: text(), ids: opt(text()), force: opt(v.boolean()) }),
   cluster: v.strictObject({ model: text(), params: clusterParamsSchema, labels: opt(v.nullable(text())) }),
@@ -149,12 +89,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getRun: v.strictObject({ runId: id() }),
   getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),
-  exportRun: v.strictObject({
-    runId: id(), to: text(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), createMissing: opt(v.boolean()),
-    link: opt(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), dryRun: opt(v.boolean()), curatedOnly: opt(v.boolean()), includeNoise: opt(v.boolean()),
-  }),
+  exportRun: exportRunOptionsSchema,
   exportXmp: v.strictObject({ runId: id() }),
-  importXmp: opt(v.strictObject({ seed: opt(v.boolean()), runId: opt(id()) })),
+  importXmp: opt(importLabelsOptionsSchema),
   importLabels: v.strictObject({ source: text(), seed: opt(v.boolean()), runId: opt(id()) }),
   getAssignments: v.strictObject({ runId: id() }),
   getCatalog: none,
@@ -162,7 +99,7 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   computeMap: v.strictObject({ model: text(), params: mapParamsSchema }),
   listMaps: opt(v.strictObject({ model: opt(text()) })),
   getMap: v.pipe(
-    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(['umap', 'tsne', 'pca'])), setting: opt(mapParamsSchema) }),
+    v.strictObject({ id: opt(id()), model: opt(text()), method: opt(picklist(MAP_METHODS)), setting: opt(mapParamsSchema) }),
     v.forward(v.check((q) => q.id !== undefined || q.model !== undefined, 'give a map id or a model'), ['model']),
   ),
   editRun: v.strictObject({ runId: id(), op: editOpSchema }),
@@ -173,20 +110,9 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
   getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
-  similar: v.pipe(
-    v.strictObject({
-      model: text(), item: opt(itemRefSchema), items: opt(v.pipe(v.array(itemRefSchema), v.minLength(1, 'give at least one item'), v.maxLength(10_000))),
-      k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(['mean', 'max'])), runId: opt(id()),
-    }),
-    v.forward(v.check((q) => (q.item === undefined) !== (q.items === undefined), 'give either item or items (a selection)'), ['item']),
-  ),
+  similar: similarOptionsSchema,
   nearDuplicates: v.strictObject({ model: text(), threshold: opt(v.pipe(num(), v.gtValue(0), v.maxValue(1))), limit: opt(v.pipe(int(1), v.maxValue(10_000))) }),
-  sweep: v.strictObject({
-    model: text(), kind: picklist(['elbow', 'silhouette', 'dbscan']),
-    values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
-    minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)), space: opt(picklist(['raw', 'umap'])),
-    score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(v.nullable(text())),
-  }),
+  sweep: sweepOptionsSchema,
   compareRuns: v.strictObject({ a: id(), b: id() }),
   removeFolder: v.strictObject({ rootId: id() }),
   check: none,
@@ -204,32 +130,26 @@ export const API_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = {
       v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
     trash: opt(v.boolean()),
   }),
-  getMapField: v.strictObject({
-    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), runId: opt(id()), labelSource: opt(text()),
-    score: opt(picklist(['similarity', 'detection'])), bins: opt(v.pipe(int(1), v.maxValue(64))),
-  }),
-  searchItems: v.strictObject({
-    kind: itemKindSchema, runId: opt(id()), group: opt(text()), folder: opt(text()), fileName: opt(text()),
-    from: opt(text()), to: opt(text()), text: opt(text()), model: opt(text()), limit: opt(v.pipe(int(1), v.maxValue(5000))),
-  }),
+  getMapField: mapFieldOptionsSchema,
+  searchItems: searchOptionsSchema,
   assign: v.strictObject({ runId: id(), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
   getSettings: none,
   setSettings: v.strictObject({
     autoAssign: opt(v.boolean()), learnInBackground: opt(v.boolean()), watch: opt(v.boolean()), watchModels: opt(v.array(text())),
     faceMinQuality: opt(v.nullable(v.pipe(num(), v.minValue(0, m('a number >= 0'))))), faceExcludedFolders: opt(v.pipe(v.array(text()), v.maxLength(1000))),
   }),
-  importEmbeddingsFile: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), vectorColumn: opt(text()) }),
-  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(['parquet', 'arrow']), force: opt(v.boolean()) }),
-  importRun: v.strictObject({ file: text(), model: text(), idColumn: opt(text()), clusterColumn: opt(text()) }),
+  importEmbeddingsFile: importEmbeddingsFileOptionsSchema,
+  exportEmbeddingsFile: v.strictObject({ model: text(), out: text(), format: picklist(COLUMNAR_FORMATS), force: opt(v.boolean()) }),
+  importRun: importRunOptionsSchema,
   exportJob: v.strictObject({ model: text(), to: text(), partitionRows: opt(int(1)) }),
   openLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   listRecentLibraries: none,
   checkLibrary: v.strictObject({ path: text(), create: opt(v.boolean()) }),
   // people and faces
-  listPeople: v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(['name', 'size', 'recent'])), includeHidden: opt(v.boolean()) }),
+  listPeople: peopleQuerySchema,
   setPerson: v.strictObject({ runId: id(), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
   learn: v.strictObject({ runId: id() }),
-  getSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)), margin: opt(range(0, 2)) }),
+  getSuggestions: suggestionQuerySchema,
   confirmSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   rejectSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   getMergeSuggestions: v.strictObject({ runId: id(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)) }),
@@ -282,7 +202,7 @@ const box = () => v.tuple([anyNum(), anyNum(), anyNum(), anyNum()]);
 const pageOf = <T extends v.GenericSchema>(item: T) => v.object({ total: nint(), offset: nint(), items: v.array(item) });
 
 const errorPayloadSchema: v.GenericSchema<ErrorPayload> = v.object({ code: v.picklist(ERROR_CODES as ErrorCode[]), message: str() });
-const jobStateSchema: v.GenericSchema<JobState> = v.picklist(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+const jobStateSchema: v.GenericSchema<JobState> = picklist(JOB_STATES);
 const jobProgressSchema: v.GenericSchema<JobProgress> = v.object({ stage: str(), done: anyNum(), total: anyNum(), loss: opt(v.array(anyNum())) });
 
 const modelInfoSchema: v.GenericSchema<ModelInfo> = v.object({
@@ -316,9 +236,9 @@ const clusterRowSchema: v.GenericSchema<ClusterRow> = v.object({
   cluster: nint(), size: nint(), meanSim: nul(anyNum()), name: nul(str()), curated: v.boolean(), top: v.array(sampleSchema), tail: v.array(sampleSchema),
 });
 const mapInfoEntries = {
-  id: id(), model: str(), method: v.picklist(['umap', 'tsne', 'pca']), params: rec(), n: nint(), createdAt: anyNum(),
+  id: id(), model: str(), method: v.picklist(MAP_METHODS), params: rec(), n: nint(), createdAt: anyNum(),
   setting: v.object({
-    method: v.picklist(['umap', 'tsne', 'pca']), metric: v.picklist(['cosine', 'euclidean']), seed: anyNum(),
+    method: v.picklist(MAP_METHODS), metric: v.picklist(METRICS), seed: anyNum(),
     nNeighbors: opt(anyNum()), minDist: opt(anyNum()), nEpochs: opt(nul(anyNum())), perplexity: opt(nul(anyNum())),
   }),
   settingKey: str(),
@@ -342,11 +262,11 @@ const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
   installed: v.boolean(), manifestPath: nul(str()), notes: opt(str()),
 });
 const exportRunReportSchema: v.GenericSchema<ExportRunReport> = v.object({
-  runId: id(), kind: itemKindSchema, model: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), to: str(),
-  link: nul(picklist(['copy', 'hardlink', 'symlink'])), faces: opt(picklist(['crops', 'photos'])), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
+  runId: id(), kind: itemKindSchema, model: str(), format: picklist(EXPORT_FORMATS), to: str(),
+  link: nul(picklist(LINK_MODES)), faces: opt(picklist(FACE_EXPORTS)), items: nint(), groups: nint(), files: nint(), skipped: nint(), collisions: nint(),
   dryRun: v.boolean(), out: nul(str()), exportId: nul(nint()), distance: str(),
   folders: opt(v.array(v.object({ cluster: nint(), name: nul(str()), folder: str(), size: nint() }))),
-  plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(['copy', 'hardlink', 'symlink', 'crop', 'write']) }))),
+  plan: opt(v.array(v.object({ cluster: nint(), from: nul(str()), to: str(), action: picklist(EXPORT_ACTIONS) }))),
   planTruncated: opt(v.boolean()),
   skippedItems: opt(v.array(v.object({ item: nint(), path: nul(str()), reason: str() }))),
   warnings: v.array(str()),
@@ -362,15 +282,14 @@ const embedReportSchema: v.GenericSchema<EmbedReport> = v.object({
 });
 const importEmbeddingsFileReportSchema = v.object({
   model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), imported: nint(), unmatched: nint(), unmatchedPaths: v.array(str()), facesCreated: nint(),
-  format: picklist(['parquet', 'arrow']), files: nint(), source: str(),
+  format: picklist(COLUMNAR_FORMATS), files: nint(), source: str(),
 });
 const librarySettingsSchema = v.object({
   autoAssign: v.boolean(), watch: v.boolean(), watchModels: v.array(str()), faceMinQuality: nul(anyNum()), faceExcludedFolders: v.array(str()), learnInBackground: v.boolean(),
 });
 const personLiteSchema = v.object({ cluster: nint(), name: nul(str()), size: nint(), avatar: nul(nint()) });
-const backupInfoSchema = v.object({ path: str(), version: nint(), at: nint(), size: nint(), preMigration: v.boolean() });
 const importLabelsReportSchema = v.object({
-  source: str(), mode: picklist(['csv', 'json', 'folders', 'parquet']), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
+  source: str(), mode: picklist(LABEL_MODES), rows: nint(), matched: nint(), photos: nint(), faces: nint(), inherited: nint(),
   unmatched: nint(), unmatchedPaths: v.array(str()), ignored: nint(), conflicts: nint(), labels: nint(),
   seeded: v.array(v.object({ runId: id(), kind: itemKindSchema, named: nint(), curated: nint() })),
   runId: opt(nul(id())), editId: opt(nul(nint())),
@@ -380,7 +299,7 @@ const clusterReportSchema: v.GenericSchema<ClusterReport> = v.object({ ...runInf
 const sweepPointSchema: v.GenericSchema<SweepPoint> = v.object({
   param: str(), value: anyNum(), clusters: nint(), noiseShare: anyNum(), score: anyNum(), rejected: opt(str()), knee: opt(v.boolean()), ari: opt(anyNum()),
 });
-const sweepKindSchema = picklist(['elbow', 'silhouette', 'dbscan']);
+const sweepKindSchema = picklist(SWEEP_KINDS);
 const downloadResultEntries = { path: str(), size: nint(), sha256: str(), resumedFrom: nint() };
 
 /** Every job kind's params and result schemas (the job-kind map, validated). */
@@ -393,11 +312,12 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
     }),
     result: embedReportSchema,
   },
-  cluster: { params: v.object({ model: str(), params: clusterParamsSchema, labels: opt(nul(str())) }), result: clusterReportSchema },
+  // a job's parameters are planned (the preset resolved): its algorithm is always set
+  cluster: { params: v.object({ model: str(), params: clusterParamsSchema as unknown as v.GenericSchema<ClusterParams>, labels: opt(nul(str())) }), result: clusterReportSchema },
   export: {
     params: v.object({
-      runId: id(), to: str(), format: picklist(['folders', 'csv', 'json', 'html', 'parquet']), link: picklist(['copy', 'hardlink', 'symlink']),
-      faces: opt(picklist(['crops', 'photos'])), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
+      runId: id(), to: str(), format: picklist(EXPORT_FORMATS), link: picklist(LINK_MODES),
+      faces: opt(picklist(FACE_EXPORTS)), dryRun: v.boolean(), curatedOnly: v.boolean(), includeNoise: v.boolean(),
     }),
     result: exportRunReportSchema,
   },
@@ -460,8 +380,8 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   listRoots: v.array(rootSchema),
   addRoots: v.array(rootSchema),
   removeRoot: voidSchema,
-  removeFolder: v.object({ removed: str(), photos: nint(), faces: nint() }),
-  check: v.object({ ok: v.boolean(), problems: v.array(v.object({ kind: str(), message: str(), count: nint() })) }),
+  removeFolder: removeFolderReportSchema,
+  check: checkReportSchema,
   scan: jobInfoOf('scan'),
   listPhotos: pageOf(photoSummarySchema),
   getPhoto: photoDetailSchema,
@@ -481,10 +401,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   getClusters: v.array(clusterRowSchema),
   exportRun: jobInfoOf('export'),
   importLabels: importLabelsReportSchema,
-  exportXmp: v.object({
-    runId: id(), photos: nint(), regions: nint(), created: nint(), updated: nint(), unchanged: nint(), failed: nint(),
-    failures: v.array(v.object({ path: str(), reason: str() })),
-  }),
+  exportXmp: exportXmpReportSchema,
   importXmp: v.object({
     sidecars: nint(), regions: nint(), matched: nint(), unmatched: nint(), failures: v.array(v.object({ path: str(), reason: str() })),
     labels: nul(importLabelsReportSchema),
@@ -500,7 +417,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   undo: nul(editResultSchema),
   redo: nul(editResultSchema),
   getHistory: historySchema,
-  getItemStates: v.object({ runId: id(), decided: nint(), placed: nint(), byHow: v.record(v.string(), nint()) }),
+  getItemStates: itemStatesReportSchema,
   getClusterMembers: pageOf(itemViewSchema),
   getItems: v.array(itemViewSchema),
   getReviewQueue: pageOf(itemViewSchema),
@@ -515,7 +432,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   }),
   keepBestDuplicates: v.intersect([editResultSchema, v.object({ kept: v.array(nint()), rejected: v.array(nint()), rule: str() })]),
   getMapField: v.object({
-    mapId: id(), field: picklist(['cluster', 'folder', 'label', 'curated', 'score', 'date']), kind: itemKindSchema, n: nint(),
+    mapId: id(), field: picklist(MAP_FIELDS), kind: itemKindSchema, n: nint(),
     ids: v.instance(Int32Array), codes: v.instance(Int32Array), values: nul(v.instance(Float32Array)),
     legend: v.array(v.object({
       code: v.number(), label: str(), value: nul(str()), count: nint(), colour: str(), noise: v.boolean(),
@@ -524,7 +441,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   }),
   searchItems: v.object({ kind: itemKindSchema, total: nint(), ids: v.instance(Int32Array), items: v.array(itemViewSchema), scores: opt(v.instance(Float32Array)), model: opt(str()) }),
   importEmbeddingsFile: jobInfoOf('importEmbeddings'),
-  exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(['parquet', 'arrow']) }),
+  exportEmbeddingsFile: v.object({ model: str(), kind: itemKindSchema, rows: nint(), dim: nint(), out: str(), ids: str(), format: picklist(COLUMNAR_FORMATS) }),
   importRun: jobInfoOf('importRun'),
   exportJob: jobInfoOf('exportJob'),
   assign: v.object({
@@ -539,26 +456,26 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   compareRuns: v.object({ a: runInfoSchema, b: runInfoSchema, common: nint(), ari: anyNum(), ami: anyNum(), nmi: anyNum() }),
   retryFailed: v.object({ errors: nint(), retryable: nint(), rootIds: v.array(id()), scan: nul(jobInfoOf('scan')) }),
   renameRun: runInfoSchema,
-  deleteRun: v.object({ runId: id(), clusters: nint(), named: nint(), items: nint(), edits: nint() }),
+  deleteRun: deleteRunReportSchema,
   checkExportTarget: v.object({ to: str(), exists: v.boolean() }),
   listBackups: v.array(backupInfoSchema),
   backupNow: backupInfoSchema,
   restoreBackup: v.object({ restored: str(), tables: v.record(v.string(), nint()), fromTrash: v.array(str()) }),
   openLibrary: libraryInfoSchema,
-  listRecentLibraries: v.array(v.object({ path: str(), name: str(), openedAt: nint(), exists: v.boolean(), current: v.boolean() })),
-  checkLibrary: v.object({ path: str(), exists: v.boolean(), current: v.boolean(), version: nint() }),
+  listRecentLibraries: v.array(recentLibrarySchema),
+  checkLibrary: libraryCheckSchema,
   // people and faces
   listPeople: v.array(v.object({
     cluster: nint(), name: nul(str()), size: nint(), hidden: v.boolean(), curated: v.boolean(), avatar: nul(nint()), avatarChosen: v.boolean(),
     changedAt: nul(anyNum()), thumb: nul(str()), meanSim: nul(anyNum()),
   })),
   setPerson: editResultSchema,
-  learn: v.object({ runId: id(), model: text(), pairs: nint(), heldOut: nint(), before: nul(range(0, 1)), after: nul(range(0, 1)), version: id(), dims: id(), seconds: anyNum(), used: v.boolean() }),
+  learn: learnReportSchema,
   getSuggestions: v.object({
     runId: id(), cluster: nint(), name: nul(str()), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(), margin: anyNum(), candidates: nint(), rejected: nint(),
     suggestions: v.array(v.object({
       item: id(), path: str(), similarity: anyNum(), second: nul(anyNum()), secondCluster: nul(nint()), margin: nul(anyNum()),
-      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(['sure', 'maybe']),
+      source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(SUGGESTION_ZONES),
     })),
     timings: v.object({ read: anyNum(), score: anyNum() }),
   }),
@@ -566,7 +483,7 @@ export const API_RESULT_SCHEMAS: { [M in ApiMethod]: v.GenericSchema<ApiResult<M
   rejectSuggestions: editResultSchema,
   getMergeSuggestions: v.object({
     runId: id(), threshold: anyNum(), thresholdFrom: str(), sure: anyNum(),
-    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum(), zone: picklist(['sure', 'maybe']) })),
+    suggestions: v.array(v.object({ a: personLiteSchema, b: personLiteSchema, similarity: anyNum(), max: anyNum(), zone: picklist(SUGGESTION_ZONES) })),
   }),
   notSamePerson: editResultSchema,
   previewSplit: v.object({

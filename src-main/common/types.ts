@@ -1,13 +1,18 @@
 /** Plain data shapes shared by the core, the transports and the renderer. No Node, no Electron. */
+import type * as v from 'valibot';
 import type { ErrorPayload } from './errors.ts';
+// argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
+import type { checkProblemSchema, checkReportSchema, removeFolderReportSchema } from './result-shapes.ts';
+import type { exportRunOptionsSchema, importEmbeddingsFileOptionsSchema, importRunOptionsSchema, itemRefSchema, mapParamsSchema } from './arg-schemas.ts';
+import type { EXPORT_ACTIONS, EXPORT_FORMATS, FACE_EXPORTS, ITEM_KINDS, JOB_STATES, LINK_MODES, MAP_METHODS, METRICS, SUGGESTION_ZONES, TSNE_METHODS, COLUMNAR_FORMATS } from './schema-kit.ts';
 
-export type ItemKind = 'photo' | 'face';
+export type ItemKind = (typeof ITEM_KINDS)[number];
+// the clustering contract (algorithms, presets, parameters) is written once, in common/cluster-contract.ts
+import type { ClusterParams } from './cluster-contract.ts';
+export type { ClusterAlgo, ClusterParams, ClusterPreset, ClusterRequest } from './cluster-contract.ts';
 
 /** One item of the library wherever it travels: a photo or a face (their ids are separate: photo 7 is not face 7). */
-export interface ItemRef {
-  kind: ItemKind;
-  id: number;
-}
+export type ItemRef = v.InferOutput<typeof itemRefSchema>;
 
 /** Many items of one kind, as a typed array (maps of 100,000 points stay cheap). */
 export interface ItemIds {
@@ -15,25 +20,11 @@ export interface ItemIds {
   ids: Int32Array;
 }
 
-/** What removing a folder removed. */
-export interface RemoveFolderReport {
-  /** the folder's path */
-  removed: string;
-  photos: number;
-  faces: number;
-}
+export type RemoveFolderReport = v.InferOutput<typeof removeFolderReportSchema>;
 
-/** One finding of the library check (`constellate check`). */
-export interface CheckProblem {
-  kind: string;
-  message: string;
-  count: number;
-}
+export type CheckProblem = v.InferOutput<typeof checkProblemSchema>;
 
-export interface CheckReport {
-  ok: boolean;
-  problems: CheckProblem[];
-}
+export type CheckReport = v.InferOutput<typeof checkReportSchema>;
 
 export interface Root {
   id: number;
@@ -110,7 +101,7 @@ export interface LibraryInfo {
   retryableErrors?: number;
 }
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+export type JobState = (typeof JOB_STATES)[number];
 
 export interface JobProgress {
   stage: string;
@@ -144,11 +135,6 @@ export interface Page<T> {
   offset: number;
   items: T[];
 }
-
-export type ClusterAlgo = 'kmeans' | 'minibatch-kmeans' | 'hdbscan' | 'dbscan' | 'ward' | 'dec' | 'gmm';
-
-/** Presets by purpose (algo/cluster/presets.ts): the algorithm and parameters chosen from the model and the data. */
-export type ClusterPreset = 'people' | 'themes' | 'objects' | 'duplicates';
 
 /**
  * A model's identity threshold: the cosine similarity at which two items are the same person (or object), measured on
@@ -199,57 +185,7 @@ export interface LibraryZones {
 }
 
 /** Where a suggestion stands: above the library's sure threshold, or between its maybe and sure thresholds. */
-export type SuggestionZone = 'sure' | 'maybe';
-
-/** Parameters of a clustering run (see algo/cluster/run.ts for their meaning). */
-export interface ClusterParams {
-  algo: ClusterAlgo;
-  metric?: 'cosine' | 'euclidean';
-  seed?: number;
-  k?: number;
-  nInit?: number;
-  batchSize?: number;
-  minClusterSize?: number;
-  minSamples?: number;
-  eps?: number;
-  selection?: 'eom' | 'leaf';
-  allowSingleCluster?: boolean;
-  attachNoise?: number;
-  linkage?: 'ward' | 'average' | 'complete';
-  distanceThreshold?: number;
-  /** umap dimensions (number), or a chain such as 'ae:32', 'ae:512-256-32', 'pca:50,umap:10', 'ae:32,umap:10', 'none' */
-  reduce?: number | string;
-  /**
-   * autoencoder / DEC pretraining (algo/nn/autoencoder.ts): exact epochs (default: enough for minUpdates updates,
-   * early stopping on a held-out loss), batch size (default 256), early-stopping patience in epochs, updates at least
-   */
-  epochs?: number;
-  aeBatchSize?: number;
-  patience?: number;
-  minUpdates?: number;
-  /** gmm: covariance type (default full) */
-  covariance?: 'full' | 'diag';
-  /** DEC: stop when fewer than tol of the labels change between target updates (default 0.001) */
-  tol?: number;
-  updateInterval?: number;
-  maxIter?: number;
-  /** mini-batch k-means streamed from Parquet: passes over the file at most */
-  maxEpochs?: number;
-  postprocess?: { dedupeSources?: boolean; minSim?: number | null; minSize?: number };
-  samples?: number;
-  /** the preset the run started from (its choice and reasons are in the run's record.preset) */
-  preset?: ClusterPreset;
-  /** library runs: keep each curated group together under its name and cluster only the rest (default true) */
-  holdGroups?: boolean;
-  /**
-   * HDBSCAN / DBSCAN: true = the exact all-pairs path at any size; false = the approximate kNN-graph path at any size;
-   * absent = the graph above GRAPH_MIN_ROWS rows (algo/cluster/run.ts). The run's record.path says which ran.
-   */
-  exact?: boolean;
-}
-
-/** Clustering parameters as asked: with a preset the algorithm may be left out (the preset picks it). */
-export type ClusterRequest = Omit<ClusterParams, 'algo'> & { algo?: ClusterAlgo };
+export type SuggestionZone = (typeof SUGGESTION_ZONES)[number];
 
 export interface RunInfo {
   id: number;
@@ -278,22 +214,15 @@ export interface ClusterRow {
   tail: Sample[];
 }
 
-export interface MapParams {
-  method: 'umap' | 'tsne' | 'pca';
-  seed?: number;
-  metric?: 'cosine' | 'euclidean';
-  nNeighbors?: number;
-  minDist?: number;
-  perplexity?: number;
-  nEpochs?: number;
-  /** t-SNE repulsion: exact (all pairs), bh (Barnes-Hut), fft (FIt-SNE interpolation), auto (default; Barnes-Hut below 5,000 points; from there, per iteration, the cheaper of fft and bh by a cost model of n and the map's extent) */
-  tsneMethod?: 'exact' | 'bh' | 'fft' | 'auto';
-}
+export type MapMethod = (typeof MAP_METHODS)[number];
+export type Metric = (typeof METRICS)[number];
+
+export type MapParams = v.InferOutput<typeof mapParamsSchema>;
 
 /** A map's setting: its parameters with the defaults filled in (common/map-setting.ts mapSetting, mapSettingKey). */
 export interface MapSetting {
-  method: MapParams['method'];
-  metric: 'cosine' | 'euclidean';
+  method: MapMethod;
+  metric: Metric;
   seed: number;
   /** UMAP */
   nNeighbors?: number;
@@ -307,7 +236,7 @@ export interface MapSetting {
 export interface MapInfo {
   id: number;
   model: string;
-  method: 'umap' | 'tsne' | 'pca';
+  method: MapMethod;
   params: Record<string, unknown>;
   /** the layout's parameters with defaults filled in (common/map-setting.ts): one stored map per model and setting */
   setting: MapSetting;
@@ -584,44 +513,28 @@ export interface UnknownGroupsReport {
 }
 
 // The params and results of the export, importEmbeddings, importRun and exportJob jobs (api.ts re-exports them).
-export interface ExportRunOptions {
-  runId: number;
-  to: string;
-  format: 'folders' | 'csv' | 'json' | 'html' | 'parquet';
-  /** folders only (default copy); ignored by other formats */
-  link?: 'copy' | 'hardlink' | 'symlink';
-  /**
-   * folders of a face run: each face as a crop (default, a new file), or the original photos of each person (each
-   * photo once per person, copied or linked by `link`); ignored for photo runs and other formats
-   */
-  faces?: 'crops' | 'photos';
-  dryRun?: boolean;
-  curatedOnly?: boolean;
-  includeNoise?: boolean;
-  /** create a missing target folder (default true, as the CLI does); false: refuse with CONFLICT naming it, so a UI can ask first */
-  createMissing?: boolean;
-}
+export type ExportRunOptions = v.InferOutput<typeof exportRunOptionsSchema>;
 
 export interface ExportRunReport {
   runId: number; kind: 'photo' | 'face'; model: string; format: ExportRunOptions['format']; to: string; link: ExportRunOptions['link'] | null;
   /** a face run's folders: crops, or the original photos (each once per group); absent for photo runs and other formats */
-  faces?: 'crops' | 'photos';
+  faces?: (typeof FACE_EXPORTS)[number];
   items: number; groups: number; files: number; skipped: number; collisions: number; dryRun: boolean; out: string | null; exportId: number | null;
   distance: string;
   folders?: Array<{ cluster: number; name: string | null; folder: string; size: number }>;
-  plan?: Array<{ cluster: number; from: string | null; to: string; action: 'copy' | 'hardlink' | 'symlink' | 'crop' | 'write' }>;
+  plan?: Array<{ cluster: number; from: string | null; to: string; action: (typeof EXPORT_ACTIONS)[number] }>;
   planTruncated?: boolean;
   skippedItems?: Array<{ item: number; path: string | null; reason: string }>;
   warnings: string[];
 }
 
-export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
+export type ImportEmbeddingsFileOptions = v.InferOutput<typeof importEmbeddingsFileOptionsSchema>;
 export interface ImportEmbeddingsFileReport {
   model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-  format: 'parquet' | 'arrow'; files: number; source: string;
+  format: (typeof COLUMNAR_FORMATS)[number]; files: number; source: string;
 }
-export interface ExportEmbeddingsFileReport { model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string; format: 'parquet' | 'arrow' }
-export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
+export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: (typeof COLUMNAR_FORMATS)[number] }
+export type ImportRunOptions = v.InferOutput<typeof importRunOptionsSchema>;
 export interface ImportRunReport {
   runId: number; model: string; kind: 'photo' | 'face'; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
   rows: number; source: string; named: number; carried: number;

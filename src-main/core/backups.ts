@@ -17,7 +17,9 @@ import { backupCopyFacts, replaceTablesFrom, tableRowCount } from './store/backu
 import { LATEST_VERSION } from './store/migrations.ts';
 import { APPLICATION_ID, openLibrary, openReadOnly } from './store/db.ts';
 
-export interface BackupInfo { path: string; version: number; at: number; size: number; preMigration: boolean }
+// the contract's (common/api.ts)
+import type { BackupInfo } from '../common/api.ts';
+export type { BackupInfo };
 
 const NAME = /\.backup-v(\d+)-(\d+)(-now|-before-restore)?$/;
 

@@ -11,12 +11,14 @@
  * Pure numeric code; the distance blocks go through the injected Gemm; k-means from ./kmeans.ts.
  */
 import { AppError, badArg } from '../../common/errors.ts';
+import { LINKAGES } from '../../common/cluster-contract.ts';
 import { gemmJs, normalizeRows, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
 import { kmeans } from './kmeans.ts';
 import { knnTiled } from './mst.ts';
 
-export type Linkage = 'ward' | 'average' | 'complete';
+/** The linkages (the contract's list: common/cluster-contract.ts). */
+export type Linkage = (typeof LINKAGES)[number];
 export type AggloMetric = 'euclidean' | 'cosine';
 
 export interface AgglomerativeOptions {
@@ -76,8 +78,8 @@ function validate(n: number, d: number, o: AgglomerativeOptions) {
   if (!Number.isInteger(n) || n < 1) throw badArg('n', `must be a positive integer, got ${n}`);
   if (!Number.isInteger(d) || d < 1) throw badArg('d', `must be a positive integer, got ${d}`);
   const linkage = o.linkage ?? 'ward';
-  if (linkage !== 'ward' && linkage !== 'average' && linkage !== 'complete') {
-    throw badArg('linkage', `must be 'ward', 'average' or 'complete', got ${String(linkage)}`);
+  if (!LINKAGES.includes(linkage)) {
+    throw badArg('linkage', `must be one of ${LINKAGES.join(', ')}, got ${String(linkage)}`);
   }
   const metric = o.metric ?? (linkage === 'ward' ? 'euclidean' : 'cosine');
   if (metric !== 'euclidean' && metric !== 'cosine') throw badArg('metric', `must be 'euclidean' or 'cosine', got ${String(metric)}`);

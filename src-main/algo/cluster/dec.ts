@@ -12,6 +12,7 @@
  * assignments oscillate instead of settling), and after at most `maxEpochs` passes over the data (`maxIter` steps when
  * given). The result says which rule ended it and after how many steps.
  */
+import { CLUSTER_DEFAULTS } from '../../common/cluster-contract.ts';
 import { badArg } from '../../common/errors.ts';
 import { gemmJs, type Gemm } from '../linalg.ts';
 import { backward, forward, gatherRows, gradList, params, predict, sgdMomentum, type DenseNet } from '../nn/dense.ts';
@@ -20,7 +21,10 @@ import { createRng, shuffleInPlace } from '../rng.ts';
 import { gmm } from './gmm.ts';
 import { cancelled, kmeans } from './kmeans.ts';
 
-export const DEC_DEFAULTS = { batchSize: 256, updateInterval: 140, maxIter: 20000, maxEpochs: 10, patience: 5, tol: 0.001, init: 'gmm' } as const;
+/** DEC's defaults (those a run can set are the contract's: common/cluster-contract.ts CLUSTER_DEFAULTS). */
+export const DEC_DEFAULTS = {
+  batchSize: CLUSTER_DEFAULTS.aeBatchSize, updateInterval: CLUSTER_DEFAULTS.updateInterval, maxIter: 20000, maxEpochs: 10, patience: 5, tol: CLUSTER_DEFAULTS.tol, init: 'gmm',
+} as const;
 
 export interface DecOptions {
   ae?: AutoencoderOptions;

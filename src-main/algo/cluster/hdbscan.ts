@@ -13,6 +13,7 @@
  *
  * Pure numeric code: no I/O; the distance blocks go through the injected Gemm.
  */
+import { CLUSTER_DEFAULTS } from '../../common/cluster-contract.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import { dot, isUnitRows, normalizeRows, type Gemm } from '../linalg.ts';
 import { mutualReachabilityMst } from './mst.ts';
@@ -85,7 +86,7 @@ function checkOptions(n: number, d: number, o: HdbscanOptions): Required<Pick<Hd
   'minClusterSize' | 'minSamples' | 'metric' | 'clusterSelectionMethod' | 'clusterSelectionEpsilon' | 'allowSingleCluster'>> {
   if (!Number.isInteger(n) || n < 1) throw badArg('n', `must be a positive integer, got ${n}`);
   if (!Number.isInteger(d) || d < 1) throw badArg('d', `must be a positive integer, got ${d}`);
-  const minClusterSize = o.minClusterSize ?? 5;
+  const minClusterSize = o.minClusterSize ?? CLUSTER_DEFAULTS.minClusterSize;
   if (!Number.isInteger(minClusterSize) || minClusterSize < 2) throw badArg('minClusterSize', `must be an integer >= 2, got ${minClusterSize}`);
   const minSamples = o.minSamples ?? minClusterSize;
   if (!Number.isInteger(minSamples) || minSamples < 1) throw badArg('minSamples', `must be a positive integer, got ${minSamples}`);

@@ -5,54 +5,24 @@
  * head of the chain make one encoder network (PCA is a linear layer, the autoencoder's encoder its ReLU layers), which
  * travels with the run so that new items are encoded the same way. Pure: injected Gemm and SGD runner, seeded.
  */
-import { badArg } from '../../common/errors.ts';
+import { formatReduce, type AeStep, type ReduceStep } from '../../common/cluster-contract.ts';
 import type { Gemm } from '../linalg.ts';
 import { Umap, type SgdRunner } from '../map/umap.ts';
 import { pca } from '../map/pca.ts';
 import type { DenseNet } from '../nn/dense.ts';
-import { DEFAULT_HIDDEN, encode, encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
+import { encode, encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
 
 /**
  * An autoencoder step: `recipe: 'literature'` (bare `ae`) is DEC's and N2D's d-500-500-2000-10 with a linear code layer,
  * a linear output and mean squared error; explicit sizes (`ae:32`) keep the tutorial's recipe (ReLU code, sigmoid
  * output with binary cross-entropy on [0, 1] data, else linear + MSE).
  */
-export type AeStep = { method: 'ae'; hidden: number[]; recipe?: 'literature' };
-export type ReduceStep = { method: 'umap'; dims: number } | { method: 'pca'; dims: number } | AeStep;
+// (AeStep, ReduceStep and the chain's grammar are the `reduce` parameter's, written once in the contract)
+export { formatReduce, parseReduce, type AeStep, type ReduceStep } from '../../common/cluster-contract.ts';
 
 /** The training options a recipe fixes. */
 export function recipeOptions(s: AeStep): Pick<AutoencoderOptions, 'loss' | 'codeActivation'> {
   return s.recipe === 'literature' ? { loss: 'mse', codeActivation: 'linear' } : {};
-}
-
-/** `umap:N`, `pca:N`, `ae` (500-500-2000-10), `ae:32` or `ae:512-256-32`, comma-separated; `none` / `0` / '' is no reduction; a number is umap:N. */
-export function parseReduce(v: number | string | undefined | null): ReduceStep[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0 || (v > 0 && (v < 2 || v > 100))) throw badArg('reduce', `umap dimensions must be 2..100, got ${v}`);
-    return v === 0 ? [] : [{ method: 'umap', dims: v }];
-  }
-  const s = v.trim();
-  if (s === '' || s === 'none' || s === '0') return [];
-  return s.split(',').map((part) => {
-    if (part.trim() === 'ae') return { method: 'ae', hidden: [...DEFAULT_HIDDEN], recipe: 'literature' };
-    const m = /^(umap|pca|ae):(\d+(?:-\d+)*)$/.exec(part.trim());
-    if (!m) throw badArg('reduce', `expected umap:N, pca:N, ae, ae:32 or ae:512-256-32 (comma-separated) or none, got ${JSON.stringify(part)}`);
-    const nums = m[2].split('-').map(Number);
-    if (m[1] === 'ae') {
-      if (nums.some((h) => h < 1 || h > 65536)) throw badArg('reduce', `autoencoder layer sizes must be 1..65536, got ${m[2]}`);
-      return { method: 'ae', hidden: nums };
-    }
-    if (nums.length !== 1) throw badArg('reduce', `${m[1]} takes one dimension, got ${m[2]}`);
-    const dims = nums[0];
-    if (m[1] === 'umap' && (dims < 2 || dims > 100)) throw badArg('reduce', `umap dimensions must be 2..100, got ${dims}`);
-    if (m[1] === 'pca' && dims < 1) throw badArg('reduce', `pca dimensions must be >= 1, got ${dims}`);
-    return m[1] === 'umap' ? { method: 'umap', dims } : { method: 'pca', dims };
-  });
-}
-
-export function formatReduce(steps: ReduceStep[]): string {
-  return steps.length === 0 ? 'none' : steps.map((s) => (s.method === 'ae' ? (s.recipe === 'literature' ? 'ae' : `ae:${s.hidden.join('-')}`) : `${s.method}:${s.dims}`)).join(',');
 }
 
 export interface ReduceOptions {

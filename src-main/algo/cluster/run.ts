@@ -5,7 +5,7 @@
  * worker.
  */
 import { badArg } from '../../common/errors.ts';
-import type { ClusterParams } from '../../common/types.ts';
+import { CLUSTER_ALGOS, CLUSTER_DEFAULTS, DEFAULT_HIDDEN, checkClusterRequest, type ClusterParams } from '../../common/cluster-contract.ts';
 import type { Gemm } from '../linalg.ts';
 import { daviesBouldin, externalScores, silhouette, sizeDistribution } from '../metrics.ts';
 import type { SgdRunner } from '../map/umap.ts';
@@ -13,7 +13,6 @@ import type { DenseNet } from '../nn/dense.ts';
 import { DEC_DEFAULTS, dec } from './dec.ts';
 import { gmm } from './gmm.ts';
 import { aeRecord, formatReduce, parseReduce, recipeOptions, runReduce, type AeStep, type ReduceStep } from './reduce.ts';
-import { DEFAULT_HIDDEN } from '../nn/autoencoder.ts';
 import { agglomerative } from './agglomerative.ts';
 import { dbscan } from './dbscan.ts';
 import { dbscanOnGraph } from './dbscan-graph.ts';
@@ -38,8 +37,9 @@ export function densityPath(p: Pick<ClusterParams, 'exact'>, n: number): 'exact'
   return n >= GRAPH_MIN_ROWS ? 'graph' : 'exact';
 }
 
-export const ALGOS = ['kmeans', 'minibatch-kmeans', 'hdbscan', 'dbscan', 'ward', 'dec', 'gmm'] as const;
-export type Algo = (typeof ALGOS)[number];
+/** The algorithms (the contract's list: common/cluster-contract.ts). */
+export const ALGOS = CLUSTER_ALGOS;
+export type Algo = ClusterParams['algo'];
 export type Linkage = NonNullable<ClusterParams['linkage']>;
 
 export type { ClusterParams };
@@ -101,36 +101,19 @@ export interface RunOptions {
   isCancelled?: () => boolean;
 }
 
-/** The parameters of a run on n items, checked (also at submit time, so a bad run is refused before it is queued). */
+/**
+ * The parameters of a run on n items, checked (also at submit time, so a bad run is refused before it is queued):
+ * every rule of the contract (common/cluster-contract.ts, the one place each parameter's check is written), what the
+ * planned algorithm needs, and what depends on the data.
+ */
 export function checkParams(p: ClusterParams, n: number): void {
-  if (!ALGOS.includes(p.algo)) throw badArg('algo', `expected one of ${ALGOS.join(', ')}, got ${JSON.stringify(p.algo)}`);
-  if (p.metric && p.metric !== 'cosine' && p.metric !== 'euclidean') throw badArg('metric', `expected cosine or euclidean, got ${p.metric}`);
-  const posInt = (name: string, v: number | undefined, min = 1) => {
-    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw badArg(name, `expected an integer >= ${min}, got ${v}`);
-  };
-  posInt('k', p.k); posInt('min-cluster-size', p.minClusterSize, 2); posInt('min-samples', p.minSamples); posInt('batch-size', p.batchSize);
-  posInt('n-init', p.nInit); posInt('samples', p.samples, 0);
+  checkClusterRequest(p, 'field', true);
   if (p.k !== undefined && p.k > n) throw badArg('k', `${p.k} clusters asked for ${n} points`);
-  if ((p.algo === 'kmeans' || p.algo === 'minibatch-kmeans' || p.algo === 'dec') && p.k === undefined) throw badArg('k', `--k is required for ${p.algo}`);
-  if (p.algo === 'dbscan' && p.eps === undefined) throw badArg('eps', 'is required for dbscan (cosine distance 1 - cos, e.g. 0.3)');
-  if (p.eps !== undefined && !(p.eps > 0 || (p.algo === 'hdbscan' && p.eps === 0))) throw badArg('eps', `must be > 0, got ${p.eps}`);
-  if (p.algo === 'ward' && p.k === undefined && p.distanceThreshold === undefined) throw badArg('k', 'ward needs --k or --distance-threshold');
-  if (p.k !== undefined && p.distanceThreshold !== undefined && p.algo === 'ward') throw badArg('distance-threshold', 'give either --k or --distance-threshold, not both');
-  if (p.distanceThreshold !== undefined && !(p.distanceThreshold > 0)) throw badArg('distance-threshold', `must be > 0, got ${p.distanceThreshold}`);
   const steps = parseReduce(p.reduce);
   if (p.algo === 'dec' && steps && steps.some((s, i) => s.method === 'umap' || (s.method === 'ae' && i !== steps.length - 1))) {
     throw badArg('reduce', `dec trains its own encoder: give at most pca steps then one ae:... step last, got ${formatReduce(steps)}`);
   }
-  posInt('epochs', p.epochs); posInt('update-interval', p.updateInterval); posInt('max-iter', p.maxIter);
-  posInt('patience', p.patience); posInt('ae-batch-size', p.aeBatchSize); posInt('min-updates', p.minUpdates);
-  if (p.covariance !== undefined && p.covariance !== 'full' && p.covariance !== 'diag') throw badArg('covariance', `expected full or diag, got ${p.covariance}`);
   if (p.algo === 'gmm' && p.k === undefined && n < 4) throw badArg('k', `gmm picks k by BIC on at least 4 items, got ${n}`);
-  if (p.tol !== undefined && !(p.tol >= 0 && p.tol < 1)) throw badArg('tol', `must be in [0, 1), got ${p.tol}`);
-  if (p.attachNoise !== undefined && !(p.attachNoise >= -1 && p.attachNoise <= 1)) throw badArg('attach-noise', `must be a cosine similarity in [-1, 1], got ${p.attachNoise}`);
-  if (p.linkage && !['ward', 'average', 'complete'].includes(p.linkage)) throw badArg('linkage', `expected ward, average or complete, got ${p.linkage}`);
-  const pp = p.postprocess;
-  if (pp?.minSim != null && !(pp.minSim >= -1 && pp.minSim <= 1)) throw badArg('min-sim', `must be in [-1, 1], got ${pp.minSim}`);
-  if (pp?.minSize !== undefined) posInt('min-size', pp.minSize);
 }
 
 /**
@@ -143,8 +126,8 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   const { X, n, d } = input;
   if (n < 2) throw badArg('embeddings', `need at least 2 items to cluster, got ${n}`);
   checkParams(p, n);
-  const metric = p.metric ?? 'cosine';
-  const seed = p.seed ?? 0;
+  const metric = p.metric ?? CLUSTER_DEFAULTS.metric;
+  const seed = p.seed ?? CLUSTER_DEFAULTS.seed;
   const timings: Record<string, number> = {};
   const record: Record<string, unknown> = { algo: p.algo, metric };
   const progress = (stage: string) => (done: number, total: number) => o.onProgress?.(stage, done, total);
@@ -194,7 +177,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     }
     case 'minibatch-kmeans': {
       const src = steps.length > 0 || !input.source ? matrixSource(W, n, wd) : input.source;
-      const batchSize = p.batchSize ?? 1024;
+      const batchSize = p.batchSize ?? CLUSTER_DEFAULTS.batchSize;
       const small = Math.min(batchSize, n) * p.k! * wd <= SMALL_PRODUCT;
       const r = await minibatchKmeans(src, {
         k: p.k!, metric: wmetric, seed, batchSize, nInit: p.nInit, ...base, gemm: (small ? o.smallGemm : undefined) ?? o.gemm,
@@ -206,7 +189,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     }
     case 'dbscan': {
       const path = densityPath(p, n);
-      const minSamples = p.minSamples ?? 5;
+      const minSamples = p.minSamples ?? CLUSTER_DEFAULTS.minSamples;
       let graph: Record<string, unknown> | undefined;
       if (path === 'graph') {
         // eps-neighbourhoods read from the approximate kNN graph (euclidean on unit rows for cosine)
@@ -231,14 +214,14 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
       const path = densityPath(p, n);
       const r = await hdbscan(W, n, wd, {
         graph: path === 'graph' ? { seed } : undefined,
-        minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples, metric: 'euclidean', normalize: wmetric === 'cosine',
-        clusterSelectionMethod: p.selection ?? 'eom', clusterSelectionEpsilon: p.eps ?? 0, allowSingleCluster: p.allowSingleCluster,
+        minClusterSize: p.minClusterSize ?? CLUSTER_DEFAULTS.minClusterSize, minSamples: p.minSamples, metric: 'euclidean', normalize: wmetric === 'cosine',
+        clusterSelectionMethod: p.selection ?? CLUSTER_DEFAULTS.selection, clusterSelectionEpsilon: p.eps ?? 0, allowSingleCluster: p.allowSingleCluster,
         attachNoise: p.attachNoise !== undefined ? { threshold: p.attachNoise } : undefined, returnTree: false,
         ...base, onProgress: progress('hdbscan'),
       });
       raw = r.labels; probabilities = r.probabilities; outlierScores = r.outlierScores;
       Object.assign(record, {
-        minClusterSize: p.minClusterSize ?? 5, minSamples: p.minSamples ?? p.minClusterSize ?? 5, selection: p.selection ?? 'eom',
+        minClusterSize: p.minClusterSize ?? CLUSTER_DEFAULTS.minClusterSize, minSamples: p.minSamples ?? p.minClusterSize ?? CLUSTER_DEFAULTS.minClusterSize, selection: p.selection ?? CLUSTER_DEFAULTS.selection,
         selectionEpsilon: p.eps ?? 0, epsUnits: wmetric === 'cosine' ? 'euclidean on L2-normalized rows' : 'euclidean',
         attached: r.attached?.length ?? 0, mst: r.stats, path,
         ...(r.stats.graph ? { graph: { ...r.stats.graph, recallOf: `${r.stats.graph.k}-NN on ${r.stats.graph.recallSample} sampled rows vs exact` } } : {}),
@@ -311,8 +294,8 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
 export async function assessLabels(input: ClusterInput, raw: Int32Array, p: Pick<ClusterParams, 'metric' | 'seed' | 'samples' | 'postprocess'>, o: RunOptions = {}):
   Promise<{ labels: Int32Array; stats: ClusterStats; metrics: ClusterMetrics; report: PostprocessReport; timings: Record<string, number> }> {
   const { X, n, d } = input;
-  const metric = p.metric ?? 'cosine';
-  const seed = p.seed ?? 0;
+  const metric = p.metric ?? CLUSTER_DEFAULTS.metric;
+  const seed = p.seed ?? CLUSTER_DEFAULTS.seed;
   const timings: Record<string, number> = {};
   // statistics, top/tail samples and post-processing always on the original embeddings' cosine geometry
   const tp = performance.now();
@@ -323,11 +306,11 @@ export async function assessLabels(input: ClusterInput, raw: Int32Array, p: Pick
   if (pp && (pp.dedupeSources || pp.minSim != null || (pp.minSize ?? 1) > 1)) {
     const r = postprocess(X, n, d, raw, {
       sourceIds: pp.dedupeSources && input.sourceIds ? input.sourceIds : undefined,
-      similarity: pp.minSim ?? null, minSize: pp.minSize ?? 1, samples: p.samples ?? 10,
+      similarity: pp.minSim ?? null, minSize: pp.minSize ?? 1, samples: p.samples ?? CLUSTER_DEFAULTS.samples,
     });
     labels = r.labels; stats = r.stats; report = r.report;
   } else {
-    stats = clusterStats(X, n, d, raw, { samples: p.samples ?? 10 });
+    stats = clusterStats(X, n, d, raw, { samples: p.samples ?? CLUSTER_DEFAULTS.samples });
     report = sizeReport(raw, raw);
   }
   timings.postprocess = performance.now() - tp;

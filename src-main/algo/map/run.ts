@@ -1,5 +1,6 @@
 /** One 2-D map of a matrix: UMAP, t-SNE or PCA, with progressive snapshots. Pure: the caller runs it in a worker. */
 import { badArg } from '../../common/errors.ts';
+import { MAP_METHODS } from '../../common/schema-kit.ts';
 import type { MapParams } from '../../common/types.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { pca } from './pca.ts';
@@ -7,7 +8,8 @@ import { knnLabelAgreement, trustworthiness } from './quality.ts';
 import { fitTsne, type TsneRunner } from './tsne.ts';
 import { fitUmap, type SgdRunner } from './umap.ts';
 
-export const MAP_METHODS = ['umap', 'tsne', 'pca'] as const;
+// the methods are the contract's (common/schema-kit.ts)
+export { MAP_METHODS };
 export type MapMethod = (typeof MAP_METHODS)[number];
 
 export type { MapParams };
@@ -22,7 +24,7 @@ export async function computeMap(X: Float32Array, n: number, d: number, p: MapPa
   gemm?: Gemm; isCancelled?: () => boolean; sgdRunner?: SgdRunner; tsneRunner?: TsneRunner; onProgress?: (stage: string, done: number, total: number, snapshot?: Float32Array) => void;
   quality?: { labels?: ArrayLike<number> | null } | null;
 } = {}): Promise<MapOutput> {
-  if (!MAP_METHODS.includes(p.method)) throw badArg('method', `expected umap, tsne or pca, got ${JSON.stringify(p.method)}`);
+  if (!MAP_METHODS.includes(p.method)) throw badArg('method', `expected ${MAP_METHODS.join(', ')}, got ${JSON.stringify(p.method)}`);
   if (n < 3) throw badArg('embeddings', `need at least 3 items for a map, got ${n}`);
   const t0 = performance.now();
   const metric = p.metric ?? 'cosine';

@@ -16,9 +16,11 @@
  *   kernel 1/(1+d^2)^2 by 2-D FFTs (fft.ts, grids of 5-smooth sizes), and interpolated back; the repulsion and Z follow
  *   from the four potentials. Boxes: at least 50 per side, about one per unit of the embedding's extent.
  */
+import type { TSNE_METHODS } from '../../common/schema-kit.ts';
 import { fft, fftPlan, smoothSize } from './fft.ts';
 
-export type TsneGradientMethod = 'exact' | 'bh' | 'fft';
+/** The repulsion methods of one gradient (the contract's t-SNE methods but auto, which picks among them). */
+export type TsneGradientMethod = Exclude<(typeof TSNE_METHODS)[number], 'auto'>;
 
 /** Phases of an iteration, in order: repulsion (one of three paths), then the attractive forces and the update. */
 export const PHASE = { EXACT: 0, BH: 1, FFT_ROWS: 2, FFT_KCOLS: 3, FFT_COLS: 4, FFT_IROWS: 5, FFT_INTERP: 6, UPDATE: 7 } as const;

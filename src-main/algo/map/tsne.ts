@@ -8,6 +8,7 @@
  * shape as Umap (initializeFit / step / getEmbedding).
  */
 import { AppError, badArg } from '../../common/errors.ts';
+import { TSNE_METHODS } from '../../common/schema-kit.ts';
 import { knnExact, type KnnResult } from '../knn.ts';
 import { normalizeRows, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
@@ -18,7 +19,8 @@ import { allocTsneState, QuadTree, serialTsneRunner, tsneIteration, type TsneGra
 
 export type { TsneRunner } from './tsne-gradient.ts';
 
-export const TSNE_METHODS = ['exact', 'bh', 'fft', 'auto'] as const;
+// the methods are the contract's (common/schema-kit.ts)
+export { TSNE_METHODS };
 export type TsneMethod = (typeof TSNE_METHODS)[number];
 /** auto: Barnes-Hut throughout below this many points; from here on the cheaper of FFT and Barnes-Hut per iteration */
 export const TSNE_AUTO_MIN_N = 5000;

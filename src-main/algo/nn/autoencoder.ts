@@ -12,27 +12,29 @@
  * regimen), unless `patience` asks for early stopping on a held-out share.
  */
 import { badArg } from '../../common/errors.ts';
+import { CLUSTER_DEFAULTS, DEFAULT_HIDDEN } from '../../common/cluster-contract.ts';
 import { cancelled } from '../cluster/kmeans.ts';
 import { gemmJs, type Gemm } from '../linalg.ts';
 import { createRng, shuffleInPlace } from '../rng.ts';
 import { adam, backward, forward, gatherRows, gradList, initNet, lossAndGrad, params, predict, subNet, type DenseNet, type LayerSpec, type LossKind } from './dense.ts';
 
-/** The literature's architecture for deep clustering (Xie et al. 2016; McConville et al. 2020): d-500-500-2000-10. */
-export const DEFAULT_HIDDEN: readonly number[] = [500, 500, 2000, 10];
+/** The literature's architecture for deep clustering, d-500-500-2000-10: the `reduce` parameter's bare `ae` (common/cluster-contract.ts). */
+export { DEFAULT_HIDDEN };
 /** The write-up's tutorial net (`ae:32`). */
 export const TUTORIAL_HIDDEN: readonly number[] = [32];
 
+/** The training defaults (those a run can set are the contract's: common/cluster-contract.ts CLUSTER_DEFAULTS). */
 export const AE_DEFAULTS = {
-  batchSize: 256,
+  batchSize: CLUSTER_DEFAULTS.aeBatchSize,
   lr: 1e-3,
   /** mini-batch updates the default run makes at least (unless early stopping ends it) */
-  minUpdates: 500,
+  minUpdates: CLUSTER_DEFAULTS.minUpdates,
   minEpochs: 10,
   maxEpochs: 200,
   /** share of the rows held out for the early-stopping loss (none below 200 rows) */
   validation: 0.1,
   /** epochs without a held-out improvement of more than minDelta (relative) before stopping */
-  patience: 4,
+  patience: CLUSTER_DEFAULTS.patience,
   minDelta: 1e-3,
   /** the cosine schedule's floor, as a share of lr */
   lrFloor: 0.05,

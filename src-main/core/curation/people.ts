@@ -4,6 +4,7 @@
  * every change goes through core/curation/edits.ts as one undoable edit.
  */
 import { AppError, badArg } from '../../common/errors.ts';
+import type { PEOPLE_SORTS } from '../../common/schema-kit.ts';
 import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } from '../../common/types.ts';
 import { normalizeRowsInPlace } from '../../algo/linalg.ts';
 import { runTask, sharedFloat32 } from '../workers/pool.ts';
@@ -14,7 +15,7 @@ import type { Db } from '../store/db.ts';
 import { runConstraints } from './constraints.ts';
 import { clustersNamed, mergeClusterRows, mergeRejects, personNames, personReaders, personRows, runMergeRejects } from '../store/people.ts';
 
-export interface PeopleOptions { search?: string; sort?: 'name' | 'size' | 'recent'; includeHidden?: boolean }
+export interface PeopleOptions { search?: string; sort?: (typeof PEOPLE_SORTS)[number]; includeHidden?: boolean }
 
 /** The people of a run: every cluster (not the noise), hidden ones only when asked. */
 export function listPeople(db: Db, runId: number, o: PeopleOptions = {}): PersonRow[] {

@@ -1,4 +1,5 @@
 /** Worker tasks of the workbench: nearest neighbours of one item, near-duplicate groups, parameter sweeps, splits. */
+import type { SweepKind } from '../../common/jobs.ts';
 import { dbcv } from '../../algo/cluster/dbcv.ts';
 import { constrainedSweep, dbscanEpsSweep, elbowSweep, labelledScore, silhouetteSweep, type SweepResult } from '../../algo/cluster/sweep.ts';
 import { runReduce } from '../../algo/cluster/reduce.ts';
@@ -70,7 +71,7 @@ export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<
   } finally { await gemm.release(); }
 }
 
-export interface SweepPayload { X: Float32Array; n: number; d: number; kind: 'elbow' | 'silhouette' | 'dbscan'; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv'; labelsTrue?: Int32Array | null }
+export interface SweepPayload { X: Float32Array; n: number; d: number; kind: SweepKind; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv'; labelsTrue?: Int32Array | null }
 
 /**
  * Sweeps. With `space: 'umap'` the silhouette is computed in a 10-dimensional UMAP reduction of the embeddings (as

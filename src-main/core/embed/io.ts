@@ -124,7 +124,9 @@ export function importEmbeddings(lib: Library, npyPath: string, idsPath: string,
   return report;
 }
 
-export interface ExportEmbeddingsReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string }
+// the report is the contract's (common/api.ts)
+import type { ExportEmbeddingsReport } from '../../common/api.ts';
+export type { ExportEmbeddingsReport };
 
 /**
  * Where an export may write `file`: its real path (the folder's symlinks resolved), refused when it is one of the

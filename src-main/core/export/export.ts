@@ -9,6 +9,7 @@
  * whole files (its temps are removed). `dryRun` computes the same plan and writes nothing.
  */
 import { fsPath } from '../fs-names.ts';
+import { EXPORT_FORMATS, LINK_MODES } from '../../common/schema-kit.ts';
 import type { ExportRunReport } from '../../common/api.ts';
 import { constants, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, link, symlink } from 'node:fs/promises';
@@ -30,9 +31,9 @@ import { RunReader, runGroups, type ExportItem, type Group } from './items.ts';
 import { NameSet, safeFileName, safeName } from './names.ts';
 import { TEMP_PREFIX, Temps, cannotWrite, checkTargetDry, ensureWritableDir, linkFree, listNames, publish } from './target.ts';
 
-export const EXPORT_FORMATS = ['folders', 'csv', 'json', 'html', 'parquet'] as const;
+// the formats and link modes are the contract's (common/schema-kit.ts)
+export { EXPORT_FORMATS, LINK_MODES };
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const LINK_MODES = ['copy', 'hardlink', 'symlink'] as const;
 export type LinkMode = (typeof LINK_MODES)[number];
 
 export interface ExportOptions {

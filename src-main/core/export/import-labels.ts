@@ -22,6 +22,7 @@
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
 import { readCsv } from '../csv.ts';
+import type { LABEL_MODES } from '../../common/schema-kit.ts';
 import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -39,39 +40,10 @@ import { readFaceTag } from './images.ts';
 import { applyEdit } from '../curation/edits.ts';
 import { badFile, column, openColumnar, readBatches } from '../interop/columnar.ts';
 
-export interface ImportLabelsOptions {
-  /** name (and possibly mark curated) the groups of the newest runs (default true) */
-  seed?: boolean;
-  /** the run whose groups are named (default: the newest run of a kind that got labels) */
-  runId?: number;
-}
+// the options and report are the contract's (common/api.ts)
+import type { ImportLabelsOptions, ImportLabelsReport } from '../../common/api.ts';
+export type { ImportLabelsOptions, ImportLabelsReport };
 
-export interface ImportLabelsReport {
-  source: string;
-  mode: 'csv' | 'json' | 'folders' | 'parquet';
-  /** rows (files) or images (folders) read */
-  rows: number;
-  /** rows/images matched to at least one library item */
-  matched: number;
-  /** labels written, by kind (photo / face; inherited face labels included) */
-  photos: number;
-  faces: number;
-  /** faces labeled from their single-face photo */
-  inherited: number;
-  unmatched: number;
-  unmatchedPaths: string[];
-  /** rows without a label, and images directly inside the folder (no label folder) */
-  ignored: number;
-  /** items given different labels by different rows (the last one wins) */
-  conflicts: number;
-  /** distinct labels */
-  labels: number;
-  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
-  /** the run whose groups were named (null when none was: no run, or seed off) */
-  runId?: number | null;
-  /** the one undoable edit that named them (null when nothing was named) */
-  editId?: number | null;
-}
 
 interface Entry { path: string; label: string; box: [number, number, number, number] | null; line: string }
 

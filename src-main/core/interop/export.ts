@@ -31,7 +31,9 @@ import { type ColumnarFormat } from './columnar.ts';
 import { ColumnarWriter, type ColSpec } from './columnar-write.ts';
 import { DASK_DRIVER } from './dask-driver.ts';
 
-export interface ExportEmbeddingsFileReport { model: string; kind: ItemKind; rows: number; dim: number; out: string; ids: string; format: ColumnarFormat }
+// the reports are the contract's (common/types.ts)
+import type { ExportEmbeddingsFileReport, ExportJobReport } from '../../common/types.ts';
+export type { ExportEmbeddingsFileReport, ExportJobReport };
 
 const ROW_GROUP = 65_536;
 
@@ -72,7 +74,6 @@ export async function exportEmbeddingsFile(lib: Library, modelName: string, out:
 }
 
 export interface ExportJobOptions { model: string; to: string; partitionRows?: number }
-export interface ExportJobReport { dir: string; items: number; partitions: number; model: string; kind: ItemKind; files: string[]; driver: string; command: string[] }
 
 /** The command line that runs this checkout's CLI (node + bin.mjs), as the driver will call it. */
 export function cliCommand(): string[] {

@@ -21,17 +21,10 @@ import { runTask } from '../workers/pool.ts';
 import type { ClusterOutput } from '../../algo/cluster/run.ts';
 import { badFile, column, openColumnar, readBatches, vectorColumn, type ColumnarSource } from './columnar.ts';
 
-export interface ImportEmbeddingsFileOptions { file: string; model: string; idColumn?: string; vectorColumn?: string }
-export interface ImportEmbeddingsFileReport {
-  model: string; kind: ItemKind; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-  format: 'parquet' | 'arrow'; files: number; source: string;
-}
+// the options and reports are the contract's (common/types.ts)
+import type { ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport } from '../../common/types.ts';
+export type { ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ImportRunOptions, ImportRunReport };
 
-export interface ImportRunOptions { file: string; model: string; idColumn?: string; clusterColumn?: string }
-export interface ImportRunReport {
-  runId: number; model: string; kind: ItemKind; items: number; clusters: number; noise: number; unmatched: number; unmatchedIds: string[];
-  rows: number; source: string; named: number; carried: number;
-}
 
 type Key =
   | { by: 'id'; col: string }

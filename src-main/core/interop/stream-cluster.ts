@@ -2,6 +2,7 @@
  * `cluster --embeddings X.parquet|DIR --algo minibatch-kmeans`: mini-batch k-means streaming the rows from Parquet
  * row groups (algo/cluster/minibatch-stream.ts) in a worker, so a matrix larger than memory clusters on one machine.
  */
+import { CLUSTER_DEFAULTS } from '../../common/cluster-contract.ts';
 import { minibatchKmeansStream } from '../../algo/cluster/minibatch-stream.ts';
 import { silhouette, sizeDistribution } from '../../algo/metrics.ts';
 import type { ClusterParams } from '../../common/types.ts';
@@ -29,7 +30,7 @@ export async function streamKmeansTask(p: StreamKmeansPayload, ctx: TaskContext)
       readPart: async (i) => { for await (const b of readBatches(src, { vectors: [p.vectorColumn] }, { parts: [i] })) return b.vectors[p.vectorColumn].X; throw new Error('no part'); },
     }, {
       k: p.params.k!, metric: p.params.metric, seed: p.params.seed, batchSize: p.params.batchSize,
-      maxEpochs: (p.params as { maxEpochs?: number }).maxEpochs ?? 10, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
+      maxEpochs: p.params.maxEpochs ?? CLUSTER_DEFAULTS.maxEpochs, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
     });
     const sd = sizeDistribution(r.labels);
     let sil: number | null = null, silN = 0;

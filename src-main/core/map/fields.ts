@@ -6,6 +6,7 @@
  * sequential ramp. Noise and "no value" are one grey legend entry flagged `noise`.
  */
 import { AppError, badArg } from '../../common/errors.ts';
+import { MAP_FIELDS } from '../../common/schema-kit.ts';
 import { assignGroupColours, hex, NOISE_COLOUR, oklabToRgb } from '../../common/palette.ts';
 import type { MapField, MapFieldName, MapFieldOptions } from '../../common/api.ts';
 import { getRun } from '../store/runs.ts';
@@ -87,7 +88,7 @@ export function mapField(db: Db, o: MapFieldOptions): MapField {
       break;
     }
     default:
-      throw badArg('field', `expected cluster, folder, label, curated, score or date, got ${JSON.stringify(o.field)}`);
+      throw badArg('field', `expected ${MAP_FIELDS.join(', ')}, got ${JSON.stringify(o.field)}`);
   }
   const codes = new Int32Array(n);
   const legend: MapField['legend'] = [];

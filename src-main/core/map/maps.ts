@@ -11,7 +11,9 @@ import { deleteMap, mapDataById, mapInserter, mapRow, mapRows, modelKindOf, newe
 import { runTask } from '../workers/pool.ts';
 import type { MapTaskPayload } from './map-task.ts';
 
-export interface MapSpec { model: string; params: MapParams }
+// the contract's (common/jobs.ts)
+import type { MapSpec } from '../../common/jobs.ts';
+export type { MapSpec };
 
 /** The model's vectors through its learned metric (rows by ascending item id), when the metric is used: the map is made of them. */
 export interface MetricRows { ids: Int32Array; X: Float32Array; d: number; version: number }

@@ -6,10 +6,9 @@ import { AppError, badArg } from '../../common/errors.ts';
 import type { ClusterRow, ItemKind, ItemView, RunInfo, Page } from '../../common/types.ts';
 import type { JobInfo } from '../../common/jobs.ts';
 import { readSnapshot } from '../jobs.ts';
-import type { PresetRecord } from '../../common/jobs.ts';
-import type { ClusterParams, ClusterRequest } from '../../common/types.ts';
-import { applyPreset, resolvePreset } from '../../algo/cluster/presets.ts';
-import { DEFAULT_TAIL, identityThresholdOf } from '../models/identity.ts';
+import type { ClusterRequest } from '../../common/types.ts';
+import { identityThresholdOf } from '../models/identity.ts';
+import { planCluster } from '../cluster/plan.ts';
 import { clusterJob } from '../cluster/cluster-job.ts';
 import { getRun, listRuns, runCluster, runClusters } from '../store/runs.ts';
 import { clusterMembers, itemViews, reviewQueue } from '../curation/items.ts';
@@ -26,16 +25,7 @@ export class RunsService extends DomainService {
     const model = getModel(this.lib.db, o.model);
     const n = embeddingCount(this.lib.db, o.model);
     if (n < 2) throw badArg('model', `${o.model} has ${n} embedding(s): need at least 2 items to cluster`);
-    let params = req as ClusterParams;
-    let preset: PresetRecord | undefined;
-    if (req.preset) {
-      // the preset picks the algorithm and parameters from the model and the data; explicit ones override it
-      const choice = resolvePreset(req.preset, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) }, DEFAULT_TAIL);
-      const applied = applyPreset(choice, req);
-      params = applied.params;
-      const linked = choice.tail !== undefined && req.distanceThreshold === undefined && params.algo === choice.params.algo && (params.linkage ?? 'ward') === 'average';
-      preset = { name: req.preset, chose: choice.params, why: choice.why, overridden: applied.overridden, ...(linked ? { tail: choice.tail } : {}) };
-    }
+    const { params, preset } = planCluster(req, { n, d: model.dim, kind: model.kind, identity: identityThresholdOf(this.lib.db, o.model) });
     const { checkParams } = await import('../../algo/cluster/run.ts'); // the algorithms load only when a run is asked for
     checkParams(params, n);
     const spec = { model: o.model, params, labels: o.labels ?? null, ...(preset ? { preset } : {}) };

@@ -1,0 +1,86 @@
+/**
+ * One contract source: every enum of the clustering contract is spelled in one place (common/cluster-contract.ts) and
+ * read from there; a second literal list of presets or algorithms anywhere in production code (an array, a union
+ * type, a `a|b|c` in a help or usage string) fails here. And one planner: only core/cluster/plan.ts turns a preset
+ * into parameters.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLUSTER_ALGOS, CLUSTER_PRESETS, COVARIANCES, HDBSCAN_SELECTIONS, LINKAGES } from '../common/cluster-contract.ts';
+import * as kit from '../common/schema-kit.ts';
+import { REPO_ROOT } from '../testing/fixtures.ts';
+
+const HOME = 'src-main/common/cluster-contract.ts';
+const KIT = 'src-main/common/schema-kit.ts';
+const ENUMS: Record<string, readonly string[]> = { presets: CLUSTER_PRESETS, algorithms: CLUSTER_ALGOS, linkages: LINKAGES };
+/** The contract's other enums of three or more values (common/schema-kit.ts). */
+const KIT_ENUMS: Record<string, readonly string[]> = {
+  'export formats': kit.EXPORT_FORMATS, 'link modes': kit.LINK_MODES, 'map methods': kit.MAP_METHODS, 't-SNE methods': kit.TSNE_METHODS,
+  'sweep kinds': kit.SWEEP_KINDS, 'job states': kit.JOB_STATES, 'map fields': kit.MAP_FIELDS, 'people sorts': kit.PEOPLE_SORTS,
+};
+
+const PROD_DIRS = ['src-main/common', 'src-main/algo', 'src-main/core', 'src-main/cli', 'src-main/server', 'src-main/electron', 'src-renderer/src'];
+function productionFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|mts|vue)$/.test(e.name) && !/\.test\.ts$|\.d\.ts$/.test(e.name)) out.push(relative(REPO_ROOT, p));
+    }
+  };
+  for (const d of PROD_DIRS) walk(join(REPO_ROOT, d));
+  return out;
+}
+
+/** Lists of the same words that are another concept (file, enum, the words): export columns are not map fields. */
+const OTHER_CONCEPTS = new Set(["src-main/core/export/export.ts|map fields|cluster', 'label', 'curated"]);
+/** The code without its comments (a comment may list values in prose). */
+const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/[^\n]*/g, '$1');
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+/** Runs of three or more different members of `names` written as a list: `'a', 'b', 'c'`, `'a' | 'b' | 'c'`, `a|b|c`, `a, b or c`. */
+export function literalLists(text: string, names: readonly string[]): string[] {
+  const name = `(?:${[...names].sort((a, b) => b.length - a.length).map(esc).join('|')})`;
+  const sep = `['"\`]?\\s*(?:,|\\||\\bor\\b)\\s*(?:or\\s+)?['"\`]?`;
+  const re = new RegExp(`(?<![\\w-])${name}(?:${sep}${name}){2,}(?![\\w-])`, 'g');
+  return [...text.matchAll(re)].map((m) => m[0]).filter((m) => new Set(m.match(new RegExp(`(?<![\\w-])${name}(?![\\w-])`, 'g'))).size >= 3);
+}
+
+describe('one contract source', () => {
+  it('finds a list however it is written (so the check below can fail)', () => {
+    expect(literalLists(`const P = ['people', 'themes', 'objects', 'duplicates'] as const;`, CLUSTER_PRESETS)).toHaveLength(1);
+    expect(literalLists(`type Purpose = 'people' | 'themes' | 'objects' | 'custom';`, CLUSTER_PRESETS)).toHaveLength(1);
+    expect(literalLists(`usage: '--preset people|themes|objects|duplicates'`, CLUSTER_PRESETS)).toHaveLength(1);
+    expect(literalLists(`'is required: kmeans, minibatch-kmeans, hdbscan, dbscan, ward, dec or gmm'`, CLUSTER_ALGOS)).toHaveLength(1);
+    expect(literalLists(`if (['kmeans', 'minibatch-kmeans', 'ward'].includes(a))`, CLUSTER_ALGOS)).toHaveLength(1);
+    // two members, or one repeated, or a member inside another word, are not a list
+    expect(literalLists(`a === 'people' || a === 'themes'`, CLUSTER_PRESETS)).toEqual([]);
+    expect(literalLists(`'kmeans', 'kmeans', 'kmeans'`, CLUSTER_ALGOS)).toEqual([]);
+    expect(literalLists(`my-kmeans, xhdbscan, dbscan-ish`, CLUSTER_ALGOS)).toEqual([]);
+  });
+
+  it('no enum of the contract is spelled outside it (presets, algorithms, linkages, formats, methods, states...)', () => {
+    const found: string[] = [];
+    for (const f of productionFiles()) {
+      const text = code(readFileSync(join(REPO_ROOT, f), 'utf8'));
+      const check = (enums: Record<string, readonly string[]>) => {
+        for (const [what, names] of Object.entries(enums)) for (const l of literalLists(text, names)) if (!OTHER_CONCEPTS.has(`${f}|${what}|${l}`)) found.push(`${f}: ${what}: ${l}`);
+      };
+      if (f !== HOME) check(ENUMS);
+      if (f !== KIT) check(KIT_ENUMS);
+    }
+    expect(found).toEqual([]);
+    // and the contract itself spells each once
+    const home = readFileSync(join(REPO_ROOT, HOME), 'utf8');
+    for (const names of [...Object.values(ENUMS), HDBSCAN_SELECTIONS, COVARIANCES]) {
+      expect(home.match(new RegExp(`\\[${names.map((n) => `'${esc(n)}'`).join(', ')}\\]`, 'g')) ?? [], names.join(',')).toHaveLength(names === CLUSTER_ALGOS || names === CLUSTER_PRESETS ? 0 : 1);
+    }
+  });
+
+  it('one planner: only core/cluster/plan.ts turns a preset into parameters', () => {
+    const callers = productionFiles().filter((f) => f !== 'src-main/algo/cluster/presets.ts' && /\b(resolvePreset|applyPreset)\(/.test(readFileSync(join(REPO_ROOT, f), 'utf8')));
+    expect(callers).toEqual(['src-main/core/cluster/plan.ts']);
+  });
+});
