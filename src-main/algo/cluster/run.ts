@@ -265,7 +265,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
           pretrainEpochs: ae.epochs,
           tol: p.tol ?? DEC_DEFAULTS.tol, updateInterval: p.updateInterval ?? DEC_DEFAULTS.updateInterval, maxIter: r.maxIter,
           iterations: r.iterations, steps: r.iterations, converged: r.converged, stopReason: r.stopReason, targetUpdates: r.kl.length,
-          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', init: r.init, ...(r.init === 'kmeans' ? { kmeansNInit: p.nInit ?? 20 } : {}),
+          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', init: r.init, kernel: r.kernel, ...(r.init === 'kmeans' ? { kmeansNInit: p.nInit ?? 20 } : {}),
           ...(nmiInit !== undefined ? { initNmi: nmiInit } : {}),
           timings: { pretrain: Math.round(r.timings.pretrain), kmeans: Math.round(r.timings.kmeans), refine: Math.round(r.timings.refine) },
         },
