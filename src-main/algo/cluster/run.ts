@@ -166,7 +166,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     const tr = performance.now();
     const r = await runReduce(X, n, d, steps, {
       metric, seed, gemm: o.gemm, nnGemm: o.nnGemm, sgdRunner: o.sgdRunner, isCancelled: o.isCancelled, onProgress: o.onProgress,
-      ae: aeTraining,
+      ae: aeTraining, kmeansK: p.algo === 'kmeans' ? p.k : undefined,
     });
     Object.assign(timings, r.timings);
     timings.reduce = performance.now() - tr;
