@@ -179,6 +179,18 @@ describe('autoencoder training', () => {
     expect(codes.length).toBe(n * 8);
   });
 
+  it('denoising: inputs dropped at the given share in training, seeded; the target stays the clean row', async () => {
+    const o = { hidden: [8], epochs: 3, batchSize: 64, seed: 1 };
+    const plain = await trainAutoencoder(X, n, d, o);
+    const a = await trainAutoencoder(X, n, d, { ...o, noise: 0.3 });
+    const b = await trainAutoencoder(X, n, d, { ...o, noise: 0.3 });
+    expect(a.lossCurve).toEqual(b.lossCurve);
+    expect(a.lossCurve).not.toEqual(plain.lossCurve);
+    // reconstructing clean rows from corrupted ones is harder than from themselves
+    expect(a.lossCurve[2]).toBeGreaterThan(plain.lossCurve[2]);
+    await expect(trainAutoencoder(X, n, d, { ...o, noise: 1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^noise/) });
+  });
+
   it('uses MSE with a linear output when the data are not in [0, 1]', async () => {
     const Y = X.map((v) => v * 4 - 2);
     const r = await trainAutoencoder(Y, n, d, { hidden: [8], epochs: 1, seed: 0 });
@@ -262,6 +274,13 @@ describe('autoencoder training', () => {
     expect(Array.from(g.initLabels)).toEqual(Array.from((await gmm(codes, n, 8, { k: 3, seed: 0 })).labels));
     const k = await dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
     expect(k.init).toBe('kmeans');
+    // after a mixture start each centre keeps its component's shape (Mahalanobis kernel); after k-means, the paper's kernel
+    expect(g.kernel).toBe('mahalanobis');
+    expect(k.kernel).toBe('euclidean');
+    const ge = await dec(X, n, d, 3, { pretrained: ae, kernel: 'euclidean', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(ge.kernel).toBe('euclidean');
+    expect(ge.changed[0]).toBeGreaterThanOrEqual(g.changed[0]);
+    await expect(dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', kernel: 'mahalanobis' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^kernel/) });
     expect(Array.from(k.initLabels)).toEqual(Array.from((await kmeans(codes, n, 8, 3, { metric: 'euclidean', seed: 0, nInit: 20 })).labels));
     await expect(dec(X, n, d, 3, { pretrained: ae, init: 'spectral' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^init/) });
   });
