@@ -109,7 +109,7 @@ export interface AutoencoderResult extends Autoencoder {
   lr: number;
   schedule: 'cosine' | 'constant';
   /** the k-means-friendly term when it ran: from which update, its weight, and its inertia ratio per epoch */
-  kmeansFriendly: { k: number; weight: number; fromUpdate: number; metric: 'cosine' | 'euclidean'; ratio: number[] } | null;
+  kmeansFriendly: { k: number; weight: number; from: number; fromUpdate: number; metric: 'cosine' | 'euclidean'; ratio: number[] } | null;
 }
 
 export function inUnitInterval(X: Float32Array, len: number): boolean {
@@ -332,7 +332,7 @@ export async function trainAutoencoder(X: Float32Array, n: number, d: number, o:
   return {
     net, encoderLayers: hidden.length, loss, lossCurve, valLossCurve, epochs: lossCurve.length, epochsPlanned: epochs, bestEpoch, updates,
     validationRows: nVal, stoppedEarly, epochMs, batchSize: batch, lr: lr0, schedule,
-    kmeansFriendly: term && termOn ? { k: term.k, weight: term.weight, fromUpdate: termFrom, metric: term.cos ? 'cosine' : 'euclidean', ratio: term.ratio } : null,
+    kmeansFriendly: term && termOn ? { k: term.k, weight: term.weight, from: kf!.from ?? AE_DEFAULTS.kmeansFrom, fromUpdate: termFrom, metric: term.cos ? 'cosine' : 'euclidean', ratio: term.ratio } : null,
   };
 }
 
