@@ -55,8 +55,9 @@ describe('dense network backward pass', () => {
     });
   }
 
-  for (const shaped of [false, true]) {
-    it(`DEC KL gradient matches finite differences for codes and centres (${shaped ? 'mahalanobis' : 'euclidean'} kernel)`, () => {
+  for (const kernel of ['euclidean', 'mahalanobis', 'mixture-t'] as const) {
+    const shaped = kernel !== 'euclidean';
+    it(`DEC KL gradient matches finite differences for codes and centres (${kernel} kernel)`, () => {
       const rng = createRng(5);
       const r = 6, dim = 3, k = 3;
       const Z = new Float32Array(r * dim).map(() => rng.normal());
@@ -75,15 +76,16 @@ describe('dense network backward pass', () => {
         }
         A = whiteningFactors(cov, k, dim, 'full');
       }
-      const P = targetDistribution(softAssign(Z, r, dim, mu, k, A).q, r, k); // fixed target
-      const g = klGrad(Z, r, dim, mu, k, P, A);
+      const mix = kernel === 'mixture-t' ? { exponent: (1 + dim) / 2, logc: Float64Array.from([0.1, -0.4, 0.3]) } : null;
+      const P = targetDistribution(softAssign(Z, r, dim, mu, k, A, mix).q, r, k); // fixed target
+      const g = klGrad(Z, r, dim, mu, k, P, A, mix);
       const h = 1e-3;
       let moved = 0;
       for (const [X, G] of [[Z, g.dZ], [mu, g.dMu]] as const) {
         for (let i = 0; i < X.length; i++) {
           const v = X[i];
-          X[i] = v + h; const lp = klGrad(Z, r, dim, mu, k, P, A).loss;
-          X[i] = v - h; const lm = klGrad(Z, r, dim, mu, k, P, A).loss;
+          X[i] = v + h; const lp = klGrad(Z, r, dim, mu, k, P, A, mix).loss;
+          X[i] = v - h; const lm = klGrad(Z, r, dim, mu, k, P, A, mix).loss;
           X[i] = v;
           const num = (lp - lm) / (2 * h);
           if (Math.abs(num) > 1e-3) moved++;
@@ -92,7 +94,8 @@ describe('dense network backward pass', () => {
       }
       expect(moved).toBeGreaterThan(5);
       // the shaped kernel is a different kernel: the soft assignments differ from the euclidean ones
-      if (A) expect(Array.from(softAssign(Z, r, dim, mu, k, A).q)).not.toEqual(Array.from(softAssign(Z, r, dim, mu, k).q));
+      // each shaped kernel is a different kernel: its soft assignments differ from the simpler one's
+      if (A) expect(Array.from(softAssign(Z, r, dim, mu, k, A, mix).q)).not.toEqual(Array.from(mix ? softAssign(Z, r, dim, mu, k, A).q : softAssign(Z, r, dim, mu, k).q));
     });
   }
 });
@@ -274,13 +277,17 @@ describe('autoencoder training', () => {
     expect(Array.from(g.initLabels)).toEqual(Array.from((await gmm(codes, n, 8, { k: 3, seed: 0 })).labels));
     const k = await dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
     expect(k.init).toBe('kmeans');
-    // after a mixture start each centre keeps its component's shape (Mahalanobis kernel); after k-means, the paper's kernel
+    // after a mixture start each centre keeps its component's shape (Mahalanobis kernel; the mixture's t kernel on
+    // request); after k-means, the paper's kernel
     expect(g.kernel).toBe('mahalanobis');
     expect(k.kernel).toBe('euclidean');
     const ge = await dec(X, n, d, 3, { pretrained: ae, kernel: 'euclidean', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
     expect(ge.kernel).toBe('euclidean');
     expect(ge.changed[0]).toBeGreaterThanOrEqual(g.changed[0]);
-    await expect(dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', kernel: 'mahalanobis' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^kernel/) });
+    const gm = await dec(X, n, d, 3, { pretrained: ae, kernel: 'mixture-t', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(gm.kernel).toBe('mixture-t');
+    expect(gm.changed[0]).toBeLessThanOrEqual(ge.changed[0]);
+    await expect(dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', kernel: 'mixture-t' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^kernel/) });
     expect(Array.from(k.initLabels)).toEqual(Array.from((await kmeans(codes, n, 8, 3, { metric: 'euclidean', seed: 0, nInit: 20 })).labels));
     await expect(dec(X, n, d, 3, { pretrained: ae, init: 'spectral' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^init/) });
   });
