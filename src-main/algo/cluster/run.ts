@@ -250,6 +250,9 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
         ae: { ...aeTraining, ...recipeOptions(decStep), hidden: decHidden,
           onEpoch: (e, l, _vl, _net, planned) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: aeLoss.slice() }); } },
         tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit, init: DEC_DEFAULTS.init,
+        // the literature net's linear codes: the mixture's t kernel (weights and volumes); ReLU codes (ae:32) have exactly-zero
+        // coordinates whose collapsed variances make volumes meaningless, so they keep the shape-only kernel
+        kernel: decStep.recipe === 'literature' ? 'mixture-t' : undefined,
         gemm: o.nnGemm ?? o.gemm, isCancelled: o.isCancelled, onProgress: (s, dn, t) => o.onProgress?.(s === 'pretrain' ? 'autoencoder' : s, dn, t),
       });
       raw = r.labels;

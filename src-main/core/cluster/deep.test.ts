@@ -101,6 +101,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
       const out = await runClustering({ X, n: N, d, labelsTrue: labels }, { algo: 'dec', k: 10, seed: 0, samples: 0, reduce: 'ae:32', epochs: 5, maxIter: 3000 }, { gemm });
       const r = out.record.dec as { iterations: number; converged: boolean; kl: number[]; changed: number[]; initNmi: number; architecture: string; stopReason: string; steps: number; maxIter: number };
       expect(r.architecture).toBe('784-32-784');
+      expect(out.record.dec).toMatchObject({ init: 'gmm', kernel: 'mahalanobis' }); // ReLU codes: the shape-only kernel
       expect(r.kl.length).toBeGreaterThan(1);
       expect(out.metrics.nmi).toBeGreaterThan(NMI_FLOOR.dec);
       expect(['tol', 'plateau']).toContain(r.stopReason);
