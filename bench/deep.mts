@@ -72,7 +72,10 @@ for (const { tag, k } of sets) {
     if (cases.has(1)) {
       const { j } = ours(tag, k, seed, 'ae + kmeans', ['--algo', 'kmeans', '--reduce', 'ae']);
       // the same clustering on the codes as ours: its metric, its number of k-means starts
-      peer(tag, k, seed, 'ae + kmeans', j.record.reduce.steps[0], ['--cluster', 'kmeans', '--metric', j.record.codeMetric ?? 'euclidean', '--n-init', String(j.record.nInit ?? 1)]);
+      const kf = j.record.reduce.steps[0].kmeansFriendly;
+      peer(tag, k, seed, 'ae + kmeans', j.record.reduce.steps[0], ['--cluster', 'kmeans', '--metric', j.record.codeMetric ?? 'euclidean', '--n-init', String(j.record.nInit ?? 1),
+        // the same k-means-friendly term from the same update
+        ...(kf ? ['--kmeans-term', String(kf.weight), '--kmeans-from', String(kf.from)] : [])]);
     }
     if (cases.has(2)) ours(tag, k, seed, 'dec', ['--algo', 'dec']);
     if (cases.has(3) || cases.has(4)) ours(tag, k, seed, 'umap:50 + ward (plain)', ['--algo', 'ward', '--reduce', 'umap:50']);

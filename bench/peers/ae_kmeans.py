@@ -7,13 +7,14 @@ epoch, nmi/ami with labels.
 
 usage: ae_kmeans.py X.npy K [y.npy] [--hidden 32] [--epochs 5] [--batch 256] [--seed 0] [--threads 2] [--n-init 1]
                     [--recipe tutorial|literature] [--validation 0.1] [--schedule constant|cosine --planned N]
-                    [--umap N] [--cluster kmeans|ward|gmm] [--metric euclidean|cosine]
+                    [--umap N] [--cluster kmeans|ward|gmm] [--metric euclidean|cosine] [--kmeans-term W --kmeans-from F]
 --recipe literature (issue 32): DEC's / N2D's recipe, a linear code layer, linear output and MSE; --validation holds out
 a seeded share of the rows (the loss reported per epoch is the training loss, as ours); --schedule cosine decays the lr
 to 5 % over --planned epochs (ours: the epochs a default run plans); --umap N then umap-learn to N dims (n_neighbors 30,
 min_dist 0, as ours) and --cluster the clustering on the codes (N2D: gmm). --metric cosine compares the codes by angle, as
 ours does by default: UMAP with metric='cosine', k-means on L2-normalized codes (spherical k-means' assignment rule).
 """
+# --kmeans-term W: ours' k-means-friendly term (what `--algo kmeans --reduce ae` trains), see the comment at the loop.
 import argparse, json, time, sys
 import numpy as np
 import torch
@@ -29,6 +30,7 @@ ap.add_argument('--recipe', default='tutorial'); ap.add_argument('--validation',
 ap.add_argument('--schedule', default='constant'); ap.add_argument('--planned', type=int, default=0)
 ap.add_argument('--umap', type=int, default=0); ap.add_argument('--cluster', default='kmeans')
 ap.add_argument('--metric', default='euclidean')
+ap.add_argument('--kmeans-term', type=float, default=0.0); ap.add_argument('--kmeans-from', type=float, default=0.5)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed); np.random.seed(a.seed)
@@ -64,7 +66,26 @@ tr = idx[:ntr]
 steps = (ntr + a.batch - 1) // a.batch
 planned = a.planned or a.epochs
 u = 0
+# ours' k-means-friendly term (algo/nn/autoencoder.ts): from --kmeans-from of the planned updates, weight x (the batch's
+# k-means inertia around k centroids / its total variance) of the codes (L2-normalized with --metric cosine); centroids
+# from k-means (10 starts) on all codes when it starts, then one Lloyd step an epoch
+kt_from = int(a.kmeans_term > 0 and a.kmeans_from * planned * steps) if a.kmeans_term > 0 else None
+C = None
+def term_rows(Z):
+    return Z / Z.norm(dim=1, keepdim=True).clamp_min(1e-12) if a.metric == 'cosine' else Z
 for e in range(a.epochs):
+    if kt_from is not None and u >= kt_from:
+        with torch.no_grad():
+            U = term_rows(enc(Xt))
+            if C is None:
+                lab = KMeans(n_clusters=a.k, n_init=10, random_state=a.seed).fit(U.numpy()).labels_
+                lab = torch.from_numpy(lab).long()
+            else:
+                lab = torch.cdist(U, C).argmin(dim=1)
+            Cn = torch.zeros(a.k, U.shape[1]) if C is None else C.clone()
+            for c in range(a.k):
+                if (lab == c).any(): Cn[c] = U[lab == c].mean(dim=0)
+            C = Cn
     perm = tr[torch.randperm(ntr, generator=g)]
     s = 0.0
     for i in range(0, ntr, a.batch):
@@ -74,8 +95,17 @@ for e in range(a.epochs):
         u += 1
         xb = Xt[perm[i:i + a.batch]]
         opt.zero_grad()
-        l = lossf(model(xb), xb)
-        l.backward(); opt.step()
+        if C is not None:
+            z = enc(xb)
+            l = lossf(dec(z), xb)
+            U = term_rows(z)
+            W = torch.cdist(U, C).pow(2).min(dim=1).values.sum()
+            T = (U - U.mean(dim=0)).pow(2).sum()
+            (l + a.kmeans_term * W / T).backward()
+        else:
+            l = lossf(model(xb), xb)
+            l.backward()
+        opt.step()
         s += l.item() * xb.shape[0]
     curve.append(s / ntr)
 with torch.no_grad():
@@ -98,7 +128,7 @@ else:
 t2 = time.perf_counter()
 out = {'peer': 'pytorch-ae+sklearn-kmeans', 'torch': torch.__version__, 'n': n, 'd': d, 'hidden': hidden, 'loss_kind': 'bce' if bce else 'mse',
        'epochs': a.epochs, 'batch': a.batch, 'threads': a.threads, 'n_init': a.n_init,
-       'recipe': a.recipe, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'metric': a.metric, 'updates': u,
+       'recipe': a.recipe, 'kmeans_term': a.kmeans_term, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'metric': a.metric, 'updates': u,
        'fit_s': t2 - t0, 'train_s': t1 - t0, 'umap_s': tu - t1, 'kmeans_s': t2 - tu, 'loss': curve}
 if a.y:
     y = np.load(a.y)

@@ -55,7 +55,7 @@ describe('cluster --reduce ae / --algo dec (CLI)', () => {
     const j = JSON.parse(r.stdout);
     expect(j.nmi).toBeGreaterThan(0.3);
     expect(j.loss).toHaveLength(3);
-    expect(j.record.dec).toMatchObject({ tol: 0.001, updateInterval: 140, architecture: '784-500-500-2000-10-2000-500-500-784', recipe: 'literature', maxIter: 30, steps: 30, stopReason: 'max-iter' });
+    expect(j.record.dec).toMatchObject({ tol: 0.001, updateInterval: 140, architecture: '784-500-500-2000-10-2000-500-500-784', recipe: 'literature', maxIter: 30, steps: 30, stopReason: 'max-iter', init: 'gmm', kernel: 'mixture-t' });
     const c = cli(['cluster', '--embeddings', Xf, '--labels', yf, '--algo', 'kmeans', '--k', '10', '--reduce', 'ae:32,umap:10', '--epochs', '2', '--json']);
     expect(c.code).toBe(0);
     const cj = JSON.parse(c.stdout);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { externalScores } from '../metrics.ts';
-import { gmm, gmmParamCount } from './gmm.ts';
+import { gmm, gmmParamCount, whiteningFactors } from './gmm.ts';
+import { softAssign } from './dec.ts';
 import { kmeans } from './kmeans.ts';
 
 /** Three 2-D Gaussians with different, correlated covariances (k-means' spherical assumption does not hold). */
@@ -41,6 +42,33 @@ describe('Gaussian mixture (EM, BIC)', () => {
     for (const p of a.probabilities) { expect(p).toBeGreaterThanOrEqual(1 / 3 - 1e-6); expect(p).toBeLessThanOrEqual(1 + 1e-6); }
     expect(a.bic).toBeCloseTo(-2 * a.logLikelihood + gmmParamCount(3, 2, 'full') * Math.log(900), 6);
     expect(a.selectedBy).toBe('given');
+  });
+
+  it('whitening factors invert each covariance (A^T A cov = I), so a Student-t kernel on them keeps the mixture\'s partition', async () => {
+    const g = await gmm(X, 900, 2, { k: 3, seed: 0 });
+    for (const cv of ['full', 'diag'] as const) {
+      const f = cv === 'full' ? g : await gmm(X, 900, 2, { k: 3, seed: 0, covariance: 'diag' });
+      const A = whiteningFactors(f.covariances, 3, 2, cv);
+      for (let c = 0; c < 3; c++) {
+        const a = (i: number, j: number) => A[c * 4 + i * 2 + j];
+        const cov = (i: number, j: number) => (cv === 'full' ? f.covariances[c * 4 + i * 2 + j] : i === j ? f.covariances[c * 2 + i] : 0);
+        for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+          let t = 0;
+          for (let m = 0; m < 2; m++) for (let p = 0; p < 2; p++) t += a(p, i) * a(p, m) * cov(m, j);
+          expect(t).toBeCloseTo(i === j ? 1 : 0, 6);
+        }
+      }
+    }
+    // DEC's soft assignment around the mixture's means: with the mixture's shapes it keeps (almost) every label of the
+    // mixture; with euclidean distances it falls back to nearest-mean, which splits the elongated clusters
+    const argmax = (q: Float32Array) => Int32Array.from({ length: 900 }, (_, i) => { let b = 0; for (let j = 1; j < 3; j++) if (q[i * 3 + j] > q[i * 3 + b]) b = j; return b; });
+    const mu = Float32Array.from(g.means);
+    const shaped = argmax(softAssign(X, 900, 2, mu, 3, whiteningFactors(g.covariances, 3, 2, 'full')).q);
+    const plain = argmax(softAssign(X, 900, 2, mu, 3).q);
+    const agree = (l: Int32Array) => l.reduce((s, v, i) => s + (v === g.labels[i] ? 1 : 0), 0) / 900;
+    expect(agree(shaped)).toBeGreaterThan(0.97);
+    expect(agree(plain)).toBeLessThan(agree(shaped) - 0.03);
+    expect(() => whiteningFactors(new Float64Array([1, 2, 2, 1]), 1, 2, 'full')).toThrow(/reg-covar/);
   });
 
   it('picks k by BIC when k is not given, and a diagonal model has fewer parameters', async () => {

@@ -71,6 +71,33 @@ function cholesky(A: Float64Array, o: number, d: number): boolean {
   return true;
 }
 
+/**
+ * Whitening factors of a mixture's covariances: for each component c a d x d matrix A_c (row-major, lower triangular)
+ * with A_c^T A_c = cov_c^-1, so that the Mahalanobis distance of x to the component is |A_c (x - mean_c)|^2 (A_c =
+ * L_c^-1 for the Cholesky factor cov_c = L_c L_c^T; diagonal covariances give a diagonal A_c).
+ */
+export function whiteningFactors(covariances: Float64Array, k: number, d: number, covariance: Covariance): Float64Array {
+  const A = new Float64Array(k * d * d);
+  for (let c = 0; c < k; c++) {
+    const o = c * d * d;
+    if (covariance === 'diag') {
+      for (let p = 0; p < d; p++) A[o + p * d + p] = 1 / Math.sqrt(covariances[c * d + p]);
+      continue;
+    }
+    const L = covariances.slice(o, o + d * d);
+    if (!cholesky(L, 0, d)) throw badArg('reg-covar', `component ${c}'s covariance is not positive definite (collapsed points): raise reg-covar`);
+    // invert the lower-triangular L column by column (forward substitution on the unit vectors)
+    for (let j = 0; j < d; j++) {
+      for (let i = j; i < d; i++) {
+        let t = i === j ? 1 : 0;
+        for (let q = j; q < i; q++) t -= L[i * d + q] * A[o + q * d + j];
+        A[o + i * d + j] = t / L[i * d + i];
+      }
+    }
+  }
+  return A;
+}
+
 const LOG2PI = Math.log(2 * Math.PI);
 
 /** log N(x_i | mean_c, cov_c) + log w_c for all i, c into L (n x k). */

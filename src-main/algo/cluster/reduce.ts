@@ -36,6 +36,11 @@ export interface ReduceOptions {
   onProgress?: (stage: string, done: number, total: number, extra?: unknown) => void;
   /** autoencoder training (algo/nn/autoencoder.ts AE_DEFAULTS): exact epochs, batch size, early-stopping patience, ... */
   ae?: Pick<AutoencoderOptions, 'epochs' | 'batchSize' | 'patience' | 'minUpdates' | 'maxEpochs' | 'lr' | 'validation'>;
+  /**
+   * k-means follows the chain with this k: an autoencoder step that ends the chain trains its codes for it (the
+   * k-means-friendly term of algo/nn/autoencoder.ts, in the run's metric); the tutorial's `ae:H` nets stay plain
+   */
+  kmeansK?: number;
 }
 
 export interface ReduceResult {
@@ -104,8 +109,10 @@ export async function runReduce(X: Float32Array, n: number, d: number, steps: Re
       W = r.projected; wd = k; metric = 'euclidean';
     } else {
       const lossSoFar: number[] = [];
+      const forKmeans = o.kmeansK !== undefined && si === steps.length - 1 && s.recipe === 'literature';
       const r = await trainAutoencoder(W, n, wd, {
         ...o.ae, ...recipeOptions(s), hidden: s.hidden, seed: o.seed, gemm: o.nnGemm ?? o.gemm,
+        ...(forKmeans ? { kmeansFriendly: { k: o.kmeansK!, metric: o.metric } } : {}),
         isCancelled: o.isCancelled, onProgress: (dn, tt) => o.onProgress?.('autoencoder', dn, tt),
         onEpoch: (e, l, _vl, _net, planned) => { lossSoFar.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: lossSoFar.slice() }); },
       });
@@ -134,5 +141,6 @@ export function aeRecord(d: number, hidden: number[], r: AutoencoderResult, seed
     batchSize: r.batchSize, validationRows: r.validationRows, stoppedEarly: r.stoppedEarly,
     lossCurve: r.lossCurve, valLossCurve: r.valLossCurve, epochMs: r.epochMs.map((v) => Math.round(v)),
     epochsPerSecond: trainMs > 0 ? Math.round((r.epochs / (trainMs / 1000)) * 1000) / 1000 : null,
+    ...(r.kmeansFriendly ? { kmeansFriendly: { ...r.kmeansFriendly, ratio: r.kmeansFriendly.ratio.map((v) => Math.round(v * 1e4) / 1e4) } } : {}),
   };
 }

@@ -149,7 +149,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
     const tr = performance.now();
     const r = await runReduce(X, n, d, steps, {
       metric, seed, gemm: o.gemm, nnGemm: o.nnGemm, sgdRunner: o.sgdRunner, isCancelled: o.isCancelled, onProgress: o.onProgress,
-      ae: aeTraining,
+      ae: aeTraining, kmeansK: p.algo === 'kmeans' ? p.k : undefined,
     });
     Object.assign(timings, r.timings);
     timings.reduce = performance.now() - tr;
@@ -233,6 +233,9 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
         ae: { ...aeTraining, ...recipeOptions(decStep), hidden: decHidden,
           onEpoch: (e, l, _vl, _net, planned) => { aeLoss.push(l); o.onProgress?.('autoencoder-epoch', e, planned, { epoch: e, loss: aeLoss.slice() }); } },
         tol: p.tol, updateInterval: p.updateInterval, maxIter: p.maxIter, batchSize: p.aeBatchSize, seed, nInit: p.nInit, init: DEC_DEFAULTS.init,
+        // the literature net's linear codes: the mixture's t kernel (weights and volumes); ReLU codes (ae:32) have exactly-zero
+        // coordinates whose collapsed variances make volumes meaningless, so they keep the shape-only kernel
+        kernel: decStep.recipe === 'literature' ? 'mixture-t' : undefined,
         gemm: o.nnGemm ?? o.gemm, isCancelled: o.isCancelled, onProgress: (s, dn, t) => o.onProgress?.(s === 'pretrain' ? 'autoencoder' : s, dn, t),
       });
       raw = r.labels;
@@ -248,7 +251,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
           pretrainEpochs: ae.epochs,
           tol: p.tol ?? DEC_DEFAULTS.tol, updateInterval: p.updateInterval ?? DEC_DEFAULTS.updateInterval, maxIter: r.maxIter,
           iterations: r.iterations, steps: r.iterations, converged: r.converged, stopReason: r.stopReason, targetUpdates: r.kl.length,
-          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', init: r.init, ...(r.init === 'kmeans' ? { kmeansNInit: p.nInit ?? 20 } : {}),
+          kl: r.kl, changed: r.changed, optimizer: 'sgd momentum 0.9, lr 0.01', init: r.init, kernel: r.kernel, ...(r.init === 'kmeans' ? { kmeansNInit: p.nInit ?? 20 } : {}),
           ...(nmiInit !== undefined ? { initNmi: nmiInit } : {}),
           timings: { pretrain: Math.round(r.timings.pretrain), kmeans: Math.round(r.timings.kmeans), refine: Math.round(r.timings.refine) },
         },

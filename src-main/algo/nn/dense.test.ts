@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
 import { backward, forward, initNet, lossAndGrad, type DenseNet, type LossKind } from './dense.ts';
-import { AE_DEFAULTS, autoencoderLayers, encode, encoderOf, plannedEpochs, trainAutoencoder } from './autoencoder.ts';
+import { AE_DEFAULTS, autoencoderLayers, encode, encoderOf, kmeansTermGrad, plannedEpochs, trainAutoencoder } from './autoencoder.ts';
 import { dec } from '../cluster/dec.ts';
 import { klGrad, softAssign, targetDistribution } from '../cluster/dec.ts';
-import { gmm } from '../cluster/gmm.ts';
+import { gmm, whiteningFactors } from '../cluster/gmm.ts';
 import { kmeans } from '../cluster/kmeans.ts';
 
 async function lossOf(net: DenseNet, X: Float32Array, T: Float32Array, rows: number, kind: LossKind): Promise<number> {
@@ -55,24 +55,108 @@ describe('dense network backward pass', () => {
     });
   }
 
-  it('DEC KL gradient matches finite differences for codes and centres', () => {
-    const rng = createRng(5);
-    const r = 6, dim = 3, k = 3;
-    const Z = new Float32Array(r * dim).map(() => rng.normal());
-    const mu = new Float32Array(k * dim).map(() => rng.normal());
-    const P = targetDistribution(softAssign(Z, r, dim, mu, k).q, r, k); // fixed target
-    const g = klGrad(Z, r, dim, mu, k, P);
-    const h = 1e-3;
-    for (const [A, G] of [[Z, g.dZ], [mu, g.dMu]] as const) {
-      for (let i = 0; i < A.length; i++) {
-        const v = A[i];
-        A[i] = v + h; const lp = klGrad(Z, r, dim, mu, k, P).loss;
-        A[i] = v - h; const lm = klGrad(Z, r, dim, mu, k, P).loss;
-        A[i] = v;
-        const num = (lp - lm) / (2 * h);
-        expect(Math.abs(num - G[i])).toBeLessThan(0.03 * (Math.abs(num) + Math.abs(G[i])) + 2e-4);
+  for (const kernel of ['euclidean', 'mahalanobis', 'mixture-t'] as const) {
+    const shaped = kernel !== 'euclidean';
+    it(`DEC KL gradient matches finite differences for codes and centres (${kernel} kernel)`, () => {
+      const rng = createRng(5);
+      const r = 6, dim = 3, k = 3;
+      const Z = new Float32Array(r * dim).map(() => rng.normal());
+      const mu = new Float32Array(k * dim).map(() => rng.normal());
+      // per-centre whitening factors of random SPD covariances (B B^T + 0.3 I)
+      let A: Float64Array | null = null;
+      if (shaped) {
+        const cov = new Float64Array(k * dim * dim);
+        for (let c = 0; c < k; c++) {
+          const B = Array.from({ length: dim * dim }, () => rng.normal());
+          for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) {
+            let t = i === j ? 0.3 : 0;
+            for (let m = 0; m < dim; m++) t += B[i * dim + m] * B[j * dim + m];
+            cov[c * dim * dim + i * dim + j] = t;
+          }
+        }
+        A = whiteningFactors(cov, k, dim, 'full');
       }
-    }
+      const mix = kernel === 'mixture-t' ? { exponent: (1 + dim) / 2, logc: Float64Array.from([0.1, -0.4, 0.3]) } : null;
+      const P = targetDistribution(softAssign(Z, r, dim, mu, k, A, mix).q, r, k); // fixed target
+      const g = klGrad(Z, r, dim, mu, k, P, A, mix);
+      const h = 1e-3;
+      let moved = 0;
+      for (const [X, G] of [[Z, g.dZ], [mu, g.dMu]] as const) {
+        for (let i = 0; i < X.length; i++) {
+          const v = X[i];
+          X[i] = v + h; const lp = klGrad(Z, r, dim, mu, k, P, A, mix).loss;
+          X[i] = v - h; const lm = klGrad(Z, r, dim, mu, k, P, A, mix).loss;
+          X[i] = v;
+          const num = (lp - lm) / (2 * h);
+          if (Math.abs(num) > 1e-3) moved++;
+          expect(Math.abs(num - G[i])).toBeLessThan(0.03 * (Math.abs(num) + Math.abs(G[i])) + 2e-4);
+        }
+      }
+      expect(moved).toBeGreaterThan(5);
+      // the shaped kernel is a different kernel: the soft assignments differ from the euclidean ones
+      // each shaped kernel is a different kernel: its soft assignments differ from the simpler one's
+      if (A) expect(Array.from(softAssign(Z, r, dim, mu, k, A, mix).q)).not.toEqual(Array.from(mix ? softAssign(Z, r, dim, mu, k, A).q : softAssign(Z, r, dim, mu, k).q));
+    });
+  }
+});
+
+describe('k-means-friendly codes', () => {
+  for (const cos of [false, true]) {
+    it(`the term's gradient matches finite differences of weight x inertia / total variance (${cos ? 'cosine' : 'euclidean'})`, () => {
+      const rng = createRng(9);
+      const r = 12, dim = 4, k = 3, weight = 0.7;
+      const Z = new Float32Array(r * dim).map(() => rng.normal());
+      const C = new Float32Array(k * dim).map(() => rng.normal() * 0.5);
+      const g = kmeansTermGrad(Z, r, dim, C, k, cos, weight);
+      expect(g.ratio).toBeGreaterThan(0);
+      const h = 1e-3;
+      let moved = 0;
+      for (let i = 0; i < Z.length; i++) {
+        const v = Z[i];
+        Z[i] = v + h; const lp = weight * kmeansTermGrad(Z, r, dim, C, k, cos, weight).ratio;
+        Z[i] = v - h; const lm = weight * kmeansTermGrad(Z, r, dim, C, k, cos, weight).ratio;
+        Z[i] = v;
+        const num = (lp - lm) / (2 * h);
+        if (Math.abs(num) > 1e-3) moved++;
+        expect(Math.abs(num - g.dZ[i])).toBeLessThan(0.03 * (Math.abs(num) + Math.abs(g.dZ[i])) + 2e-4);
+      }
+      expect(moved).toBeGreaterThan(r);
+      // scale-free: shrinking the codes does not lower the ratio
+      const ratio = (f: number) => kmeansTermGrad(Z.map((v) => v * f), r, dim, C.map((v) => v * (cos ? 1 : f)), k, cos, weight).ratio;
+      expect(ratio(0.1)).toBeCloseTo(ratio(1), 4);
+    });
+  }
+
+  it('makes the codes more k-means friendly than the plain autoencoder on the same seed, and records what it did', async () => {
+    const rng = createRng(4);
+    const n = 600, d = 16;
+    // four elongated blobs: one strong nuisance direction shared by all, class centres apart on others
+    const X = new Float32Array(n * d);
+    const centres = [0, 1, 2, 3].map(() => Array.from({ length: d }, () => rng.normal()));
+    const nuisance = Array.from({ length: d }, () => rng.normal());
+    for (let i = 0; i < n; i++) { const t = 2.5 * rng.normal(); for (let p = 0; p < d; p++) X[i * d + p] = centres[i % 4][p] + t * nuisance[p] + 0.3 * rng.normal(); }
+    const o = { hidden: [32, 4], loss: 'mse' as const, codeActivation: 'linear' as const, batchSize: 32, minUpdates: 400, seed: 1 };
+    const plain = await trainAutoencoder(X, n, d, o);
+    const kf = await trainAutoencoder(X, n, d, { ...o, kmeansFriendly: { k: 4, weight: 0.5, from: 0.3 } });
+    expect(plain.kmeansFriendly).toBeNull();
+    expect(kf.kmeansFriendly).toMatchObject({ k: 4, weight: 0.5, metric: 'cosine' });
+    expect(kf.kmeansFriendly!.fromUpdate).toBe(Math.floor(0.3 * kf.epochsPlanned * Math.ceil((n - 60) / 32)));
+    expect(kf.kmeansFriendly!.ratio.length).toBeGreaterThan(1);
+    // the inertia ratio of cosine k-means on the codes falls
+    const ratioOf = async (r: typeof plain) => {
+      const Z = await encode(encoderOf(r), X, n);
+      const km = await kmeans(Z, n, 4, 4, { metric: 'cosine', seed: 0, nInit: 5 });
+      const U = Z.slice();
+      for (let i = 0; i < n; i++) { let s = 0; for (let p = 0; p < 4; p++) s += U[i * 4 + p] ** 2; s = Math.sqrt(s); for (let p = 0; p < 4; p++) U[i * 4 + p] /= s; }
+      const mean = [0, 0, 0, 0];
+      for (let i = 0; i < n; i++) for (let p = 0; p < 4; p++) mean[p] += U[i * 4 + p] / n;
+      let T = 0;
+      for (let i = 0; i < n; i++) for (let p = 0; p < 4; p++) T += (U[i * 4 + p] - mean[p]) ** 2;
+      return km.inertia / T;
+    };
+    expect(await ratioOf(kf)).toBeLessThan(0.8 * (await ratioOf(plain)));
+    await expect(trainAutoencoder(X, n, d, { ...o, kmeansFriendly: { k: 1 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^k/) });
+    await expect(trainAutoencoder(X, n, d, { ...o, kmeansFriendly: { k: 4, from: 1 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^kmeans-from/) });
   });
 });
 
@@ -96,6 +180,18 @@ describe('autoencoder training', () => {
     expect(a.lossCurve[3]).toBeLessThan(a.lossCurve[0]);
     const codes = await encode(encoderOf(a), X, n);
     expect(codes.length).toBe(n * 8);
+  });
+
+  it('denoising: inputs dropped at the given share in training, seeded; the target stays the clean row', async () => {
+    const o = { hidden: [8], epochs: 3, batchSize: 64, seed: 1 };
+    const plain = await trainAutoencoder(X, n, d, o);
+    const a = await trainAutoencoder(X, n, d, { ...o, noise: 0.3 });
+    const b = await trainAutoencoder(X, n, d, { ...o, noise: 0.3 });
+    expect(a.lossCurve).toEqual(b.lossCurve);
+    expect(a.lossCurve).not.toEqual(plain.lossCurve);
+    // reconstructing clean rows from corrupted ones is harder than from themselves
+    expect(a.lossCurve[2]).toBeGreaterThan(plain.lossCurve[2]);
+    await expect(trainAutoencoder(X, n, d, { ...o, noise: 1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^noise/) });
   });
 
   it('uses MSE with a linear output when the data are not in [0, 1]', async () => {
@@ -181,6 +277,17 @@ describe('autoencoder training', () => {
     expect(Array.from(g.initLabels)).toEqual(Array.from((await gmm(codes, n, 8, { k: 3, seed: 0 })).labels));
     const k = await dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
     expect(k.init).toBe('kmeans');
+    // after a mixture start each centre keeps its component's shape (Mahalanobis kernel; the mixture's t kernel on
+    // request); after k-means, the paper's kernel
+    expect(g.kernel).toBe('mahalanobis');
+    expect(k.kernel).toBe('euclidean');
+    const ge = await dec(X, n, d, 3, { pretrained: ae, kernel: 'euclidean', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(ge.kernel).toBe('euclidean');
+    expect(ge.changed[0]).toBeGreaterThanOrEqual(g.changed[0]);
+    const gm = await dec(X, n, d, 3, { pretrained: ae, kernel: 'mixture-t', batchSize: 64, updateInterval: 10, maxIter: 10, seed: 0 });
+    expect(gm.kernel).toBe('mixture-t');
+    expect(gm.changed[0]).toBeLessThanOrEqual(ge.changed[0]);
+    await expect(dec(X, n, d, 3, { pretrained: ae, init: 'kmeans', kernel: 'mixture-t' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^kernel/) });
     expect(Array.from(k.initLabels)).toEqual(Array.from((await kmeans(codes, n, 8, 3, { metric: 'euclidean', seed: 0, nInit: 20 })).labels));
     await expect(dec(X, n, d, 3, { pretrained: ae, init: 'spectral' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^init/) });
   });

@@ -95,6 +95,8 @@ export interface Grads { W: Float32Array[]; b: Float32Array[] }
  */
 export async function backward(
   net: DenseNet, acts: Float32Array[], rows: number, dZlast: Float32Array, gemm: Gemm = gemmJs, wantInput = false,
+  /** a further loss term's gradient with respect to acts[at] (the output of layer at - 1, e.g. an autoencoder's code) */
+  extra?: { at: number; dA: Float32Array },
 ): Promise<Grads & { dX: Float32Array | null }> {
   const L = net.layers.length;
   const gW: Float32Array[] = new Array(L);
@@ -115,6 +117,7 @@ export async function backward(
       const Wt = transpose(net.W[l], din, out);
       const dA = (await gemm(dZ, rows, Wt, din, out)).slice(0, rows * din);
       if (l === 0) { dX = dA; break; }
+      if (extra && extra.at === l) for (let i = 0; i < dA.length; i++) dA[i] += extra.dA[i];
       const act = net.layers[l - 1].act;
       if (act === 'relu') { for (let i = 0; i < dA.length; i++) if (A[i] <= 0) dA[i] = 0; }
       else if (act === 'sigmoid') { for (let i = 0; i < dA.length; i++) dA[i] *= A[i] * (1 - A[i]); }

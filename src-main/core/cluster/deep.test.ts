@@ -34,6 +34,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
       const rec = a.record.reduce as { steps: Array<Record<string, unknown>>; encoder: string };
       expect(rec.steps[0]).toMatchObject({ method: 'ae', recipe: 'tutorial', architecture: '784-32-784', loss: 'bce', codeActivation: 'relu', epochs: 5, batchSize: 256, validationRows: 0, schedule: 'constant' });
       expect(rec.encoder).toBe('ae:32');
+      expect(rec.steps[0].kmeansFriendly).toBeUndefined(); // the tutorial's net stays a plain autoencoder
       expect(a.timings.reduce).toBeGreaterThan(0);
       // the encoder: stored form (record) -> ONNX bytes -> onnxruntime gives the same codes as our engine
       const enc = a.encoder!;
@@ -76,6 +77,9 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
       const rec = out.record.reduce as { steps: Array<Record<string, unknown>>; encoder: string };
       expect(rec.steps[0]).toMatchObject({ method: 'ae', recipe: 'literature', architecture: '784-500-500-2000-10-2000-500-500-784', loss: 'mse', codeActivation: 'linear', output: 'linear', epochs: 3, validationRows: 200 });
       expect(rec.encoder).toBe('ae');
+      // k-means follows: the codes were trained for it from half the planned updates on (epoch 3 of 3 here)
+      expect(rec.steps[0].kmeansFriendly).toMatchObject({ k: 10, weight: 0.05, metric: 'cosine', fromUpdate: 12 });
+      expect((rec.steps[0].kmeansFriendly as { ratio: number[] }).ratio).toHaveLength(1);
       expect(rec.steps[0].valLossCurve as number[]).toHaveLength(3);
       expect(rec.steps[0].epochsPerSecond).toBeGreaterThan(0);
       expect(out.encoder!.layers.map((l) => `${l.in}-${l.out}-${l.act}`)).toEqual(['784-500-relu', '500-500-relu', '500-2000-relu', '2000-10-linear']);
@@ -97,6 +101,7 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
       const out = await runClustering({ X, n: N, d, labelsTrue: labels }, { algo: 'dec', k: 10, seed: 0, samples: 0, reduce: 'ae:32', epochs: 5, maxIter: 3000 }, { gemm });
       const r = out.record.dec as { iterations: number; converged: boolean; kl: number[]; changed: number[]; initNmi: number; architecture: string; stopReason: string; steps: number; maxIter: number };
       expect(r.architecture).toBe('784-32-784');
+      expect(out.record.dec).toMatchObject({ init: 'gmm', kernel: 'mahalanobis' }); // ReLU codes: the shape-only kernel
       expect(r.kl.length).toBeGreaterThan(1);
       expect(out.metrics.nmi).toBeGreaterThan(NMI_FLOOR.dec);
       expect(['tol', 'plateau']).toContain(r.stopReason);
