@@ -2,7 +2,7 @@
  * Resumable model download with `fetch` (Node's undici): bytes go to `<dest>.partial` (resumed with an HTTP Range
  * request), size + SHA-256 are verified, then the file is renamed atomically onto `dest`. A failure is an AppError
  * that says what went wrong: IO for the network (cannot connect, host not found, timed out, cut off, HTTP status),
- * BAD_MODEL for a wrong size or checksum, CANCELLED; the partial data is kept for the next try.
+ * BAD_MODEL for a wrong size or checksum, CANCELLED; the bytes received are kept for the next try, and the error says whether any were.
  */
 import { hashFileInto } from './files.ts';
 import crypto from 'node:crypto';
@@ -27,7 +27,17 @@ export interface DownloadOptions {
 export type { DownloadResult } from '../../common/jobs.ts';
 import type { DownloadResult } from '../../common/jobs.ts';
 
-const KEPT = ' (partial data kept for resume)';
+/**
+ * What a failed download leaves, in words: the partial file's bytes are kept for the next try only when some arrived;
+ * an empty one is removed (nothing to resume).
+ */
+function kept(partial: string): string {
+  let n = 0;
+  try { n = fs.statSync(partial).size; } catch { n = 0; }
+  if (n > 0) return ` (partial data kept for resume: ${n} bytes)`;
+  fs.rmSync(partial, { force: true });
+  return ' (nothing was received, so nothing is kept)';
+}
 
 /** Why a fetch failed, in words (undici wraps the socket error as `cause`). */
 function networkReason(e: unknown): string {
@@ -47,11 +57,11 @@ function networkReason(e: unknown): string {
   return code ? `${msg} (${code})` : msg;
 }
 
-function downloadError(url: string, e: unknown, signal: AbortSignal | undefined, idle: { fired: boolean; ms: number }): AppError {
+function downloadError(url: string, partial: string, e: unknown, signal: AbortSignal | undefined, idle: { fired: boolean; ms: number }): AppError {
   if (e instanceof AppError) return e;
-  if (signal?.aborted) return new AppError('CANCELLED', `${url}: download cancelled${KEPT}`);
-  if (idle.fired) return new AppError('IO', `${url}: download failed: timed out (nothing received for ${idle.ms >= 1000 ? `${Math.round(idle.ms / 1000)} s` : `${idle.ms} ms`})${KEPT}`);
-  return new AppError('IO', `${url}: download failed: ${networkReason(e)}${KEPT}`);
+  if (signal?.aborted) return new AppError('CANCELLED', `${url}: download cancelled${kept(partial)}`);
+  if (idle.fired) return new AppError('IO', `${url}: download failed: timed out (nothing received for ${idle.ms >= 1000 ? `${Math.round(idle.ms / 1000)} s` : `${idle.ms} ms`})${kept(partial)}`);
+  return new AppError('IO', `${url}: download failed: ${networkReason(e)}${kept(partial)}`);
 }
 
 /** Writes all of `chunk` (continuing short writes). */
@@ -81,10 +91,10 @@ export async function downloadModel(url: string, dest: string, opts: DownloadOpt
   const idle = { fired: false, ms: opts.idleTimeoutMs ?? 60_000, timer: undefined as NodeJS.Timeout | undefined };
   const ac = new AbortController();
   const onAbort = () => ac.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) throw new AppError('CANCELLED', `${url}: download cancelled${KEPT}`);
+  if (opts.signal?.aborted) throw new AppError('CANCELLED', `${url}: download cancelled${kept(partial)}`);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const arm = () => { clearTimeout(idle.timer); idle.timer = setTimeout(() => { idle.fired = true; ac.abort(new Error('idle timeout')); }, idle.ms); };
-  const fail = (e: unknown) => downloadError(url, e, opts.signal, idle);
+  const fail = (e: unknown) => downloadError(url, partial, e, opts.signal, idle);
   try {
     const headers: Record<string, string> = { 'user-agent': 'constellate', ...opts.headers };
     if (have > 0) headers.range = `bytes=${have}-`;
@@ -153,7 +163,7 @@ export async function downloadModel(url: string, dest: string, opts: DownloadOpt
     } finally {
       fs.closeSync(outFd);
     }
-    if (total !== undefined && received < total) throw new AppError('IO', `${url}: download failed: the connection was cut off after ${received} of ${total} bytes${KEPT}`);
+    if (total !== undefined && received < total) throw new AppError('IO', `${url}: download failed: the connection was cut off after ${received} of ${total} bytes${kept(partial)}`);
     return finish(url, dest, partial, received, resumedFrom, hash, want, opts.size);
   } finally {
     clearTimeout(idle.timer);
