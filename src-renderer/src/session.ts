@@ -33,9 +33,14 @@ export const session = reactive({
   restored: false,
 });
 
+/** the view and model the address named when it was last read (a link, a typed address, a reload), not the app's own navigation */
+export const addressed: { view: string | null; model: string | null } = { view: null, model: null };
+
 function readHash(): void {
   const h = new URLSearchParams(location.hash.slice(1));
   const v = h.get('view') as ViewName | null;
+  addressed.view = v;
+  addressed.model = h.get('model');
   if (v) session.view = v;
   const num = (k: string) => (h.has(k) && h.get(k) !== '' ? Number(h.get(k)) : null);
   // the run and model stay as they are unless the address names others; cluster and item belong to their view
