@@ -48,6 +48,11 @@ beforeAll(async () => {
       res.write(Buffer.alloc(10)); // then nothing
       return;
     }
+    if (req.url === '/silent') {
+      res.writeHead(200, { 'content-length': 1000 });
+      res.flushHeaders(); // then not one byte
+      return;
+    }
     if (req.url === '/cut') {
       res.writeHead(200, { 'content-length': model.length });
       res.write(model.subarray(0, 1000), () => setTimeout(() => res.socket?.destroy(), 20));
@@ -155,6 +160,10 @@ describe('downloadModel', () => {
     expect([stalled?.code, stalled?.message]).toEqual(['IO', `${base}/stall: download failed: timed out (nothing received for 300 ms) (partial data kept for resume: 10 bytes)`]);
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(fs.statSync(path.join(tmp, 's.onnx.partial')).size).toBe(10);
+    // the answer began but no byte of the body came: nothing is kept, and no empty partial file is left
+    const silent = await err(downloadModel(`${base}/silent`, path.join(tmp, 'q.onnx'), { idleTimeoutMs: 300 }));
+    expect([silent?.code, silent?.message]).toEqual(['IO', `${base}/silent: download failed: timed out (nothing received for 300 ms) (nothing was received, so nothing is kept)`]);
+    expect(fs.existsSync(path.join(tmp, 'q.onnx.partial'))).toBe(false);
     const cut = await err(downloadModel(`${base}/cut`, path.join(tmp, 'cut.onnx')));
     expect(cut?.code).toBe('IO');
     expect(cut?.message).toMatch(new RegExp(`^${base}/cut: download failed: .*(cut off|terminated|closed).*\\(partial data kept for resume: \\d+ bytes\\)$`));
