@@ -10,11 +10,10 @@ import { AppError, badArg } from '../../common/errors.ts';
 import type { SearchOptions, SearchResult } from '../../common/api.ts';
 import { readSnapshot } from '../jobs.ts';
 import { validateManifest } from '../models/manifest.ts';
-import { TextEncoder, textFiles, type TextEncoderSpec } from '../models/text-encoder.ts';
+import { textFiles, type TextEncoderSpec } from '../models/text-encoder.ts';
 import { modelRows } from '../store/library-repo.ts';
 import { getModel } from '../store/embeddings.ts';
 import type { Db } from '../store/db.ts';
-import { fileKey, warmModel } from '../workers/warm.ts';
 import { runTask } from '../workers/pool.ts';
 import { filteredIds, hasFilters } from './search.ts';
 import { itemViews } from './items.ts';
@@ -63,11 +62,6 @@ export function textModelOf(db: Db, model?: string): TextModel {
   throw missing(`no photo model of this library has a text encoder (photo models: ${photos.map((m) => m.name).join(', ') || 'none yet'})`);
 }
 
-/** The loaded text encoder of a model, kept warm (a changed file is reloaded). */
-export function textEncoderOf(tm: TextModel): Promise<TextEncoder> {
-  return warmModel(fileKey([tm.manifestPath, tm.files.model, tm.files.tokenizer], 'text'), () => TextEncoder.load(tm.spec, tm.manifestPath, tm.dim));
-}
-
 /** A model's embeddings with L2-normalized rows (the service's cache). */
 export type NormalizedMatrix = (model: string) => Promise<{ ids: Int32Array; X: Float32Array; n: number; d: number }>;
 
@@ -77,8 +71,8 @@ export async function searchByText(db: Db, o: SearchOptions, matrixOf: Normalize
   if (!text) throw badArg('text', 'give some words to search for');
   if (o.kind !== 'photo') throw badArg('kind', 'text search finds photos (CLIP embeds whole photos); search faces by person, folder, date or file name');
   const tm = textModelOf(db, o.model);
-  const encoder = await textEncoderOf(tm);
-  const q = await encoder.embed(text);
+  // encoded in a worker (./text-tasks.ts), where the encoder stays loaded
+  const q = await runTask('textEmbed', { spec: tm.spec, manifestPath: tm.manifestPath, dim: tm.dim, files: tm.files, text });
   const m = await matrixOf(tm.name);
   if (m.d !== q.length) throw new AppError('BAD_MODEL', `${tm.files.model}: its text vectors have ${q.length} dimensions but the ${tm.name} embeddings have ${m.d}`);
   let among: Int32Array | undefined;

@@ -18,6 +18,7 @@ import { assessTask } from '../interop/import.ts';
 import { streamKmeansTask } from '../interop/stream-cluster.ts';
 import { learnTask, projectTask } from '../learn/learn-task.ts';
 import { faceFoldersTask } from '../embed/face-folders-task.ts';
+import { textEmbedTask } from '../curation/text-tasks.ts';
 import { assignTask, mergeMaxTask, mergePairsTask, suggestIndexTask, suggestPersonTask, suggestScoreTask, unknownGroupsTask } from '../curation/people-tasks.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
@@ -54,6 +55,7 @@ export const TASKS = {
   learn: learnTask,
   projectMetric: projectTask,
   faceFolders: faceFoldersTask,
+  textEmbed: textEmbedTask,
   unknownGroups: unknownGroupsTask,
   mergePairs: mergePairsTask,
   mergeMax: mergeMaxTask,
