@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, openServed } from './harness.mjs';
 
 let server, browser, page, problems;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -14,10 +14,7 @@ const waitJobs = () => page.waitForFunction(() => !document.querySelector('[data
 const waitJob = async (job) => { const j = await call('waitJob', { id: job.id }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, chromiumPath, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, chromiumPath, startServe, watchPage, pageApi, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `explore-${name}.png`) });
 const { raw, call } = pageApi(() => page);
 const waitJob = (id) => call('waitJob', { id, timeoutMs: 300_000 });
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const go = viewOpener(() => page);
 const mapAttr = (k) => page.getByTestId('map-view').getAttribute(`data-${k}`);
 const noiseCount = async () => (await call('getClusterMembers', { runId, cluster: -1, offset: 0, limit: 1 })).total;
 /** the atlas canvas' box and the screen position of map item i (through the renderer the component hangs on its element) */

@@ -109,3 +109,25 @@ export async function until(fn, what, ms = 20_000) {
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/** A served library and a Chromium page on it at the size every browser test uses, its problems watched. */
+export async function openServed(serveArgs = [], serveOpts = {}) {
+  const server = await startServe(serveArgs, serveOpts);
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
+  return { server, browser, page, problems: watchPage(page) };
+}
+
+/** Waits for the job an API call answered with ({id}) and asserts it finished; answers the job. */
+export function jobWaiter(call, timeoutMs = 240_000) {
+  return async (job) => {
+    const j = await call('waitJob', { id: job.id, timeoutMs });
+    if (j.state !== 'done') throw new Error(`job ${job.id} ended ${j.state}: ${JSON.stringify(j.error)}`);
+    return j;
+  };
+}
+
+/** Opens a view by its navigation tab and waits for it. */
+export function viewOpener(getPage) {
+  return async (view) => { await getPage().getByTestId(`nav-${view}`).click(); await getPage().getByTestId(`${view}-view`).waitFor(); };
+}

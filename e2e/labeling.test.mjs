@@ -6,19 +6,16 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until as untilMs } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, until as untilMs, jobWaiter, openServed } from './harness.mjs';
 
 let server, browser, page, problems, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `label-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
+const waitJob = jobWaiter(call);
 const FLOWERS = join(SHARED, 'data/photos-flowers');
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   const photos = join(server.dir, 'photos');
   // names that say nothing about the class
   const classes = readdirSync(FLOWERS).filter((f) => !f.includes('.')).sort().slice(0, 3);

@@ -9,13 +9,13 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, until, jobWaiter, openServed, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, r1, groupPhoto;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `stay-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const waitJob = jobWaiter(call);
+const go = viewOpener(() => page);
 const LONDON = join(SHARED, 'data/faces-london');
 const everyone = readdirSync(LONDON).sort().slice(0, 12);
 /** photo path -> true person (the test's own knowledge; the app never sees it) */
@@ -34,10 +34,7 @@ const sharedPhotos = (fs) => { const seen = new Set(), bad = new Set(); for (con
 const descriptions = async (runId) => (await call('getHistory', { runId })).edits.filter((e) => !e.undone).map((e) => e.description);
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   const dir = join(server.dir, 'pictures');
   mkdirSync(dir);
   let k = 0;

@@ -7,22 +7,19 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, until, jobWaiter, openServed, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, runId, photos;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `people-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const waitJob = jobWaiter(call);
+const go = viewOpener(() => page);
 const note = () => page.getByTestId('note').last().textContent();
 const LONDON = join(SHARED, 'data/faces-london');
 const everyone = readdirSync(LONDON).sort();
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   photos = join(server.dir, 'faces');
   for (const p of everyone.slice(0, 16)) cpSync(join(LONDON, p), join(photos, p), { recursive: true });
   await page.goto(server.url);

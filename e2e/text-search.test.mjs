@@ -9,12 +9,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tsImport } from 'tsx/esm/api';
-import { ARTIFACTS, ROOT, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
+import { ARTIFACTS, ROOT, launch, startServe, watchPage, pageApi, until, jobWaiter } from './harness.mjs';
 
 let server, browser, page, problems, clip;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `ts-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
+const waitJob = jobWaiter(call);
 
 /** A port nothing listens on: the catalog "host" that cannot be reached. */
 async function closedPort() {

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, startServe, pageApi, openServed, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, faces;
 let runA, runB;
@@ -20,13 +20,10 @@ const noteMatching = async (re) => {
   await page.waitForFunction((src) => [...document.querySelectorAll('[data-testid=note]')].some((n) => new RegExp(src).test(n.textContent)), re.source, { timeout: 10_000 }).catch(() => {});
   return (await page.getByTestId('note').allTextContents()).reverse().find((t) => re.test(t)) ?? note();
 };
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const go = viewOpener(() => page);
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   faces = join(server.dir, 'faces');
   mkdirSync(faces);
   for (const p of readdirSync(join(SHARED, 'data/faces-london')).sort().slice(0, 10)) cpSync(join(SHARED, 'data/faces-london', p), join(faces, p), { recursive: true });

@@ -6,19 +6,16 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, until, jobWaiter, openServed } from './harness.mjs';
 
 let server, browser, page, problems, photoRun, faceRun;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `wm-${name}.png`) });
 const { call } = pageApi(() => page);
 const people = readdirSync(join(SHARED, 'data/faces-london')).sort();
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
+const waitJob = jobWaiter(call);
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   const dir = join(server.dir, 'faces');
   for (const p of people.slice(0, 2)) cpSync(join(SHARED, 'data/faces-london', p), join(dir, p), { recursive: true });
   await page.goto(server.url);

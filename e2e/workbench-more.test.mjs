@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, jobWaiter, openServed, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, faceRun, main, extra, extraRoot;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `wm-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const waitJob = jobWaiter(call);
+const go = viewOpener(() => page);
 const LONDON = join(SHARED, 'data/faces-london');
 const people = readdirSync(LONDON).sort().slice(0, 8);
 async function open(hash) {
@@ -22,10 +22,7 @@ async function open(hash) {
 }
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   // two folders: six people in one, two in the other (the one that will vanish)
   main = join(server.dir, 'faces');
   extra = join(server.dir, 'more-faces');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, openServed } from './harness.mjs';
 
 let server, browser, page, problems;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -13,10 +13,7 @@ const { call } = pageApi(() => page);
 const waitJobs = () => page.waitForFunction(() => !document.querySelector('[data-testid=jobbar]'), null, { timeout: 240_000 });
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
+import { ARTIFACTS, SHARED, pageApi, until, jobWaiter, openServed, viewOpener } from './harness.mjs';
 
 let server, browser, page, problems, photoRun, faceRun, photos;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `w34-${name}.png`) });
 const { call } = pageApi(() => page);
-const waitJob = async (job) => { const j = await call('waitJob', { id: job.id, timeoutMs: 240_000 }); assert.equal(j.state, 'done', JSON.stringify(j.error)); return j; };
-const go = async (view) => { await page.getByTestId(`nav-${view}`).click(); await page.getByTestId(`${view}-view`).waitFor(); };
+const waitJob = jobWaiter(call);
+const go = viewOpener(() => page);
 const notes = () => page.getByTestId('note').allTextContents();
 const LONDON = join(SHARED, 'data/faces-london');
 const everyone = readdirSync(LONDON).sort();
@@ -24,10 +24,7 @@ async function open(hash) {
 }
 
 before(async () => {
-  server = await startServe();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1440, height: 920 } });
-  problems = watchPage(page);
+  ({ server, browser, page, problems } = await openServed());
   photos = join(server.dir, 'faces');
   for (const p of everyone.slice(0, 8)) cpSync(join(LONDON, p), join(photos, p), { recursive: true });
   await page.goto(server.url);
