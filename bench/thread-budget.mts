@@ -35,10 +35,9 @@ const names = () => {
 };
 const fixedPool = (n: string) => n.startsWith('libuv') || n.startsWith('libvips');
 const computeNow = () => names().filter((n) => !fixedPool(n)).length;
-// the process's own threads before any work (main, V8's platform threads), plus ORT's environment thread (one per
-// process, made with the first session anywhere in it): whatever is above is the budget's
-const base0 = computeNow();
-const base = base0 + 1;
+// the process's own threads before any work (main, V8's platform threads): whatever is above is the budget's (ORT
+// starts none of its own: its telemetry thread is off, core/thread-budget.ts)
+const base = computeNow();
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-threads-'));
 const copy = (set: string, dst: string, people = Infinity) => {
@@ -67,7 +66,7 @@ writeFileSync(join(renderer, 'index.html'), '<!doctype html>');
 const token = 'bench-thread-budget-token';
 const srv = await startServer({ service: svc, rendererDir: renderer, token, log: () => {} });
 
-// one call first, so what a process starts once (ORT's environment thread) is up before the base
+// one call first, so that what a process starts once is up before the load
 await svc.similar({ model: 'face', item: { kind: 'face', id: faces[0] }, k: 10 });
 
 const before = { compute: computeNow() - base, used: budgetStats().used };
@@ -76,8 +75,18 @@ const budget = budgetStats().limit;
 const samples: Array<{ t: number; threads: number; compute: number; used: number }> = [];
 let maxCompute = 0, maxThreads = 0, maxUsed = 0, atMax: Record<string, number> = {};
 const tLoad = performance.now();
+// every thread started during the load, with its first and last sighting (a short-lived one shows what made it)
+const started = new Map<string, { name: string; first: number; last: number }>();
+const before0 = new Set(readdirSync('/proc/self/task'));
 const sampler = setInterval(() => {
   const all = names();
+  const now = Math.round(performance.now() - tLoad);
+  for (const t of readdirSync('/proc/self/task')) {
+    if (before0.has(t)) continue;
+    const seen = started.get(t);
+    if (seen) seen.last = now;
+    else { let name = '?'; try { name = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim(); } catch { /* ended */ } started.set(t, { name, first: now, last: now }); }
+  }
   const compute = all.filter((n) => !fixedPool(n)).length - base;
   const used = budgetStats().used;
   if (compute > maxCompute) atMax = Object.fromEntries([...new Set(all)].map((n) => [n, all.filter((x) => x === n).length]));
@@ -138,6 +147,9 @@ const result = {
   threads: {
     maxComputeThreads: maxCompute, threadsAtMax: atMax, maxBudgetUsed: maxUsed, budgetPeak: budgetStats().peak, maxProcessThreads: maxThreads, samples: samples.length,
     overBudgetSamples: samples.filter((s) => s.compute > budget).length,
+    /** threads started during the load (fixed pools apart), and those among them that lived under 200 ms */
+    startedDuringLoad: [...started.values()].filter((x) => !fixedPool(x.name)).length,
+    shortLived: [...started.values()].filter((x) => !fixedPool(x.name) && x.last - x.first < 200).map((x) => `${x.name}@${x.first}ms`),
   },
   mainThread: {
     eventLoopDelayMaxMs: Math.round(eld.max / 1e5) / 10, eventLoopDelayP99Ms: Math.round(eld.percentile(99) / 1e5) / 10,
