@@ -42,6 +42,16 @@ describe('the process-wide thread budget', () => {
     }
     expect(budgetStats().used).toBe(0);
     expect(threads()).toBe(base);
+    // disposed at the end of its block (`await using`), a session gives its threads back, also when the block throws
+    await expect((async () => {
+      await using g = await createOrtGemm(3);
+      expect(budgetStats().used).toBe(2);
+      expect(threads() - base).toBe(2);
+      await g(Float32Array.of(1), 1, Float32Array.of(2), 1, 1);
+      throw new Error('left early');
+    })()).rejects.toThrow('left early');
+    expect(budgetStats().used).toBe(0);
+    expect(threads()).toBe(base);
     // a lease given back twice counts once
     const l = takeThreads(2)!;
     l[Symbol.dispose](); l[Symbol.dispose]();
