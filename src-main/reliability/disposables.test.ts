@@ -1,6 +1,6 @@
 /**
  * One cleanup idiom: what holds a resource disposes (`await using`), and leaving the block by return or throw
- * releases it. The server and the folder watcher here (sessions and Gemms: core/thread-budget.test.ts).
+ * releases it. The server, the folder watcher and a model here (sessions and Gemms: core/thread-budget.test.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CoreService } from '../core/service.ts';
 import { FolderWatcher } from '../core/watch.ts';
+import { PhotoEmbedder } from '../core/models/photo.ts';
+import { ensureModels } from '../testing/models.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
-import { tempDir } from '../testing/fixtures.ts';
+import { sharedPath, tempDir } from '../testing/fixtures.ts';
 
 const t = tempDir('disposables-');
 afterAll(() => t.cleanup());
@@ -51,5 +53,22 @@ describe('disposables', () => {
     } finally {
       await svc.close();
     }
+  });
+
+  it('a model held with await using releases its session when its block ends: it embeds inside, not after', async () => {
+    const dir = await ensureModels();
+    const photo = sharedPath('data', 'photos-flowers');
+    const { readdirSync } = await import('node:fs');
+    const cls = readdirSync(photo).filter((f) => !f.endsWith('.txt')).sort()[0];
+    const file = join(photo, cls, readdirSync(join(photo, cls)).sort()[0]);
+    let kept: PhotoEmbedder | null = null;
+    let x: Float32Array;
+    {
+      await using pe = await PhotoEmbedder.load(dir);
+      kept = pe;
+      x = await pe.preprocess(file);
+      expect((await pe.embedBatch([x])).features.length).toBeGreaterThan(0);
+    }
+    await expect(kept.embedBatch([x])).rejects.toThrow();
   });
 });
