@@ -21,6 +21,7 @@ import { faceFoldersTask } from '../embed/face-folders-task.ts';
 import { textEmbedTask } from '../curation/text-tasks.ts';
 import { splitPartsTask } from '../curation/split-task.ts';
 import { libraryZonesTask } from '../curation/zones.ts';
+import { matrixTask } from '../workers/matrix-task.ts';
 import { assignTask, mergeMaxTask, mergePairsTask, suggestIndexTask, suggestPersonTask, suggestScoreTask, unknownGroupsTask } from '../curation/people-tasks.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
@@ -67,6 +68,7 @@ export const TASKS = {
   suggestPerson: suggestPersonTask,
   splitParts: splitPartsTask,
   libraryZones: libraryZonesTask,
+  matrix: matrixTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 
