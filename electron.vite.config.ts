@@ -8,6 +8,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // the bundle also runs under Node 22 (the built-bundle test, a CLI from out/): syntax it lacks is lowered
+      target: 'node22',
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),

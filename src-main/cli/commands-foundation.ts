@@ -132,7 +132,8 @@ async function runServe(ctx: CliContext, open: boolean): Promise<number> {
   const svc = ctx.open();
   const port = ctx.opt<number>('port') ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('BAD_ARGUMENT', `--port: expected 0..65535, got ${port}`);
-  const server = await startServer({ service: svc, port, rendererDir: rendererDir(), remember: true });
+  // closed when this function returns or throws
+  await using server = await startServer({ service: svc, port, rendererDir: rendererDir(), remember: true });
   if ('watchFolders' in svc) (svc as { watchFolders(): unknown }).watchFolders(); // watched folders (a library setting)
   // listen for the stop signals before printing the URL: whoever reads it may stop us at once, and the library's
   // lock is released only on a handled stop
@@ -160,7 +161,6 @@ async function runServe(ctx: CliContext, open: boolean): Promise<number> {
   page?.remove();
   process.off('uncaughtException', onEscaped);
   process.off('unhandledRejection', onEscaped);
-  await server.close();
   return 0;
 }
 

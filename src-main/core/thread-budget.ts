@@ -11,6 +11,11 @@
  *
  * The size: CONSTELLATE_MAX_THREADS, else the cores (os.availableParallelism), at least 4, so that an embedding job on
  * every core of a small machine still leaves threads for read jobs (a sweep, a map, `similar`) beside it.
+ *
+ * ORT starts no thread of its own outside the budget: its telemetry (onnxruntime 1.30 on Linux) keeps a thread from
+ * the first session on and every few seconds starts three more for a flush, whoever runs the sessions. The main
+ * thread turns it off (ORT_DISABLE_TELEMETRY, read by ORT when its environment is made) when it makes the budget,
+ * which is before it starts any worker or session; a value set by the user is kept.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, workerData } from 'node:worker_threads';
@@ -36,6 +41,8 @@ function state(): Shared {
   if (wd?.budget instanceof Int32Array && wd.budget.length >= WORDS) {
     shared = { budget: wd.budget, held: Array.isArray(wd.held) ? wd.held.filter((h): h is Int32Array => h instanceof Int32Array) : [] };
   } else {
+    // the process's environment (a worker's process.env is its own copy, ORT reads the process's)
+    if (isMainThread) process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const budget = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     budget[LIMIT] = threadBudget();
     shared = { budget, held: [] };

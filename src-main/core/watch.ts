@@ -28,7 +28,8 @@ interface RootWatch { id: number; path: string; dirs: Map<string, FSWatcher>; po
 /** How often a watched folder that went away (renamed, unmounted) is looked for again. */
 const POLL_MS = 1000;
 
-export class FolderWatcher {
+/** Disposing a watcher (`await using`) closes it: every folder's watcher and poll, after a cycle under way. */
+export class FolderWatcher implements AsyncDisposable {
   private roots = new Map<number, RootWatch>();
   private pending = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -217,5 +218,9 @@ export class FolderWatcher {
     this.closed = true;
     this.stopAll();
     await this.running;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -55,7 +55,8 @@ export function parseApiBody(body: Buffer, contentType: string): unknown {
   }
 }
 
-export interface RunningServer {
+/** A running server; disposing it (`await using`) is close(). */
+export interface RunningServer extends AsyncDisposable {
   url: string;
   port: number;
   token: string;
@@ -262,7 +263,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
   });
   port = (server.address() as AddressInfo).port;
-  return {
+  const running: RunningServer = {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
     token,
@@ -279,5 +280,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },
+    [Symbol.asyncDispose]: () => running.close(),
   };
+  return running;
 }

@@ -91,7 +91,7 @@ async function assignRunMapped(db: Db, runId: number, o: AssignOptions): Promise
   const model = getModel(db, run.model);
   const d = model.dim;
   const identity = identityThresholdOf(db, run.model);
-  const zones = o.threshold === undefined ? runZones(db, runId) : null;
+  const zones = o.threshold === undefined ? await runZones(db, runId) : null;
   let threshold = o.threshold ?? zones?.sure ?? identity?.similarity ?? null;
   let thresholdFrom = o.threshold !== undefined ? 'given' : zones ? zonesFrom(zones, 'sure')
     : identity ? `the model's identity threshold (FAR ${identity.far}, ${identity.set})` : 'each group\'s own floor (its least similar member to its centre)';

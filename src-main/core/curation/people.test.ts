@@ -202,12 +202,12 @@ describe('the run\'s identity zones', () => {
     delete rec.identity;
     writeRunRecord(svc.lib.db, runId, rec);
     expect((await svc.getRun({ runId })).record.identity).toBeUndefined();
-    const z = runZones(svc.lib.db, runId)!;
+    const z = (await runZones(svc.lib.db, runId))!;
     expect(z).toEqual(stored);
     expect((await svc.getRun({ runId })).record.identity).toEqual(stored);
     // a wrong record (maybe above sure) is not trusted: computed again
     writeRunRecord(svc.lib.db, runId, { ...rec, identity: { ...stored, maybe: stored.sure + 0.1 } });
-    expect(runZones(svc.lib.db, runId)).toEqual(stored);
+    expect(await runZones(svc.lib.db, runId)).toEqual(stored);
     // zones of a similarity
     expect([zoneOf(z, z.sure), zoneOf(z, (z.sure + z.maybe) / 2), zoneOf(z, z.maybe - 1e-6)]).toEqual(['sure', 'maybe', null]);
   });

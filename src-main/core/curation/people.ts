@@ -75,7 +75,7 @@ export interface MergeOptions { limit?: number; threshold?: number }
 export async function mergeSuggestions(db: Db, runId: number, o: MergeOptions = {}): Promise<MergeSuggestionReport> {
   const run = getRun(db, runId);
   const d = getModel(db, run.model).dim;
-  const { threshold, thresholdFrom, sure } = queueThresholds(db, runId, run.model, o.threshold);
+  const { threshold, thresholdFrom, sure } = await queueThresholds(db, runId, run.model, o.threshold);
   const rows = mergeClusterRows(db, runId);
   const g = rows.length;
   const C = sharedFloat32(g * d);

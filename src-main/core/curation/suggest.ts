@@ -310,7 +310,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
       const t = o.threshold ?? LEARNED_THRESHOLD;
       return { threshold: t, sure: t, thresholdFrom: o.threshold !== undefined ? 'given (learned metric)' : `default ${LEARNED_THRESHOLD} in the learned metric (version ${idx.learned})` };
     })()
-    : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx));
+    : await queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx));
   const margin = o.margin ?? DEFAULT_MARGIN;
   const limit = o.limit ?? 50;
   const rejected = new Set(rejectedForPerson(db, runId, cluster, row.group_id ?? -1));
@@ -376,7 +376,7 @@ export async function suggest(db: Db, idx: SuggestionIndex, cluster: number, o: 
 export async function suggestPersonFor(db: Db, idx: SuggestionIndex, item: number, o: { threshold?: number; margin?: number } = {}): Promise<PersonSuggestion> {
   const runId = idx.runId, d = idx.d, L = SHORTLIST;
   const run = getRun(db, runId);
-  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx)).threshold;
+  const threshold = idx.learned ? o.threshold ?? LEARNED_THRESHOLD : (await queueThresholds(db, runId, run.model, o.threshold, prototypesOf(idx))).threshold;
   const margin = o.margin ?? DEFAULT_MARGIN;
   // where it is now
   let lo = 0, hi = idx.members.ids.length - 1, from: number | null = null;

@@ -15,6 +15,8 @@ import type { Db } from '../store/db.ts';
 import { vectorBlobsOf } from '../store/assign.ts';
 import { getModel } from '../store/embeddings.ts';
 import { getRun, readRunRecord, runAssignments, updateRunRecord } from '../store/runs.ts';
+import { runTask, sharedFloat32 } from '../workers/pool.ts';
+import type { TaskContext } from '../workers/tasks.ts';
 
 /** Whether a stored record's `identity` is a complete set of zones. */
 function isZones(z: unknown): z is LibraryZones {
@@ -22,8 +24,11 @@ function isZones(z: unknown): z is LibraryZones {
   return !!o && typeof o === 'object' && [o.sure, o.maybe, o.link, o.n].every((x) => typeof x === 'number' && Number.isFinite(x)) && o.maybe <= o.sure;
 }
 
-/** The run's zones: from its record, else computed on its faces now and kept in the record; null without a tail. */
-export function runZones(db: Db, runId: number): LibraryZones | null {
+/**
+ * The run's zones: from its record, else computed on its faces now (in a worker: libraryZonesTask) and kept in the
+ * record; null without a tail.
+ */
+export async function runZones(db: Db, runId: number): Promise<LibraryZones | null> {
   const run = getRun(db, runId);
   const stored = (run.record as { identity?: unknown }).identity;
   if (isZones(stored)) return stored;
@@ -31,7 +36,8 @@ export function runZones(db: Db, runId: number): LibraryZones | null {
   if (!tail) return null;
   const { ids } = runAssignments(db, runId);
   const d = getModel(db, run.model).dim;
-  const X = new Float32Array(ids.length * d);
+  // the run's vectors, as stored, in shared memory for the worker
+  const X = sharedFloat32(ids.length * d);
   let n = 0;
   for (const [, vec] of vectorBlobsOf(db, run.model, Array.from(ids))) {
     if (vec.byteLength !== d * 4) continue;
@@ -39,11 +45,20 @@ export function runZones(db: Db, runId: number): LibraryZones | null {
     n++;
   }
   if (n < 2) return null;
-  const zones = libraryZones(X.subarray(0, n * d), n, d, tail, { rng: createRng(0) });
+  const zones = await runTask('libraryZones', { X: X.subarray(0, n * d), n, d, tail });
+  // kept once: a call that finished first has stored the same zones
   const rec = readRunRecord(db, runId);
+  if (isZones((rec as { identity?: unknown }).identity)) return rec.identity as LibraryZones;
   rec.identity = zones;
   updateRunRecord(db, runId, rec);
   return zones;
+}
+
+export interface LibraryZonesPayload { X: Float32Array; n: number; d: number; tail: Parameters<typeof libraryZones>[3] }
+
+/** A library's zones from its vectors (shared memory) and a model's tail (algo/cluster/identity-scale.ts), in a worker. */
+export async function libraryZonesTask(p: LibraryZonesPayload, _ctx: TaskContext): Promise<{ result: LibraryZones }> {
+  return { result: libraryZones(p.X, p.n, p.d, p.tail, { rng: createRng(0) }) };
 }
 
 /**
@@ -94,8 +109,8 @@ export function zonesFrom(z: LibraryZones, which: 'sure' | 'maybe'): string {
  * threshold above maybe replaces it (nothing is offered below maybe; sure is never below the threshold). Without zones: the model's identity threshold (never below it),
  * or 0.5, and every offer is sure.
  */
-export function queueThresholds(db: Db, runId: number, model: string, given?: number, prototypes?: number): { threshold: number; thresholdFrom: string; sure: number } {
-  const zones = runZones(db, runId);
+export async function queueThresholds(db: Db, runId: number, model: string, given?: number, prototypes?: number): Promise<{ threshold: number; thresholdFrom: string; sure: number }> {
+  const zones = await runZones(db, runId);
   if (zones) {
     // with the prototypes a queue compares (its persons' samples): the sure threshold for them, as assign's
     const z = prototypes === undefined ? zones : { ...zones, ...comparisonZones(zones, prototypes) };

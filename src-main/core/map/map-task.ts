@@ -16,26 +16,20 @@ export interface MapTaskPayload {
 }
 
 export async function mapTask(p: MapTaskPayload, ctx: TaskContext): Promise<{ result: MapOutput; transfer: ArrayBuffer[] }> {
-  const gemm = await warmGemm(workerCount());
+  await using gemm = await warmGemm(workerCount());
   let lastSnap = 0;
-  const sgdRunner = createParallelSgdRunner(workerCount());
-  const tsneRunner = createParallelTsneRunner(p.params.method === 'tsne' ? workerCount() : 1);
-  try {
-    const out = await computeMap(p.X, p.n, p.d, p.params, {
-      gemm, sgdRunner, tsneRunner, isCancelled: ctx.isCancelled,
-      quality: p.quality || p.labels ? { labels: p.labels } : null,
-      onProgress: (stage, done, total, snapshot) => {
-        const now = Date.now();
-        if (snapshot && now - lastSnap > 400) {
-          lastSnap = now;
-          ctx.progress(stage, done, total, snapshot.slice());
-        } else ctx.progress(stage, done, total);
-      },
-    });
-    return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
-  } finally {
-    sgdRunner[Symbol.dispose]();
-    tsneRunner[Symbol.dispose]();
-    await gemm.release();
-  }
+  using sgdRunner = createParallelSgdRunner(workerCount());
+  using tsneRunner = createParallelTsneRunner(p.params.method === 'tsne' ? workerCount() : 1);
+  const out = await computeMap(p.X, p.n, p.d, p.params, {
+    gemm, sgdRunner, tsneRunner, isCancelled: ctx.isCancelled,
+    quality: p.quality || p.labels ? { labels: p.labels } : null,
+    onProgress: (stage, done, total, snapshot) => {
+      const now = Date.now();
+      if (snapshot && now - lastSnap > 400) {
+        lastSnap = now;
+        ctx.progress(stage, done, total, snapshot.slice());
+      } else ctx.progress(stage, done, total);
+    },
+  });
+  return { result: out, transfer: [out.xy.buffer as ArrayBuffer] };
 }

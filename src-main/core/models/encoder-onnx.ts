@@ -62,11 +62,7 @@ export function encoderBytesOf(record: Record<string, unknown>, runId: number): 
 
 /** Encode rows with an encoder's ONNX bytes through onnxruntime (the same codes as the run's own encoder). */
 export async function encodeOnnx(bytes: Uint8Array, X: Float32Array, n: number, d: number, threads = 1): Promise<Float32Array> {
-  const session = await budgetedSession(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
-  try {
-    const out = await session.run({ x: new ort.Tensor('float32', X.subarray(0, n * d), [n, d]) });
-    return out.code.data as Float32Array;
-  } finally {
-    await session.release();
-  }
+  await using session = await budgetedSession(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  const out = await session.run({ x: new ort.Tensor('float32', X.subarray(0, n * d), [n, d]) });
+  return out.code.data as Float32Array;
 }

@@ -111,7 +111,8 @@ export function squareBox(d: { x1: number; y1: number; x2: number; y2: number },
   return { x, y, width: s, height: s };
 }
 
-export class FaceEmbedder {
+/** Disposing it (`await using`) releases its sessions, as release() does. */
+export class FaceEmbedder implements AsyncDisposable {
   readonly name = FACE_MODEL_NAME;
   readonly dim = FACE_DIM;
   readonly version = FACE_MODEL_VERSION;
@@ -247,5 +248,9 @@ export class FaceEmbedder {
 
   async release(): Promise<void> {
     await Promise.all([this.detect.release(), this.landmark.release(), this.feature.release()]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
   }
 }

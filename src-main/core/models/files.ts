@@ -79,6 +79,13 @@ export function readChecksums(modelsDir: string): ChecksumsFile | undefined {
 }
 
 /**
+ * Files whose checksum matched, by their identity on disk (path, size, modification time) and the checksum they
+ * matched: each is hashed once per thread, so a job that checks its model before it starts (on the main thread) does
+ * not read the model again each time.
+ */
+const verified = new Set<string>();
+
+/**
  * Check that a built-in model's files exist and match checksums.json (when present).
  * Throws AppError MODEL_MISSING / BAD_MODEL naming the file and how to restore it.
  * Returns the absolute file paths.
@@ -98,8 +105,12 @@ export function verifyModel(name: BuiltinModelName, modelsDir = defaultModelsDir
     }
     const want = sums?.files[f];
     if (want) {
-      if (st.size !== want.size || sha256File(p) !== want.sha256) {
-        throw new AppError('BAD_MODEL', `${p}: model file damaged (checksum mismatch with ${CHECKSUMS_FILE}); ${RESTORE_HINT}`);
+      const key = `${p}:${st.size}:${st.mtimeMs}:${want.sha256}`;
+      if (!verified.has(key)) {
+        if (st.size !== want.size || sha256File(p) !== want.sha256) {
+          throw new AppError('BAD_MODEL', `${p}: model file damaged (checksum mismatch with ${CHECKSUMS_FILE}); ${RESTORE_HINT}`);
+        }
+        verified.add(key);
       }
     }
     out.push(p);

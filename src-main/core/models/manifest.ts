@@ -90,7 +90,8 @@ export function validateManifest(raw: unknown, where: string): ModelManifest {
 
 type Dim = number | string;
 
-export class ManifestModel {
+/** Disposing it (`await using`) releases its sessions, as release() does. */
+export class ManifestModel implements AsyncDisposable {
   private constructor(
     readonly manifest: ModelManifest,
     readonly file: string,
@@ -211,6 +212,10 @@ export class ManifestModel {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
   }
 }
 

@@ -14,7 +14,8 @@ export const PHOTO_MODEL_VERSION = PHOTO_SOURCE;
 
 const PIXELS = PHOTO_INPUT_SIZE * PHOTO_INPUT_SIZE * 3;
 
-export class PhotoEmbedder {
+/** Disposing it (`await using`) releases its sessions, as release() does. */
+export class PhotoEmbedder implements AsyncDisposable {
   readonly name = PHOTO_MODEL_NAME;
   readonly dim = PHOTO_DIM;
   readonly version = PHOTO_MODEL_VERSION;
@@ -60,5 +61,9 @@ export class PhotoEmbedder {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
   }
 }

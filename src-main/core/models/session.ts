@@ -20,11 +20,14 @@ export function executionProviders(opts?: RuntimeOptions): string[] {
   return dev === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
 }
 
+/** A session that disposes (`await using`, `[Symbol.asyncDispose]()`) as it releases: the session and its threads. */
+export type BudgetedSession = ort.InferenceSession & AsyncDisposable;
+
 /**
  * The one door to ort.InferenceSession.create: the intra-op threads asked for (default 1) are what the thread budget
- * gives (the calling thread plus the extra ones free now); the session's release() gives them back.
+ * gives (the calling thread plus the extra ones free now); disposing the session (or its release()) gives them back.
  */
-export async function budgetedSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+export async function budgetedSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<BudgetedSession> {
   const { intraOpNumThreads, lease } = sessionThreads(options.intraOpNumThreads);
   let session: ort.InferenceSession;
   try {
@@ -37,10 +40,10 @@ export async function budgetedSession(model: string | Uint8Array, options: ort.I
   }
   const release = session.release.bind(session);
   session.release = async () => { try { await release(); } finally { lease[Symbol.dispose](); } };
-  return session;
+  return Object.assign(session, { [Symbol.asyncDispose]: () => session.release() });
 }
 
-export async function createSession(file: string, opts?: RuntimeOptions): Promise<ort.InferenceSession> {
+export async function createSession(file: string, opts?: RuntimeOptions): Promise<BudgetedSession> {
   if (!fs.existsSync(file)) throw new AppError('MODEL_MISSING', `${file}: model file missing; ${RESTORE_HINT}`);
   const base: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: opts?.intraOpNumThreads ?? 1,

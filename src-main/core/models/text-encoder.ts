@@ -62,7 +62,8 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-export class TextEncoder {
+/** Disposing it (`await using`) releases its sessions, as release() does. */
+export class TextEncoder implements AsyncDisposable {
   private constructor(
     readonly spec: TextEncoderSpec,
     readonly files: { model: string; tokenizer: string },
@@ -133,5 +134,9 @@ export class TextEncoder {
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
   }
 }

@@ -45,6 +45,8 @@ export class MatrixCache {
   static ENTRIES = 4;
   static BYTES = 1 << 30;
   private matrices: LRUCache<string, CachedMatrix>;
+  /** reads under way in a worker, by model and revision (concurrent callers share one) */
+  private loading = new Map<string, Promise<CachedMatrix>>();
 
   constructor(private readonly lib: Library, max = MatrixCache.ENTRIES, maxSize = MatrixCache.BYTES) {
     this.matrices = MatrixCache.lru(max, maxSize);
@@ -73,6 +75,34 @@ export class MatrixCache {
       this.matrices.set(model, entry);
       return entry;
     });
+  }
+
+  /**
+   * The same matrix, read in a worker (workers/matrix-task.ts) when the cache does not hold it at the model's current
+   * revision: for the requests that can wait for it (the main thread only routes). Concurrent calls share one read; a
+   * library a worker cannot open (in memory, read-only) is read here as matrix() does, and so is one whose read failed
+   * for another reason than a missing model or embeddings.
+   */
+  async load(model: string): Promise<CachedMatrix> {
+    const revision = modelRevision(this.lib.db, model);
+    const c = this.matrices.get(model);
+    if (c && revision !== undefined && c.revision === revision) return c;
+    if (revision === undefined || this.lib.db.memory || this.lib.db.readonly) return this.matrix(model);
+    const key = `${model}@${revision}`;
+    let p = this.loading.get(key);
+    if (!p) {
+      p = runTask('matrix', { path: this.lib.path, model }).then((m) => {
+        const entry: CachedMatrix = { ids: m.ids, X: m.X, n: m.n, d: m.d, kind: m.kind, revision: m.revision };
+        const cur = this.matrices.peek(model);
+        if (!cur || cur.revision <= entry.revision) this.matrices.set(model, entry);
+        return entry;
+      }, (e: unknown) => {
+        if (e instanceof AppError && e.code === 'NOT_FOUND') throw e;
+        return this.matrix(model);
+      }).finally(() => this.loading.delete(key));
+      this.loading.set(key, p);
+    }
+    return p;
   }
 
   /** Whether the model's matrix is in the cache at its current revision (nothing is loaded). */
@@ -172,6 +202,8 @@ export class DomainService {
   protected get listeners(): ReadonlySet<CoreListener> { return this.ctx.listeners; }
   protected emit(e: AppEvent): void { this.ctx.emit(e); }
   protected matrix(model: string): CachedMatrix { return this.ctx.matrices.matrix(model); }
+  /** The same, read in a worker when it is not cached (MatrixCache.load): for async requests. */
+  protected loadMatrix(model: string): Promise<CachedMatrix> { return this.ctx.matrices.load(model); }
   protected normalized(m: CachedMatrix): Promise<Float32Array> { return this.ctx.matrices.normalized(m); }
   protected readJob<T, K extends 'similar' | 'neardup' | 'split'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
     return this.ctx.readJob(kind, params, fn, summary);

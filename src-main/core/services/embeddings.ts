@@ -49,7 +49,7 @@ export class EmbeddingsService extends DomainService {
 
   async similar({ model, item, items, k = 24, combine = 'mean', runId }: SimilarOptions): Promise<Array<ItemView & { similarity: number }>> {
     const refs = items ?? (item ? [item] : []);
-    const m = this.matrix(model);
+    const m = await this.loadMatrix(model);
     m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
     const rows = refs.map((it, i) => {
       const name = items ? `items.${i}` : 'item';
@@ -77,7 +77,7 @@ export class EmbeddingsService extends DomainService {
   }
 
   async nearDuplicates({ model, threshold = 0.95, limit = 500 }: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]> {
-    const m = this.matrix(model);
+    const m = await this.loadMatrix(model);
     return this.readJob('neardup', { model, threshold }, async (ctx) => {
       const X = await this.normalized(m);
       const r = await runTask('neardup', { X, n: m.n, d: m.d, threshold, normalized: true }, { signal: ctx.signal, onProgress: (s, d, t) => ctx.progress(s, d, t) });
@@ -100,7 +100,7 @@ export class EmbeddingsService extends DomainService {
     const items = await itemQualities(this.lib, kind, ids);
     let sims: number[][] | null = null;
     if (model !== undefined) {
-      const m = this.matrix(model);
+      const m = await this.loadMatrix(model);
       if (m.kind !== kind) throw badArg('model', `model ${model} embeds ${m.kind}s, not ${kind}s`);
       m.rowOf ??= new Map(Array.from(m.ids, (x, i) => [x, i]));
       const X = await this.normalized(m);
@@ -115,7 +115,7 @@ export class EmbeddingsService extends DomainService {
   }
 
   async sweep({ model, kind, values, space = 'umap', labels, ...options }: SweepOptions): Promise<JobInfo<'sweep'>> {
-    const m = this.matrix(model);
+    const m = await this.loadMatrix(model);
     // known labels rank the sweep by agreement with them (read before the job starts: a bad labels file is refused at once)
     const t = labels ? trueLabels(this.lib.db, m.kind, m.ids, labels) : null;
     if (t && t.names.length < 2) throw badArg('labels', `${labels} names ${t.names.length} class${t.names.length === 1 ? '' : 'es'} among the ${m.n} ${m.kind}s of ${model}; ranking a sweep by labels needs at least 2`);

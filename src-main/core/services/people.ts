@@ -12,7 +12,7 @@ import { blobVec, getModel } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
 import type { PeopleQuery, SuggestionQuery } from '../../common/api.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from '../../common/types.ts';
-import { listPeople, mergeSuggestions, partOf } from '../curation/people.ts';
+import { listPeople, mergeSuggestions } from '../curation/people.ts';
 import { unknownGroups } from '../curation/unknown-groups.ts';
 import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from '../curation/suggest.ts';
 import { addManualFace } from '../curation/add-face.ts';
@@ -158,21 +158,15 @@ export class PeopleService extends DomainService {
       const d = getModel(this.lib.db, run.model).dim;
       return { items, X: vectorsOf(this.lib.db, run.model, items, d, { shared: true }), d };
     });
-    // normalized rows for the parts' figures
-    const Xn = Float32Array.from(X);
-    for (let i = 0; i < items.length; i++) {
-      let s = 0; for (let p = 0; p < d; p++) s += Xn[i * d + p] ** 2;
-      const r = s > 0 ? 1 / Math.sqrt(s) : 0; for (let p = 0; p < d; p++) Xn[i * d + p] *= r;
-    }
-    const rowsOf = (idx: number[]) => { const out = new Float32Array(idx.length * d); idx.forEach((i, j) => out.set(Xn.subarray(i * d, (i + 1) * d), j * d)); return out; };
-    const toParts = (groups: number[][]) => groups.filter((g) => g.length > 0).map((g) => partOf(g.map((i) => items[i]), rowsOf(g), d));
+    // the parts' figures, in a worker (curation/split-task.ts)
+    const toParts = async (groups: number[][]) => (await runTask('splitParts', { X, n: items.length, d, items: Int32Array.from(items), groups })).parts;
     if (brushed) {
       const sel = new Set(brushed);
       const pos = new Map(items.map((it, i) => [it, i]));
       for (const it of sel) if (!pos.has(it)) throw badArg('items', `item ${it} is not in cluster ${cluster} of run ${runId}`);
       const inSel = items.map((_, i) => i).filter((i) => sel.has(items[i])), rest = items.map((_, i) => i).filter((i) => !sel.has(items[i]));
       if (rest.length === 0) throw badArg('items', 'the selection is the whole cluster: nothing to split off');
-      return { runId, cluster, algo: 'selection', parts: toParts([inSel, rest]) };
+      return { runId, cluster, algo: 'selection', parts: await toParts([inSel, rest]) };
     }
     const kk = k ?? 2;
     if (!Number.isInteger(kk) || kk < 2 || kk > items.length) throw badArg('k', `split into 2..${items.length} parts, got ${kk}`);
@@ -187,7 +181,7 @@ export class PeopleService extends DomainService {
     const left: number[] = [];
     labels.forEach((l, i) => { if (l < 0) left.push(i); else { const g = byLabel.get(l) ?? []; g.push(i); byLabel.set(l, g); } });
     const groups = [...byLabel.values()].sort((a, b) => b.length - a.length || a[0] - b[0]);
-    return { runId, cluster, algo: params.algo, parts: toParts([...groups, left]) };
+    return { runId, cluster, algo: params.algo, parts: await toParts([...groups, left]) };
   }
 
   async applySplit({ runId, cluster, parts }: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult> {

@@ -19,6 +19,9 @@ import { streamKmeansTask } from '../interop/stream-cluster.ts';
 import { learnTask, projectTask } from '../learn/learn-task.ts';
 import { faceFoldersTask } from '../embed/face-folders-task.ts';
 import { textEmbedTask } from '../curation/text-tasks.ts';
+import { splitPartsTask } from '../curation/split-task.ts';
+import { libraryZonesTask } from '../curation/zones.ts';
+import { matrixTask } from '../workers/matrix-task.ts';
 import { assignTask, mergeMaxTask, mergePairsTask, suggestIndexTask, suggestPersonTask, suggestScoreTask, unknownGroupsTask } from '../curation/people-tasks.ts';
 import type { TaskContext, TaskFn } from '../workers/tasks.ts';
 
@@ -63,6 +66,9 @@ export const TASKS = {
   suggestIndex: suggestIndexTask,
   suggestScore: suggestScoreTask,
   suggestPerson: suggestPersonTask,
+  splitParts: splitPartsTask,
+  libraryZones: libraryZonesTask,
+  matrix: matrixTask,
 } satisfies Record<string, TaskFn<never, unknown>>;
 
 

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
-import { createOrtGemm } from '../gemm-ort.ts';
+import { createOrtGemm, type OrtGemm } from '../gemm-ort.ts';
 import type { Gemm } from '../../algo/linalg.ts';
 
 const stats = { gemmSessions: 0, gemmReused: 0, modelSessions: 0, modelReused: 0, tasks: 0 };
@@ -19,18 +19,22 @@ export function countTask(): void {
   stats.tasks++;
 }
 
-const gemms = new Map<number, Promise<Gemm & { release(): Promise<void>; forget(): void }>>();
+const gemms = new Map<number, Promise<OrtGemm>>();
 
 /** Called after each task: kept sessions let go of the task's matrices. */
 export function endTask(): void {
   for (const g of gemms.values()) g.then((x) => x.forget(), () => {});
 }
 
+/** A kept Gemm: disposing it (`await using`) is a no-op, the session lives as long as the worker. */
+export type WarmGemm = Gemm & AsyncDisposable & { release(): Promise<void> };
+const keep = async (): Promise<void> => {};
+
 /**
- * A MatMul Gemm on `threads` intra-op threads, created once per thread count and kept. Its `release()` is a no-op (the
- * session lives as long as the worker), so task code can keep its try/finally release.
+ * A MatMul Gemm on `threads` intra-op threads, created once per thread count and kept. Disposing it does nothing (the
+ * session lives as long as the worker), so task code holds it with `await using` as it would a session of its own.
  */
-export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): Promise<Gemm & { release(): Promise<void> }> {
+export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): Promise<WarmGemm> {
   // sessions that do not spin are kept apart (negative keys)
   const key = opts.spin === false ? -threads : threads;
   let g = gemms.get(key);
@@ -42,8 +46,9 @@ export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): 
     g.catch(() => gemms.delete(key));
   }
   const inner = await g;
-  const out = ((A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => inner(A, m, Bt, n, d)) as Gemm & { release(): Promise<void> };
-  out.release = async () => {};
+  const out = ((A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => inner(A, m, Bt, n, d)) as WarmGemm;
+  out[Symbol.asyncDispose] = keep;
+  out.release = keep;
   return out;
 }
 
@@ -51,13 +56,14 @@ export async function warmGemm(threads: number, opts: { spin?: boolean } = {}): 
  * warmGemm created on its first product, not before: a task that never multiplies on it pays no session, and one
  * that does pays the creation (when the thread has none yet) inside the timed step that first needs it.
  */
-export function lazyWarmGemm(threads: number, opts: { spin?: boolean } = {}): Gemm & { release(): Promise<void> } {
+export function lazyWarmGemm(threads: number, opts: { spin?: boolean } = {}): WarmGemm {
   let g: Promise<Gemm> | null = null;
   const out = (async (A: Float32Array, m: number, Bt: Float32Array, n: number, d: number) => {
     g ??= warmGemm(threads, opts);
     return (await g)(A, m, Bt, n, d);
-  }) as Gemm & { release(): Promise<void> };
-  out.release = async () => {};
+  }) as WarmGemm;
+  out[Symbol.asyncDispose] = keep;
+  out.release = keep;
   return out;
 }
 
