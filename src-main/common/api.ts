@@ -4,20 +4,22 @@
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
 import type * as v from 'valibot';
-import type { RetryReport } from './jobs.ts';
 // argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
 import type {
-  backupInfoSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+  backupInfoSchema, catalogItemSchema, compareReportSchema, deleteRunReportSchema, exportEmbeddingsReportSchema, exportXmpReportSchema, importEmbeddingsReportSchema,
+  importLabelsReportSchema, importXmpReportSchema, itemQualityViewSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, mapFieldSchema,
+  nearDuplicateGroupSchema, recentLibrarySchema, searchResultSchema,
 } from './result-shapes.ts';
 import type {
   embedOptionsSchema, importLabelsOptionsSchema, mapFieldOptionsSchema, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema,
   suggestionQuerySchema, sweepOptionsSchema,
 } from './arg-schemas.ts';
-import type { COLUMNAR_FORMATS, LABEL_MODES, MAP_FIELDS, PEOPLE_SORTS, SWEEP_KINDS } from './schema-kit.ts';
+import { API_RESULT_SCHEMAS, API_SCHEMAS } from './schemas.ts';
+import type { COLUMNAR_FORMATS, MAP_FIELDS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
-import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
+import type { AssignReport, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
-import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
+import type { CheckReport, RemoveFolderReport, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
 import type { LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from './types.ts';
 import type { AppEvent, JobInfo } from './jobs.ts';
 
@@ -260,63 +262,19 @@ export type SuggestionQuery = v.InferOutput<typeof suggestionQuerySchema>;
 
 export type SearchOptions = v.InferOutput<typeof searchOptionsSchema>;
 
-export interface SearchResult {
-  kind: ItemKind;
-  total: number;
-  ids: Int32Array;
-  items: ItemView[];
-  /** text search: the cosine similarity of each of `ids` to the text (best first), and the model that ranked them */
-  scores?: Float32Array;
-  model?: string;
-}
+export type SearchResult = v.InferOutput<typeof searchResultSchema>;
 
 export type MapFieldName = (typeof MAP_FIELDS)[number];
 
 export type MapFieldOptions = v.InferOutput<typeof mapFieldOptionsSchema>;
 
-export interface MapField {
-  mapId: number; field: MapFieldName; kind: ItemKind; n: number;
-  /** the map's item ids (the same order as its xy) */
-  ids: Int32Array;
-  /** per item: the code of its legend entry */
-  codes: Int32Array;
-  /** per item: the numeric value (score, date in ms since 1970), NaN for none; null for categorical fields */
-  values: Float32Array | null;
-  legend: Array<{
-    code: number; label: string; value: string | null; count: number; colour: string;
-    /** noise / no value (grey) */
-    noise: boolean;
-    /** categorical: the entry's centroid on the map (where its name goes) */
-    centroid?: [number, number];
-    /** numeric: the bin's range */
-    min?: number; max?: number;
-  }>;
-}
+export type MapField = v.InferOutput<typeof mapFieldSchema>;
 
-export interface NearDuplicateGroup {
-  items: ItemView[];
-  /** the true minimum similarity over every pair of the group */
-  minSim: number;
-  /** the group's medoid (highest mean similarity to the others) */
-  representative: number;
-  /** the item to keep by `keepRule` */
-  keep: number;
-  keepRule: string;
-}
+export type NearDuplicateGroup = v.InferOutput<typeof nearDuplicateGroupSchema>;
 
-export interface ItemQualityView {
-  item: number; kind: ItemKind; photoId: number; path: string; folder: string; thumb: string | null;
-  width: number; height: number; pixels: number; bytes: number; format: string; takenAt: string | null; sharpness: number | null;
-}
+export type ItemQualityView = v.InferOutput<typeof itemQualityViewSchema>;
 
-export interface CompareReport {
-  items: ItemQualityView[];
-  /** the item to keep by `rule` */
-  best: number;
-  rule: string;
-  /** pairwise cosine similarities in the order of `items` (with a model), else null */
-  sims: number[][] | null;
-}
+export type CompareReport = v.InferOutput<typeof compareReportSchema>;
 
 export type BackupInfo = v.InferOutput<typeof backupInfoSchema>;
 
@@ -335,102 +293,49 @@ export type SimilarOptions = v.InferOutput<typeof similarOptionsSchema>;
 
 export type SweepOptions = v.InferOutput<typeof sweepOptionsSchema>;
 
-export interface CatalogItem {
-  id: string; title: string; kind: string; url: string; size: number | null; sha256: string | null; license: string;
-  unverified: string[]; installed: boolean; manifestPath: string | null; notes?: string;
-}
+export type CatalogItem = v.InferOutput<typeof catalogItemSchema>;
 
-export interface ClusterOptions {
-  model: string;
-  /** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's) */
-  params: ClusterParams | ClusterRequest;
-  labels?: string | null;
-}
+/** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's), and the labels to score against */
+export type ClusterOptions = v.InferOutput<typeof API_SCHEMAS.cluster>;
+
+/** What `retryFailed` started: a scan of the folders with I/O failures (recorded failures, those retried, the folders), or nothing when there are none. */
+export type RetryReport = v.InferOutput<typeof API_RESULT_SCHEMAS.retryFailed>;
 
 export type EmbedOptions = v.InferOutput<typeof embedOptionsSchema>;
 
-export interface ImportEmbeddingsReport {
-  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-}
+export type ImportEmbeddingsReport = v.InferOutput<typeof importEmbeddingsReportSchema>;
 
-export interface ExportEmbeddingsReport {
-  model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string;
-}
+export type ExportEmbeddingsReport = v.InferOutput<typeof exportEmbeddingsReportSchema>;
 
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
 export type ImportLabelsOptions = v.InferOutput<typeof importLabelsOptionsSchema>;
 
 export type ExportXmpReport = v.InferOutput<typeof exportXmpReportSchema>;
 
-export interface ImportXmpReport {
-  /** sidecars read */
-  sidecars: number;
-  /** named face regions in them */
-  regions: number;
-  /** regions matched to a face detected here (those become labels) */
-  matched: number;
-  unmatched: number;
-  /** unreadable or malformed sidecars */
-  failures: Array<{ path: string; reason: string }>;
-  /** the labels import of the matched regions (null when none matched) */
-  labels: ImportLabelsReport | null;
-}
+export type ImportXmpReport = v.InferOutput<typeof importXmpReportSchema>;
 
-export interface ImportLabelsReport {
-  source: string;
-  mode: (typeof LABEL_MODES)[number];
-  /** rows (files) or images (folders) read */
-  rows: number;
-  /** rows/images matched to at least one library item */
-  matched: number;
-  /** labels written, by kind (photo / face; inherited face labels included) */
-  photos: number;
-  faces: number;
-  /** faces labeled from their single-face photo */
-  inherited: number;
-  unmatched: number;
-  unmatchedPaths: string[];
-  /** rows without a label, and images directly inside the folder (no label folder) */
-  ignored: number;
-  /** items given different labels by different rows (the last one wins) */
-  conflicts: number;
-  /** distinct labels */
-  labels: number;
-  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
-  /** the run whose groups were named (null when none was: no run, or seed off) */
-  runId?: number | null;
-  /** the one undoable edit that named them (null when nothing was named) */
-  editId?: number | null;
-}
+export type ImportLabelsReport = v.InferOutput<typeof importLabelsReportSchema>;
 
 // declared in types.ts (the job-kind map, jobs.ts, uses them); importers of api.ts keep finding them here
 export type {
   ExportRunOptions, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ExportEmbeddingsFileReport, ImportRunOptions, ImportRunReport, ExportJobReport,
 } from './types.ts';
 
-/** The method names, used by transports to build proxies and to refuse anything else. */
-export const API_METHODS = [
-  'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
-  'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getItemStates', 'getClusterMembers', 'getItems',
-  'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
-  'retryFailed',
-  'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
-  'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
-  'assign', 'getSettings', 'setSettings',
-  'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
-  'openLibrary', 'listRecentLibraries', 'checkLibrary',
-  'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson', 'learn',
-  'previewSplit', 'applySplit', 'markNotFace', 'addFace',
-  'suggestPerson', 'getUnknownGroups',
-] as const satisfies ReadonlyArray<keyof AppApi>;
+/**
+ * The method names, used by transports to build proxies and to refuse anything else: the keys of the one schema map
+ * (common/schemas.ts API_SCHEMAS), so a method is added there (argument and result schema) and in AppApi, nowhere else.
+ */
+export const API_METHODS = Object.freeze(Object.keys(API_SCHEMAS)) as readonly ApiMethod[];
 
-export type ApiMethod = (typeof API_METHODS)[number];
+export type ApiMethod = keyof AppApi;
 
-// Every AppApi method must be listed above (compile-time check).
-type Missing = Exclude<keyof AppApi, ApiMethod>;
+// Compile-time: the schema maps hold exactly the AppApi methods, and each method's schemas give what its signature says.
+type Missing = Exclude<ApiMethod, keyof typeof API_SCHEMAS> | Exclude<keyof typeof API_SCHEMAS, ApiMethod>;
 const _allListed: Missing extends never ? true : Missing = true;
 void _allListed;
+const _argsMatch: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = API_SCHEMAS;
+const _resultsMatch: { [M in ApiMethod]: v.GenericSchema<ApiResult<M>> } = API_RESULT_SCHEMAS;
+void _argsMatch; void _resultsMatch;
 
 export function isApiMethod(name: string): name is ApiMethod {
   return (API_METHODS as readonly string[]).includes(name);
