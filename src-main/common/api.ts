@@ -15,7 +15,7 @@ import type {
   suggestionQuerySchema, sweepOptionsSchema,
 } from './arg-schemas.ts';
 import { API_RESULT_SCHEMAS, API_SCHEMAS } from './schemas.ts';
-import type { COLUMNAR_FORMATS, MAP_FIELDS } from './schema-kit.ts';
+import type { COLUMNAR_FORMATS, MAP_FIELDS, MEMBER_ORDERS, SPLIT_ALGOS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
 import type { AssignReport, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
@@ -106,7 +106,7 @@ export interface AppApi {
   /** How many members of a run the user decided, by how (named, moved, person, confirmed, split, not-face), and how many the run placed. */
   getItemStates(o: RunRef): Promise<ItemStatesReport>;
   /** Members of a cluster (-1 = noise), most similar to the centroid first ('asc': least similar first). */
-  getClusterMembers(o: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>>;
+  getClusterMembers(o: RunRef & PageQuery & { cluster: number; order?: (typeof MEMBER_ORDERS)[number] }): Promise<Page<ItemView>>;
   /** Items of a kind by id, with their cluster in a run when runId is given. */
   getItems(o: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]>;
   /** Noise and low-similarity members of a run. */
@@ -232,7 +232,7 @@ export interface AppApi {
   /** Two people are not the same: remembered (one undoable edit, 'not-same'); merge them with editRun {type:'merge'}. */
   notSamePerson(o: RunRef & { clusters: [number, number] }): Promise<EditResult>;
   /** The parts a split would make (k-means with k, HDBSCAN, or a brushed selection against the rest), changing nothing. */
-  previewSplit(o: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview>;
+  previewSplit(o: RunRef & { cluster: number; k?: number; algo?: (typeof SPLIT_ALGOS)[number]; items?: number[] }): Promise<SplitPreview>;
   /** Splits a cluster into the given parts (a preview's), each optionally named: one undoable edit ('split-parts'). */
   applySplit(o: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult>;
   /** Faces that are not faces: out of the run's people and remembered (photo hash + box), so a rescan or re-embed does not bring them back. One undoable edit ('not-face'). */

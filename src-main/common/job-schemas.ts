@@ -4,7 +4,7 @@
  * Pure: no Node, no Electron.
  */
 import * as v from 'valibot';
-import { EXPORT_FORMATS, FACE_EXPORTS, LINK_MODES, id, opt, picklist } from './schema-kit.ts';
+import { EXPORT_FORMATS, FACE_EXPORTS, LINK_MODES, SIMILAR_COMBINES, SWEEP_SCORES, SWEEP_SCORE_NAMES, id, opt, picklist } from './schema-kit.ts';
 import { itemRefSchema, mapParamsSchema } from './arg-schemas.ts';
 import { CLUSTER_PRESETS, clusterParamsSchema, type ClusterParams } from './cluster-contract.ts';
 import {
@@ -54,16 +54,16 @@ export const JOB_SCHEMAS = {
   sweep: {
     params: v.object({
       model: str(), kind: sweepKindSchema, values: v.array(anyNum()),
-      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(['silhouette', 'dbcv'])), labels: opt(nul(str())) }),
+      options: v.object({ minSamples: opt(anyNum()), minClusters: opt(anyNum()), maxNoiseShare: opt(anyNum()), score: opt(picklist(SWEEP_SCORES)), labels: opt(nul(str())) }),
     }),
     result: v.object({
-      model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv', 'ami'])),
+      model: str(), kind: sweepKindSchema, points: v.array(sweepPointSchema), best: nul(sweepPointSchema), scoreName: opt(picklist(SWEEP_SCORE_NAMES)),
       labels: opt(v.object({ source: str(), known: nint(), classes: nint() })),
     }),
   },
   download: { params: v.object({ id: str() }), result: v.object({ ...downloadResultEntries, manifest: nul(str()) }) },
   similar: {
-    params: v.object({ model: str(), item: itemRefSchema, k: nint(), selection: opt(nint()), combine: opt(picklist(['mean', 'max'])) }),
+    params: v.object({ model: str(), item: itemRefSchema, k: nint(), selection: opt(nint()), combine: opt(picklist(SIMILAR_COMBINES)) }),
     result: v.object({ items: nint() }),
   },
   neardup: { params: v.object({ model: str(), threshold: anyNum() }), result: v.object({ groups: nint() }) },

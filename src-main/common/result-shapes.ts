@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import {
   COLUMNAR_FORMATS, EXPORT_ACTIONS, EXPORT_FORMATS, FACE_EXPORTS, JOB_STATES, LABEL_MODES, LINK_MODES, MAP_FIELDS, MAP_METHODS, METRICS, SUGGESTION_ZONES, SWEEP_KINDS,
+  ASSIGN_TARGETS, MODEL_SOURCES, PHOTO_STATUSES, SCORE_SPACES, SPLIT_PREVIEW_ALGOS, SUGGESTION_SOURCES, SWEEP_SCORE_NAMES,
   id, itemKindSchema, num, opt, picklist, range, text,
 } from './schema-kit.ts';
 import { editOpSchema } from './arg-schemas.ts';
@@ -86,7 +87,7 @@ export const libraryZonesSchema = v.object({
   tail: v.object({ a: anyNum(), b: anyNum(), set: str(), loc: opt(anyNum()), scale: opt(anyNum()) }),
 });
 export const modelInfoSchema = v.object({
-  name: str(), kind: itemKindSchema, dim: nint(), version: str(), source: v.picklist(['builtin', 'manifest', 'imported']), embeddings: nint(),
+  name: str(), kind: itemKindSchema, dim: nint(), version: str(), source: v.picklist(MODEL_SOURCES), embeddings: nint(),
 });
 export const libraryInfoSchema = v.object({
   library: str(), schemaVersion: nint(), roots: nint(), photos: nint(), missing: nint(), errors: nint(), faces: nint(),
@@ -98,7 +99,7 @@ export const rootSchema = v.object({
 });
 export const photoSummaryEntries = {
   id: id(), path: str(), relPath: str(), rootId: id(), folder: str(), hash: str(), width: nint(), height: nint(), format: str(),
-  takenAt: nul(str()), status: v.picklist(['ok', 'missing']), size: anyNum(),
+  takenAt: nul(str()), status: v.picklist(PHOTO_STATUSES), size: anyNum(),
 };
 export const photoSummarySchema = v.object(photoSummaryEntries);
 export const faceSummarySchema = v.object({ id: id(), photoId: id(), box: box(), score: anyNum(), thumb: nul(str()) });
@@ -210,12 +211,12 @@ export const sweepResultSchema = v.object({
   /** the chosen point (null when every point was rejected); the next best point that was not rejected (null when none) */
   best: nul(sweepPointSchema), runnerUp: opt(nul(sweepPointSchema)),
   /** where the score was computed: the raw embeddings, or their UMAP reduction (silhouette in UMAP space) */
-  space: opt(picklist(['raw', 'umap'])),
+  space: opt(picklist(SCORE_SPACES)),
   /**
    * what `score` is: inertia (elbow), silhouette, DBCV (density-based cluster validation, DBSCAN sweeps), or AMI
    * (adjusted mutual information against the known labels the sweep was given; each point carries its ARI too)
    */
-  scoreName: opt(picklist(['inertia', 'silhouette', 'dbcv', 'ami'])),
+  scoreName: opt(picklist(SWEEP_SCORE_NAMES)),
   /** the labels an AMI sweep was scored against ('folders', 'imported' or a file), and how many items they name */
   labels: opt(v.object({ source: str(), known: nint(), classes: nint() })),
 });
@@ -284,7 +285,7 @@ export const assignReportSchema = v.object({
   /** per receiving group: its cluster, name and how many joined */
   margin: anyNum(), joined: v.array(v.object({ cluster: nint(), name: nul(str()), added: nint() })),
   /** why items stayed unassigned; 'groups': only named or curated clusters receive items (the run has some), 'clusters': every cluster does */
-  reasons: v.object({ belowThreshold: nint(), ambiguous: nint(), nearestUnnamed: nint() }), targets: picklist(['groups', 'clusters']),
+  reasons: v.object({ belowThreshold: nint(), ambiguous: nint(), nearestUnnamed: nint() }), targets: picklist(ASSIGN_TARGETS),
   /** milliseconds: reading new vectors and prototypes, scoring, the edit (with group sync) */
   timings: opt(v.object({ read: anyNum(), score: anyNum(), edit: anyNum() })),
 });
@@ -307,7 +308,7 @@ export const faceSuggestionSchema = v.object({
    * member of another cluster); cluster: its cluster in the run (-1 noise, null: not in the run); zone: 'sure' at or above
    * the library's sure threshold, 'maybe' between its maybe and sure thresholds
    */
-  source: picklist(['noise', 'new', 'member']), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(SUGGESTION_ZONES),
+  source: picklist(SUGGESTION_SOURCES), cluster: nul(nint()), photoId: id(), thumb: nul(str()), box: nul(box()), zone: picklist(SUGGESTION_ZONES),
 });
 export const suggestionReportSchema = v.object({
   /**
@@ -333,7 +334,7 @@ export const mergeSuggestionReportSchema = v.object({
 export const splitPartSchema = v.object({ items: v.array(id()), size: nint(), samples: v.array(id()), meanSim: nul(anyNum()) });
 export const splitPreviewSchema = v.object({
   /** the parts, largest first (HDBSCAN: members it left out form a last part) */
-  runId: id(), cluster: nint(), algo: picklist(['kmeans', 'hdbscan', 'selection']),
+  runId: id(), cluster: nint(), algo: picklist(SPLIT_PREVIEW_ALGOS),
   parts: v.array(splitPartSchema),
 });
 /** What `addFace` made: a face drawn by hand, embedded and joined to the run (unassigned) when one was given (runId null: none given). */

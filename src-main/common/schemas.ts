@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { AppError, ERROR_CODES, type ErrorCode, type ErrorPayload } from './errors.ts';
 import type { JobInfo, JobKind, JobResult } from './jobs.ts';
-import { COLUMNAR_FORMATS, MAP_METHODS, id, int, itemKindSchema, m, num, opt, picklist, range, text } from './schema-kit.ts';
+import { COLUMNAR_FORMATS, MAP_METHODS, MEMBER_ORDERS, SPLIT_ALGOS, id, int, itemKindSchema, m, num, opt, picklist, range, text } from './schema-kit.ts';
 import { clusterParamsSchema } from './cluster-contract.ts';
 import { JOB_SCHEMAS } from './job-schemas.ts';
 
@@ -72,7 +72,7 @@ export const API_SCHEMAS = {
   redo: v.strictObject({ runId: id() }),
   getHistory: v.strictObject({ runId: id() }),
   getItemStates: v.strictObject({ runId: id() }),
-  getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(['desc', 'asc'])) }),
+  getClusterMembers: v.strictObject({ runId: id(), cluster: int(-1), ...page, order: opt(picklist(MEMBER_ORDERS)) }),
   getItems: v.strictObject({ kind: itemKindSchema, ids: v.pipe(v.array(id()), v.maxLength(100_000)), runId: opt(id()) }),
   getReviewQueue: v.strictObject({ runId: id(), ...page, maxSim: opt(range(-1, 1)) }),
   similar: similarOptionsSchema,
@@ -119,7 +119,7 @@ export const API_SCHEMAS = {
   rejectSuggestions: v.strictObject({ runId: id(), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
   getMergeSuggestions: v.strictObject({ runId: id(), limit: opt(v.pipe(int(1), v.maxValue(1000))), threshold: opt(range(-1, 1)) }),
   notSamePerson: v.strictObject({ runId: id(), clusters: v.tuple([clusterRef(), clusterRef()]) }),
-  previewSplit: v.strictObject({ runId: id(), cluster: clusterRef(), k: opt(v.pipe(int(2), v.maxValue(100))), algo: opt(picklist(['kmeans', 'hdbscan'])), items: opt(v.pipe(items(), v.maxLength(100_000))) }),
+  previewSplit: v.strictObject({ runId: id(), cluster: clusterRef(), k: opt(v.pipe(int(2), v.maxValue(100))), algo: opt(picklist(SPLIT_ALGOS)), items: opt(v.pipe(items(), v.maxLength(100_000))) }),
   applySplit: v.strictObject({ runId: id(), cluster: clusterRef(), parts: splitPartsSchema() }),
   markNotFace: v.strictObject({ runId: id(), items: v.pipe(items(), v.maxLength(100_000)) }),
   addFace: v.strictObject({
