@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { AppError, badArg } from '../common/errors.ts';
 import { expandHome } from '../core/user-path.ts';
-import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportReport, type LinkMode } from '../core/export/export.ts';
+import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportOptions, type ExportReport, type LinkMode } from '../core/export/export.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 
@@ -39,7 +39,7 @@ const exportCmd: Command = {
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.exportRun({
       // relative to the shell's folder (the service refuses relative paths: a UI has no such folder)
-      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined, ...(faces ? { faces: faces as 'crops' | 'photos' } : {}),
+      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined, ...(faces ? { faces: faces as NonNullable<ExportOptions['faces']> } : {}),
       dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
     }));
     const r = ctx.result(job);

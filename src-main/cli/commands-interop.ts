@@ -17,6 +17,11 @@ import { embedFiles } from '../core/interop/embed-files.ts';
 import { runTask } from '../core/workers/pool.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
+import { COLUMNAR_FORMATS } from '../common/schema-kit.ts';
+
+/** What `export-embeddings` writes: a columnar file, or .npy + ids. */
+const EMBEDDING_FILE_FORMATS = [...COLUMNAR_FORMATS, 'npy'] as const;
+type EmbeddingFileFormat = (typeof EMBEDDING_FILE_FORMATS)[number];
 
 const importEmb: Command = {
   spec: {
@@ -70,9 +75,9 @@ const exportEmb: Command = {
     if (!model) throw badArg('--model', 'is required');
     if (!out) throw badArg('--out', 'is required');
     const given = ctx.opt<string>('format');
-    if (given !== undefined && !['parquet', 'arrow', 'npy'].includes(given)) throw badArg('--format', `expected parquet, arrow or npy, got ${JSON.stringify(given)}`);
+    if (given !== undefined && !EMBEDDING_FILE_FORMATS.includes(given as EmbeddingFileFormat)) throw badArg('--format', `expected ${COLUMNAR_FORMATS.join(', ')} or npy, got ${JSON.stringify(given)}`);
     const byExt = formatOf(out);
-    const format = (given ?? (byExt === 'parquet' || byExt === 'arrow' ? byExt : 'npy')) as 'parquet' | 'arrow' | 'npy';
+    const format = (given ?? (byExt === 'parquet' || byExt === 'arrow' ? byExt : 'npy')) as EmbeddingFileFormat;
     if (format === 'npy') {
       const r = await ctx.api().exportEmbeddings({ model, out, ids: ctx.opt<string>('ids'), force: !!ctx.opt('force') });
       ctx.out({ ...r, format: 'npy' }, `${r.rows} x ${r.dim} embeddings of ${r.model} written to ${r.out} (ids: ${r.ids})`);
