@@ -48,6 +48,38 @@ export function literalLists(text: string, names: readonly string[]): string[] {
   return [...text.matchAll(re)].map((m) => m[0]).filter((m) => new Set(m.match(new RegExp(`(?<![\\w-])${name}(?![\\w-])`, 'g'))).size >= 3);
 }
 
+/** Every enum of the contract: each list of names exported by schema-kit.ts, and the cluster contract's own. */
+const ALL_ENUMS: Record<string, readonly string[]> = {
+  ...Object.fromEntries(Object.entries(kit).filter(([, x]) => Array.isArray(x) && x.length >= 2 && x.every((n) => typeof n === 'string')) as Array<[string, readonly string[]]>),
+  HDBSCAN_SELECTIONS, COVARIANCES, LINKAGES,
+};
+/** Where the same words are another thing, and why (file, enum, the list as written). */
+const NOT_A_COPY = new Set([
+  // SQL of migrations already applied: a library's schema history, never rewritten
+  "src-main/core/store/migrations.ts|ITEM_KINDS|'photo', 'face'", "src-main/core/store/migrations.ts|PHOTO_STATUSES|'ok', 'missing'",
+  // which item kinds a preset serves (data of the entry, not the enum)
+  "src-main/common/cluster-contract.ts|ITEM_KINDS|'photo', 'face'",
+  // the property names of a library's zones (the keys, not the suggestion zones)
+  "src-main/core/curation/zones.ts|SUGGESTION_ZONES|'sure' | 'maybe'",
+  // what an export writes holds the names of how labels were read: two enums that share values
+  "src-main/common/schema-kit.ts|LABEL_MODES|'folders', 'csv', 'json', 'html', 'parquet'",
+]);
+
+/**
+ * Quoted literal lists that hold every member of `names` (any order): a union `'a' | 'b'`, an array or arguments
+ * `'a', 'b'`. Two-member enums count too, and so does a copy with one more word beside it (`'parquet', 'arrow', 'npy'`);
+ * a longer list that happens to hold them (a list of table names with 'groups' and 'clusters') is something else.
+ */
+export function enumCopies(text: string, names: readonly string[]): string[] {
+  const q = `['"\`](${[...names].sort((a, b) => b.length - a.length).map(esc).join('|')})['"\`]`;
+  const re = new RegExp(`${q}(?:\\s*(?:,|\\|)\\s*(?:${q}|['"\`][\\w-]+['"\`]))+`, 'g');
+  return [...text.matchAll(re)].map((m) => m[0]).filter((m) => {
+    const got = new Set([...m.matchAll(new RegExp(q, 'g'))].map((x) => x[1]));
+    const words = m.match(/['"`][\w-]+['"`]/g)?.length ?? 0;
+    return names.every((n) => got.has(n)) && words <= names.length + 1;
+  });
+}
+
 describe('one contract source', () => {
   it('finds a list however it is written (so the check below can fail)', () => {
     expect(literalLists(`const P = ['people', 'themes', 'objects', 'duplicates'] as const;`, CLUSTER_PRESETS)).toHaveLength(1);
@@ -77,6 +109,35 @@ describe('one contract source', () => {
     for (const names of [...Object.values(ENUMS), HDBSCAN_SELECTIONS, COVARIANCES]) {
       expect(home.match(new RegExp(`\\[${names.map((n) => `'${esc(n)}'`).join(', ')}\\]`, 'g')) ?? [], names.join(',')).toHaveLength(names === CLUSTER_ALGOS || names === CLUSTER_PRESETS ? 0 : 1);
     }
+  });
+
+  it('finds a quoted copy of any enum, two members too (so the check below can fail)', () => {
+    expect(enumCopies(`function f(kind: 'photo' | 'face') {}`, kit.ITEM_KINDS)).toHaveLength(1);
+    expect(enumCopies(`const order = o.order === 'asc' ? 1 : -1; type O = "desc" | "asc";`, kit.MEMBER_ORDERS)).toHaveLength(1);
+    expect(enumCopies(`for (const k of ['face', 'photo', 'video'] as const)`, kit.ITEM_KINDS)).toHaveLength(1);
+    // one member alone, or the words in prose, are not a copy
+    expect(enumCopies(`if (kind === 'photo') return; // a photo or a face`, kit.ITEM_KINDS)).toEqual([]);
+    expect(enumCopies(`'the photo, the face'`, kit.ITEM_KINDS)).toEqual([]);
+    expect(enumCopies(`['photos', 'groups', 'runs', 'clusters', 'labels']`, kit.ASSIGN_TARGETS)).toEqual([]);
+  });
+
+  it('no enum of the contract (schema-kit.ts, cluster-contract.ts) is written again as a literal union or list, in common/ or anywhere', () => {
+    const homes = new Set([KIT, HOME]);
+    const found: string[] = [];
+    for (const f of productionFiles()) {
+      if (homes.has(f)) continue;
+      const text = code(readFileSync(join(REPO_ROOT, f), 'utf8'));
+      for (const [what, names] of Object.entries(ALL_ENUMS)) for (const l of enumCopies(text, names)) if (!NOT_A_COPY.has(`${f}|${what}|${l}`)) found.push(`${f}: ${what}: ${l}`);
+    }
+    // the homes themselves: each enum's list once (an enum built on another, e.g. EXPORT_ACTIONS on LINK_MODES, spreads it)
+    for (const home of homes) {
+      const text = code(readFileSync(join(REPO_ROOT, home), 'utf8'));
+      for (const [what, names] of Object.entries(ALL_ENUMS)) {
+        const copies = enumCopies(text, names).filter((l) => !NOT_A_COPY.has(`${home}|${what}|${l}`));
+        if (copies.length > 1) found.push(`${home}: ${what} written ${copies.length} times`);
+      }
+    }
+    expect(found).toEqual([]);
   });
 
   it('one planner: only core/cluster/plan.ts turns a preset into parameters', () => {
