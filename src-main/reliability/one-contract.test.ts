@@ -14,11 +14,10 @@ import { REPO_ROOT } from '../testing/fixtures.ts';
 const HOME = 'src-main/common/cluster-contract.ts';
 const KIT = 'src-main/common/schema-kit.ts';
 const ENUMS: Record<string, readonly string[]> = { presets: CLUSTER_PRESETS, algorithms: CLUSTER_ALGOS, linkages: LINKAGES };
-/** The contract's other enums of three or more values (common/schema-kit.ts). */
-const KIT_ENUMS: Record<string, readonly string[]> = {
-  'export formats': kit.EXPORT_FORMATS, 'link modes': kit.LINK_MODES, 'map methods': kit.MAP_METHODS, 't-SNE methods': kit.TSNE_METHODS,
-  'sweep kinds': kit.SWEEP_KINDS, 'job states': kit.JOB_STATES, 'map fields': kit.MAP_FIELDS, 'people sorts': kit.PEOPLE_SORTS,
-};
+/** The contract's other enums of three or more values: every such list common/schema-kit.ts exports. */
+const KIT_ENUMS: Record<string, readonly string[]> = Object.fromEntries(
+  Object.entries(kit).filter(([, x]) => Array.isArray(x) && x.length >= 3 && x.every((n) => typeof n === 'string')),
+) as Record<string, readonly string[]>;
 
 const PROD_DIRS = ['src-main/common', 'src-main/algo', 'src-main/core', 'src-main/cli', 'src-main/server', 'src-main/electron', 'src-renderer/src'];
 function productionFiles(): string[] {
@@ -35,7 +34,7 @@ function productionFiles(): string[] {
 }
 
 /** Lists of the same words that are another concept (file, enum, the words): export columns are not map fields. */
-const OTHER_CONCEPTS = new Set(["src-main/core/export/export.ts|map fields|cluster', 'label', 'curated"]);
+const OTHER_CONCEPTS = new Set(["src-main/core/export/export.ts|MAP_FIELDS|cluster', 'label', 'curated"]);
 /** The code without its comments (a comment may list values in prose). */
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/[^\n]*/g, '$1');
 
