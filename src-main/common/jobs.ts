@@ -78,6 +78,9 @@ interface JobInfoOf<K extends JobKind> {
 /** A job of one kind (or, by default, of any kind: narrow on `kind` to get its typed params and result). */
 export type JobInfo<K extends JobKind = JobKind> = { [P in K]: JobInfoOf<P> }[K];
 
+/** What one watched-folder cycle did: the folders scanned, the scan, the embeddings per model, what joined which group. */
+export interface WatchSummary { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] }
+
 /** Events pushed from the core to every connected UI. */
 export type AppEvent =
   | { type: 'job'; job: JobInfo }
@@ -85,6 +88,6 @@ export type AppEvent =
   /** a run's clusters or names changed (an edit, undo, redo or an import of labels), or the run itself (renamed, deleted) */
   | { type: 'run'; runId: number; change?: RunChange }
   /** a watched-folder cycle ended (core/watch.ts): what was scanned, embedded and joined which group */
-  | { type: 'watch'; summary: { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] } }
+  | { type: 'watch'; summary: WatchSummary }
   /** a progressive snapshot of a map being computed (binary over every transport) */
   | { type: 'mapFrame'; jobId: number; model: string; method: string; stage: string; done: number; total: number; ids: Int32Array; xy: Float32Array };
