@@ -139,6 +139,25 @@ describe('one contract source', () => {
     expect(found).toEqual([]);
   });
 
+  it('every argument, result and report type of the contract is inferred from its schema: no other hand-written shape', () => {
+    // what stays written as TypeScript, and why: the contract itself (its methods and the client), generics a schema
+    // function cannot give (a page of T, a job of kind K), and shapes no schema checks (events, typed-array id sets)
+    const written: Record<string, string> = {
+      ItemIds: 'typed arrays of one kind (no schema: never crosses as JSON)', Page: 'generic over its item (result-shapes.ts pageOf)',
+      RunChange: "the 'run' event's change (events are not validated)", WatchSummary: "the 'watch' event's summary (events are not validated)",
+      AppApi: 'the contract: its arguments and results are Args/Result or named inferred types', AppClient: 'the contract plus events and URLs',
+      JobInfoOf: 'a job of kind K (schemas.ts jobInfoSchema builds one per kind)',
+    };
+    const found: string[] = [];
+    for (const f of ['types.ts', 'api.ts', 'jobs.ts', 'result-shapes.ts', 'arg-schemas.ts', 'job-schemas.ts']) {
+      const text = readFileSync(join(REPO_ROOT, 'src-main/common', f), 'utf8');
+      for (const m of text.matchAll(/^(?:export )?interface (\w+)/gm)) if (!written[m[1]]) found.push(`common/${f}: interface ${m[1]}`);
+      // a type alias to an object literal is a hand-written shape too (a mapped type over the schemas is not)
+      for (const m of text.matchAll(/^(?:export )?type (\w+)(?:<[^>]*>)? = \{(?!\s*\[)/gm)) found.push(`common/${f}: type ${m[1]} = { ... }`);
+    }
+    expect(found).toEqual([]);
+  });
+
   it('one planner: only core/cluster/plan.ts turns a preset into parameters', () => {
     const callers = productionFiles().filter((f) => f !== 'src-main/algo/cluster/presets.ts' && /\b(resolvePreset|applyPreset)\(/.test(readFileSync(join(REPO_ROOT, f), 'utf8')));
     expect(callers).toEqual(['src-main/core/cluster/plan.ts']);
