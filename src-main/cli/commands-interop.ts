@@ -60,11 +60,11 @@ const importEmb: Command = {
 const exportEmb: Command = {
   spec: {
     name: 'export-embeddings', summary: 'write a model\'s embeddings as Parquet, Arrow or .npy + ids CSV', positionals: [0, 0],
-    usage: 'constellate export-embeddings --model NAME --out FILE [--format parquet|arrow|npy] [--ids ids.csv] [--force] [--library F] [--json]',
+    usage: `constellate export-embeddings --model NAME --out FILE [--format ${EMBEDDING_FILE_FORMATS.join('|')}] [--ids ids.csv] [--force] [--library F] [--json]`,
     options: {
       model: { type: 'string', help: 'model name' },
       out: { type: 'string', help: 'the file to write (.parquet, .arrow or .npy)' },
-      format: { type: 'string', help: 'parquet | arrow | npy (default: by the --out extension, else npy)' },
+      format: { type: 'string', help: `${EMBEDDING_FILE_FORMATS.join(' | ')} (default: by the --out extension, else npy)` },
       ids: { type: 'string', help: 'npy: the ids CSV to write (default: next to --out, .ids.csv)' },
       force: { type: 'flag', help: 'replace existing output files (never the library\'s own files)' },
     },
