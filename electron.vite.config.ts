@@ -21,6 +21,9 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
+      // a sandboxed preload can require nothing but electron: the contract's method list (the keys of its schema map,
+      // common/schemas.ts) is bundled in with valibot, not left as a require of a dependency
+      externalizeDeps: false,
       rollupOptions: {
         input: { index: resolve(__dirname, 'src-main/electron/preload.ts') },
         // sandboxed preloads must be CommonJS

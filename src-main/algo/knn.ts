@@ -5,8 +5,9 @@
  */
 import { AppError, badArg } from '../common/errors.ts';
 import { gemmJs, rowSqNorms, transpose, type Gemm } from './linalg.ts';
+import type { METRICS } from '../common/schema-kit.ts';
 
-export type Metric = 'cosine' | 'euclidean';
+export type Metric = (typeof METRICS)[number];
 
 export interface KnnResult {
   n: number;

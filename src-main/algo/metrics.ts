@@ -15,6 +15,7 @@
 import { badArg, AppError } from '../common/errors.ts';
 import { gemmJs, isUnitRows, normalizeRows, rowSqNorms, transpose, type Gemm } from './linalg.ts';
 import { createRng, shuffleInPlace } from './rng.ts';
+import type { Metric } from '../common/types.ts';
 
 export type NoiseMode = 'label' | 'singletons';
 export interface ExternalOptions { noise?: NoiseMode }
@@ -244,7 +245,7 @@ export function externalScores(labelsTrue: ArrayLike<number>, labelsPred: ArrayL
 // internal metrics
 
 export interface SilhouetteOptions {
-  metric?: 'cosine' | 'euclidean';
+  metric?: Metric;
   /** evaluate on a seeded random sample of this many (non-noise) points when there are more (default 10,000) */
   sampleSize?: number;
   seed?: number;
@@ -342,7 +343,7 @@ export async function silhouette(X: Float32Array, n: number, d: number, labels: 
  * Davies-Bouldin index (lower is better), euclidean on the rows as given, or on L2-normalized rows for
  * `metric: 'cosine'` (the default, matching the rest of the cluster code). Noise left out; < 2 clusters => NaN.
  */
-export function daviesBouldin(X: Float32Array, n: number, d: number, labels: ArrayLike<number>, opts: { metric?: 'cosine' | 'euclidean' } = {}): number {
+export function daviesBouldin(X: Float32Array, n: number, d: number, labels: ArrayLike<number>, opts: { metric?: Metric } = {}): number {
   if (labels.length !== n) throw badArg('labels', `length ${labels.length} differs from n=${n}`);
   const metric = opts.metric ?? 'cosine';
   // unit rows (the usual embedding file) are used as they are: no copy of a large matrix

@@ -4,6 +4,7 @@
  */
 import { badArg } from '../common/errors.ts';
 import type { Gemm } from './linalg.ts';
+import type { SIMILAR_COMBINES } from '../common/schema-kit.ts';
 
 export interface TopK { indices: Int32Array; sims: Float32Array }
 
@@ -60,7 +61,7 @@ export async function similarRows(Xn: Float32Array, n: number, d: number, row: n
  * out. `mean`: cosine to the normalized mean of the selected rows (one product); `max`: each row's highest cosine to
  * any selected row (the union of their neighbourhoods, ranked), in blocks of 64 selected rows.
  */
-export async function similarToRows(Xn: Float32Array, n: number, d: number, rows: number[], k: number, combine: 'mean' | 'max', gemm: Gemm): Promise<TopK> {
+export async function similarToRows(Xn: Float32Array, n: number, d: number, rows: number[], k: number, combine: (typeof SIMILAR_COMBINES)[number], gemm: Gemm): Promise<TopK> {
   if (rows.length === 0) throw badArg('items', 'give at least one item');
   for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= n) throw badArg('rows', `expected 0..${n - 1}, got ${r}`);
   if (!Number.isInteger(k) || k < 1) throw badArg('k', `must be a positive integer, got ${k}`);

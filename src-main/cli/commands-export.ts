@@ -2,14 +2,15 @@
 import { resolve } from 'node:path';
 import { AppError, badArg } from '../common/errors.ts';
 import { expandHome } from '../core/user-path.ts';
-import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportReport, type LinkMode } from '../core/export/export.ts';
+import { FACE_EXPORTS } from '../common/schema-kit.ts';
+import { EXPORT_FORMATS, LINK_MODES, type ExportFormat, type ExportOptions, type ExportReport, type LinkMode } from '../core/export/export.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
 
 const exportCmd: Command = {
   spec: {
     name: 'export', summary: 'export a run\'s groups as folders (copies, links or face crops), CSV, JSON or an HTML report', positionals: [0, 0],
-    usage: `constellate export --run ID --to DIR --format ${EXPORT_FORMATS.join('|')} [--link ${LINK_MODES.join('|')}] [--faces crops|photos] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]`,
+    usage: `constellate export --run ID --to DIR --format ${EXPORT_FORMATS.join('|')} [--link ${LINK_MODES.join('|')}] [--faces ${FACE_EXPORTS.join('|')}] [--dry-run] [--curated-only] [--include-noise] [--library F] [--json]`,
     options: {
       run: { type: 'number', help: 'the run to export (the runId printed by constellate cluster)' },
       to: { type: 'string', help: 'target folder (created if missing; existing files are never overwritten)' },
@@ -34,12 +35,12 @@ const exportCmd: Command = {
     if (link !== undefined && !LINK_MODES.includes(link as LinkMode)) throw badArg('--link', `expected ${LINK_MODES.join(', ')}, got ${JSON.stringify(link)}`);
     if (link !== undefined && format !== 'folders') throw badArg('--link', `only applies to --format folders`);
     const faces = ctx.opt<string>('faces');
-    if (faces !== undefined && faces !== 'crops' && faces !== 'photos') throw badArg('--faces', `expected crops or photos, got ${JSON.stringify(faces)}`);
+    if (faces !== undefined && !(FACE_EXPORTS as readonly string[]).includes(faces)) throw badArg('--faces', `expected ${FACE_EXPORTS.join(' or ')}, got ${JSON.stringify(faces)}`);
     if (faces !== undefined && format !== 'folders') throw badArg('--faces', `only applies to --format folders`);
     const svc = ctx.api();
     const job = await ctx.runJob(() => svc.exportRun({
       // relative to the shell's folder (the service refuses relative paths: a UI has no such folder)
-      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined, ...(faces ? { faces: faces as 'crops' | 'photos' } : {}),
+      runId, to: resolve(expandHome(to)), format: format as ExportFormat, link: link as LinkMode | undefined, ...(faces ? { faces: faces as NonNullable<ExportOptions['faces']> } : {}),
       dryRun: !!ctx.opt('dry-run'), curatedOnly: !!ctx.opt('curated-only'), includeNoise: !!ctx.opt('include-noise'),
     }));
     const r = ctx.result(job);

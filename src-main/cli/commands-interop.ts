@@ -17,6 +17,11 @@ import { embedFiles } from '../core/interop/embed-files.ts';
 import { runTask } from '../core/workers/pool.ts';
 import type { CliContext } from './context.ts';
 import type { Command } from './command.ts';
+import { COLUMNAR_FORMATS } from '../common/schema-kit.ts';
+
+/** What `export-embeddings` writes: a columnar file, or .npy + ids. */
+const EMBEDDING_FILE_FORMATS = [...COLUMNAR_FORMATS, 'npy'] as const;
+type EmbeddingFileFormat = (typeof EMBEDDING_FILE_FORMATS)[number];
 
 const importEmb: Command = {
   spec: {
@@ -55,11 +60,11 @@ const importEmb: Command = {
 const exportEmb: Command = {
   spec: {
     name: 'export-embeddings', summary: 'write a model\'s embeddings as Parquet, Arrow or .npy + ids CSV', positionals: [0, 0],
-    usage: 'constellate export-embeddings --model NAME --out FILE [--format parquet|arrow|npy] [--ids ids.csv] [--force] [--library F] [--json]',
+    usage: `constellate export-embeddings --model NAME --out FILE [--format ${EMBEDDING_FILE_FORMATS.join('|')}] [--ids ids.csv] [--force] [--library F] [--json]`,
     options: {
       model: { type: 'string', help: 'model name' },
       out: { type: 'string', help: 'the file to write (.parquet, .arrow or .npy)' },
-      format: { type: 'string', help: 'parquet | arrow | npy (default: by the --out extension, else npy)' },
+      format: { type: 'string', help: `${EMBEDDING_FILE_FORMATS.join(' | ')} (default: by the --out extension, else npy)` },
       ids: { type: 'string', help: 'npy: the ids CSV to write (default: next to --out, .ids.csv)' },
       force: { type: 'flag', help: 'replace existing output files (never the library\'s own files)' },
     },
@@ -70,9 +75,9 @@ const exportEmb: Command = {
     if (!model) throw badArg('--model', 'is required');
     if (!out) throw badArg('--out', 'is required');
     const given = ctx.opt<string>('format');
-    if (given !== undefined && !['parquet', 'arrow', 'npy'].includes(given)) throw badArg('--format', `expected parquet, arrow or npy, got ${JSON.stringify(given)}`);
+    if (given !== undefined && !EMBEDDING_FILE_FORMATS.includes(given as EmbeddingFileFormat)) throw badArg('--format', `expected ${COLUMNAR_FORMATS.join(', ')} or npy, got ${JSON.stringify(given)}`);
     const byExt = formatOf(out);
-    const format = (given ?? (byExt === 'parquet' || byExt === 'arrow' ? byExt : 'npy')) as 'parquet' | 'arrow' | 'npy';
+    const format = (given ?? (byExt === 'parquet' || byExt === 'arrow' ? byExt : 'npy')) as EmbeddingFileFormat;
     if (format === 'npy') {
       const r = await ctx.api().exportEmbeddings({ model, out, ids: ctx.opt<string>('ids'), force: !!ctx.opt('force') });
       ctx.out({ ...r, format: 'npy' }, `${r.rows} x ${r.dim} embeddings of ${r.model} written to ${r.out} (ids: ${r.ids})`);

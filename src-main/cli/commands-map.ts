@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { MapOutput } from '../algo/map/run.ts';
 import { AppError, badArg } from '../common/errors.ts';
 import type { MapParams } from '../common/types.ts';
-import { MAP_METHODS, TSNE_METHODS } from '../common/schema-kit.ts';
+import { MAP_METHODS, METRICS, TSNE_METHODS } from '../common/schema-kit.ts';
 import { readNpyLabels, readNpyMatrix, writeNpy } from '../core/npy-file.ts';
 import { runTask, toShared } from '../core/workers/pool.ts';
 import type { MapTaskPayload } from '../core/map/map-task.ts';
@@ -15,7 +15,7 @@ function paramsFrom(ctx: CliContext): MapParams {
   if (!method) throw badArg('--method', `is required: ${MAP_METHODS.join(', ')}`);
   if (!(MAP_METHODS as readonly string[]).includes(method)) throw badArg('--method', `expected ${MAP_METHODS.join(', ')}, got ${method}`);
   const metric = ctx.opt<string>('metric');
-  if (metric !== undefined && metric !== 'cosine' && metric !== 'euclidean') throw badArg('--metric', `expected cosine or euclidean, got ${metric}`);
+  if (metric !== undefined && !(METRICS as readonly string[]).includes(metric)) throw badArg('--metric', `expected ${METRICS.join(' or ')}, got ${metric}`);
   const p: MapParams = {
     method: method as MapParams['method'], seed: ctx.opt<number>('seed') ?? 0, metric: metric as MapParams['metric'],
     nNeighbors: ctx.opt<number>('neighbors') ?? ctx.opt<number>('n-neighbors'), minDist: ctx.opt<number>('min-dist'), perplexity: ctx.opt<number>('perplexity'),

@@ -4,20 +4,22 @@
  * loopback HTTP/WebSocket (serve mode) and direct calls (CLI, tests). Errors cross as `{code, message}`.
  */
 import type * as v from 'valibot';
-import type { RetryReport } from './jobs.ts';
 // argument and result shapes inferred from their schemas (written once, in arg-schemas.ts and result-shapes.ts)
 import type {
-  backupInfoSchema, deleteRunReportSchema, exportXmpReportSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, recentLibrarySchema,
+  backupInfoSchema, catalogItemSchema, compareReportSchema, deleteRunReportSchema, exportEmbeddingsReportSchema, exportXmpReportSchema, importEmbeddingsReportSchema,
+  importLabelsReportSchema, importXmpReportSchema, itemQualityViewSchema, itemStatesReportSchema, learnReportSchema, libraryCheckSchema, mapFieldSchema,
+  nearDuplicateGroupSchema, recentLibrarySchema, searchResultSchema,
 } from './result-shapes.ts';
 import type {
   embedOptionsSchema, importLabelsOptionsSchema, mapFieldOptionsSchema, peopleQuerySchema, photoQuerySchema, searchOptionsSchema, similarOptionsSchema,
   suggestionQuerySchema, sweepOptionsSchema,
 } from './arg-schemas.ts';
-import type { COLUMNAR_FORMATS, LABEL_MODES, MAP_FIELDS, PEOPLE_SORTS, SWEEP_KINDS } from './schema-kit.ts';
+import { API_RESULT_SCHEMAS, API_SCHEMAS } from './schemas.ts';
+import type { MAP_FIELDS } from './schema-kit.ts';
 import type { ExportEmbeddingsFileReport, ExportRunOptions, ImportEmbeddingsFileOptions, ImportRunOptions } from './types.ts';
-import type { AssignReport, ClusterRequest, LibrarySettings } from './types.ts';
+import type { AssignReport, LibrarySettings } from './types.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from './types.ts';
-import type { CheckReport, RemoveFolderReport, ClusterParams, ClusterRow, EditOp, EditResult, HistoryInfo, ItemKind, ItemRef, ItemView, MapData, MapInfo, MapParams, RunInfo } from './types.ts';
+import type { CheckReport, RemoveFolderReport, ClusterRow, EditResult, HistoryInfo, ItemKind, ItemView, MapData, MapInfo, RunInfo } from './types.ts';
 import type { LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from './types.ts';
 import type { AppEvent, JobInfo } from './jobs.ts';
 
@@ -25,8 +27,15 @@ export type PhotoQuery = v.InferOutput<typeof photoQuerySchema>;
 
 /** Options of a method that takes none. */
 export type NoOptions = Record<string, never>;
-export interface RunRef { runId: number }
-export interface PageQuery { offset?: number; limit?: number }
+/** A run, by id (the options of getRun and of every method about one run). */
+export type RunRef = Args<'getRun'>;
+/** A page of a list: offset and limit (common/arg-schemas.ts page). */
+export type PageQuery = NonNullable<Args<'listScanIssues'>>;
+
+/** A method's options object, inferred from its argument schema (common/schemas.ts API_SCHEMAS): written once. */
+export type Args<M extends keyof typeof API_SCHEMAS> = v.InferOutput<(typeof API_SCHEMAS)[M]>;
+/** What a method resolves with, inferred from its result schema (API_RESULT_SCHEMAS), for the shapes without a name. */
+export type Result<M extends keyof typeof API_RESULT_SCHEMAS> = v.InferOutput<(typeof API_RESULT_SCHEMAS)[M]>;
 
 /**
  * Every method takes ONE options object (validated at the door by every transport against common/schemas.ts) and
@@ -37,104 +46,107 @@ export interface AppApi {
   getInfo(o?: NoOptions): Promise<LibraryInfo>;
   listRoots(o?: NoOptions): Promise<Root[]>;
   /** Adds folders (absolute paths) as roots; existing ones are returned unchanged. */
-  addRoots(o: { paths: string[] }): Promise<Root[]>;
-  removeRoot(o: { rootId: number }): Promise<void>;
+  addRoots(o: Args<'addRoots'>): Promise<Root[]>;
+  removeRoot(o: Args<'removeRoot'>): Promise<void>;
   /**
    * Removes a folder with everything of it (photos, faces, their embeddings, labels and run assignments); refused
    * (CONFLICT, naming the job) while a job uses the folder.
    */
-  removeFolder(o: { rootId: number }): Promise<RemoveFolderReport>;
+  removeFolder(o: Args<'removeFolder'>): Promise<RemoveFolderReport>;
   /** Checks the library (integrity, foreign keys, dangling or reused item ids, cluster summaries, thumbnails). */
   check(o?: Record<string, never>): Promise<CheckReport>;
   /** Starts a scan job over the given roots (all roots when omitted); resolves with the job as started. */
-  scan(o?: { rootIds?: number[] }): Promise<JobInfo<'scan'>>;
+  scan(o?: Args<'scan'>): Promise<JobInfo<'scan'>>;
   listPhotos(query?: PhotoQuery): Promise<Page<PhotoSummary>>;
-  getPhoto(o: { id: number }): Promise<PhotoDetail>;
-  listScanIssues(o?: PageQuery): Promise<Page<ScanIssue>>;
+  getPhoto(o: Args<'getPhoto'>): Promise<PhotoDetail>;
+  listScanIssues(o?: Args<'listScanIssues'>): Promise<Page<ScanIssue>>;
   listJobs(o?: NoOptions): Promise<JobInfo[]>;
-  getJob(o: { id: number }): Promise<JobInfo>;
+  getJob(o: Args<'getJob'>): Promise<JobInfo>;
   /** Resolves when the job has ended (done, failed, cancelled), or with the job as it is after `timeoutMs`. */
-  waitJob(o: { id: number; timeoutMs?: number }): Promise<JobInfo>;
-  cancelJob(o: { id: number }): Promise<void>;
+  waitJob(o: Args<'waitJob'>): Promise<JobInfo>;
+  cancelJob(o: Args<'cancelJob'>): Promise<void>;
 
   /** Starts an embed job: 'photo', 'face' or a model manifest path; only new or changed photos are processed. */
   embed(o: EmbedOptions): Promise<JobInfo<'embed'>>;
   /** Imports a .npy matrix + ids file (CSV or JSON lines) as the embeddings of a named model. */
-  importEmbeddings(o: { npy: string; ids: string; model: string }): Promise<ImportEmbeddingsReport>;
+  importEmbeddings(o: Args<'importEmbeddings'>): Promise<ImportEmbeddingsReport>;
   /** Writes a model's embeddings as .npy + ids CSV; an existing file is replaced only with `force`, the library's own files never. */
-  exportEmbeddings(o: { model: string; out: string; ids?: string; force?: boolean }): Promise<ExportEmbeddingsReport>;
+  exportEmbeddings(o: Args<'exportEmbeddings'>): Promise<ExportEmbeddingsReport>;
 
   /** Starts a clustering run on a model's embeddings; the finished job's result is the run with its metrics. */
   cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>>;
   listRuns(o?: NoOptions): Promise<RunInfo[]>;
-  getRun(o: RunRef): Promise<RunInfo>;
+  getRun(o: Args<'getRun'>): Promise<RunInfo>;
   /** Every cluster of a run with size, name, mean similarity and its top and tail samples (only `clusters` when given: those that exist). */
-  getClusters(o: RunRef & { clusters?: number[] }): Promise<ClusterRow[]>;
+  getClusters(o: Args<'getClusters'>): Promise<ClusterRow[]>;
   /** Starts an export job of a run as it is now: folders (copies, links or face crops), CSV, JSON or an HTML report. */
   exportRun(o: ExportRunOptions): Promise<JobInfo<'export'>>;
   /** Imports ground-truth labels from a CSV/JSON file or a folder tree (folder name = label); names the newest run's groups. */
-  importLabels(o: { source: string } & ImportLabelsOptions): Promise<ImportLabelsReport>;
+  importLabels(o: Args<'importLabels'>): Promise<ImportLabelsReport>;
   /** Writes a face run's named faces into the photos' XMP sidecars (MWG regions + keywords; originals untouched). */
-  exportXmp(o: RunRef): Promise<ExportXmpReport>;
+  exportXmp(o: Args<'exportXmp'>): Promise<ExportXmpReport>;
   /** Reads the people in the library photos' XMP sidecars (digiKam, Lightroom, Immich...) as face labels, seeding groups. */
   importXmp(o?: ImportLabelsOptions): Promise<ImportXmpReport>;
   /** One cluster of a run with its top and tail samples (what the cluster view opens with). */
-  getCluster(o: RunRef & { cluster: number }): Promise<ClusterRow>;
-  /** Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). */
-  getAssignments(o: RunRef): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }>;
+  getCluster(o: Args<'getCluster'>): Promise<ClusterRow>;
+  /**
+   * Every item's cluster in a run, as typed arrays (for colouring maps of 100,000 points). Its result is written out
+   * here: the schema's `v.instance(Int32Array)` infers an array over an ArrayBuffer only, the store's may be shared.
+   */
+  getAssignments(o: Args<'getAssignments'>): Promise<{ runId: number; kind: ItemKind; ids: Int32Array; clusters: Int32Array }>;
 
   /** Starts a 2-D map job (UMAP, t-SNE or PCA) of a model's embeddings; frames stream as 'mapFrame' events. */
-  computeMap(o: { model: string; params: MapParams }): Promise<JobInfo<'map'>>;
+  computeMap(o: Args<'computeMap'>): Promise<JobInfo<'map'>>;
   /** Stored maps, newest first, each with its setting (one map per model and setting), optionally of one model. */
-  listMaps(o?: { model?: string }): Promise<MapInfo[]>;
+  listMaps(o?: Args<'listMaps'>): Promise<MapInfo[]>;
   /** A stored map as typed arrays: by id, by model and setting (the parameters; defaults filled in), or the newest of a model (and method). */
-  getMap(o: { id?: number; model?: string; method?: MapParams['method']; setting?: MapParams }): Promise<MapData>;
+  getMap(o: Args<'getMap'>): Promise<MapData>;
 
   /** Models a user may download (on a machine with internet), with what is installed. */
   getCatalog(o?: NoOptions): Promise<CatalogItem[]>;
   /** Downloads a catalog model (resumable, checksum-verified) into the models folder, with its manifest. */
-  downloadCatalogModel(o: { id: string }): Promise<JobInfo<'download'>>;
+  downloadCatalogModel(o: Args<'downloadCatalogModel'>): Promise<JobInfo<'download'>>;
 
   // --- labeling session ---
   /** Applies one edit (rename, accept, merge, split, move, reject) to a run, logged for undo. */
-  editRun(o: RunRef & { op: EditOp }): Promise<EditResult>;
-  undo(o: RunRef): Promise<EditResult | null>;
-  redo(o: RunRef): Promise<EditResult | null>;
-  getHistory(o: RunRef): Promise<HistoryInfo>;
+  editRun(o: Args<'editRun'>): Promise<EditResult>;
+  undo(o: Args<'undo'>): Promise<EditResult | null>;
+  redo(o: Args<'redo'>): Promise<EditResult | null>;
+  getHistory(o: Args<'getHistory'>): Promise<HistoryInfo>;
   /** How many members of a run the user decided, by how (named, moved, person, confirmed, split, not-face), and how many the run placed. */
-  getItemStates(o: RunRef): Promise<ItemStatesReport>;
+  getItemStates(o: Args<'getItemStates'>): Promise<ItemStatesReport>;
   /** Members of a cluster (-1 = noise), most similar to the centroid first ('asc': least similar first). */
-  getClusterMembers(o: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>>;
+  getClusterMembers(o: Args<'getClusterMembers'>): Promise<Page<ItemView>>;
   /** Items of a kind by id, with their cluster in a run when runId is given. */
-  getItems(o: { kind: ItemKind; ids: number[]; runId?: number }): Promise<ItemView[]>;
+  getItems(o: Args<'getItems'>): Promise<ItemView[]>;
   /** Noise and low-similarity members of a run. */
-  getReviewQueue(o: RunRef & PageQuery & { maxSim?: number }): Promise<Page<ItemView>>;
+  getReviewQueue(o: Args<'getReviewQueue'>): Promise<Page<ItemView>>;
   /**
    * Nearest neighbours (cosine) of an item among a model's embeddings, k of them (default 24, chosen by the caller); or
    * "more like these" of a selection (`items`): by the normalized mean of their vectors (`combine: 'mean'`, default) or by
    * each item's highest similarity to any of them (`'max'`, the union of their neighbourhoods), the selection left out.
    * With `runId`, each result carries its cluster in that run (so it can be moved or rejected with editRun).
    */
-  similar(o: SimilarOptions): Promise<Array<ItemView & { similarity: number }>>;
+  similar(o: SimilarOptions): Promise<Result<'similar'>>;
   /**
    * Groups of near-duplicate items that cannot chain (complete linkage: every pair of a group at or above the threshold),
    * largest first (at most `limit`, default 500). Each group: its items (the representative, its medoid, first), the
    * true minimum pairwise similarity, the representative, and the item to keep by the stated rule (`keepRule`).
    */
-  nearDuplicates(o: { model: string; threshold?: number; limit?: number }): Promise<NearDuplicateGroup[]>;
+  nearDuplicates(o: Args<'nearDuplicates'>): Promise<NearDuplicateGroup[]>;
   /** Parameter sweep for charts: elbow (inertia over k), silhouette over k, or DBSCAN eps with constraints. */
   sweep(o: SweepOptions): Promise<JobInfo<'sweep'>>;
   // --- interchange with other engines (Parquet / Arrow, job bundles) ---
   /** Starts a job importing a model's embeddings from a Parquet file, a folder of Parquet parts or an Arrow IPC file. */
   importEmbeddingsFile(o: ImportEmbeddingsFileOptions): Promise<JobInfo<'importEmbeddings'>>;
   /** Writes a model's embeddings as Parquet or Arrow (id, path, sha256, box, embedding). */
-  exportEmbeddingsFile(o: { model: string; out: string; format: (typeof COLUMNAR_FORMATS)[number]; force?: boolean }): Promise<ExportEmbeddingsFileReport>;
+  exportEmbeddingsFile(o: Args<'exportEmbeddingsFile'>): Promise<ExportEmbeddingsFileReport>;
   /** Starts a job storing a run clustered elsewhere (item, cluster label, optional probability) with centroids, samples and metrics computed here. */
   importRun(o: ImportRunOptions): Promise<JobInfo<'importRun'>>;
   /** Starts a job writing a job bundle (items.parquet, model files, Dask driver) for an existing distributed engine. */
-  exportJob(o: { model: string; to: string; partitionRows?: number }): Promise<JobInfo<'exportJob'>>;
+  exportJob(o: Args<'exportJob'>): Promise<JobInfo<'exportJob'>>;
   /** Agreement between two runs of the same items (ARI, AMI, NMI) and their metrics side by side; runs over different kinds are a BAD_ARGUMENT. */
-  compareRuns(o: { a: number; b: number }): Promise<{ a: RunInfo; b: RunInfo; common: number; ari: number; ami: number; nmi: number }>;
+  compareRuns(o: Args<'compareRuns'>): Promise<Result<'compareRuns'>>;
   /**
    * Tries the failed items again: starts a scan of the folders whose recorded failures are I/O failures (permission,
    * a file or folder gone for a while, a full thumbnail cache, a timeout); content failures stay. Embed failures of
@@ -142,11 +154,11 @@ export interface AppApi {
    */
   retryFailed(o?: NoOptions): Promise<RetryReport>;
   /** Names a run (kept in its record as `name`; an empty name clears it), so runs are told apart in every picker. */
-  renameRun(o: RunRef & { name: string }): Promise<RunInfo>;
+  renameRun(o: Args<'renameRun'>): Promise<RunInfo>;
   /** Deletes a run with its clusters, assignments, names and edit history (refused while a job uses it). */
-  deleteRun(o: RunRef): Promise<DeleteRunReport>;
+  deleteRun(o: Args<'deleteRun'>): Promise<DeleteRunReport>;
   /** Where an export to `to` would write (`~` expanded) and whether that folder exists yet, so a UI can ask before one is created; a relative path or one under a file is a BAD_ARGUMENT. */
-  checkExportTarget(o: { to: string }): Promise<{ to: string; exists: boolean }>;
+  checkExportTarget(o: Args<'checkExportTarget'>): Promise<Result<'checkExportTarget'>>;
   /** The library's backups (made before migrations, or with backupNow), newest first. */
   listBackups(o?: NoOptions): Promise<BackupInfo[]>;
   /** Backs the library up now (consistent while open), next to it as `<library>.backup-v<schema>-<time>-now`. */
@@ -155,20 +167,20 @@ export interface AppApi {
    * Replaces the library's content with a backup's (an older schema is migrated first); refused while a job runs.
    * Photos of the backup that a later keep-best moved to the trash come back to their places (`fromTrash`).
    */
-  restoreBackup(o: { path: string }): Promise<{ restored: string; tables: Record<string, number>; fromTrash: string[] }>;
+  restoreBackup(o: Args<'restoreBackup'>): Promise<Result<'restoreBackup'>>;
 
   // --- exploration ---
   /**
    * Items side by side: size, pixels, bytes, format, date, sharpness, with the item to keep by the rule and, with a
    * model, their pairwise similarities.
    */
-  compareItems(o: { kind: ItemKind; ids: number[]; model?: string }): Promise<CompareReport>;
+  compareItems(o: Args<'compareItems'>): Promise<CompareReport>;
   /**
    * Resolves near-duplicate groups in a run as ONE undoable edit ('dedupe'): per group the given `keep` (or the best by
    * the rule) stays, the rest are rejected (to noise); with `trash`, the rejected photos' files go to the system trash
    * (freedesktop Trash), put back by undo while the app runs.
    */
-  keepBestDuplicates(o: RunRef & { groups: Array<{ items: number[]; keep?: number }>; trash?: boolean }): Promise<EditResult & { kept: number[]; rejected: number[]; rule: string }>;
+  keepBestDuplicates(o: Args<'keepBestDuplicates'>): Promise<Result<'keepBestDuplicates'>>;
   /**
    * A field's value for every item of a stored map, as typed arrays in the map's item order (`codes` index the legend;
    * numeric fields also give `values`), with a legend of counts and colours (neighbouring groups apart, noise grey).
@@ -187,7 +199,7 @@ export interface AppApi {
    * close enough (several prototypes per group, the model's identity threshold, a margin over the second-best group);
    * the rest stay unassigned for review. One undoable edit; names and curated groups are never changed.
    */
-  assign(o: RunRef & { threshold?: number; margin?: number }): Promise<AssignReport>;
+  assign(o: Args<'assign'>): Promise<AssignReport>;
   /** The library's settings (assign after embed, watched folders). */
   getSettings(o?: NoOptions): Promise<LibrarySettings>;
   setSettings(o: Partial<LibrarySettings>): Promise<LibrarySettings>;
@@ -200,7 +212,7 @@ export interface AppApi {
    * not writable, not a library) the old one stays open and the error says why. Refused while a job runs. Every client
    * then gets a 'library' event naming the new file. The CLI serves one library: CONFLICT there.
    */
-  openLibrary(o: { path: string; create?: boolean }): Promise<LibraryInfo>;
+  openLibrary(o: Args<'openLibrary'>): Promise<LibraryInfo>;
   /** The libraries this user opened recently (kept in the app's user data folder, not in a library), newest first. */
   listRecentLibraries(o?: NoOptions): Promise<RecentLibrary[]>;
   /**
@@ -208,13 +220,13 @@ export interface AppApi {
    * asking the user: refused with the reason (a folder, another kind of file, an empty file, damaged, newer, missing
    * without `create`) and nothing opened, created or changed.
    */
-  checkLibrary(o: { path: string; create?: boolean }): Promise<LibraryCheck>;
+  checkLibrary(o: Args<'checkLibrary'>): Promise<LibraryCheck>;
 
   // --- people and faces (every change one undoable edit of the run, with its 'run' event) ---
   /** The people (clusters) of a face run: search by name (substring, case-insensitive), sorted by name, size (default) or most recently changed; hidden ones only with includeHidden. */
   listPeople(o: PeopleQuery): Promise<PersonRow[]>;
   /** Hides / unhides a person and/or chooses its avatar face (null: back to the default); kept by its library group across runs. EditOp 'person'. */
-  setPerson(o: RunRef & { cluster: number; hidden?: boolean; avatar?: number | null }): Promise<EditResult>;
+  setPerson(o: Args<'setPerson'>): Promise<EditResult>;
   /**
    * The faces most likely a person's, best first: the run's noise, faces embedded after it and low-confidence members
    * of other clusters, scored by their best similarity to the person's prototypes (several per person), each at or
@@ -222,32 +234,32 @@ export interface AppApi {
    */
   getSuggestions(o: SuggestionQuery): Promise<SuggestionReport>;
   /** Confirms suggested faces as the person's (one, some or all): one undoable edit ('confirm'). */
-  confirmSuggestions(o: RunRef & { cluster: number; items: number[] }): Promise<EditResult>;
+  confirmSuggestions(o: Args<'confirmSuggestions'>): Promise<EditResult>;
   /** Rejects suggested faces for a person, remembered (one undoable edit, 'reject-suggestions'); they stay where they are. */
-  rejectSuggestions(o: RunRef & { cluster: number; items: number[] }): Promise<EditResult>;
+  rejectSuggestions(o: Args<'rejectSuggestions'>): Promise<EditResult>;
   /** Pairs of people probably one identity, ranked by average-linkage similarity of their faces (at or above the identity threshold); pairs marked not the same are left out. */
-  getMergeSuggestions(o: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport>;
+  getMergeSuggestions(o: Args<'getMergeSuggestions'>): Promise<MergeSuggestionReport>;
   /** Two people are not the same: remembered (one undoable edit, 'not-same'); merge them with editRun {type:'merge'}. */
-  notSamePerson(o: RunRef & { clusters: [number, number] }): Promise<EditResult>;
+  notSamePerson(o: Args<'notSamePerson'>): Promise<EditResult>;
   /** The parts a split would make (k-means with k, HDBSCAN, or a brushed selection against the rest), changing nothing. */
-  previewSplit(o: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview>;
+  previewSplit(o: Args<'previewSplit'>): Promise<SplitPreview>;
   /** Splits a cluster into the given parts (a preview's), each optionally named: one undoable edit ('split-parts'). */
-  applySplit(o: RunRef & { cluster: number; parts: Array<{ items: number[]; name?: string }> }): Promise<EditResult>;
+  applySplit(o: Args<'applySplit'>): Promise<EditResult>;
   /** Faces that are not faces: out of the run's people and remembered (photo hash + box), so a rescan or re-embed does not bring them back. One undoable edit ('not-face'). */
-  markNotFace(o: RunRef & { items: number[] }): Promise<EditResult>;
+  markNotFace(o: Args<'markNotFace'>): Promise<EditResult>;
   /** A face box drawn by hand on a photo (pixels of the EXIF-rotated photo): embedded with the face model (the project's alignment) as a manual face; with runId it joins the run unassigned (one undoable 'assign' edit). */
-  addFace(o: { photoId: number; box: [number, number, number, number]; runId?: number }): Promise<AddFaceReport>;
+  addFace(o: Args<'addFace'>): Promise<AddFaceReport>;
   /** The person one face most likely is (Review's suggestion): the same prototypes, threshold and margin as getSuggestions; cluster null (with the reason) when none clears them. */
-  suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion>;
+  suggestPerson(o: Args<'suggestPerson'>): Promise<PersonSuggestion>;
   /** Tentative groups of the run's unknown faces (noise + embedded after it, not-a-face left out) that are one person with high probability: every pair at or above the identity threshold (complete linkage), two or more faces, best first. */
-  getUnknownGroups(o: RunRef & { threshold?: number; limit?: number }): Promise<UnknownGroupsReport>;
+  getUnknownGroups(o: Args<'getUnknownGroups'>): Promise<UnknownGroupsReport>;
   /**
    * Learns a metric for the run's model from the user's explicit decisions in the run (confirmed and rejected
    * suggestions, moves, split parts, made people, "not the same" pairs; never members only named with their group),
    * in a worker, seeded; answers once trained. Held-out decisions give the accuracy before (raw cosine) and after.
    * The queues, assign and the map of the model then use it; kept in the library with the model.
    */
-  learn(o: RunRef): Promise<LearnReport>;
+  learn(o: Args<'learn'>): Promise<LearnReport>;
 }
 
 export type LibraryCheck = v.InferOutput<typeof libraryCheckSchema>;
@@ -260,63 +272,19 @@ export type SuggestionQuery = v.InferOutput<typeof suggestionQuerySchema>;
 
 export type SearchOptions = v.InferOutput<typeof searchOptionsSchema>;
 
-export interface SearchResult {
-  kind: ItemKind;
-  total: number;
-  ids: Int32Array;
-  items: ItemView[];
-  /** text search: the cosine similarity of each of `ids` to the text (best first), and the model that ranked them */
-  scores?: Float32Array;
-  model?: string;
-}
+export type SearchResult = v.InferOutput<typeof searchResultSchema>;
 
 export type MapFieldName = (typeof MAP_FIELDS)[number];
 
 export type MapFieldOptions = v.InferOutput<typeof mapFieldOptionsSchema>;
 
-export interface MapField {
-  mapId: number; field: MapFieldName; kind: ItemKind; n: number;
-  /** the map's item ids (the same order as its xy) */
-  ids: Int32Array;
-  /** per item: the code of its legend entry */
-  codes: Int32Array;
-  /** per item: the numeric value (score, date in ms since 1970), NaN for none; null for categorical fields */
-  values: Float32Array | null;
-  legend: Array<{
-    code: number; label: string; value: string | null; count: number; colour: string;
-    /** noise / no value (grey) */
-    noise: boolean;
-    /** categorical: the entry's centroid on the map (where its name goes) */
-    centroid?: [number, number];
-    /** numeric: the bin's range */
-    min?: number; max?: number;
-  }>;
-}
+export type MapField = v.InferOutput<typeof mapFieldSchema>;
 
-export interface NearDuplicateGroup {
-  items: ItemView[];
-  /** the true minimum similarity over every pair of the group */
-  minSim: number;
-  /** the group's medoid (highest mean similarity to the others) */
-  representative: number;
-  /** the item to keep by `keepRule` */
-  keep: number;
-  keepRule: string;
-}
+export type NearDuplicateGroup = v.InferOutput<typeof nearDuplicateGroupSchema>;
 
-export interface ItemQualityView {
-  item: number; kind: ItemKind; photoId: number; path: string; folder: string; thumb: string | null;
-  width: number; height: number; pixels: number; bytes: number; format: string; takenAt: string | null; sharpness: number | null;
-}
+export type ItemQualityView = v.InferOutput<typeof itemQualityViewSchema>;
 
-export interface CompareReport {
-  items: ItemQualityView[];
-  /** the item to keep by `rule` */
-  best: number;
-  rule: string;
-  /** pairwise cosine similarities in the order of `items` (with a model), else null */
-  sims: number[][] | null;
-}
+export type CompareReport = v.InferOutput<typeof compareReportSchema>;
 
 export type BackupInfo = v.InferOutput<typeof backupInfoSchema>;
 
@@ -335,102 +303,49 @@ export type SimilarOptions = v.InferOutput<typeof similarOptionsSchema>;
 
 export type SweepOptions = v.InferOutput<typeof sweepOptionsSchema>;
 
-export interface CatalogItem {
-  id: string; title: string; kind: string; url: string; size: number | null; sha256: string | null; license: string;
-  unverified: string[]; installed: boolean; manifestPath: string | null; notes?: string;
-}
+export type CatalogItem = v.InferOutput<typeof catalogItemSchema>;
 
-export interface ClusterOptions {
-  model: string;
-  /** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's) */
-  params: ClusterParams | ClusterRequest;
-  labels?: string | null;
-}
+/** the algorithm and its parameters, or a preset (`preset: 'people'`; explicit fields override the preset's), and the labels to score against */
+export type ClusterOptions = v.InferOutput<typeof API_SCHEMAS.cluster>;
+
+/** What `retryFailed` started: a scan of the folders with I/O failures (recorded failures, those retried, the folders), or nothing when there are none. */
+export type RetryReport = v.InferOutput<typeof API_RESULT_SCHEMAS.retryFailed>;
 
 export type EmbedOptions = v.InferOutput<typeof embedOptionsSchema>;
 
-export interface ImportEmbeddingsReport {
-  model: string; kind: 'photo' | 'face'; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number;
-}
+export type ImportEmbeddingsReport = v.InferOutput<typeof importEmbeddingsReportSchema>;
 
-export interface ExportEmbeddingsReport {
-  model: string; kind: 'photo' | 'face'; rows: number; dim: number; out: string; ids: string;
-}
+export type ExportEmbeddingsReport = v.InferOutput<typeof exportEmbeddingsReportSchema>;
 
 /** exportRun: see core/export/export.ts (the finished job's result is the ExportRunReport). */
 export type ImportLabelsOptions = v.InferOutput<typeof importLabelsOptionsSchema>;
 
 export type ExportXmpReport = v.InferOutput<typeof exportXmpReportSchema>;
 
-export interface ImportXmpReport {
-  /** sidecars read */
-  sidecars: number;
-  /** named face regions in them */
-  regions: number;
-  /** regions matched to a face detected here (those become labels) */
-  matched: number;
-  unmatched: number;
-  /** unreadable or malformed sidecars */
-  failures: Array<{ path: string; reason: string }>;
-  /** the labels import of the matched regions (null when none matched) */
-  labels: ImportLabelsReport | null;
-}
+export type ImportXmpReport = v.InferOutput<typeof importXmpReportSchema>;
 
-export interface ImportLabelsReport {
-  source: string;
-  mode: (typeof LABEL_MODES)[number];
-  /** rows (files) or images (folders) read */
-  rows: number;
-  /** rows/images matched to at least one library item */
-  matched: number;
-  /** labels written, by kind (photo / face; inherited face labels included) */
-  photos: number;
-  faces: number;
-  /** faces labeled from their single-face photo */
-  inherited: number;
-  unmatched: number;
-  unmatchedPaths: string[];
-  /** rows without a label, and images directly inside the folder (no label folder) */
-  ignored: number;
-  /** items given different labels by different rows (the last one wins) */
-  conflicts: number;
-  /** distinct labels */
-  labels: number;
-  seeded: Array<{ runId: number; kind: ItemKind; named: number; curated: number }>;
-  /** the run whose groups were named (null when none was: no run, or seed off) */
-  runId?: number | null;
-  /** the one undoable edit that named them (null when nothing was named) */
-  editId?: number | null;
-}
+export type ImportLabelsReport = v.InferOutput<typeof importLabelsReportSchema>;
 
 // declared in types.ts (the job-kind map, jobs.ts, uses them); importers of api.ts keep finding them here
 export type {
   ExportRunOptions, ExportRunReport, ImportEmbeddingsFileOptions, ImportEmbeddingsFileReport, ExportEmbeddingsFileReport, ImportRunOptions, ImportRunReport, ExportJobReport,
 } from './types.ts';
 
-/** The method names, used by transports to build proxies and to refuse anything else. */
-export const API_METHODS = [
-  'getInfo', 'listRoots', 'addRoots', 'removeRoot', 'scan', 'listPhotos', 'getPhoto', 'listScanIssues',
-  'listJobs', 'getJob', 'waitJob', 'cancelJob', 'embed', 'importEmbeddings', 'exportEmbeddings', 'cluster', 'listRuns', 'getRun',
-  'getClusters', 'getCluster', 'exportRun', 'importLabels', 'exportXmp', 'importXmp', 'getAssignments', 'getCatalog', 'downloadCatalogModel', 'computeMap', 'listMaps', 'getMap', 'editRun', 'undo', 'redo', 'getHistory', 'getItemStates', 'getClusterMembers', 'getItems',
-  'getReviewQueue', 'similar', 'nearDuplicates', 'sweep', 'compareRuns', 'removeFolder', 'check',
-  'retryFailed',
-  'renameRun', 'deleteRun', 'checkExportTarget', 'listBackups', 'backupNow', 'restoreBackup',
-  'compareItems', 'keepBestDuplicates', 'getMapField', 'searchItems',
-  'assign', 'getSettings', 'setSettings',
-  'importEmbeddingsFile', 'exportEmbeddingsFile', 'importRun', 'exportJob',
-  'openLibrary', 'listRecentLibraries', 'checkLibrary',
-  'listPeople', 'setPerson', 'getSuggestions', 'confirmSuggestions', 'rejectSuggestions', 'getMergeSuggestions', 'notSamePerson', 'learn',
-  'previewSplit', 'applySplit', 'markNotFace', 'addFace',
-  'suggestPerson', 'getUnknownGroups',
-] as const satisfies ReadonlyArray<keyof AppApi>;
+/**
+ * The method names, used by transports to build proxies and to refuse anything else: the keys of the one schema map
+ * (common/schemas.ts API_SCHEMAS), so a method is added there (argument and result schema) and in AppApi, nowhere else.
+ */
+export const API_METHODS = Object.freeze(Object.keys(API_SCHEMAS)) as readonly ApiMethod[];
 
-export type ApiMethod = (typeof API_METHODS)[number];
+export type ApiMethod = keyof AppApi;
 
-// Every AppApi method must be listed above (compile-time check).
-type Missing = Exclude<keyof AppApi, ApiMethod>;
+// Compile-time: the schema maps hold exactly the AppApi methods, and each method's schemas give what its signature says.
+type Missing = Exclude<ApiMethod, keyof typeof API_SCHEMAS> | Exclude<keyof typeof API_SCHEMAS, ApiMethod>;
 const _allListed: Missing extends never ? true : Missing = true;
 void _allListed;
+const _argsMatch: { [M in ApiMethod]: v.GenericSchema<ApiArgs<M>> } = API_SCHEMAS;
+const _resultsMatch: { [M in ApiMethod]: v.GenericSchema<ApiResult<M>> } = API_RESULT_SCHEMAS;
+void _argsMatch; void _resultsMatch;
 
 export function isApiMethod(name: string): name is ApiMethod {
   return (API_METHODS as readonly string[]).includes(name);

@@ -5,11 +5,11 @@
  */
 import * as v from 'valibot';
 import {
-  EXPORT_FORMATS, FACE_EXPORTS, LINK_MODES, MAP_FIELDS, MAP_METHODS, METRICS, PEOPLE_SORTS, SWEEP_KINDS, TSNE_METHODS, id, int, itemKindSchema, num, opt, picklist, range, text,
+  EXPORT_FORMATS, FACE_EXPORTS, LINK_MODES, MAP_FIELDS, MAP_METHODS, METRICS, PEOPLE_SORTS, SWEEP_KINDS, TSNE_METHODS, PHOTO_STATUSES, SIMILAR_COMBINES, SCORE_SPACES, SWEEP_SCORES, MAP_SCORES, SPLIT_ALGOS, id, int, itemKindSchema, m, num, opt, picklist, range, text,
 } from './schema-kit.ts';
 
 export const page = { offset: opt(int(0)), limit: opt(int(1)) };
-const clusterRef = () => int(0);
+export const clusterRef = () => int(0);
 
 /** One item of the library wherever it travels: a photo or a face (their ids are separate: photo 7 is not face 7). */
 export const itemRefSchema = v.strictObject({ kind: itemKindSchema, id: id() });
@@ -26,7 +26,7 @@ export const mapParamsSchema = v.strictObject({
   tsneMethod: opt(picklist(TSNE_METHODS)),
 });
 
-export const photoQuerySchema = v.strictObject({ ...page, rootId: opt(id()), status: opt(picklist(['ok', 'missing'])) });
+export const photoQuerySchema = v.strictObject({ ...page, rootId: opt(id()), status: opt(picklist(PHOTO_STATUSES)) });
 
 export const embedOptionsSchema = v.strictObject({
   model: text(), batch: opt(int(1)), workers: opt(int(1)), minFaceSize: opt(v.pipe(num(), v.minValue(0))),
@@ -52,7 +52,7 @@ export const exportRunOptionsSchema = v.strictObject({
 export const similarOptionsSchema = v.pipe(
   v.strictObject({
     model: text(), item: opt(itemRefSchema), items: opt(v.pipe(v.array(itemRefSchema), v.minLength(1, 'give at least one item'), v.maxLength(10_000))),
-    k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(['mean', 'max'])), runId: opt(id()),
+    k: opt(v.pipe(int(1), v.maxValue(10_000))), combine: opt(picklist(SIMILAR_COMBINES)), runId: opt(id()),
   }),
   v.forward(v.check((q) => (q.item === undefined) !== (q.items === undefined), 'give either item or items (a selection)'), ['item']),
 );
@@ -62,12 +62,12 @@ export const sweepOptionsSchema = v.strictObject({
   values: v.pipe(v.array(num()), v.minLength(1, 'give 1..100 parameter values'), v.maxLength(100, 'give 1..100 parameter values')),
   minSamples: opt(int(1)), minClusters: opt(int(1)), maxNoiseShare: opt(range(0, 1)),
   /** score the silhouette in a UMAP reduction (default) or in the raw embeddings */
-  space: opt(picklist(['raw', 'umap'])),
+  space: opt(picklist(SCORE_SPACES)),
   /**
    * what ranks a DBSCAN sweep's settings: 'dbcv' (default; density-based cluster validation, Moulavi et al. 2014,
    * which tracks label agreement for density methods) or 'silhouette'. k-means sweeps use the silhouette.
    */
-  score: opt(picklist(['silhouette', 'dbcv'])),
+  score: opt(picklist(SWEEP_SCORES)),
   /**
    * known labels to rank by ('folders', 'imported' or a labels file, as for cluster): every kind is then scored by the
    * AMI against them (ARI beside it) and the best is the one that agrees most; items without a label are left out
@@ -82,7 +82,7 @@ export const mapFieldOptionsSchema = v.strictObject({
   /** label: the labels' source (default 'import') */
   labelSource: opt(text()),
   /** score: 'similarity' (a member's cosine to its cluster centroid in the run) or 'detection' (the face detector's score) */
-  score: opt(picklist(['similarity', 'detection'])),
+  score: opt(picklist(MAP_SCORES)),
   /** score and date: number of bins (default 8) */
   bins: opt(v.pipe(int(1), v.maxValue(64))),
 });
@@ -122,3 +122,38 @@ export const importLabelsOptionsSchema = v.strictObject({
   /** the run whose groups are named, as one undoable edit (default: the newest run of a kind that got labels) */
   runId: opt(id()),
 });
+
+export const items = () => v.pipe(v.array(id()), v.minLength(1));
+const nint0 = () => v.pipe(v.number(), v.integer());
+export const splitPartsSchema = () => v.pipe(
+  v.array(v.strictObject({ items: v.pipe(v.array(id()), v.minLength(1, 'a part has at least one item')), name: opt(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters')))) })),
+  v.minLength(1, 'give at least one part'), v.maxLength(1000));
+/** One edit of a labeling session (EditOp, types.ts, is its type). */
+export const editOpSchema = v.variant('type', [
+  v.strictObject({ type: v.literal('rename'), cluster: clusterRef(), name: v.string() }),
+  v.strictObject({ type: v.literal('accept'), cluster: clusterRef(), curated: opt(v.boolean()) }),
+  v.strictObject({ type: v.literal('merge'), clusters: v.pipe(v.array(clusterRef()), v.minLength(2)), into: opt(clusterRef()) }),
+  v.strictObject({ type: v.literal('split'), cluster: clusterRef(), k: opt(int(2)), algo: opt(picklist(SPLIT_ALGOS)) }),
+  v.strictObject({ type: v.literal('move'), items: items(), to: v.union([clusterRef(), v.literal('new')]), name: opt(v.string()) }),
+  v.strictObject({ type: v.literal('reject'), items: items() }),
+  v.strictObject({
+    type: v.literal('names'),
+    clusters: v.pipe(v.array(v.strictObject({ cluster: clusterRef(), name: opt(v.nullable(v.pipe(v.string(), v.maxLength(200, m('at most 200 characters'))))), curated: opt(v.boolean()) })), v.minLength(1), v.maxLength(100_000)),
+    source: opt(v.string()),
+  }),
+  v.strictObject({
+    type: v.literal('dedupe'),
+    groups: v.pipe(v.array(v.strictObject({ keep: id(), reject: items() })), v.minLength(1, 'give at least one group'), v.maxLength(10_000)),
+    trash: opt(v.boolean()),
+  }),
+  // people and faces
+  v.strictObject({ type: v.literal('person'), cluster: clusterRef(), hidden: opt(v.boolean()), avatar: opt(v.nullable(id())) }),
+  v.strictObject({ type: v.literal('confirm'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('reject-suggestions'), cluster: clusterRef(), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('not-same'), clusters: v.tuple([clusterRef(), clusterRef()]) }),
+  v.strictObject({ type: v.literal('split-parts'), cluster: clusterRef(), parts: splitPartsSchema() }),
+  v.strictObject({ type: v.literal('not-face'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({ type: v.literal('forget-decisions'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  // written by `assign` (listed so a run's history, which holds them, checks)
+  v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
+]);

@@ -49,3 +49,27 @@ export const SUGGESTION_ZONES = ['sure', 'maybe'] as const;
 export const LABEL_MODES = ['csv', 'json', 'folders', 'parquet'] as const;
 /** What an export plan does with each file: a link mode, a face crop, or a file written. */
 export const EXPORT_ACTIONS = [...LINK_MODES, 'crop', 'write'] as const;
+/** A photo's state in the library: its file is there, or gone. */
+export const PHOTO_STATUSES = ['ok', 'missing'] as const;
+/** How "more like these" combines a selection: the normalized mean of its vectors, or each item's best similarity to any. */
+export const SIMILAR_COMBINES = ['mean', 'max'] as const;
+/** Where a sweep's silhouette is scored: the raw embeddings, or their UMAP reduction. */
+export const SCORE_SPACES = ['raw', 'umap'] as const;
+/** What ranks a DBSCAN sweep's settings. */
+export const SWEEP_SCORES = ['silhouette', 'dbcv'] as const;
+/** What a sweep's `score` is: inertia (elbow), a ranking score, or the AMI against known labels. */
+export const SWEEP_SCORE_NAMES = ['inertia', ...SWEEP_SCORES, 'ami'] as const;
+/** The scores a map can be coloured by: a member's similarity to its cluster centroid, or the face detector's score. */
+export const MAP_SCORES = ['similarity', 'detection'] as const;
+/** How a cluster is split in k parts (or by density). */
+export const SPLIT_ALGOS = ['kmeans', 'hdbscan'] as const;
+/** How a split preview made its parts: a split algorithm, or a brushed selection against the rest. */
+export const SPLIT_PREVIEW_ALGOS = [...SPLIT_ALGOS, 'selection'] as const;
+/** Where a model comes from. */
+export const MODEL_SOURCES = ['builtin', 'manifest', 'imported'] as const;
+/** What `assign` places items into: named or curated groups only (the run has some), or every cluster. */
+export const ASSIGN_TARGETS = ['groups', 'clusters'] as const;
+/** Where a suggested face is now: unknown in the run, embedded after it, or a low-confidence member of another cluster. */
+export const SUGGESTION_SOURCES = ['noise', 'new', 'member'] as const;
+/** The order of a cluster's members: most similar to the centroid first, or least. */
+export const MEMBER_ORDERS = ['desc', 'asc'] as const;

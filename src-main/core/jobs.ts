@@ -31,19 +31,20 @@ export interface JobContext {
 
 type Listener = (job: JobInfo) => void;
 
-/** Whether a job kind writes to the library while it runs (one at a time) or reads a snapshot (runs beside them). */
-export const JOB_KINDS: Record<string, { writes: boolean }> = {
+/**
+ * Whether a job kind writes to the library while it runs (one at a time) or reads a snapshot (runs beside them): one
+ * entry per kind of the contract's job-kind map (common/job-schemas.ts), checked at compile time.
+ */
+export const JOB_KINDS: Record<JobKind, { writes: boolean }> = {
   scan: { writes: true },
   embed: { writes: true },
   cluster: { writes: true },
   export: { writes: true },
-  import: { writes: true },
   map: { writes: false },
   sweep: { writes: false },
   similar: { writes: false },
   neardup: { writes: false },
   split: { writes: false },
-  compare: { writes: false },
   download: { writes: false },
   importEmbeddings: { writes: true },
   importRun: { writes: true },
@@ -52,7 +53,7 @@ export const JOB_KINDS: Record<string, { writes: boolean }> = {
 
 /** Kinds not listed are treated as writers (the safe side). */
 export function jobWrites(kind: string): boolean {
-  return JOB_KINDS[kind]?.writes ?? true;
+  return (JOB_KINDS as Partial<Record<string, { writes: boolean }>>)[kind]?.writes ?? true;
 }
 
 /**

@@ -183,7 +183,7 @@ export class Library {
     return report;
   }
 
-  photos(q: { offset?: number; limit?: number; rootId?: number; status?: 'ok' | 'missing' } = {}): Page<PhotoSummary> {
+  photos(q: { offset?: number; limit?: number; rootId?: number; status?: PhotoSummary['status'] } = {}): Page<PhotoSummary> {
     const offset = Math.max(0, Math.floor(q.offset ?? 0));
     const limit = Math.min(5000, Math.max(1, Math.floor(q.limit ?? 200)));
     const { total, items } = photoPage(this.db, { status: q.status ?? 'ok', rootId: q.rootId, limit, offset });

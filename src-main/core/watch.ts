@@ -7,8 +7,9 @@
  */
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
-import type { AssignReport, LibrarySettings, ScanResult } from '../common/types.ts';
+import type { LibrarySettings } from '../common/types.ts';
 import type { AppApi } from '../common/api.ts';
+import type { WatchSummary } from '../common/jobs.ts';
 import type { Library } from './library.ts';
 import { newestRunOf } from './store/runs.ts';
 
@@ -20,7 +21,7 @@ function isDir(p: string): boolean {
 /** What a watcher drives: the library's folders, and scans, embeds and assigns through the AppApi. */
 export type WatchTarget = Pick<AppApi, 'scan' | 'waitJob' | 'getSettings' | 'embed' | 'assign'> & { readonly lib: Library };
 
-export interface WatchSummary { rootIds: number[]; scan: ScanResult | null; embedded: Record<string, number>; assigned: AssignReport[] }
+export type { WatchSummary };
 
 /** One library folder watched: a non-recursive watcher per folder below it, or polling while the folder is gone. */
 interface RootWatch { id: number; path: string; dirs: Map<string, FSWatcher>; poll: ReturnType<typeof setInterval> | null; ino: number }

@@ -4,6 +4,7 @@
  * toasts), and the contract's refusals as sentences (the parameter in plain words, no schema jargon, no "params."
  * or argument-letter prefixes).
  */
+import type { ItemKind } from '@common/types.ts';
 
 /** "1 face", "3 faces" (irregular plurals given). */
 export function count(n: number, one: string, many = `${one}s`): string {
@@ -11,14 +12,14 @@ export function count(n: number, one: string, many = `${one}s`): string {
 }
 
 /** A group's label: its name, else "person N" (face runs) or "cluster N" (photo runs); -1 is noise. */
-export function groupLabel(cluster: number | null, name: string | null | undefined, kind: 'photo' | 'face' | null | undefined): string {
+export function groupLabel(cluster: number | null, name: string | null | undefined, kind: ItemKind | null | undefined): string {
   if (name) return name;
   if (cluster === null || cluster < 0) return kind === 'face' ? 'unknown faces' : 'noise';
   return `${kind === 'face' ? 'person' : 'cluster'} ${cluster}`;
 }
 
 /** Text from the core (an edit's description) in the words of a face run: "cluster 9" → "person 9". */
-export function inRunWords(text: string, kind: 'photo' | 'face' | null | undefined): string {
+export function inRunWords(text: string, kind: ItemKind | null | undefined): string {
   if (kind !== 'face') return text;
   return text
     .replace(/\bclusters (-?\d+(?:(?:, | and )-?\d+)*)/g, 'people $1')

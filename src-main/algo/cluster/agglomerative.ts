@@ -16,10 +16,11 @@ import { gemmJs, normalizeRows, rowSqNorms, transpose, type Gemm } from '../lina
 import { createRng } from '../rng.ts';
 import { kmeans } from './kmeans.ts';
 import { knnTiled } from './mst.ts';
+import type { Metric } from '../../common/types.ts';
 
 /** The linkages (the contract's list: common/cluster-contract.ts). */
 export type Linkage = (typeof LINKAGES)[number];
-export type AggloMetric = 'euclidean' | 'cosine';
+export type AggloMetric = Metric;
 
 export interface AgglomerativeOptions {
   linkage?: Linkage;

@@ -15,9 +15,10 @@
  */
 import { badArg } from '../../common/errors.ts';
 import { createRng } from '../rng.ts';
+import type { Metric } from '../../common/types.ts';
 
 export interface DbcvOptions {
-  metric?: 'euclidean' | 'cosine';
+  metric?: Metric;
   /** score a uniform sample of this many points when n is larger (default 4,000; 0 = all) */
   sampleSize?: number;
   seed?: number;

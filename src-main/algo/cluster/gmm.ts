@@ -8,8 +8,9 @@
 import { badArg } from '../../common/errors.ts';
 import type { Gemm } from '../linalg.ts';
 import { cancelled, checkMatrix, kmeans } from './kmeans.ts';
+import type { COVARIANCES } from '../../common/cluster-contract.ts';
 
-export type Covariance = 'full' | 'diag';
+export type Covariance = (typeof COVARIANCES)[number];
 
 export interface GmmOptions {
   /** components; undefined = pick by BIC over kMin..kMax */

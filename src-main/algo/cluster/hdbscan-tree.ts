@@ -5,6 +5,7 @@
  * cluster_selection_epsilon and allow_single_cluster, membership probabilities and GLOSH outlier scores.
  * Pure code on typed arrays.
  */
+import type { HDBSCAN_SELECTIONS } from '../../common/cluster-contract.ts';
 
 /** scipy-style single-linkage hierarchy: row i merges left[i] and right[i] (ids >= n are earlier rows + n). */
 export interface SingleLinkage {
@@ -143,7 +144,7 @@ export function computeStability(t: CondensedTree): Float64Array {
   return stab;
 }
 
-export type SelectionMethod = 'eom' | 'leaf';
+export type SelectionMethod = (typeof HDBSCAN_SELECTIONS)[number];
 
 export interface SelectOptions {
   method: SelectionMethod;

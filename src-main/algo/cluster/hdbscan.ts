@@ -21,8 +21,9 @@ import { graphMutualReachabilityMst } from './mst-graph.ts';
 import { approxKnnGraph, graphRecall } from '../knn-graph.ts';
 import { numpyArgsort, primOrder } from './hdbscan-prim.ts';
 import { condenseTree, glosh, selectClusters, singleLinkageFromMst, type CondensedTree, type SelectionMethod } from './hdbscan-tree.ts';
+import type { Metric } from '../../common/types.ts';
 
-export type HdbscanMetric = 'euclidean' | 'cosine';
+export type HdbscanMetric = Metric;
 
 export interface HdbscanOptions {
   /** smallest cluster (>= 2); default 5 as in hdbscan */

@@ -13,8 +13,9 @@
 import { AppError, badArg } from '../../common/errors.ts';
 import { gemmJs, normalizeRows, normalizeRowsInPlace, rowSqNorms, transpose, type Gemm } from '../linalg.ts';
 import { createRng, type Rng } from '../rng.ts';
+import type { Metric } from '../../common/types.ts';
 
-export type ClusterMetric = 'cosine' | 'euclidean';
+export type ClusterMetric = Metric;
 
 export interface KMeansOptions {
   metric?: ClusterMetric;

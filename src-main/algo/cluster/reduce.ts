@@ -11,6 +11,7 @@ import { Umap, type SgdRunner } from '../map/umap.ts';
 import { pca } from '../map/pca.ts';
 import type { DenseNet } from '../nn/dense.ts';
 import { encode, encoderOf, trainAutoencoder, type AutoencoderOptions, type AutoencoderResult } from '../nn/autoencoder.ts';
+import type { Metric } from '../../common/types.ts';
 
 /**
  * An autoencoder step: `recipe: 'literature'` (bare `ae`) is DEC's and N2D's d-500-500-2000-10 with a linear code layer,
@@ -26,7 +27,7 @@ export function recipeOptions(s: AeStep): Pick<AutoencoderOptions, 'loss' | 'cod
 }
 
 export interface ReduceOptions {
-  metric: 'cosine' | 'euclidean';
+  metric: Metric;
   seed: number;
   gemm?: Gemm;
   /** the autoencoder's products (default gemm) */
@@ -46,7 +47,7 @@ export interface ReduceOptions {
 export interface ReduceResult {
   W: Float32Array;
   d: number;
-  metric: 'cosine' | 'euclidean';
+  metric: Metric;
   /** one record per step (method, dims, and for ae: architecture, loss, epochs, loss curve, ms per epoch) */
   steps: Array<Record<string, unknown>>;
   /** the network applying the chain's PCA / autoencoder head (null when the chain starts with UMAP or is empty) */

@@ -22,6 +22,7 @@ import { hdbscan } from './hdbscan.ts';
 import { kmeans } from './kmeans.ts';
 import { matrixSource, minibatchKmeans, type RowSource } from './minibatch.ts';
 import { clusterStats, postprocess, sizeReport, type ClusterStats, type PostprocessReport } from './postprocess.ts';
+import type { Metric } from '../../common/types.ts';
 
 /**
  * Density clustering (HDBSCAN, DBSCAN) switches from the exact all-pairs path to the approximate kNN graph above this
@@ -143,7 +144,7 @@ export async function runClustering(input: ClusterInput, p: ClusterParams, o: Ru
   }
   const decHidden = decStep.hidden;
   const aeTraining = { epochs: p.epochs, batchSize: p.aeBatchSize, patience: p.patience, minUpdates: p.minUpdates };
-  let W = X, wd = d, wmetric: 'cosine' | 'euclidean' = metric;
+  let W = X, wd = d, wmetric: Metric = metric;
   let encoder: DenseNet | null = null, loss: number[] | null = null;
   if (steps.length > 0) {
     const tr = performance.now();

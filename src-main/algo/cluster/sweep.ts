@@ -11,6 +11,7 @@ import { kmeans, type KMeansOptions } from './kmeans.ts';
 
 export type { SweepPoint, SweepResult } from '../../common/jobs.ts';
 import type { SweepPoint, SweepResult } from '../../common/jobs.ts';
+import type { Metric } from '../../common/types.ts';
 
 /**
  * Kneedle (Satopää et al. 2011) on a curve given by xs ascending: both axes scaled to [0, 1], the knee is the point
@@ -165,7 +166,7 @@ export async function constrainedSweep(
 }
 
 export interface EpsSweepOptions extends ConstraintOptions {
-  metric?: 'cosine' | 'euclidean';
+  metric?: Metric;
   gemm?: Gemm;
   /** silhouette sample (default 10,000) and seed */
   sampleSize?: number;

@@ -7,10 +7,11 @@
 import { badArg } from '../../common/errors.ts';
 import { gemmJs, normalizeRows, transpose, rowSqNorms, type Gemm } from '../linalg.ts';
 import { createRng } from '../rng.ts';
+import type { Metric } from '../../common/types.ts';
 
 export interface TrustworthinessOptions {
   k?: number;
-  metric?: 'cosine' | 'euclidean';
+  metric?: Metric;
   /** points in the sample (default 5000, as peers.py); all points when n <= sampleSize */
   sampleSize?: number;
   seed?: number;

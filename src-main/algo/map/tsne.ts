@@ -16,6 +16,7 @@ import { knnForest } from './knn-forest.ts';
 import { smoothSize } from './fft.ts';
 import { pca } from './pca.ts';
 import { allocTsneState, QuadTree, serialTsneRunner, tsneIteration, type TsneGradientMethod, type TsneRunner, type TsneState } from './tsne-gradient.ts';
+import type { Metric } from '../../common/types.ts';
 
 export type { TsneRunner } from './tsne-gradient.ts';
 
@@ -60,7 +61,7 @@ export interface TsneOptions {
   /** reduce to this many dimensions by PCA first when d is larger (default 50; 0 = never) */
   pcaDims?: number;
   /** input-space metric (default euclidean, as sklearn) */
-  metric?: 'euclidean' | 'cosine';
+  metric?: Metric;
   init?: 'pca' | 'random';
   seed?: number;
   gemm?: Gemm;

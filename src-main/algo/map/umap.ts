@@ -14,6 +14,7 @@ import { createRng, type Rng } from '../rng.ts';
 import { knnForest } from './knn-forest.ts';
 import { jacobiEigen, orthonormalizeColumns, pca } from './pca.ts';
 import { allocSgd, kernelMemory, readEmbedding, serialSgdRunner, sgdViews, umapKernels, writeEmbedding, type SgdRunner, type SgdState } from './umap-sgd.ts';
+import type { Metric } from '../../common/types.ts';
 
 export type { SgdRunner, SgdState } from './umap-sgd.ts';
 
@@ -24,7 +25,7 @@ export interface UmapOptions {
   spread?: number;
   /** default: 500 for n <= 10000, else 200 (umap-learn) */
   nEpochs?: number;
-  metric?: 'cosine' | 'euclidean';
+  metric?: Metric;
   seed?: number;
   gemm?: Gemm;
   init?: 'spectral' | 'pca' | 'random';

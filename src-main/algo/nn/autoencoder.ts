@@ -17,6 +17,7 @@ import { cancelled, kmeans } from '../cluster/kmeans.ts';
 import { gemmJs, type Gemm } from '../linalg.ts';
 import { createRng, shuffleInPlace } from '../rng.ts';
 import { adam, backward, forward, gatherRows, gradList, initNet, lossAndGrad, params, predict, subNet, type DenseNet, type LayerSpec, type LossKind } from './dense.ts';
+import type { Metric } from '../../common/types.ts';
 
 /** The literature's architecture for deep clustering, d-500-500-2000-10: the `reduce` parameter's bare `ae` (common/cluster-contract.ts). */
 export { DEFAULT_HIDDEN };
@@ -72,7 +73,7 @@ export interface AutoencoderOptions {
    * The centroids come from k-means on the codes when the term starts and follow the codes by one Lloyd step an epoch.
    * The ratio cannot be lowered by shrinking the codes; the reconstruction term keeps them informative.
    */
-  kmeansFriendly?: { k: number; weight?: number; from?: number; metric?: 'cosine' | 'euclidean' };
+  kmeansFriendly?: { k: number; weight?: number; from?: number; metric?: Metric };
   /** the code layer's activation: 'relu' (the tutorial's) or 'linear' (DEC's and N2D's embedding layer) */
   codeActivation?: 'relu' | 'linear';
   /** early stopping: stop when the held-out (else training) loss has not improved by more than minDelta (relative) for `patience` epochs */
@@ -111,7 +112,7 @@ export interface AutoencoderResult extends Autoencoder {
   lr: number;
   schedule: 'cosine' | 'constant';
   /** the k-means-friendly term when it ran: from which update, its weight, and its inertia ratio per epoch */
-  kmeansFriendly: { k: number; weight: number; from: number; fromUpdate: number; metric: 'cosine' | 'euclidean'; ratio: number[] } | null;
+  kmeansFriendly: { k: number; weight: number; from: number; fromUpdate: number; metric: Metric; ratio: number[] } | null;
 }
 
 export function inUnitInterval(X: Float32Array, len: number): boolean {

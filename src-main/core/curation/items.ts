@@ -4,6 +4,7 @@ import type { ItemKind, ItemView, Page } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import type { Db } from '../store/db.ts';
 import { clusterMemberCount, clusterMemberRows, itemViewRows, reviewQueueCount, reviewQueueRows, type ItemViewRow } from '../store/items.ts';
+import type { MEMBER_ORDERS } from '../../common/schema-kit.ts';
 
 function toView(r: ItemViewRow): ItemView {
   return {
@@ -21,7 +22,7 @@ export function itemViews(db: Db, kind: ItemKind, ids: number[], runId?: number)
 }
 
 /** Members of a cluster (or noise, -1), most similar to the centroid first (or least, with order 'asc'). */
-export function clusterMembers(db: Db, runId: number, cluster: number, offset = 0, limit = 200, order: 'desc' | 'asc' = 'desc'): Page<ItemView> {
+export function clusterMembers(db: Db, runId: number, cluster: number, offset = 0, limit = 200, order: (typeof MEMBER_ORDERS)[number] = 'desc'): Page<ItemView> {
   const run = getRun(db, runId);
   const total = clusterMemberCount(db, runId, cluster);
   const rows = clusterMemberRows(db, run.kind, runId, cluster, order, Math.min(5000, Math.max(1, limit)), Math.max(0, offset));

@@ -4,7 +4,7 @@
  * every change goes through core/curation/edits.ts as one undoable edit.
  */
 import { AppError, badArg } from '../../common/errors.ts';
-import type { PEOPLE_SORTS } from '../../common/schema-kit.ts';
+import type { ApiArgs, PeopleQuery } from '../../common/api.ts';
 import type { MergeSuggestion, MergeSuggestionReport, PersonRow, SplitPart } from '../../common/types.ts';
 import { normalizeRowsInPlace } from '../../algo/linalg.ts';
 import { runTask, sharedFloat32 } from '../workers/pool.ts';
@@ -15,7 +15,8 @@ import type { Db } from '../store/db.ts';
 import { runConstraints } from './constraints.ts';
 import { clustersNamed, mergeClusterRows, mergeRejects, personNames, personReaders, personRows, runMergeRejects } from '../store/people.ts';
 
-export interface PeopleOptions { search?: string; sort?: (typeof PEOPLE_SORTS)[number]; includeHidden?: boolean }
+/** listPeople's options (the contract's PeopleQuery), less the run. */
+export type PeopleOptions = Omit<PeopleQuery, 'runId'>;
 
 /** The people of a run: every cluster (not the noise), hidden ones only when asked. */
 export function listPeople(db: Db, runId: number, o: PeopleOptions = {}): PersonRow[] {
@@ -61,7 +62,8 @@ export function personByName(db: Db, runId: number, name: string): number {
   return rows[0];
 }
 
-export interface MergeOptions { limit?: number; threshold?: number }
+/** getMergeSuggestions's options (the contract's), less the run. */
+export type MergeOptions = Omit<ApiArgs<'getMergeSuggestions'>, 'runId'>;
 
 /**
  * Pairs of a run's clusters that are probably one identity. The average-linkage similarity of two clusters (the mean

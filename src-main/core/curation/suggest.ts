@@ -21,6 +21,7 @@
  */
 import { badArg } from '../../common/errors.ts';
 import type { FaceSuggestion, PersonSuggestion, SuggestionReport } from '../../common/types.ts';
+import type { SuggestionQuery } from '../../common/api.ts';
 import { runTask, sharedFloat32 } from '../workers/pool.ts';
 import type { IndexPerson } from './people-tasks.ts';
 import { getRun } from '../store/runs.ts';
@@ -281,7 +282,8 @@ export async function buildIndex(db: Db, runId: number, prev: SuggestionIndex | 
   };
 }
 
-export interface SuggestOptions { limit?: number; threshold?: number; margin?: number }
+/** getSuggestions's options (the contract's SuggestionQuery), less the run and the person. */
+export type SuggestOptions = Omit<SuggestionQuery, 'runId' | 'cluster'>;
 
 /** The names of an index's named clusters (read once per index: a rename makes a new index). */
 const indexNames = new WeakMap<SuggestionIndex, Map<number, string | null>>();

@@ -13,6 +13,7 @@ import { AppError } from '../../common/errors.ts';
 import { workerCount } from '../workers/pool.ts';
 import { warmGemm } from '../workers/warm.ts';
 import type { TaskContext } from '../workers/tasks.ts';
+import type { SCORE_SPACES, SIMILAR_COMBINES, SWEEP_SCORES } from '../../common/schema-kit.ts';
 
 export interface SimilarPayload {
   X: Float32Array; n: number; d: number; row: number; k: number;
@@ -20,7 +21,7 @@ export interface SimilarPayload {
   normalized?: boolean;
   /** "more like these": several rows (then `row` is ignored), combined by the normalized mean or the max similarity */
   rows?: number[];
-  combine?: 'mean' | 'max';
+  combine?: (typeof SIMILAR_COMBINES)[number];
   /** a vector from outside the matrix (a text's embedding, L2-normalized): ranked against it instead (`row` ignored) */
   query?: Float32Array;
   /** with `query`: only these rows are ranked (a search's other filters) */
@@ -71,7 +72,7 @@ export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<
   } finally { await gemm.release(); }
 }
 
-export interface SweepPayload { X: Float32Array; n: number; d: number; kind: SweepKind; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: 'raw' | 'umap'; score?: 'silhouette' | 'dbcv'; labelsTrue?: Int32Array | null }
+export interface SweepPayload { X: Float32Array; n: number; d: number; kind: SweepKind; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: (typeof SCORE_SPACES)[number]; score?: (typeof SWEEP_SCORES)[number]; labelsTrue?: Int32Array | null }
 
 /**
  * Sweeps. With `space: 'umap'` the silhouette is computed in a 10-dimensional UMAP reduction of the embeddings (as

@@ -97,7 +97,7 @@ export function zoneOf(z: Pick<LibraryZones, 'sure' | 'maybe'>, similarity: numb
 }
 
 /** Words for a threshold taken from the zones. */
-export function zonesFrom(z: LibraryZones, which: 'sure' | 'maybe'): string {
+export function zonesFrom(z: LibraryZones, which: SuggestionZone): string {
   const far = which === 'sure' ? z.farSure : z.farMaybe;
   const expected = far * z.pairs;
   return `this library's ${which} threshold (${z.n} faces: per-pair false-accept rate ${far.toExponential(1)}, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} impostor pair(s) of ${z.pairs} expected above it; tail of ${z.tail.set})`;

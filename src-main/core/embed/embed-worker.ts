@@ -18,7 +18,7 @@ import { refreshClusters } from '../curation/edits.ts';
 import { fileKey, warmModel } from '../workers/warm.ts';
 
 /** The cache key of a built-in model's sessions: its files' identity (and the checksums file), plus options. */
-function builtinKey(name: 'photo' | 'face', modelsDir: string, opts: unknown): string {
+function builtinKey(name: ItemKind, modelsDir: string, opts: unknown): string {
   return `${name}:` + fileKey([...MODEL_FILES[name].map((f) => join(modelsDir, f)), join(modelsDir, 'checksums.json')], JSON.stringify(opts ?? null));
 }
 
@@ -30,6 +30,7 @@ function manifestKey(manifestPath: string): string {
 }
 import { blobVec, openWorkerDb, vecBlob } from '../store/embeddings.ts';
 import { detectedFaceStatements, embedWriteStatements } from '../store/embed-repo.ts';
+import type { ItemKind } from '../../common/types.ts';
 
 export interface EmbedTaskPayload {
   library: string;

@@ -11,6 +11,7 @@ import { csvRow, readCsv } from '../csv.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import { headerSummary } from '../../common/redact.ts';
 import type { ItemKind } from '../../common/types.ts';
+import type { ImportEmbeddingsReport } from '../../common/api.ts';
 import type { Library } from '../library.ts';
 import { readNpyMatrix, writeNpy } from '../npy-file.ts';
 import { ensureModel, getModel, loadMatrix, vecBlob } from '../store/embeddings.ts';
@@ -76,7 +77,8 @@ export function readIdsFile(file: string): IdRow[] {
   return rows;
 }
 
-export interface ImportReport { model: string; kind: ItemKind; rows: number; dim: number; imported: number; unmatched: number; unmatchedPaths: string[]; facesCreated: number }
+/** What importEmbeddings stored: the contract's report. */
+export type ImportReport = ImportEmbeddingsReport;
 
 export function importEmbeddings(lib: Library, npyPath: string, idsPath: string, modelName: string): ImportReport {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(modelName)) throw badArg('model', `model names use letters, digits and _.:- (got ${JSON.stringify(modelName)})`);

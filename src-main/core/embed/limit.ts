@@ -4,8 +4,9 @@
  */
 import { FaceEmbedder, PhotoEmbedder, decodeRgb } from '../models/index.ts';
 import type { TaskContext } from '../workers/tasks.ts';
+import type { ItemKind } from '../../common/types.ts';
 
-export interface LimitPayload { model: 'photo' | 'face'; modelsDir: string; files: string[]; batch?: number; repeat?: number }
+export interface LimitPayload { model: ItemKind; modelsDir: string; files: string[]; batch?: number; repeat?: number }
 export interface LimitResult { images: number; faces: number; ms: number }
 
 export async function limitTask(p: LimitPayload, _ctx: TaskContext): Promise<{ result: LimitResult }> {

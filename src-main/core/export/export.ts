@@ -10,7 +10,7 @@
  */
 import { fsPath } from '../fs-names.ts';
 import { EXPORT_FORMATS, LINK_MODES } from '../../common/schema-kit.ts';
-import type { ExportRunReport } from '../../common/api.ts';
+import type { ExportRunOptions, ExportRunReport } from '../../common/api.ts';
 import { constants, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, link, symlink } from 'node:fs/promises';
 import { CheckedTempFile, verifyCopy } from '../atomic-write.ts';
@@ -36,21 +36,8 @@ export { EXPORT_FORMATS, LINK_MODES };
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type LinkMode = (typeof LINK_MODES)[number];
 
-export interface ExportOptions {
-  runId: number;
-  /** target folder (created if missing) */
-  to: string;
-  format: ExportFormat;
-  /** folders: how photo files get there (default copy); face crops are always new files; ignored by other formats */
-  link?: LinkMode;
-  /** folders of a face run: a crop per face (default), or each person's original photos (once per group, by `link`) */
-  faces?: 'crops' | 'photos';
-  dryRun?: boolean;
-  /** only groups marked curated */
-  curatedOnly?: boolean;
-  /** also export noise / rejected items (cluster -1), as the group "noise" */
-  includeNoise?: boolean;
-}
+/** An export's options as the contract states them (common/arg-schemas.ts exportRunOptionsSchema), less what the service decides. */
+export type ExportOptions = Omit<ExportRunOptions, 'createMissing'>;
 
 /** What an export did (the shape lives with the API contract, src-main/common/api.ts). */
 export type ExportReport = ExportRunReport;

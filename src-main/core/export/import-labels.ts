@@ -22,7 +22,7 @@
  * (the import vouches for the whole membership); a mere majority is named but left for review.
  */
 import { readCsv } from '../csv.ts';
-import type { LABEL_MODES } from '../../common/schema-kit.ts';
+import { ITEM_KINDS, type LABEL_MODES } from '../../common/schema-kit.ts';
 import { syncRunGroups } from '../curation/groups.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -84,7 +84,7 @@ async function readColumnarEntries(file: string, lib: Library): Promise<{ mode: 
       } else {
         const m = /^(photo|face):(\d+)$/.exec(String(b.cols[icol!][i]));
         if (!m) throw badFile(file, `column '${icol}', row ${b.start + i + 1}: expected kind:id (photo:N or face:N)`);
-        const r = itemQ[m[1] as 'photo' | 'face'](Number(m[2]));
+        const r = itemQ[m[1] as ItemKind](Number(m[2]));
         if (!r) { ignored++; continue; }
         path = r.path;
         box = r.x === null ? null : [r.x, r.y, r.w, r.h];
@@ -303,7 +303,7 @@ export async function importLabels(lib: Library, source: string, opts: ImportLab
     } else {
       // a kind this import labeled, or whose items carry imported labels already (a face keeps its label on re-import)
       const has = hasImportedLabelOf(db);
-      const kinds = (['photo', 'face'] as const).filter((k) => (k === 'photo' ? photoLabels : faceLabels).size > 0 || has(k));
+      const kinds = ITEM_KINDS.filter((k) => (k === 'photo' ? photoLabels : faceLabels).size > 0 || has(k));
       runId = kinds.length ? newestRunOfKinds(db, kinds) : undefined;
     }
     if (runId !== undefined) {

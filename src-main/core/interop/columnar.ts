@@ -15,8 +15,9 @@ import { AppError } from '../../common/errors.ts';
 import { openRegularSync } from '../safe-read.ts';
 import { ArrowBatchReader, arrowLayout, type ArrowLayout } from './columnar-arrow.ts';
 import { readVectorChunk } from './columnar-pages.ts';
+import type { COLUMNAR_FORMATS } from '../../common/schema-kit.ts';
 
-export type ColumnarFormat = 'parquet' | 'arrow';
+export type ColumnarFormat = (typeof COLUMNAR_FORMATS)[number];
 
 export interface ColumnInfo {
   name: string;

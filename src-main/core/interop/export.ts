@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
+import type { ApiArgs } from '../../common/api.ts';
 import type { JobContext } from '../jobs.ts';
 import type { Library } from '../library.ts';
 import { getModel, loadMatrix } from '../store/embeddings.ts';
@@ -73,7 +74,8 @@ export async function exportEmbeddingsFile(lib: Library, modelName: string, out:
   return { model: modelName, kind: model.kind, rows: m.n, dim: m.d, out: outPath, ids: outPath, format };
 }
 
-export interface ExportJobOptions { model: string; to: string; partitionRows?: number }
+/** exportJob's options (the contract's). */
+export type ExportJobOptions = ApiArgs<'exportJob'>;
 
 /** The command line that runs this checkout's CLI (node + bin.mjs), as the driver will call it. */
 export function cliCommand(): string[] {

@@ -22,7 +22,7 @@ import { join as joinPath } from 'node:path';
 import { userPath } from '../user-path.ts';
 import { exportEmbeddingsFile, exportJob } from '../interop/export.ts';
 import { importEmbeddingsFile, importRun } from '../interop/import.ts';
-import type { ExportEmbeddingsFileReport, ImportEmbeddingsFileOptions, ImportRunOptions } from '../../common/api.ts';
+import type { ApiArgs, ExportEmbeddingsFileReport, ImportEmbeddingsFileOptions, ImportRunOptions } from '../../common/api.ts';
 import { DomainService } from './context.ts';
 
 export class InterchangeService extends DomainService {
@@ -87,7 +87,7 @@ export class InterchangeService extends DomainService {
     });
   }
 
-  async exportEmbeddingsFile(o: { model: string; out: string; format: 'parquet' | 'arrow'; force?: boolean }): Promise<ExportEmbeddingsFileReport> {
+  async exportEmbeddingsFile(o: ApiArgs<'exportEmbeddingsFile'>): Promise<ExportEmbeddingsFileReport> {
     return exportEmbeddingsFile(this.lib, o.model, o.out, o.format, o.force === true);
   }
 

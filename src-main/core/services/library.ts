@@ -3,11 +3,11 @@
  * can switch to (the switching itself is the host's: core/library-host.ts).
  */
 import { statSync } from 'node:fs';
-import type { CatalogItem, NoOptions, PageQuery, PhotoQuery } from '../../common/api.ts';
+import type { CatalogItem, NoOptions, PageQuery, PhotoQuery, RetryReport } from '../../common/api.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 
 import type { CheckReport, RemoveFolderReport, LibraryInfo, Page, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../../common/types.ts';
-import type { JobInfo, RetryReport } from '../../common/jobs.ts';
+import type { JobInfo } from '../../common/jobs.ts';
 import { checkLibrary } from '../check.ts';
 import type { LibrarySettings } from '../../common/types.ts';
 import { scanRoots } from '../scan/scanner.ts';

@@ -10,7 +10,7 @@ import { getRun } from '../store/runs.ts';
 import { applyEdit } from '../curation/edits.ts';
 import { blobVec, getModel } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
-import type { PeopleQuery, SuggestionQuery } from '../../common/api.ts';
+import type { ApiArgs, PeopleQuery, SuggestionQuery } from '../../common/api.ts';
 import type { AddFaceReport, MergeSuggestionReport, PersonRow, PersonSuggestion, SplitPreview, SuggestionReport, UnknownGroupsReport } from '../../common/types.ts';
 import { listPeople, mergeSuggestions } from '../curation/people.ts';
 import { unknownGroups } from '../curation/unknown-groups.ts';
@@ -150,7 +150,7 @@ export class PeopleService extends DomainService {
     return this.edit(runId, { type: 'not-same', clusters: clusters });
   }
 
-  async previewSplit({ runId, cluster, k, algo, items: brushed }: RunRef & { cluster: number; k?: number; algo?: 'kmeans' | 'hdbscan'; items?: number[] }): Promise<SplitPreview> {
+  async previewSplit({ runId, cluster, k, algo, items: brushed }: ApiArgs<'previewSplit'>): Promise<SplitPreview> {
     const { items, X, d } = readSnapshot(this.lib.db, () => {
       const run = getRun(this.lib.db, runId);
       const items = clusterItemIds(this.lib.db, runId, cluster);

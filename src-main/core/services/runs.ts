@@ -1,7 +1,7 @@
 /**
  * Clustering runs: starting one, reading its groups, members and assignments, renaming, deleting and comparing runs.
  */
-import type { ClusterOptions, NoOptions, PageQuery, RunRef, DeleteRunReport } from '../../common/api.ts';
+import type { ApiArgs, ClusterOptions, NoOptions, PageQuery, RunRef, DeleteRunReport } from '../../common/api.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ClusterRow, ItemKind, ItemView, RunInfo, Page } from '../../common/types.ts';
 import type { JobInfo } from '../../common/jobs.ts';
@@ -88,7 +88,7 @@ export class RunsService extends DomainService {
     return { runId, kind: run.kind, ids, clusters };
   }
 
-  async getClusterMembers({ runId, cluster, offset = 0, limit = 200, order = 'desc' }: RunRef & PageQuery & { cluster: number; order?: 'desc' | 'asc' }): Promise<Page<ItemView>> {
+  async getClusterMembers({ runId, cluster, offset = 0, limit = 200, order = 'desc' }: ApiArgs<'getClusterMembers'>): Promise<Page<ItemView>> {
     return clusterMembers(this.lib.db, runId, cluster, offset, limit, order === 'asc' ? 'asc' : 'desc');
   }
 

@@ -4,6 +4,7 @@
  * (stored vectors, the rows a backup holds).
  */
 import type { Db } from './db.ts';
+import type { ItemKind } from '../../common/types.ts';
 
 const EXISTS_FOR = (kindCol: string, idCol: string) => `(
   (${kindCol} = 'photo' AND EXISTS (SELECT 1 FROM photos p WHERE p.id = ${idCol})) OR
@@ -64,7 +65,7 @@ export function rowCheckCounts(db: Db): RowCheckCounts {
 
   let mapPoints = 0;
   const exists = { photo: db.prepare('SELECT 1 FROM photos WHERE id = ?').pluck(), face: db.prepare('SELECT 1 FROM faces WHERE id = ?').pluck() };
-  for (const m of db.prepare('SELECT m.ids, md.kind FROM maps m JOIN models md ON md.name = m.model').iterate() as Iterable<{ ids: Buffer; kind: 'photo' | 'face' }>) {
+  for (const m of db.prepare('SELECT m.ids, md.kind FROM maps m JOIN models md ON md.name = m.model').iterate() as Iterable<{ ids: Buffer; kind: ItemKind }>) {
     const mids = new Int32Array(new Uint8Array(m.ids).buffer);
     for (const i of mids) if (exists[m.kind].get(i) === undefined) mapPoints++;
   }

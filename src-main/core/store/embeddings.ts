@@ -8,13 +8,14 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Db } from './db.ts';
+import type { MODEL_SOURCES } from '../../common/schema-kit.ts';
 
 export interface ModelRow {
   name: string;
   kind: ItemKind;
   dim: number;
   version: string;
-  source: 'builtin' | 'manifest' | 'imported';
+  source: (typeof MODEL_SOURCES)[number];
   info?: Record<string, unknown>;
 }
 

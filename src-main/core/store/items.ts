@@ -1,6 +1,7 @@
 /** The items repository: the SQL that reads a run's items (photos or faces) as the UI shows them, and what they are. */
 import type { ItemKind } from '../../common/types.ts';
 import type { Db } from './db.ts';
+import type { MEMBER_ORDERS } from '../../common/schema-kit.ts';
 
 const PHOTO_VIEW = `SELECT p.id AS item, 'photo' AS kind, p.id AS photoId, p.path, p.folder, p.hash AS thumb, NULL AS x, NULL AS y, NULL AS w, NULL AS h`;
 const FACE_VIEW = `SELECT f.id AS item, 'face' AS kind, p.id AS photoId, p.path, p.folder, COALESCE(f.thumb, p.hash) AS thumb, f.x, f.y, f.w, f.h`;
@@ -39,7 +40,7 @@ export function clusterMemberCount(db: Db, runId: number, cluster: number): numb
 }
 
 /** A page of a cluster's members, most similar first (or least, with order 'asc'); limit and offset as given. */
-export function clusterMemberRows(db: Db, kind: ItemKind, runId: number, cluster: number, order: 'desc' | 'asc', limit: number, offset: number): ItemViewRow[] {
+export function clusterMemberRows(db: Db, kind: ItemKind, runId: number, cluster: number, order: (typeof MEMBER_ORDERS)[number], limit: number, offset: number): ItemViewRow[] {
   const sql = `${fromAssignments(kind)} WHERE a.run_id = ? AND a.cluster = ?
     ORDER BY a.sim ${order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, a.item_id LIMIT ? OFFSET ?`;
   return db.prepare(sql).all(runId, cluster, limit, offset) as ItemViewRow[];

@@ -3,9 +3,10 @@
  * and the votes of its groups. The statements of core/export/import-labels.ts.
  */
 import type { Db } from './db.ts';
+import type { ItemKind } from '../../common/types.ts';
 
 /** Prepares once the readers of an item named by id in a labels file: its path, and a face's box (null for a photo). */
-export function labelItemReaders(db: Db): Record<'photo' | 'face', (id: number) => { path: string; x: number | null; y: number; w: number; h: number } | undefined> {
+export function labelItemReaders(db: Db): Record<ItemKind, (id: number) => { path: string; x: number | null; y: number; w: number; h: number } | undefined> {
   const photo = db.prepare('SELECT path, NULL AS x, NULL AS y, NULL AS w, NULL AS h FROM photos WHERE id = ?');
   const face = db.prepare('SELECT p.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.id = ?');
   return {

@@ -3,7 +3,7 @@
  * issues, the file a preview is rendered from) and a folder's removal (what it takes with it, the stored map points
  * of the items that went, the runs' sizes after).
  */
-import type { ModelInfo, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../../common/types.ts';
+import type { ItemKind, ModelInfo, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../../common/types.ts';
 import type { Db } from './db.ts';
 
 /** The file to render a preview of the photo with this content hash from (a readable one first), or null. */
@@ -64,7 +64,7 @@ export function insertRoot(db: Db, path: string, addedAt: number): number {
 
 /** What removing a folder takes with it, read before the removal (inside the caller's transaction). */
 export function rootContents(db: Db, id: number): {
-  photos: number; faces: number; touched: Array<{ runId: number; cluster: number }>; thumbs: string[]; gone: Record<'photo' | 'face', Set<number>>;
+  photos: number; faces: number; touched: Array<{ runId: number; cluster: number }>; thumbs: string[]; gone: Record<ItemKind, Set<number>>;
 } {
   const photos = db.prepare('SELECT COUNT(*) FROM photos WHERE root_id = ?').pluck().get(id) as number;
   const faces = db.prepare('SELECT COUNT(*) FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.root_id = ?').pluck().get(id) as number;
@@ -103,7 +103,7 @@ export function thumbStillUsed(db: Db): (key: string) => boolean {
 const PHOTO_COLS = `id, path, rel_path AS relPath, root_id AS rootId, folder, hash, width, height, format, taken_at AS takenAt, status, size`;
 
 /** One page of photos of a status (and folder), by folder and path, with the total. */
-export function photoPage(db: Db, q: { status: 'ok' | 'missing'; rootId?: number; limit: number; offset: number }): { total: number; items: PhotoSummary[] } {
+export function photoPage(db: Db, q: { status: PhotoSummary['status']; rootId?: number; limit: number; offset: number }): { total: number; items: PhotoSummary[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   where.push('status = ?'); args.push(q.status);
@@ -136,8 +136,8 @@ export function scanIssuePage(db: Db, limit: number, offset: number): { total: n
 }
 
 /** Stored maps keep only the points of items that still exist (x, y pairs go with their ids). */
-export function dropMapPoints(db: Db, gone: Record<'photo' | 'face', Set<number>>): void {
-  const maps = db.prepare('SELECT m.id, m.ids, m.xy, md.kind FROM maps m JOIN models md ON md.name = m.model').all() as Array<{ id: number; ids: Buffer; xy: Buffer; kind: 'photo' | 'face' }>;
+export function dropMapPoints(db: Db, gone: Record<ItemKind, Set<number>>): void {
+  const maps = db.prepare('SELECT m.id, m.ids, m.xy, md.kind FROM maps m JOIN models md ON md.name = m.model').all() as Array<{ id: number; ids: Buffer; xy: Buffer; kind: ItemKind }>;
   const upd = db.prepare('UPDATE maps SET n = ?, ids = ?, xy = ? WHERE id = ?');
   for (const m of maps) {
     const set = gone[m.kind];
