@@ -154,6 +154,8 @@ export interface JobKinds {
   similar: { params: { model: string; item: { kind: 'photo' | 'face'; id: number }; k: number; selection?: number; combine?: 'mean' | 'max' }; result: { items: number } };
   neardup: { params: { model: string; threshold: number }; result: { groups: number } };
   split: { params: { runId: number; cluster: number; k?: number; algo?: string }; result: Record<string, unknown> };
+  /** the compute half of a 'recluster' edit: where the undecided items go in the learned metric */
+  recluster: { params: { runId: number }; result: { moved: number; regrouped: number } };
   /** interchange with other engines */
   importEmbeddings: { params: ImportEmbeddingsFileOptions; result: ImportEmbeddingsFileReport };
   importRun: { params: ImportRunOptions; result: ImportRunReport };

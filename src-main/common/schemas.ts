@@ -62,6 +62,11 @@ export const editOpSchema: v.GenericSchema<EditOp> = v.variant('type', [
   v.strictObject({ type: v.literal('split-parts'), cluster: clusterRef(), parts: splitPartsSchema() }),
   v.strictObject({ type: v.literal('not-face'), items: v.pipe(items(), v.maxLength(100_000)) }),
   v.strictObject({ type: v.literal('forget-decisions'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  v.strictObject({
+    type: v.literal('recluster'),
+    threshold: opt(v.pipe(num(), v.minValue(-1, m('a similarity in [-1, 1]')), v.maxValue(1, m('a similarity in [-1, 1]')))),
+    margin: opt(v.pipe(num(), v.minValue(0, m('a margin in [0, 2]')), v.maxValue(2, m('a margin in [0, 2]')))),
+  }),
   // written by `assign` (listed so a run's history, which holds them, checks)
   v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);
@@ -256,6 +261,7 @@ const historySchema: v.GenericSchema<HistoryInfo> = v.object({
 const editResultSchema: v.GenericSchema<EditResult> = v.object({
   editId: nint(), op: editOpSchema, clusters: v.array(nint()), history: historySchema, description: opt(str()), runId: opt(id()),
   files: opt(v.object({ trashed: v.array(str()), restored: v.array(str()), problems: v.array(str()) })),
+  recluster: opt(v.object({ moved: nint(), regrouped: nint() })),
 });
 const catalogItemSchema: v.GenericSchema<CatalogItem> = v.object({
   id: str(), title: str(), kind: str(), url: str(), size: nul(anyNum()), sha256: nul(str()), license: str(), unverified: v.array(str()),
@@ -342,6 +348,7 @@ export const JOB_SCHEMAS: { [K in JobKind]: { params: v.GenericSchema<JobParams<
     params: v.object({ runId: id(), cluster: nint(), k: opt(nint()), algo: opt(str()) }),
     result: rec(),
   },
+  recluster: { params: v.object({ runId: id() }), result: v.object({ moved: nint(), regrouped: nint() }) },
   importEmbeddings: {
     params: v.object({ file: str(), model: str(), idColumn: opt(str()), vectorColumn: opt(str()) }),
     result: importEmbeddingsFileReportSchema,

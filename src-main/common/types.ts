@@ -283,7 +283,13 @@ export type EditOp =
   /** faces that are not faces: out of the run's people (to noise) and remembered by photo and box, so a rescan does not bring them back */
   | { type: 'not-face'; items: number[] }
   /** members whose decisions are forgotten: placed by the run again, where they are (nothing moves) */
-  | { type: 'forget-decisions'; items: number[] };
+  | { type: 'forget-decisions'; items: number[] }
+  /**
+   * the undecided items re-clustered in the model's learned metric (refused without one): noise and members of unnamed
+   * groups go to the named group a queue would offer them to (threshold, margin: the queue's), the rest of the unnamed
+   * groups are regrouped there; no item the user decided moves
+   */
+  | { type: 'recluster'; threshold?: number; margin?: number };
 
 /** What changed in a run, as the core's 'run' event tells every client (the renderer's store reloads from it). */
 export interface RunChange {
@@ -318,6 +324,8 @@ export interface EditResult {
   runId?: number;
   /** files the edit moved to the system trash or restored from it (dedupe with trash), and what could not be done */
   files?: { trashed: string[]; restored: string[]; problems: string[] };
+  /** a 'recluster' edit: items it moved to named groups, and among the unnamed groups */
+  recluster?: { moved: number; regrouped: number };
 }
 
 /** What `assign` did (CLI `constellate assign --run ID --json` prints these keys). */

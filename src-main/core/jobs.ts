@@ -43,6 +43,7 @@ export const JOB_KINDS: Record<string, { writes: boolean }> = {
   similar: { writes: false },
   neardup: { writes: false },
   split: { writes: false },
+  recluster: { writes: false },
   compare: { writes: false },
   download: { writes: false },
   importEmbeddings: { writes: true },
