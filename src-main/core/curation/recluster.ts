@@ -75,7 +75,7 @@ export async function planRecluster(db: Db, idx: SuggestionIndex, rows: MetricRo
 }
 
 /** The members of unnamed groups left, by k-means in the learned metric: as many parts as groups, each keeping the id of the group it overlaps most. */
-async function regroup(rest: Array<[number, number]>, rows: MetricRows, seed: number, signal?: AbortSignal): Promise<ReclusterPlan['regrouped']> {
+export async function regroup(rest: Array<[number, number]>, rows: MetricRows, seed: number, signal?: AbortSignal): Promise<ReclusterPlan['regrouped']> {
   const rowOf = (id: number) => {
     let lo = 0, hi = rows.ids.length - 1;
     while (lo <= hi) { const m = (lo + hi) >> 1; if (rows.ids[m] === id) return m; if (rows.ids[m] < id) lo = m + 1; else hi = m - 1; }
