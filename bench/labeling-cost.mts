@@ -6,6 +6,9 @@
  *   node --import tsx bench/labeling-cost.mts SET [SET...] [--modes nolearn,learn] [--out FILE] [--keep DIR]
  * --keep DIR: the built, clustered library of each set is kept under DIR/SET and used again by the next run (the
  *   sessions always work on copies), so a change of the queues or of learning is measured on the same clustering.
+ * --modes: nolearn (the oracle never asks to learn; no background learning), learn, recluster (as learn, and each
+ *   `learn` whose metric the queues use is followed by the edit 'recluster' before the oracle gets its answer: the
+ *   bench relays the oracle's calls to serve and adds that edit; what it moved is counted in `reclustered`)
  * SET: flowers | orl-photo | cifar2000 | c1[:N] (the c1 matrix imported as embeddings of N made-up items, default 3000)
  *      | london-face | orl-face (face runs: --model face, the people preset)
  */
@@ -15,6 +18,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { createServer, type Server } from 'node:http';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = process.env.CONSTELLATE_SHARED ?? resolve(root, '../shared');
@@ -113,6 +117,34 @@ function writeNpy(path: string, X: Float32Array, shape: number[]): void {
   writeFileSync(path, Buffer.concat([head, Buffer.from(h, 'latin1'), Buffer.from(X.buffer, X.byteOffset, X.byteLength)]));
 }
 
+/**
+ * A relay between the oracle and serve that re-clusters in the learned metric after each `learn` whose metric is used,
+ * before the oracle sees the answer (mode recluster). Counts what the edits moved.
+ */
+function reclusterRelay(port: number, token: string, runId: number): Promise<{ server: Server; port: number; moved: number[]; regrouped: number[]; refused: string[] }> {
+  const stats = { moved: [] as number[], regrouped: [] as number[], refused: [] as string[] };
+  const api = async (m: string, arg: unknown) => {
+    const r = await fetch(`http://127.0.0.1:${port}/api/${m}?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(arg) });
+    return { status: r.status, text: await r.text() };
+  };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', async () => {
+      const m = /\/api\/([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
+      const r = await api(m, JSON.parse(body || '{}'));
+      if (m === 'learn' && r.status === 200 && (JSON.parse(r.text) as { result: { used: boolean } }).result.used) {
+        const e = await api('editRun', { runId, op: { type: 'recluster' } });
+        if (e.status === 200) { const x = (JSON.parse(e.text) as { result: { recluster: { moved: number; regrouped: number } } }).result.recluster; stats.moved.push(x.moved); stats.regrouped.push(x.regrouped); }
+        else stats.refused.push(e.text.slice(0, 200));
+      }
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(r.text);
+    });
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, port: (server.address() as { port: number }).port, ...stats })));
+}
+
 async function session(lib: string, runId: number, mode: string, truth?: string): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, [bin, 'serve', '--json', '--library', lib], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -125,18 +157,21 @@ async function session(lib: string, runId: number, mode: string, truth?: string)
     });
     const token = new URL(first.url).searchParams.get('token')!;
     // a session without learning learns nothing in the background either
-    const set = await fetch(`http://127.0.0.1:${first.port}/api/setSettings?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ learnInBackground: mode === 'learn' }) });
+    const set = await fetch(`http://127.0.0.1:${first.port}/api/setSettings?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ learnInBackground: mode !== 'nolearn' }) });
     if (!set.ok) throw new Error(`setSettings: ${set.status} ${await set.text()}`);
+    const relay = mode === 'recluster' ? await reclusterRelay(first.port, token, runId) : null;
     const t0 = performance.now();
     const r = await new Promise<string>((ok, fail) => {
-      const o = spawn('/usr/bin/python3', [join(shared, 'tools/labeling_oracle.py'), String(first.port), token, String(runId), ...(mode === 'learn' ? [] : [mode])],
+      const o = spawn('/usr/bin/python3', [join(shared, 'tools/labeling_oracle.py'), String(relay?.port ?? first.port), token, String(runId), ...(mode === 'learn' || mode === 'recluster' ? [] : [mode])],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(truth ? { ORACLE_TRUTH: truth } : {}) } });
       let so = '', se = '';
       o.stdout.on('data', (d) => { so += d; });
       o.stderr.on('data', (d) => { se += d; });
       o.on('exit', (c) => (c === 0 ? ok(so) : fail(new Error(`oracle exited ${c}: ${se.slice(-2000)}`))));
     });
-    return { ...JSON.parse(r.trim().split('\n').pop()!), seconds: Math.round(performance.now() - t0) / 1000 };
+    relay?.server.close();
+    const extra = relay ? { reclustered: { moved: relay.moved, regrouped: relay.regrouped, refused: relay.refused } } : {};
+    return { ...JSON.parse(r.trim().split('\n').pop()!), ...extra, seconds: Math.round(performance.now() - t0) / 1000 };
   } finally {
     child.kill('SIGTERM');
   }
@@ -170,6 +205,11 @@ for (const set of sets) {
     if (a && l) {
       const ratio = (l.decisions as number) / (a.decisions as number);
       rows.push(`| ${set} | ${a.items} | ${a.people} | ${a.clusters} | ${a.perItem} | ${l.perItem} | ${ratio.toFixed(3)} | ${l.surePrecision ?? 'n/a'} | ${a.wrongAtEnd}/${l.wrongAtEnd} | ${l.learnOk}/${l.learnCalls} |`);
+    }
+    const rc = res.recluster;
+    if (a && rc) {
+      const rr = rc.reclustered as { moved: number[]; regrouped: number[] };
+      rows.push(`| ${set} (learn + recluster: moved ${rr.moved.join('+') || 0}, regrouped ${rr.regrouped.join('+') || 0}) | ${a.items} | ${a.people} | ${a.clusters} | ${a.perItem} | ${rc.perItem} | ${((rc.decisions as number) / (a.decisions as number)).toFixed(3)} | ${rc.surePrecision ?? 'n/a'} | ${a.wrongAtEnd}/${rc.wrongAtEnd} | ${rc.learnOk}/${rc.learnCalls} |`);
     }
   } finally {
     if (!kept) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // A labeling session in Chromium via serve mode, on real photos (flowers, the built-in photo model): the Label view
 // (key 0) shows the named group whose queue holds the most likely members, with counts of decided and left; X marks a
 // suggestion "not theirs", Enter confirms the rest and rejects the marked one (the counts move), L learns from the
-// decisions, and Ctrl+Z undoes a decision. Screenshots in e2e/artifacts/label-*.png.
+// decisions, R re-clusters the undecided items in the learned metric (or says why not), and Ctrl+Z undoes a decision.
+// Screenshots in e2e/artifacts/label-*.png.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,5 +85,20 @@ test('the Label view: the next group to decide, keyboard decisions, counts, lear
   await card.waitFor({ timeout: 120_000 });
   assert.match(await card.textContent() ?? '', /Metric v\d+: \d+ decisions?/);
   await shot('learned');
+  // R re-clusters the undecided items in the learned metric: one 'recluster' edit when the metric is used, else
+  // refused with what to do (learn first) or why nothing moved
+  const used = !/not used/.test(await card.textContent() ?? '');
+  const edits0 = (await call('getHistory', { runId })).edits.length;
+  await page.keyboard.press('r');
+  if (used) {
+    await until(async () => (await call('getHistory', { runId })).edits.length > edits0 || /nothing to re-cluster/.test(await page.locator('body').textContent() ?? ''), 'the re-clustering or why nothing moved');
+  } else {
+    await until(async () => /learn first/.test(await page.locator('body').textContent() ?? ''), 'the refusal without a learned metric');
+    assert.equal((await call('getHistory', { runId })).edits.length, edits0);
+  }
+  // (a refusal answers 409: expected here, not a problem of the page)
+  const refused = problems.findIndex((p) => /HTTP 409: .*\/api\/editRun$/.test(p));
+  if (refused >= 0) problems.splice(refused, 1);
+  await shot('reclustered');
   assert.deepEqual(problems, []);
 });

@@ -104,4 +104,23 @@ const learn: Command = {
   },
 };
 
-export const peopleCommands: Command[] = [people, suggestions, mergeSuggestions, learn];
+const recluster: Command = {
+  spec: {
+    name: 'recluster', summary: 'move the run\'s undecided items (noise, unnamed groups) to the named groups its learned metric gives them, and regroup the rest there; one undoable edit', positionals: [0, 0],
+    usage: 'constellate recluster --run ID [--threshold SIM] [--margin M] [--library F] [--json]',
+    options: {
+      run: { type: 'number', help: 'run id' },
+      threshold: { type: 'number', help: 'an item joins a named group from this similarity in the learned metric (default: the queues\' 0.5)' },
+      margin: { type: 'number', help: 'over every other group (default 0.05)' },
+    },
+  },
+  async run(ctx) {
+    const runId = runOf(ctx, 'recluster');
+    const r = await ctx.api().editRun({ runId, op: { type: 'recluster', threshold: ctx.opt<number>('threshold'), margin: ctx.opt<number>('margin') } });
+    const moved = r.recluster?.moved ?? 0, regrouped = r.recluster?.regrouped ?? 0;
+    ctx.out({ runId, editId: r.editId, moved, regrouped, clusters: r.clusters, description: r.description ?? '' },
+      `run ${runId}: ${moved} undecided item(s) moved to named groups, ${regrouped} regrouped among the unnamed ones (edit ${r.editId}; undo takes it back)`);
+  },
+};
+
+export const peopleCommands: Command[] = [people, suggestions, mergeSuggestions, learn, recluster];

@@ -154,6 +154,14 @@ export const editOpSchema = v.variant('type', [
   v.strictObject({ type: v.literal('split-parts'), cluster: clusterRef(), parts: splitPartsSchema() }),
   v.strictObject({ type: v.literal('not-face'), items: v.pipe(items(), v.maxLength(100_000)) }),
   v.strictObject({ type: v.literal('forget-decisions'), items: v.pipe(items(), v.maxLength(100_000)) }),
+  // the undecided items re-clustered in the model's learned metric (refused without one): noise and members of unnamed
+  // groups go to the named group a queue would offer them to (threshold, margin: the queue's), the rest of the unnamed
+  // groups are regrouped there; no item the user decided moves
+  v.strictObject({
+    type: v.literal('recluster'),
+    threshold: opt(v.pipe(num(), v.minValue(-1, m('a similarity in [-1, 1]')), v.maxValue(1, m('a similarity in [-1, 1]')))),
+    margin: opt(v.pipe(num(), v.minValue(0, m('a margin in [0, 2]')), v.maxValue(2, m('a margin in [0, 2]')))),
+  }),
   // written by `assign` (listed so a run's history, which holds them, checks)
   v.strictObject({ type: v.literal('assign'), items: v.array(nint0()), to: v.array(v.pipe(v.number(), v.integer())) }),
 ]);

@@ -71,6 +71,8 @@ export const JOB_SCHEMAS = {
     params: v.object({ runId: id(), cluster: nint(), k: opt(nint()), algo: opt(str()) }),
     result: rec(),
   },
+  /** the compute half of a 'recluster' edit: where the undecided items go in the learned metric */
+  recluster: { params: v.object({ runId: id() }), result: v.object({ moved: nint(), regrouped: nint() }) },
   importEmbeddings: {
     params: v.object({ file: str(), model: str(), idColumn: opt(str()), vectorColumn: opt(str()) }),
     result: importEmbeddingsFileReportSchema,

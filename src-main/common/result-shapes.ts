@@ -141,6 +141,8 @@ export const historySchema = v.object({
 export const editResultSchema = v.object({
   editId: nint(), op: editOpSchema, clusters: v.array(nint()), history: historySchema, description: opt(str()), runId: opt(id()),
   files: opt(v.object({ trashed: v.array(str()), restored: v.array(str()), problems: v.array(str()) })),
+  /** a 'recluster' edit: items it moved to named groups, and among the unnamed groups */
+  recluster: opt(v.object({ moved: nint(), regrouped: nint() })),
 });
 export const catalogItemSchema = v.object({
   id: str(), title: str(), kind: str(), url: str(), size: nul(anyNum()), sha256: nul(str()), license: str(), unverified: v.array(str()),

@@ -45,6 +45,7 @@ export const JOB_KINDS: Record<JobKind, { writes: boolean }> = {
   similar: { writes: false },
   neardup: { writes: false },
   split: { writes: false },
+  recluster: { writes: false },
   download: { writes: false },
   importEmbeddings: { writes: true },
   importRun: { writes: true },

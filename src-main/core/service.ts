@@ -39,7 +39,7 @@ export class CoreService {
     this.lib = lib;
     const ctx = this.ctx = new ServiceContext(lib);
     this.library = new LibraryService(ctx);
-    this.curation = new CurationService(ctx, (model) => this.learned.assignMetric(model));
+    this.curation = new CurationService(ctx, (model) => this.learned.assignMetric(model), (runId, o, signal) => this.people.reclusterPlan(runId, o, signal));
     this.learned = new LearnService(ctx, (runId) => this.people.suggestionIndex(runId));
     this.people = new PeopleService(ctx, this.learned);
     const api = assembleApi([

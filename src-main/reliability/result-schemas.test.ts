@@ -56,7 +56,7 @@ async function finished(job: JobInfo, state: JobInfo['state'] = 'done'): Promise
 describe('result schemas', () => {
   it('every method has a result schema, and every job kind a params and result schema', () => {
     expect(Object.keys(API_RESULT_SCHEMAS).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.keys(JOB_SCHEMAS).sort()).toEqual(['cluster', 'download', 'embed', 'export', 'exportJob', 'importEmbeddings', 'importRun', 'map', 'neardup', 'scan', 'similar', 'split', 'sweep']);
+    expect(Object.keys(JOB_SCHEMAS).sort()).toEqual(['cluster', 'download', 'embed', 'export', 'exportJob', 'importEmbeddings', 'importRun', 'map', 'neardup', 'recluster', 'scan', 'similar', 'split', 'sweep']);
   });
 
   it('a result that does not match is refused by the door (INTERNAL naming the field); without checking it passes', async () => {

@@ -92,7 +92,7 @@ export function failedJobs(): JobInfo[] {
   return [...state.jobs.values()].filter((j) => (j.state === 'failed' || jobWarning(j)) && !state.dismissed.has(j.id)).sort((a, b) => b.id - a.id);
 }
 
-const QUIET_KINDS = new Set(['similar', 'neardup', 'split']);
+const QUIET_KINDS = new Set(['similar', 'neardup', 'split', 'recluster']);
 const runListeners = new Set<(runId: number, change: RunChange | undefined) => void>();
 /** Called for every run change (after the store is updated). */
 export function onRunChange(l: (runId: number, change: RunChange | undefined) => void): () => void {
@@ -106,7 +106,7 @@ export function startState(): void {
       const prev = state.jobs.get(e.job.id);
       state.jobs.set(e.job.id, e.job);
       const ended = e.job.state !== 'running' && e.job.state !== 'queued';
-      // the short read jobs behind similar / near-duplicates / a split's computation change nothing to reload
+      // the short read jobs behind similar / near-duplicates / a split's or a re-clustering's computation change nothing to reload
       if (ended && !QUIET_KINDS.has(e.job.kind)) state.revision++;
       if (ended && prev && prev.state !== e.job.state && !QUIET_KINDS.has(e.job.kind)) {
         if (e.job.state === 'done') toast(`${e.job.kind} finished: ${jobSummary(e.job)}`);

@@ -177,7 +177,7 @@ export class ServiceContext {
    * Runs `fn` as a read job (listed, cancellable with cancelJob, run beside write jobs) and resolves with its value;
    * the job row keeps only `summary(value)`. A read-only library has no jobs table to write: there it is a plain call.
    */
-  async readJob<T, K extends 'similar' | 'neardup' | 'split'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
+  async readJob<T, K extends 'similar' | 'neardup' | 'split' | 'recluster'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
     if (this.lib.db.readonly) {
       const signal = new AbortController().signal;
       return fn({ jobId: 0, signal, progress() {}, checkCancelled() {}, isCancelled: () => false });
@@ -205,7 +205,7 @@ export class DomainService {
   /** The same, read in a worker when it is not cached (MatrixCache.load): for async requests. */
   protected loadMatrix(model: string): Promise<CachedMatrix> { return this.ctx.matrices.load(model); }
   protected normalized(m: CachedMatrix): Promise<Float32Array> { return this.ctx.matrices.normalized(m); }
-  protected readJob<T, K extends 'similar' | 'neardup' | 'split'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
+  protected readJob<T, K extends 'similar' | 'neardup' | 'split' | 'recluster'>(kind: K, params: JobParams<K>, fn: (ctx: JobContext) => Promise<T>, summary: (v: T) => unknown): Promise<T> {
     return this.ctx.readJob(kind, params, fn, summary);
   }
   protected changed(runId: number, action: RunChange['action'], r: EditResult | null): void { this.ctx.changed(runId, action, r); }

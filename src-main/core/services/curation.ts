@@ -10,6 +10,7 @@ import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { applyEdit, history, redo, runItemStates, undo } from '../curation/edits.ts';
 import { assignRun, type LearnedMap } from '../curation/assign.ts';
+import type { ReclusterOptions, ReclusterPlan } from '../curation/recluster.ts';
 import { readSettings } from '../store/settings.ts';
 import { blobVec, getModel } from '../store/embeddings.ts';
 import { runTask } from '../workers/pool.ts';
@@ -22,8 +23,15 @@ import { photoPath } from '../store/photos.ts';
 import { DomainService, type ServiceContext } from './context.ts';
 
 export class CurationService extends DomainService {
-  /** `metric`: the model's learned metric, when one is used (assign compares through it) */
-  constructor(ctx: ServiceContext, private readonly metric: (model: string) => LearnedMap | null = () => null) { super(ctx); }
+  /**
+   * `metric`: the model's learned metric, when one is used (assign compares through it); `reclusterPlan`: where a
+   * 'recluster' edit moves the undecided items (made from the run's queues in the learned metric; refused without one)
+   */
+  constructor(
+    ctx: ServiceContext,
+    private readonly metric: (model: string) => LearnedMap | null = () => null,
+    private readonly reclusterPlan: (runId: number, o: ReclusterOptions, signal: AbortSignal) => Promise<ReclusterPlan> = async () => { throw new AppError('CONFLICT', 'no learned metric here: re-clustering needs one'); },
+  ) { super(ctx); }
 
   async editRun({ runId, op }: RunRef & { op: EditOp }): Promise<EditResult> {
     let split: { items: number[]; labels: Int32Array } | undefined;
@@ -48,7 +56,15 @@ export class CurationService extends DomainService {
       }, (l) => ({ members: l.length }));
       split = { items, labels };
     }
-    const r = applyEdit(this.lib.db, runId, op, split);
+    let recluster: ReclusterPlan | undefined;
+    if (op.type === 'recluster') {
+      getRun(this.lib.db, runId);
+      // a cancellable read job (cancelJob): the plan from the queues in the learned metric, the regrouping in a worker
+      recluster = await this.readJob('recluster', { runId }, (ctx) => this.reclusterPlan(runId, { threshold: op.threshold, margin: op.margin }, ctx.signal),
+        (p) => ({ moved: p.moves.length, regrouped: p.regrouped.length }));
+    }
+    let r = applyEdit(this.lib.db, runId, op, split, recluster);
+    if (recluster) r = { ...r, recluster: { moved: recluster.moves.length, regrouped: recluster.regrouped.length } };
     this.changed(runId, 'edit', r);
     return r;
   }

@@ -16,6 +16,7 @@ import { listPeople, mergeSuggestions } from '../curation/people.ts';
 import { unknownGroups } from '../curation/unknown-groups.ts';
 import { buildIndex, indexKey, suggest, suggestPersonFor, type SuggestionIndex } from '../curation/suggest.ts';
 import { addManualFace } from '../curation/add-face.ts';
+import { planRecluster, type ReclusterOptions, type ReclusterPlan } from '../curation/recluster.ts';
 import { applyAssign } from '../curation/edits.ts';
 import { clusterItemIds, runModel } from '../store/runs.ts';
 import { vectorsOf } from '../store/embeddings.ts';
@@ -113,6 +114,18 @@ export class PeopleService extends DomainService {
     if (this.ctx.closing) return;
     try { getRun(this.lib.db, runId); } catch { return; }
     this.suggestionIndex(runId).catch(() => undefined);
+  }
+
+  /** Where a 'recluster' edit moves the run's undecided items: from its suggestion index in the learned metric (refused without one). */
+  async reclusterPlan(runId: number, o: ReclusterOptions, signal?: AbortSignal): Promise<ReclusterPlan> {
+    const model = getRun(this.lib.db, runId).model;
+    const refuse = () => new AppError('CONFLICT', `run ${runId} has no learned metric in use for ${model}: learn first (constellate learn --run ${runId}); re-clustering needs a metric that beat the model's own on held-out decisions`);
+    if (!this.learned.metricVersion(model)) throw refuse();
+    const idx = await this.suggestionIndex(runId);
+    if (signal?.aborted) throw new AppError('CANCELLED', 're-clustering cancelled');
+    const rows = await this.learned.metricVectors(model);
+    if (!rows || !idx.learned || rows.version !== idx.learned) throw refuse();
+    return planRecluster(this.lib.db, idx, rows, o, signal);
   }
 
   async getSuggestions(o: SuggestionQuery): Promise<SuggestionReport> {

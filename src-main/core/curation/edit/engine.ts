@@ -13,7 +13,7 @@ import { joinGroups, syncRunGroups } from '../groups.ts';
 import { emptyChangeSet, snapshotClusters, writeBackward, writeForward, type ChangeSet, type LogRecord } from './change-set.ts';
 import { fromLogRow } from './legacy.ts';
 import { opModule } from './ops/index.ts';
-import { quote } from './ops/op.ts';
+import { quote, type ReclusterPlan } from './ops/op.ts';
 import { refreshAdded, refreshClusters } from './refresh.ts';
 
 /** A cluster as a person reads it: its name, else "cluster N" (noise for -1). */
@@ -45,10 +45,10 @@ function log(repo: EditsRepo, runId: number, rec: LogRecord, at: number): number
 }
 
 /**
- * Applies one edit. `split` (for 'split') holds the new sub-cluster of each member, in the order of `split.items`:
- * the caller computes them (in a worker) before calling.
+ * Applies one edit. `split` (for 'split') holds the new sub-cluster of each member, in the order of `split.items`,
+ * and `recluster` (for 'recluster') where the undecided items go: the caller computes them (in a worker) before calling.
  */
-export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: number[]; labels: Int32Array }): EditResult {
+export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: number[]; labels: Int32Array }, recluster?: ReclusterPlan): EditResult {
   getRun(db, runId);
   const repo = editsRepo(db);
   return db.transaction((): EditResult => {
@@ -56,7 +56,7 @@ export function applyEdit(db: Db, runId: number, op: EditOp, split?: { items: nu
     const m = opModule(op.type);
     if (!m?.plan) throw badArg('op', `unknown edit ${JSON.stringify((op as { type?: unknown }).type)}`);
     const cs = emptyChangeSet();
-    const logged = m.plan({ db, repo, runId, split }, op, cs)?.op ?? op;
+    const logged = m.plan({ db, repo, runId, split, recluster }, op, cs)?.op ?? op;
     const at = Date.now();
     writeForward(db, repo, runId, cs, at);
     refreshClusters(db, runId, cs.refresh);

@@ -17,6 +17,7 @@ import notSame from './not-same.ts';
 import person from './person.ts';
 import reject from './reject.ts';
 import rejectSuggestions from './reject-suggestions.ts';
+import recluster from './recluster.ts';
 import rename from './rename.ts';
 import splitParts from './split-parts.ts';
 import split from './split.ts';
@@ -24,7 +25,7 @@ import split from './split.ts';
 export const OPS: { [T in EditOp['type']]: OpModule<T> } = {
   rename, accept, merge, split, move, reject, names, dedupe, assign, person, confirm,
   'reject-suggestions': rejectSuggestions, 'not-same': notSame, 'split-parts': splitParts, 'not-face': notFace,
-  'forget-decisions': forgetDecisions,
+  'forget-decisions': forgetDecisions, recluster,
 };
 
 export function opModule(type: string): OpModule<EditOp['type']> | undefined {

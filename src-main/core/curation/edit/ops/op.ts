@@ -11,12 +11,24 @@ import type { ChangeSet } from '../change-set.ts';
 
 export type OpOf<T extends EditOp['type']> = Extract<EditOp, { type: T }>;
 
+/** Where a 'recluster' edit moves the undecided items (computed before the edit, ../../recluster.ts): [item, from, to]. */
+export interface ReclusterPlan {
+  /** the learned metric's version the plan was made in */
+  version: number;
+  /** to named groups */
+  moves: Array<[number, number, number]>;
+  /** among the unnamed groups */
+  regrouped: Array<[number, number, number]>;
+}
+
 export interface OpContext {
   db: Db;
   repo: EditsRepo;
   runId: number;
   /** 'split': the new sub-cluster of each member, computed (in a worker) before the edit */
   split?: { items: number[]; labels: Int32Array };
+  /** 'recluster': where the undecided items go, computed (in a worker) before the edit */
+  recluster?: ReclusterPlan;
 }
 
 export interface OpModule<T extends EditOp['type']> {
