@@ -57,19 +57,17 @@ export interface NearDupPayload { X: Float32Array; n: number; d: number; thresho
  * largest first, each with its true minimum pairwise similarity and its representative (medoid).
  */
 export async function nearDupTask(p: NearDupPayload, ctx: TaskContext): Promise<{ result: { groups: NearDupGroup[] } }> {
-  const gemm = await warmGemm(workerCount());
-  try {
-    const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
-    const k = Math.min(p.k ?? 20, p.n - 1);
-    if (k < 1) return { result: { groups: [] } };
-    const r = await knnExact(Xn, p.n, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t) });
-    const sims = new Float32Array(r.distances.length);
-    for (let i = 0; i < sims.length; i++) sims[i] = 1 - r.distances[i];
-    ctx.progress('groups', 0, 1);
-    const groups = nearDuplicateGroups(Xn, p.n, p.d, { indices: r.indices, sims, k }, p.threshold, { isCancelled: ctx.isCancelled });
-    ctx.progress('groups', 1, 1);
-    return { result: { groups } };
-  } finally { await gemm.release(); }
+  await using gemm = await warmGemm(workerCount());
+  const Xn = p.normalized ? p.X : normalizeRows(p.X, p.n, p.d);
+  const k = Math.min(p.k ?? 20, p.n - 1);
+  if (k < 1) return { result: { groups: [] } };
+  const r = await knnExact(Xn, p.n, p.d, k, { metric: 'cosine', gemm, isCancelled: ctx.isCancelled, onProgress: (d, t) => ctx.progress('neighbours', d, t) });
+  const sims = new Float32Array(r.distances.length);
+  for (let i = 0; i < sims.length; i++) sims[i] = 1 - r.distances[i];
+  ctx.progress('groups', 0, 1);
+  const groups = nearDuplicateGroups(Xn, p.n, p.d, { indices: r.indices, sims, k }, p.threshold, { isCancelled: ctx.isCancelled });
+  ctx.progress('groups', 1, 1);
+  return { result: { groups } };
 }
 
 export interface SweepPayload { X: Float32Array; n: number; d: number; kind: SweepKind; values: number[]; minSamples?: number; seed?: number; minClusters?: number; maxNoiseShare?: number; space?: (typeof SCORE_SPACES)[number]; score?: (typeof SWEEP_SCORES)[number]; labelsTrue?: Int32Array | null }
@@ -86,35 +84,33 @@ export interface SweepPayload { X: Float32Array; n: number; d: number; kind: Swe
  * beside it), on the embeddings, under the same guards: known labels are the truth the other scores only estimate.
  */
 export async function sweepTask(p: SweepPayload, ctx: TaskContext): Promise<{ result: SweepResult }> {
-  const gemm = await warmGemm(workerCount());
-  try {
-    const useDbcv = p.kind === 'dbscan' && (p.score ?? 'dbcv') === 'dbcv';
-    const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
-    if (p.labelsTrue) {
-      const agree = labelledScore(p.labelsTrue);
-      const onProgress = (d: number, t: number) => ctx.progress(`sweep ${p.kind} (AMI)`, d, t);
-      const guards = { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress, isCancelled: ctx.isCancelled };
-      const r = agree.annotate(p.kind === 'dbscan'
-        ? await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, ...guards, singletonsAsNoise: true, score: agree.score })
-        : await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, agree.score, guards));
-      return { result: { ...r, space: 'raw', scoreName: 'ami' } };
-    }
-    if (p.space === 'umap' && p.kind !== 'elbow' && p.n > 12) {
-      ctx.progress('umap', 0, 1);
-      const red = await runReduce(p.X, p.n, p.d, [{ method: 'umap', dims: 10 }], { metric: 'cosine', seed: p.seed ?? 0, gemm, isCancelled: ctx.isCancelled });
-      ctx.progress('umap', 1, 1);
-      const sil = async (labels: Int32Array) => (await silhouette(red.W, p.n, red.d, labels, { metric: red.metric, sampleSize: 10000, seed: p.seed ?? 0 })).score;
-      const score = useDbcv ? (labels: Int32Array) => dbcv(red.W, p.n, red.d, labels, { metric: 'euclidean', seed: p.seed ?? 0 }).score : sil;
-      const r = p.kind === 'silhouette'
-        ? await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, score,
-          { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress: common.onProgress, isCancelled: ctx.isCancelled })
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true, score });
-      return { result: { ...r, space: 'umap', scoreName: useDbcv ? 'dbcv' : 'silhouette' } };
-    }
-    const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)
-      : p.kind === 'silhouette' ? await silhouetteSweep(p.X, p.n, p.d, p.values, common)
-        : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true,
-          score: useDbcv ? (labels: Int32Array) => dbcv(p.X, p.n, p.d, labels, { metric: 'cosine', seed: p.seed ?? 0 }).score : undefined });
-    return { result: { ...r, space: 'raw', scoreName: p.kind === 'elbow' ? 'inertia' : useDbcv ? 'dbcv' : 'silhouette' } };
-  } finally { await gemm.release(); }
+  await using gemm = await warmGemm(workerCount());
+  const useDbcv = p.kind === 'dbscan' && (p.score ?? 'dbcv') === 'dbcv';
+  const common = { gemm, seed: p.seed ?? 0, isCancelled: ctx.isCancelled, onProgress: (d: number, t: number) => ctx.progress(`sweep ${p.kind}`, d, t) };
+  if (p.labelsTrue) {
+    const agree = labelledScore(p.labelsTrue);
+    const onProgress = (d: number, t: number) => ctx.progress(`sweep ${p.kind} (AMI)`, d, t);
+    const guards = { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress, isCancelled: ctx.isCancelled };
+    const r = agree.annotate(p.kind === 'dbscan'
+      ? await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, ...guards, singletonsAsNoise: true, score: agree.score })
+      : await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, agree.score, guards));
+    return { result: { ...r, space: 'raw', scoreName: 'ami' } };
+  }
+  if (p.space === 'umap' && p.kind !== 'elbow' && p.n > 12) {
+    ctx.progress('umap', 0, 1);
+    const red = await runReduce(p.X, p.n, p.d, [{ method: 'umap', dims: 10 }], { metric: 'cosine', seed: p.seed ?? 0, gemm, isCancelled: ctx.isCancelled });
+    ctx.progress('umap', 1, 1);
+    const sil = async (labels: Int32Array) => (await silhouette(red.W, p.n, red.d, labels, { metric: red.metric, sampleSize: 10000, seed: p.seed ?? 0 })).score;
+    const score = useDbcv ? (labels: Int32Array) => dbcv(red.W, p.n, red.d, labels, { metric: 'euclidean', seed: p.seed ?? 0 }).score : sil;
+    const r = p.kind === 'silhouette'
+      ? await constrainedSweep('k', [...new Set(p.values)].sort((a, b) => a - b), async (k) => (await kmeans(p.X, p.n, p.d, k, { gemm, seed: p.seed ?? 0 })).labels, score,
+        { minClusters: p.minClusters ?? 2, maxNoiseShare: p.maxNoiseShare, onProgress: common.onProgress, isCancelled: ctx.isCancelled })
+      : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true, score });
+    return { result: { ...r, space: 'umap', scoreName: useDbcv ? 'dbcv' : 'silhouette' } };
+  }
+  const r = p.kind === 'elbow' ? await elbowSweep(p.X, p.n, p.d, p.values, common)
+    : p.kind === 'silhouette' ? await silhouetteSweep(p.X, p.n, p.d, p.values, common)
+      : await dbscanEpsSweep(p.X, p.n, p.d, p.values, p.minSamples ?? 5, { ...common, minClusters: p.minClusters, maxNoiseShare: p.maxNoiseShare, singletonsAsNoise: true,
+        score: useDbcv ? (labels: Int32Array) => dbcv(p.X, p.n, p.d, labels, { metric: 'cosine', seed: p.seed ?? 0 }).score : undefined });
+  return { result: { ...r, space: 'raw', scoreName: p.kind === 'elbow' ? 'inertia' : useDbcv ? 'dbcv' : 'silhouette' } };
 }

@@ -57,37 +57,33 @@ export async function embedFiles(o: EmbedFilesOptions, onProgress?: (stage: stri
   const total = ids.length;
   onProgress?.('embed', 0, total);
   if (model === 'photo') {
-    const pe = await PhotoEmbedder.load(modelsDir, opts);
-    try {
-      const B = Math.max(1, o.batch ?? 8);
-      for (let i0 = 0; i0 < total; i0 += B) {
-        if (signal?.aborted) throw new AppError('CANCELLED', 'embed-files cancelled');
-        const idx = Array.from({ length: Math.min(B, total - i0) }, (_, t) => i0 + t);
-        const pre = await Promise.all(idx.map((i) => pe.preprocess(paths[i]).then((t) => ({ i, t }), (e) => { fail(i, e); return null; })));
-        const good = pre.filter((x): x is { i: number; t: Float32Array } => x !== null);
-        if (good.length) {
-          const r = await pe.embedBatch(good.map((x) => x.t));
-          good.forEach((x, j) => { vecs.set(r.features.subarray(j * dim, (j + 1) * dim), x.i * dim); ok[x.i] = 1; });
-        }
-        onProgress?.('embed', Math.min(total, i0 + B), total);
+    await using pe = await PhotoEmbedder.load(modelsDir, opts);
+    const B = Math.max(1, o.batch ?? 8);
+    for (let i0 = 0; i0 < total; i0 += B) {
+      if (signal?.aborted) throw new AppError('CANCELLED', 'embed-files cancelled');
+      const idx = Array.from({ length: Math.min(B, total - i0) }, (_, t) => i0 + t);
+      const pre = await Promise.all(idx.map((i) => pe.preprocess(paths[i]).then((t) => ({ i, t }), (e) => { fail(i, e); return null; })));
+      const good = pre.filter((x): x is { i: number; t: Float32Array } => x !== null);
+      if (good.length) {
+        const r = await pe.embedBatch(good.map((x) => x.t));
+        good.forEach((x, j) => { vecs.set(r.features.subarray(j * dim, (j + 1) * dim), x.i * dim); ok[x.i] = 1; });
       }
-    } finally { await pe.release(); }
+      onProgress?.('embed', Math.min(total, i0 + B), total);
+    }
   } else {
-    const fe = await FaceEmbedder.load(modelsDir, opts);
-    try {
-      let lastPath = '', img: Awaited<ReturnType<typeof decodeRgb>> | null = null;
-      for (let i = 0; i < total; i++) {
-        if (signal?.aborted) throw new AppError('CANCELLED', 'embed-files cancelled');
-        try {
-          const lm = lms[i];
-          if (!lm || lm.length !== 136) throw badFile(src.path, `row ${a + i + 1}: no 68 landmarks for ${ids[i]}`);
-          if (paths[i] !== lastPath) { img = await decodeRgb(paths[i]); lastPath = paths[i]; }
-          const r = await fe.embedAligned(img!, Float32Array.from(lm));
-          vecs.set(r.embedding, i * dim); ok[i] = 1;
-        } catch (e) { fail(i, e); }
-        onProgress?.('embed', i + 1, total);
-      }
-    } finally { await fe.release(); }
+    await using fe = await FaceEmbedder.load(modelsDir, opts);
+    let lastPath = '', img: Awaited<ReturnType<typeof decodeRgb>> | null = null;
+    for (let i = 0; i < total; i++) {
+      if (signal?.aborted) throw new AppError('CANCELLED', 'embed-files cancelled');
+      try {
+        const lm = lms[i];
+        if (!lm || lm.length !== 136) throw badFile(src.path, `row ${a + i + 1}: no 68 landmarks for ${ids[i]}`);
+        if (paths[i] !== lastPath) { img = await decodeRgb(paths[i]); lastPath = paths[i]; }
+        const r = await fe.embedAligned(img!, Float32Array.from(lm));
+        vecs.set(r.embedding, i * dim); ok[i] = 1;
+      } catch (e) { fail(i, e); }
+      onProgress?.('embed', i + 1, total);
+    }
   }
   const keep = Array.from(ok).reduce((s, v) => s + v, 0);
   const outIds: string[] = [];

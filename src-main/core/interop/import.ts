@@ -246,19 +246,15 @@ export async function assessTask(p: AssessPayload, ctx: { isCancelled(): boolean
   const { assessLabels } = await import('../../algo/cluster/run.ts');
   const { warmGemm } = await import('../workers/warm.ts');
   const { workerCount } = await import('../workers/pool.ts');
-  const gemm = await warmGemm(workerCount());
-  try {
-    const t0 = performance.now();
-    const a = await assessLabels({ X: p.X, n: p.n, d: p.d }, p.labels, { samples: p.samples }, { gemm, isCancelled: ctx.isCancelled, onProgress: ctx.progress });
-    return {
-      result: {
-        labels: a.labels, rawLabels: p.labels, probabilities: p.probabilities, outlierScores: null, stats: a.stats, metrics: a.metrics,
-        timings: { ...a.timings, total: performance.now() - t0 }, record: { algo: 'imported' }, report: a.report, encoder: null, loss: null,
-      },
-    };
-  } finally {
-    await gemm.release();
-  }
+  await using gemm = await warmGemm(workerCount());
+  const t0 = performance.now();
+  const a = await assessLabels({ X: p.X, n: p.n, d: p.d }, p.labels, { samples: p.samples }, { gemm, isCancelled: ctx.isCancelled, onProgress: ctx.progress });
+  return {
+    result: {
+      labels: a.labels, rawLabels: p.labels, probabilities: p.probabilities, outlierScores: null, stats: a.stats, metrics: a.metrics,
+      timings: { ...a.timings, total: performance.now() - t0 }, record: { algo: 'imported' }, report: a.report, encoder: null, loss: null,
+    },
+  };
 }
 
 /**

@@ -23,33 +23,29 @@ export async function streamKmeansTask(p: StreamKmeansPayload, ctx: TaskContext)
   vectorColumn(src, p.vectorColumn);
   let d = 0;
   for await (const b of readBatches(src, { vectors: [p.vectorColumn] }, { parts: [0] })) d = b.vectors[p.vectorColumn].d;
-  const gemm = await warmGemm(workerCount());
-  try {
-    const r = await minibatchKmeansStream({
-      n: src.rows, d, partRows: src.parts.map((x) => x.rows),
-      readPart: async (i) => { for await (const b of readBatches(src, { vectors: [p.vectorColumn] }, { parts: [i] })) return b.vectors[p.vectorColumn].X; throw new Error('no part'); },
-    }, {
-      k: p.params.k!, metric: p.params.metric, seed: p.params.seed, batchSize: p.params.batchSize,
-      maxEpochs: p.params.maxEpochs ?? CLUSTER_DEFAULTS.maxEpochs, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
-    });
-    const sd = sizeDistribution(r.labels);
-    let sil: number | null = null, silN = 0;
-    if (sd.count >= 2 && r.sample.m > 2) {
-      const s = await silhouette(r.sample.X, r.sample.m, d, r.sample.labels, { metric: p.params.metric ?? 'cosine', sampleSize: r.sample.m, seed: p.params.seed ?? 0, gemm });
-      sil = Number.isFinite(s.score) ? s.score : null; silN = s.n;
-    }
-    const sizes = new Map<number, number>();
-    for (const l of r.labels) sizes.set(l, (sizes.get(l) ?? 0) + 1);
-    const bySize = [...sizes].map(([cluster, size]) => ({ cluster, size })).sort((a, b) => b.size - a.size || a.cluster - b.cluster);
-    return {
-      result: {
-        labels: r.labels, n: src.rows, d, inertia: r.inertia, steps: r.steps, epochs: r.epochs, parts: src.parts.length, partsRead: r.partsRead,
-        metrics: { clusters: sd.count, noise: sd.noise, noiseShare: sd.noiseShare, sizes: { min: sd.min, median: sd.median, max: sd.max, mean: sd.mean, singletons: sd.singletons }, silhouette: sil, silhouetteSample: silN },
-        top10: bySize.slice(0, 10), tail10: bySize.slice(-10).reverse(),
-      },
-      transfer: [r.labels.buffer as ArrayBuffer],
-    };
-  } finally {
-    await gemm.release();
+  await using gemm = await warmGemm(workerCount());
+  const r = await minibatchKmeansStream({
+    n: src.rows, d, partRows: src.parts.map((x) => x.rows),
+    readPart: async (i) => { for await (const b of readBatches(src, { vectors: [p.vectorColumn] }, { parts: [i] })) return b.vectors[p.vectorColumn].X; throw new Error('no part'); },
+  }, {
+    k: p.params.k!, metric: p.params.metric, seed: p.params.seed, batchSize: p.params.batchSize,
+    maxEpochs: p.params.maxEpochs ?? CLUSTER_DEFAULTS.maxEpochs, gemm, isCancelled: ctx.isCancelled, onProgress: (s, dn, t) => ctx.progress(s, dn, t),
+  });
+  const sd = sizeDistribution(r.labels);
+  let sil: number | null = null, silN = 0;
+  if (sd.count >= 2 && r.sample.m > 2) {
+    const s = await silhouette(r.sample.X, r.sample.m, d, r.sample.labels, { metric: p.params.metric ?? 'cosine', sampleSize: r.sample.m, seed: p.params.seed ?? 0, gemm });
+    sil = Number.isFinite(s.score) ? s.score : null; silN = s.n;
   }
+  const sizes = new Map<number, number>();
+  for (const l of r.labels) sizes.set(l, (sizes.get(l) ?? 0) + 1);
+  const bySize = [...sizes].map(([cluster, size]) => ({ cluster, size })).sort((a, b) => b.size - a.size || a.cluster - b.cluster);
+  return {
+    result: {
+      labels: r.labels, n: src.rows, d, inertia: r.inertia, steps: r.steps, epochs: r.epochs, parts: src.parts.length, partsRead: r.partsRead,
+      metrics: { clusters: sd.count, noise: sd.noise, noiseShare: sd.noiseShare, sizes: { min: sd.min, median: sd.median, max: sd.max, mean: sd.mean, singletons: sd.singletons }, silhouette: sil, silhouetteSample: silN },
+      top10: bySize.slice(0, 10), tail10: bySize.slice(-10).reverse(),
+    },
+    transfer: [r.labels.buffer as ArrayBuffer],
+  };
 }
