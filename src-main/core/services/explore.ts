@@ -37,7 +37,7 @@ export class ExploreService extends DomainService {
   async searchItems(o: SearchOptions): Promise<SearchResult> {
     if (o.text !== undefined) {
       return searchByText(this.lib.db, o, async (model) => {
-        const m = this.matrix(model);
+        const m = await this.loadMatrix(model);
         return { ids: m.ids, X: await this.normalized(m), n: m.n, d: m.d };
       });
     }

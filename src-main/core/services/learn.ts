@@ -111,7 +111,7 @@ export class LearnService extends DomainService {
     const p = (async (): Promise<MetricVectors | null> => {
       const row = learnedMetricsRepo(this.lib.db).get(model);
       if (!row) return null;
-      const m = this.matrix(model);
+      const m = await this.loadMatrix(model);
       if (m.revision !== row.modelRevision || m.d !== row.d) return null;
       const Z = await runTask('projectMetric', {
         X: m.X, n: m.n, d: m.d, p: row.p, k: row.k,
@@ -130,7 +130,7 @@ export class LearnService extends DomainService {
       const t0 = performance.now();
       const db = this.lib.db;
       const run = getRun(db, runId);
-      const m = this.matrix(run.model);
+      const m = await this.loadMatrix(run.model);
       const rowOf = m.rowOf ??= new Map(Array.from(m.ids, (id, i) => [id, i] as const));
       const dec = decisionsOf(db, runId, (it) => rowOf.get(it));
       const count = explicitDecisionCount(db, runId);
