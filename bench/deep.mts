@@ -81,7 +81,10 @@ for (const { tag, k } of sets) {
     if (cases.has(3) || cases.has(4)) ours(tag, k, seed, 'umap:50 + ward (plain)', ['--algo', 'ward', '--reduce', 'umap:50']);
     if (cases.has(3)) {
       const { j } = ours(tag, k, seed, 'ae,umap:10 + ward', ['--algo', 'ward', '--reduce', 'ae,umap:10']);
-      peer(tag, k, seed, 'ae,umap:10 + ward', j.record.reduce.steps[0], ['--umap', '10', '--cluster', 'ward', '--metric', j.record.reduce.steps[1]?.metric ?? 'euclidean']);
+      // the same denoising share and UMAP neighbours as our run recorded
+      const [aeStep, umapStep] = j.record.reduce.steps;
+      peer(tag, k, seed, 'ae,umap:10 + ward', aeStep, ['--umap', '10', '--umap-neighbors', String(umapStep?.nNeighbors ?? 30), '--cluster', 'ward', '--metric', umapStep?.metric ?? 'euclidean',
+        ...(aeStep.noise ? ['--noise', String(aeStep.noise)] : [])]);
     }
     if (cases.has(4)) ours(tag, k, seed, 'ae,umap:10 + gmm (N2D)', ['--algo', 'gmm', '--reduce', 'ae,umap:10']);
   }

@@ -8,12 +8,15 @@ epoch, nmi/ami with labels.
 usage: ae_kmeans.py X.npy K [y.npy] [--hidden 32] [--epochs 5] [--batch 256] [--seed 0] [--threads 2] [--n-init 1]
                     [--recipe tutorial|literature] [--validation 0.1] [--schedule constant|cosine --planned N]
                     [--umap N] [--cluster kmeans|ward|gmm] [--metric euclidean|cosine] [--kmeans-term W --kmeans-from F]
+                    [--noise P] [--umap-neighbors N]
 --recipe literature (issue 32): DEC's / N2D's recipe, a linear code layer, linear output and MSE; --validation holds out
 a seeded share of the rows (the loss reported per epoch is the training loss, as ours); --schedule cosine decays the lr
 to 5 % over --planned epochs (ours: the epochs a default run plans); --umap N then umap-learn to N dims (n_neighbors 30,
 min_dist 0, as ours) and --cluster the clustering on the codes (N2D: gmm). --metric cosine compares the codes by angle, as
 ours does by default: UMAP with metric='cosine', k-means on L2-normalized codes (spherical k-means' assignment rule).
 """
+# --noise P: a denoising autoencoder as ours (input dropout: each value zeroed with probability P, the rest scaled by
+# 1 / (1 - P), the target the clean batch); --umap-neighbors N: the UMAP's neighbours (ours: 20 after an autoencoder).
 # --kmeans-term W: ours' k-means-friendly term (what `--algo kmeans --reduce ae` trains), see the comment at the loop.
 import argparse, json, time, sys
 import numpy as np
@@ -31,6 +34,7 @@ ap.add_argument('--schedule', default='constant'); ap.add_argument('--planned', 
 ap.add_argument('--umap', type=int, default=0); ap.add_argument('--cluster', default='kmeans')
 ap.add_argument('--metric', default='euclidean')
 ap.add_argument('--kmeans-term', type=float, default=0.0); ap.add_argument('--kmeans-from', type=float, default=0.5)
+ap.add_argument('--noise', type=float, default=0.0); ap.add_argument('--umap-neighbors', type=int, default=30)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed); np.random.seed(a.seed)
@@ -94,16 +98,17 @@ for e in range(a.epochs):
             for pg in opt.param_groups: pg['lr'] = 1e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
         u += 1
         xb = Xt[perm[i:i + a.batch]]
+        xin = torch.nn.functional.dropout(xb, p=a.noise, training=True) if a.noise > 0 else xb
         opt.zero_grad()
         if C is not None:
-            z = enc(xb)
+            z = enc(xin)
             l = lossf(dec(z), xb)
             U = term_rows(z)
             W = torch.cdist(U, C).pow(2).min(dim=1).values.sum()
             T = (U - U.mean(dim=0)).pow(2).sum()
             (l + a.kmeans_term * W / T).backward()
         else:
-            l = lossf(model(xb), xb)
+            l = lossf(model(xin), xb)
             l.backward()
         opt.step()
         s += l.item() * xb.shape[0]
@@ -113,7 +118,7 @@ with torch.no_grad():
 t1 = time.perf_counter()
 if a.umap:
     import umap
-    Z = umap.UMAP(n_components=a.umap, n_neighbors=30, min_dist=0.0, metric=a.metric, random_state=a.seed).fit_transform(Z)
+    Z = umap.UMAP(n_components=a.umap, n_neighbors=a.umap_neighbors, min_dist=0.0, metric=a.metric, random_state=a.seed).fit_transform(Z)
 elif a.metric == 'cosine':
     Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 tu = time.perf_counter()
@@ -128,7 +133,7 @@ else:
 t2 = time.perf_counter()
 out = {'peer': 'pytorch-ae+sklearn-kmeans', 'torch': torch.__version__, 'n': n, 'd': d, 'hidden': hidden, 'loss_kind': 'bce' if bce else 'mse',
        'epochs': a.epochs, 'batch': a.batch, 'threads': a.threads, 'n_init': a.n_init,
-       'recipe': a.recipe, 'kmeans_term': a.kmeans_term, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'metric': a.metric, 'updates': u,
+       'recipe': a.recipe, 'kmeans_term': a.kmeans_term, 'noise': a.noise, 'umap_neighbors': a.umap_neighbors if a.umap else None, 'schedule': a.schedule, 'validation': a.validation, 'umap': a.umap, 'cluster': a.cluster, 'metric': a.metric, 'updates': u,
        'fit_s': t2 - t0, 'train_s': t1 - t0, 'umap_s': tu - t1, 'kmeans_s': t2 - tu, 'loss': curve}
 if a.y:
     y = np.load(a.y)

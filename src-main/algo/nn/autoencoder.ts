@@ -111,6 +111,8 @@ export interface AutoencoderResult extends Autoencoder {
   batchSize: number;
   lr: number;
   schedule: 'cosine' | 'constant';
+  /** the share of input values dropped in each training batch (0: a plain autoencoder) */
+  noise: number;
   /** the k-means-friendly term when it ran: from which update, its weight, and its inertia ratio per epoch */
   kmeansFriendly: { k: number; weight: number; from: number; fromUpdate: number; metric: Metric; ratio: number[] } | null;
 }
@@ -334,7 +336,7 @@ export async function trainAutoencoder(X: Float32Array, n: number, d: number, o:
   else bestEpoch = lossCurve.length;
   return {
     net, encoderLayers: hidden.length, loss, lossCurve, valLossCurve, epochs: lossCurve.length, epochsPlanned: epochs, bestEpoch, updates,
-    validationRows: nVal, stoppedEarly, epochMs, batchSize: batch, lr: lr0, schedule,
+    validationRows: nVal, stoppedEarly, epochMs, batchSize: batch, lr: lr0, schedule, noise,
     kmeansFriendly: term && termOn ? { k: term.k, weight: term.weight, from: kf!.from ?? AE_DEFAULTS.kmeansFrom, fromUpdate: termFrom, metric: term.cos ? 'cosine' : 'euclidean', ratio: term.ratio } : null,
   };
 }
