@@ -23,6 +23,8 @@
  *                          (default 768; 0 streams every export: tests of the streaming writer)
  * - CONSTELLATE_CATALOG_MIRROR  a base URL the model catalog downloads from instead of the publishers' hosts (each
  *                          file at the same path under it: an offline mirror, or a test server)
+ * - ORT_DISABLE_TELEMETRY  onnxruntime's own: set to '1' for the process when the thread budget is made, unless the
+ *                          user set it (ORT's telemetry starts threads the budget cannot see; thread-budget.ts)
  */
 import { resolve } from 'node:path';
 
@@ -69,6 +71,8 @@ export const config = {
   /** the npm CLI running an install script (prepare-models) */
   npmExecPath: () => str('npm_execpath'),
   /** MB (>= 0), or null: the writer's default */
+  /** turns onnxruntime's telemetry off for this process (it reads the process's environment when it makes its own) */
+  disableOrtTelemetry: (): void => { process.env.ORT_DISABLE_TELEMETRY ??= '1'; },
   parquetWasmLimitMb: (): number | null => {
     const v = str('CONSTELLATE_PARQUET_WASM_LIMIT_MB');
     const n = v === null ? NaN : Number(v);

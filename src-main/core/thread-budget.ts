@@ -42,7 +42,7 @@ function state(): Shared {
     shared = { budget: wd.budget, held: Array.isArray(wd.held) ? wd.held.filter((h): h is Int32Array => h instanceof Int32Array) : [] };
   } else {
     // the process's environment (a worker's process.env is its own copy, ORT reads the process's)
-    if (isMainThread) process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    if (isMainThread) config.disableOrtTelemetry();
     const budget = new Int32Array(new SharedArrayBuffer(WORDS * 4));
     budget[LIMIT] = threadBudget();
     shared = { budget, held: [] };
