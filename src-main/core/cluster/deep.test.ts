@@ -129,20 +129,20 @@ describe('deep clustering on Fashion-MNIST (2,000 rows)', () => {
     expect(p.record.nInit).toBeUndefined();
   }, 120_000);
 
-  it('ae,umap:N trains its autoencoder at a constant learning rate and reads its codes with 20 neighbours; ae + k-means and ae:H,umap:N stay as they were', async () => {
+  it('ae,umap:N trains its autoencoder at a constant learning rate on batches of 64 and reads its codes with 20 neighbours; ae + k-means and ae:H,umap:N stay as they were', async () => {
     const m = 300, Xs = X.slice(0, m * d), ys = labels.slice(0, m);
     // no explicit epochs: the planned regimen (an explicit count trains at a constant rate on every path)
     const base = { algo: 'ward' as const, k: 10, seed: 0, samples: 0, minUpdates: 2 };
     const steps = (r: Awaited<ReturnType<typeof runClustering>>) => (r.record.reduce as { steps: Array<Record<string, unknown>> }).steps;
     const chain = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, reduce: 'ae,umap:5' });
-    expect(steps(chain)[0]).toMatchObject({ method: 'ae', recipe: 'literature', schedule: 'constant' });
+    expect(steps(chain)[0]).toMatchObject({ method: 'ae', recipe: 'literature', schedule: 'constant', batchSize: 64 });
     expect(steps(chain)[0].noise).toBeUndefined();
     expect(steps(chain)[1]).toMatchObject({ method: 'umap', dims: 5, nNeighbors: 20, minDist: 0, metric: 'cosine' });
     const tutorial = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, reduce: 'ae:8,umap:5' });
     expect(steps(tutorial)[0]).toMatchObject({ method: 'ae', recipe: 'tutorial' });
     expect(steps(tutorial)[1]).toMatchObject({ method: 'umap', nNeighbors: 30 });
     const km = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, algo: 'kmeans', reduce: 'ae' });
-    expect(steps(km)[0]).toMatchObject({ method: 'ae', recipe: 'literature', schedule: 'cosine' });
+    expect(steps(km)[0]).toMatchObject({ method: 'ae', recipe: 'literature', schedule: 'cosine', batchSize: 256 });
     // the plain path's UMAP on the rows keeps its 30 neighbours
     const plain = await runClustering({ X: Xs, n: m, d, labelsTrue: ys }, { ...base, reduce: 'umap:5' });
     expect(plain.record.reduce).toMatchObject({ method: 'umap', nNeighbors: 30 });
