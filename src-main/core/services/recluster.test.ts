@@ -4,17 +4,17 @@
  * user names four of six clusters and moves three quarters of each group into its cluster; once `learn` uses a metric,
  * the undecided members of the unnamed clusters move to the named group the learned metric gives them.
  */
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppApi } from '../../common/api.ts';
 import { checkedApi } from '../../common/dispatch.ts';
-import { createRng } from '../../algo/rng.ts';
 import { writeNpy } from '../npy-file.ts';
 import { CoreService } from '../service.ts';
 import { runItemStates } from '../curation/item-states.ts';
-import { REPO_ROOT, sharedPath, tempDir } from '../../testing/fixtures.ts';
+import { REPO_ROOT, tempDir } from '../../testing/fixtures.ts';
+import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
 
 const D = 24, G = 4, PER = 40, K = 6;
 
@@ -33,26 +33,8 @@ describe('recluster: the undecided items moved in the learned metric', () => {
   const states = async () => new Map([...runItemStates(svc.lib.db, runId).decided].map(([it, d]) => [it, d.how]));
 
   beforeAll(async () => {
-    const folders = readdirSync(sharedPath('data/photos-flowers')).filter((f) => !f.includes('.')).sort().slice(0, G);
-    const paths: string[] = [];
-    folders.forEach((folder, g) => {
-      mkdirSync(join(tmp.dir, 'photos', `f${g}`), { recursive: true });
-      for (const f of readdirSync(sharedPath('data/photos-flowers', folder)).filter((x) => x.endsWith('.jpg')).sort().slice(0, PER)) {
-        copyFileSync(sharedPath('data/photos-flowers', folder, f), join(tmp.dir, 'photos', `f${g}`, f));
-        paths.push(join(tmp.dir, 'photos', `f${g}`, f));
-      }
-    });
-    svc = CoreService.open(lib);
-    api = checkedApi(svc);
-    const [root] = await api.addRoots({ paths: [join(tmp.dir, 'photos')] });
-    await api.waitJob({ id: (await api.scan({ rootIds: [root.id] })).id });
-    const rng = createRng(7);
-    const centers = Array.from({ length: G }, () => Array.from({ length: 4 }, () => rng.normal()));
-    const X = new Float32Array(paths.length * D);
-    paths.forEach((_, i) => {
-      const g = Math.floor(i / PER);
-      for (let t = 0; t < D; t++) X[i * D + t] = t < 4 ? centers[g][t] + rng.normal() * 0.3 : rng.normal() * 2.5 + 1;
-    });
+    let paths: string[], X: Float32Array;
+    ({ svc, api, paths, X } = await nuisancePhotos(tmp.dir, lib, { G, PER, D }));
     writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
     writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
     await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
