@@ -39,7 +39,7 @@ describe('learn (CLI)', () => {
   it('learn --json prints {model, pairs, heldOut, before, after} (+ version, dims, seconds, used); a missing run exits non-zero', () => {
     const r = cli(['learn', '--run', String(runId), ...L, '--json']);
     expect(r.code).toBe(0);
-    expect(Object.keys(r.json).sort()).toEqual(['after', 'before', 'dims', 'heldOut', 'model', 'pairs', 'runId', 'seconds', 'used', 'version']);
+    expect(Object.keys(r.json).sort()).toEqual(['after', 'before', 'dims', 'heldOut', 'model', 'offerMargin', 'pairs', 'runId', 'seconds', 'used', 'version']);
     expect(r.json).toMatchObject({ runId, model: 'face', pairs: 5, version: 1 });
     const gone = cli(['learn', '--run', '999', ...L, '--json']);
     expect(gone.code).not.toBe(0);

@@ -36,10 +36,13 @@ export const itemStatesReportSchema = v.object({ runId: id(), decided: nint(), p
 /**
  * What `learn` trained: the model it is for, the decisions used (pairs), held out, held-out accuracy before/after
  * (null: none held out), the metric's version for the model (one more per training) and output dimension, and whether
- * the queues use it (only a metric better than the model's own cosine on the held-out decisions).
+ * the queues use it (only a metric better than the model's own cosine on at least 20 held-out decisions, by at least
+ * two of them), and the margin the run's queues now offer from (null: their own; learned from the offers the user
+ * confirmed and rejected: where fewer than half were right, the queues stop offering so close to another group).
  */
 export const learnReportSchema = v.object({
   runId: id(), model: text(), pairs: nint(), heldOut: nint(), before: nul(range(0, 1)), after: nul(range(0, 1)), version: id(), dims: id(), seconds: anyNum(), used: v.boolean(),
+  offerMargin: nul(anyNum()),
 });
 /**
  * What exportXmp wrote: photos with at least one named face, face regions written, sidecars created, updated and

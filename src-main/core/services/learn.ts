@@ -16,6 +16,8 @@ import { vecBlob, blobVec, getModel } from '../store/embeddings.ts';
 import type { LearnedMap } from '../curation/assign.ts';
 import { LEARNED_THRESHOLD } from '../curation/suggest.ts';
 import { decisionsOf } from '../learn/decisions.ts';
+import { offerFloor, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
+import { DEFAULT_MARGIN } from '../curation/assign.ts';
 import { runTask, toShared } from '../workers/pool.ts';
 import { DomainService, type ServiceContext } from './context.ts';
 
@@ -28,9 +30,17 @@ const RETRAIN_AFTER = 10;
 const QUIET_MS = 1500;
 const SEED = 1;
 
-/** Whether a metric is better than the model's own cosine on the decisions it held out. */
-export function usable(m: { before: number | null; after: number | null }): boolean {
-  return m.before !== null && m.after !== null && m.after > m.before;
+/**
+ * Held-out decisions a metric must be judged on before the queues use it, and how many more of them it must get right
+ * than the model's own cosine: on a handful (2 held out: 0.5 -> 1) a chance win passed, and the queues of a photo run
+ * then offered 3 wrong items for each right one (flowers: 0.81 decisions per photo against 0.55 without learning).
+ */
+export const MIN_HELD_OUT = 20;
+export const MIN_HELD_OUT_GAIN = 2;
+
+/** Whether a metric is better than the model's own cosine on the decisions it held out, by more than chance would give. */
+export function usable(m: { before: number | null; after: number | null; heldOut: number }): boolean {
+  return m.before !== null && m.after !== null && m.heldOut >= MIN_HELD_OUT && (m.after - m.before) * m.heldOut >= MIN_HELD_OUT_GAIN - 1e-9;
 }
 
 export class LearnService extends DomainService {
@@ -41,6 +51,10 @@ export class LearnService extends DomainService {
   /** per run: the decision count the last training saw */
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** per run: the latest offers of each group's queue (item -> its margin), what the user did with them, and the margin learned from that */
+  private offers = new Map<number, Map<number, Map<number, number>>>();
+  private outcomes = new Map<number, OfferOutcome[]>();
+  private floors = new Map<number, number>();
   /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
   private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
 
@@ -86,6 +100,36 @@ export class LearnService extends DomainService {
   metricVersion(model: string): number {
     const stamp = learnedMetricsRepo(this.lib.db).stamp(model);
     return stamp && stamp.modelRevision === (modelRevision(this.lib.db, model) ?? -1) && usable(stamp) ? stamp.version : 0;
+  }
+
+  /** A queue's offers as the user sees them (their margins, to learn from what is confirmed and rejected of them). */
+  noteOffers(runId: number, cluster: number, offered: ReadonlyArray<{ item: number; margin: number | null }>): void {
+    let byCluster = this.offers.get(runId);
+    if (!byCluster) { byCluster = new Map(); this.offers.set(runId, byCluster); }
+    byCluster.set(cluster, new Map(offered.filter((s) => s.margin !== null).map((s) => [s.item, s.margin!] as const)));
+  }
+
+  /** Offers of a group's latest queue confirmed (accepted) or rejected: each one an outcome at its margin. */
+  noteOutcome(runId: number, cluster: number, items: readonly number[], accepted: boolean): void {
+    const last = this.offers.get(runId)?.get(cluster);
+    if (!last) return;
+    let log = this.outcomes.get(runId);
+    if (!log) { log = []; this.outcomes.set(runId, log); }
+    for (const it of new Set(items)) {
+      const m = last.get(it);
+      if (m === undefined) continue;
+      log.push({ margin: m, accepted });
+      last.delete(it);
+    }
+  }
+
+  /**
+   * The margin a run's queues offer from, once learning has seen how its offers fared (undefined: the queue's own).
+   * Never below the queues' own: it only holds back offers the user would mostly reject.
+   */
+  offerMargin(runId: number): number | undefined {
+    const f = this.floors.get(runId);
+    return f !== undefined && f > DEFAULT_MARGIN ? f : undefined;
   }
 
   /** The model's vectors through its learned metric for a map, when the queues use that metric (null: the model's own). */
@@ -152,6 +196,9 @@ export class LearnService extends DomainService {
         pairs: r.pairs, heldOut: r.heldOut, before: r.before, after: r.after, modelRevision: m.revision, createdAt: Date.now(),
       });
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
+      // the margin the run's queues offer from, from what was confirmed and rejected of their offers so far
+      const floor = offerFloor(this.outcomes.get(runId) ?? []);
+      if (floor === null) this.floors.delete(runId); else this.floors.set(runId, floor);
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
       // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once
@@ -159,7 +206,7 @@ export class LearnService extends DomainService {
       const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
       const report: LearnReport = {
         runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
-        seconds: Math.round((performance.now() - t0) / 10) / 100, used: usable(r),
+        seconds: Math.round((performance.now() - t0) / 10) / 100, used: usable(r), offerMargin: this.offerMargin(runId) ?? null,
       };
       this.emit({ type: 'run', runId });
       return report;

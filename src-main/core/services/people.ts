@@ -132,7 +132,10 @@ export class PeopleService extends DomainService {
     const runId = o.runId;
     getRun(this.lib.db, runId);
     const idx = await this.suggestionIndex(runId);
-    return suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin });
+    // the margin learned from what the user did with this run's offers, unless one is given
+    const report = await suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin ?? this.learned.offerMargin(runId) });
+    this.learned.noteOffers(runId, o.cluster, report.suggestions);
+    return report;
   }
 
   async suggestPerson(o: RunRef & { item: number; threshold?: number; margin?: number }): Promise<PersonSuggestion> {
@@ -147,11 +150,15 @@ export class PeopleService extends DomainService {
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
-    return this.edit(runId, { type: 'confirm', cluster: cluster, items });
+    const r = await this.edit(runId, { type: 'confirm', cluster: cluster, items });
+    this.learned.noteOutcome(runId, cluster, items, true);
+    return r;
   }
 
   async rejectSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
-    return this.edit(runId, { type: 'reject-suggestions', cluster: cluster, items });
+    const r = await this.edit(runId, { type: 'reject-suggestions', cluster: cluster, items });
+    this.learned.noteOutcome(runId, cluster, items, false);
+    return r;
   }
 
   async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {

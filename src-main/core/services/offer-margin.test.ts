@@ -1,0 +1,112 @@
+/**
+ * Queues that learn from what the user does with their offers: `learn` fits how often offers at each margin were
+ * confirmed, and the run's queues stop offering where fewer than half were right (a reject costs the user as much as a
+ * right offer saves). A session that never learns keeps its queues as they are; a margin given by the caller wins;
+ * a metric judged on a handful of held-out decisions is not used, however well it did on them.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppApi } from '../../common/api.ts';
+import { writeNpy } from '../npy-file.ts';
+import { tempDir } from '../../testing/fixtures.ts';
+import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
+import { CoreService } from '../service.ts';
+import { checkedApi } from '../../common/dispatch.ts';
+import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
+import { MIN_HELD_OUT, usable } from './learn.ts';
+
+const D = 24, G = 4, PER = 40;
+
+describe('the queues\' margin learned from confirmed and rejected offers', () => {
+  const tmp = tempDir('constellate-offer-margin-');
+  const lib = join(tmp.dir, 'offers.constellate');
+  let svc: CoreService;
+  let api: AppApi;
+  let runId = 0;
+  let clusters: number[] = [];
+
+  beforeAll(async () => {
+    let paths: string[], X: Float32Array;
+    ({ svc, api, paths, X } = await nuisancePhotos(tmp.dir, lib, { G, PER, D }));
+    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
+    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
+    await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
+    const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: 8, seed: 1 } })).id });
+    expect(job.state).toBe('done');
+    runId = (await api.listRuns())[0].id;
+    clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+    // every cluster named (a person names them all first): each queue offers the other clusters' members
+    for (const [i, c] of clusters.entries()) await api.editRun({ runId, op: { type: 'rename', cluster: c, name: `g${i}` } });
+  });
+  afterAll(async () => { await svc?.close(); tmp.cleanup(); });
+
+  it('the gate: a metric better on fewer than 20 held-out decisions, or by one decision only, is not used', () => {
+    expect(usable({ before: 0.5, after: 1, heldOut: 2 })).toBe(false);
+    expect(usable({ before: 0.75, after: 0.8333, heldOut: 12 })).toBe(false);
+    expect(usable({ before: 0.8, after: 0.85, heldOut: MIN_HELD_OUT })).toBe(false);
+    expect(usable({ before: 0.8, after: 0.9, heldOut: MIN_HELD_OUT })).toBe(true);
+    expect(usable({ before: null, after: 0.9, heldOut: 40 })).toBe(false);
+  });
+
+  /** what the user did with the offers so far, at the margins they were offered at */
+  const outcomes: OfferOutcome[] = [];
+
+  it('offers mostly rejected: after learn the queue offers only above the margins rejected; a given margin still wins', async () => {
+    // the user looks at wide queues (every margin) of the first named groups and rejects what they offer
+    const seen: number[] = [];
+    for (const c of clusters.slice(0, 4)) {
+      const wide = await api.getSuggestions({ runId, cluster: c, limit: 30, margin: 0 });
+      if (!wide.suggestions.length) continue;
+      for (const s of wide.suggestions) if (s.margin !== null) { seen.push(s.margin); outcomes.push({ margin: s.margin, accepted: false }); }
+      await api.rejectSuggestions({ runId, cluster: c, items: wide.suggestions.map((s) => s.item) });
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(OFFER_FLOOR_MIN_OUTCOMES);
+    // before learning: the queue's own margin
+    expect((await api.getSuggestions({ runId, cluster: clusters[5], limit: 30 })).margin).toBe(0.05);
+    const r = await api.learn({ runId });
+    expect(r.used).toBe(false);
+    expect(r.offerMargin).not.toBeNull();
+    expect(r.offerMargin!).toBeGreaterThan(Math.max(...seen));
+    // every queue of the run now offers from there (the report says so), nothing closer
+    for (const c of clusters) {
+      const q = await api.getSuggestions({ runId, cluster: c, limit: 50 });
+      expect(q.margin).toBe(r.offerMargin);
+      for (const s of q.suggestions) if (s.margin !== null) expect(s.margin).toBeGreaterThanOrEqual(r.offerMargin!);
+    }
+    // a margin given by the caller is used as given
+    const given = await api.getSuggestions({ runId, cluster: clusters[5], limit: 50, margin: 0 });
+    expect(given.margin).toBe(0);
+    expect(given.suggestions.length).toBeGreaterThan(0);
+  });
+
+  it('confirmed offers count as the rejected ones do: the margin is the one fitted to all of them; decided items are not offered again', async () => {
+    const got: number[] = [];
+    for (const c of clusters.slice(4)) {
+      const wide = await api.getSuggestions({ runId, cluster: c, limit: 40, margin: 0 });
+      const items = wide.suggestions.map((s) => s.item).filter((it) => !got.includes(it));
+      if (!items.length) continue;
+      for (const s of wide.suggestions) if (items.includes(s.item) && s.margin !== null) outcomes.push({ margin: s.margin, accepted: true });
+      await api.confirmSuggestions({ runId, cluster: c, items });
+      got.push(...items);
+    }
+    expect(got.length).toBeGreaterThanOrEqual(OFFER_FLOOR_MIN_OUTCOMES);
+    const r = await api.learn({ runId });
+    const want = offerFloor(outcomes);
+    expect(r.offerMargin).toBe(want !== null && want > 0.05 ? want : null);
+    expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(r.offerMargin ?? 0.05);
+    // items confirmed are not offered to their group again at any margin
+    for (const c of clusters.slice(4)) {
+      const again = await api.getSuggestions({ runId, cluster: c, limit: 200, margin: 0 });
+      const mine = new Set((await api.getClusterMembers({ runId, cluster: c, offset: 0, limit: 1000 })).items.map((m) => m.item));
+      for (const s of again.suggestions) expect(mine.has(s.item)).toBe(false);
+    }
+  });
+
+  it('a library opened again starts from the queues\' own margin (what the user did is kept by the session that saw it)', async () => {
+    await svc.close();
+    svc = CoreService.open(lib);
+    api = checkedApi(svc);
+    expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(0.05);
+  });
+});
