@@ -10,6 +10,8 @@
  *   `learn` whose metric the queues use is followed by the edit 'recluster' before the oracle gets its answer: the
  *   bench relays the oracle's calls to serve and adds that edit; what it moved is counted in `reclustered`)
  * SET: flowers | orl-photo | cifar2000 | c1[:N] (the c1 matrix imported as embeddings of N made-up items, default 3000)
+ *      | fashion[:N] (Fashion-MNIST's raw pixels the same way: a linear probe tells its classes apart far better than
+ *        its clustering does) | npy:X.npy:Y.npy[:N] (any float32 matrix with int32 labels, e.g. to calibrate on)
  *      | london-face | orl-face (face runs: --model face, the people preset)
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -63,11 +65,15 @@ async function build(set: string, dir: string): Promise<{ lib: string; runId: nu
     const r = cli(lib, photoRun);
     return { lib, runId: r.runId as number, cluster: photoRun };
   }
-  if (set.startsWith('c1')) {
-    // N rows of the c1 matrix (the first N of a seeded shuffle) as embeddings of made-up items: tiny distinct images
+  if (set.startsWith('c1') || set.startsWith('fashion') || set.startsWith('npy:')) {
+    // N rows of a labeled matrix (the first N of a seeded shuffle) as embeddings of made-up items: tiny distinct images
     // under names that say nothing; the truth goes to the oracle as a map (ORACLE_TRUTH)
-    const N = Number(set.split(':')[1] ?? 3000);
-    const X = readNpy(join(data, 'matrices/c1_18969x512_X.npy')), y = readNpy(join(data, 'matrices/c1_18969x512_y.npy'));
+    const parts = set.split(':');
+    const [xPath, yPath, nArg] = set.startsWith('npy:') ? [resolve(parts[1]!), resolve(parts[2]!), parts[3]]
+      : set.startsWith('fashion') ? [join(data, 'matrices/fashion_t10k_784_X.npy'), join(data, 'matrices/fashion_t10k_784_y.npy'), parts[1]]
+        : [join(data, 'matrices/c1_18969x512_X.npy'), join(data, 'matrices/c1_18969x512_y.npy'), parts[1]];
+    const N = Number(nArg ?? 3000);
+    const X = readNpy(xPath), y = readNpy(yPath);
     const n = y.shape[0], d = X.shape[1];
     const order = Array.from({ length: n }, (_, i) => i);
     let s = 12345;
@@ -87,8 +93,9 @@ async function build(set: string, dir: string): Promise<{ lib: string; runId: nu
     pick.forEach((r, t) => { Xs.set((X.data as Float32Array).subarray(r * d, (r + 1) * d), t * d); truth[paths[t]] = `g${(y.data as Int32Array)[r]}`; });
     writeNpy(join(dir, 'X.npy'), Xs, [N, d]);
     writeFileSync(join(dir, 'ids.csv'), 'path\n' + paths.map((p) => `"${p}"`).join('\n') + '\n');
-    cli(lib, ['import-embeddings', join(dir, 'X.npy'), '--ids', join(dir, 'ids.csv'), '--model', 'c1']);
-    const run = ['cluster', '--model', 'c1', '--preset', 'objects'];
+    const model = set.startsWith('c1') ? 'c1' : 'matrix';
+    cli(lib, ['import-embeddings', join(dir, 'X.npy'), '--ids', join(dir, 'ids.csv'), '--model', model]);
+    const run = ['cluster', '--model', model, '--preset', 'objects'];
     const r = cli(lib, run);
     const tf = join(dir, 'truth.json');
     writeFileSync(tf, JSON.stringify(truth));

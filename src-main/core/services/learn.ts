@@ -16,7 +16,7 @@ import { vecBlob, blobVec, getModel } from '../store/embeddings.ts';
 import type { LearnedMap } from '../curation/assign.ts';
 import { LEARNED_THRESHOLD } from '../curation/suggest.ts';
 import { decisionsOf } from '../learn/decisions.ts';
-import { offerFloor, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
+import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
 import { DEFAULT_MARGIN } from '../curation/assign.ts';
 import { runTask, toShared } from '../workers/pool.ts';
 import { DomainService, type ServiceContext } from './context.ts';
@@ -29,6 +29,14 @@ const RETRAIN_AFTER = 10;
 /** Quiet time after the last edit before a background retraining starts. */
 const QUIET_MS = 1500;
 const SEED = 1;
+/** Offers per queue in a learned metric until enough of them were judged to learn its margin (MNIST digits, 10 groups: its first round offered 126, 29 right). */
+export const EXPLORE_OFFERS = 5;
+/**
+ * The share of a queue's offers that must be right where it offers: a right offer saves a move and a wrong one costs a
+ * reject, and each batch costs a confirm and a reject besides, so one half is not enough (calibrated on MNIST half A,
+ * 2,000 digits, and flowers: 0.5 -> 0.235 and 0.52 decisions per item, 0.6 -> 0.2035 and 0.52, 2/3 -> 0.2025 and 0.52).
+ */
+export const OFFER_ACCEPT_RATE = 2 / 3;
 
 /**
  * Held-out decisions a metric must be judged on before the queues use it, and how many more of them it must get right
@@ -51,10 +59,14 @@ export class LearnService extends DomainService {
   /** per run: the decision count the last training saw */
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
-  /** per run: the latest offers of each group's queue (item -> its margin), what the user did with them, and the margin learned from that */
-  private offers = new Map<number, Map<number, Map<number, number>>>();
-  private outcomes = new Map<number, OfferOutcome[]>();
-  private floors = new Map<number, number>();
+  /**
+   * per run: the latest offers of each group's queue (item -> its margin, and whether a learned metric made it), what
+   * the user did with them, and the margins learned from that: one for offers in the model's own metric, one for
+   * offers in a learned metric (margins of the two are not on one scale; the learned ones of successive trainings are)
+   */
+  private offers = new Map<number, Map<number, Map<number, { margin: number; learned: boolean }>>>();
+  private outcomes = new Map<number, Array<OfferOutcome & { learned: boolean }>>();
+  private floors = new Map<number, { model: number | null; learned: number | null; learnedOutcomes: number }>();
   /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
   private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
 
@@ -103,10 +115,10 @@ export class LearnService extends DomainService {
   }
 
   /** A queue's offers as the user sees them (their margins, to learn from what is confirmed and rejected of them). */
-  noteOffers(runId: number, cluster: number, offered: ReadonlyArray<{ item: number; margin: number | null }>): void {
+  noteOffers(runId: number, cluster: number, learned: boolean, offered: ReadonlyArray<{ item: number; margin: number | null }>): void {
     let byCluster = this.offers.get(runId);
     if (!byCluster) { byCluster = new Map(); this.offers.set(runId, byCluster); }
-    byCluster.set(cluster, new Map(offered.filter((s) => s.margin !== null).map((s) => [s.item, s.margin!] as const)));
+    byCluster.set(cluster, new Map(offered.filter((s) => s.margin !== null).map((s) => [s.item, { margin: s.margin!, learned }] as const)));
   }
 
   /** Offers of a group's latest queue confirmed (accepted) or rejected: each one an outcome at its margin. */
@@ -116,20 +128,24 @@ export class LearnService extends DomainService {
     let log = this.outcomes.get(runId);
     if (!log) { log = []; this.outcomes.set(runId, log); }
     for (const it of new Set(items)) {
-      const m = last.get(it);
-      if (m === undefined) continue;
-      log.push({ margin: m, accepted });
+      const o = last.get(it);
+      if (o === undefined) continue;
+      log.push({ margin: o.margin, accepted, learned: o.learned });
       last.delete(it);
     }
   }
 
   /**
-   * The margin a run's queues offer from, once learning has seen how its offers fared (undefined: the queue's own).
-   * Never below the queues' own: it only holds back offers the user would mostly reject.
+   * How a run's queues offer once learning has seen how their offers fared (empty: as they would anyway): from which
+   * margin (never below the queues' own: it only holds back offers the user would mostly reject), and, in a learned
+   * metric whose offers nobody has judged yet, at most EXPLORE_OFFERS per queue (its margins are on a scale of their own).
    */
-  offerMargin(runId: number): number | undefined {
+  offerTuning(runId: number, learned: boolean): { margin?: number; cap?: number } {
     const f = this.floors.get(runId);
-    return f !== undefined && f > DEFAULT_MARGIN ? f : undefined;
+    if (!f) return {};
+    if (learned && f.learnedOutcomes < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };
+    const m = learned ? f.learned : f.model;
+    return m !== null && m > DEFAULT_MARGIN ? { margin: m } : {};
   }
 
   /** The model's vectors through its learned metric for a map, when the queues use that metric (null: the model's own). */
@@ -196,9 +212,10 @@ export class LearnService extends DomainService {
         pairs: r.pairs, heldOut: r.heldOut, before: r.before, after: r.after, modelRevision: m.revision, createdAt: Date.now(),
       });
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
-      // the margin the run's queues offer from, from what was confirmed and rejected of their offers so far
-      const floor = offerFloor(this.outcomes.get(runId) ?? []);
-      if (floor === null) this.floors.delete(runId); else this.floors.set(runId, floor);
+      // the margins the run's queues offer from, from what was confirmed and rejected of their offers so far
+      const log = this.outcomes.get(runId) ?? [];
+      const inLearned = log.filter((o) => o.learned);
+      this.floors.set(runId, { model: offerFloor(log.filter((o) => !o.learned), { rate: OFFER_ACCEPT_RATE }), learned: offerFloor(inLearned, { rate: OFFER_ACCEPT_RATE }), learnedOutcomes: inLearned.length });
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
       // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once
@@ -206,7 +223,7 @@ export class LearnService extends DomainService {
       const r4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
       const report: LearnReport = {
         runId, model: run.model, pairs: r.pairs, heldOut: r.heldOut, before: r4(r.before), after: r4(r.after), version, dims: r.k,
-        seconds: Math.round((performance.now() - t0) / 10) / 100, used: usable(r), offerMargin: this.offerMargin(runId) ?? null,
+        seconds: Math.round((performance.now() - t0) / 10) / 100, used: usable(r), offerMargin: this.offerTuning(runId, usable(r)).margin ?? null,
       };
       this.emit({ type: 'run', runId });
       return report;

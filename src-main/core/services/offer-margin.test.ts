@@ -14,7 +14,7 @@ import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
 import { CoreService } from '../service.ts';
 import { checkedApi } from '../../common/dispatch.ts';
 import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
-import { MIN_HELD_OUT, usable } from './learn.ts';
+import { MIN_HELD_OUT, OFFER_ACCEPT_RATE, usable } from './learn.ts';
 
 const D = 24, G = 4, PER = 40;
 
@@ -92,7 +92,8 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     }
     expect(got.length).toBeGreaterThanOrEqual(OFFER_FLOOR_MIN_OUTCOMES);
     const r = await api.learn({ runId });
-    const want = offerFloor(outcomes);
+    expect(r.used).toBe(false);
+    const want = offerFloor(outcomes, { rate: OFFER_ACCEPT_RATE });
     expect(r.offerMargin).toBe(want !== null && want > 0.05 ? want : null);
     expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(r.offerMargin ?? 0.05);
     // items confirmed are not offered to their group again at any margin

@@ -132,9 +132,12 @@ export class PeopleService extends DomainService {
     const runId = o.runId;
     getRun(this.lib.db, runId);
     const idx = await this.suggestionIndex(runId);
-    // the margin learned from what the user did with this run's offers, unless one is given
-    const report = await suggest(this.lib.db, idx, o.cluster, { limit: o.limit, threshold: o.threshold, margin: o.margin ?? this.learned.offerMargin(runId) });
-    this.learned.noteOffers(runId, o.cluster, report.suggestions);
+    // the margin learned from what the user did with this run's offers (and a few offers only where none was judged
+    // yet in a learned metric), unless a margin is given
+    const tune = o.margin === undefined ? this.learned.offerTuning(runId, idx.learned > 0) : {};
+    const limit = tune.cap !== undefined ? Math.min(o.limit ?? 50, tune.cap) : o.limit;
+    const report = await suggest(this.lib.db, idx, o.cluster, { limit, threshold: o.threshold, margin: o.margin ?? tune.margin });
+    this.learned.noteOffers(runId, o.cluster, idx.learned > 0, report.suggestions);
     return report;
   }
 
