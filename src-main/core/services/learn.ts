@@ -29,7 +29,7 @@ const RETRAIN_AFTER = 10;
 /** Quiet time after the last edit before a background retraining starts. */
 const QUIET_MS = 1500;
 const SEED = 1;
-/** Offers per queue in a learned metric until enough of them were judged to learn its margin (MNIST digits, 10 groups: its first round offered 126, 29 right). */
+/** Offers per queue until enough of those in its metric were judged to learn a margin (MNIST digits, 10 groups: the first round in a learned metric offered 126, 29 right). */
 export const EXPLORE_OFFERS = 5;
 /**
  * The share of a queue's offers that must be right where it offers: a right offer saves a move and a wrong one costs a
@@ -66,7 +66,7 @@ export class LearnService extends DomainService {
    */
   private offers = new Map<number, Map<number, Map<number, { margin: number; learned: boolean }>>>();
   private outcomes = new Map<number, Array<OfferOutcome & { learned: boolean }>>();
-  private floors = new Map<number, { model: number | null; learned: number | null; learnedOutcomes: number }>();
+  private floors = new Map<number, { model: number | null; learned: number | null; modelOutcomes: number; learnedOutcomes: number }>();
   /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
   private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
 
@@ -136,14 +136,15 @@ export class LearnService extends DomainService {
   }
 
   /**
-   * How a run's queues offer once learning has seen how their offers fared (empty: as they would anyway): from which
-   * margin (never below the queues' own: it only holds back offers the user would mostly reject), and, in a learned
-   * metric whose offers nobody has judged yet, at most EXPLORE_OFFERS per queue (its margins are on a scale of their own).
+   * How a run's queues offer once learning has run for it (empty: as they would anyway): while fewer than 8 of the
+   * offers made in the metric the queue uses (the model's own, or a learned one: their margins are not on one scale)
+   * were judged, at most EXPLORE_OFFERS per queue, the best first, to learn from; then from the margin where two in
+   * three were right (never below the queues' own: it only holds back offers the user would mostly reject).
    */
   offerTuning(runId: number, learned: boolean): { margin?: number; cap?: number } {
     const f = this.floors.get(runId);
     if (!f) return {};
-    if (learned && f.learnedOutcomes < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };
+    if ((learned ? f.learnedOutcomes : f.modelOutcomes) < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };
     const m = learned ? f.learned : f.model;
     return m !== null && m > DEFAULT_MARGIN ? { margin: m } : {};
   }
@@ -214,8 +215,11 @@ export class LearnService extends DomainService {
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
       // the margins the run's queues offer from, from what was confirmed and rejected of their offers so far
       const log = this.outcomes.get(runId) ?? [];
-      const inLearned = log.filter((o) => o.learned);
-      this.floors.set(runId, { model: offerFloor(log.filter((o) => !o.learned), { rate: OFFER_ACCEPT_RATE }), learned: offerFloor(inLearned, { rate: OFFER_ACCEPT_RATE }), learnedOutcomes: inLearned.length });
+      const inLearned = log.filter((o) => o.learned), inModel = log.filter((o) => !o.learned);
+      this.floors.set(runId, {
+        model: offerFloor(inModel, { rate: OFFER_ACCEPT_RATE }), learned: offerFloor(inLearned, { rate: OFFER_ACCEPT_RATE }),
+        modelOutcomes: inModel.length, learnedOutcomes: inLearned.length,
+      });
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
       // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once

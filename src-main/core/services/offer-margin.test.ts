@@ -14,7 +14,7 @@ import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
 import { CoreService } from '../service.ts';
 import { checkedApi } from '../../common/dispatch.ts';
 import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
-import { MIN_HELD_OUT, OFFER_ACCEPT_RATE, usable } from './learn.ts';
+import { EXPLORE_OFFERS, MIN_HELD_OUT, OFFER_ACCEPT_RATE, usable } from './learn.ts';
 
 const D = 24, G = 4, PER = 40;
 
@@ -47,6 +47,22 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     expect(usable({ before: 0.8, after: 0.85, heldOut: MIN_HELD_OUT })).toBe(false);
     expect(usable({ before: 0.8, after: 0.9, heldOut: MIN_HELD_OUT })).toBe(true);
     expect(usable({ before: null, after: 0.9, heldOut: 40 })).toBe(false);
+  });
+
+  it('once the session learns, a queue whose offers nobody judged yet offers its best few only (a session that never learned: as many as asked)', async () => {
+    // the group whose queue offers the most (the offers follow the clustering, which follows the scan's order)
+    const sizes = await Promise.all(clusters.map(async (c) => ({ c, n: (await api.getSuggestions({ runId, cluster: c, limit: 50, threshold: -1 })).suggestions.length })));
+    const c = sizes.sort((a, b) => b.n - a.n)[0]!.c;
+    const before = await api.getSuggestions({ runId, cluster: c, limit: 50, threshold: -1 });
+    expect(before.suggestions.length).toBeGreaterThan(EXPLORE_OFFERS);
+    const r = await api.learn({ runId });
+    expect(r.offerMargin).toBeNull();
+    const after = await api.getSuggestions({ runId, cluster: c, limit: 50, threshold: -1 });
+    expect(after.margin).toBe(0.05);
+    expect(after.suggestions.map((s) => s.item)).toEqual(before.suggestions.slice(0, EXPLORE_OFFERS).map((s) => s.item));
+    // a margin given: the queue as asked
+    const given = await api.getSuggestions({ runId, cluster: c, limit: 50, threshold: -1, margin: 0.05 });
+    expect(given.suggestions.map((s) => s.item)).toEqual(before.suggestions.map((s) => s.item));
   });
 
   /** what the user did with the offers so far, at the margins they were offered at */
