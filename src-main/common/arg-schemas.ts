@@ -106,13 +106,16 @@ export const importRunOptionsSchema = v.strictObject({ file: text(), model: text
 
 export const peopleQuerySchema = v.strictObject({ runId: id(), search: opt(v.pipe(v.string(), v.maxLength(200))), sort: opt(picklist(PEOPLE_SORTS)), includeHidden: opt(v.boolean()) });
 
+/** A queue's default margin over the second-best group (learning may raise it for a run: `learn`'s offerMargin). */
+export const DEFAULT_QUEUE_MARGIN = 0.05;
+
 export const suggestionQuerySchema = v.strictObject({
   runId: id(), cluster: clusterRef(),
   /** suggestions returned (default 50, at most 1000) */
   limit: opt(v.pipe(int(1), v.maxValue(1000))),
   /** at least this similarity (default: the model's identity threshold; never lower) */
   threshold: opt(range(-1, 1)),
-  /** over the second-best person (default 0.05) */
+  /** over the second-best person (default DEFAULT_QUEUE_MARGIN, or the run's learned offer margin) */
   margin: opt(range(0, 2)),
 });
 

@@ -5,6 +5,7 @@
  * items' vectors and each group's centroid and prototypes (its stored top and tail samples), so the cost grows with
  * the new items, not with the library. The scoring runs in a worker (./people-tasks.ts) on the vectors in shared memory.
  */
+import { DEFAULT_QUEUE_MARGIN } from '../../common/arg-schemas.ts';
 import type { AssignReport } from '../../common/types.ts';
 import { getRun } from '../store/runs.ts';
 import { AppError } from '../../common/errors.ts';
@@ -69,7 +70,7 @@ function putVec(out: Float32Array, i: number, b: Buffer, d: number, name: string
   new Uint8Array(out.buffer, out.byteOffset + i * d * 4, d * 4).set(b);
 }
 
-export const DEFAULT_MARGIN = 0.05;
+export const DEFAULT_MARGIN = DEFAULT_QUEUE_MARGIN;
 /** Members placed explicitly by the user added to a group's prototypes in a learned metric, the latest first. */
 const EXPLICIT_PROTOTYPES = 24;
 

@@ -73,7 +73,11 @@ export class LearnService extends DomainService {
   /** `ready`: what must be done before learn answers (the run's suggestion index made again in the new metric, so a queue answers at once) */
   constructor(ctx: ServiceContext, private readonly ready: (runId: number) => Promise<unknown> = async () => undefined) {
     super(ctx);
-    ctx.onRunEdited((runId) => this.edited(runId));
+    ctx.onRunEdited((runId, _clusters, e) => {
+      // offers confirmed or rejected (the Label view's Enter, the API's confirm/rejectSuggestions): outcomes at their margins
+      if (e?.action === 'edit' && (e.op.type === 'confirm' || e.op.type === 'reject-suggestions')) this.noteOutcome(runId, e.op.cluster, e.op.items, e.op.type === 'confirm');
+      this.edited(runId);
+    });
   }
 
   async learn({ runId }: RunRef): Promise<LearnReport> {

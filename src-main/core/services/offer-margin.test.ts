@@ -75,7 +75,10 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
       const wide = await api.getSuggestions({ runId, cluster: c, limit: 30, margin: 0 });
       if (!wide.suggestions.length) continue;
       for (const s of wide.suggestions) if (s.margin !== null) { seen.push(s.margin); outcomes.push({ margin: s.margin, accepted: false }); }
-      await api.rejectSuggestions({ runId, cluster: c, items: wide.suggestions.map((s) => s.item) });
+      // through the API's rejectSuggestions, or the edit the Label view makes (Enter): both are outcomes
+      const items = wide.suggestions.map((s) => s.item);
+      if (c % 2) await api.rejectSuggestions({ runId, cluster: c, items });
+      else await api.editRun({ runId, op: { type: 'reject-suggestions', cluster: c, items } });
     }
     expect(seen.length).toBeGreaterThanOrEqual(OFFER_FLOOR_MIN_OUTCOMES);
     // before learning: the queue's own margin
@@ -103,7 +106,8 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
       const items = wide.suggestions.map((s) => s.item).filter((it) => !got.includes(it));
       if (!items.length) continue;
       for (const s of wide.suggestions) if (items.includes(s.item) && s.margin !== null) outcomes.push({ margin: s.margin, accepted: true });
-      await api.confirmSuggestions({ runId, cluster: c, items });
+      if (c % 2) await api.confirmSuggestions({ runId, cluster: c, items });
+      else await api.editRun({ runId, op: { type: 'confirm', cluster: c, items } });
       got.push(...items);
     }
     expect(got.length).toBeGreaterThanOrEqual(OFFER_FLOOR_MIN_OUTCOMES);

@@ -153,15 +153,11 @@ export class PeopleService extends DomainService {
   }
 
   async confirmSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
-    const r = await this.edit(runId, { type: 'confirm', cluster: cluster, items });
-    this.learned.noteOutcome(runId, cluster, items, true);
-    return r;
+    return this.edit(runId, { type: 'confirm', cluster: cluster, items });
   }
 
   async rejectSuggestions({ runId, cluster, items }: RunRef & { cluster: number; items: number[] }): Promise<EditResult> {
-    const r = await this.edit(runId, { type: 'reject-suggestions', cluster: cluster, items });
-    this.learned.noteOutcome(runId, cluster, items, false);
-    return r;
+    return this.edit(runId, { type: 'reject-suggestions', cluster: cluster, items });
   }
 
   async getMergeSuggestions({ runId, limit, threshold }: RunRef & { limit?: number; threshold?: number }): Promise<MergeSuggestionReport> {
