@@ -4,12 +4,13 @@
  * directions under strong nuisance ones (the embedding alone does not separate them; decisions must teach a metric).
  * The caller imports the rows it wants as the model's embeddings.
  */
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppApi } from '../common/api.ts';
 import { checkedApi } from '../common/dispatch.ts';
 import { createRng } from '../algo/rng.ts';
 import { CoreService } from '../core/service.ts';
+import { writeNpy } from '../core/npy-file.ts';
 import { sharedPath } from './fixtures.ts';
 
 export async function nuisancePhotos(dir: string, lib: string, o: { G: number; PER: number; D: number }): Promise<{ svc: CoreService; api: AppApi; paths: string[]; X: Float32Array }> {
@@ -35,4 +36,20 @@ export async function nuisancePhotos(dir: string, lib: string, o: { G: number; P
     for (let t = 0; t < D; t++) X[i * D + t] = t < 4 ? centers[g][t] + rng.normal() * 0.3 : rng.normal() * 2.5 + 1;
   });
   return { svc, api, paths, X };
+}
+
+/**
+ * The same set with every row imported as the model 'mine' and clustered by k-means (k clusters, seed 1): the run
+ * and its clusters, for the tests that decide on a run of it.
+ */
+export async function nuisanceRun(dir: string, lib: string, o: { G: number; PER: number; D: number; k: number }): Promise<{ svc: CoreService; api: AppApi; paths: string[]; X: Float32Array; runId: number; clusters: number[] }> {
+  const { svc, api, paths, X } = await nuisancePhotos(dir, lib, o);
+  writeNpy(join(dir, 'x.npy'), X, [paths.length, o.D]);
+  writeFileSync(join(dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
+  await api.importEmbeddings({ npy: join(dir, 'x.npy'), ids: join(dir, 'ids.csv'), model: 'mine' });
+  const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: o.k, seed: 1 } })).id });
+  if (job.state !== 'done') throw new Error(`clustering ended ${job.state}`);
+  const runId = (await api.listRuns())[0]!.id;
+  const clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+  return { svc, api, paths, X, runId, clusters };
 }

@@ -4,13 +4,11 @@
  * right offer saves). A session that never learns keeps its queues as they are; a margin given by the caller wins;
  * a metric judged on a handful of held-out decisions is not used, however well it did on them.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppApi } from '../../common/api.ts';
-import { writeNpy } from '../npy-file.ts';
 import { tempDir } from '../../testing/fixtures.ts';
-import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
+import { nuisanceRun } from '../../testing/nuisance-photos.ts';
 import { CoreService } from '../service.ts';
 import { checkedApi } from '../../common/dispatch.ts';
 import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
@@ -27,15 +25,7 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
   let clusters: number[] = [];
 
   beforeAll(async () => {
-    let paths: string[], X: Float32Array;
-    ({ svc, api, paths, X } = await nuisancePhotos(tmp.dir, lib, { G, PER, D }));
-    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
-    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
-    await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
-    const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: 8, seed: 1 } })).id });
-    expect(job.state).toBe('done');
-    runId = (await api.listRuns())[0].id;
-    clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+    ({ svc, api, runId, clusters } = await nuisanceRun(tmp.dir, lib, { G, PER, D, k: 8 }));
     // every cluster named (a person names them all first): each queue offers the other clusters' members
     for (const [i, c] of clusters.entries()) await api.editRun({ runId, op: { type: 'rename', cluster: c, name: `g${i}` } });
   });

@@ -4,17 +4,15 @@
  * user names four of six clusters and moves three quarters of each group into its cluster; once `learn` uses a metric,
  * the undecided members of the unnamed clusters move to the named group the learned metric gives them.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppApi } from '../../common/api.ts';
 import { checkedApi } from '../../common/dispatch.ts';
-import { writeNpy } from '../npy-file.ts';
 import { CoreService } from '../service.ts';
 import { runItemStates } from '../curation/item-states.ts';
 import { REPO_ROOT, tempDir } from '../../testing/fixtures.ts';
-import { nuisancePhotos } from '../../testing/nuisance-photos.ts';
+import { nuisanceRun } from '../../testing/nuisance-photos.ts';
 
 const D = 24, G = 4, PER = 40, K = 6;
 
@@ -33,15 +31,8 @@ describe('recluster: the undecided items moved in the learned metric', () => {
   const states = async () => new Map([...runItemStates(svc.lib.db, runId).decided].map(([it, d]) => [it, d.how]));
 
   beforeAll(async () => {
-    let paths: string[], X: Float32Array;
-    ({ svc, api, paths, X } = await nuisancePhotos(tmp.dir, lib, { G, PER, D }));
-    writeNpy(join(tmp.dir, 'x.npy'), X, [paths.length, D]);
-    writeFileSync(join(tmp.dir, 'ids.csv'), 'path\n' + paths.join('\n') + '\n');
-    await api.importEmbeddings({ npy: join(tmp.dir, 'x.npy'), ids: join(tmp.dir, 'ids.csv'), model: 'mine' });
-    const job = await api.waitJob({ id: (await api.cluster({ model: 'mine', params: { algo: 'kmeans', k: K, seed: 1 } })).id });
-    expect(job.state).toBe('done');
-    runId = (await api.listRuns())[0].id;
-    clusters = (await api.getClusters({ runId })).map((c) => c.cluster);
+    let paths: string[];
+    ({ svc, api, paths, runId, clusters } = await nuisanceRun(tmp.dir, lib, { G, PER, D, k: K }));
     expect(clusters.length).toBe(K);
     const idOf = new Map((await api.listPhotos({ limit: 1000 })).items.map((p) => [p.path, p.id]));
     paths.forEach((p, i) => { truth.set(idOf.get(p)!, Math.floor(i / PER)); rank.set(idOf.get(p)!, i); });
