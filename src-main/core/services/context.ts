@@ -138,7 +138,7 @@ export class ServiceContext {
   /** set when the library is closing: nothing new is started in the background */
   closing = false;
   /** told of every change of a run's clusters (null: unknown, the whole run) before its event goes out, with the edit made (null: unknown) */
-  private runEdited = new Set<(runId: number, clusters: number[] | null, edit: { action: RunChange['action']; op: EditResult['op'] } | null) => void>();
+  private runEdited = new Set<(runId: number, clusters: number[] | null, edit: { action: RunChange['action']; editId: number; op: EditResult['op'] } | null) => void>();
 
   constructor(readonly lib: Library) {
     this.jobs = new JobManager(lib.db);
@@ -156,11 +156,11 @@ export class ServiceContext {
     }
   }
 
-  onRunEdited(f: (runId: number, clusters: number[] | null, edit: { action: RunChange['action']; op: EditResult['op'] } | null) => void): void { this.runEdited.add(f); }
+  onRunEdited(f: (runId: number, clusters: number[] | null, edit: { action: RunChange['action']; editId: number; op: EditResult['op'] } | null) => void): void { this.runEdited.add(f); }
 
   /** A run changed (an edit, undo, redo; r null: unknown): its event, with the changed clusters when a UI listens. */
   changed(runId: number, action: RunChange['action'], r: EditResult | null): void {
-    for (const f of this.runEdited) f(runId, r ? r.clusters : null, r ? { action, op: r.op } : null);
+    for (const f of this.runEdited) f(runId, r ? r.clusters : null, r ? { action, editId: r.editId, op: r.op } : null);
     if (!r) { this.emit({ type: 'run', runId }); return; }
     const change: RunChange = { action, editId: r.editId, description: r.description ?? r.op.type, clusters: r.clusters };
     // the changed clusters as they are now and the run's counts ride along, so a view patches its list without asking

@@ -9,7 +9,7 @@ import type { LearnReport, RunRef } from '../../common/api.ts';
 import { AppError } from '../../common/errors.ts';
 import { getRun } from '../store/runs.ts';
 import { modelRevision } from '../store/embeddings.ts';
-import { explicitDecisionCount, learnedMetricsRepo } from '../store/learned-metrics.ts';
+import { explicitDecisionCount, learnedMetricsRepo, offerOutcomesRepo } from '../store/learned-metrics.ts';
 import { readSettings } from '../store/settings.ts';
 import { config } from '../config.ts';
 import { vecBlob, blobVec, getModel } from '../store/embeddings.ts';
@@ -60,12 +60,12 @@ export class LearnService extends DomainService {
   private trainedAt = new Map<number, number>();
   private timers = new Map<number, ReturnType<typeof setTimeout>>();
   /**
-   * per run: the latest offers of each group's queue (item -> its margin, and whether a learned metric made it), what
-   * the user did with them, and the margins learned from that: one for offers in the model's own metric, one for
-   * offers in a learned metric (margins of the two are not on one scale; the learned ones of successive trainings are)
+   * per run: the latest offers of each group's queue (item -> its margin, and whether a learned metric made it; what
+   * the user does with them is stored with the edit, `offer_outcomes`) and the margins learned from the outcomes: one
+   * for offers in the model's own metric, one for offers in a learned metric (margins of the two are not on one scale;
+   * the learned ones of successive trainings are)
    */
   private offers = new Map<number, Map<number, Map<number, { margin: number; learned: boolean }>>>();
-  private outcomes = new Map<number, Array<OfferOutcome & { learned: boolean }>>();
   private floors = new Map<number, { model: number | null; learned: number | null; modelOutcomes: number; learnedOutcomes: number }>();
   /** per model: every item's PCA scores under its stored start (made once per start, shared with the worker) */
   private scores = new Map<string, { revision: number; d: number; p: number; Y: Float32Array }>();
@@ -75,7 +75,7 @@ export class LearnService extends DomainService {
     super(ctx);
     ctx.onRunEdited((runId, _clusters, e) => {
       // offers confirmed or rejected (the Label view's Enter, the API's confirm/rejectSuggestions): outcomes at their margins
-      if (e?.action === 'edit' && (e.op.type === 'confirm' || e.op.type === 'reject-suggestions')) this.noteOutcome(runId, e.op.cluster, e.op.items, e.op.type === 'confirm');
+      if (e?.action === 'edit' && (e.op.type === 'confirm' || e.op.type === 'reject-suggestions')) this.noteOutcome(runId, e.editId, e.op.cluster, e.op.items, e.op.type === 'confirm');
       this.edited(runId);
     });
   }
@@ -125,18 +125,31 @@ export class LearnService extends DomainService {
     byCluster.set(cluster, new Map(offered.filter((s) => s.margin !== null).map((s) => [s.item, { margin: s.margin!, learned }] as const)));
   }
 
-  /** Offers of a group's latest queue confirmed (accepted) or rejected: each one an outcome at its margin. */
-  noteOutcome(runId: number, cluster: number, items: readonly number[], accepted: boolean): void {
+  /** Offers of a group's latest queue confirmed (accepted) or rejected by an edit: each one an outcome at its margin, kept with the edit (undo takes it back). */
+  private noteOutcome(runId: number, editId: number, cluster: number, items: readonly number[], accepted: boolean): void {
     const last = this.offers.get(runId)?.get(cluster);
-    if (!last) return;
-    let log = this.outcomes.get(runId);
-    if (!log) { log = []; this.outcomes.set(runId, log); }
+    if (!last || this.lib.db.readonly) return;
+    const rows: Array<OfferOutcome & { learned: boolean }> = [];
     for (const it of new Set(items)) {
       const o = last.get(it);
       if (o === undefined) continue;
-      log.push({ margin: o.margin, accepted, learned: o.learned });
+      rows.push({ margin: o.margin, accepted, learned: o.learned });
       last.delete(it);
     }
+    if (!rows.length || editId <= 0) return;
+    try { offerOutcomesRepo(this.lib.db).add(editId, rows); } catch (e) { if (config.debug()) console.error('offer outcomes:', e); }
+  }
+
+  /** The margins learned from a run's stored outcomes (edits not undone), kept until the next training. */
+  private fitFloors(runId: number) {
+    const log = offerOutcomesRepo(this.lib.db).ofRun(runId);
+    const inLearned = log.filter((o) => o.learned), inModel = log.filter((o) => !o.learned);
+    const f = {
+      model: offerFloor(inModel, { rate: OFFER_ACCEPT_RATE }), learned: offerFloor(inLearned, { rate: OFFER_ACCEPT_RATE }),
+      modelOutcomes: inModel.length, learnedOutcomes: inLearned.length,
+    };
+    this.floors.set(runId, f);
+    return f;
   }
 
   /**
@@ -146,8 +159,13 @@ export class LearnService extends DomainService {
    * three were right (never below the queues' own: it only holds back offers the user would mostly reject).
    */
   offerTuning(runId: number, learned: boolean): { margin?: number; cap?: number } {
-    const f = this.floors.get(runId);
-    if (!f) return {};
+    // a library opened again: learning ran for the run when its model's metric was trained on it
+    let f = this.floors.get(runId);
+    if (!f) {
+      const run = getRun(this.lib.db, runId);
+      if (learnedMetricsRepo(this.lib.db).get(run.model)?.runId !== runId) return {};
+      f = this.fitFloors(runId);
+    }
     if ((learned ? f.learnedOutcomes : f.modelOutcomes) < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };
     const m = learned ? f.learned : f.model;
     return m !== null && m > DEFAULT_MARGIN ? { margin: m } : {};
@@ -218,12 +236,7 @@ export class LearnService extends DomainService {
       });
       const vec: MetricVectors = { ids: m.ids, X: r.Z, d: r.k, version, revision: m.revision };
       // the margins the run's queues offer from, from what was confirmed and rejected of their offers so far
-      const log = this.outcomes.get(runId) ?? [];
-      const inLearned = log.filter((o) => o.learned), inModel = log.filter((o) => !o.learned);
-      this.floors.set(runId, {
-        model: offerFloor(inModel, { rate: OFFER_ACCEPT_RATE }), learned: offerFloor(inLearned, { rate: OFFER_ACCEPT_RATE }),
-        modelOutcomes: inModel.length, learnedOutcomes: inLearned.length,
-      });
+      this.fitFloors(runId);
       this.vectors.set(run.model, Promise.resolve(vec));
       this.trainedAt.set(runId, count);
       // the run's suggestion index made in the metric the queues now use (the learned one, or the model's when it was not better), so the next queue answers at once

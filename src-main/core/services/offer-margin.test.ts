@@ -1,7 +1,7 @@
 /**
  * Queues that learn from what the user does with their offers: `learn` fits how often offers at each margin were
- * confirmed, and the run's queues stop offering where fewer than half were right (a reject costs the user as much as a
- * right offer saves). A session that never learns keeps its queues as they are; a margin given by the caller wins;
+ * confirmed (outcomes kept with their edits in the library), and the run's queues stop offering where fewer than two in
+ * three were right. A session that never learns keeps its queues as they are; a margin given by the caller wins;
  * a metric judged on a handful of held-out decisions is not used, however well it did on them.
  */
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { nuisanceRun } from '../../testing/nuisance-photos.ts';
 import { CoreService } from '../service.ts';
 import { checkedApi } from '../../common/dispatch.ts';
 import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
+import { offerOutcomesRepo } from '../store/learned-metrics.ts';
 import { EXPLORE_OFFERS, MIN_HELD_OUT, OFFER_ACCEPT_RATE, usable } from './learn.ts';
 
 const D = 24, G = 4, PER = 40;
@@ -28,6 +29,11 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     ({ svc, api, runId, clusters } = await nuisanceRun(tmp.dir, lib, { G, PER, D, k: 8 }));
     // every cluster named (a person names them all first): each queue offers the other clusters' members
     for (const [i, c] of clusters.entries()) await api.editRun({ runId, op: { type: 'rename', cluster: c, name: `g${i}` } });
+    // and a few members of each sent to noise: undecided items every queue may offer back
+    for (const c of clusters) {
+      const m = (await api.getClusterMembers({ runId, cluster: c, offset: 0, limit: 100 })).items;
+      if (m.length > 6) await api.editRun({ runId, op: { type: 'reject', items: m.slice(0, 4).map((v) => v.item) } });
+    }
   });
   afterAll(async () => { await svc?.close(); tmp.cleanup(); });
 
@@ -89,13 +95,18 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     expect(given.suggestions.length).toBeGreaterThan(0);
   });
 
+  /** the outcomes of the last confirming edit (an undo takes them back) */
+  let lastEdit: OfferOutcome[] = [];
+  let fitted: number | null = null;
+
   it('confirmed offers count as the rejected ones do: the margin is the one fitted to all of them; decided items are not offered again', async () => {
     const got: number[] = [];
     for (const c of clusters.slice(4)) {
       const wide = await api.getSuggestions({ runId, cluster: c, limit: 40, margin: 0 });
       const items = wide.suggestions.map((s) => s.item).filter((it) => !got.includes(it));
       if (!items.length) continue;
-      for (const s of wide.suggestions) if (items.includes(s.item) && s.margin !== null) outcomes.push({ margin: s.margin, accepted: true });
+      lastEdit = wide.suggestions.filter((s) => items.includes(s.item) && s.margin !== null).map((s) => ({ margin: s.margin!, accepted: true }));
+      outcomes.push(...lastEdit);
       if (c % 2) await api.confirmSuggestions({ runId, cluster: c, items });
       else await api.editRun({ runId, op: { type: 'confirm', cluster: c, items } });
       got.push(...items);
@@ -105,6 +116,7 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     expect(r.used).toBe(false);
     const want = offerFloor(outcomes, { rate: OFFER_ACCEPT_RATE });
     expect(r.offerMargin).toBe(want !== null && want > 0.05 ? want : null);
+    fitted = r.offerMargin;
     expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(r.offerMargin ?? 0.05);
     // items confirmed are not offered to their group again at any margin
     for (const c of clusters.slice(4)) {
@@ -114,10 +126,25 @@ describe('the queues\' margin learned from confirmed and rejected offers', () =>
     }
   });
 
-  it('a library opened again starts from the queues\' own margin (what the user did is kept by the session that saw it)', async () => {
+  it('the outcomes are kept with their edits in the library: a library opened again offers from the same margin; undo takes an edit\'s outcomes back', async () => {
     await svc.close();
     svc = CoreService.open(lib);
     api = checkedApi(svc);
-    expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(0.05);
+    expect((await api.getSuggestions({ runId, cluster: clusters[0], limit: 5 })).margin).toBe(fitted ?? 0.05);
+    // the last confirmation undone: its outcomes leave the fit at the next training
+    expect(lastEdit.length).toBeGreaterThan(0);
+    const stored = () => offerOutcomesRepo(svc.lib.db).ofRun(runId).map((o) => ({ margin: o.margin, accepted: o.accepted }));
+    expect(stored()).toEqual(outcomes);
+    await api.undo({ runId });
+    const left = outcomes.slice(0, outcomes.length - lastEdit.length);
+    expect(stored()).toEqual(left);
+    const r = await api.learn({ runId });
+    const want = offerFloor(left, { rate: OFFER_ACCEPT_RATE });
+    expect(r.offerMargin).toBe(want !== null && want > 0.05 ? want : null);
+    // and redo brings them back
+    await api.redo({ runId });
+    expect(stored()).toEqual(outcomes);
+    const again = await api.learn({ runId });
+    expect(again.offerMargin).toBe(fitted);
   });
 });

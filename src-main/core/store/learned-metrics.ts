@@ -1,7 +1,8 @@
 /**
  * Learned metrics (one per embedding model of the library) and the explicit decisions of a run they are trained from:
  * members the user confirmed, moved, split into a part or made into a person (never members only named with their
- * group), suggestions rejected for a group, and "not the same" pairs of groups.
+ * group), suggestions rejected for a group, and "not the same" pairs of groups; and what the user did with the
+ * queues' offers (offer outcomes).
  */
 import type { Db } from './db.ts';
 
@@ -54,4 +55,21 @@ export function explicitDecisionCount(db: Db, runId: number): number {
   const a = db.prepare(`SELECT COUNT(*) FROM item_states WHERE run_id = ? AND how IN ('confirmed', 'moved', 'split', 'person')`).pluck().get(runId) as number;
   const b = db.prepare('SELECT COUNT(*) FROM suggestion_rejects WHERE run_id = ?').pluck().get(runId) as number;
   return a + b;
+}
+
+/** What the user did with a queue's offers (the queues' learned margin is fitted to them). */
+export function offerOutcomesRepo(db: Db) {
+  return {
+    /** the outcomes of one edit (a confirm or a rejection of offers) */
+    add(editId: number, rows: ReadonlyArray<{ margin: number; accepted: boolean; learned: boolean }>): void {
+      const ins = db.prepare('INSERT INTO offer_outcomes (edit_id, margin, accepted, learned) VALUES (?, ?, ?, ?)');
+      db.transaction(() => { for (const r of rows) ins.run(editId, r.margin, r.accepted ? 1 : 0, r.learned ? 1 : 0); })();
+    },
+    /** a run's outcomes, of edits not undone */
+    ofRun(runId: number): Array<{ margin: number; accepted: boolean; learned: boolean }> {
+      const rows = db.prepare(`SELECT o.margin, o.accepted, o.learned FROM offer_outcomes o JOIN edits e ON e.id = o.edit_id
+        WHERE e.run_id = ? AND e.undone = 0 ORDER BY o.rowid`).all(runId) as Array<{ margin: number; accepted: number; learned: number }>;
+      return rows.map((r) => ({ margin: r.margin, accepted: r.accepted === 1, learned: r.learned === 1 }));
+    },
+  };
 }

@@ -2,16 +2,10 @@
  * Numbered schema migrations. Each runs once, in order, inside a transaction, and is recorded in `schema_migrations`.
  * Never edit a migration that has shipped: add a new one.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-  /**
-   * Runs with foreign key enforcement off (SQLite's way to rebuild a table that others reference: a DROP TABLE with
-   * it on would cascade); `foreign_key_check` must come out empty before the migration commits.
-   */
-  rebuildsTables?: boolean;
-}
+import type { Migration } from './migration.ts';
+import { SESSION_MIGRATIONS } from './migrations-sessions.ts';
+
+export type { Migration };
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -442,54 +436,7 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX embeddings_model_item ON embeddings(model, item_id);
     `,
   },
-  {
-    // the members of a run the user decided (named, confirmed, moved, split into a named part, made into a person, not
-    // a face), and how; written by the edit engine with each edit that decides, so undo and redo restore them. A
-    // member without a row was placed by the run.
-    version: 8,
-    name: 'item states',
-    sql: `
-      CREATE TABLE item_states (
-        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-        item_id INTEGER NOT NULL,
-        how TEXT NOT NULL CHECK (how IN ('named', 'confirmed', 'moved', 'split', 'person', 'not-face')),
-        at INTEGER NOT NULL,
-        PRIMARY KEY (run_id, item_id)
-      ) WITHOUT ROWID;
-      -- an item's states go with it
-      CREATE TRIGGER photos_states_gone AFTER DELETE ON photos BEGIN
-        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'photo');
-      END;
-      CREATE TRIGGER faces_states_gone AFTER DELETE ON faces BEGIN
-        DELETE FROM item_states WHERE item_id = OLD.id AND run_id IN (SELECT id FROM runs WHERE kind = 'face');
-      END;
-    `,
-  },
-  {
-    // a metric learned from a labeling session's explicit decisions, one per embedding model of the library: the PCA
-    // start (mean, axes) and the learned map, with what it was trained on and its held-out accuracy before and after
-    version: 9,
-    name: 'learned metrics',
-    sql: `
-      CREATE TABLE learned_metrics (
-        model TEXT PRIMARY KEY REFERENCES models(name) ON DELETE CASCADE,
-        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-        d INTEGER NOT NULL,
-        p INTEGER NOT NULL,
-        k INTEGER NOT NULL,
-        mean BLOB NOT NULL,
-        basis BLOB NOT NULL,
-        w BLOB NOT NULL,
-        pairs INTEGER NOT NULL,
-        held_out INTEGER NOT NULL,
-        before REAL,
-        after REAL,
-        model_revision INTEGER NOT NULL,
-        version INTEGER NOT NULL DEFAULT 1,
-        created_at INTEGER NOT NULL
-      );
-    `,
-  },
+  ...SESSION_MIGRATIONS,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -22,6 +22,9 @@ CREATE INDEX not_faces_face ON not_faces(face_id);
 -- index not_faces_hash
 CREATE INDEX not_faces_hash ON not_faces(photo_hash);
 
+-- index offer_outcomes_edit
+CREATE INDEX offer_outcomes_edit ON offer_outcomes(edit_id);
+
 -- index photos_hash
 CREATE INDEX photos_hash ON photos(hash);
 
@@ -211,6 +214,14 @@ CREATE TABLE not_faces (
         x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
         face_id INTEGER,
         created_at INTEGER NOT NULL
+      );
+
+-- table offer_outcomes
+CREATE TABLE offer_outcomes (
+        edit_id INTEGER NOT NULL REFERENCES edits(id) ON DELETE CASCADE,
+        margin REAL NOT NULL,
+        accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),
+        learned INTEGER NOT NULL CHECK (learned IN (0, 1))
       );
 
 -- table photos
