@@ -163,7 +163,7 @@ export class LearnService extends DomainService {
     let f = this.floors.get(runId);
     if (!f) {
       const run = getRun(this.lib.db, runId);
-      if (learnedMetricsRepo(this.lib.db).get(run.model)?.runId !== runId) return {};
+      if (learnedMetricsRepo(this.lib.db).stamp(run.model)?.runId !== runId) return {};
       f = this.fitFloors(runId);
     }
     if ((learned ? f.learnedOutcomes : f.modelOutcomes) < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };

@@ -20,8 +20,8 @@ export function learnedMetricsRepo(db: Db) {
         model_revision AS modelRevision, version, created_at AS createdAt FROM learned_metrics WHERE model = ?`).get(model) as LearnedMetricRow | undefined;
     },
     /** the stored metric's version and the revision of the model it was trained at (cheap: no blobs) */
-    stamp(model: string): { version: number; modelRevision: number; heldOut: number; before: number | null; after: number | null } | undefined {
-      return db.prepare('SELECT version, model_revision AS modelRevision, held_out AS heldOut, before, after FROM learned_metrics WHERE model = ?').get(model) as { version: number; modelRevision: number; heldOut: number; before: number | null; after: number | null } | undefined;
+    stamp(model: string): { version: number; modelRevision: number; runId: number | null; heldOut: number; before: number | null; after: number | null } | undefined {
+      return db.prepare('SELECT version, model_revision AS modelRevision, run_id AS runId, held_out AS heldOut, before, after FROM learned_metrics WHERE model = ?').get(model) as { version: number; modelRevision: number; runId: number | null; heldOut: number; before: number | null; after: number | null } | undefined;
     },
     /** stores a metric in place of the model's previous one (its version one higher) */
     put(r: Omit<LearnedMetricRow, 'version'>): number {
