@@ -129,6 +129,9 @@ export class MatrixCache {
 }
 
 /** The state every domain service shares (one per open library). */
+/** An edit of a run as its listeners hear it: what was done (edit, undo, redo), its id in the history and its op. */
+export interface RunEdit { action: RunChange['action']; editId: number; op: EditResult['op'] }
+
 export class ServiceContext {
   readonly jobs: JobManager;
   readonly listeners = new Set<CoreListener>();
@@ -138,7 +141,7 @@ export class ServiceContext {
   /** set when the library is closing: nothing new is started in the background */
   closing = false;
   /** told of every change of a run's clusters (null: unknown, the whole run) before its event goes out, with the edit made (null: unknown) */
-  private runEdited = new Set<(runId: number, clusters: number[] | null, edit: { action: RunChange['action']; editId: number; op: EditResult['op'] } | null) => void>();
+  private runEdited = new Set<(runId: number, clusters: number[] | null, edit: RunEdit | null) => void>();
 
   constructor(readonly lib: Library) {
     this.jobs = new JobManager(lib.db);
@@ -156,7 +159,7 @@ export class ServiceContext {
     }
   }
 
-  onRunEdited(f: (runId: number, clusters: number[] | null, edit: { action: RunChange['action']; editId: number; op: EditResult['op'] } | null) => void): void { this.runEdited.add(f); }
+  onRunEdited(f: (runId: number, clusters: number[] | null, edit: RunEdit | null) => void): void { this.runEdited.add(f); }
 
   /** A run changed (an edit, undo, redo; r null: unknown): its event, with the changed clusters when a UI listens. */
   changed(runId: number, action: RunChange['action'], r: EditResult | null): void {

@@ -17,7 +17,7 @@ import type { LearnedMap } from '../curation/assign.ts';
 import { LEARNED_THRESHOLD } from '../curation/suggest.ts';
 import { decisionsOf } from '../learn/decisions.ts';
 import { offerFloor, OFFER_FLOOR_MIN_OUTCOMES, type OfferOutcome } from '../../algo/metric/offer-floor.ts';
-import { DEFAULT_MARGIN } from '../curation/assign.ts';
+import { DEFAULT_QUEUE_MARGIN } from '../../common/arg-schemas.ts';
 import { runTask, toShared } from '../workers/pool.ts';
 import { DomainService, type ServiceContext } from './context.ts';
 
@@ -168,7 +168,7 @@ export class LearnService extends DomainService {
     }
     if ((learned ? f.learnedOutcomes : f.modelOutcomes) < OFFER_FLOOR_MIN_OUTCOMES) return { cap: EXPLORE_OFFERS };
     const m = learned ? f.learned : f.model;
-    return m !== null && m > DEFAULT_MARGIN ? { margin: m } : {};
+    return m !== null && m > DEFAULT_QUEUE_MARGIN ? { margin: m } : {};
   }
 
   /** The model's vectors through its learned metric for a map, when the queues use that metric (null: the model's own). */
