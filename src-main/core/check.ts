@@ -42,12 +42,12 @@ export function checkLibrary(lib: Library): CheckReport {
   for (const h of okPhotoHashes(db)) {
     if (!thumbExists(lib, h)) thumbs++;
   }
-  add('missing-thumbnail', thumbs, `photo thumbnails missing from ${lib.thumbDir} (a scan writes them again)`);
+  add('missing-thumbnail', thumbs, `photo thumbnails missing from ${lib.thumbDir} (each is made again from its photo when shown, or by a scan)`);
   let faceThumbs = 0;
   for (const k of faceThumbKeys(db)) {
     if (!thumbExists(lib, k)) faceThumbs++;
   }
-  add('missing-thumbnail', faceThumbs, `face thumbnails missing from ${lib.thumbDir}`);
+  add('missing-thumbnail', faceThumbs, `face thumbnails missing from ${lib.thumbDir} (each is made again from its photo when shown)`);
   // non-finite vectors, leaked temp/spool files, a library emptied since its last backup (core/check-files.ts)
   problems.push(...fileProblems(lib));
   return { ok: problems.length === 0, problems };

@@ -11,12 +11,13 @@ import type { RemoveFolderReport, LibraryInfo, ModelInfo, Page, PhotoDetail, Pho
 import { openLibrary, openMemoryLibrary, type Db, type OpenOptions } from './store/db.ts';
 import {
   deleteRoot, dropMapPoints, embedFailureCounts, facesOfPhoto, insertRoot, libraryCounts, modelRows, photoDetailRow, photoPage,
-  previewSourceOf, recountRun, rootContents, rootIdByPath, rootRows, scanIssueCountsByReason, scanIssuePage, thumbStillUsed,
+  previewSourceOf, thumbSourceOf, recountRun, rootContents, rootIdByPath, rootRows, scanIssueCountsByReason, scanIssuePage, thumbStillUsed,
 } from './store/library-repo.ts';
 import { acquireLock, type LibraryLock } from './store/lock.ts';
 import { previewFile, thumbFile } from './thumb-path.ts';
 import { isPhotoHash } from '../common/thumbs.ts';
 import { PreviewCache } from './preview.ts';
+import { ThumbCache } from './thumb-cache.ts';
 import { isRetryableReason } from './retry-reasons.ts';
 
 /** The user data folder, as Electron's app.getPath('userData') gives it for an app named Constellate. */
@@ -83,6 +84,16 @@ export class Library {
   /** Path of a thumbnail in the cache; the only files the thumbnail routes ever serve. */
   thumbPath(key: string): string {
     return thumbFile(this.thumbDir, key);
+  }
+
+  private thumbCache: ThumbCache | null = null;
+  /**
+   * The thumbnail file of a key of the library's photos or faces, made again from its photo when the cache lost it
+   * (./thumb-cache.ts); the file the thumbnail routes serve. Refuses anything but a key.
+   */
+  thumbFile(key: string): Promise<string> {
+    this.thumbCache ??= new ThumbCache(this.thumbDir, (k) => thumbSourceOf(this.db, k));
+    return this.thumbCache.file(key);
   }
 
   private previewCache: PreviewCache | null = null;

@@ -55,17 +55,72 @@ export async function renderPreview(path: string, input: Buffer, size = PREVIEW_
   }
 }
 
+/**
+ * The bytes of a scanned photo, to render a cache file from (previews here, thumbnails in ./thumb-cache.ts): a
+ * vanished file is NOT_FOUND, one that changed since its scan CONFLICT, something that is not a regular file BAD_FILE,
+ * each naming the file.
+ */
+export async function readScannedPhoto(src: PreviewSource): Promise<Buffer> {
+  let input: Buffer;
+  try {
+    const st = await stat(src.path);
+    if (!st.isFile()) throw new AppError('BAD_FILE', `${src.path}: is not a file`);
+    if (st.size !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${st.size} bytes); rescan its folder`);
+    // the photo reader: the type checked on the open descriptor (a FIFO swapped in is never waited on), an image
+    // signature first, never more than the size scanned (a larger file swapped in after the stat is not read whole),
+    // a time bound
+    input = await readPhotoFile(src.path, { maxBytes: src.size });
+    if (input.length !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${input.length} bytes); rescan its folder`);
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new AppError('NOT_FOUND', `${src.path}: the photo's file is gone (moved or deleted); rescan its folder`);
+    if (code === 'EFBIG') throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (larger than its ${src.size} bytes); rescan its folder`);
+    if (code === 'EFTYPE') throw new AppError('BAD_FILE', `${src.path}: ${(e as Error).message}`);
+    if (code === 'ETIMEDOUT') throw new AppError('IO', `${src.path}: ${(e as Error).message}`);
+    throw ioError(src.path, e, 'cannot read the photo');
+  }
+  return input;
+}
+
+/**
+ * Renders of cache files from photos: one at a time per key (a second ask waits for the first), at most `limit` at once
+ * (each decode may hold the decode budget); more wait their turn.
+ */
+export class RenderGate {
+  private readonly pending = new Map<string, Promise<string>>();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit = 2) {}
+
+  run(key: string, render: () => Promise<string>): Promise<string> {
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.queued(render).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  private async queued(render: () => Promise<string>): Promise<string> {
+    while (this.running >= this.limit) await new Promise<void>((ok) => this.waiting.push(ok));
+    this.running++;
+    try {
+      return await render();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 export class PreviewCache {
   private readonly dir: string;
   private readonly maxBytes: number;
   private readonly size: number;
   /** hash → bytes on disk, least recently served evicted first (its file removed); loaded from the folder on first use */
   private index: LRUCache<string, number> | null = null;
-  private readonly pending = new Map<string, Promise<string>>();
-  /** renders at once (each may hold the decode budget); more wait their turn */
-  static RENDERS = 2;
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly gate = new RenderGate();
 
   constructor(dir: string, private readonly source: (hash: string) => PreviewSource | null, opts: PreviewOptions = {}) {
     this.dir = dir;
@@ -88,46 +143,11 @@ export class PreviewCache {
     const index = this.load();
     const known = index.get(hash);
     if (known !== undefined && existsSync(file)) return Promise.resolve(file); // get() made it the most recently served
-    let p = this.pending.get(hash);
-    if (!p) {
-      p = this.render(src, hash, file).finally(() => this.pending.delete(hash));
-      this.pending.set(hash, p);
-    }
-    return p;
+    return this.gate.run(hash, () => this.render(src, hash, file));
   }
 
   private async render(src: PreviewSource, hash: string, file: string): Promise<string> {
-    // at most RENDERS at once: each decode holds up to the decode budget
-    while (this.running >= PreviewCache.RENDERS) await new Promise<void>((ok) => this.waiting.push(ok));
-    this.running++;
-    try {
-      return await this.renderNow(src, hash, file);
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
-
-  private async renderNow(src: PreviewSource, hash: string, file: string): Promise<string> {
-    let input: Buffer;
-    try {
-      const st = await stat(src.path);
-      if (!st.isFile()) throw new AppError('BAD_FILE', `${src.path}: is not a file`);
-      if (st.size !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${st.size} bytes); rescan its folder`);
-      // the photo reader: the type checked on the open descriptor (a FIFO swapped in is never waited on), an image
-      // signature first, never more than the size scanned (a larger file swapped in after the stat is not read whole),
-      // a time bound
-      input = await readPhotoFile(src.path, { maxBytes: src.size });
-      if (input.length !== src.size) throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (${src.size} → ${input.length} bytes); rescan its folder`);
-    } catch (e) {
-      if (e instanceof AppError) throw e;
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AppError('NOT_FOUND', `${src.path}: the photo's file is gone (moved or deleted); rescan its folder`);
-      if (code === 'EFBIG') throw new AppError('CONFLICT', `${src.path}: changed since it was scanned (larger than its ${src.size} bytes); rescan its folder`);
-      if (code === 'EFTYPE') throw new AppError('BAD_FILE', `${src.path}: ${(e as Error).message}`);
-      if (code === 'ETIMEDOUT') throw new AppError('IO', `${src.path}: ${(e as Error).message}`);
-      throw ioError(src.path, e, 'cannot read the photo');
-    }
+    const input = await readScannedPhoto(src);
     const out = await renderPreview(src.path, input, this.size);
     await mkdir(dirname(file), { recursive: true });
     // a cache (rebuilt from the photo): checked and verified, not fsynced

@@ -85,16 +85,12 @@ function registerProtocol(): void {
   protocol.handle(SCHEME, async (req) => {
     const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' };
     const target = resolveProtocolUrl(req.url, RENDERER_DIR);
-    if (target.kind === 'thumb') {
+    if (target.kind === 'thumb' || target.kind === 'preview') {
       if (!host) return new Response('not found', { status: 404 });
-      const file = host.service.lib.thumbPath(target.key);
-      if (!existsSync(file)) return new Response('not found', { status: 404 });
-      return net.fetch(pathToFileURL(file).toString());
-    }
-    if (target.kind === 'preview') {
-      if (!host) return new Response('not found', { status: 404 });
+      const lib = host.service.lib;
       try {
-        const file = await host.service.lib.previewPath(target.hash);
+        // made from the photo on first ask: a preview, a thumbnail the cache lost
+        const file = await (target.kind === 'thumb' ? lib.thumbFile(target.key) : lib.previewPath(target.hash));
         return net.fetch(pathToFileURL(file).toString());
       } catch (e) {
         const p = toPayload(e);

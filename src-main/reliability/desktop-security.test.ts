@@ -112,9 +112,9 @@ describe('custom protocol: renderer files and cached thumbnails only', () => {
     }
   });
 
-  it('main.ts serves thumbnails only through Library.thumbPath and files only when they are regular files', () => {
-    expect(MAIN).toMatch(/service\.lib\.thumbPath\(target\.key\)/);
-    expect(MAIN).toMatch(/service\.lib\.previewPath\(target\.hash\)/);
+  it('main.ts serves thumbnails only through Library.thumbFile (keys of the library only) and files only when they are regular files', () => {
+    expect(MAIN).toMatch(/lib\.thumbFile\(target\.key\)/);
+    expect(MAIN).toMatch(/lib\.previewPath\(target\.hash\)/);
     expect(MAIN).toMatch(/target\.kind !== 'file' \|\| !existsSync\(target\.file\) \|\| !statSync\(target\.file\)\.isFile\(\)/);
   });
 });

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { encodeMessage, decodeMessage } from '../common/codec.ts';
 import { CoreService } from '../core/service.ts';
 import { sharedPath, tempDir } from '../testing/fixtures.ts';
-import { previewRoute } from '../common/thumbs.ts';
+import { previewRoute, thumbRoute } from '../common/thumbs.ts';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -158,5 +158,22 @@ describe('serve mode: viewer-size previews', () => {
     }
     // still serving
     expect((await raw('/api/getInfo', auth(), 'POST', '{}')).status).toBe(200);
+  });
+
+  it('serves a thumbnail the cache lost, made again from its photo; a key of nothing in the library is 404', async () => {
+    const a = (await svc.listPhotos({ limit: 100 })).items.find((p) => p.relPath.endsWith('a.jpg'))!;
+    const route = '/' + thumbRoute(a.hash);
+    const first = await fetch(`${base}${route}`, { headers: auth() });
+    expect(first.status).toBe(200);
+    const bytes = Buffer.from(await first.arrayBuffer());
+    rmSync(svc.lib.thumbDir, { recursive: true, force: true });
+    const again = await fetch(`${base}${route}`, { headers: auth() });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+    const unknown = await raw('/' + thumbRoute('0123456789abcdef0123456789abcdef'), auth());
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error.code).toBe('NOT_FOUND');
+    expect((await raw('/' + thumbRoute(a.hash))).status).toBe(401);
   });
 });

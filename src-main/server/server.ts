@@ -165,10 +165,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
 
   /** A photo's viewer-size preview, rendered on first use (a damaged or truncated photo is 422, a vanished one 404). */
-  const handlePreview = async (req: IncomingMessage, res: ServerResponse, hash: string) => {
+  /** A cache file made from a photo on first ask (a preview, a thumbnail the cache lost). */
+  const serveRendered = async (req: IncomingMessage, res: ServerResponse, make: () => Promise<string>) => {
     let file: string;
     try {
-      file = await host.service.lib.previewPath(hash);
+      file = await make();
     } catch (e) {
       const p = toPayload(e);
       if (!res.headersSent) sendError(res, p.code === 'BAD_IMAGE' ? 422 : httpStatus(p.code), p.code, p.message);
@@ -199,12 +200,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (path.startsWith('/thumb/')) {
         const key = thumbKeyOfRoute(path);
         if (!key) return sendError(res, 404, 'NOT_FOUND', 'no such thumbnail');
-        return sendFile(req, res, host.service.lib.thumbPath(key), { 'cache-control': 'private, max-age=31536000, immutable' });
+        return serveRendered(req, res, () => host.service.lib.thumbFile(key));
       }
       if (path.startsWith('/preview/')) {
         const hash = previewHashOfRoute(path);
         if (!hash) return sendError(res, 404, 'NOT_FOUND', 'no such preview');
-        return handlePreview(req, res, hash);
+        return serveRendered(req, res, () => host.service.lib.previewPath(hash));
       }
       if (path === '/' || path === '/index.html') {
         if (url.searchParams.has('token')) {

@@ -4,16 +4,14 @@
  * (core/models/face.ts: landmarks → ArcFace 5-point alignment → MobileFaceNet), stored as a face flagged manual (a
  * re-embed of the photo keeps it) with its 'face' embedding and crop thumbnail.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import { faceThumbKey } from '../../common/thumbs.ts';
 import type { FaceSummary } from '../../common/types.ts';
-import { writeFileAtomicSync } from '../atomic-write.ts';
+import { saveThumb } from '../thumb-path.ts';
 import { facePhoto, faceModelVersion, insertManualFace } from '../store/faces.ts';
 import type { Library } from '../library.ts';
 import { FaceEmbedder, squareBox } from '../models/face.ts';
-import { decodeRgb, rgbToJpeg } from '../models/image.ts';
+import { decodeRgb, faceCropJpeg } from '../models/image.ts';
 import { MODELS_DIR } from '../paths.ts';
 
 let embedderP: Promise<FaceEmbedder> | null = null;
@@ -36,10 +34,9 @@ export async function addManualFace(lib: Library, photoId: number, box: [number,
   const sq = squareBox({ x1: x, y1: y, x2: Math.min(img.width, x + w), y2: Math.min(img.height, y + h) }, img.width, img.height);
   const landmarks = await fe.landmarks(img, sq);
   const { embedding, aligned } = await fe.embedAligned(img, landmarks);
-  const jpeg = await rgbToJpeg(aligned, 112, 112, 90);
+  const jpeg = await faceCropJpeg(aligned);
   const id = insertManualFace(db, { photo, box: sq, landmarks, embedding, model, thumbBase: MANUAL_THUMB_BASE });
   const key = faceThumbKey(photo.hash, MANUAL_THUMB_BASE + id);
-  const file = lib.thumbPath(key);
-  if (!existsSync(file)) { mkdirSync(dirname(file), { recursive: true }); writeFileAtomicSync(file, jpeg, { durable: false }); }
+  saveThumb(lib.thumbPath(key), jpeg);
   return { id, photoId: photo.id, box: [sq.x, sq.y, sq.width, sq.height], score: 1, thumb: key, manual: true };
 }

@@ -4,13 +4,11 @@
  * committed with its 'processed' mark in one transaction, so a killed job loses at most the batch in flight and a re-run
  * neither duplicates nor skips anything.
  */
-import { writeFileSync, mkdirSync, renameSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../atomic-write.ts';
 import { readFileSafeSync } from '../safe-read.ts';
 import { dirname, join } from 'node:path';
 import { AppError, toPayload } from '../../common/errors.ts';
 import { faceThumbKey } from '../../common/thumbs.ts';
-import { thumbFile } from '../thumb-path.ts';
+import { saveThumb, thumbFile } from '../thumb-path.ts';
 import { FaceEmbedder, MODEL_FILES, PhotoEmbedder, loadManifestModel } from '../models/index.ts';
 import type { TaskContext } from '../workers/tasks.ts';
 import { matchFaces } from '../../algo/face-match.ts';
@@ -57,13 +55,6 @@ export interface EmbedTaskResult {
   failures: Array<{ path: string; reason: string }>;
   inferenceMs: number;
   totalMs: number;
-}
-
-function writeThumbAtomic(file: string, bytes: Buffer): void {
-  if (existsSync(file)) return;
-  mkdirSync(dirname(file), { recursive: true });
-  // a cache: checked and verified, not fsynced
-  writeFileAtomicSync(file, bytes, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
 }
 
 export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<{ result: EmbedTaskResult }> {
@@ -150,7 +141,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           });
           writes.markOk(p.modelName, ph.id, p.version, ph.hash);
         }).immediate();
-        for (const [key, jpeg] of keys) writeThumbAtomic(thumbFile(p.thumbDir, key), jpeg);
+        for (const [key, jpeg] of keys) saveThumb(thumbFile(p.thumbDir, key), jpeg);
         res.faces += out.r.length;
         res.processed++;
         ctx.progress('faces', ++done, total);

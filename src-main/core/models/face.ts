@@ -9,9 +9,8 @@
  */
 import { FACE_MIN_QUALITY_DEFAULT } from '../../common/types.ts';
 import { AppError } from '../../common/errors.ts';
-import { alignFace112, landmarks68To5 } from '../../algo/face-align.ts';
 import { defaultModelsDir, verifyModel } from './files.ts';
-import { decodeRgb, resizeRaw, rgbToJpeg, type ImageInput, type RgbImage } from './image.ts';
+import { FACE_CROP_QUALITY, alignedFaceCrop, decodeRgb, faceCropJpeg, resizeRaw, type ImageInput, type RgbImage } from './image.ts';
 import { createSession, ort, type RuntimeOptions } from './session.ts';
 
 export const FACE_MODEL_NAME = 'face';
@@ -129,7 +128,7 @@ export class FaceEmbedder implements AsyncDisposable {
       nmsIoU: opts.nmsIoU ?? 0.4,
       minFaceSize: opts.minFaceSize ?? 24,
       maxFaces: opts.maxFaces ?? 50,
-      jpegQuality: opts.jpegQuality ?? 90,
+      jpegQuality: opts.jpegQuality ?? FACE_CROP_QUALITY,
       minQuality: opts.minQuality ?? FACE_MIN_QUALITY,
     };
   }
@@ -196,7 +195,7 @@ export class FaceEmbedder implements AsyncDisposable {
 
   /** Aligned crop + embedding from 68 landmarks. */
   async embedAligned(img: RgbImage, landmarks: Float32Array): Promise<{ embedding: Float32Array; aligned: Uint8Array; quality: number }> {
-    const { image } = alignFace112(img.data, img.width, img.height, landmarks68To5(landmarks));
+    const image = alignedFaceCrop(img, landmarks);
     const plane = 112 * 112;
     const x = new Float32Array(3 * plane);
     for (let i = 0; i < plane; i++) {
@@ -240,7 +239,7 @@ export class FaceEmbedder implements AsyncDisposable {
         score: d.score,
         landmarks,
         embedding,
-        alignedJpeg: await rgbToJpeg(aligned, 112, 112, this.opts.jpegQuality),
+        alignedJpeg: await faceCropJpeg(aligned, this.opts.jpegQuality),
       });
     }
     return results;

@@ -2,6 +2,7 @@
 import { readPhotoFile } from '../read-file.ts';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
+import { alignFace112, landmarks68To5 } from '../../algo/face-align.ts';
 import { config } from '../config.ts';
 
 export type Kernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
@@ -126,4 +127,17 @@ export async function preprocessPhoto(input: ImageInput, size = 224): Promise<Fl
   const out = new Float32Array(rgb.length);
   for (let i = 0; i < rgb.length; i++) out[i] = rgb[i]! / 255;
   return out;
+}
+
+/** A face's aligned crop: 112 x 112 RGB by the ArcFace 5-point template from its 68 landmarks (pixels of the EXIF-rotated photo). */
+export function alignedFaceCrop(img: RgbImage, landmarks68: ArrayLike<number>): Uint8Array {
+  return alignFace112(img.data, img.width, img.height, landmarks68To5(landmarks68)).image;
+}
+
+/** JPEG quality of a face crop's thumbnail. */
+export const FACE_CROP_QUALITY = 90;
+
+/** A face crop's thumbnail JPEG (the detector's, a face drawn by hand and the cache's rebuild make it alike). */
+export function faceCropJpeg(aligned: Uint8Array, quality = FACE_CROP_QUALITY): Promise<Buffer> {
+  return rgbToJpeg(aligned, 112, 112, quality);
 }

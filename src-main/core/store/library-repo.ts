@@ -1,14 +1,29 @@
 /**
  * The library repository: the statements behind the Library's own views (its counts, models, folders, photos, scan
- * issues, the file a preview is rendered from) and a folder's removal (what it takes with it, the stored map points
+ * issues, the file a preview or a lost thumbnail is rendered from) and a folder's removal (what it takes with it, the stored map points
  * of the items that went, the runs' sizes after).
  */
 import type { ItemKind, ModelInfo, PhotoDetail, PhotoSummary, Root, ScanIssue } from '../../common/types.ts';
 import type { Db } from './db.ts';
+import { blobVec } from './embeddings.ts';
 
 /** The file to render a preview of the photo with this content hash from (a readable one first), or null. */
 export function previewSourceOf(db: Db, hash: string): { path: string; size: number } | null {
   return (db.prepare(`SELECT path, size FROM photos WHERE hash = ? ORDER BY status = 'ok' DESC, id LIMIT 1`).get(hash) as { path: string; size: number } | undefined) ?? null;
+}
+
+/**
+ * The file (and, for a face crop, the face's landmarks) to make a thumbnail key's file again from, or null when no
+ * photo or face of the library has it: a photo's key is its content hash, a face crop's `<hash>-f<k>`.
+ */
+export function thumbSourceOf(db: Db, key: string): { path: string; size: number; face?: { landmarks: Float32Array | null } } | null {
+  const dash = key.indexOf('-f');
+  if (dash < 0) return previewSourceOf(db, key);
+  const row = db.prepare(`SELECT p.path, p.size, f.landmarks FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.hash = ? AND f.thumb = ?
+    ORDER BY p.status = 'ok' DESC, f.id LIMIT 1`).get(key.slice(0, dash), key) as { path: string; size: number; landmarks: Buffer | null } | undefined;
+  if (!row) return null;
+  const lm = row.landmarks && row.landmarks.byteLength === 136 * 4 ? blobVec(row.landmarks, 136, 'landmarks') : null;
+  return { path: row.path, size: row.size, face: { landmarks: lm } };
 }
 
 /** The library's counts for `info`. */
