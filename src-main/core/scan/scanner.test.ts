@@ -34,6 +34,11 @@ describe('scanning the shared flower photos', () => {
     expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(256);
   });
 
+  it('gives new photos ids in the order of their paths, whatever order their reads finished in', () => {
+    const paths = lib.photos({ limit: 500 }).items.slice().sort((a, b) => a.id - b.id).map((p) => p.path);
+    expect(paths).toEqual([...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
   it('skips everything on an unchanged rescan', async () => {
     const r = await scanRoots(lib, lib.roots().map((x) => x.id), testContext());
     expect(r.unchanged).toBe(200);

@@ -323,18 +323,25 @@ export async function scanRoots(lib: Library, rootIds: number[], ctx: JobContext
         return { kind: 'issue', c, reason: (e as Error).message };
       }
     };
+    // outcomes are stored in the walk's (sorted) order whatever order the reads finish in, so that a new photo's id
+    // follows its path: the same folder scanned into two libraries gives its photos the same ids
+    const outcomes: Array<Outcome | undefined> = new Array(total);
+    let stored = 0;
     const workers = Array.from({ length: Math.min(concurrency, Math.max(1, total)) }, async () => {
       while (next < total && !ctx.isCancelled()) {
-        const c = files[next++];
+        const at = next++;
+        const c = files[at];
         seen.add(c.path);
-        const o = await processOne(c);
-        pending.push(o);
+        outcomes[at] = await processOne(c);
+        while (stored < total && outcomes[stored]) { pending.push(outcomes[stored]!); outcomes[stored++] = undefined; }
         done++;
         if (pending.length >= 64) flush();
         if (done % 16 === 0 || done === total) ctx.progress('read', done, total);
       }
     });
     await Promise.all(workers);
+    // a cancelled scan keeps what it read past a read still missing, in order
+    for (let i = stored; i < total; i++) if (outcomes[i]) pending.push(outcomes[i]!);
     flush();
     ctx.checkCancelled();
     result.seen += total;
