@@ -68,6 +68,11 @@ test('thumbnails and face avatars come back after the cache folder is deleted', 
   const grid = await images('[data-testid=thumb]');
   const broken = grid.filter((g) => !g.ok);
   assert.equal(broken.length, 1, JSON.stringify(broken));
+  // that tile says why it is empty instead of showing a broken image
+  const marked = await page.locator('[data-testid=thumb][data-broken]').evaluateAll((els) => els.map((e) => e.getAttribute('src')));
+  assert.deepEqual(marked, [`thumb/${victim.hash}.jpg`]);
+  const why = await page.locator('[data-testid=photo-tile]:has(img[data-broken])').evaluate((e) => getComputedStyle(e, '::before').content);
+  assert.match(why, /no thumbnail: the photo is gone or changed/);
   await page.locator('[data-testid=thumb]').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(ARTIFACTS, 'lost-cache-1-library.png') });
   await go('people');
