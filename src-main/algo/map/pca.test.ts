@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../rng.ts';
-import { jacobiEigen, pca } from './pca.ts';
+import { jacobiEigen, orthonormalizeColumns, pca } from './pca.ts';
 import { loadC3 } from '../../testing/map-data.ts';
 
 describe('jacobiEigen', () => {
@@ -53,5 +53,30 @@ describe('pca', () => {
     expect(a.projected).toEqual(b.projected);
     await expect(pca(X, n, d, 0)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('nComponents') });
     await expect(pca(X, n, d, d + 1)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('nComponents') });
+  });
+});
+
+describe('orthonormalizeColumns', () => {
+  it('gives orthonormal columns spanning the input\'s, each column a combination of itself and the ones before (thin QR, R > 0)', () => {
+    for (const [n, l] of [[500, 12], [40, 40], [7, 3]]) {
+      const A = new Float64Array(n * l);
+      let x = 12345;
+      for (let i = 0; i < A.length; i++) { x = (x * 1103515245 + 12345) % 2147483648; A[i] = x / 2147483648 - 0.5; }
+      const Q = Float64Array.from(A);
+      orthonormalizeColumns(Q, n, l);
+      // Q^T Q = I
+      for (let a = 0; a < l; a++) for (let b = 0; b < l; b++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += Q[r * l + a] * Q[r * l + b];
+        expect(Math.abs(s - (a === b ? 1 : 0)), `${n}x${l} (${a}, ${b})`).toBeLessThan(1e-12);
+      }
+      // R = Q^T A is upper triangular with a positive diagonal, and Q R = A
+      for (let a = 0; a < l; a++) for (let b = 0; b < l; b++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += Q[r * l + a] * A[r * l + b];
+        if (a > b) expect(Math.abs(s), `R[${a}, ${b}]`).toBeLessThan(1e-10);
+        if (a === b) expect(s).toBeGreaterThan(0);
+      }
+    }
   });
 });
