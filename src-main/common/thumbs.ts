@@ -1,5 +1,5 @@
 /**
- * Thumbnail keys and their URL route, the one definition (core/scan/thumbs.ts maps a key to its file in the cache;
+ * Thumbnail keys and their URL route, the one definition (core/thumb-path.ts maps a key to its file in the cache;
  * the server and the desktop protocol parse the route with `thumbKeyOfRoute`). Pure: no Node.
  * A key is a photo's content hash (16-64 hex digits), or `<hash>-f<k>` for the k-th face crop found in it.
  */

@@ -1,17 +1,33 @@
 /**
- * Thumbnails rebuilt when the cache lost them (a cleared or deleted cache folder, a library moved without it): the
- * route that serves a thumbnail asks here, and a file that is not in the cache is made again from the photo it shows,
- * the way the scanner made it (a photo's thumbnail) or the face pipeline did (a face's aligned crop, from the photo and
- * the 68 landmarks stored with the face: the same pixels). Only keys of the library's own photos and faces are made;
- * a photo whose file is gone or changed since its scan is NOT_FOUND or CONFLICT naming it, an undecodable one
- * BAD_IMAGE; a full disk is IO. At most two renders at once, one per key.
+ * Photo thumbnails, and thumbnails rebuilt when the cache lost them (a cleared or deleted cache folder, a library moved
+ * without it). `renderThumb` makes a photo's thumbnail for the scanner and for the rebuild alike. The route that serves
+ * a thumbnail asks here, and a file that is not in the cache is made again from the photo it shows: a photo's
+ * thumbnail as the scan makes it, a face's aligned crop from the photo and the 68 landmarks stored with the face (the
+ * same pixels as the face pipeline's). Only keys of the library's own photos and faces are made; a photo whose file
+ * is gone or changed since its scan is NOT_FOUND or CONFLICT naming it, an undecodable one BAD_IMAGE; a full disk is
+ * IO. At most two renders at once, one per key.
  */
 import { existsSync } from 'node:fs';
+import sharp from 'sharp';
 import { AppError } from '../common/errors.ts';
 import { alignedFaceCrop, decodeRgb, faceCropJpeg } from './models/image.ts';
 import { RenderGate, readScannedPhoto, type PreviewSource } from './preview.ts';
-import { renderThumb } from './scan/thumbs.ts';
 import { saveThumb, thumbFile } from './thumb-path.ts';
+
+export const THUMB_SIZE = 256;
+
+/**
+ * A photo's thumbnail JPEG from its bytes (the scanner's and the rebuild's): EXIF-rotated, at most THUMB_SIZE px on its
+ * long side, never enlarged.
+ */
+export async function renderThumb(input: Buffer): Promise<Buffer> {
+  return sharp(input, { failOn: 'truncated', limitInputPixels: 200_000_000, sequentialRead: true })
+    .rotate()
+    .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 78, mozjpeg: false })
+    .toBuffer();
+}
 
 /** What a thumbnail key names: the photo's file and size when scanned, and for a face crop its landmarks. */
 export interface ThumbSource extends PreviewSource {

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { AppError } from '../../common/errors.ts';
 import type { ItemKind } from '../../common/types.ts';
 import type { Library } from '../library.ts';
-import { THUMB_SIZE } from '../scan/thumbs.ts';
+import { THUMB_SIZE } from '../thumb-cache.ts';
 import { itemQualityRows } from '../store/items.ts';
 
 export const KEEP_RULE = 'most pixels, then sharper by more than 20% (variance of the Laplacian of the greyscale thumbnail), then largest file, then lowest id';
