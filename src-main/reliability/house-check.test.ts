@@ -72,4 +72,11 @@ describe('house check', () => {
     expect(Object.keys(report)).toEqual(['root', 'files', 'fileCycles', 'roomCircles', 'roomCircleSizes', 'sqlFiles', 'coreFilesOver500', 'issueNumberFiles', 'issueNumberDocs']);
     expect(report.files).toBeGreaterThan(150);
   });
+
+  it('holds the repository at its floors: no cycle, no circle of core rooms, no SQL outside the store, no core file over 500 lines, no issue number', () => {
+    const { status, report } = check(REPO_ROOT);
+    // the details name what broke a floor
+    expect(report.details, JSON.stringify(report.details)).toEqual({ ...report.details, fileCycles: [], roomCircles: [], sqlFiles: [], coreFilesOver500: [], issueNumberFiles: [], issueNumberDocs: [] });
+    expect(status).toBe(0);
+  });
 });
