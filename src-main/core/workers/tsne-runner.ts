@@ -128,6 +128,10 @@ export function createParallelTsneRunner(threads: number, opts: { startWaitMs?: 
   function runParallel(st: TsneState, phase: number, count: number): void {
     {
       const c = ctrl!;
+      // closed first: a helper still on the last generation (it read GEN, not yet NCHUNK and PHASE) could otherwise
+      // read this phase's larger chunk count, find the last generation's counter below it and run a chunk of this phase
+      // before it opens (then again when it does), counted in the wrong generation; no phase has generation 0
+      Atomics.store(c, NEXT, 0);
       gen = (gen + 1) & 0x7ffff || 1;
       Atomics.store(c, PHASE, phase);
       Atomics.store(c, NCHUNK, count);
