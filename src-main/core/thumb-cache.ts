@@ -49,7 +49,7 @@ export class ThumbCache {
     if (!src) return Promise.reject(new AppError('NOT_FOUND', `no photo or face of this library has the thumbnail ${key}`));
     return this.gate.run(key, async () => {
       const input = await readScannedPhoto(src);
-      saveThumb(file, await (src.face ? faceCrop(src.path, src.face.landmarks, input) : photoThumb(src.path, input)));
+      await saveThumb(file, await (src.face ? faceCrop(src.path, src.face.landmarks, input) : photoThumb(src.path, input)));
       return file;
     });
   }
@@ -64,7 +64,7 @@ async function photoThumb(path: string, input: Buffer): Promise<Buffer> {
 }
 
 async function faceCrop(path: string, landmarks: Float32Array | null, input: Buffer): Promise<Buffer> {
-  if (!landmarks || landmarks.length !== 136) throw new AppError('NOT_FOUND', `${path}: this face's crop cannot be made again (no landmarks stored with it); embed the faces of its folder again`);
+  if (!landmarks) throw new AppError('NOT_FOUND', `${path}: this face's crop cannot be made again (no landmarks stored with it); embed the faces of its folder again`);
   let img;
   try { img = await decodeRgb(input); } catch (e) { throw new AppError('BAD_IMAGE', `${path}: cannot be decoded for its face crop (${(e as Error).message}); the file may be damaged or truncated`); }
   return faceCropJpeg(alignedFaceCrop(img, landmarks));

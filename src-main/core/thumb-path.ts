@@ -4,11 +4,12 @@
  * removeFolder go through Library.thumbPath). A key that is not a cache key (common/thumbs.ts) is refused, so no
  * route or stored value can name another file.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError } from '../common/errors.ts';
 import { isPhotoHash, isThumbKey } from '../common/thumbs.ts';
-import { writeFileAtomicSync } from './atomic-write.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 import { ioError } from './io-errors.ts';
 
 export function thumbFile(thumbDir: string, key: string): string {
@@ -25,10 +26,10 @@ export function previewFile(previewDir: string, hash: string): string {
 /**
  * Writes a thumbnail's JPEG to its file unless one is there (the one writer of the scanner, the embed workers, a face
  * drawn by hand and the cache's rebuild): atomic, checked and size-verified, not fsynced (a cache, rebuilt from the
- * photo).
+ * photo). Asynchronous: the scanner and the thumbnail routes call it on the main process's thread.
  */
-export function saveThumb(file: string, jpeg: Uint8Array): void {
+export async function saveThumb(file: string, jpeg: Uint8Array): Promise<void> {
   if (existsSync(file)) return;
-  try { mkdirSync(dirname(file), { recursive: true }); } catch (e) { throw ioError(dirname(file), e, 'cannot make the thumbnail folder'); }
-  writeFileAtomicSync(file, jpeg, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
+  try { await mkdir(dirname(file), { recursive: true }); } catch (e) { throw ioError(dirname(file), e, 'cannot make the thumbnail folder'); }
+  await writeFileAtomic(file, jpeg, { tmp: `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`, durable: false });
 }

@@ -37,6 +37,6 @@ export async function addManualFace(lib: Library, photoId: number, box: [number,
   const jpeg = await faceCropJpeg(aligned);
   const id = insertManualFace(db, { photo, box: sq, landmarks, embedding, model, thumbBase: MANUAL_THUMB_BASE });
   const key = faceThumbKey(photo.hash, MANUAL_THUMB_BASE + id);
-  saveThumb(lib.thumbPath(key), jpeg);
+  await saveThumb(lib.thumbPath(key), jpeg);
   return { id, photoId: photo.id, box: [sq.x, sq.y, sq.width, sq.height], score: 1, thumb: key, manual: true };
 }

@@ -141,7 +141,7 @@ export async function embedTask(p: EmbedTaskPayload, ctx: TaskContext): Promise<
           });
           writes.markOk(p.modelName, ph.id, p.version, ph.hash);
         }).immediate();
-        for (const [key, jpeg] of keys) saveThumb(thumbFile(p.thumbDir, key), jpeg);
+        for (const [key, jpeg] of keys) await saveThumb(thumbFile(p.thumbDir, key), jpeg);
         res.faces += out.r.length;
         res.processed++;
         ctx.progress('faces', ++done, total);

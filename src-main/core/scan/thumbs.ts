@@ -11,6 +11,6 @@ export async function writeThumb(input: Buffer, thumbDir: string, key: string): 
     await sharp(input, { failOn: 'truncated', limitInputPixels: 200_000_000 }).resize(8, 8, { fit: 'inside' }).raw().toBuffer();
     return file;
   }
-  saveThumb(file, await renderThumb(input));
+  await saveThumb(file, await renderThumb(input));
   return file;
 }
