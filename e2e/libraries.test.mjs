@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, ROOT, SHARED, launch, startServe, watchPage, pageApi } from './harness.mjs';
+import { ARTIFACTS, ROOT, SHARED, launch, startServe, watchPage, pageApi, until } from './harness.mjs';
 
 let server, browser, page, problems, libB, runId;
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `libraries-${name}.png`) });
@@ -173,5 +173,57 @@ test('back to the first library through the recent list; its selections come bac
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=cluster-row]').length > 0);
   await shot('back-to-first');
   // the only failed requests were the refused paths, checked before asking (their 4xx said why on screen)
+  assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p)), []);
+});
+
+test('a run list the first library asked for but the second answered, while the page opened it, changes no saved choice', async () => {
+  // the order that once lost the choice, made on purpose: a run list asked of library A is answered by the server after
+  // it opened B, and reaches the page before the page hears of the switch (the open's answer and the socket's event held)
+  /** @type {import('playwright-core').WebSocketRoute | null} */
+  let sock = null;
+  let holdEvents = false; const heldEvents = [];
+  await page.routeWebSocket(/.*/, (ws) => {
+    sock = ws;
+    const srv = ws.connectToServer();
+    srv.onMessage((m) => { if (holdEvents) heldEvents.push(m); else ws.send(m); });
+  });
+  await page.reload();
+  await page.getByTestId('clusters-view').waitFor();
+  await page.waitForFunction((id) => document.querySelector('[data-testid=screen-run]')?.textContent === `run ${id}`, runId);
+  const socket = await until(() => sock, 'the page\'s socket');
+  const heldRuns = [];
+  await page.route('**/api/listRuns*', (route) => { heldRuns.push(route); });
+  // a job that ends makes the page ask for the runs again (asked of A, held)
+  const [root] = await call('listRoots');
+  assert.equal((await waitJob((await call('scan', { rootIds: [root.id] })).id)).state, 'done');
+  await until(() => heldRuns.length > 0, 'a run list asked after the job');
+  /** @type {import('playwright-core').Route | null} */
+  let openRoute = null;
+  await page.route('**/api/openLibrary*', (route) => { openRoute = route; });
+  await page.getByTestId('library-menu').click();
+  await page.locator(`[data-testid=recent-library][data-path="${libB}"]`).getByTestId('recent-open').click();
+  await page.getByTestId('library-confirm-yes').click();
+  const open = await until(() => openRoute, 'the open request');
+  holdEvents = true;
+  const opened = await open.fetch();
+  assert.equal(opened.status(), 200);
+  // the server has B open: the held run lists are answered by B (no runs) and reach the page first
+  for (const r of heldRuns.splice(0)) await r.fulfill({ response: await r.fetch() });
+  await page.waitForTimeout(400);
+  await page.unroute('**/api/listRuns*');
+  await open.fulfill({ response: opened });
+  await page.unroute('**/api/openLibrary*');
+  holdEvents = false;
+  for (const m of heldEvents.splice(0)) socket.send(m);
+  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, libB);
+  // back to A: the run chosen there comes back, not the newest
+  await page.getByTestId('library-menu').click();
+  await page.locator(`[data-testid=recent-library][data-path="${server.library}"]`).getByTestId('recent-open').click();
+  await page.getByTestId('library-confirm-yes').click();
+  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, server.library);
+  await page.getByTestId('nav-clusters').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
   assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p)), []);
 });

@@ -97,13 +97,35 @@ function noRunHere(what: 'undo' | 'redo'): void {
 
 /** bumps when another library opens: an answer asked of the old library is dropped when it lands after the switch */
 let libraryGeneration = 0;
+/**
+ * While this page asks the server to open another library: the server may answer a question asked before (or during)
+ * the switch from the new library while this page still takes it for the old one's (its `library` event and the open's
+ * answer come later). Such an answer is dropped: applied, the new library's runs would replace the old one's saved
+ * selection (the newest run would then come back with it instead of the one the person had chosen).
+ */
+let switching = 0;
+
+/** Runs `open` (a request that opens another library) with every run answer in between dropped; the runs load again after it. */
+export async function switchingLibrary<T>(open: () => Promise<T>): Promise<T> {
+  libraryGeneration++;
+  switching++;
+  try {
+    return await open();
+  } finally {
+    switching--;
+    // failed: the old library stays, and what was dropped meanwhile is asked again; opened: the switch asks anew
+    libraryGeneration++;
+    void loadRuns();
+  }
+}
 
 export async function loadRuns(): Promise<void> {
+  if (switching) return;
   const generation = libraryGeneration;
   try {
     const runs = await api.listRuns();
     // the old library's runs would hide the saved run of the new one (and the newest run would take its place)
-    if (generation !== libraryGeneration) return;
+    if (generation !== libraryGeneration || switching) return;
     session.runs = runs;
     if (!session.restored && state.info) {
       session.restored = true;
@@ -192,7 +214,8 @@ export function startSession(): void {
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
   watch(() => screenRunId(), loadHistory);
   watch(() => [session.runId, session.peopleRunId, session.model], () => {
-    if (session.restored) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
+    // a library with no runs (or none listed yet) has nothing chosen: what was saved stays for when it has
+    if (session.restored && !switching && session.runs.length) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
   });
   watch(() => state.revision, loadRuns);
   watch(() => state.info?.library, loadRuns);
