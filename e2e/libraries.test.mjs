@@ -207,8 +207,10 @@ test('a run list the first library asked for but the second answered, while the 
   holdEvents = true;
   const opened = await open.fetch();
   assert.equal(opened.status(), 200);
-  // the server has B open: the held run lists are answered by B (no runs) and reach the page first
-  for (const r of heldRuns.splice(0)) await r.fulfill({ response: await r.fetch() });
+  // the server has B open: the held run lists (asked of A) reach the page first; the server says A is no longer open
+  const answers = [];
+  for (const r of heldRuns.splice(0)) { const a = await r.fetch(); answers.push(a.status()); await r.fulfill({ response: a }); }
+  assert.ok(answers.every((s) => s === 409), answers.join(', '));
   await page.waitForTimeout(400);
   await page.unroute('**/api/listRuns*');
   await open.fulfill({ response: opened });
@@ -225,5 +227,7 @@ test('a run list the first library asked for but the second answered, while the 
   await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
   await page.waitForTimeout(300);
   assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
-  assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p)), []);
+  // nothing failed but the refused paths and the run lists refused as asked of the library no longer open (no error shown)
+  assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p) && !/HTTP 409: .*\/api\/listRuns$/.test(p)), []);
+  assert.equal(await page.getByTestId('note').filter({ hasText: /not open/ }).count(), 0);
 });

@@ -75,7 +75,12 @@ export interface AppApi {
 
   /** Starts a clustering run on a model's embeddings; the finished job's result is the run with its metrics. */
   cluster(o: ClusterOptions): Promise<JobInfo<'cluster'>>;
-  listRuns(o?: NoOptions): Promise<RunInfo[]>;
+  /**
+   * The open library's runs, newest first. `library`: the library the caller takes to be open (its path as getInfo
+   * names it); when another one is open by then, CONFLICT (an answer from the library that replaced it is never taken
+   * for the old one's).
+   */
+  listRuns(o?: { library?: string }): Promise<RunInfo[]>;
   getRun(o: Args<'getRun'>): Promise<RunInfo>;
   /** Every cluster of a run with size, name, mean similarity and its top and tail samples (only `clusters` when given: those that exist). */
   getClusters(o: Args<'getClusters'>): Promise<ClusterRow[]>;

@@ -50,7 +50,7 @@ export const API_SCHEMAS = {
   importEmbeddings: v.strictObject({ npy: text(), ids: text(), model: text() }),
   exportEmbeddings: v.strictObject({ model: text(), out: text(), ids: opt(text()), force: opt(v.boolean()) }),
   cluster: v.strictObject({ model: text(), params: clusterParamsSchema, labels: opt(v.nullable(text())) }),
-  listRuns: none,
+  listRuns: opt(v.strictObject({ library: opt(text()) })),
   getRun: v.strictObject({ runId: id() }),
   getClusters: v.strictObject({ runId: id(), clusters: opt(v.pipe(v.array(int(-1)), v.maxLength(100_000))) }),
   getCluster: v.strictObject({ runId: id(), cluster: int(-1) }),

@@ -98,34 +98,23 @@ function noRunHere(what: 'undo' | 'redo'): void {
 /** bumps when another library opens: an answer asked of the old library is dropped when it lands after the switch */
 let libraryGeneration = 0;
 /**
- * While this page asks the server to open another library: the server may answer a question asked before (or during)
- * the switch from the new library while this page still takes it for the old one's (its `library` event and the open's
- * answer come later). Such an answer is dropped: applied, the new library's runs would replace the old one's saved
- * selection (the newest run would then come back with it instead of the one the person had chosen).
+ * The runs of the library this page shows; CONFLICT when the server has another one open by then. The generation below
+ * drops answers that land after this page heard of a switch; the library named here, those the server gave after it
+ * switched (from this page or another) but before this page heard of it: applied, the new library's runs would replace
+ * the old one's saved selection, and the newest run would come back with it instead of the one the person had chosen.
  */
-let switching = 0;
-
-/** Runs `open` (a request that opens another library) with every run answer in between dropped; the runs load again after it. */
-export async function switchingLibrary<T>(open: () => Promise<T>): Promise<T> {
-  libraryGeneration++;
-  switching++;
-  try {
-    return await open();
-  } finally {
-    switching--;
-    // failed: the old library stays, and what was dropped meanwhile is asked again; opened: the switch asks anew
-    libraryGeneration++;
-    void loadRuns();
-  }
+function listOwnRuns(): Promise<RunInfo[]> {
+  return api.listRuns(state.info ? { library: state.info.library } : undefined);
 }
+/** the server answered for another library (opened elsewhere): its `library` event is on the way, and the switch asks again */
+const otherLibrary = (e: unknown) => (e as { code?: string }).code === 'CONFLICT' && /^library: /.test((e as Error).message);
 
 export async function loadRuns(): Promise<void> {
-  if (switching) return;
   const generation = libraryGeneration;
   try {
-    const runs = await api.listRuns();
+    const runs = await listOwnRuns();
     // the old library's runs would hide the saved run of the new one (and the newest run would take its place)
-    if (generation !== libraryGeneration || switching) return;
+    if (generation !== libraryGeneration) return;
     session.runs = runs;
     if (!session.restored && state.info) {
       session.restored = true;
@@ -140,7 +129,7 @@ export async function loadRuns(): Promise<void> {
     await loadHistory();
     const models = state.info?.models ?? [];
     if (!session.model || !models.some((m) => m.name === session.model)) session.model = currentRun()?.model ?? models[0]?.name ?? null;
-  } catch (e) { showError(e); }
+  } catch (e) { if (!otherLibrary(e)) showError(e); }
 }
 
 async function loadHistory(): Promise<void> {
@@ -215,7 +204,7 @@ export function startSession(): void {
   watch(() => screenRunId(), loadHistory);
   watch(() => [session.runId, session.peopleRunId, session.model], () => {
     // a library with no runs (or none listed yet) has nothing chosen: what was saved stays for when it has
-    if (session.restored && !switching && session.runs.length) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
+    if (session.restored && session.runs.length) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
   });
   watch(() => state.revision, loadRuns);
   watch(() => state.info?.library, loadRuns);
@@ -233,7 +222,7 @@ export function startSession(): void {
     // (an edit, undo or redo brought the counts above: no listRuns to queue ahead of the next action on the server)
     if (!change?.counts) {
       if (runsTimer) clearTimeout(runsTimer);
-      runsTimer = setTimeout(() => { runsTimer = null; const g = libraryGeneration; void api.listRuns().then((rs) => { if (g === libraryGeneration) session.runs = rs; }).catch(() => {}); }, 30);
+      runsTimer = setTimeout(() => { runsTimer = null; const g = libraryGeneration; void listOwnRuns().then((rs) => { if (g === libraryGeneration) session.runs = rs; }).catch(() => {}); }, 30);
     }
     // an edit, undo or redo of this page brings the history in its answer: no second request queued on the server
     if (runId === screenRunId() && !ownCalls) void loadHistory();

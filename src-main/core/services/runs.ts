@@ -1,7 +1,7 @@
 /**
  * Clustering runs: starting one, reading its groups, members and assignments, renaming, deleting and comparing runs.
  */
-import type { ApiArgs, ClusterOptions, NoOptions, PageQuery, RunRef, DeleteRunReport } from '../../common/api.ts';
+import type { ApiArgs, ClusterOptions, PageQuery, RunRef, DeleteRunReport } from '../../common/api.ts';
 import { AppError, badArg } from '../../common/errors.ts';
 import type { ClusterRow, ItemKind, ItemView, RunInfo, Page } from '../../common/types.ts';
 import type { JobInfo } from '../../common/jobs.ts';
@@ -32,7 +32,8 @@ export class RunsService extends DomainService {
     return this.jobs.start('cluster', spec, (ctx) => clusterJob(this.lib, spec, ctx));
   }
 
-  async listRuns(_o?: NoOptions): Promise<RunInfo[]> {
+  async listRuns(o?: { library?: string }): Promise<RunInfo[]> {
+    if (o?.library !== undefined && o.library !== this.lib.path) throw new AppError('CONFLICT', `library: ${o.library} is not open (${this.lib.path} is)`);
     return listRuns(this.lib.db);
   }
 

@@ -44,6 +44,10 @@ describe('services on an in-memory library', () => {
     const info = await api.getInfo();
     expect(info.photos).toBe(0);
     expect(await api.listRuns()).toEqual([]);
+    // a caller that names the library it takes to be open: answered by that one only
+    expect(await api.listRuns({ library: ':memory:' })).toEqual([]);
+    await expect(api.listRuns({ library: '/elsewhere/other.constellate' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'library: /elsewhere/other.constellate is not open (:memory: is)' });
+    await expect(api.listRuns({ library: 3 } as never)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/^library/) });
   });
 
   it('adds and scans a folder; a folder that is not there is NOT_FOUND and adds nothing', async () => {
