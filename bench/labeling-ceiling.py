@@ -23,6 +23,8 @@ Two bounds come first, one JSON line each:
 
 usage: labeling-ceiling.py X.npy IDS.csv RUN.csv [TRUTH.json]   (RUN.csv: the run exported as CSV: path, cluster;
 truth: each path's folder, or the JSON map)
+       labeling-ceiling.py X.npy IDS.csv kmeans:K1,K2,... [TRUTH.json]   (instead of a run: scikit-learn k-means of the
+unit rows for each k, 3 inits, and the `protocol` line's no-queue cost of each: how much the number of groups moves it)
 """
 import csv, json, sys, collections
 import numpy as np
@@ -33,9 +35,19 @@ X = np.load(sys.argv[1]).astype(np.float64)
 X /= np.linalg.norm(X, axis=1, keepdims=True) + 1e-12
 ids = list(csv.DictReader(open(sys.argv[2])))
 path_of_row = [r['path'] for r in ids]
-run = {r['path']: int(r['cluster']) for r in csv.DictReader(open(sys.argv[3]))}
 truth_map = json.load(open(sys.argv[4])) if len(sys.argv) > 4 else None
 label = lambda p: truth_map[p] if truth_map else p.rsplit('/', 2)[-2]
+if sys.argv[3].startswith('kmeans:'):
+    from sklearn.cluster import KMeans
+    yk = np.array([label(p) for p in path_of_row])
+    for k in map(int, sys.argv[3][len('kmeans:'):].split(',')):
+        ck = KMeans(k, n_init=3, random_state=0).fit_predict(X)
+        maj = {g: collections.Counter(yk[ck == g].tolist()).most_common(1)[0][0] for g in set(ck.tolist())}
+        mis = [i for i in range(len(yk)) if maj[ck[i]] != yk[i]]
+        cost = len(maj) + len(mis) + len(set(yk[mis].tolist()))  # naming, hand moves, a batch per label
+        print(json.dumps({'k': k, 'firstPass': round(1 - len(mis) / len(yk), 4), 'noQueue': cost, 'noQueuePerItem': round(cost / len(yk), 4)}))
+    sys.exit(0)
+run = {r['path']: int(r['cluster']) for r in csv.DictReader(open(sys.argv[3]))}
 rows = [i for i, p in enumerate(path_of_row) if p in run]
 X = X[rows]; paths = [path_of_row[i] for i in rows]
 y = np.array([label(p) for p in paths]); c = np.array([run[p] for p in paths])
