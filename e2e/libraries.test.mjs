@@ -231,3 +231,25 @@ test('a run list the first library asked for but the second answered, while the 
   assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p) && !/HTTP 409: .*\/api\/listRuns$/.test(p)), []);
   assert.equal(await page.getByTestId('note').filter({ hasText: /not open/ }).count(), 0);
 });
+
+test('a run the address names when the page loads is the one the library brings back later, not the one saved before', async () => {
+  // run 2 saved as the choice, then the page loaded on an address that names run 1 (a reload, a link): on screen and
+  // kept without any change of selection afterwards; away to the second library and back, run 1 must come back
+  await page.evaluate((k) => localStorage.setItem(k, JSON.stringify({ runId: 2, peopleRunId: null, model: 'photo' })), `constellate:${server.library}:selection`);
+  await page.evaluate((id) => history.replaceState(null, '', `#view=clusters&run=${id}&model=photo`), runId);
+  await page.reload();
+  await page.getByTestId('clusters-view').waitFor();
+  await page.waitForFunction((id) => document.querySelector('[data-testid=screen-run]')?.textContent === `run ${id}`, runId);
+  await page.getByTestId('library-menu').click();
+  await page.locator(`[data-testid=recent-library][data-path="${libB}"]`).getByTestId('recent-open').click();
+  await page.getByTestId('library-confirm-yes').click();
+  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, libB);
+  await page.getByTestId('library-menu').click();
+  await page.locator(`[data-testid=recent-library][data-path="${server.library}"]`).getByTestId('recent-open').click();
+  await page.getByTestId('library-confirm-yes').click();
+  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, server.library);
+  await page.getByTestId('nav-clusters').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
+});

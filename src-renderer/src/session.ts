@@ -202,7 +202,10 @@ export function startSession(): void {
   window.addEventListener('hashchange', readHash);
   watch(() => [session.view, session.runId, session.cluster, session.item, session.itemKind, session.model], writeHash);
   watch(() => screenRunId(), loadHistory);
-  watch(() => [session.runId, session.peopleRunId, session.model], () => {
+  // saved on every change once the library's saved selection was read, and once right then: a run the address named
+  // (a reload, a link) is on screen without changing afterwards, and must replace the saved one, or the next visit of
+  // this library would bring back the run saved before it
+  watch(() => [session.runId, session.peopleRunId, session.model, session.restored], () => {
     // a library with no runs (or none listed yet) has nothing chosen: what was saved stays for when it has
     if (session.restored && session.runs.length) savePref('selection', { runId: session.runId, peopleRunId: session.peopleRunId, model: session.model });
   });
