@@ -176,6 +176,22 @@ test('back to the first library through the recent list; its selections come bac
   assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p)), []);
 });
 
+/** Opens a library of the recent list through the header menu; waits for the header to name it. @param {string} path */
+async function openRecent(path) {
+  await page.getByTestId('library-menu').click();
+  await page.locator(`[data-testid=recent-library][data-path="${path}"]`).getByTestId('recent-open').click();
+  await page.getByTestId('library-confirm-yes').click();
+  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, path);
+}
+
+/** In Clusters, the run on screen once the library's runs have loaded is the one chosen before (run `runId`). */
+async function assertScreenRunAfterBack() {
+  await page.getByTestId('nav-clusters').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
+}
+
 test('a run list the first library asked for but the second answered, while the page opened it, changes no saved choice', async () => {
   // the order that once lost the choice, made on purpose: a run list asked of library A is answered by the server after
   // it opened B, and reaches the page before the page hears of the switch (the open's answer and the socket's event held)
@@ -219,14 +235,8 @@ test('a run list the first library asked for but the second answered, while the 
   for (const m of heldEvents.splice(0)) socket.send(m);
   await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, libB);
   // back to A: the run chosen there comes back, not the newest
-  await page.getByTestId('library-menu').click();
-  await page.locator(`[data-testid=recent-library][data-path="${server.library}"]`).getByTestId('recent-open').click();
-  await page.getByTestId('library-confirm-yes').click();
-  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, server.library);
-  await page.getByTestId('nav-clusters').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
-  await page.waitForTimeout(300);
-  assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
+  await openRecent(server.library);
+  await assertScreenRunAfterBack();
   // nothing failed but the refused paths and the run lists refused as asked of the library no longer open (no error shown)
   assert.deepEqual(problems.filter((p) => !/HTTP 40\d: .*\/api\/checkLibrary$/.test(p) && !/HTTP 409: .*\/api\/listRuns$/.test(p)), []);
   assert.equal(await page.getByTestId('note').filter({ hasText: /not open/ }).count(), 0);
@@ -240,16 +250,7 @@ test('a run the address names when the page loads is the one the library brings 
   await page.reload();
   await page.getByTestId('clusters-view').waitFor();
   await page.waitForFunction((id) => document.querySelector('[data-testid=screen-run]')?.textContent === `run ${id}`, runId);
-  await page.getByTestId('library-menu').click();
-  await page.locator(`[data-testid=recent-library][data-path="${libB}"]`).getByTestId('recent-open').click();
-  await page.getByTestId('library-confirm-yes').click();
-  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, libB);
-  await page.getByTestId('library-menu').click();
-  await page.locator(`[data-testid=recent-library][data-path="${server.library}"]`).getByTestId('recent-open').click();
-  await page.getByTestId('library-confirm-yes').click();
-  await page.waitForFunction((p) => document.querySelector('.libpath')?.textContent === p, server.library);
-  await page.getByTestId('nav-clusters').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=screen-run]') !== null);
-  await page.waitForTimeout(300);
-  assert.equal(await page.getByTestId('screen-run').textContent(), `run ${runId}`);
+  await openRecent(libB);
+  await openRecent(server.library);
+  await assertScreenRunAfterBack();
 });
