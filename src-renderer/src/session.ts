@@ -106,8 +106,8 @@ let libraryGeneration = 0;
 function listOwnRuns(): Promise<RunInfo[]> {
   return api.listRuns(state.info ? { library: state.info.library } : undefined);
 }
-/** the server answered for another library (opened elsewhere): its `library` event is on the way, and the switch asks again */
-const otherLibrary = (e: unknown) => (e as { code?: string }).code === 'CONFLICT' && /^library: /.test((e as Error).message);
+/** the server answered for another library (listRuns's only CONFLICT): its `library` event is on the way, and the switch asks again */
+const otherLibrary = (e: unknown) => (e as { code?: string }).code === 'CONFLICT';
 
 export async function loadRuns(): Promise<void> {
   const generation = libraryGeneration;
